@@ -1,0 +1,27 @@
+// oras::error: the exception thrown by coroutine-side operations.
+#pragma once
+
+#include <oras/diagnostics.hpp>
+#include <oras/result.hpp>
+
+#include <memory>
+#include <string>
+#include <system_error>
+
+namespace oras {
+
+/// A `std::system_error` whose `code()` compares equal to an `oras::errc` (or to an Asio or
+/// system error for transport failures), carrying the request's `diagnostics`. Copying is cheap
+/// and cannot throw: the diagnostics are shared.
+class error : public std::system_error {
+  public:
+    error(std::error_code code, const std::string& message, diagnostics diag = {});
+    explicit error(const failure& f);
+
+    const diagnostics& diag() const noexcept { return *diag_; }
+
+  private:
+    std::shared_ptr<const diagnostics> diag_;
+};
+
+}  // namespace oras

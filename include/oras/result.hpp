@@ -1,0 +1,34 @@
+// result<T>: the return type of pure functions that can fail (parsers, validators).
+#pragma once
+
+#include <oras/errc.hpp>
+
+#include <boost/assert/source_location.hpp>
+#include <boost/system/result.hpp>
+
+#include <string>
+#include <system_error>
+
+namespace oras {
+
+/// A failure of a pure function: a code for programs, a message for people that names the
+/// offending part of the input ("tag \"a b\" contains ' '").
+struct failure {
+    std::error_code code;
+    std::string message;
+
+    friend bool operator==(const failure& f, errc e) noexcept { return f.code == e; }
+};
+
+inline failure make_failure(errc code, std::string message) {
+    return failure{make_error_code(code), std::move(message)};
+}
+
+/// `boost::system::result` carrying a `failure`. `value()` on an error throws `oras::error`.
+template <class T>
+using result = boost::system::result<T, failure>;
+
+/// Found by `boost::system::result::value()` through ADL; throws `oras::error`.
+[[noreturn]] void throw_exception_from_error(const failure& f, const boost::source_location& loc);
+
+}  // namespace oras

@@ -1,0 +1,100 @@
+#include "core/json_reader.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace oras::detail {
+
+result<simdjson::dom::element> json_document::parse(std::string_view text, std::size_t max_size,
+                                                    std::string_view what, errc code) {
+    if (text.size() > max_size) {
+        return make_failure(errc::size_exceeds_limit,
+                            std::string(what) + " of " + std::to_string(text.size())
+                                + " bytes exceeds the limit of " + std::to_string(max_size));
+    }
+    text_ = simdjson::padded_string(text);
+    simdjson::dom::element root;
+    if (auto err = parser_.parse(text_).get(root); err) {
+        return make_failure(
+            code, std::string(what) + " is not valid JSON: " + simdjson::error_message(err));
+    }
+    return root;
+}
+
+failure json_reader::missing(std::string_view path) const {
+    return fail("missing required member \"" + std::string(path) + "\"");
+}
+
+result<simdjson::dom::object> json_reader::object(simdjson::dom::element e,
+                                                  std::string_view path) const {
+    simdjson::dom::object o;
+    if (e.get_object().get(o)) {
+        return fail("\"" + std::string(path) + "\" must be an object");
+    }
+    if (auto r = unique_keys(o, path); !r) {
+        return r.error();
+    }
+    return o;
+}
+
+result<simdjson::dom::array> json_reader::array(simdjson::dom::element e,
+                                                std::string_view path) const {
+    simdjson::dom::array a;
+    if (e.get_array().get(a)) {
+        return fail("\"" + std::string(path) + "\" must be an array");
+    }
+    return a;
+}
+
+result<std::string> json_reader::string(simdjson::dom::element e, std::string_view path) const {
+    std::string_view s;
+    if (e.get_string().get(s)) {
+        return fail("\"" + std::string(path) + "\" must be a string");
+    }
+    return std::string(s);
+}
+
+result<std::int64_t> json_reader::integer(simdjson::dom::element e, std::string_view path) const {
+    std::int64_t v = 0;
+    if (e.get_int64().get(v)) {
+        return fail("\"" + std::string(path) + "\" must be an integer");
+    }
+    return v;
+}
+
+result<bool> json_reader::boolean(simdjson::dom::element e, std::string_view path) const {
+    bool v = false;
+    if (e.get_bool().get(v)) {
+        return fail("\"" + std::string(path) + "\" must be true or false");
+    }
+    return v;
+}
+
+result<void> json_reader::unique_keys(simdjson::dom::object o, std::string_view path) const {
+    std::vector<std::string_view> keys;
+    keys.reserve(o.size());
+    for (auto field : o) {
+        keys.push_back(field.key);
+    }
+    std::sort(keys.begin(), keys.end());
+    if (auto it = std::adjacent_find(keys.begin(), keys.end()); it != keys.end()) {
+        return fail("duplicate member \"" + member_path(path, *it) + "\"");
+    }
+    return {};
+}
+
+std::string member_path(std::string_view parent, std::string_view member) {
+    if (parent.empty()) {
+        return std::string(member);
+    }
+    std::string p(parent);
+    p += '.';
+    p += member;
+    return p;
+}
+
+std::string element_path(std::string_view parent, std::size_t i) {
+    return std::string(parent) + "[" + std::to_string(i) + "]";
+}
+
+}  // namespace oras::detail
