@@ -1,0 +1,67 @@
+// body_source: where a request body comes from.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+
+namespace oras::http {
+
+/// A request body. Memory and file bodies can be read again from the start, which makes their
+/// requests replayable (retried, redirected, re-sent after a 401). A generator is read once: a
+/// request with one is never silently re-sent.
+class body_source {
+  public:
+    /// Fills the buffer with the next bytes and returns how many; 0 ends the body.
+    using generator = std::function<boost::asio::awaitable<std::size_t>(std::span<std::byte>)>;
+
+    struct memory {
+        std::shared_ptr<const std::string> data;
+    };
+    struct file_range {
+        std::filesystem::path path;
+        std::uint64_t offset = 0;
+        std::uint64_t length = 0;
+    };
+    struct stream {
+        generator next;
+        std::optional<std::uint64_t> length;  ///< unknown: sent with chunked encoding
+    };
+
+    /// No body.
+    body_source() = default;
+
+    static body_source from_string(std::string data);
+    static body_source from_shared(std::shared_ptr<const std::string> data);
+    /// `length` bytes of `path` from `offset`, read in chunks: never the whole file in memory.
+    /// The file is opened when the request is sent.
+    static body_source from_file(std::filesystem::path path, std::uint64_t offset,
+                                 std::uint64_t length);
+    /// The whole of `path`; fails (throws `oras::error`) if it cannot be inspected.
+    static body_source from_file(std::filesystem::path path);
+    /// A body produced on demand, of known or unknown length.
+    static body_source from_generator(generator next,
+                                      std::optional<std::uint64_t> length = std::nullopt);
+
+    /// The body's length in bytes, if known ahead (sent as Content-Length).
+    std::optional<std::uint64_t> length() const noexcept;
+    bool replayable() const noexcept { return !std::holds_alternative<stream>(source_); }
+    bool empty() const noexcept { return length() == std::uint64_t{0}; }
+
+    const std::variant<std::monostate, memory, file_range, stream>& source() const noexcept {
+        return source_;
+    }
+
+  private:
+    std::variant<std::monostate, memory, file_range, stream> source_;
+};
+
+}  // namespace oras::http

@@ -1,0 +1,26 @@
+// request: what the HTTP client sends.
+#pragma once
+
+#include <oras/http/body_source.hpp>
+#include <oras/http/fields.hpp>
+
+#include <boost/url/url.hpp>
+
+#include <string>
+
+namespace oras::http {
+
+struct request {
+    std::string method = "GET";
+    /// Absolute http or https URL.
+    boost::urls::url url;
+    /// Extra fields. Host, Content-Length, Transfer-Encoding and Connection are set by the
+    /// client; User-Agent is added unless present.
+    fields headers;
+    body_source body;
+
+    /// GET, HEAD, PUT, DELETE, OPTIONS: repeating them has the effect of sending them once.
+    bool idempotent() const noexcept;
+};
+
+}  // namespace oras::http

@@ -1,0 +1,69 @@
+// response: a status, header fields, and a body read as it arrives.
+#pragma once
+
+#include <oras/http/fields.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/url/url.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace oras::http {
+
+namespace detail {
+class body_reader;
+}
+
+/// A response whose body has not been read yet. It holds its connection until the body has been
+/// read to the end (then the connection returns to the pool) or the response is destroyed (then
+/// a connection with unread bytes is closed, never reused). Move-only.
+///
+/// Lifetime: the response may outlive the `client` that produced it only if it is not read
+/// after the client's executor has stopped.
+class response {
+  public:
+    response() = default;
+    response(response&&) noexcept;
+    response& operator=(response&&) noexcept;
+    ~response();
+
+    unsigned status() const noexcept { return status_; }
+    const std::string& reason() const noexcept { return reason_; }
+    const http::fields& headers() const noexcept { return fields_; }
+    /// Content-Length, if the server sent one (and the body is not chunked).
+    std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
+    /// The URL that answered, after redirects.
+    const boost::urls::url& url() const noexcept { return url_; }
+
+    /// Reads the next body bytes into `buffer`; 0 means the body is complete. A body cut short
+    /// (the connection closed before Content-Length bytes or the last chunk) throws
+    /// `oras::error` with `errc::invalid_response`, never returns a silent end.
+    boost::asio::awaitable<std::size_t> read_some(std::span<std::byte> buffer);
+
+    /// Reads the rest of the body into a string; throws `errc::size_exceeds_limit` past `limit`.
+    boost::asio::awaitable<std::string> read_all(std::size_t limit);
+
+    /// Reads and drops the rest of the body, up to `limit` bytes, so that the connection can be
+    /// reused; beyond that the connection is closed instead.
+    boost::asio::awaitable<void> discard(std::size_t limit = 64 * 1024);
+
+    /// True once the whole body has been read.
+    bool complete() const noexcept;
+
+  private:
+    friend class client_impl_access;
+
+    unsigned status_ = 0;
+    std::string reason_;
+    http::fields fields_;
+    std::optional<std::uint64_t> content_length_;
+    boost::urls::url url_;
+    std::unique_ptr<detail::body_reader> body_;
+};
+
+}  // namespace oras::http

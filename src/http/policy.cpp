@@ -1,0 +1,392 @@
+#include "http/policy.hpp"
+
+#include "core/quote.hpp"
+
+#include <boost/url/ipv4_address.hpp>
+#include <boost/url/ipv6_address.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+
+namespace oras::http::detail {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+bool is_tchar(char c) {
+    return std::isalnum(static_cast<unsigned char>(c))
+           || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+std::optional<std::array<unsigned char, 16>> parse_ip(std::string_view host, bool& v4) {
+    if (auto a = boost::urls::parse_ipv4_address(host)) {
+        v4 = true;
+        auto b = a->to_bytes();
+        std::array<unsigned char, 16> out{};
+        std::copy(b.begin(), b.end(), out.begin());
+        return out;
+    }
+    if (auto a = boost::urls::parse_ipv6_address(host)) {
+        v4 = false;
+        auto b = a->to_bytes();
+        std::array<unsigned char, 16> out{};
+        std::copy(b.begin(), b.end(), out.begin());
+        return out;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view v) {
+    static constexpr const char* formats[] = {
+        "%a, %d %b %Y %H:%M:%S GMT",  // IMF-fixdate
+        "%A, %d-%b-%y %H:%M:%S GMT",  // RFC 850
+        "%a %b %e %H:%M:%S %Y",       // asctime
+    };
+    const std::string text(v);
+    for (const char* f : formats) {
+        std::tm tm{};
+        const char* end = ::strptime(text.c_str(), f, &tm);
+        if (end != nullptr && *end == '\0') {
+            const std::time_t t = ::timegm(&tm);
+            if (t != -1) {
+                return std::chrono::system_clock::from_time_t(t);
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string origin::authority() const {
+    std::string a = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    if (port != (tls() ? 443 : 80)) {
+        a += ":" + std::to_string(port);
+    }
+    return a;
+}
+
+result<origin> origin_of(boost::urls::url_view u) {
+    origin o;
+    o.scheme = lower(u.scheme());
+    if (o.scheme != "http" && o.scheme != "https") {
+        return make_failure(errc::invalid_argument,
+                            "URL " + oras::detail::quote(u.buffer()) + " is not http or https");
+    }
+    if (!u.has_authority() || u.encoded_host().empty()) {
+        return make_failure(errc::invalid_argument,
+                            "URL " + oras::detail::quote(u.buffer()) + " has no host");
+    }
+    switch (u.host_type()) {
+        case boost::urls::host_type::ipv6:
+            o.host = u.host_ipv6_address().to_string();
+            break;
+        case boost::urls::host_type::ipv4:
+            o.host = u.host_ipv4_address().to_string();
+            break;
+        default:
+            o.host = lower(u.host());
+            break;
+    }
+    if (u.has_port()) {
+        if (u.port().empty() || u.port_number() == 0) {
+            return make_failure(errc::invalid_argument,
+                                "URL " + oras::detail::quote(u.buffer()) + " has an invalid port");
+        }
+        o.port = u.port_number();
+    } else {
+        o.port = o.tls() ? 443 : 80;
+    }
+    return o;
+}
+
+std::string request_target(boost::urls::url_view u) {
+    std::string t(u.encoded_path());
+    if (t.empty()) {
+        t = "/";
+    }
+    if (u.has_query()) {
+        t += '?';
+        t += u.encoded_query();
+    }
+    return t;
+}
+
+result<boost::urls::url> resolve_location(boost::urls::url_view base, std::string_view location) {
+    const auto fail = [&](const std::string& why) {
+        return make_failure(errc::invalid_response,
+                            "Location " + oras::detail::quote(location) + " " + why);
+    };
+    location = trim(location);
+    if (location.empty()) {
+        return fail("is empty");
+    }
+    auto ref = boost::urls::parse_uri_reference(location);
+    if (!ref) {
+        return fail("is not a valid URI reference");
+    }
+    boost::urls::url out;
+    if (auto r = boost::urls::resolve(base, *ref, out); !r) {
+        return fail("cannot be resolved against " + oras::detail::quote(base.buffer()));
+    }
+    out.remove_fragment();
+    if (auto o = origin_of(out); !o) {
+        return fail("does not resolve to an http(s) URL");
+    }
+    return out;
+}
+
+std::optional<std::chrono::milliseconds> parse_retry_after(
+    std::string_view value, std::chrono::system_clock::time_point now) {
+    value = trim(value);
+    if (value.empty()) {
+        return std::nullopt;
+    }
+    if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        if (value.size() > 9) {  // beyond ~30 years: treat as "too long", not overflow
+            return std::chrono::milliseconds(std::chrono::hours(24 * 365 * 30));
+        }
+        return std::chrono::seconds(std::stol(std::string(value)));
+    }
+    if (auto when = parse_http_date(value)) {
+        const auto d = std::chrono::duration_cast<std::chrono::milliseconds>(*when - now);
+        return std::max(d, std::chrono::milliseconds(0));
+    }
+    return std::nullopt;
+}
+
+bool is_retryable_status(unsigned status) noexcept {
+    return status == 408 || status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+std::chrono::milliseconds backoff_delay(unsigned n, const retry_options& opts,
+                                        double unit) noexcept {
+    const double base = static_cast<double>(opts.base_delay.count());
+    const double cap = static_cast<double>(opts.max_delay.count());
+    const double d = std::min(cap, base * std::ldexp(1.0, static_cast<int>(std::min(n, 30u))));
+    unit = std::clamp(unit, 0.0, 1.0);
+    return std::chrono::milliseconds(static_cast<std::int64_t>(d / 2 + unit * d / 2));
+}
+
+result<std::optional<redirect_plan>> plan_redirect(unsigned status, std::string_view method,
+                                                   const origin& from, const origin& to,
+                                                   bool body_replayable) {
+    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
+        return std::optional<redirect_plan>{};
+    }
+    if (from.tls() && !to.tls()) {
+        return make_failure(errc::invalid_response, "refusing a redirect from " + from.str()
+                                                        + " to " + to.str()
+                                                        + ": it would downgrade https to http");
+    }
+    redirect_plan plan;
+    plan.drop_credentials = !(from == to);
+    if (status == 307 || status == 308) {
+        if (!body_replayable) {
+            return std::optional<redirect_plan>{};
+        }
+        plan.method = std::string(method);
+        plan.keep_body = true;
+    } else {
+        plan.method = (method == "GET" || method == "HEAD") ? std::string(method) : "GET";
+        plan.keep_body = false;
+    }
+    return std::optional<redirect_plan>{plan};
+}
+
+bool is_loopback_host(std::string_view host) noexcept {
+    if (!host.empty() && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    if (iequals(host, "localhost")) {
+        return true;
+    }
+    if (auto a = boost::urls::parse_ipv4_address(host)) {
+        return a->to_bytes()[0] == 127;
+    }
+    if (auto a = boost::urls::parse_ipv6_address(host)) {
+        return a->is_loopback();
+    }
+    return false;
+}
+
+std::string_view default_scheme(std::string_view host, bool plain_http) noexcept {
+    return plain_http || is_loopback_host(host) ? "http" : "https";
+}
+
+proxy_settings proxy_settings::from(const proxy_options& opts) {
+    proxy_settings s;
+    s.http_proxy = opts.http_proxy;
+    s.https_proxy = opts.https_proxy;
+    s.no_proxy = opts.no_proxy;
+    if (opts.from_environment && s.http_proxy.empty() && s.https_proxy.empty()) {
+        const auto env = [](const char* upper, const char* lower_name) {
+            const char* v = std::getenv(upper);
+            if (v == nullptr || *v == '\0') {
+                v = std::getenv(lower_name);
+            }
+            return std::string(v == nullptr ? "" : v);
+        };
+        s.https_proxy = env("HTTPS_PROXY", "https_proxy");
+        // As Go does: in a CGI environment HTTP_PROXY may come from a client's "Proxy:" header.
+        if (std::getenv("REQUEST_METHOD") == nullptr) {
+            s.http_proxy = env("HTTP_PROXY", "http_proxy");
+        }
+        if (s.no_proxy.empty()) {
+            s.no_proxy = env("NO_PROXY", "no_proxy");
+        }
+        s.from_environment = true;
+    }
+    return s;
+}
+
+bool no_proxy_matches(std::string_view no_proxy, std::string_view host_in, std::uint16_t port) {
+    const std::string host = lower(host_in);
+    bool host_v4 = false;
+    const auto host_ip = parse_ip(host, host_v4);
+    std::size_t start = 0;
+    while (start <= no_proxy.size()) {
+        const auto comma = std::min(no_proxy.find(',', start), no_proxy.size());
+        std::string entry = lower(trim(no_proxy.substr(start, comma - start)));
+        start = comma + 1;
+        if (entry.empty()) {
+            continue;
+        }
+        if (entry == "*") {
+            return true;
+        }
+        if (const auto slash = entry.find('/'); slash != std::string::npos) {
+            bool net_v4 = false;
+            const auto net = parse_ip(std::string_view(entry).substr(0, slash), net_v4);
+            const std::string bits_text = entry.substr(slash + 1);
+            if (!net || !host_ip || net_v4 != host_v4 || bits_text.empty()
+                || !std::all_of(bits_text.begin(), bits_text.end(), ::isdigit)
+                || bits_text.size() > 3) {
+                continue;
+            }
+            const int bits = std::stoi(bits_text);
+            if (bits > (net_v4 ? 32 : 128)) {
+                continue;
+            }
+            bool in = true;
+            for (int b = 0; b < bits && in; ++b) {
+                const int byte = b / 8;
+                const int mask = 0x80 >> (b % 8);
+                in = ((*net)[byte] & mask) == ((*host_ip)[byte] & mask);
+            }
+            if (in) {
+                return true;
+            }
+            continue;
+        }
+        // An IP address, possibly bracketed, possibly with a port.
+        std::string name = entry;
+        std::string entry_port;
+        if (name.front() == '[') {
+            const auto close = name.find(']');
+            if (close == std::string::npos) {
+                continue;
+            }
+            if (close + 1 < name.size() && name[close + 1] == ':') {
+                entry_port = name.substr(close + 2);
+            }
+            name = name.substr(1, close - 1);
+        } else if (std::count(name.begin(), name.end(), ':') == 1) {
+            entry_port = name.substr(name.find(':') + 1);
+            name = name.substr(0, name.find(':'));
+        }
+        if (!entry_port.empty() && entry_port != std::to_string(port)) {
+            continue;
+        }
+        bool entry_v4 = false;
+        if (auto ip = parse_ip(name, entry_v4)) {
+            if (host_ip && entry_v4 == host_v4 && *ip == *host_ip) {
+                return true;
+            }
+            continue;
+        }
+        if (name.size() > 1 && name[0] == '*' && name[1] == '.') {
+            name = name.substr(1);
+        }
+        const bool match_self = name.front() != '.';
+        const std::string suffix = match_self ? "." + name : name;
+        if ((host.size() > suffix.size()
+             && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0)
+            || (match_self && host == name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+result<std::optional<boost::urls::url>> select_proxy(const origin& target,
+                                                     const proxy_settings& settings) {
+    const std::string& raw = target.tls() ? settings.https_proxy : settings.http_proxy;
+    if (raw.empty()) {
+        return std::optional<boost::urls::url>{};
+    }
+    if (settings.from_environment && is_loopback_host(target.host)) {
+        return std::optional<boost::urls::url>{};
+    }
+    if (no_proxy_matches(settings.no_proxy, target.host, target.port)) {
+        return std::optional<boost::urls::url>{};
+    }
+    std::string text = raw;
+    if (text.find("://") == std::string::npos) {
+        text = "http://" + text;
+    }
+    auto parsed = boost::urls::parse_uri(text);
+    if (!parsed || parsed->scheme() != "http" || parsed->encoded_host().empty()) {
+        return make_failure(errc::invalid_argument, "proxy " + oras::detail::quote(redact_url(raw))
+                                                        + " is not an http://host[:port] URL");
+    }
+    boost::urls::url u(*parsed);
+    if (!u.has_port()) {
+        u.set_port_number(80);
+    }
+    return std::optional<boost::urls::url>{std::move(u)};
+}
+
+result<void> validate_field(std::string_view name, std::string_view value) {
+    if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) {
+        return make_failure(errc::invalid_argument,
+                            "header name " + oras::detail::quote(name) + " is not a token");
+    }
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+        return make_failure(errc::invalid_argument, "header " + std::string(name)
+                                                        + " has a line break or NUL in its value");
+    }
+    return {};
+}
+
+fields redact_fields(const fields& f) {
+    fields out;
+    for (const auto& [name, value] : f) {
+        const bool secret = iequals(name, "authorization") || iequals(name, "proxy-authorization")
+                            || iequals(name, "cookie") || iequals(name, "set-cookie");
+        out.add(name, secret ? "REDACTED" : std::string_view(value));
+    }
+    return out;
+}
+
+}  // namespace oras::http::detail
