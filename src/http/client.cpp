@@ -707,26 +707,37 @@ asio::awaitable<response> client_state::attempt(const request& req, const origin
     const std::string key =
         target.str() + (*proxy ? " via " + std::string((*proxy)->encoded_host_and_port()) : "");
     bool reused = false;
-    auto conn = co_await acquire(key, reused);
-    // From here the slot is ours: every path must give it back.
-    if (!conn) {
+    // The pool slot (and connection) is ours from here; the guard gives it back on every path
+    // that does not hand it to a response, cancellation included.
+    struct slot_guard {
+        client_state* state;
+        const std::string& key;
+        std::unique_ptr<connection> conn;
+        bool held = true;
+        ~slot_guard() {
+            if (held) {
+                state->release(key, std::move(conn), false);
+            }
+        }
+    };
+    // (Not inside the braces below: GCC 12 mishandles co_await in aggregate initialisers.)
+    auto acquired = co_await acquire(key, reused);
+    slot_guard slot{this, key, std::move(acquired)};
+    if (!slot.conn) {
         try {
-            conn = co_await connect(target, *proxy, key);
+            slot.conn = co_await connect(target, *proxy, key);
         } catch (const connect_failure& e) {
             // Refused, reset or timed out while connecting: nothing was sent, so any request
             // may be retried. (TLS verification failures, refused tunnels and unknown hosts are
             // thrown as oras::error and are not retried: retrying cannot help them.)
-            release(key, nullptr, false);
             failure.ec = e.ec;
             failure.nothing_sent = true;
             failure.what = e.what();
             co_return response{};
-        } catch (...) {
-            release(key, nullptr, false);
-            throw;
         }
     }
     ++stats_.requests_sent;
+    auto& conn = slot.conn;
     bool any_response_byte = false;
     try {
         co_await write_request(*conn, req, target);
@@ -739,8 +750,8 @@ asio::awaitable<response> client_state::attempt(const request& req, const origin
             }
             conn->lowest().expires_after(options_.timeouts.io);
             const auto before = conn->buffer.size();
-            auto [ec, n] = co_await conn->with_stream([&](auto& s) {
-                return bhttp::async_read_header(s, conn->buffer, parser,
+            auto [ec, n] = co_await conn->with_stream([&](auto& st) {
+                return bhttp::async_read_header(st, conn->buffer, parser,
                                                 asio::as_tuple(use_awaitable));
             });
             any_response_byte = any_response_byte || n > 0 || conn->buffer.size() > before;
@@ -761,6 +772,7 @@ asio::awaitable<response> client_state::attempt(const request& req, const origin
                 length = *parser.content_length();
             }
             std::string reason(parser.get().reason());
+            slot.held = false;  // the body reader owns the slot now
             auto reader = std::make_unique<body_reader>(shared_from_this(), std::move(conn),
                                                         std::move(parser), req.method == "HEAD");
             co_return client_impl_access::make(status, std::move(reason), std::move(f), length,
@@ -770,9 +782,6 @@ asio::awaitable<response> client_state::attempt(const request& req, const origin
         failure.ec = e.ec;
         failure.stale_candidate = reused && !any_response_byte;
         failure.what = e.what();
-    }
-    if (conn) {
-        release(key, std::move(conn), false);
     }
     co_return response{};
 }
@@ -967,12 +976,35 @@ asio::awaitable<void> response::discard(std::size_t limit) {
 client::client(asio::any_io_executor executor, client_options options)
     : state_(std::make_shared<detail::client_state>(std::move(executor), std::move(options))) {}
 
+namespace {
+
+// Asio reports cancellation and timer failures as boost::system::system_error; callers of the
+// client see std::system_error (oras::error) only.
+[[noreturn]] void rethrow_as_oras(const boost::system::system_error& e, const request& req) {
+    diagnostics d;
+    d.method = req.method;
+    d.url = redact_url(req.url.buffer());
+    const bool cancelled = e.code() == asio::error::operation_aborted;
+    throw error(e.code(), cancelled ? "cancelled" : "request failed", std::move(d));
+}
+
+}  // namespace
+
 asio::awaitable<response> client::send(request req) {
-    return state_->send(std::move(req));
+    const std::string method = req.method;
+    const boost::urls::url where = req.url;
+    try {
+        co_return co_await state_->send(std::move(req));
+    } catch (const boost::system::system_error& e) {
+        request context;
+        context.method = method;
+        context.url = where;
+        rethrow_as_oras(e, context);
+    }
 }
 
 asio::awaitable<client::buffered_response> client::fetch(request req, std::size_t limit) {
-    auto r = co_await state_->send(std::move(req));
+    auto r = co_await send(std::move(req));
     buffered_response out;
     out.body = co_await r.read_all(limit == 0 ? state_->options().default_body_limit : limit);
     out.status = r.status();

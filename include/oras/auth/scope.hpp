@@ -1,0 +1,60 @@
+// scope: `type:name:action,action` as in the distribution token protocol, and sets of them.
+#pragma once
+
+#include <oras/result.hpp>
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace oras::auth {
+
+/// One resource scope, e.g. `repository:team/app:pull,push` or `registry:catalog:*`.
+struct scope {
+    std::string type;               ///< "repository", "registry", ...
+    std::string name;               ///< "team/app", "catalog"
+    std::set<std::string> actions;  ///< sorted, unique: "pull", "push", "delete", "*"
+
+    /// Parses `type:name:actions`. The name may contain ':' (the first and last colons split);
+    /// fails with `invalid_argument` for empty parts or characters outside the grammar.
+    static result<scope> parse(std::string_view text);
+
+    /// Canonical text: actions sorted and joined by ','.
+    std::string str() const;
+
+    friend bool operator==(const scope&, const scope&) = default;
+};
+
+scope repository_scope(std::string_view repository,
+                       std::initializer_list<std::string_view> actions);
+
+/// A set of scopes, merged by (type, name): `repository:a:pull` + `repository:a:push` =
+/// `repository:a:pull,push`. Iteration and `str()` are in sorted order, so equal sets give equal
+/// cache keys however they were built.
+class scope_set {
+  public:
+    scope_set() = default;
+    scope_set(std::initializer_list<scope> scopes);
+
+    void add(const scope& s);
+    void add(const scope_set& other);
+
+    /// True if every action of every scope in `other` is covered here (`*` covers all).
+    bool covers(const scope_set& other) const;
+
+    /// Space-separated canonical scopes, the cache key's scope part.
+    std::string str() const;
+    /// Each scope's canonical text, as sent in repeated `scope=` query parameters.
+    std::vector<std::string> strings() const;
+
+    bool empty() const noexcept { return scopes_.empty(); }
+    const std::vector<scope>& scopes() const noexcept { return scopes_; }
+
+    friend bool operator==(const scope_set&, const scope_set&) = default;
+
+  private:
+    std::vector<scope> scopes_;  // sorted by (type, name), each with its merged actions
+};
+
+}  // namespace oras::auth

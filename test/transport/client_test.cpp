@@ -1,0 +1,526 @@
+// The HTTP client against an in-process scripted server that misbehaves on purpose.
+#include <oras/error.hpp>
+#include <oras/http/client.hpp>
+
+#include "connect_proxy.hpp"
+#include "scripted_server.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/url/parse.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using oras::test::action;
+using oras::test::scripted_request;
+using oras::test::scripted_server;
+
+boost::urls::url url(const std::string& s) {
+    return boost::urls::url(boost::urls::parse_uri(s).value());
+}
+
+oras::http::request get(const std::string& u) {
+    oras::http::request r;
+    r.url = url(u);
+    return r;
+}
+
+// Runs a coroutine to completion on `io` and returns its result (or rethrows).
+template <class T>
+T run(asio::io_context& io, asio::awaitable<T> a) {
+    auto f = asio::co_spawn(io, std::move(a), asio::use_future);
+    io.restart();
+    io.run();
+    return f.get();
+}
+
+oras::http::client_options fast_options() {
+    oras::http::client_options o;
+    o.retry.base_delay = 1ms;
+    o.retry.max_delay = 5ms;
+    o.proxy.from_environment = false;
+    return o;
+}
+
+TEST(http_client, keep_alive_reuses_one_connection) {
+    scripted_server server([](const scripted_request&) { return action{.body = "hello"}; });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    for (int i = 0; i < 10; ++i) {
+        auto r = run(io, client.fetch(get(server.url() + "/v2/")));
+        EXPECT_EQ(r.status, 200u);
+        EXPECT_EQ(r.body, "hello");
+    }
+    EXPECT_EQ(server.connections_accepted(), 1u);
+    EXPECT_EQ(client.stats().connections_opened, 1u);
+    EXPECT_EQ(client.stats().connections_reused, 9u);
+    const auto reqs = server.requests();
+    ASSERT_EQ(reqs.size(), 10u);
+    EXPECT_EQ(reqs[0].header("Host"), server.host());
+    EXPECT_EQ(reqs[0].header("User-Agent").rfind("oras-cpp/", 0), 0u);
+}
+
+TEST(http_client, per_origin_limit_holds_under_100_concurrent_requests) {
+    scripted_server server(
+        [](const scripted_request&) { return action{.body = "x", .delay_before_head = 5ms}; });
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.max_connections_per_origin = 4;
+    oras::http::client client(io.get_executor(), opts);
+    int ok = 0;
+    for (int i = 0; i < 100; ++i) {
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                auto r = co_await client.fetch(get(server.url() + "/x"));
+                ok += r.status == 200;
+            },
+            [](std::exception_ptr e) {
+                if (e) {
+                    std::rethrow_exception(e);
+                }
+            });
+    }
+    io.run();
+    EXPECT_EQ(ok, 100);
+    EXPECT_LE(server.max_concurrent_connections(), 4u);
+    EXPECT_LE(server.connections_accepted(), 4u);
+    EXPECT_EQ(server.requests_served(), 100u);
+}
+
+TEST(http_client, connection_closed_by_server_while_idle_is_not_reused) {
+    scripted_server server([](const scripted_request&) { return action{.body = "ok"}; });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/a"))).status, 200u);
+    server.close_idle_connections();
+    std::this_thread::sleep_for(50ms);  // let the FIN arrive
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/b"))).status, 200u);
+    EXPECT_EQ(server.connections_accepted(), 2u);
+    EXPECT_EQ(client.stats().retries, 0u);
+}
+
+TEST(http_client, stale_pooled_connection_is_retried_once_on_a_fresh_one) {
+    // The second request on any connection is dropped unanswered, as a server that closed a
+    // keep-alive connection just as the client reused it.
+    scripted_server server([](const scripted_request& r) {
+        return action{.body = "fresh", .drop = r.index_on_connection > 0};
+    });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/a"))).body, "fresh");
+    auto put = get(server.url() + "/b");
+    put.method = "PUT";
+    put.body = oras::http::body_source::from_string("payload");
+    auto r = run(io, client.fetch(std::move(put)));
+    EXPECT_EQ(r.body, "fresh");
+    EXPECT_EQ(server.connections_accepted(), 2u);
+    const auto reqs = server.requests();
+    ASSERT_EQ(reqs.size(), 3u);
+    EXPECT_EQ(reqs[2].body, "payload");
+}
+
+TEST(http_client, non_replayable_body_is_never_resent) {
+    scripted_server server([](const scripted_request& r) {
+        return action{.body = "ok", .drop = r.index_on_connection > 0};
+    });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/a"))).status, 200u);
+    auto patch = get(server.url() + "/b");
+    patch.method = "PATCH";
+    bool produced = false;
+    patch.body = oras::http::body_source::from_generator(
+        [&](std::span<std::byte> out) -> asio::awaitable<std::size_t> {
+            if (produced) {
+                co_return 0;
+            }
+            produced = true;
+            out[0] = std::byte{'z'};
+            co_return 1;
+        });
+    EXPECT_THROW(run(io, client.fetch(std::move(patch))), oras::error);
+    EXPECT_EQ(server.requests().size(), 2u);  // the PATCH went out once
+}
+
+TEST(http_client, chunked_response_is_decoded) {
+    std::string body;
+    for (int i = 0; i < 10000; ++i) {
+        body += static_cast<char>('a' + i % 26);
+    }
+    scripted_server server([&](const scripted_request&) {
+        return action{.body = body, .chunked = true, .chunk_size = 7};
+    });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    for (int i = 0; i < 2; ++i) {
+        auto r = run(io, client.fetch(get(server.url() + "/c")));
+        EXPECT_EQ(r.body, body);
+    }
+    EXPECT_EQ(server.connections_accepted(), 1u);  // the chunked body ended cleanly: reused
+}
+
+TEST(http_client, close_delimited_response_is_read_to_the_end) {
+    scripted_server server([](const scripted_request&) {
+        return action{.body = std::string(5000, 'q'), .no_content_length = true};
+    });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/e"))).body, std::string(5000, 'q'));
+}
+
+TEST(http_client, truncated_body_is_an_error_never_a_success) {
+    for (const bool chunked : {false, true}) {
+        scripted_server server([&](const scripted_request&) {
+            return action{.body = std::string(1000, 'b'),
+                          .chunked = chunked,
+                          .chunk_size = 64,
+                          .truncate_body_at = 100};
+        });
+        asio::io_context io;
+        oras::http::client client(io.get_executor(), fast_options());
+        try {
+            run(io, client.fetch(get(server.url() + "/t")));
+            FAIL() << "a truncated body was accepted (chunked=" << chunked << ")";
+        } catch (const oras::error& e) {
+            EXPECT_EQ(e.code(), oras::errc::invalid_response) << e.what();
+        }
+    }
+}
+
+TEST(http_client, stalled_server_hits_the_io_timeout) {
+    scripted_server server([](const scripted_request& r) {
+        return action{.body = std::string(100000, 's'),
+                      .delay_mid_body = r.target == "/mid" ? 5000ms : 0ms,
+                      .stall_forever = r.target == "/head"};
+    });
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.timeouts.io = 200ms;
+    opts.retry.max_retries = 0;
+    oras::http::client client(io.get_executor(), opts);
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+        run(io, client.fetch(get(server.url() + "/head")));
+        FAIL() << "no timeout";
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code(), std::errc::timed_out) << e.what();
+    }
+    EXPECT_THROW(run(io, client.fetch(get(server.url() + "/mid"))), std::system_error);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s);
+}
+
+TEST(http_client, retries_429_and_503_then_succeeds) {
+    std::atomic<int> n{0};
+    scripted_server server([&](const scripted_request&) {
+        const int i = n++;
+        if (i == 0) {
+            return action{.status = 429, .headers = {{"Retry-After", "0"}}};
+        }
+        if (i == 1) {
+            return action{.status = 503, .body = "busy"};
+        }
+        return action{.body = "done"};
+    });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    auto put = get(server.url() + "/r");
+    put.method = "PUT";
+    put.body = oras::http::body_source::from_string("replayable");
+    auto r = run(io, client.fetch(std::move(put)));
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_EQ(r.body, "done");
+    EXPECT_EQ(client.stats().retries, 2u);
+    for (const auto& req : server.requests()) {
+        EXPECT_EQ(req.body, "replayable");
+    }
+}
+
+TEST(http_client, retries_are_bounded_and_long_retry_after_is_not_waited_for) {
+    scripted_server server([](const scripted_request& r) {
+        if (r.target == "/long") {
+            return action{.status = 429, .headers = {{"Retry-After", "3600"}}};
+        }
+        return action{.status = 502};
+    });
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.retry.max_retries = 2;
+    oras::http::client client(io.get_executor(), opts);
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/bad"))).status, 502u);
+    EXPECT_EQ(server.requests_served(), 3u);
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/long"))).status, 429u);
+    EXPECT_EQ(server.requests_served(), 4u);
+}
+
+TEST(http_client, cross_origin_redirect_drops_authorization) {
+    scripted_server other([](const scripted_request&) { return action{.body = "blob"}; });
+    scripted_server origin([&](const scripted_request& r) {
+        if (r.target == "/same") {
+            return action{.status = 307, .headers = {{"Location", "/final"}}};
+        }
+        if (r.target == "/final") {
+            return action{.body = "same-origin"};
+        }
+        return action{.status = 302, .headers = {{"Location", other.url() + "/blob?sig=x"}}};
+    });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    auto req = get(origin.url() + "/v2/app/blobs/sha256:1");
+    req.headers.add("Authorization", "Bearer secret-token");
+    req.headers.add("Cookie", "session=1");
+    auto r = run(io, client.fetch(std::move(req)));
+    EXPECT_EQ(r.body, "blob");
+    EXPECT_EQ(r.url.buffer(), other.url() + "/blob?sig=x");
+    ASSERT_EQ(other.requests().size(), 1u);
+    EXPECT_EQ(other.requests()[0].header("Authorization"), "");
+    EXPECT_EQ(other.requests()[0].header("Cookie"), "");
+    EXPECT_EQ(origin.requests()[0].header("Authorization"), "Bearer secret-token");
+
+    auto same = get(origin.url() + "/same");
+    same.headers.add("Authorization", "Bearer secret-token");
+    EXPECT_EQ(run(io, client.fetch(std::move(same))).body, "same-origin");
+    EXPECT_EQ(origin.requests().back().header("Authorization"), "Bearer secret-token");
+}
+
+TEST(http_client, redirect_loops_stop) {
+    scripted_server server([](const scripted_request&) {
+        return action{.status = 302, .headers = {{"Location", "/again"}}};
+    });
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.max_redirects = 3;
+    oras::http::client client(io.get_executor(), opts);
+    try {
+        run(io, client.fetch(get(server.url() + "/start")));
+        FAIL() << "loop followed forever";
+    } catch (const oras::error& e) {
+        EXPECT_NE(std::string(e.what()).find("3 redirects"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(server.requests_served(), 4u);
+}
+
+TEST(http_client, tls_with_a_test_ca) {
+    scripted_server server([](const scripted_request&) { return action{.body = "secure"}; },
+                           {.tls = true});
+    ASSERT_EQ(server.url().rfind("https://", 0), 0u);
+    asio::io_context io;
+    {
+        auto opts = fast_options();
+        opts.tls.ca_file = server.ca_file();
+        oras::http::client client(io.get_executor(), opts);
+        EXPECT_EQ(run(io, client.fetch(get(server.url() + "/"))).body, "secure");
+        // Hostname verification: the certificate names 127.0.0.1 and localhost.
+        const auto local = "https://localhost:" + std::to_string(server.port()) + "/";
+        EXPECT_EQ(run(io, client.fetch(get(local))).body, "secure");
+    }
+    {
+        oras::http::client client(io.get_executor(), fast_options());
+        try {
+            run(io, client.fetch(get(server.url() + "/")));
+            FAIL() << "an unknown CA was accepted";
+        } catch (const oras::error& e) {
+            EXPECT_NE(std::string(e.what()).find("TLS handshake"), std::string::npos) << e.what();
+        }
+    }
+    {
+        auto opts = fast_options();
+        opts.tls.insecure_skip_verify = true;
+        oras::http::client client(io.get_executor(), opts);
+        EXPECT_EQ(run(io, client.fetch(get(server.url() + "/"))).body, "secure");
+    }
+}
+
+TEST(http_client, https_to_http_redirect_is_refused) {
+    scripted_server plain([](const scripted_request&) { return action{.body = "leak"}; });
+    scripted_server secure(
+        [&](const scripted_request&) {
+            return action{.status = 302, .headers = {{"Location", plain.url() + "/x"}}};
+        },
+        {.tls = true});
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.tls.ca_file = secure.ca_file();
+    oras::http::client client(io.get_executor(), opts);
+    try {
+        run(io, client.fetch(get(secure.url() + "/")));
+        FAIL() << "downgrade followed";
+    } catch (const oras::error& e) {
+        EXPECT_NE(std::string(e.what()).find("downgrade"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(plain.requests_served(), 0u);
+}
+
+TEST(http_client, https_through_a_connect_proxy) {
+    scripted_server server([](const scripted_request&) { return action{.body = "tunnelled"}; },
+                           {.tls = true});
+    oras::test::connect_proxy proxy;
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.tls.ca_file = server.ca_file();
+    opts.proxy.https_proxy = proxy.url();
+    oras::http::client client(io.get_executor(), opts);
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/v2/"))).body, "tunnelled");
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/v2/"))).body, "tunnelled");
+    EXPECT_EQ(proxy.tunnels(), 1u);  // the tunnelled connection was pooled and reused
+    ASSERT_EQ(proxy.connect_targets().size(), 1u);
+    EXPECT_EQ(proxy.connect_targets()[0], server.host());
+}
+
+TEST(http_client, plain_http_through_a_proxy_with_credentials) {
+    scripted_server server([](const scripted_request&) { return action{.body = "forwarded"}; });
+    oras::test::connect_proxy proxy;
+    asio::io_context io;
+    auto opts = fast_options();
+    auto proxy_url = proxy.url();
+    proxy_url.insert(7, "user:p%40ss@");
+    opts.proxy.http_proxy = proxy_url;
+    oras::http::client client(io.get_executor(), opts);
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/v2/"))).body, "forwarded");
+    EXPECT_EQ(proxy.forwarded(), 1u);
+    ASSERT_FALSE(proxy.proxy_authorizations().empty());
+    EXPECT_EQ(proxy.proxy_authorizations()[0], "Basic dXNlcjpwQHNz");  // user:p@ss
+}
+
+TEST(http_client, file_range_and_generator_bodies) {
+    scripted_server server([](const scripted_request&) { return action{.status = 201}; });
+    const auto path = std::filesystem::temp_directory_path()
+                      / ("oras-transport-body-" + std::to_string(::getpid()));
+    std::string content;
+    for (int i = 0; i < 700000; ++i) {
+        content += static_cast<char>(i * 7);
+    }
+    std::ofstream(path, std::ios::binary) << content;
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+
+    auto put = get(server.url() + "/file");
+    put.method = "PUT";
+    put.body = oras::http::body_source::from_file(path, 1000, 600000);
+    EXPECT_EQ(run(io, client.fetch(std::move(put))).status, 201u);
+
+    auto patch = get(server.url() + "/stream");
+    patch.method = "PATCH";
+    std::size_t offset = 0;
+    patch.body = oras::http::body_source::from_generator(
+        [&](std::span<std::byte> out) -> asio::awaitable<std::size_t> {
+            const auto n = std::min<std::size_t>({out.size(), 100000, content.size() - offset});
+            std::memcpy(out.data(), content.data() + offset, n);
+            offset += n;
+            co_return n;
+        });
+    EXPECT_EQ(run(io, client.fetch(std::move(patch))).status, 201u);
+    std::filesystem::remove(path);
+
+    const auto reqs = server.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_EQ(reqs[0].header("Content-Length"), "600000");
+    EXPECT_TRUE(reqs[0].body == content.substr(1000, 600000));
+    EXPECT_TRUE(reqs[1].chunked);
+    EXPECT_TRUE(reqs[1].body == content);
+}
+
+TEST(http_client, head_response_has_length_but_no_body) {
+    scripted_server server([](const scripted_request& r) {
+        return action{.headers = {{"Docker-Content-Digest", "sha256:x"}},
+                      .body = r.method == "HEAD" ? std::string(1234, 'h') : "get"};
+    });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    auto head = get(server.url() + "/m");
+    head.method = "HEAD";
+    auto r = run(io, [&]() -> asio::awaitable<oras::http::response> {
+        co_return co_await client.send(std::move(head));
+    }());
+    EXPECT_EQ(r.content_length(), 1234u);
+    EXPECT_TRUE(r.complete());
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/m"))).body, "get");
+    EXPECT_EQ(server.connections_accepted(), 1u);
+}
+
+TEST(http_client, size_limit_on_buffered_bodies) {
+    scripted_server server(
+        [](const scripted_request&) { return action{.body = std::string(10000, 'L')}; });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    try {
+        run(io, client.fetch(get(server.url() + "/big"), 1000));
+        FAIL() << "limit ignored";
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), oras::errc::size_exceeds_limit);
+    }
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/big"), 10000)).body.size(), 10000u);
+}
+
+TEST(http_client, header_injection_is_refused_before_sending) {
+    scripted_server server([](const scripted_request&) { return action{}; });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    auto req = get(server.url() + "/");
+    req.headers.add("X-Evil", "a\r\nInjected: yes");
+    try {
+        run(io, client.fetch(std::move(req)));
+        FAIL() << "injection sent";
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), oras::errc::invalid_argument);
+    }
+    EXPECT_EQ(server.requests_served(), 0u);
+}
+
+TEST(http_client, cancellation_releases_the_connection_slot) {
+    scripted_server server([](const scripted_request& r) {
+        return action{.body = "late", .stall_forever = r.target == "/stall"};
+    });
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.max_connections_per_origin = 1;
+    oras::http::client client(io.get_executor(), opts);
+    asio::cancellation_signal cancel;
+    std::exception_ptr outcome;
+    asio::co_spawn(io, client.fetch(get(server.url() + "/stall")),
+                   asio::bind_cancellation_slot(
+                       cancel.slot(), [&](std::exception_ptr e, auto&&...) { outcome = e; }));
+    asio::steady_timer t(io, 100ms);
+    t.async_wait([&](auto) { cancel.emit(asio::cancellation_type::terminal); });
+    io.run();
+    ASSERT_TRUE(outcome);
+    try {
+        std::rethrow_exception(outcome);
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code(), std::errc::operation_canceled) << e.what();
+    }
+    // The only slot came back: the next request is served.
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/ok"))).body, "late");
+}
+
+TEST(http_client, log_hook_sees_redacted_requests) {
+    scripted_server server([](const scripted_request&) {
+        return action{.headers = {{"Set-Cookie", "s=1"}}, .body = "x"};
+    });
+    asio::io_context io;
+    auto opts = fast_options();
+    std::vector<oras::http::log_event> events;
+    opts.log = [&](const oras::http::log_event& e) { events.push_back(e); };
+    oras::http::client client(io.get_executor(), opts);
+    auto req = get(server.url() + "/token?access_token=abc&scope=x");
+    req.headers.add("Authorization", "Basic c2VjcmV0");
+    run(io, client.fetch(std::move(req)));
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].status, 200u);
+    EXPECT_EQ(events[0].request_headers.get("Authorization"), "REDACTED");
+    EXPECT_EQ(events[0].response_headers.get("Set-Cookie"), "REDACTED");
+    EXPECT_EQ(events[0].url.find("abc"), std::string::npos) << events[0].url;
+}
+
+}  // namespace
