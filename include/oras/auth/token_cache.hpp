@@ -1,0 +1,58 @@
+// token_cache: bearer tokens keyed by registry and scope set, with expiry.
+#pragma once
+
+#include <oras/auth/scope.hpp>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace oras::auth {
+
+/// Tokens per (registry, canonical scope set). A token is used until `refresh_margin` before it
+/// expires, so that a request never leaves with a token that dies in flight. Pure data: the
+/// authenticating client merges concurrent fetches on top of it. Not thread-safe.
+class token_cache {
+  public:
+    using clock = std::chrono::steady_clock;
+
+    struct options {
+        /// Stop using a token this long before its expiry.
+        std::chrono::seconds refresh_margin{30};
+        /// Lifetime assumed when the token service gives none (the spec's default is 60 s).
+        std::chrono::seconds default_lifetime{60};
+        /// Tokens kept per registry; the soonest to expire is dropped first.
+        std::size_t max_per_registry = 64;
+    };
+
+    token_cache() = default;
+    explicit token_cache(options o) : options_(o) {}
+
+    /// A live token for exactly `scopes` on `registry`, else one whose scopes cover them.
+    std::optional<std::string> find(std::string_view registry, const scope_set& scopes,
+                                    clock::time_point now = clock::now()) const;
+
+    /// Stores a token granted for `scopes`; `expires_in` <= 0 means the default lifetime.
+    void store(std::string_view registry, const scope_set& scopes, std::string token,
+               std::chrono::seconds expires_in, clock::time_point now = clock::now());
+
+    /// Forgets one token (after the registry rejected it) or every token of a registry.
+    void erase(std::string_view registry, const scope_set& scopes);
+    void erase(std::string_view registry);
+
+    std::size_t size() const noexcept;
+
+  private:
+    struct entry {
+        scope_set scopes;
+        std::string token;
+        clock::time_point use_until;
+    };
+    options options_;
+    // registry -> canonical scope string -> entry
+    std::map<std::string, std::map<std::string, entry>, std::less<>> entries_;
+};
+
+}  // namespace oras::auth

@@ -1,0 +1,67 @@
+#include <oras/auth/token_cache.hpp>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+using oras::auth::repository_scope;
+using oras::auth::scope_set;
+using oras::auth::token_cache;
+
+const auto t0 = token_cache::clock::time_point{} + 1000h;
+
+TEST(token_cache, exact_and_covering_lookups) {
+    token_cache c;
+    const scope_set pull{repository_scope("app", {"pull"})};
+    const scope_set push{repository_scope("app", {"pull", "push"})};
+    c.store("r.example", push, "T-push", 300s, t0);
+    EXPECT_EQ(c.find("r.example", push, t0), "T-push");
+    EXPECT_EQ(c.find("r.example", pull, t0), "T-push");  // covered by the wider token
+    EXPECT_FALSE(c.find("other.example", pull, t0));     // tokens never cross registries
+    EXPECT_FALSE(c.find("r.example", scope_set{repository_scope("lib", {"pull"})}, t0));
+}
+
+TEST(token_cache, keys_are_canonical) {
+    token_cache c;
+    scope_set a;
+    a.add(repository_scope("b", {"push", "pull"}));
+    a.add(repository_scope("a", {"pull"}));
+    c.store("r", a, "T", 300s, t0);
+    const scope_set b{repository_scope("a", {"pull"}), repository_scope("b", {"pull"}),
+                      repository_scope("b", {"push"})};
+    EXPECT_EQ(c.find("r", b, t0), "T");
+    EXPECT_EQ(c.size(), 1u);
+}
+
+TEST(token_cache, refreshes_before_expiry) {
+    token_cache c({.refresh_margin = 30s});
+    const scope_set s{repository_scope("app", {"pull"})};
+    c.store("r", s, "T", 300s, t0);
+    EXPECT_TRUE(c.find("r", s, t0 + 269s));
+    EXPECT_FALSE(c.find("r", s, t0 + 270s));  // within the margin: fetch a new one
+    // A short-lived token is still used for half its life.
+    c.store("r", s, "short", 10s, t0);
+    EXPECT_TRUE(c.find("r", s, t0 + 4s));
+    EXPECT_FALSE(c.find("r", s, t0 + 5s));
+    // No expires_in: the default lifetime.
+    c.store("r", s, "default", 0s, t0);
+    EXPECT_TRUE(c.find("r", s, t0 + 29s));
+    EXPECT_FALSE(c.find("r", s, t0 + 61s));
+}
+
+TEST(token_cache, erase_and_bounded_size) {
+    token_cache c({.max_per_registry = 2});
+    for (int i = 0; i < 5; ++i) {
+        c.store("r", scope_set{repository_scope("app" + std::to_string(i), {"pull"})},
+                "T" + std::to_string(i), std::chrono::seconds(100 + i), t0);
+    }
+    EXPECT_EQ(c.size(), 2u);
+    EXPECT_TRUE(c.find("r", scope_set{repository_scope("app4", {"pull"})}, t0));
+    c.erase("r", scope_set{repository_scope("app4", {"pull"})});
+    EXPECT_FALSE(c.find("r", scope_set{repository_scope("app4", {"pull"})}, t0));
+    c.erase("r");
+    EXPECT_EQ(c.size(), 0u);
+}
+
+}  // namespace
