@@ -205,9 +205,13 @@ class body_reader {
     enum class mode { done, length, parsed };
 
     body_reader(std::shared_ptr<client_state> state, std::unique_ptr<connection> conn,
-                bhttp::response_parser<bhttp::empty_body>&& head_parser, bool head_request)
-        : state_(std::move(state)), conn_(std::move(conn)), key_(conn_->pool_key) {
-        keep_alive_ = head_parser.keep_alive();
+                bhttp::response_parser<bhttp::empty_body>&& head_parser, bool head_request,
+                bool reusable)
+        : state_(std::move(state)),
+          conn_(std::move(conn)),
+          key_(conn_->pool_key),
+          reusable_(reusable) {
+        keep_alive_ = head_parser.keep_alive() && reusable_;
         if (head_request || head_parser.is_done()) {
             mode_ = mode::done;
         } else if (head_parser.content_length() && !head_parser.chunked()) {
@@ -217,6 +221,7 @@ class body_reader {
             mode_ = mode::parsed;
             parser_.emplace(std::move(head_parser));
             parser_->body_limit(boost::none);
+            parser_->eager(true);
         }
         if (mode_ == mode::done) {
             finish(keep_alive_);
@@ -229,9 +234,12 @@ class body_reader {
         }
     }
 
-    bool complete() const noexcept { return mode_ == mode::done; }
+    bool complete() const noexcept { return mode_ == mode::done && !failure_; }
 
     asio::awaitable<std::size_t> read_some(std::span<std::byte> out) {
+        if (failure_) {
+            std::rethrow_exception(failure_);  // a failed body stays failed
+        }
         if (mode_ == mode::done || out.empty()) {
             co_return 0;
         }
@@ -262,25 +270,30 @@ class body_reader {
             }
             co_return n;
         }
-        // Chunked or close-delimited: Beast's parser removes the framing.
+        // Chunked or close-delimited: Beast's parser removes the framing. One parser step may
+        // consume only framing (a chunk-size line), so keep going until body bytes arrive or
+        // the message ends: 0 must mean "complete", never "nothing this time".
         auto& p = *parser_;
-        p.get().body().data = out.data();
-        p.get().body().size = out.size();
-        p.get().body().more = true;
-        conn_->lowest().expires_after(io_timeout);
-        auto [ec, ignored] = co_await conn_->with_stream([&](auto& s) {
-            return bhttp::async_read_some(s, conn_->buffer, p, asio::as_tuple(use_awaitable));
-        });
-        (void)ignored;
-        if (ec == bhttp::error::need_buffer) {
-            ec = {};
+        std::size_t n = 0;
+        while (n == 0 && !p.is_done()) {
+            p.get().body().data = out.data();
+            p.get().body().size = out.size();
+            p.get().body().more = true;
+            conn_->lowest().expires_after(io_timeout);
+            auto [ec, ignored] = co_await conn_->with_stream([&](auto& s) {
+                return bhttp::async_read_some(s, conn_->buffer, p, asio::as_tuple(use_awaitable));
+            });
+            (void)ignored;
+            if (ec == bhttp::error::need_buffer) {
+                ec = {};
+            }
+            if (ec) {
+                fail(ec, "reading the body");
+            }
+            n = out.size() - p.get().body().size;
         }
-        if (ec) {
-            fail(ec, "reading the body");
-        }
-        const std::size_t n = out.size() - p.get().body().size;
         if (p.is_done()) {
-            finish(p.keep_alive());
+            finish(p.keep_alive() && reusable_);
         }
         co_return n;
     }
@@ -298,11 +311,19 @@ class body_reader {
         state_->release(key_, std::move(conn_), false);
         const bool truncated = ec == asio::error::eof || ec == bhttp::error::partial_message
                                || ec == asio::ssl::error::stream_truncated;
-        if (truncated) {
-            throw error(errc::invalid_response,
-                        "the connection closed before the end of the body, " + what);
+        try {
+            if (truncated) {
+                throw error(errc::invalid_response,
+                            "the connection closed before the end of the body, " + what);
+            }
+            if (ec == beast::error::timeout) {
+                throw error(make_error_code(asio::error::timed_out), what + " (timed out)");
+            }
+            throw error(ec, what);
+        } catch (...) {
+            failure_ = std::current_exception();
+            throw;
         }
-        throw error(ec, what);
     }
 
     std::shared_ptr<client_state> state_;
@@ -310,8 +331,10 @@ class body_reader {
     std::string key_;
     mode mode_ = mode::done;
     std::uint64_t remaining_ = 0;
+    bool reusable_ = true;
     bool keep_alive_ = false;
     std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
+    std::exception_ptr failure_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -387,6 +410,19 @@ std::string basic_proxy_credentials(const boost::urls::url& proxy) {
     return "Basic " + oras::detail::base64_encode(proxy.user() + ":" + proxy.password());
 }
 
+// What a server's close of a pooled connection looks like to the next request on it.
+bool is_stale_error(const beast::error_code& ec) {
+    return ec == asio::error::eof || ec == asio::error::connection_reset
+           || ec == asio::error::broken_pipe || ec == bhttp::error::end_of_stream
+           || ec == asio::ssl::error::stream_truncated;
+}
+
+// Malformed responses (bad status line, oversized head): retrying will not fix them.
+bool is_protocol_error(const beast::error_code& ec) {
+    return ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category()
+           && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
 bool is_ip_literal(const std::string& host) {
     beast::error_code ec;
     asio::ip::make_address(host, ec);
@@ -410,9 +446,22 @@ asio::awaitable<std::unique_ptr<connection>> client_state::connect(
     if (rec) {
         throw error(rec, "cannot resolve " + where);
     }
-    c->plain->expires_after(options_.timeouts.connect);
-    auto [cec, ep] = co_await c->plain->async_connect(endpoints, asio::as_tuple(use_awaitable));
-    (void)ep;
+    // Each address gets the whole connect timeout: a black-holed first address (often IPv6)
+    // must not use up the time of the next one.
+    beast::error_code cec = asio::error::host_not_found;
+    for (const auto& entry : endpoints) {
+        c->plain.emplace(executor_);
+        c->plain->expires_after(options_.timeouts.connect);
+        auto [e] =
+            co_await c->plain->async_connect(entry.endpoint(), asio::as_tuple(use_awaitable));
+        cec = e;
+        if (!cec || cec == asio::error::operation_aborted) {
+            break;
+        }
+    }
+    if (cec == asio::error::operation_aborted) {
+        throw boost::system::system_error(cec);
+    }
     if (cec) {
         throw connect_failure(
             cec == beast::error::timeout ? make_error_code(asio::error::timed_out) : cec,
@@ -423,8 +472,10 @@ asio::awaitable<std::unique_ptr<connection>> client_state::connect(
 
     if (proxy && target.tls()) {
         // A CONNECT tunnel through the proxy; TLS then runs end to end with the target.
-        std::string head = "CONNECT " + target.authority() + (target.port == 443 ? ":443" : "")
-                           + " HTTP/1.1\r\nHost: " + target.authority() + "\r\n";
+        const std::string host_port =
+            (target.host.find(':') != std::string::npos ? "[" + target.host + "]" : target.host)
+            + ":" + std::to_string(target.port);
+        std::string head = "CONNECT " + host_port + " HTTP/1.1\r\nHost: " + host_port + "\r\n";
         if (auto creds = basic_proxy_credentials(*proxy); !creds.empty()) {
             head += "Proxy-Authorization: " + creds + "\r\n";
         }
@@ -487,13 +538,20 @@ asio::awaitable<std::unique_ptr<connection>> client_state::connect(
         beast::get_lowest_layer(*c->tls).expires_after(options_.timeouts.tls_handshake);
         auto [tec] = co_await c->tls->async_handshake(ssl::stream_base::client,
                                                       asio::as_tuple(use_awaitable));
+        if (tec == asio::error::operation_aborted) {
+            throw boost::system::system_error(tec);
+        }
         if (tec) {
-            std::string why = tec.message();
             const long verify = SSL_get_verify_result(native);
             if (verify != X509_V_OK) {
-                why = X509_verify_cert_error_string(verify);
+                // Verification failures are final: retrying cannot change a certificate.
+                throw error(tec, "TLS handshake with " + target.str()
+                                     + " failed: " + X509_verify_cert_error_string(verify));
             }
-            throw error(tec, "TLS handshake with " + target.str() + " failed: " + why);
+            // Resets and timeouts during the handshake may pass.
+            throw connect_failure(
+                tec == beast::error::timeout ? make_error_code(asio::error::timed_out) : tec,
+                "TLS handshake with " + target.str() + " failed: " + tec.message());
         }
     }
     co_return c;
@@ -522,8 +580,11 @@ asio::awaitable<void> client_state::write_request(connection& c, const request& 
     head += "\r\n";
     bool has_agent = false;
     for (const auto& [name, value] : req.headers) {
+        // Framing is the client's; proxy credentials never come from the request (they would
+        // reach the origin through a tunnel).
         if (iequals(name, "host") || iequals(name, "content-length")
-            || iequals(name, "transfer-encoding") || iequals(name, "connection")) {
+            || iequals(name, "transfer-encoding") || iequals(name, "connection")
+            || iequals(name, "proxy-authorization")) {
             continue;
         }
         has_agent = has_agent || iequals(name, "user-agent");
@@ -563,16 +624,23 @@ asio::awaitable<void> client_state::write_request(connection& c, const request& 
 
     const auto& src = body.source();
     if (const auto* mem = std::get_if<body_source::memory>(&src)) {
-        // Head and body in one gathered write.
+        // The head and the first slice in one gathered write, then slices: the io timeout
+        // bounds each slice's progress, not the whole body's.
         const std::string empty;
-        const std::string& data = mem->data ? *mem->data : empty;
-        std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(data)};
+        const std::string_view data = mem->data ? std::string_view(*mem->data) : empty;
+        const auto first = std::min(data.size(), body_chunk);
+        std::array<asio::const_buffer, 2> bufs{asio::buffer(head),
+                                               asio::buffer(data.data(), first)};
         c.lowest().expires_after(io);
         auto [ec, n] = co_await c.with_stream(
             [&](auto& s) { return asio::async_write(s, bufs, asio::as_tuple(use_awaitable)); });
         (void)n;
         if (ec) {
             throw exchange_failure(ec, "cannot send the request");
+        }
+        for (std::size_t off = first; off < data.size(); off += body_chunk) {
+            co_await write(
+                asio::buffer(data.data() + off, std::min(body_chunk, data.size() - off)));
         }
         co_return;
     }
@@ -739,9 +807,22 @@ asio::awaitable<response> client_state::attempt(const request& req, const origin
     ++stats_.requests_sent;
     auto& conn = slot.conn;
     bool any_response_byte = false;
+    bool write_failed = false;
     try {
         co_await write_request(*conn, req, target);
-        for (;;) {
+    } catch (const exchange_failure& e) {
+        failure.ec = e.ec;
+        failure.what = e.what();
+        failure.stale_candidate = reused && is_stale_error(e.ec);
+        // A server may answer before reading the whole body (401, 413) and close: its answer
+        // tells more than our write error, so look for it before giving up.
+        if (e.ec != asio::error::broken_pipe && e.ec != asio::error::connection_reset) {
+            co_return response{};
+        }
+        write_failed = true;
+    }
+    try {
+        for (unsigned informational = 0;;) {
             bhttp::response_parser<bhttp::empty_body> parser;
             parser.header_limit(header_limit);
             parser.body_limit(boost::none);
@@ -756,12 +837,24 @@ asio::awaitable<response> client_state::attempt(const request& req, const origin
             });
             any_response_byte = any_response_byte || n > 0 || conn->buffer.size() > before;
             if (ec) {
+                if (write_failed) {
+                    co_return response{};  // no answer after all: report the write error
+                }
                 throw exchange_failure(
                     ec, any_response_byte ? "cannot read the response head" : "no response");
             }
             const unsigned status = parser.get().result_int();
-            if (status >= 100 && status < 200 && status != 101) {
-                continue;  // 100 Continue and friends: the real answer follows
+            if (status == 101) {
+                throw error(errc::invalid_response,
+                            "unexpected 101 Switching Protocols from " + target.str());
+            }
+            if (status >= 100 && status < 200) {
+                // 100 Continue and friends: the real answer follows, but not forever.
+                if (++informational > 5) {
+                    throw error(errc::invalid_response,
+                                "more than 5 informational responses from " + target.str());
+                }
+                continue;
             }
             fields f;
             for (const auto& h : parser.get()) {
@@ -772,15 +865,18 @@ asio::awaitable<response> client_state::attempt(const request& req, const origin
                 length = *parser.content_length();
             }
             std::string reason(parser.get().reason());
-            slot.held = false;  // the body reader owns the slot now
+            // A connection whose request body was cut short cannot carry another request.
             auto reader = std::make_unique<body_reader>(shared_from_this(), std::move(conn),
-                                                        std::move(parser), req.method == "HEAD");
+                                                        std::move(parser), req.method == "HEAD",
+                                                        !write_failed);
+            slot.held = false;  // the body reader owns the slot now
+            failure = attempt_failure{};
             co_return client_impl_access::make(status, std::move(reason), std::move(f), length,
                                                req.url, std::move(reader));
         }
     } catch (const exchange_failure& e) {
         failure.ec = e.ec;
-        failure.stale_candidate = reused && !any_response_byte;
+        failure.stale_candidate = reused && !any_response_byte && is_stale_error(e.ec);
         failure.what = e.what();
     }
     co_return response{};
@@ -792,10 +888,12 @@ asio::awaitable<response> client_state::send(request req) {
             throw error(ok.error());
         }
     }
-    if (auto ok = validate_field("X-Method", req.method);
-        !ok || req.method.find(' ') != std::string::npos) {
+    if (!validate_field(req.method, "")) {
         throw error(errc::invalid_argument,
                     "invalid HTTP method " + oras::detail::quote(req.method));
+    }
+    if (auto ok = validate_field("User-Agent", options_.user_agent); !ok) {
+        throw error(ok.error());
     }
     unsigned retries = 0;
     unsigned redirects = 0;
@@ -815,13 +913,20 @@ asio::awaitable<response> client_state::send(request req) {
             if (failure.ec == asio::error::operation_aborted) {
                 throw boost::system::system_error(failure.ec);
             }
-            if (failure.stale_candidate && replayable && !stale_retry_used) {
-                // The server closed a pooled connection as we reused it: once, on a fresh one.
+            // The server closed a pooled connection as we reused it: once, on a fresh one, when
+            // sending again cannot do harm (an empty-bodied POST only opens another upload).
+            if (failure.stale_candidate && replayable && !stale_retry_used
+                && (req.idempotent() || req.body.empty())) {
                 stale_retry_used = true;
                 continue;
             }
-            if (replayable && retries < options_.retry.max_retries
-                && (req.idempotent() || failure.nothing_sent)) {
+            // Nothing sent (connect failed): any request may go again, even a generator's,
+            // which has not been read yet. Otherwise only replayable idempotent requests, and
+            // never for malformed responses.
+            const bool may_retry =
+                failure.nothing_sent
+                || (replayable && req.idempotent() && !is_protocol_error(failure.ec));
+            if (may_retry && retries < options_.retry.max_retries) {
                 const auto delay = backoff_delay(retries, options_.retry,
                                                  std::uniform_real_distribution<>(0, 1)(rng_));
                 ++retries;
@@ -866,7 +971,10 @@ asio::awaitable<response> client_state::send(request req) {
                 }
                 if (!(*plan)->keep_body) {
                     req.body = body_source();
-                    req.headers.erase("content-type");
+                    for (const char* h : {"content-type", "content-encoding", "content-range",
+                                          "content-md5", "digest"}) {
+                        req.headers.erase(h);
+                    }
                 }
                 if ((*plan)->drop_credentials) {
                     req.headers.erase("authorization");
@@ -877,7 +985,12 @@ asio::awaitable<response> client_state::send(request req) {
             }
         }
 
-        if (is_retryable_status(r.status()) && replayable && retries < options_.retry.max_retries) {
+        // 502/504 may come after a gateway forwarded the request: only idempotent requests go
+        // again then. 408, 429 and 503 mean it was not acted on.
+        const bool status_retryable =
+            is_retryable_status(r.status())
+            && (req.idempotent() || r.status() == 408 || r.status() == 429 || r.status() == 503);
+        if (status_retryable && replayable && retries < options_.retry.max_retries) {
             auto delay = backoff_delay(retries, options_.retry,
                                        std::uniform_real_distribution<>(0, 1)(rng_));
             if (auto ra = r.headers().find("retry-after")) {
@@ -904,15 +1017,24 @@ asio::awaitable<response> client_state::send(request req) {
 // ---------------------------------------------------------------------------------------------
 // Public types
 
+response::response() = default;
 response::response(response&&) noexcept = default;
 response& response::operator=(response&&) noexcept = default;
 response::~response() = default;
 
 bool response::complete() const noexcept {
-    return !body_ || body_->complete();
+    return !abandoned_ && (!body_ || body_->complete());
+}
+
+void response::abandon() noexcept {
+    body_.reset();  // closes the connection: its unread bytes cannot be reused
+    abandoned_ = true;
 }
 
 asio::awaitable<std::size_t> response::read_some(std::span<std::byte> buffer) {
+    if (abandoned_) {
+        throw error(errc::invalid_argument, "the body of this response was abandoned");
+    }
     if (!body_) {
         co_return 0;
     }
@@ -921,9 +1043,12 @@ asio::awaitable<std::size_t> response::read_some(std::span<std::byte> buffer) {
 
 asio::awaitable<std::string> response::read_all(std::size_t limit) {
     std::string out;
+    if (complete()) {
+        co_return out;  // HEAD, 204, 304: a Content-Length but no body
+    }
     if (content_length_) {
         if (*content_length_ > limit) {
-            body_.reset();  // closes the connection rather than reading what we refuse
+            abandon();  // rather than reading what we refuse
             throw error(errc::size_exceeds_limit,
                         "response body of " + std::to_string(*content_length_)
                             + " bytes exceeds the limit of " + std::to_string(limit));
@@ -937,7 +1062,7 @@ asio::awaitable<std::string> response::read_all(std::size_t limit) {
             break;
         }
         if (out.size() + n > limit) {
-            body_.reset();
+            abandon();
             throw error(errc::size_exceeds_limit,
                         "response body exceeds the limit of " + std::to_string(limit) + " bytes");
         }
@@ -951,7 +1076,7 @@ asio::awaitable<void> response::discard(std::size_t limit) {
         co_return;
     }
     if (content_length_ && *content_length_ > limit) {
-        body_.reset();
+        abandon();
         co_return;
     }
     std::array<std::byte, 16 * 1024> buf;
@@ -964,12 +1089,12 @@ asio::awaitable<void> response::discard(std::size_t limit) {
                 break;
             }
             if (total > limit) {
-                body_.reset();
+                abandon();
                 break;
             }
         }
     } catch (const std::exception&) {
-        body_.reset();  // a body we were going to drop anyway
+        abandon();  // a body we were going to drop anyway
     }
 }
 
@@ -993,8 +1118,10 @@ namespace {
 asio::awaitable<response> client::send(request req) {
     const std::string method = req.method;
     const boost::urls::url where = req.url;
+    // The state lives as long as this operation, even if the last client copy goes away.
+    const auto state = state_;
     try {
-        co_return co_await state_->send(std::move(req));
+        co_return co_await state->send(std::move(req));
     } catch (const boost::system::system_error& e) {
         request context;
         context.method = method;

@@ -10,6 +10,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 
@@ -56,24 +57,58 @@ std::optional<std::array<unsigned char, 16>> parse_ip(std::string_view host, boo
     return std::nullopt;
 }
 
+// HTTP-date in its three forms, parsed without the C locale's help (strptime's %a/%b follow
+// LC_TIME; HTTP's names are always English).
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view v) {
-    static constexpr const char* formats[] = {
-        "%a, %d %b %Y %H:%M:%S GMT",  // IMF-fixdate
-        "%A, %d-%b-%y %H:%M:%S GMT",  // RFC 850
-        "%a %b %e %H:%M:%S %Y",       // asctime
-    };
+    static constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     const std::string text(v);
-    for (const char* f : formats) {
-        std::tm tm{};
-        const char* end = ::strptime(text.c_str(), f, &tm);
-        if (end != nullptr && *end == '\0') {
-            const std::time_t t = ::timegm(&tm);
-            if (t != -1) {
-                return std::chrono::system_clock::from_time_t(t);
-            }
+    char month[4] = {};
+    char zone[4] = {};
+    int day = 0, year = 0, hour = 0, minute = 0, second = 0, used = 0;
+    bool ok = false;
+    if (const auto comma = text.find(','); comma != std::string::npos) {
+        const std::string rest = text.substr(comma + 1);
+        // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"; RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"
+        ok = std::sscanf(rest.c_str(), " %2d %3s %4d %2d:%2d:%2d %3s%n", &day, month, &year, &hour,
+                         &minute, &second, zone, &used)
+                 == 7
+             && static_cast<std::size_t>(used) == rest.size();
+        if (!ok) {
+            ok = std::sscanf(rest.c_str(), " %2d-%3s-%2d %2d:%2d:%2d %3s%n", &day, month, &year,
+                             &hour, &minute, &second, zone, &used)
+                     == 7
+                 && static_cast<std::size_t>(used) == rest.size();
+            year += year < 70 ? 2000 : 1900;
         }
+        ok = ok && std::string_view(zone) == "GMT";
+    } else {
+        // asctime: "Sun Nov  6 08:49:37 1994"
+        char weekday[4] = {};
+        ok = std::sscanf(text.c_str(), "%3s %3s %2d %2d:%2d:%2d %4d%n", weekday, month, &day, &hour,
+                         &minute, &second, &year, &used)
+                 == 7
+             && static_cast<std::size_t>(used) == text.size();
     }
-    return std::nullopt;
+    if (!ok) {
+        return std::nullopt;
+    }
+    const auto m = std::find(std::begin(months), std::end(months), std::string_view(month));
+    if (m == std::end(months) || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+        return std::nullopt;
+    }
+    std::tm tm{};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = static_cast<int>(m - std::begin(months));
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = minute;
+    tm.tm_sec = second;
+    const std::time_t t = ::timegm(&tm);
+    if (t == -1) {
+        return std::nullopt;
+    }
+    return std::chrono::system_clock::from_time_t(t);
 }
 
 }  // namespace
@@ -104,9 +139,24 @@ result<origin> origin_of(boost::urls::url_view u) {
         case boost::urls::host_type::ipv4:
             o.host = u.host_ipv4_address().to_string();
             break;
-        default:
-            o.host = lower(u.host());
+        case boost::urls::host_type::name: {
+            // The host goes verbatim into Host, request lines, CONNECT and SNI: only plain DNS
+            // characters, never percent-escapes (which decode to CR, LF, NUL, ':' ...).
+            const auto raw = u.encoded_host();
+            const bool plain = std::all_of(raw.begin(), raw.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'
+                       || c == '_';
+            });
+            if (!plain) {
+                return make_failure(errc::invalid_argument, "URL " + oras::detail::quote(u.buffer())
+                                                                + " has an invalid host name");
+            }
+            o.host = lower(raw);
             break;
+        }
+        default:
+            return make_failure(errc::invalid_argument,
+                                "URL " + oras::detail::quote(u.buffer()) + " has an unusable host");
     }
     if (u.has_port()) {
         if (u.port().empty() || u.port_number() == 0) {
@@ -207,9 +257,16 @@ result<std::optional<redirect_plan>> plan_redirect(unsigned status, std::string_
         }
         plan.method = std::string(method);
         plan.keep_body = true;
-    } else {
-        plan.method = (method == "GET" || method == "HEAD") ? std::string(method) : "GET";
+    } else if (status == 303) {
+        plan.method = method == "HEAD" ? "HEAD" : "GET";
         plan.keep_body = false;
+    } else if (method == "GET" || method == "HEAD" || method == "POST") {
+        // 301/302: only POST becomes GET (as browsers and Go do). A PUT, PATCH or DELETE that
+        // became a GET would report a push or delete that never happened.
+        plan.method = method == "POST" ? "GET" : std::string(method);
+        plan.keep_body = false;
+    } else {
+        return std::optional<redirect_plan>{};
     }
     return std::optional<redirect_plan>{plan};
 }
@@ -327,6 +384,9 @@ bool no_proxy_matches(std::string_view no_proxy, std::string_view host_in, std::
         }
         if (name.size() > 1 && name[0] == '*' && name[1] == '.') {
             name = name.substr(1);
+        }
+        if (name.empty() || name == ".") {
+            continue;  // ":8080", "[]": nothing to match
         }
         const bool match_self = name.front() != '.';
         const std::string suffix = match_self ? "." + name : name;

@@ -154,6 +154,21 @@ TEST(http_client, non_replayable_body_is_never_resent) {
     EXPECT_EQ(server.requests().size(), 2u);  // the PATCH went out once
 }
 
+TEST(http_client, stale_retry_never_resends_a_patch_with_a_body) {
+    // Replayable or not, a PATCH may have been applied by a server that then closed.
+    scripted_server server([](const scripted_request& r) {
+        return action{.body = "ok", .drop = r.index_on_connection > 0};
+    });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/a"))).status, 200u);
+    auto patch = get(server.url() + "/b");
+    patch.method = "PATCH";
+    patch.body = oras::http::body_source::from_string("chunk");
+    EXPECT_THROW(run(io, client.fetch(std::move(patch))), oras::error);
+    EXPECT_EQ(server.requests().size(), 2u);
+}
+
 TEST(http_client, chunked_response_is_decoded) {
     std::string body;
     for (int i = 0; i < 10000; ++i) {
@@ -196,6 +211,21 @@ TEST(http_client, truncated_body_is_an_error_never_a_success) {
         } catch (const oras::error& e) {
             EXPECT_EQ(e.code(), oras::errc::invalid_response) << e.what();
         }
+        // Streaming: the failure sticks; reading again never looks like a clean end.
+        run(io, [&]() -> asio::awaitable<void> {
+            auto r = co_await client.send(get(server.url() + "/t"));
+            std::array<std::byte, 64> buf;
+            bool failed = false;
+            try {
+                while (co_await r.read_some(buf) > 0) {
+                }
+            } catch (const oras::error&) {
+                failed = true;
+            }
+            EXPECT_TRUE(failed);
+            EXPECT_FALSE(r.complete());
+            EXPECT_THROW(co_await r.read_some(buf), oras::error);
+        }());
     }
 }
 

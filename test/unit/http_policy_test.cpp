@@ -25,6 +25,11 @@ TEST(http_origin, from_urls) {
     EXPECT_EQ(o("https://r.example:443/").authority(), "r.example");
     EXPECT_FALSE(origin_of(url("ftp://r.example/")));
     EXPECT_FALSE(origin_of(url("file:///etc/passwd")));
+    // Percent-escapes in a host would reach Host, request lines and CONNECT decoded.
+    EXPECT_FALSE(origin_of(url("http://a%0d%0aX%3a%20y/")));
+    EXPECT_FALSE(origin_of(url("http://a%00b/")));
+    EXPECT_FALSE(origin_of(url("http://[v1.x]/")));
+    EXPECT_EQ(o("http://under_score.example/").host, "under_score.example");
 }
 
 TEST(http_target, origin_form) {
@@ -51,8 +56,8 @@ TEST(http_location, resolution) {
         ASSERT_TRUE(r) << loc << ": " << r.error().message;
         EXPECT_EQ(r->buffer(), want) << loc;
     }
-    for (const char* bad :
-         {"", "   ", "ftp://x/y", "javascript:alert(1)", "http://[::1/x", "https://r/\x01"}) {
+    for (const char* bad : {"", "   ", "ftp://x/y", "javascript:alert(1)", "http://[::1/x",
+                            "https://r/\x01", "http://a%0d%0aInjected:%20x/upload"}) {
         auto r = resolve_location(base, bad);
         EXPECT_FALSE(r) << bad;
         if (!r) {
@@ -113,6 +118,10 @@ TEST(http_redirect, decisions) {
     EXPECT_EQ(see_other->method, "GET");
     EXPECT_FALSE(see_other->keep_body);
     EXPECT_EQ(plan_redirect(301, "POST", a, a, true).value()->method, "GET");
+    // A PUT or DELETE turned into GET would report a push or delete that never happened.
+    EXPECT_FALSE(plan_redirect(302, "PUT", a, a, true).value());
+    EXPECT_FALSE(plan_redirect(301, "DELETE", a, a, true).value());
+    EXPECT_FALSE(plan_redirect(302, "PATCH", a, a, true).value());
     EXPECT_EQ(plan_redirect(302, "HEAD", a, b, true).value()->method, "HEAD");
     // 307/308 keep method and body, but only a replayable body.
     auto keep = plan_redirect(308, "PUT", a, a, true).value();
@@ -173,6 +182,9 @@ TEST(http_no_proxy, matching) {
         {"", "b.example", 443, false},
         {",,,", "b.example", 443, false},
         {"10.0.0.0/99", "10.0.0.1", 443, false},
+        {":8080", "b.example", 8080, false},
+        {"[]", "b.example", 443, false},
+        {"*.", "b.example", 443, false},
     };
     for (const auto& x : cases) {
         EXPECT_EQ(no_proxy_matches(x.list, x.host, x.port), x.match)

@@ -27,7 +27,7 @@ class body_reader;
 /// after the client's executor has stopped.
 class response {
   public:
-    response() = default;
+    response();
     response(response&&) noexcept;
     response& operator=(response&&) noexcept;
     ~response();
@@ -49,11 +49,15 @@ class response {
     boost::asio::awaitable<std::string> read_all(std::size_t limit);
 
     /// Reads and drops the rest of the body, up to `limit` bytes, so that the connection can be
-    /// reused; beyond that the connection is closed instead.
+    /// reused; beyond that (or on a read failure) the response is abandoned instead.
     boost::asio::awaitable<void> discard(std::size_t limit = 64 * 1024);
 
-    /// True once the whole body has been read.
+    /// True once the whole body has been read. False after a failed read or `abandon()`: such
+    /// a body never reads as a clean end.
     bool complete() const noexcept;
+
+    /// Gives up on the body: the connection is closed, not reused. Further reads throw.
+    void abandon() noexcept;
 
   private:
     friend class client_impl_access;
@@ -64,6 +68,7 @@ class response {
     std::optional<std::uint64_t> content_length_;
     boost::urls::url url_;
     std::unique_ptr<detail::body_reader> body_;
+    bool abandoned_ = false;
 };
 
 }  // namespace oras::http
