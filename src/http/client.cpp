@@ -51,7 +51,7 @@ namespace detail {
 namespace {
 
 constexpr std::size_t header_limit = 64 * 1024;
-constexpr std::size_t body_chunk = 256 * 1024;
+constexpr std::size_t body_chunk = 1024 * 1024;
 
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
