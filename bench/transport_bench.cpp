@@ -248,6 +248,52 @@ int main(int argc, char** argv) {
         report("upload (generator body)", wall.count(), thread_cpu() - c0);
     }
 
+    {
+        // The download floor: the same GET read with plain blocking socket reads into a 1 MiB
+        // buffer, no HTTP parsing beyond finding the end of the head.
+        const double c0 = thread_cpu();
+        const auto t0 = std::chrono::steady_clock::now();
+        asio::io_context raw_io;
+        tcp::socket s(raw_io);
+        s.connect({asio::ip::make_address("127.0.0.1"), acceptor.local_endpoint().port()});
+        const std::string head = "GET /blob/" + std::to_string(bytes)
+                                 + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        asio::write(s, asio::buffer(head));
+        std::vector<char> sink(1 << 20);
+        std::uint64_t got = 0;
+        boost::system::error_code ec;
+        while (!ec) {
+            got += s.read_some(asio::buffer(sink), ec);
+        }
+        const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - t0;
+        if (got < bytes) {
+            std::printf("raw download short: %llu\n", static_cast<unsigned long long>(got));
+        }
+        report("download, raw socket floor", wall.count(), thread_cpu() - c0);
+    }
+    {
+        // The floor: the same PUT written with plain blocking socket writes of 1 MiB, no HTTP
+        // client at all. On loopback the sender's thread is also charged for the kernel's
+        // delivery of every packet, so this is far from free.
+        const double c0 = thread_cpu();
+        const auto t0 = std::chrono::steady_clock::now();
+        asio::io_context raw_io;
+        tcp::socket s(raw_io);
+        s.connect({asio::ip::make_address("127.0.0.1"), acceptor.local_endpoint().port()});
+        s.set_option(tcp::no_delay(true));
+        const std::string head = "PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                                 + std::to_string(bytes) + "\r\nConnection: close\r\n\r\n";
+        asio::write(s, asio::buffer(head));
+        for (std::uint64_t sent = 0; sent < bytes; sent += block().size()) {
+            asio::write(s, asio::buffer(block()));
+        }
+        asio::streambuf reply;
+        boost::system::error_code ec;
+        asio::read_until(s, reply, "\r\n\r\n", ec);
+        const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - t0;
+        report("upload, raw socket floor", wall.count(), thread_cpu() - c0);
+    }
+
     std::printf("%d small GETs (64-byte bodies)\n", small);
     for (const bool keep_alive : {true, false}) {
         for (const int concurrency : {1, 32}) {

@@ -372,6 +372,31 @@ TEST(http_client, tls_with_a_test_ca) {
     }
 }
 
+TEST(http_client, mutual_tls_with_a_client_certificate) {
+    scripted_server server([](const scripted_request&) { return action{.body = "mutual"}; },
+                           {.tls = true, .require_client_certificate = true});
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.tls.ca_file = server.ca_file();
+    opts.retry.max_retries = 0;
+    {
+        auto with_cert = opts;
+        with_cert.tls.client_certificate_file = server.client_certificate_file();
+        with_cert.tls.client_key_file = server.client_key_file();
+        oras::http::client client(io.get_executor(), with_cert);
+        EXPECT_EQ(run(io, client.fetch(get(server.url() + "/"))).body, "mutual");
+    }
+    {
+        oras::http::client client(io.get_executor(), opts);
+        EXPECT_THROW(run(io, client.fetch(get(server.url() + "/"))), oras::error);
+    }
+    // A certificate without its key is a configuration error, reported at construction.
+    auto half = opts;
+    half.tls.client_certificate_file = server.client_certificate_file();
+    EXPECT_THROW(oras::http::client(io.get_executor(), half), oras::error);
+    EXPECT_EQ(server.requests_served(), 1u);
+}
+
 TEST(http_client, https_to_http_redirect_is_refused) {
     scripted_server plain([](const scripted_request&) { return action{.body = "leak"}; });
     scripted_server secure(

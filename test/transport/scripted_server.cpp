@@ -200,6 +200,8 @@ struct scripted_server::impl {
     server_options options_;
     std::optional<temp_dir> pki_dir_{};
     std::string ca_file_{};
+    std::string client_cert_{};
+    std::string client_key_{};
     std::unique_ptr<asio::io_context> io_ = std::make_unique<asio::io_context>(1);
     std::unique_ptr<asio::ssl::context> tls_{};
     std::optional<tcp::acceptor> acceptor_{};
@@ -222,9 +224,16 @@ struct scripted_server::impl {
             pki_dir_.emplace("oras-scripted-server-");
             const auto pki = make_test_pki(pki_dir_->path(), {"localhost"}, {"127.0.0.1"});
             ca_file_ = pki.ca_cert.string();
+            client_cert_ = pki.client_cert.string();
+            client_key_ = pki.client_key.string();
             tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
             tls_->use_certificate_chain_file(pki.server_cert.string());
             tls_->use_private_key_file(pki.server_key.string(), asio::ssl::context::pem);
+            if (options_.require_client_certificate) {
+                tls_->load_verify_file(ca_file_);
+                tls_->set_verify_mode(asio::ssl::verify_peer
+                                      | asio::ssl::verify_fail_if_no_peer_cert);
+            }
         }
         acceptor_.emplace(*io_);
         const tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), 0);
@@ -315,24 +324,36 @@ struct scripted_server::impl {
         }
     }
 
-    asio::awaitable<void> session(std::shared_ptr<connection> c) {
+    // Ends a connection's session however the coroutine finishes. (A guard rather than code
+    // after the try block: GCC 12 corrupts the frame's copy of the coroutine parameter there,
+    // which UBSan reports as a null io_object service.)
+    struct session_end {
+        impl* self;
+        std::shared_ptr<connection> c;
+        ~session_end() {
+            c->close();
+            self->connections_.erase(c->id);
+            self->open_.store(self->open_.load() - 1);
+        }
+    };
+
+    asio::awaitable<void> session(std::shared_ptr<connection> conn) {
+        const session_end end{this, std::move(conn)};
+        const auto& c = end.c;
         try {
             if (tls_) {
                 asio::ssl::stream<tcp::socket&> stream(c->socket, *tls_);
                 auto [ec] =
                     co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
                 if (!ec && !stopping_) {
-                    co_await serve(stream, c);
+                    co_await serve(stream, *c);
                 }
             } else {
-                co_await serve(c->socket, c);
+                co_await serve(c->socket, *c);
             }
         } catch (...) {
             // Any failure ends the connection, never the server.
         }
-        c->close();
-        connections_.erase(c->id);
-        open_.store(open_.load() - 1);
     }
 
     // Waits `d` on the connection's timer; false when the connection was closed meanwhile.
@@ -384,8 +405,9 @@ struct scripted_server::impl {
     }
 
     template <class Stream>
-    asio::awaitable<void> serve(Stream& stream, std::shared_ptr<connection> cp) {
-        connection& c = *cp;
+    // `c` by reference: the session keeps it alive. (A shared_ptr passed by value here is a
+    // temporary of the co_await expression, which GCC 12 mishandles.)
+    asio::awaitable<void> serve(Stream& stream, connection& c) {
         beast::flat_buffer buffer;
         for (std::size_t index = 0;; ++index) {
             if (stopping_ || !c.socket.is_open()) {
@@ -600,6 +622,14 @@ std::string scripted_server::url() const {
 
 std::string scripted_server::ca_file() const {
     return impl_->ca_file_;
+}
+
+std::string scripted_server::client_certificate_file() const {
+    return impl_->client_cert_;
+}
+
+std::string scripted_server::client_key_file() const {
+    return impl_->client_key_;
 }
 
 std::size_t scripted_server::connections_accepted() const {

@@ -94,6 +94,9 @@ struct server_options {
     std::chrono::milliseconds idle_close{0};
     /// Larger request bodies are answered with 413 and the connection closed.
     std::size_t max_request_body = std::size_t{64} << 20;
+    /// TLS: refuse clients without a certificate signed by the test CA (mutual TLS); see
+    /// scripted_server::client_certificate_file().
+    bool require_client_certificate = false;
 };
 
 class scripted_server {
@@ -114,6 +117,9 @@ class scripted_server {
     /// TLS only: path of the PEM file of the CA that signed the server certificate ("" without
     /// TLS). Valid for the server's lifetime.
     std::string ca_file() const;
+    /// TLS: a client certificate and key signed by the same CA, for mutual TLS.
+    std::string client_certificate_file() const;
+    std::string client_key_file() const;
 
     /// TCP connections accepted so far.
     std::size_t connections_accepted() const;

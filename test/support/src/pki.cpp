@@ -214,11 +214,22 @@ test_pki make_test_pki(const std::filesystem::path& dir, const std::vector<std::
                           .extended_key_usage = "serverAuth"},
                          server_key.get(), ca.get(), ca_key.get());
 
-    test_pki pki{dir / "ca.pem", dir / "ca.key", dir / "server.pem", dir / "server.key"};
+    const pkey_ptr client_key = make_ec_key();
+    const x509_ptr client = make_certificate({.common_name = "oras-cpp test client",
+                                              .ca = false,
+                                              .subject_alt_names = "",
+                                              .key_usage = "digitalSignature",
+                                              .extended_key_usage = "clientAuth"},
+                                             client_key.get(), ca.get(), ca_key.get());
+
+    test_pki pki{dir / "ca.pem",     dir / "ca.key",     dir / "server.pem",
+                 dir / "server.key", dir / "client.pem", dir / "client.key"};
     write_file(pki.ca_cert, certificate_pem(ca.get()));
     write_file(pki.ca_key, private_key_pem(ca_key.get()));
     write_file(pki.server_cert, certificate_pem(server.get()));
     write_file(pki.server_key, private_key_pem(server_key.get()));
+    write_file(pki.client_cert, certificate_pem(client.get()));
+    write_file(pki.client_key, private_key_pem(client_key.get()));
     return pki;
 }
 
