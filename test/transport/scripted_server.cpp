@@ -324,36 +324,24 @@ struct scripted_server::impl {
         }
     }
 
-    // Ends a connection's session however the coroutine finishes. (A guard rather than code
-    // after the try block: GCC 12 corrupts the frame's copy of the coroutine parameter there,
-    // which UBSan reports as a null io_object service.)
-    struct session_end {
-        impl* self;
-        std::shared_ptr<connection> c;
-        ~session_end() {
-            c->close();
-            self->connections_.erase(c->id);
-            self->open_.store(self->open_.load() - 1);
-        }
-    };
-
-    asio::awaitable<void> session(std::shared_ptr<connection> conn) {
-        const session_end end{this, std::move(conn)};
-        const auto& c = end.c;
+    asio::awaitable<void> session(std::shared_ptr<connection> c) {
         try {
             if (tls_) {
                 asio::ssl::stream<tcp::socket&> stream(c->socket, *tls_);
                 auto [ec] =
                     co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
                 if (!ec && !stopping_) {
-                    co_await serve(stream, *c);
+                    co_await serve(stream, c);
                 }
             } else {
-                co_await serve(c->socket, *c);
+                co_await serve(c->socket, c);
             }
         } catch (...) {
             // Any failure ends the connection, never the server.
         }
+        c->close();
+        connections_.erase(c->id);
+        open_.store(open_.load() - 1);
     }
 
     // Waits `d` on the connection's timer; false when the connection was closed meanwhile.
@@ -405,9 +393,8 @@ struct scripted_server::impl {
     }
 
     template <class Stream>
-    // `c` by reference: the session keeps it alive. (A shared_ptr passed by value here is a
-    // temporary of the co_await expression, which GCC 12 mishandles.)
-    asio::awaitable<void> serve(Stream& stream, connection& c) {
+    asio::awaitable<void> serve(Stream& stream, std::shared_ptr<connection> cp) {
+        connection& c = *cp;
         beast::flat_buffer buffer;
         for (std::size_t index = 0;; ++index) {
             if (stopping_ || !c.socket.is_open()) {
