@@ -188,6 +188,16 @@ class client_state : public std::enable_shared_from_this<client_state> {
     void log(const request& req, unsigned status, const fields& response_headers,
              std::error_code ec, unsigned attempt_no, std::chrono::steady_clock::time_point start);
 
+    /// Waits the backoff for retry `n` (at least `at_least`, a server's Retry-After).
+    asio::awaitable<void> pause_before_retry(unsigned n, std::chrono::milliseconds at_least) {
+        const auto delay = std::max(
+            at_least,
+            backoff_delay(n, options_.retry, std::uniform_real_distribution<>(0, 1)(rng_)));
+        ++stats_.retries;
+        asio::steady_timer t(executor_, delay);
+        co_await t.async_wait(use_awaitable);
+    }
+
     asio::any_io_executor executor_;
     client_options options_;
     proxy_settings proxies_;
@@ -927,12 +937,7 @@ asio::awaitable<response> client_state::send(request req) {
                 failure.nothing_sent
                 || (replayable && req.idempotent() && !is_protocol_error(failure.ec));
             if (may_retry && retries < options_.retry.max_retries) {
-                const auto delay = backoff_delay(retries, options_.retry,
-                                                 std::uniform_real_distribution<>(0, 1)(rng_));
-                ++retries;
-                ++stats_.retries;
-                asio::steady_timer t(executor_, delay);
-                co_await t.async_wait(use_awaitable);
+                co_await pause_before_retry(retries++, std::chrono::milliseconds::zero());
                 continue;
             }
             diagnostics d;
@@ -991,21 +996,17 @@ asio::awaitable<response> client_state::send(request req) {
             is_retryable_status(r.status())
             && (req.idempotent() || r.status() == 408 || r.status() == 429 || r.status() == 503);
         if (status_retryable && replayable && retries < options_.retry.max_retries) {
-            auto delay = backoff_delay(retries, options_.retry,
-                                       std::uniform_real_distribution<>(0, 1)(rng_));
+            auto at_least = std::chrono::milliseconds::zero();
             if (auto ra = r.headers().find("retry-after")) {
                 if (auto parsed = parse_retry_after(*ra, std::chrono::system_clock::now())) {
                     if (*parsed > options_.retry.max_retry_after) {
                         co_return r;  // longer than we are willing to wait: the caller decides
                     }
-                    delay = std::max(delay, *parsed);
+                    at_least = *parsed;
                 }
             }
             co_await r.discard();
-            ++retries;
-            ++stats_.retries;
-            asio::steady_timer t(executor_, delay);
-            co_await t.async_wait(use_awaitable);
+            co_await pause_before_retry(retries++, at_least);
             continue;
         }
         co_return r;

@@ -1,5 +1,6 @@
 // The test forward proxy: Asio C++20 coroutines, Beast's parser for the client's requests.
 #include "connect_proxy.hpp"
+#include "loopback.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -124,43 +125,13 @@ struct connect_proxy::impl {
     std::vector<std::string> authorizations_{};
 
     void start() {
-        acceptor_.emplace(*io_);
-        const tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), 0);
-        acceptor_->open(ep.protocol());
-        acceptor_->set_option(tcp::acceptor::reuse_address(true));
-        acceptor_->bind(ep);
-        acceptor_->listen(asio::socket_base::max_listen_connections);
+        acceptor_.emplace(detail::listen_on_loopback(*io_));
         port_ = acceptor_->local_endpoint().port();
         asio::co_spawn(*io_, accept_loop(), asio::detached);
-        thread_ = std::thread([this] {
-            for (;;) {
-                try {
-                    io_->run();
-                    return;
-                } catch (...) {
-                }
-            }
-        });
+        thread_ = std::thread([this] { detail::run_server_loop(*io_); });
     }
 
-    void stop() {
-        if (!thread_.joinable()) {
-            return;
-        }
-        asio::post(*io_, [this] {
-            stopping_ = true;
-            error_code ec;
-            acceptor_->close(ec);
-            for (auto& [id, c] : connections_) {
-                c->close();
-            }
-            io_->stop();
-        });
-        thread_.join();
-        connections_.clear();
-        acceptor_.reset();
-        io_.reset();
-    }
+    void stop() { detail::stop_server(io_, thread_, acceptor_, connections_, stopping_); }
 
     asio::awaitable<void> accept_loop() {
         for (;;) {

@@ -1,6 +1,7 @@
 // The scripted HTTP/1.1 server: Asio C++20 coroutines, Beast's parser for requests, responses
 // written by hand (so that framing can be wrong on purpose).
 #include "scripted_server.hpp"
+#include "loopback.hpp"
 
 #include <oras/test/pki.hpp>
 #include <oras/test/temp_dir.hpp>
@@ -235,45 +236,13 @@ struct scripted_server::impl {
                                       | asio::ssl::verify_fail_if_no_peer_cert);
             }
         }
-        acceptor_.emplace(*io_);
-        const tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), 0);
-        acceptor_->open(ep.protocol());
-        acceptor_->set_option(tcp::acceptor::reuse_address(true));
-        acceptor_->bind(ep);
-        acceptor_->listen(asio::socket_base::max_listen_connections);
+        acceptor_.emplace(detail::listen_on_loopback(*io_));
         port_ = acceptor_->local_endpoint().port();
         asio::co_spawn(*io_, accept_loop(), asio::detached);
-        thread_ = std::thread([this] {
-            for (;;) {
-                try {
-                    io_->run();
-                    return;
-                } catch (...) {
-                    // A handler escaped; keep serving.
-                }
-            }
-        });
+        thread_ = std::thread([this] { detail::run_server_loop(*io_); });
     }
 
-    void stop() {
-        if (!thread_.joinable()) {
-            return;
-        }
-        asio::post(*io_, [this] {
-            stopping_ = true;
-            error_code ec;
-            acceptor_->close(ec);
-            for (auto& [id, c] : connections_) {
-                c->close();
-            }
-            io_->stop();
-        });
-        thread_.join();
-        // Destroys the coroutine frames still suspended (their sockets are closed already).
-        connections_.clear();
-        acceptor_.reset();
-        io_.reset();
-    }
+    void stop() { detail::stop_server(io_, thread_, acceptor_, connections_, stopping_); }
 
     void close_idle() {
         auto work = [this] {
