@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
 
     asio::io_context io;
     oras::http::client client(io.get_executor());
-    std::vector<std::byte> buf(256 * 1024);
+    std::vector<std::byte> buf(1024 * 1024);  // the same read size as the raw floor
 
     // Hashing cost of the same bytes, for scale.
     double hash_cpu = 0;
