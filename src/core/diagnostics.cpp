@@ -1,6 +1,7 @@
 #include <oras/diagnostics.hpp>
 
 #include "core/json_reader.hpp"
+#include "core/utf8.hpp"
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
@@ -68,19 +69,11 @@ std::string display(std::string_view untrusted, std::size_t max_bytes) {
             ++i;
             continue;
         }
-        // Keep valid UTF-8 sequences whole (no C1 controls); replace anything else.
-        std::size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-        if (n == 0 || c > 0xf4 || i + n > untrusted.size()) {
-            out += '?';
-            ++i;
-            continue;
-        }
-        bool ok = true;
-        for (std::size_t k = 1; k < n; ++k) {
-            ok = ok && (static_cast<unsigned char>(untrusted[i + k]) & 0xc0) == 0x80;
-        }
-        const bool c1 = c == 0xc2 && static_cast<unsigned char>(untrusted[i + 1]) < 0xa0;
-        if (!ok || c1) {
+        // Keep valid UTF-8 sequences whole, except C1 controls (U+0080-U+009F: terminals act on
+        // them); replace anything else.
+        unsigned cp = 0;
+        const std::size_t n = detail::utf8_length(untrusted, i, cp);
+        if (n == 0 || cp < 0xa0) {
             out += '?';
             ++i;
             continue;

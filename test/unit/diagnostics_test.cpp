@@ -31,6 +31,8 @@ TEST(display, neutralises_terminal_control) {
                             "31m"),
               "??31m");  // C1 CSI
     EXPECT_EQ(oras::display("\xff\xfe"), "??");
+    EXPECT_EQ(oras::display("\xe0\x80\xaf"), "???");  // overlong '/'
+    EXPECT_EQ(oras::display("\xed\xa0\x80"), "???");  // a UTF-16 surrogate
     EXPECT_EQ(oras::display(std::string(600, 'a'), 10), std::string(10, 'a') + "...");
 }
 
