@@ -1,29 +1,21 @@
 #include <oras/auth/challenge.hpp>
 
 #include "core/quote.hpp"
+#include "core/text.hpp"
 
 #include <cctype>
 
 namespace oras::auth {
 namespace {
 
+using ::oras::detail::is_tchar;
+using ::oras::detail::lower;
+
 constexpr std::size_t max_header = 8 * 1024;
 
-bool is_tchar(char c) {
-    return std::isalnum(static_cast<unsigned char>(c))
-           || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
 bool is_token68_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c))
            || std::string_view("-._~+/").find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
 }
 
 class parser {

@@ -77,6 +77,10 @@ scope repository_scope(std::string_view repository,
     return s;
 }
 
+scope catalog_scope() {
+    return scope{"registry", "catalog", {"*"}};
+}
+
 scope_set::scope_set(std::initializer_list<scope> scopes) {
     for (const auto& s : scopes) {
         add(s);

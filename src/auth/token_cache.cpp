@@ -52,6 +52,12 @@ void token_cache::erase(std::string_view registry) {
     }
 }
 
+void token_cache::erase_token(std::string_view registry, std::string_view token) {
+    if (const auto reg = entries_.find(registry); reg != entries_.end()) {
+        std::erase_if(reg->second, [&](const auto& kv) { return kv.second.token == token; });
+    }
+}
+
 std::size_t token_cache::size() const noexcept {
     std::size_t n = 0;
     for (const auto& [r, m] : entries_) {

@@ -1,4 +1,5 @@
 #include "http/policy.hpp"
+#include "core/text.hpp"
 
 #include "core/quote.hpp"
 
@@ -17,27 +18,9 @@
 namespace oras::http::detail {
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-bool is_tchar(char c) {
-    return std::isalnum(static_cast<unsigned char>(c))
-           || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+using ::oras::detail::is_tchar;
+using ::oras::detail::lower;
+using ::oras::detail::trim;
 
 std::optional<std::array<unsigned char, 16>> parse_ip(std::string_view host, bool& v4) {
     if (auto a = boost::urls::parse_ipv4_address(host)) {

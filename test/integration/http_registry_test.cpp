@@ -4,6 +4,7 @@
 #include <oras/error.hpp>
 #include <oras/http/client.hpp>
 #include <oras/test/registry_process.hpp>
+#include <oras/test/run.hpp>
 #include <oras/verifier.hpp>
 
 #include <gtest/gtest.h>
@@ -23,13 +24,7 @@ boost::urls::url url(const std::string& s) {
     return boost::urls::url(boost::urls::parse_uri(s).value());
 }
 
-template <class T>
-T run(asio::io_context& io, asio::awaitable<T> a) {
-    auto f = asio::co_spawn(io, std::move(a), asio::use_future);
-    io.restart();
-    io.run();
-    return f.get();
-}
+using oras::test::run;
 
 oras::http::request make(std::string method, const std::string& u) {
     oras::http::request r;

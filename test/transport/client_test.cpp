@@ -5,6 +5,8 @@
 #include "connect_proxy.hpp"
 #include "scripted_server.hpp"
 
+#include <oras/test/run.hpp>
+
 #include <gtest/gtest.h>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -36,14 +38,7 @@ oras::http::request get(const std::string& u) {
     return r;
 }
 
-// Runs a coroutine to completion on `io` and returns its result (or rethrows).
-template <class T>
-T run(asio::io_context& io, asio::awaitable<T> a) {
-    auto f = asio::co_spawn(io, std::move(a), asio::use_future);
-    io.restart();
-    io.run();
-    return f.get();
-}
+using oras::test::run;
 
 oras::http::client_options fast_options() {
     oras::http::client_options o;

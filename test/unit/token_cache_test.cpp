@@ -65,3 +65,18 @@ TEST(token_cache, erase_and_bounded_size) {
 }
 
 }  // namespace
+
+TEST(token_cache, erase_token_forgets_a_refused_token_under_every_scope_set) {
+    oras::auth::token_cache cache;
+    const auto now = oras::auth::token_cache::clock::now();
+    const oras::auth::scope_set pull{oras::auth::repository_scope("app", {"pull"})};
+    const oras::auth::scope_set both{oras::auth::repository_scope("app", {"pull", "push"})};
+    cache.store("https://reg", pull, "refused", std::chrono::seconds(300), now);
+    cache.store("https://reg", both, "refused", std::chrono::seconds(300), now);
+    cache.store("https://reg", oras::auth::scope_set{oras::auth::catalog_scope()}, "kept",
+                std::chrono::seconds(300), now);
+    cache.erase_token("https://reg", "refused");
+    EXPECT_FALSE(cache.find("https://reg", pull, now));
+    EXPECT_EQ(cache.size(), 1u);
+    EXPECT_EQ(oras::auth::catalog_scope().str(), "registry:catalog:*");
+}

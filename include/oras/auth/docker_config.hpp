@@ -13,10 +13,10 @@ namespace oras::auth {
 
 /// What a config entry (or a credential helper) holds for one registry.
 struct credential {
-    std::string username;
-    std::string password;
-    std::string identity_token;  ///< a refresh token for the registry's token service
-    std::string registry_token;  ///< a bearer token to send as is
+    std::string username{};
+    std::string password{};
+    std::string identity_token{};  ///< a refresh token for the registry's token service
+    std::string registry_token{};  ///< a bearer token to send as is
 
     bool empty() const noexcept {
         return username.empty() && password.empty() && identity_token.empty()

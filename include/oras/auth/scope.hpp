@@ -29,6 +29,9 @@ struct scope {
 scope repository_scope(std::string_view repository,
                        std::initializer_list<std::string_view> actions);
 
+/// `registry:catalog:*`: what listing the registry's repositories needs.
+scope catalog_scope();
+
 /// A set of scopes, merged by (type, name): `repository:a:pull` + `repository:a:push` =
 /// `repository:a:pull,push`. Iteration and `str()` are in sorted order, so equal sets give equal
 /// cache keys however they were built.

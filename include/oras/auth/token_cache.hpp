@@ -41,6 +41,8 @@ class token_cache {
     /// Forgets one token (after the registry rejected it) or every token of a registry.
     void erase(std::string_view registry, const scope_set& scopes);
     void erase(std::string_view registry);
+    /// Forgets `token` of `registry` under whatever scopes it was stored (a registry refused it).
+    void erase_token(std::string_view registry, std::string_view token);
 
     std::size_t size() const noexcept;
 

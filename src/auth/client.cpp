@@ -1,0 +1,591 @@
+// The authenticating client: challenge handling, token fetches and the per-registry state.
+#include <oras/auth/challenge.hpp>
+#include <oras/auth/client.hpp>
+#include <oras/detail/base64.hpp>
+#include <oras/error.hpp>
+
+#include "auth/run_blocking.hpp"
+#include "core/json_reader.hpp"
+#include "core/quote.hpp"
+#include "http/policy.hpp"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <thread>
+
+namespace oras::auth {
+
+namespace asio = boost::asio;
+using asio::use_awaitable;
+
+namespace detail {
+namespace {
+
+enum class scheme_kind { unknown, none, basic, bearer };
+
+/// What is known of one registry origin.
+struct registry_state {
+    std::string origin;     // "https://host:port": where its tokens may go
+    std::string authority;  // "host[:port]": its credential key
+    bool tls = false;
+    scheme_kind scheme = scheme_kind::unknown;
+    std::string realm;  // Bearer
+    std::string service;
+    bool credential_loaded = false;
+    credential cred;
+    std::string refresh_token;  // handed out by its token service
+};
+
+/// One operation in flight that later callers with the same key wait for instead of repeating.
+template <class T>
+struct flight {
+    explicit flight(const asio::any_io_executor& ex)
+        : wake(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer wake;
+    bool done = false;
+    std::optional<T> value;
+    std::exception_ptr error;
+};
+
+template <class T>
+using flight_map = std::map<std::string, std::shared_ptr<flight<T>>, std::less<>>;
+
+bool is_cancellation(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const boost::system::system_error& se) {
+        return se.code() == asio::error::operation_aborted;
+    } catch (...) {
+        return false;
+    }
+}
+
+/// Runs `make` unless a flight with `key` is under way, in which case its result is shared. A
+/// flight cancelled by its own caller does not fail the others: they start a new one.
+template <class T, class Make>
+asio::awaitable<T> share_flight(flight_map<T>& flights, std::string key, Make make) {
+    for (;;) {
+        if (const auto it = flights.find(key); it != flights.end()) {
+            const auto f = it->second;
+            boost::system::error_code ec;
+            co_await f->wake.async_wait(asio::redirect_error(use_awaitable, ec));
+            if (!f->done) {
+                // Woken by our own cancellation, not by the flight's end.
+                throw boost::system::system_error(asio::error::operation_aborted);
+            }
+            if (f->error) {
+                if (is_cancellation(f->error)) {
+                    continue;
+                }
+                std::rethrow_exception(f->error);
+            }
+            co_return *f->value;
+        }
+        const auto f = std::make_shared<flight<T>>(co_await asio::this_coro::executor);
+        flights.emplace(key, f);
+        try {
+            f->value = co_await make();
+        } catch (...) {
+            f->error = std::current_exception();
+        }
+        f->done = true;
+        flights.erase(key);
+        f->wake.cancel();
+        if (f->error) {
+            std::rethrow_exception(f->error);
+        }
+        co_return *f->value;
+    }
+}
+
+std::string form_encode(std::string_view s) {
+    return boost::urls::encode(s, boost::urls::unreserved_chars);
+}
+
+std::string basic_authorization(const credential& c) {
+    return "Basic " + oras::detail::base64_encode(c.username + ":" + c.password);
+}
+
+struct token_response {
+    std::string token;
+    std::chrono::seconds expires_in{0};
+    std::string refresh_token;
+};
+
+result<token_response> parse_token_response(std::string_view body, std::string_view realm) {
+    const std::string what = "token response from " + oras::detail::quote(realm);
+    oras::detail::json_document doc;
+    const oras::detail::json_reader rd(errc::invalid_response);
+    auto root = doc.parse(body, body.size() + 1, what, errc::invalid_response);
+    if (!root) {
+        return root.error();
+    }
+    auto obj = rd.object(*root, "");
+    if (!obj) {
+        return make_failure(errc::invalid_response, what + " is not a JSON object");
+    }
+    token_response out;
+    std::string access_token;
+    for (auto field : *obj) {
+        if (field.key == "token" || field.key == "access_token" || field.key == "refresh_token") {
+            auto v = rd.string(field.value, field.key);
+            if (!v) {
+                return make_failure(errc::invalid_response, what + ": " + v.error().message);
+            }
+            (field.key == "token"          ? out.token
+             : field.key == "access_token" ? access_token
+                                           : out.refresh_token) = std::move(*v);
+        } else if (field.key == "expires_in") {
+            // Some services send a float; whole seconds are all that matters.
+            if (field.value.is_int64() || field.value.is_uint64() || field.value.is_double()) {
+                const double s =
+                    field.value.is_double()
+                        ? field.value.get_double().value_unsafe()
+                        : static_cast<double>(field.value.is_int64()
+                                                  ? field.value.get_int64().value_unsafe()
+                                                  : static_cast<std::int64_t>(
+                                                      field.value.get_uint64().value_unsafe()));
+                if (s > 0 && s < 1e9) {
+                    out.expires_in = std::chrono::seconds(static_cast<std::int64_t>(s));
+                }
+            }
+        }
+    }
+    if (out.token.empty()) {
+        out.token = std::move(access_token);
+    }
+    if (out.token.empty()) {
+        return make_failure(errc::invalid_response, what + " holds no token");
+    }
+    // The token goes into a header: refuse what would break or smuggle header syntax.
+    for (const char c : out.token) {
+        if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+            return make_failure(errc::invalid_response, what + " holds a malformed token");
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+class client_state : public std::enable_shared_from_this<client_state> {
+  public:
+    client_state(http::client http, client_options options)
+        : http_(std::move(http)), options_(std::move(options)), cache_(options_.cache) {}
+
+    asio::awaitable<http::response> send(http::request req, scope_set scopes);
+
+    void clear() {
+        registries_.clear();
+        cache_ = token_cache(options_.cache);
+    }
+
+    http::client http_;
+    client_options options_;
+    token_cache cache_;
+    client_stats stats_;
+
+  private:
+    std::shared_ptr<registry_state> registry_for(const boost::urls::url& u);
+    asio::awaitable<void> discover(std::shared_ptr<registry_state> reg);
+    void learn(registry_state& reg, const std::vector<challenge>& challenges);
+    asio::awaitable<credential> credential_for(std::shared_ptr<registry_state> reg);
+    asio::awaitable<std::optional<std::string>> authorization(std::shared_ptr<registry_state> reg,
+                                                              const scope_set& scopes);
+    asio::awaitable<std::string> token(std::shared_ptr<registry_state> reg, scope_set scopes);
+    asio::awaitable<token_response> request_token(const registry_state& reg, const credential& cred,
+                                                  const scope_set& scopes);
+
+    std::map<std::string, std::shared_ptr<registry_state>, std::less<>> registries_;
+    flight_map<std::string> token_flights_;
+    flight_map<credential> credential_flights_;
+    flight_map<bool> discovery_flights_;
+};
+
+std::shared_ptr<registry_state> client_state::registry_for(const boost::urls::url& u) {
+    auto o = http::detail::origin_of(u);
+    if (!o) {
+        throw error(o.error());
+    }
+    auto key = o->str();
+    auto& slot = registries_[key];
+    if (!slot) {
+        slot = std::make_shared<registry_state>();
+        slot->origin = key;
+        slot->authority = o->authority();
+        slot->tls = o->tls();
+    }
+    return slot;
+}
+
+void client_state::learn(registry_state& reg, const std::vector<challenge>& challenges) {
+    // Bearer wins when a registry offers both: it never needs the password on every request.
+    const challenge* basic = nullptr;
+    for (const auto& c : challenges) {
+        if (c.scheme == "bearer") {
+            auto b = to_bearer(c);
+            if (!b) {
+                throw error(b.error().code,
+                            reg.authority + " sent an unusable challenge: " + b.error().message);
+            }
+            reg.scheme = scheme_kind::bearer;
+            reg.realm = b->realm;
+            reg.service = b->service;
+            return;
+        }
+        if (c.scheme == "basic") {
+            basic = &c;
+        }
+    }
+    if (basic != nullptr) {
+        reg.scheme = scheme_kind::basic;
+    }
+}
+
+asio::awaitable<void> client_state::discover(std::shared_ptr<registry_state> reg) {
+    auto self = shared_from_this();
+    co_await share_flight<bool>(discovery_flights_, reg->origin, [&]() -> asio::awaitable<bool> {
+        ++stats_.discoveries;
+        http::request ping;
+        ping.method = "GET";
+        ping.url = boost::urls::url(reg->origin);
+        ping.url.set_path("/v2/");
+        auto resp = co_await http_.send(std::move(ping));
+        if (resp.status() == 401) {
+            auto challenges = parse_www_authenticate(resp.headers().get_all("WWW-Authenticate"));
+            if (challenges) {
+                learn(*reg, *challenges);
+            }
+        }
+        if (reg->scheme == scheme_kind::unknown) {
+            // No usable challenge: asking again before every body would not teach more. A 401
+            // on a later request still gets answered.
+            reg->scheme = scheme_kind::none;
+        }
+        co_await resp.discard();
+        co_return true;
+    });
+}
+
+asio::awaitable<credential> client_state::credential_for(std::shared_ptr<registry_state> reg) {
+    if (reg->credential_loaded || !options_.credentials) {
+        co_return reg->cred;
+    }
+    auto self = shared_from_this();
+    co_return co_await share_flight<credential>(
+        credential_flights_, reg->origin, [&]() -> asio::awaitable<credential> {
+            ++stats_.credential_lookups;
+            auto store = options_.credentials;
+            std::string authority = reg->authority;
+            // Named, not a temporary inside the co_await: GCC 12 mishandles the latter.
+            std::function<result<credential>()> lookup = [store, authority] {
+                return store->get(authority);
+            };
+            auto found = co_await run_blocking<result<credential>>(std::move(lookup));
+            if (!found) {
+                throw error(found.error().code,
+                            "credentials for " + reg->authority + ": " + found.error().message);
+            }
+            reg->cred = std::move(*found);
+            reg->credential_loaded = true;
+            co_return reg->cred;
+        });
+}
+
+asio::awaitable<std::optional<std::string>> client_state::authorization(
+    std::shared_ptr<registry_state> reg, const scope_set& scopes) {
+    if (reg->scheme == scheme_kind::basic) {
+        const auto cred = co_await credential_for(reg);
+        if (!cred.username.empty() || !cred.password.empty()) {
+            co_return basic_authorization(cred);
+        }
+    } else if (reg->scheme == scheme_kind::bearer) {
+        if (auto t = cache_.find(reg->origin, scopes)) {
+            co_return "Bearer " + *t;
+        }
+        co_return "Bearer " + co_await token(reg, scopes);
+    }
+    co_return std::nullopt;
+}
+
+asio::awaitable<std::string> client_state::token(std::shared_ptr<registry_state> reg,
+                                                 scope_set scopes) {
+    auto self = shared_from_this();
+    co_return co_await share_flight<std::string>(
+        token_flights_, reg->origin + " " + scopes.str(), [&]() -> asio::awaitable<std::string> {
+            if (auto t = cache_.find(reg->origin, scopes)) {
+                co_return *t;  // fetched while this caller waited for credentials
+            }
+            const auto cred = co_await credential_for(reg);
+            if (!cred.registry_token.empty()) {
+                co_return cred.registry_token;
+            }
+            auto tr = co_await request_token(*reg, cred, scopes);
+            cache_.store(reg->origin, scopes, tr.token, tr.expires_in);
+            if (!tr.refresh_token.empty() && !cred.empty()) {
+                reg->refresh_token = tr.refresh_token;
+            }
+            co_return tr.token;
+        });
+}
+
+asio::awaitable<token_response> client_state::request_token(const registry_state& reg,
+                                                            const credential& cred,
+                                                            const scope_set& scopes) {
+    const auto parsed = boost::urls::parse_absolute_uri(reg.realm);
+    const auto refuse = [&](const std::string& why) {
+        return error(errc::invalid_response, reg.authority + " names the token realm "
+                                                 + oras::detail::quote(reg.realm) + ", which "
+                                                 + why);
+    };
+    if (!parsed) {
+        throw refuse("is not an absolute URL");
+    }
+    boost::urls::url realm(*parsed);
+    const auto scheme = realm.scheme_id();
+    if (scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https) {
+        throw refuse("is not http or https");
+    }
+    if (reg.tls && scheme != boost::urls::scheme::https) {
+        throw refuse(
+            "is plain http although the registry is https: refusing to send "
+            "credentials or trust tokens over it");
+    }
+    if (!realm.has_authority() || realm.host().empty()) {
+        throw refuse("has no host");
+    }
+    realm.remove_fragment();
+
+    const bool has_password = !cred.username.empty() || !cred.password.empty();
+    const std::string& refresh =
+        !cred.identity_token.empty() ? cred.identity_token : reg.refresh_token;
+    http::request req;
+    if (!refresh.empty() || (options_.force_oauth2 && has_password)) {
+        std::string form;
+        const auto add = [&form](std::string_view k, std::string_view v) {
+            if (!form.empty()) {
+                form += '&';
+            }
+            form += form_encode(k);
+            form += '=';
+            form += form_encode(v);
+        };
+        if (!refresh.empty()) {
+            add("grant_type", "refresh_token");
+            add("refresh_token", refresh);
+        } else {
+            add("grant_type", "password");
+            add("username", cred.username);
+            add("password", cred.password);
+            add("access_type", "offline");
+        }
+        if (!reg.service.empty()) {
+            add("service", reg.service);
+        }
+        if (!scopes.empty()) {
+            add("scope", scopes.str());
+        }
+        add("client_id", options_.client_id);
+        req.method = "POST";
+        req.headers.set("Content-Type", "application/x-www-form-urlencoded");
+        req.body = http::body_source::from_string(std::move(form));
+    } else {
+        req.method = "GET";
+        auto params = realm.params();
+        if (!reg.service.empty()) {
+            params.append({"service", reg.service});
+        }
+        for (const auto& s : scopes.strings()) {
+            params.append({"scope", s});
+        }
+        if (has_password) {
+            req.headers.set("Authorization", basic_authorization(cred));
+        }
+    }
+    req.url = realm;
+    req.headers.set("Accept", "application/json");
+    ++stats_.token_requests;
+    const std::string method = req.method;
+    auto resp = co_await http_.fetch(std::move(req), options_.max_token_response);
+
+    if (resp.status == 200) {
+        auto tr = parse_token_response(resp.body, reg.realm);
+        if (!tr) {
+            throw error(tr.error().code, tr.error().message,
+                        diagnostics{method, resp.status, redact_url(resp.url.buffer()), {}});
+        }
+        co_return std::move(*tr);
+    }
+    diagnostics diag{method, resp.status, redact_url(resp.url.buffer()), {}};
+    if (auto errs = parse_registry_errors(resp.body)) {
+        diag.errors = std::move(*errs);
+    }
+    std::string detail;
+    {
+        // OAuth2 services answer {"error": ..., "error_description": ...}.
+        oras::detail::json_document doc;
+        const oras::detail::json_reader rd(errc::invalid_response);
+        auto root = doc.parse(resp.body, resp.body.size() + 1, "", errc::invalid_response);
+        if (auto obj = root ? rd.object(*root, "") : make_failure(errc::invalid_response, "");
+            obj) {
+            for (auto field : *obj) {
+                // The description says more than the error code: it wins.
+                if ((field.key == "error_description" || (field.key == "error" && detail.empty()))
+                    && field.value.is_string()) {
+                    detail = display(field.value.get_string().value_unsafe(), 200);
+                }
+            }
+        }
+    }
+    const std::string service = "the token service " + oras::detail::quote(reg.realm);
+    std::string message;
+    errc code = errc_from_status(resp.status);
+    if (resp.status == 401 || resp.status == 403) {
+        code = errc::unauthorized;
+        if (!refresh.empty()) {
+            message = service + " refused the identity token for " + reg.authority;
+        } else if (has_password) {
+            message = service + " refused the credentials of user "
+                      + oras::detail::quote(cred.username) + " for " + reg.authority;
+        } else {
+            message = reg.authority + " requires credentials: " + service
+                      + " refused an anonymous request";
+        }
+    } else {
+        message = service + " answered " + std::to_string(resp.status) + " for " + reg.authority;
+    }
+    if (!detail.empty()) {
+        message += " (" + detail + ")";
+    }
+    throw error(code, message, std::move(diag));
+}
+
+asio::awaitable<http::response> client_state::send(http::request req, scope_set scopes) {
+    auto self = shared_from_this();
+    auto reg = registry_for(req.url);
+    const bool has_body = req.body.length() != std::uint64_t{0};
+    if (reg->scheme == scheme_kind::unknown && has_body) {
+        co_await discover(reg);
+    }
+    const auto sent = co_await authorization(reg, scopes);
+    if (sent) {
+        req.headers.set("Authorization", *sent);
+    }
+    std::optional<http::request> again;
+    if (req.body.replayable()) {
+        again = req;
+    }
+    auto resp = co_await http_.send(std::move(req));
+    if (resp.status() != 401) {
+        co_return resp;
+    }
+    auto challenges = parse_www_authenticate(resp.headers().get_all("WWW-Authenticate"));
+    if (!challenges || challenges->empty()) {
+        co_return resp;
+    }
+    ++stats_.challenges;
+    learn(*reg, *challenges);
+    if (!again) {
+        co_return resp;  // a streamed body cannot be sent twice: the caller decides
+    }
+
+    std::optional<std::string> answer;
+    if (reg->scheme == scheme_kind::basic) {
+        const auto cred = co_await credential_for(reg);
+        if (cred.username.empty() && cred.password.empty()) {
+            co_return resp;
+        }
+        answer = basic_authorization(cred);
+        if (sent && *sent == *answer) {
+            co_return resp;  // these credentials were refused already
+        }
+        co_await resp.discard();
+    } else if (reg->scheme == scheme_kind::bearer) {
+        const auto cred = co_await credential_for(reg);
+        if (!cred.registry_token.empty()) {
+            answer = "Bearer " + cred.registry_token;
+            if (sent && *sent == *answer) {
+                co_return resp;  // a fixed token was refused: nothing better to offer
+            }
+            co_await resp.discard();
+        } else {
+            if (sent && sent->starts_with("Bearer ")) {
+                cache_.erase_token(reg->origin, std::string_view(*sent).substr(7));
+            }
+            // The challenge may name more than the operation asked for (a push of a blob
+            // mounted from another repository); a token for the union answers both.
+            for (const auto& c : *challenges) {
+                if (c.scheme == "bearer") {
+                    if (auto b = to_bearer(c)) {
+                        for (const auto& s : b->scopes) {
+                            if (auto parsed = scope::parse(s)) {
+                                scopes.add(*parsed);
+                            }
+                        }
+                    }
+                    break;
+                }
+            }
+            co_await resp.discard();
+            answer = "Bearer " + co_await token(reg, scopes);
+        }
+    } else {
+        co_return resp;
+    }
+    again->headers.set("Authorization", *answer);
+    ++stats_.retried;
+    co_return co_await http_.send(std::move(*again));
+}
+
+}  // namespace detail
+
+client::client(http::client http, client_options options)
+    : state_(std::make_shared<detail::client_state>(std::move(http), std::move(options))) {}
+
+asio::awaitable<http::response> client::send(http::request req, scope_set scopes) {
+    auto state = state_;
+    co_return co_await state->send(std::move(req), std::move(scopes));
+}
+
+asio::awaitable<http::client::buffered_response> client::fetch(http::request req, scope_set scopes,
+                                                               std::size_t limit) {
+    auto state = state_;
+    auto resp = co_await state->send(std::move(req), std::move(scopes));
+    http::client::buffered_response out;
+    out.body =
+        co_await resp.read_all(limit == 0 ? state->http_.options().default_body_limit : limit);
+    out.status = resp.status();
+    out.headers = resp.headers();
+    out.url = resp.url();
+    co_return out;
+}
+
+void client::clear() {
+    state_->clear();
+}
+
+http::client& client::http() noexcept {
+    return state_->http_;
+}
+
+const client_options& client::options() const noexcept {
+    return state_->options_;
+}
+
+client_stats client::stats() const noexcept {
+    return state_->stats_;
+}
+
+}  // namespace oras::auth

@@ -1,0 +1,38 @@
+// Internal: small text helpers shared by the header parsers (HTTP, challenges, registry).
+#pragma once
+
+#include <cctype>
+#include <string>
+#include <string_view>
+
+namespace oras::detail {
+
+/// Without leading and trailing optional whitespace (RFC 9110 OWS: spaces and tabs).
+inline std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+/// A character of an RFC 9110 token.
+inline bool is_tchar(char c) {
+    return std::isalnum(static_cast<unsigned char>(c))
+           || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+/// ASCII lowercase, whatever the locale.
+inline std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
+}  // namespace oras::detail
