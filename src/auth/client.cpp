@@ -487,8 +487,15 @@ asio::awaitable<http::response> client_state::send(http::request req, scope_set 
     if (req.body.replayable()) {
         again = req;
     }
+    const bool writes = req.method != "GET" && req.method != "HEAD";
     auto resp = co_await http_.send(std::move(req));
     if (resp.status() != 401) {
+        if (!sent && writes && reg->scheme == scheme_kind::unknown) {
+            // A write let through without credentials (an upload POST, say): the registry needs
+            // none, and later bodies need not wait for `GET /v2/`. Reads prove nothing: many
+            // registries allow anonymous pulls but not pushes.
+            reg->scheme = scheme_kind::none;
+        }
         co_return resp;
     }
     auto challenges = parse_www_authenticate(resp.headers().get_all("WWW-Authenticate"));

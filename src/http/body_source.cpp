@@ -34,9 +34,10 @@ body_source body_source::from_file(std::filesystem::path path) {
     return from_file(std::move(path), 0, size);
 }
 
-body_source body_source::from_generator(generator next, std::optional<std::uint64_t> length) {
+body_source body_source::from_generator(generator next, std::optional<std::uint64_t> length,
+                                        std::function<void()> rewind) {
     body_source b;
-    b.source_ = stream{std::move(next), length};
+    b.source_ = stream{std::move(next), length, std::move(rewind)};
     return b;
 }
 

@@ -729,6 +729,9 @@ asio::awaitable<void> client_state::write_request(connection& c, const request& 
             done += static_cast<std::uint64_t>(n);
         }
     } else if (const auto* gen = std::get_if<body_source::stream>(&src)) {
+        if (gen->rewind) {
+            gen->rewind();  // a replay (retry, redirect, auth) starts from the first byte
+        }
         std::vector<std::byte> buf(body_chunk);
         std::uint64_t total = 0;
         for (;;) {

@@ -17,6 +17,7 @@
 #include <boost/url/parse.hpp>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -270,6 +271,40 @@ TEST(http_client, retries_429_and_503_then_succeeds) {
     for (const auto& req : server.requests()) {
         EXPECT_EQ(req.body, "replayable");
     }
+}
+
+TEST(http_client, a_generator_that_can_rewind_is_replayed_from_its_first_byte) {
+    std::atomic<int> n{0};
+    scripted_server server([&](const scripted_request&) {
+        return n++ == 0 ? action{.status = 503} : action{.status = 201};
+    });
+    asio::io_context io;
+    oras::http::client client(io.get_executor(), fast_options());
+    const std::string data(300'000, 'g');
+    auto pos = std::make_shared<std::size_t>(0);
+    auto rewinds = std::make_shared<int>(0);
+    auto put = get(server.url() + "/r");
+    put.method = "PUT";
+    put.body = oras::http::body_source::from_generator(
+        [&data, pos](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+            const auto k = std::min(buf.size(), data.size() - *pos);
+            std::memcpy(buf.data(), data.data() + *pos, k);
+            *pos += k;
+            co_return k;
+        },
+        data.size(),
+        [pos, rewinds] {
+            *pos = 0;
+            ++*rewinds;
+        });
+    EXPECT_TRUE(put.body.replayable());
+    EXPECT_EQ(run(io, client.fetch(std::move(put))).status, 201u);
+    EXPECT_EQ(client.stats().retries, 1u);
+    EXPECT_EQ(*rewinds, 2);  // before each send
+    const auto reqs = server.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_EQ(reqs[0].body, data);
+    EXPECT_EQ(reqs[1].body, data);
 }
 
 TEST(http_client, retries_are_bounded_and_long_retry_after_is_not_waited_for) {

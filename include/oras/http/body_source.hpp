@@ -16,7 +16,8 @@
 namespace oras::http {
 
 /// A request body. Memory and file bodies can be read again from the start, which makes their
-/// requests replayable (retried, redirected, re-sent after a 401). A generator is read once: a
+/// requests replayable (retried, redirected, re-sent after a 401), and so is a generator that
+/// can rewind. Any other generator is read once: a
 /// request with one is never silently re-sent.
 class body_source {
   public:
@@ -34,6 +35,9 @@ class body_source {
     struct stream {
         generator next;
         std::optional<std::uint64_t> length;  ///< unknown: sent with chunked encoding
+        /// Restarts `next` from the first byte. When set the body is replayable: the client
+        /// calls it before each time it sends the body.
+        std::function<void()> rewind;
     };
 
     /// No body.
@@ -49,11 +53,15 @@ class body_source {
     static body_source from_file(std::filesystem::path path);
     /// A body produced on demand, of known or unknown length.
     static body_source from_generator(generator next,
-                                      std::optional<std::uint64_t> length = std::nullopt);
+                                      std::optional<std::uint64_t> length = std::nullopt,
+                                      std::function<void()> rewind = {});
 
     /// The body's length in bytes, if known ahead (sent as Content-Length).
     std::optional<std::uint64_t> length() const noexcept;
-    bool replayable() const noexcept { return !std::holds_alternative<stream>(source_); }
+    bool replayable() const noexcept {
+        const auto* s = std::get_if<stream>(&source_);
+        return s == nullptr || static_cast<bool>(s->rewind);
+    }
     bool empty() const noexcept { return length() == std::uint64_t{0}; }
 
     const std::variant<std::monostate, memory, file_range, stream>& source() const noexcept {
