@@ -1,0 +1,172 @@
+// repository: one repository of a remote registry — blobs, manifests and tags.
+#pragma once
+
+#include <oras/auth/client.hpp>
+#include <oras/descriptor.hpp>
+#include <oras/digest.hpp>
+#include <oras/http/body_source.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace oras::registry {
+
+struct repository_options {
+    /// Talk plain http instead of https. Loopback registries (localhost, 127.0.0.0/8, ::1) are
+    /// reached over http unless `force_https`.
+    bool plain_http = false;
+    /// Use https even for a loopback registry (a local registry with TLS).
+    bool force_https = false;
+    /// Manifests larger than this are refused without being read whole.
+    std::size_t max_manifest_size = 4 * 1024 * 1024;
+    /// Error bodies are read up to this many bytes for their messages.
+    std::size_t max_error_body = 8 * 1024;
+    /// Tag list pages followed before giving up (a registry that loops its `Link` headers).
+    unsigned max_pages = 10'000;
+    /// Tags asked for per page (`n`); 0 lets the registry choose.
+    std::size_t page_size = 0;
+};
+
+/// Receives a blob's bytes as they arrive. The bytes are verified as a whole only at the end:
+/// when the fetch fails (a digest or size mismatch, a cut connection), what the sink received
+/// must be discarded.
+using blob_sink = std::function<boost::asio::awaitable<void>(std::span<const std::byte>)>;
+
+/// A manifest as fetched: its descriptor (media type from Content-Type, digest checked against
+/// the bytes) and its bytes.
+struct manifest_content {
+    descriptor desc{};
+    std::string bytes{};
+};
+
+namespace detail {
+class repository_state;
+}
+
+/// Operations on `registry/name`, every one of them authorised through an `auth::client` with
+/// the scopes it needs (pull, pull+push, delete). Completion tokens: each `async_` function
+/// takes an Asio completion token (default `deferred`, so `co_await repo.async_x(...)` works;
+/// `use_future` and callbacks too). Failures surface as `oras::error` with diagnostics (method,
+/// status, redacted URL, the registry's error list).
+///
+/// Threading: run a repository's operations on the executor of its `auth::client`'s
+/// `http::client` (one strand). Copies share state.
+///
+/// Lifetime: arguments are copied into the operation before it starts; a sink must live until
+/// the operation completes.
+class repository {
+  public:
+    /// `registry` is `host[:port]` ("docker.io" is reached at registry-1.docker.io), `name` the
+    /// repository path. Throws `oras::error` (`errc::invalid_reference`) if either is invalid.
+    repository(auth::client client, std::string_view registry, std::string_view name,
+               repository_options options = {});
+
+    const std::string& registry() const noexcept;
+    const std::string& name() const noexcept;
+    /// "https://host[:port]" as the repository reaches it.
+    const std::string& base_url() const noexcept;
+    boost::asio::any_io_executor get_executor() const noexcept;
+    auth::client& client() noexcept;
+
+    // --- blobs -----------------------------------------------------------------------------
+
+    /// The blob's descriptor (media type application/octet-stream, size from the registry) if
+    /// the repository has it, otherwise nullopt.
+    boost::asio::awaitable<std::optional<descriptor>> blob_exists(oras::digest d);
+
+    /// Streams the blob into `sink`, checking size and digest as it streams: more bytes than
+    /// `desc.size`, fewer, or other bytes throw (`errc::size_mismatch`, `errc::digest_mismatch`).
+    boost::asio::awaitable<void> fetch_blob(descriptor desc, blob_sink sink);
+
+    /// Uploads a blob whose digest and size are known: POST, then one PUT with Content-Length,
+    /// the body hashed while it streams (a body that does not match fails the upload and the
+    /// session is cancelled). It does not ask first whether the blob exists (`blob_exists`):
+    /// callers that copy graphs do, once per blob.
+    boost::asio::awaitable<void> push_blob(descriptor desc, http::body_source body);
+
+    /// Uploads a blob of unknown size and digest: POST, one PATCH streaming `body`, then PUT
+    /// `?digest=`. Returns its descriptor with `media_type`.
+    boost::asio::awaitable<descriptor> push_blob_stream(http::body_source body,
+                                                        std::string media_type);
+
+    /// Mounts `desc` from another repository of the same registry. True when mounted; false when
+    /// the registry could not (then `desc` must be pushed).
+    boost::asio::awaitable<bool> mount_blob(descriptor desc, std::string from_repository);
+
+    boost::asio::awaitable<void> delete_blob(oras::digest d);
+
+    // --- manifests and tags ------------------------------------------------------------------
+
+    /// The descriptor of the manifest a tag or digest names (HEAD with every manifest type in
+    /// Accept; a GET when the registry sends no digest).
+    boost::asio::awaitable<descriptor> resolve(std::string reference);
+
+    /// Fetches a manifest by tag or digest: size capped, Content-Type required, the body's
+    /// digest checked against the digest asked for and against `Docker-Content-Digest`.
+    boost::asio::awaitable<manifest_content> fetch_manifest(std::string reference);
+
+    /// Pushes `bytes` with `media_type` as Content-Type under `reference` (a tag, or empty for
+    /// its digest) and returns its descriptor.
+    boost::asio::awaitable<descriptor> push_manifest(std::string media_type, std::string bytes,
+                                                     std::string reference = {});
+
+    /// Points `tag` at an existing manifest (fetched, then pushed under the tag).
+    boost::asio::awaitable<descriptor> tag(std::string reference, std::string tag);
+
+    /// Deletes a manifest by digest.
+    boost::asio::awaitable<void> delete_manifest(oras::digest d);
+
+    /// Every tag, following pagination (`n`, `last`, `Link`).
+    boost::asio::awaitable<std::vector<std::string>> tags();
+
+    // --- completion-token forms -------------------------------------------------------------
+
+    template <class Token = boost::asio::deferred_t>
+    auto async_fetch_manifest(std::string reference, Token&& token = {}) {
+        return boost::asio::co_spawn(get_executor(), fetch_manifest(std::move(reference)),
+                                     std::forward<Token>(token));
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_resolve(std::string reference, Token&& token = {}) {
+        return boost::asio::co_spawn(get_executor(), resolve(std::move(reference)),
+                                     std::forward<Token>(token));
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_push_manifest(std::string media_type, std::string bytes, std::string reference,
+                             Token&& token = {}) {
+        return boost::asio::co_spawn(
+            get_executor(),
+            push_manifest(std::move(media_type), std::move(bytes), std::move(reference)),
+            std::forward<Token>(token));
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_push_blob(descriptor desc, http::body_source body, Token&& token = {}) {
+        return boost::asio::co_spawn(get_executor(), push_blob(std::move(desc), std::move(body)),
+                                     std::forward<Token>(token));
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_fetch_blob(descriptor desc, blob_sink sink, Token&& token = {}) {
+        return boost::asio::co_spawn(get_executor(), fetch_blob(std::move(desc), std::move(sink)),
+                                     std::forward<Token>(token));
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_tags(Token&& token = {}) {
+        return boost::asio::co_spawn(get_executor(), tags(), std::forward<Token>(token));
+    }
+
+  private:
+    std::shared_ptr<detail::repository_state> state_;
+};
+
+}  // namespace oras::registry

@@ -1,0 +1,289 @@
+// The remote repository against the real registry: blobs (known and unknown digests, files,
+// corrupt storage, mounts, deletes), manifests (push, resolve, fetch, tag, delete) and tags, in
+// anonymous and token modes.
+#include <oras/error.hpp>
+#include <oras/image_manifest.hpp>
+#include <oras/media_type.hpp>
+#include <oras/registry/repository.hpp>
+#include <oras/test/registry_process.hpp>
+#include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
+
+#include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using oras::descriptor;
+using oras::test::auth_mode;
+using oras::test::registry_process;
+
+using oras::test::run;
+
+struct fixture {
+    fixture(const registry_process& reg, std::string name, bool with_credentials = false) {
+        oras::http::client_options o;
+        o.proxy.from_environment = false;
+        o.tls.ca_file = reg.ca_file();
+        oras::auth::client_options a;
+        if (with_credentials) {
+            a.credentials = std::make_shared<oras::auth::static_credentials>(
+                reg.host(), oras::auth::credential{"alice", "alice-secret", "", ""});
+        }
+        auth.emplace(oras::http::client(io.get_executor(), o), a);
+        repo.emplace(*auth, reg.host(), name,
+                     oras::registry::repository_options{.force_https = reg.tls()});
+    }
+
+    oras::registry::repository other(const registry_process& reg, std::string name) {
+        return oras::registry::repository(*auth, reg.host(), name, {.force_https = reg.tls()});
+    }
+
+    template <class T>
+    T operator()(asio::awaitable<T> a) {
+        return run(io, std::move(a));
+    }
+
+    std::string fetch(const descriptor& d) {
+        auto out = std::make_shared<std::string>();
+        run(io, repo->fetch_blob(d, [out](std::span<const std::byte> b) -> asio::awaitable<void> {
+            out->append(reinterpret_cast<const char*>(b.data()), b.size());
+            co_return;
+        }));
+        return *out;
+    }
+
+    asio::io_context io;
+    std::optional<oras::auth::client> auth;
+    std::optional<oras::registry::repository> repo;
+};
+
+descriptor describe(std::string_view data, std::string media = "application/octet-stream") {
+    descriptor d;
+    d.media_type = std::move(media);
+    d.digest = oras::digest::of(data);
+    d.size = static_cast<std::int64_t>(data.size());
+    return d;
+}
+
+std::string pattern(std::size_t n, unsigned seed) {
+    std::string s(n, '\0');
+    std::uint32_t x = seed * 2654435761u + 1;
+    for (auto& c : s) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        c = static_cast<char>(x);
+    }
+    return s;
+}
+
+template <class F>
+oras::errc error_of(F&& f) {
+    try {
+        f();
+    } catch (const oras::error& e) {
+        return static_cast<oras::errc>(e.code().value());
+    }
+    ADD_FAILURE() << "no error";
+    return oras::errc::unexpected_status;
+}
+
+void blob_round_trips(const registry_process& reg, bool with_credentials) {
+    fixture f(reg, "team/blobs", with_credentials);
+    const std::string small = "hello, blob";
+    const auto d = describe(small);
+    EXPECT_FALSE(f(f.repo->blob_exists(d.digest)).has_value());
+    f(f.repo->push_blob(d, oras::http::body_source::from_string(small)));
+    const auto found = f(f.repo->blob_exists(d.digest));
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->size, d.size);
+    EXPECT_EQ(f.fetch(d), small);
+
+    // A file, read in slices and hashed as it streams.
+    oras::test::temp_dir dir;
+    const auto data = pattern(9 << 20, 1);
+    std::ofstream(dir.path() / "big.bin", std::ios::binary)
+        .write(data.data(), static_cast<std::streamsize>(data.size()));
+    const auto big = describe(data);
+    f(f.repo->push_blob(big, oras::http::body_source::from_file(dir.path() / "big.bin")));
+    EXPECT_EQ(f.fetch(big), data);
+
+    // Unknown digest: streamed through PATCH, digest computed on the way.
+    const auto streamed = pattern(3 << 20, 2);
+    auto pos = std::make_shared<std::size_t>(0);
+    auto gen = [&streamed, pos](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        const auto n = std::min<std::size_t>({buf.size(), streamed.size() - *pos, 100'000});
+        std::memcpy(buf.data(), streamed.data() + *pos, n);
+        *pos += n;
+        co_return n;
+    };
+    const auto pushed = f(f.repo->push_blob_stream(oras::http::body_source::from_generator(gen),
+                                                   "application/vnd.test"));
+    EXPECT_EQ(pushed.digest, oras::digest::of(streamed));
+    EXPECT_EQ(pushed.size, static_cast<std::int64_t>(streamed.size()));
+    EXPECT_EQ(pushed.media_type, "application/vnd.test");
+    EXPECT_EQ(f.fetch(pushed), streamed);
+}
+
+TEST(repository, blob_round_trips_anonymous) {
+    registry_process reg;
+    blob_round_trips(reg, false);
+}
+
+TEST(repository, blob_round_trips_with_tokens) {
+    registry_process reg({.auth = auth_mode::token});
+    blob_round_trips(reg, true);
+}
+
+TEST(repository, blob_round_trips_with_relative_locations_over_tls) {
+    registry_process reg({.tls = true, .relative_urls = true});
+    blob_round_trips(reg, false);
+}
+
+TEST(repository, a_body_that_does_not_match_its_descriptor_is_not_stored) {
+    registry_process reg;
+    fixture f(reg, "app");
+    const auto claimed = describe(pattern(1 << 20, 3));
+    const auto actual = pattern(1 << 20, 4);
+    EXPECT_EQ(error_of([&] {
+                  f(f.repo->push_blob(claimed, oras::http::body_source::from_string(actual)));
+              }),
+              oras::errc::digest_mismatch);
+    // Streamed from a file: the mismatch shows only at the end, and the last bytes are withheld.
+    oras::test::temp_dir dir;
+    std::ofstream(dir.path() / "x", std::ios::binary)
+        .write(actual.data(), static_cast<std::streamsize>(actual.size()));
+    EXPECT_EQ(
+        error_of([&] {
+            f(f.repo->push_blob(claimed, oras::http::body_source::from_file(dir.path() / "x")));
+        }),
+        oras::errc::digest_mismatch);
+    EXPECT_FALSE(f(f.repo->blob_exists(claimed.digest)).has_value());
+    EXPECT_FALSE(f(f.repo->blob_exists(oras::digest::of(actual))).has_value());
+}
+
+TEST(repository, a_blob_served_with_other_bytes_fails_its_digest_check) {
+    registry_process reg;
+    fixture f(reg, "app");
+    const auto data = pattern(256 << 10, 5);
+    const auto d = describe(data);
+    f(f.repo->push_blob(d, oras::http::body_source::from_string(data)));
+    // Corrupt the stored bytes behind the registry's back (same length).
+    const auto hex = d.digest.encoded();
+    const auto stored = reg.storage_dir() / "docker/registry/v2/blobs/sha256"
+                        / std::string(hex.substr(0, 2)) / std::string(hex) / "data";
+    ASSERT_TRUE(fs::exists(stored)) << stored;
+    auto corrupt = data;
+    corrupt[1000] ^= 1;
+    std::ofstream(stored, std::ios::binary | std::ios::trunc)
+        .write(corrupt.data(), static_cast<std::streamsize>(corrupt.size()));
+    EXPECT_EQ(error_of([&] { f.fetch(d); }), oras::errc::digest_mismatch);
+
+    // A descriptor with the wrong size fails before any byte is trusted.
+    auto wrong_size = d;
+    wrong_size.size += 1;
+    EXPECT_EQ(error_of([&] { f.fetch(wrong_size); }), oras::errc::size_mismatch);
+    // A blob the repository does not have.
+    EXPECT_EQ(error_of([&] { f.fetch(describe("absent")); }), oras::errc::not_found);
+}
+
+TEST(repository, mount_across_repositories_and_delete) {
+    registry_process reg({.auth = auth_mode::token});
+    fixture f(reg, "source", true);
+    const auto data = pattern(64 << 10, 6);
+    const auto d = describe(data);
+    f(f.repo->push_blob(d, oras::http::body_source::from_string(data)));
+
+    auto target = f.other(reg, "target");
+    EXPECT_FALSE(f(target.blob_exists(d.digest)).has_value());
+    EXPECT_TRUE(f(target.mount_blob(d, "source")));
+    EXPECT_TRUE(f(target.blob_exists(d.digest)).has_value());
+    EXPECT_FALSE(f(target.mount_blob(describe("never pushed"), "source")));
+
+    f(target.delete_blob(d.digest));
+    EXPECT_FALSE(f(target.blob_exists(d.digest)).has_value());
+    EXPECT_TRUE(f(f.repo->blob_exists(d.digest)).has_value());  // still in the source
+}
+
+void manifest_round_trip(const registry_process& reg, bool with_credentials) {
+    fixture f(reg, "team/artifact", with_credentials);
+    const auto config = oras::empty_json_descriptor();
+    f(f.repo->push_blob(config, oras::http::body_source::from_string("{}")));
+    const std::string layer_data = "layer bytes";
+    auto layer = describe(layer_data, "application/vnd.test.layer");
+    f(f.repo->push_blob(layer, oras::http::body_source::from_string(layer_data)));
+
+    oras::image_manifest m;
+    m.media_type = std::string(oras::media_type::image_manifest);
+    m.artifact_type = "application/vnd.test.artifact";
+    m.config = config;
+    m.layers = {layer};
+    const auto bytes = m.serialize();
+    const auto pushed = f(f.repo->push_manifest(m.media_type, bytes, "v1"));
+    EXPECT_EQ(pushed.digest, oras::digest::of(bytes));
+
+    const auto resolved = f(f.repo->resolve("v1"));
+    EXPECT_EQ(resolved.digest, pushed.digest);
+    EXPECT_EQ(resolved.size, pushed.size);
+    EXPECT_EQ(resolved.media_type, oras::media_type::image_manifest);
+    EXPECT_EQ(f(f.repo->resolve(pushed.digest.str())).digest, pushed.digest);
+
+    const auto fetched = f(f.repo->fetch_manifest("v1"));
+    EXPECT_EQ(fetched.bytes, bytes);
+    EXPECT_EQ(fetched.desc, pushed);
+    EXPECT_EQ(f(f.repo->fetch_manifest(pushed.digest.str())).bytes, bytes);
+
+    f(f.repo->tag("v1", "v2"));
+    f(f.repo->push_manifest(m.media_type, bytes, "latest"));
+    auto tags = f(f.repo->tags());
+    std::sort(tags.begin(), tags.end());
+    EXPECT_EQ(tags, (std::vector<std::string>{"latest", "v1", "v2"}));
+
+    // The completion-token forms.
+    auto fut = f.repo->async_fetch_manifest("v2", asio::use_future);
+    f.io.restart();
+    f.io.run();
+    EXPECT_EQ(fut.get().desc.digest, pushed.digest);
+
+    f(f.repo->delete_manifest(pushed.digest));
+    try {
+        f(f.repo->fetch_manifest("v1"));
+        ADD_FAILURE() << "a deleted manifest was fetched";
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), oras::errc::not_found) << e.what();
+        ASSERT_FALSE(e.diag().errors.empty());
+        EXPECT_EQ(e.diag().errors[0].code, "MANIFEST_UNKNOWN");
+        EXPECT_EQ(e.diag().status, 404u);
+    }
+}
+
+TEST(repository, manifest_round_trip_anonymous) {
+    registry_process reg;
+    manifest_round_trip(reg, false);
+}
+
+TEST(repository, manifest_round_trip_with_tokens) {
+    registry_process reg({.auth = auth_mode::token});
+    manifest_round_trip(reg, true);
+}
+
+TEST(repository, bad_references_are_refused_before_any_request) {
+    registry_process reg;
+    fixture f(reg, "app");
+    EXPECT_EQ(error_of([&] { f(f.repo->fetch_manifest("bad tag!")); }),
+              oras::errc::invalid_reference);
+    EXPECT_EQ(error_of([&] { f(f.repo->resolve("sha256:nothex")); }), oras::errc::invalid_digest);
+    EXPECT_THROW(oras::registry::repository(*f.auth, reg.host(), "Upper/Case"), oras::error);
+    EXPECT_THROW(oras::registry::repository(*f.auth, "bad host!", "app"), oras::error);
+}
+
+}  // namespace
