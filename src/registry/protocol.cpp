@@ -422,6 +422,38 @@ result<void> check_upload_range(std::string_view range, std::uint64_t expected) 
                                                   + std::to_string(expected));
 }
 
+result<byte_range> parse_content_range(std::string_view header) {
+    const auto bad = [&] {
+        return make_failure(errc::invalid_response, "malformed Content-Range " + quote(header, 64));
+    };
+    auto s = trim(header);
+    if (!s.starts_with("bytes ")) {
+        return bad();
+    }
+    s.remove_prefix(6);
+    const auto slash = s.find('/');
+    const auto dash = s.find('-');
+    if (slash == std::string_view::npos || dash == std::string_view::npos || dash > slash) {
+        return bad();
+    }
+    byte_range r;
+    const auto first = parse_decimal(s.substr(0, dash));
+    const auto last = parse_decimal(s.substr(dash + 1, slash - dash - 1));
+    if (!first || !last || *last < *first) {
+        return bad();
+    }
+    r.first = *first;
+    r.last = *last;
+    if (const auto total = s.substr(slash + 1); total != "*") {
+        const auto t = parse_decimal(total);
+        if (!t || *t <= r.last) {
+            return bad();
+        }
+        r.total = *t;
+    }
+    return r;
+}
+
 std::string chunk_content_range(std::uint64_t offset, std::uint64_t length) {
     BOOST_ASSERT(length > 0);
     return std::to_string(offset) + "-" + std::to_string(offset + length - 1);

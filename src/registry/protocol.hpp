@@ -93,6 +93,14 @@ result<std::uint64_t> parse_upload_range(std::string_view range);
 /// bytes, and a PUT now would store a blob other than the one hashed.
 result<void> check_upload_range(std::string_view range, std::uint64_t expected);
 
+/// A `Content-Range: bytes <first>-<last>/<total>` of a 206 response (`total` may be `*`).
+struct byte_range {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    std::optional<std::uint64_t> total{};
+};
+result<byte_range> parse_content_range(std::string_view header);
+
 /// The `Content-Range` of a chunk (PATCH): `<offset>-<offset + length - 1>`, inclusive, without
 /// the `bytes ` unit the spec's regex `^[0-9]+-[0-9]+$` forbids. `length` must be at least 1.
 std::string chunk_content_range(std::uint64_t offset, std::uint64_t length);

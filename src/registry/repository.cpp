@@ -8,9 +8,9 @@
 #include "core/quote.hpp"
 #include "http/policy.hpp"
 #include "registry/protocol.hpp"
+#include "registry/repository_state.hpp"
 
 #include <boost/asio/this_coro.hpp>
-#include <boost/url/parse.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -25,83 +25,6 @@ namespace oras::registry {
 namespace asio = boost::asio;
 
 namespace detail {
-
-class repository_state {
-  public:
-    repository_state(auth::client client, std::string_view registry, std::string_view name,
-                     repository_options options)
-        : client_(std::move(client)), registry_(registry), name_(name), options_(options) {
-        if (auto v = validate_registry(registry_); !v) {
-            throw error(v.error());
-        }
-        if (auto v = validate_repository(name_); !v) {
-            throw error(v.error());
-        }
-        auto ref = reference::parse(registry_ + "/" + name_);
-        if (!ref) {
-            throw error(ref.error());
-        }
-        const bool loopback = http::detail::is_loopback_host(ref->host());
-        const bool plain = options_.plain_http || (loopback && !options_.force_https);
-        base_url_ = std::string(plain ? "http" : "https") + "://" + ref->endpoint();
-        pull_ = {auth::repository_scope(name_, {"pull"})};
-        push_ = {auth::repository_scope(name_, {"pull", "push"})};
-        delete_ = {auth::repository_scope(name_, {"delete"})};
-    }
-
-    boost::urls::url url(std::string_view suffix) const {
-        return boost::urls::url(base_url_ + "/v2/" + name_ + std::string(suffix));
-    }
-
-    std::string where() const { return registry_ + "/" + name_; }
-
-    /// Reads at most `cap` bytes of an error body; the rest is not waited for.
-    asio::awaitable<std::string> error_body(http::response& resp) const {
-        std::string body;
-        std::array<std::byte, 4096> buf{};
-        try {
-            while (body.size() < options_.max_error_body) {
-                const auto n = co_await resp.read_some(std::span(buf).first(
-                    std::min(buf.size(), options_.max_error_body - body.size())));
-                if (n == 0) {
-                    co_return body;
-                }
-                body.append(reinterpret_cast<const char*>(buf.data()), n);
-            }
-        } catch (const std::exception&) {
-            // The status is the error; a body cut short only loses detail.
-        }
-        resp.abandon();
-        co_return body;
-    }
-
-    /// Throws the registry's error for an unexpected status.
-    asio::awaitable<void> fail(http::response& resp, std::string_view method,
-                               std::string what) const {
-        const auto body = co_await error_body(resp);
-        throw detail::status_error(method, resp.url(), resp.status(), resp.headers(), body, what);
-    }
-
-    asio::awaitable<http::response> send(std::string method, boost::urls::url u,
-                                         const auth::scope_set& scopes, http::body_source body = {},
-                                         http::fields headers = {}) {
-        http::request req;
-        req.method = std::move(method);
-        req.url = std::move(u);
-        req.headers = std::move(headers);
-        req.body = std::move(body);
-        co_return co_await client_.send(std::move(req), scopes);
-    }
-
-    auth::client client_;
-    std::string registry_;
-    std::string name_;
-    std::string base_url_;
-    repository_options options_;
-    auth::scope_set pull_;
-    auth::scope_set push_;
-    auth::scope_set delete_;
-};
 
 namespace {
 
@@ -305,14 +228,84 @@ asio::awaitable<std::optional<descriptor>> repository::blob_exists(digest d) {
     co_return out;
 }
 
+namespace {
+
+/// A transfer failure that sending again may cure: a connection dropped or a body cut short,
+/// never a cancellation or a verification failure.
+bool resumable(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const error& x) {
+        const std::string_view category = x.code().category().name();
+        if (category != "oras") {
+            // The transport's own codes (a reset, an early end of stream), except TLS failures
+            // and cancellation, which another try would only repeat.
+            return x.code() != std::errc::operation_canceled && !category.starts_with("asio.ssl");
+        }
+        // A body cut short, or a registry that is briefly unavailable.
+        return x.code() == errc::invalid_response || x.code() == errc::unavailable;
+    } catch (const boost::system::system_error& x) {
+        return x.code() != asio::error::operation_aborted;
+    } catch (...) {
+        return false;
+    }
+}
+
+std::span<std::byte> blob_buffer(std::unique_ptr<std::byte[]>& storage, std::int64_t size) {
+    // Sized to the blob (small blobs are the common case in bulk pulls) and not zero-filled.
+    const auto n = static_cast<std::size_t>(std::clamp<std::int64_t>(size + 1, 4096, 1 << 20));
+    storage = std::make_unique_for_overwrite<std::byte[]>(n);
+    return {storage.get(), n};
+}
+
+/// Sends GET for a blob from byte `offset` (0: the whole blob) and returns a response whose body
+/// starts at `offset`: a 206 whose Content-Range starts there, or a 200 whose first `offset`
+/// bytes were skipped (a registry that ignores Range).
+asio::awaitable<http::response> get_blob_from(repository_state& st, const digest& d,
+                                              std::uint64_t offset, std::string_view what) {
+    http::fields headers;
+    if (offset != 0) {
+        headers.set("Range", "bytes=" + std::to_string(offset) + "-");
+    }
+    auto resp =
+        co_await st.send("GET", st.url("/blobs/" + d.str()), st.pull_, {}, std::move(headers));
+    const diagnostics diag{"GET", resp.status(), redact_url(resp.url().buffer()), {}};
+    if (offset != 0 && resp.status() == 206) {
+        auto range = detail::parse_content_range(resp.headers().get("Content-Range"));
+        if (!range || range->first != offset) {
+            resp.abandon();
+            throw error(errc::invalid_response,
+                        std::string(what) + ": the registry answered a resume from byte "
+                            + std::to_string(offset) + " with "
+                            + oras::detail::quote(resp.headers().get("Content-Range")),
+                        diag);
+        }
+        co_return resp;
+    }
+    if (resp.status() != 200) {
+        co_await st.fail(resp, "GET", std::string(what));
+    }
+    std::array<std::byte, 64 * 1024> skip{};
+    for (std::uint64_t left = offset; left != 0;) {
+        const auto n = co_await resp.read_some(std::span(skip).first(
+            static_cast<std::size_t>(std::min<std::uint64_t>(left, skip.size()))));
+        if (n == 0) {
+            throw error(
+                errc::size_mismatch,
+                std::string(what) + ": the blob ended before byte " + std::to_string(offset), diag);
+        }
+        left -= n;
+    }
+    co_return resp;
+}
+
+}  // namespace
+
 asio::awaitable<void> repository::fetch_blob(descriptor desc, blob_sink sink) {
     auto st = state_;
-    auto resp = co_await st->send("GET", st->url("/blobs/" + desc.digest.str()), st->pull_);
-    if (resp.status() != 200) {
-        co_await st->fail(resp, "GET",
-                          "cannot fetch blob " + desc.digest.str() + " from " + st->where());
-    }
-    const auto mismatch = [&](const failure& f) {
+    const std::string what = "cannot fetch blob " + desc.digest.str() + " from " + st->where();
+    auto resp = co_await get_blob_from(*st, desc.digest, 0, what);
+    const auto fail = [&](const failure& f) {
         resp.abandon();
         return error(f.code,
                      "blob " + desc.digest.str() + " from " + st->where() + ": " + f.message,
@@ -320,54 +313,144 @@ asio::awaitable<void> repository::fetch_blob(descriptor desc, blob_sink sink) {
     };
     if (const auto len = resp.content_length();
         len && *len != static_cast<std::uint64_t>(desc.size)) {
-        throw mismatch(failure{make_error_code(errc::size_mismatch),
-                               "the registry announced " + std::to_string(*len)
-                                   + " bytes, expected " + std::to_string(desc.size)});
+        throw fail(failure{make_error_code(errc::size_mismatch),
+                           "the registry announced " + std::to_string(*len) + " bytes, expected "
+                               + std::to_string(desc.size)});
     }
     verifier check(desc.digest, desc.size);
-    // Sized to the blob (small blobs are the common case in bulk pulls) and not zero-filled.
-    const auto buf_size =
-        static_cast<std::size_t>(std::clamp<std::int64_t>(desc.size + 1, 4096, 1024 * 1024));
-    const auto buf_data = std::make_unique_for_overwrite<std::byte[]>(buf_size);
-    const std::span<std::byte> buf(buf_data.get(), buf_size);
+    std::unique_ptr<std::byte[]> storage;
+    const auto buf = blob_buffer(storage, desc.size);
+    unsigned resumes = 0;
     for (;;) {
-        const auto n = co_await resp.read_some(buf);
+        std::size_t n = 0;
+        std::exception_ptr broken;
+        try {
+            n = co_await resp.read_some(buf);
+        } catch (...) {
+            broken = std::current_exception();
+        }
+        if (broken) {
+            // A dropped connection costs only what was not received yet: ask for the rest.
+            if (!resumable(broken) || resumes == st->options_.max_resumes) {
+                std::rethrow_exception(broken);
+            }
+            ++resumes;
+            resp = co_await get_blob_from(*st, desc.digest,
+                                          static_cast<std::uint64_t>(check.received()), what);
+            continue;
+        }
         if (n == 0) {
             break;
         }
         const auto chunk = std::span<const std::byte>(buf).first(n);
         if (auto ok = check.update(chunk); !ok) {
-            throw mismatch(ok.error());
+            throw fail(ok.error());
         }
         co_await sink(chunk);
     }
     if (auto ok = check.finish(); !ok) {
-        throw mismatch(ok.error());
+        throw fail(ok.error());
+    }
+}
+
+asio::awaitable<void> repository::fetch_blob_range(digest d, std::uint64_t offset,
+                                                   std::uint64_t length, blob_sink sink) {
+    auto st = state_;
+    const std::string what = "cannot fetch bytes " + std::to_string(offset) + "+"
+                             + std::to_string(length) + " of blob " + d.str() + " from "
+                             + st->where();
+    if (length == 0) {
+        co_return;
+    }
+    http::fields headers;
+    headers.set("Range",
+                "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
+    auto resp =
+        co_await st->send("GET", st->url("/blobs/" + d.str()), st->pull_, {}, std::move(headers));
+    const diagnostics diag{"GET", resp.status(), redact_url(resp.url().buffer()), {}};
+    std::uint64_t skip = 0;
+    if (resp.status() == 206) {
+        auto range = detail::parse_content_range(resp.headers().get("Content-Range"));
+        if (!range || range->first != offset || range->last + 1 - range->first != length) {
+            resp.abandon();
+            throw error(errc::invalid_response,
+                        what + ": the registry answered with "
+                            + oras::detail::quote(resp.headers().get("Content-Range")),
+                        diag);
+        }
+    } else if (resp.status() == 200) {
+        skip = offset;  // the registry ignored Range: the range is cut from the whole blob
+    } else {
+        co_await st->fail(resp, "GET", what);
+    }
+    std::unique_ptr<std::byte[]> storage;
+    const auto buf = blob_buffer(storage, static_cast<std::int64_t>(length));
+    std::uint64_t delivered = 0;
+    while (delivered < length) {
+        const auto n = co_await resp.read_some(buf);
+        if (n == 0) {
+            throw error(errc::size_mismatch,
+                        what + ": the body ended after " + std::to_string(delivered) + " bytes",
+                        diag);
+        }
+        auto chunk = std::span<const std::byte>(buf).first(n);
+        const auto dropped = static_cast<std::size_t>(std::min<std::uint64_t>(skip, n));
+        skip -= dropped;
+        chunk = chunk.subspan(dropped);
+        chunk = chunk.first(
+            static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), length - delivered)));
+        delivered += chunk.size();
+        if (!chunk.empty()) {
+            co_await sink(chunk);
+        }
+    }
+    if (resp.status() == 206) {
+        co_await resp.discard();
+    } else {
+        resp.abandon();
     }
 }
 
 namespace {
 
-/// Starts an upload session; returns its location, or nullopt when a mount answered 201.
-asio::awaitable<std::optional<boost::urls::url>> start_upload(repository_state& st,
-                                                              boost::urls::url u,
-                                                              const auth::scope_set& scopes,
-                                                              std::string what) {
-    auto resp = co_await st.send("POST", u, scopes);
+struct upload_session {
+    boost::urls::url location{};
+    std::optional<std::uint64_t> chunk_min{};  // OCI-Chunk-Min-Length
+};
+
+http::fields octet_stream() {
+    http::fields h;
+    h.set("Content-Type", "application/octet-stream");
+    return h;
+}
+
+/// Starts an upload session with POST. nullopt when the registry answered 201: the blob is
+/// there already (a mount, or a single-POST upload that carried the body).
+asio::awaitable<std::optional<upload_session>> start_upload(repository_state& st,
+                                                            boost::urls::url u,
+                                                            const auth::scope_set& scopes,
+                                                            const std::string& what,
+                                                            http::body_source body = {}) {
+    auto headers = body.empty() ? http::fields{} : octet_stream();
+    auto resp = co_await st.send("POST", u, scopes, std::move(body), std::move(headers));
     if (resp.status() == 201) {
         co_await resp.discard();
         co_return std::nullopt;
     }
     if (resp.status() != 202) {
-        co_await st.fail(resp, "POST", std::move(what));
+        co_await st.fail(resp, "POST", what);
     }
+    const diagnostics diag{"POST", 202, redact_url(u.buffer()), {}};
     auto loc = detail::resolve_upload_location(resp.headers().get("Location"), resp.url());
+    auto min = detail::parse_chunk_min_length(resp.headers().get("OCI-Chunk-Min-Length"));
     co_await resp.discard();
     if (!loc) {
-        throw error(loc.error().code, what + ": " + loc.error().message,
-                    diagnostics{"POST", 202, redact_url(u.buffer()), {}});
+        throw error(loc.error().code, what + ": " + loc.error().message, diag);
     }
-    co_return *loc;
+    if (!min) {
+        throw error(min.error().code, what + ": " + min.error().message, diag);
+    }
+    co_return upload_session{*loc, *min};
 }
 
 /// Best effort: a failed upload's session is cancelled so the registry can free it.
@@ -376,6 +459,153 @@ asio::awaitable<void> cancel_upload(repository_state& st, boost::urls::url locat
         auto resp = co_await st.send("DELETE", std::move(location), st.push_);
         co_await resp.discard();
     } catch (const std::exception&) {
+    }
+}
+
+/// The closing PUT `?digest=`, with the rest of the content as its body (or none).
+asio::awaitable<void> complete_upload(repository_state& st, const boost::urls::url& location,
+                                      const digest& d, http::body_source body,
+                                      const std::string& what) {
+    auto resp = co_await st.send("PUT", detail::upload_complete_url(location, d), st.push_,
+                                 std::move(body), octet_stream());
+    if (resp.status() != 201) {
+        co_await st.fail(resp, "PUT", what);
+    }
+    if (auto got = resp.headers().find("Docker-Content-Digest"); got && *got != d.str()) {
+        throw error(errc::digest_mismatch,
+                    what + ": the registry stored it as " + oras::detail::quote(*got),
+                    diagnostics{"PUT", 201, redact_url(resp.url().buffer()), {}});
+    }
+    co_await resp.discard();
+}
+
+/// Runs `steps` on an open session; on any failure the session is cancelled, then the failure
+/// rethrown.
+template <class Steps>
+asio::awaitable<void> within_session(repository_state& st, const boost::urls::url& location,
+                                     Steps steps) {
+    std::exception_ptr failed;
+    try {
+        co_await steps();
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    if (failed) {
+        co_await cancel_upload(st, location);  // the latest Location: older `_state`s are stale
+        std::rethrow_exception(failed);
+    }
+}
+
+/// How many bytes of the upload the registry holds (GET on the session), and where to go on.
+asio::awaitable<std::uint64_t> upload_status(repository_state& st, boost::urls::url& location,
+                                             const std::string& what) {
+    auto resp = co_await st.send("GET", location, st.push_);
+    if (resp.status() != 204 && resp.status() != 200) {
+        co_await st.fail(resp, "GET", what + ": the upload cannot be resumed");
+    }
+    const auto range = resp.headers().get("Range");
+    if (const auto loc = resp.headers().find("Location")) {
+        auto next = detail::resolve_upload_location(*loc, resp.url());
+        if (!next) {
+            throw error(next.error().code, what + ": " + next.error().message);
+        }
+        location = *next;
+    }
+    co_await resp.discard();
+    if (range.empty() || range == "0-0") {
+        co_return 0;  // distribution's answer for an empty upload (it cannot say "one byte")
+    }
+    auto held = detail::parse_upload_range(range);
+    if (!held) {
+        throw error(held.error().code, what + ": " + held.error().message);
+    }
+    co_return *held;
+}
+
+/// Streams an upload in PATCH requests of `chunk` bytes. Each chunk is kept in memory until the
+/// registry confirms it, so a 416 or a dropped connection costs a status query and the rest of
+/// that chunk, not the upload.
+asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& location,
+                                   detail::reader rd, hasher& hash, std::size_t chunk,
+                                   const std::string& what) {
+    std::string buffer(chunk, '\0');
+    std::uint64_t start = 0;  // bytes the registry holds before this chunk
+    for (bool eof = false; !eof;) {
+        std::size_t filled = 0;
+        while (filled < chunk) {
+            const auto n =
+                co_await rd.next(std::as_writable_bytes(std::span(buffer)).subspan(filled));
+            if (n == 0) {
+                eof = true;
+                break;
+            }
+            filled += n;
+        }
+        if (filled == 0) {
+            break;
+        }
+        hash.update(std::string_view(buffer).substr(0, filled));
+        const auto data = std::make_shared<const std::string>(buffer, 0, filled);
+        std::size_t pos = 0;
+        std::optional<error> refused;  // thrown outside the try: never mistaken for a drop
+        for (unsigned attempt = 0; pos < filled; ++attempt) {
+            std::exception_ptr broken;
+            try {
+                http::fields headers = octet_stream();
+                headers.set("Content-Range",
+                            detail::chunk_content_range(start + pos, filled - pos));
+                auto body = pos == 0 ? http::body_source::from_shared(data)
+                                     : http::body_source::from_string(data->substr(pos));
+                auto resp = co_await st.send("PATCH", location, st.push_, std::move(body),
+                                             std::move(headers));
+                if (resp.status() == 202) {
+                    auto next =
+                        detail::resolve_upload_location(resp.headers().get("Location"), resp.url());
+                    auto check =
+                        detail::check_upload_range(resp.headers().get("Range"), start + filled);
+                    co_await resp.discard();
+                    if (!next) {
+                        refused = error(next.error().code, what + ": " + next.error().message);
+                        break;
+                    }
+                    location = *next;
+                    if (check) {
+                        pos = filled;
+                        break;
+                    }
+                    // The registry kept less than it was sent: ask what it holds.
+                } else if (resp.status() != 416) {
+                    co_await st.fail(resp, "PATCH", what);
+                } else {
+                    co_await resp.discard();
+                }
+            } catch (...) {
+                broken = std::current_exception();
+                if (!resumable(broken)) {
+                    throw;
+                }
+            }
+            if (attempt == st.options_.max_resumes) {
+                if (broken) {
+                    std::rethrow_exception(broken);
+                }
+                throw error(errc::upload_invalid,
+                            what + ": the registry kept refusing the chunk at byte "
+                                + std::to_string(start + pos));
+            }
+            const auto held = co_await upload_status(st, location, what);
+            if (held < start || held > start + filled) {
+                throw error(errc::upload_invalid,
+                            what + ": the registry holds " + std::to_string(held)
+                                + " bytes, outside the chunk in hand (" + std::to_string(start)
+                                + "-" + std::to_string(start + filled) + ")");
+            }
+            pos = static_cast<std::size_t>(held - start);
+        }
+        if (refused) {
+            throw *refused;
+        }
+        start += filled;
     }
 }
 
@@ -390,97 +620,93 @@ asio::awaitable<void> repository::push_blob(descriptor desc, http::body_source b
                                              + std::to_string(desc.size));
     }
     auto checked = detail::verifying_body(std::move(body), desc);
-    auto location = co_await start_upload(*st, st->url("/blobs/uploads/"), st->push_, what);
-    if (!location) {
-        co_return;  // a registry that completed the upload on POST alone
+    std::optional<upload_session> session;
+    if (st->options_.single_post_max != 0
+        && static_cast<std::uint64_t>(desc.size) <= st->options_.single_post_max
+        && checked.replayable()) {
+        auto u = st->url("/blobs/uploads/");
+        u.params().append({"digest", desc.digest.str()});
+        session = co_await start_upload(*st, u, st->push_, what, checked);
+    } else {
+        session = co_await start_upload(*st, st->url("/blobs/uploads/"), st->push_, what);
     }
-    auto put_url = *location;
-    put_url.params().append({"digest", desc.digest.str()});
-    http::fields headers;
-    headers.set("Content-Type", "application/octet-stream");
-    std::exception_ptr failed;
-    try {
-        auto resp =
-            co_await st->send("PUT", put_url, st->push_, std::move(checked), std::move(headers));
-        if (resp.status() != 201) {
-            co_await st->fail(resp, "PUT", what);
-        }
-        if (auto d = resp.headers().find("Docker-Content-Digest"); d && *d != desc.digest.str()) {
-            throw error(errc::digest_mismatch,
-                        what + ": the registry stored it as " + oras::detail::quote(*d));
-        }
-        co_await resp.discard();
-        co_return;
-    } catch (...) {
-        failed = std::current_exception();
+    if (!session) {
+        co_return;  // the registry completed the upload on POST
     }
-    co_await cancel_upload(*st, *location);
-    std::rethrow_exception(failed);
+    co_await within_session(*st, session->location, [&]() -> asio::awaitable<void> {
+        co_await complete_upload(*st, session->location, desc.digest, std::move(checked), what);
+    });
 }
 
 asio::awaitable<descriptor> repository::push_blob_stream(http::body_source body,
                                                          std::string media_type) {
     auto st = state_;
     const std::string what = "cannot push a blob to " + st->where();
-    auto hash = std::make_shared<hasher>();
-    auto wrapped = detail::hashing_body(std::move(body), hash);
-    auto location = co_await start_upload(*st, st->url("/blobs/uploads/"), st->push_, what);
-    if (!location) {
-        throw error(errc::invalid_response, what + ": the registry completed an upload of "
-                                                   "unknown content on POST");
+    auto session = co_await start_upload(*st, st->url("/blobs/uploads/"), st->push_, what);
+    if (!session) {
+        throw error(errc::invalid_response,
+                    what + ": the registry completed an upload of unknown content on POST");
     }
-    std::exception_ptr failed;
-    try {
-        http::fields headers;
-        headers.set("Content-Type", "application/octet-stream");
-        auto patched = co_await st->send("PATCH", *location, st->push_, std::move(wrapped),
-                                         std::move(headers));
-        if (patched.status() != 202) {
-            co_await st->fail(patched, "PATCH", what);
+    const auto chunk = static_cast<std::size_t>(
+        std::max<std::uint64_t>(st->options_.chunk_size, session->chunk_min.value_or(0)));
+    auto hash = std::make_shared<hasher>();
+    descriptor out;
+    out.media_type = std::move(media_type);
+    auto location = session->location;
+    co_await within_session(*st, location, [&]() -> asio::awaitable<void> {
+        if (chunk == 0) {
+            auto patched =
+                co_await st->send("PATCH", location, st->push_,
+                                  detail::hashing_body(std::move(body), hash), octet_stream());
+            if (patched.status() != 202) {
+                co_await st->fail(patched, "PATCH", what);
+            }
+            auto next =
+                detail::resolve_upload_location(patched.headers().get("Location"), patched.url());
+            co_await patched.discard();
+            if (!next) {
+                throw error(next.error().code, what + ": " + next.error().message);
+            }
+            location = *next;
+        } else {
+            co_await patch_chunks(*st, location, detail::reader_of(body), *hash, chunk, what);
         }
-        auto next =
-            detail::resolve_upload_location(patched.headers().get("Location"), patched.url());
-        co_await patched.discard();
-        if (!next) {
-            throw error(next.error().code, what + ": " + next.error().message);
-        }
-        descriptor out;
-        out.media_type = std::move(media_type);
         out.size = static_cast<std::int64_t>(hash->bytes());
         out.digest = hash->finish();
-        auto put_url = *next;
-        put_url.params().append({"digest", out.digest.str()});
-        location = *next;
-        auto done = co_await st->send("PUT", put_url, st->push_);
-        if (done.status() != 201) {
-            co_await st->fail(done, "PUT", what);
-        }
-        co_await done.discard();
-        co_return out;
-    } catch (...) {
-        failed = std::current_exception();
-    }
-    co_await cancel_upload(*st, *location);
-    std::rethrow_exception(failed);
+        co_await complete_upload(*st, location, out.digest, {}, what);
+    });
+    co_return out;
 }
 
-asio::awaitable<bool> repository::mount_blob(descriptor desc, std::string from_repository) {
+asio::awaitable<bool> repository::mount_blob(descriptor desc, std::string from_repository,
+                                             std::optional<http::body_source> fallback) {
     auto st = state_;
     if (auto v = validate_repository(from_repository); !v) {
         throw error(v.error());
     }
-    auto u = st->url("/blobs/uploads/");
-    u.params().append({"mount", desc.digest.str()});
-    u.params().append({"from", from_repository});
+    const std::string what = "cannot mount blob " + desc.digest.str() + " from " + from_repository
+                             + " into " + st->where();
+    std::optional<http::body_source> checked;
+    if (fallback) {
+        checked = detail::verifying_body(std::move(*fallback), desc);
+    }
     auto scopes = st->push_;
     scopes.add(auth::repository_scope(from_repository, {"pull"}));
-    auto location = co_await start_upload(*st, u, scopes,
-                                          "cannot mount blob " + desc.digest.str() + " from "
-                                              + from_repository + " into " + st->where());
-    if (!location) {
+    auto session = co_await start_upload(
+        *st,
+        detail::mount_url(boost::urls::url(st->base_url_), st->name_, desc.digest, from_repository),
+        scopes, what);
+    if (!session) {
         co_return true;
     }
-    co_await cancel_upload(*st, *location);
+    if (!checked) {
+        co_await cancel_upload(*st, session->location);
+        co_return false;
+    }
+    // 202: the registry could not mount but opened an ordinary session: upload into it.
+    co_await within_session(*st, session->location, [&]() -> asio::awaitable<void> {
+        co_await complete_upload(*st, session->location, desc.digest, std::move(*checked), what);
+    });
     co_return false;
 }
 
@@ -611,6 +837,17 @@ asio::awaitable<manifest_content> repository::fetch_manifest(std::string referen
 
 asio::awaitable<descriptor> repository::push_manifest(std::string media_type, std::string bytes,
                                                       std::string reference) {
+    std::vector<std::string> references;
+    if (!reference.empty()) {
+        references.push_back(std::move(reference));
+    }
+    co_return co_await push_manifest_tags(std::move(media_type), std::move(bytes),
+                                          std::move(references));
+}
+
+asio::awaitable<descriptor> repository::push_manifest_tags(std::string media_type,
+                                                           std::string bytes,
+                                                           std::vector<std::string> references) {
     auto st = state_;
     if (!media_type::is_valid(media_type)) {
         throw error(errc::invalid_media_type, "cannot push a manifest with the media type "
@@ -620,31 +857,66 @@ asio::awaitable<descriptor> repository::push_manifest(std::string media_type, st
     out.media_type = media_type;
     out.digest = digest::of(bytes);
     out.size = static_cast<std::int64_t>(bytes.size());
-    if (reference.empty()) {
-        reference = out.digest.str();
-    } else {
+    if (references.empty()) {
+        references.push_back(out.digest.str());
+    }
+    for (const auto& reference : references) {
         check_reference(reference);
         if (const auto expected = digest_in(reference); expected && *expected != out.digest) {
             throw error(errc::digest_mismatch, "cannot push a manifest as " + reference
                                                    + ": its bytes hash to " + out.digest.str());
         }
     }
-    http::fields headers;
-    headers.set("Content-Type", media_type);
-    auto resp =
-        co_await st->send("PUT", st->url("/manifests/" + reference), st->push_,
-                          http::body_source::from_string(std::move(bytes)), std::move(headers));
-    if (resp.status() != 201) {
-        co_await st->fail(resp, "PUT",
-                          "cannot push manifest " + out.digest.str() + " to " + st->where());
+    auto link = detail::referrer_of(out, bytes);
+    const auto shared = std::make_shared<const std::string>(std::move(bytes));
+    bool indexed = false;
+    for (const auto& reference : references) {
+        http::fields headers;
+        headers.set("Content-Type", media_type);
+        auto resp = co_await st->send("PUT", st->url("/manifests/" + reference), st->push_,
+                                      http::body_source::from_shared(shared), std::move(headers));
+        if (resp.status() != 201) {
+            // Built apart: GCC 12 destroys a ?: temporary inside a co_await expression twice.
+            std::string what = "cannot push manifest " + out.digest.str() + " to " + st->where();
+            if (reference != out.digest.str()) {
+                what += " as " + reference;
+            }
+            co_await st->fail(resp, "PUT", std::move(what));
+        }
+        if (auto d = resp.headers().find("Docker-Content-Digest"); d && *d != out.digest.str()) {
+            throw error(errc::digest_mismatch, "pushed manifest " + out.digest.str() + " to "
+                                                   + st->where() + " but the registry stored "
+                                                   + oras::detail::quote(*d));
+        }
+        indexed = indexed || resp.headers().contains("OCI-Subject");
+        co_await resp.discard();
     }
-    if (auto d = resp.headers().find("Docker-Content-Digest"); d && *d != out.digest.str()) {
-        throw error(errc::digest_mismatch, "pushed manifest " + out.digest.str() + " to "
-                                               + st->where() + " but the registry stored "
-                                               + oras::detail::quote(*d));
+    if (link) {
+        co_await detail::index_referrer(st, std::move(*link), indexed);
+    }
+    co_return out;
+}
+
+asio::awaitable<void> repository::delete_tag(std::string tag_name) {
+    auto st = state_;
+    if (auto v = validate_tag(tag_name); !v) {
+        throw error(v.error());
+    }
+    const std::string what = "cannot delete the tag " + tag_name + " of " + st->where();
+    auto resp = co_await st->send("DELETE", st->url("/manifests/" + tag_name), st->delete_);
+    if (resp.status() == 400 || resp.status() == 405) {
+        // Distribution answers 400 UNSUPPORTED: only manifests, by digest, can go there.
+        const auto body = co_await st->error_body(resp);
+        const auto e =
+            detail::status_error("DELETE", resp.url(), resp.status(), resp.headers(), body, what);
+        throw error(errc::unsupported,
+                    what + ": the registry does not delete tags (delete the manifest by digest)",
+                    e.diag());
+    }
+    if (resp.status() != 202 && resp.status() != 200) {
+        co_await st->fail(resp, "DELETE", what);
     }
     co_await resp.discard();
-    co_return out;
 }
 
 asio::awaitable<descriptor> repository::tag(std::string reference, std::string tag_name) {
@@ -657,12 +929,16 @@ asio::awaitable<descriptor> repository::tag(std::string reference, std::string t
 
 asio::awaitable<void> repository::delete_manifest(digest d) {
     auto st = state_;
+    auto link = co_await detail::referrer_before_delete(st, d);
     auto resp = co_await st->send("DELETE", st->url("/manifests/" + d.str()), st->delete_);
     if (resp.status() != 202 && resp.status() != 200) {
         co_await st->fail(resp, "DELETE",
                           "cannot delete manifest " + d.str() + " in " + st->where());
     }
     co_await resp.discard();
+    if (link) {
+        co_await detail::unindex_referrer(st, std::move(*link));
+    }
 }
 
 asio::awaitable<std::vector<std::string>> repository::tags() {

@@ -4,6 +4,7 @@
 #include <oras/error.hpp>
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
+#include <oras/registry/registry.hpp>
 #include <oras/registry/repository.hpp>
 #include <oras/test/registry_process.hpp>
 #include <oras/test/run.hpp>
@@ -15,6 +16,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -149,6 +151,40 @@ TEST(repository, blob_round_trips_with_relative_locations_over_tls) {
     blob_round_trips(reg, false);
 }
 
+TEST(repository, chunked_uploads_mounts_with_fallback_and_ranges) {
+    registry_process reg({.auth = auth_mode::token});
+    fixture f(reg, "chunked", true);
+    oras::registry::repository chunked(*f.auth, reg.host(), "chunked", {.chunk_size = 1 << 20});
+    const auto data = pattern((7 << 19) + 123, 7);  // 3.5 MiB and a bit: 4 chunks
+    auto pos = std::make_shared<std::size_t>(0);
+    auto gen = [&data, pos](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        const auto n = std::min<std::size_t>({buf.size(), data.size() - *pos, 300'000});
+        std::memcpy(buf.data(), data.data() + *pos, n);
+        *pos += n;
+        co_return n;
+    };
+    const auto pushed =
+        f(chunked.push_blob_stream(oras::http::body_source::from_generator(gen), "x/y"));
+    EXPECT_EQ(pushed.digest, oras::digest::of(data));
+    EXPECT_EQ(f.fetch(pushed), data);
+
+    // Parts of it.
+    auto part = std::make_shared<std::string>();
+    f(f.repo->fetch_blob_range(pushed.digest, 1'000'000, 70'000,
+                               [part](std::span<const std::byte> b) -> asio::awaitable<void> {
+                                   part->append(reinterpret_cast<const char*>(b.data()), b.size());
+                                   co_return;
+                               }));
+    EXPECT_EQ(*part, data.substr(1'000'000, 70'000));
+
+    // A mount from a repository that lacks the blob falls back to an upload in the same session.
+    auto target = f.other(reg, "mount-target");
+    const std::string fresh = "only here";
+    EXPECT_FALSE(f(target.mount_blob(describe(fresh), "chunked",
+                                     oras::http::body_source::from_string(fresh))));
+    EXPECT_TRUE(f(target.blob_exists(describe(fresh).digest)).has_value());
+}
+
 TEST(repository, a_body_that_does_not_match_its_descriptor_is_not_stored) {
     registry_process reg;
     fixture f(reg, "app");
@@ -274,6 +310,58 @@ TEST(repository, manifest_round_trip_anonymous) {
 TEST(repository, manifest_round_trip_with_tokens) {
     registry_process reg({.auth = auth_mode::token});
     manifest_round_trip(reg, true);
+}
+
+TEST(repository, several_tags_at_once_and_tag_deletion_unsupported) {
+    registry_process reg;
+    fixture f(reg, "multi");
+    f(f.repo->push_blob(oras::empty_json_descriptor(), oras::http::body_source::from_string("{}")));
+    oras::image_manifest m;
+    m.media_type = std::string(oras::media_type::image_manifest);
+    m.artifact_type = "application/vnd.test";
+    m.config = oras::empty_json_descriptor();
+    m.layers = {oras::empty_json_descriptor()};
+    const auto d = f(f.repo->push_manifest_tags(m.media_type, m.serialize(), {"a", "b", "c"}));
+    auto tags = f(f.repo->tags());
+    std::sort(tags.begin(), tags.end());
+    EXPECT_EQ(tags, (std::vector<std::string>{"a", "b", "c"}));
+    for (const auto* t : {"a", "b", "c"}) {
+        EXPECT_EQ(f(f.repo->resolve(t)).digest, d.digest);
+    }
+    try {
+        f(f.repo->delete_tag("a"));
+        ADD_FAILURE() << "distribution deleted a tag";
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), oras::errc::unsupported) << e.what();
+        EXPECT_NE(std::string(e.what()).find("by digest"), std::string::npos) << e.what();
+    }
+}
+
+TEST(registry, ping_and_a_paginated_catalog) {
+    registry_process reg({.auth = auth_mode::token});
+    fixture f(reg, "unused", true);
+    oras::registry::registry r(*f.auth, reg.host(), {.page_size = 2});
+    f(r.ping());
+    for (const auto* name : {"cat/a", "cat/b", "cat/c", "cat/d", "cat/e"}) {
+        auto repo = r.repo(name);
+        f(repo.push_blob(oras::empty_json_descriptor(),
+                         oras::http::body_source::from_string("{}")));
+    }
+    f.auth->http().close_idle();
+    const auto before = f.auth->http().stats().requests_sent;
+    const auto names = f(r.catalog());
+    EXPECT_EQ(names, (std::vector<std::string>{"cat/a", "cat/b", "cat/c", "cat/d", "cat/e"}));
+    EXPECT_GE(f.auth->http().stats().requests_sent - before, 3u);  // pages of two
+
+    // Without credentials the token service refuses: a clear error, not a hang or a 401 body.
+    fixture anonymous(reg, "unused");
+    oras::registry::registry closed(*anonymous.auth, reg.host());
+    try {
+        anonymous(closed.ping());
+        ADD_FAILURE() << "an anonymous ping passed";
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), oras::errc::unauthorized) << e.what();
+    }
 }
 
 TEST(repository, bad_references_are_refused_before_any_request) {

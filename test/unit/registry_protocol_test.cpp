@@ -612,3 +612,20 @@ TEST(registry_protocol, status_error_bounds_untrusted_text) {
 }
 
 }  // namespace
+
+TEST(registry_protocol, content_range_of_partial_responses) {
+    using oras::registry::detail::parse_content_range;
+    auto r = parse_content_range("bytes 100-199/1000");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->first, 100u);
+    EXPECT_EQ(r->last, 199u);
+    EXPECT_EQ(r->total, 1000u);
+    r = parse_content_range("bytes 0-0/*");
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->total.has_value());
+    for (const char* bad :
+         {"", "100-199/1000", "bytes 199-100/1000", "bytes 0-999/999", "bytes -1/10", "bytes 1-2",
+          "bytes a-b/c", "items 0-1/2", "bytes 0-1/2x"}) {
+        EXPECT_FALSE(parse_content_range(bad)) << bad;
+    }
+}

@@ -36,6 +36,16 @@ struct repository_options {
     unsigned max_pages = 10'000;
     /// Tags asked for per page (`n`); 0 lets the registry choose.
     std::size_t page_size = 0;
+    /// Times a blob download or a chunked upload is resumed after its connection dropped.
+    unsigned max_resumes = 3;
+    /// Uploads of unknown size (`push_blob_stream`) go in PATCH requests of this many bytes,
+    /// each resumable; 0 streams them in one PATCH (fastest; a drop restarts the upload). A
+    /// registry's `OCI-Chunk-Min-Length` raises it.
+    std::size_t chunk_size = 0;
+    /// Blobs up to this size are pushed with a single `POST ?digest=` carrying the body when
+    /// the registry completes such uploads with 201; others (distribution answers 202 and opens
+    /// a session) get the PUT as usual, so the body crosses twice. 0: never try.
+    std::size_t single_post_max = 0;
 };
 
 /// Receives a blob's bytes as they arrive. The bytes are verified as a whole only at the end:
@@ -52,7 +62,8 @@ struct manifest_content {
 
 namespace detail {
 class repository_state;
-}
+struct repository_access;
+}  // namespace detail
 
 /// Operations on `registry/name`, every one of them authorised through an `auth::client` with
 /// the scopes it needs (pull, pull+push, delete). Completion tokens: each `async_` function
@@ -87,7 +98,14 @@ class repository {
 
     /// Streams the blob into `sink`, checking size and digest as it streams: more bytes than
     /// `desc.size`, fewer, or other bytes throw (`errc::size_mismatch`, `errc::digest_mismatch`).
+    /// A connection that drops mid-body is resumed from the next byte with a Range request (up
+    /// to `max_resumes` times), so the sink sees every byte once.
     boost::asio::awaitable<void> fetch_blob(descriptor desc, blob_sink sink);
+
+    /// `length` bytes of the blob from `offset` (a Range request). Only the size can be checked:
+    /// a part has no digest of its own.
+    boost::asio::awaitable<void> fetch_blob_range(oras::digest d, std::uint64_t offset,
+                                                  std::uint64_t length, blob_sink sink);
 
     /// Uploads a blob whose digest and size are known: POST, then one PUT with Content-Length,
     /// the body hashed while it streams (a body that does not match fails the upload and the
@@ -100,9 +118,12 @@ class repository {
     boost::asio::awaitable<descriptor> push_blob_stream(http::body_source body,
                                                         std::string media_type);
 
-    /// Mounts `desc` from another repository of the same registry. True when mounted; false when
-    /// the registry could not (then `desc` must be pushed).
-    boost::asio::awaitable<bool> mount_blob(descriptor desc, std::string from_repository);
+    /// Mounts `desc` from another repository of the same registry: true when mounted. When the
+    /// registry cannot mount (202, an ordinary upload session) the blob is uploaded from
+    /// `fallback` in that same session and the result is false; without a fallback the session
+    /// is cancelled and the blob must be pushed.
+    boost::asio::awaitable<bool> mount_blob(descriptor desc, std::string from_repository,
+                                            std::optional<http::body_source> fallback = {});
 
     boost::asio::awaitable<void> delete_blob(oras::digest d);
 
@@ -121,6 +142,14 @@ class repository {
     boost::asio::awaitable<descriptor> push_manifest(std::string media_type, std::string bytes,
                                                      std::string reference = {});
 
+    /// Pushes one manifest under each of `references` (tags, or its digest; empty: its digest).
+    boost::asio::awaitable<descriptor> push_manifest_tags(std::string media_type, std::string bytes,
+                                                          std::vector<std::string> references);
+
+    /// Removes a tag where the registry allows it (the manifest stays). `errc::unsupported` from
+    /// registries that do not (distribution: delete the manifest by digest instead).
+    boost::asio::awaitable<void> delete_tag(std::string tag);
+
     /// Points `tag` at an existing manifest (fetched, then pushed under the tag).
     boost::asio::awaitable<descriptor> tag(std::string reference, std::string tag);
 
@@ -129,6 +158,16 @@ class repository {
 
     /// Every tag, following pagination (`n`, `last`, `Link`).
     boost::asio::awaitable<std::vector<std::string>> tags();
+
+    // --- referrers ---------------------------------------------------------------------------
+
+    /// The manifests whose `subject` is `subject`, only those of `artifact_type` when it is not
+    /// empty: from the referrers API when the registry has one, else from the tag-schema
+    /// fallback index (the tag `<alg>-<hex>`). Which of the two applies is learned once per
+    /// repository. Pushing or deleting a manifest with a subject keeps the fallback index
+    /// current on registries without the API.
+    boost::asio::awaitable<std::vector<descriptor>> referrers(oras::digest subject,
+                                                              std::string artifact_type = {});
 
     // --- completion-token forms -------------------------------------------------------------
 
@@ -161,11 +200,21 @@ class repository {
                                      std::forward<Token>(token));
     }
     template <class Token = boost::asio::deferred_t>
+    auto async_referrers(oras::digest subject, std::string artifact_type = {}, Token&& token = {}) {
+        return boost::asio::co_spawn(get_executor(),
+                                     referrers(std::move(subject), std::move(artifact_type)),
+                                     std::forward<Token>(token));
+    }
+    template <class Token = boost::asio::deferred_t>
     auto async_tags(Token&& token = {}) {
         return boost::asio::co_spawn(get_executor(), tags(), std::forward<Token>(token));
     }
 
   private:
+    friend struct detail::repository_access;
+    explicit repository(std::shared_ptr<detail::repository_state> state)
+        : state_(std::move(state)) {}
+
     std::shared_ptr<detail::repository_state> state_;
 };
 

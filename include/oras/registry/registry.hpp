@@ -1,0 +1,57 @@
+// registry: a remote registry as a whole — its API root, its catalog, its repositories.
+#pragma once
+
+#include <oras/registry/repository.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace oras::registry {
+
+namespace detail {
+struct registry_state;
+}
+
+/// `host[:port]` reached through an `auth::client`. Threading and failures as for
+/// `repository`.
+class registry {
+  public:
+    /// Throws `oras::error` (`errc::invalid_reference`) for an invalid host.
+    registry(auth::client client, std::string_view host, repository_options options = {});
+
+    const std::string& host() const noexcept;
+    const std::string& base_url() const noexcept;
+    boost::asio::any_io_executor get_executor() const noexcept;
+
+    /// `GET /v2/`: returns when the registry answers 200 (after authentication); throws
+    /// `errc::unauthorized` when it refuses the credentials, `errc::not_found` when the host
+    /// serves no distribution API, other errors when it cannot be reached.
+    boost::asio::awaitable<void> ping();
+
+    /// Every repository name, following the catalog's pagination (`n`, `last`, `Link`).
+    /// Needs `registry:catalog:*`; many registries refuse it.
+    boost::asio::awaitable<std::vector<std::string>> catalog();
+
+    /// A repository of this registry sharing its client and options.
+    repository repo(std::string_view name) const;
+
+    template <class Token = boost::asio::deferred_t>
+    auto async_ping(Token&& token = {}) {
+        return boost::asio::co_spawn(get_executor(), ping(), std::forward<Token>(token));
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_catalog(Token&& token = {}) {
+        return boost::asio::co_spawn(get_executor(), catalog(), std::forward<Token>(token));
+    }
+
+  private:
+    std::shared_ptr<detail::registry_state> state_;
+};
+
+}  // namespace oras::registry

@@ -1,0 +1,696 @@
+// Referrers: listed from the referrers API when the registry has one, else from the tag-schema
+// fallback index (distribution-spec 1.1, "Listing Referrers", "Referrers Tag Schema"), which this
+// file also keeps current when manifests with a subject are pushed or deleted.
+#include <oras/error.hpp>
+#include <oras/image_index.hpp>
+#include <oras/image_manifest.hpp>
+#include <oras/media_type.hpp>
+#include <oras/registry/repository.hpp>
+
+#include "core/descriptor_json.hpp"
+#include "core/json_reader.hpp"
+#include "core/quote.hpp"
+#include "registry/protocol.hpp"
+#include "registry/repository_state.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <system_error>
+
+namespace oras::registry {
+
+namespace asio = boost::asio;
+
+namespace detail {
+
+namespace {
+
+using mode = repository_state::referrers_mode;
+
+/// The annotation with which registries of distribution-spec 1.1.0-rc1 said which filters they
+/// applied (later versions use the `OCI-Filters-Applied` header).
+constexpr std::string_view filters_applied_annotation =
+    "org.opencontainers.referrers.filtersApplied";
+
+// --- errors ----------------------------------------------------------------------------------
+
+/// The message an error was made with: `what()` without what `oras::error` (the diagnostics
+/// summary) and `std::system_error` (the code's message) append to it.
+std::string message_of(const std::system_error& e) {
+    std::string_view m = e.what();
+    if (const auto tail = ": " + e.code().message(); m.ends_with(tail)) {
+        m.remove_suffix(tail.size());
+    }
+    if (const auto* oe = dynamic_cast<const oras::error*>(&e); oe && !oe->diag().empty()) {
+        if (const auto tail = " (" + oe->diag().summary() + ")"; m.ends_with(tail)) {
+            m.remove_suffix(tail.size());
+        }
+    }
+    return std::string(m);
+}
+
+/// Call in a catch handler: rethrows the error being handled with `what` in front of its
+/// message, keeping its code and diagnostics. Exceptions that are not errors pass unchanged.
+[[noreturn]] void rethrow_with(std::string_view what) {
+    try {
+        throw;
+    } catch (const oras::error& e) {
+        throw oras::error(e.code(), std::string(what) + ": " + message_of(e), e.diag());
+    } catch (const std::system_error& e) {
+        throw oras::error(e.code(), std::string(what) + ": " + message_of(e));
+    }
+}
+
+diagnostics diagnostics_of(const http::response& resp, std::string_view method) {
+    return diagnostics{std::string(method), resp.status(), redact_url(resp.url().buffer()), {}};
+}
+
+// --- the per-subject lock --------------------------------------------------------------------
+//
+// The fallback index is read, changed and written back; two updates of one subject's index that
+// interleave would lose one of the changes. Updates in this process therefore take turns, per
+// subject, in the order they asked. Every operation of a repository runs on one strand, so the
+// lock needs no thread synchronisation: it only makes coroutines wait.
+
+/// A coroutine waiting for its turn: woken by cancelling its timer.
+struct lock_waiter {
+    explicit lock_waiter(const asio::any_io_executor& ex)
+        : wake(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer wake;
+    bool granted = false;  ///< the lock was handed to this waiter
+};
+
+struct subject_lock {
+    bool held = false;
+    std::deque<lock_waiter*> waiters{};
+};
+
+/// What `repository_state::referrers_locks_` holds: the locks in use, by key.
+struct lock_table {
+    std::map<std::string, std::shared_ptr<subject_lock>, std::less<>> locks{};
+
+    /// Hands the lock to the next waiter, or frees it (and forgets it) when none waits.
+    void release(const std::string& key, const std::shared_ptr<subject_lock>& lk) {
+        if (!lk->waiters.empty()) {
+            auto* next = lk->waiters.front();
+            lk->waiters.pop_front();
+            next->granted = true;
+            next->wake.cancel();
+            return;
+        }
+        lk->held = false;
+        if (const auto it = locks.find(key); it != locks.end() && it->second == lk) {
+            locks.erase(it);
+        }
+    }
+};
+
+/// A lock held; released (handed on) when destroyed.
+class held_lock {
+  public:
+    held_lock(std::shared_ptr<lock_table> table, std::string key,
+              std::shared_ptr<subject_lock> lk) noexcept
+        : table_(std::move(table)), key_(std::move(key)), lock_(std::move(lk)) {}
+    held_lock(held_lock&& other) noexcept
+        : table_(std::move(other.table_)),
+          key_(std::move(other.key_)),
+          lock_(std::move(other.lock_)) {}
+    held_lock(const held_lock&) = delete;
+    held_lock& operator=(const held_lock&) = delete;
+    held_lock& operator=(held_lock&&) = delete;
+    ~held_lock() {
+        if (lock_) {
+            table_->release(key_, lock_);
+        }
+    }
+
+  private:
+    std::shared_ptr<lock_table> table_{};
+    std::string key_{};
+    std::shared_ptr<subject_lock> lock_{};
+};
+
+/// Waits until this coroutine holds the lock named `key` of the repository.
+asio::awaitable<held_lock> take_lock(std::shared_ptr<repository_state> st, std::string key) {
+    if (!st->referrers_locks_) {
+        st->referrers_locks_ = std::make_shared<lock_table>();
+    }
+    auto table = std::static_pointer_cast<lock_table>(st->referrers_locks_);
+    auto& slot = table->locks[key];
+    if (!slot) {
+        slot = std::make_shared<subject_lock>();
+    }
+    auto lk = slot;
+    if (!lk->held) {
+        lk->held = true;
+        co_return held_lock(std::move(table), std::move(key), std::move(lk));
+    }
+    const auto ex = co_await asio::this_coro::executor;
+    lock_waiter me(ex);
+    lk->waiters.push_back(&me);
+    // However this frame ends (woken, cancelled, or destroyed while it waits), the queue must not
+    // keep a pointer to `me`, and a turn handed to `me` but not taken must go on to the next.
+    struct leave_queue {
+        lock_table& table;
+        const std::string& key;
+        const std::shared_ptr<subject_lock>& lk;
+        lock_waiter& me;
+        bool taken = false;
+        ~leave_queue() {
+            if (!me.granted) {
+                std::erase(lk->waiters, &me);
+            } else if (!taken) {
+                table.release(key, lk);
+            }
+        }
+    };
+    leave_queue guard{*table, key, lk, me};
+    co_await me.wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!me.granted) {
+        throw oras::error(std::make_error_code(std::errc::operation_canceled),
+                          "cancelled while waiting to update a referrers index");
+    }
+    guard.taken = true;
+    co_return held_lock(table, key, lk);
+}
+
+// --- capability ------------------------------------------------------------------------------
+
+/// Learns the mode unless it is known already (the first answer wins, as in oras-go).
+void learn(repository_state& st, mode m) {
+    if (st.referrers_ == mode::unknown) {
+        st.referrers_ = m;
+    }
+}
+
+http::fields index_accept() {
+    http::fields h;
+    h.set("Accept", media_type::image_index);
+    return h;
+}
+
+/// A Content-Type (parameters and case ignored) that says OCI image index.
+bool is_index_type(std::string_view content_type) {
+    auto t = content_type.substr(0, content_type.find(';'));
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) {
+        t.remove_suffix(1);
+    }
+    return http::iequals(t, media_type::image_index);
+}
+
+/// A 404 body in which the registry says that the repository does not exist: the referrers
+/// route exists (a registry without it answers like distribution 2.8, `404 page not found`).
+bool names_unknown_repository(std::string_view body) {
+    const auto errors = parse_registry_errors(body);
+    return errors && std::any_of(errors->begin(), errors->end(), [](const registry_error& e) {
+               return e.code == "NAME_UNKNOWN";
+           });
+}
+
+/// Asks the registry whether it has the referrers API: GET the subject's referrers; 200 with
+/// an image index says yes, 404 no (distribution-spec: "If the registry supports the referrers
+/// API, the registry MUST NOT return a `404 Not Found` to a referrers API requests").
+asio::awaitable<void> probe(std::shared_ptr<repository_state> st, const digest& subject) {
+    auto resp =
+        co_await st->send("GET", referrers_url(boost::urls::url(st->base_url_), st->name_, subject),
+                          st->pull_, {}, index_accept());
+    if (resp.status() == 200) {
+        // A 200 of something else than an index is not the API (oras-go treats it the same).
+        const bool api = is_index_type(resp.headers().get("Content-Type"));
+        co_await resp.discard();
+        learn(*st, api ? mode::api : mode::fallback);
+        co_return;
+    }
+    if (resp.status() == 404) {
+        const auto body = co_await st->error_body(resp);
+        if (!names_unknown_repository(body)) {
+            learn(*st, mode::fallback);
+            co_return;
+        }
+        throw status_error("GET", resp.url(), resp.status(), resp.headers(), body,
+                           "cannot learn whether " + st->where() + " has the referrers API");
+    }
+    co_await st->fail(resp, "GET",
+                      "cannot learn whether " + st->where() + " has the referrers API");
+}
+
+/// Whether the repository has the referrers API, probed once when it is not known yet.
+asio::awaitable<bool> has_referrers_api(std::shared_ptr<repository_state> st, digest subject) {
+    if (st->referrers_ == mode::unknown) {
+        // One probe at a time: concurrent pushes wait for its answer instead of asking too.
+        // (The key cannot clash with a referrers tag: tags are never empty.)
+        auto held = co_await take_lock(st, "");
+        if (st->referrers_ == mode::unknown) {
+            co_await probe(st, subject);
+        }
+    }
+    co_return st->referrers_ == mode::api;
+}
+
+// --- the fallback index ----------------------------------------------------------------------
+
+/// The manifest tagged with the subject's referrers tag; nullopt when there is none.
+asio::awaitable<std::optional<manifest_content>> fetch_fallback(
+    std::shared_ptr<repository_state> st, digest subject) {
+    auto repo = repository_access::make(st);
+    std::optional<manifest_content> out;
+    try {
+        out = co_await repo.fetch_manifest(referrers_tag(subject));
+    } catch (const oras::error& e) {
+        if (e.code() != errc::not_found) {
+            throw;
+        }
+    }
+    co_return out;
+}
+
+/// The referrers in an index of the tag schema, filtered by artifact type.
+std::vector<descriptor> filtered(std::vector<descriptor> all, std::string_view artifact_type) {
+    if (!artifact_type.empty()) {
+        std::erase_if(all, [&](const descriptor& d) { return d.artifact_type != artifact_type; });
+    }
+    return all;
+}
+
+asio::awaitable<std::vector<descriptor>> list_by_tag(std::shared_ptr<repository_state> st,
+                                                     digest subject, std::string artifact_type) {
+    auto current = co_await fetch_fallback(st, subject);
+    if (!current || current->desc.media_type != media_type::image_index) {
+        // "If the response to the referrers API is a 404, and the tag schema does not return a
+        // valid image index, the client SHOULD assume there are no referrers to the manifest."
+        co_return std::vector<descriptor>{};
+    }
+    auto idx = image_index::parse(current->bytes, {.max_size = st->options_.max_manifest_size});
+    if (!idx) {
+        co_return std::vector<descriptor>{};
+    }
+    co_return filtered(std::move(idx->manifests), artifact_type);
+}
+
+/// Deletes a manifest by digest, reporting instead of throwing whether it could: registries
+/// may not allow deletes (405 UNSUPPORTED), and a dangling old index harms nobody.
+asio::awaitable<bool> delete_quietly(std::shared_ptr<repository_state> st, digest d) {
+    bool deleted = false;
+    try {
+        auto resp = co_await st->send("DELETE", st->url("/manifests/" + d.str()), st->delete_);
+        deleted = resp.status() == 202 || resp.status() == 200;
+        co_await resp.discard();
+    } catch (const std::exception&) {
+        // Best effort: the index has been updated already.
+    }
+    co_return deleted;
+}
+
+/// Pushes a fallback index under `tag`; returns the registry's error instead of throwing it when
+/// the registry refused it, so that the caller can react (with a co_await, outside a handler).
+asio::awaitable<std::optional<oras::error>> put_index(std::shared_ptr<repository_state> st,
+                                                      std::string tag, std::string bytes) {
+    http::fields headers;
+    headers.set("Content-Type", media_type::image_index);
+    auto resp =
+        co_await st->send("PUT", st->url("/manifests/" + tag), st->push_,
+                          http::body_source::from_string(std::move(bytes)), std::move(headers));
+    if (resp.status() == 201) {
+        co_await resp.discard();
+        co_return std::nullopt;
+    }
+    const auto body = co_await st->error_body(resp);
+    co_return status_error("PUT", resp.url(), resp.status(), resp.headers(), body,
+                           "cannot push the referrers index tagged " + tag);
+}
+
+/// Whether the repository still has the manifest `d` (HEAD).
+asio::awaitable<bool> manifest_exists(std::shared_ptr<repository_state> st, digest d) {
+    http::fields headers;
+    headers.set("Accept", manifest_accept());
+    auto resp = co_await st->send("HEAD", st->url("/manifests/" + d.str()), st->pull_, {},
+                                  std::move(headers));
+    if (resp.status() != 200 && resp.status() != 404) {
+        co_await st->fail(resp, "HEAD", "cannot check manifest " + d.str());
+    }
+    co_await resp.discard();
+    co_return resp.status() == 200;
+}
+
+/// The entries of `manifests` whose manifests still exist.
+asio::awaitable<std::vector<descriptor>> existing(std::shared_ptr<repository_state> st,
+                                                  std::vector<descriptor> manifests) {
+    std::vector<descriptor> out;
+    for (auto& m : manifests) {
+        const bool exists = co_await manifest_exists(st, m.digest);
+        if (exists) {
+            out.push_back(std::move(m));
+        }
+    }
+    co_return out;
+}
+
+/// Rounds of dropping dangling entries before a refused index push is reported.
+constexpr unsigned max_prunes = 3;
+
+/// Adds `link.manifest` to (or removes it from) its subject's fallback index, under the
+/// subject's lock. As oras-go does, the index replaced is deleted afterwards (best effort), and
+/// an index left empty is deleted rather than replaced (which removes its tag too: "Once deleted,
+/// a GET to /v2/<name>/manifests/<digest> and any tag pointing to that digest will return a
+/// 404"); only when the registry refuses that delete is an empty index pushed instead, so that
+/// the tag does not keep listing a deleted referrer.
+///
+/// Registries check that the manifests an index lists exist (distribution answers 400
+/// MANIFEST_BLOB_UNKNOWN). An entry can dangle when its manifest was deleted by a client that
+/// did not update the index, or by a concurrent delete whose own update has not run yet; such
+/// entries are dropped (their manifests are checked with HEAD) and the push tried again.
+asio::awaitable<void> update_fallback(std::shared_ptr<repository_state> st, referrer_link link,
+                                      bool add) {
+    const auto tag = referrers_tag(link.subject);
+    auto held = co_await take_lock(st, tag);
+    auto current = co_await fetch_fallback(st, link.subject);
+    image_index idx;
+    if (current) {
+        // "If that pull returns a manifest other than the expected image index, the client
+        // SHOULD report a failure and skip the remaining steps."
+        if (current->desc.media_type != media_type::image_index) {
+            throw oras::error(errc::invalid_manifest,
+                              "the referrers tag " + tag + " holds a "
+                                  + oras::detail::quote(current->desc.media_type)
+                                  + ", not an image index");
+        }
+        auto parsed =
+            image_index::parse(current->bytes, {.max_size = st->options_.max_manifest_size});
+        if (!parsed) {
+            throw oras::error(parsed.error().code,
+                              "the referrers index tagged " + tag + ": " + parsed.error().message);
+        }
+        idx = std::move(*parsed);
+    }
+    idx.schema_version = 2;
+    idx.media_type = std::string(media_type::image_index);
+    // A referrers index with a subject would itself be a referrer of something.
+    idx.subject.reset();
+    const auto same = [&](const descriptor& d) { return d.digest == link.manifest.digest; };
+    if (add) {
+        // "Verify the descriptor for the manifest is not already in the referrers list".
+        if (std::any_of(idx.manifests.begin(), idx.manifests.end(), same)) {
+            co_return;
+        }
+        idx.manifests.push_back(std::move(link.manifest));
+    } else if (std::erase_if(idx.manifests, same) == 0) {
+        co_return;
+    }
+    bool old_delete_tried = false;
+    for (unsigned prunes = 0;; ++prunes) {
+        if (idx.manifests.empty()) {
+            if (!current) {
+                co_return;
+            }
+            if (!old_delete_tried) {
+                old_delete_tried = true;
+                const bool deleted = co_await delete_quietly(st, current->desc.digest);
+                if (deleted) {
+                    co_return;
+                }
+            }
+        }
+        auto refused = co_await put_index(st, tag, idx.serialize());
+        if (!refused) {
+            break;
+        }
+        if (refused->code() != errc::manifest_blob_unknown || prunes == max_prunes) {
+            throw *refused;
+        }
+        const auto before = idx.manifests.size();
+        idx.manifests = co_await existing(st, std::move(idx.manifests));
+        if (idx.manifests.size() == before) {
+            throw *refused;
+        }
+    }
+    if (current && !old_delete_tried) {
+        co_await delete_quietly(st, current->desc.digest);
+    }
+}
+
+// --- the referrers API -----------------------------------------------------------------------
+
+/// Lists from the referrers API, following `Link` pages. nullopt when the registry turned out
+/// to have no such API (a 404 while the mode was unknown); the mode is learned either way.
+asio::awaitable<std::optional<std::vector<descriptor>>> list_by_api(
+    std::shared_ptr<repository_state> st, digest subject, std::string artifact_type) {
+    std::vector<descriptor> out;
+    auto u = referrers_url(boost::urls::url(st->base_url_), st->name_, subject, artifact_type);
+    for (unsigned page = 0;; ++page) {
+        if (page == st->options_.max_pages) {
+            throw oras::error(errc::invalid_response, "the referrers list has more than "
+                                                          + std::to_string(page) + " pages");
+        }
+        auto resp = co_await st->send("GET", u, st->pull_, {}, index_accept());
+        const bool first_unknown = page == 0 && st->referrers_ == mode::unknown;
+        if (resp.status() == 404 && page == 0) {
+            const auto body = co_await st->error_body(resp);
+            if (names_unknown_repository(body)) {
+                // No repository, no referrers; what the registry has is still not known.
+                co_return std::vector<descriptor>{};
+            }
+            if (first_unknown) {
+                // "A client querying the referrers API and receiving a 404 Not Found MUST
+                // fallback to using an image index pushed to a tag described by the referrers
+                // tag schema."
+                learn(*st, mode::fallback);
+                co_return std::nullopt;
+            }
+            throw status_error("GET", resp.url(), resp.status(), resp.headers(), body, "");
+        }
+        if (resp.status() != 200) {
+            co_await st->fail(resp, "GET", "");
+        }
+        const auto diag = diagnostics_of(resp, "GET");
+        if (const auto type = resp.headers().get("Content-Type"); !is_index_type(type)) {
+            resp.abandon();
+            if (first_unknown) {
+                learn(*st, mode::fallback);
+                co_return std::nullopt;
+            }
+            throw oras::error(errc::invalid_response,
+                              "the referrers API answered with the Content-Type "
+                                  + oras::detail::quote(display(type, 100))
+                                  + ", not an image index",
+                              diag);
+        }
+        const auto body = co_await resp.read_all(st->options_.max_manifest_size);
+        auto idx = image_index::parse(body, {.max_size = st->options_.max_manifest_size});
+        if (!idx) {
+            throw oras::error(
+                errc::invalid_response,
+                "the referrers API answered with an invalid image index: " + idx.error().message,
+                diag);
+        }
+        learn(*st, mode::api);
+        // "If filtering is requested and applied, the response MUST include a header
+        // `OCI-Filters-Applied: artifactType`"; otherwise the client filters.
+        const auto annotated = idx->annotations.find(filters_applied_annotation);
+        const bool applied = artifact_type_filter_applied(resp.headers().get("OCI-Filters-Applied"))
+                             || (annotated != idx->annotations.end()
+                                 && artifact_type_filter_applied(annotated->second));
+        auto page_referrers = applied ? std::move(idx->manifests)
+                                      : filtered(std::move(idx->manifests), artifact_type);
+        out.insert(out.end(), std::make_move_iterator(page_referrers.begin()),
+                   std::make_move_iterator(page_referrers.end()));
+        auto next = parse_link_next(resp.headers().get_all("Link"), resp.url());
+        if (!next) {
+            throw oras::error(next.error().code, "the referrers list: " + next.error().message,
+                              diag);
+        }
+        if (!*next) {
+            co_return out;
+        }
+        u = **next;
+    }
+}
+
+// --- manifests with a subject ----------------------------------------------------------------
+
+struct artifact_members {
+    std::string artifact_type{};
+    std::optional<descriptor> subject{};
+    oras::annotations annotations{};
+};
+
+/// The members of the (deprecated) artifact manifest that matter here. It has no
+/// schemaVersion, config or layers, so neither manifest parser reads it.
+std::optional<artifact_members> parse_artifact(std::string_view bytes) {
+    oras::detail::json_document doc;
+    const oras::detail::json_reader rd(errc::invalid_manifest);
+    auto root = doc.parse(bytes, bytes.size(), "artifact manifest", errc::invalid_manifest);
+    if (!root) {
+        return std::nullopt;
+    }
+    auto obj = rd.object(*root, "artifact manifest");
+    if (!obj) {
+        return std::nullopt;
+    }
+    artifact_members out;
+    for (auto field : *obj) {
+        if (field.key == "mediaType") {
+            auto t = oras::detail::read_media_type(rd, field.value, "mediaType");
+            if (!t || *t != media_type::artifact_manifest) {
+                return std::nullopt;
+            }
+        } else if (field.key == "artifactType") {
+            auto t = oras::detail::read_media_type(rd, field.value, "artifactType");
+            if (!t) {
+                return std::nullopt;
+            }
+            out.artifact_type = std::move(*t);
+        } else if (field.key == "subject") {
+            auto d = oras::detail::read_descriptor(rd, field.value, "subject");
+            if (!d) {
+                return std::nullopt;
+            }
+            out.subject = std::move(*d);
+        } else if (field.key == "annotations") {
+            auto a = oras::detail::read_annotations(rd, field.value, "annotations");
+            if (!a) {
+                return std::nullopt;
+            }
+            out.annotations = std::move(*a);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::optional<referrer_link> referrer_of(const descriptor& pushed, std::string_view bytes) {
+    // The registry accepted the bytes already: no size limit beyond theirs.
+    const parse_options opts{.max_size = bytes.size()};
+    referrer_link link;
+    link.manifest.media_type = pushed.media_type;
+    link.manifest.digest = pushed.digest;
+    link.manifest.size = pushed.size;
+    if (pushed.media_type == media_type::image_manifest) {
+        auto m = image_manifest::parse(bytes, opts);
+        if (!m || !m->subject) {
+            return std::nullopt;
+        }
+        // "If the `artifactType` is empty or missing in the image manifest, the value of
+        // `artifactType` MUST be set to the config descriptor `mediaType` value."
+        link.manifest.artifact_type = m->artifact_type.empty() ? std::move(m->config.media_type)
+                                                               : std::move(m->artifact_type);
+        link.manifest.annotations = std::move(m->annotations);
+        link.subject = m->subject->digest;
+    } else if (pushed.media_type == media_type::image_index) {
+        auto idx = image_index::parse(bytes, opts);
+        if (!idx || !idx->subject) {
+            return std::nullopt;
+        }
+        // "If the `artifactType` is empty or missing in an index, the `artifactType` MUST be
+        // omitted."
+        link.manifest.artifact_type = std::move(idx->artifact_type);
+        link.manifest.annotations = std::move(idx->annotations);
+        link.subject = idx->subject->digest;
+    } else if (pushed.media_type == media_type::artifact_manifest) {
+        auto a = parse_artifact(bytes);
+        if (!a || !a->subject) {
+            return std::nullopt;
+        }
+        link.manifest.artifact_type = std::move(a->artifact_type);
+        link.manifest.annotations = std::move(a->annotations);
+        link.subject = a->subject->digest;
+    } else {
+        return std::nullopt;
+    }
+    return link;
+}
+
+asio::awaitable<void> index_referrer(std::shared_ptr<repository_state> st, referrer_link link,
+                                     bool indexed_by_registry) {
+    if (indexed_by_registry) {
+        // "a registry implementation that supports the referrers API MUST respond with the
+        // response header `OCI-Subject: <subject digest>`": authoritative, whatever was learned.
+        st->referrers_ = mode::api;
+        co_return;
+    }
+    if (st->referrers_ == mode::api) {
+        co_return;
+    }
+    const std::string what = "pushed " + link.manifest.digest.str()
+                             + " but cannot add it to the referrers index of " + link.subject.str()
+                             + " in " + st->where();
+    try {
+        const bool api = co_await has_referrers_api(st, link.subject);
+        if (!api) {
+            co_await update_fallback(st, std::move(link), true);
+        }
+    } catch (...) {
+        rethrow_with(what);
+    }
+}
+
+asio::awaitable<std::optional<referrer_link>> referrer_before_delete(
+    std::shared_ptr<repository_state> st, oras::digest d) {
+    if (st->referrers_ == mode::api) {
+        co_return std::nullopt;
+    }
+    auto repo = repository_access::make(st);
+    std::optional<manifest_content> m;
+    try {
+        m = co_await repo.fetch_manifest(d.str());
+    } catch (const oras::error& e) {
+        // Absent: the DELETE reports it. Bytes that do not match their digest or exceed the
+        // limit cannot be trusted to name a subject, and must stay deletable.
+        if (e.code() != errc::not_found && e.code() != errc::digest_mismatch
+            && e.code() != errc::size_exceeds_limit) {
+            rethrow_with("cannot delete manifest " + d.str() + " in " + st->where());
+        }
+    }
+    if (!m) {
+        co_return std::nullopt;
+    }
+    co_return referrer_of(m->desc, m->bytes);
+}
+
+asio::awaitable<void> unindex_referrer(std::shared_ptr<repository_state> st, referrer_link link) {
+    if (st->referrers_ == mode::api) {
+        co_return;
+    }
+    const std::string what = "deleted " + link.manifest.digest.str()
+                             + " but cannot remove it from the referrers index of "
+                             + link.subject.str() + " in " + st->where();
+    try {
+        const bool api = co_await has_referrers_api(st, link.subject);
+        if (!api) {
+            co_await update_fallback(st, std::move(link), false);
+        }
+    } catch (...) {
+        rethrow_with(what);
+    }
+}
+
+}  // namespace detail
+
+asio::awaitable<std::vector<descriptor>> repository::referrers(oras::digest subject,
+                                                               std::string artifact_type) {
+    auto st = state_;
+    using detail::repository_state;
+    if (subject.empty()) {
+        throw error(errc::invalid_argument, "cannot list the referrers of an empty digest");
+    }
+    const std::string what = "cannot list the referrers of " + subject.str() + " in " + st->where();
+    try {
+        if (st->referrers_ != repository_state::referrers_mode::fallback) {
+            auto listed = co_await detail::list_by_api(st, subject, artifact_type);
+            if (listed) {
+                co_return std::move(*listed);
+            }
+        }
+        co_return co_await detail::list_by_tag(st, std::move(subject), std::move(artifact_type));
+    } catch (...) {
+        detail::rethrow_with(what);
+    }
+}
+
+}  // namespace oras::registry

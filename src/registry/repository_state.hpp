@@ -1,0 +1,139 @@
+// Internal: what a repository and its copies share, for the translation units of the registry
+// layer (blobs, manifests and tags in repository.cpp; referrers in referrers.cpp).
+#pragma once
+
+#include <oras/error.hpp>
+#include <oras/reference.hpp>
+#include <oras/registry/repository.hpp>
+
+#include "http/policy.hpp"
+#include "registry/protocol.hpp"
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace oras::registry {
+
+namespace asio = boost::asio;
+
+namespace detail {
+
+class repository_state {
+  public:
+    repository_state(auth::client client, std::string_view registry, std::string_view name,
+                     repository_options options)
+        : client_(std::move(client)), registry_(registry), name_(name), options_(options) {
+        if (auto v = validate_registry(registry_); !v) {
+            throw error(v.error());
+        }
+        if (auto v = validate_repository(name_); !v) {
+            throw error(v.error());
+        }
+        auto ref = reference::parse(registry_ + "/" + name_);
+        if (!ref) {
+            throw error(ref.error());
+        }
+        const bool loopback = http::detail::is_loopback_host(ref->host());
+        const bool plain = options_.plain_http || (loopback && !options_.force_https);
+        base_url_ = std::string(plain ? "http" : "https") + "://" + ref->endpoint();
+        pull_ = {auth::repository_scope(name_, {"pull"})};
+        push_ = {auth::repository_scope(name_, {"pull", "push"})};
+        delete_ = {auth::repository_scope(name_, {"delete"})};
+    }
+
+    boost::urls::url url(std::string_view suffix) const {
+        return boost::urls::url(base_url_ + "/v2/" + name_ + std::string(suffix));
+    }
+
+    std::string where() const { return registry_ + "/" + name_; }
+
+    /// Reads at most `cap` bytes of an error body; the rest is not waited for.
+    asio::awaitable<std::string> error_body(http::response& resp) const {
+        std::string body;
+        std::array<std::byte, 4096> buf{};
+        try {
+            while (body.size() < options_.max_error_body) {
+                const auto n = co_await resp.read_some(std::span(buf).first(
+                    std::min(buf.size(), options_.max_error_body - body.size())));
+                if (n == 0) {
+                    co_return body;
+                }
+                body.append(reinterpret_cast<const char*>(buf.data()), n);
+            }
+        } catch (const std::exception&) {
+            // The status is the error; a body cut short only loses detail.
+        }
+        resp.abandon();
+        co_return body;
+    }
+
+    /// Throws the registry's error for an unexpected status.
+    asio::awaitable<void> fail(http::response& resp, std::string_view method,
+                               std::string what) const {
+        const auto body = co_await error_body(resp);
+        throw detail::status_error(method, resp.url(), resp.status(), resp.headers(), body, what);
+    }
+
+    asio::awaitable<http::response> send(std::string method, boost::urls::url u,
+                                         const auth::scope_set& scopes, http::body_source body = {},
+                                         http::fields headers = {}) {
+        http::request req;
+        req.method = std::move(method);
+        req.url = std::move(u);
+        req.headers = std::move(headers);
+        req.body = std::move(body);
+        co_return co_await client_.send(std::move(req), scopes);
+    }
+
+    auth::client client_;
+    std::string registry_;
+    std::string name_;
+    std::string base_url_;
+    repository_options options_;
+    auth::scope_set pull_;
+    auth::scope_set push_;
+    auth::scope_set delete_;
+
+    /// How this repository's referrers are found; learned once (referrers.cpp).
+    enum class referrers_mode { unknown, api, fallback };
+    referrers_mode referrers_ = referrers_mode::unknown;
+    /// In-process locks that serialise updates of a fallback referrers index per subject (and
+    /// the capability probe); created and typed by referrers.cpp, shared by copies.
+    std::shared_ptr<void> referrers_locks_{};
+};
+
+/// A repository handle over an existing state, for the layer's own translation units.
+struct repository_access {
+    static repository make(std::shared_ptr<repository_state> st) {
+        return repository(std::move(st));
+    }
+};
+
+/// A manifest that refers to a subject (referrers.cpp).
+struct referrer_link {
+    descriptor manifest{};  ///< with artifactType and annotations, as listed in an index
+    oras::digest subject{};
+};
+
+/// The subject link of manifest bytes just pushed as `pushed`, if they have a subject.
+std::optional<referrer_link> referrer_of(const descriptor& pushed, std::string_view bytes);
+
+/// After a manifest with a subject was pushed: on registries without the referrers API, adds it
+/// to the subject's fallback index. `indexed_by_registry`: the PUT response carried
+/// `OCI-Subject` (the registry has the API and indexed it itself).
+asio::awaitable<void> index_referrer(std::shared_ptr<repository_state> st, referrer_link link,
+                                     bool indexed_by_registry);
+
+/// Before deleting manifest `d`: what it refers to, when a fallback index may need upkeep
+/// (fetches the manifest unless the repository is known to have the referrers API).
+asio::awaitable<std::optional<referrer_link>> referrer_before_delete(
+    std::shared_ptr<repository_state> st, oras::digest d);
+
+/// After that manifest was deleted: removes it from its subject's fallback index.
+asio::awaitable<void> unindex_referrer(std::shared_ptr<repository_state> st, referrer_link link);
+
+}  // namespace detail
+}  // namespace oras::registry
