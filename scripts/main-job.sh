@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# The main job: install what is missing, build, start throwaway local registries (the Debian
-# docker-registry) and reach them with the oras-cpp client.
-#
-# Until push and pull land, the client's part is the distribution API handshake: GET /v2/
-# through oras-cpp's HTTP client over plain HTTP, over TLS with a test CA, and against a
-# token-protected registry (which must answer with a Bearer challenge).
+# The main job: install what is missing, build, start a throwaway local registry (the Debian
+# docker-registry, on a free loopback port), push a file and a directory to it with the
+# oras-cpp CLI, pull them back into a fresh directory and check them byte for byte. Then the
+# same through a token-protected registry (password on stdin) and an htpasswd one over TLS.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,18 +11,49 @@ export BUILD_DIR=$build_dir
 "$root/scripts/setup.sh" -DORAS_BUILD_TESTS=ON -DORAS_BUILD_EXAMPLES=ON
 
 registry="$build_dir/test/tools/oras-test-registry"
-ping="$build_dir/examples/oras_example_ping"
+export ORAS_CPP="$build_dir/src/oras-cpp"
+work=$(mktemp -d "${TMPDIR:-/tmp}/oras-main-job-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# What is pushed: a file, and a directory with nested content, an empty directory and a symlink.
+mkdir -p "$work/in/site/assets" "$work/in/site/empty"
+cp "$root/README.md" "$work/in/notes.md"
+head -c 5000000 /dev/urandom > "$work/in/site/assets/blob.bin"
+printf '<h1>hello</h1>\n' > "$work/in/site/index.html"
+ln -s index.html "$work/in/site/home.html"
+export WORK="$work"
+
+oras() {  # the CLI, fed the password on stdin when PASSWORD_STDIN is set
+    if [[ -n "${PASSWORD_STDIN:-}" ]]; then
+        printf '%s\n' "$PASSWORD_STDIN" | "$ORAS_CPP" "$@" --password-stdin
+    else
+        "$ORAS_CPP" "$@"
+    fi
+}
+export -f oras
+
+round_trip() {  # runs inside oras-test-registry, which exports ORAS_TEST_REGISTRY_*
+    set -euo pipefail
+    local ref="$ORAS_TEST_REGISTRY_HOST/demo/artifact:v1"
+    cd "$WORK/in"
+    oras push "$ref" notes.md:text/markdown site --artifact-type application/vnd.demo \
+        -a "org.opencontainers.image.description=main job" --no-tty "$@"
+    rm -rf "$WORK/out" && mkdir "$WORK/out"
+    oras pull "$ref" -o "$WORK/out" --no-tty "$@"
+    diff -r --no-dereference "$WORK/in" "$WORK/out"
+    echo "round trip through $ref: identical"
+}
+export -f round_trip
 
 echo "== anonymous registry over plain HTTP =="
-"$registry" -- sh -c '"$0" "$ORAS_TEST_REGISTRY_HOST"' "$ping"
+"$registry" -- bash -c 'round_trip'
 
-echo "== registry over TLS, trusted through a test CA =="
-"$registry" --tls -- sh -c '"$0" "$ORAS_TEST_REGISTRY_HOST" --ca-file "$ORAS_TEST_REGISTRY_CA"' "$ping"
+echo "== token-protected registry (bearer tokens from its token service), password on stdin =="
+"$registry" --auth token -- bash -c \
+    'PASSWORD_STDIN="$ORAS_TEST_PASSWORD" round_trip -u "$ORAS_TEST_USER"'
 
-echo "== token-protected registry: a Bearer challenge naming the token service =="
-"$registry" --auth token -- sh -c '"$0" "$ORAS_TEST_REGISTRY_HOST" | tee /dev/stderr | grep -q "challenge: Bearer realm="' "$ping"
-
-echo "== the manifest 'oras push' would write for this script =="
-"$build_dir/examples/oras_example_inspect" localhost:5000/demo/scripts:v1 "$root/scripts/main-job.sh"
+echo "== htpasswd-protected registry over TLS, trusted through a test CA =="
+"$registry" --auth basic --tls -- bash -c \
+    'round_trip --ca-file "$ORAS_TEST_REGISTRY_CA" -u "$ORAS_TEST_USER" -p "$ORAS_TEST_PASSWORD"'
 
 echo "main job: ok"

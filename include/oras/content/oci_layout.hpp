@@ -1,0 +1,89 @@
+// oci_layout: a target over a directory in the OCI image layout (image-spec image-layout.md).
+#pragma once
+
+#include <oras/content/target.hpp>
+#include <oras/descriptor.hpp>
+#include <oras/digest.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+namespace oras::content {
+
+/// How an `oci_layout` opens its directory.
+struct oci_layout_options {
+    /// Create what is missing of the layout: the directory, `oci-layout`, `index.json` and
+    /// `blobs/`. When false, a directory without `oci-layout` or `index.json` is refused with
+    /// `not_found`.
+    bool create = true;
+
+    /// Never write anything: `push`, `push_unknown` and `tag` fail with `unsupported`, and
+    /// nothing is created whatever `create` says.
+    bool read_only = false;
+
+    /// `index.json` is read whole; a larger one is refused with `size_exceeds_limit`. An entry
+    /// takes about 300 bytes, so the default leaves room for some 200 000 tags.
+    std::size_t max_index_size = 64 * 1024 * 1024;
+};
+
+/// A directory in the OCI image layout: `oci-layout` (`{"imageLayoutVersion":"1.0.0"}`),
+/// `index.json` (an OCI image index whose entries with the annotation
+/// `org.opencontainers.image.ref.name` are the tags) and `blobs/<algorithm>/<encoded>`.
+///
+/// Blobs are streamed in 1 MiB chunks, never held whole in memory. A push writes a temporary
+/// file beside its destination, hashing as it writes, and renames it into place only when size
+/// and digest match (after fsync); the temporary file is removed on any failure, so a blob file
+/// is always complete. Pushing content whose file is already there (with the descriptor's size)
+/// completes at once without reading the source. A fetch verifies size and digest as it streams:
+/// a damaged file fails with `size_mismatch` or `digest_mismatch`.
+///
+/// `tag` rewrites `index.json` atomically (a temporary file renamed over it) under an exclusive
+/// `flock` on `<root>/.oras-index.lock`, so threads and processes may push and tag into one
+/// layout at once without losing each other's tags; readers never see a partial file. Members of
+/// `index.json` and of its entries that this library does not know are kept. A malformed
+/// `index.json` or `oci-layout` fails with `invalid_manifest` naming the file, and is never
+/// overwritten.
+///
+/// The object holds no mutable state: one object may be used from several threads at once.
+/// File I/O blocks the calling thread (local disk); no lock is held across a suspension point.
+class oci_layout final : public target {
+  public:
+    /// Opens (and unless told otherwise creates) the layout at `root`. Throws `oras::error`:
+    /// `not_found` for a missing layout that may not be created, `invalid_manifest` for a
+    /// malformed `oci-layout`, `unsupported` for an image layout version other than 1.x, or a
+    /// system error code when the file system refuses.
+    explicit oci_layout(std::filesystem::path root, oci_layout_options opts = {});
+
+    const std::filesystem::path& root() const noexcept { return root_; }
+    /// Where the content of `d` is (or would be) stored: `root/blobs/<algorithm>/<encoded>`.
+    std::filesystem::path blob_path(const digest& d) const;
+
+    /// Whether a blob file of `desc`'s digest and size is stored (not verified: see `fetch`).
+    boost::asio::awaitable<bool> exists(descriptor desc) override;
+    boost::asio::awaitable<void> fetch(descriptor desc, write_fn sink) override;
+    boost::asio::awaitable<void> push(descriptor desc, blob_reader src) override;
+    /// Hashes with SHA-256 into a temporary file in `blobs/sha256/`, then renames it.
+    boost::asio::awaitable<descriptor> push_unknown(std::string media_type,
+                                                    blob_reader src) override;
+    /// A tag: the last entry of `index.json` with that ref.name, as written there. A digest:
+    /// the first entry of `index.json` with that digest, else a stored blob that is a manifest
+    /// or index with a `mediaType` (read and verified, up to 4 MiB).
+    boost::asio::awaitable<descriptor> resolve(std::string reference) override;
+    /// Adds or replaces the `index.json` entry for the tag `reference` (a valid tag: `ref.name`
+    /// may be more general in the spec, but names that are empty or path-like are refused with
+    /// `invalid_reference`). The manifest must be stored. A replaced entry keeps its position,
+    /// and its unknown members when it named the same digest.
+    boost::asio::awaitable<void> tag(descriptor desc, std::string reference) override;
+
+  private:
+    void check_writable(const char* operation) const;
+    std::string read_index() const;
+
+    std::filesystem::path root_;
+    oci_layout_options opts_;
+};
+
+}  // namespace oras::content

@@ -1,0 +1,48 @@
+// pull: the titled layers of an artifact into a directory, from any target.
+#pragma once
+
+#include <oras/content/target.hpp>
+#include <oras/descriptor.hpp>
+#include <oras/ops/progress.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace oras::ops {
+
+struct pull_options {
+    /// Where titled layers are written; created if missing.
+    std::filesystem::path output = ".";
+    /// Refuse to replace existing files (the pull fails instead).
+    bool keep_old_files = false;
+    /// Only layers of these media types; empty: all.
+    std::vector<std::string> media_types{};
+    /// Blob transfers in flight at once.
+    std::size_t concurrency = 5;
+    progress_fn progress{};
+};
+
+struct pulled_file {
+    descriptor desc{};
+    std::filesystem::path path{};  ///< under `output`
+    bool unpacked = false;         ///< a directory unpacked from a tar+gzip layer
+};
+
+struct pull_result {
+    descriptor manifest{};
+    std::vector<pulled_file> files{};
+    std::size_t skipped = 0;  ///< layers without a title or filtered out
+};
+
+/// Resolves `reference` in `src`, fetches the manifest (following an index into its manifests)
+/// and writes every titled layer under `options.output`: files through a temporary file renamed
+/// only once size and digest match, annotated directories unpacked with their tar digest
+/// checked. Titles or archive members that would land outside the output directory are refused.
+boost::asio::awaitable<pull_result> pull(content::target& src, std::string reference,
+                                         pull_options options);
+
+}  // namespace oras::ops

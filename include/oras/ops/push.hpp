@@ -1,0 +1,72 @@
+// push: files and directories as the layers of an artifact manifest, to any target.
+#pragma once
+
+#include <oras/content/target.hpp>
+#include <oras/descriptor.hpp>
+#include <oras/ops/progress.hpp>
+#include <oras/result.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace oras::ops {
+
+/// One file or directory to push. A directory becomes a tar+gzip layer that pull unpacks.
+struct push_file {
+    std::filesystem::path path{};
+    /// Empty: `application/vnd.oci.image.layer.v1.tar` for files, `...tar+gzip` for directories.
+    std::string media_type{};
+};
+
+enum class manifest_version {
+    v1_1,  ///< image-spec 1.1: `artifactType`, empty config (`application/vnd.oci.empty.v1+json`)
+    v1_0,  ///< image-spec 1.0: the artifact type is the config's media type
+};
+
+/// Annotations keyed by `$manifest`, `$config` or a file's title.
+using annotation_map = std::map<std::string, oras::annotations, std::less<>>;
+
+struct push_options {
+    std::vector<push_file> files{};
+    /// A config blob from a file; none: the empty config `{}`.
+    std::optional<push_file> config{};
+    /// Empty: `application/vnd.unknown.artifact.v1` (1.1) or the config type (1.0).
+    std::string artifact_type{};
+    annotation_map annotations{};
+    manifest_version version = manifest_version::v1_1;
+    /// Add `org.opencontainers.image.created` (now) unless given.
+    bool created_annotation = true;
+    /// Tags the manifest is pushed under; empty: only by digest.
+    std::vector<std::string> tags{};
+    /// Blob transfers in flight at once.
+    std::size_t concurrency = 5;
+    /// Files must lie inside this directory (titles are paths relative to it)...
+    std::filesystem::path working_dir = ".";
+    /// ...unless this is set; then files outside are titled by their file name.
+    bool disable_path_validation = false;
+    progress_fn progress{};
+};
+
+struct push_result {
+    descriptor manifest{};
+    std::string manifest_bytes{};
+    std::vector<descriptor> layers{};
+    std::size_t blobs_uploaded = 0;  ///< the rest were already there
+};
+
+/// Builds the manifest from `options` and pushes blobs (skipping those `dst` has), then the
+/// manifest under its tags. Throws `oras::error`: a missing file, a path outside the working
+/// directory, a duplicate title, a bad annotation file are refused before anything is sent.
+boost::asio::awaitable<push_result> push(content::target& dst, push_options options);
+
+/// Parses an `--annotation-file` (JSON object of objects: `{"$manifest": {"k": "v"}, ...}`).
+result<annotation_map> parse_annotation_file(std::string_view json, std::string_view origin);
+
+}  // namespace oras::ops

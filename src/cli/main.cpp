@@ -1,0 +1,293 @@
+// oras-cpp: the command-line tool. Flags follow the ORAS CLI's names.
+#include <oras/error.hpp>
+#include <oras/ops/blocking.hpp>
+#include <oras/reference.hpp>
+#include <oras/version.hpp>
+
+#include "cli/output.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct common_flags {
+    bool plain_http = false;
+    bool insecure = false;
+    std::string ca_file;
+    std::string username;
+    std::string password;
+    bool password_stdin = false;
+    std::string registry_config;
+    bool no_tty = false;
+    std::string format = "text";
+    bool oci_layout = false;
+
+    void add_remote(CLI::App& cmd) {
+        cmd.add_flag("--plain-http", plain_http, "Use plain http instead of https");
+        cmd.add_flag("--insecure", insecure, "Do not verify the registry's TLS certificate");
+        cmd.add_option("--ca-file", ca_file, "Trust the CA certificates in this PEM file")
+            ->check(CLI::ExistingFile);
+        cmd.add_option("-u,--username", username, "Registry user name");
+        cmd.add_option("-p,--password", password, "Registry password or identity token");
+        cmd.add_flag("--password-stdin", password_stdin, "Read the password from stdin");
+        cmd.add_option("--registry-config", registry_config,
+                       "Credentials file (default: Docker's config.json)");
+    }
+    void add_output(CLI::App& cmd) {
+        cmd.add_flag("--no-tty", no_tty, "Plain output even on a terminal");
+        cmd.add_option("--format", format, "Output format: text or json")
+            ->check(CLI::IsMember({"text", "json"}));
+    }
+
+    oras::blocking::remote_options remote() {
+        oras::blocking::remote_options r;
+        r.plain_http = plain_http;
+        r.insecure = insecure;
+        r.ca_file = ca_file;
+        if (password_stdin) {
+            if (!password.empty()) {
+                throw oras::error(oras::errc::invalid_argument,
+                                  "--password and --password-stdin exclude each other");
+            }
+            std::getline(std::cin, password);
+            while (!password.empty() && (password.back() == '\r' || password.back() == '\n')) {
+                password.pop_back();
+            }
+        }
+        if (!username.empty() || !password.empty()) {
+            r.credentials.explicit_credential.username = username;
+            if (username.empty()) {
+                r.credentials.explicit_credential.identity_token = password;
+            } else {
+                r.credentials.explicit_credential.password = password;
+            }
+        }
+        r.credentials.config_path = registry_config;
+        return r;
+    }
+
+    bool tty() const { return !no_tty && format == "text" && ::isatty(STDERR_FILENO) != 0; }
+};
+
+/// `PATH[:TYPE]`: the media type after the last colon, if what follows looks like one.
+oras::ops::push_file parse_file_arg(const std::string& arg) {
+    oras::ops::push_file f;
+    const auto colon = arg.rfind(':');
+    if (colon != std::string::npos && colon + 1 < arg.size()
+        && arg.find('/', colon) != std::string::npos) {
+        f.path = arg.substr(0, colon);
+        f.media_type = arg.substr(colon + 1);
+    } else {
+        f.path = arg;
+    }
+    return f;
+}
+
+/// `DIR[:TAG]` of --oci-layout.
+std::pair<fs::path, std::string> parse_layout_arg(const std::string& arg) {
+    const auto colon = arg.rfind(':');
+    const auto slash = arg.rfind('/');
+    if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+        return {arg.substr(0, colon), arg.substr(colon + 1)};
+    }
+    return {arg, ""};
+}
+
+std::string slurp(const fs::path& p, std::string_view what) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+        throw oras::error(oras::errc::invalid_argument,
+                          "cannot read the " + std::string(what) + " \"" + p.string() + "\"");
+    }
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+int run_push(common_flags& c, const std::string& ref, const std::vector<std::string>& files,
+             const std::string& config, const std::string& artifact_type,
+             const std::vector<std::string>& annotations, const std::string& annotation_file,
+             const std::string& image_spec, std::size_t concurrency,
+             const std::string& export_manifest, bool disable_path_validation) {
+    oras::ops::push_options o;
+    for (const auto& f : files) {
+        o.files.push_back(parse_file_arg(f));
+    }
+    if (!config.empty()) {
+        o.config = parse_file_arg(config);
+    }
+    o.artifact_type = artifact_type;
+    if (!annotation_file.empty()) {
+        auto parsed = oras::ops::parse_annotation_file(slurp(annotation_file, "annotation file"),
+                                                       annotation_file);
+        if (!parsed) {
+            throw oras::error(parsed.error());
+        }
+        o.annotations = std::move(*parsed);
+    }
+    for (const auto& a : annotations) {
+        const auto eq = a.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            throw oras::error(oras::errc::invalid_argument,
+                              "--annotation \"" + a + "\" is not KEY=VALUE");
+        }
+        o.annotations["$manifest"][a.substr(0, eq)] = a.substr(eq + 1);
+    }
+    o.version = image_spec == "v1.0" ? oras::ops::manifest_version::v1_0
+                                     : oras::ops::manifest_version::v1_1;
+    o.concurrency = concurrency;
+    o.disable_path_validation = disable_path_validation;
+    oras::cli::progress_display display(c.tty(), c.format == "text", "Uploading", "Uploaded");
+    o.progress = display.callback();
+
+    oras::ops::push_result r;
+    std::string shown = ref;
+    if (c.oci_layout) {
+        auto [dir, tags] = parse_layout_arg(ref);
+        if (!tags.empty()) {
+            auto split = oras::blocking::split_tags("x/y:" + tags);
+            if (!split) {
+                throw oras::error(split.error());
+            }
+            o.tags = split->tags;
+        }
+        r = oras::blocking::push_layout(dir, std::move(o));
+    } else {
+        r = oras::blocking::push(ref, std::move(o), c.remote());
+    }
+    display.done();
+    if (!export_manifest.empty()) {
+        std::ofstream(export_manifest, std::ios::binary) << r.manifest_bytes;
+    }
+    oras::cli::print_push(std::cout, c.format, shown, r);
+    return 0;
+}
+
+int run_pull(common_flags& c, const std::string& ref, const std::string& output,
+             bool keep_old_files, const std::vector<std::string>& media_types,
+             std::size_t concurrency) {
+    oras::ops::pull_options o;
+    o.output = output;
+    o.keep_old_files = keep_old_files;
+    o.media_types = media_types;
+    o.concurrency = concurrency;
+    oras::cli::progress_display display(c.tty(), c.format == "text", "Downloading", "Downloaded");
+    o.progress = display.callback();
+    oras::ops::pull_result r;
+    if (c.oci_layout) {
+        auto [dir, tag] = parse_layout_arg(ref);
+        if (tag.empty()) {
+            throw oras::error(oras::errc::invalid_reference,
+                              "name a tag or digest of the layout: DIR:TAG or DIR@DIGEST");
+        }
+        r = oras::blocking::pull_layout(dir, tag, std::move(o));
+    } else {
+        r = oras::blocking::pull(ref, std::move(o), c.remote());
+    }
+    display.done();
+    oras::cli::print_pull(std::cout, c.format, ref, r);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"oras-cpp: push and pull OCI artifacts", "oras-cpp"};
+    app.set_version_flag("--version", std::string("oras-cpp ") + ORAS_VERSION_STRING);
+    app.require_subcommand(1);
+    common_flags c;
+
+    std::string ref, config, artifact_type, annotation_file, export_manifest, output = ".";
+    std::string image_spec = "v1.1";
+    std::vector<std::string> files, annotations, media_types;
+    std::size_t concurrency = 5;
+    bool disable_path_validation = false, keep_old_files = false;
+
+    auto* push = app.add_subcommand("push", "Push files and directories as an artifact");
+    push->add_option("reference", ref, "REGISTRY/REPOSITORY[:TAG[,TAG...]] (or DIR[:TAG])")
+        ->required();
+    push->add_option("files", files, "FILE[:TYPE] or DIR[:TYPE]");
+    push->add_option("--config", config, "Config file, PATH[:TYPE]");
+    push->add_option("--artifact-type", artifact_type, "Artifact type");
+    push->add_option("-a,--annotation", annotations, "Manifest annotation KEY=VALUE");
+    push->add_option("--annotation-file", annotation_file,
+                     "JSON annotations keyed by $manifest, $config or a file's name");
+    push->add_option("--image-spec", image_spec, "Manifest version: v1.1 or v1.0")
+        ->check(CLI::IsMember({"v1.1", "v1.0"}));
+    push->add_option("--concurrency", concurrency, "Blobs transferred at once")
+        ->check(CLI::Range(1, 64));
+    push->add_option("--export-manifest", export_manifest, "Also write the manifest here");
+    push->add_flag("--disable-path-validation", disable_path_validation,
+                   "Allow files outside the working directory");
+    push->add_flag("--oci-layout", c.oci_layout, "REFERENCE is an OCI image layout directory");
+    c.add_remote(*push);
+    c.add_output(*push);
+
+    auto* pull = app.add_subcommand("pull", "Pull an artifact's files");
+    pull->add_option("reference", ref, "REGISTRY/REPOSITORY:TAG or @DIGEST (or DIR:TAG)")
+        ->required();
+    pull->add_option("-o,--output", output, "Output directory");
+    pull->add_flag("--keep-old-files", keep_old_files, "Do not replace existing files");
+    pull->add_option("--media-type", media_types, "Only layers of this media type");
+    pull->add_option("--concurrency", concurrency, "Blobs transferred at once")
+        ->check(CLI::Range(1, 64));
+    pull->add_flag("--oci-layout", c.oci_layout, "REFERENCE is an OCI image layout directory");
+    c.add_remote(*pull);
+    c.add_output(*pull);
+
+    std::string registry;
+    auto* login = app.add_subcommand("login", "Verify and save a registry's credentials");
+    login->add_option("registry", registry, "REGISTRY[:PORT]")->required();
+    c.add_remote(*login);
+    auto* logout = app.add_subcommand("logout", "Forget a registry's credentials");
+    logout->add_option("registry", registry, "REGISTRY[:PORT]")->required();
+    logout->add_option("--registry-config", c.registry_config, "Credentials file");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    const std::string subject = registry.empty() ? ref : registry;
+    try {
+        if (push->parsed()) {
+            return run_push(c, ref, files, config, artifact_type, annotations, annotation_file,
+                            image_spec, concurrency, export_manifest, disable_path_validation);
+        }
+        if (pull->parsed()) {
+            return run_pull(c, ref, output, keep_old_files, media_types, concurrency);
+        }
+        if (login->parsed()) {
+            auto remote = c.remote();
+            auto cred = remote.credentials.explicit_credential;
+            if (cred.empty()) {
+                throw oras::error(oras::errc::invalid_argument,
+                                  "give -u USER with -p PASSWORD or --password-stdin");
+            }
+            remote.credentials.explicit_credential = {};
+            oras::blocking::login(registry, std::move(cred), remote);
+            std::cout << "Login Succeeded\n";
+            return 0;
+        }
+        if (logout->parsed()) {
+            oras::blocking::remote_options remote;
+            remote.credentials.config_path = c.registry_config;
+            oras::blocking::logout(registry, remote);
+            std::cout << "Removed login credentials for " << registry << "\n";
+            return 0;
+        }
+    } catch (const std::exception& e) {
+        oras::cli::print_error(std::cerr, subject, e);
+        return 1;
+    }
+    return 2;
+}

@@ -1,0 +1,56 @@
+// The CLI's output: progress on a terminal, results as text or JSON, one-line errors.
+#pragma once
+
+#include <oras/ops/pull.hpp>
+#include <oras/ops/push.hpp>
+
+#include <chrono>
+#include <exception>
+#include <map>
+#include <ostream>
+#include <string>
+
+namespace oras::cli {
+
+/// Draws a bar per blob on a terminal (redrawn at most ten times a second), or prints a line
+/// per finished blob when the output is not a terminal. Nothing in JSON mode.
+class progress_display {
+  public:
+    progress_display(bool tty, bool text, std::string active_verb, std::string done_verb);
+    ops::progress_fn callback();
+    /// Draws the final state.
+    void done();
+
+  private:
+    struct row {
+        std::string name;
+        std::uint64_t size = 0;
+        std::uint64_t done = 0;
+        std::string state;
+        std::chrono::steady_clock::time_point started{};
+    };
+    void on(const ops::progress_event& e);
+    void redraw(bool force);
+
+    bool tty_;
+    bool text_;
+    std::string active_;
+    std::string finished_;
+    std::map<std::string, row> rows_;  // by digest or name
+    std::vector<std::string> order_;
+    std::size_t drawn_ = 0;
+    std::chrono::steady_clock::time_point last_draw_{};
+    std::uint64_t total_done_ = 0;
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+std::string human_size(std::uint64_t bytes);
+
+void print_push(std::ostream& out, const std::string& format, const std::string& reference,
+                const ops::push_result& r);
+void print_pull(std::ostream& out, const std::string& format, const std::string& reference,
+                const ops::pull_result& r);
+/// `Error: <subject>: <cause>` on one line.
+void print_error(std::ostream& out, const std::string& subject, const std::exception& e);
+
+}  // namespace oras::cli

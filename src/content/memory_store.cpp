@@ -1,0 +1,159 @@
+#include <oras/content/memory_store.hpp>
+#include <oras/error.hpp>
+#include <oras/hasher.hpp>
+#include <oras/media_type.hpp>
+#include <oras/reference.hpp>
+#include <oras/verifier.hpp>
+
+#include "core/quote.hpp"
+
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
+namespace oras::content {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Small enough not to matter for a manifest, large enough to keep a big blob's read loop short.
+constexpr std::size_t chunk_size = 64 * 1024;
+
+[[noreturn]] void fail(errc e, const std::string& message) {
+    throw error(make_error_code(e), message);
+}
+
+void check_descriptor(const descriptor& desc) {
+    if (desc.digest.empty()) {
+        fail(errc::invalid_argument, "descriptor has no digest");
+    }
+    if (desc.size < 0) {
+        fail(errc::invalid_argument, "descriptor of " + desc.digest.str() + " has negative size "
+                                         + std::to_string(desc.size));
+    }
+}
+
+// Reads `src` to its end, handing each chunk to `consume` and appending it to the result.
+template <class Consume>
+asio::awaitable<std::string> read_all(blob_reader& src, Consume consume) {
+    std::string out;
+    std::vector<std::byte> buf(chunk_size);
+    for (;;) {
+        const std::size_t n = co_await src.read(std::span(buf));
+        if (n == 0) {
+            break;
+        }
+        if (n > buf.size()) {
+            fail(errc::invalid_argument, "blob reader returned more bytes than asked for");
+        }
+        const std::span<const std::byte> chunk(buf.data(), n);
+        consume(chunk);
+        out.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+    }
+    co_return out;
+}
+
+}  // namespace
+
+asio::awaitable<bool> memory_store::exists(descriptor desc) {
+    const auto it = blobs_.find(desc.digest);
+    co_return it != blobs_.end() && it->second.desc.size == desc.size;
+}
+
+asio::awaitable<void> memory_store::fetch(descriptor desc, write_fn sink) {
+    check_descriptor(desc);
+    const auto it = blobs_.find(desc.digest);
+    if (it == blobs_.end()) {
+        fail(errc::not_found, desc.digest.str() + " is not in the memory store");
+    }
+    // Keep the bytes alive on our own: the map may change while the sink is suspended.
+    const auto bytes = it->second.bytes;
+    if (static_cast<std::int64_t>(bytes->size()) != desc.size) {
+        fail(errc::size_mismatch, desc.digest.str() + " has " + std::to_string(bytes->size())
+                                      + " bytes, the descriptor says " + std::to_string(desc.size));
+    }
+    const auto all = std::as_bytes(std::span(bytes->data(), bytes->size()));
+    for (std::size_t pos = 0; pos < all.size(); pos += chunk_size) {
+        co_await sink(all.subspan(pos, std::min(chunk_size, all.size() - pos)));
+    }
+}
+
+asio::awaitable<void> memory_store::push(descriptor desc, blob_reader src) {
+    check_descriptor(desc);
+    if (src.length && *src.length != static_cast<std::uint64_t>(desc.size)) {
+        fail(errc::size_mismatch, "source of " + desc.digest.str() + " has "
+                                      + std::to_string(*src.length) + " bytes, the descriptor says "
+                                      + std::to_string(desc.size));
+    }
+    if (const auto it = blobs_.find(desc.digest); it != blobs_.end()) {
+        if (it->second.desc.size != desc.size) {
+            fail(errc::size_mismatch,
+                 desc.digest.str() + " is stored with " + std::to_string(it->second.desc.size)
+                     + " bytes, the descriptor says " + std::to_string(desc.size));
+        }
+        co_return;  // same digest and size: the same content; the source is not read
+    }
+    verifier v(desc.digest, desc.size);
+    const auto check = [&v](std::span<const std::byte> chunk) {
+        if (auto ok = v.update(chunk); !ok) {
+            throw error(ok.error());
+        }
+    };
+    auto data = co_await read_all(src, check);
+    if (auto ok = v.finish(); !ok) {
+        throw error(ok.error());
+    }
+    // Another coroutine may have stored the same content while we were reading: keep the first.
+    blobs_.try_emplace(desc.digest,
+                       entry{desc, std::make_shared<const std::string>(std::move(data))});
+}
+
+asio::awaitable<descriptor> memory_store::push_unknown(std::string media_type, blob_reader src) {
+    if (!media_type::is_valid(media_type)) {
+        fail(errc::invalid_media_type, "media type " + detail::quote(media_type) + " is not valid");
+    }
+    hasher h;
+    const auto hash = [&h](std::span<const std::byte> chunk) { h.update(chunk); };
+    auto data = co_await read_all(src, hash);
+    descriptor desc;
+    desc.media_type = std::move(media_type);
+    desc.digest = h.finish();
+    desc.size = static_cast<std::int64_t>(data.size());
+    blobs_.try_emplace(desc.digest,
+                       entry{desc, std::make_shared<const std::string>(std::move(data))});
+    co_return desc;
+}
+
+asio::awaitable<descriptor> memory_store::resolve(std::string reference) {
+    if (reference.find(':') != std::string::npos) {
+        const auto d = digest::parse(reference).value();  // throws invalid_digest
+        const auto it = blobs_.find(d);
+        if (it == blobs_.end()) {
+            fail(errc::not_found, d.str() + " is not in the memory store");
+        }
+        co_return it->second.desc;
+    }
+    if (auto ok = validate_tag(reference); !ok) {
+        throw error(ok.error());
+    }
+    const auto it = tags_.find(reference);
+    if (it == tags_.end()) {
+        fail(errc::not_found, "tag " + reference + " is not in the memory store");
+    }
+    co_return it->second;
+}
+
+asio::awaitable<void> memory_store::tag(descriptor desc, std::string reference) {
+    if (auto ok = validate_tag(reference); !ok) {
+        throw error(ok.error());
+    }
+    check_descriptor(desc);
+    if (!co_await exists(desc)) {
+        fail(errc::not_found, "cannot tag " + desc.digest.str() + " as " + reference
+                                  + ": it is not in the memory store");
+    }
+    tags_.insert_or_assign(std::move(reference), std::move(desc));
+}
+
+}  // namespace oras::content

@@ -1,0 +1,668 @@
+#include <oras/content/oci_layout.hpp>
+#include <oras/error.hpp>
+#include <oras/hasher.hpp>
+#include <oras/image_index.hpp>
+#include <oras/media_type.hpp>
+#include <oras/reference.hpp>
+#include <oras/verifier.hpp>
+
+#include "core/descriptor_json.hpp"
+#include "core/json_writer.hpp"
+#include "core/quote.hpp"
+
+#include <boost/json.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+#include <random>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace oras::content {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+// Blobs move through memory in slices of this size: large enough for few system calls, small
+// enough that memory does not grow with blob size.
+constexpr std::size_t chunk_size = 1024 * 1024;
+// A digest resolved from a blob (not from index.json) is read whole to find its mediaType.
+constexpr std::size_t max_resolved_manifest = 4 * 1024 * 1024;
+// `oci-layout` holds one short member; anything much larger is not one.
+constexpr std::size_t max_layout_file = 64 * 1024;
+
+constexpr std::string_view layout_name = "oci-layout";
+constexpr std::string_view index_name = "index.json";
+constexpr std::string_view blobs_name = "blobs";
+// Never removed: unlinking a lock file lets two writers lock two different files.
+constexpr std::string_view lock_name = ".oras-index.lock";
+// Hidden, so that nothing listing blobs/<algorithm>/ mistakes one for a blob.
+constexpr std::string_view temp_prefix = ".oras-tmp-";
+constexpr std::string_view layout_json = R"({"imageLayoutVersion":"1.0.0"})";
+
+// The members of an index entry that `write_descriptor` owns; any other member is unknown.
+constexpr std::array<std::string_view, 8> descriptor_members = {
+    "mediaType", "digest", "size", "urls", "annotations", "data", "platform", "artifactType"};
+
+[[noreturn]] void fail(errc e, const std::string& message) {
+    throw error(make_error_code(e), message);
+}
+
+[[noreturn]] void fail_system(int err, const std::string& message) {
+    throw error(std::error_code(err, std::system_category()), message);
+}
+
+// The failed system call's errno, taken before anything (building a message) can change it.
+[[noreturn]] void fail_errno(const char* what, const fs::path& p) {
+    const int err = errno;
+    fail_system(err, what + (" " + p.string()));
+}
+
+// A failure of a pure check, told about the file it concerns.
+[[noreturn]] void fail_in(const fs::path& p, const failure& f) {
+    throw error(f.code, p.string() + ": " + f.message);
+}
+
+class unique_fd {
+  public:
+    unique_fd() = default;
+    explicit unique_fd(int fd) noexcept : fd_(fd) {}
+    ~unique_fd() { close(); }
+    unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    unique_fd& operator=(unique_fd&& other) noexcept {
+        if (this != &other) {
+            close();
+            fd_ = std::exchange(other.fd_, -1);
+        }
+        return *this;
+    }
+    unique_fd(const unique_fd&) = delete;
+    unique_fd& operator=(const unique_fd&) = delete;
+
+    int get() const noexcept { return fd_; }
+    explicit operator bool() const noexcept { return fd_ >= 0; }
+
+    // Closes now, returning what close(2) said: a deferred write error may only show here.
+    int close() noexcept {
+        if (fd_ < 0) {
+            return 0;
+        }
+        return ::close(std::exchange(fd_, -1));
+    }
+
+  private:
+    int fd_ = -1;
+};
+
+std::size_t read_some(int fd, std::span<std::byte> buf, const fs::path& p) {
+    for (;;) {
+        const auto n = ::read(fd, buf.data(), buf.size());
+        if (n >= 0) {
+            return static_cast<std::size_t>(n);
+        }
+        if (errno != EINTR) {
+            fail_errno("cannot read", p);
+        }
+    }
+}
+
+void write_all(int fd, std::span<const std::byte> data, const fs::path& p) {
+    while (!data.empty()) {
+        const auto n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fail_errno("cannot write", p);
+        }
+        data = data.subspan(static_cast<std::size_t>(n));
+    }
+}
+
+// Makes a rename in `dir` survive a crash.
+void sync_directory(const fs::path& dir) {
+    const unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) {
+        fail_errno("cannot open directory", dir);
+    }
+    // Some file systems cannot sync a directory (EINVAL); they have nothing to make durable.
+    if (::fsync(fd.get()) != 0 && errno != EINVAL) {
+        fail_errno("cannot sync directory", dir);
+    }
+}
+
+// The status of `p`, or nothing when it does not exist.
+std::optional<struct stat> stat_path(const fs::path& p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0) {
+        return st;
+    }
+    if (errno == ENOENT || errno == ENOTDIR) {
+        return std::nullopt;
+    }
+    fail_errno("cannot inspect", p);
+}
+
+// mkdir -p that tolerates another writer creating the same directories at the same time.
+void ensure_directory(const fs::path& p) {
+    // Looked at first: mkdir of an existing directory on a read-only mount may fail with EROFS.
+    if (const auto st = stat_path(p); st && S_ISDIR(st->st_mode)) {
+        return;
+    }
+    if (::mkdir(p.c_str(), 0777) == 0) {
+        return;
+    }
+    int err = errno;
+    if (err == ENOENT) {
+        const auto parent = p.parent_path();
+        if (!parent.empty() && parent != p) {
+            ensure_directory(parent);
+            if (::mkdir(p.c_str(), 0777) == 0) {
+                return;
+            }
+            err = errno;
+        }
+    }
+    if (err == EEXIST) {
+        const auto st = stat_path(p);
+        if (st && S_ISDIR(st->st_mode)) {
+            return;
+        }
+        fail(errc::invalid_argument, p.string() + " exists and is not a directory");
+    }
+    fail_system(err, "cannot create directory " + p.string());
+}
+
+// A small file read whole, or nothing when it does not exist.
+std::optional<std::string> read_small_file(const fs::path& p, std::size_t limit) {
+    const unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        if (errno == ENOENT) {
+            return std::nullopt;
+        }
+        fail_errno("cannot open", p);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        fail_errno("cannot inspect", p);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fail(errc::invalid_argument, p.string() + " is not a regular file");
+    }
+    if (static_cast<std::uint64_t>(st.st_size) > limit) {
+        fail(errc::size_exceeds_limit, p.string() + " has " + std::to_string(st.st_size)
+                                           + " bytes, more than the limit of "
+                                           + std::to_string(limit));
+    }
+    std::string out;
+    out.reserve(static_cast<std::size_t>(st.st_size));
+    std::vector<std::byte> buf(64 * 1024);
+    for (;;) {
+        // The file may have grown since fstat: the limit is checked on what is actually read.
+        const auto n = read_some(fd.get(), std::span(buf), p);
+        if (n == 0) {
+            return out;
+        }
+        if (n > limit - out.size()) {
+            fail(errc::size_exceeds_limit,
+                 p.string() + " is larger than the limit of " + std::to_string(limit));
+        }
+        out.append(reinterpret_cast<const char*>(buf.data()), n);
+    }
+}
+
+// A new file beside a destination, removed unless `commit` renamed it into place.
+class temp_file {
+  public:
+    explicit temp_file(const fs::path& dir) {
+        // Seeded per thread, and the pid is in the name too, so that forked children and other
+        // processes rarely collide; O_EXCL settles the rare collision.
+        thread_local std::mt19937_64 rng{(std::uint64_t{std::random_device{}()} << 32)
+                                         ^ std::random_device{}()};
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            std::array<char, 64> name{};
+            std::snprintf(name.data(), name.size(), "%.*s%ld-%016llx",
+                          static_cast<int>(temp_prefix.size()), temp_prefix.data(),
+                          static_cast<long>(::getpid()), static_cast<unsigned long long>(rng()));
+            auto candidate = dir / name.data();
+            const int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+            if (fd >= 0) {
+                path_ = std::move(candidate);
+                fd_ = unique_fd(fd);
+                return;
+            }
+            if (errno != EEXIST) {
+                fail_errno("cannot create a temporary file in", dir);
+            }
+        }
+        fail(errc::already_exists, "no unused temporary file name in " + dir.string());
+    }
+    ~temp_file() {
+        if (!path_.empty()) {
+            ::unlink(path_.c_str());
+        }
+    }
+    temp_file(const temp_file&) = delete;
+    temp_file& operator=(const temp_file&) = delete;
+
+    void write(std::span<const std::byte> data) { write_all(fd_.get(), data, path_); }
+
+    // Makes the content durable, then atomically replaces `target` with it.
+    void commit(const fs::path& target) {
+        if (::fsync(fd_.get()) != 0) {
+            fail_errno("cannot sync", path_);
+        }
+        if (fd_.close() != 0) {
+            fail_errno("cannot close", path_);
+        }
+        if (::rename(path_.c_str(), target.c_str()) != 0) {
+            const int err = errno;
+            fail_system(err, "cannot rename " + path_.string() + " to " + target.string());
+        }
+        path_.clear();
+        sync_directory(target.parent_path());
+    }
+
+  private:
+    fs::path path_{};
+    unique_fd fd_{};
+};
+
+void write_atomically(const fs::path& p, std::string_view content) {
+    temp_file tmp(p.parent_path());
+    tmp.write(std::as_bytes(std::span(content)));
+    tmp.commit(p);
+}
+
+// An exclusive flock on the layout's lock file, held while the object lives. Every oci_layout
+// object opens its own file description, so objects in one process exclude each other too.
+class index_lock {
+  public:
+    explicit index_lock(const fs::path& root) : fd_(open_lock(root)) {
+        while (::flock(fd_.get(), LOCK_EX) != 0) {
+            if (errno != EINTR) {
+                const int err = errno;
+                fail_system(err, "cannot lock " + (root / lock_name).string());
+            }
+        }
+    }
+
+  private:
+    static int open_lock(const fs::path& root) {
+        const auto p = root / lock_name;
+        const int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            fail_errno("cannot open", p);
+        }
+        return fd;
+    }
+
+    unique_fd fd_;  // closing it releases the lock
+};
+
+void check_layout_file(const fs::path& p, std::string_view text) {
+    boost::system::error_code ec;
+    const json::value v = json::parse(text, ec);
+    if (ec) {
+        fail(errc::invalid_manifest, p.string() + " is not valid JSON: " + ec.message());
+    }
+    const auto* obj = v.if_object();
+    const auto* version = obj ? obj->if_contains("imageLayoutVersion") : nullptr;
+    if (!version || !version->is_string()) {
+        fail(errc::invalid_manifest,
+             p.string() + " is not an image layout file: no string \"imageLayoutVersion\"");
+    }
+    const std::string_view s = version->get_string();
+    if (!s.starts_with("1.")) {
+        fail(errc::unsupported, p.string() + " has image layout version " + detail::quote(s)
+                                    + ", this client reads 1.x");
+    }
+}
+
+image_index parse_index(const fs::path& p, std::string_view text, std::size_t limit) {
+    parse_options po;
+    po.max_size = limit;
+    auto idx = image_index::parse(text, po);
+    if (!idx) {
+        fail_in(p, idx.error());
+    }
+    return std::move(*idx);
+}
+
+std::string empty_index() {
+    image_index idx;
+    idx.media_type = std::string(media_type::image_index);
+    return idx.serialize();
+}
+
+std::string_view ref_name_of(const json::value& entry) {
+    const auto* obj = entry.if_object();
+    const auto* annots = obj ? obj->if_contains("annotations") : nullptr;
+    const auto* annots_obj = annots ? annots->if_object() : nullptr;
+    const auto* name = annots_obj ? annots_obj->if_contains(annotation::ref_name) : nullptr;
+    return name && name->is_string() ? std::string_view(name->get_string()) : std::string_view{};
+}
+
+bool is_descriptor_member(std::string_view key) {
+    return std::find(descriptor_members.begin(), descriptor_members.end(), key)
+           != descriptor_members.end();
+}
+
+// The read-modify-write of index.json: synchronous, so that the lock is never held across a
+// suspension point (another coroutine on this thread waiting for it would deadlock).
+void put_index_entry(const fs::path& root, std::size_t limit, json::object entry,
+                     std::string_view tag, const digest& d) {
+    const index_lock lock(root);
+    const auto path = root / index_name;
+    const auto text = read_small_file(path, limit);
+    if (!text) {
+        fail(errc::not_found, path.string() + " does not exist");
+    }
+    // Refuses a malformed document before anything is written: it stays as it is.
+    parse_index(path, *text, limit);
+    boost::system::error_code ec;
+    json::value doc = json::parse(*text, ec);
+    auto* manifests = (!ec && doc.is_object()) ? doc.as_object().if_contains("manifests") : nullptr;
+    if (!manifests || !manifests->is_array()) {
+        fail(errc::invalid_manifest, path.string() + " is not an image index");  // parsed above
+    }
+    auto& arr = manifests->as_array();
+    std::optional<std::size_t> at;
+    for (std::size_t i = 0; i < arr.size();) {
+        if (ref_name_of(arr[i]) != tag) {
+            ++i;
+            continue;
+        }
+        if (!at) {
+            at = i;
+            const auto& old = arr[i].as_object();
+            const auto* old_digest = old.if_contains("digest");
+            if (old_digest && old_digest->is_string() && old_digest->get_string() == d.str()) {
+                for (const auto& member : old) {
+                    if (!is_descriptor_member(member.key())) {
+                        entry.insert_or_assign(member.key(), member.value());
+                    }
+                }
+            }
+        }
+        arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    if (at) {
+        arr.insert(arr.begin() + static_cast<std::ptrdiff_t>(*at), json::value(std::move(entry)));
+    } else {
+        arr.emplace_back(std::move(entry));
+    }
+    write_atomically(path, json::serialize(doc));
+}
+
+void check_descriptor(const descriptor& desc) {
+    if (desc.digest.empty()) {
+        fail(errc::invalid_argument, "descriptor has no digest");
+    }
+    if (desc.size < 0) {
+        fail(errc::invalid_argument, "descriptor of " + desc.digest.str() + " has negative size "
+                                         + std::to_string(desc.size));
+    }
+}
+
+}  // namespace
+
+oci_layout::oci_layout(fs::path root, oci_layout_options opts)
+    : root_(std::move(root)), opts_(opts) {
+    if (root_.empty()) {
+        fail(errc::invalid_argument, "the OCI layout directory is an empty path");
+    }
+    const auto layout_path = root_ / layout_name;
+    const auto index_path = root_ / index_name;
+    if (opts_.create && !opts_.read_only) {
+        ensure_directory(root_);
+        if (!stat_path(layout_path) || !stat_path(index_path)) {
+            const index_lock lock(root_);
+            // Looked at again under the lock: another writer may just have created them. An
+            // existing oci-layout is checked first so that a foreign directory gets no index.
+            if (const auto text = read_small_file(layout_path, max_layout_file)) {
+                check_layout_file(layout_path, *text);
+            } else {
+                write_atomically(layout_path, layout_json);
+            }
+            if (!stat_path(index_path)) {
+                write_atomically(index_path, empty_index());
+            }
+        }
+        ensure_directory(root_ / blobs_name);
+    }
+    const auto text = read_small_file(layout_path, max_layout_file);
+    if (!text) {
+        fail(errc::not_found,
+             layout_path.string() + " does not exist: not an OCI image layout (or not created)");
+    }
+    check_layout_file(layout_path, *text);
+    if (!stat_path(index_path)) {
+        fail(errc::not_found, index_path.string() + " does not exist");
+    }
+}
+
+fs::path oci_layout::blob_path(const digest& d) const {
+    return root_ / blobs_name / std::string(to_string(d.algorithm())) / std::string(d.encoded());
+}
+
+void oci_layout::check_writable(const char* operation) const {
+    if (opts_.read_only) {
+        fail(errc::unsupported, std::string("cannot ") + operation + ": the OCI layout "
+                                    + root_.string() + " is opened read-only");
+    }
+}
+
+std::string oci_layout::read_index() const {
+    const auto path = root_ / index_name;
+    auto text = read_small_file(path, opts_.max_index_size);
+    if (!text) {
+        fail(errc::not_found, path.string() + " does not exist");
+    }
+    return std::move(*text);
+}
+
+asio::awaitable<bool> oci_layout::exists(descriptor desc) {
+    if (desc.digest.empty()) {
+        co_return false;
+    }
+    const auto st = stat_path(blob_path(desc.digest));
+    co_return st&& S_ISREG(st->st_mode) && st->st_size == desc.size;
+}
+
+asio::awaitable<void> oci_layout::fetch(descriptor desc, write_fn sink) {
+    check_descriptor(desc);
+    const auto path = blob_path(desc.digest);
+    const unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        if (errno == ENOENT) {
+            fail(errc::not_found,
+                 desc.digest.str() + " is not in the OCI layout " + root_.string());
+        }
+        fail_errno("cannot open", path);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        fail_errno("cannot inspect", path);
+    }
+    // Checked before any byte reaches the sink; the verifier still counts, as the file may change.
+    if (st.st_size != desc.size) {
+        fail(errc::size_mismatch, path.string() + " has " + std::to_string(st.st_size)
+                                      + " bytes, the descriptor says " + std::to_string(desc.size));
+    }
+    verifier v(desc.digest, desc.size);
+    std::vector<std::byte> buf(chunk_size);
+    for (;;) {
+        const auto n = read_some(fd.get(), std::span(buf), path);
+        if (n == 0) {
+            break;
+        }
+        const std::span<const std::byte> chunk(buf.data(), n);
+        if (auto ok = v.update(chunk); !ok) {
+            fail_in(path, ok.error());
+        }
+        co_await sink(chunk);
+    }
+    if (auto ok = v.finish(); !ok) {
+        fail_in(path, ok.error());
+    }
+}
+
+asio::awaitable<void> oci_layout::push(descriptor desc, blob_reader src) {
+    check_writable("push");
+    check_descriptor(desc);
+    if (src.length && *src.length != static_cast<std::uint64_t>(desc.size)) {
+        fail(errc::size_mismatch, "source of " + desc.digest.str() + " has "
+                                      + std::to_string(*src.length) + " bytes, the descriptor says "
+                                      + std::to_string(desc.size));
+    }
+    // Already there: blob files are only ever renamed into place complete and verified. A file
+    // of another size is damaged (or the descriptor wrong): the push below settles which.
+    if (co_await exists(desc)) {
+        co_return;
+    }
+    const auto path = blob_path(desc.digest);
+    ensure_directory(path.parent_path());
+    temp_file tmp(path.parent_path());
+    verifier v(desc.digest, desc.size);
+    std::vector<std::byte> buf(chunk_size);
+    for (;;) {
+        const std::size_t n = co_await src.read(std::span(buf));
+        if (n == 0) {
+            break;
+        }
+        if (n > buf.size()) {
+            fail(errc::invalid_argument, "blob reader returned more bytes than asked for");
+        }
+        const std::span<const std::byte> chunk(buf.data(), n);
+        if (auto ok = v.update(chunk); !ok) {
+            throw error(ok.error());
+        }
+        tmp.write(chunk);
+    }
+    if (auto ok = v.finish(); !ok) {
+        throw error(ok.error());
+    }
+    tmp.commit(path);
+}
+
+asio::awaitable<descriptor> oci_layout::push_unknown(std::string media_type, blob_reader src) {
+    check_writable("push");
+    if (!media_type::is_valid(media_type)) {
+        fail(errc::invalid_media_type, "media type " + detail::quote(media_type) + " is not valid");
+    }
+    const auto dir = root_ / blobs_name / std::string(to_string(digest_algorithm::sha256));
+    ensure_directory(dir);
+    temp_file tmp(dir);
+    hasher h(digest_algorithm::sha256);
+    std::int64_t size = 0;
+    std::vector<std::byte> buf(chunk_size);
+    for (;;) {
+        const std::size_t n = co_await src.read(std::span(buf));
+        if (n == 0) {
+            break;
+        }
+        if (n > buf.size()) {
+            fail(errc::invalid_argument, "blob reader returned more bytes than asked for");
+        }
+        const std::span<const std::byte> chunk(buf.data(), n);
+        h.update(chunk);
+        tmp.write(chunk);
+        size += static_cast<std::int64_t>(n);
+    }
+    descriptor desc;
+    desc.media_type = std::move(media_type);
+    desc.digest = h.finish();
+    desc.size = size;
+    // Same digest and size is the same content: the temporary file is then just dropped.
+    if (!co_await exists(desc)) {
+        tmp.commit(blob_path(desc.digest));
+    }
+    co_return desc;
+}
+
+asio::awaitable<descriptor> oci_layout::resolve(std::string reference) {
+    const auto index_path = root_ / index_name;
+    if (reference.find(':') != std::string::npos) {
+        const auto d = digest::parse(reference).value();  // throws invalid_digest
+        const auto idx = parse_index(index_path, read_index(), opts_.max_index_size);
+        for (const auto& m : idx.manifests) {
+            if (m.digest == d) {
+                co_return m;
+            }
+        }
+        const auto st = stat_path(blob_path(d));
+        if (!st || !S_ISREG(st->st_mode)) {
+            fail(errc::not_found, d.str() + " is not in the OCI layout " + root_.string());
+        }
+        if (static_cast<std::uint64_t>(st->st_size) > max_resolved_manifest) {
+            fail(errc::not_found, d.str() + " is stored but too large for a manifest");
+        }
+        descriptor probe;
+        probe.digest = d;
+        probe.size = st->st_size;
+        const auto bytes = co_await fetch_all(*this, probe, max_resolved_manifest);
+        boost::system::error_code ec;
+        const json::value v = json::parse(bytes, ec);
+        const auto* obj = ec ? nullptr : v.if_object();
+        const auto* mt = obj ? obj->if_contains("mediaType") : nullptr;
+        if (mt && mt->is_string()) {
+            const std::string_view s = mt->get_string();
+            if (media_type::is_manifest(s) || media_type::is_index(s)
+                || s == media_type::artifact_manifest) {
+                probe.media_type = std::string(s);
+                co_return probe;
+            }
+        }
+        fail(errc::not_found,
+             d.str() + " is stored but is not a manifest or index with a mediaType");
+    }
+    if (auto ok = validate_tag(reference); !ok) {
+        throw error(ok.error());
+    }
+    const auto idx = parse_index(index_path, read_index(), opts_.max_index_size);
+    // The last entry wins, as in other readers, should a foreign writer have left duplicates.
+    for (auto it = idx.manifests.rbegin(); it != idx.manifests.rend(); ++it) {
+        if (it->annotation(annotation::ref_name) == reference) {
+            co_return *it;
+        }
+    }
+    fail(errc::not_found, "tag " + reference + " is not in " + index_path.string());
+}
+
+asio::awaitable<void> oci_layout::tag(descriptor desc, std::string reference) {
+    check_writable("tag");
+    if (auto ok = validate_tag(reference); !ok) {
+        throw error(ok.error());
+    }
+    check_descriptor(desc);
+    if (!media_type::is_valid(desc.media_type)) {
+        fail(errc::invalid_media_type, "cannot tag " + desc.digest.str() + ": media type "
+                                           + detail::quote(desc.media_type) + " is not valid");
+    }
+    if (!co_await exists(desc)) {
+        fail(errc::not_found, "cannot tag " + desc.digest.str() + " as " + reference
+                                  + ": it is not in the OCI layout " + root_.string());
+    }
+    desc.annotations.insert_or_assign(std::string(annotation::ref_name), reference);
+    detail::json_writer w;
+    detail::write_descriptor(w, desc);
+    json::value entry = json::parse(w.take());
+    put_index_entry(root_, opts_.max_index_size, std::move(entry.as_object()), reference,
+                    desc.digest);
+}
+
+}  // namespace oras::content

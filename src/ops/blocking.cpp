@@ -1,0 +1,167 @@
+// The blocking facade: one io_context per call, on the caller's thread.
+#include <oras/auth/client.hpp>
+#include <oras/auth/login.hpp>
+#include <oras/content/oci_layout.hpp>
+#include <oras/error.hpp>
+#include <oras/ops/blocking.hpp>
+#include <oras/reference.hpp>
+#include <oras/registry/repository_target.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+namespace oras::blocking {
+
+namespace asio = boost::asio;
+
+namespace {
+
+template <class T>
+T run(asio::io_context& io, asio::awaitable<T> a) {
+    auto f = asio::co_spawn(io, std::move(a), asio::use_future);
+    io.run();
+    return f.get();
+}
+
+struct remote_session {
+    remote_session(const reference& ref, const remote_options& remote)
+        : http(io.get_executor(), http_options(remote)),
+          client(http, client_options(ref.registry(), remote)),
+          repo(client, ref.registry(), ref.repository(),
+               registry::repository_options{
+                   .plain_http = remote.plain_http,
+                   .force_https =
+                       !remote.plain_http && (remote.insecure || !remote.ca_file.empty())}),
+          target(repo) {}
+
+    static http::client_options http_options(const remote_options& remote) {
+        auto o = remote.http;
+        o.tls.insecure_skip_verify = remote.insecure;
+        if (!remote.ca_file.empty()) {
+            o.tls.ca_file = remote.ca_file;
+        }
+        return o;
+    }
+    static auth::client_options client_options(const std::string& registry,
+                                               const remote_options& remote) {
+        auto creds = remote.credentials;
+        creds.registries.push_back(registry);
+        return auth::client_options{.credentials = auth::default_credentials(creds)};
+    }
+
+    asio::io_context io;
+    http::client http;
+    auth::client client;
+    registry::repository repo;
+    registry::repository_target target;
+};
+
+reference parse_or_throw(std::string_view text) {
+    auto ref = reference::parse(text);
+    if (!ref) {
+        throw error(ref.error());
+    }
+    return *ref;
+}
+
+}  // namespace
+
+result<split_reference> split_tags(std::string_view text) {
+    split_reference out;
+    const auto at = text.find('@');
+    const auto slash = text.rfind('/', at);
+    const auto colon = text.find(':', slash == std::string_view::npos ? 0 : slash);
+    if (slash == std::string_view::npos || colon == std::string_view::npos
+        || (at != std::string_view::npos && colon > at)) {
+        out.reference = std::string(text);
+        return out;
+    }
+    const auto tag_end = at == std::string_view::npos ? text.size() : at;
+    auto list = text.substr(colon + 1, tag_end - colon - 1);
+    while (true) {
+        const auto comma = list.find(',');
+        auto tag = list.substr(0, comma);
+        if (auto v = validate_tag(tag); !v) {
+            return v.error();
+        }
+        out.tags.emplace_back(tag);
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        list.remove_prefix(comma + 1);
+    }
+    out.reference = std::string(text.substr(0, colon + 1)) + out.tags.front()
+                    + std::string(text.substr(tag_end));
+    return out;
+}
+
+ops::push_result push(std::string_view text, ops::push_options options,
+                      const remote_options& remote) {
+    auto split = split_tags(text);
+    if (!split) {
+        throw error(split.error());
+    }
+    const auto ref = parse_or_throw(split->reference);
+    if (ref.has_digest()) {
+        throw error(errc::invalid_reference,
+                    "push to " + std::string(text) + ": a digest cannot be pushed to");
+    }
+    for (auto& t : split->tags) {
+        options.tags.push_back(std::move(t));
+    }
+    remote_session s(ref, remote);
+    return run(s.io, ops::push(s.target, std::move(options)));
+}
+
+ops::pull_result pull(std::string_view text, ops::pull_options options,
+                      const remote_options& remote) {
+    const auto ref = parse_or_throw(text);
+    if (ref.manifest_reference().empty()) {
+        throw error(errc::invalid_reference,
+                    "pull " + std::string(text) + ": name a tag or a digest");
+    }
+    remote_session s(ref, remote);
+    return run(s.io, ops::pull(s.target, ref.manifest_reference(), std::move(options)));
+}
+
+ops::push_result push_layout(const std::filesystem::path& layout, ops::push_options options) {
+    asio::io_context io;
+    content::oci_layout target(layout);
+    return run(io, ops::push(target, std::move(options)));
+}
+
+ops::pull_result pull_layout(const std::filesystem::path& layout, std::string reference,
+                             ops::pull_options options) {
+    asio::io_context io;
+    content::oci_layout target(layout, {.create = false, .read_only = true});
+    return run(io, ops::pull(target, std::move(reference), std::move(options)));
+}
+
+void login(std::string_view registry, auth::credential cred, const remote_options& remote) {
+    asio::io_context io;
+    http::client http(io.get_executor(), remote_session::http_options(remote));
+    auto creds = remote.credentials;
+    creds.explicit_credential = {};
+    creds.use_environment = false;
+    auto store = auth::default_credentials(creds);
+    auth::login_options lo;
+    if (remote.plain_http) {
+        lo.scheme = "http";
+    } else if (remote.insecure || !remote.ca_file.empty()) {
+        lo.scheme = "https";
+    }
+    run(io, auth::login(http, std::string(registry), std::move(cred), store, lo));
+}
+
+void logout(std::string_view registry, const remote_options& remote) {
+    auto creds = remote.credentials;
+    creds.explicit_credential = {};
+    creds.use_environment = false;
+    auto store = auth::default_credentials(creds);
+    if (auto r = auth::logout(registry, *store); !r) {
+        throw error(r.error());
+    }
+}
+
+}  // namespace oras::blocking

@@ -1,0 +1,362 @@
+// push: plan (validate every input before anything is sent), upload blobs with bounded
+// concurrency skipping what exists, then the manifest under its tags.
+#include <oras/error.hpp>
+#include <oras/hasher.hpp>
+#include <oras/image_manifest.hpp>
+#include <oras/media_type.hpp>
+#include <oras/ops/push.hpp>
+#include <oras/reference.hpp>
+
+#include "content/archive.hpp"
+#include "core/json_reader.hpp"
+#include "core/quote.hpp"
+#include "ops/concurrency.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <set>
+
+namespace oras::ops {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using oras::detail::quote;
+
+namespace {
+
+constexpr std::string_view file_layer_type = "application/vnd.oci.image.layer.v1.tar";
+constexpr std::string_view directory_layer_type = "application/vnd.oci.image.layer.v1.tar+gzip";
+constexpr std::string_view unknown_artifact = "application/vnd.unknown.artifact.v1";
+constexpr std::string_view unknown_config = "application/vnd.unknown.config.v1+json";
+
+struct planned {
+    fs::path path;
+    std::string title;
+    std::string media_type;
+    bool directory = false;
+    descriptor desc;
+    bool uploaded = false;
+};
+
+/// The title of a pushed path: relative to the working directory, in generic form.
+std::string title_of(const fs::path& given, const push_options& o) {
+    if (given.empty()) {
+        throw error(errc::invalid_argument, "an empty file name was given");
+    }
+    std::error_code ec;
+    const auto wd = fs::weakly_canonical(o.working_dir, ec);
+    const auto abs = fs::weakly_canonical(o.working_dir / given, ec);
+    auto rel = abs.lexically_relative(wd);
+    const bool outside = ec || rel.empty() || *rel.begin() == ".." || rel == ".";
+    if (outside) {
+        if (!o.disable_path_validation) {
+            throw error(errc::invalid_argument,
+                        quote(given.string()) + " is outside the working directory "
+                            + quote(o.working_dir.string())
+                            + " (use --disable-path-validation to push it by its file name)");
+        }
+        rel = abs.filename();
+    }
+    auto title = rel.generic_string();
+    while (title.size() > 1 && title.back() == '/') {
+        title.pop_back();
+    }
+    return title;
+}
+
+std::string now_rfc3339() {
+    const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+/// Hashes a file in slices, letting other transfers run between slices.
+asio::awaitable<descriptor> describe_file(const fs::path& path, std::string media_type) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        throw error(errc::invalid_argument,
+                    "cannot open " + quote(path.string()) + ": " + std::strerror(errno));
+    }
+    struct closer {
+        int fd;
+        ~closer() { ::close(fd); }
+    } guard{fd};
+    hasher h;
+    std::vector<std::byte> buf(1 << 20);
+    const auto ex = co_await asio::this_coro::executor;
+    for (std::size_t slices = 1;; ++slices) {
+        const auto n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            throw error(errc::invalid_argument,
+                        "cannot read " + quote(path.string()) + ": " + std::strerror(errno));
+        }
+        if (n == 0) {
+            break;
+        }
+        h.update(std::span(buf).first(static_cast<std::size_t>(n)));
+        if (slices % 8 == 0) {
+            co_await asio::post(ex, asio::use_awaitable);
+        }
+    }
+    descriptor d;
+    d.media_type = std::move(media_type);
+    d.size = static_cast<std::int64_t>(h.bytes());
+    d.digest = h.finish();
+    co_return d;
+}
+
+/// Counts the bytes a reader hands out, for progress.
+content::blob_reader counted(content::blob_reader r, const progress_fn& progress,
+                             const descriptor& desc, const std::string& name) {
+    if (!progress) {
+        return r;
+    }
+    auto done = std::make_shared<std::uint64_t>(0);
+    auto inner = std::move(r.read);
+    r.read = [inner, done, progress, desc,
+              name](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        const auto n = co_await inner(buf);
+        *done += n;
+        progress({progress_event::kind::bytes, desc, name, *done});
+        co_return n;
+    };
+    if (r.rewind) {
+        r.rewind = [inner_rewind = r.rewind, done] {
+            inner_rewind();
+            *done = 0;
+        };
+    }
+    r.file.reset();  // the counting wrapper must see the bytes
+    return r;
+}
+
+void emit(const progress_fn& p, progress_event::kind k, const descriptor& d,
+          const std::string& name, std::uint64_t done = 0) {
+    if (p) {
+        p({k, d, name, done});
+    }
+}
+
+/// Uploads a described blob unless the target has it. True when it was uploaded.
+/// Parameters by value: GCC 12 can end the life of a caller's temporaries bound to references
+/// of a coroutine before the coroutine is done with them.
+asio::awaitable<bool> upload(content::target& dst, descriptor desc, content::blob_reader reader,
+                             std::string name, progress_fn progress) {
+    if (co_await dst.exists(desc)) {
+        emit(progress, progress_event::kind::exists, desc, name);
+        co_return false;
+    }
+    emit(progress, progress_event::kind::started, desc, name);
+    auto wrapped = counted(std::move(reader), progress, desc, name);
+    co_await dst.push(desc, std::move(wrapped));
+    emit(progress, progress_event::kind::finished, desc, name,
+         static_cast<std::uint64_t>(desc.size));
+    co_return true;
+}
+
+}  // namespace
+
+result<annotation_map> parse_annotation_file(std::string_view json, std::string_view origin) {
+    const std::string where(origin);
+    oras::detail::json_document doc;
+    const oras::detail::json_reader rd(errc::invalid_argument);
+    auto root = doc.parse(json, 16 * 1024 * 1024, where, errc::invalid_argument);
+    if (!root) {
+        return root.error();
+    }
+    auto top = rd.object(*root, "");
+    if (!top) {
+        return make_failure(errc::invalid_argument, where + ": " + top.error().message);
+    }
+    if (auto unique = rd.unique_keys(*top, ""); !unique) {
+        return make_failure(errc::invalid_argument, where + ": " + unique.error().message);
+    }
+    annotation_map out;
+    for (auto entry : *top) {
+        const std::string key(entry.key);
+        auto inner = rd.object(entry.value, key);
+        if (!inner) {
+            return make_failure(errc::invalid_argument, where + ": " + inner.error().message);
+        }
+        auto& into = out[key];
+        for (auto kv : *inner) {
+            auto value = rd.string(kv.value, key + "." + std::string(kv.key));
+            if (!value) {
+                return make_failure(errc::invalid_argument, where + ": " + value.error().message);
+            }
+            into[std::string(kv.key)] = std::move(*value);
+        }
+    }
+    return out;
+}
+
+asio::awaitable<push_result> push(content::target& dst, push_options o) {
+    // Plan: everything that can be wrong with the inputs is found before a byte is sent.
+    std::vector<planned> layers;
+    std::set<std::string, std::less<>> titles;
+    for (const auto& f : o.files) {
+        std::error_code ec;
+        const auto full = f.path.is_absolute() ? f.path : o.working_dir / f.path;
+        const auto st = fs::symlink_status(full, ec);
+        if (ec || !fs::exists(st)) {
+            throw error(errc::invalid_argument, quote(f.path.string()) + " does not exist");
+        }
+        planned p;
+        p.path = full;
+        p.directory = fs::is_directory(fs::status(full, ec));
+        if (!p.directory && !fs::is_regular_file(fs::status(full, ec))) {
+            throw error(errc::invalid_argument,
+                        quote(f.path.string()) + " is neither a regular file nor a directory");
+        }
+        p.title = title_of(f.path, o);
+        if (!titles.insert(p.title).second) {
+            throw error(errc::invalid_argument, "two files would both be titled " + quote(p.title));
+        }
+        p.media_type = !f.media_type.empty() ? f.media_type
+                       : p.directory         ? std::string(directory_layer_type)
+                                             : std::string(file_layer_type);
+        if (!media_type::is_valid(p.media_type)) {
+            throw error(errc::invalid_media_type,
+                        quote(p.media_type) + " (for " + quote(p.title) + ") is not a media type");
+        }
+        layers.push_back(std::move(p));
+    }
+    for (const auto& [key, values] : o.annotations) {
+        if (key != "$manifest" && key != "$config" && !titles.contains(key)) {
+            throw error(errc::invalid_argument,
+                        "annotations are given for " + quote(key)
+                            + ", which is neither $manifest, $config nor a pushed file");
+        }
+    }
+    if (!o.artifact_type.empty() && !media_type::is_valid(o.artifact_type)) {
+        throw error(errc::invalid_media_type,
+                    quote(o.artifact_type) + " is not a valid artifact type");
+    }
+    for (const auto& t : o.tags) {
+        if (auto v = validate_tag(t); !v) {
+            throw error(v.error());
+        }
+    }
+    const auto annotations_for = [&](std::string_view key) {
+        const auto it = o.annotations.find(key);
+        return it == o.annotations.end() ? annotations{} : it->second;
+    };
+
+    push_result out;
+    std::size_t uploaded = 0;
+    // Layers, with bounded concurrency.
+    std::function<asio::awaitable<void>(std::size_t)> task =
+        [&](std::size_t i) -> asio::awaitable<void> {
+        auto& p = layers[i];
+        if (p.directory) {
+            auto archive = std::make_shared<content::detail::directory_archive>(p.path);
+            descriptor pending;
+            pending.media_type = p.media_type;
+            emit(o.progress, progress_event::kind::started, pending, p.title);
+            auto reader = counted(archive->reader(), o.progress, pending, p.title);
+            p.desc = co_await dst.push_unknown(p.media_type, std::move(reader));
+            p.desc.annotations[std::string(annotation::content_digest)] =
+                archive->tar_digest().str();
+            p.desc.annotations[std::string(annotation::content_unpack)] = "true";
+            emit(o.progress, progress_event::kind::finished, p.desc, p.title,
+                 static_cast<std::uint64_t>(p.desc.size));
+            ++uploaded;
+        } else {
+            p.desc = co_await describe_file(p.path, p.media_type);
+            auto reader =
+                content::blob_reader::from_file(p.path, 0, static_cast<std::uint64_t>(p.desc.size));
+            if (co_await upload(dst, p.desc, std::move(reader), p.title, o.progress)) {
+                ++uploaded;
+            }
+        }
+        p.desc.annotations[std::string(annotation::title)] = p.title;
+        for (const auto& [k, v] : annotations_for(p.title)) {
+            p.desc.annotations[k] = v;
+        }
+    };
+    co_await detail::for_each_limited(layers.size(), o.concurrency, task);
+
+    // Config.
+    descriptor config;
+    if (o.config) {
+        std::string type = o.config->media_type;
+        if (type.empty()) {
+            type = o.version == manifest_version::v1_0 && !o.artifact_type.empty()
+                       ? o.artifact_type
+                       : std::string(unknown_config);
+        }
+        const auto path =
+            o.config->path.is_absolute() ? o.config->path : o.working_dir / o.config->path;
+        std::error_code ec;
+        if (!fs::is_regular_file(path, ec)) {
+            throw error(errc::invalid_argument,
+                        "the config " + quote(o.config->path.string()) + " is not a file");
+        }
+        config = co_await describe_file(path, type);
+        auto reader =
+            content::blob_reader::from_file(path, 0, static_cast<std::uint64_t>(config.size));
+        if (co_await upload(dst, config, std::move(reader), "$config", o.progress)) {
+            ++uploaded;
+        }
+    } else {
+        config = empty_json_descriptor();
+        if (o.version == manifest_version::v1_0) {
+            config.media_type =
+                o.artifact_type.empty() ? std::string(unknown_config) : o.artifact_type;
+            config.data.reset();
+        }
+        auto reader = content::blob_reader::from_string("{}");
+        if (co_await upload(dst, config, std::move(reader), "$config", o.progress)) {
+            ++uploaded;
+        }
+    }
+    for (const auto& [k, v] : annotations_for("$config")) {
+        config.annotations[k] = v;
+    }
+
+    image_manifest m;
+    m.media_type = std::string(media_type::image_manifest);
+    m.config = config;
+    if (o.version == manifest_version::v1_1) {
+        m.artifact_type = !o.artifact_type.empty() ? o.artifact_type
+                          : o.config               ? std::string{}
+                                                   : std::string(unknown_artifact);
+    }
+    for (const auto& p : layers) {
+        m.layers.push_back(p.desc);
+        out.layers.push_back(p.desc);
+    }
+    m.annotations = annotations_for("$manifest");
+    if (o.created_annotation && !m.annotations.contains(annotation::created)) {
+        m.annotations[std::string(annotation::created)] = now_rfc3339();
+    }
+    out.manifest_bytes = m.serialize();
+    out.manifest.media_type = m.media_type;
+    out.manifest.digest = digest::of(out.manifest_bytes);
+    out.manifest.size = static_cast<std::int64_t>(out.manifest_bytes.size());
+    out.manifest.artifact_type = m.artifact_type;
+    emit(o.progress, progress_event::kind::started, out.manifest, "$manifest");
+    auto manifest_reader = content::blob_reader::from_string(out.manifest_bytes);
+    co_await dst.push_tagged(out.manifest, std::move(manifest_reader), o.tags);
+    emit(o.progress, progress_event::kind::finished, out.manifest, "$manifest",
+         static_cast<std::uint64_t>(out.manifest.size));
+    out.blobs_uploaded = uploaded;
+    co_return out;
+}
+
+}  // namespace oras::ops

@@ -1,0 +1,114 @@
+#include <oras/error.hpp>
+#include <oras/media_type.hpp>
+#include <oras/registry/repository_target.hpp>
+
+namespace oras::registry {
+
+namespace asio = boost::asio;
+
+namespace {
+
+bool is_manifest_type(std::string_view t) {
+    return media_type::is_manifest(t) || media_type::is_index(t);
+}
+
+http::body_source body_of(content::blob_reader src) {
+    if (src.file && src.length) {
+        return http::body_source::from_file(*src.file, src.offset, *src.length);
+    }
+    return http::body_source::from_generator(std::move(src.read), src.length,
+                                             std::move(src.rewind));
+}
+
+/// Reads a manifest to push whole, refusing more than `limit` bytes.
+asio::awaitable<std::string> read_manifest(content::blob_reader& src, const descriptor& desc,
+                                           std::size_t limit) {
+    if (desc.size < 0 || static_cast<std::uint64_t>(desc.size) > limit) {
+        throw error(errc::size_exceeds_limit,
+                    "manifest " + desc.digest.str() + " has " + std::to_string(desc.size)
+                        + " bytes, more than the limit of " + std::to_string(limit));
+    }
+    std::string bytes(static_cast<std::size_t>(desc.size) + 1, '\0');
+    std::size_t got = 0;
+    for (;;) {
+        const auto n = co_await src.read(std::as_writable_bytes(std::span(bytes)).subspan(got));
+        if (n == 0) {
+            break;
+        }
+        got += n;
+        if (got > static_cast<std::size_t>(desc.size)) {
+            throw error(errc::size_mismatch,
+                        "manifest " + desc.digest.str() + " is larger than its descriptor says");
+        }
+    }
+    bytes.resize(got);
+    co_return bytes;
+}
+
+}  // namespace
+
+asio::awaitable<bool> repository_target::exists(descriptor desc) {
+    if (!is_manifest_type(desc.media_type)) {
+        co_return (co_await repo_.blob_exists(desc.digest)).has_value();
+    }
+    try {
+        co_await repo_.resolve(desc.digest.str());
+        co_return true;
+    } catch (const error& e) {
+        if (e.code() != errc::not_found) {
+            throw;
+        }
+    }
+    co_return false;
+}
+
+asio::awaitable<void> repository_target::fetch(descriptor desc, content::write_fn sink) {
+    if (!is_manifest_type(desc.media_type)) {
+        co_await repo_.fetch_blob(std::move(desc), std::move(sink));
+        co_return;
+    }
+    auto m = co_await repo_.fetch_manifest(desc.digest.str());  // digest checked there
+    if (m.desc.size != desc.size) {
+        throw error(errc::size_mismatch,
+                    "manifest " + desc.digest.str() + " has " + std::to_string(m.desc.size)
+                        + " bytes, its descriptor says " + std::to_string(desc.size));
+    }
+    co_await sink(std::as_bytes(std::span(m.bytes.data(), m.bytes.size())));
+}
+
+asio::awaitable<void> repository_target::push(descriptor desc, content::blob_reader src) {
+    co_await push_tagged(std::move(desc), std::move(src), {});
+}
+
+asio::awaitable<void> repository_target::push_tagged(descriptor desc, content::blob_reader src,
+                                                     std::vector<std::string> references) {
+    if (!is_manifest_type(desc.media_type)) {
+        if (!references.empty()) {
+            throw error(errc::invalid_argument, "cannot tag " + desc.digest.str() + ": "
+                                                    + desc.media_type + " is not a manifest type");
+        }
+        co_await repo_.push_blob(std::move(desc), body_of(std::move(src)));
+        co_return;
+    }
+    auto bytes = co_await read_manifest(src, desc, 4 * 1024 * 1024);
+    if (digest::of(bytes, desc.digest.algorithm()) != desc.digest) {
+        throw error(errc::digest_mismatch,
+                    "manifest bytes do not match the digest " + desc.digest.str());
+    }
+    co_await repo_.push_manifest_tags(desc.media_type, std::move(bytes), std::move(references));
+}
+
+asio::awaitable<descriptor> repository_target::push_unknown(std::string media_type,
+                                                            content::blob_reader src) {
+    co_return co_await repo_.push_blob_stream(body_of(std::move(src)), std::move(media_type));
+}
+
+asio::awaitable<descriptor> repository_target::resolve(std::string reference) {
+    co_return co_await repo_.resolve(std::move(reference));
+}
+
+asio::awaitable<void> repository_target::tag(descriptor desc, std::string reference) {
+    co_await repo_.tag(desc.digest.str(), std::move(reference));
+}
+
+}  // namespace oras::registry

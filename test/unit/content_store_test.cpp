@@ -1,0 +1,530 @@
+#include <oras/content/memory_store.hpp>
+#include <oras/content/oci_layout.hpp>
+#include <oras/error.hpp>
+#include <oras/image_index.hpp>
+#include <oras/media_type.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using oras::descriptor;
+using oras::errc;
+using oras::content::blob_reader;
+using oras::content::memory_store;
+using oras::content::oci_layout;
+using oras::content::oci_layout_options;
+
+// The unit tests do not link the test support library: oras::test::run, copied.
+template <class T>
+T run(asio::io_context& io, asio::awaitable<T> a) {
+    auto f = asio::co_spawn(io, std::move(a), asio::use_future);
+    io.restart();
+    io.run();
+    return f.get();
+}
+
+class temp_dir {
+  public:
+    temp_dir() {
+        std::string tmpl = (fs::temp_directory_path() / "oras-content-XXXXXX").string();
+        if (::mkdtemp(tmpl.data()) == nullptr) {
+            throw std::runtime_error("mkdtemp failed");
+        }
+        path_ = tmpl;
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+
+    const fs::path& path() const { return path_; }
+    fs::path operator/(std::string_view name) const { return path_ / name; }
+
+  private:
+    fs::path path_;
+};
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void write_file(const fs::path& p, std::string_view content) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+}
+
+descriptor describe(std::string_view media_type, std::string_view content) {
+    descriptor d;
+    d.media_type = std::string(media_type);
+    d.digest = oras::digest::of(content);
+    d.size = static_cast<std::int64_t>(content.size());
+    return d;
+}
+
+// A manifest whose bytes differ by `note`.
+std::string manifest_json(std::string_view note = "") {
+    return R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+           R"("config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":)"
+           R"("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",)"
+           R"("size":2},"layers":[],"annotations":{"note":")"
+           + std::string(note) + R"("}})";
+}
+
+descriptor manifest_desc(std::string_view json_text) {
+    return describe(oras::media_type::image_manifest, json_text);
+}
+
+// Runs `f` expecting an oras::error with `code`; returns its message.
+std::string expect_error(const std::function<void()>& f, errc code) {
+    try {
+        f();
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), code) << e.what();
+        return e.what();
+    }
+    ADD_FAILURE() << "no error, expected " << oras::make_error_code(code).message();
+    return {};
+}
+
+// Every regular file under `dir` (recursively), relative names.
+std::vector<std::string> files_under(const fs::path& dir) {
+    std::vector<std::string> out;
+    if (!fs::exists(dir)) {
+        return out;
+    }
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+        if (e.is_regular_file()) {
+            out.push_back(fs::relative(e.path(), dir).string());
+        }
+    }
+    return out;
+}
+
+bool has_temp_files(const fs::path& dir) {
+    for (const auto& f : files_under(dir)) {
+        if (f.find(".oras-tmp-") != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// A reader that yields `content` in pieces, then throws instead of ending.
+blob_reader failing_reader(std::string content) {
+    auto sent = std::make_shared<bool>(false);
+    blob_reader r;
+    r.read = [content, sent](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        if (*sent) {
+            throw std::runtime_error("source broke");
+        }
+        *sent = true;
+        const auto n = std::min(buf.size(), content.size());
+        std::memcpy(buf.data(), content.data(), n);
+        co_return n;
+    };
+    return r;
+}
+
+// A reader that fails the test if it is read at all.
+blob_reader unread_reader() {
+    blob_reader r;
+    r.read = [](std::span<std::byte>) -> asio::awaitable<std::size_t> {
+        ADD_FAILURE() << "the source was read";
+        co_return 0;
+    };
+    return r;
+}
+
+// The round trip both stores must pass.
+void round_trip(oras::content::target& t) {
+    asio::io_context io;
+    const std::string blob = "hello, layout";
+    const auto blob_desc = describe("application/octet-stream", blob);
+    EXPECT_FALSE(run(io, t.exists(blob_desc)));
+    run(io, t.push(blob_desc, blob_reader::from_string(blob)));
+    EXPECT_TRUE(run(io, t.exists(blob_desc)));
+    EXPECT_EQ(run(io, oras::content::fetch_all(t, blob_desc)), blob);
+    // Stored already: no-op, the source is not read.
+    run(io, t.push(blob_desc, unread_reader()));
+
+    const auto m = manifest_json("a");
+    const auto m_desc = manifest_desc(m);
+    run(io, t.push(m_desc, blob_reader::from_string(m)));
+    run(io, t.tag(m_desc, "v1"));
+    const auto by_tag = run(io, t.resolve("v1"));
+    EXPECT_EQ(by_tag.digest, m_desc.digest);
+    EXPECT_EQ(by_tag.size, m_desc.size);
+    EXPECT_EQ(by_tag.media_type, m_desc.media_type);
+    const auto by_digest = run(io, t.resolve(m_desc.digest.str()));
+    EXPECT_EQ(by_digest.digest, m_desc.digest);
+    EXPECT_EQ(by_digest.media_type, m_desc.media_type);
+    EXPECT_EQ(run(io, oras::content::fetch_all(t, by_tag)), m);
+
+    // Moving a tag.
+    const auto m2 = manifest_json("b");
+    const auto m2_desc = manifest_desc(m2);
+    run(io, t.push(m2_desc, blob_reader::from_string(m2)));
+    run(io, t.tag(m2_desc, "v1"));
+    EXPECT_EQ(run(io, t.resolve("v1")).digest, m2_desc.digest);
+
+    const auto unknown =
+        run(io, t.push_unknown("application/x-test", blob_reader::from_string("xyz")));
+    EXPECT_EQ(unknown.digest, oras::digest::of(std::string_view("xyz")));
+    EXPECT_EQ(unknown.size, 3);
+    EXPECT_EQ(unknown.media_type, "application/x-test");
+    EXPECT_EQ(run(io, oras::content::fetch_all(t, unknown)), "xyz");
+
+    expect_error([&] { run(io, t.resolve("nope")); }, errc::not_found);
+    expect_error([&] { run(io, t.resolve("../v1")); }, errc::invalid_reference);
+    expect_error([&] { run(io, t.tag(m_desc, "")); }, errc::invalid_reference);
+    expect_error([&] { run(io, t.tag(m_desc, "a/b")); }, errc::invalid_reference);
+    expect_error([&] { run(io, t.tag(manifest_desc(manifest_json("absent")), "v2")); },
+                 errc::not_found);
+    expect_error([&] { run(io, t.fetch(describe("text/plain", "absent"), {})); }, errc::not_found);
+}
+
+// Pushes that must be refused, leaving nothing stored.
+void refused_pushes(oras::content::target& t) {
+    asio::io_context io;
+    const std::string blob = "0123456789";
+    auto wrong_digest = describe("application/octet-stream", blob);
+    wrong_digest.digest = oras::digest::of(std::string_view("something else"));
+    expect_error([&] { run(io, t.push(wrong_digest, blob_reader::from_string(blob))); },
+                 errc::digest_mismatch);
+    EXPECT_FALSE(run(io, t.exists(wrong_digest)));
+
+    auto too_long = describe("application/octet-stream", blob);
+    too_long.size = 4;
+    auto r = blob_reader::from_string(blob);
+    r.length.reset();  // not told ahead: found while streaming
+    expect_error([&] { run(io, t.push(too_long, std::move(r))); }, errc::size_mismatch);
+    EXPECT_FALSE(run(io, t.exists(too_long)));
+
+    auto too_short = describe("application/octet-stream", blob);
+    too_short.size = 20;
+    auto r2 = blob_reader::from_string(blob);
+    r2.length.reset();
+    expect_error([&] { run(io, t.push(too_short, std::move(r2))); }, errc::size_mismatch);
+
+    // Told ahead: refused before reading.
+    auto told = describe("application/octet-stream", blob);
+    told.size = 11;
+    expect_error([&] { run(io, t.push(told, blob_reader::from_string(blob))); },
+                 errc::size_mismatch);
+
+    const auto good = describe("application/octet-stream", blob);
+    EXPECT_THROW(run(io, t.push(good, failing_reader(blob))), std::runtime_error);
+    EXPECT_FALSE(run(io, t.exists(good)));
+}
+
+void fetch_all_limit(oras::content::target& t) {
+    asio::io_context io;
+    const std::string blob(100, 'x');
+    const auto d = describe("application/octet-stream", blob);
+    run(io, t.push(d, blob_reader::from_string(blob)));
+    expect_error([&] { run(io, oras::content::fetch_all(t, d, 10)); }, errc::size_exceeds_limit);
+    EXPECT_EQ(run(io, oras::content::fetch_all(t, d, 100)), blob);
+}
+
+TEST(content_memory_store, round_trip) {
+    memory_store s;
+    round_trip(s);
+    EXPECT_EQ(s.size(), 4u);  // blob, two manifests, the unknown push
+}
+
+TEST(content_memory_store, refuses_wrong_digest_and_size) {
+    memory_store s;
+    refused_pushes(s);
+    EXPECT_EQ(s.size(), 0u);
+}
+
+TEST(content_memory_store, fetch_all_limit) {
+    memory_store s;
+    fetch_all_limit(s);
+}
+
+TEST(content_oci_layout, round_trip_and_reopen) {
+    temp_dir dir;
+    {
+        oci_layout l(dir / "layout");
+        round_trip(l);
+    }
+    asio::io_context io;
+    oci_layout again(dir / "layout", {.create = false, .read_only = true});
+    const auto d = run(io, again.resolve("v1"));
+    EXPECT_EQ(d.digest, manifest_desc(manifest_json("b")).digest);
+    EXPECT_EQ(d.annotation(oras::annotation::ref_name), "v1");
+    EXPECT_EQ(run(io, oras::content::fetch_all(again, d)), manifest_json("b"));
+    EXPECT_FALSE(has_temp_files(dir.path()));
+}
+
+TEST(content_oci_layout, writes_a_valid_layout) {
+    temp_dir dir;
+    const auto root = dir / "layout";
+    oci_layout l(root);
+    asio::io_context io;
+    const auto m = manifest_json();
+    const auto d = manifest_desc(m);
+    run(io, l.push(d, blob_reader::from_string(m)));
+    run(io, l.tag(d, "latest"));
+
+    EXPECT_EQ(read_file(root / "oci-layout"), R"({"imageLayoutVersion":"1.0.0"})");
+    const auto index_text = read_file(root / "index.json");
+    auto idx = oras::image_index::parse(index_text);
+    ASSERT_TRUE(idx) << idx.error().message;
+    EXPECT_EQ(idx->schema_version, 2);
+    EXPECT_EQ(idx->media_type, oras::media_type::image_index);
+    ASSERT_EQ(idx->manifests.size(), 1u);
+    EXPECT_EQ(idx->manifests[0].digest, d.digest);
+    EXPECT_EQ(idx->manifests[0].size, d.size);
+    EXPECT_EQ(idx->manifests[0].media_type, d.media_type);
+    EXPECT_EQ(idx->manifests[0].annotation(oras::annotation::ref_name), "latest");
+    const auto doc = json::parse(index_text);
+    EXPECT_EQ(doc.at("schemaVersion").as_int64(), 2);
+
+    EXPECT_EQ(l.blob_path(d.digest), root / "blobs" / "sha256" / std::string(d.digest.encoded()));
+    // Every blob file is named by the digest of its content; nothing else is in blobs/.
+    for (const auto& name : files_under(root / "blobs")) {
+        const auto content = read_file(root / "blobs" / name);
+        EXPECT_EQ("sha256/" + std::string(oras::digest::of(content).encoded()), name);
+    }
+    EXPECT_EQ(files_under(root / "blobs").size(), 1u);
+}
+
+TEST(content_oci_layout, refuses_wrong_digest_and_size_leaving_nothing) {
+    temp_dir dir;
+    oci_layout l(dir / "layout");
+    refused_pushes(l);
+    EXPECT_TRUE(files_under(dir / "layout" / "blobs").empty());
+    EXPECT_FALSE(has_temp_files(dir.path()));
+}
+
+TEST(content_oci_layout, fetch_all_limit) {
+    temp_dir dir;
+    oci_layout l(dir / "layout");
+    fetch_all_limit(l);
+}
+
+TEST(content_oci_layout, corrupted_blob_is_detected_on_fetch) {
+    temp_dir dir;
+    oci_layout l(dir / "layout");
+    asio::io_context io;
+    const std::string blob = "the original bytes";
+    const auto d = describe("application/octet-stream", blob);
+    run(io, l.push(d, blob_reader::from_string(blob)));
+
+    write_file(l.blob_path(d.digest), "the 0riginal bytes");  // same size, other bytes
+    auto msg =
+        expect_error([&] { run(io, oras::content::fetch_all(l, d)); }, errc::digest_mismatch);
+    EXPECT_NE(msg.find(l.blob_path(d.digest).string()), std::string::npos) << msg;
+
+    write_file(l.blob_path(d.digest), "short");
+    expect_error([&] { run(io, oras::content::fetch_all(l, d)); }, errc::size_mismatch);
+    // A file of the wrong size is not "existing content": pushing again repairs it.
+    EXPECT_FALSE(run(io, l.exists(d)));
+    run(io, l.push(d, blob_reader::from_string(blob)));
+    EXPECT_EQ(run(io, oras::content::fetch_all(l, d)), blob);
+}
+
+TEST(content_oci_layout, push_unknown_leaves_no_temp_files) {
+    temp_dir dir;
+    oci_layout l(dir / "layout");
+    asio::io_context io;
+    const std::string big(3 * 1024 * 1024 + 17, 'z');  // several chunks
+    const auto d = run(io, l.push_unknown("application/x-big", blob_reader::from_string(big)));
+    EXPECT_EQ(d.digest, oras::digest::of(big));
+    EXPECT_EQ(d.size, static_cast<std::int64_t>(big.size()));
+    EXPECT_EQ(read_file(l.blob_path(d.digest)), big);
+    // Again: same result, the temporary file dropped.
+    EXPECT_EQ(run(io, l.push_unknown("application/x-big", blob_reader::from_string(big))).digest,
+              d.digest);
+    EXPECT_THROW(run(io, l.push_unknown("application/x-big", failing_reader("abc"))),
+                 std::runtime_error);
+    EXPECT_EQ(files_under(dir / "layout" / "blobs").size(), 1u);
+    EXPECT_FALSE(has_temp_files(dir.path()));
+}
+
+TEST(content_oci_layout, index_keeps_unknown_members) {
+    temp_dir dir;
+    const auto root = dir / "layout";
+    oci_layout l(root);
+    asio::io_context io;
+    const auto m = manifest_json("a");
+    const auto d = manifest_desc(m);
+    const auto m2 = manifest_json("b");
+    const auto d2 = manifest_desc(m2);
+    run(io, l.push(d, blob_reader::from_string(m)));
+    run(io, l.push(d2, blob_reader::from_string(m2)));
+    const auto entry = [&](std::string_view tag, std::string_view extra) {
+        return R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")"
+               + d.digest.str() + R"(","size":)" + std::to_string(d.size)
+               + R"(,"annotations":{"org.opencontainers.image.ref.name":")" + std::string(tag)
+               + R"("},)" + std::string(extra) + "}";
+    };
+    write_file(root / "index.json",
+               R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",)"
+               R"("manifests":[)"
+                   + entry("old", R"("x-entry":"keep me")") + ","
+                   + entry("v1", R"("x-same":{"n":[1,2]})")
+                   + R"(],"x-top":{"nested":[true,null]},"annotations":{"a":"b"}})");
+
+    run(io, l.tag(d, "v1"));   // same digest: its unknown members stay
+    run(io, l.tag(d, "new"));  // appended
+    auto doc = json::parse(read_file(root / "index.json"));
+    EXPECT_EQ(doc.at("x-top"), json::parse(R"({"nested":[true,null]})"));
+    EXPECT_EQ(doc.at("annotations").at("a"), "b");
+    auto manifests = doc.at("manifests").as_array();
+    ASSERT_EQ(manifests.size(), 3u);
+    EXPECT_EQ(manifests[0].at("x-entry"), "keep me");
+    EXPECT_EQ(manifests[1].at("annotations").at("org.opencontainers.image.ref.name"), "v1");
+    EXPECT_EQ(manifests[1].at("x-same"), json::parse(R"({"n":[1,2]})"));
+    EXPECT_EQ(manifests[2].at("annotations").at("org.opencontainers.image.ref.name"), "new");
+
+    run(io, l.tag(d2, "v1"));  // another manifest: same place, members of the old one dropped
+    doc = json::parse(read_file(root / "index.json"));
+    manifests = doc.at("manifests").as_array();
+    ASSERT_EQ(manifests.size(), 3u);
+    EXPECT_EQ(manifests[1].at("digest").as_string(), d2.digest.str());
+    EXPECT_EQ(manifests[1].as_object().if_contains("x-same"), nullptr);
+    EXPECT_EQ(manifests[0].at("x-entry"), "keep me");
+    EXPECT_EQ(run(io, l.resolve("old")).digest, d.digest);
+    EXPECT_EQ(run(io, l.resolve("v1")).digest, d2.digest);
+}
+
+TEST(content_oci_layout, malformed_index_is_an_error_and_untouched) {
+    temp_dir dir;
+    const auto root = dir / "layout";
+    oci_layout l(root);
+    asio::io_context io;
+    const auto m = manifest_json();
+    const auto d = manifest_desc(m);
+    run(io, l.push(d, blob_reader::from_string(m)));
+    for (const std::string bad :
+         {R"({"schemaVersion":2,"manifests":[)", R"([1,2])",
+          R"({"schemaVersion":2,"manifests":[{"digest":"x"}]})", R"({"schemaVersion":2})"}) {
+        write_file(root / "index.json", bad);
+        auto msg = expect_error([&] { run(io, l.tag(d, "v1")); }, errc::invalid_manifest);
+        EXPECT_NE(msg.find("index.json"), std::string::npos) << msg;
+        EXPECT_EQ(read_file(root / "index.json"), bad);
+        expect_error([&] { run(io, l.resolve("v1")); }, errc::invalid_manifest);
+    }
+    EXPECT_FALSE(has_temp_files(dir.path()));
+}
+
+TEST(content_oci_layout, malformed_or_missing_layout_file) {
+    temp_dir dir;
+    fs::create_directories(dir / "bad");
+    write_file(dir / "bad" / "oci-layout", "not json");
+    auto msg = expect_error([&] { oci_layout l(dir / "bad"); }, errc::invalid_manifest);
+    EXPECT_NE(msg.find("oci-layout"), std::string::npos) << msg;
+    EXPECT_EQ(read_file(dir / "bad" / "oci-layout"), "not json");
+    EXPECT_FALSE(fs::exists(dir / "bad" / "index.json"));
+
+    write_file(dir / "bad" / "oci-layout", R"({"imageLayoutVersion":"2.0.0"})");
+    expect_error([&] { oci_layout l(dir / "bad"); }, errc::unsupported);
+
+    expect_error([&] { oci_layout l(dir / "absent", {.create = false}); }, errc::not_found);
+    EXPECT_FALSE(fs::exists(dir / "absent"));
+    expect_error([&] { oci_layout l(dir / "absent", {.read_only = true}); }, errc::not_found);
+    EXPECT_FALSE(fs::exists(dir / "absent"));
+}
+
+TEST(content_oci_layout, read_only_refuses_writes) {
+    temp_dir dir;
+    { oci_layout create(dir / "layout"); }
+    oci_layout l(dir / "layout", {.read_only = true});
+    asio::io_context io;
+    const auto d = describe("text/plain", "x");
+    expect_error([&] { run(io, l.push(d, blob_reader::from_string("x"))); }, errc::unsupported);
+    expect_error([&] { run(io, l.push_unknown("text/plain", blob_reader::from_string("x"))); },
+                 errc::unsupported);
+    expect_error([&] { run(io, l.tag(d, "t")); }, errc::unsupported);
+    EXPECT_TRUE(files_under(dir / "layout" / "blobs").empty());
+}
+
+TEST(content_oci_layout, concurrent_tagging_keeps_every_tag) {
+    temp_dir dir;
+    const auto root = dir / "layout";  // created by the threads themselves, all at once
+    constexpr int threads = 4;
+    constexpr int tags_per_thread = 25;
+    std::vector<std::exception_ptr> errors(threads);
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+            try {
+                asio::io_context io;
+                oci_layout l(root);
+                const auto m = manifest_json("thread " + std::to_string(t));
+                const auto d = manifest_desc(m);
+                run(io, l.push(d, blob_reader::from_string(m)));
+                // The same shared content from every thread too.
+                const auto shared = manifest_json("shared");
+                run(io, l.push(manifest_desc(shared), blob_reader::from_string(shared)));
+                for (int i = 0; i < tags_per_thread; ++i) {
+                    run(io, l.tag(d, "t" + std::to_string(t) + "-" + std::to_string(i)));
+                    run(io, l.tag(manifest_desc(shared), "shared"));
+                }
+            } catch (...) {
+                errors[static_cast<std::size_t>(t)] = std::current_exception();
+            }
+        });
+    }
+    for (auto& th : pool) {
+        th.join();
+    }
+    for (const auto& e : errors) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                FAIL() << ex.what();
+            }
+        }
+    }
+    auto idx = oras::image_index::parse(read_file(root / "index.json"));
+    ASSERT_TRUE(idx) << idx.error().message;
+    EXPECT_EQ(idx->manifests.size(), static_cast<std::size_t>(threads * tags_per_thread + 1));
+    asio::io_context io;
+    oci_layout l(root);
+    for (int t = 0; t < threads; ++t) {
+        const auto want = manifest_desc(manifest_json("thread " + std::to_string(t))).digest;
+        for (int i = 0; i < tags_per_thread; ++i) {
+            EXPECT_EQ(run(io, l.resolve("t" + std::to_string(t) + "-" + std::to_string(i))).digest,
+                      want);
+        }
+    }
+    EXPECT_EQ(run(io, l.resolve("shared")).digest, manifest_desc(manifest_json("shared")).digest);
+    EXPECT_EQ(read_file(root / "oci-layout"), R"({"imageLayoutVersion":"1.0.0"})");
+    EXPECT_EQ(files_under(root / "blobs").size(), static_cast<std::size_t>(threads + 1));
+    EXPECT_FALSE(has_temp_files(dir.path()));
+}
+
+}  // namespace
