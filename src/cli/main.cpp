@@ -92,10 +92,14 @@ oras::ops::push_file parse_file_arg(const std::string& arg) {
     return f;
 }
 
-/// `DIR[:TAG]` of --oci-layout.
+/// `DIR[:TAG]` or `DIR@DIGEST` of --oci-layout.
 std::pair<fs::path, std::string> parse_layout_arg(const std::string& arg) {
-    const auto colon = arg.rfind(':');
     const auto slash = arg.rfind('/');
+    if (const auto at = arg.rfind('@');
+        at != std::string::npos && (slash == std::string::npos || at > slash)) {
+        return {arg.substr(0, at), arg.substr(at + 1)};
+    }
+    const auto colon = arg.rfind(':');
     if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
         return {arg.substr(0, colon), arg.substr(colon + 1)};
     }

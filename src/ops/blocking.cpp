@@ -26,33 +26,9 @@ T run(asio::io_context& io, asio::awaitable<T> a) {
 
 struct remote_session {
     remote_session(const reference& ref, const remote_options& remote)
-        : http(io.get_executor(), http_options(remote)),
-          client(http, client_options(ref.registry(), remote)),
-          repo(client, ref.registry(), ref.repository(),
-               registry::repository_options{
-                   .plain_http = remote.plain_http,
-                   .force_https =
-                       !remote.plain_http && (remote.insecure || !remote.ca_file.empty())}),
-          target(repo) {}
-
-    static http::client_options http_options(const remote_options& remote) {
-        auto o = remote.http;
-        o.tls.insecure_skip_verify = remote.insecure;
-        if (!remote.ca_file.empty()) {
-            o.tls.ca_file = remote.ca_file;
-        }
-        return o;
-    }
-    static auth::client_options client_options(const std::string& registry,
-                                               const remote_options& remote) {
-        auto creds = remote.credentials;
-        creds.registries.push_back(registry);
-        return auth::client_options{.credentials = auth::default_credentials(creds)};
-    }
+        : repo(registry::connect(io.get_executor(), ref, remote)), target(repo) {}
 
     asio::io_context io;
-    http::client http;
-    auth::client client;
     registry::repository repo;
     registry::repository_target target;
 };
@@ -140,7 +116,7 @@ ops::pull_result pull_layout(const std::filesystem::path& layout, std::string re
 
 void login(std::string_view registry, auth::credential cred, const remote_options& remote) {
     asio::io_context io;
-    http::client http(io.get_executor(), remote_session::http_options(remote));
+    http::client http(io.get_executor(), registry::http_options_for(remote));
     auto creds = remote.credentials;
     creds.explicit_credential = {};
     creds.use_environment = false;

@@ -240,6 +240,7 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
                                    != o.media_types.end();
         if (title.empty() || !wanted) {
             ++out.skipped;
+            ++(title.empty() ? out.untitled : out.filtered);
             emit(o.progress, progress_event::kind::skipped, l, title);
             continue;
         }
@@ -270,7 +271,13 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
             *done += n;
             emit(o.progress, progress_event::kind::bytes, j.desc, j.title, *done);
         };
-        fs::create_directories(j.dest.parent_path(), ec);
+        std::error_code dir_ec;
+        fs::create_directories(j.dest.parent_path(), dir_ec);
+        if (dir_ec) {
+            throw error(
+                errc::invalid_argument,
+                "cannot create " + quote(j.dest.parent_path().string()) + ": " + dir_ec.message());
+        }
         if (j.unpack) {
             content::detail::unpack_options uo;
             uo.expected_tar_digest = std::string(j.desc.annotation(annotation::content_digest));

@@ -259,57 +259,104 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
 
     push_result out;
     std::size_t uploaded = 0;
-    // Layers, with bounded concurrency.
-    std::function<asio::awaitable<void>(std::size_t)> task =
+    // Config checks first: nothing is sent for a push that would fail on its config.
+    fs::path config_path;
+    std::string config_type;
+    if (o.config) {
+        config_type = o.config->media_type;
+        if (config_type.empty()) {
+            config_type = o.version == manifest_version::v1_0 && !o.artifact_type.empty()
+                              ? o.artifact_type
+                              : std::string(unknown_config);
+        }
+        if (!media_type::is_valid(config_type)) {
+            throw error(errc::invalid_media_type,
+                        quote(config_type) + " (for the config) is not a media type");
+        }
+        config_path =
+            o.config->path.is_absolute() ? o.config->path : o.working_dir / o.config->path;
+        std::error_code ec;
+        if (!fs::is_regular_file(config_path, ec)) {
+            throw error(errc::invalid_argument,
+                        "the config " + quote(o.config->path.string()) + " is not a file");
+        }
+    }
+
+    // Describe every layer (hash files; archive directories once without sending, so that a
+    // directory the target has is not sent again), with bounded concurrency.
+    std::vector<std::shared_ptr<content::detail::directory_archive>> archives(layers.size());
+    std::vector<std::string> tar_digests(layers.size());
+    std::function<asio::awaitable<void>(std::size_t)> describe =
         [&](std::size_t i) -> asio::awaitable<void> {
         auto& p = layers[i];
         if (p.directory) {
             auto archive = std::make_shared<content::detail::directory_archive>(p.path);
-            descriptor pending;
-            pending.media_type = p.media_type;
-            emit(o.progress, progress_event::kind::started, pending, p.title);
-            auto reader = counted(archive->reader(), o.progress, pending, p.title);
-            p.desc = co_await dst.push_unknown(p.media_type, std::move(reader));
-            p.desc.annotations[std::string(annotation::content_digest)] =
-                archive->tar_digest().str();
-            p.desc.annotations[std::string(annotation::content_unpack)] = "true";
-            emit(o.progress, progress_event::kind::finished, p.desc, p.title,
-                 static_cast<std::uint64_t>(p.desc.size));
-            ++uploaded;
+            std::vector<std::byte> sink(1 << 20);
+            const auto ex = co_await asio::this_coro::executor;
+            while (archive->read(sink) != 0) {
+                co_await asio::post(ex, asio::use_awaitable);  // let transfers run meanwhile
+            }
+            p.desc.media_type = p.media_type;
+            p.desc.digest = archive->compressed_digest();
+            p.desc.size = static_cast<std::int64_t>(archive->compressed_size());
+            tar_digests[i] = archive->tar_digest().str();  // before any rewind resets it
+            archives[i] = std::move(archive);
         } else {
             p.desc = co_await describe_file(p.path, p.media_type);
-            auto reader =
-                content::blob_reader::from_file(p.path, 0, static_cast<std::uint64_t>(p.desc.size));
-            if (co_await upload(dst, p.desc, std::move(reader), p.title, o.progress)) {
-                ++uploaded;
+        }
+    };
+    co_await detail::for_each_limited(layers.size(), o.concurrency, describe);
+
+    // Upload each distinct blob once, skipping those the target has.
+    std::vector<std::size_t> unique;
+    {
+        std::set<std::string, std::less<>> digests;
+        for (std::size_t i = 0; i < layers.size(); ++i) {
+            if (digests.insert(layers[i].desc.digest.str()).second) {
+                unique.push_back(i);
             }
+        }
+    }
+    std::function<asio::awaitable<void>(std::size_t)> send =
+        [&](std::size_t u) -> asio::awaitable<void> {
+        auto& p = layers[unique[u]];
+        content::blob_reader reader;
+        if (p.directory) {
+            // Archived again, the same bytes (it is reproducible); checked as they stream, so a
+            // directory changed since is refused, not pushed under a stale digest.
+            auto& archive = archives[unique[u]];
+            archive->rewind();  // upload() reads only if the target lacks it
+            reader = archive->reader();
+            reader.length = static_cast<std::uint64_t>(p.desc.size);
+        } else {
+            reader =
+                content::blob_reader::from_file(p.path, 0, static_cast<std::uint64_t>(p.desc.size));
+            reader.digest_checked = true;  // just hashed: one pass over the file, not two
+        }
+        if (co_await upload(dst, p.desc, std::move(reader), p.title, o.progress)) {
+            ++uploaded;
+        }
+    };
+    co_await detail::for_each_limited(unique.size(), o.concurrency, send);
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        auto& p = layers[i];
+        if (archives[i]) {
+            p.desc.annotations[std::string(annotation::content_digest)] = tar_digests[i];
+            p.desc.annotations[std::string(annotation::content_unpack)] = "true";
         }
         p.desc.annotations[std::string(annotation::title)] = p.title;
         for (const auto& [k, v] : annotations_for(p.title)) {
             p.desc.annotations[k] = v;
         }
-    };
-    co_await detail::for_each_limited(layers.size(), o.concurrency, task);
+    }
 
     // Config.
     descriptor config;
     if (o.config) {
-        std::string type = o.config->media_type;
-        if (type.empty()) {
-            type = o.version == manifest_version::v1_0 && !o.artifact_type.empty()
-                       ? o.artifact_type
-                       : std::string(unknown_config);
-        }
-        const auto path =
-            o.config->path.is_absolute() ? o.config->path : o.working_dir / o.config->path;
-        std::error_code ec;
-        if (!fs::is_regular_file(path, ec)) {
-            throw error(errc::invalid_argument,
-                        "the config " + quote(o.config->path.string()) + " is not a file");
-        }
-        config = co_await describe_file(path, type);
-        auto reader =
-            content::blob_reader::from_file(path, 0, static_cast<std::uint64_t>(config.size));
+        config = co_await describe_file(config_path, config_type);
+        auto reader = content::blob_reader::from_file(config_path, 0,
+                                                      static_cast<std::uint64_t>(config.size));
+        reader.digest_checked = true;
         if (co_await upload(dst, config, std::move(reader), "$config", o.progress)) {
             ++uploaded;
         }

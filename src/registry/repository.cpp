@@ -611,7 +611,7 @@ asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& locat
 
 }  // namespace
 
-asio::awaitable<void> repository::push_blob(descriptor desc, http::body_source body) {
+asio::awaitable<void> repository::push_blob(descriptor desc, http::body_source body, bool verify) {
     auto st = state_;
     const std::string what = "cannot push blob " + desc.digest.str() + " to " + st->where();
     if (body.length() && *body.length() != static_cast<std::uint64_t>(desc.size)) {
@@ -619,7 +619,7 @@ asio::awaitable<void> repository::push_blob(descriptor desc, http::body_source b
                                              + std::to_string(*body.length()) + " bytes, expected "
                                              + std::to_string(desc.size));
     }
-    auto checked = detail::verifying_body(std::move(body), desc);
+    auto checked = verify ? detail::verifying_body(std::move(body), desc) : std::move(body);
     std::optional<upload_session> session;
     if (st->options_.single_post_max != 0
         && static_cast<std::uint64_t>(desc.size) <= st->options_.single_post_max

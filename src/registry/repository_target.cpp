@@ -87,7 +87,8 @@ asio::awaitable<void> repository_target::push_tagged(descriptor desc, content::b
             throw error(errc::invalid_argument, "cannot tag " + desc.digest.str() + ": "
                                                     + desc.media_type + " is not a manifest type");
         }
-        co_await repo_.push_blob(std::move(desc), body_of(std::move(src)));
+        const bool verify = !src.digest_checked;
+        co_await repo_.push_blob(std::move(desc), body_of(std::move(src)), verify);
         co_return;
     }
     auto bytes = co_await read_manifest(src, desc, 4 * 1024 * 1024);

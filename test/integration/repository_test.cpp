@@ -205,6 +205,19 @@ TEST(repository, a_body_that_does_not_match_its_descriptor_is_not_stored) {
         oras::errc::digest_mismatch);
     EXPECT_FALSE(f(f.repo->blob_exists(claimed.digest)).has_value());
     EXPECT_FALSE(f(f.repo->blob_exists(oras::digest::of(actual))).has_value());
+
+    // Without the client's own check (the caller hashed the file just before, and it changed
+    // since) the registry's digest check refuses it.
+    try {
+        f(f.repo->push_blob(claimed, oras::http::body_source::from_file(dir.path() / "x"),
+                            /*verify=*/false));
+        ADD_FAILURE() << "the registry stored bytes under another digest";
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.diag().status, 400u) << e.what();
+        ASSERT_FALSE(e.diag().errors.empty());
+        EXPECT_EQ(e.diag().errors[0].code, "DIGEST_INVALID");
+    }
+    EXPECT_FALSE(f(f.repo->blob_exists(claimed.digest)).has_value());
 }
 
 TEST(repository, a_blob_served_with_other_bytes_fails_its_digest_check) {

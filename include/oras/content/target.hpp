@@ -35,6 +35,10 @@ struct blob_reader {
     /// Set when the bytes are `length` bytes of this file from `offset`.
     std::optional<std::filesystem::path> file{};
     std::uint64_t offset = 0;
+    /// The bytes were hashed to the descriptor's digest just before (push hashes a file to
+    /// decide whether to upload it): a store may skip hashing them again. A registry still
+    /// checks the digest on its side, so a file changed in between is refused there.
+    bool digest_checked = false;
 
     static blob_reader from_string(std::string data);
     static blob_reader from_shared(std::shared_ptr<const std::string> data);

@@ -3,9 +3,9 @@
 #pragma once
 
 #include <oras/auth/credential_store.hpp>
-#include <oras/http/client_options.hpp>
 #include <oras/ops/pull.hpp>
 #include <oras/ops/push.hpp>
+#include <oras/registry/connect.hpp>
 
 #include <filesystem>
 #include <string>
@@ -13,21 +13,8 @@
 
 namespace oras::blocking {
 
-/// How to reach a registry.
-struct remote_options {
-    /// Plain http. Loopback registries use http unless `ca_file` or `insecure` is set.
-    bool plain_http = false;
-    /// Do not verify the registry's TLS certificate (never the default).
-    bool insecure = false;
-    /// Extra CA certificates (PEM) to trust.
-    std::string ca_file{};
-    /// Explicit credentials, ORAS_USER/ORAS_PASS, Docker's config: see `auth::credential_options`
-    /// (its `registries` is filled with the reference's registry).
-    auth::credential_options credentials{};
-    /// HTTP client settings (timeouts, retries, proxies, logging); TLS fields are overridden by
-    /// the two above.
-    http::client_options http{};
-};
+/// How to reach a registry: see `registry::connect_options`.
+using remote_options = registry::connect_options;
 
 /// Pushes to `reference` (`registry/repository[:tag[,tag...]]`); the tags in the reference are
 /// added to `options.tags`.

@@ -35,7 +35,9 @@ struct pulled_file {
 struct pull_result {
     descriptor manifest{};
     std::vector<pulled_file> files{};
-    std::size_t skipped = 0;  ///< layers without a title or filtered out
+    std::size_t skipped = 0;   ///< layers not written: untitled + filtered
+    std::size_t untitled = 0;  ///< layers without a title (not files: left alone)
+    std::size_t filtered = 0;  ///< layers of a media type not asked for
 };
 
 /// Resolves `reference` in `src`, fetches the manifest (following an index into its manifests)

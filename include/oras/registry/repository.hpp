@@ -111,7 +111,10 @@ class repository {
     /// the body hashed while it streams (a body that does not match fails the upload and the
     /// session is cancelled). It does not ask first whether the blob exists (`blob_exists`):
     /// callers that copy graphs do, once per blob.
-    boost::asio::awaitable<void> push_blob(descriptor desc, http::body_source body);
+    /// `verify` false: the caller has just hashed these bytes; they are sent without a second
+    /// hashing pass and the registry's own digest check (`PUT ?digest=`) is relied on.
+    boost::asio::awaitable<void> push_blob(descriptor desc, http::body_source body,
+                                           bool verify = true);
 
     /// Uploads a blob of unknown size and digest: POST, one PATCH streaming `body`, then PUT
     /// `?digest=`. Returns its descriptor with `media_type`.

@@ -1,0 +1,350 @@
+// End-to-end benchmark of the command-line tool: `oras-cpp push` and `oras-cpp pull` run as
+// child processes against the real distribution registry (docker-registry, started on loopback
+// by oras_test_support, anonymous, plain http), for
+//  (a) one large file (default 1 GiB),
+//  (b) 64 files of 4 MiB (--concurrency 8),
+//  (c) 1,000 files of 4 KiB (--concurrency 8).
+// Per run: wall seconds, MB/s, the client's user and system CPU (RUSAGE_CHILDREN around the
+// wait for the oras-cpp process, which is the only child reaped in that window), its peak RSS
+// (ru_maxrss of that child from wait4: RUSAGE_CHILDREN's would be the largest of all children
+// so far) and the registry's CPU for context (another process: not counted as client cost). The
+// client CPU is set beside `openssl dgst -sha256` over the same files, one openssl process per
+// scenario. Targets: push CPU <= 1.5x openssl, pull CPU <= 2x, peak RSS < 32 MiB; they are
+// printed as met or missed and never fail the run. Exits non-zero only when a command fails.
+//
+//   oras_bench_cli [DIVISOR=1]
+//
+// DIVISOR scales everything down for a quick run: the large file to 1 GiB / DIVISOR, the 64
+// files to 4 MiB / DIVISOR each, the small files to 1000 / DIVISOR (at least 16) of 4 KiB.
+// ORAS_CPP in the environment overrides the oras-cpp binary built with this benchmark.
+#include <oras/test/registry_process.hpp>
+#include <oras/test/temp_dir.hpp>
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#ifndef ORAS_BENCH_CLI_PATH
+#error "ORAS_BENCH_CLI_PATH must name the oras-cpp binary"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr double mib_d = 1024.0 * 1024.0;
+constexpr double push_cpu_target = 1.5;  // x openssl
+constexpr double pull_cpu_target = 2.0;  // x openssl
+constexpr double rss_target_mib = 32.0;
+
+double seconds(const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+}
+
+/// utime + stime of another process, from /proc/<pid>/stat (fields 14 and 15, in clock ticks).
+double process_cpu(int pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) {
+        return 0;
+    }
+    // After ")": state is field 3, so utime (14) is the 12th token and stime the 13th.
+    std::vector<std::string> fields;
+    std::size_t p = close + 2;
+    while (p < stat.size() && fields.size() < 13) {
+        const auto e = stat.find(' ', p);
+        fields.push_back(stat.substr(p, e - p));
+        p = e == std::string::npos ? stat.size() : e + 1;
+    }
+    if (fields.size() < 13) {
+        return 0;
+    }
+    const auto ticks =
+        std::strtod(fields[11].c_str(), nullptr) + std::strtod(fields[12].c_str(), nullptr);
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+/// What one child process cost.
+struct run_stats {
+    double wall = 0;
+    double user = 0;  ///< RUSAGE_CHILDREN delta around the wait
+    double sys = 0;
+    double max_rss_mib = 0;  ///< wait4's ru_maxrss of this child
+    double registry_cpu = 0;
+    double cpu() const { return user + sys; }
+};
+
+/// Runs `argv` in `cwd` with stdout and stderr to `log`, and measures it. Throws with the tail
+/// of the log when the command fails.
+run_stats run(const std::vector<std::string>& argv, const fs::path& cwd, const fs::path& log,
+              int registry_pid) {
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    std::fflush(stdout);
+    std::fflush(stderr);
+
+    rusage before{};
+    getrusage(RUSAGE_CHILDREN, &before);
+    const double registry0 = registry_pid > 0 ? process_cpu(registry_pid) : 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    }
+    if (pid == 0) {
+        // Only async-signal-safe calls between fork and exec. The environment was prepared in
+        // main (no proxies, an empty Docker config) before the registry started.
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || ::chdir(cwd.c_str()) != 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) {
+            ::_exit(126);
+        }
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    rusage own{};
+    while (::wait4(pid, &status, 0, &own) < 0 && errno == EINTR) {
+    }
+    const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - t0;
+    rusage after{};
+    getrusage(RUSAGE_CHILDREN, &after);
+
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::ifstream in(log);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (text.size() > 2000) {
+            text = "..." + text.substr(text.size() - 2000);
+        }
+        throw std::runtime_error(argv[0] + " " + argv[1] + " failed (status "
+                                 + std::to_string(status) + "):\n" + text);
+    }
+    run_stats r;
+    r.wall = wall.count();
+    r.user = seconds(after.ru_utime) - seconds(before.ru_utime);
+    r.sys = seconds(after.ru_stime) - seconds(before.ru_stime);
+    r.max_rss_mib = static_cast<double>(own.ru_maxrss) / 1024.0;
+    r.registry_cpu = registry_pid > 0 ? process_cpu(registry_pid) - registry0 : 0;
+    return r;
+}
+
+/// xorshift64: fast, incompressible bytes, different for every seed.
+void fill(std::span<char> out, std::uint64_t& x) {
+    std::size_t i = 0;
+    for (; i + 8 <= out.size(); i += 8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        std::memcpy(out.data() + i, &x, 8);
+    }
+    for (; i < out.size(); ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out[i] = static_cast<char>(x);
+    }
+}
+
+void write_data(const fs::path& path, std::uint64_t size, std::uint64_t seed) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        throw std::runtime_error("create " + path.string() + ": " + std::strerror(errno));
+    }
+    std::vector<char> buf(static_cast<std::size_t>(std::min<std::uint64_t>(size, 1 << 20)));
+    std::uint64_t x = 0x9e3779b97f4a7c15ULL * (seed + 1);
+    for (std::uint64_t done = 0; done < size;) {
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), size - done));
+        fill(std::span(buf).first(n), x);
+        for (std::size_t w = 0; w < n;) {
+            const auto k = ::write(fd, buf.data() + w, n - w);
+            if (k <= 0) {
+                ::close(fd);
+                throw std::runtime_error("write " + path.string() + ": " + std::strerror(errno));
+            }
+            w += static_cast<std::size_t>(k);
+        }
+        done += n;
+    }
+    ::close(fd);
+}
+
+struct scenario {
+    std::string label;  ///< "1 x 1024 MiB"
+    std::string repo;   ///< repository name
+    std::size_t files = 0;
+    std::uint64_t file_size = 0;
+    unsigned concurrency = 0;  ///< 0: the CLI's default
+    std::uint64_t bytes() const { return files * file_size; }
+};
+
+struct measured {
+    run_stats push, pull;
+    double openssl_cpu = 0;
+};
+
+std::string file_name(std::size_t i, std::size_t count) {
+    return count == 1 ? "data.bin" : "f" + std::to_string(i) + ".bin";
+}
+
+measured run_scenario(const scenario& s, const std::string& cli, const std::string& host,
+                      int registry_pid, const fs::path& work) {
+    const auto in = work / s.repo / "in";
+    const auto out = work / s.repo / "out";
+    fs::create_directories(in);
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < s.files; ++i) {
+        names.push_back(file_name(i, s.files));
+        write_data(in / names.back(), s.file_size, std::hash<std::string>{}(s.repo) + i);
+    }
+    const auto log = work / s.repo / "log.txt";
+    measured m;
+
+    // The baseline: one openssl process hashing every file of the scenario.
+    std::vector<std::string> openssl = {"openssl", "dgst", "-sha256"};
+    openssl.insert(openssl.end(), names.begin(), names.end());
+    m.openssl_cpu = run(openssl, in, log, 0).cpu();
+
+    const std::string ref = host + "/bench/" + s.repo + ":v1";
+    std::vector<std::string> push = {cli, "push", ref, "--no-tty"};
+    std::vector<std::string> pull = {cli, "pull", ref, "-o", out.string(), "--no-tty"};
+    if (s.concurrency != 0) {
+        for (auto* cmd : {&push, &pull}) {
+            cmd->push_back("--concurrency");
+            cmd->push_back(std::to_string(s.concurrency));
+        }
+    }
+    push.insert(push.end(), names.begin(), names.end());
+    m.push = run(push, in, log, registry_pid);
+    m.pull = run(pull, work, log, registry_pid);
+
+    // The client verified digests; check that everything arrived, then free the disk.
+    for (const auto& n : names) {
+        std::error_code ec;
+        if (fs::file_size(out / n, ec) != s.file_size || ec) {
+            throw std::runtime_error("pull of " + s.label + ": " + n + " is missing or short");
+        }
+    }
+    fs::remove_all(work / s.repo);
+    return m;
+}
+
+void print_header() {
+    std::printf("  %-22s %7s %8s %7s %7s %7s %8s %7s %9s %9s\n", "", "wall", "", "user", "sys",
+                "client", "openssl", "client/", "peak RSS", "registry");
+    std::printf("  %-22s %7s %8s %7s %7s %7s %8s %7s %9s %9s\n", "scenario", "s", "MB/s", "s", "s",
+                "CPU s", "CPU s", "openssl", "MiB", "CPU s");
+}
+
+void print_row(const std::string& name, const run_stats& r, double bytes, double openssl) {
+    std::printf("  %-22s %7.3f %8.1f %7.3f %7.3f %7.3f %8.3f %6.2fx %9.1f %9.2f\n", name.c_str(),
+                r.wall, bytes / 1e6 / r.wall, r.user, r.sys, r.cpu(), openssl,
+                openssl > 0 ? r.cpu() / openssl : 0.0, r.max_rss_mib, r.registry_cpu);
+}
+
+const char* verdict(bool met) {
+    return met ? "met" : "MISSED";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const std::uint64_t divisor = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1;
+        if (argc > 2 || divisor == 0) {
+            std::fprintf(stderr, "usage: oras_bench_cli [DIVISOR=1]\n");
+            return 2;
+        }
+        const char* override_cli = std::getenv("ORAS_CPP");
+        const std::string cli = override_cli && *override_cli ? override_cli : ORAS_BENCH_CLI_PATH;
+
+        const std::uint64_t large = std::max<std::uint64_t>((1024ULL << 20) / divisor, 1 << 20);
+        const std::uint64_t medium = std::max<std::uint64_t>((4ULL << 20) / divisor, 4096);
+        const std::size_t small_count = std::max<std::size_t>(1000 / divisor, 16);
+        const std::vector<scenario> scenarios = {
+            {"1 x " + std::to_string(large >> 20) + " MiB", "large", 1, large, 0},
+            {"64 x " + std::to_string(medium >> 10) + " KiB", "medium", 64, medium, 8},
+            {std::to_string(small_count) + " x 4 KiB", "small", small_count, 4096, 8},
+        };
+
+        // The children must reach the loopback registry directly and anonymously, whatever the
+        // environment of the benchmark says (set before the registry's threads exist).
+        for (const char* v : {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                              "all_proxy", "ORAS_USER", "ORAS_PASS"}) {
+            ::unsetenv(v);
+        }
+        oras::test::temp_dir work("oras-bench-cli-");
+        fs::create_directories(work / "docker-config");
+        ::setenv("DOCKER_CONFIG", (work / "docker-config").c_str(), 1);
+
+        // The registry is started on this (the main) thread: its PR_SET_PDEATHSIG follows the
+        // thread that started it.
+        oras::test::registry_process reg({.log_level = "error"});
+        const auto host = reg.host();
+        const auto floor = run({cli, "--version"}, work.path(), work / "version.txt", 0);
+        std::printf("client: %s (oras-cpp --version alone: %.1f MiB peak RSS, %.3f CPU-s)\n",
+                    cli.c_str(), floor.max_rss_mib, floor.cpu());
+        std::printf("registry: distribution at %s (pid %d), anonymous, plain http\n", host.c_str(),
+                    reg.pid());
+        std::printf("machine: %ld CPUs; every command is a fresh process, data in the page cache\n",
+                    sysconf(_SC_NPROCESSORS_ONLN));
+        print_header();
+
+        struct verdicts {
+            bool push_cpu = true, pull_cpu = true, rss = true;
+        } all;
+        std::vector<std::string> summary;
+        for (const auto& s : scenarios) {
+            const auto m = run_scenario(s, cli, host, reg.pid(), work.path());
+            const auto bytes = static_cast<double>(s.bytes());
+            const std::string flags = s.concurrency ? " c" + std::to_string(s.concurrency) : "";
+            print_row("push " + s.label + flags, m.push, bytes, m.openssl_cpu);
+            print_row("pull " + s.label + flags, m.pull, bytes, m.openssl_cpu);
+            const bool push_ok = m.push.cpu() <= push_cpu_target * m.openssl_cpu;
+            const bool pull_ok = m.pull.cpu() <= pull_cpu_target * m.openssl_cpu;
+            const bool rss_ok =
+                m.push.max_rss_mib < rss_target_mib && m.pull.max_rss_mib < rss_target_mib;
+            all.push_cpu = all.push_cpu && push_ok;
+            all.pull_cpu = all.pull_cpu && pull_ok;
+            all.rss = all.rss && rss_ok;
+            char line[256];
+            std::snprintf(line, sizeof line,
+                          "  %-16s push CPU %5.2fx (<= %.1fx %s), pull CPU %5.2fx (<= %.0fx %s), "
+                          "RSS %.1f/%.1f MiB (< %.0f %s)",
+                          s.label.c_str(), m.push.cpu() / m.openssl_cpu, push_cpu_target,
+                          verdict(push_ok), m.pull.cpu() / m.openssl_cpu, pull_cpu_target,
+                          verdict(pull_ok), m.push.max_rss_mib, m.pull.max_rss_mib, rss_target_mib,
+                          verdict(rss_ok));
+            summary.emplace_back(line);
+        }
+        std::printf("\ntargets per scenario:\n");
+        for (const auto& l : summary) {
+            std::printf("%s\n", l.c_str());
+        }
+        std::printf("overall: push CPU target %s, pull CPU target %s, peak RSS target %s\n",
+                    verdict(all.push_cpu), verdict(all.pull_cpu), verdict(all.rss));
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "oras_bench_cli: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,41 @@
+// connect: a ready repository for a reference — HTTP client, credentials, scheme — in one call.
+#pragma once
+
+#include <oras/auth/client.hpp>
+#include <oras/auth/credential_store.hpp>
+#include <oras/reference.hpp>
+#include <oras/registry/repository.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <string>
+
+namespace oras::registry {
+
+struct connect_options {
+    /// Plain http. Loopback registries use http unless `ca_file` or `insecure` is set.
+    bool plain_http = false;
+    /// Do not verify the registry's TLS certificate (never the default).
+    bool insecure = false;
+    /// Extra CA certificates (PEM) to trust.
+    std::string ca_file{};
+    /// Explicit credentials, ORAS_USER/ORAS_PASS, Docker's config and helpers; the reference's
+    /// registry is added to `registries`, so explicit credentials go to it and nowhere else.
+    auth::credential_options credentials{};
+    /// HTTP client settings (timeouts, retries, proxies, logging); TLS fields are set from the
+    /// ones above.
+    http::client_options http{};
+    /// Repository settings; `plain_http` and `force_https` are set from the ones above.
+    repository_options repository{};
+};
+
+/// A repository for `ref`'s registry and repository on `executor`, with its own HTTP client
+/// (connection pools) and authenticating client. Copies of the result share them; make one per
+/// registry and reuse it across operations for connection reuse and cached tokens.
+repository connect(boost::asio::any_io_executor executor, const reference& ref,
+                   connect_options options = {});
+
+/// The HTTP client options `connect` uses.
+http::client_options http_options_for(const connect_options& options);
+
+}  // namespace oras::registry

@@ -1,0 +1,1008 @@
+// The oras-cpp command-line tool against a real registry: round trips in anonymous, basic (flags,
+// then login with --registry-config), token (--password-stdin) and TLS modes, an OCI layout round
+// trip, and bad input — missing files, paths outside the working directory, bad references,
+// wrong passwords, missing tags and malicious artifacts (pushed with the repository API) — that
+// must fail with exit code 1, one error line, and nothing written outside the output directory.
+#include <oras/auth/client.hpp>
+#include <oras/content/target.hpp>
+#include <oras/descriptor.hpp>
+#include <oras/digest.hpp>
+#include <oras/http/client.hpp>
+#include <oras/image_manifest.hpp>
+#include <oras/media_type.hpp>
+#include <oras/registry/repository.hpp>
+#include <oras/registry/repository_target.hpp>
+#include <oras/test/http.hpp>
+#include <oras/test/process.hpp>
+#include <oras/test/registry_process.hpp>
+#include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
+
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using oras::descriptor;
+using oras::test::auth_mode;
+using oras::test::process_result;
+using oras::test::read_file;
+using oras::test::registry_process;
+using oras::test::write_file;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// A file tree: relative path -> "dir", "file:<bytes>" or "link:<target>".
+using tree = std::map<std::string, std::string>;
+
+tree snapshot(const fs::path& root, const std::vector<std::string>& excluded = {}) {
+    tree t;
+    std::error_code ec;
+    if (!fs::is_directory(fs::symlink_status(root, ec))) {
+        return t;
+    }
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+         ++it) {
+        const auto rel = it->path().lexically_relative(root).generic_string();
+        const bool skip = std::any_of(excluded.begin(), excluded.end(), [&](const auto& x) {
+            return rel == x || rel.starts_with(x + "/");
+        });
+        if (skip) {
+            if (it->is_directory(ec) && !it->is_symlink(ec)) {
+                it.disable_recursion_pending();
+            }
+            continue;
+        }
+        const auto st = it->symlink_status();
+        if (fs::is_symlink(st)) {
+            t[rel] = "link:" + fs::read_symlink(it->path()).string();
+        } else if (fs::is_directory(st)) {
+            t[rel] = "dir";
+        } else if (fs::is_regular_file(st)) {
+            t[rel] = "file:" + read_file(it->path());
+        } else {
+            t[rel] = "other";
+        }
+    }
+    return t;
+}
+
+/// The entries of `t` at or under one of `roots`.
+tree subset(const tree& t, const std::vector<std::string>& roots) {
+    tree out;
+    for (const auto& [k, v] : t) {
+        for (const auto& r : roots) {
+            if (k == r || k.starts_with(r + "/")) {
+                out[k] = v;
+            }
+        }
+    }
+    return out;
+}
+
+std::string pattern(std::size_t n, unsigned seed) {
+    std::string s(n, '\0');
+    std::uint32_t x = seed * 2654435761u + 1;
+    for (auto& c : s) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        c = static_cast<char>(x);
+    }
+    return s;
+}
+
+std::size_t count_lines(const std::string& s) {
+    return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+/// One test's directories: `home` (HOME and DOCKER_CONFIG of the CLI), `work` (its working
+/// directory for pushes, holding what is pushed) and `scratch` (pull outputs go below it).
+struct sandbox {
+    oras::test::temp_dir tmp{"oras-cli-"};
+    fs::path root = tmp.path();
+    fs::path home = root / "home";
+    fs::path work = root / "work";
+    fs::path scratch = root / "scratch";
+
+    sandbox() {
+        fs::create_directories(home / ".docker");
+        fs::create_directories(work);
+        fs::create_directories(scratch);
+    }
+
+    /// Runs oras-cpp in `cwd` (default: `work`) with a private HOME and no ORAS_USER/ORAS_PASS.
+    process_result oras(const std::vector<std::string>& args, std::string_view input = {},
+                        const fs::path& cwd = {}) const {
+        std::vector<std::string> argv = {"env",
+                                         "-u",
+                                         "ORAS_USER",
+                                         "-u",
+                                         "ORAS_PASS",
+                                         "-C",
+                                         (cwd.empty() ? work : cwd).string(),
+                                         "HOME=" + home.string(),
+                                         "DOCKER_CONFIG=" + (home / ".docker").string(),
+                                         ORAS_CPP_BINARY};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return oras::test::run_process(argv, input, std::chrono::seconds{30});
+    }
+
+    /// The typical pushed content: two files, and a directory with nested and empty
+    /// subdirectories and symlinks.
+    void make_content() const {
+        write_file(work / "a.txt", "hello, oras\n");
+        write_file(work / "data.bin", pattern(300 * 1024 + 17, 7));
+        fs::create_directories(work / "tree/sub/deeper");
+        fs::create_directories(work / "tree/empty");
+        write_file(work / "tree/top.txt", "top of the tree\n");
+        write_file(work / "tree/sub/deeper/leaf.bin", pattern(70'000, 3));
+        write_file(work / "tree/sub/mid.txt", "");
+        fs::create_symlink("sub/deeper/leaf.bin", work / "tree/link");
+        fs::create_symlink("../top.txt", work / "tree/sub/up");
+    }
+    tree content() const { return subset(snapshot(work), {"a.txt", "data.bin", "tree"}); }
+};
+
+std::string dump(const process_result& r) {
+    return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "--- stderr\n"
+           + r.err;
+}
+
+#define EXPECT_OK(r) EXPECT_EQ((r).exit_code, 0) << dump(r)
+#define ASSERT_OK(r) ASSERT_EQ((r).exit_code, 0) << dump(r)
+
+/// Exit code 1, nothing on stdout, and one error line on stderr — `Error: <ref>: <cause>` with
+/// `cause` in it — after whatever progress lines were printed before the failure.
+void expect_error(const process_result& r, const std::string& ref, const std::string& cause) {
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_EQ(r.out, "") << dump(r);
+    ASSERT_TRUE(r.err.ends_with("\n")) << dump(r);
+    const auto start = r.err.rfind('\n', r.err.size() - 2);
+    const auto last = r.err.substr(start == std::string::npos ? 0 : start + 1);
+    EXPECT_TRUE(last.starts_with("Error: " + ref + ": ")) << dump(r);
+    EXPECT_NE(last.find(cause), std::string::npos) << "cause \"" << cause << "\"\n" << dump(r);
+    std::size_t errors = 0;
+    for (std::size_t pos = 0; (pos = r.err.find("Error", pos)) != std::string::npos; ++pos) {
+        errors += pos == 0 || r.err[pos - 1] == '\n';
+    }
+    EXPECT_EQ(errors, 1u) << dump(r);
+}
+
+json::object parse_object(const std::string& text) {
+    auto v = json::parse(text);
+    return v.as_object();
+}
+
+std::string str(const json::value& v) {
+    return std::string(v.as_string());
+}
+
+/// What `GET /v2/<repo>/tags/list` answers (status).
+unsigned tags_status(const registry_process& reg, const std::string& repo) {
+    oras::test::request_options o;
+    o.ca_file = reg.ca_file();
+    if (reg.options().auth == auth_mode::basic) {
+        o.headers.emplace_back("Authorization", oras::test::basic_auth("alice", "alice-secret"));
+    }
+    return oras::test::http_request("GET", reg.base_url() + "/v2/" + repo + "/tags/list", o).status;
+}
+
+/// What `HEAD /v2/<repo>/blobs/<digest>` answers (status).
+unsigned blob_status(const registry_process& reg, const std::string& repo,
+                     const std::string& data) {
+    oras::test::request_options o;
+    o.ca_file = reg.ca_file();
+    const auto url = reg.base_url() + "/v2/" + repo + "/blobs/" + oras::digest::of(data).str();
+    return oras::test::http_request("HEAD", url, o).status;
+}
+
+/// The repository API, for artifacts the CLI would never make.
+struct raw_repository {
+    raw_repository(const registry_process& reg, const std::string& name) {
+        oras::http::client_options o;
+        o.proxy.from_environment = false;
+        o.tls.ca_file = reg.ca_file();
+        auth.emplace(oras::http::client(io.get_executor(), o), oras::auth::client_options{});
+        target.emplace(oras::registry::repository(
+            *auth, reg.host(), name, oras::registry::repository_options{.force_https = reg.tls()}));
+    }
+
+    descriptor push_blob(std::string data, std::string media_type) {
+        descriptor d;
+        d.media_type = std::move(media_type);
+        d.digest = oras::digest::of(data);
+        d.size = static_cast<std::int64_t>(data.size());
+        oras::test::run(io,
+                        target->push(d, oras::content::blob_reader::from_string(std::move(data))));
+        return d;
+    }
+
+    /// An artifact manifest (empty config) with `layers`, tagged `tag`.
+    descriptor push_artifact(std::vector<descriptor> layers, const std::string& tag) {
+        oras::image_manifest m;
+        m.media_type = std::string(oras::media_type::image_manifest);
+        m.artifact_type = "application/vnd.test.evil";
+        m.config = oras::empty_json_descriptor();
+        push_blob("{}", std::string(oras::media_type::empty_json));
+        m.layers = std::move(layers);
+        const auto bytes = m.serialize();
+        descriptor d;
+        d.media_type = m.media_type;
+        d.digest = oras::digest::of(bytes);
+        d.size = static_cast<std::int64_t>(bytes.size());
+        oras::test::run(io, target->push_tagged(d, oras::content::blob_reader::from_string(bytes),
+                                                std::vector<std::string>{tag}));
+        return d;
+    }
+
+    asio::io_context io;
+    std::optional<oras::auth::client> auth;
+    std::optional<oras::registry::repository_target> target;
+};
+
+// A minimal tar writer (ustar) and gzip (stored deflate blocks) for hand-made archives.
+
+struct tar_member {
+    std::string name;
+    char type = '0';  // '0' file, '5' directory, '2' symlink, '1' hard link
+    std::string body{};
+    std::string link{};
+};
+
+void octal(char* field, std::size_t width, std::uint64_t value) {
+    std::snprintf(field, width, "%0*llo", static_cast<int>(width - 1),
+                  static_cast<unsigned long long>(value));
+}
+
+std::string make_tar(const std::vector<tar_member>& members) {
+    std::string out;
+    for (const auto& m : members) {
+        if (m.name.size() >= 100 || m.link.size() >= 100) {
+            throw std::runtime_error("tar name too long for this writer: " + m.name);
+        }
+        std::array<char, 512> h{};
+        std::copy(m.name.begin(), m.name.end(), h.data());
+        octal(h.data() + 100, 8, m.type == '5' ? 0755 : 0644);
+        octal(h.data() + 108, 8, 0);
+        octal(h.data() + 116, 8, 0);
+        octal(h.data() + 124, 12, m.type == '0' ? m.body.size() : 0);
+        octal(h.data() + 136, 12, 0);
+        h[156] = m.type;
+        std::copy(m.link.begin(), m.link.end(), h.data() + 157);
+        std::copy_n("ustar", 6, h.data() + 257);
+        h[263] = '0';
+        h[264] = '0';
+        std::fill_n(h.data() + 148, 8, ' ');
+        unsigned sum = 0;
+        for (const char c : h) {
+            sum += static_cast<unsigned char>(c);
+        }
+        std::snprintf(h.data() + 148, 8, "%06o", sum);
+        h[155] = ' ';
+        out.append(h.data(), h.size());
+        if (m.type == '0') {
+            out += m.body;
+            out.append((512 - m.body.size() % 512) % 512, '\0');
+        }
+    }
+    out.append(1024, '\0');
+    return out;
+}
+
+std::uint32_t crc32(std::string_view data) {
+    std::uint32_t crc = 0xFFFFFFFFu;
+    for (const char ch : data) {
+        crc ^= static_cast<unsigned char>(ch);
+        for (int k = 0; k < 8; ++k) {
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    }
+    return ~crc;
+}
+
+void put_le(std::string& out, std::uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) {
+        out += static_cast<char>((v >> (8 * i)) & 0xFF);
+    }
+}
+
+std::string gzip_stored(std::string_view data) {
+    std::string out = {'\x1f', '\x8b', '\x08', '\0', '\0', '\0', '\0', '\0', '\0', '\xff'};
+    std::size_t pos = 0;
+    do {
+        const auto n = std::min<std::size_t>(data.size() - pos, 65535);
+        const bool last = pos + n == data.size();
+        out += static_cast<char>(last ? 1 : 0);
+        put_le(out, static_cast<std::uint32_t>(n), 2);
+        put_le(out, static_cast<std::uint32_t>(~n & 0xFFFF), 2);
+        out.append(data.substr(pos, n));
+        pos += n;
+    } while (pos < data.size());
+    put_le(out, crc32(data), 4);
+    put_le(out, static_cast<std::uint32_t>(data.size()), 4);
+    return out;
+}
+
+/// A directory layer titled `title` holding `tar` (gzip), annotated to be unpacked, with the
+/// given content digest (default: the tar's own).
+descriptor push_tar_layer(raw_repository& repo, const std::string& title, const std::string& tar,
+                          std::string content_digest = {}) {
+    auto d = repo.push_blob(gzip_stored(tar), std::string(oras::media_type::image_layer_gzip));
+    d.annotations[std::string(oras::annotation::title)] = title;
+    d.annotations[std::string(oras::annotation::content_unpack)] = "true";
+    d.annotations[std::string(oras::annotation::content_digest)] =
+        content_digest.empty() ? oras::digest::of(tar).str() : content_digest;
+    return d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Round trips
+
+/// Pushes `content` (with per-file types, a typed config and annotations) under two tags, pulls
+/// both and compares; `auth` are the credential flags for every command.
+void full_round_trip(const registry_process& reg, const std::vector<std::string>& auth,
+                     std::string_view input = {}) {
+    sandbox s;
+    s.make_content();
+    write_file(s.root / "config.json", R"({"cfg":true})");
+    write_file(s.root / "annotations.json", R"({"$manifest":{"org.example.from-file":"manifest"},)"
+                                            R"("$config":{"org.example.config":"config"},)"
+                                            R"("a.txt":{"org.example.file":"for a.txt"},)"
+                                            R"("tree":{"org.example.dir":"for tree"}})");
+    const std::string repo = reg.host() + "/cli/files";
+    std::vector<std::string> push = {
+        "push",
+        repo + ":a,b",
+        "a.txt:text/plain",
+        "data.bin:application/vnd.test.data",
+        "tree",
+        "--config",
+        (s.root / "config.json").string() + ":application/vnd.test.config+json",
+        "--artifact-type",
+        "application/vnd.test.artifact",
+        "-a",
+        "org.example.flag=value with spaces",
+        "--annotation",
+        "org.example.second=2",
+        "--annotation-file",
+        (s.root / "annotations.json").string(),
+        "--export-manifest",
+        (s.root / "manifest.json").string(),
+        "--format",
+        "json",
+        "--no-tty",
+        "--concurrency",
+        "3"};
+    push.insert(push.end(), auth.begin(), auth.end());
+    const auto pushed = s.oras(push, input);
+    ASSERT_OK(pushed);
+
+    const auto out = parse_object(pushed.out);
+    const auto manifest_bytes = read_file(s.root / "manifest.json");
+    EXPECT_EQ(str(out.at("digest")), oras::digest::of(manifest_bytes).str());
+    EXPECT_EQ(out.at("size").to_number<std::int64_t>(),
+              static_cast<std::int64_t>(manifest_bytes.size()));
+    EXPECT_EQ(out.at("blobsUploaded").to_number<int>(), 4);  // three layers and the config
+    EXPECT_EQ(out.at("layers").as_array().size(), 3u);
+
+    const auto m = parse_object(manifest_bytes);
+    EXPECT_EQ(m.at("schemaVersion").to_number<int>(), 2);
+    EXPECT_EQ(str(m.at("mediaType")), oras::media_type::image_manifest);
+    EXPECT_EQ(str(m.at("artifactType")), "application/vnd.test.artifact");
+    const auto& config = m.at("config").as_object();
+    EXPECT_EQ(str(config.at("mediaType")), "application/vnd.test.config+json");
+    EXPECT_EQ(str(config.at("digest")), oras::digest::of(R"({"cfg":true})").str());
+    EXPECT_EQ(str(config.at("annotations").at("org.example.config")), "config");
+    const auto& annotations = m.at("annotations").as_object();
+    EXPECT_EQ(str(annotations.at("org.example.flag")), "value with spaces");
+    EXPECT_EQ(str(annotations.at("org.example.second")), "2");
+    EXPECT_EQ(str(annotations.at("org.example.from-file")), "manifest");
+    EXPECT_TRUE(annotations.contains("org.opencontainers.image.created"));
+    const auto& layers = m.at("layers").as_array();
+    ASSERT_EQ(layers.size(), 3u);
+    const auto title = [](const json::value& l) {
+        return str(l.at("annotations").at("org.opencontainers.image.title"));
+    };
+    EXPECT_EQ(title(layers[0]), "a.txt");
+    EXPECT_EQ(str(layers[0].at("mediaType")), "text/plain");
+    EXPECT_EQ(str(layers[0].at("digest")), oras::digest::of(read_file(s.work / "a.txt")).str());
+    EXPECT_EQ(str(layers[0].at("annotations").at("org.example.file")), "for a.txt");
+    EXPECT_EQ(title(layers[1]), "data.bin");
+    EXPECT_EQ(str(layers[1].at("mediaType")), "application/vnd.test.data");
+    EXPECT_EQ(title(layers[2]), "tree");
+    EXPECT_EQ(str(layers[2].at("mediaType")), oras::media_type::image_layer_gzip);
+    EXPECT_EQ(str(layers[2].at("annotations").at("io.deis.oras.content.unpack")), "true");
+    EXPECT_TRUE(layers[2].at("annotations").as_object().contains("io.deis.oras.content.digest"));
+    EXPECT_EQ(str(layers[2].at("annotations").at("org.example.dir")), "for tree");
+    EXPECT_EQ(json::value(out.at("layers")), json::value(layers));
+
+    for (const std::string tag : {"a", "b"}) {
+        const auto dir = s.scratch / ("out-" + tag);
+        std::vector<std::string> pull = {
+            "pull",          repo + ":" + tag,      "-o", dir.string(), "--format", "json",
+            "--concurrency", tag == "a" ? "1" : "8"};
+        pull.insert(pull.end(), auth.begin(), auth.end());
+        const auto pulled = s.oras(pull, input);
+        ASSERT_OK(pulled);
+        EXPECT_EQ(snapshot(dir), s.content()) << tag;
+        const auto p = parse_object(pulled.out);
+        EXPECT_EQ(str(p.at("digest")), str(out.at("digest")));
+        EXPECT_EQ(p.at("files").as_array().size(), 3u);
+        EXPECT_EQ(p.at("skipped").to_number<int>(), 0);
+    }
+}
+
+TEST(cli, round_trip_anonymous) {
+    registry_process reg;
+    full_round_trip(reg, {});
+}
+
+TEST(cli, round_trip_with_basic_auth_flags) {
+    registry_process reg({.auth = auth_mode::basic});
+    full_round_trip(reg, {"-u", "alice", "-p", "alice-secret"});
+}
+
+TEST(cli, round_trip_with_tokens_and_password_stdin) {
+    registry_process reg({.auth = auth_mode::token});
+    full_round_trip(reg, {"-u", "alice", "--password-stdin"}, "alice-secret\n");
+}
+
+TEST(cli, round_trip_over_tls_with_ca_file) {
+    registry_process reg({.auth = auth_mode::basic, .tls = true});
+    full_round_trip(reg, {"--ca-file", reg.ca_file(), "-u", "alice", "-p", "alice-secret"});
+}
+
+TEST(cli, tls_needs_the_ca_or_insecure) {
+    registry_process reg({.tls = true});
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/tls:v1";
+    // A loopback registry is reached over http unless told otherwise: that fails against TLS.
+    const auto plain = s.oras({"push", ref, "a.txt", "--no-tty"});
+    EXPECT_EQ(plain.exit_code, 1) << dump(plain);
+    EXPECT_EQ(count_lines(plain.err), 1u) << dump(plain);
+    EXPECT_TRUE(plain.err.starts_with("Error: " + ref + ": ")) << dump(plain);
+    const auto insecure = s.oras({"push", ref, "a.txt", "--insecure", "--no-tty"});
+    EXPECT_OK(insecure);
+    const auto pulled =
+        s.oras({"pull", ref, "-o", (s.scratch / "out").string(), "--ca-file", reg.ca_file()});
+    EXPECT_OK(pulled);
+    EXPECT_EQ(read_file(s.scratch / "out/a.txt"), read_file(s.work / "a.txt"));
+}
+
+TEST(cli, login_then_registry_config_then_logout) {
+    registry_process reg({.auth = auth_mode::basic});
+    sandbox s;
+    s.make_content();
+    const auto cfg = (s.root / "auth.json").string();
+    const std::string ref = reg.host() + "/cli/login:v1";
+
+    const auto bad =
+        s.oras({"login", reg.host(), "-u", "alice", "-p", "wrong", "--registry-config", cfg});
+    expect_error(bad, reg.host(), "");
+    EXPECT_FALSE(fs::exists(cfg) && read_file(cfg).find(reg.host()) != std::string::npos);
+
+    const auto login =
+        s.oras({"login", reg.host(), "-u", "alice", "--password-stdin", "--registry-config", cfg},
+               "alice-secret\n");
+    ASSERT_OK(login);
+    EXPECT_NE(login.out.find("Login Succeeded"), std::string::npos) << dump(login);
+    ASSERT_TRUE(fs::exists(cfg));
+    EXPECT_NE(read_file(cfg).find(reg.host()), std::string::npos) << read_file(cfg);
+
+    ASSERT_OK(s.oras({"push", ref, "a.txt", "tree", "--registry-config", cfg, "--no-tty"}));
+    const auto out = s.scratch / "out";
+    ASSERT_OK(s.oras({"pull", ref, "-o", out.string(), "--registry-config", cfg}));
+    EXPECT_EQ(snapshot(out), subset(s.content(), {"a.txt", "tree"}));
+
+    // Without credentials the registry refuses.
+    const auto anonymous = s.oras({"pull", ref, "-o", (s.scratch / "anon").string(),
+                                   "--registry-config", (s.root / "none.json").string()});
+    expect_error(anonymous, ref, "");
+
+    ASSERT_OK(s.oras({"logout", reg.host(), "--registry-config", cfg}));
+    EXPECT_EQ(read_file(cfg).find(reg.host()), std::string::npos) << read_file(cfg);
+    const auto after =
+        s.oras({"pull", ref, "-o", (s.scratch / "after").string(), "--registry-config", cfg});
+    expect_error(after, ref, "");
+    EXPECT_TRUE(snapshot(s.scratch / "after").empty());
+}
+
+TEST(cli, token_mode_reader_may_pull_but_not_push) {
+    registry_process reg({.auth = auth_mode::token});
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/token:v1";
+    ASSERT_OK(s.oras({"push", ref, "a.txt", "-u", "alice", "--password-stdin", "--no-tty"},
+                     "alice-secret\n"));
+    const auto out = s.scratch / "out";
+    ASSERT_OK(s.oras({"pull", ref, "-o", out.string(), "-u", "reader", "--password-stdin"},
+                     "reader-secret\n"));
+    EXPECT_EQ(snapshot(out), subset(s.content(), {"a.txt"}));
+    const auto denied = s.oras({"push", reg.host() + "/cli/token:v2", "a.txt", "-u", "reader",
+                                "--password-stdin", "--no-tty"},
+                               "reader-secret\n");
+    expect_error(denied, reg.host() + "/cli/token:v2", "");
+    const auto anonymous = s.oras({"pull", ref, "-o", (s.scratch / "anon").string()});
+    expect_error(anonymous, ref, "");
+}
+
+TEST(cli, image_spec_v1_0) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/v10:v1";
+    const auto manifest = s.root / "manifest.json";
+    ASSERT_OK(
+        s.oras({"push", ref, "a.txt", "--image-spec", "v1.0", "--artifact-type",
+                "application/vnd.test.old", "--export-manifest", manifest.string(), "--no-tty"}));
+    const auto m = parse_object(read_file(manifest));
+    EXPECT_FALSE(m.contains("artifactType")) << json::serialize(m);
+    EXPECT_EQ(str(m.at("config").at("mediaType")), "application/vnd.test.old");
+    EXPECT_EQ(str(m.at("config").at("digest")), oras::digest::of("{}").str());
+    const auto out = s.scratch / "out";
+    ASSERT_OK(s.oras({"pull", ref, "-o", out.string()}));
+    EXPECT_EQ(snapshot(out), subset(s.content(), {"a.txt"}));
+}
+
+TEST(cli, second_push_of_the_same_files_uploads_nothing) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    write_file(s.work / "config.json", "{\"c\":1}");
+    const std::string repo = reg.host() + "/cli/again";
+    const std::vector<std::string> files = {"a.txt:text/plain", "data.bin", "--config",
+                                            "config.json:application/vnd.test.config+json"};
+    auto first_args = std::vector<std::string>{"push", repo + ":v1", "--format", "json"};
+    first_args.insert(first_args.end(), files.begin(), files.end());
+    const auto first = s.oras(first_args);
+    ASSERT_OK(first);
+    EXPECT_EQ(parse_object(first.out).at("blobsUploaded").to_number<int>(), 3);
+
+    auto second_args = std::vector<std::string>{"push", repo + ":v2", "--format", "json"};
+    second_args.insert(second_args.end(), files.begin(), files.end());
+    const auto second = s.oras(second_args);
+    ASSERT_OK(second);
+    EXPECT_EQ(parse_object(second.out).at("blobsUploaded").to_number<int>(), 0) << second.out;
+
+    // In text mode every blob is reported as already there; only the manifest is uploaded.
+    auto text_args = std::vector<std::string>{"push", repo + ":v3", "--no-tty"};
+    text_args.insert(text_args.end(), files.begin(), files.end());
+    const auto text = s.oras(text_args);
+    ASSERT_OK(text);
+    EXPECT_NE(text.err.find("Exists"), std::string::npos) << dump(text);
+    std::size_t uploaded = 0;
+    for (std::size_t pos = 0; (pos = text.err.find("Uploaded", pos)) != std::string::npos; ++pos) {
+        ++uploaded;
+    }
+    EXPECT_LE(uploaded, 1u) << dump(text);  // the manifest at most
+}
+
+TEST(cli, second_push_of_the_same_directory_uploads_nothing) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    const std::string repo = reg.host() + "/cli/again-dir";
+    const auto first = s.oras({"push", repo + ":v1", "a.txt", "tree", "--format", "json"});
+    ASSERT_OK(first);
+    EXPECT_EQ(parse_object(first.out).at("blobsUploaded").to_number<int>(), 3);
+    const auto second = s.oras({"push", repo + ":v2", "a.txt", "tree", "--format", "json"});
+    ASSERT_OK(second);
+    // The directory archive is reproducible: the registry already has it.
+    EXPECT_EQ(parse_object(second.out).at("blobsUploaded").to_number<int>(), 0) << second.out;
+    EXPECT_EQ(parse_object(second.out).at("layers"), parse_object(first.out).at("layers"));
+}
+
+TEST(cli, pull_filters_by_media_type) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/filter:v1";
+    ASSERT_OK(s.oras({"push", ref, "a.txt:text/plain", "data.bin:application/vnd.test.data", "tree",
+                      "--no-tty"}));
+    const auto out = s.scratch / "out";
+    const auto pulled =
+        s.oras({"pull", ref, "-o", out.string(), "--media-type", "text/plain", "--format", "json"});
+    ASSERT_OK(pulled);
+    EXPECT_EQ(snapshot(out), subset(s.content(), {"a.txt"}));
+    EXPECT_EQ(parse_object(pulled.out).at("skipped").to_number<int>(), 2);
+
+    const auto two = s.scratch / "two";
+    ASSERT_OK(s.oras({"pull", ref, "-o", two.string(), "--media-type", "text/plain", "--media-type",
+                      std::string(oras::media_type::image_layer_gzip)}));
+    EXPECT_EQ(snapshot(two), subset(s.content(), {"a.txt", "tree"}));
+}
+
+TEST(cli, keep_old_files_refuses_to_overwrite) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/keep:v1";
+    ASSERT_OK(s.oras({"push", ref, "a.txt", "tree", "--no-tty"}));
+    const auto out = s.scratch / "out";
+    ASSERT_OK(s.oras({"pull", ref, "-o", out.string()}));
+
+    // A file.
+    write_file(out / "a.txt", "changed locally");
+    const auto kept = s.oras({"pull", ref, "-o", out.string(), "--keep-old-files"});
+    expect_error(kept, ref, "exists");
+    EXPECT_EQ(read_file(out / "a.txt"), "changed locally");
+
+    // A file inside a pulled directory.
+    const auto dir_only = s.scratch / "dir-only";
+    fs::create_directories(dir_only / "tree");
+    write_file(dir_only / "tree/top.txt", "mine");
+    const auto kept_dir = s.oras({"pull", ref, "-o", dir_only.string(), "--keep-old-files",
+                                  "--media-type", std::string(oras::media_type::image_layer_gzip)});
+    expect_error(kept_dir, ref, "exists");
+    EXPECT_EQ(read_file(dir_only / "tree/top.txt"), "mine");
+
+    // Without the flag, pulled files replace local ones.
+    ASSERT_OK(s.oras({"pull", ref, "-o", out.string()}));
+    EXPECT_EQ(snapshot(out), subset(s.content(), {"a.txt", "tree"}));
+}
+
+TEST(cli, oci_layout_round_trip) {
+    sandbox s;
+    s.make_content();
+    const auto layout = s.root / "layout";
+    const auto pushed = s.oras({"push", "--oci-layout", layout.string() + ":v1,v2",
+                                "a.txt:text/plain", "data.bin", "tree", "--format", "json"});
+    ASSERT_OK(pushed);
+    EXPECT_TRUE(fs::is_regular_file(layout / "oci-layout"));
+    EXPECT_TRUE(fs::is_regular_file(layout / "index.json"));
+    const auto digest = str(parse_object(pushed.out).at("digest"));
+    for (const std::string tag : {"v1", "v2"}) {
+        const auto out = s.scratch / tag;
+        const auto pulled = s.oras({"pull", "--oci-layout", layout.string() + ":" + tag, "-o",
+                                    out.string(), "--format", "json"});
+        ASSERT_OK(pulled);
+        EXPECT_EQ(str(parse_object(pulled.out).at("digest")), digest);
+        EXPECT_EQ(snapshot(out), s.content()) << tag;
+    }
+    const auto before = snapshot(s.root, {"scratch/missing"});
+    const auto missing = s.oras({"pull", "--oci-layout", layout.string() + ":nope", "-o",
+                                 (s.scratch / "missing").string()});
+    expect_error(missing, layout.string() + ":nope", "nope");
+    EXPECT_EQ(snapshot(s.root, {"scratch/missing"}), before);
+    EXPECT_TRUE(snapshot(s.scratch / "missing").empty());
+
+    const auto no_layout = s.oras({"pull", "--oci-layout", (s.root / "nowhere").string() + ":v1",
+                                   "-o", (s.scratch / "missing").string()});
+    EXPECT_EQ(no_layout.exit_code, 1) << dump(no_layout);
+    EXPECT_FALSE(fs::exists(s.root / "nowhere"));
+}
+
+TEST(cli, oci_layout_pull_by_digest) {
+    sandbox s;
+    s.make_content();
+    const auto layout = s.root / "layout";
+    const auto pushed =
+        s.oras({"push", "--oci-layout", layout.string() + ":v1", "a.txt", "--format", "json"});
+    ASSERT_OK(pushed);
+    const auto digest = str(parse_object(pushed.out).at("digest"));
+    // The CLI's own error message offers `DIR@DIGEST`.
+    const auto by_digest = s.scratch / "by-digest";
+    const auto pulled =
+        s.oras({"pull", "--oci-layout", layout.string() + "@" + digest, "-o", by_digest.string()});
+    EXPECT_OK(pulled);
+    EXPECT_EQ(snapshot(by_digest), subset(s.content(), {"a.txt"}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: exit 1, one error line naming the reference and the cause, nothing written outside
+// the output directory.
+
+/// Runs a failing pull into `scratch/out` and checks that nothing changed outside it and that
+/// nothing is left in it.
+void expect_pull_fails_cleanly(const sandbox& s, const std::vector<std::string>& args,
+                               const std::string& ref, const std::string& cause) {
+    const auto before = snapshot(s.root, {"scratch/out"});
+    auto full = std::vector<std::string>{"pull", ref, "-o", (s.scratch / "out").string()};
+    full.insert(full.end(), args.begin(), args.end());
+    const auto r = s.oras(full);
+    expect_error(r, ref, cause);
+    EXPECT_EQ(snapshot(s.root, {"scratch/out"}), before) << ref;
+    EXPECT_EQ(snapshot(s.scratch / "out"), tree{}) << ref;
+    fs::remove_all(s.scratch / "out");
+}
+
+/// Runs a failing push and checks that nothing changed in the sandbox.
+void expect_push_fails_cleanly(const sandbox& s, const std::vector<std::string>& args,
+                               const std::string& ref, const std::string& cause) {
+    const auto before = snapshot(s.root);
+    auto full = std::vector<std::string>{"push", ref};
+    full.insert(full.end(), args.begin(), args.end());
+    full.push_back("--no-tty");
+    const auto r = s.oras(full);
+    expect_error(r, ref, cause);
+    EXPECT_EQ(snapshot(s.root), before) << ref;
+}
+
+TEST(cli, push_of_a_missing_file_fails_before_sending) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/missing:v1";
+    expect_push_fails_cleanly(s, {"a.txt", "missing.txt"}, ref, "missing.txt");
+    expect_push_fails_cleanly(s, {"a.txt", "tree/missing"}, ref, "tree/missing");
+    EXPECT_EQ(tags_status(reg, "cli/missing"), 404u);
+    EXPECT_EQ(blob_status(reg, "cli/missing", read_file(s.work / "a.txt")), 404u);
+}
+
+TEST(cli, push_of_a_missing_config_sends_nothing) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/missing-config:v1";
+    expect_push_fails_cleanly(s, {"a.txt", "--config", "nope.json"}, ref, "nope.json");
+    EXPECT_EQ(tags_status(reg, "cli/missing-config"), 404u);
+    // "A missing file ... refused before anything is sent" (push.hpp).
+    EXPECT_EQ(blob_status(reg, "cli/missing-config", read_file(s.work / "a.txt")), 404u);
+}
+
+TEST(cli, push_of_bad_annotations_or_types_fails_before_sending) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/annotations:v1";
+    const auto file = [&](const std::string& name, const std::string& text) {
+        write_file(s.root / name, text);
+        return (s.root / name).string();
+    };
+    const auto unknown = file("unknown.json", R"({"nope.txt":{"k":"v"}})");
+    const auto not_string = file("not-string.json", R"({"$manifest":{"k":1}})");
+    const auto broken = file("broken.json", R"({"$manifest":)");
+    expect_push_fails_cleanly(s, {"a.txt", "--annotation-file", unknown}, ref, "nope.txt");
+    expect_push_fails_cleanly(s, {"a.txt", "--annotation-file", not_string}, ref,
+                              "not-string.json");
+    expect_push_fails_cleanly(s, {"a.txt", "--annotation-file", broken}, ref, "broken.json");
+    expect_push_fails_cleanly(s, {"a.txt", "--annotation-file", (s.root / "none.json").string()},
+                              ref, "none.json");
+    expect_push_fails_cleanly(s, {"a.txt", "-a", "no-value"}, ref, "no-value");
+    expect_push_fails_cleanly(s, {"a.txt:text/not a type"}, ref, "not a type");
+    expect_push_fails_cleanly(s, {"a.txt", "--artifact-type", "nope"}, ref, "nope");
+    EXPECT_EQ(tags_status(reg, "cli/annotations"), 404u);
+    EXPECT_EQ(blob_status(reg, "cli/annotations", read_file(s.work / "a.txt")), 404u);
+}
+
+TEST(cli, push_of_a_file_outside_the_working_directory) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    write_file(s.root / "outside.txt", "outside");
+    const std::string ref = reg.host() + "/cli/outside:v1";
+    expect_push_fails_cleanly(s, {"a.txt", "../outside.txt"}, ref, "outside.txt");
+    expect_push_fails_cleanly(s, {(s.root / "outside.txt").string()}, ref, "outside.txt");
+    EXPECT_EQ(tags_status(reg, "cli/outside"), 404u);
+
+    // Allowed when asked for: titled by its file name.
+    ASSERT_OK(s.oras({"push", ref, "../outside.txt", "--disable-path-validation", "--no-tty"}));
+    const auto out = s.scratch / "out";
+    ASSERT_OK(s.oras({"pull", ref, "-o", out.string()}));
+    EXPECT_EQ(snapshot(out), (tree{{"outside.txt", "file:outside"}}));
+}
+
+TEST(cli, bad_references) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    // {reference, what the error must say}. `UPPER/repo` names the registry `UPPER` (the ORAS
+    // form always starts with the registry), which cannot be reached.
+    const std::vector<std::pair<std::string, std::string>> refs = {
+        {"UPPER/repo:v1", ""},
+        {reg.host() + "/UPPER/repo:v1", "lowercase"},
+        {reg.host() + "/repo:bad tag", "bad tag"},
+        {reg.host() + "/repo:-bad", "-bad"},
+        {reg.host() + "/repo@sha256:nothex", "nothex"},
+    };
+    for (const auto& [ref, cause] : refs) {
+        SCOPED_TRACE(ref);
+        expect_push_fails_cleanly(s, {"a.txt"}, ref, cause);
+        expect_pull_fails_cleanly(s, {}, ref, cause);
+    }
+}
+
+TEST(cli, wrong_password) {
+    registry_process reg({.auth = auth_mode::basic});
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/wrong:v1";
+    expect_push_fails_cleanly(s, {"a.txt", "-u", "alice", "-p", "not-the-password"}, ref, "");
+    EXPECT_EQ(tags_status(reg, "cli/wrong"), 404u);
+    ASSERT_OK(s.oras({"push", ref, "a.txt", "-u", "alice", "-p", "alice-secret", "--no-tty"}));
+    expect_pull_fails_cleanly(s, {"-u", "alice", "-p", "not-the-password"}, ref, "");
+    expect_pull_fails_cleanly(s, {}, ref, "");
+}
+
+TEST(cli, wrong_password_names_the_cause) {
+    registry_process reg({.auth = auth_mode::basic});
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/wrong:v1";
+    const auto r =
+        s.oras({"push", ref, "a.txt", "-u", "alice", "-p", "Pa55-not-right", "--no-tty"});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_TRUE(r.err.find("401") != std::string::npos
+                || r.err.find("nauthori") != std::string::npos)
+        << dump(r);
+    EXPECT_EQ(r.err.find("Pa55-not-right"), std::string::npos) << "the password is echoed\n"
+                                                               << dump(r);
+}
+
+TEST(cli, pull_of_a_missing_tag) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    ASSERT_OK(s.oras({"push", reg.host() + "/cli/tags:v1", "a.txt", "--no-tty"}));
+    expect_pull_fails_cleanly(s, {}, reg.host() + "/cli/tags:nope", "not found");
+    expect_pull_fails_cleanly(s, {}, reg.host() + "/cli/no-such-repo:v1", "not found");
+}
+
+/// The file where the registry keeps a blob.
+fs::path stored_blob(const registry_process& reg, const std::string& digest) {
+    const auto hex = digest.substr(digest.find(':') + 1);
+    return reg.storage_dir() / "docker/registry/v2/blobs/sha256" / hex.substr(0, 2) / hex / "data";
+}
+
+TEST(cli, pull_of_a_damaged_blob_leaves_no_partial_file) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/damaged:v1";
+    const auto manifest = s.root / "manifest.json";
+    ASSERT_OK(s.oras(
+        {"push", ref, "data.bin", "tree", "--export-manifest", manifest.string(), "--no-tty"}));
+    // Same size, other bytes, behind the registry's back.
+    const auto m = parse_object(read_file(manifest));
+    for (const auto& l : m.at("layers").as_array()) {
+        const auto path = stored_blob(reg, str(l.at("digest")));
+        ASSERT_TRUE(fs::is_regular_file(path)) << path;
+        auto bytes = read_file(path);
+        bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x5a);
+        write_file(path, bytes);
+    }
+    expect_pull_fails_cleanly(s, {}, ref, "");
+
+    // An existing file keeps its content.
+    fs::create_directories(s.scratch / "out");
+    write_file(s.scratch / "out/data.bin", "old");
+    const auto before = snapshot(s.root);
+    const auto r = s.oras({"pull", ref, "-o", (s.scratch / "out").string(), "--media-type",
+                           std::string(oras::media_type::image_layer)});
+    expect_error(r, ref, "");
+    EXPECT_EQ(snapshot(s.root), before);
+}
+
+// Malicious artifacts.
+
+TEST(cli, pull_refuses_titles_that_leave_the_output_directory) {
+    registry_process reg;
+    sandbox s;
+    ASSERT_FALSE(fs::exists("/abs")) << "the test needs /abs not to exist";
+    raw_repository repo(reg, "cli/evil-titles");
+    const std::vector<std::string> titles = {
+        "../evil",
+        "a/../../evil",
+        "../../evil",
+        "/abs/path",
+        (s.scratch / "abs-evil").string(),
+        "ok/../../scratch-evil",
+        "..",
+        ".",
+    };
+    for (std::size_t i = 0; i < titles.size(); ++i) {
+        SCOPED_TRACE(titles[i]);
+        auto layer = repo.push_blob("evil content " + std::to_string(i),
+                                    std::string(oras::media_type::image_layer));
+        layer.annotations[std::string(oras::annotation::title)] = titles[i];
+        const auto tag = "t" + std::to_string(i);
+        repo.push_artifact({layer}, tag);
+        expect_pull_fails_cleanly(s, {}, reg.host() + "/cli/evil-titles:" + tag, "");
+    }
+    EXPECT_FALSE(fs::exists("/abs"));
+    if (fs::exists("/abs/path")) {
+        fs::remove_all("/abs");
+    }
+}
+
+TEST(cli, pull_refuses_a_title_through_an_existing_symlink) {
+    registry_process reg;
+    sandbox s;
+    raw_repository repo(reg, "cli/evil-link");
+    auto layer = repo.push_blob("through the link", std::string(oras::media_type::image_layer));
+    layer.annotations[std::string(oras::annotation::title)] = "link/evil";
+    repo.push_artifact({layer}, "v1");
+    fs::create_directories(s.scratch / "out");
+    fs::create_directories(s.root / "elsewhere");
+    fs::create_directory_symlink(s.root / "elsewhere", s.scratch / "out/link");
+    const auto before = snapshot(s.root);
+    const auto r =
+        s.oras({"pull", reg.host() + "/cli/evil-link:v1", "-o", (s.scratch / "out").string()});
+    expect_error(r, reg.host() + "/cli/evil-link:v1", "");
+    EXPECT_EQ(snapshot(s.root), before);
+
+    // A directory layer whose destination is a symlink to elsewhere.
+    const auto tar = make_tar({{"d/", '5'}, {"d/evil", '0', "evil"}});
+    repo.push_artifact({push_tar_layer(repo, "d", tar)}, "dir");
+    fs::create_directory_symlink(s.root / "elsewhere", s.scratch / "out/d");
+    const auto dir_before = snapshot(s.root);
+    const auto dir =
+        s.oras({"pull", reg.host() + "/cli/evil-link:dir", "-o", (s.scratch / "out").string()});
+    expect_error(dir, reg.host() + "/cli/evil-link:dir", "");
+    EXPECT_EQ(snapshot(s.root), dir_before);
+}
+
+struct archive_case {
+    std::string name;
+    std::vector<tar_member> members;
+};
+
+TEST(cli, pull_refuses_archives_that_leave_the_output_directory) {
+    registry_process reg;
+    sandbox s;
+    write_file(s.root / "secret", "secret");
+    raw_repository repo(reg, "cli/evil-tars");
+    const auto abs = (s.scratch / "abs-evil").string();
+    const auto abs_dir = (s.scratch).string();
+    const std::vector<archive_case> cases = {
+        {"dot-dot", {{"d/", '5'}, {"../evil", '0', "evil"}}},
+        {"dot-dot-deeper", {{"d/", '5'}, {"d/../../evil", '0', "evil"}}},
+        {"dot-dot-deepest", {{"d/", '5'}, {"d/../../../evil", '0', "evil"}}},
+        {"absolute", {{"d/", '5'}, {abs, '0', "evil"}}},
+        {"symlink-escape-then-file",
+         {{"d/", '5'}, {"d/link", '2', "", "../../.."}, {"d/link/evil", '0', "evil"}}},
+        {"absolute-symlink-then-file",
+         {{"d/", '5'}, {"d/link", '2', "", abs_dir}, {"d/link/evil", '0', "evil"}}},
+        {"symlink-escape-only", {{"d/", '5'}, {"d/link", '2', "", "../../../.."}}},
+        {"hard-link-outside", {{"d/", '5'}, {"d/hard", '1', "", (s.root / "secret").string()}}},
+    };
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        SCOPED_TRACE(cases[i].name);
+        const auto layer = push_tar_layer(repo, "d", make_tar(cases[i].members));
+        repo.push_artifact({layer}, cases[i].name);
+        expect_pull_fails_cleanly(s, {}, reg.host() + "/cli/evil-tars:" + cases[i].name, "");
+    }
+    EXPECT_EQ(read_file(s.root / "secret"), "secret");
+}
+
+TEST(cli, pull_refuses_an_archive_whose_digest_does_not_match) {
+    registry_process reg;
+    sandbox s;
+    raw_repository repo(reg, "cli/bad-digest");
+    const auto tar = make_tar({{"d/", '5'},
+                               {"d/ok.txt", '0', "fine"},
+                               {"d/sub/", '5'},
+                               {"d/sub/more.txt", '0', std::string(5000, 'x')}});
+    // The same archive with a correct digest unpacks fine.
+    repo.push_artifact({push_tar_layer(repo, "d", tar)}, "good");
+    const auto good = s.scratch / "good";
+    ASSERT_OK(s.oras({"pull", reg.host() + "/cli/bad-digest:good", "-o", good.string()}));
+    EXPECT_EQ(snapshot(good), (tree{{"d", "dir"},
+                                    {"d/ok.txt", "file:fine"},
+                                    {"d/sub", "dir"},
+                                    {"d/sub/more.txt", "file:" + std::string(5000, 'x')}}));
+    fs::remove_all(good);
+
+    repo.push_artifact({push_tar_layer(repo, "d", tar, oras::digest::of("something else").str())},
+                       "bad");
+    expect_pull_fails_cleanly(s, {}, reg.host() + "/cli/bad-digest:bad", "");
+}
+
+}  // namespace

@@ -1,0 +1,823 @@
+// push and pull through the library: `oras::blocking` against the real registry (anonymous,
+// basic over TLS, token), `oras::ops` on a `registry::repository_target`, on an
+// `content::oci_layout` and on a `content::memory_store`; concurrency, progress events, input
+// refused before anything is sent, and hostile or damaged artifacts refused on pull.
+#include <oras/auth/client.hpp>
+#include <oras/content/memory_store.hpp>
+#include <oras/content/oci_layout.hpp>
+#include <oras/content/target.hpp>
+#include <oras/descriptor.hpp>
+#include <oras/digest.hpp>
+#include <oras/error.hpp>
+#include <oras/http/client.hpp>
+#include <oras/image_index.hpp>
+#include <oras/image_manifest.hpp>
+#include <oras/media_type.hpp>
+#include <oras/ops/blocking.hpp>
+#include <oras/ops/pull.hpp>
+#include <oras/ops/push.hpp>
+#include <oras/registry/repository.hpp>
+#include <oras/registry/repository_target.hpp>
+#include <oras/test/registry_process.hpp>
+#include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
+
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using oras::descriptor;
+using oras::test::auth_mode;
+using oras::test::read_file;
+using oras::test::registry_process;
+using oras::test::write_file;
+using kind = oras::ops::progress_event::kind;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// A file tree: relative path -> "dir", "file:<bytes>" or "link:<target>".
+using tree = std::map<std::string, std::string>;
+
+tree snapshot(const fs::path& root, const std::vector<std::string>& excluded = {}) {
+    tree t;
+    std::error_code ec;
+    if (!fs::is_directory(fs::symlink_status(root, ec))) {
+        return t;
+    }
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+         ++it) {
+        const auto rel = it->path().lexically_relative(root).generic_string();
+        const bool skip = std::any_of(excluded.begin(), excluded.end(), [&](const auto& x) {
+            return rel == x || rel.starts_with(x + "/");
+        });
+        if (skip) {
+            if (it->is_directory(ec) && !it->is_symlink(ec)) {
+                it.disable_recursion_pending();
+            }
+            continue;
+        }
+        const auto st = it->symlink_status();
+        if (fs::is_symlink(st)) {
+            t[rel] = "link:" + fs::read_symlink(it->path()).string();
+        } else if (fs::is_directory(st)) {
+            t[rel] = "dir";
+        } else if (fs::is_regular_file(st)) {
+            t[rel] = "file:" + read_file(it->path());
+        } else {
+            t[rel] = "other";
+        }
+    }
+    return t;
+}
+
+tree subset(const tree& t, const std::vector<std::string>& roots) {
+    tree out;
+    for (const auto& [k, v] : t) {
+        for (const auto& r : roots) {
+            if (k == r || k.starts_with(r + "/")) {
+                out[k] = v;
+            }
+        }
+    }
+    return out;
+}
+
+std::string pattern(std::size_t n, unsigned seed) {
+    std::string s(n, '\0');
+    std::uint32_t x = seed * 2654435761u + 1;
+    for (auto& c : s) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        c = static_cast<char>(x);
+    }
+    return s;
+}
+
+template <class F>
+oras::errc error_of(F&& f) {
+    try {
+        f();
+    } catch (const oras::error& e) {
+        return static_cast<oras::errc>(e.code().value());
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "not an oras::error: " << e.what();
+        return oras::errc::unexpected_status;
+    }
+    ADD_FAILURE() << "no error";
+    return oras::errc::unexpected_status;
+}
+
+/// `work` holds what is pushed; `out` is where pulls go.
+struct sandbox {
+    oras::test::temp_dir tmp{"oras-ops-"};
+    fs::path root = tmp.path();
+    fs::path work = root / "work";
+    fs::path out = root / "out";
+
+    sandbox() { fs::create_directories(work); }
+
+    void make_content() const {
+        write_file(work / "a.txt", "hello, ops\n");
+        write_file(work / "data.bin", pattern(1536 * 1024 + 5, 11));
+        fs::create_directories(work / "tree/sub/deeper");
+        fs::create_directories(work / "tree/empty");
+        write_file(work / "tree/top.txt", "top\n");
+        write_file(work / "tree/sub/deeper/leaf.bin", pattern(50'000, 4));
+        fs::create_symlink("sub/deeper/leaf.bin", work / "tree/link");
+        write_file(work / "config.json", R"({"ops":1})");
+    }
+    tree content() const { return subset(snapshot(work), {"a.txt", "data.bin", "tree"}); }
+
+    /// Push options for `a.txt` (text/plain), `data.bin` and `tree`, with a config and
+    /// annotations.
+    oras::ops::push_options options() const {
+        oras::ops::push_options o;
+        o.working_dir = work;
+        o.files = {{"a.txt", "text/plain"}, {"data.bin", ""}, {"tree", ""}};
+        o.config = oras::ops::push_file{"config.json", "application/vnd.test.config+json"};
+        o.artifact_type = "application/vnd.test.ops";
+        o.annotations["$manifest"]["org.example.m"] = "manifest";
+        o.annotations["$config"]["org.example.c"] = "config";
+        o.annotations["a.txt"]["org.example.f"] = "file";
+        return o;
+    }
+};
+
+/// Checks what push returned for `sandbox::options()`.
+void check_push_result(const oras::ops::push_result& r) {
+    EXPECT_EQ(r.manifest.digest, oras::digest::of(r.manifest_bytes));
+    EXPECT_EQ(r.manifest.size, static_cast<std::int64_t>(r.manifest_bytes.size()));
+    EXPECT_EQ(r.manifest.media_type, oras::media_type::image_manifest);
+    EXPECT_EQ(r.manifest.artifact_type, "application/vnd.test.ops");
+    const auto m = oras::image_manifest::parse(r.manifest_bytes);
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->artifact_type, "application/vnd.test.ops");
+    EXPECT_EQ(m->config.media_type, "application/vnd.test.config+json");
+    EXPECT_EQ(m->config.digest, oras::digest::of(R"({"ops":1})"));
+    EXPECT_EQ(m->config.annotation("org.example.c"), "config");
+    EXPECT_EQ(m->annotations.at("org.example.m"), "manifest");
+    ASSERT_EQ(m->layers.size(), 3u);
+    EXPECT_EQ(m->layers, r.layers);
+    EXPECT_EQ(m->layers[0].annotation(oras::annotation::title), "a.txt");
+    EXPECT_EQ(m->layers[0].media_type, "text/plain");
+    EXPECT_EQ(m->layers[0].annotation("org.example.f"), "file");
+    EXPECT_EQ(m->layers[1].annotation(oras::annotation::title), "data.bin");
+    EXPECT_EQ(m->layers[1].media_type, oras::media_type::image_layer);
+    EXPECT_EQ(m->layers[1].size, 1536 * 1024 + 5);
+    EXPECT_EQ(m->layers[2].annotation(oras::annotation::title), "tree");
+    EXPECT_EQ(m->layers[2].media_type, oras::media_type::image_layer_gzip);
+    EXPECT_EQ(m->layers[2].annotation(oras::annotation::content_unpack), "true");
+}
+
+void check_pull_result(const oras::ops::pull_result& r, const fs::path& out,
+                       const oras::descriptor& manifest) {
+    EXPECT_EQ(r.manifest.digest, manifest.digest);
+    ASSERT_EQ(r.files.size(), 3u);
+    EXPECT_EQ(r.skipped, 0u);
+    std::map<std::string, bool> unpacked;
+    for (const auto& f : r.files) {
+        EXPECT_EQ(f.path.parent_path(), fs::canonical(out)) << f.path;
+        unpacked[f.path.filename().string()] = f.unpacked;
+    }
+    EXPECT_EQ(unpacked,
+              (std::map<std::string, bool>{{"a.txt", false}, {"data.bin", false}, {"tree", true}}));
+}
+
+/// A repository on a test registry as a content target, with its io_context.
+struct remote {
+    remote(const registry_process& reg, const std::string& name,
+           std::optional<oras::auth::credential> cred = std::nullopt) {
+        oras::http::client_options o;
+        o.proxy.from_environment = false;
+        o.tls.ca_file = reg.ca_file();
+        oras::auth::client_options a;
+        if (cred) {
+            a.credentials = std::make_shared<oras::auth::static_credentials>(reg.host(), *cred);
+        }
+        auth.emplace(oras::http::client(io.get_executor(), o), a);
+        target.emplace(oras::registry::repository(
+            *auth, reg.host(), name, oras::registry::repository_options{.force_https = reg.tls()}));
+    }
+
+    template <class T>
+    T operator()(asio::awaitable<T> a) {
+        return oras::test::run(io, std::move(a));
+    }
+
+    asio::io_context io;
+    std::optional<oras::auth::client> auth;
+    std::optional<oras::registry::repository_target> target;
+};
+
+/// Runs coroutines on a private io_context.
+struct runner {
+    template <class T>
+    T operator()(asio::awaitable<T> a) {
+        return oras::test::run(io, std::move(a));
+    }
+    asio::io_context io;
+};
+
+descriptor describe(std::string_view data, std::string media_type) {
+    descriptor d;
+    d.media_type = std::move(media_type);
+    d.digest = oras::digest::of(data);
+    d.size = static_cast<std::int64_t>(data.size());
+    return d;
+}
+
+/// Stores `data` in `t` and returns its descriptor.
+descriptor put(runner& run, oras::content::target& t, std::string data, std::string media_type) {
+    auto d = describe(data, std::move(media_type));
+    run(t.push(d, oras::content::blob_reader::from_string(std::move(data))));
+    return d;
+}
+
+/// Stores an artifact manifest (empty config) with `layers` in `t`, tagged `tag`.
+descriptor put_artifact(runner& run, oras::content::target& t, std::vector<descriptor> layers,
+                        const std::string& tag) {
+    put(run, t, "{}", std::string(oras::media_type::empty_json));
+    oras::image_manifest m;
+    m.media_type = std::string(oras::media_type::image_manifest);
+    m.artifact_type = "application/vnd.test.crafted";
+    m.config = oras::empty_json_descriptor();
+    m.layers = std::move(layers);
+    const auto bytes = m.serialize();
+    const auto d = describe(bytes, m.media_type);
+    run(t.push_tagged(d, oras::content::blob_reader::from_string(bytes),
+                      std::vector<std::string>{tag}));
+    return d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// oras::blocking against the registry
+
+void blocking_round_trip(const registry_process& reg,
+                         const oras::blocking::remote_options& remote) {
+    sandbox s;
+    s.make_content();
+    const std::string repo = reg.host() + "/ops/blocking";
+    const auto pushed = oras::blocking::push(repo + ":a,b", s.options(), remote);
+    check_push_result(pushed);
+    EXPECT_EQ(pushed.blobs_uploaded, 4u);
+    for (const std::string tag : {"a", "b"}) {
+        const auto out = s.root / ("out-" + tag);
+        oras::ops::pull_options po;
+        po.output = out;
+        const auto pulled = oras::blocking::pull(repo + ":" + tag, po, remote);
+        check_pull_result(pulled, out, pushed.manifest);
+        EXPECT_EQ(snapshot(out), s.content()) << tag;
+    }
+    // By digest.
+    oras::ops::pull_options po;
+    po.output = s.root / "by-digest";
+    oras::blocking::pull(repo + "@" + pushed.manifest.digest.str(), po, remote);
+    EXPECT_EQ(snapshot(po.output), s.content());
+
+    // The same files again: nothing to upload.
+    auto again = s.options();
+    again.files = {{"a.txt", "text/plain"}, {"data.bin", ""}};
+    const auto second = oras::blocking::push(repo + ":c", again, remote);
+    EXPECT_EQ(second.blobs_uploaded, 0u);
+}
+
+TEST(ops, blocking_round_trip_anonymous) {
+    registry_process reg;
+    blocking_round_trip(reg, {});
+}
+
+TEST(ops, blocking_round_trip_with_basic_auth_over_tls) {
+    registry_process reg({.auth = auth_mode::basic, .tls = true});
+    oras::blocking::remote_options remote;
+    remote.ca_file = reg.ca_file();
+    remote.credentials.use_environment = false;
+    remote.credentials.config_path = reg.dir() / "no-docker-config.json";
+    remote.credentials.explicit_credential = {"alice", "alice-secret", "", ""};
+    blocking_round_trip(reg, remote);
+
+    sandbox s;
+    s.make_content();
+    oras::ops::push_options o;
+    o.working_dir = s.work;
+    o.files = {{"a.txt", ""}};
+    // No credentials: refused.
+    auto anonymous = remote;
+    anonymous.credentials.explicit_credential = {};
+    EXPECT_EQ(error_of([&] { oras::blocking::push(reg.host() + "/ops/anon:v1", o, anonymous); }),
+              oras::errc::unauthorized);
+    // A wrong password: refused.
+    auto wrong = remote;
+    wrong.credentials.explicit_credential.password = "wrong";
+    EXPECT_EQ(error_of([&] { oras::blocking::push(reg.host() + "/ops/anon:v1", o, wrong); }),
+              oras::errc::unauthorized);
+    // TLS without the CA fails; --insecure works.
+    auto no_ca = remote;
+    no_ca.ca_file.clear();
+    no_ca.http.tls.ca_file.clear();
+    EXPECT_THROW(oras::blocking::push(reg.host() + "/ops/tls:v1", o, no_ca), std::exception);
+    auto insecure = no_ca;
+    insecure.insecure = true;
+    EXPECT_NO_THROW(oras::blocking::push(reg.host() + "/ops/tls:v1", o, insecure));
+}
+
+TEST(ops, blocking_round_trip_with_tokens) {
+    registry_process reg({.auth = auth_mode::token});
+    oras::blocking::remote_options remote;
+    remote.credentials.use_environment = false;
+    remote.credentials.config_path = reg.dir() / "no-docker-config.json";
+    remote.credentials.explicit_credential = {"alice", "alice-secret", "", ""};
+    blocking_round_trip(reg, remote);
+}
+
+TEST(ops, blocking_layout_round_trip) {
+    sandbox s;
+    s.make_content();
+    const auto layout = s.root / "layout";
+    auto o = s.options();
+    o.tags = {"v1", "v2"};
+    const auto pushed = oras::blocking::push_layout(layout, o);
+    check_push_result(pushed);
+    EXPECT_EQ(pushed.blobs_uploaded, 4u);
+    const std::vector<std::string> refs = {"v1", "v2", pushed.manifest.digest.str()};
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+        const auto& ref = refs[i];
+        const auto out = s.root / ("out-" + std::to_string(i));
+        oras::ops::pull_options po;
+        po.output = out;
+        const auto pulled = oras::blocking::pull_layout(layout, ref, po);
+        check_pull_result(pulled, out, pushed.manifest);
+        EXPECT_EQ(snapshot(out), s.content()) << ref;
+    }
+    // Every blob file hashes to its name.
+    for (const auto& e : fs::directory_iterator(layout / "blobs/sha256")) {
+        EXPECT_EQ(oras::digest::of(read_file(e.path())).encoded(), e.path().filename().string());
+    }
+    EXPECT_EQ(error_of([&] { oras::blocking::pull_layout(layout, "nope", {}); }),
+              oras::errc::not_found);
+    // A layout that does not exist is not created by a pull.
+    EXPECT_THROW(oras::blocking::pull_layout(s.root / "nowhere", "v1", {}), oras::error);
+    EXPECT_FALSE(fs::exists(s.root / "nowhere"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// oras::ops on targets
+
+TEST(ops, round_trip_on_a_repository_target) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    remote r(reg, "ops/target");
+    auto o = s.options();
+    o.tags = {"v1", "latest"};
+    const auto pushed = r(oras::ops::push(*r.target, o));
+    check_push_result(pushed);
+    const std::vector<std::string> refs = {"v1", "latest", pushed.manifest.digest.str()};
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+        const auto& ref = refs[i];
+        const auto out = s.root / ("out-" + std::to_string(i));
+        oras::ops::pull_options po;
+        po.output = out;
+        const auto pulled = r(oras::ops::pull(*r.target, ref, po));
+        check_pull_result(pulled, out, pushed.manifest);
+        EXPECT_EQ(snapshot(out), s.content()) << ref;
+    }
+    // The manifest stored is the one returned.
+    const auto stored = r(oras::content::fetch_all(*r.target, pushed.manifest));
+    EXPECT_EQ(stored, pushed.manifest_bytes);
+}
+
+TEST(ops, round_trip_on_an_oci_layout) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    oras::content::oci_layout layout(s.root / "layout");
+    auto o = s.options();
+    o.tags = {"v1"};
+    o.version = oras::ops::manifest_version::v1_0;
+    const auto pushed = run(oras::ops::push(layout, o));
+    const auto m = oras::image_manifest::parse(pushed.manifest_bytes);
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->artifact_type, "");
+    EXPECT_EQ(m->config.media_type, "application/vnd.test.config+json");
+    EXPECT_EQ(pushed.manifest_bytes.find("artifactType"), std::string::npos);
+    oras::ops::pull_options po;
+    po.output = s.out;
+    const auto pulled = run(oras::ops::pull(layout, "v1", po));
+    check_pull_result(pulled, s.out, pushed.manifest);
+    EXPECT_EQ(snapshot(s.out), s.content());
+
+    // image-spec 1.0 without a config: the artifact type is the config's media type.
+    oras::ops::push_options plain;
+    plain.working_dir = s.work;
+    plain.files = {{"a.txt", ""}};
+    plain.artifact_type = "application/vnd.test.old";
+    plain.version = oras::ops::manifest_version::v1_0;
+    const auto old = run(oras::ops::push(layout, plain));
+    const auto om = oras::image_manifest::parse(old.manifest_bytes);
+    ASSERT_TRUE(om.has_value());
+    EXPECT_EQ(om->config.media_type, "application/vnd.test.old");
+    EXPECT_EQ(old.manifest_bytes.find("artifactType"), std::string::npos);
+}
+
+TEST(ops, concurrency_one_and_eight_agree) {
+    registry_process reg;
+    sandbox s;
+    std::vector<oras::ops::push_file> files;
+    std::set<std::string> distinct;  // four empty files share one blob
+    for (unsigned i = 0; i < 24; ++i) {
+        const auto name = "f" + std::to_string(i) + ".bin";
+        const std::size_t size = i % 6 == 0 ? 0 : i % 6 == 1 ? 1 : (i * 37'000) % 1'300'000 + 2;
+        write_file(s.work / name, pattern(size, i + 100));
+        distinct.insert(oras::digest::of(pattern(size, i + 100)).str());
+        files.push_back({name, ""});
+    }
+    fs::create_directories(s.work / "dir/inner");
+    write_file(s.work / "dir/inner/x.txt", "x");
+    files.push_back({"dir", ""});
+
+    std::vector<std::string> manifests;
+    for (const std::size_t n : {1u, 8u}) {
+        remote r(reg, "ops/concurrency-" + std::to_string(n));
+        oras::ops::push_options o;
+        o.working_dir = s.work;
+        o.files = files;
+        o.created_annotation = false;
+        o.concurrency = n;
+        o.tags = {"v1"};
+        const auto pushed = r(oras::ops::push(*r.target, o));
+        ASSERT_EQ(pushed.layers.size(), files.size());
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            EXPECT_EQ(pushed.layers[i].annotation(oras::annotation::title), files[i].path.string());
+        }
+        EXPECT_GE(pushed.blobs_uploaded, distinct.size() + 2) << "concurrency " << n;
+        manifests.push_back(pushed.manifest_bytes);
+        for (const std::size_t m : {1u, 8u}) {
+            const auto out = s.root / ("out-" + std::to_string(n) + "-" + std::to_string(m));
+            oras::ops::pull_options po;
+            po.output = out;
+            po.concurrency = m;
+            const auto pulled = r(oras::ops::pull(*r.target, "v1", po));
+            EXPECT_EQ(pulled.files.size(), files.size());
+            EXPECT_EQ(snapshot(out), snapshot(s.work)) << n << " " << m;
+        }
+    }
+    EXPECT_EQ(manifests[0], manifests[1]);
+}
+
+TEST(ops, identical_files_are_uploaded_once) {
+    registry_process reg;
+    sandbox s;
+    std::vector<oras::ops::push_file> files;
+    for (int i = 0; i < 6; ++i) {
+        const auto name = "same" + std::to_string(i) + ".bin";
+        write_file(s.work / name, pattern(200'000, 5));
+        files.push_back({name, ""});
+    }
+    for (const std::size_t n : {1u, 8u}) {
+        remote r(reg, "ops/identical-" + std::to_string(n));
+        oras::ops::push_options o;
+        o.working_dir = s.work;
+        o.files = files;
+        o.concurrency = n;
+        std::size_t started = 0;
+        o.progress = [&started](const oras::ops::progress_event& e) {
+            started += e.what == kind::started && e.name != "$manifest";
+        };
+        const auto pushed = r(oras::ops::push(*r.target, o));
+        // One blob for the six files, and the empty config.
+        EXPECT_EQ(pushed.blobs_uploaded, 2u) << "concurrency " << n;
+        EXPECT_EQ(started, 2u) << "concurrency " << n;
+    }
+}
+
+TEST(ops, progress_events) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    remote r(reg, "ops/progress");
+    std::vector<oras::ops::progress_event> events;
+    const auto record = [&events](const oras::ops::progress_event& e) { events.push_back(e); };
+    const auto seen = [&events](kind k, const std::string& name) {
+        return std::count_if(events.begin(), events.end(),
+                             [&](const auto& e) { return e.what == k && e.name == name; });
+    };
+    const auto last_bytes = [&events](const std::string& name) {
+        std::uint64_t last = 0;
+        for (const auto& e : events) {
+            if (e.what == kind::bytes && e.name == name) {
+                EXPECT_GE(e.done, last) << name;
+                last = e.done;
+            }
+        }
+        return last;
+    };
+
+    auto o = s.options();
+    o.tags = {"v1"};
+    o.progress = record;
+    const auto pushed = r(oras::ops::push(*r.target, o));
+    for (const std::string name : {"a.txt", "data.bin", "tree", "$config", "$manifest"}) {
+        EXPECT_EQ(seen(kind::started, name), 1) << name;
+        EXPECT_EQ(seen(kind::finished, name), 1) << name;
+        EXPECT_EQ(seen(kind::exists, name), 0) << name;
+    }
+    EXPECT_EQ(last_bytes("data.bin"), 1536u * 1024u + 5u);
+    EXPECT_EQ(last_bytes("a.txt"), 11u);
+    EXPECT_EQ(last_bytes("tree"), static_cast<std::uint64_t>(pushed.layers[2].size));
+    for (const auto& e : events) {
+        if (e.what == kind::finished && e.name == "data.bin") {
+            EXPECT_EQ(e.desc.size, 1536 * 1024 + 5);
+            EXPECT_EQ(e.done, 1536u * 1024u + 5u);
+        }
+    }
+
+    // Again: the files and the config are already there.
+    events.clear();
+    o.tags = {"v2"};
+    o.files = {{"a.txt", "text/plain"}, {"data.bin", ""}};
+    r(oras::ops::push(*r.target, o));
+    for (const std::string name : {"a.txt", "data.bin", "$config"}) {
+        EXPECT_EQ(seen(kind::exists, name), 1) << name;
+        EXPECT_EQ(seen(kind::started, name), 0) << name;
+        EXPECT_EQ(seen(kind::bytes, name), 0) << name;
+    }
+
+    // Pull: started, bytes, finished per layer; filtered layers are skipped.
+    events.clear();
+    oras::ops::pull_options po;
+    po.output = s.out;
+    po.progress = record;
+    po.media_types = {"text/plain", std::string(oras::media_type::image_layer_gzip)};
+    const auto pulled = r(oras::ops::pull(*r.target, "v1", po));
+    EXPECT_EQ(pulled.skipped, 1u);
+    EXPECT_EQ(pulled.files.size(), 2u);
+    for (const std::string name : {"a.txt", "tree"}) {
+        EXPECT_EQ(seen(kind::started, name), 1) << name;
+        EXPECT_GE(seen(kind::bytes, name), 1) << name;
+        EXPECT_EQ(seen(kind::finished, name), 1) << name;
+    }
+    EXPECT_EQ(last_bytes("a.txt"), 11u);
+    EXPECT_EQ(last_bytes("tree"), static_cast<std::uint64_t>(pushed.layers[2].size));
+    EXPECT_EQ(seen(kind::skipped, "data.bin"), 1);
+    EXPECT_EQ(seen(kind::started, "data.bin"), 0);
+    EXPECT_EQ(snapshot(s.out), subset(s.content(), {"a.txt", "tree"}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input refused before anything is sent
+
+TEST(ops, push_refuses_bad_input_before_sending) {
+    sandbox s;
+    s.make_content();
+    write_file(s.root / "outside.txt", "outside");
+    runner run;
+    oras::content::memory_store store;
+    const auto base = [&] {
+        oras::ops::push_options o;
+        o.working_dir = s.work;
+        o.files = {{"a.txt", ""}, {"tree", ""}};
+        return o;
+    };
+    const auto refused = [&](oras::ops::push_options o, oras::errc code, const char* what) {
+        SCOPED_TRACE(what);
+        EXPECT_EQ(error_of([&] { run(oras::ops::push(store, o)); }), code);
+        EXPECT_EQ(store.size(), 0u);
+    };
+    auto o = base();
+    o.files.push_back({"missing.txt", ""});
+    refused(o, oras::errc::invalid_argument, "missing file");
+    o = base();
+    o.files.push_back({"../outside.txt", ""});
+    refused(o, oras::errc::invalid_argument, "outside (relative)");
+    o = base();
+    o.files.push_back({s.root / "outside.txt", ""});
+    refused(o, oras::errc::invalid_argument, "outside (absolute)");
+    o = base();
+    o.files.push_back({"./a.txt", ""});
+    refused(o, oras::errc::invalid_argument, "duplicate title");
+    o = base();
+    o.annotations["nope.txt"]["k"] = "v";
+    refused(o, oras::errc::invalid_argument, "annotation for no file");
+    o = base();
+    o.files[0].media_type = "not a media type";
+    refused(o, oras::errc::invalid_media_type, "bad media type");
+    o = base();
+    o.artifact_type = "nope";
+    refused(o, oras::errc::invalid_media_type, "bad artifact type");
+    o = base();
+    o.tags = {"bad tag"};
+    refused(o, oras::errc::invalid_reference, "bad tag");
+    o = base();
+    o.files.push_back({"", ""});
+    refused(o, oras::errc::invalid_argument, "empty path");
+
+    // Allowed when asked for: titled by the file name.
+    o = base();
+    o.files.push_back({"../outside.txt", ""});
+    o.disable_path_validation = true;
+    const auto pushed = run(oras::ops::push(store, o));
+    EXPECT_EQ(pushed.layers.back().annotation(oras::annotation::title), "outside.txt");
+
+    // Annotation files.
+    EXPECT_FALSE(oras::ops::parse_annotation_file("[]", "a.json").has_value());
+    EXPECT_FALSE(
+        oras::ops::parse_annotation_file(R"({"$manifest":{"k":1}})", "a.json").has_value());
+    EXPECT_FALSE(oras::ops::parse_annotation_file(R"({"$manifest":{"k":"a","k":"b"}})", "a.json")
+                     .has_value());
+    const auto parsed = oras::ops::parse_annotation_file(
+        R"({"$manifest":{"k":"v"},"$config":{},"a.txt":{"x":"y"}})", "a.json");
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_EQ(parsed->at("$manifest").at("k"), "v");
+    EXPECT_EQ(parsed->at("a.txt").at("x"), "y");
+}
+
+TEST(ops, push_of_a_missing_config_sends_nothing) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    oras::content::memory_store store;
+    oras::ops::push_options o;
+    o.working_dir = s.work;
+    o.files = {{"a.txt", ""}};
+    o.config = oras::ops::push_file{"no-config.json", ""};
+    EXPECT_EQ(error_of([&] { run(oras::ops::push(store, o)); }), oras::errc::invalid_argument);
+    // push.hpp: "a missing file ... [is] refused before anything is sent".
+    EXPECT_EQ(store.size(), 0u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile and damaged artifacts
+
+TEST(ops, pull_refuses_titles_outside_the_output_directory) {
+    sandbox s;
+    runner run;
+    oras::content::memory_store store;
+    ASSERT_FALSE(fs::exists("/abs"));
+    const std::vector<std::string> titles = {
+        "../evil", "/abs/path", "a/../../evil", (s.root / "abs-evil").string(), "..", ""};
+    for (std::size_t i = 0; i < titles.size(); ++i) {
+        SCOPED_TRACE(titles[i]);
+        auto layer = put(run, store, "evil " + std::to_string(i),
+                         std::string(oras::media_type::image_layer));
+        layer.annotations[std::string(oras::annotation::title)] = titles[i];
+        // A good layer beside it must not be written either.
+        auto good = put(run, store, "good", std::string(oras::media_type::image_layer));
+        good.annotations[std::string(oras::annotation::title)] = "good.txt";
+        const auto tag = "t" + std::to_string(i);
+        put_artifact(run, store, {good, layer}, tag);
+        const auto before = snapshot(s.root, {"out"});
+        oras::ops::pull_options po;
+        po.output = s.out;
+        if (titles[i].empty()) {  // untitled layers are skipped, not refused
+            const auto pulled = run(oras::ops::pull(store, tag, po));
+            EXPECT_EQ(pulled.skipped, 1u);
+            EXPECT_EQ(snapshot(s.out), (tree{{"good.txt", "file:good"}}));
+        } else {
+            EXPECT_THROW(run(oras::ops::pull(store, tag, po)), oras::error);
+            EXPECT_EQ(snapshot(s.out), tree{});
+        }
+        EXPECT_EQ(snapshot(s.root, {"out"}), before);
+        fs::remove_all(s.out);
+    }
+    EXPECT_FALSE(fs::exists("/abs"));
+}
+
+TEST(ops, pull_refuses_two_layers_with_one_title) {
+    sandbox s;
+    runner run;
+    oras::content::memory_store store;
+    auto one = put(run, store, "one", std::string(oras::media_type::image_layer));
+    auto two = put(run, store, "two", std::string(oras::media_type::image_layer));
+    one.annotations[std::string(oras::annotation::title)] = "same.txt";
+    two.annotations[std::string(oras::annotation::title)] = "same.txt";
+    put_artifact(run, store, {one, two}, "v1");
+    oras::ops::pull_options po;
+    po.output = s.out;
+    EXPECT_EQ(error_of([&] { run(oras::ops::pull(store, "v1", po)); }),
+              oras::errc::invalid_manifest);
+    EXPECT_EQ(snapshot(s.out), tree{});
+}
+
+TEST(ops, pull_refuses_an_archive_with_a_wrong_digest) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    oras::content::memory_store store;
+    oras::ops::push_options o;
+    o.working_dir = s.work;
+    o.files = {{"tree", ""}};
+    o.tags = {"good"};
+    const auto pushed = run(oras::ops::push(store, o));
+    auto layer = pushed.layers.at(0);
+    layer.annotations[std::string(oras::annotation::content_digest)] =
+        oras::digest::of("not the tar").str();
+    put_artifact(run, store, {layer}, "bad");
+
+    oras::ops::pull_options po;
+    po.output = s.out;
+    const auto before = snapshot(s.root, {"out"});
+    EXPECT_EQ(error_of([&] { run(oras::ops::pull(store, "bad", po)); }),
+              oras::errc::digest_mismatch);
+    EXPECT_EQ(snapshot(s.out), tree{});  // nothing under `tree`, no staging directory left
+    EXPECT_EQ(snapshot(s.root, {"out"}), before);
+
+    // The good one unpacks.
+    run(oras::ops::pull(store, "good", po));
+    EXPECT_EQ(snapshot(s.out), subset(s.content(), {"tree"}));
+}
+
+TEST(ops, layout_pull_of_a_damaged_blob_keeps_the_old_file) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    const auto dir = s.root / "layout";
+    oras::content::oci_layout layout(dir);
+    oras::ops::push_options o;
+    o.working_dir = s.work;
+    o.files = {{"data.bin", ""}};
+    o.tags = {"v1"};
+    const auto pushed = run(oras::ops::push(layout, o));
+    // Same size, other bytes.
+    auto damaged = read_file(s.work / "data.bin");
+    damaged[damaged.size() / 2] = static_cast<char>(damaged[damaged.size() / 2] ^ 0x5a);
+    write_file(layout.blob_path(pushed.layers.at(0).digest), damaged);
+
+    fs::create_directories(s.out);
+    write_file(s.out / "data.bin", "old");
+    oras::ops::pull_options po;
+    po.output = s.out;
+    EXPECT_EQ(error_of([&] { run(oras::ops::pull(layout, "v1", po)); }),
+              oras::errc::digest_mismatch);
+    EXPECT_EQ(snapshot(s.out), (tree{{"data.bin", "file:old"}}));  // no temporary file left
+}
+
+TEST(ops, keep_old_files_and_media_type_filter) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    oras::content::oci_layout layout(s.root / "layout");
+    auto o = s.options();
+    o.tags = {"v1"};
+    run(oras::ops::push(layout, o));
+    oras::ops::pull_options po;
+    po.output = s.out;
+    run(oras::ops::pull(layout, "v1", po));
+    write_file(s.out / "a.txt", "mine");
+    po.keep_old_files = true;
+    EXPECT_EQ(error_of([&] { run(oras::ops::pull(layout, "v1", po)); }),
+              oras::errc::already_exists);
+    EXPECT_EQ(read_file(s.out / "a.txt"), "mine");
+    po.keep_old_files = false;
+    run(oras::ops::pull(layout, "v1", po));
+    EXPECT_EQ(snapshot(s.out), s.content());
+
+    oras::ops::pull_options filtered;
+    filtered.output = s.root / "filtered";
+    filtered.media_types = {std::string(oras::media_type::image_layer)};
+    const auto r = run(oras::ops::pull(layout, "v1", filtered));
+    EXPECT_EQ(r.skipped, 2u);
+    EXPECT_EQ(snapshot(filtered.output), subset(s.content(), {"data.bin"}));
+}
+
+TEST(ops, pull_through_an_index) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    oras::content::memory_store store;
+    oras::ops::push_options one;
+    one.working_dir = s.work;
+    one.files = {{"a.txt", ""}};
+    const auto first = run(oras::ops::push(store, one));
+    auto two = one;
+    two.files = {{"tree", ""}};
+    const auto second = run(oras::ops::push(store, two));
+    oras::image_index index;
+    index.media_type = std::string(oras::media_type::image_index);
+    index.manifests = {first.manifest, second.manifest};
+    const auto bytes = index.serialize();
+    const auto d = describe(bytes, index.media_type);
+    run(store.push_tagged(d, oras::content::blob_reader::from_string(bytes),
+                          std::vector<std::string>{"both"}));
+    oras::ops::pull_options po;
+    po.output = s.out;
+    const auto pulled = run(oras::ops::pull(store, "both", po));
+    EXPECT_EQ(pulled.files.size(), 2u);
+    EXPECT_EQ(snapshot(s.out), subset(s.content(), {"a.txt", "tree"}));
+}
+
+}  // namespace
