@@ -669,6 +669,24 @@ bool one_component(std::string_view n) {
     return !n.empty() && n != "." && n != ".." && n.find('/') == std::string_view::npos;
 }
 
+/// A relative name of one or more components, none of them `.` or `..` (a layer title such as
+/// `site/assets`): members are then `site/assets/...`, as oras-go names them.
+bool relative_name(std::string_view n) {
+    if (n.empty() || n.front() == '/' || n.back() == '/') {
+        return false;
+    }
+    for (std::size_t start = 0;;) {
+        const auto slash = n.find('/', start);
+        if (!one_component(n.substr(start, slash - start))) {
+            return false;
+        }
+        if (slash == std::string_view::npos) {
+            return true;
+        }
+        start = slash + 1;
+    }
+}
+
 std::string archive_name(const fs::path& dir, std::string name) {
     if (name.empty()) {
         auto p = dir.lexically_normal();
@@ -681,9 +699,10 @@ std::string archive_name(const fs::path& dir, std::string name) {
             name = fs::weakly_canonical(dir, ec).filename().string();
         }
     }
-    if (!one_component(name)) {
+    if (!relative_name(name)) {
         fail(errc::invalid_argument, "cannot name the archive of " + quote(dir.string()) + " "
-                                         + quote(name) + ": the name must be one path component");
+                                         + quote(name)
+                                         + ": the name must be a relative path without . or ..");
     }
     return name;
 }

@@ -100,7 +100,7 @@ struct archive_options {
 class directory_archive {
   public:
     /// Throws `invalid_argument` unless `dir` is a directory (a symlink to one is followed,
-    /// for the root only) or `opts.name` is not a single path component.
+    /// for the root only) or `opts.name` is not a relative path without `.` or `..`.
     explicit directory_archive(std::filesystem::path dir, archive_options opts = {});
     ~directory_archive();
     directory_archive(directory_archive&&) noexcept;

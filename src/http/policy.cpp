@@ -209,7 +209,10 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
 }
 
 bool is_retryable_status(unsigned status) noexcept {
-    return status == 408 || status == 429 || status == 502 || status == 503 || status == 504;
+    // 500 too: distribution answers it for a HEAD racing a concurrent upload of the same blob.
+    // The client retries it only for idempotent requests.
+    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503
+           || status == 504;
 }
 
 std::chrono::milliseconds backoff_delay(unsigned n, const retry_options& opts,

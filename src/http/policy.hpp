@@ -45,7 +45,7 @@ result<boost::urls::url> resolve_location(boost::urls::url_view base, std::strin
 std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now);
 
-/// 408, 429, 502, 503, 504.
+/// 408, 429, 500, 502, 503, 504 (the client retries 500, 502, 504 for idempotent requests).
 bool is_retryable_status(unsigned status) noexcept;
 
 /// Delay before retry `n` (0-based): d = min(base * 2^n, max), then d/2 + unit * d/2 with

@@ -7,16 +7,11 @@
 #include <oras/ops/pull.hpp>
 
 #include "content/archive.hpp"
+#include "content/file_paths.hpp"
 #include "core/quote.hpp"
 #include "ops/concurrency.hpp"
 
-#include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <set>
 
 namespace oras::ops {
@@ -28,145 +23,6 @@ using oras::detail::quote;
 namespace {
 
 constexpr unsigned max_index_depth = 4;
-
-/// Where a title lands under `root` (canonical), refusing anything that could leave it:
-/// absolute names, `..`, and paths that pass through a symlink.
-fs::path destination(const fs::path& root, const std::string& title) {
-    const auto refuse = [&](const std::string& why) {
-        return error(errc::invalid_argument,
-                     "refusing the layer title " + quote(title) + ": " + why);
-    };
-    if (title.empty()) {
-        throw refuse("it is empty");
-    }
-    if (title.find('\0') != std::string::npos || title.find('\\') != std::string::npos) {
-        throw refuse("it holds a NUL or a backslash");
-    }
-    const fs::path t(title);
-    if (t.is_absolute() || t.has_root_name() || t.has_root_directory()) {
-        throw refuse("it is an absolute path");
-    }
-    fs::path dest = root;
-    for (const auto& part : t) {
-        if (part == "..") {
-            throw refuse("it climbs out of the output directory");
-        }
-        if (part == "." || part.empty()) {
-            continue;
-        }
-        dest /= part;
-        std::error_code ec;
-        if (fs::is_symlink(fs::symlink_status(dest, ec))) {
-            throw refuse("it goes through the symlink " + quote(dest.string()));
-        }
-    }
-    if (dest == root) {
-        throw refuse("it names the output directory itself");
-    }
-    return dest;
-}
-
-/// A file written beside its destination and renamed over it only when complete.
-class temp_file {
-  public:
-    explicit temp_file(const fs::path& dest) : dest_(dest) {
-        std::string name =
-            (dest.parent_path() / ("." + dest.filename().string() + ".oras-XXXXXX")).string();
-        fd_ = ::mkstemp(name.data());
-        if (fd_ < 0) {
-            throw error(errc::invalid_argument, "cannot create a temporary file beside "
-                                                    + quote(dest.string()) + ": "
-                                                    + std::strerror(errno));
-        }
-        path_ = name;
-    }
-    ~temp_file() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-        if (!path_.empty()) {
-            ::unlink(path_.c_str());
-        }
-    }
-    temp_file(const temp_file&) = delete;
-    temp_file& operator=(const temp_file&) = delete;
-
-    void write(std::span<const std::byte> b) {
-        while (!b.empty()) {
-            const auto n = ::write(fd_, b.data(), b.size());
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                throw error(errc::invalid_argument,
-                            "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
-            }
-            b = b.subspan(static_cast<std::size_t>(n));
-        }
-    }
-
-    void commit(bool keep_old) {
-        if (::fchmod(fd_, 0644) != 0 || ::fsync(fd_) != 0) {
-            throw error(errc::invalid_argument,
-                        "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
-        }
-        ::close(fd_);
-        fd_ = -1;
-        if (keep_old) {
-            // link() refuses to replace: an existing file is kept and the pull fails.
-            if (::link(path_.c_str(), dest_.c_str()) != 0) {
-                throw error(errc::already_exists,
-                            quote(dest_.string()) + " exists (and old files are kept)");
-            }
-            return;  // the destructor unlinks the temporary name
-        }
-        if (::rename(path_.c_str(), dest_.c_str()) != 0) {
-            throw error(errc::invalid_argument, "cannot rename into " + quote(dest_.string()) + ": "
-                                                    + std::strerror(errno));
-        }
-        path_.clear();
-    }
-
-  private:
-    fs::path dest_;
-    std::string path_;
-    int fd_ = -1;
-};
-
-/// A hidden directory under the output directory where a tree is unpacked before it is moved
-/// into place; removed with whatever is left in it.
-class staging_dir {
-  public:
-    explicit staging_dir(const fs::path& root) {
-        std::string name = (root / ".oras-unpack-XXXXXX").string();
-        if (::mkdtemp(name.data()) == nullptr) {
-            throw error(errc::invalid_argument, "cannot create a directory in "
-                                                    + quote(root.string()) + ": "
-                                                    + std::strerror(errno));
-        }
-        path_ = name;
-    }
-    ~staging_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    staging_dir(const staging_dir&) = delete;
-    staging_dir& operator=(const staging_dir&) = delete;
-
-    const fs::path& path() const noexcept { return path_; }
-
-    void move_into_place(const std::string& title, const fs::path& dest) {
-        std::error_code ec;
-        fs::rename(path_ / fs::path(title), dest, ec);
-        if (ec) {
-            throw error(errc::invalid_argument, "cannot move the unpacked " + quote(title)
-                                                    + " into place: " + ec.message());
-        }
-    }
-
-  private:
-    fs::path path_;
-};
 
 void emit(const progress_fn& p, progress_event::kind k, const descriptor& d,
           const std::string& name, std::uint64_t done = 0) {
@@ -252,7 +108,7 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
             throw error(errc::invalid_manifest,
                         "two different layers are both titled " + quote(title));
         }
-        job j{l, title, destination(root, title),
+        job j{l, title, content::detail::title_destination(root, title),
               l.annotation(annotation::content_unpack) == "true"};
         if (o.keep_old_files && !j.unpack && fs::exists(fs::symlink_status(j.dest, ec))) {
             throw error(errc::already_exists,
@@ -288,7 +144,7 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
             // place, as the ORAS CLI does.
             std::error_code exists_ec;
             const bool fresh = !fs::exists(fs::symlink_status(j.dest, exists_ec));
-            auto staging = fresh ? std::make_shared<staging_dir>(root) : nullptr;
+            auto staging = fresh ? std::make_shared<content::detail::staging_dir>(root) : nullptr;
             auto extractor = std::make_shared<content::detail::tar_extractor>(
                 fresh ? staging->path() : root, uo);
             content::write_fn sink =
@@ -303,7 +159,7 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
                 staging->move_into_place(j.title, j.dest);
             }
         } else {
-            auto file = std::make_shared<temp_file>(j.dest);
+            auto file = std::make_shared<content::detail::temp_file>(j.dest);
             content::write_fn sink =
                 [file, report](std::span<const std::byte> b) -> asio::awaitable<void> {
                 file->write(b);

@@ -290,7 +290,9 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         [&](std::size_t i) -> asio::awaitable<void> {
         auto& p = layers[i];
         if (p.directory) {
-            auto archive = std::make_shared<content::detail::directory_archive>(p.path);
+            // Members are prefixed with the title, which is where pull puts them.
+            auto archive = std::make_shared<content::detail::directory_archive>(
+                p.path, content::detail::archive_options{.name = p.title});
             std::vector<std::byte> sink(1 << 20);
             const auto ex = co_await asio::this_coro::executor;
             while (archive->read(sink) != 0) {

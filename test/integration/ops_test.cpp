@@ -374,6 +374,25 @@ TEST(ops, blocking_layout_round_trip) {
     EXPECT_FALSE(fs::exists(s.root / "nowhere"));
 }
 
+TEST(ops, a_nested_directory_comes_back_at_its_path) {
+    sandbox s;
+    s.make_content();
+    const auto layout = s.root / "layout";
+    auto o = s.options();
+    o.files = {{"tree/sub", ""}};
+    o.config.reset();
+    o.annotations.erase("a.txt");
+    o.tags = {"nested"};
+    const auto pushed = oras::blocking::push_layout(layout, o);
+    ASSERT_EQ(pushed.layers.size(), 1u);
+    EXPECT_EQ(pushed.layers[0].annotation(oras::annotation::title), "tree/sub");
+    oras::ops::pull_options po;
+    po.output = s.out;
+    oras::blocking::pull_layout(layout, "nested", po);
+    EXPECT_EQ(snapshot(s.out / "tree/sub"), snapshot(s.work / "tree/sub"));
+    EXPECT_FALSE(fs::exists(s.out / "tree/top.txt"));  // only what was pushed
+}
+
 // ---------------------------------------------------------------------------------------------
 // oras::ops on targets
 

@@ -328,7 +328,13 @@ TEST_F(archive_tree, name_option_and_trailing_slash) {
     extract(archive_of(a), out);
     EXPECT_EQ(snapshot(out / "layer"), snapshot(src));
     EXPECT_EQ(directory_archive(src / "").name(), "tree");
-    EXPECT_THROW(directory_archive(src, archive_options{.name = "a/b"}), oras::error);
+    // A nested title names nested members, extracted under it.
+    directory_archive nested(src, archive_options{.name = "site/assets"});
+    extract(archive_of(nested), tmp.path() / "nested");
+    EXPECT_EQ(snapshot(tmp.path() / "nested" / "site" / "assets"), snapshot(src));
+    for (const char* bad : {"../a", "/a", "a/./b", "a//b", "a/..", "a/"}) {
+        EXPECT_THROW(directory_archive(src, archive_options{.name = bad}), oras::error) << bad;
+    }
     EXPECT_THROW(directory_archive(src / "a.txt"), oras::error);
 }
 

@@ -82,10 +82,10 @@ TEST(http_retry_after, seconds_and_dates) {
 }
 
 TEST(http_retry, statuses_and_backoff) {
-    for (unsigned s : {408u, 429u, 502u, 503u, 504u}) {
+    for (unsigned s : {408u, 429u, 500u, 502u, 503u, 504u}) {
         EXPECT_TRUE(is_retryable_status(s)) << s;
     }
-    for (unsigned s : {200u, 400u, 401u, 403u, 404u, 500u, 501u}) {
+    for (unsigned s : {200u, 400u, 401u, 403u, 404u, 501u, 505u}) {
         EXPECT_FALSE(is_retryable_status(s)) << s;
     }
     oras::http::retry_options r;

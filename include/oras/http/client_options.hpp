@@ -36,7 +36,8 @@ struct timeout_options {
 
 struct retry_options {
     /// Retries after the first attempt, for connection failures before a response and for
-    /// statuses 408, 429, 502, 503 and 504; only for requests whose body can be replayed.
+    /// statuses 408, 429, 500, 502, 503 and 504 (500, 502 and 504 only for idempotent
+    /// requests); only for requests whose body can be replayed.
     unsigned max_retries = 3;
     /// Backoff before retry n (from 0) is drawn from [d/2, d], d = min(base * 2^n, max).
     std::chrono::milliseconds base_delay{250};

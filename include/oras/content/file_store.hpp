@@ -1,0 +1,113 @@
+// file_store: a target over a working directory, where titled layers are files (and directories).
+#pragma once
+
+#include <oras/content/memory_store.hpp>
+#include <oras/content/target.hpp>
+#include <oras/descriptor.hpp>
+#include <oras/digest.hpp>
+#include <oras/result.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+namespace oras::content {
+
+/// How a `file_store` treats its working directory.
+struct file_store_options {
+    /// Refuse (`already_exists`) to replace files or directory members already on disk when
+    /// titled content is pushed, instead of replacing them.
+    bool keep_old_files = false;
+
+    /// Let `add` take paths outside the working directory (symlinks resolved). Only for adding:
+    /// pushed titles are always kept inside it, whatever this says.
+    bool disable_path_validation = false;
+};
+
+/// The working directory of a push or a pull as a target, like oras-go's content/file store.
+///
+/// Layers are files named by their title annotation (`org.opencontainers.image.title`):
+///
+/// - `add` describes a file or directory to push. A file is hashed; a directory is described as
+///   the reproducible tar+gzip layer of its tree (title, `io.deis.oras.content.digest` = digest
+///   of the uncompressed tar, `io.deis.oras.content.unpack: "true"`). `fetch` then streams the
+///   file, or archives the directory again, verifying size and digest as it streams: content
+///   changed on disk since `add` fails (`size_mismatch`, `digest_mismatch`).
+/// - `push` of a titled descriptor writes `working_dir/title` through a temporary file beside it,
+///   renamed into place only once size and digest match; nothing is left under the title on a
+///   mismatch. A layer annotated `unpack: "true"` is extracted under `working_dir` instead (its
+///   members must lie under the title, its tar digest must match the annotation); a directory
+///   not there before is unpacked aside and moved into place once verified, an existing one is
+///   updated in place. Titles that are absolute, hold `..`, or pass through a symlink are refused
+///   (`invalid_argument`) before anything is written. Pushed content can be fetched back (a
+///   directory by archiving it again, which gives the pushed bytes only when they were made the
+///   way this library makes them).
+/// - A title names one piece of content: adding or pushing other content under a title in use
+///   fails with `already_exists`; pushing the same content again completes at once without
+///   reading the source.
+/// - Untitled content (manifests, configs) and `push_unknown` are kept in memory, as in a
+///   `memory_store`. Tags live in memory too and name anything the store holds.
+///
+/// `exists` of a titled descriptor is true only when that title holds that content, so that a
+/// copy skipping what exists still writes every file. Nothing is removed when the store goes.
+///
+/// Not thread-safe, and it takes no lock: use one store from one strand (or one thread) at a
+/// time. Coroutines interleaved on that strand are fine: a title being pushed is reserved, so a
+/// second push to it fails with `already_exists` instead of racing. File I/O blocks the calling
+/// thread (local disk).
+class file_store final : public target {
+  public:
+    /// `working_dir` need not exist yet: the first titled push creates it.
+    explicit file_store(std::filesystem::path working_dir, file_store_options opts = {});
+
+    const std::filesystem::path& working_dir() const noexcept { return working_dir_; }
+
+    /// Describes the file or directory `path` (relative to the working directory unless
+    /// absolute; empty: `title` itself) as the layer `title`, with `media_type` (empty: an OCI
+    /// tar layer for a file, tar+gzip for a directory), and makes it fetchable. Reads all of it
+    /// now (a directory is archived once, without keeping the bytes). Fails with
+    /// `invalid_argument` for an empty title, a path that is missing, special, or outside the
+    /// working directory (unless `disable_path_validation`); `invalid_media_type`;
+    /// `already_exists` for a title in use.
+    result<descriptor> add(std::string title, std::filesystem::path path,
+                           std::string media_type = {});
+
+    /// A titled `desc`: whether that title holds that content (digest and size). Untitled: any
+    /// content of that digest and size.
+    boost::asio::awaitable<bool> exists(descriptor desc) override;
+    boost::asio::awaitable<void> fetch(descriptor desc, write_fn sink) override;
+    boost::asio::awaitable<void> push(descriptor desc, blob_reader src) override;
+    /// Kept in memory, hashed with SHA-256.
+    boost::asio::awaitable<descriptor> push_unknown(std::string media_type,
+                                                    blob_reader src) override;
+    /// A tag, or the digest of content the store holds (described as it was added or pushed).
+    boost::asio::awaitable<descriptor> resolve(std::string reference) override;
+    /// `reference` must be a valid tag and `desc` held by the store; a tag in use is moved.
+    boost::asio::awaitable<void> tag(descriptor desc, std::string reference) override;
+
+  private:
+    struct file_entry {
+        descriptor desc{};
+        std::filesystem::path path{};  // the file, or the directory archived on fetch
+        bool directory = false;
+    };
+
+    std::filesystem::path root(bool create) const;
+    const file_entry* find(const descriptor& desc) const;
+    void record(std::string title, file_entry e);
+
+    std::filesystem::path working_dir_;
+    file_store_options opts_;
+    std::map<std::string, file_entry, std::less<>> files_{};
+    std::unordered_map<digest, std::string> titles_by_digest_{};  // the first title of each
+    std::set<std::string, std::less<>> pushing_{};                // titles being written
+    memory_store memory_{};
+    std::map<std::string, descriptor, std::less<>> tags_{};
+};
+
+}  // namespace oras::content

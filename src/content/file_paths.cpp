@@ -1,0 +1,152 @@
+#include <oras/error.hpp>
+
+#include "content/file_paths.hpp"
+#include "core/quote.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+namespace oras::content::detail {
+
+namespace fs = std::filesystem;
+using oras::detail::quote;
+
+fs::path title_destination(const fs::path& root, const std::string& title) {
+    const auto refuse = [&](const std::string& why) {
+        return error(errc::invalid_argument,
+                     "refusing the layer title " + quote(title) + ": " + why);
+    };
+    if (title.empty()) {
+        throw refuse("it is empty");
+    }
+    if (title.find('\0') != std::string::npos || title.find('\\') != std::string::npos) {
+        throw refuse("it holds a NUL or a backslash");
+    }
+    const fs::path t(title);
+    if (t.is_absolute() || t.has_root_name() || t.has_root_directory()) {
+        throw refuse("it is an absolute path");
+    }
+    fs::path dest = root;
+    for (const auto& part : t) {
+        if (part == "..") {
+            throw refuse("it climbs out of the output directory");
+        }
+        if (part == "." || part.empty()) {
+            continue;
+        }
+        dest /= part;
+        std::error_code ec;
+        if (fs::is_symlink(fs::symlink_status(dest, ec))) {
+            throw refuse("it goes through the symlink " + quote(dest.string()));
+        }
+    }
+    if (dest == root) {
+        throw refuse("it names the output directory itself");
+    }
+    return dest;
+}
+
+std::optional<fs::path> relative_inside(const fs::path& dir, const fs::path& given) {
+    std::error_code ec;
+    const auto base = fs::weakly_canonical(dir, ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    const auto full = fs::weakly_canonical(given.is_absolute() ? given : dir / given, ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    auto rel = full.lexically_relative(base);
+    if (rel.empty() || rel == "." || *rel.begin() == "..") {
+        return std::nullopt;
+    }
+    return rel;
+}
+
+temp_file::temp_file(const fs::path& dest) : dest_(dest) {
+    std::string name =
+        (dest.parent_path() / ("." + dest.filename().string() + ".oras-XXXXXX")).string();
+    fd_ = ::mkstemp(name.data());
+    if (fd_ < 0) {
+        throw error(errc::invalid_argument, "cannot create a temporary file beside "
+                                                + quote(dest.string()) + ": "
+                                                + std::strerror(errno));
+    }
+    path_ = name;
+}
+
+temp_file::~temp_file() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+    if (!path_.empty()) {
+        ::unlink(path_.c_str());
+    }
+}
+
+void temp_file::write(std::span<const std::byte> b) {
+    while (!b.empty()) {
+        const auto n = ::write(fd_, b.data(), b.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            throw error(errc::invalid_argument,
+                        "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
+        }
+        b = b.subspan(static_cast<std::size_t>(n));
+    }
+}
+
+void temp_file::commit(bool keep_old) {
+    if (::fchmod(fd_, 0644) != 0 || ::fsync(fd_) != 0) {
+        throw error(errc::invalid_argument,
+                    "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
+    }
+    ::close(fd_);
+    fd_ = -1;
+    if (keep_old) {
+        // link() refuses to replace: an existing file is kept and the commit fails.
+        if (::link(path_.c_str(), dest_.c_str()) != 0) {
+            throw error(errc::already_exists,
+                        quote(dest_.string()) + " exists (and old files are kept)");
+        }
+        return;  // the destructor unlinks the temporary name
+    }
+    if (::rename(path_.c_str(), dest_.c_str()) != 0) {
+        throw error(errc::invalid_argument,
+                    "cannot rename into " + quote(dest_.string()) + ": " + std::strerror(errno));
+    }
+    path_.clear();
+}
+
+staging_dir::staging_dir(const fs::path& root) {
+    std::string name = (root / ".oras-unpack-XXXXXX").string();
+    if (::mkdtemp(name.data()) == nullptr) {
+        throw error(errc::invalid_argument, "cannot create a directory in " + quote(root.string())
+                                                + ": " + std::strerror(errno));
+    }
+    path_ = name;
+}
+
+staging_dir::~staging_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+}
+
+void staging_dir::move_into_place(const std::string& title, const fs::path& dest) {
+    std::error_code ec;
+    fs::rename(path_ / fs::path(title), dest, ec);
+    if (ec) {
+        throw error(errc::invalid_argument,
+                    "cannot move the unpacked " + quote(title) + " into place: " + ec.message());
+    }
+}
+
+}  // namespace oras::content::detail

@@ -1,0 +1,65 @@
+// Internal: the path-safety rules for writing titled content into a directory, shared by pull
+// and the file store so that there is one implementation of them.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace oras::content::detail {
+
+/// Where `title` lands under `root` (canonical), refusing (`invalid_argument`) anything that
+/// could leave it: empty titles, NULs and backslashes, absolute names, `..`, paths that pass
+/// through a symlink already on disk, and `root` itself.
+std::filesystem::path title_destination(const std::filesystem::path& root,
+                                        const std::string& title);
+
+/// `given` (taken relative to `dir` unless absolute) relative to `dir`, with symlinks resolved
+/// on both sides; nothing when it lies outside `dir` or is `dir` itself.
+std::optional<std::filesystem::path> relative_inside(const std::filesystem::path& dir,
+                                                     const std::filesystem::path& given);
+
+/// A file written beside its destination (`.<name>.oras-XXXXXX`, mode 0644) and renamed over
+/// it only when complete; removed on destruction unless committed.
+class temp_file {
+  public:
+    /// Throws `invalid_argument` when the file cannot be created.
+    explicit temp_file(const std::filesystem::path& dest);
+    ~temp_file();
+    temp_file(const temp_file&) = delete;
+    temp_file& operator=(const temp_file&) = delete;
+
+    void write(std::span<const std::byte> b);
+
+    /// Syncs and moves the file to its destination. With `keep_old`, an existing destination
+    /// is kept and the commit fails with `already_exists` (link(2) never replaces).
+    void commit(bool keep_old);
+
+  private:
+    std::filesystem::path dest_;
+    std::string path_;
+    int fd_ = -1;
+};
+
+/// A hidden directory under `root` (`.oras-unpack-XXXXXX`) where a tree is unpacked before it
+/// is moved into place, so that unverified content never appears under its name; removed with
+/// whatever is left in it.
+class staging_dir {
+  public:
+    explicit staging_dir(const std::filesystem::path& root);
+    ~staging_dir();
+    staging_dir(const staging_dir&) = delete;
+    staging_dir& operator=(const staging_dir&) = delete;
+
+    const std::filesystem::path& path() const noexcept { return path_; }
+
+    /// Renames `path() / title` (what was unpacked) to `dest`.
+    void move_into_place(const std::string& title, const std::filesystem::path& dest);
+
+  private:
+    std::filesystem::path path_;
+};
+
+}  // namespace oras::content::detail

@@ -1,0 +1,428 @@
+#include <oras/content/file_store.hpp>
+#include <oras/error.hpp>
+#include <oras/hasher.hpp>
+#include <oras/media_type.hpp>
+#include <oras/reference.hpp>
+#include <oras/verifier.hpp>
+
+#include "content/archive.hpp"
+#include "content/file_paths.hpp"
+#include "core/quote.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace oras::content {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using oras::detail::quote;
+
+namespace {
+
+// Files and archives move through memory in slices of this size: few system calls, and memory
+// that does not grow with the size of a layer.
+constexpr std::size_t chunk_size = 1024 * 1024;
+
+// What push.cpp (and oras-go's file store) give a file or a directory without a media type.
+constexpr std::string_view file_layer_type = "application/vnd.oci.image.layer.v1.tar";
+constexpr std::string_view directory_layer_type = "application/vnd.oci.image.layer.v1.tar+gzip";
+
+[[noreturn]] void fail(errc e, const std::string& message) {
+    throw error(make_error_code(e), message);
+}
+
+[[noreturn]] void fail_errno(const char* what, const fs::path& p) {
+    const int err = errno;  // before building the message can change it
+    throw error(errc::invalid_argument,
+                std::string(what) + " " + quote(p.string()) + ": " + std::strerror(err));
+}
+
+void check_descriptor(const descriptor& desc) {
+    if (desc.digest.empty()) {
+        fail(errc::invalid_argument, "descriptor has no digest");
+    }
+    if (desc.size < 0) {
+        fail(errc::invalid_argument, "descriptor of " + desc.digest.str() + " has negative size "
+                                         + std::to_string(desc.size));
+    }
+}
+
+class file_fd {
+  public:
+    explicit file_fd(const fs::path& p) : fd_(::open(p.c_str(), O_RDONLY | O_CLOEXEC)) {
+        if (fd_ < 0) {
+            fail_errno("cannot open", p);
+        }
+    }
+    ~file_fd() { ::close(fd_); }
+    file_fd(const file_fd&) = delete;
+    file_fd& operator=(const file_fd&) = delete;
+
+    int get() const noexcept { return fd_; }
+
+  private:
+    int fd_;
+};
+
+std::size_t read_some(int fd, std::span<std::byte> buf, const fs::path& p) {
+    for (;;) {
+        const auto n = ::read(fd, buf.data(), buf.size());
+        if (n >= 0) {
+            return static_cast<std::size_t>(n);
+        }
+        if (errno != EINTR) {
+            fail_errno("cannot read", p);
+        }
+    }
+}
+
+void check(const result<void>& ok, const fs::path& p) {
+    if (!ok) {
+        throw error(ok.error().code, p.string() + ": " + ok.error().message);
+    }
+}
+
+void check(const result<void>& ok) {
+    if (!ok) {
+        throw error(ok.error());
+    }
+}
+
+}  // namespace
+
+file_store::file_store(fs::path working_dir, file_store_options opts)
+    : working_dir_(std::move(working_dir)), opts_(opts) {
+    if (working_dir_.empty()) {
+        fail(errc::invalid_argument, "the working directory is an empty path");
+    }
+}
+
+fs::path file_store::root(bool create) const {
+    std::error_code ec;
+    if (create) {
+        fs::create_directories(working_dir_, ec);
+    }
+    auto out = fs::canonical(working_dir_, ec);
+    if (ec) {
+        fail(errc::invalid_argument, "cannot use the working directory "
+                                         + quote(working_dir_.string()) + ": " + ec.message());
+    }
+    return out;
+}
+
+const file_store::file_entry* file_store::find(const descriptor& desc) const {
+    const auto matches = [&desc](const file_entry& e) {
+        return e.desc.digest == desc.digest && e.desc.size == desc.size;
+    };
+    const auto title = desc.annotation(annotation::title);
+    if (!title.empty()) {
+        const auto it = files_.find(title);
+        return it != files_.end() && matches(it->second) ? &it->second : nullptr;
+    }
+    const auto by_digest = titles_by_digest_.find(desc.digest);
+    if (by_digest == titles_by_digest_.end()) {
+        return nullptr;
+    }
+    const auto& e = files_.at(by_digest->second);
+    return matches(e) ? &e : nullptr;
+}
+
+void file_store::record(std::string title, file_entry e) {
+    titles_by_digest_.try_emplace(e.desc.digest, title);
+    files_.insert_or_assign(std::move(title), std::move(e));
+}
+
+result<descriptor> file_store::add(std::string title, fs::path path, std::string media_type) {
+    const auto describe = [&]() -> descriptor {
+        if (title.empty()) {
+            fail(errc::invalid_argument, "cannot add " + quote(path.string()) + ": no title");
+        }
+        if (title.find('\0') != std::string::npos) {
+            fail(errc::invalid_argument, "the title " + quote(title) + " holds a NUL");
+        }
+        if (files_.contains(title) || pushing_.contains(title)) {
+            fail(errc::already_exists, "the title " + quote(title) + " is in use in the store");
+        }
+        if (path.empty()) {
+            path = title;
+        }
+        std::error_code ec;
+        const auto full = fs::absolute(path.is_absolute() ? path : working_dir_ / path, ec);
+        if (!fs::exists(fs::symlink_status(full, ec))) {
+            fail(errc::invalid_argument, quote(path.string()) + " does not exist");
+        }
+        const auto st = fs::status(full, ec);
+        const bool directory = fs::is_directory(st);
+        if (!directory && !fs::is_regular_file(st)) {
+            fail(errc::invalid_argument,
+                 quote(path.string()) + " is neither a regular file nor a directory");
+        }
+        // Symlinks resolved: a link inside pointing out is outside, as push.cpp decides.
+        if (!opts_.disable_path_validation && !detail::relative_inside(working_dir_, path)) {
+            fail(errc::invalid_argument, quote(path.string()) + " is outside the working directory "
+                                             + quote(working_dir_.string()));
+        }
+        if (media_type.empty()) {
+            media_type = std::string(directory ? directory_layer_type : file_layer_type);
+        }
+        if (!media_type::is_valid(media_type)) {
+            fail(errc::invalid_media_type,
+                 quote(media_type) + " (for " + quote(title) + ") is not a media type");
+        }
+        descriptor d;
+        d.media_type = media_type;
+        std::vector<std::byte> buf(chunk_size);
+        if (directory) {
+            // A dry pass: only the digests and sizes are kept; fetch archives it again.
+            detail::archive_options ao;
+            ao.name = title;
+            detail::directory_archive archive(full, ao);
+            while (archive.read(buf) != 0) {
+            }
+            d.digest = archive.compressed_digest();
+            d.size = static_cast<std::int64_t>(archive.compressed_size());
+            d.annotations[std::string(annotation::content_digest)] = archive.tar_digest().str();
+            d.annotations[std::string(annotation::content_unpack)] = "true";
+        } else {
+            const file_fd fd(full);
+            hasher h;
+            while (const auto n = read_some(fd.get(), buf, full)) {
+                h.update(std::span(buf).first(n));
+            }
+            d.size = static_cast<std::int64_t>(h.bytes());
+            d.digest = h.finish();
+        }
+        d.annotations[std::string(annotation::title)] = title;
+        record(title, file_entry{d, full, directory});
+        return d;
+    };
+    try {
+        return describe();
+    } catch (const std::system_error& e) {  // oras::error, and file system errors
+        return failure{e.code(), e.what()};
+    }
+}
+
+asio::awaitable<bool> file_store::exists(descriptor desc) {
+    if (find(desc) != nullptr) {
+        co_return true;
+    }
+    // A titled layer is a file under its title: content held otherwise does not count.
+    if (!desc.annotation(annotation::title).empty()) {
+        co_return false;
+    }
+    const bool held = co_await memory_.exists(std::move(desc));
+    co_return held;
+}
+
+asio::awaitable<void> file_store::fetch(descriptor desc, write_fn sink) {
+    check_descriptor(desc);
+    const file_entry* e = find(desc);
+    if (e == nullptr && !desc.annotation(annotation::title).empty()) {
+        // Content is content: the same bytes under another title (or none) serve as well.
+        auto untitled = desc;
+        untitled.annotations.erase(std::string(annotation::title));
+        e = find(untitled);
+    }
+    if (e == nullptr) {
+        if (!co_await memory_.exists(desc)) {
+            fail(errc::not_found, desc.digest.str() + " is not in the file store of "
+                                      + quote(working_dir_.string()));
+        }
+        co_await memory_.fetch(std::move(desc), std::move(sink));
+        co_return;
+    }
+    // Copied: the entry may move while the sink is suspended.
+    const fs::path path = e->path;
+    const bool directory = e->directory;
+    const std::string title(e->desc.annotation(annotation::title));
+
+    verifier v(desc.digest, desc.size);
+    std::vector<std::byte> buf(chunk_size);
+    if (directory) {
+        // Reproducible: the same tree gives the same bytes, which the verifier checks.
+        detail::archive_options ao;
+        ao.name = title;
+        detail::directory_archive archive(path, ao);
+        for (;;) {
+            const auto n = archive.read(buf);
+            if (n == 0) {
+                break;
+            }
+            const std::span<const std::byte> chunk(buf.data(), n);
+            check(v.update(chunk), path);
+            co_await sink(chunk);
+        }
+    } else {
+        const file_fd fd(path);
+        struct stat st {};
+        if (::fstat(fd.get(), &st) != 0) {
+            fail_errno("cannot inspect", path);
+        }
+        // Checked before any byte reaches the sink; the verifier still counts, as the file may
+        // change while it is read.
+        if (st.st_size != desc.size) {
+            fail(errc::size_mismatch, path.string() + " has " + std::to_string(st.st_size)
+                                          + " bytes, the descriptor says "
+                                          + std::to_string(desc.size));
+        }
+        for (;;) {
+            const auto n = read_some(fd.get(), buf, path);
+            if (n == 0) {
+                break;
+            }
+            const std::span<const std::byte> chunk(buf.data(), n);
+            check(v.update(chunk), path);
+            co_await sink(chunk);
+        }
+    }
+    check(v.finish(), path);
+}
+
+asio::awaitable<void> file_store::push(descriptor desc, blob_reader src) {
+    check_descriptor(desc);
+    const std::string title(desc.annotation(annotation::title));
+    if (title.empty()) {
+        co_await memory_.push(std::move(desc), std::move(src));
+        co_return;
+    }
+    if (src.length && *src.length != static_cast<std::uint64_t>(desc.size)) {
+        fail(errc::size_mismatch, "source of " + desc.digest.str() + " has "
+                                      + std::to_string(*src.length) + " bytes, the descriptor says "
+                                      + std::to_string(desc.size));
+    }
+    if (const auto it = files_.find(title); it != files_.end()) {
+        if (it->second.desc.digest == desc.digest && it->second.desc.size == desc.size) {
+            co_return;  // the same content under the same title: the source is not read
+        }
+        fail(errc::already_exists, "the title " + quote(title) + " already holds "
+                                       + it->second.desc.digest.str() + " in the file store");
+    }
+    if (pushing_.contains(title)) {
+        fail(errc::already_exists, "the title " + quote(title) + " is being pushed already");
+    }
+    // Every check on the title comes before anything is created.
+    const auto base = root(true);
+    const auto dest = detail::title_destination(base, title);
+    const bool unpack = desc.annotation(annotation::content_unpack) == "true";
+    std::error_code ec;
+    if (opts_.keep_old_files && !unpack && fs::exists(fs::symlink_status(dest, ec))) {
+        fail(errc::already_exists, quote(dest.string()) + " exists (and old files are kept)");
+    }
+
+    // Reserved across the suspensions below; released however the push ends.
+    pushing_.insert(title);
+    struct release {
+        std::set<std::string, std::less<>>& set;
+        const std::string& title;
+        ~release() { set.erase(title); }
+    } reserved{pushing_, title};
+
+    fs::create_directories(dest.parent_path(), ec);
+    if (ec) {
+        fail(errc::invalid_argument,
+             "cannot create " + quote(dest.parent_path().string()) + ": " + ec.message());
+    }
+    verifier v(desc.digest, desc.size);
+    std::vector<std::byte> buf(chunk_size);
+    // Reads the source to its end, checking each chunk before `consume` sees it.
+    const auto read_verified = [&](auto consume) -> asio::awaitable<void> {
+        for (;;) {
+            const std::size_t n = co_await src.read(std::span(buf));
+            if (n == 0) {
+                break;
+            }
+            if (n > buf.size()) {
+                fail(errc::invalid_argument, "blob reader returned more bytes than asked for");
+            }
+            const std::span<const std::byte> chunk(buf.data(), n);
+            check(v.update(chunk));
+            consume(chunk);
+        }
+        check(v.finish());
+    };
+    if (unpack) {
+        detail::unpack_options uo;
+        uo.expected_tar_digest = std::string(desc.annotation(annotation::content_digest));
+        uo.keep_old_files = opts_.keep_old_files;
+        uo.required_prefix = title;
+        // As pull does: a new directory is unpacked aside and moved in once verified; an
+        // existing one is updated in place.
+        const bool fresh = !fs::exists(fs::symlink_status(dest, ec));
+        std::optional<detail::staging_dir> staging;
+        if (fresh) {
+            staging.emplace(base);
+        }
+        detail::tar_extractor extractor(fresh ? staging->path() : base, uo);
+        const auto feed = [&extractor](std::span<const std::byte> chunk) {
+            extractor.write(chunk);
+        };
+        co_await read_verified(feed);
+        extractor.finish();
+        if (fresh) {
+            staging->move_into_place(title, dest);
+        }
+    } else {
+        detail::temp_file tmp(dest);
+        const auto feed = [&tmp](std::span<const std::byte> chunk) { tmp.write(chunk); };
+        co_await read_verified(feed);
+        tmp.commit(opts_.keep_old_files);
+    }
+    record(title, file_entry{desc, dest, unpack});
+}
+
+asio::awaitable<descriptor> file_store::push_unknown(std::string media_type, blob_reader src) {
+    co_return co_await memory_.push_unknown(std::move(media_type), std::move(src));
+}
+
+asio::awaitable<descriptor> file_store::resolve(std::string reference) {
+    if (reference.find(':') != std::string::npos) {
+        const auto d = digest::parse(reference).value();  // throws invalid_digest
+        if (const auto it = titles_by_digest_.find(d); it != titles_by_digest_.end()) {
+            co_return files_.at(it->second).desc;
+        }
+        try {
+            co_return co_await memory_.resolve(reference);
+        } catch (const error& e) {
+            if (e.code() != errc::not_found) {
+                throw;
+            }
+        }
+        fail(errc::not_found,
+             d.str() + " is not in the file store of " + quote(working_dir_.string()));
+    }
+    if (auto ok = validate_tag(reference); !ok) {
+        throw error(ok.error());
+    }
+    const auto it = tags_.find(reference);
+    if (it == tags_.end()) {
+        fail(errc::not_found,
+             "tag " + reference + " is not in the file store of " + quote(working_dir_.string()));
+    }
+    co_return it->second;
+}
+
+asio::awaitable<void> file_store::tag(descriptor desc, std::string reference) {
+    if (auto ok = validate_tag(reference); !ok) {
+        throw error(ok.error());
+    }
+    check_descriptor(desc);
+    if (!co_await exists(desc)) {
+        fail(errc::not_found, "cannot tag " + desc.digest.str() + " as " + reference
+                                  + ": it is not in the file store");
+    }
+    tags_.insert_or_assign(std::move(reference), std::move(desc));
+}
+
+}  // namespace oras::content

@@ -1,0 +1,486 @@
+#include <oras/content/file_store.hpp>
+#include <oras/error.hpp>
+#include <oras/media_type.hpp>
+
+#include "content/archive.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using oras::descriptor;
+using oras::errc;
+using oras::content::blob_reader;
+using oras::content::file_store;
+using oras::content::file_store_options;
+
+constexpr std::string_view title_key = oras::annotation::title;
+
+// The unit tests do not link the test support library: oras::test::run, copied.
+template <class T>
+T run(asio::io_context& io, asio::awaitable<T> a) {
+    auto f = asio::co_spawn(io, std::move(a), asio::use_future);
+    io.restart();
+    io.run();
+    return f.get();
+}
+
+class temp_dir {
+  public:
+    temp_dir() {
+        std::string tmpl = (fs::temp_directory_path() / "oras-file-store-XXXXXX").string();
+        if (::mkdtemp(tmpl.data()) == nullptr) {
+            throw std::runtime_error("mkdtemp failed");
+        }
+        path_ = tmpl;
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+
+    const fs::path& path() const { return path_; }
+    fs::path operator/(std::string_view name) const { return path_ / name; }
+
+  private:
+    fs::path path_;
+};
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void write_file(const fs::path& p, std::string_view content) {
+    fs::create_directories(p.parent_path());
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+}
+
+// Everything under `dir`, by relative name: "f:<content>", "d" or "l:<target>". Symlinks are
+// listed, not followed.
+std::map<std::string, std::string> tree_of(const fs::path& dir) {
+    std::map<std::string, std::string> out;
+    if (!fs::exists(dir)) {
+        return out;
+    }
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+        const auto name = fs::relative(e.path(), dir).generic_string();
+        if (e.is_symlink()) {
+            out[name] = "l:" + fs::read_symlink(e.path()).string();
+        } else if (e.is_directory()) {
+            out[name] = "d";
+        } else {
+            out[name] = "f:" + read_file(e.path());
+        }
+    }
+    return out;
+}
+
+descriptor describe(std::string_view content, std::string title = {},
+                    std::string_view media_type = "application/octet-stream") {
+    descriptor d;
+    d.media_type = std::string(media_type);
+    d.digest = oras::digest::of(content);
+    d.size = static_cast<std::int64_t>(content.size());
+    if (!title.empty()) {
+        d.annotations[std::string(title_key)] = std::move(title);
+    }
+    return d;
+}
+
+// Runs `f` expecting an oras::error with `code`; returns its message.
+std::string expect_error(const std::function<void()>& f, errc code) {
+    try {
+        f();
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), code) << e.what();
+        return e.what();
+    }
+    ADD_FAILURE() << "no error, expected " << oras::make_error_code(code).message();
+    return {};
+}
+
+// A reader that fails the test if it is read at all.
+blob_reader unread_reader() {
+    blob_reader r;
+    r.read = [](std::span<std::byte>) -> asio::awaitable<std::size_t> {
+        ADD_FAILURE() << "the source was read";
+        co_return 0;
+    };
+    return r;
+}
+
+// The tar+gzip layer of `dir` named `name`, with its descriptor as push.cpp makes it.
+std::pair<descriptor, std::string> directory_layer(const fs::path& dir, const std::string& name,
+                                                   const std::string& title) {
+    oras::content::detail::directory_archive a(dir, {.name = name});
+    std::string bytes;
+    std::vector<std::byte> buf(64 * 1024);
+    while (const auto n = a.read(buf)) {
+        bytes.append(reinterpret_cast<const char*>(buf.data()), n);
+    }
+    auto d = describe(bytes, title, "application/vnd.oci.image.layer.v1.tar+gzip");
+    d.annotations[std::string(oras::annotation::content_digest)] = a.tar_digest().str();
+    d.annotations[std::string(oras::annotation::content_unpack)] = "true";
+    return {d, bytes};
+}
+
+// Names of hidden leftovers (temporary files, staging directories) anywhere under `dir`.
+std::vector<std::string> leftovers(const fs::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& [name, what] : tree_of(dir)) {
+        if (name.find(".oras-") != std::string::npos) {
+            out.push_back(name);
+        }
+    }
+    return out;
+}
+
+TEST(file_store, round_trip_through_two_stores) {
+    temp_dir a_dir, b_dir;
+    write_file(a_dir / "hello.txt", "hello, file store");
+    write_file(a_dir / "sub/data.bin", std::string(3 * 1024 * 1024 + 17, 'x'));  // several chunks
+    write_file(a_dir / "tree/one.txt", "one");
+    write_file(a_dir / "tree/nested/two.txt", "two");
+    fs::create_directories(a_dir / "tree/empty");
+    fs::create_symlink("nested/two.txt", a_dir / "tree/link");
+
+    file_store a(a_dir.path());
+    std::vector<descriptor> layers;
+    for (const auto& title : {"hello.txt", "sub/data.bin", "tree"}) {
+        auto d = a.add(title, {});
+        ASSERT_TRUE(d) << d.error().message;
+        layers.push_back(*d);
+    }
+    const auto& dir_desc = layers[2];
+    EXPECT_EQ(layers[0].annotation(title_key), "hello.txt");
+    EXPECT_EQ(layers[0].media_type, "application/vnd.oci.image.layer.v1.tar");
+    EXPECT_EQ(layers[0].digest, oras::digest::of(std::string_view("hello, file store")));
+    EXPECT_EQ(dir_desc.media_type, "application/vnd.oci.image.layer.v1.tar+gzip");
+    EXPECT_EQ(dir_desc.annotation(oras::annotation::content_unpack), "true");
+    // The descriptor is the archive push.cpp would make of it.
+    const auto [expected_dir, dir_bytes] = directory_layer(a_dir / "tree", "tree", "tree");
+    EXPECT_EQ(dir_desc, expected_dir);
+
+    asio::io_context io;
+    file_store b(b_dir / "out");  // created by the first push
+    for (const auto& d : layers) {
+        EXPECT_TRUE(run(io, a.exists(d)));
+        EXPECT_FALSE(run(io, b.exists(d)));
+        const auto bytes = run(io, oras::content::fetch_all(a, d, 64 * 1024 * 1024));
+        EXPECT_EQ(bytes.size(), static_cast<std::size_t>(d.size));
+        run(io, b.push(d, blob_reader::from_string(bytes)));
+        EXPECT_TRUE(run(io, b.exists(d)));
+        // The same content again: done without reading the source.
+        run(io, b.push(d, unread_reader()));
+        // And served back as pushed (a directory archived again, bytes for bytes).
+        EXPECT_EQ(run(io, oras::content::fetch_all(b, d, 64 * 1024 * 1024)), bytes);
+    }
+    auto expected = tree_of(a_dir.path());
+    EXPECT_EQ(tree_of(b_dir / "out"), expected);
+    EXPECT_EQ(read_file(b_dir / "out/sub/data.bin").size(), 3u * 1024 * 1024 + 17);
+    EXPECT_TRUE(leftovers(b_dir.path()).empty());
+
+    // Manifests (untitled) are kept in memory: the working directory is not touched.
+    const std::string manifest = R"({"schemaVersion":2})";
+    const auto m = describe(manifest, {}, oras::media_type::image_manifest);
+    run(io, b.push(m, blob_reader::from_string(manifest)));
+    run(io, b.tag(m, "v1"));
+    EXPECT_EQ(run(io, b.resolve("v1")), m);
+    EXPECT_EQ(run(io, oras::content::fetch_all(b, m)), manifest);
+    EXPECT_EQ(tree_of(b_dir / "out"), expected);
+}
+
+TEST(file_store, hostile_titles_are_refused_and_nothing_is_written_outside) {
+    temp_dir root;
+    const auto wd = root / "wd";
+    const auto outside = root / "outside";
+    fs::create_directories(wd);
+    fs::create_directories(outside);
+    fs::create_directory_symlink(outside, wd / "link");
+    fs::create_directory_symlink("../outside", wd / "rel-link");
+    const auto before = tree_of(root.path());
+
+    asio::io_context io;
+    file_store s(wd);
+    const std::string content = "payload";
+    const std::vector<std::string> titles = {"../escape.txt",
+                                             "a/../../escape.txt",
+                                             (outside / "abs.txt").string(),
+                                             "/abs.txt",
+                                             "link/through.txt",
+                                             "rel-link/through.txt",
+                                             "link",
+                                             ".",
+                                             "./",
+                                             "back\\slash"};
+    for (const auto& title : titles) {
+        SCOPED_TRACE(title);
+        const auto d = describe(content, title);
+        expect_error([&] { run(io, s.push(d, blob_reader::from_string(content))); },
+                     errc::invalid_argument);
+        EXPECT_FALSE(run(io, s.exists(d)));
+    }
+    // A directory layer, the same.
+    temp_dir src;
+    write_file(src / "evil/x.txt", "x");
+    const std::vector<std::string> dir_titles = {"../evil", "link/evil",
+                                                 (outside / "evil").string()};
+    for (const auto& title : dir_titles) {
+        SCOPED_TRACE(title);
+        const auto [d, bytes] = directory_layer(src / "evil", "evil", title);
+        expect_error([&] { run(io, s.push(d, blob_reader::from_string(bytes))); },
+                     errc::invalid_argument);
+    }
+    // Members outside the title: refused by the extractor, and nothing is left in place.
+    {
+        const auto [d, bytes] = directory_layer(src / "evil", "evil", "good");
+        expect_error([&] { run(io, s.push(d, blob_reader::from_string(bytes))); },
+                     errc::invalid_response);
+    }
+    EXPECT_EQ(tree_of(root.path()), before);
+}
+
+TEST(file_store, keep_old_files) {
+    temp_dir wd;
+    write_file(wd / "a.txt", "old");
+    write_file(wd / "tree/one.txt", "old one");
+    temp_dir src;
+    write_file(src / "tree/one.txt", "new one");
+    const auto [dir_desc, dir_bytes] = directory_layer(src / "tree", "tree", "tree");
+    asio::io_context io;
+    const std::string content = "new";
+    {
+        file_store keep(wd.path(), {.keep_old_files = true});
+        const auto d = describe(content, "a.txt");
+        expect_error([&] { run(io, keep.push(d, unread_reader())); }, errc::already_exists);
+        EXPECT_EQ(read_file(wd / "a.txt"), "old");
+        EXPECT_FALSE(run(io, keep.exists(d)));
+        expect_error([&] { run(io, keep.push(dir_desc, blob_reader::from_string(dir_bytes))); },
+                     errc::already_exists);
+        EXPECT_EQ(read_file(wd / "tree/one.txt"), "old one");
+        // A new name is written all the same.
+        const auto fresh = describe(content, "b.txt");
+        run(io, keep.push(fresh, blob_reader::from_string(content)));
+        EXPECT_EQ(read_file(wd / "b.txt"), "new");
+    }
+    {
+        file_store replace(wd.path());
+        const auto d = describe(content, "a.txt");
+        run(io, replace.push(d, blob_reader::from_string(content)));
+        EXPECT_EQ(read_file(wd / "a.txt"), "new");
+        run(io, replace.push(dir_desc, blob_reader::from_string(dir_bytes)));
+        EXPECT_EQ(read_file(wd / "tree/one.txt"), "new one");
+        // Other content under a title in use is refused.
+        const auto other = describe("other", "a.txt");
+        expect_error([&] { run(io, replace.push(other, blob_reader::from_string("other"))); },
+                     errc::already_exists);
+        EXPECT_EQ(read_file(wd / "a.txt"), "new");
+    }
+    EXPECT_TRUE(leftovers(wd.path()).empty());
+}
+
+TEST(file_store, wrong_content_leaves_nothing_under_the_destination_name) {
+    temp_dir wd;
+    asio::io_context io;
+    file_store s(wd.path());
+    const auto d = describe("expected", "x.txt");
+    expect_error([&] { run(io, s.push(d, blob_reader::from_string("tampered"))); },
+                 errc::digest_mismatch);
+    expect_error([&] { run(io, s.push(d, blob_reader::from_string("too long by far"))); },
+                 errc::size_mismatch);
+    auto short_reader = blob_reader::from_string("short");
+    short_reader.length.reset();  // so that the store finds out while reading
+    expect_error([&] { run(io, s.push(d, std::move(short_reader))); }, errc::size_mismatch);
+    EXPECT_FALSE(fs::exists(fs::symlink_status(wd / "x.txt")));
+    EXPECT_FALSE(run(io, s.exists(d)));
+
+    // A directory whose compressed bytes, or whose tar, differ from what it is described as.
+    temp_dir src;
+    write_file(src / "tree/one.txt", "one");
+    auto [dir_desc, dir_bytes] = directory_layer(src / "tree", "tree", "tree");
+    // Good bytes, but not the ones described: found only at the end, when they are unpacked.
+    auto other_digest = dir_desc;
+    other_digest.digest = oras::digest::of(std::string(dir_bytes.size(), 'z'));
+    expect_error([&] { run(io, s.push(other_digest, blob_reader::from_string(dir_bytes))); },
+                 errc::digest_mismatch);
+    auto wrong_tar = dir_desc;
+    wrong_tar.annotations[std::string(oras::annotation::content_digest)] =
+        oras::digest::of(std::string_view("not the tar")).str();
+    expect_error([&] { run(io, s.push(wrong_tar, blob_reader::from_string(dir_bytes))); },
+                 errc::digest_mismatch);
+    EXPECT_TRUE(tree_of(wd.path()).empty()) << tree_of(wd.path()).size();
+
+    // The right bytes still go through afterwards.
+    run(io, s.push(d, blob_reader::from_string("expected")));
+    EXPECT_EQ(read_file(wd / "x.txt"), "expected");
+    run(io, s.push(dir_desc, blob_reader::from_string(dir_bytes)));
+    EXPECT_EQ(read_file(wd / "tree/one.txt"), "one");
+    EXPECT_TRUE(leftovers(wd.path()).empty());
+}
+
+TEST(file_store, add_validates_paths) {
+    temp_dir root;
+    const auto wd = root / "wd";
+    write_file(wd / "in.txt", "inside");
+    write_file(root / "out.txt", "outside");
+    fs::create_directories(root / "outdir");
+    fs::create_symlink(root / "out.txt", wd / "sneaky.txt");
+
+    file_store s(wd);
+    for (const auto& path :
+         {fs::path("../out.txt"), root / "out.txt", fs::path("sneaky.txt"), root / "outdir"}) {
+        SCOPED_TRACE(path.string());
+        const auto d = s.add("out.txt", path);
+        ASSERT_FALSE(d);
+        EXPECT_EQ(d.error(), errc::invalid_argument) << d.error().message;
+    }
+    EXPECT_EQ(s.add("missing", "missing.txt").error(), errc::invalid_argument);
+    EXPECT_EQ(s.add("", "in.txt").error(), errc::invalid_argument);
+    EXPECT_EQ(s.add("x", "in.txt", "not a media type").error(), errc::invalid_media_type);
+    ASSERT_TRUE(s.add("in.txt", {}));
+    EXPECT_EQ(s.add("in.txt", "in.txt").error(), errc::already_exists);
+    // An absolute path inside the working directory is fine, under any title.
+    const auto abs = s.add("renamed.txt", wd / "in.txt", "application/x-test");
+    ASSERT_TRUE(abs) << abs.error().message;
+    EXPECT_EQ(abs->media_type, "application/x-test");
+    // A directory's title is the prefix of its members, nested titles included.
+    fs::create_directories(wd / "d/e");
+    const auto nested = s.add("d/e", {});
+    ASSERT_TRUE(nested) << nested.error().message;
+    EXPECT_EQ(nested->annotation(oras::annotation::title), "d/e");
+
+    file_store loose(wd, {.disable_path_validation = true});
+    const auto d = loose.add("out.txt", "../out.txt");
+    ASSERT_TRUE(d) << d.error().message;
+    asio::io_context io;
+    EXPECT_EQ(run(io, oras::content::fetch_all(loose, *d)), "outside");
+    EXPECT_TRUE(loose.add("sneaky.txt", {}));
+}
+
+TEST(file_store, fetch_verifies_what_is_on_disk) {
+    temp_dir wd;
+    write_file(wd / "a.txt", "original");
+    write_file(wd / "tree/one.txt", "one");
+    file_store s(wd.path());
+    const auto file = s.add("a.txt", {});
+    const auto dir = s.add("tree", {});
+    ASSERT_TRUE(file && dir);
+    write_file(wd / "a.txt", "changed!");  // same size
+    write_file(wd / "tree/one.txt", "uno");
+    asio::io_context io;
+    expect_error([&] { run(io, oras::content::fetch_all(s, *file)); }, errc::digest_mismatch);
+    // The archive of the changed tree may differ in size too: then the size is what fails.
+    try {
+        run(io, oras::content::fetch_all(s, *dir));
+        ADD_FAILURE() << "a changed directory was served";
+    } catch (const oras::error& e) {
+        EXPECT_TRUE(e.code() == errc::digest_mismatch || e.code() == errc::size_mismatch)
+            << e.what();
+    }
+    write_file(wd / "a.txt", "longer than before");
+    expect_error([&] { run(io, oras::content::fetch_all(s, *file)); }, errc::size_mismatch);
+}
+
+TEST(file_store, exists_resolve_and_tag) {
+    temp_dir wd;
+    write_file(wd / "a.txt", "same");
+    asio::io_context io;
+    file_store s(wd.path());
+    const auto added = s.add("a.txt", {});
+    ASSERT_TRUE(added);
+
+    // A titled descriptor exists only under its title; untitled, by its digest.
+    auto untitled = *added;
+    untitled.annotations.clear();
+    EXPECT_TRUE(run(io, s.exists(untitled)));
+    EXPECT_FALSE(run(io, s.exists(describe("same", "b.txt"))));
+    auto wrong_size = *added;
+    wrong_size.size += 1;
+    EXPECT_FALSE(run(io, s.exists(wrong_size)));
+    // The same bytes under another title are written as a file of their own.
+    run(io, s.push(describe("same", "b.txt"), blob_reader::from_string("same")));
+    EXPECT_EQ(read_file(wd / "b.txt"), "same");
+    EXPECT_EQ(run(io, oras::content::fetch_all(s, describe("same", "c.txt"))), "same");
+
+    // Resolve by digest: content added (as described) or pushed.
+    EXPECT_EQ(run(io, s.resolve(added->digest.str())), *added);
+    const std::string manifest = R"({"schemaVersion":2,"layers":[]})";
+    const auto m = describe(manifest, {}, oras::media_type::image_manifest);
+    expect_error([&] { run(io, s.tag(m, "v1")); }, errc::not_found);
+    run(io, s.push(m, blob_reader::from_string(manifest)));
+    EXPECT_TRUE(run(io, s.exists(m)));
+    EXPECT_EQ(run(io, s.resolve(m.digest.str())), m);
+    run(io, s.tag(m, "v1"));
+    EXPECT_EQ(run(io, s.resolve("v1")), m);
+    // Tags may name added content too, and move.
+    run(io, s.tag(*added, "v1"));
+    EXPECT_EQ(run(io, s.resolve("v1")), *added);
+    expect_error([&] { run(io, s.resolve("v2")); }, errc::not_found);
+    expect_error([&] { run(io, s.resolve("bad tag")); }, errc::invalid_reference);
+    expect_error([&] { run(io, s.tag(m, "bad tag")); }, errc::invalid_reference);
+    expect_error([&] { run(io, s.resolve(oras::digest::of(std::string_view("nothing")).str())); },
+                 errc::not_found);
+    expect_error([&] { run(io, oras::content::fetch_all(s, describe("nothing"))); },
+                 errc::not_found);
+
+    const auto unknown =
+        run(io, s.push_unknown("application/x-test", blob_reader::from_string("xyz")));
+    EXPECT_EQ(unknown.digest, oras::digest::of(std::string_view("xyz")));
+    EXPECT_TRUE(run(io, s.exists(unknown)));
+    EXPECT_EQ(tree_of(wd.path()).size(), 2u);  // a.txt, b.txt: nothing else was written
+}
+
+TEST(file_store, a_title_being_pushed_is_reserved) {
+    temp_dir wd;
+    asio::io_context io;
+    file_store s(wd.path());
+    const std::string content = "slow";
+    const auto d = describe(content, "slow.txt");
+    // Yields to the event loop before each read, so that the second push runs meanwhile.
+    auto inner = blob_reader::from_string(content);
+    blob_reader slow;
+    slow.read = [inner](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        const auto ex = co_await asio::this_coro::executor;
+        co_await asio::post(ex, asio::use_awaitable);
+        co_return co_await inner.read(buf);
+    };
+    auto first = asio::co_spawn(io, s.push(d, slow), asio::use_future);
+    auto second =
+        asio::co_spawn(io, s.push(d, blob_reader::from_string(content)), asio::use_future);
+    io.run();
+    first.get();
+    expect_error([&] { second.get(); }, errc::already_exists);
+    EXPECT_EQ(read_file(wd / "slow.txt"), content);
+    EXPECT_TRUE(run(io, s.exists(d)));
+}
+
+}  // namespace
