@@ -18,6 +18,8 @@
 #include <oras/test/run.hpp>
 #include <oras/test/temp_dir.hpp>
 
+#include <oras/test/files.hpp>
+
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -36,6 +38,10 @@ namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using oras::test::pattern;
+using oras::test::snapshot;
+using oras::test::subset;
+using oras::test::tree;
 namespace json = boost::json;
 using oras::descriptor;
 using oras::test::auth_mode;
@@ -46,66 +52,6 @@ using oras::test::write_file;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// A file tree: relative path -> "dir", "file:<bytes>" or "link:<target>".
-using tree = std::map<std::string, std::string>;
-
-tree snapshot(const fs::path& root, const std::vector<std::string>& excluded = {}) {
-    tree t;
-    std::error_code ec;
-    if (!fs::is_directory(fs::symlink_status(root, ec))) {
-        return t;
-    }
-    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-         ++it) {
-        const auto rel = it->path().lexically_relative(root).generic_string();
-        const bool skip = std::any_of(excluded.begin(), excluded.end(), [&](const auto& x) {
-            return rel == x || rel.starts_with(x + "/");
-        });
-        if (skip) {
-            if (it->is_directory(ec) && !it->is_symlink(ec)) {
-                it.disable_recursion_pending();
-            }
-            continue;
-        }
-        const auto st = it->symlink_status();
-        if (fs::is_symlink(st)) {
-            t[rel] = "link:" + fs::read_symlink(it->path()).string();
-        } else if (fs::is_directory(st)) {
-            t[rel] = "dir";
-        } else if (fs::is_regular_file(st)) {
-            t[rel] = "file:" + read_file(it->path());
-        } else {
-            t[rel] = "other";
-        }
-    }
-    return t;
-}
-
-/// The entries of `t` at or under one of `roots`.
-tree subset(const tree& t, const std::vector<std::string>& roots) {
-    tree out;
-    for (const auto& [k, v] : t) {
-        for (const auto& r : roots) {
-            if (k == r || k.starts_with(r + "/")) {
-                out[k] = v;
-            }
-        }
-    }
-    return out;
-}
-
-std::string pattern(std::size_t n, unsigned seed) {
-    std::string s(n, '\0');
-    std::uint32_t x = seed * 2654435761u + 1;
-    for (auto& c : s) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        c = static_cast<char>(x);
-    }
-    return s;
-}
 
 std::size_t count_lines(const std::string& s) {
     return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));

@@ -8,6 +8,8 @@
 #include <oras/test/registry_process.hpp>
 #include <oras/test/temp_dir.hpp>
 
+#include <oras/test/files.hpp>
+
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
@@ -22,49 +24,15 @@
 namespace {
 
 namespace fs = std::filesystem;
+using oras::test::pattern;
+using oras::test::snapshot;
+using oras::test::tree;
 namespace json = boost::json;
 using oras::test::auth_mode;
 using oras::test::process_result;
 using oras::test::read_file;
 using oras::test::registry_process;
 using oras::test::write_file;
-
-/// A file tree: relative path -> "dir", "file:<bytes>" or "link:<target>".
-using tree = std::map<std::string, std::string>;
-
-tree snapshot(const fs::path& root) {
-    tree t;
-    std::error_code ec;
-    if (!fs::is_directory(fs::symlink_status(root, ec))) {
-        return t;
-    }
-    for (const auto& e : fs::recursive_directory_iterator(root)) {
-        const auto rel = e.path().lexically_relative(root).generic_string();
-        const auto st = e.symlink_status();
-        if (fs::is_symlink(st)) {
-            t[rel] = "link:" + fs::read_symlink(e.path()).string();
-        } else if (fs::is_directory(st)) {
-            t[rel] = "dir";
-        } else if (fs::is_regular_file(st)) {
-            t[rel] = "file:" + read_file(e.path());
-        } else {
-            t[rel] = "other";
-        }
-    }
-    return t;
-}
-
-std::string pattern(std::size_t n, unsigned seed) {
-    std::string s(n, '\0');
-    std::uint32_t x = seed * 2654435761u + 1;
-    for (auto& c : s) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        c = static_cast<char>(x);
-    }
-    return s;
-}
 
 std::string dump(const process_result& r) {
     return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "--- stderr\n"

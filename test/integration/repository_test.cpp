@@ -10,6 +10,8 @@
 #include <oras/test/run.hpp>
 #include <oras/test/temp_dir.hpp>
 
+#include <oras/test/files.hpp>
+
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -26,6 +28,8 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using oras::descriptor;
 using oras::test::auth_mode;
+using oras::test::error_of;
+using oras::test::pattern;
 using oras::test::registry_process;
 
 using oras::test::run;
@@ -74,29 +78,6 @@ descriptor describe(std::string_view data, std::string media = "application/octe
     d.digest = oras::digest::of(data);
     d.size = static_cast<std::int64_t>(data.size());
     return d;
-}
-
-std::string pattern(std::size_t n, unsigned seed) {
-    std::string s(n, '\0');
-    std::uint32_t x = seed * 2654435761u + 1;
-    for (auto& c : s) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        c = static_cast<char>(x);
-    }
-    return s;
-}
-
-template <class F>
-oras::errc error_of(F&& f) {
-    try {
-        f();
-    } catch (const oras::error& e) {
-        return static_cast<oras::errc>(e.code().value());
-    }
-    ADD_FAILURE() << "no error";
-    return oras::errc::unexpected_status;
 }
 
 void blob_round_trips(const registry_process& reg, bool with_credentials) {

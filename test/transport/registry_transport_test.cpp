@@ -14,6 +14,8 @@
 
 #include <oras/test/run.hpp>
 
+#include <oras/test/files.hpp>
+
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 
@@ -31,6 +33,8 @@
 
 namespace {
 
+using oras::test::pattern;
+
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using oras::descriptor;
@@ -43,18 +47,6 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 
 const std::string uploads_path = "/v2/app/blobs/uploads/";
 const std::string blobs_path = "/v2/app/blobs/";
-
-std::string pattern(std::size_t n, unsigned seed) {
-    std::string s(n, '\0');
-    std::uint32_t x = seed * 2654435761u + 1;
-    for (auto& c : s) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        c = static_cast<char>(x);
-    }
-    return s;
-}
 
 descriptor describe(std::string_view data) {
     descriptor d;
