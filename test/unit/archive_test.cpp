@@ -8,6 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
+
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -40,45 +43,14 @@ using oras::content::detail::gzip_decoder;
 using oras::content::detail::gzip_encoder;
 using oras::content::detail::tar_extractor;
 using oras::content::detail::unpack_options;
-
-template <class T>
-T run(asio::io_context& io, asio::awaitable<T> a) {
-    auto f = asio::co_spawn(io, std::move(a), asio::use_future);
-    io.restart();
-    io.run();
-    return f.get();
-}
-
-class temp_dir {
-  public:
-    temp_dir() {
-        std::string tmpl = (fs::temp_directory_path() / "oras-archive-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
-};
+using oras::test::read_file;
+using oras::test::run;
+using oras::test::temp_dir;
 
 void write_file(const fs::path& p, const std::string& content) {
     fs::create_directories(p.parent_path());
     std::ofstream f(p, std::ios::binary | std::ios::trunc);
     f << content;
-}
-
-std::string read_file(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
 std::span<const std::byte> bytes(const std::string& s) {

@@ -10,6 +10,9 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 
+#include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
+
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -29,6 +32,10 @@ namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using oras::test::read_file;
+using oras::test::run;
+using oras::test::temp_dir;
+using oras::test::write_file;
 namespace json = boost::json;
 using oras::descriptor;
 using oras::errc;
@@ -36,50 +43,6 @@ using oras::content::blob_reader;
 using oras::content::memory_store;
 using oras::content::oci_layout;
 using oras::content::oci_layout_options;
-
-// The unit tests do not link the test support library: oras::test::run, copied.
-template <class T>
-T run(asio::io_context& io, asio::awaitable<T> a) {
-    auto f = asio::co_spawn(io, std::move(a), asio::use_future);
-    io.restart();
-    io.run();
-    return f.get();
-}
-
-class temp_dir {
-  public:
-    temp_dir() {
-        std::string tmpl = (fs::temp_directory_path() / "oras-content-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    const fs::path& path() const { return path_; }
-    fs::path operator/(std::string_view name) const { return path_ / name; }
-
-  private:
-    fs::path path_;
-};
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-void write_file(const fs::path& p, std::string_view content) {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-}
 
 descriptor describe(std::string_view media_type, std::string_view content) {
     descriptor d;

@@ -45,6 +45,9 @@ std::filesystem::path temp_dir::release() noexcept {
 }
 
 void write_file(const std::filesystem::path& path, std::string_view contents) {
+    if (path.has_parent_path()) {
+        std::filesystem::create_directories(path.parent_path());
+    }
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
     out.close();

@@ -30,6 +30,7 @@ class temp_dir {
 };
 
 /// Writes `contents` to `path` (binary, truncating). Throws std::runtime_error.
+/// Writes `contents` to `path`, creating its directories. Throws std::runtime_error.
 void write_file(const std::filesystem::path& path, std::string_view contents);
 /// Reads the whole file. Throws std::runtime_error.
 std::string read_file(const std::filesystem::path& path);
