@@ -17,6 +17,8 @@
 // DIVISOR scales everything down for a quick run: the large file to 1 GiB / DIVISOR, the 64
 // files to 4 MiB / DIVISOR each, the small files to 1000 / DIVISOR (at least 16) of 4 KiB.
 // ORAS_CPP in the environment overrides the oras-cpp binary built with this benchmark.
+#include "bench_util.hpp"
+
 #include <oras/test/registry_process.hpp>
 #include <oras/test/temp_dir.hpp>
 
@@ -49,38 +51,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using oras::bench::fill;
+using oras::bench::process_cpu;
+using oras::bench::seconds;
+
 constexpr double mib_d = 1024.0 * 1024.0;
 constexpr double push_cpu_target = 1.5;  // x openssl
 constexpr double pull_cpu_target = 2.0;  // x openssl
 constexpr double rss_target_mib = 32.0;
-
-double seconds(const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-}
-
-/// utime + stime of another process, from /proc/<pid>/stat (fields 14 and 15, in clock ticks).
-double process_cpu(int pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos) {
-        return 0;
-    }
-    // After ")": state is field 3, so utime (14) is the 12th token and stime the 13th.
-    std::vector<std::string> fields;
-    std::size_t p = close + 2;
-    while (p < stat.size() && fields.size() < 13) {
-        const auto e = stat.find(' ', p);
-        fields.push_back(stat.substr(p, e - p));
-        p = e == std::string::npos ? stat.size() : e + 1;
-    }
-    if (fields.size() < 13) {
-        return 0;
-    }
-    const auto ticks =
-        std::strtod(fields[11].c_str(), nullptr) + std::strtod(fields[12].c_str(), nullptr);
-    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 /// What one child process cost.
 struct run_stats {
@@ -146,23 +124,6 @@ run_stats run(const std::vector<std::string>& argv, const fs::path& cwd, const f
     r.max_rss_mib = static_cast<double>(own.ru_maxrss) / 1024.0;
     r.registry_cpu = registry_pid > 0 ? process_cpu(registry_pid) - registry0 : 0;
     return r;
-}
-
-/// xorshift64: fast, incompressible bytes, different for every seed.
-void fill(std::span<char> out, std::uint64_t& x) {
-    std::size_t i = 0;
-    for (; i + 8 <= out.size(); i += 8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        std::memcpy(out.data() + i, &x, 8);
-    }
-    for (; i < out.size(); ++i) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out[i] = static_cast<char>(x);
-    }
 }
 
 void write_data(const fs::path& path, std::uint64_t size, std::uint64_t seed) {

@@ -13,6 +13,8 @@
 // operation throws.
 //
 //   oras_bench_registry [MiB=1024] [small blobs=1000]
+#include "bench_util.hpp"
+
 #include <oras/descriptor.hpp>
 #include <oras/digest.hpp>
 #include <oras/hasher.hpp>
@@ -58,44 +60,20 @@ extern char** environ;
 
 namespace {
 
+using oras::bench::fill;
+using oras::bench::process_cpu;
+using oras::bench::seconds;
+
 constexpr std::size_t small_size = 4096;
 constexpr int workers = 32;
 constexpr double mib_d = 1024.0 * 1024.0;
 constexpr double gib_d = 1024.0 * mib_d;
 const char* const repo_name = "bench/blobs";
 
-double seconds(const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-}
-
 double cpu_seconds(int who) {
     rusage ru{};
     getrusage(who, &ru);
     return seconds(ru.ru_utime) + seconds(ru.ru_stime);
-}
-
-/// utime + stime of another process, from /proc/<pid>/stat (fields 14 and 15, in clock ticks).
-double process_cpu(int pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos) {
-        return 0;
-    }
-    // After ")": state is field 3, so utime (14) is the 12th token and stime the 13th.
-    std::vector<std::string> fields;
-    std::size_t p = close + 2;
-    while (p < stat.size() && fields.size() < 13) {
-        const auto e = stat.find(' ', p);
-        fields.push_back(stat.substr(p, e - p));
-        p = e == std::string::npos ? stat.size() : e + 1;
-    }
-    if (fields.size() < 13) {
-        return 0;
-    }
-    const auto ticks =
-        std::strtod(fields[11].c_str(), nullptr) + std::strtod(fields[12].c_str(), nullptr);
-    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 /// A line of /proc/self/status in KiB ("VmHWM", "VmRSS"); 0 if absent.
@@ -109,23 +87,6 @@ long status_kib(const char* key) {
         }
     }
     return 0;
-}
-
-/// xorshift64: fast pseudo-random bytes, the same for the same seed.
-void fill(std::span<std::byte> out, std::uint64_t& x) {
-    std::size_t i = 0;
-    for (; i + 8 <= out.size(); i += 8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        std::memcpy(out.data() + i, &x, 8);
-    }
-    for (; i < out.size(); ++i) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out[i] = static_cast<std::byte>(x);
-    }
 }
 
 std::string small_blob(std::size_t index) {
