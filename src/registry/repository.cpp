@@ -251,6 +251,21 @@ bool resumable(const std::exception_ptr& e) {
     }
 }
 
+/// A failed upload worth starting again from the first byte in a new session: a transfer
+/// failure, or a session the registry no longer accepts.
+bool restartable(const std::exception_ptr& e) {
+    if (resumable(e)) {
+        return true;
+    }
+    try {
+        std::rethrow_exception(e);
+    } catch (const error& x) {
+        return x.code() == errc::upload_invalid || x.code() == errc::upload_unknown;
+    } catch (...) {
+        return false;
+    }
+}
+
 std::span<std::byte> blob_buffer(std::unique_ptr<std::byte[]>& storage, std::int64_t size) {
     // Sized to the blob (small blobs are the common case in bulk pulls) and not zero-filled.
     const auto n = static_cast<std::size_t>(std::clamp<std::int64_t>(size + 1, 4096, 1 << 20));
@@ -630,52 +645,85 @@ asio::awaitable<void> repository::push_blob(descriptor desc, http::body_source b
     } else {
         session = co_await start_upload(*st, st->url("/blobs/uploads/"), st->push_, what);
     }
-    if (!session) {
-        co_return;  // the registry completed the upload on POST
+    for (unsigned attempt = 0;; ++attempt) {
+        if (!session) {
+            co_return;  // the registry completed the upload on POST
+        }
+        std::exception_ptr failed;
+        try {
+            co_await within_session(*st, session->location, [&]() -> asio::awaitable<void> {
+                co_await complete_upload(*st, session->location, desc.digest, checked, what);
+            });
+            co_return;
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        // A PUT cut mid-body leaves distribution's session unusable: a body that can be sent
+        // again goes to a fresh session (the client rewinds it before sending).
+        if (!checked.replayable() || attempt == st->options_.max_resumes || !restartable(failed)) {
+            std::rethrow_exception(failed);
+        }
+        session = co_await start_upload(*st, st->url("/blobs/uploads/"), st->push_, what);
     }
-    co_await within_session(*st, session->location, [&]() -> asio::awaitable<void> {
-        co_await complete_upload(*st, session->location, desc.digest, std::move(checked), what);
-    });
 }
 
 asio::awaitable<descriptor> repository::push_blob_stream(http::body_source body,
                                                          std::string media_type) {
     auto st = state_;
     const std::string what = "cannot push a blob to " + st->where();
-    auto session = co_await start_upload(*st, st->url("/blobs/uploads/"), st->push_, what);
-    if (!session) {
-        throw error(errc::invalid_response,
-                    what + ": the registry completed an upload of unknown content on POST");
-    }
-    const auto chunk = static_cast<std::size_t>(
-        std::max<std::uint64_t>(st->options_.chunk_size, session->chunk_min.value_or(0)));
+    const auto length = body.length();
+    auto source = detail::reader_of(body);
     auto hash = std::make_shared<hasher>();
     descriptor out;
     out.media_type = std::move(media_type);
-    auto location = session->location;
-    co_await within_session(*st, location, [&]() -> asio::awaitable<void> {
-        if (chunk == 0) {
-            auto patched =
-                co_await st->send("PATCH", location, st->push_,
-                                  detail::hashing_body(std::move(body), hash), octet_stream());
-            if (patched.status() != 202) {
-                co_await st->fail(patched, "PATCH", what);
-            }
-            auto next =
-                detail::resolve_upload_location(patched.headers().get("Location"), patched.url());
-            co_await patched.discard();
-            if (!next) {
-                throw error(next.error().code, what + ": " + next.error().message);
-            }
-            location = *next;
-        } else {
-            co_await patch_chunks(*st, location, detail::reader_of(body), *hash, chunk, what);
+    for (unsigned attempt = 0;; ++attempt) {
+        auto session = co_await start_upload(*st, st->url("/blobs/uploads/"), st->push_, what);
+        if (!session) {
+            throw error(errc::invalid_response,
+                        what + ": the registry completed an upload of unknown content on POST");
         }
-        out.size = static_cast<std::int64_t>(hash->bytes());
-        out.digest = hash->finish();
-        co_await complete_upload(*st, location, out.digest, {}, what);
-    });
-    co_return out;
+        const auto chunk = static_cast<std::size_t>(
+            std::max<std::uint64_t>(st->options_.chunk_size, session->chunk_min.value_or(0)));
+        auto location = session->location;
+        std::exception_ptr failed;
+        try {
+            co_await within_session(*st, location, [&]() -> asio::awaitable<void> {
+                if (chunk == 0) {
+                    auto streamed = detail::hashing_body(
+                        http::body_source::from_generator(source.next, length, source.rewind),
+                        hash);
+                    auto patched = co_await st->send("PATCH", location, st->push_,
+                                                     std::move(streamed), octet_stream());
+                    if (patched.status() != 202) {
+                        co_await st->fail(patched, "PATCH", what);
+                    }
+                    auto next = detail::resolve_upload_location(patched.headers().get("Location"),
+                                                                patched.url());
+                    co_await patched.discard();
+                    if (!next) {
+                        throw error(next.error().code, what + ": " + next.error().message);
+                    }
+                    location = *next;
+                } else {
+                    co_await patch_chunks(*st, location, source, *hash, chunk, what);
+                }
+                out.size = static_cast<std::int64_t>(hash->bytes());
+                out.digest = hash->finish();
+                co_await complete_upload(*st, location, out.digest, {}, what);
+            });
+            co_return out;
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        // Distribution cannot resume a session whose PATCH was cut mid-body: its status answers
+        // 404 BLOB_UPLOAD_INVALID, the stored size no longer matching the session's state. A
+        // source that can start again is then uploaded anew in a fresh session.
+        if (!source.rewind || attempt == st->options_.max_resumes || !restartable(failed)) {
+            std::rethrow_exception(failed);
+        }
+        source.rewind();
+        *hash = hasher();
+    }
 }
 
 asio::awaitable<bool> repository::mount_blob(descriptor desc, std::string from_repository,
