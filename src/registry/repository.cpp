@@ -1,4 +1,5 @@
 // The remote repository: blob, manifest and tag operations over the authenticating client.
+#include <oras/content/target.hpp>
 #include <oras/error.hpp>
 #include <oras/media_type.hpp>
 #include <oras/reference.hpp>
@@ -12,12 +13,7 @@
 
 #include <boost/asio/this_coro.hpp>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 namespace oras::registry {
@@ -28,80 +24,23 @@ namespace detail {
 
 namespace {
 
-/// A body source read in order: files with pread (a file range is never read whole), memory by
-/// slices, streams as they are. `rewind` is empty when the source cannot start again.
-struct reader {
-    http::body_source::generator next;
-    std::function<void()> rewind;
-};
-
-reader reader_of(const http::body_source& src) {
+/// A body source read in order, as the content layer reads blobs: files in slices with pread
+/// (never whole), memory by slices, streams as they are. `rewind` is empty when the source
+/// cannot start again.
+content::blob_reader reader_of(const http::body_source& src) {
     if (const auto* f = std::get_if<http::body_source::file_range>(&src.source())) {
-        struct file_state {
-            std::filesystem::path path;
-            int fd = -1;
-            std::uint64_t offset = 0;
-            std::uint64_t remaining = 0;
-            ~file_state() {
-                if (fd >= 0) {
-                    ::close(fd);
-                }
-            }
-        };
-        auto st = std::make_shared<file_state>();
-        st->path = f->path;
-        st->offset = f->offset;
-        st->remaining = f->length;
-        auto rewind = [st, offset = f->offset, length = f->length] {
-            st->offset = offset;
-            st->remaining = length;
-        };
-        auto next = [st](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
-            if (st->fd < 0) {
-                st->fd = ::open(st->path.c_str(), O_RDONLY | O_CLOEXEC);
-                if (st->fd < 0) {
-                    throw error(errc::invalid_argument,
-                                "cannot open " + st->path.string() + ": " + std::strerror(errno));
-                }
-            }
-            const auto want =
-                static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), st->remaining));
-            std::size_t n = 0;
-            while (n < want) {
-                const auto r =
-                    ::pread(st->fd, buf.data() + n, want - n, static_cast<off_t>(st->offset + n));
-                if (r < 0 && errno == EINTR) {
-                    continue;
-                }
-                if (r <= 0) {
-                    throw error(errc::size_mismatch,
-                                st->path.string() + " shrank or failed while it was uploaded");
-                }
-                n += static_cast<std::size_t>(r);
-            }
-            st->offset += n;
-            st->remaining -= n;
-            co_return n;
-        };
-        return {std::move(next), std::move(rewind)};
+        return content::blob_reader::from_file(f->path, f->offset, f->length);
     }
     if (const auto* s = std::get_if<http::body_source::stream>(&src.source())) {
-        return {s->next, s->rewind};
+        content::blob_reader r;
+        r.read = s->next;
+        r.rewind = s->rewind;
+        r.length = s->length;
+        return r;
     }
-    std::shared_ptr<const std::string> data;
-    if (const auto* m = std::get_if<http::body_source::memory>(&src.source())) {
-        data = m->data;
-    }
-    auto pos = std::make_shared<std::size_t>(0);
-    auto next = [data, pos](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
-        const std::size_t n = data ? std::min(buf.size(), data->size() - *pos) : 0;
-        if (n != 0) {
-            std::memcpy(buf.data(), data->data() + *pos, n);
-            *pos += n;
-        }
-        co_return n;
-    };
-    return {std::move(next), [pos] { *pos = 0; }};
+    const auto* m = std::get_if<http::body_source::memory>(&src.source());
+    return m != nullptr && m->data ? content::blob_reader::from_shared(m->data)
+                                   : content::blob_reader::from_string({});
 }
 
 /// A body of known digest that is hashed as it is sent and never completes with the wrong
@@ -129,7 +68,7 @@ http::body_source verifying_body(http::body_source src, const descriptor& desc) 
     auto st = std::make_shared<check_state>(
         check_state{verifier(desc.digest, desc.size), desc.size, false});
     auto rd = reader_of(src);
-    auto next = [st, read = rd.next](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+    auto next = [st, read = rd.read](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
         const auto n = st->finished ? 0 : co_await read(buf);
         if (auto ok = st->check.update(buf.first(n)); !ok) {
             throw error(ok.error());
@@ -163,7 +102,7 @@ http::body_source hashing_body(http::body_source src, std::shared_ptr<hasher> ha
         return src;
     }
     auto rd = reader_of(src);
-    auto next = [hash, read = rd.next](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+    auto next = [hash, read = rd.read](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
         const auto n = co_await read(buf);
         hash->update(buf.first(n));
         co_return n;
@@ -541,7 +480,7 @@ asio::awaitable<std::uint64_t> upload_status(repository_state& st, boost::urls::
 /// registry confirms it, so a 416 or a dropped connection costs a status query and the rest of
 /// that chunk, not the upload.
 asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& location,
-                                   detail::reader rd, hasher& hash, std::size_t chunk,
+                                   content::blob_reader rd, hasher& hash, std::size_t chunk,
                                    const std::string& what) {
     std::string buffer(chunk, '\0');
     std::uint64_t start = 0;  // bytes the registry holds before this chunk
@@ -549,7 +488,7 @@ asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& locat
         std::size_t filled = 0;
         while (filled < chunk) {
             const auto n =
-                co_await rd.next(std::as_writable_bytes(std::span(buffer)).subspan(filled));
+                co_await rd.read(std::as_writable_bytes(std::span(buffer)).subspan(filled));
             if (n == 0) {
                 eof = true;
                 break;
@@ -690,7 +629,7 @@ asio::awaitable<descriptor> repository::push_blob_stream(http::body_source body,
             co_await within_session(*st, location, [&]() -> asio::awaitable<void> {
                 if (chunk == 0) {
                     auto streamed = detail::hashing_body(
-                        http::body_source::from_generator(source.next, length, source.rewind),
+                        http::body_source::from_generator(source.read, length, source.rewind),
                         hash);
                     auto patched = co_await st->send("PATCH", location, st->push_,
                                                      std::move(streamed), octet_stream());
