@@ -1,7 +1,7 @@
 #include "http/policy.hpp"
-#include "core/text.hpp"
 
 #include "core/quote.hpp"
+#include "core/text.hpp"
 
 #include <boost/url/ipv4_address.hpp>
 #include <boost/url/ipv6_address.hpp>

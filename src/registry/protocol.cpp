@@ -1,5 +1,4 @@
 #include "registry/protocol.hpp"
-#include "core/text.hpp"
 
 #include <oras/diagnostics.hpp>
 #include <oras/media_type.hpp>
@@ -7,6 +6,7 @@
 
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
+#include "core/text.hpp"
 #include "http/policy.hpp"
 
 #include <boost/assert.hpp>
@@ -312,6 +312,19 @@ result<simdjson::dom::array> list_member(const oras::detail::json_reader& rd,
 }  // namespace
 
 // --- endpoints ---------------------------------------------------------------------------------
+
+result<std::string> registry_base_url(std::string_view registry, bool plain_http,
+                                      bool force_https) {
+    if (auto v = validate_registry(registry); !v) {
+        return v.error();
+    }
+    auto ref = reference::parse(std::string(registry) + "/probe");
+    if (!ref) {
+        return ref.error();
+    }
+    const bool plain = plain_http || (http::detail::is_loopback_host(ref->host()) && !force_https);
+    return std::string(plain ? "http" : "https") + "://" + ref->endpoint();
+}
 
 boost::urls::url ping_url(boost::urls::url_view base) {
     return at_path(base, "/v2/");

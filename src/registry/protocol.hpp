@@ -27,6 +27,11 @@ namespace oras::registry::detail {
 // digest: the builders cannot fail. Any character that would still change the request's
 // structure ('?', '#', ' ') is percent-encoded, never passed through.
 
+/// `http(s)://<endpoint>` for a registry host (`host[:port]`): https unless `plain_http`, or
+/// the host is loopback and `force_https` is not set; Docker Hub's `docker.io` is served by
+/// registry-1.docker.io. Fails with `invalid_reference` for an invalid host.
+result<std::string> registry_base_url(std::string_view registry, bool plain_http, bool force_https);
+
 /// `/v2/`: the API version check, and where authentication challenges come from.
 boost::urls::url ping_url(boost::urls::url_view base);
 

@@ -3,7 +3,6 @@
 #include <oras/reference.hpp>
 #include <oras/registry/registry.hpp>
 
-#include "http/policy.hpp"
 #include "registry/protocol.hpp"
 
 namespace oras::registry {
@@ -25,15 +24,12 @@ registry::registry(auth::client client, std::string_view host, repository_option
     if (auto v = validate_registry(host); !v) {
         throw error(v.error());
     }
-    auto ref = reference::parse(std::string(host) + "/probe");
-    if (!ref) {
-        throw error(ref.error());
+    auto base = detail::registry_base_url(host, options.plain_http, options.force_https);
+    if (!base) {
+        throw error(base.error());
     }
-    const bool loopback = http::detail::is_loopback_host(ref->host());
-    const bool plain = options.plain_http || (loopback && !options.force_https);
-    state_ = std::make_shared<detail::registry_state>(detail::registry_state{
-        std::move(client), std::string(host),
-        std::string(plain ? "http" : "https") + "://" + ref->endpoint(), options});
+    state_ = std::make_shared<detail::registry_state>(
+        detail::registry_state{std::move(client), std::string(host), std::move(*base), options});
 }
 
 const std::string& registry::host() const noexcept {

@@ -6,7 +6,6 @@
 #include <oras/reference.hpp>
 #include <oras/registry/repository.hpp>
 
-#include "http/policy.hpp"
 #include "registry/protocol.hpp"
 
 #include <array>
@@ -32,13 +31,11 @@ class repository_state {
         if (auto v = validate_repository(name_); !v) {
             throw error(v.error());
         }
-        auto ref = reference::parse(registry_ + "/" + name_);
-        if (!ref) {
-            throw error(ref.error());
+        auto base = registry_base_url(registry_, options_.plain_http, options_.force_https);
+        if (!base) {
+            throw error(base.error());
         }
-        const bool loopback = http::detail::is_loopback_host(ref->host());
-        const bool plain = options_.plain_http || (loopback && !options_.force_https);
-        base_url_ = std::string(plain ? "http" : "https") + "://" + ref->endpoint();
+        base_url_ = std::move(*base);
         pull_ = {auth::repository_scope(name_, {"pull"})};
         push_ = {auth::repository_scope(name_, {"pull", "push"})};
         delete_ = {auth::repository_scope(name_, {"delete"})};
