@@ -8,6 +8,7 @@
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
 #include "http/policy.hpp"
+#include "http/shared_flight.hpp"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -48,67 +49,8 @@ struct registry_state {
     std::string refresh_token;  // handed out by its token service
 };
 
-/// One operation in flight that later callers with the same key wait for instead of repeating.
-template <class T>
-struct flight {
-    explicit flight(const asio::any_io_executor& ex)
-        : wake(ex, asio::steady_timer::time_point::max()) {}
-    asio::steady_timer wake;
-    bool done = false;
-    std::optional<T> value;
-    std::exception_ptr error;
-};
-
-template <class T>
-using flight_map = std::map<std::string, std::shared_ptr<flight<T>>, std::less<>>;
-
-bool is_cancellation(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const boost::system::system_error& se) {
-        return se.code() == asio::error::operation_aborted;
-    } catch (...) {
-        return false;
-    }
-}
-
-/// Runs `make` unless a flight with `key` is under way, in which case its result is shared. A
-/// flight cancelled by its own caller does not fail the others: they start a new one.
-template <class T, class Make>
-asio::awaitable<T> share_flight(flight_map<T>& flights, std::string key, Make make) {
-    for (;;) {
-        if (const auto it = flights.find(key); it != flights.end()) {
-            const auto f = it->second;
-            boost::system::error_code ec;
-            co_await f->wake.async_wait(asio::redirect_error(use_awaitable, ec));
-            if (!f->done) {
-                // Woken by our own cancellation, not by the flight's end.
-                throw boost::system::system_error(asio::error::operation_aborted);
-            }
-            if (f->error) {
-                if (is_cancellation(f->error)) {
-                    continue;
-                }
-                std::rethrow_exception(f->error);
-            }
-            co_return *f->value;
-        }
-        const auto f = std::make_shared<flight<T>>(co_await asio::this_coro::executor);
-        flights.emplace(key, f);
-        try {
-            f->value = co_await make();
-        } catch (...) {
-            f->error = std::current_exception();
-        }
-        f->done = true;
-        flights.erase(key);
-        f->wake.cancel();
-        if (f->error) {
-            std::rethrow_exception(f->error);
-        }
-        co_return *f->value;
-    }
-}
+using http::detail::flight_map;
+using http::detail::share_flight;
 
 std::string form_encode(std::string_view s) {
     return boost::urls::encode(s, boost::urls::unreserved_chars);

@@ -6,6 +6,7 @@
 #include <oras/verifier.hpp>
 
 #include "content/archive.hpp"
+#include "content/drain.hpp"
 #include "content/file_paths.hpp"
 #include "core/quote.hpp"
 
@@ -335,21 +336,13 @@ asio::awaitable<void> file_store::push(descriptor desc, blob_reader src) {
              "cannot create " + quote(dest.parent_path().string()) + ": " + ec.message());
     }
     verifier v(desc.digest, desc.size);
-    std::vector<std::byte> buf(chunk_size);
     // Reads the source to its end, checking each chunk before `consume` sees it.
     const auto read_verified = [&](auto consume) -> asio::awaitable<void> {
-        for (;;) {
-            const std::size_t n = co_await src.read(std::span(buf));
-            if (n == 0) {
-                break;
-            }
-            if (n > buf.size()) {
-                fail(errc::invalid_argument, "blob reader returned more bytes than asked for");
-            }
-            const std::span<const std::byte> chunk(buf.data(), n);
+        const auto checked = [&](std::span<const std::byte> chunk) {
             check(v.update(chunk));
             consume(chunk);
-        }
+        };
+        co_await detail::drain(src, chunk_size, checked);
         check(v.finish());
     };
     if (unpack) {

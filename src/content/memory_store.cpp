@@ -5,6 +5,7 @@
 #include <oras/reference.hpp>
 #include <oras/verifier.hpp>
 
+#include "content/drain.hpp"
 #include "core/quote.hpp"
 
 #include <algorithm>
@@ -38,19 +39,11 @@ void check_descriptor(const descriptor& desc) {
 template <class Consume>
 asio::awaitable<std::string> read_all(blob_reader& src, Consume consume) {
     std::string out;
-    std::vector<std::byte> buf(chunk_size);
-    for (;;) {
-        const std::size_t n = co_await src.read(std::span(buf));
-        if (n == 0) {
-            break;
-        }
-        if (n > buf.size()) {
-            fail(errc::invalid_argument, "blob reader returned more bytes than asked for");
-        }
-        const std::span<const std::byte> chunk(buf.data(), n);
+    const auto keep = [&](std::span<const std::byte> chunk) {
         consume(chunk);
         out.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
-    }
+    };
+    co_await detail::drain(src, chunk_size, keep);
     co_return out;
 }
 
@@ -111,7 +104,7 @@ asio::awaitable<void> memory_store::push(descriptor desc, blob_reader src) {
 
 asio::awaitable<descriptor> memory_store::push_unknown(std::string media_type, blob_reader src) {
     if (!media_type::is_valid(media_type)) {
-        fail(errc::invalid_media_type, "media type " + detail::quote(media_type) + " is not valid");
+        fail(errc::invalid_media_type, "media type " + oras::detail::quote(media_type) + " is not valid");
     }
     hasher h;
     const auto hash = [&h](std::span<const std::byte> chunk) { h.update(chunk); };

@@ -6,6 +6,7 @@
 #include <oras/reference.hpp>
 #include <oras/verifier.hpp>
 
+#include "content/drain.hpp"
 #include "core/descriptor_json.hpp"
 #include "core/json_writer.hpp"
 #include "core/quote.hpp"
@@ -327,7 +328,7 @@ void check_layout_file(const fs::path& p, std::string_view text) {
     }
     const std::string_view s = version->get_string();
     if (!s.starts_with("1.")) {
-        fail(errc::unsupported, p.string() + " has image layout version " + detail::quote(s)
+        fail(errc::unsupported, p.string() + " has image layout version " + oras::detail::quote(s)
                                     + ", this client reads 1.x");
     }
 }
@@ -538,21 +539,13 @@ asio::awaitable<void> oci_layout::push(descriptor desc, blob_reader src) {
     ensure_directory(path.parent_path());
     temp_file tmp(path.parent_path());
     verifier v(desc.digest, desc.size);
-    std::vector<std::byte> buf(chunk_size);
-    for (;;) {
-        const std::size_t n = co_await src.read(std::span(buf));
-        if (n == 0) {
-            break;
-        }
-        if (n > buf.size()) {
-            fail(errc::invalid_argument, "blob reader returned more bytes than asked for");
-        }
-        const std::span<const std::byte> chunk(buf.data(), n);
+    const auto write_verified = [&](std::span<const std::byte> chunk) {
         if (auto ok = v.update(chunk); !ok) {
             throw error(ok.error());
         }
         tmp.write(chunk);
-    }
+    };
+    co_await detail::drain(src, chunk_size, write_verified);
     if (auto ok = v.finish(); !ok) {
         throw error(ok.error());
     }
@@ -562,27 +555,20 @@ asio::awaitable<void> oci_layout::push(descriptor desc, blob_reader src) {
 asio::awaitable<descriptor> oci_layout::push_unknown(std::string media_type, blob_reader src) {
     check_writable("push");
     if (!media_type::is_valid(media_type)) {
-        fail(errc::invalid_media_type, "media type " + detail::quote(media_type) + " is not valid");
+        fail(errc::invalid_media_type,
+             "media type " + oras::detail::quote(media_type) + " is not valid");
     }
     const auto dir = root_ / blobs_name / std::string(to_string(digest_algorithm::sha256));
     ensure_directory(dir);
     temp_file tmp(dir);
     hasher h(digest_algorithm::sha256);
     std::int64_t size = 0;
-    std::vector<std::byte> buf(chunk_size);
-    for (;;) {
-        const std::size_t n = co_await src.read(std::span(buf));
-        if (n == 0) {
-            break;
-        }
-        if (n > buf.size()) {
-            fail(errc::invalid_argument, "blob reader returned more bytes than asked for");
-        }
-        const std::span<const std::byte> chunk(buf.data(), n);
+    const auto write_hashed = [&](std::span<const std::byte> chunk) {
         h.update(chunk);
         tmp.write(chunk);
-        size += static_cast<std::int64_t>(n);
-    }
+        size += static_cast<std::int64_t>(chunk.size());
+    };
+    co_await detail::drain(src, chunk_size, write_hashed);
     descriptor desc;
     desc.media_type = std::move(media_type);
     desc.digest = h.finish();
@@ -651,15 +637,16 @@ asio::awaitable<void> oci_layout::tag(descriptor desc, std::string reference) {
     check_descriptor(desc);
     if (!media_type::is_valid(desc.media_type)) {
         fail(errc::invalid_media_type, "cannot tag " + desc.digest.str() + ": media type "
-                                           + detail::quote(desc.media_type) + " is not valid");
+                                           + oras::detail::quote(desc.media_type)
+                                           + " is not valid");
     }
     if (!co_await exists(desc)) {
         fail(errc::not_found, "cannot tag " + desc.digest.str() + " as " + reference
                                   + ": it is not in the OCI layout " + root_.string());
     }
     desc.annotations.insert_or_assign(std::string(annotation::ref_name), reference);
-    detail::json_writer w;
-    detail::write_descriptor(w, desc);
+    oras::detail::json_writer w;
+    oras::detail::write_descriptor(w, desc);
     json::value entry = json::parse(w.take());
     put_index_entry(root_, opts_.max_index_size, std::move(entry.as_object()), reference,
                     desc.digest);

@@ -10,6 +10,7 @@
 #include "content/file_paths.hpp"
 #include "core/quote.hpp"
 #include "ops/concurrency.hpp"
+#include "ops/emit.hpp"
 
 #include <algorithm>
 #include <set>
@@ -24,12 +25,7 @@ namespace {
 
 constexpr unsigned max_index_depth = 4;
 
-void emit(const progress_fn& p, progress_event::kind k, const descriptor& d,
-          const std::string& name, std::uint64_t done = 0) {
-    if (p) {
-        p({k, d, name, done});
-    }
-}
+using detail::emit;
 
 /// Collects the layers of `desc`, following indexes into their manifests.
 asio::awaitable<void> collect_layers(content::target& src, const descriptor& desc, unsigned depth,

@@ -11,6 +11,7 @@
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
 #include "ops/concurrency.hpp"
+#include "ops/emit.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -145,12 +146,7 @@ content::blob_reader counted(content::blob_reader r, const progress_fn& progress
     return r;
 }
 
-void emit(const progress_fn& p, progress_event::kind k, const descriptor& d,
-          const std::string& name, std::uint64_t done = 0) {
-    if (p) {
-        p({k, d, name, done});
-    }
-}
+using detail::emit;
 
 /// Uploads a described blob unless the target has it. True when it was uploaded.
 /// Parameters by value: GCC 12 can end the life of a caller's temporaries bound to references

@@ -8,6 +8,7 @@
 
 #include "core/quote.hpp"
 #include "http/policy.hpp"
+#include "http/shared_flight.hpp"
 #include "registry/protocol.hpp"
 #include "registry/repository_state.hpp"
 
@@ -565,8 +566,10 @@ asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& locat
 
 }  // namespace
 
-asio::awaitable<void> repository::push_blob(descriptor desc, http::body_source body, bool verify) {
-    auto st = state_;
+namespace {
+
+asio::awaitable<void> upload_blob(std::shared_ptr<repository_state> st, descriptor desc,
+                                  http::body_source body, bool verify) {
     const std::string what = "cannot push blob " + desc.digest.str() + " to " + st->where();
     if (body.length() && *body.length() != static_cast<std::uint64_t>(desc.size)) {
         throw error(errc::size_mismatch, what + ": the content has "
@@ -604,6 +607,21 @@ asio::awaitable<void> repository::push_blob(descriptor desc, http::body_source b
         }
         session = co_await start_upload(*st, st->url("/blobs/uploads/"), st->push_, what);
     }
+}
+
+}  // namespace
+
+asio::awaitable<void> repository::push_blob(descriptor desc, http::body_source body, bool verify) {
+    auto st = state_;
+    // Concurrent pushes of one blob to one repository (artifacts sharing a layer) upload it
+    // once, the others waiting for it: distribution mishandles simultaneous commits of one
+    // digest (a HEAD answers 500, a manifest PUT then finds the blob unknown).
+    auto key = desc.digest.str();
+    const auto upload = [&]() -> asio::awaitable<bool> {
+        co_await upload_blob(st, std::move(desc), std::move(body), verify);
+        co_return true;
+    };
+    co_await http::detail::share_flight<bool>(st->uploads_, std::move(key), upload);
 }
 
 asio::awaitable<descriptor> repository::push_blob_stream(http::body_source body,

@@ -6,6 +6,7 @@
 #include <oras/reference.hpp>
 #include <oras/registry/repository.hpp>
 
+#include "http/shared_flight.hpp"
 #include "registry/protocol.hpp"
 
 #include <array>
@@ -97,6 +98,8 @@ class repository_state {
     /// How this repository's referrers are found; learned once (referrers.cpp).
     enum class referrers_mode { unknown, api, fallback };
     referrers_mode referrers_ = referrers_mode::unknown;
+    /// Blob uploads in flight, by digest: a second push of one blob waits for the first.
+    http::detail::flight_map<bool> uploads_{};
     /// In-process locks that serialise updates of a fallback referrers index per subject (and
     /// the capability probe); created and typed by referrers.cpp, shared by copies.
     std::shared_ptr<void> referrers_locks_{};

@@ -1,0 +1,85 @@
+// Internal: one asynchronous operation shared by every caller that asks for the same key while
+// it runs (a token fetch, a credential lookup, a blob upload).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <exception>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace oras::http::detail {
+
+namespace asio = boost::asio;
+
+/// One operation in flight that later callers with the same key wait for instead of repeating.
+template <class T>
+struct flight {
+    explicit flight(const asio::any_io_executor& ex)
+        : wake(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer wake;
+    bool done = false;
+    std::optional<T> value;
+    std::exception_ptr error;
+};
+
+template <class T>
+using flight_map = std::map<std::string, std::shared_ptr<flight<T>>, std::less<>>;
+
+inline bool is_cancellation(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const boost::system::system_error& se) {
+        return se.code() == asio::error::operation_aborted;
+    } catch (...) {
+        return false;
+    }
+}
+
+/// Runs `make` unless a flight with `key` is under way, in which case its result is shared. A
+/// flight cancelled by its own caller does not fail the others: they start a new one.
+template <class T, class Make>
+asio::awaitable<T> share_flight(flight_map<T>& flights, std::string key, Make make) {
+    for (;;) {
+        if (const auto it = flights.find(key); it != flights.end()) {
+            const auto f = it->second;
+            boost::system::error_code ec;
+            co_await f->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (!f->done) {
+                // Woken by our own cancellation, not by the flight's end.
+                throw boost::system::system_error(asio::error::operation_aborted);
+            }
+            if (f->error) {
+                if (is_cancellation(f->error)) {
+                    continue;
+                }
+                std::rethrow_exception(f->error);
+            }
+            co_return *f->value;
+        }
+        const auto f = std::make_shared<flight<T>>(co_await asio::this_coro::executor);
+        flights.emplace(key, f);
+        try {
+            f->value = co_await make();
+        } catch (...) {
+            f->error = std::current_exception();
+        }
+        f->done = true;
+        flights.erase(key);
+        f->wake.cancel();
+        if (f->error) {
+            std::rethrow_exception(f->error);
+        }
+        co_return *f->value;
+    }
+}
+
+}  // namespace oras::http::detail
