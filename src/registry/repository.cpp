@@ -176,11 +176,12 @@ bool resumable(const std::exception_ptr& e) {
     try {
         std::rethrow_exception(e);
     } catch (const error& x) {
-        const std::string_view category = x.code().category().name();
-        if (category != "oras") {
+        if (x.code().category() != oras_category()) {
             // The transport's own codes (a reset, an early end of stream), except TLS failures
-            // and cancellation, which another try would only repeat.
-            return x.code() != std::errc::operation_canceled && !category.starts_with("asio.ssl");
+            // (Asio's SSL categories have no other handle here) and cancellation, which another
+            // try would only repeat.
+            return x.code() != std::errc::operation_canceled
+                   && !std::string_view(x.code().category().name()).starts_with("asio.ssl");
         }
         // A body cut short, or a registry that is briefly unavailable.
         return x.code() == errc::invalid_response || x.code() == errc::unavailable;
