@@ -19,7 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct common_flags {
+/// How to reach one registry: `--plain-http`, `--ca-file`, `-u`... or, for one end of `cp`,
+/// the same with a `--from-` / `--to-` prefix.
+struct remote_flags {
     bool plain_http = false;
     bool insecure = false;
     std::string ca_file;
@@ -27,25 +29,25 @@ struct common_flags {
     std::string password;
     bool password_stdin = false;
     std::string registry_config;
-    bool no_tty = false;
-    std::string format = "text";
-    bool oci_layout = false;
 
-    void add_remote(CLI::App& cmd) {
-        cmd.add_flag("--plain-http", plain_http, "Use plain http instead of https");
-        cmd.add_flag("--insecure", insecure, "Do not verify the registry's TLS certificate");
-        cmd.add_option("--ca-file", ca_file, "Trust the CA certificates in this PEM file")
+    /// `prefix` is "" or "from-" / "to-"; `whose` says which registry in the help texts.
+    void add(CLI::App& cmd, const std::string& prefix = "", const std::string& whose = "") {
+        const std::string of = whose.empty() ? "" : " (" + whose + ")";
+        cmd.add_flag("--" + prefix + "plain-http", plain_http,
+                     "Use plain http instead of https" + of);
+        cmd.add_flag("--" + prefix + "insecure", insecure,
+                     "Do not verify the registry's TLS certificate" + of);
+        cmd.add_option("--" + prefix + "ca-file", ca_file,
+                       "Trust the CA certificates in this PEM file" + of)
             ->check(CLI::ExistingFile);
-        cmd.add_option("-u,--username", username, "Registry user name");
-        cmd.add_option("-p,--password", password, "Registry password or identity token");
-        cmd.add_flag("--password-stdin", password_stdin, "Read the password from stdin");
-        cmd.add_option("--registry-config", registry_config,
-                       "Credentials file (default: Docker's config.json)");
-    }
-    void add_output(CLI::App& cmd) {
-        cmd.add_flag("--no-tty", no_tty, "Plain output even on a terminal");
-        cmd.add_option("--format", format, "Output format: text or json")
-            ->check(CLI::IsMember({"text", "json"}));
+        const std::string u = prefix.empty() ? "-u,--username" : "--" + prefix + "username";
+        const std::string p = prefix.empty() ? "-p,--password" : "--" + prefix + "password";
+        cmd.add_option(u, username, "Registry user name" + of);
+        cmd.add_option(p, password, "Registry password or identity token" + of);
+        cmd.add_flag("--" + prefix + "password-stdin", password_stdin,
+                     "Read the password from stdin" + of);
+        cmd.add_option("--" + prefix + "registry-config", registry_config,
+                       "Credentials file (default: Docker's config.json)" + of);
     }
 
     oras::blocking::remote_options remote() {
@@ -74,6 +76,23 @@ struct common_flags {
         r.credentials.config_path = registry_config;
         return r;
     }
+};
+
+struct common_flags {
+    remote_flags remote_;
+    std::string& registry_config = remote_.registry_config;
+    bool no_tty = false;
+    std::string format = "text";
+    bool oci_layout = false;
+
+    void add_remote(CLI::App& cmd) { remote_.add(cmd); }
+    void add_output(CLI::App& cmd) {
+        cmd.add_flag("--no-tty", no_tty, "Plain output even on a terminal");
+        cmd.add_option("--format", format, "Output format: text or json")
+            ->check(CLI::IsMember({"text", "json"}));
+    }
+
+    oras::blocking::remote_options remote() { return remote_.remote(); }
 
     bool tty() const { return !no_tty && format == "text" && ::isatty(STDERR_FILENO) != 0; }
 };
@@ -94,16 +113,8 @@ oras::ops::push_file parse_file_arg(const std::string& arg) {
 
 /// `DIR[:TAG]` or `DIR@DIGEST` of --oci-layout.
 std::pair<fs::path, std::string> parse_layout_arg(const std::string& arg) {
-    const auto slash = arg.rfind('/');
-    if (const auto at = arg.rfind('@');
-        at != std::string::npos && (slash == std::string::npos || at > slash)) {
-        return {arg.substr(0, at), arg.substr(at + 1)};
-    }
-    const auto colon = arg.rfind(':');
-    if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
-        return {arg.substr(0, colon), arg.substr(colon + 1)};
-    }
-    return {arg, ""};
+    auto split = oras::blocking::split_layout_reference(arg);
+    return {std::move(split.dir), std::move(split.reference)};
 }
 
 std::string slurp(const fs::path& p, std::string_view what) {
@@ -202,6 +213,49 @@ int run_pull(common_flags& c, const std::string& ref, const std::string& output,
     return 0;
 }
 
+struct copy_flags {
+    remote_flags from;
+    remote_flags to;
+    bool from_layout = false;
+    bool to_layout = false;
+    bool recursive = false;
+    std::string platform;
+    std::size_t concurrency = 3;
+};
+
+int run_copy(common_flags& c, copy_flags& f, const std::string& src, const std::string& dst) {
+    oras::ops::copy_options o;
+    o.recursive = f.recursive;
+    o.concurrency = f.concurrency;
+    if (!f.platform.empty()) {
+        auto p = oras::ops::parse_platform(f.platform);
+        if (!p) {
+            throw oras::error(p.error());
+        }
+        o.platform = std::move(*p);
+    }
+    oras::blocking::copy_endpoint from{src, f.from_layout, {}};
+    oras::blocking::copy_endpoint to{dst, f.to_layout, {}};
+    if (f.from.password_stdin && f.to.password_stdin) {
+        throw oras::error(oras::errc::invalid_argument,
+                          "--from-password-stdin and --to-password-stdin exclude each other");
+    }
+    if (!f.from_layout) {
+        from.remote = f.from.remote();
+    }
+    if (!f.to_layout) {
+        to.remote = f.to.remote();
+    }
+    oras::cli::progress_display display(c.tty(), c.format == "text", "Copying", "Copied");
+    o.progress = display.callback();
+    const auto r = oras::blocking::copy(from, to, std::move(o));
+    display.done();
+    const std::string from_text = (f.from_layout ? "[oci-layout] " : "[registry] ") + src;
+    const std::string to_text = (f.to_layout ? "[oci-layout] " : "[registry] ") + dst;
+    oras::cli::print_copy(std::cout, c.format, from_text, to_text, r);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -248,6 +302,31 @@ int main(int argc, char** argv) {
     c.add_remote(*pull);
     c.add_output(*pull);
 
+    copy_flags cf;
+    std::string dst;
+    auto* cp = app.add_subcommand(
+        "cp", "Copy an artifact and its graph between registries and OCI layouts");
+    cp->footer(
+        "Examples:\n"
+        "  oras-cpp cp localhost:5000/net-monitor:v1 localhost:6000/net-monitor-copy:v1\n"
+        "  oras-cpp cp -r localhost:5000/net-monitor:v1 localhost:6000/net-monitor-copy:v1\n"
+        "  oras-cpp cp --to-oci-layout localhost:5000/net-monitor:v1 layout-dir:v1\n"
+        "  oras-cpp cp --platform linux/arm64 localhost:5000/app:v1 localhost:6000/app:v1-arm64\n"
+        "  oras-cpp cp localhost:5000/net-monitor:v1 localhost:6000/net-monitor:v1,stable");
+    cp->add_option("from", ref, "SOURCE{:TAG|@DIGEST} (a registry reference, or DIR:TAG)")
+        ->required();
+    cp->add_option("to", dst, "DESTINATION[:TAG[,TAG...]] (default: the source tag)")->required();
+    cp->add_flag("-r,--recursive", cf.recursive, "Also copy the referrers, recursively");
+    cp->add_option("--platform", cf.platform, "From an index, copy only os/arch[/variant]");
+    cp->add_option("--concurrency", cf.concurrency, "Blobs transferred at once")
+        ->default_val(3)
+        ->check(CLI::Range(1, 64));
+    cp->add_flag("--from-oci-layout", cf.from_layout, "The source is an OCI image layout");
+    cp->add_flag("--to-oci-layout", cf.to_layout, "The destination is an OCI image layout");
+    cf.from.add(*cp, "from-", "source");
+    cf.to.add(*cp, "to-", "destination");
+    c.add_output(*cp);
+
     std::string registry;
     auto* login = app.add_subcommand("login", "Verify and save a registry's credentials");
     login->add_option("registry", registry, "REGISTRY[:PORT]")->required();
@@ -269,6 +348,9 @@ int main(int argc, char** argv) {
         }
         if (pull->parsed()) {
             return run_pull(c, ref, output, keep_old_files, media_types, concurrency);
+        }
+        if (cp->parsed()) {
+            return run_copy(c, cf, ref, dst);
         }
         if (login->parsed()) {
             auto remote = c.remote();

@@ -67,6 +67,9 @@ void progress_display::on(const ops::progress_event& e) {
         case kind::skipped:
             r.state = "Skipped";
             break;
+        case kind::mounted:
+            r.state = "Mounted";
+            break;
     }
     const bool final_state = e.what != kind::started && e.what != kind::bytes;
     if (!tty_) {
@@ -185,6 +188,31 @@ void print_pull(std::ostream& out, const std::string& format, const std::string&
     }
     out << "Pulled " << reference << "\n";
     out << "Digest: " << r.manifest.digest.str() << "\n";
+}
+
+void print_copy(std::ostream& out, const std::string& format, const std::string& from,
+                const std::string& to, const ops::copy_result& r) {
+    if (format == "json") {
+        auto o = descriptor_json(r.root);
+        o["from"] = from;
+        o["to"] = to;
+        json::array tags;
+        for (const auto& t : r.tags) {
+            tags.emplace_back(t);
+        }
+        o["tags"] = std::move(tags);
+        o["nodes"] = r.nodes;
+        o["copied"] = r.copied;
+        o["skipped"] = r.skipped;
+        o["mounted"] = r.mounted;
+        o["bytesCopied"] = r.bytes_copied;
+        o["bytesSkipped"] = r.bytes_skipped;
+        o["referrers"] = r.referrers;
+        out << json::serialize(o) << "\n";
+        return;
+    }
+    out << "Copied " << from << " => " << to << "\n";
+    out << "Digest: " << r.root.digest.str() << "\n";
 }
 
 void print_error(std::ostream& out, const std::string& subject, const std::exception& e) {

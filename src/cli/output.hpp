@@ -1,6 +1,7 @@
 // The CLI's output: progress on a terminal, results as text or JSON, one-line errors.
 #pragma once
 
+#include <oras/ops/copy.hpp>
 #include <oras/ops/pull.hpp>
 #include <oras/ops/push.hpp>
 
@@ -50,6 +51,8 @@ void print_push(std::ostream& out, const std::string& format, const std::string&
                 const ops::push_result& r);
 void print_pull(std::ostream& out, const std::string& format, const std::string& reference,
                 const ops::pull_result& r);
+void print_copy(std::ostream& out, const std::string& format, const std::string& from,
+                const std::string& to, const ops::copy_result& r);
 /// `Error: <subject>: <cause>` on one line.
 void print_error(std::ostream& out, const std::string& subject, const std::exception& e);
 

@@ -2,6 +2,7 @@
 #include <oras/error.hpp>
 #include <oras/hasher.hpp>
 #include <oras/image_index.hpp>
+#include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/reference.hpp>
 #include <oras/verifier.hpp>
@@ -24,6 +25,7 @@
 #include <cstdio>
 #include <optional>
 #include <random>
+#include <set>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -357,6 +359,40 @@ std::string_view ref_name_of(const json::value& entry) {
     return name && name->is_string() ? std::string_view(name->get_string()) : std::string_view{};
 }
 
+std::string_view digest_of_entry(const json::value& entry) {
+    const auto* obj = entry.if_object();
+    const auto* d = obj ? obj->if_contains("digest") : nullptr;
+    return d && d->is_string() ? std::string_view(d->get_string()) : std::string_view{};
+}
+
+// Lists a manifest in index.json without a tag, unless it is listed already: how a referrer
+// stays findable in a layout (as the ORAS CLI's layouts list every manifest they hold).
+void add_untagged_entry(const fs::path& root, std::size_t limit, const descriptor& desc) {
+    const index_lock lock(root);
+    const auto path = root / index_name;
+    const auto text = read_small_file(path, limit);
+    if (!text) {
+        fail(errc::not_found, path.string() + " does not exist");
+    }
+    parse_index(path, *text, limit);
+    boost::system::error_code ec;
+    json::value doc = json::parse(*text, ec);
+    auto* manifests = (!ec && doc.is_object()) ? doc.as_object().if_contains("manifests") : nullptr;
+    if (!manifests || !manifests->is_array()) {
+        fail(errc::invalid_manifest, path.string() + " is not an image index");
+    }
+    auto& arr = manifests->as_array();
+    for (const auto& e : arr) {
+        if (digest_of_entry(e) == desc.digest.str()) {
+            return;
+        }
+    }
+    oras::detail::json_writer w;
+    oras::detail::write_descriptor(w, desc);
+    arr.emplace_back(json::parse(w.take()));
+    write_atomically(path, json::serialize(doc));
+}
+
 bool is_descriptor_member(std::string_view key) {
     return std::find(descriptor_members.begin(), descriptor_members.end(), key)
            != descriptor_members.end();
@@ -383,6 +419,12 @@ void put_index_entry(const fs::path& root, std::size_t limit, json::object entry
     auto& arr = manifests->as_array();
     std::optional<std::size_t> at;
     for (std::size_t i = 0; i < arr.size();) {
+        // An untagged entry of the same manifest (a referrer, listed to be found) is covered by
+        // the tagged one.
+        if (!tag.empty() && ref_name_of(arr[i]).empty() && digest_of_entry(arr[i]) == d.str()) {
+            arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(i));
+            continue;
+        }
         if (ref_name_of(arr[i]) != tag) {
             ++i;
             continue;
@@ -484,6 +526,21 @@ asio::awaitable<bool> oci_layout::exists(descriptor desc) {
     co_return st&& S_ISREG(st->st_mode) && st->st_size == desc.size;
 }
 
+asio::awaitable<blob_reader> oci_layout::open(descriptor desc) {
+    check_descriptor(desc);
+    const auto path = blob_path(desc.digest);
+    const auto st = stat_path(path);
+    if (!st || !S_ISREG(st->st_mode)) {
+        fail(errc::not_found, desc.digest.str() + " is not in the OCI layout " + root_.string());
+    }
+    if (st->st_size != desc.size) {
+        fail(errc::size_mismatch, path.string() + " has " + std::to_string(st->st_size)
+                                      + " bytes, the descriptor says " + std::to_string(desc.size));
+    }
+    co_return verified(blob_reader::from_file(path, 0, static_cast<std::uint64_t>(desc.size)),
+                       desc);
+}
+
 asio::awaitable<void> oci_layout::fetch(descriptor desc, write_fn sink) {
     check_descriptor(desc);
     const auto path = blob_path(desc.digest);
@@ -550,6 +607,62 @@ asio::awaitable<void> oci_layout::push(descriptor desc, blob_reader src) {
         throw error(ok.error());
     }
     tmp.commit(path);
+    if (auto entry = co_await referrer_of(desc)) {
+        add_untagged_entry(root_, opts_.max_index_size, entry->referrer);
+    }
+}
+
+asio::awaitable<std::optional<oci_layout::referrer_entry>> oci_layout::referrer_of(
+    const descriptor& desc) {
+    if (!(media_type::is_manifest(desc.media_type) || media_type::is_index(desc.media_type))
+        || desc.size > static_cast<std::int64_t>(max_resolved_manifest)) {
+        co_return std::nullopt;
+    }
+    const auto bytes = co_await fetch_all(*this, desc, max_resolved_manifest);
+    referrer_entry out;
+    out.referrer.media_type = desc.media_type;
+    out.referrer.digest = desc.digest;
+    out.referrer.size = desc.size;
+    // The referrer's descriptor as a referrers list shows it: artifact type and annotations.
+    if (media_type::is_index(desc.media_type)) {
+        auto idx = image_index::parse(bytes);
+        if (!idx || !idx->subject) {
+            co_return std::nullopt;
+        }
+        out.subject = idx->subject->digest;
+        out.referrer.artifact_type = idx->artifact_type;
+        out.referrer.annotations = idx->annotations;
+    } else {
+        auto m = image_manifest::parse(bytes);
+        if (!m || !m->subject) {
+            co_return std::nullopt;
+        }
+        out.subject = m->subject->digest;
+        out.referrer.artifact_type =
+            m->artifact_type.empty() ? m->config.media_type : m->artifact_type;
+        out.referrer.annotations = m->annotations;
+    }
+    co_return out;
+}
+
+asio::awaitable<std::vector<descriptor>> oci_layout::referrers(descriptor subject,
+                                                               std::string artifact_type) {
+    const auto index_path = root_ / index_name;
+    const auto idx = parse_index(index_path, read_index(), opts_.max_index_size);
+    std::vector<descriptor> out;
+    std::set<std::string, std::less<>> looked_at;
+    for (const auto& m : idx.manifests) {
+        if (m.digest == subject.digest || !looked_at.insert(m.digest.str()).second
+            || !co_await exists(m)) {
+            continue;
+        }
+        auto entry = co_await referrer_of(m);
+        if (entry && entry->subject == subject.digest
+            && (artifact_type.empty() || entry->referrer.artifact_type == artifact_type)) {
+            out.push_back(std::move(entry->referrer));
+        }
+    }
+    co_return out;
 }
 
 asio::awaitable<descriptor> oci_layout::push_unknown(std::string media_type, blob_reader src) {

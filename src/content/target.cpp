@@ -1,5 +1,6 @@
 #include <oras/content/target.hpp>
 #include <oras/error.hpp>
+#include <oras/verifier.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -80,6 +81,66 @@ blob_reader blob_reader::from_file(std::filesystem::path path, std::uint64_t off
     };
     r.rewind = [st] { st->done = 0; };
     return r;
+}
+
+blob_reader verified(blob_reader src, const descriptor& desc) {
+    struct state {
+        verifier check;
+        digest expected;
+        std::int64_t size = 0;
+        bool finished = false;
+    };
+    auto st = std::make_shared<state>(
+        state{verifier(desc.digest, desc.size), desc.digest, desc.size, false});
+    blob_reader out;
+    out.length = static_cast<std::uint64_t>(std::max<std::int64_t>(desc.size, 0));
+    if (src.length && *src.length != *out.length) {
+        throw error(errc::size_mismatch,
+                    desc.digest.str() + ": the source has " + std::to_string(*src.length)
+                        + " bytes, the descriptor says " + std::to_string(desc.size));
+    }
+    out.digest_checked = true;
+    out.read =
+        [st, read = std::move(src.read)](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        if (st->finished) {
+            co_return 0;
+        }
+        const auto n = co_await read(buf);
+        if (n > buf.size()) {
+            throw error(errc::invalid_argument, "blob reader returned more bytes than asked for");
+        }
+        if (auto ok = st->check.update(buf.first(n)); !ok) {
+            throw error(ok.error());
+        }
+        // The end is known by count: the last bytes are handed out only once the digest holds.
+        if (n == 0 || st->check.received() == st->size) {
+            st->finished = true;
+            if (auto ok = st->check.finish(); !ok) {
+                throw error(ok.error());
+            }
+        }
+        co_return n;
+    };
+    if (src.rewind) {
+        out.rewind = [st, inner = std::move(src.rewind)] {
+            inner();
+            st->check = verifier(st->expected, st->size);
+            st->finished = false;
+        };
+    }
+    return out;
+}
+
+asio::awaitable<void> target::fetch(descriptor desc, write_fn sink) {
+    auto src = co_await open(std::move(desc));
+    std::vector<std::byte> buf(1024 * 1024);
+    for (;;) {
+        const std::size_t n = co_await src.read(std::span(buf));
+        if (n == 0) {
+            co_return;
+        }
+        co_await sink(std::span<const std::byte>(buf.data(), n));
+    }
 }
 
 asio::awaitable<void> target::push_tagged(descriptor desc, blob_reader src,

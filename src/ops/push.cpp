@@ -121,31 +121,7 @@ asio::awaitable<descriptor> describe_file(const fs::path& path, std::string medi
     co_return d;
 }
 
-/// Counts the bytes a reader hands out, for progress.
-content::blob_reader counted(content::blob_reader r, const progress_fn& progress,
-                             const descriptor& desc, const std::string& name) {
-    if (!progress) {
-        return r;
-    }
-    auto done = std::make_shared<std::uint64_t>(0);
-    auto inner = std::move(r.read);
-    r.read = [inner, done, progress, desc,
-              name](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
-        const auto n = co_await inner(buf);
-        *done += n;
-        progress({progress_event::kind::bytes, desc, name, *done});
-        co_return n;
-    };
-    if (r.rewind) {
-        r.rewind = [inner_rewind = r.rewind, done] {
-            inner_rewind();
-            *done = 0;
-        };
-    }
-    r.file.reset();  // the counting wrapper must see the bytes
-    return r;
-}
-
+using detail::counted;
 using detail::emit;
 
 /// Uploads a described blob unless the target has it. True when it was uploaded.

@@ -61,37 +61,9 @@ http::body_source verifying_body(http::body_source src, const descriptor& desc) 
         }
         return src;
     }
-    struct check_state {
-        verifier check;
-        std::int64_t size = 0;
-        bool finished = false;
-    };
-    auto st = std::make_shared<check_state>(
-        check_state{verifier(desc.digest, desc.size), desc.size, false});
-    auto rd = reader_of(src);
-    auto next = [st, read = rd.read](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
-        const auto n = st->finished ? 0 : co_await read(buf);
-        if (auto ok = st->check.update(buf.first(n)); !ok) {
-            throw error(ok.error());
-        }
-        if (!st->finished && (n == 0 || st->check.received() == st->size)) {
-            st->finished = true;
-            if (auto ok = st->check.finish(); !ok) {
-                throw error(ok.error());
-            }
-        }
-        co_return n;
-    };
-    std::function<void()> rewind;
-    if (rd.rewind) {
-        // A replay (a retry after a dropped connection) hashes from the first byte again.
-        rewind = [st, inner = rd.rewind, d = desc.digest, size = desc.size] {
-            inner();
-            st->check = verifier(d, size);
-            st->finished = false;
-        };
-    }
-    return http::body_source::from_generator(std::move(next), src.length(), std::move(rewind));
+    auto rd = content::verified(reader_of(src), desc);
+    return http::body_source::from_generator(std::move(rd.read), src.length(),
+                                             std::move(rd.rewind));
 }
 
 /// A body of unknown digest, hashed as it streams.
@@ -257,55 +229,95 @@ asio::awaitable<http::response> get_blob_from(repository_state& st, const digest
 
 }  // namespace
 
-asio::awaitable<void> repository::fetch_blob(descriptor desc, blob_sink sink) {
-    auto st = state_;
-    const std::string what = "cannot fetch blob " + desc.digest.str() + " from " + st->where();
-    auto resp = co_await get_blob_from(*st, desc.digest, 0, what);
-    const auto fail = [&](const failure& f) {
-        resp.abandon();
-        return error(f.code,
-                     "blob " + desc.digest.str() + " from " + st->where() + ": " + f.message,
-                     diagnostics{"GET", resp.status(), redact_url(resp.url().buffer()), {}});
+asio::awaitable<content::blob_reader> repository::open_blob(descriptor desc) {
+    // One GET now (so a missing blob fails here, before a caller opens an upload session for
+    // it); the body is then read straight into the caller's buffer, and a connection dropped
+    // mid-body is resumed with a Range request from the first byte not yet handed out.
+    struct state {
+        std::shared_ptr<repository_state> repo;
+        descriptor desc;
+        std::string what;
+        http::response resp;
+        std::uint64_t delivered = 0;
+        unsigned resumes = 0;
+        bool open = false;
     };
-    if (const auto len = resp.content_length();
-        len && *len != static_cast<std::uint64_t>(desc.size)) {
-        throw fail(failure{make_error_code(errc::size_mismatch),
-                           "the registry announced " + std::to_string(*len) + " bytes, expected "
-                               + std::to_string(desc.size)});
-    }
-    verifier check(desc.digest, desc.size);
-    std::unique_ptr<std::byte[]> storage;
-    const auto buf = blob_buffer(storage, desc.size);
-    unsigned resumes = 0;
-    for (;;) {
-        std::size_t n = 0;
-        std::exception_ptr broken;
-        try {
-            n = co_await resp.read_some(buf);
-        } catch (...) {
-            broken = std::current_exception();
-        }
-        if (broken) {
+    auto st = std::make_shared<state>();
+    st->repo = state_;
+    st->what = "cannot fetch blob " + desc.digest.str() + " from " + state_->where();
+    st->desc = desc;
+    const auto start = [](
+                           std::shared_ptr<state> s) -> asio::
+                                                         awaitable<void> {
+                                                             s->resp = co_await get_blob_from(
+                                                                 *s->repo, s->desc.digest,
+                                                                 s->delivered, s->what);
+                                                             s->open = true;
+                                                             if (s->delivered != 0) {
+                                                                 co_return;
+                                                             }
+                                                             if (const auto len =
+                                                                     s->resp.content_length();
+                                                                 len
+                                                                 && *len
+                                                                        != static_cast<
+                                                                            std::uint64_t>(
+                                                                            s->desc.size)) {
+                                                                 s->resp.abandon();
+                                                                 throw error(errc::size_mismatch,
+                        "blob " + s->desc.digest.str() + " from " + s->repo->where()
+                            + ": the registry announced " + std::to_string(*len)
+                            + " bytes, expected " + std::to_string(s->desc.size),
+                        diagnostics{"GET", s->resp.status(), redact_url(s->resp.url().buffer()),
+                                    {}});
+                                                             }
+                                                         };
+    co_await start(st);
+    content::blob_reader raw;
+    raw.length = static_cast<std::uint64_t>(desc.size);
+    raw.read = [st, start](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        for (;;) {
+            if (!st->open) {
+                co_await start(st);
+            }
+            std::size_t n = 0;
+            std::exception_ptr broken;
+            try {
+                n = co_await st->resp.read_some(buf);
+            } catch (...) {
+                broken = std::current_exception();
+            }
+            if (!broken) {
+                st->delivered += n;
+                co_return n;
+            }
             // A dropped connection costs only what was not received yet: ask for the rest.
-            if (!resumable(broken) || resumes == st->options_.max_resumes) {
+            if (!resumable(broken) || st->resumes == st->repo->options_.max_resumes) {
                 std::rethrow_exception(broken);
             }
-            ++resumes;
-            resp = co_await get_blob_from(*st, desc.digest,
-                                          static_cast<std::uint64_t>(check.received()), what);
-            continue;
+            ++st->resumes;
+            st->open = false;
         }
+    };
+    raw.rewind = [st] {
+        // Read again from the first byte (an upload that is retried): a fresh GET on next read.
+        st->resp = http::response();
+        st->open = false;
+        st->delivered = 0;
+    };
+    co_return content::verified(std::move(raw), desc);
+}
+
+asio::awaitable<void> repository::fetch_blob(descriptor desc, blob_sink sink) {
+    std::unique_ptr<std::byte[]> storage;
+    const auto buf = blob_buffer(storage, desc.size);
+    auto src = co_await open_blob(std::move(desc));
+    for (;;) {
+        const auto n = co_await src.read(buf);
         if (n == 0) {
-            break;
+            co_return;
         }
-        const auto chunk = std::span<const std::byte>(buf).first(n);
-        if (auto ok = check.update(chunk); !ok) {
-            throw fail(ok.error());
-        }
-        co_await sink(chunk);
-    }
-    if (auto ok = check.finish(); !ok) {
-        throw fail(ok.error());
+        co_await sink(std::span<const std::byte>(buf).first(n));
     }
 }
 

@@ -62,6 +62,39 @@ asio::awaitable<bool> repository_target::exists(descriptor desc) {
     co_return false;
 }
 
+asio::awaitable<content::blob_reader> repository_target::open(descriptor desc) {
+    if (!is_manifest_type(desc.media_type)) {
+        co_return co_await repo_.open_blob(std::move(desc));
+    }
+    auto m = co_await repo_.fetch_manifest(desc.digest.str());  // digest checked there
+    if (m.desc.size != desc.size) {
+        throw error(errc::size_mismatch,
+                    "manifest " + desc.digest.str() + " has " + std::to_string(m.desc.size)
+                        + " bytes, its descriptor says " + std::to_string(desc.size));
+    }
+    auto r = content::blob_reader::from_string(std::move(m.bytes));
+    r.digest_checked = true;
+    co_return r;
+}
+
+asio::awaitable<bool> repository_target::mount(descriptor desc, content::target& source) {
+    auto* from = dynamic_cast<repository_target*>(&source);
+    if (from == nullptr || from->repo_.base_url() != repo_.base_url()
+        || from->repo_.name() == repo_.name() || is_manifest_type(desc.media_type)) {
+        co_return false;
+    }
+    co_return co_await repo_.mount_blob(std::move(desc), from->repo_.name());
+}
+
+asio::awaitable<std::vector<descriptor>> repository_target::referrers(descriptor subject,
+                                                                      std::string artifact_type) {
+    co_return co_await repo_.referrers(subject.digest, std::move(artifact_type));
+}
+
+asio::awaitable<std::vector<std::string>> repository_target::tags() {
+    co_return co_await repo_.tags();
+}
+
 asio::awaitable<void> repository_target::fetch(descriptor desc, content::write_fn sink) {
     if (!is_manifest_type(desc.media_type)) {
         co_await repo_.fetch_blob(std::move(desc), std::move(sink));

@@ -80,6 +80,7 @@ class file_store final : public target {
     /// A titled `desc`: whether that title holds that content (digest and size). Untitled: any
     /// content of that digest and size.
     boost::asio::awaitable<bool> exists(descriptor desc) override;
+    boost::asio::awaitable<blob_reader> open(descriptor desc) override;
     boost::asio::awaitable<void> fetch(descriptor desc, write_fn sink) override;
     boost::asio::awaitable<void> push(descriptor desc, blob_reader src) override;
     /// Kept in memory, hashed with SHA-256.

@@ -9,7 +9,9 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace oras::content {
 
@@ -45,11 +47,12 @@ struct oci_layout_options {
 /// layout at once without losing each other's tags; readers never see a partial file. Members of
 /// `index.json` and of its entries that this library does not know are kept. A malformed
 /// `index.json` or `oci-layout` fails with `invalid_manifest` naming the file, and is never
-/// overwritten.
+/// overwritten. A manifest pushed with a `subject` (a referrer) is also listed in `index.json`,
+/// untagged, so that `referrers` finds it; tagging it replaces that entry.
 ///
 /// The object holds no mutable state: one object may be used from several threads at once.
 /// File I/O blocks the calling thread (local disk); no lock is held across a suspension point.
-class oci_layout final : public target {
+class oci_layout final : public target, public referrer_lister {
   public:
     /// Opens (and unless told otherwise creates) the layout at `root`. Throws `oras::error`:
     /// `not_found` for a missing layout that may not be created, `invalid_manifest` for a
@@ -63,6 +66,7 @@ class oci_layout final : public target {
 
     /// Whether a blob file of `desc`'s digest and size is stored (not verified: see `fetch`).
     boost::asio::awaitable<bool> exists(descriptor desc) override;
+    boost::asio::awaitable<blob_reader> open(descriptor desc) override;
     boost::asio::awaitable<void> fetch(descriptor desc, write_fn sink) override;
     boost::asio::awaitable<void> push(descriptor desc, blob_reader src) override;
     /// Hashes with SHA-256 into a temporary file in `blobs/sha256/`, then renames it.
@@ -78,7 +82,18 @@ class oci_layout final : public target {
     /// and its unknown members when it named the same digest.
     boost::asio::awaitable<void> tag(descriptor desc, std::string reference) override;
 
+    /// The manifests listed in index.json whose `subject` is `subject` (a manifest pushed with
+    /// a subject is listed there untagged, so that it can be found). Reads each listed manifest.
+    boost::asio::awaitable<std::vector<descriptor>> referrers(descriptor subject,
+                                                              std::string artifact_type) override;
+
   private:
+    struct referrer_entry {
+        descriptor referrer;
+        digest subject;
+    };
+    /// The referrer `desc` is, if it is a manifest or index with a subject.
+    boost::asio::awaitable<std::optional<referrer_entry>> referrer_of(const descriptor& desc);
     void check_writable(const char* operation) const;
     std::string read_index() const;
 

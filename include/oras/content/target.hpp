@@ -47,12 +47,24 @@ struct blob_reader {
                                  std::uint64_t length);
 };
 
+/// Wraps `src` so that its bytes are checked against `desc` as they are read: a read that would
+/// hand out more than `desc.size` bytes, or the last bytes of content whose digest differs,
+/// throws (`errc::size_mismatch`, `errc::digest_mismatch`) instead of returning them, and so
+/// does an end before `desc.size` bytes. A consumer that stops at a failure therefore never
+/// holds the complete wrong content (a registry upload is cut before its last byte). The
+/// result has `digest_checked` set and no `file` (the bytes must pass through the check); it
+/// rewinds when `src` does.
+blob_reader verified(blob_reader src, const descriptor& desc);
+
 /// Storage, resolver and tagger. Blobs and manifests alike: an implementation routes by media
 /// type where it must (a registry stores manifests apart from blobs).
 ///
 /// Every implementation verifies what it stores and what it serves: `push` refuses content
-/// whose size or digest differs from the descriptor (nothing is stored), `fetch` fails instead
-/// of completing with other bytes. Failures throw `oras::error`.
+/// whose size or digest differs from the descriptor (nothing is stored), `open` and `fetch`
+/// fail instead of completing with other bytes. Failures throw `oras::error`.
+///
+/// Optional capabilities (found with `dynamic_cast`, as oras-go finds its interfaces):
+/// `mounter`, `referrer_lister`, `tag_lister`.
 class target {
   public:
     virtual ~target() = default;
@@ -60,9 +72,17 @@ class target {
     /// Whether the content `desc` names is stored.
     virtual boost::asio::awaitable<bool> exists(descriptor desc) = 0;
 
+    /// A reader of the content of `desc`, pulled by the caller: what copies a blob from one
+    /// target into another with no pipe and no temporary file. The reader is verified (see
+    /// `verified`): it fails instead of handing out the end of wrong content. Not-found and
+    /// other failures known before the first byte throw here. The reader keeps what it needs
+    /// alive; it must be read on this target's executor.
+    virtual boost::asio::awaitable<blob_reader> open(descriptor desc) = 0;
+
     /// Streams the content of `desc` into `sink`, verified as it streams: the sink may see
-    /// bytes of a fetch that fails at the end, and must then discard them.
-    virtual boost::asio::awaitable<void> fetch(descriptor desc, write_fn sink) = 0;
+    /// bytes of a fetch that fails at the end, and must then discard them. The default reads
+    /// `open(desc)` to its end.
+    virtual boost::asio::awaitable<void> fetch(descriptor desc, write_fn sink);
 
     /// Stores `src` as the content of `desc`.
     virtual boost::asio::awaitable<void> push(descriptor desc, blob_reader src) = 0;
@@ -82,6 +102,33 @@ class target {
     /// a registry does both in one PUT per reference.
     virtual boost::asio::awaitable<void> push_tagged(descriptor desc, blob_reader src,
                                                      std::vector<std::string> references);
+};
+
+/// A target that can make a blob of another target appear without its bytes crossing the
+/// client: a registry's cross-repository mount.
+class mounter {
+  public:
+    virtual ~mounter() = default;
+    /// Tries to mount `desc` from `source`. True when the blob is now stored here; false when
+    /// `source` is not a place this target can mount from (another registry, a layout) or the
+    /// registry declined — the caller then copies the bytes. No upload session is left open.
+    virtual boost::asio::awaitable<bool> mount(descriptor desc, target& source) = 0;
+};
+
+/// A target that can list the manifests whose `subject` is a given manifest.
+class referrer_lister {
+  public:
+    virtual ~referrer_lister() = default;
+    /// Descriptors of the referrers of `subject`; only those of `artifact_type` unless empty.
+    virtual boost::asio::awaitable<std::vector<descriptor>> referrers(
+        descriptor subject, std::string artifact_type) = 0;
+};
+
+/// A target that can list its tags.
+class tag_lister {
+  public:
+    virtual ~tag_lister() = default;
+    virtual boost::asio::awaitable<std::vector<std::string>> tags() = 0;
 };
 
 /// Reads the whole content of `desc` from `t` under `limit` bytes (manifests, configs).

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <oras/auth/credential_store.hpp>
+#include <oras/ops/copy.hpp>
 #include <oras/ops/pull.hpp>
 #include <oras/ops/push.hpp>
 #include <oras/registry/connect.hpp>
@@ -31,6 +32,30 @@ ops::push_result push_layout(const std::filesystem::path& layout, ops::push_opti
 /// Pulls `reference` (a tag or digest) from the OCI image layout at `layout`.
 ops::pull_result pull_layout(const std::filesystem::path& layout, std::string reference,
                              ops::pull_options options);
+
+/// One end of a copy.
+struct copy_endpoint {
+    /// A registry reference, `registry/repository[:tag[,tag...]][@digest]`; with `oci_layout`,
+    /// a layout directory `DIR[:tag[,tag...]]` or `DIR@digest` (as the ORAS CLI's
+    /// `--from-oci-layout` / `--to-oci-layout` take them).
+    std::string reference{};
+    bool oci_layout = false;
+    /// How to reach the registry (ignored for a layout).
+    remote_options remote{};
+};
+
+/// Copies the graph `from` names into `to` (see `ops::copy`). Tags in `to` (`repo:a,b`) are
+/// added to `options.tags`; with none, the source tag is used. A destination layout is created
+/// if missing.
+ops::copy_result copy(const copy_endpoint& from, const copy_endpoint& to,
+                      ops::copy_options options = {});
+
+/// Splits `DIR[:tag[,tag...]]` or `DIR@digest` (a colon or `@` after the last `/`).
+struct layout_reference {
+    std::filesystem::path dir{};
+    std::string reference{};  ///< the tag list or the digest, empty if none
+};
+layout_reference split_layout_reference(std::string_view text);
 
 /// Verifies `cred` against `registry` and saves it (see `auth::login`).
 void login(std::string_view registry, auth::credential cred, const remote_options& remote = {});

@@ -1,4 +1,4 @@
-// progress: what push and pull report while they work.
+// progress: what push, pull and copy report while they work.
 #pragma once
 
 #include <oras/descriptor.hpp>
@@ -16,6 +16,7 @@ struct progress_event {
         finished,  ///< the transfer completed
         exists,    ///< already at the destination: nothing moved
         skipped,   ///< left out (a filter, or a layer without a title)
+        mounted,   ///< made to exist at the destination by a cross-repository mount: no bytes
     };
     kind what = kind::started;
     descriptor desc{};

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <oras/auth/client.hpp>
+#include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
 #include <oras/digest.hpp>
 #include <oras/http/body_source.hpp>
@@ -101,6 +102,14 @@ class repository {
     /// A connection that drops mid-body is resumed from the next byte with a Range request (up
     /// to `max_resumes` times), so the sink sees every byte once.
     boost::asio::awaitable<void> fetch_blob(descriptor desc, blob_sink sink);
+
+    /// A reader of the blob, pulled by the caller (how a blob flows into another target with no
+    /// pipe): the GET is sent now, so a missing blob throws `errc::not_found` here; the body
+    /// is then read straight into the caller's buffers, checked as `content::verified` checks
+    /// (the end of wrong content is never handed out), and a dropped connection is resumed
+    /// with a Range request. `rewind` starts a fresh GET. The reader shares the repository's
+    /// state; read it on the repository's executor.
+    boost::asio::awaitable<content::blob_reader> open_blob(descriptor desc);
 
     /// `length` bytes of the blob from `offset` (a Range request). Only the size can be checked:
     /// a part has no digest of its own.

@@ -9,13 +9,20 @@ namespace oras::registry {
 /// Routes by media type: manifests and indexes go to the manifest endpoints (read whole, under
 /// the repository's manifest size cap), everything else to the blob endpoints, streamed. Bodies
 /// read from files or memory stay replayable, so transient failures are retried.
-class repository_target final : public content::target {
+///
+/// Capabilities: mounts blobs from another repository of the same registry, lists referrers
+/// (the referrers API or the fallback tag index) and tags.
+class repository_target final : public content::target,
+                                public content::mounter,
+                                public content::referrer_lister,
+                                public content::tag_lister {
   public:
     explicit repository_target(repository repo) : repo_(std::move(repo)) {}
 
     repository& repo() noexcept { return repo_; }
 
     boost::asio::awaitable<bool> exists(descriptor desc) override;
+    boost::asio::awaitable<content::blob_reader> open(descriptor desc) override;
     boost::asio::awaitable<void> fetch(descriptor desc, content::write_fn sink) override;
     boost::asio::awaitable<void> push(descriptor desc, content::blob_reader src) override;
     boost::asio::awaitable<descriptor> push_unknown(std::string media_type,
@@ -24,6 +31,13 @@ class repository_target final : public content::target {
     boost::asio::awaitable<void> tag(descriptor desc, std::string reference) override;
     boost::asio::awaitable<void> push_tagged(descriptor desc, content::blob_reader src,
                                              std::vector<std::string> references) override;
+
+    /// Mounts when `source` is a repository of the same registry (same scheme, host and port)
+    /// other than this one; false for anything else, without a request.
+    boost::asio::awaitable<bool> mount(descriptor desc, content::target& source) override;
+    boost::asio::awaitable<std::vector<descriptor>> referrers(descriptor subject,
+                                                              std::string artifact_type) override;
+    boost::asio::awaitable<std::vector<std::string>> tags() override;
 
   private:
     repository repo_;

@@ -1,0 +1,96 @@
+// copy: the graph rooted at a reference, from any target into any other, byte for byte.
+#pragma once
+
+#include <oras/content/target.hpp>
+#include <oras/descriptor.hpp>
+#include <oras/ops/progress.hpp>
+#include <oras/result.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace oras::ops {
+
+struct copy_options {
+    /// Tags the root gets at the destination. Empty: the source tag when the source reference
+    /// is a tag; a root named by digest is then stored by digest only.
+    std::vector<std::string> tags{};
+    /// Also copy every referrer of every copied manifest, and theirs (signatures, SBOMs...),
+    /// found through the source's `content::referrer_lister`.
+    bool recursive = false;
+    /// From an index root, copy only the manifest for this platform (os, architecture, and
+    /// variant when not empty) and make it the root; a manifest root must match it.
+    std::optional<oras::platform> platform{};
+    /// Blob transfers (and manifest fetches) in flight at once, for the whole copy.
+    std::size_t concurrency = 5;
+    /// Indexes nested deeper than this, or referrers of referrers deeper than this, are refused
+    /// (a cycle or a hostile graph).
+    unsigned max_depth = 16;
+    /// Manifests and indexes larger than this are refused without being read whole.
+    std::size_t max_manifest_size = 4 * 1024 * 1024;
+    /// Per node: `exists` (skipped, already there), `mounted`, `started`/`bytes`/`finished`
+    /// (copied); called on the copy's executor.
+    progress_fn progress{};
+};
+
+struct copy_result {
+    descriptor root{};                ///< what the destination tags name
+    std::vector<std::string> tags{};  ///< the tags given to the root
+    std::size_t nodes = 0;            ///< distinct nodes of the graph (referrers included)
+    std::size_t copied = 0;           ///< nodes whose bytes crossed
+    std::size_t skipped = 0;          ///< nodes the destination had (not looked into further)
+    std::size_t mounted = 0;          ///< blobs mounted from another repository, no bytes
+    std::uint64_t bytes_copied = 0;   ///< bytes of the copied nodes
+    std::uint64_t bytes_skipped = 0;  ///< bytes the destination had or mounted
+    std::size_t referrers = 0;        ///< referrer manifests found (with `recursive`)
+};
+
+/// Copies the graph `reference` (a tag or digest) names in `src` into `dst`, the way oras-go's
+/// `Copy` does: image manifests (config and layers; a `subject` is not followed), indexes
+/// (every child, recursively), Docker manifests and manifest lists; any other media type is
+/// copied as an opaque blob. One existence check per node, top-down: a manifest the destination
+/// has is taken to have its whole graph. Bytes move bottom-up (blobs, then the manifests that
+/// name them, children before their index), each blob streamed from `src.open` into `dst.push`
+/// with no temporary file and verified on the way (the last bytes of wrong content never reach
+/// the destination, so no manifest is pushed over a failed blob); the root is tagged last.
+/// Blobs are mounted instead when `dst` is a `content::mounter` that can mount from `src`.
+///
+/// Throws `oras::error`: a missing reference (`errc::not_found`), a malformed manifest, a
+/// failed transfer (the first failure; transfers already running finish first).
+///
+/// Lifetime: `src` and `dst` must outlive the returned awaitable.
+boost::asio::awaitable<copy_result> copy(content::target& src, std::string reference,
+                                         content::target& dst, copy_options options = {});
+
+/// As `copy`, from a descriptor already resolved in `src`; the root is tagged with
+/// `options.tags` only.
+boost::asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root,
+                                               content::target& dst, copy_options options = {});
+
+/// Completion-token form of `copy`, run on `executor`. Handler signature
+/// `void(std::exception_ptr, copy_result)`; `src` and `dst` must outlive the operation, and the
+/// operation starts only when the token starts it (with `deferred`: when awaited).
+template <class Token = boost::asio::deferred_t>
+auto async_copy(boost::asio::any_io_executor executor, content::target& src, std::string reference,
+                content::target& dst, copy_options options, Token&& token = {}) {
+    return boost::asio::co_spawn(std::move(executor),
+                                 copy(src, std::move(reference), dst, std::move(options)),
+                                 std::forward<Token>(token));
+}
+
+/// Parses `os/arch[/variant]` (the ORAS CLI's `--platform`), e.g. `linux/arm64/v8`.
+result<oras::platform> parse_platform(std::string_view text);
+
+/// Whether an index entry's platform satisfies `want` (variant compared only when wanted).
+bool platform_matches(const oras::platform& have, const oras::platform& want) noexcept;
+
+}  // namespace oras::ops

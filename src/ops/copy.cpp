@@ -1,0 +1,433 @@
+// copy: walk the graph top-down with one existence check per node, move bytes bottom-up
+// (blobs, then manifests by height), tag the root last.
+#include <oras/error.hpp>
+#include <oras/image_index.hpp>
+#include <oras/image_manifest.hpp>
+#include <oras/media_type.hpp>
+#include <oras/ops/copy.hpp>
+#include <oras/reference.hpp>
+
+#include "core/quote.hpp"
+#include "http/shared_flight.hpp"
+#include "ops/concurrency.hpp"
+#include "ops/emit.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+namespace oras::ops {
+
+namespace asio = boost::asio;
+using detail::counted;
+using detail::emit;
+using oras::detail::quote;
+
+namespace {
+
+bool is_manifest_node(std::string_view t) {
+    return media_type::is_manifest(t) || media_type::is_index(t);
+}
+
+/// A manifest or index the destination lacks: pushed once its children are there.
+struct pending_manifest {
+    descriptor desc;
+    std::string bytes;
+    unsigned height = 1;  // 1 + the tallest child; blobs are 0
+};
+
+/// The nodes a manifest or index points to, in copy order. The subject is not followed: a
+/// referrer is copied with its subject's graph only when asked (`recursive`).
+std::vector<descriptor> children_of(const descriptor& desc, std::string_view bytes,
+                                    const parse_options& po) {
+    if (media_type::is_index(desc.media_type)) {
+        auto index = image_index::parse(bytes, po);
+        if (!index) {
+            throw error(index.error().code,
+                        "index " + desc.digest.str() + ": " + index.error().message);
+        }
+        return std::move(index->manifests);
+    }
+    auto manifest = image_manifest::parse(bytes, po);
+    if (!manifest) {
+        throw error(manifest.error().code,
+                    "manifest " + desc.digest.str() + ": " + manifest.error().message);
+    }
+    std::vector<descriptor> out;
+    out.reserve(manifest->layers.size() + 1);
+    out.push_back(std::move(manifest->config));
+    for (auto& l : manifest->layers) {
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+class copier {
+  public:
+    copier(content::target& src, content::target& dst, const copy_options& o, copy_result& r)
+        : src_(src), dst_(dst), o_(o), r_(r) {}
+
+    /// Looks at `desc` and, unless the destination has it, at everything under it; records
+    /// the blobs to move and the manifests to push. Returns the node's height.
+    asio::awaitable<unsigned> walk(descriptor desc, unsigned depth) {
+        const auto key = desc.digest.str();
+        if (const auto it = heights_.find(key); it != heights_.end()) {
+            co_return it->second;
+        }
+        auto visit = [this, desc, depth]() -> asio::awaitable<unsigned> {
+            const auto h = co_await visit_node(desc, depth);
+            heights_.emplace(desc.digest.str(), h);
+            co_return h;
+        };
+        co_return co_await http::detail::share_flight<unsigned>(walking_, key, visit);
+    }
+
+    /// Moves every recorded blob: exists, mounted, or streamed source → destination.
+    asio::awaitable<void> transfer_blobs() {
+        auto blobs = std::move(blobs_);
+        blobs_.clear();
+        std::function<asio::awaitable<void>(std::size_t)> task =
+            [this, &blobs](std::size_t i) -> asio::awaitable<void> {
+            co_await transfer_blob(blobs[i]);
+        };
+        co_await detail::for_each_limited(blobs.size(), o_.concurrency, task);
+    }
+
+    /// Pushes the recorded manifests, lowest first, all of one height at once; `root` (if
+    /// recorded) is left for the caller.
+    asio::awaitable<void> push_manifests(const digest* root) {
+        auto pending = std::move(pending_);
+        pending_.clear();
+        std::map<unsigned, std::vector<pending_manifest*>> by_height;
+        for (auto& m : pending) {
+            if (root == nullptr || m.desc.digest != *root) {
+                by_height[m.height].push_back(&m);
+            }
+        }
+        for (auto& entry : by_height) {
+            auto& level = entry.second;
+            std::function<asio::awaitable<void>(std::size_t)> task =
+                [this, &level](std::size_t i) -> asio::awaitable<void> {
+                co_await push_manifest(*level[i], {});
+            };
+            co_await detail::for_each_limited(level.size(), o_.concurrency, task);
+        }
+        for (auto& m : pending) {
+            if (root != nullptr && m.desc.digest == *root) {
+                root_pending_ = std::move(m);
+            }
+        }
+    }
+
+    /// The root's bytes when the walk found the destination lacking it.
+    std::optional<pending_manifest>& root_pending() { return root_pending_; }
+
+    asio::awaitable<void> push_manifest(pending_manifest& m, std::vector<std::string> tags) {
+        emit(o_.progress, progress_event::kind::started, m.desc, {});
+        auto reader = content::blob_reader::from_string(m.bytes);
+        reader.digest_checked = true;  // hashed when it was fetched from the source
+        co_await dst_.push_tagged(m.desc, std::move(reader), std::move(tags));
+        ++r_.copied;
+        r_.bytes_copied += static_cast<std::uint64_t>(m.desc.size);
+        emit(o_.progress, progress_event::kind::finished, m.desc, {},
+             static_cast<std::uint64_t>(m.desc.size));
+    }
+
+    /// Every manifest node seen so far (those the destination had included), for referrers.
+    std::vector<descriptor> take_manifest_nodes() {
+        auto out = std::move(manifest_nodes_);
+        manifest_nodes_.clear();
+        return out;
+    }
+
+    bool seen(const digest& d) const { return heights_.contains(d.str()); }
+
+  private:
+    asio::awaitable<unsigned> visit_node(descriptor desc, unsigned depth) {
+        ++r_.nodes;
+        if (!is_manifest_node(desc.media_type)) {
+            blobs_.push_back(std::move(desc));
+            co_return 0;
+        }
+        if (depth > o_.max_depth) {
+            throw error(errc::invalid_manifest, "the graph is nested deeper than "
+                                                    + std::to_string(o_.max_depth) + " levels at "
+                                                    + desc.digest.str());
+        }
+        manifest_nodes_.push_back(desc);
+        if (co_await dst_.exists(desc)) {
+            // A manifest the destination has comes with its graph (as in oras-go).
+            ++r_.skipped;
+            r_.bytes_skipped += static_cast<std::uint64_t>(desc.size);
+            emit(o_.progress, progress_event::kind::exists, desc, {});
+            co_return 0;
+        }
+        auto bytes = co_await content::fetch_all(src_, desc, o_.max_manifest_size);
+        parse_options po;
+        po.max_size = o_.max_manifest_size;
+        auto children = children_of(desc, bytes, po);
+        auto heights = std::make_shared<std::vector<unsigned>>(children.size(), 0);
+        std::function<asio::awaitable<void>(std::size_t)> task =
+            [this, &children, heights, depth](std::size_t i) -> asio::awaitable<void> {
+            (*heights)[i] = co_await walk(children[i], depth + 1);
+        };
+        co_await detail::for_each_limited(children.size(), o_.concurrency, task);
+        unsigned height = 1;
+        for (const auto h : *heights) {
+            height = std::max(height, h + 1);
+        }
+        pending_.push_back(pending_manifest{std::move(desc), std::move(bytes), height});
+        co_return height;
+    }
+
+    asio::awaitable<void> transfer_blob(descriptor desc) {
+        if (co_await dst_.exists(desc)) {
+            ++r_.skipped;
+            r_.bytes_skipped += static_cast<std::uint64_t>(desc.size);
+            emit(o_.progress, progress_event::kind::exists, desc, {});
+            co_return;
+        }
+        if (auto* m = dynamic_cast<content::mounter*>(&dst_)) {
+            if (co_await m->mount(desc, src_)) {
+                ++r_.mounted;
+                r_.bytes_skipped += static_cast<std::uint64_t>(desc.size);
+                emit(o_.progress, progress_event::kind::mounted, desc, {});
+                co_return;
+            }
+        }
+        emit(o_.progress, progress_event::kind::started, desc, {});
+        auto reader = co_await src_.open(desc);
+        auto watched = counted(std::move(reader), o_.progress, desc, {});
+        co_await dst_.push(desc, std::move(watched));
+        ++r_.copied;
+        r_.bytes_copied += static_cast<std::uint64_t>(desc.size);
+        emit(o_.progress, progress_event::kind::finished, desc, {},
+             static_cast<std::uint64_t>(desc.size));
+    }
+
+    content::target& src_;
+    content::target& dst_;
+    const copy_options& o_;
+    copy_result& r_;
+    std::unordered_map<std::string, unsigned> heights_;
+    http::detail::flight_map<unsigned> walking_;
+    std::vector<descriptor> blobs_;
+    std::vector<pending_manifest> pending_;
+    std::vector<descriptor> manifest_nodes_;
+    std::optional<pending_manifest> root_pending_;
+};
+
+/// The platform a manifest was built for, from its config (`os`, `architecture`, `variant`).
+asio::awaitable<std::optional<platform>> manifest_platform(content::target& src,
+                                                           const descriptor& desc,
+                                                           std::size_t limit) {
+    const auto bytes = co_await content::fetch_all(src, desc, limit);
+    auto manifest = image_manifest::parse(bytes);
+    if (!manifest) {
+        throw error(manifest.error().code,
+                    "manifest " + desc.digest.str() + ": " + manifest.error().message);
+    }
+    const auto config = co_await content::fetch_all(src, manifest->config, limit);
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(config, ec);
+    const auto* o = ec ? nullptr : v.if_object();
+    if (o == nullptr) {
+        co_return std::nullopt;
+    }
+    const auto member = [o](std::string_view k) -> std::string {
+        const auto* m = o->if_contains(k);
+        return m != nullptr && m->is_string() ? std::string(m->get_string()) : std::string();
+    };
+    platform p;
+    p.os = member("os");
+    p.architecture = member("architecture");
+    p.variant = member("variant");
+    if (p.os.empty() || p.architecture.empty()) {
+        co_return std::nullopt;
+    }
+    co_return p;
+}
+
+std::string platform_text(const platform& p) {
+    return p.os + "/" + p.architecture + (p.variant.empty() ? "" : "/" + p.variant);
+}
+
+/// The root for `want`: the matching child of an index, or the manifest itself if it matches.
+asio::awaitable<descriptor> select_platform(content::target& src, descriptor root, platform want,
+                                            std::size_t limit) {
+    if (media_type::is_index(root.media_type)) {
+        const auto bytes = co_await content::fetch_all(src, root, limit);
+        auto index = image_index::parse(bytes);
+        if (!index) {
+            throw error(index.error().code,
+                        "index " + root.digest.str() + ": " + index.error().message);
+        }
+        for (auto& m : index->manifests) {
+            if (m.platform && platform_matches(*m.platform, want)) {
+                co_return m;
+            }
+        }
+        throw error(errc::not_found,
+                    "index " + root.digest.str() + " has no manifest for " + platform_text(want));
+    }
+    if (!media_type::is_manifest(root.media_type)) {
+        throw error(errc::invalid_media_type,
+                    root.digest.str() + " is " + root.media_type + ", not an index or manifest");
+    }
+    const auto have = co_await manifest_platform(src, root, limit);
+    if (!have || !platform_matches(*have, want)) {
+        throw error(errc::not_found, "manifest " + root.digest.str() + " is for "
+                                         + (have ? platform_text(*have) : "no platform") + ", not "
+                                         + platform_text(want));
+    }
+    co_return root;
+}
+
+asio::awaitable<void> copy_referrers(copier& c, content::target& src, const copy_options& o,
+                                     copy_result& r, std::vector<descriptor> subjects) {
+    auto* lister = dynamic_cast<content::referrer_lister*>(&src);
+    if (lister == nullptr) {
+        throw error(errc::unsupported, "the source cannot list referrers (recursive copy)");
+    }
+    for (unsigned level = 0; !subjects.empty(); ++level) {
+        if (level > o.max_depth) {
+            throw error(errc::invalid_manifest,
+                        "referrers nested deeper than " + std::to_string(o.max_depth) + " levels");
+        }
+        std::vector<descriptor> found;
+        for (const auto& s : subjects) {
+            auto list = co_await lister->referrers(s, {});
+            for (auto& d : list) {
+                if (!is_manifest_node(d.media_type) || c.seen(d.digest)) {
+                    continue;
+                }
+                if (std::any_of(found.begin(), found.end(),
+                                [&](const descriptor& f) { return f.digest == d.digest; })) {
+                    continue;
+                }
+                found.push_back(std::move(d));
+            }
+        }
+        r.referrers += found.size();
+        for (auto& d : found) {
+            co_await c.walk(d, 0);
+        }
+        subjects = c.take_manifest_nodes();
+    }
+    co_await c.transfer_blobs();
+    co_await c.push_manifests(nullptr);
+}
+
+}  // namespace
+
+result<platform> parse_platform(std::string_view text) {
+    platform p;
+    std::vector<std::string_view> parts;
+    for (std::size_t start = 0;;) {
+        const auto slash = text.find('/', start);
+        parts.push_back(text.substr(start, slash - start));
+        if (slash == std::string_view::npos) {
+            break;
+        }
+        start = slash + 1;
+    }
+    const bool ok =
+        (parts.size() == 2 || parts.size() == 3)
+        && std::none_of(parts.begin(), parts.end(), [](std::string_view s) { return s.empty(); });
+    if (!ok) {
+        return failure{make_error_code(errc::invalid_argument),
+                       "platform " + quote(text) + " is not os/arch[/variant]"};
+    }
+    p.os = std::string(parts[0]);
+    p.architecture = std::string(parts[1]);
+    if (parts.size() == 3) {
+        p.variant = std::string(parts[2]);
+    }
+    return p;
+}
+
+bool platform_matches(const platform& have, const platform& want) noexcept {
+    return have.os == want.os && have.architecture == want.architecture
+           && (want.variant.empty() || have.variant == want.variant);
+}
+
+asio::awaitable<copy_result> copy(content::target& src, std::string reference, content::target& dst,
+                                  copy_options options) {
+    auto root = co_await src.resolve(reference);
+    if (options.tags.empty() && reference.find(':') == std::string::npos) {
+        options.tags.push_back(reference);  // a tag, not a digest
+    }
+    co_return co_await copy_graph(src, std::move(root), dst, std::move(options));
+}
+
+asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root, content::target& dst,
+                                        copy_options o) {
+    if (o.concurrency == 0) {
+        o.concurrency = 1;
+    }
+    for (const auto& t : o.tags) {
+        if (auto v = validate_tag(t); !v) {
+            throw error(v.error());
+        }
+    }
+    if (o.platform) {
+        root = co_await select_platform(src, std::move(root), *o.platform, o.max_manifest_size);
+    }
+    copy_result r;
+    r.root = root;
+    r.tags = o.tags;
+    // Tags that already name the root cost one request each and prove the graph is there: an
+    // unchanged artifact is then resolved on each side and nothing more.
+    std::vector<std::string> stale;
+    bool root_present = false;
+    for (const auto& t : o.tags) {
+        std::optional<descriptor> current;
+        try {
+            current = co_await dst.resolve(t);
+        } catch (const error& e) {
+            if (e.code() != errc::not_found) {
+                throw;
+            }
+        }
+        if (current && current->digest == root.digest) {
+            root_present = true;
+        } else {
+            stale.push_back(t);
+        }
+    }
+    copier c(src, dst, o, r);
+    if (root_present) {
+        ++r.nodes;
+        ++r.skipped;
+        r.bytes_skipped += static_cast<std::uint64_t>(root.size);
+        emit(o.progress, progress_event::kind::exists, root, {});
+    } else {
+        co_await c.walk(root, 0);
+        co_await c.transfer_blobs();
+        co_await c.push_manifests(&root.digest);
+    }
+    if (auto& pending = c.root_pending()) {
+        co_await c.push_manifest(*pending, stale);  // last: tags appear over a whole graph
+    } else if (!stale.empty()) {
+        if (!is_manifest_node(root.media_type)) {
+            throw error(errc::invalid_media_type, "cannot tag " + root.digest.str() + ": "
+                                                      + root.media_type + " is not a manifest");
+        }
+        auto bytes = co_await content::fetch_all(src, root, o.max_manifest_size);
+        auto reader = content::blob_reader::from_string(std::move(bytes));
+        co_await dst.push_tagged(root, std::move(reader), std::move(stale));
+    }
+    if (o.recursive) {
+        auto subjects = c.take_manifest_nodes();
+        if (root_present) {
+            subjects.push_back(root);
+        }
+        co_await copy_referrers(c, src, o, r, std::move(subjects));
+    }
+    co_return r;
+}
+
+}  // namespace oras::ops
