@@ -373,6 +373,9 @@ asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root, c
             throw error(v.error());
         }
     }
+    if (o.recursive && dynamic_cast<content::referrer_lister*>(&src) == nullptr) {
+        throw error(errc::unsupported, "the source cannot list referrers (recursive copy)");
+    }
     if (o.platform) {
         root = co_await select_platform(src, std::move(root), *o.platform, o.max_manifest_size);
     }

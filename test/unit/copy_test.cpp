@@ -1,0 +1,317 @@
+// Graph copy between in-memory targets, no sockets: the verified reader, the order bytes land
+// in (blobs, then manifests by height, the root tag last), Docker types and opaque media
+// types, the concurrency budget, a failed copy rerun, depth limits.
+#include <oras/content/memory_store.hpp>
+#include <oras/content/target.hpp>
+#include <oras/digest.hpp>
+#include <oras/error.hpp>
+#include <oras/image_index.hpp>
+#include <oras/image_manifest.hpp>
+#include <oras/media_type.hpp>
+#include <oras/ops/copy.hpp>
+#include <oras/test/files.hpp>
+#include <oras/test/run.hpp>
+
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+using oras::descriptor;
+using oras::content::blob_reader;
+using oras::test::error_of;
+
+descriptor describe(std::string_view data, std::string media_type) {
+    descriptor d;
+    d.media_type = std::move(media_type);
+    d.digest = oras::digest::of(data);
+    d.size = static_cast<std::int64_t>(data.size());
+    return d;
+}
+
+/// Reads `r` to its end in slices of `slice` bytes.
+asio::awaitable<std::string> read_all(blob_reader r, std::size_t slice) {
+    std::string out;
+    std::vector<std::byte> buf(slice);
+    for (;;) {
+        const auto n = co_await r.read(std::span(buf));
+        if (n == 0) {
+            co_return out;
+        }
+        out.append(reinterpret_cast<const char*>(buf.data()), n);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// content::verified
+
+TEST(verified_reader, hands_out_matching_content_and_rewinds) {
+    asio::io_context io;
+    const std::string data = oras::test::pattern(10'000, 3);
+    auto r = oras::content::verified(blob_reader::from_string(data), describe(data, "x/y"));
+    EXPECT_TRUE(r.digest_checked);
+    EXPECT_FALSE(r.file.has_value());
+    EXPECT_EQ(oras::test::run(io, read_all(r, 999)), data);
+    ASSERT_TRUE(r.rewind);
+    r.rewind();
+    EXPECT_EQ(oras::test::run(io, read_all(r, 4096)), data);
+}
+
+TEST(verified_reader, never_hands_out_the_end_of_wrong_content) {
+    asio::io_context io;
+    const std::string data = oras::test::pattern(3000, 4);
+    auto other = data;
+    other[2999] ^= 1;
+    auto r = oras::content::verified(blob_reader::from_string(other), describe(data, "x/y"));
+    std::vector<std::byte> buf(1000);
+    EXPECT_EQ(oras::test::run(io, r.read(std::span(buf))), 1000u);
+    EXPECT_EQ(oras::test::run(io, r.read(std::span(buf))), 1000u);
+    // The last 1000 bytes complete the content: the digest is checked before they are given.
+    EXPECT_EQ(error_of([&] { oras::test::run(io, r.read(std::span(buf))); }),
+              oras::errc::digest_mismatch);
+}
+
+TEST(verified_reader, refuses_short_and_long_content) {
+    asio::io_context io;
+    const std::string data = "0123456789";
+    auto cut = blob_reader::from_string("01234");
+    cut.length.reset();  // a stream that does not say
+    auto shorter = oras::content::verified(cut, describe(data, "x/y"));
+    EXPECT_EQ(error_of([&] { oras::test::run(io, read_all(shorter, 4)); }),
+              oras::errc::size_mismatch);
+    auto longer = blob_reader::from_string("0123456789AB");
+    longer.length.reset();  // a stream that does not say
+    auto checked = oras::content::verified(longer, describe(data, "x/y"));
+    EXPECT_EQ(error_of([&] { oras::test::run(io, read_all(checked, 64)); }),
+              oras::errc::size_mismatch);
+    // A length known ahead that differs is refused at once.
+    EXPECT_EQ(error_of([&] {
+                  oras::content::verified(blob_reader::from_string("abc"), describe(data, "x/y"));
+              }),
+              oras::errc::size_mismatch);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A memory store that records what reaches it, and can be told to fail.
+
+class recording_store final : public oras::content::target {
+  public:
+    asio::awaitable<bool> exists(descriptor d) override {
+        ++exists_checks;
+        co_return co_await inner.exists(std::move(d));
+    }
+    asio::awaitable<blob_reader> open(descriptor d) override {
+        co_return co_await inner.open(std::move(d));
+    }
+    asio::awaitable<void> push(descriptor d, blob_reader src) override {
+        ++in_flight;
+        max_in_flight = std::max(max_in_flight, in_flight);
+        // Let other transfers run, as a network would.
+        const auto ex = co_await asio::this_coro::executor;
+        for (int i = 0; i < 3; ++i) {
+            co_await asio::post(ex, asio::use_awaitable);
+        }
+        --in_flight;
+        if (fail_at != 0 && ++pushes == fail_at) {
+            throw oras::error(oras::errc::unavailable, "injected failure");
+        }
+        co_await inner.push(d, std::move(src));
+        log.push_back("push " + d.digest.str());
+    }
+    asio::awaitable<descriptor> push_unknown(std::string mt, blob_reader src) override {
+        co_return co_await inner.push_unknown(std::move(mt), std::move(src));
+    }
+    asio::awaitable<descriptor> resolve(std::string ref) override {
+        co_return co_await inner.resolve(std::move(ref));
+    }
+    asio::awaitable<void> tag(descriptor d, std::string ref) override {
+        co_await inner.tag(d, ref);
+        log.push_back("tag " + ref);
+    }
+
+    /// Position of `entry` in the log (log.size() if absent).
+    std::size_t at(const std::string& entry) const {
+        return static_cast<std::size_t>(std::find(log.begin(), log.end(), entry) - log.begin());
+    }
+
+    oras::content::memory_store inner;
+    std::vector<std::string> log;
+    std::size_t exists_checks = 0;
+    int in_flight = 0;
+    int max_in_flight = 0;
+    int pushes = 0;
+    int fail_at = 0;  // the n-th push fails (1-based); 0: none
+};
+
+struct graph {
+    asio::io_context io;
+    oras::content::memory_store src;
+
+    template <class T>
+    T operator()(asio::awaitable<T> a) {
+        return oras::test::run(io, std::move(a));
+    }
+    descriptor put(std::string data, std::string media_type) {
+        auto d = describe(data, std::move(media_type));
+        (*this)(src.push(d, blob_reader::from_string(std::move(data))));
+        return d;
+    }
+    descriptor manifest(const std::string& seed, std::size_t layers,
+                        std::string media_type = std::string(oras::media_type::image_manifest),
+                        std::string layer_type = std::string(oras::media_type::image_layer)) {
+        oras::image_manifest m;
+        m.media_type = media_type;
+        m.config =
+            put(R"({"seed":")" + seed + "\"}", media_type == oras::media_type::docker_manifest
+                                                   ? std::string(oras::media_type::docker_config)
+                                                   : "application/vnd.test.config+json");
+        for (std::size_t i = 0; i < layers; ++i) {
+            m.layers.push_back(put(seed + " layer " + std::to_string(i), layer_type));
+        }
+        return put(m.serialize(), media_type);
+    }
+    descriptor index(std::vector<descriptor> children,
+                     std::string media_type = std::string(oras::media_type::image_index)) {
+        oras::image_index idx;
+        idx.media_type = media_type;
+        idx.manifests = std::move(children);
+        return put(idx.serialize(), media_type);
+    }
+};
+
+TEST(copy, blobs_land_before_manifests_children_before_their_index_and_the_tag_last) {
+    graph g;
+    const auto a = g.manifest("a", 2);
+    const auto b = g.manifest("b", 3);
+    const auto root = g.index({a, b});
+    g(g.src.tag(root, "v1"));
+    recording_store dst;
+    const auto r = g(oras::ops::copy(g.src, "v1", dst, {}));
+    EXPECT_EQ(r.nodes, 1u + 2u + 2u + 3u + 2u /*configs*/);
+    EXPECT_EQ(r.copied, r.nodes);
+    ASSERT_EQ(dst.log.back(), "tag v1");
+    EXPECT_EQ(dst.at("push " + root.digest.str()), dst.log.size() - 2);
+    for (const auto& m : {a, b}) {
+        const auto mi = dst.at("push " + m.digest.str());
+        EXPECT_LT(mi, dst.at("push " + root.digest.str()));
+        const auto parsed =
+            oras::image_manifest::parse(g(oras::content::fetch_all(g.src, m))).value();
+        EXPECT_LT(dst.at("push " + parsed.config.digest.str()), mi);
+        for (const auto& l : parsed.layers) {
+            EXPECT_LT(dst.at("push " + l.digest.str()), mi) << l.digest.str();
+        }
+    }
+}
+
+TEST(copy, docker_manifest_lists_and_unknown_media_types) {
+    graph g;
+    const auto d1 = g.manifest("docker1", 1, std::string(oras::media_type::docker_manifest),
+                               std::string(oras::media_type::docker_layer_gzip));
+    const auto d2 = g.manifest("docker2", 2, std::string(oras::media_type::docker_manifest),
+                               "application/x-unheard-of");
+    // An index entry of a type this client does not parse travels as an opaque blob.
+    const auto opaque = g.put("opaque bytes", "application/vnd.example.thing+json");
+    const auto list =
+        g.index({d1, d2, opaque}, std::string(oras::media_type::docker_manifest_list));
+    recording_store dst;
+    oras::ops::copy_options o;
+    o.tags = {"multi"};
+    const auto r = g(oras::ops::copy(g.src, list.digest.str(), dst, o));
+    EXPECT_EQ(r.root.digest, list.digest);
+    EXPECT_EQ(r.nodes, 1u + 2u + 2u + 3u + 1u);
+    for (const auto& d : {d1, d2, opaque, list}) {
+        EXPECT_TRUE(g(dst.inner.exists(d))) << d.digest.str();
+    }
+    EXPECT_EQ(g(dst.resolve("multi")).digest, list.digest);
+}
+
+TEST(copy, one_budget_for_blob_transfers) {
+    graph g;
+    const auto m = g.manifest("wide", 12);
+    g(g.src.tag(m, "v1"));
+    recording_store dst;
+    oras::ops::copy_options o;
+    o.concurrency = 3;
+    g(oras::ops::copy(g.src, "v1", dst, o));
+    EXPECT_EQ(dst.max_in_flight, 3);
+}
+
+TEST(copy, a_failed_copy_run_again_moves_only_what_is_missing) {
+    graph g;
+    const auto m = g.manifest("resume", 6);
+    g(g.src.tag(m, "v1"));
+    recording_store dst;
+    dst.fail_at = 4;
+    oras::ops::copy_options o;
+    o.concurrency = 1;
+    EXPECT_EQ(error_of([&] { g(oras::ops::copy(g.src, "v1", dst, o)); }), oras::errc::unavailable);
+    EXPECT_FALSE(g(dst.inner.exists(m)));  // no manifest over a failed blob
+    EXPECT_EQ(error_of([&] { g(dst.resolve("v1")); }), oras::errc::not_found);
+    const auto landed = dst.log.size();
+    EXPECT_EQ(landed, 3u);
+
+    dst.fail_at = 0;
+    dst.log.clear();
+    const auto r = g(oras::ops::copy(g.src, "v1", dst, o));
+    EXPECT_EQ(r.skipped, 3u);
+    EXPECT_EQ(r.copied, 7u + 1u - 3u);  // config + 6 layers + manifest, less what landed
+    EXPECT_EQ(g(dst.resolve("v1")).digest, m.digest);
+
+    // Once more: the tag already names the root, so nothing else is looked at.
+    dst.log.clear();
+    dst.exists_checks = 0;
+    const auto again = g(oras::ops::copy(g.src, "v1", dst, o));
+    EXPECT_EQ(again.copied, 0u);
+    EXPECT_EQ(dst.exists_checks, 0u);
+    EXPECT_TRUE(dst.log.empty());
+}
+
+TEST(copy, hostile_depth_and_bad_options_are_refused) {
+    graph g;
+    auto d = g.manifest("leaf", 1);
+    for (int i = 0; i < 6; ++i) {
+        d = g.index({d});
+    }
+    recording_store dst;
+    oras::ops::copy_options o;
+    o.max_depth = 4;
+    EXPECT_EQ(error_of([&] { g(oras::ops::copy(g.src, d.digest.str(), dst, o)); }),
+              oras::errc::invalid_manifest);
+    EXPECT_TRUE(dst.log.empty());
+
+    o = {};
+    o.recursive = true;  // a memory store cannot list referrers
+    EXPECT_EQ(error_of([&] { g(oras::ops::copy(g.src, d.digest.str(), dst, o)); }),
+              oras::errc::unsupported);
+    o = {};
+    o.tags = {"not a tag"};
+    EXPECT_EQ(error_of([&] { g(oras::ops::copy(g.src, d.digest.str(), dst, o)); }),
+              oras::errc::invalid_reference);
+    EXPECT_EQ(error_of([&] { g(oras::ops::copy(g.src, "missing", dst, {})); }),
+              oras::errc::not_found);
+}
+
+TEST(copy, platform_strings) {
+    const auto p = oras::ops::parse_platform("linux/arm64/v8").value();
+    EXPECT_EQ(p.os, "linux");
+    EXPECT_EQ(p.architecture, "arm64");
+    EXPECT_EQ(p.variant, "v8");
+    for (const auto* bad : {"", "linux", "linux/", "/amd64", "a/b/c/d", "linux//v8"}) {
+        EXPECT_FALSE(oras::ops::parse_platform(bad).has_value()) << bad;
+    }
+    oras::platform have{"arm64", "linux", "", {}, "v8"};
+    EXPECT_TRUE(oras::ops::platform_matches(have, {"arm64", "linux", "", {}, ""}));
+    EXPECT_TRUE(oras::ops::platform_matches(have, {"arm64", "linux", "", {}, "v8"}));
+    EXPECT_FALSE(oras::ops::platform_matches(have, {"arm64", "linux", "", {}, "v7"}));
+    EXPECT_FALSE(oras::ops::platform_matches(have, {"amd64", "linux", "", {}, ""}));
+}
+
+}  // namespace
