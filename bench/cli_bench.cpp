@@ -52,102 +52,15 @@ namespace fs = std::filesystem;
 namespace {
 
 using oras::bench::fill;
-using oras::bench::process_cpu;
+using oras::bench::run;
+using oras::bench::run_stats;
 using oras::bench::seconds;
+using oras::bench::write_data;
 
 constexpr double mib_d = 1024.0 * 1024.0;
 constexpr double push_cpu_target = 1.5;  // x openssl
 constexpr double pull_cpu_target = 2.0;  // x openssl
 constexpr double rss_target_mib = 32.0;
-
-/// What one child process cost.
-struct run_stats {
-    double wall = 0;
-    double user = 0;  ///< RUSAGE_CHILDREN delta around the wait
-    double sys = 0;
-    double max_rss_mib = 0;  ///< wait4's ru_maxrss of this child
-    double registry_cpu = 0;
-    double cpu() const { return user + sys; }
-};
-
-/// Runs `argv` in `cwd` with stdout and stderr to `log`, and measures it. Throws with the tail
-/// of the log when the command fails.
-run_stats run(const std::vector<std::string>& argv, const fs::path& cwd, const fs::path& log,
-              int registry_pid) {
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    std::fflush(stdout);
-    std::fflush(stderr);
-
-    rusage before{};
-    getrusage(RUSAGE_CHILDREN, &before);
-    const double registry0 = registry_pid > 0 ? process_cpu(registry_pid) : 0;
-    const auto t0 = std::chrono::steady_clock::now();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-    }
-    if (pid == 0) {
-        // Only async-signal-safe calls between fork and exec. The environment was prepared in
-        // main (no proxies, an empty Docker config) before the registry started.
-        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0 || ::chdir(cwd.c_str()) != 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) {
-            ::_exit(126);
-        }
-        ::execvp(args[0], args.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    rusage own{};
-    while (::wait4(pid, &status, 0, &own) < 0 && errno == EINTR) {
-    }
-    const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - t0;
-    rusage after{};
-    getrusage(RUSAGE_CHILDREN, &after);
-
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::ifstream in(log);
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (text.size() > 2000) {
-            text = "..." + text.substr(text.size() - 2000);
-        }
-        throw std::runtime_error(argv[0] + " " + argv[1] + " failed (status "
-                                 + std::to_string(status) + "):\n" + text);
-    }
-    run_stats r;
-    r.wall = wall.count();
-    r.user = seconds(after.ru_utime) - seconds(before.ru_utime);
-    r.sys = seconds(after.ru_stime) - seconds(before.ru_stime);
-    r.max_rss_mib = static_cast<double>(own.ru_maxrss) / 1024.0;
-    r.registry_cpu = registry_pid > 0 ? process_cpu(registry_pid) - registry0 : 0;
-    return r;
-}
-
-void write_data(const fs::path& path, std::uint64_t size, std::uint64_t seed) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        throw std::runtime_error("create " + path.string() + ": " + std::strerror(errno));
-    }
-    std::vector<char> buf(static_cast<std::size_t>(std::min<std::uint64_t>(size, 1 << 20)));
-    std::uint64_t x = 0x9e3779b97f4a7c15ULL * (seed + 1);
-    for (std::uint64_t done = 0; done < size;) {
-        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), size - done));
-        fill(std::span(buf).first(n), x);
-        for (std::size_t w = 0; w < n;) {
-            const auto k = ::write(fd, buf.data() + w, n - w);
-            if (k <= 0) {
-                ::close(fd);
-                throw std::runtime_error("write " + path.string() + ": " + std::strerror(errno));
-            }
-            w += static_cast<std::size_t>(k);
-        }
-        done += n;
-    }
-    ::close(fd);
-}
 
 struct scenario {
     std::string label;  ///< "1 x 1024 MiB"

@@ -179,6 +179,7 @@ class client_state : public std::enable_shared_from_this<client_state> {
     };
 
     void configure_tls();
+    void load_system_trust();
     asio::awaitable<std::unique_ptr<connection>> acquire(const std::string& key, bool& reused);
     asio::awaitable<std::unique_ptr<connection>> connect(
         const origin& target, const std::optional<boost::urls::url>& proxy, const std::string& key);
@@ -202,6 +203,7 @@ class client_state : public std::enable_shared_from_this<client_state> {
     client_options options_;
     proxy_settings proxies_;
     ssl::context ssl_;
+    bool system_trust_loaded_ = false;
     std::map<std::string, origin_pool> pools_;
     client_stats stats_;
     std::mt19937_64 rng_;
@@ -393,6 +395,18 @@ class body_reader {
 // ---------------------------------------------------------------------------------------------
 // Connections
 
+void client_state::load_system_trust() {
+    if (system_trust_loaded_ || !options_.tls.use_system_ca || options_.tls.insecure_skip_verify) {
+        return;
+    }
+    system_trust_loaded_ = true;
+    boost::system::error_code ec;
+    ssl_.set_default_verify_paths(ec);
+    if (ec) {
+        throw error(ec, "cannot load the system's CA certificates");
+    }
+}
+
 void client_state::configure_tls() {
     ssl_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2
                      | ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
@@ -403,9 +417,9 @@ void client_state::configure_tls() {
         ssl_.set_verify_mode(ssl::verify_peer);
     }
     try {
-        if (t.use_system_ca) {
-            ssl_.set_default_verify_paths();
-        }
+        // The system's CA bundle is parsed on the first TLS connection, not here: parsing it
+        // costs about 30 ms of CPU, which a process that only talks plain http (a loopback
+        // registry, a mirror between local registries) should not pay per client.
         if (!t.ca_file.empty()) {
             ssl_.load_verify_file(t.ca_file);
         }
@@ -568,6 +582,7 @@ asio::awaitable<std::unique_ptr<connection>> client_state::connect(
     }
 
     if (target.tls()) {
+        load_system_trust();
         c->tls = std::make_unique<tls_stream>(std::move(*c->plain), ssl_);
         c->plain.reset();
         SSL* native = c->tls->native_handle();
