@@ -145,7 +145,17 @@ std::vector<std::string> tag_list(std::string_view list) {
     return std::move(split->tags);
 }
 
-copy_end open_end(asio::io_context& io, const copy_endpoint& e, bool source) {
+/// Whether two ends reach one registry the same way, so that they can share one client: its
+/// connection pools and tokens (and a blob can be mounted from one into the other).
+bool same_access(const remote_options& a, const remote_options& b) {
+    return a.plain_http == b.plain_http && a.insecure == b.insecure && a.ca_file == b.ca_file
+           && a.credentials.explicit_credential == b.credentials.explicit_credential
+           && a.credentials.config_path == b.credentials.config_path
+           && a.credentials.use_environment == b.credentials.use_environment;
+}
+
+copy_end open_end(asio::io_context& io, const copy_endpoint& e, bool source,
+                  const copy_end* other = nullptr, const copy_endpoint* other_endpoint = nullptr) {
     copy_end out;
     if (e.oci_layout) {
         auto [dir, ref] = split_layout_reference(e.reference);
@@ -185,8 +195,16 @@ copy_end open_end(asio::io_context& io, const copy_endpoint& e, bool source) {
     } else {
         out.tags = std::move(split->tags);
     }
-    out.target = std::make_unique<registry::repository_target>(
-        registry::connect(io.get_executor(), ref, e.remote));
+    auto* shared =
+        other ? dynamic_cast<registry::repository_target*>(other->target.get()) : nullptr;
+    if (shared && shared->repo().registry() == ref.registry()
+        && same_access(other_endpoint->remote, e.remote)) {
+        out.target = std::make_unique<registry::repository_target>(
+            registry::connect(shared->repo().client(), ref, e.remote));
+    } else {
+        out.target = std::make_unique<registry::repository_target>(
+            registry::connect(io.get_executor(), ref, e.remote));
+    }
     return out;
 }
 
@@ -207,7 +225,7 @@ ops::copy_result copy(const copy_endpoint& from, const copy_endpoint& to,
         }
     }
     try {
-        auto dst = open_end(io, to, false);
+        auto dst = open_end(io, to, false, &src, &from);
         for (auto& t : dst.tags) {
             options.tags.push_back(std::move(t));
         }

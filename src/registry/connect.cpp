@@ -18,6 +18,10 @@ repository connect(boost::asio::any_io_executor executor, const reference& ref,
     http::client http(std::move(executor), http_options_for(options));
     auth::client client(std::move(http),
                         auth::client_options{.credentials = auth::default_credentials(creds)});
+    return connect(std::move(client), ref, options);
+}
+
+repository connect(auth::client client, const reference& ref, const connect_options& options) {
     auto repo_options = options.repository;
     repo_options.plain_http = options.plain_http;
     repo_options.force_https =

@@ -392,6 +392,15 @@ http::fields octet_stream() {
     return h;
 }
 
+/// Best effort: a failed upload's session is cancelled so the registry can free it.
+asio::awaitable<void> cancel_upload(repository_state& st, boost::urls::url location) {
+    try {
+        auto resp = co_await st.send("DELETE", std::move(location), st.push_);
+        co_await resp.discard();
+    } catch (const std::exception&) {
+    }
+}
+
 /// Starts an upload session with POST. nullopt when the registry answered 201: the blob is
 /// there already (a mount, or a single-POST upload that carried the body).
 asio::awaitable<std::optional<upload_session>> start_upload(repository_state& st,
@@ -411,7 +420,20 @@ asio::awaitable<std::optional<upload_session>> start_upload(repository_state& st
     const diagnostics diag{"POST", 202, redact_url(u.buffer()), {}};
     auto loc = detail::resolve_upload_location(resp.headers().get("Location"), resp.url());
     auto min = detail::parse_chunk_min_length(resp.headers().get("OCI-Chunk-Min-Length"));
-    co_await resp.discard();
+    std::exception_ptr broken;
+    try {
+        co_await resp.discard();
+    } catch (...) {
+        broken = std::current_exception();  // a cancellation, most likely
+    }
+    if (broken) {
+        // The session is open on the registry: close it before giving up.
+        if (loc) {
+            co_await asio::this_coro::reset_cancellation_state();
+            co_await cancel_upload(st, *loc);
+        }
+        std::rethrow_exception(broken);
+    }
     if (!loc) {
         throw error(loc.error().code, what + ": " + loc.error().message, diag);
     }
@@ -419,15 +441,6 @@ asio::awaitable<std::optional<upload_session>> start_upload(repository_state& st
         throw error(min.error().code, what + ": " + min.error().message, diag);
     }
     co_return upload_session{*loc, *min};
-}
-
-/// Best effort: a failed upload's session is cancelled so the registry can free it.
-asio::awaitable<void> cancel_upload(repository_state& st, boost::urls::url location) {
-    try {
-        auto resp = co_await st.send("DELETE", std::move(location), st.push_);
-        co_await resp.discard();
-    } catch (const std::exception&) {
-    }
 }
 
 /// The closing PUT `?digest=`, with the rest of the content as its body (or none).
@@ -459,6 +472,9 @@ asio::awaitable<void> within_session(repository_state& st, const boost::urls::ur
         failed = std::current_exception();
     }
     if (failed) {
+        // Cancelled or not, the session is closed: a cancelled coroutine would otherwise fail
+        // this request at once.
+        co_await asio::this_coro::reset_cancellation_state();
         co_await cancel_upload(st, location);  // the latest Location: older `_state`s are stale
         std::rethrow_exception(failed);
     }

@@ -25,7 +25,11 @@
 #include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -151,15 +155,35 @@ struct request_log {
     }
 };
 
+/// Upload sessions by path: opened (POST 202), and completed (PUT 201) or cancelled (DELETE).
+struct session_log {
+    std::set<std::string> opened;
+    std::set<std::string> closed;
+};
+
+std::string path_of(std::string_view url) {
+    const auto scheme = url.find("://");
+    const auto slash = url.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+    const auto query = url.find('?');
+    return std::string(url.substr(slash, query == std::string_view::npos ? query : query - slash));
+}
+
 /// A repository of a test registry as a target, its requests counted.
 struct remote {
     remote(runner& run, const registry_process& reg, const std::string& name,
            std::optional<oras::auth::credential> cred = std::nullopt)
-        : log(std::make_shared<request_log>()) {
+        : log(std::make_shared<request_log>()), sessions(std::make_shared<session_log>()) {
         oras::http::client_options o;
         o.proxy.from_environment = false;
         o.tls.ca_file = reg.ca_file();
-        o.log = [log = log](const oras::http::log_event& e) {
+        o.log = [log = log, sessions = sessions](const oras::http::log_event& e) {
+            if (e.method == "POST" && e.status == 202) {
+                if (const auto loc = e.response_headers.find("Location")) {
+                    sessions->opened.insert(path_of(*loc));
+                }
+            } else if ((e.method == "PUT" && e.status == 201) || e.method == "DELETE") {
+                sessions->closed.insert(path_of(e.url));
+            }
             std::string what = e.method;
             if (e.url.find("/blobs/uploads/") != std::string::npos) {
                 what += " upload";
@@ -186,6 +210,7 @@ struct remote {
     std::size_t uploads() const { return (*log)["PUT upload"] + (*log)["PATCH upload"]; }
 
     std::shared_ptr<request_log> log;
+    std::shared_ptr<session_log> sessions;
     std::optional<oras::auth::client> auth;
     std::optional<oras::registry::repository_target> target;
 };
@@ -475,6 +500,60 @@ TEST(copy, a_missing_tag_and_a_destination_that_refuses_writes_fail_clearly) {
         EXPECT_EQ(what.find('\n'), std::string::npos) << what;
         EXPECT_NE(what.find("app"), std::string::npos) << what;
     }
+}
+
+TEST(copy, a_cancelled_copy_leaves_no_upload_session_open) {
+    registry_process reg;
+    oras::test::temp_dir tmp("oras-copy-");
+    runner run;
+    oras::content::oci_layout src(tmp.path() / "src");
+    const auto a = make_artifact("cancel", 48 * 1024 * 1024);
+    put(run, src, a, "v1");
+    remote dst(run, reg, "cancelled");
+
+    asio::cancellation_signal cancel;
+    bool emitted = false;
+    oras::ops::copy_options o;
+    o.concurrency = 1;  // the cancellation lands mid-body of the large blob's PUT
+    o.progress = [&](const oras::ops::progress_event& e) {
+        if (e.what == kind::bytes && e.done > 0 && e.desc.size > 1'000'000 && !emitted) {
+            emitted = true;  // mid-body: the upload session is open
+            asio::post(run.io, [&] { cancel.emit(asio::cancellation_type::terminal); });
+        }
+    };
+    std::exception_ptr failure;
+    bool finished = false;
+    asio::co_spawn(run.io, oras::ops::copy(src, "v1", *dst.target, o),
+                   asio::bind_cancellation_slot(cancel.slot(),
+                                                [&](std::exception_ptr e, oras::ops::copy_result) {
+                                                    failure = e;
+                                                    finished = true;
+                                                }));
+    run.io.restart();
+    run.io.run();
+    ASSERT_TRUE(emitted);
+    ASSERT_TRUE(finished);
+    ASSERT_TRUE(failure) << "the copy completed despite the cancellation";
+    try {
+        std::rethrow_exception(failure);
+    } catch (const boost::system::system_error& e) {
+        EXPECT_EQ(e.code(), asio::error::operation_aborted) << e.what();
+    }
+    EXPECT_FALSE(run(dst.target->exists(a.manifest().desc)));
+    EXPECT_FALSE(run(dst.target->exists(a.nodes[2].desc)));
+    // Every session opened was completed or cancelled. (Distribution answers the DELETE of a
+    // session whose PUT was cut mid-body with 404 and leaves its files to the upload purger:
+    // no client can close it, so what is checked is that the client tried.)
+    ASSERT_FALSE(dst.sessions->opened.empty());
+    for (const auto& s : dst.sessions->opened) {
+        EXPECT_TRUE(dst.sessions->closed.contains(s)) << "session left open: " << s;
+    }
+    EXPECT_GE((*dst.log)["DELETE upload"], 1u);
+
+    // Run again: everything is copied.
+    const auto r = run(oras::ops::copy(src, "v1", *dst.target, {}));
+    expect_graph(run, *dst.target, a, "v1");
+    EXPECT_GE(r.copied, 1u);
 }
 
 TEST(copy, blocking_facade_and_completion_token) {

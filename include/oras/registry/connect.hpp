@@ -35,6 +35,11 @@ struct connect_options {
 repository connect(boost::asio::any_io_executor executor, const reference& ref,
                    connect_options options = {});
 
+/// A repository for `ref` that shares `client` (its connection pools and cached tokens) with
+/// the repositories already made with it; `options` give the scheme (`plain_http`, `insecure`,
+/// `ca_file`) and repository settings, its credential and HTTP fields are those of `client`.
+repository connect(auth::client client, const reference& ref, const connect_options& options);
+
 /// The HTTP client options `connect` uses.
 http::client_options http_options_for(const connect_options& options);
 
