@@ -259,8 +259,12 @@ asio::awaitable<blob_reader> file_store::open(descriptor desc) {
         fail(errc::size_mismatch, e->path.string() + " has " + std::to_string(st.st_size)
                                       + " bytes, the descriptor says " + std::to_string(desc.size));
     }
-    co_return verified(blob_reader::from_file(e->path, 0, static_cast<std::uint64_t>(desc.size)),
-                       desc);
+    // Hashed when added (or verified when written): handed out as is, marked checked, so that a
+    // push reads the file once. Every destination checks again on its own side (a registry
+    // refuses a changed file at its PUT ?digest=, the local stores verify as they write).
+    auto r = blob_reader::from_file(e->path, 0, static_cast<std::uint64_t>(desc.size));
+    r.digest_checked = true;
+    co_return r;
 }
 
 asio::awaitable<void> file_store::fetch(descriptor desc, write_fn sink) {
@@ -372,14 +376,20 @@ asio::awaitable<void> file_store::push(descriptor desc, blob_reader src) {
              "cannot create " + quote(dest.parent_path().string()) + ": " + ec.message());
     }
     verifier v(desc.digest, desc.size);
+    // A reader that verifies itself (`content::verified`) is not hashed a second time.
+    const bool hash_here = !src.verified;
     // Reads the source to its end, checking each chunk before `consume` sees it.
     const auto read_verified = [&](auto consume) -> asio::awaitable<void> {
         const auto checked = [&](std::span<const std::byte> chunk) {
-            check(v.update(chunk));
+            if (hash_here) {
+                check(v.update(chunk));
+            }
             consume(chunk);
         };
         co_await detail::drain(src, chunk_size, checked);
-        check(v.finish());
+        if (hash_here) {
+            check(v.finish());
+        }
     };
     if (unpack) {
         detail::unpack_options uo;

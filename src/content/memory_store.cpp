@@ -104,14 +104,16 @@ asio::awaitable<void> memory_store::push(descriptor desc, blob_reader src) {
         }
         co_return;  // same digest and size: the same content; the source is not read
     }
+    // A reader that verifies itself (`content::verified`) is not hashed a second time.
+    const bool hash_here = !src.verified;
     verifier v(desc.digest, desc.size);
-    const auto check = [&v](std::span<const std::byte> chunk) {
-        if (auto ok = v.update(chunk); !ok) {
+    const auto check = [&v, hash_here](std::span<const std::byte> chunk) {
+        if (auto ok = hash_here ? v.update(chunk) : result<void>{}; !ok) {
             throw error(ok.error());
         }
     };
     auto data = co_await read_all(src, check);
-    if (auto ok = v.finish(); !ok) {
+    if (auto ok = hash_here ? v.finish() : result<void>{}; !ok) {
         throw error(ok.error());
     }
     // Another coroutine may have stored the same content while we were reading: keep the first.

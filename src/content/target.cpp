@@ -100,6 +100,7 @@ blob_reader verified(blob_reader src, const descriptor& desc) {
                         + " bytes, the descriptor says " + std::to_string(desc.size));
     }
     out.digest_checked = true;
+    out.verified = true;
     out.read =
         [st, read = std::move(src.read)](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
         if (st->finished) {
@@ -132,10 +133,13 @@ blob_reader verified(blob_reader src, const descriptor& desc) {
 }
 
 asio::awaitable<void> target::fetch(descriptor desc, write_fn sink) {
+    const auto size =
+        static_cast<std::size_t>(std::clamp<std::int64_t>(desc.size + 1, 4096, 1 << 20));
     auto src = co_await open(std::move(desc));
-    std::vector<std::byte> buf(1024 * 1024);
+    const auto storage = std::make_unique_for_overwrite<std::byte[]>(size);
+    const std::span<std::byte> buf(storage.get(), size);
     for (;;) {
-        const std::size_t n = co_await src.read(std::span(buf));
+        const std::size_t n = co_await src.read(buf);
         if (n == 0) {
             co_return;
         }

@@ -126,13 +126,13 @@ class copier {
     std::optional<pending_manifest>& root_pending() { return root_pending_; }
 
     asio::awaitable<void> push_manifest(pending_manifest& m, std::vector<std::string> tags) {
-        emit(o_.progress, progress_event::kind::started, m.desc, {});
+        emit(o_.progress, progress_event::kind::started, m.desc, name_of(m.desc));
         auto reader = content::blob_reader::from_string(m.bytes);
         reader.digest_checked = true;  // hashed when it was fetched from the source
         co_await dst_.push_tagged(m.desc, std::move(reader), std::move(tags));
         ++r_.copied;
         r_.bytes_copied += static_cast<std::uint64_t>(m.desc.size);
-        emit(o_.progress, progress_event::kind::finished, m.desc, {},
+        emit(o_.progress, progress_event::kind::finished, m.desc, name_of(m.desc),
              static_cast<std::uint64_t>(m.desc.size));
     }
 
@@ -162,13 +162,23 @@ class copier {
             // A manifest the destination has comes with its graph (as in oras-go).
             ++r_.skipped;
             r_.bytes_skipped += static_cast<std::uint64_t>(desc.size);
-            emit(o_.progress, progress_event::kind::exists, desc, {});
+            emit(o_.progress, progress_event::kind::exists, desc, name_of(desc));
             co_return 0;
         }
         auto bytes = co_await content::fetch_all(src_, desc, o_.max_manifest_size);
         parse_options po;
         po.max_size = o_.max_manifest_size;
         auto children = children_of(desc, bytes, po);
+        if (o_.include) {
+            std::erase_if(children, [this](const descriptor& child) {
+                if (o_.include(child)) {
+                    return false;
+                }
+                ++r_.excluded;
+                emit(o_.progress, progress_event::kind::skipped, child, name_of(child));
+                return true;
+            });
+        }
         auto heights = std::make_shared<std::vector<unsigned>>(children.size(), 0);
         std::function<asio::awaitable<void>(std::size_t)> task =
             [this, &children, heights, depth](std::size_t i) -> asio::awaitable<void> {
@@ -184,28 +194,34 @@ class copier {
     }
 
     asio::awaitable<void> transfer_blob(descriptor desc) {
+        const auto name = name_of(desc);
         if (co_await dst_.exists(desc)) {
             ++r_.skipped;
             r_.bytes_skipped += static_cast<std::uint64_t>(desc.size);
-            emit(o_.progress, progress_event::kind::exists, desc, {});
+            emit(o_.progress, progress_event::kind::exists, desc, name);
             co_return;
         }
         if (auto* m = dynamic_cast<content::mounter*>(&dst_)) {
             if (co_await m->mount(desc, src_)) {
                 ++r_.mounted;
                 r_.bytes_skipped += static_cast<std::uint64_t>(desc.size);
-                emit(o_.progress, progress_event::kind::mounted, desc, {});
+                emit(o_.progress, progress_event::kind::mounted, desc, name);
                 co_return;
             }
         }
-        emit(o_.progress, progress_event::kind::started, desc, {});
+        emit(o_.progress, progress_event::kind::started, desc, name);
         auto reader = co_await src_.open(desc);
-        auto watched = counted(std::move(reader), o_.progress, desc, {});
+        auto watched = counted(std::move(reader), o_.progress, desc, name);
         co_await dst_.push(desc, std::move(watched));
         ++r_.copied;
+        ++r_.blobs_copied;
         r_.bytes_copied += static_cast<std::uint64_t>(desc.size);
-        emit(o_.progress, progress_event::kind::finished, desc, {},
+        emit(o_.progress, progress_event::kind::finished, desc, name,
              static_cast<std::uint64_t>(desc.size));
+    }
+
+    std::string name_of(const descriptor& d) const {
+        return o_.name ? o_.name(d) : std::string(d.annotation(annotation::title));
     }
 
     content::target& src_;
@@ -406,7 +422,8 @@ asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root, c
         ++r.nodes;
         ++r.skipped;
         r.bytes_skipped += static_cast<std::uint64_t>(root.size);
-        emit(o.progress, progress_event::kind::exists, root, {});
+        emit(o.progress, progress_event::kind::exists, root,
+             o.name ? o.name(root) : std::string(root.annotation(annotation::title)));
     } else {
         co_await c.walk(root, 0);
         co_await c.transfer_blobs();

@@ -1,19 +1,21 @@
 // pull: resolve, read the manifest (through an index if need be), then write titled layers
 // safely under the output directory with bounded concurrency.
+#include <oras/content/file_store.hpp>
 #include <oras/error.hpp>
 #include <oras/image_index.hpp>
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
+#include <oras/ops/copy.hpp>
 #include <oras/ops/pull.hpp>
 
-#include "content/archive.hpp"
 #include "content/file_paths.hpp"
 #include "core/quote.hpp"
-#include "ops/concurrency.hpp"
 #include "ops/emit.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <set>
+#include <unordered_map>
 
 namespace oras::ops {
 
@@ -27,10 +29,50 @@ constexpr unsigned max_index_depth = 4;
 
 using detail::emit;
 
+/// The source as the copy sees it: manifests already fetched to plan the pull are served from
+/// memory, so that each is requested once.
+class primed_source final : public content::target {
+  public:
+    explicit primed_source(content::target& inner) : inner_(inner) {}
+
+    void prime(const descriptor& d, std::string bytes) {
+        primed_.insert_or_assign(d.digest, std::make_shared<const std::string>(std::move(bytes)));
+    }
+
+    asio::awaitable<bool> exists(descriptor d) override {
+        co_return primed_.contains(d.digest) || co_await inner_.exists(std::move(d));
+    }
+    asio::awaitable<content::blob_reader> open(descriptor d) override {
+        if (const auto it = primed_.find(d.digest); it != primed_.end()) {
+            auto r = content::blob_reader::from_shared(it->second);
+            r.digest_checked = true;  // fetched and checked by the source
+            co_return r;
+        }
+        co_return co_await inner_.open(std::move(d));
+    }
+    asio::awaitable<void> push(descriptor, content::blob_reader) override {
+        throw error(errc::unsupported, "a pull's source is not written to");
+    }
+    asio::awaitable<descriptor> push_unknown(std::string, content::blob_reader) override {
+        throw error(errc::unsupported, "a pull's source is not written to");
+    }
+    asio::awaitable<descriptor> resolve(std::string reference) override {
+        co_return co_await inner_.resolve(std::move(reference));
+    }
+    asio::awaitable<void> tag(descriptor, std::string) override {
+        throw error(errc::unsupported, "a pull's source is not written to");
+    }
+
+  private:
+    content::target& inner_;
+    std::unordered_map<digest, std::shared_ptr<const std::string>> primed_;
+};
+
 /// Collects the layers of `desc`, following indexes into their manifests.
-asio::awaitable<void> collect_layers(content::target& src, const descriptor& desc, unsigned depth,
+asio::awaitable<void> collect_layers(primed_source& src, const descriptor& desc, unsigned depth,
                                      std::vector<descriptor>& out) {
-    const auto bytes = co_await content::fetch_all(src, desc);
+    auto bytes = co_await content::fetch_all(src, desc);
+    src.prime(desc, bytes);
     if (media_type::is_index(desc.media_type)) {
         if (depth == max_index_depth) {
             throw error(errc::invalid_manifest,
@@ -67,7 +109,8 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
                     reference + " names " + out.manifest.media_type + ", not a manifest");
     }
     std::vector<descriptor> layers;
-    co_await collect_layers(src, out.manifest, 0, layers);
+    primed_source primed(src);
+    co_await collect_layers(primed, out.manifest, 0, layers);
 
     std::error_code ec;
     fs::create_directories(o.output, ec);
@@ -113,63 +156,54 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
         jobs.push_back(std::move(j));
     }
 
-    out.files.resize(jobs.size());
-    std::function<asio::awaitable<void>(std::size_t)> task =
-        [&](std::size_t i) -> asio::awaitable<void> {
-        const auto& j = jobs[i];
-        emit(o.progress, progress_event::kind::started, j.desc, j.title);
-        auto done = std::make_shared<std::uint64_t>(0);
-        const auto report = [&o, &j, done](std::size_t n) {
-            *done += n;
-            emit(o.progress, progress_event::kind::bytes, j.desc, j.title, *done);
-        };
-        std::error_code dir_ec;
-        fs::create_directories(j.dest.parent_path(), dir_ec);
-        if (dir_ec) {
-            throw error(
-                errc::invalid_argument,
-                "cannot create " + quote(j.dest.parent_path().string()) + ": " + dir_ec.message());
-        }
-        if (j.unpack) {
-            content::detail::unpack_options uo;
-            uo.expected_tar_digest = std::string(j.desc.annotation(annotation::content_digest));
-            uo.keep_old_files = o.keep_old_files;
-            uo.required_prefix = j.title;
-            // A new directory is unpacked aside and moved in only once its digest matched, so
-            // unverified content never appears under its name. An existing one is updated in
-            // place, as the ORAS CLI does.
-            std::error_code exists_ec;
-            const bool fresh = !fs::exists(fs::symlink_status(j.dest, exists_ec));
-            auto staging = fresh ? std::make_shared<content::detail::staging_dir>(root) : nullptr;
-            auto extractor = std::make_shared<content::detail::tar_extractor>(
-                fresh ? staging->path() : root, uo);
-            content::write_fn sink =
-                [extractor, report](std::span<const std::byte> b) -> asio::awaitable<void> {
-                extractor->write(b);
-                report(b.size());
-                co_return;
-            };
-            co_await src.fetch(j.desc, std::move(sink));
-            extractor->finish();
-            if (fresh) {
-                staging->move_into_place(j.title, j.dest);
+    // The transfer is a graph copy into the output directory as a file store, leaving out
+    // every layer not planned: the store writes each file through a temporary file renamed
+    // once verified, and unpacks directories aside before moving them in.
+    std::set<std::pair<std::string, std::string>> planned;  // (digest, title)
+    for (const auto& j : jobs) {
+        planned.emplace(j.desc.digest.str(), j.title);
+    }
+    content::file_store files(root, {.keep_old_files = o.keep_old_files});
+    copy_options co;
+    co.concurrency = o.concurrency;
+    co.include = [&planned](const descriptor& d) {
+        return media_type::is_manifest(d.media_type) || media_type::is_index(d.media_type)
+               || planned.contains({d.digest.str(), std::string(d.annotation(annotation::title))});
+    };
+    if (o.progress) {
+        // Manifests and layers left out were reported while planning.
+        co.progress = [&o](const progress_event& e) {
+            const bool manifest = media_type::is_manifest(e.desc.media_type)
+                                  || media_type::is_index(e.desc.media_type);
+            if (e.what != progress_event::kind::skipped && !manifest) {
+                o.progress(e);
             }
-        } else {
-            auto file = std::make_shared<content::detail::temp_file>(j.dest);
-            content::write_fn sink =
-                [file, report](std::span<const std::byte> b) -> asio::awaitable<void> {
-                file->write(b);
-                report(b.size());
-                co_return;
-            };
-            co_await src.fetch(j.desc, std::move(sink));  // size and digest verified
-            file->commit(o.keep_old_files);
+        };
+    }
+    co_await copy_graph(primed, out.manifest, files, std::move(co));
+
+    // A layer whose content another title carries too was copied once (a graph node per
+    // digest): its other files come from the first one, locally.
+    for (const auto& j : jobs) {
+        if (co_await files.exists(j.desc)) {
+            continue;
         }
-        out.files[i] = pulled_file{j.desc, j.dest, j.unpack};
+        descriptor sibling = j.desc;
+        for (const auto& k : jobs) {
+            if (k.desc.digest == j.desc.digest && k.title != j.title) {
+                sibling = k.desc;
+                break;
+            }
+        }
+        emit(o.progress, progress_event::kind::started, j.desc, j.title);
+        auto reader = co_await files.open(sibling);
+        co_await files.push(j.desc, std::move(reader));
         emit(o.progress, progress_event::kind::finished, j.desc, j.title,
              static_cast<std::uint64_t>(j.desc.size));
-    };
-    co_await detail::for_each_limited(jobs.size(), o.concurrency, task);
+    }
+    for (const auto& j : jobs) {
+        out.files.push_back(pulled_file{j.desc, j.dest, j.unpack});
+    }
     co_return out;
 }
 

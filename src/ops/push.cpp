@@ -1,17 +1,16 @@
 // push: plan (validate every input before anything is sent), upload blobs with bounded
 // concurrency skipping what exists, then the manifest under its tags.
+#include <oras/content/file_store.hpp>
 #include <oras/error.hpp>
 #include <oras/hasher.hpp>
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
+#include <oras/ops/copy.hpp>
 #include <oras/ops/push.hpp>
 #include <oras/reference.hpp>
 
-#include "content/archive.hpp"
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
-#include "ops/concurrency.hpp"
-#include "ops/emit.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -121,26 +120,6 @@ asio::awaitable<descriptor> describe_file(const fs::path& path, std::string medi
     co_return d;
 }
 
-using detail::counted;
-using detail::emit;
-
-/// Uploads a described blob unless the target has it. True when it was uploaded.
-/// Parameters by value: GCC 12 can end the life of a caller's temporaries bound to references
-/// of a coroutine before the coroutine is done with them.
-asio::awaitable<bool> upload(content::target& dst, descriptor desc, content::blob_reader reader,
-                             std::string name, progress_fn progress) {
-    if (co_await dst.exists(desc)) {
-        emit(progress, progress_event::kind::exists, desc, name);
-        co_return false;
-    }
-    emit(progress, progress_event::kind::started, desc, name);
-    auto wrapped = counted(std::move(reader), progress, desc, name);
-    co_await dst.push(desc, std::move(wrapped));
-    emit(progress, progress_event::kind::finished, desc, name,
-         static_cast<std::uint64_t>(desc.size));
-    co_return true;
-}
-
 }  // namespace
 
 result<annotation_map> parse_annotation_file(std::string_view json, std::string_view origin) {
@@ -230,7 +209,6 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
     };
 
     push_result out;
-    std::size_t uploaded = 0;
     // Config checks first: nothing is sent for a push that would fail on its config.
     fs::path config_path;
     std::string config_type;
@@ -254,86 +232,27 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         }
     }
 
-    // Describe every layer (hash files; archive directories once without sending, so that a
-    // directory the target has is not sent again), with bounded concurrency.
-    std::vector<std::shared_ptr<content::detail::directory_archive>> archives(layers.size());
-    std::vector<std::string> tar_digests(layers.size());
-    std::function<asio::awaitable<void>(std::size_t)> describe =
-        [&](std::size_t i) -> asio::awaitable<void> {
-        auto& p = layers[i];
-        if (p.directory) {
-            // Members are prefixed with the title, which is where pull puts them.
-            auto archive = std::make_shared<content::detail::directory_archive>(
-                p.path, content::detail::archive_options{.name = p.title});
-            std::vector<std::byte> sink(1 << 20);
-            const auto ex = co_await asio::this_coro::executor;
-            while (archive->read(sink) != 0) {
-                co_await asio::post(ex, asio::use_awaitable);  // let transfers run meanwhile
-            }
-            p.desc.media_type = p.media_type;
-            p.desc.digest = archive->compressed_digest();
-            p.desc.size = static_cast<std::int64_t>(archive->compressed_size());
-            tar_digests[i] = archive->tar_digest().str();  // before any rewind resets it
-            archives[i] = std::move(archive);
-        } else {
-            p.desc = co_await describe_file(p.path, p.media_type);
+    // The working directory as a store: each layer added (a file hashed, a directory archived
+    // once without keeping the bytes), the config and the manifest beside them in memory. The
+    // push is then a graph copy from it into `dst`, which sends only what `dst` lacks.
+    content::file_store files(o.working_dir, {.disable_path_validation = true});
+    for (auto& p : layers) {
+        auto added = files.add(p.title, p.path, p.media_type);
+        if (!added) {
+            throw error(added.error());
         }
-    };
-    co_await detail::for_each_limited(layers.size(), o.concurrency, describe);
-
-    // Upload each distinct blob once, skipping those the target has.
-    std::vector<std::size_t> unique;
-    {
-        std::set<std::string, std::less<>> digests;
-        for (std::size_t i = 0; i < layers.size(); ++i) {
-            if (digests.insert(layers[i].desc.digest.str()).second) {
-                unique.push_back(i);
-            }
-        }
-    }
-    std::function<asio::awaitable<void>(std::size_t)> send =
-        [&](std::size_t u) -> asio::awaitable<void> {
-        auto& p = layers[unique[u]];
-        content::blob_reader reader;
-        if (p.directory) {
-            // Archived again, the same bytes (it is reproducible); checked as they stream, so a
-            // directory changed since is refused, not pushed under a stale digest.
-            auto& archive = archives[unique[u]];
-            archive->rewind();  // upload() reads only if the target lacks it
-            reader = archive->reader();
-            reader.length = static_cast<std::uint64_t>(p.desc.size);
-        } else {
-            reader =
-                content::blob_reader::from_file(p.path, 0, static_cast<std::uint64_t>(p.desc.size));
-            reader.digest_checked = true;  // just hashed: one pass over the file, not two
-        }
-        if (co_await upload(dst, p.desc, std::move(reader), p.title, o.progress)) {
-            ++uploaded;
-        }
-    };
-    co_await detail::for_each_limited(unique.size(), o.concurrency, send);
-    for (std::size_t i = 0; i < layers.size(); ++i) {
-        auto& p = layers[i];
-        if (archives[i]) {
-            p.desc.annotations[std::string(annotation::content_digest)] = tar_digests[i];
-            p.desc.annotations[std::string(annotation::content_unpack)] = "true";
-        }
-        p.desc.annotations[std::string(annotation::title)] = p.title;
+        p.desc = std::move(*added);
         for (const auto& [k, v] : annotations_for(p.title)) {
             p.desc.annotations[k] = v;
         }
     }
 
-    // Config.
     descriptor config;
     if (o.config) {
         config = co_await describe_file(config_path, config_type);
         auto reader = content::blob_reader::from_file(config_path, 0,
                                                       static_cast<std::uint64_t>(config.size));
-        reader.digest_checked = true;
-        if (co_await upload(dst, config, std::move(reader), "$config", o.progress)) {
-            ++uploaded;
-        }
+        co_await files.push(config, std::move(reader));
     } else {
         config = empty_json_descriptor();
         if (o.version == manifest_version::v1_0) {
@@ -341,10 +260,7 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
                 o.artifact_type.empty() ? std::string(unknown_config) : o.artifact_type;
             config.data.reset();
         }
-        auto reader = content::blob_reader::from_string("{}");
-        if (co_await upload(dst, config, std::move(reader), "$config", o.progress)) {
-            ++uploaded;
-        }
+        co_await files.push(config, content::blob_reader::from_string("{}"));
     }
     for (const auto& [k, v] : annotations_for("$config")) {
         config.annotations[k] = v;
@@ -371,12 +287,22 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
     out.manifest.digest = digest::of(out.manifest_bytes);
     out.manifest.size = static_cast<std::int64_t>(out.manifest_bytes.size());
     out.manifest.artifact_type = m.artifact_type;
-    emit(o.progress, progress_event::kind::started, out.manifest, "$manifest");
-    auto manifest_reader = content::blob_reader::from_string(out.manifest_bytes);
-    co_await dst.push_tagged(out.manifest, std::move(manifest_reader), o.tags);
-    emit(o.progress, progress_event::kind::finished, out.manifest, "$manifest",
-         static_cast<std::uint64_t>(out.manifest.size));
-    out.blobs_uploaded = uploaded;
+    co_await files.push(out.manifest, content::blob_reader::from_string(out.manifest_bytes));
+
+    copy_options co;
+    co.tags = o.tags;
+    co.concurrency = o.concurrency;
+    co.progress = o.progress;
+    co.name = [config_digest = config.digest,
+               manifest_digest = out.manifest.digest](const descriptor& d) -> std::string {
+        if (d.digest == manifest_digest) {
+            return "$manifest";
+        }
+        const auto title = d.annotation(annotation::title);
+        return !title.empty() || d.digest != config_digest ? std::string(title) : "$config";
+    };
+    const auto copied = co_await copy_graph(files, out.manifest, dst, std::move(co));
+    out.blobs_uploaded = copied.blobs_copied;
     co_return out;
 }
 

@@ -39,6 +39,9 @@ struct blob_reader {
     /// decide whether to upload it): a store may skip hashing them again. A registry still
     /// checks the digest on its side, so a file changed in between is refused there.
     bool digest_checked = false;
+    /// Reads fail instead of handing out the end of content that does not match the
+    /// descriptor (made by `content::verified`): a store may rely on that instead of hashing.
+    bool verified = false;
 
     static blob_reader from_string(std::string data);
     static blob_reader from_shared(std::shared_ptr<const std::string> data);
@@ -52,8 +55,8 @@ struct blob_reader {
 /// throws (`errc::size_mismatch`, `errc::digest_mismatch`) instead of returning them, and so
 /// does an end before `desc.size` bytes. A consumer that stops at a failure therefore never
 /// holds the complete wrong content (a registry upload is cut before its last byte). The
-/// result has `digest_checked` set and no `file` (the bytes must pass through the check); it
-/// rewinds when `src` does.
+/// result has `verified` and `digest_checked` set and no `file` (the bytes must pass through
+/// the check); it rewinds when `src` does.
 blob_reader verified(blob_reader src, const descriptor& desc);
 
 /// Storage, resolver and tagger. Blobs and manifests alike: an implementation routes by media
@@ -74,7 +77,10 @@ class target {
 
     /// A reader of the content of `desc`, pulled by the caller: what copies a blob from one
     /// target into another with no pipe and no temporary file. The reader is verified (see
-    /// `verified`): it fails instead of handing out the end of wrong content. Not-found and
+    /// `verified`): it fails instead of handing out the end of wrong content — except for
+    /// content the store itself hashed just before (a file store's added files), which comes
+    /// unverified with `digest_checked` set; every `push` then checks on its own side (the
+    /// local stores verify as they write, a registry checks the digest of its PUT). Not-found and
     /// other failures known before the first byte throw here. The reader keeps what it needs
     /// alive; it must be read on this target's executor.
     virtual boost::asio::awaitable<blob_reader> open(descriptor desc) = 0;

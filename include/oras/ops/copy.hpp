@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,8 +39,13 @@ struct copy_options {
     /// Manifests and indexes larger than this are refused without being read whole.
     std::size_t max_manifest_size = 4 * 1024 * 1024;
     /// Per node: `exists` (skipped, already there), `mounted`, `started`/`bytes`/`finished`
-    /// (copied); called on the copy's executor.
+    /// (copied), `skipped` (left out by `include`); called on the copy's executor.
     progress_fn progress{};
+    /// Which nodes below the root to copy; empty: all. A node left out is neither copied nor
+    /// looked into (pull leaves out untitled layers this way).
+    std::function<bool(const descriptor&)> include{};
+    /// The name progress events give a node; empty: its title annotation.
+    std::function<std::string(const descriptor&)> name{};
 };
 
 struct copy_result {
@@ -47,6 +53,8 @@ struct copy_result {
     std::vector<std::string> tags{};  ///< the tags given to the root
     std::size_t nodes = 0;            ///< distinct nodes of the graph (referrers included)
     std::size_t copied = 0;           ///< nodes whose bytes crossed
+    std::size_t blobs_copied = 0;     ///< of which blobs (not manifests or indexes)
+    std::size_t excluded = 0;         ///< nodes left out by `include`
     std::size_t skipped = 0;          ///< nodes the destination had (not looked into further)
     std::size_t mounted = 0;          ///< blobs mounted from another repository, no bytes
     std::uint64_t bytes_copied = 0;   ///< bytes of the copied nodes
