@@ -10,9 +10,21 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 namespace oras::content::detail {
+
+/// A buffer for streaming a blob of `length` bytes (unknown: `max`): sized to the blob, between
+/// 4 KiB and `max`, with room to see the end, and not zero-filled. Many small blobs are the
+/// common case of a bulk pull; a 1 MiB zeroed buffer for each cost a page-faulting allocation.
+inline std::span<std::byte> blob_buffer(std::unique_ptr<std::byte[]>& storage,
+                                        std::optional<std::uint64_t> length, std::size_t max) {
+    const auto size =
+        static_cast<std::size_t>(length ? std::clamp<std::uint64_t>(*length + 1, 4096, max) : max);
+    storage = std::make_unique_for_overwrite<std::byte[]>(size);
+    return {storage.get(), size};
+}
 
 /// Reads `src` to its end in chunks of at most `chunk_size` bytes and hands each to `consume`
 /// (synchronous; it may throw to stop). A reader that claims more bytes than its buffer holds is
@@ -20,13 +32,8 @@ namespace oras::content::detail {
 /// mishandles lambda temporaries inside co_await expressions).
 template <class Consume>
 boost::asio::awaitable<void> drain(blob_reader& src, std::size_t chunk_size, Consume consume) {
-    // Sized to the blob when its length is known (many small blobs are the common case of a
-    // bulk pull) and not zero-filled: a 1 MiB buffer per small file cost a page-faulting
-    // allocation each.
-    const auto size = static_cast<std::size_t>(
-        src.length ? std::clamp<std::uint64_t>(*src.length + 1, 4096, chunk_size) : chunk_size);
-    const auto storage = std::make_unique_for_overwrite<std::byte[]>(size);
-    const std::span<std::byte> buf(storage.get(), size);
+    std::unique_ptr<std::byte[]> storage;
+    const auto buf = blob_buffer(storage, src.length, chunk_size);
     for (;;) {
         const std::size_t n = co_await src.read(buf);
         if (n == 0) {

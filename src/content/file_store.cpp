@@ -88,12 +88,6 @@ std::size_t read_some(int fd, std::span<std::byte> buf, const fs::path& p) {
     }
 }
 
-void check(const result<void>& ok, const fs::path& p) {
-    if (!ok) {
-        throw error(ok.error().code, p.string() + ": " + ok.error().message);
-    }
-}
-
 void check(const result<void>& ok) {
     if (!ok) {
         throw error(ok.error());
@@ -249,7 +243,7 @@ asio::awaitable<blob_reader> file_store::open(descriptor desc) {
         const detail::directory_archive archive(e->path, ao);
         auto r = archive.reader();
         r.length = static_cast<std::uint64_t>(desc.size);
-        co_return verified(std::move(r), desc);
+        co_return verified(std::move(r), desc, e->path.string());
     }
     struct stat st {};
     if (::stat(e->path.c_str(), &st) != 0) {
@@ -265,70 +259,6 @@ asio::awaitable<blob_reader> file_store::open(descriptor desc) {
     auto r = blob_reader::from_file(e->path, 0, static_cast<std::uint64_t>(desc.size));
     r.digest_checked = true;
     co_return r;
-}
-
-asio::awaitable<void> file_store::fetch(descriptor desc, write_fn sink) {
-    check_descriptor(desc);
-    const file_entry* e = find(desc);
-    if (e == nullptr && !desc.annotation(annotation::title).empty()) {
-        // Content is content: the same bytes under another title (or none) serve as well.
-        auto untitled = desc;
-        untitled.annotations.erase(std::string(annotation::title));
-        e = find(untitled);
-    }
-    if (e == nullptr) {
-        if (!co_await memory_.exists(desc)) {
-            fail(errc::not_found, desc.digest.str() + " is not in the file store of "
-                                      + quote(working_dir_.string()));
-        }
-        co_await memory_.fetch(std::move(desc), std::move(sink));
-        co_return;
-    }
-    // Copied: the entry may move while the sink is suspended.
-    const fs::path path = e->path;
-    const bool directory = e->directory;
-    const std::string title(e->desc.annotation(annotation::title));
-
-    verifier v(desc.digest, desc.size);
-    std::vector<std::byte> buf(chunk_size);
-    if (directory) {
-        // Reproducible: the same tree gives the same bytes, which the verifier checks.
-        detail::archive_options ao;
-        ao.name = title;
-        detail::directory_archive archive(path, ao);
-        for (;;) {
-            const auto n = archive.read(buf);
-            if (n == 0) {
-                break;
-            }
-            const std::span<const std::byte> chunk(buf.data(), n);
-            check(v.update(chunk), path);
-            co_await sink(chunk);
-        }
-    } else {
-        const file_fd fd(path);
-        struct stat st {};
-        if (::fstat(fd.get(), &st) != 0) {
-            fail_errno("cannot inspect", path);
-        }
-        // Checked before any byte reaches the sink; the verifier still counts, as the file may
-        // change while it is read.
-        if (st.st_size != desc.size) {
-            fail(errc::size_mismatch, path.string() + " has " + std::to_string(st.st_size)
-                                          + " bytes, the descriptor says "
-                                          + std::to_string(desc.size));
-        }
-        for (;;) {
-            const auto n = read_some(fd.get(), buf, path);
-            if (n == 0) {
-                break;
-            }
-            const std::span<const std::byte> chunk(buf.data(), n);
-            check(v.update(chunk), path);
-            co_await sink(chunk);
-        }
-    }
-    check(v.finish(), path);
 }
 
 asio::awaitable<void> file_store::push(descriptor desc, blob_reader src) {

@@ -365,43 +365,16 @@ std::string_view digest_of_entry(const json::value& entry) {
     return d && d->is_string() ? std::string_view(d->get_string()) : std::string_view{};
 }
 
-// Lists a manifest in index.json without a tag, unless it is listed already: how a referrer
-// stays findable in a layout (as the ORAS CLI's layouts list every manifest they hold).
-void add_untagged_entry(const fs::path& root, std::size_t limit, const descriptor& desc) {
-    const index_lock lock(root);
-    const auto path = root / index_name;
-    const auto text = read_small_file(path, limit);
-    if (!text) {
-        fail(errc::not_found, path.string() + " does not exist");
-    }
-    parse_index(path, *text, limit);
-    boost::system::error_code ec;
-    json::value doc = json::parse(*text, ec);
-    auto* manifests = (!ec && doc.is_object()) ? doc.as_object().if_contains("manifests") : nullptr;
-    if (!manifests || !manifests->is_array()) {
-        fail(errc::invalid_manifest, path.string() + " is not an image index");
-    }
-    auto& arr = manifests->as_array();
-    for (const auto& e : arr) {
-        if (digest_of_entry(e) == desc.digest.str()) {
-            return;
-        }
-    }
-    oras::detail::json_writer w;
-    oras::detail::write_descriptor(w, desc);
-    arr.emplace_back(json::parse(w.take()));
-    write_atomically(path, json::serialize(doc));
-}
-
 bool is_descriptor_member(std::string_view key) {
     return std::find(descriptor_members.begin(), descriptor_members.end(), key)
            != descriptor_members.end();
 }
 
 // The read-modify-write of index.json: synchronous, so that the lock is never held across a
-// suspension point (another coroutine on this thread waiting for it would deadlock).
-void put_index_entry(const fs::path& root, std::size_t limit, json::object entry,
-                     std::string_view tag, const digest& d) {
+// suspension point (another coroutine on this thread waiting for it would deadlock). `edit`
+// changes the `manifests` array and says whether to write the document back.
+template <class Edit>
+void edit_index(const fs::path& root, std::size_t limit, Edit edit) {
     const index_lock lock(root);
     const auto path = root / index_name;
     const auto text = read_small_file(path, limit);
@@ -416,39 +389,66 @@ void put_index_entry(const fs::path& root, std::size_t limit, json::object entry
     if (!manifests || !manifests->is_array()) {
         fail(errc::invalid_manifest, path.string() + " is not an image index");  // parsed above
     }
-    auto& arr = manifests->as_array();
-    std::optional<std::size_t> at;
-    for (std::size_t i = 0; i < arr.size();) {
-        // An untagged entry of the same manifest (a referrer, listed to be found) is covered by
-        // the tagged one.
-        if (!tag.empty() && ref_name_of(arr[i]).empty() && digest_of_entry(arr[i]) == d.str()) {
-            arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(i));
-            continue;
+    if (edit(manifests->as_array())) {
+        write_atomically(path, json::serialize(doc));
+    }
+}
+
+// Lists a manifest in index.json without a tag, unless it is listed already: how a referrer
+// stays findable in a layout (as the ORAS CLI's layouts list every manifest they hold).
+void add_untagged_entry(const fs::path& root, std::size_t limit, const descriptor& desc) {
+    edit_index(root, limit, [&](json::array& arr) {
+        for (const auto& e : arr) {
+            if (digest_of_entry(e) == desc.digest.str()) {
+                return false;
+            }
         }
-        if (ref_name_of(arr[i]) != tag) {
-            ++i;
-            continue;
-        }
-        if (!at) {
-            at = i;
-            const auto& old = arr[i].as_object();
-            const auto* old_digest = old.if_contains("digest");
-            if (old_digest && old_digest->is_string() && old_digest->get_string() == d.str()) {
-                for (const auto& member : old) {
-                    if (!is_descriptor_member(member.key())) {
-                        entry.insert_or_assign(member.key(), member.value());
+        oras::detail::json_writer w;
+        oras::detail::write_descriptor(w, desc);
+        arr.emplace_back(json::parse(w.take()));
+        return true;
+    });
+}
+
+// Makes `tag` name the entry `entry` (of digest `d`), keeping the members of the entry it
+// replaces that this library does not know.
+void put_index_entry(const fs::path& root, std::size_t limit, json::object entry,
+                     std::string_view tag, const digest& d) {
+    edit_index(root, limit, [&](json::array& arr) {
+        std::optional<std::size_t> at;
+        for (std::size_t i = 0; i < arr.size();) {
+            // An untagged entry of the same manifest (a referrer, listed to be found) is covered by
+            // the tagged one.
+            if (!tag.empty() && ref_name_of(arr[i]).empty() && digest_of_entry(arr[i]) == d.str()) {
+                arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(i));
+                continue;
+            }
+            if (ref_name_of(arr[i]) != tag) {
+                ++i;
+                continue;
+            }
+            if (!at) {
+                at = i;
+                const auto& old = arr[i].as_object();
+                const auto* old_digest = old.if_contains("digest");
+                if (old_digest && old_digest->is_string() && old_digest->get_string() == d.str()) {
+                    for (const auto& member : old) {
+                        if (!is_descriptor_member(member.key())) {
+                            entry.insert_or_assign(member.key(), member.value());
+                        }
                     }
                 }
             }
+            arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(i));
         }
-        arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(i));
-    }
-    if (at) {
-        arr.insert(arr.begin() + static_cast<std::ptrdiff_t>(*at), json::value(std::move(entry)));
-    } else {
-        arr.emplace_back(std::move(entry));
-    }
-    write_atomically(path, json::serialize(doc));
+        if (at) {
+            arr.insert(arr.begin() + static_cast<std::ptrdiff_t>(*at),
+                       json::value(std::move(entry)));
+        } else {
+            arr.emplace_back(std::move(entry));
+        }
+        return true;
+    });
 }
 
 void check_descriptor(const descriptor& desc) {
@@ -537,46 +537,8 @@ asio::awaitable<blob_reader> oci_layout::open(descriptor desc) {
         fail(errc::size_mismatch, path.string() + " has " + std::to_string(st->st_size)
                                       + " bytes, the descriptor says " + std::to_string(desc.size));
     }
-    co_return verified(blob_reader::from_file(path, 0, static_cast<std::uint64_t>(desc.size)),
-                       desc);
-}
-
-asio::awaitable<void> oci_layout::fetch(descriptor desc, write_fn sink) {
-    check_descriptor(desc);
-    const auto path = blob_path(desc.digest);
-    const unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        if (errno == ENOENT) {
-            fail(errc::not_found,
-                 desc.digest.str() + " is not in the OCI layout " + root_.string());
-        }
-        fail_errno("cannot open", path);
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
-        fail_errno("cannot inspect", path);
-    }
-    // Checked before any byte reaches the sink; the verifier still counts, as the file may change.
-    if (st.st_size != desc.size) {
-        fail(errc::size_mismatch, path.string() + " has " + std::to_string(st.st_size)
-                                      + " bytes, the descriptor says " + std::to_string(desc.size));
-    }
-    verifier v(desc.digest, desc.size);
-    std::vector<std::byte> buf(chunk_size);
-    for (;;) {
-        const auto n = read_some(fd.get(), std::span(buf), path);
-        if (n == 0) {
-            break;
-        }
-        const std::span<const std::byte> chunk(buf.data(), n);
-        if (auto ok = v.update(chunk); !ok) {
-            fail_in(path, ok.error());
-        }
-        co_await sink(chunk);
-    }
-    if (auto ok = v.finish(); !ok) {
-        fail_in(path, ok.error());
-    }
+    co_return verified(blob_reader::from_file(path, 0, static_cast<std::uint64_t>(desc.size)), desc,
+                       path.string());
 }
 
 asio::awaitable<void> oci_layout::push(descriptor desc, blob_reader src) {

@@ -2,6 +2,8 @@
 #include <oras/error.hpp>
 #include <oras/verifier.hpp>
 
+#include "content/drain.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -83,15 +85,20 @@ blob_reader blob_reader::from_file(std::filesystem::path path, std::uint64_t off
     return r;
 }
 
-blob_reader verified(blob_reader src, const descriptor& desc) {
+blob_reader verified(blob_reader src, const descriptor& desc, std::string origin) {
     struct state {
         verifier check;
         digest expected;
         std::int64_t size = 0;
         bool finished = false;
+        std::string origin;
+
+        [[noreturn]] void fail(const failure& f) const {
+            throw error(f.code, origin.empty() ? f.message : origin + ": " + f.message);
+        }
     };
     auto st = std::make_shared<state>(
-        state{verifier(desc.digest, desc.size), desc.digest, desc.size, false});
+        state{verifier(desc.digest, desc.size), desc.digest, desc.size, false, std::move(origin)});
     blob_reader out;
     out.length = static_cast<std::uint64_t>(std::max<std::int64_t>(desc.size, 0));
     if (src.length && *src.length != *out.length) {
@@ -111,13 +118,13 @@ blob_reader verified(blob_reader src, const descriptor& desc) {
             throw error(errc::invalid_argument, "blob reader returned more bytes than asked for");
         }
         if (auto ok = st->check.update(buf.first(n)); !ok) {
-            throw error(ok.error());
+            st->fail(ok.error());
         }
         // The end is known by count: the last bytes are handed out only once the digest holds.
         if (n == 0 || st->check.received() == st->size) {
             st->finished = true;
             if (auto ok = st->check.finish(); !ok) {
-                throw error(ok.error());
+                st->fail(ok.error());
             }
         }
         co_return n;
@@ -133,11 +140,12 @@ blob_reader verified(blob_reader src, const descriptor& desc) {
 }
 
 asio::awaitable<void> target::fetch(descriptor desc, write_fn sink) {
-    const auto size =
-        static_cast<std::size_t>(std::clamp<std::int64_t>(desc.size + 1, 4096, 1 << 20));
-    auto src = co_await open(std::move(desc));
-    const auto storage = std::make_unique_for_overwrite<std::byte[]>(size);
-    const std::span<std::byte> buf(storage.get(), size);
+    std::unique_ptr<std::byte[]> storage;
+    const auto buf = detail::blob_buffer(
+        storage, static_cast<std::uint64_t>(std::max<std::int64_t>(desc.size, 0)), 1 << 20);
+    auto opened = co_await open(desc);
+    // Content a store hashed itself earlier (a file store's files) is checked here as it goes.
+    auto src = opened.verified ? std::move(opened) : verified(std::move(opened), desc);
     for (;;) {
         const std::size_t n = co_await src.read(buf);
         if (n == 0) {

@@ -46,6 +46,7 @@ class primed_source final : public content::target {
         if (const auto it = primed_.find(d.digest); it != primed_.end()) {
             auto r = content::blob_reader::from_shared(it->second);
             r.digest_checked = true;  // fetched and checked by the source
+            r.verified = true;
             co_return r;
         }
         co_return co_await inner_.open(std::move(d));

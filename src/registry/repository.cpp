@@ -6,6 +6,7 @@
 #include <oras/registry/repository.hpp>
 #include <oras/verifier.hpp>
 
+#include "content/drain.hpp"
 #include "core/quote.hpp"
 #include "http/policy.hpp"
 #include "http/shared_flight.hpp"
@@ -179,13 +180,6 @@ bool restartable(const std::exception_ptr& e) {
     }
 }
 
-std::span<std::byte> blob_buffer(std::unique_ptr<std::byte[]>& storage, std::int64_t size) {
-    // Sized to the blob (small blobs are the common case in bulk pulls) and not zero-filled.
-    const auto n = static_cast<std::size_t>(std::clamp<std::int64_t>(size + 1, 4096, 1 << 20));
-    storage = std::make_unique_for_overwrite<std::byte[]>(n);
-    return {storage.get(), n};
-}
-
 /// Sends GET for a blob from byte `offset` (0: the whole blob) and returns a response whose body
 /// starts at `offset`: a 206 whose Content-Range starts there, or a 200 whose first `offset`
 /// bytes were skipped (a registry that ignores Range).
@@ -305,12 +299,14 @@ asio::awaitable<content::blob_reader> repository::open_blob(descriptor desc) {
         st->open = false;
         st->delivered = 0;
     };
-    co_return content::verified(std::move(raw), desc);
+    co_return content::verified(std::move(raw), desc,
+                                "blob " + desc.digest.str() + " from " + state_->where());
 }
 
 asio::awaitable<void> repository::fetch_blob(descriptor desc, blob_sink sink) {
     std::unique_ptr<std::byte[]> storage;
-    const auto buf = blob_buffer(storage, desc.size);
+    const auto buf = content::detail::blob_buffer(
+        storage, static_cast<std::uint64_t>(std::max<std::int64_t>(desc.size, 0)), 1 << 20);
     auto src = co_await open_blob(std::move(desc));
     for (;;) {
         const auto n = co_await src.read(buf);
@@ -352,7 +348,7 @@ asio::awaitable<void> repository::fetch_blob_range(digest d, std::uint64_t offse
         co_await st->fail(resp, "GET", what);
     }
     std::unique_ptr<std::byte[]> storage;
-    const auto buf = blob_buffer(storage, static_cast<std::int64_t>(length));
+    const auto buf = content::detail::blob_buffer(storage, length, 1 << 20);
     std::uint64_t delivered = 0;
     while (delivered < length) {
         const auto n = co_await resp.read_some(buf);

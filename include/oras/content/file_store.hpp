@@ -81,7 +81,6 @@ class file_store final : public target {
     /// content of that digest and size.
     boost::asio::awaitable<bool> exists(descriptor desc) override;
     boost::asio::awaitable<blob_reader> open(descriptor desc) override;
-    boost::asio::awaitable<void> fetch(descriptor desc, write_fn sink) override;
     boost::asio::awaitable<void> push(descriptor desc, blob_reader src) override;
     /// Kept in memory, hashed with SHA-256.
     boost::asio::awaitable<descriptor> push_unknown(std::string media_type,

@@ -30,7 +30,6 @@ class memory_store final : public target {
 
     boost::asio::awaitable<bool> exists(descriptor desc) override;
     boost::asio::awaitable<blob_reader> open(descriptor desc) override;
-    boost::asio::awaitable<void> fetch(descriptor desc, write_fn sink) override;
     boost::asio::awaitable<void> push(descriptor desc, blob_reader src) override;
     boost::asio::awaitable<descriptor> push_unknown(std::string media_type,
                                                     blob_reader src) override;

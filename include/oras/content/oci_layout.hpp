@@ -67,7 +67,6 @@ class oci_layout final : public target, public referrer_lister {
     /// Whether a blob file of `desc`'s digest and size is stored (not verified: see `fetch`).
     boost::asio::awaitable<bool> exists(descriptor desc) override;
     boost::asio::awaitable<blob_reader> open(descriptor desc) override;
-    boost::asio::awaitable<void> fetch(descriptor desc, write_fn sink) override;
     boost::asio::awaitable<void> push(descriptor desc, blob_reader src) override;
     /// Hashes with SHA-256 into a temporary file in `blobs/sha256/`, then renames it.
     boost::asio::awaitable<descriptor> push_unknown(std::string media_type,

@@ -57,7 +57,8 @@ struct blob_reader {
 /// holds the complete wrong content (a registry upload is cut before its last byte). The
 /// result has `verified` and `digest_checked` set and no `file` (the bytes must pass through
 /// the check); it rewinds when `src` does.
-blob_reader verified(blob_reader src, const descriptor& desc);
+/// `origin` (a file, a registry) is named in the errors when not empty.
+blob_reader verified(blob_reader src, const descriptor& desc, std::string origin = {});
 
 /// Storage, resolver and tagger. Blobs and manifests alike: an implementation routes by media
 /// type where it must (a registry stores manifests apart from blobs).
@@ -87,7 +88,7 @@ class target {
 
     /// Streams the content of `desc` into `sink`, verified as it streams: the sink may see
     /// bytes of a fetch that fails at the end, and must then discard them. The default reads
-    /// `open(desc)` to its end.
+    /// `open(desc)` to its end, verifying what the reader does not verify itself.
     virtual boost::asio::awaitable<void> fetch(descriptor desc, write_fn sink);
 
     /// Stores `src` as the content of `desc`.
