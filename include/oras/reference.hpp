@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace oras {
 
@@ -79,5 +80,19 @@ result<void> validate_registry(std::string_view registry);
 result<void> validate_repository(std::string_view repository, std::string_view registry = {});
 /// Checks a tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
 result<void> validate_tag(std::string_view tag);
+
+/// A reference whose tag part names several tags, as the ORAS CLI's push and cp destinations
+/// take them: `registry/repository:t1,t2[@digest]`.
+struct tagged_reference {
+    std::string reference{};          ///< `registry/repository[:t1][@digest]`: the first tag only
+    std::vector<std::string> tags{};  ///< t1, t2, ... (empty when there is no tag part)
+};
+
+/// Splits the tag list off `text`; each tag must be valid. The rest is not checked: parse
+/// `reference` for that.
+result<tagged_reference> split_tags(std::string_view text);
+
+/// `t1,t2,...`: at least one tag, each valid.
+result<std::vector<std::string>> parse_tag_list(std::string_view list);
 
 }  // namespace oras

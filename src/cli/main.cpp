@@ -169,11 +169,11 @@ int run_push(common_flags& c, const std::string& ref, const std::vector<std::str
     if (c.oci_layout) {
         auto [dir, tags] = parse_layout_arg(ref);
         if (!tags.empty()) {
-            auto split = oras::blocking::split_tags("x/y:" + tags);
-            if (!split) {
-                throw oras::error(split.error());
+            auto list = oras::parse_tag_list(tags);
+            if (!list) {
+                throw oras::error(list.error());
             }
-            o.tags = split->tags;
+            o.tags = std::move(*list);
         }
         r = oras::blocking::push_layout(dir, std::move(o));
     } else {

@@ -336,4 +336,41 @@ std::ostream& operator<<(std::ostream& os, const reference& r) {
     return os << r.str();
 }
 
+result<std::vector<std::string>> parse_tag_list(std::string_view list) {
+    std::vector<std::string> tags;
+    while (true) {
+        const auto comma = list.find(',');
+        const auto tag = list.substr(0, comma);
+        if (auto v = validate_tag(tag); !v) {
+            return v.error();
+        }
+        tags.emplace_back(tag);
+        if (comma == std::string_view::npos) {
+            return tags;
+        }
+        list.remove_prefix(comma + 1);
+    }
+}
+
+result<tagged_reference> split_tags(std::string_view text) {
+    tagged_reference out;
+    const auto at = text.find('@');
+    const auto slash = text.rfind('/', at);
+    const auto colon = text.find(':', slash == std::string_view::npos ? 0 : slash);
+    if (slash == std::string_view::npos || colon == std::string_view::npos
+        || (at != std::string_view::npos && colon > at)) {
+        out.reference = std::string(text);
+        return out;
+    }
+    const auto tag_end = at == std::string_view::npos ? text.size() : at;
+    auto tags = parse_tag_list(text.substr(colon + 1, tag_end - colon - 1));
+    if (!tags) {
+        return tags.error();
+    }
+    out.tags = std::move(*tags);
+    out.reference = std::string(text.substr(0, colon + 1)) + out.tags.front()
+                    + std::string(text.substr(tag_end));
+    return out;
+}
+
 }  // namespace oras

@@ -43,35 +43,6 @@ reference parse_or_throw(std::string_view text) {
 
 }  // namespace
 
-result<split_reference> split_tags(std::string_view text) {
-    split_reference out;
-    const auto at = text.find('@');
-    const auto slash = text.rfind('/', at);
-    const auto colon = text.find(':', slash == std::string_view::npos ? 0 : slash);
-    if (slash == std::string_view::npos || colon == std::string_view::npos
-        || (at != std::string_view::npos && colon > at)) {
-        out.reference = std::string(text);
-        return out;
-    }
-    const auto tag_end = at == std::string_view::npos ? text.size() : at;
-    auto list = text.substr(colon + 1, tag_end - colon - 1);
-    while (true) {
-        const auto comma = list.find(',');
-        auto tag = list.substr(0, comma);
-        if (auto v = validate_tag(tag); !v) {
-            return v.error();
-        }
-        out.tags.emplace_back(tag);
-        if (comma == std::string_view::npos) {
-            break;
-        }
-        list.remove_prefix(comma + 1);
-    }
-    out.reference = std::string(text.substr(0, colon + 1)) + out.tags.front()
-                    + std::string(text.substr(tag_end));
-    return out;
-}
-
 ops::push_result push(std::string_view text, ops::push_options options,
                       const remote_options& remote) {
     auto split = split_tags(text);
@@ -138,11 +109,11 @@ struct copy_end {
 };
 
 std::vector<std::string> tag_list(std::string_view list) {
-    auto split = split_tags("x/y:" + std::string(list));
-    if (!split) {
-        throw error(split.error());
+    auto tags = parse_tag_list(list);
+    if (!tags) {
+        throw error(tags.error());
     }
-    return std::move(split->tags);
+    return std::move(*tags);
 }
 
 /// Whether two ends reach one registry the same way, so that they can share one client: its

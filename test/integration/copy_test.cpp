@@ -578,6 +578,18 @@ TEST(copy, blocking_facade_and_completion_token) {
     run.io.run();
     EXPECT_EQ(f.get().root.digest, a.manifest().desc.digest);
     expect_graph(run, *dst.target, a, "v1");
+
+    // The default token: co_await it.
+    remote awaited(run, reg, "awaited");
+    const auto copy_deferred = [&]() -> asio::awaitable<oras::ops::copy_result> {
+        co_return co_await oras::ops::async_copy(run.io.get_executor(), *src.target, "v1",
+                                                 *awaited.target, {});
+    };
+    EXPECT_EQ(run(copy_deferred()).root.digest, a.manifest().desc.digest);
+    const auto fetch_deferred = [&]() -> asio::awaitable<oras::registry::manifest_content> {
+        co_return co_await awaited.target->repo().async_fetch_manifest("v1");
+    };
+    EXPECT_EQ(run(fetch_deferred()).bytes, a.manifest().bytes);
 }
 
 // ---------------------------------------------------------------------------------------------

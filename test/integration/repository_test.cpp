@@ -358,6 +358,88 @@ TEST(registry, ping_and_a_paginated_catalog) {
     }
 }
 
+TEST(repository, every_operation_has_a_completion_token_form_that_owns_its_state) {
+    registry_process reg;
+    fixture f(reg, "tokens");
+    const std::string data = "completion tokens";
+    const auto blob = describe(data);
+
+    // Deferred operations made from a repository that is gone before they start: each holds
+    // its own copy of the repository and of its arguments.
+    auto push = [&] {
+        oras::registry::repository temporary(*f.auth, reg.host(), "tokens");
+        return temporary.async_push_blob(blob, oras::http::body_source::from_string(data), false);
+    }();
+    auto exists = [&] {
+        oras::registry::repository temporary(*f.auth, reg.host(), "tokens");
+        return temporary.async_blob_exists(blob.digest);
+    }();
+    const auto both = [&]() -> asio::awaitable<void> {
+        co_await std::move(push);
+        const auto found = co_await std::move(exists);
+        EXPECT_TRUE(found.has_value());
+    };
+    f(both());
+
+    // Futures and callbacks.
+    oras::image_manifest m;
+    m.media_type = std::string(oras::media_type::image_manifest);
+    m.config = oras::empty_json_descriptor();
+    m.layers = {blob};
+    auto config =
+        f.repo->async_push_blob(oras::empty_json_descriptor(),
+                                oras::http::body_source::from_string("{}"), asio::use_future);
+    f.io.restart();
+    f.io.run();
+    config.get();
+    auto pushed = f.repo->async_push_manifest_tags(
+        m.media_type, m.serialize(), std::vector<std::string>{"a", "b"}, asio::use_future);
+    f.io.restart();
+    f.io.run();
+    const auto manifest = pushed.get();
+    std::optional<oras::descriptor> resolved;
+    f.repo->async_resolve("b", [&](std::exception_ptr e, oras::descriptor d) {
+        EXPECT_FALSE(e);
+        resolved = d;
+    });
+    auto reader = f.repo->async_open_blob(blob, asio::use_future);
+    auto range = std::make_shared<std::string>();
+    f.repo->async_fetch_blob_range(
+        blob.digest, 11, 6,
+        [range](std::span<const std::byte> b) -> asio::awaitable<void> {
+            range->append(reinterpret_cast<const char*>(b.data()), b.size());
+            co_return;
+        },
+        asio::use_future);
+    f.io.restart();
+    f.io.run();
+    ASSERT_TRUE(resolved);
+    EXPECT_EQ(resolved->digest, manifest.digest);
+    EXPECT_EQ(*range, "tokens");
+    auto r = reader.get();
+    EXPECT_TRUE(r.verified);
+
+    auto tags = f.repo->async_tags(asio::use_future);
+    auto tagged = f.repo->async_tag("a", "c", asio::use_future);
+    f.io.restart();
+    f.io.run();
+    auto listed = tags.get();
+    std::sort(listed.begin(), listed.end());
+    EXPECT_EQ(listed, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(tagged.get().digest, manifest.digest);
+
+    auto deleted = f.repo->async_delete_manifest(manifest.digest, asio::use_future);
+    f.io.restart();
+    f.io.run();
+    deleted.get();
+    EXPECT_EQ(error_of([&] { f(f.repo->resolve("a")); }), oras::errc::not_found);
+    // Failures reach the handler as the exception.
+    auto missing = f.repo->async_fetch_manifest("nope", asio::use_future);
+    f.io.restart();
+    f.io.run();
+    EXPECT_THROW(missing.get(), oras::error);
+}
+
 TEST(repository, bad_references_are_refused_before_any_request) {
     registry_process reg;
     fixture f(reg, "app");

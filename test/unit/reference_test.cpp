@@ -211,4 +211,33 @@ TEST(reference, docker_form_still_validates) {
     EXPECT_NE(r.error().message.find("lowercase"), std::string::npos) << r.error().message;
 }
 
+TEST(reference, tag_lists) {
+    auto r = oras::split_tags("localhost:5000/team/app:v1,latest,1.0_rc-2");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->reference, "localhost:5000/team/app:v1");
+    EXPECT_EQ(r->tags, (std::vector<std::string>{"v1", "latest", "1.0_rc-2"}));
+
+    r = oras::split_tags("localhost:5000/app:a,b@" + sha);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->reference, "localhost:5000/app:a@" + sha);
+    EXPECT_EQ(r->tags, (std::vector<std::string>{"a", "b"}));
+
+    // No tag part: the port's colon and a digest's colon are not tags.
+    for (const std::string& plain :
+         std::vector<std::string>{"localhost:5000/app", "localhost:5000/app@" + sha, "app"}) {
+        r = oras::split_tags(plain);
+        ASSERT_TRUE(r) << plain;
+        EXPECT_EQ(r->reference, plain);
+        EXPECT_TRUE(r->tags.empty()) << plain;
+    }
+    for (const auto* bad :
+         {"host/app:v1,", "host/app:,v1", "host/app:v1,,v2", "host/app:v 1", "host/app:.x"}) {
+        const auto e = oras::split_tags(bad);
+        ASSERT_FALSE(e) << bad;
+        EXPECT_EQ(e.error().code, oras::errc::invalid_reference) << bad;
+    }
+    EXPECT_EQ(oras::parse_tag_list("a,b").value(), (std::vector<std::string>{"a", "b"}));
+    EXPECT_FALSE(oras::parse_tag_list(""));
+}
+
 }  // namespace

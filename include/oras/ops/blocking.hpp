@@ -63,11 +63,4 @@ void login(std::string_view registry, auth::credential cred, const remote_option
 /// Forgets the saved credentials of `registry`.
 void logout(std::string_view registry, const remote_options& remote = {});
 
-/// Splits `registry/repository:t1,t2` into the reference with its first tag and the tags.
-struct split_reference {
-    std::string reference{};          ///< `registry/repository[:t1][@digest]`
-    std::vector<std::string> tags{};  ///< t1, t2, ...
-};
-result<split_reference> split_tags(std::string_view reference);
-
 }  // namespace oras::blocking

@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace oras::ops {
@@ -84,15 +86,26 @@ boost::asio::awaitable<copy_result> copy(content::target& src, std::string refer
 boost::asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root,
                                                content::target& dst, copy_options options = {});
 
-/// Completion-token form of `copy`, run on `executor`. Handler signature
-/// `void(std::exception_ptr, copy_result)`; `src` and `dst` must outlive the operation, and the
-/// operation starts only when the token starts it (with `deferred`: when awaited).
+/// Completion-token form of `copy`. With the default `deferred` (or `use_awaitable`) it is an
+/// `awaitable<copy_result>` to `co_await` on `executor`'s coroutine (Boost 1.81's awaitable
+/// cannot resume an operation completing with `(std::exception_ptr, T)`); any other token runs
+/// it on `executor` with the handler signature `void(std::exception_ptr, copy_result)`. `src`
+/// and `dst` must outlive the operation, which starts only when the token starts it.
 template <class Token = boost::asio::deferred_t>
 auto async_copy(boost::asio::any_io_executor executor, content::target& src, std::string reference,
                 content::target& dst, copy_options options, Token&& token = {}) {
-    return boost::asio::co_spawn(std::move(executor),
-                                 copy(src, std::move(reference), dst, std::move(options)),
-                                 std::forward<Token>(token));
+    using token_type = std::decay_t<Token>;
+    if constexpr (
+        std::is_same_v<
+            token_type,
+            boost::asio::
+                deferred_t> || std::is_same_v<token_type, boost::asio::use_awaitable_t<>>) {
+        return copy(src, std::move(reference), dst, std::move(options));
+    } else {
+        return boost::asio::co_spawn(std::move(executor),
+                                     copy(src, std::move(reference), dst, std::move(options)),
+                                     std::forward<Token>(token));
+    }
 }
 
 /// Parses `os/arch[/variant]` (the ORAS CLI's `--platform`), e.g. `linux/arm64/v8`.

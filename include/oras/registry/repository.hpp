@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace oras::registry {
@@ -67,10 +69,10 @@ struct repository_access;
 }  // namespace detail
 
 /// Operations on `registry/name`, every one of them authorised through an `auth::client` with
-/// the scopes it needs (pull, pull+push, delete). Completion tokens: each `async_` function
-/// takes an Asio completion token (default `deferred`, so `co_await repo.async_x(...)` works;
-/// `use_future` and callbacks too). Failures surface as `oras::error` with diagnostics (method,
-/// status, redacted URL, the registry's error list).
+/// the scopes it needs (pull, pull+push, delete). Each is an awaitable member (`co_await
+/// repo.tags()`: the repository must outlive it) and an `async_` form taking a completion token
+/// (see "completion-token forms" below). Failures surface as `oras::error` with diagnostics
+/// (method, status, redacted URL, the registry's error list).
 ///
 /// Threading: run a repository's operations on the executor of its `auth::client`'s
 /// `http::client` (one strand). Copies share state.
@@ -182,47 +184,176 @@ class repository {
                                                               std::string artifact_type = {});
 
     // --- completion-token forms -------------------------------------------------------------
+    //
+    // One per operation above, with the same arguments and a completion token last. With the
+    // default `deferred` (or `use_awaitable`) the result is an `awaitable<T>`: `co_await
+    // repo.async_tags()` runs it on the awaiting coroutine's executor, which must be the
+    // repository's. Any other token (`use_future`, a callback, ...) runs it on
+    // `get_executor()` with the handler signature `void(std::exception_ptr, T)`, or
+    // `void(std::exception_ptr)` for an operation returning nothing. The operation holds a copy
+    // of the repository (copies share state) and of its arguments, so neither needs to outlive
+    // the call; a sink must live until completion.
+    // Cancellation: bind a cancellation slot to the token; the operation then completes with
+    // `operation_aborted`, closing any upload session it opened.
 
     template <class Token = boost::asio::deferred_t>
-    auto async_fetch_manifest(std::string reference, Token&& token = {}) {
-        return boost::asio::co_spawn(get_executor(), fetch_manifest(std::move(reference)),
-                                     std::forward<Token>(token));
+    auto async_blob_exists(oras::digest d, Token&& token = {}) {
+        return spawn<std::optional<descriptor>>(
+            std::forward<Token>(token),
+            [d = std::move(d)](repository& r) mutable { return r.blob_exists(std::move(d)); });
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_fetch_blob(descriptor desc, blob_sink sink, Token&& token = {}) {
+        return spawn<void>(std::forward<Token>(token),
+                           [desc = std::move(desc), sink = std::move(sink)](repository& r) mutable {
+                               return r.fetch_blob(std::move(desc), std::move(sink));
+                           });
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_fetch_blob_range(oras::digest d, std::uint64_t offset, std::uint64_t length,
+                                blob_sink sink, Token&& token = {}) {
+        return spawn<void>(
+            std::forward<Token>(token),
+            [d = std::move(d), offset, length, sink = std::move(sink)](repository& r) mutable {
+                return r.fetch_blob_range(std::move(d), offset, length, std::move(sink));
+            });
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_open_blob(descriptor desc, Token&& token = {}) {
+        return spawn<content::blob_reader>(std::forward<Token>(token),
+                                           [desc = std::move(desc)](repository& r) mutable {
+                                               return r.open_blob(std::move(desc));
+                                           });
+    }
+    template <class Token = boost::asio::deferred_t>
+    requires(!std::is_same_v<std::decay_t<Token>, bool>) auto async_push_blob(
+        descriptor desc, http::body_source body, Token&& token = {}) {
+        return async_push_blob(std::move(desc), std::move(body), true, std::forward<Token>(token));
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_push_blob(descriptor desc, http::body_source body, bool verify, Token&& token = {}) {
+        return spawn<void>(
+            std::forward<Token>(token),
+            [desc = std::move(desc), body = std::move(body), verify](repository& r) mutable {
+                return r.push_blob(std::move(desc), std::move(body), verify);
+            });
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_push_blob_stream(http::body_source body, std::string media_type,
+                                Token&& token = {}) {
+        return spawn<descriptor>(
+            std::forward<Token>(token),
+            [body = std::move(body), media_type = std::move(media_type)](repository& r) mutable {
+                return r.push_blob_stream(std::move(body), std::move(media_type));
+            });
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_mount_blob(descriptor desc, std::string from_repository,
+                          std::optional<http::body_source> fallback = {}, Token&& token = {}) {
+        return spawn<bool>(
+            std::forward<Token>(token), [desc = std::move(desc), from = std::move(from_repository),
+                                         fallback = std::move(fallback)](repository& r) mutable {
+                return r.mount_blob(std::move(desc), std::move(from), std::move(fallback));
+            });
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_delete_blob(oras::digest d, Token&& token = {}) {
+        return spawn<void>(std::forward<Token>(token), [d = std::move(d)](repository& r) mutable {
+            return r.delete_blob(std::move(d));
+        });
     }
     template <class Token = boost::asio::deferred_t>
     auto async_resolve(std::string reference, Token&& token = {}) {
-        return boost::asio::co_spawn(get_executor(), resolve(std::move(reference)),
-                                     std::forward<Token>(token));
+        return spawn<descriptor>(std::forward<Token>(token),
+                                 [ref = std::move(reference)](repository& r) mutable {
+                                     return r.resolve(std::move(ref));
+                                 });
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_fetch_manifest(std::string reference, Token&& token = {}) {
+        return spawn<manifest_content>(std::forward<Token>(token),
+                                       [ref = std::move(reference)](repository& r) mutable {
+                                           return r.fetch_manifest(std::move(ref));
+                                       });
     }
     template <class Token = boost::asio::deferred_t>
     auto async_push_manifest(std::string media_type, std::string bytes, std::string reference,
                              Token&& token = {}) {
-        return boost::asio::co_spawn(
-            get_executor(),
-            push_manifest(std::move(media_type), std::move(bytes), std::move(reference)),
-            std::forward<Token>(token));
+        return spawn<descriptor>(
+            std::forward<Token>(token), [mt = std::move(media_type), bytes = std::move(bytes),
+                                         ref = std::move(reference)](repository& r) mutable {
+                return r.push_manifest(std::move(mt), std::move(bytes), std::move(ref));
+            });
     }
     template <class Token = boost::asio::deferred_t>
-    auto async_push_blob(descriptor desc, http::body_source body, Token&& token = {}) {
-        return boost::asio::co_spawn(get_executor(), push_blob(std::move(desc), std::move(body)),
-                                     std::forward<Token>(token));
+    auto async_push_manifest_tags(std::string media_type, std::string bytes,
+                                  std::vector<std::string> references, Token&& token = {}) {
+        return spawn<descriptor>(
+            std::forward<Token>(token), [mt = std::move(media_type), bytes = std::move(bytes),
+                                         refs = std::move(references)](repository& r) mutable {
+                return r.push_manifest_tags(std::move(mt), std::move(bytes), std::move(refs));
+            });
     }
     template <class Token = boost::asio::deferred_t>
-    auto async_fetch_blob(descriptor desc, blob_sink sink, Token&& token = {}) {
-        return boost::asio::co_spawn(get_executor(), fetch_blob(std::move(desc), std::move(sink)),
-                                     std::forward<Token>(token));
+    auto async_delete_tag(std::string tag_name, Token&& token = {}) {
+        return spawn<void>(std::forward<Token>(token),
+                           [t = std::move(tag_name)](repository& r) mutable {
+                               return r.delete_tag(std::move(t));
+                           });
     }
     template <class Token = boost::asio::deferred_t>
-    auto async_referrers(oras::digest subject, std::string artifact_type = {}, Token&& token = {}) {
-        return boost::asio::co_spawn(get_executor(),
-                                     referrers(std::move(subject), std::move(artifact_type)),
-                                     std::forward<Token>(token));
+    auto async_tag(std::string reference, std::string tag_name, Token&& token = {}) {
+        return spawn<descriptor>(
+            std::forward<Token>(token),
+            [ref = std::move(reference), t = std::move(tag_name)](repository& r) mutable {
+                return r.tag(std::move(ref), std::move(t));
+            });
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_delete_manifest(oras::digest d, Token&& token = {}) {
+        return spawn<void>(std::forward<Token>(token), [d = std::move(d)](repository& r) mutable {
+            return r.delete_manifest(std::move(d));
+        });
     }
     template <class Token = boost::asio::deferred_t>
     auto async_tags(Token&& token = {}) {
-        return boost::asio::co_spawn(get_executor(), tags(), std::forward<Token>(token));
+        return spawn<std::vector<std::string>>(std::forward<Token>(token),
+                                               [](repository& r) { return r.tags(); });
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_referrers(oras::digest subject, std::string artifact_type = {}, Token&& token = {}) {
+        return spawn<std::vector<descriptor>>(
+            std::forward<Token>(token),
+            [subject = std::move(subject), type = std::move(artifact_type)](repository& r) mutable {
+                return r.referrers(std::move(subject), std::move(type));
+            });
     }
 
   private:
+    /// Runs `op(copy of *this)` as a coroutine: the copy and the captured arguments live in its
+    /// frame, whatever the token defers. Awaited directly for `deferred` and `use_awaitable`:
+    /// Boost 1.81's awaitable cannot resume an operation completing with
+    /// `(std::exception_ptr, T)` (its `resume` does not compile), so those tokens get the
+    /// coroutine itself, which `co_await` accepts and which rethrows as usual.
+    template <class T, class Token, class Op>
+    auto spawn(Token&& token, Op op) {
+        using token_type = std::decay_t<Token>;
+        if constexpr (
+            std::is_same_v<
+                token_type,
+                boost::asio::
+                    deferred_t> || std::is_same_v<token_type, boost::asio::use_awaitable_t<>>) {
+            return run_op<T>(*this, std::move(op));
+        } else {
+            return boost::asio::co_spawn(get_executor(), run_op<T>(*this, std::move(op)),
+                                         std::forward<Token>(token));
+        }
+    }
+    template <class T, class Op>
+    static boost::asio::awaitable<T> run_op(repository self, Op op) {
+        co_return co_await op(self);
+    }
+
     friend struct detail::repository_access;
     explicit repository(std::shared_ptr<detail::repository_state> state)
         : state_(std::move(state)) {}
