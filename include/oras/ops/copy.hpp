@@ -3,6 +3,7 @@
 
 #include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
+#include <oras/detail/async.hpp>
 #include <oras/ops/progress.hpp>
 #include <oras/result.hpp>
 
@@ -94,18 +95,9 @@ boost::asio::awaitable<copy_result> copy_graph(content::target& src, descriptor 
 template <class Token = boost::asio::deferred_t>
 auto async_copy(boost::asio::any_io_executor executor, content::target& src, std::string reference,
                 content::target& dst, copy_options options, Token&& token = {}) {
-    using token_type = std::decay_t<Token>;
-    if constexpr (
-        std::is_same_v<
-            token_type,
-            boost::asio::
-                deferred_t> || std::is_same_v<token_type, boost::asio::use_awaitable_t<>>) {
-        return copy(src, std::move(reference), dst, std::move(options));
-    } else {
-        return boost::asio::co_spawn(std::move(executor),
-                                     copy(src, std::move(reference), dst, std::move(options)),
-                                     std::forward<Token>(token));
-    }
+    return oras::detail::start(std::move(executor),
+                               copy(src, std::move(reference), dst, std::move(options)),
+                               std::forward<Token>(token));
 }
 
 /// Parses `os/arch[/variant]` (the ORAS CLI's `--platform`), e.g. `linux/arm64/v8`.

@@ -4,6 +4,7 @@
 #include <oras/auth/client.hpp>
 #include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
+#include <oras/detail/async.hpp>
 #include <oras/digest.hpp>
 #include <oras/http/body_source.hpp>
 
@@ -331,23 +332,11 @@ class repository {
 
   private:
     /// Runs `op(copy of *this)` as a coroutine: the copy and the captured arguments live in its
-    /// frame, whatever the token defers. Awaited directly for `deferred` and `use_awaitable`:
-    /// Boost 1.81's awaitable cannot resume an operation completing with
-    /// `(std::exception_ptr, T)` (its `resume` does not compile), so those tokens get the
-    /// coroutine itself, which `co_await` accepts and which rethrows as usual.
+    /// frame, whatever the token defers (see `oras::detail::start`).
     template <class T, class Token, class Op>
     auto spawn(Token&& token, Op op) {
-        using token_type = std::decay_t<Token>;
-        if constexpr (
-            std::is_same_v<
-                token_type,
-                boost::asio::
-                    deferred_t> || std::is_same_v<token_type, boost::asio::use_awaitable_t<>>) {
-            return run_op<T>(*this, std::move(op));
-        } else {
-            return boost::asio::co_spawn(get_executor(), run_op<T>(*this, std::move(op)),
-                                         std::forward<Token>(token));
-        }
+        return oras::detail::start(get_executor(), run_op<T>(*this, std::move(op)),
+                                   std::forward<Token>(token));
     }
     template <class T, class Op>
     static boost::asio::awaitable<T> run_op(repository self, Op op) {
