@@ -2,7 +2,8 @@
 # The main job: install what is missing, build, start a throwaway local registry (the Debian
 # docker-registry, on a free loopback port), push a file and a directory to it with the
 # oras-cpp CLI, pull them back into a fresh directory and check them byte for byte. Then the
-# same through a token-protected registry (password on stdin) and an htpasswd one over TLS.
+# same through a token-protected registry (password on stdin) and an htpasswd one over TLS, and
+# a graph copy (oras-cpp cp) to another repository and into an OCI layout, pulled back.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,8 +46,26 @@ round_trip() {  # runs inside oras-test-registry, which exports ORAS_TEST_REGIST
 }
 export -f round_trip
 
+copy_round_trip() {  # oras-cpp cp: to another repository (blobs mounted), then into a layout
+    set -euo pipefail
+    local ref="$ORAS_TEST_REGISTRY_HOST/demo/artifact:v1"
+    local copy="$ORAS_TEST_REGISTRY_HOST/demo/copy"
+    cd "$WORK/in"
+    oras push "$ref" notes.md:text/markdown site --no-tty
+    oras cp "$ref" "$copy:v1,stable" --no-tty
+    rm -rf "$WORK/layout" "$WORK/out" && mkdir "$WORK/out"
+    oras cp --to-oci-layout "$copy:stable" "$WORK/layout:v1" --no-tty
+    oras pull --oci-layout "$WORK/layout:v1" -o "$WORK/out" --no-tty
+    diff -r --no-dereference "$WORK/in" "$WORK/out"
+    echo "copied to $copy and into an OCI layout: identical"
+}
+export -f copy_round_trip
+
 echo "== anonymous registry over plain HTTP =="
 "$registry" -- bash -c 'round_trip'
+
+echo "== graph copy: registry -> registry -> OCI layout -> files =="
+"$registry" -- bash -c 'copy_round_trip'
 
 echo "== token-protected registry (bearer tokens from its token service), password on stdin =="
 "$registry" --auth token -- bash -c \
