@@ -63,12 +63,14 @@ void progress_display::on(const ops::progress_event& e) {
             break;
         case kind::exists:
             r.state = "Exists";
+            r.done = r.size;  // nothing to move: the bar is full, the total unchanged
             break;
         case kind::skipped:
             r.state = "Skipped";
             break;
         case kind::mounted:
             r.state = "Mounted";
+            r.done = r.size;
             break;
     }
     const bool final_state = e.what != kind::started && e.what != kind::bytes;
