@@ -298,7 +298,7 @@ asio::awaitable<std::vector<descriptor>> list_by_tag(std::shared_ptr<repository_
 asio::awaitable<bool> delete_quietly(std::shared_ptr<repository_state> st, digest d) {
     bool deleted = false;
     try {
-        auto resp = co_await st->send("DELETE", st->url("/manifests/" + d.str()), st->delete_);
+        auto resp = co_await st->send("DELETE", st->manifest_url(d.str()), st->delete_);
         deleted = resp.status() == 202 || resp.status() == 200;
         co_await resp.discard();
     } catch (const std::exception&) {
@@ -314,7 +314,7 @@ asio::awaitable<std::optional<oras::error>> put_index(std::shared_ptr<repository
     http::fields headers;
     headers.set("Content-Type", media_type::image_index);
     auto resp =
-        co_await st->send("PUT", st->url("/manifests/" + tag), st->push_,
+        co_await st->send("PUT", st->manifest_url(tag), st->push_,
                           http::body_source::from_string(std::move(bytes)), std::move(headers));
     if (resp.status() == 201) {
         co_await resp.discard();
@@ -329,8 +329,8 @@ asio::awaitable<std::optional<oras::error>> put_index(std::shared_ptr<repository
 asio::awaitable<bool> manifest_exists(std::shared_ptr<repository_state> st, digest d) {
     http::fields headers;
     headers.set("Accept", manifest_accept());
-    auto resp = co_await st->send("HEAD", st->url("/manifests/" + d.str()), st->pull_, {},
-                                  std::move(headers));
+    auto resp =
+        co_await st->send("HEAD", st->manifest_url(d.str()), st->pull_, {}, std::move(headers));
     if (resp.status() != 200 && resp.status() != 404) {
         co_await st->fail(resp, "HEAD", "cannot check manifest " + d.str());
     }

@@ -121,7 +121,7 @@ auth::client& repository::client() noexcept {
 
 asio::awaitable<std::optional<descriptor>> repository::blob_exists(digest d) {
     auto st = state_;
-    auto resp = co_await st->send("HEAD", st->url("/blobs/" + d.str()), st->pull_);
+    auto resp = co_await st->send("HEAD", st->blob_url(d), st->pull_);
     if (resp.status() == 404) {
         co_return std::nullopt;
     }
@@ -189,8 +189,7 @@ asio::awaitable<http::response> get_blob_from(repository_state& st, const digest
     if (offset != 0) {
         headers.set("Range", "bytes=" + std::to_string(offset) + "-");
     }
-    auto resp =
-        co_await st.send("GET", st.url("/blobs/" + d.str()), st.pull_, {}, std::move(headers));
+    auto resp = co_await st.send("GET", st.blob_url(d), st.pull_, {}, std::move(headers));
     const diagnostics diag{"GET", resp.status(), redact_url(resp.url().buffer()), {}};
     if (offset != 0 && resp.status() == 206) {
         auto range = detail::parse_content_range(resp.headers().get("Content-Range"));
@@ -329,8 +328,7 @@ asio::awaitable<void> repository::fetch_blob_range(digest d, std::uint64_t offse
     http::fields headers;
     headers.set("Range",
                 "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
-    auto resp =
-        co_await st->send("GET", st->url("/blobs/" + d.str()), st->pull_, {}, std::move(headers));
+    auto resp = co_await st->send("GET", st->blob_url(d), st->pull_, {}, std::move(headers));
     const diagnostics diag{"GET", resp.status(), redact_url(resp.url().buffer()), {}};
     std::uint64_t skip = 0;
     if (resp.status() == 206) {
@@ -606,11 +604,11 @@ asio::awaitable<void> upload_blob(std::shared_ptr<repository_state> st, descript
     if (st->options_.single_post_max != 0
         && static_cast<std::uint64_t>(desc.size) <= st->options_.single_post_max
         && checked.replayable()) {
-        auto u = st->url("/blobs/uploads/");
+        auto u = st->uploads_url();
         u.params().append({"digest", desc.digest.str()});
         session = co_await start_upload(*st, u, st->push_, what, checked);
     } else {
-        session = co_await start_upload(*st, st->url("/blobs/uploads/"), st->push_, what);
+        session = co_await start_upload(*st, st->uploads_url(), st->push_, what);
     }
     for (unsigned attempt = 0;; ++attempt) {
         if (!session) {
@@ -630,7 +628,7 @@ asio::awaitable<void> upload_blob(std::shared_ptr<repository_state> st, descript
         if (!checked.replayable() || attempt == st->options_.max_resumes || !restartable(failed)) {
             std::rethrow_exception(failed);
         }
-        session = co_await start_upload(*st, st->url("/blobs/uploads/"), st->push_, what);
+        session = co_await start_upload(*st, st->uploads_url(), st->push_, what);
     }
 }
 
@@ -659,7 +657,7 @@ asio::awaitable<descriptor> repository::push_blob_stream(http::body_source body,
     descriptor out;
     out.media_type = std::move(media_type);
     for (unsigned attempt = 0;; ++attempt) {
-        auto session = co_await start_upload(*st, st->url("/blobs/uploads/"), st->push_, what);
+        auto session = co_await start_upload(*st, st->uploads_url(), st->push_, what);
         if (!session) {
             throw error(errc::invalid_response,
                         what + ": the registry completed an upload of unknown content on POST");
@@ -742,7 +740,7 @@ asio::awaitable<bool> repository::mount_blob(descriptor desc, std::string from_r
 
 asio::awaitable<void> repository::delete_blob(digest d) {
     auto st = state_;
-    auto resp = co_await st->send("DELETE", st->url("/blobs/" + d.str()), st->delete_);
+    auto resp = co_await st->send("DELETE", st->blob_url(d), st->delete_);
     if (resp.status() != 202 && resp.status() != 200) {
         co_await st->fail(resp, "DELETE", "cannot delete blob " + d.str() + " in " + st->where());
     }
@@ -785,8 +783,8 @@ asio::awaitable<descriptor> repository::resolve(std::string reference) {
     auto st = state_;
     check_reference(reference);
     const auto expected = digest_in(reference);
-    auto resp = co_await st->send("HEAD", st->url("/manifests/" + reference), st->pull_, {},
-                                  manifest_headers());
+    auto resp =
+        co_await st->send("HEAD", st->manifest_url(reference), st->pull_, {}, manifest_headers());
     if (resp.status() != 200) {
         co_await st->fail(resp, "HEAD", "cannot resolve " + st->where() + ":" + reference);
     }
@@ -818,8 +816,8 @@ asio::awaitable<manifest_content> repository::fetch_manifest(std::string referen
     check_reference(reference);
     const auto expected = digest_in(reference);
     const std::string what = st->where() + (expected ? "@" : ":") + reference;
-    auto resp = co_await st->send("GET", st->url("/manifests/" + reference), st->pull_, {},
-                                  manifest_headers());
+    auto resp =
+        co_await st->send("GET", st->manifest_url(reference), st->pull_, {}, manifest_headers());
     if (resp.status() != 200) {
         co_await st->fail(resp, "GET", "cannot fetch manifest " + what);
     }
@@ -903,7 +901,7 @@ asio::awaitable<descriptor> repository::push_manifest_tags(std::string media_typ
     for (const auto& reference : references) {
         http::fields headers;
         headers.set("Content-Type", media_type);
-        auto resp = co_await st->send("PUT", st->url("/manifests/" + reference), st->push_,
+        auto resp = co_await st->send("PUT", st->manifest_url(reference), st->push_,
                                       http::body_source::from_shared(shared), std::move(headers));
         if (resp.status() != 201) {
             // Built apart: GCC 12 destroys a ?: temporary inside a co_await expression twice.
@@ -933,7 +931,7 @@ asio::awaitable<void> repository::delete_tag(std::string tag_name) {
         throw error(v.error());
     }
     const std::string what = "cannot delete the tag " + tag_name + " of " + st->where();
-    auto resp = co_await st->send("DELETE", st->url("/manifests/" + tag_name), st->delete_);
+    auto resp = co_await st->send("DELETE", st->manifest_url(tag_name), st->delete_);
     if (resp.status() == 400 || resp.status() == 405) {
         // Distribution answers 400 UNSUPPORTED: only manifests, by digest, can go there.
         const auto body = co_await st->error_body(resp);
@@ -960,7 +958,7 @@ asio::awaitable<descriptor> repository::tag(std::string reference, std::string t
 asio::awaitable<void> repository::delete_manifest(digest d) {
     auto st = state_;
     auto link = co_await detail::referrer_before_delete(st, d);
-    auto resp = co_await st->send("DELETE", st->url("/manifests/" + d.str()), st->delete_);
+    auto resp = co_await st->send("DELETE", st->manifest_url(d.str()), st->delete_);
     if (resp.status() != 202 && resp.status() != 200) {
         co_await st->fail(resp, "DELETE",
                           "cannot delete manifest " + d.str() + " in " + st->where());
@@ -974,10 +972,7 @@ asio::awaitable<void> repository::delete_manifest(digest d) {
 asio::awaitable<std::vector<std::string>> repository::tags() {
     auto st = state_;
     std::vector<std::string> out;
-    auto u = st->url("/tags/list");
-    if (st->options_.page_size != 0) {
-        u.params().append({"n", std::to_string(st->options_.page_size)});
-    }
+    auto u = st->tags_url(st->options_.page_size);
     for (unsigned page = 0;; ++page) {
         if (page == st->options_.max_pages) {
             throw error(errc::invalid_response, "the tag list of " + st->where() + " has more than "

@@ -42,8 +42,18 @@ class repository_state {
         delete_ = {auth::repository_scope(name_, {"delete"})};
     }
 
-    boost::urls::url url(std::string_view suffix) const {
-        return boost::urls::url(base_url_ + "/v2/" + name_ + std::string(suffix));
+    // Every URL comes from the protocol's tested builders (protocol.hpp).
+    boost::urls::url blob_url(const digest& d) const {
+        return detail::blob_url(boost::urls::url_view(base_url_), name_, d);
+    }
+    boost::urls::url manifest_url(std::string_view reference) const {
+        return detail::manifest_url(boost::urls::url_view(base_url_), name_, reference);
+    }
+    boost::urls::url uploads_url() const {
+        return detail::upload_start_url(boost::urls::url_view(base_url_), name_);
+    }
+    boost::urls::url tags_url(std::size_t n) const {
+        return detail::tags_url(boost::urls::url_view(base_url_), name_, n);
     }
 
     std::string where() const { return registry_ + "/" + name_; }
