@@ -294,6 +294,11 @@ asio::awaitable<content::blob_reader> repository::open_blob(descriptor desc) {
     };
     raw.rewind = [st] {
         // Read again from the first byte (an upload that is retried): a fresh GET on next read.
+        // A body not read from yet still starts at the first byte: keep it (a client rewinds
+        // before every send, the first included; dropping it cost a second GET per blob).
+        if (st->open && st->delivered == 0) {
+            return;
+        }
         st->resp = http::response();
         st->open = false;
         st->delivered = 0;

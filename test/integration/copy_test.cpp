@@ -278,6 +278,9 @@ TEST(copy, across_registries_from_token_auth_to_basic_auth_over_tls) {
     EXPECT_EQ(r.bytes_copied,
               static_cast<std::uint64_t>(a.nodes[0].desc.size + a.nodes[1].desc.size
                                          + a.nodes[2].desc.size + a.manifest().desc.size));
+    // Each blob is read from the source once, and uploaded once.
+    EXPECT_EQ((*src.log)["GET blob"], 3u);
+    EXPECT_EQ((*dst.log)["PUT upload"], 3u);
     expect_graph(run, *dst.target, a, "v1");
     EXPECT_EQ(run(dst.target->resolve("latest")).digest, a.manifest().desc.digest);
 }
