@@ -278,6 +278,7 @@ class body_reader {
                                                                     + " bytes still expected)");
                 }
                 last_progress_ = std::chrono::steady_clock::now();
+                reading_ = false;
                 n = got;
             }
             remaining_ -= n;
@@ -307,6 +308,7 @@ class body_reader {
                 fail(stalled_ ? beast::error::timeout : ec, "reading the body");
             }
             last_progress_ = std::chrono::steady_clock::now();
+            reading_ = false;
             n = out.size() - p.get().body().size;
         }
         if (p.is_done()) {
@@ -319,13 +321,16 @@ class body_reader {
     // The io timeout for body reads. Arming Beast's per-operation timer around every read cost
     // about 0.05 CPU-seconds per GiB (bench/transport_bench); instead one watchdog per body
     // checks for progress and cancels the socket once none came for `timeout`.
+    // Only a read in flight can stall: a reader that pauses (a copy whose destination is slow
+    // to take the bytes) is not the server's fault, and its next read gets the whole timeout.
     void guard_progress(std::chrono::milliseconds timeout) {
         conn_->lowest().expires_never();
+        last_progress_ = std::chrono::steady_clock::now();
+        reading_ = true;
         if (watching_) {
             return;
         }
         watching_ = true;
-        last_progress_ = std::chrono::steady_clock::now();
         arm_watchdog(last_progress_ + timeout, timeout);
     }
 
@@ -337,9 +342,10 @@ class body_reader {
             if (ec || !conn_) {
                 return;
             }
+            const auto now = std::chrono::steady_clock::now();
             const auto deadline = last_progress_ + timeout;
-            if (std::chrono::steady_clock::now() < deadline) {
-                arm_watchdog(deadline, timeout);
+            if (!reading_ || now < deadline) {
+                arm_watchdog(reading_ ? deadline : now + timeout, timeout);
                 return;
             }
             stalled_ = true;
@@ -389,6 +395,7 @@ class body_reader {
     asio::steady_timer watchdog_;
     std::chrono::steady_clock::time_point last_progress_{};
     bool watching_ = false;
+    bool reading_ = false;  // a body read is in flight
     bool stalled_ = false;
 };
 

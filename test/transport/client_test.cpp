@@ -13,6 +13,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/url/parse.hpp>
 
@@ -245,6 +247,60 @@ TEST(http_client, stalled_server_hits_the_io_timeout) {
     }
     EXPECT_THROW(run(io, client.fetch(get(server.url() + "/mid"))), std::system_error);
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s);
+}
+
+TEST(http_client, a_reader_that_pauses_is_not_a_stalled_server) {
+    // A copy reads a GET body only as fast as its destination takes the bytes: a pause between
+    // reads longer than the io timeout must not cut the body.
+    const std::string body(300000, 'p');
+    scripted_server server([&](const scripted_request&) { return action{.body = body}; });
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.timeouts.io = 150ms;
+    opts.retry.max_retries = 0;
+    oras::http::client client(io.get_executor(), opts);
+    const auto read_slowly = [&]() -> asio::awaitable<std::string> {
+        oras::http::request req = get(server.url() + "/slow");
+        auto resp = co_await client.send(std::move(req));
+        std::string got;
+        std::vector<std::byte> buf(64 * 1024);
+        asio::steady_timer pause(co_await asio::this_coro::executor);
+        for (int i = 0;; ++i) {
+            const auto n = co_await resp.read_some(buf);
+            if (n == 0) {
+                break;
+            }
+            got.append(reinterpret_cast<const char*>(buf.data()), n);
+            if (i < 2) {
+                pause.expires_after(500ms);
+                co_await pause.async_wait(asio::use_awaitable);
+            }
+        }
+        co_return got;
+    };
+    EXPECT_EQ(run(io, read_slowly()), body);
+
+    // And a server that stalls after such a pause is still caught by the io timeout.
+    scripted_server stalling(
+        [&](const scripted_request&) { return action{.body = body, .delay_mid_body = 5000ms}; });
+    const auto pause_then_stall = [&]() -> asio::awaitable<void> {
+        oras::http::request req = get(stalling.url() + "/stall");
+        auto resp = co_await client.send(std::move(req));
+        std::vector<std::byte> buf(16 * 1024);
+        co_await resp.read_some(buf);
+        asio::steady_timer pause(co_await asio::this_coro::executor, 500ms);
+        co_await pause.async_wait(asio::use_awaitable);
+        while (co_await resp.read_some(buf) != 0) {
+        }
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+        run(io, pause_then_stall());
+        ADD_FAILURE() << "the stall went unnoticed";
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code(), std::errc::timed_out) << e.what();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
 }
 
 TEST(http_client, retries_429_and_503_then_succeeds) {
