@@ -164,4 +164,23 @@ inline void write_data(const fs::path& path, std::uint64_t size, std::uint64_t s
     ::close(fd);
 }
 
+/// The oras-cpp binary to run: `ORAS_CPP` from the environment, else the one built with the
+/// benchmark.
+inline std::string cli_path(const char* built) {
+    const char* override_cli = std::getenv("ORAS_CPP");
+    return override_cli && *override_cli ? override_cli : built;
+}
+
+/// Children must reach the loopback registries directly and anonymously, whatever the
+/// benchmark's environment says: no proxies, no ORAS_USER/ORAS_PASS, an empty Docker config in
+/// `work`. Call before any thread exists (setenv is not thread-safe).
+inline void isolate_environment(const fs::path& work) {
+    for (const char* v : {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                          "all_proxy", "ORAS_USER", "ORAS_PASS"}) {
+        ::unsetenv(v);
+    }
+    fs::create_directories(work / "docker-config");
+    ::setenv("DOCKER_CONFIG", (work / "docker-config").c_str(), 1);
+}
+
 }  // namespace oras::bench

@@ -200,8 +200,7 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "usage: oras_bench_cli [DIVISOR=1]\n");
             return 2;
         }
-        const char* override_cli = std::getenv("ORAS_CPP");
-        const std::string cli = override_cli && *override_cli ? override_cli : ORAS_BENCH_CLI_PATH;
+        const std::string cli = oras::bench::cli_path(ORAS_BENCH_CLI_PATH);
 
         const std::uint64_t large = std::max<std::uint64_t>((1024ULL << 20) / divisor, 1 << 20);
         const std::uint64_t medium = std::max<std::uint64_t>((4ULL << 20) / divisor, 4096);
@@ -212,15 +211,8 @@ int main(int argc, char** argv) {
             {std::to_string(small_count) + " x 4 KiB", "small", small_count, 4096, 8},
         };
 
-        // The children must reach the loopback registry directly and anonymously, whatever the
-        // environment of the benchmark says (set before the registry's threads exist).
-        for (const char* v : {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                              "all_proxy", "ORAS_USER", "ORAS_PASS"}) {
-            ::unsetenv(v);
-        }
         oras::test::temp_dir work("oras-bench-cli-");
-        fs::create_directories(work / "docker-config");
-        ::setenv("DOCKER_CONFIG", (work / "docker-config").c_str(), 1);
+        oras::bench::isolate_environment(work.path());
 
         // The registry is started on this (the main) thread: its PR_SET_PDEATHSIG follows the
         // thread that started it.

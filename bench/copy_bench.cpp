@@ -140,18 +140,12 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "usage: oras_bench_copy [DIVISOR=1]\n");
             return 2;
         }
-        const char* override_cli = std::getenv("ORAS_CPP");
-        const std::string cli = override_cli && *override_cli ? override_cli : ORAS_BENCH_CLI_PATH;
+        const std::string cli = oras::bench::cli_path(ORAS_BENCH_CLI_PATH);
         const std::uint64_t large = std::max<std::uint64_t>((1024ULL << 20) / divisor, 1 << 20);
         const std::size_t count = std::max<std::size_t>(100 / divisor, 10);
 
-        for (const char* v : {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                              "all_proxy", "ORAS_USER", "ORAS_PASS"}) {
-            ::unsetenv(v);
-        }
         oras::test::temp_dir work("oras-bench-copy-");
-        fs::create_directories(work / "docker-config");
-        ::setenv("DOCKER_CONFIG", (work / "docker-config").c_str(), 1);
+        oras::bench::isolate_environment(work.path());
         ::setenv("HOME", work.path().c_str(), 1);
         const auto log = work / "log.txt";
 
@@ -254,7 +248,6 @@ int main(int argc, char** argv) {
         if (skopeo.empty()) {
             std::printf("  skopeo: not installed (Debian package `skopeo`), not compared\n");
         } else {
-            fs::create_directories(work / "containers");
             const auto policy = work / "policy.json";
             std::FILE* f = std::fopen(policy.c_str(), "w");
             std::fputs(R"({"default":[{"type":"insecureAcceptAnything"}]})", f);

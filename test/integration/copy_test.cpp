@@ -66,12 +66,8 @@ struct node {
 };
 
 node blob(std::string data, std::string media_type) {
-    node n;
-    n.desc.media_type = std::move(media_type);
-    n.desc.digest = oras::digest::of(data);
-    n.desc.size = static_cast<std::int64_t>(data.size());
-    n.bytes = std::move(data);
-    return n;
+    auto desc = oras::test::describe(data, std::move(media_type));
+    return node{std::move(desc), std::move(data)};
 }
 
 /// An artifact: its config and layers first, the manifest last (bottom-up order).

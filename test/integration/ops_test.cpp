@@ -43,6 +43,7 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using oras::descriptor;
 using oras::test::auth_mode;
+using oras::test::describe;
 using oras::test::error_of;
 using oras::test::pattern;
 using oras::test::read_file;
@@ -166,14 +167,6 @@ struct runner {
     }
     asio::io_context io;
 };
-
-descriptor describe(std::string_view data, std::string media_type) {
-    descriptor d;
-    d.media_type = std::move(media_type);
-    d.digest = oras::digest::of(data);
-    d.size = static_cast<std::int64_t>(data.size());
-    return d;
-}
 
 /// Stores `data` in `t` and returns its descriptor.
 descriptor put(runner& run, oras::content::target& t, std::string data, std::string media_type) {

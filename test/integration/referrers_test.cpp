@@ -6,6 +6,7 @@
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/registry/repository.hpp>
+#include <oras/test/files.hpp>
 #include <oras/test/registry_process.hpp>
 #include <oras/test/run.hpp>
 
@@ -24,6 +25,7 @@ namespace {
 namespace asio = boost::asio;
 using oras::descriptor;
 using oras::test::auth_mode;
+using oras::test::describe;
 using oras::test::registry_process;
 using oras::test::run;
 
@@ -58,14 +60,6 @@ struct fixture {
     std::optional<oras::auth::client> auth;
     std::optional<oras::registry::repository> repo;
 };
-
-descriptor describe(std::string_view data, std::string media) {
-    descriptor d;
-    d.media_type = std::move(media);
-    d.digest = oras::digest::of(data);
-    d.size = static_cast<std::int64_t>(data.size());
-    return d;
-}
 
 /// Pushes the empty config and an image tagged v1; returns the image's descriptor.
 descriptor push_subject(fixture& f) {

@@ -28,6 +28,7 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using oras::descriptor;
 using oras::test::auth_mode;
+using oras::test::describe;
 using oras::test::error_of;
 using oras::test::pattern;
 using oras::test::registry_process;
@@ -71,14 +72,6 @@ struct fixture {
     std::optional<oras::auth::client> auth;
     std::optional<oras::registry::repository> repo;
 };
-
-descriptor describe(std::string_view data, std::string media = "application/octet-stream") {
-    descriptor d;
-    d.media_type = std::move(media);
-    d.digest = oras::digest::of(data);
-    d.size = static_cast<std::int64_t>(data.size());
-    return d;
-}
 
 void blob_round_trips(const registry_process& reg, bool with_credentials) {
     fixture f(reg, "team/blobs", with_credentials);

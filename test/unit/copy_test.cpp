@@ -27,15 +27,8 @@ namespace {
 namespace asio = boost::asio;
 using oras::descriptor;
 using oras::content::blob_reader;
+using oras::test::describe;
 using oras::test::error_of;
-
-descriptor describe(std::string_view data, std::string media_type) {
-    descriptor d;
-    d.media_type = std::move(media_type);
-    d.digest = oras::digest::of(data);
-    d.size = static_cast<std::int64_t>(data.size());
-    return d;
-}
 
 /// Reads `r` to its end in slices of `slice` bytes.
 asio::awaitable<std::string> read_all(blob_reader r, std::size_t slice) {

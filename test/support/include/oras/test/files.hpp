@@ -2,6 +2,8 @@
 // by target), deterministic pseudo-random bytes, and the oras error code a call throws.
 #pragma once
 
+#include <oras/descriptor.hpp>
+#include <oras/digest.hpp>
 #include <oras/errc.hpp>
 #include <oras/error.hpp>
 
@@ -14,6 +16,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace oras::test {
@@ -99,6 +102,16 @@ oras::errc error_of(F&& f) {
     }
     ADD_FAILURE() << "no error";
     return oras::errc::unexpected_status;
+}
+
+/// The descriptor of `data` (SHA-256) with `media_type`.
+inline oras::descriptor describe(std::string_view data,
+                                 std::string media_type = "application/octet-stream") {
+    oras::descriptor d;
+    d.media_type = std::move(media_type);
+    d.digest = oras::digest::of(data);
+    d.size = static_cast<std::int64_t>(data.size());
+    return d;
 }
 
 }  // namespace oras::test
