@@ -451,6 +451,44 @@ void put_index_entry(const fs::path& root, std::size_t limit, json::object entry
     });
 }
 
+// A manifest or index small enough to be read whole: what can be a referrer.
+bool may_refer(const descriptor& desc) {
+    return (media_type::is_manifest(desc.media_type) || media_type::is_index(desc.media_type))
+           && desc.size <= static_cast<std::int64_t>(max_resolved_manifest);
+}
+
+struct referrer_entry {
+    descriptor referrer;
+    digest subject;
+};
+
+// The referrer the manifest or index `desc` with these bytes is, if it has a subject: its
+// descriptor as a referrers list shows it (artifact type, annotations).
+std::optional<referrer_entry> referrer_in(const descriptor& desc, std::string_view bytes) {
+    referrer_entry out;
+    out.referrer.media_type = desc.media_type;
+    out.referrer.digest = desc.digest;
+    out.referrer.size = desc.size;
+    if (media_type::is_index(desc.media_type)) {
+        auto idx = image_index::parse(bytes);
+        if (!idx || !idx->subject) {
+            return std::nullopt;
+        }
+        out.subject = idx->subject->digest;
+        out.referrer.artifact_type = idx->artifact_type;
+        out.referrer.annotations = idx->annotations;
+        return out;
+    }
+    auto m = image_manifest::parse(bytes);
+    if (!m || !m->subject) {
+        return std::nullopt;
+    }
+    out.subject = m->subject->digest;
+    out.referrer.artifact_type = m->artifact_type.empty() ? m->config.media_type : m->artifact_type;
+    out.referrer.annotations = m->annotations;
+    return out;
+}
+
 void check_descriptor(const descriptor& desc) {
     if (desc.digest.empty()) {
         fail(errc::invalid_argument, "descriptor has no digest");
@@ -559,54 +597,27 @@ asio::awaitable<void> oci_layout::push(descriptor desc, blob_reader src) {
     temp_file tmp(path.parent_path());
     // A reader that verifies itself (`content::verified`) is not hashed a second time.
     const bool hash_here = !src.verified;
+    // A manifest's bytes are kept as they pass, to see whether it is a referrer.
+    const bool keep = may_refer(desc);
+    std::string kept;
     verifier v(desc.digest, desc.size);
     const auto write_verified = [&](std::span<const std::byte> chunk) {
         if (auto ok = hash_here ? v.update(chunk) : result<void>{}; !ok) {
             throw error(ok.error());
         }
         tmp.write(chunk);
+        if (keep) {
+            kept.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+        }
     };
     co_await detail::drain(src, chunk_size, write_verified);
     if (auto ok = hash_here ? v.finish() : result<void>{}; !ok) {
         throw error(ok.error());
     }
     tmp.commit(path);
-    if (auto entry = co_await referrer_of(desc)) {
+    if (auto entry = keep ? referrer_in(desc, kept) : std::nullopt) {
         add_untagged_entry(root_, opts_.max_index_size, entry->referrer);
     }
-}
-
-asio::awaitable<std::optional<oci_layout::referrer_entry>> oci_layout::referrer_of(
-    const descriptor& desc) {
-    if (!(media_type::is_manifest(desc.media_type) || media_type::is_index(desc.media_type))
-        || desc.size > static_cast<std::int64_t>(max_resolved_manifest)) {
-        co_return std::nullopt;
-    }
-    const auto bytes = co_await fetch_all(*this, desc, max_resolved_manifest);
-    referrer_entry out;
-    out.referrer.media_type = desc.media_type;
-    out.referrer.digest = desc.digest;
-    out.referrer.size = desc.size;
-    // The referrer's descriptor as a referrers list shows it: artifact type and annotations.
-    if (media_type::is_index(desc.media_type)) {
-        auto idx = image_index::parse(bytes);
-        if (!idx || !idx->subject) {
-            co_return std::nullopt;
-        }
-        out.subject = idx->subject->digest;
-        out.referrer.artifact_type = idx->artifact_type;
-        out.referrer.annotations = idx->annotations;
-    } else {
-        auto m = image_manifest::parse(bytes);
-        if (!m || !m->subject) {
-            co_return std::nullopt;
-        }
-        out.subject = m->subject->digest;
-        out.referrer.artifact_type =
-            m->artifact_type.empty() ? m->config.media_type : m->artifact_type;
-        out.referrer.annotations = m->annotations;
-    }
-    co_return out;
 }
 
 asio::awaitable<std::vector<descriptor>> oci_layout::referrers(descriptor subject,
@@ -620,7 +631,11 @@ asio::awaitable<std::vector<descriptor>> oci_layout::referrers(descriptor subjec
             || !co_await exists(m)) {
             continue;
         }
-        auto entry = co_await referrer_of(m);
+        if (!may_refer(m)) {
+            continue;
+        }
+        const auto bytes = co_await fetch_all(*this, m, max_resolved_manifest);
+        auto entry = referrer_in(m, bytes);
         if (entry && entry->subject == subject.digest
             && (artifact_type.empty() || entry->referrer.artifact_type == artifact_type)) {
             out.push_back(std::move(entry->referrer));

@@ -302,12 +302,9 @@ asio::awaitable<descriptor> select_platform(content::target& src, descriptor roo
     co_return root;
 }
 
-asio::awaitable<void> copy_referrers(copier& c, content::target& src, const copy_options& o,
-                                     copy_result& r, std::vector<descriptor> subjects) {
-    auto* lister = dynamic_cast<content::referrer_lister*>(&src);
-    if (lister == nullptr) {
-        throw error(errc::unsupported, "the source cannot list referrers (recursive copy)");
-    }
+asio::awaitable<void> copy_referrers(copier& c, content::referrer_lister& lister,
+                                     const copy_options& o, copy_result& r,
+                                     std::vector<descriptor> subjects) {
     for (unsigned level = 0; !subjects.empty(); ++level) {
         if (level > o.max_depth) {
             throw error(errc::invalid_manifest,
@@ -315,7 +312,7 @@ asio::awaitable<void> copy_referrers(copier& c, content::target& src, const copy
         }
         std::vector<descriptor> found;
         for (const auto& s : subjects) {
-            auto list = co_await lister->referrers(s, {});
+            auto list = co_await lister.referrers(s, {});
             for (auto& d : list) {
                 if (!is_manifest_node(d.media_type) || c.seen(d.digest)) {
                     continue;
@@ -389,7 +386,8 @@ asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root, c
             throw error(v.error());
         }
     }
-    if (o.recursive && dynamic_cast<content::referrer_lister*>(&src) == nullptr) {
+    auto* lister = dynamic_cast<content::referrer_lister*>(&src);
+    if (o.recursive && lister == nullptr) {
         throw error(errc::unsupported, "the source cannot list referrers (recursive copy)");
     }
     if (o.platform) {
@@ -445,7 +443,7 @@ asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root, c
         if (root_present) {
             subjects.push_back(root);
         }
-        co_await copy_referrers(c, src, o, r, std::move(subjects));
+        co_await copy_referrers(c, *lister, o, r, std::move(subjects));
     }
     co_return r;
 }

@@ -1,8 +1,7 @@
-// push: plan (validate every input before anything is sent), upload blobs with bounded
-// concurrency skipping what exists, then the manifest under its tags.
+// push: plan (validate every input before anything is sent), then copy the working directory,
+// as a file store holding the layers, config and manifest, into the target.
 #include <oras/content/file_store.hpp>
 #include <oras/error.hpp>
-#include <oras/hasher.hpp>
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/ops/copy.hpp>
@@ -12,16 +11,7 @@
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <ctime>
 #include <set>
 
@@ -44,7 +34,6 @@ struct planned {
     std::string media_type;
     bool directory = false;
     descriptor desc;
-    bool uploaded = false;
 };
 
 /// The title of a pushed path: relative to the working directory, in generic form.
@@ -80,44 +69,6 @@ std::string now_rfc3339() {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
-}
-
-/// Hashes a file in slices, letting other transfers run between slices.
-asio::awaitable<descriptor> describe_file(const fs::path& path, std::string media_type) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        throw error(errc::invalid_argument,
-                    "cannot open " + quote(path.string()) + ": " + std::strerror(errno));
-    }
-    struct closer {
-        int fd;
-        ~closer() { ::close(fd); }
-    } guard{fd};
-    hasher h;
-    std::vector<std::byte> buf(1 << 20);
-    const auto ex = co_await asio::this_coro::executor;
-    for (std::size_t slices = 1;; ++slices) {
-        const auto n = ::read(fd, buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            throw error(errc::invalid_argument,
-                        "cannot read " + quote(path.string()) + ": " + std::strerror(errno));
-        }
-        if (n == 0) {
-            break;
-        }
-        h.update(std::span(buf).first(static_cast<std::size_t>(n)));
-        if (slices % 8 == 0) {
-            co_await asio::post(ex, asio::use_awaitable);
-        }
-    }
-    descriptor d;
-    d.media_type = std::move(media_type);
-    d.size = static_cast<std::int64_t>(h.bytes());
-    d.digest = h.finish();
-    co_return d;
 }
 
 }  // namespace
@@ -249,10 +200,16 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
 
     descriptor config;
     if (o.config) {
-        config = co_await describe_file(config_path, config_type);
-        auto reader = content::blob_reader::from_file(config_path, 0,
-                                                      static_cast<std::uint64_t>(config.size));
-        co_await files.push(config, std::move(reader));
+        // Read once: hashed as the store takes it in.
+        std::error_code ec;
+        const auto size = fs::file_size(config_path, ec);
+        if (ec) {
+            throw error(
+                errc::invalid_argument,
+                "cannot read the config " + quote(config_path.string()) + ": " + ec.message());
+        }
+        auto reader = content::blob_reader::from_file(config_path, 0, size);
+        config = co_await files.push_unknown(config_type, std::move(reader));
     } else {
         config = empty_json_descriptor();
         if (o.version == manifest_version::v1_0) {

@@ -87,12 +87,6 @@ class oci_layout final : public target, public referrer_lister {
                                                               std::string artifact_type) override;
 
   private:
-    struct referrer_entry {
-        descriptor referrer;
-        digest subject;
-    };
-    /// The referrer `desc` is, if it is a manifest or index with a subject.
-    boost::asio::awaitable<std::optional<referrer_entry>> referrer_of(const descriptor& desc);
     void check_writable(const char* operation) const;
     std::string read_index() const;
 
