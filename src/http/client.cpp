@@ -207,6 +207,30 @@ class client_state : public std::enable_shared_from_this<client_state> {
     std::map<std::string, origin_pool> pools_;
     client_stats stats_;
     std::mt19937_64 rng_;
+    /// Origins that answered 429 or 503 with Retry-After: no new request goes to them before
+    /// this time, so that one throttled request holds back its siblings too.
+    std::map<std::string, std::chrono::steady_clock::time_point> paused_until_;
+
+    /// Waits while `o` is paused by an earlier Retry-After.
+    asio::awaitable<void> wait_if_paused(const origin& o) {
+        const auto it = paused_until_.find(o.str());
+        if (it == paused_until_.end()) {
+            co_return;
+        }
+        if (it->second <= std::chrono::steady_clock::now()) {
+            paused_until_.erase(it);
+            co_return;
+        }
+        ++stats_.paused;
+        asio::steady_timer t(executor_, it->second);
+        co_await t.async_wait(use_awaitable);
+    }
+
+    void pause_origin(const origin& o, std::chrono::milliseconds delay) {
+        const auto until = std::chrono::steady_clock::now() + delay;
+        auto& at = paused_until_[o.str()];
+        at = std::max(at, until);
+    }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -982,6 +1006,7 @@ asio::awaitable<response> client_state::send(request req) {
         if (!target) {
             throw error(target.error());
         }
+        co_await wait_if_paused(*target);
         const auto start = std::chrono::steady_clock::now();
         attempt_failure failure;
         response r = co_await attempt(req, *target, failure);
@@ -1063,15 +1088,23 @@ asio::awaitable<response> client_state::send(request req) {
         const bool status_retryable =
             is_retryable_status(r.status())
             && (req.idempotent() || r.status() == 408 || r.status() == 429 || r.status() == 503);
+        std::optional<std::chrono::milliseconds> retry_after;
+        if (r.status() == 429 || r.status() == 503) {
+            if (auto ra = r.headers().find("retry-after")) {
+                retry_after = parse_retry_after(*ra, std::chrono::system_clock::now());
+            }
+            if (retry_after) {
+                // The registry asked the client, not this request, to slow down.
+                pause_origin(*target, std::min(*retry_after, options_.retry.max_retry_after));
+            }
+        }
         if (status_retryable && replayable && retries < options_.retry.max_retries) {
             auto at_least = std::chrono::milliseconds::zero();
-            if (auto ra = r.headers().find("retry-after")) {
-                if (auto parsed = parse_retry_after(*ra, std::chrono::system_clock::now())) {
-                    if (*parsed > options_.retry.max_retry_after) {
-                        co_return r;  // longer than we are willing to wait: the caller decides
-                    }
-                    at_least = *parsed;
+            if (retry_after) {
+                if (*retry_after > options_.retry.max_retry_after) {
+                    co_return r;  // longer than we are willing to wait: the caller decides
                 }
+                at_least = *retry_after;
             }
             co_await r.discard();
             co_await pause_before_retry(retries++, at_least);

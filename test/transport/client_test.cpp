@@ -22,6 +22,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
 
 namespace {
 
@@ -327,6 +331,53 @@ TEST(http_client, retries_429_and_503_then_succeeds) {
     for (const auto& req : server.requests()) {
         EXPECT_EQ(req.body, "replayable");
     }
+}
+
+TEST(http_client, retry_after_holds_back_every_new_request_to_that_origin) {
+    std::mutex m;
+    std::map<std::string, std::chrono::steady_clock::time_point> arrived;
+    std::atomic<int> throttled{0};
+    scripted_server server([&](const scripted_request& r) {
+        {
+            std::lock_guard lock(m);
+            arrived.try_emplace(r.target, std::chrono::steady_clock::now());
+        }
+        if (r.target == "/a" && throttled++ == 0) {
+            return action{.status = 429, .headers = {{"Retry-After", "1"}}};
+        }
+        return action{.body = "ok"};
+    });
+    asio::io_context io;
+    auto opts = fast_options();
+    std::optional<std::chrono::steady_clock::time_point> throttled_at;
+    opts.log = [&](const oras::http::log_event& e) {
+        if (e.status == 429 && !throttled_at) {
+            throttled_at = std::chrono::steady_clock::now();
+        }
+    };
+    oras::http::client client(io.get_executor(), opts);
+    // /b is sent only once /a has been throttled: it must wait for the Retry-After too.
+    const auto both = [&]() -> asio::awaitable<void> {
+        const auto ex = co_await asio::this_coro::executor;
+        auto a = asio::co_spawn(ex, client.fetch(get(server.url() + "/a")), asio::use_future);
+        while (!throttled_at) {
+            asio::steady_timer t(ex, 1ms);
+            co_await t.async_wait(asio::use_awaitable);
+        }
+        const auto b = co_await client.fetch(get(server.url() + "/b"));
+        EXPECT_EQ(b.status, 200u);
+        while (a.wait_for(0s) != std::future_status::ready) {
+            asio::steady_timer t(ex, 1ms);
+            co_await t.async_wait(asio::use_awaitable);
+        }
+        EXPECT_EQ(a.get().status, 200u);
+    };
+    run(io, both());
+    ASSERT_TRUE(throttled_at);
+    std::lock_guard lock(m);
+    ASSERT_TRUE(arrived.contains("/b"));
+    EXPECT_GE(arrived["/b"] - *throttled_at, 900ms);
+    EXPECT_GE(client.stats().paused, 1u);
 }
 
 TEST(http_client, a_generator_that_can_rewind_is_replayed_from_its_first_byte) {

@@ -24,6 +24,8 @@ struct client_stats {
     std::size_t requests_sent = 0;       ///< attempts, including retries and redirects
     std::size_t retries = 0;
     std::size_t redirects = 0;
+    /// Requests held back because their origin had answered 429 or 503 with Retry-After.
+    std::size_t paused = 0;
 };
 
 /// Sends requests over pooled keep-alive connections: at most `max_connections_per_origin` per

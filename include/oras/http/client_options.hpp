@@ -43,6 +43,9 @@ struct retry_options {
     std::chrono::milliseconds base_delay{250};
     std::chrono::milliseconds max_delay{8'000};
     /// A `Retry-After` longer than this is not waited for: the response is returned instead.
+    /// A 429 or 503 with `Retry-After` also holds back every new request to the same origin
+    /// (scheme, host, port) until then (at most this long): a throttled registry is not sent
+    /// more work by the client's other requests meanwhile.
     std::chrono::milliseconds max_retry_after{60'000};
 };
 
