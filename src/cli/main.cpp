@@ -4,6 +4,7 @@
 #include <oras/reference.hpp>
 #include <oras/version.hpp>
 
+#include "cli/mirror_config.hpp"
 #include "cli/output.hpp"
 
 #include <CLI/CLI.hpp>
@@ -256,6 +257,99 @@ int run_copy(common_flags& c, copy_flags& f, const std::string& src, const std::
     return 0;
 }
 
+struct mirror_flags {
+    std::string config;
+    std::string from;
+    std::string to;
+    std::vector<std::string> tags;
+    std::vector<std::string> exclude_tags;
+    bool recursive = false;
+    std::string platform;
+    std::size_t concurrency = 8;
+    bool dry_run = false;
+    std::string shard;
+    remote_flags from_remote;
+    remote_flags to_remote;
+};
+
+/// The registry of a mirror source or destination (`host/...`), or "" for a layout.
+std::string registry_of(const std::string& location) {
+    if (location.starts_with("oci-layout:")) {
+        return {};
+    }
+    return location.substr(0, location.find('/'));
+}
+
+int run_mirror(common_flags& c, mirror_flags& f, CLI::App& cmd) {
+    oras::ops::mirror_options o;
+    oras::ops::mirror_plan plan;
+    if (!f.config.empty()) {
+        if (!f.from.empty() || !f.to.empty()) {
+            throw oras::error(oras::errc::invalid_argument,
+                              "give either --config FILE or FROM TO, not both");
+        }
+        auto parsed = oras::cli::parse_mirror_config(
+            slurp(f.config, "mirror configuration"), f.config,
+            [](const std::string& name) -> std::optional<std::string> {
+                const char* v = std::getenv(name.c_str());
+                return v == nullptr ? std::nullopt : std::optional<std::string>(v);
+            });
+        if (!parsed) {
+            throw oras::error(parsed.error());
+        }
+        plan = std::move(parsed->plan);
+        if (parsed->concurrency && cmd.count("--concurrency") == 0) {
+            f.concurrency = *parsed->concurrency;
+        }
+    } else {
+        if (f.from.empty() || f.to.empty()) {
+            throw oras::error(oras::errc::invalid_argument, "give FROM and TO, or --config FILE");
+        }
+        oras::ops::mirror_rule rule;
+        rule.from = f.from;
+        rule.to = f.to;
+        rule.tags.allow = f.tags;
+        rule.tags.deny = f.exclude_tags;
+        rule.referrers = f.recursive;
+        if (!f.platform.empty()) {
+            auto p = oras::ops::parse_platform(f.platform);
+            if (!p) {
+                throw oras::error(p.error());
+            }
+            rule.platform = std::move(*p);
+        }
+        if (f.from_remote.password_stdin && f.to_remote.password_stdin) {
+            throw oras::error(oras::errc::invalid_argument,
+                              "--from-password-stdin and --to-password-stdin exclude each other");
+        }
+        const auto from_host = registry_of(f.from);
+        const auto to_host = registry_of(f.to);
+        if (!to_host.empty() && to_host != from_host) {
+            plan.registries[to_host] = f.to_remote.remote();
+        }
+        if (!from_host.empty()) {
+            plan.registries[from_host] = f.from_remote.remote();
+        }
+        plan.rules.push_back(std::move(rule));
+    }
+    if (!f.shard.empty()) {
+        auto shard = oras::ops::parse_shard(f.shard);
+        if (!shard) {
+            throw oras::error(shard.error());
+        }
+        o.shard = *shard;
+    }
+    o.concurrency = f.concurrency;
+    o.dry_run = f.dry_run;
+    oras::cli::mirror_display display(std::cout, c.tty(), c.format == "text");
+    display.attach(o);
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = oras::blocking::mirror(std::move(plan), std::move(o));
+    display.done();
+    oras::cli::print_mirror(std::cout, c.format, r, std::chrono::steady_clock::now() - start);
+    return r.ok() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -327,6 +421,41 @@ int main(int argc, char** argv) {
     cf.to.add(*cp, "to-", "destination");
     c.add_output(*cp);
 
+    mirror_flags mf;
+    auto* mirror = app.add_subcommand(
+        "mirror", "Mirror repositories and tags between registries (or into OCI layouts)");
+    mirror->footer(
+        "Examples:\n"
+        "  oras-cpp mirror localhost:5000/team/ localhost:6000/mirror/ --tags '^v[0-9]'\n"
+        "  oras-cpp mirror localhost:5000/tools/lint oci-layout:/srv/mirror/lint\n"
+        "  oras-cpp mirror --config mirror.yaml --shard 0/4 --format json\n"
+        "A source ending in '/' is every repository under it (the catalog API); a repository is\n"
+        "all its tags; REPO:TAG or REPO@DIGEST one artifact. See docs/mirror.md for --config.");
+    mirror->add_option("from", mf.from, "Source: REGISTRY/PREFIX/, REGISTRY/REPO[:TAG|@DIGEST]");
+    mirror->add_option("to", mf.to, "Destination: REGISTRY/PREFIX/, REGISTRY/REPO, oci-layout:DIR");
+    mirror->add_option("--config", mf.config, "A YAML (or JSON) mirror configuration")
+        ->check(CLI::ExistingFile);
+    mirror->add_option("--tags", mf.tags, "Only tags matching this regular expression")
+        ->allow_extra_args(false);
+    mirror
+        ->add_option("--exclude-tags", mf.exclude_tags,
+                     "Leave out tags matching this regular expression")
+        ->allow_extra_args(false);
+    mirror->add_flag("-r,--recursive", mf.recursive, "Also copy referrers, recursively");
+    mirror->add_option("--platform", mf.platform, "From an index, copy only os/arch[/variant]");
+    mirror
+        ->add_option("--concurrency", mf.concurrency,
+                     "Blobs transferred at once, across all artifacts")
+        ->default_val(8)
+        ->check(CLI::Range(1, 256));
+    mirror->add_flag("--dry-run", mf.dry_run, "Print the plan; write nothing");
+    mirror->add_option("--shard", mf.shard,
+                       "Mirror only part I of N (I/N, from 0) of the artifacts, e.g. one per "
+                       "machine");
+    mf.from_remote.add(*mirror, "from-", "source");
+    mf.to_remote.add(*mirror, "to-", "destination");
+    c.add_output(*mirror);
+
     std::string registry;
     auto* login = app.add_subcommand("login", "Verify and save a registry's credentials");
     login->add_option("registry", registry, "REGISTRY[:PORT]")->required();
@@ -340,7 +469,10 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
-    const std::string subject = registry.empty() ? ref : registry;
+    std::string subject = registry.empty() ? ref : registry;
+    if (mirror->parsed()) {
+        subject = mf.config.empty() ? "mirror" : "mirror --config";
+    }
     try {
         if (push->parsed()) {
             return run_push(c, ref, files, config, artifact_type, annotations, annotation_file,
@@ -351,6 +483,9 @@ int main(int argc, char** argv) {
         }
         if (cp->parsed()) {
             return run_copy(c, cf, ref, dst);
+        }
+        if (mirror->parsed()) {
+            return run_mirror(c, mf, *mirror);
         }
         if (login->parsed()) {
             auto remote = c.remote();

@@ -217,6 +217,150 @@ void print_copy(std::ostream& out, const std::string& format, const std::string&
     out << "Digest: " << r.root.digest.str() << "\n";
 }
 
+std::string mirror_line(const ops::mirror_artifact& a) {
+    std::string line;
+    switch (a.action) {
+        case ops::mirror_action::copied:
+            line = "Copied  " + a.item.source + " => " + a.item.destination + "  "
+                   + a.digest.substr(0, 19) + "  " + human_size(a.bytes);
+            if (a.mounted > 0) {
+                line += " (" + std::to_string(a.mounted) + " mounted)";
+            }
+            break;
+        case ops::mirror_action::skipped:
+            line = "Skipped " + a.item.source + " => " + a.item.destination + "  up to date";
+            break;
+        case ops::mirror_action::planned:
+            line = "Planned " + a.item.source + " => " + a.item.destination + "  "
+                   + a.digest.substr(0, 19);
+            break;
+        case ops::mirror_action::failed: {
+            std::string why = a.error;
+            for (auto& ch : why) {
+                if (ch == '\n' || ch == '\r') {
+                    ch = ' ';
+                }
+            }
+            line = "Failed  " + a.item.source + " => " + a.item.destination + ": " + why;
+            break;
+        }
+    }
+    return display(line, 400);
+}
+
+mirror_display::mirror_display(std::ostream& out, bool tty, bool text)
+    : out_(out), tty_(tty), text_(text) {}
+
+ops::mirror_options& mirror_display::attach(ops::mirror_options& o) {
+    if (!text_) {
+        return o;
+    }
+    o.on_planned = [this](std::size_t n) {
+        total_ = n;
+        redraw(true);
+    };
+    o.on_artifact = [this](const ops::mirror_artifact& a) {
+        ++finished_;
+        if (a.action == ops::mirror_action::failed) {
+            ++failed_;
+        }
+        if (tty_) {
+            if (a.action == ops::mirror_action::failed) {
+                if (line_drawn_) {
+                    std::cerr << "\r\033[K";
+                    line_drawn_ = false;
+                }
+                std::cerr << mirror_line(a) << "\n";
+            }
+            redraw(false);
+        } else {
+            out_ << mirror_line(a) << "\n" << std::flush;
+        }
+    };
+    if (tty_) {
+        o.progress = [this](const ops::progress_event& e) {
+            using kind = ops::progress_event::kind;
+            const auto key = e.desc.digest.str();
+            if (e.what == kind::bytes) {
+                auto& done = in_flight_[key];
+                bytes_ += e.done > done ? e.done - done : 0;
+                done = e.done;
+                redraw(false);
+            } else if (e.what == kind::finished) {
+                in_flight_.erase(key);
+            }
+        };
+    }
+    return o;
+}
+
+void mirror_display::redraw(bool force) {
+    if (!tty_ || !text_) {
+        return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_draw_ < std::chrono::milliseconds(100)) {
+        return;
+    }
+    last_draw_ = now;
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    const auto rate = secs > 0 ? static_cast<std::uint64_t>(static_cast<double>(bytes_) / secs) : 0;
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "Mirroring  %zu/%zu artifacts  %zu failed  %s  %s/s", finished_,
+                  total_, failed_, human_size(bytes_).c_str(), human_size(rate).c_str());
+    std::cerr << "\r\033[K" << buf << std::flush;
+    line_drawn_ = true;
+}
+
+void mirror_display::done() {
+    if (tty_ && text_) {
+        redraw(true);
+        std::cerr << "\n";
+    }
+}
+
+void print_mirror(std::ostream& out, const std::string& format, const ops::mirror_result& r,
+                  std::chrono::steady_clock::duration elapsed) {
+    const double secs = std::chrono::duration<double>(elapsed).count();
+    if (format == "json") {
+        json::array artifacts;
+        for (const auto& a : r.artifacts) {
+            json::object o;
+            o["source"] = a.item.source;
+            o["destination"] = a.item.destination;
+            o["action"] = std::string(to_string(a.action));
+            if (!a.digest.empty()) {
+                o["digest"] = a.digest;
+            }
+            o["bytes"] = a.bytes;
+            o["blobsCopied"] = a.blobs_copied;
+            o["mounted"] = a.mounted;
+            if (a.action == ops::mirror_action::failed) {
+                o["error"] = a.error;
+            }
+            artifacts.push_back(std::move(o));
+        }
+        json::object o;
+        o["artifacts"] = std::move(artifacts);
+        o["copied"] = r.copied;
+        o["skipped"] = r.skipped;
+        o["failed"] = r.failed;
+        o["planned"] = r.planned;
+        o["bytes"] = r.bytes;
+        o["seconds"] = secs;
+        out << json::serialize(o) << "\n";
+        return;
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1f s", secs);
+    out << "Mirrored " << r.artifacts.size() << " artifacts: " << r.copied << " copied, "
+        << r.skipped << " up to date, " << r.failed << " failed";
+    if (r.planned > 0) {
+        out << ", " << r.planned << " to copy (dry run)";
+    }
+    out << "; " << human_size(r.bytes) << " in " << buf << "\n";
+}
+
 void print_error(std::ostream& out, const std::string& subject, const std::exception& e) {
     std::string what = e.what();
     for (auto& ch : what) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <oras/ops/copy.hpp>
+#include <oras/ops/mirror.hpp>
 #include <oras/ops/pull.hpp>
 #include <oras/ops/push.hpp>
 
@@ -45,7 +46,38 @@ class progress_display {
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
+/// The progress of a mirror. On a terminal: one status line (artifacts done/total, bytes, rate)
+/// redrawn at most ten times a second, with failures printed above it as they happen; otherwise
+/// one line per artifact as it ends (to `out`). Nothing in JSON mode.
+class mirror_display {
+  public:
+    mirror_display(std::ostream& out, bool tty, bool text);
+    ops::mirror_options& attach(ops::mirror_options& o);
+    void done();
+
+  private:
+    void redraw(bool force);
+
+    std::ostream& out_;
+    bool tty_;
+    bool text_;
+    std::size_t total_ = 0;
+    std::size_t finished_ = 0;
+    std::size_t failed_ = 0;
+    std::uint64_t bytes_ = 0;
+    std::map<std::string, std::uint64_t> in_flight_;  // bytes done per blob being moved
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_draw_{};
+    bool line_drawn_ = false;
+};
+
 std::string human_size(std::uint64_t bytes);
+
+/// The per-artifact report: a JSON object (`artifacts`, counts), or a summary line in text.
+void print_mirror(std::ostream& out, const std::string& format, const ops::mirror_result& r,
+                  std::chrono::steady_clock::duration elapsed);
+/// The line a mirror prints for one artifact.
+std::string mirror_line(const ops::mirror_artifact& a);
 
 void print_push(std::ostream& out, const std::string& format, const std::string& reference,
                 const ops::push_result& r);

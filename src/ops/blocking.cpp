@@ -210,6 +210,11 @@ ops::copy_result copy(const copy_endpoint& from, const copy_endpoint& to,
     }
 }
 
+ops::mirror_result mirror(ops::mirror_plan plan, ops::mirror_options options) {
+    asio::io_context io;
+    return run(io, ops::mirror(std::move(plan), std::move(options)));
+}
+
 void login(std::string_view registry, auth::credential cred, const remote_options& remote) {
     asio::io_context io;
     http::client http(io.get_executor(), registry::http_options_for(remote));

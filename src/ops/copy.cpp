@@ -10,6 +10,7 @@
 #include "core/quote.hpp"
 #include "http/shared_flight.hpp"
 #include "ops/concurrency.hpp"
+#include "ops/copy_context_state.hpp"
 #include "ops/emit.hpp"
 
 #include <boost/json.hpp>
@@ -93,7 +94,9 @@ class copier {
             [this, &blobs](std::size_t i) -> asio::awaitable<void> {
             co_await transfer_blob(blobs[i]);
         };
-        co_await detail::for_each_limited(blobs.size(), o_.concurrency, task);
+        // With a context its budget is the limit; every blob may wait in its queue.
+        const auto limit = o_.context ? o_.context->max_transfers() : o_.concurrency;
+        co_await detail::for_each_limited(blobs.size(), limit, task);
     }
 
     /// Pushes the recorded manifests, lowest first, all of one height at once; `root` (if
@@ -194,19 +197,104 @@ class copier {
     }
 
     asio::awaitable<void> transfer_blob(descriptor desc) {
+        if (!o_.context) {
+            co_await move_blob(std::move(desc), nullptr);
+            co_return;
+        }
+        auto& ctx = o_.context->state();
+        if (ctx.has(&dst_, desc.digest)) {
+            ++ctx.stats.known;
+            note_present(desc, progress_event::kind::exists);
+            co_return;
+        }
+        // Copies sharing the context and needing this blob in this destination wait for the
+        // first one instead of sending it again.
+        bool mine = false;
+        const auto key = detail::copy_context_state::key(&dst_, desc.digest);
+        auto move = [this, &ctx, &desc, &mine, &key]() -> asio::awaitable<bool> {
+            mine = true;
+            co_await await_sibling(ctx, desc.digest);
+            // Marked before waiting for the budget, so that a copy into a sibling arriving
+            // meanwhile waits for this one instead of racing it.
+            const auto d = desc.digest.str();
+            ctx.moving.insert_or_assign(d, std::make_pair(&dst_, key));
+            struct unmark {
+                detail::copy_context_state& c;
+                const std::string& d;
+                const std::string& k;
+                ~unmark() {
+                    if (const auto it = c.moving.find(d);
+                        it != c.moving.end() && it->second.second == k) {
+                        c.moving.erase(it);
+                    }
+                }
+            } guard{ctx, d, key};
+            auto permit = co_await ctx.budget.acquire();
+            ++ctx.stats.transfers;
+            co_await move_blob(desc, &ctx);
+            ctx.record(&dst_, desc.digest);
+            co_return true;
+        };
+        co_await http::detail::share_flight<bool>(ctx.flights, key, move);
+        if (!mine) {
+            ++ctx.stats.shared;
+            note_present(desc, progress_event::kind::exists);
+        }
+    }
+
+    /// When another destination this one can mount from is moving `d` right now, waits for it
+    /// to finish (the blob is then mounted from there, not sent again).
+    asio::awaitable<void> await_sibling(detail::copy_context_state& ctx, const digest& d) {
+        auto* m = dynamic_cast<content::mounter*>(&dst_);
+        const auto it = ctx.moving.find(d.str());
+        if (m == nullptr || it == ctx.moving.end() || it->second.first == &dst_
+            || !m->can_mount_from(*it->second.first)) {
+            co_return;
+        }
+        const auto f = ctx.flights.find(it->second.second);
+        if (f == ctx.flights.end()) {
+            co_return;
+        }
+        const auto flight = f->second;
+        boost::system::error_code ec;
+        co_await flight->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (!flight->done) {
+            throw boost::system::system_error(asio::error::operation_aborted);
+        }
+    }
+
+    /// Counts `desc` as already at the destination.
+    void note_present(const descriptor& desc, progress_event::kind k) {
+        if (k == progress_event::kind::mounted) {
+            ++r_.mounted;
+        } else {
+            ++r_.skipped;
+        }
+        r_.bytes_skipped += static_cast<std::uint64_t>(desc.size);
+        emit(o_.progress, k, desc, name_of(desc));
+    }
+
+    /// Exists, else mounted (from the source, or from a destination the context knows has
+    /// it), else streamed source -> destination.
+    asio::awaitable<void> move_blob(descriptor desc, detail::copy_context_state* ctx) {
         const auto name = name_of(desc);
         if (co_await dst_.exists(desc)) {
-            ++r_.skipped;
-            r_.bytes_skipped += static_cast<std::uint64_t>(desc.size);
-            emit(o_.progress, progress_event::kind::exists, desc, name);
+            note_present(desc, progress_event::kind::exists);
             co_return;
         }
         if (auto* m = dynamic_cast<content::mounter*>(&dst_)) {
             if (co_await m->mount(desc, src_)) {
-                ++r_.mounted;
-                r_.bytes_skipped += static_cast<std::uint64_t>(desc.size);
-                emit(o_.progress, progress_event::kind::mounted, desc, name);
+                note_present(desc, progress_event::kind::mounted);
                 co_return;
+            }
+            if (ctx != nullptr) {
+                for (auto* holder : ctx->holders(desc.digest)) {
+                    if (holder != &dst_ && holder != &src_ && co_await m->mount(desc, *holder)) {
+                        ++ctx->stats.sibling_mounts;
+                        note_present(desc, progress_event::kind::mounted);
+                        co_return;
+                    }
+                }
             }
         }
         emit(o_.progress, progress_event::kind::started, desc, name);
@@ -335,6 +423,17 @@ asio::awaitable<void> copy_referrers(copier& c, content::referrer_lister& lister
 }
 
 }  // namespace
+
+copy_context::copy_context(std::size_t max_transfers)
+    : state_(
+        std::make_unique<detail::copy_context_state>(std::max<std::size_t>(1, max_transfers))) {}
+copy_context::~copy_context() = default;
+std::size_t copy_context::max_transfers() const noexcept {
+    return state_->max_transfers;
+}
+copy_context::statistics copy_context::stats() const noexcept {
+    return state_->stats;
+}
 
 result<platform> parse_platform(std::string_view text) {
     platform p;

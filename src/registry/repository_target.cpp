@@ -77,13 +77,18 @@ asio::awaitable<content::blob_reader> repository_target::open(descriptor desc) {
     co_return r;
 }
 
+bool repository_target::can_mount_from(const content::target& source) const {
+    const auto* from = dynamic_cast<const repository_target*>(&source);
+    return from != nullptr && from->repo_.base_url() == repo_.base_url()
+           && from->repo_.name() != repo_.name();
+}
+
 asio::awaitable<bool> repository_target::mount(descriptor desc, content::target& source) {
-    auto* from = dynamic_cast<repository_target*>(&source);
-    if (from == nullptr || from->repo_.base_url() != repo_.base_url()
-        || from->repo_.name() == repo_.name() || is_manifest_type(desc.media_type)) {
+    if (!can_mount_from(source) || is_manifest_type(desc.media_type)) {
         co_return false;
     }
-    co_return co_await repo_.mount_blob(std::move(desc), from->repo_.name());
+    auto& from = dynamic_cast<repository_target&>(source);
+    co_return co_await repo_.mount_blob(std::move(desc), from.repo_.name());
 }
 
 asio::awaitable<std::vector<descriptor>> repository_target::referrers(descriptor subject,

@@ -120,6 +120,9 @@ class mounter {
     /// `source` is not a place this target can mount from (another registry, a layout) or the
     /// registry declined — the caller then copies the bytes. No upload session is left open.
     virtual boost::asio::awaitable<bool> mount(descriptor desc, target& source) = 0;
+    /// Whether `source` is a place `mount` could mount from (no request): lets a caller wait
+    /// for a blob to land there instead of sending it twice.
+    virtual bool can_mount_from(const target& source) const = 0;
 };
 
 /// A target that can list the manifests whose `subject` is a given manifest.

@@ -4,6 +4,7 @@
 
 #include <oras/auth/credential_store.hpp>
 #include <oras/ops/copy.hpp>
+#include <oras/ops/mirror.hpp>
 #include <oras/ops/pull.hpp>
 #include <oras/ops/push.hpp>
 #include <oras/registry/connect.hpp>
@@ -49,6 +50,9 @@ struct copy_endpoint {
 /// if missing.
 ops::copy_result copy(const copy_endpoint& from, const copy_endpoint& to,
                       ops::copy_options options = {});
+
+/// Runs `ops::mirror` on its own io_context: the per-artifact report, failures included.
+ops::mirror_result mirror(ops::mirror_plan plan, ops::mirror_options options = {});
 
 /// Splits `DIR[:tag[,tag...]]` or `DIR@digest` (a colon or `@` after the last `/`).
 struct layout_reference {

@@ -4,6 +4,7 @@
 #include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
 #include <oras/detail/async.hpp>
+#include <oras/ops/copy_context.hpp>
 #include <oras/ops/progress.hpp>
 #include <oras/result.hpp>
 
@@ -16,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +51,10 @@ struct copy_options {
     std::function<bool(const descriptor&)> include{};
     /// The name progress events give a node; empty: its title annotation.
     std::function<std::string(const descriptor&)> name{};
+    /// Shared with other copies run at the same time (see `copy_context`): one budget of blob
+    /// transfers instead of `concurrency`, each blob moved once per destination, mounts from
+    /// destinations of the same registry. Empty: this copy alone.
+    std::shared_ptr<copy_context> context{};
 };
 
 struct copy_result {

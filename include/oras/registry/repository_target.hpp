@@ -35,6 +35,7 @@ class repository_target final : public content::target,
     /// Mounts when `source` is a repository of the same registry (same scheme, host and port)
     /// other than this one; false for anything else, without a request.
     boost::asio::awaitable<bool> mount(descriptor desc, content::target& source) override;
+    bool can_mount_from(const content::target& source) const override;
     boost::asio::awaitable<std::vector<descriptor>> referrers(descriptor subject,
                                                               std::string artifact_type) override;
     boost::asio::awaitable<std::vector<std::string>> tags() override;

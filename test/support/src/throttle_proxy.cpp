@@ -1,0 +1,204 @@
+// throttle_proxy: POSIX sockets, one thread per relayed connection, poll() with a short timeout
+// so that the destructor can stop every thread.
+#include <oras/test/throttle_proxy.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace oras::test {
+
+namespace {
+
+[[noreturn]] void throw_errno(const char* what) {
+    throw std::system_error(errno, std::generic_category(), what);
+}
+
+int connect_local(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+bool send_all(int fd, const char* p, std::size_t n) {
+    while (n > 0) {
+        const auto k = ::send(fd, p, n, MSG_NOSIGNAL);
+        if (k <= 0) {
+            return false;
+        }
+        p += k;
+        n -= static_cast<std::size_t>(k);
+    }
+    return true;
+}
+
+/// Whether a request head announces a body.
+bool has_body(std::string head) {
+    std::transform(head.begin(), head.end(), head.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (head.find("\r\ntransfer-encoding:") != std::string::npos) {
+        return true;
+    }
+    const auto cl = head.find("\r\ncontent-length:");
+    if (cl == std::string::npos) {
+        return false;
+    }
+    auto i = cl + 17;
+    while (i < head.size() && head[i] == ' ') {
+        ++i;
+    }
+    return i < head.size() && head[i] != '0';
+}
+
+}  // namespace
+
+struct throttle_proxy::impl {
+    std::uint16_t target = 0;
+    std::size_t throttle_budget = 0;
+    unsigned retry_after = 1;
+    int listener = -1;
+    std::uint16_t port = 0;
+    std::atomic<bool> stop{false};
+    std::atomic<std::size_t> throttled{0};
+    std::atomic<std::size_t> connections{0};
+    std::mutex m;
+    std::vector<std::thread> threads;
+    std::thread acceptor;
+
+    void relay(int client, bool throttle) {
+        std::string pending;
+        char buf[64 * 1024];
+        if (throttle) {
+            // Read the head of the first request.
+            while (!stop && pending.find("\r\n\r\n") == std::string::npos) {
+                pollfd p{client, POLLIN, 0};
+                if (::poll(&p, 1, 100) <= 0) {
+                    continue;
+                }
+                const auto k = ::recv(client, buf, sizeof buf, 0);
+                if (k <= 0) {
+                    ::close(client);
+                    return;
+                }
+                pending.append(buf, static_cast<std::size_t>(k));
+            }
+            const auto head = pending.substr(0, pending.find("\r\n\r\n") + 2);
+            if (!stop && !has_body(head)) {
+                ++throttled;
+                const std::string r =
+                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: " + std::to_string(retry_after)
+                    + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+                send_all(client, r.data(), r.size());
+                ::shutdown(client, SHUT_WR);
+                ::close(client);
+                return;
+            }
+        }
+        const int upstream = connect_local(target);
+        if (upstream < 0) {
+            ::close(client);
+            return;
+        }
+        bool ok = pending.empty() || send_all(upstream, pending.data(), pending.size());
+        while (ok && !stop) {
+            pollfd p[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
+            const int n = ::poll(p, 2, 100);
+            if (n < 0) {
+                break;
+            }
+            for (int i = 0; i < 2 && ok; ++i) {
+                if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
+                    continue;
+                }
+                const auto k = ::recv(p[i].fd, buf, sizeof buf, 0);
+                ok = k > 0 && send_all(p[1 - i].fd, buf, static_cast<std::size_t>(k));
+            }
+        }
+        ::close(upstream);
+        ::close(client);
+    }
+
+    void accept_loop() {
+        while (!stop) {
+            pollfd p{listener, POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) {
+                continue;
+            }
+            const int c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+            if (c < 0) {
+                continue;
+            }
+            const bool throttle = connections++ < throttle_budget;
+            std::lock_guard lock(m);
+            threads.emplace_back([this, c, throttle] { relay(c, throttle); });
+        }
+    }
+};
+
+throttle_proxy::throttle_proxy(std::uint16_t target_port, std::size_t throttled_connections,
+                               unsigned retry_after_seconds)
+    : impl_(std::make_unique<impl>()) {
+    impl_->target = target_port;
+    impl_->throttle_budget = throttled_connections;
+    impl_->retry_after = retry_after_seconds;
+    impl_->listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (impl_->listener < 0) {
+        throw_errno("socket");
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(impl_->listener, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
+        || ::listen(impl_->listener, 64) != 0
+        || ::getsockname(impl_->listener, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        const int e = errno;
+        ::close(impl_->listener);
+        throw std::system_error(e, std::generic_category(), "throttle_proxy listen");
+    }
+    impl_->port = ntohs(a.sin_port);
+    impl_->acceptor = std::thread([this] { impl_->accept_loop(); });
+}
+
+throttle_proxy::~throttle_proxy() {
+    impl_->stop = true;
+    impl_->acceptor.join();
+    std::lock_guard lock(impl_->m);
+    for (auto& t : impl_->threads) {
+        t.join();
+    }
+    ::close(impl_->listener);
+}
+
+std::string throttle_proxy::host() const {
+    return "127.0.0.1:" + std::to_string(impl_->port);
+}
+std::size_t throttle_proxy::throttled() const {
+    return impl_->throttled;
+}
+std::size_t throttle_proxy::connections() const {
+    return impl_->connections;
+}
+
+}  // namespace oras::test
