@@ -353,7 +353,8 @@ void print_mirror(std::ostream& out, const std::string& format, const ops::mirro
     }
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.1f s", secs);
-    out << "Mirrored " << r.artifacts.size() << " artifacts: " << r.copied << " copied, "
+    out << "Mirrored " << r.artifacts.size()
+        << (r.artifacts.size() == 1 ? " artifact: " : " artifacts: ") << r.copied << " copied, "
         << r.skipped << " up to date, " << r.failed << " failed";
     if (r.planned > 0) {
         out << ", " << r.planned << " to copy (dry run)";

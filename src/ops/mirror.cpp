@@ -518,7 +518,12 @@ asio::awaitable<mirror_result> mirror(mirror_plan plan, mirror_options o) {
         }
     }
     if (o.on_planned) {
-        o.on_planned(jobs.size());
+        o.on_planned(result.artifacts.size() + jobs.size());
+    }
+    if (o.on_artifact) {
+        for (const auto& failed : result.artifacts) {
+            o.on_artifact(failed);  // the sources that could not be listed
+        }
     }
 
     auto context = std::make_shared<copy_context>(o.concurrency);

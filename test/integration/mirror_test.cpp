@@ -23,6 +23,7 @@
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 
 #include <filesystem>
@@ -265,13 +266,25 @@ TEST(mirror, shards_together_mirror_everything_once) {
     oras::ops::mirror_plan plan;
     plan.registries[src.host()] = access(src);
     plan.registries[dst.host()] = access(dst);
-    plan.rules = {{.from = src.host() + "/team/", .to = dst.host() + "/m/"}};
+    const auto& pinned = artifacts[1];  // team/r00:v1, also mirrored by digest
+    plan.rules = {{.from = src.host() + "/team/", .to = dst.host() + "/m/"},
+                  {.from = src.host() + "/" + pinned.repo + "@" + pinned.manifest.digest.str(),
+                   .to = dst.host() + "/pinned"}};
     std::set<std::string> sources;
     std::size_t total = 0;
     for (std::size_t i = 0; i < 2; ++i) {
         oras::ops::mirror_options o;
         o.shard = {i, 2};
-        const auto r = oras::blocking::mirror(plan, o);
+        oras::ops::mirror_result r;
+        if (i == 0) {
+            r = oras::blocking::mirror(plan, o);
+        } else {
+            // The completion-token form, run on a caller's io_context.
+            asio::io_context io;
+            auto done = oras::ops::async_mirror(io.get_executor(), plan, o, asio::use_future);
+            io.run();
+            r = done.get();
+        }
         ASSERT_TRUE(r.ok());
         EXPECT_GT(r.artifacts.size(), 0u) << "shard " << i;
         for (const auto& a : r.artifacts) {
@@ -280,11 +293,13 @@ TEST(mirror, shards_together_mirror_everything_once) {
         }
         total += r.artifacts.size();
     }
-    EXPECT_EQ(total, artifacts.size());
+    EXPECT_EQ(total, artifacts.size() + 1);
     runner run;
     for (const auto& a : artifacts) {
         EXPECT_EQ(digest_at(run, dst, "m/" + a.repo.substr(5), a.tag), a.manifest.digest.str());
     }
+    EXPECT_EQ(digest_at(run, dst, "pinned", pinned.manifest.digest.str()),
+              pinned.manifest.digest.str());
 }
 
 fs::path stored_blob(const registry_process& reg, const oras::digest& d) {
@@ -360,17 +375,24 @@ TEST(mirror, a_config_file_drives_the_cli_and_its_errors_name_the_line) {
                                          "MIRROR_TEST_PASSWORD}\n"
                                          "sync:\n  - from: "
                                        + src.host() + "/team/r00\n    to: " + dst.host()
-                                       + "/one\n    tags: {deny: ['^v1$']}\n");
+                                       + "/one\n    tags: {deny: ['^v1$']}\n"
+                                       + "  - from: " + src.host() + "/team/\n    to: oci-layout:"
+                                       + (dir.path() / "layouts").string() + "\n");
     ::setenv("MIRROR_TEST_PASSWORD", "alice-secret", 1);
     const auto ok = oras::test::run_process(
         {ORAS_CPP_BINARY, "mirror", "--no-tty", "--config", config.string()});
     ::unsetenv("MIRROR_TEST_PASSWORD");
     EXPECT_EQ(ok.exit_code, 0) << ok.err << ok.out;
     EXPECT_NE(ok.out.find("Copied  " + src.host() + "/team/r00:v0"), std::string::npos) << ok.out;
-    EXPECT_EQ(ok.out.find("r00:v1"), std::string::npos) << ok.out;
+    EXPECT_EQ(ok.out.find("r00:v1 => " + dst.host()), std::string::npos) << ok.out;
     EXPECT_EQ(ok.out.find("alice-secret"), std::string::npos);
     runner run;
     EXPECT_EQ(digest_at(run, dst, "one", "v0"), artifacts[0].manifest.digest.str());
+    // A prefix into layouts: one layout per repository, every tag in it.
+    const auto index = oras::test::read_file(dir.path() / "layouts" / "r00" / "index.json");
+    for (const auto& a : artifacts) {
+        EXPECT_NE(index.find(a.manifest.digest.str()), std::string::npos) << a.tag;
+    }
 
     oras::test::write_file(config, "sync:\n  - from: " + src.host() + "/team/\n    to: "
                                        + dst.host() + "/m/\n    tags: {allow: ['v(']}\n");

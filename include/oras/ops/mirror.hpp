@@ -126,9 +126,10 @@ struct mirror_options {
     /// Referrer and index depth limit, and manifest size limit, of every copy.
     unsigned max_depth = 16;
     std::size_t max_manifest_size = 4 * 1024 * 1024;
-    /// Called once the plan is expanded (and sharded), with the number of artifacts.
+    /// Called once the plan is expanded (and sharded), with the number of entries the result
+    /// will have (artifacts, and sources that could not be listed).
     std::function<void(std::size_t)> on_planned{};
-    /// Called as each artifact ends, in completion order.
+    /// Called as each entry ends, in completion order (sources that could not be listed first).
     std::function<void(const mirror_artifact&)> on_artifact{};
     /// Every copy's node and byte events (for a byte count or rate).
     progress_fn progress{};
