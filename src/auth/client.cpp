@@ -47,6 +47,29 @@ struct registry_state {
     bool credential_loaded = false;
     credential cred;
     std::string refresh_token;  // handed out by its token service
+    /// Set while a bodiless request, sent before the scheme was known, awaits its answer:
+    /// requests arriving meanwhile wait for it to learn the scheme instead of each being
+    /// challenged in turn.
+    std::shared_ptr<asio::steady_timer> probe;
+    /// A read was answered without a challenge while the scheme was unknown: reads need no
+    /// probe (an anonymous registry, or anonymous pulls).
+    bool reads_open = false;
+};
+
+/// Ends a probe (wakes the requests waiting on it) when it goes out of scope or is released.
+struct probe_guard {
+    std::shared_ptr<registry_state> reg;
+    std::shared_ptr<asio::steady_timer> timer;
+    void release() noexcept {
+        if (timer) {
+            if (reg->probe == timer) {
+                reg->probe.reset();
+            }
+            timer->cancel();
+            timer.reset();
+        }
+    }
+    ~probe_guard() { release(); }
 };
 
 using http::detail::flight_map;
@@ -421,6 +444,22 @@ asio::awaitable<http::response> client_state::send(http::request req, scope_set 
     if (reg->scheme == scheme_kind::unknown && has_body) {
         co_await discover(reg);
     }
+    if (reg->scheme == scheme_kind::unknown && reg->probe) {
+        const auto probe = reg->probe;
+        ++stats_.held;
+        boost::system::error_code ec;
+        co_await probe->async_wait(asio::redirect_error(use_awaitable, ec));
+        const auto cs = co_await asio::this_coro::cancellation_state;
+        if (cs.cancelled() != asio::cancellation_type::none) {
+            throw boost::system::system_error(asio::error::operation_aborted);
+        }
+    }
+    probe_guard probing{reg, nullptr};
+    if (reg->scheme == scheme_kind::unknown && !has_body && !reg->reads_open) {
+        probing.timer = std::make_shared<asio::steady_timer>(http_.get_executor(),
+                                                             asio::steady_timer::time_point::max());
+        reg->probe = probing.timer;
+    }
     const auto sent = co_await authorization(reg, scopes);
     if (sent) {
         req.headers.set("Authorization", *sent);
@@ -432,6 +471,9 @@ asio::awaitable<http::response> client_state::send(http::request req, scope_set 
     const bool writes = req.method != "GET" && req.method != "HEAD";
     auto resp = co_await http_.send(std::move(req));
     if (resp.status() != 401) {
+        if (!writes && reg->scheme == scheme_kind::unknown) {
+            reg->reads_open = true;
+        }
         if (!sent && writes && reg->scheme == scheme_kind::unknown) {
             // A write let through without credentials (an upload POST, say): the registry needs
             // none, and later bodies need not wait for `GET /v2/`. Reads prove nothing: many
@@ -446,6 +488,7 @@ asio::awaitable<http::response> client_state::send(http::request req, scope_set 
     }
     ++stats_.challenges;
     learn(*reg, *challenges);
+    probing.release();  // the scheme is known: the waiting requests can authorise themselves
     if (!again) {
         co_return resp;  // a streamed body cannot be sent twice: the caller decides
     }

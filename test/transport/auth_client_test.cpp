@@ -382,6 +382,56 @@ TEST(auth_client, basic_scheme_preauthorises_after_the_first_challenge) {
     EXPECT_EQ(reg.requests().size(), 7u);
 }
 
+TEST(auth_client, concurrent_first_requests_are_challenged_once) {
+    scripted_server reg([](const scripted_request& r) {
+        if (r.header("Authorization") == basic("alice", "secret")) {
+            return action{.body = "{}"};
+        }
+        return action{.status = 401, .headers = {{"WWW-Authenticate", "Basic realm=\"reg\""}}};
+    });
+    asio::io_context io;
+    oras::auth::client client(oras::http::client(io.get_executor(), http_options()),
+                              {.credentials = creds_for(reg, {"alice", "secret", "", ""})});
+    // Eight reads at once to a registry whose scheme is not known yet: the first one learns
+    // it, the others wait for that instead of each being refused first.
+    int ok = 0;
+    const auto one = [&]() -> asio::awaitable<void> {
+        auto r = co_await client.fetch(make("HEAD", reg.url() + "/v2/app/manifests/v1"), {});
+        ok += r.status == 200 ? 1 : 0;
+    };
+    for (int i = 0; i < 8; ++i) {
+        asio::co_spawn(io, one(), asio::detached);
+    }
+    io.run();
+    EXPECT_EQ(ok, 8);
+    EXPECT_EQ(client.stats().challenges, 1u);
+    EXPECT_EQ(client.stats().held, 7u);
+    EXPECT_EQ(reg.requests().size(), 9u);
+}
+
+TEST(auth_client, reads_of_an_anonymous_registry_are_not_held_back) {
+    scripted_server reg([](const scripted_request&) { return action{.body = "{}"}; });
+    asio::io_context io;
+    oras::auth::client client(oras::http::client(io.get_executor(), http_options()));
+    int ok = 0;
+    const auto one = [&]() -> asio::awaitable<void> {
+        auto r = co_await client.fetch(make("GET", reg.url() + "/v2/app/manifests/v1"), {});
+        ok += r.status == 200 ? 1 : 0;
+    };
+    // The first read is answered without a challenge: later reads need not wait for anything.
+    asio::co_spawn(io, one(), asio::detached);
+    io.run();
+    EXPECT_EQ(client.stats().held, 0u);
+    io.restart();
+    for (int i = 0; i < 6; ++i) {
+        asio::co_spawn(io, one(), asio::detached);
+    }
+    io.run();
+    EXPECT_EQ(ok, 7);
+    EXPECT_EQ(client.stats().held, 0u);
+    EXPECT_EQ(client.stats().challenges, 0u);
+}
+
 TEST(auth_client, a_body_is_sent_once_to_a_registry_not_yet_known) {
     scripted_server reg([](const scripted_request& r) {
         if (r.header("Authorization") == basic("alice", "secret")) {

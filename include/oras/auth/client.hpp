@@ -39,6 +39,9 @@ struct client_stats {
     std::size_t token_requests = 0;  ///< requests to token services
     std::size_t discoveries = 0;     ///< `GET /v2/` sent to learn a registry's scheme first
     std::size_t credential_lookups = 0;
+    /// Requests that waited for an earlier one to learn the registry's scheme instead of being
+    /// challenged themselves.
+    std::size_t held = 0;
 };
 
 /// Sends registry requests with the right Authorization, learning each registry's scheme from
