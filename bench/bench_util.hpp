@@ -22,6 +22,7 @@
 #include <iterator>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace oras::bench {
@@ -166,6 +167,20 @@ inline void write_data(const fs::path& path, std::uint64_t size, std::uint64_t s
 
 /// The oras-cpp binary to run: `ORAS_CPP` from the environment, else the one built with the
 /// benchmark.
+/// How often `needle` occurs in `text` (requests in a registry's access log, say).
+inline std::size_t occurrences(std::string_view text, std::string_view needle) {
+    std::size_t n = 0;
+    for (std::size_t pos = 0; (pos = text.find(needle, pos)) != std::string_view::npos; ++pos) {
+        ++n;
+    }
+    return n;
+}
+
+/// Requests a distribution registry has answered, from its access log (`reg.log()`).
+inline std::size_t access_log_requests(std::string_view log) {
+    return occurrences(log, " HTTP/1.1\" ");
+}
+
 inline std::string cli_path(const char* built) {
     const char* override_cli = std::getenv("ORAS_CPP");
     return override_cli && *override_cli ? override_cli : built;

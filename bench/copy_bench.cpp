@@ -58,12 +58,7 @@ constexpr double rss_target_mib = 32.0;
 
 /// Requests a registry has answered so far: the lines of its access log.
 std::size_t requests(const oras::test::registry_process& reg) {
-    const auto log = reg.log();
-    std::size_t n = 0;
-    for (std::size_t pos = 0; (pos = log.find(" HTTP/1.1\" ", pos)) != std::string::npos; ++pos) {
-        ++n;
-    }
-    return n;
+    return oras::bench::access_log_requests(reg.log());
 }
 
 double self_cpu() {

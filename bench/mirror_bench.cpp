@@ -48,36 +48,13 @@ using oras::bench::run_stats;
 constexpr std::size_t tags_per_repo = 5;
 
 std::size_t requests(const oras::test::registry_process& reg) {
-    const auto log = reg.log();
-    std::size_t n = 0;
-    for (std::size_t pos = 0; (pos = log.find(" HTTP/1.1\" ", pos)) != std::string::npos; ++pos) {
-        ++n;
-    }
-    return n;
+    return oras::bench::access_log_requests(reg.log());
 }
 
 /// Of those, catalog and tag-list requests.
 std::size_t listings(const oras::test::registry_process& reg) {
     const auto log = reg.log();
-    std::size_t n = 0;
-    for (const char* what : {"/_catalog", "/tags/list"}) {
-        for (std::size_t pos = 0; (pos = log.find(what, pos)) != std::string::npos; ++pos) {
-            ++n;
-        }
-    }
-    return n;
-}
-
-std::string bytes_of(std::size_t n, std::uint64_t seed) {
-    std::string s(n, '\0');
-    std::uint64_t x = seed * 0x9e3779b97f4a7c15ULL + 1;
-    for (auto& c : s) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        c = static_cast<char>(x);
-    }
-    return s;
+    return oras::bench::occurrences(log, "/_catalog") + oras::bench::occurrences(log, "/tags/list");
 }
 
 using oras::test::describe;
@@ -101,12 +78,14 @@ asio::awaitable<void> seed(oras::auth::client client, std::string host, std::siz
             co_return d;
         };
         co_await push(config, config_desc);
-        const auto shared_data = bytes_of(64 * 1024, r + 1);
+        const auto shared_data = oras::test::pattern(64 * 1024, static_cast<unsigned>(r + 1));
         const auto shared_desc = describe(shared_data, "application/vnd.bench.shared");
         const auto shared = co_await push(shared_data, shared_desc);
         for (std::size_t k = 0; k < tags_per_repo; ++k) {
-            const auto big_data = bytes_of(1024 * 1024, 1000 + r * 100 + k);
-            const auto small_data = bytes_of(4096, 50'000 + r * 100 + k);
+            const auto big_data =
+                oras::test::pattern(1024 * 1024, static_cast<unsigned>(1000 + r * 100 + k));
+            const auto small_data =
+                oras::test::pattern(4096, static_cast<unsigned>(50'000 + r * 100 + k));
             const auto big_desc = describe(big_data, "application/vnd.bench.big");
             const auto small_desc = describe(small_data, "application/vnd.bench.small");
             const auto big = co_await push(big_data, big_desc);

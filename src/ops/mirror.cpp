@@ -56,6 +56,22 @@ failure bad(std::string_view field, std::string message) {
                    std::string(field) + ": " + std::move(message)};
 }
 
+/// `host/` or `host/path/`: the registry, and the path with its trailing '/' (or empty).
+result<std::pair<std::string, std::string>> parse_prefix(std::string_view field,
+                                                         std::string_view text) {
+    const auto slash = text.find('/');
+    std::pair<std::string, std::string> out{text.substr(0, slash), text.substr(slash + 1)};
+    if (auto v = validate_registry(out.first); !v) {
+        return bad(field, quote(text) + ": " + v.error().message);
+    }
+    if (!out.second.empty()) {
+        if (auto v = validate_repository(out.second.substr(0, out.second.size() - 1)); !v) {
+            return bad(field, quote(text) + ": " + v.error().message);
+        }
+    }
+    return out;
+}
+
 result<source_spec> parse_source(std::string_view from) {
     source_spec s;
     if (from.empty()) {
@@ -67,17 +83,12 @@ result<source_spec> parse_source(std::string_view from) {
     }
     if (from.ends_with('/')) {
         s.kind = source_spec::form::prefix;
-        const auto slash = from.find('/');
-        s.registry = std::string(from.substr(0, slash));
-        s.path = std::string(from.substr(slash + 1));
-        if (auto v = validate_registry(s.registry); !v) {
-            return bad("from", quote(from) + ": " + v.error().message);
+        auto p = parse_prefix("from", from);
+        if (!p) {
+            return failure{p.error()};
         }
-        if (!s.path.empty()) {
-            if (auto v = validate_repository(s.path.substr(0, s.path.size() - 1)); !v) {
-                return bad("from", quote(from) + ": " + v.error().message);
-            }
-        }
+        s.registry = std::move(p->first);
+        s.path = std::move(p->second);
         return s;
     }
     auto ref = reference::parse(from);
@@ -118,17 +129,12 @@ result<dest_spec> parse_dest(std::string_view to) {
     }
     if (to.ends_with('/')) {
         d.prefix = true;
-        const auto slash = to.find('/');
-        d.registry = std::string(to.substr(0, slash));
-        d.path = std::string(to.substr(slash + 1));
-        if (auto v = validate_registry(d.registry); !v) {
-            return bad("to", quote(to) + ": " + v.error().message);
+        auto p = parse_prefix("to", to);
+        if (!p) {
+            return failure{p.error()};
         }
-        if (!d.path.empty()) {
-            if (auto v = validate_repository(d.path.substr(0, d.path.size() - 1)); !v) {
-                return bad("to", quote(to) + ": " + v.error().message);
-            }
-        }
+        d.registry = std::move(p->first);
+        d.path = std::move(p->second);
         return d;
     }
     auto split = split_tags(to);
