@@ -5,7 +5,7 @@
 #   scripts/setup.sh [extra cmake arguments...]
 #
 # Environment: BUILD_DIR (default: build), BUILD_TYPE (default: RelWithDebInfo), JOBS (default:
-# the number of cores).
+# the number of cores), TARGETS (default: all).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,4 +36,9 @@ fi
 build_dir=${BUILD_DIR:-$root/build}
 cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" "$@" \
   >/dev/null
-cmake --build "$build_dir" -j "${JOBS:-$(nproc)}"
+targets=()
+if [ -n "${TARGETS:-}" ]; then
+  read -r -a names <<<"$TARGETS"
+  targets=(--target "${names[@]}")
+fi
+cmake --build "$build_dir" -j "${JOBS:-$(nproc)}" "${targets[@]}"

@@ -9,7 +9,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build}
 export BUILD_DIR=$build_dir
 
-"$root/scripts/setup.sh" -DORAS_BUILD_TESTS=ON -DORAS_BUILD_EXAMPLES=ON "$@"
+"$root/scripts/setup.sh" -DORAS_BUILD_TESTS=ON -DORAS_BUILD_EXAMPLES=ON -DORAS_WERROR=ON "$@"
 
 status=0
 ctest --test-dir "$build_dir" --output-on-failure -j "${JOBS:-$(nproc)}" --timeout 600 || status=$?
