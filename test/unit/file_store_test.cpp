@@ -149,7 +149,7 @@ TEST(file_store, round_trip_through_two_stores) {
     EXPECT_EQ(dir_desc.media_type, "application/vnd.oci.image.layer.v1.tar+gzip");
     EXPECT_EQ(dir_desc.annotation(oras::annotation::content_unpack), "true");
     // The descriptor is the archive push.cpp would make of it.
-    const auto [expected_dir, dir_bytes] = directory_layer(a_dir / "tree", "tree", "tree");
+    const auto expected_dir = directory_layer(a_dir / "tree", "tree", "tree").first;
     EXPECT_EQ(dir_desc, expected_dir);
 
     asio::io_context io;
@@ -218,13 +218,17 @@ TEST(file_store, hostile_titles_are_refused_and_nothing_is_written_outside) {
                                                  (outside / "evil").string()};
     for (const auto& title : dir_titles) {
         SCOPED_TRACE(title);
-        const auto [d, bytes] = directory_layer(src / "evil", "evil", title);
+        const auto d_layer = directory_layer(src / "evil", "evil", title);
+        const auto& d = d_layer.first;
+        const auto& bytes = d_layer.second;
         expect_error([&] { run(io, s.push(d, blob_reader::from_string(bytes))); },
                      errc::invalid_argument);
     }
     // Members outside the title: refused by the extractor, and nothing is left in place.
     {
-        const auto [d, bytes] = directory_layer(src / "evil", "evil", "good");
+        const auto d_layer = directory_layer(src / "evil", "evil", "good");
+        const auto& d = d_layer.first;
+        const auto& bytes = d_layer.second;
         expect_error([&] { run(io, s.push(d, blob_reader::from_string(bytes))); },
                      errc::invalid_response);
     }
@@ -237,7 +241,9 @@ TEST(file_store, keep_old_files) {
     write_file(wd / "tree/one.txt", "old one");
     temp_dir src;
     write_file(src / "tree/one.txt", "new one");
-    const auto [dir_desc, dir_bytes] = directory_layer(src / "tree", "tree", "tree");
+    const auto dir_desc_layer = directory_layer(src / "tree", "tree", "tree");
+    const auto& dir_desc = dir_desc_layer.first;
+    const auto& dir_bytes = dir_desc_layer.second;
     asio::io_context io;
     const std::string content = "new";
     {
@@ -288,7 +294,9 @@ TEST(file_store, wrong_content_leaves_nothing_under_the_destination_name) {
     // A directory whose compressed bytes, or whose tar, differ from what it is described as.
     temp_dir src;
     write_file(src / "tree/one.txt", "one");
-    auto [dir_desc, dir_bytes] = directory_layer(src / "tree", "tree", "tree");
+    auto dir_desc_layer = directory_layer(src / "tree", "tree", "tree");
+    auto& dir_desc = dir_desc_layer.first;
+    auto& dir_bytes = dir_desc_layer.second;
     // Good bytes, but not the ones described: found only at the end, when they are unpacked.
     auto other_digest = dir_desc;
     other_digest.digest = oras::digest::of(std::string(dir_bytes.size(), 'z'));
