@@ -288,8 +288,18 @@ class copier {
                 co_return;
             }
             if (ctx != nullptr) {
+                // At most two mount requests: a registry that declines twice (permissions,
+                // a policy) would decline the others too, and each costs a round trip.
+                std::size_t tries = 0;
                 for (auto* holder : ctx->holders(desc.digest)) {
-                    if (holder != &dst_ && holder != &src_ && co_await m->mount(desc, *holder)) {
+                    if (holder == &dst_ || holder == &src_ || !m->can_mount_from(*holder)) {
+                        continue;
+                    }
+                    if (tries++ == 2) {
+                        break;
+                    }
+                    const bool mounted = co_await m->mount(desc, *holder);
+                    if (mounted) {
                         ++ctx->stats.sibling_mounts;
                         note_present(desc, progress_event::kind::mounted);
                         co_return;
