@@ -370,7 +370,10 @@ int main(int argc, char** argv) {
     push->add_option("files", files, "FILE[:TYPE] or DIR[:TYPE]");
     push->add_option("--config", config, "Config file, PATH[:TYPE]");
     push->add_option("--artifact-type", artifact_type, "Artifact type");
-    push->add_option("-a,--annotation", annotations, "Manifest annotation KEY=VALUE");
+    // Repeatable flags take one value per occurrence (`-a k1=v1 -a k2=v2`), as in the ORAS CLI:
+    // a value list would swallow the positional files that follow.
+    push->add_option("-a,--annotation", annotations, "Manifest annotation KEY=VALUE")
+        ->allow_extra_args(false);
     push->add_option("--annotation-file", annotation_file,
                      "JSON annotations keyed by $manifest, $config or a file's name");
     push->add_option("--image-spec", image_spec, "Manifest version: v1.1 or v1.0")
@@ -389,7 +392,8 @@ int main(int argc, char** argv) {
         ->required();
     pull->add_option("-o,--output", output, "Output directory");
     pull->add_flag("--keep-old-files", keep_old_files, "Do not replace existing files");
-    pull->add_option("--media-type", media_types, "Only layers of this media type");
+    pull->add_option("--media-type", media_types, "Only layers of this media type")
+        ->allow_extra_args(false);
     pull->add_option("--concurrency", concurrency, "Blobs transferred at once")
         ->check(CLI::Range(1, 64));
     pull->add_flag("--oci-layout", c.oci_layout, "REFERENCE is an OCI image layout directory");

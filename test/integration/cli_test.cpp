@@ -745,6 +745,26 @@ TEST(cli, push_of_a_file_outside_the_working_directory) {
     EXPECT_EQ(snapshot(out), (tree{{"outside.txt", "file:outside"}}));
 }
 
+TEST(cli, repeatable_flags_take_one_value_each_and_leave_the_files_alone) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/repeatable:v1";
+    // As in the ORAS docs: annotations between the reference and the files, and after them.
+    ASSERT_OK(s.oras({"push", ref, "--annotation", "org.example.a=1", "a.txt", "-a",
+                      "org.example.b=2", "data.bin", "--no-tty"}));
+    const auto out = s.scratch / "out";
+    ASSERT_OK(s.oras({"pull", ref, "--media-type", "application/vnd.oci.image.layer.v1.tar", "-o",
+                      out.string()}));
+    EXPECT_EQ(read_file(out / "a.txt"), read_file(s.work / "a.txt"));
+    EXPECT_EQ(read_file(out / "data.bin"), read_file(s.work / "data.bin"));
+    const auto manifest = oras::test::http_request(
+        "GET", reg.base_url() + "/v2/cli/repeatable/manifests/v1",
+        {.headers = {{"Accept", "application/vnd.oci.image.manifest.v1+json"}}});
+    EXPECT_NE(manifest.body.find(R"("org.example.a":"1")"), std::string::npos) << manifest.body;
+    EXPECT_NE(manifest.body.find(R"("org.example.b":"2")"), std::string::npos) << manifest.body;
+}
+
 TEST(cli, bad_references) {
     registry_process reg;
     sandbox s;
