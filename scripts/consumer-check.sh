@@ -34,5 +34,7 @@ g++ -std=c++20 -O1 "$root/test/consumer/main.cpp" -o "$work/pkg-config-consumer"
 
 registry=$build_dir/test/tools/oras-test-registry
 "$registry" -- "$work/cmake-build/oras_consumer"
-"$registry" -- "$work/pkg-config-consumer"
+# A shared liboras outside the loader's paths is found as a user would point at it.
+LD_LIBRARY_PATH=$(pkg-config --variable=libdir oras)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+  "$registry" -- "$work/pkg-config-consumer"
 echo "consumer-check: both consumers pushed and pulled"

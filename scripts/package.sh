@@ -28,7 +28,7 @@ deb=$(find "$out" -maxdepth 1 -name 'oras-cpp_*.deb' | head -n1)
 [ -n "$deb" ] || { echo "package: cpack made no .deb" >&2; exit 1; }
 
 listing=$(dpkg-deb -c "$deb")
-for f in ./usr/bin/oras-cpp ./usr/include/oras/ops/blocking.hpp '/liboras\.(a|so)' \
+for f in ./usr/bin/oras-cpp ./usr/include/oras/ops/blocking.hpp '/liboras\.(a|so\.[0-9.]+)' \
          /cmake/oras/oras-config.cmake /cmake/oras/oras-targets.cmake /pkgconfig/oras.pc; do
   if ! grep -Eq "$f\$" <<<"$listing"; then
     echo "package: $f is not in $deb" >&2
@@ -42,5 +42,11 @@ for lib in libssl3 libarchive13 libyaml-cpp; do
 done
 mkdir -p "$out/root"
 dpkg-deb -x "$deb" "$out/root"
-"$out/root/usr/bin/oras-cpp" --version
-echo "$deb"
+# A shared liboras comes in the package too: found there, as the installed tool finds it in /usr.
+libdirs=$(find "$out/root/usr" -name 'liboras.so*' -printf '%h\n' | sort -u | paste -sd:)
+LD_LIBRARY_PATH=${libdirs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$out/root/usr/bin/oras-cpp" --version
+if [ -n "${2:-}" ]; then
+  echo "$deb"
+else
+  echo "package: $(basename "$deb") checked, then removed (give OUT_DIR to keep it)"
+fi
