@@ -7,8 +7,10 @@
 #include "cli/mirror_config.hpp"
 #include "cli/output.hpp"
 
+#include <openssl/crypto.h>
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+#include <boost/version.hpp>
 
 #include <unistd.h>
 
@@ -272,6 +274,17 @@ struct mirror_flags {
     remote_flags to_remote;
 };
 
+/// The compiler this binary was built with, for `version`.
+std::string compiler() {
+#if defined(__clang__)
+    return "clang " __clang_version__;
+#elif defined(__GNUC__)
+    return "g++ " __VERSION__;
+#else
+    return "unknown";
+#endif
+}
+
 /// The registry of a mirror source or destination (`host/...`), or "" for a layout.
 std::string registry_of(const std::string& location) {
     if (location.starts_with("oci-layout:")) {
@@ -464,6 +477,7 @@ int main(int argc, char** argv) {
     auto* login = app.add_subcommand("login", "Verify and save a registry's credentials");
     login->add_option("registry", registry, "REGISTRY[:PORT]")->required();
     c.add_remote(*login);
+    auto* version = app.add_subcommand("version", "Show the version of oras-cpp and its parts");
     auto* logout = app.add_subcommand("logout", "Forget a registry's credentials");
     logout->add_option("registry", registry, "REGISTRY[:PORT]")->required();
     logout->add_option("--registry-config", c.registry_config, "Credentials file");
@@ -501,6 +515,14 @@ int main(int argc, char** argv) {
             remote.credentials.explicit_credential = {};
             oras::blocking::login(registry, std::move(cred), remote);
             std::cout << "Login Succeeded\n";
+            return 0;
+        }
+        if (version->parsed()) {
+            std::cout << "Version:        " << ORAS_VERSION_STRING << "\n"
+                      << "Compiler:       " << compiler() << "\n"
+                      << "Boost:          " << BOOST_VERSION / 100000 << "."
+                      << BOOST_VERSION / 100 % 1000 << "." << BOOST_VERSION % 100 << "\n"
+                      << "OpenSSL:        " << OpenSSL_version(OPENSSL_VERSION) << "\n";
             return 0;
         }
         if (logout->parsed()) {

@@ -17,6 +17,7 @@
 #include <oras/test/registry_process.hpp>
 #include <oras/test/run.hpp>
 #include <oras/test/temp_dir.hpp>
+#include <oras/version.hpp>
 
 #include <oras/test/files.hpp>
 
@@ -763,6 +764,15 @@ TEST(cli, repeatable_flags_take_one_value_each_and_leave_the_files_alone) {
         {.headers = {{"Accept", "application/vnd.oci.image.manifest.v1+json"}}});
     EXPECT_NE(manifest.body.find(R"("org.example.a":"1")"), std::string::npos) << manifest.body;
     EXPECT_NE(manifest.body.find(R"("org.example.b":"2")"), std::string::npos) << manifest.body;
+}
+
+TEST(cli, version_names_the_release_and_its_parts) {
+    sandbox s;
+    const auto r = s.oras({"version"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Version:        " ORAS_VERSION_STRING "\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("OpenSSL:        OpenSSL 3"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Boost:          1."), std::string::npos) << r.out;
 }
 
 TEST(cli, bad_references) {
