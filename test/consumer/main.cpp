@@ -20,7 +20,8 @@ int main() {
         return 2;
     }
     try {
-        const auto work = fs::temp_directory_path() / ("oras-consumer-" + std::to_string(::getpid()));
+        const auto work =
+            fs::temp_directory_path() / ("oras-consumer-" + std::to_string(::getpid()));
         fs::create_directories(work / "in");
         const std::string content = "pushed by a consumer of oras " ORAS_VERSION_STRING "\n";
         std::ofstream(work / "in" / "hello.txt") << content;
