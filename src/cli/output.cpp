@@ -4,12 +4,24 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 namespace oras::cli {
 
 namespace json = boost::json;
+
+namespace {
+
+/// `text` with line breaks turned into spaces: one message, one line.
+std::string one_line(std::string text) {
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    std::replace(text.begin(), text.end(), '\r', ' ');
+    return text;
+}
+
+}  // namespace
 
 std::string human_size(std::uint64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -234,16 +246,10 @@ std::string mirror_line(const ops::mirror_artifact& a) {
             line = "Planned " + a.item.source + " => " + a.item.destination + "  "
                    + a.digest.substr(0, 19);
             break;
-        case ops::mirror_action::failed: {
-            std::string why = a.error;
-            for (auto& ch : why) {
-                if (ch == '\n' || ch == '\r') {
-                    ch = ' ';
-                }
-            }
-            line = "Failed  " + a.item.source + " => " + a.item.destination + ": " + why;
+        case ops::mirror_action::failed:
+            line =
+                "Failed  " + a.item.source + " => " + a.item.destination + ": " + one_line(a.error);
             break;
-        }
     }
     return display(line, 400);
 }
@@ -363,13 +369,7 @@ void print_mirror(std::ostream& out, const std::string& format, const ops::mirro
 }
 
 void print_error(std::ostream& out, const std::string& subject, const std::exception& e) {
-    std::string what = e.what();
-    for (auto& ch : what) {
-        if (ch == '\n' || ch == '\r') {
-            ch = ' ';
-        }
-    }
-    out << "Error: " << display(subject, 200) << ": " << what << "\n";
+    out << "Error: " << display(subject, 200) << ": " << one_line(e.what()) << "\n";
 }
 
 }  // namespace oras::cli
