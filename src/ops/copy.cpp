@@ -256,11 +256,7 @@ class copier {
             co_return;
         }
         const auto flight = f->second;
-        boost::system::error_code ec;
-        co_await flight->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (!flight->done) {
-            throw boost::system::system_error(asio::error::operation_aborted);
-        }
+        co_await http::detail::wait_for(flight);
     }
 
     /// Counts `desc` as already at the destination.
