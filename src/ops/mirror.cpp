@@ -1,10 +1,8 @@
 // mirror: expand a plan into artifacts (catalog, tag lists, filters, shard), then copy them all
 // under one copy_context, each failure kept to its own artifact.
 #include <oras/auth/client.hpp>
-#include <oras/auth/credential_store.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
-#include <oras/http/client.hpp>
 #include <oras/ops/blocking.hpp>
 #include <oras/ops/copy.hpp>
 #include <oras/ops/mirror.hpp>
@@ -13,6 +11,7 @@
 #include <oras/registry/repository_target.hpp>
 
 #include "core/quote.hpp"
+#include "http/shared_flight.hpp"
 #include "ops/concurrency.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -305,19 +304,6 @@ mirror_artifact failed_entry(mirror_item item, const std::exception_ptr& e) {
     return a;
 }
 
-bool is_cancelled(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const boost::system::system_error& se) {
-        return se.code() == asio::error::operation_aborted;
-    } catch (const std::system_error& se) {
-        return se.code() == std::errc::operation_canceled
-               || se.code() == boost::system::error_code(asio::error::operation_aborted);
-    } catch (...) {
-        return false;
-    }
-}
-
 /// Targets and clients of one run: one HTTP client per registry, one target per repository or
 /// layout (so that the copy context tells destinations apart by identity).
 class endpoints {
@@ -336,12 +322,7 @@ class endpoints {
         if (const auto it = clients_.find(reg); it != clients_.end()) {
             return it->second;
         }
-        const auto& opts = options_for(reg);
-        auto creds = opts.credentials;
-        creds.registries.push_back(reg);
-        http::client http(ex_, registry::http_options_for(opts));
-        auth::client c(std::move(http),
-                       auth::client_options{.credentials = auth::default_credentials(creds)});
+        auto c = registry::client_for(ex_, reg, options_for(reg));
         return clients_.emplace(reg, std::move(c)).first->second;
     }
 
@@ -381,11 +362,8 @@ class endpoints {
     }
 
     registry::registry catalog_of(const std::string& reg) {
-        const auto& opts = options_for(reg);
-        auto repo_options = opts.repository;
-        repo_options.plain_http = opts.plain_http;
-        repo_options.force_https = !opts.plain_http && (opts.insecure || !opts.ca_file.empty());
-        return registry::registry(client_for(reg), reg, repo_options);
+        return registry::registry(client_for(reg), reg,
+                                  registry::repository_options_for(options_for(reg)));
     }
 
   private:
@@ -514,7 +492,7 @@ asio::awaitable<mirror_result> mirror(mirror_plan plan, mirror_options o) {
             failure = std::current_exception();
         }
         if (failure) {
-            if (is_cancelled(failure)) {
+            if (http::detail::is_cancellation(failure)) {
                 std::rethrow_exception(failure);
             }
             auto entry =
@@ -592,7 +570,7 @@ asio::awaitable<mirror_result> mirror(mirror_plan plan, mirror_options o) {
             failure = std::current_exception();
         }
         if (failure) {
-            if (is_cancelled(failure)) {
+            if (http::detail::is_cancellation(failure)) {
                 std::rethrow_exception(failure);
             }
             auto digest = std::move(out.digest);

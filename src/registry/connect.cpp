@@ -11,22 +11,32 @@ http::client_options http_options_for(const connect_options& options) {
     return o;
 }
 
-repository connect(boost::asio::any_io_executor executor, const reference& ref,
-                   connect_options options) {
+auth::client client_for(boost::asio::any_io_executor executor, std::string_view registry,
+                        const connect_options& options) {
     auto creds = options.credentials;
-    creds.registries.push_back(ref.registry());
+    creds.registries.emplace_back(registry);
     http::client http(std::move(executor), http_options_for(options));
-    auth::client client(std::move(http),
+    return auth::client(std::move(http),
                         auth::client_options{.credentials = auth::default_credentials(creds)});
-    return connect(std::move(client), ref, options);
 }
 
-repository connect(auth::client client, const reference& ref, const connect_options& options) {
+repository_options repository_options_for(const connect_options& options) {
     auto repo_options = options.repository;
     repo_options.plain_http = options.plain_http;
     repo_options.force_https =
         !options.plain_http && (options.insecure || !options.ca_file.empty());
-    return repository(std::move(client), ref.registry(), ref.repository(), repo_options);
+    return repo_options;
+}
+
+repository connect(boost::asio::any_io_executor executor, const reference& ref,
+                   connect_options options) {
+    auto client = client_for(std::move(executor), ref.registry(), options);
+    return connect(std::move(client), ref, options);
+}
+
+repository connect(auth::client client, const reference& ref, const connect_options& options) {
+    return repository(std::move(client), ref.registry(), ref.repository(),
+                      repository_options_for(options));
 }
 
 }  // namespace oras::registry

@@ -9,6 +9,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace oras::registry {
 
@@ -42,5 +43,15 @@ repository connect(auth::client client, const reference& ref, const connect_opti
 
 /// The HTTP client options `connect` uses.
 http::client_options http_options_for(const connect_options& options);
+
+/// The authenticating client `connect` makes for `registry` (its own HTTP client; explicit
+/// credentials offered to `registry` only): for code that needs one client per registry before,
+/// or besides, a repository (a catalog, many repositories of one registry).
+auth::client client_for(boost::asio::any_io_executor executor, std::string_view registry,
+                        const connect_options& options);
+
+/// The repository settings `connect` derives from `options` (the scheme from `plain_http`,
+/// `insecure` and `ca_file`).
+repository_options repository_options_for(const connect_options& options);
 
 }  // namespace oras::registry
