@@ -744,4 +744,18 @@ asio::awaitable<void> oci_layout::tag(descriptor desc, std::string reference) {
                     desc.digest);
 }
 
+asio::awaitable<std::vector<std::string>> oci_layout::tags() {
+    const auto index_path = root_ / "index.json";
+    const auto idx = parse_index(index_path, read_index(), opts_.max_index_size);
+    std::vector<std::string> out;
+    std::set<std::string, std::less<>> seen;
+    for (const auto& m : idx.manifests) {
+        const auto name = m.annotation(annotation::ref_name);
+        if (!name.empty() && seen.insert(std::string(name)).second) {
+            out.emplace_back(name);
+        }
+    }
+    co_return out;
+}
+
 }  // namespace oras::content

@@ -85,36 +85,7 @@ ops::pull_result pull_layout(const std::filesystem::path& layout, std::string re
     return run(io, ops::pull(target, std::move(reference), std::move(options)));
 }
 
-layout_reference split_layout_reference(std::string_view text) {
-    const auto slash = text.rfind('/');
-    const auto after_slash = [&](std::size_t pos) {
-        return pos != std::string_view::npos && (slash == std::string_view::npos || pos > slash);
-    };
-    if (const auto at = text.rfind('@'); after_slash(at)) {
-        return {std::filesystem::path(text.substr(0, at)), std::string(text.substr(at + 1))};
-    }
-    if (const auto colon = text.rfind(':'); after_slash(colon)) {
-        return {std::filesystem::path(text.substr(0, colon)), std::string(text.substr(colon + 1))};
-    }
-    return {std::filesystem::path(text), {}};
-}
-
 namespace {
-
-/// A target for one end of a copy, with the tags its reference names.
-struct copy_end {
-    std::unique_ptr<content::target> target;
-    std::string reference;  ///< tag or digest in the target (source side)
-    std::vector<std::string> tags;
-};
-
-std::vector<std::string> tag_list(std::string_view list) {
-    auto tags = parse_tag_list(list);
-    if (!tags) {
-        throw error(tags.error());
-    }
-    return std::move(*tags);
-}
 
 /// Whether two ends reach one registry the same way, so that they can share one client: its
 /// connection pools and tokens (and a blob can be mounted from one into the other).
@@ -125,58 +96,8 @@ bool same_access(const remote_options& a, const remote_options& b) {
            && a.credentials.use_environment == b.credentials.use_environment;
 }
 
-copy_end open_end(asio::io_context& io, const copy_endpoint& e, bool source,
-                  const copy_end* other = nullptr, const copy_endpoint* other_endpoint = nullptr) {
-    copy_end out;
-    if (e.oci_layout) {
-        auto [dir, ref] = split_layout_reference(e.reference);
-        if (dir.empty()) {
-            throw error(errc::invalid_argument, "name the OCI layout directory");
-        }
-        if (source) {
-            if (ref.empty()) {
-                throw error(errc::invalid_reference,
-                            "name a tag or digest of the layout: DIR:TAG or DIR@DIGEST");
-            }
-            out.reference = ref;
-            out.target = std::make_unique<content::oci_layout>(
-                dir, content::oci_layout_options{.create = false, .read_only = true});
-        } else {
-            if (!ref.empty() && ref.find(':') == std::string::npos) {
-                out.tags = tag_list(ref);
-            }
-            out.target = std::make_unique<content::oci_layout>(dir);
-        }
-        return out;
-    }
-    auto split = split_tags(e.reference);
-    if (!split) {
-        throw error(split.error());
-    }
-    const auto ref = parse_or_throw(split->reference);
-    if (source) {
-        if (ref.manifest_reference().empty()) {
-            throw error(errc::invalid_reference,
-                        e.reference + ": name a tag or a digest to copy from");
-        }
-        if (split->tags.size() > 1) {
-            throw error(errc::invalid_reference, e.reference + ": copy from one tag at a time");
-        }
-        out.reference = ref.manifest_reference();
-    } else {
-        out.tags = std::move(split->tags);
-    }
-    auto* shared =
-        other ? dynamic_cast<registry::repository_target*>(other->target.get()) : nullptr;
-    if (shared && shared->repo().registry() == ref.registry()
-        && same_access(other_endpoint->remote, e.remote)) {
-        out.target = std::make_unique<registry::repository_target>(
-            registry::connect(shared->repo().client(), ref, e.remote));
-    } else {
-        out.target = std::make_unique<registry::repository_target>(
-            registry::connect(io.get_executor(), ref, e.remote));
-    }
-    return out;
+ops::location location_of(const copy_endpoint& e) {
+    return {e.reference, e.oci_layout, e.remote};
 }
 
 }  // namespace
@@ -184,27 +105,39 @@ copy_end open_end(asio::io_context& io, const copy_endpoint& e, bool source,
 ops::copy_result copy(const copy_endpoint& from, const copy_endpoint& to,
                       ops::copy_options options) {
     asio::io_context io;
-    auto src = open_end(io, from, true);
-    // A destination layout this call creates is removed again if the copy fails: a failed copy
-    // leaves no empty layout behind.
-    std::optional<std::filesystem::path> created;
-    if (to.oci_layout) {
-        auto dir = split_layout_reference(to.reference).dir;
-        std::error_code ec;
-        if (!std::filesystem::exists(dir, ec)) {
-            created = std::move(dir);
+    auto src = ops::open_target(io.get_executor(), location_of(from), ops::open_mode::read);
+    if (src.reference.empty()) {
+        throw error(errc::invalid_reference,
+                    from.oci_layout ? "name a tag or digest of the layout: DIR:TAG or DIR@DIGEST"
+                                    : from.reference + ": name a tag or a digest to copy from");
+    }
+    if (src.tags.size() > 1) {
+        throw error(errc::invalid_reference, from.reference + ": copy from one tag at a time");
+    }
+    auto* src_repo = src.repository();
+    ops::opened_target dst;
+    if (!to.oci_layout && src_repo != nullptr && same_access(from.remote, to.remote)) {
+        const auto split = split_tags(to.reference);
+        const auto ref =
+            split ? reference::parse(split->reference) : result<reference>(split.error());
+        if (ref && ref->registry() == src_repo->registry()) {
+            dst = ops::open_target(src_repo->client(), location_of(to), ops::open_mode::write);
         }
     }
+    // A destination layout this call creates is removed again if the copy fails: a failed copy
+    // leaves no empty layout behind.
     try {
-        auto dst = open_end(io, to, false, &src, &from);
+        if (!dst.target) {
+            dst = ops::open_target(io.get_executor(), location_of(to), ops::open_mode::write);
+        }
         for (auto& t : dst.tags) {
             options.tags.push_back(std::move(t));
         }
         return run(io, ops::copy(*src.target, src.reference, *dst.target, std::move(options)));
     } catch (...) {
-        if (created) {
+        if (dst.created) {
             std::error_code ec;
-            std::filesystem::remove_all(*created, ec);
+            std::filesystem::remove_all(dst.layout_dir, ec);
         }
         throw;
     }

@@ -111,6 +111,9 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
     }
     std::vector<descriptor> layers;
     primed_source primed(src);
+    if (o.platform) {
+        out.manifest = co_await select_platform(primed, std::move(out.manifest), *o.platform);
+    }
     co_await collect_layers(primed, out.manifest, 0, layers);
 
     std::error_code ec;

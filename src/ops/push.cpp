@@ -235,6 +235,12 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         m.layers.push_back(p.desc);
         out.layers.push_back(p.desc);
     }
+    if (o.subject) {
+        m.subject = descriptor{};
+        m.subject->media_type = o.subject->media_type;
+        m.subject->digest = o.subject->digest;
+        m.subject->size = o.subject->size;
+    }
     m.annotations = annotations_for("$manifest");
     if (o.created_annotation && !m.annotations.contains(annotation::created)) {
         m.annotations[std::string(annotation::created)] = now_rfc3339();

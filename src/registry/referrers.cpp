@@ -184,7 +184,7 @@ asio::awaitable<held_lock> take_lock(std::shared_ptr<repository_state> st, std::
 
 /// Learns the mode unless it is known already (the first answer wins, as in oras-go).
 void learn(repository_state& st, mode m) {
-    if (st.referrers_ == mode::unknown) {
+    if (st.referrers_ == mode::unknown && !st.referrers_fixed_) {
         st.referrers_ = m;
     }
 }
@@ -608,7 +608,7 @@ std::optional<referrer_link> referrer_of(const descriptor& pushed, std::string_v
 
 asio::awaitable<void> index_referrer(std::shared_ptr<repository_state> st, referrer_link link,
                                      bool indexed_by_registry) {
-    if (indexed_by_registry) {
+    if (indexed_by_registry && !st->referrers_fixed_) {
         // "a registry implementation that supports the referrers API MUST respond with the
         // response header `OCI-Subject: <subject digest>`": authoritative, whatever was learned.
         st->referrers_ = mode::api;

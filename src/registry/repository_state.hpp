@@ -40,6 +40,18 @@ class repository_state {
         pull_ = {auth::repository_scope(name_, {"pull"})};
         push_ = {auth::repository_scope(name_, {"pull", "push"})};
         delete_ = {auth::repository_scope(name_, {"delete"})};
+        switch (options_.referrers) {
+            case referrers_capability::api:
+                referrers_ = referrers_mode::api;
+                referrers_fixed_ = true;
+                break;
+            case referrers_capability::tag_schema:
+                referrers_ = referrers_mode::fallback;
+                referrers_fixed_ = true;
+                break;
+            case referrers_capability::automatic:
+                break;
+        }
     }
 
     // Every URL comes from the protocol's tested builders (protocol.hpp).
@@ -108,6 +120,8 @@ class repository_state {
     /// How this repository's referrers are found; learned once (referrers.cpp).
     enum class referrers_mode { unknown, api, fallback };
     referrers_mode referrers_ = referrers_mode::unknown;
+    /// Set by `repository_options::referrers`: never learned or overridden.
+    bool referrers_fixed_ = false;
     /// Blob uploads in flight, by digest: a second push of one blob waits for the first.
     http::detail::flight_map<bool> uploads_{};
     /// In-process locks that serialise updates of a fallback referrers index per subject (and

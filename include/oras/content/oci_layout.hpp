@@ -52,7 +52,7 @@ struct oci_layout_options {
 ///
 /// The object holds no mutable state: one object may be used from several threads at once.
 /// File I/O blocks the calling thread (local disk); no lock is held across a suspension point.
-class oci_layout final : public target, public referrer_lister {
+class oci_layout final : public target, public referrer_lister, public tag_lister {
   public:
     /// Opens (and unless told otherwise creates) the layout at `root`. Throws `oras::error`:
     /// `not_found` for a missing layout that may not be created, `invalid_manifest` for a
@@ -85,6 +85,10 @@ class oci_layout final : public target, public referrer_lister {
     /// a subject is listed there untagged, so that it can be found). Reads each listed manifest.
     boost::asio::awaitable<std::vector<descriptor>> referrers(descriptor subject,
                                                               std::string artifact_type) override;
+
+    /// The tags of `index.json` (its entries' `org.opencontainers.image.ref.name`), each once,
+    /// in the order they are listed there.
+    boost::asio::awaitable<std::vector<std::string>> tags() override;
 
   private:
     void check_writable(const char* operation) const;

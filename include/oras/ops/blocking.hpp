@@ -4,6 +4,7 @@
 
 #include <oras/auth/credential_store.hpp>
 #include <oras/ops/copy.hpp>
+#include <oras/ops/location.hpp>
 #include <oras/ops/mirror.hpp>
 #include <oras/ops/pull.hpp>
 #include <oras/ops/push.hpp>
@@ -54,12 +55,9 @@ ops::copy_result copy(const copy_endpoint& from, const copy_endpoint& to,
 /// Runs `ops::mirror` on its own io_context: the per-artifact report, failures included.
 ops::mirror_result mirror(ops::mirror_plan plan, ops::mirror_options options = {});
 
-/// Splits `DIR[:tag[,tag...]]` or `DIR@digest` (a colon or `@` after the last `/`).
-struct layout_reference {
-    std::filesystem::path dir{};
-    std::string reference{};  ///< the tag list or the digest, empty if none
-};
-layout_reference split_layout_reference(std::string_view text);
+/// See `ops::split_layout_reference`.
+using ops::layout_reference;
+using ops::split_layout_reference;
 
 /// Verifies `cred` against `registry` and saves it (see `auth::login`).
 void login(std::string_view registry, auth::credential cred, const remote_options& remote = {});

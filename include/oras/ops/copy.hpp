@@ -5,6 +5,7 @@
 #include <oras/descriptor.hpp>
 #include <oras/detail/async.hpp>
 #include <oras/ops/copy_context.hpp>
+#include <oras/ops/platform.hpp>
 #include <oras/ops/progress.hpp>
 #include <oras/result.hpp>
 
@@ -105,11 +106,5 @@ auto async_copy(boost::asio::any_io_executor executor, content::target& src, std
                                copy(src, std::move(reference), dst, std::move(options)),
                                std::forward<Token>(token));
 }
-
-/// Parses `os/arch[/variant]` (the ORAS CLI's `--platform`), e.g. `linux/arm64/v8`.
-result<oras::platform> parse_platform(std::string_view text);
-
-/// Whether an index entry's platform satisfies `want` (variant compared only when wanted).
-bool platform_matches(const oras::platform& have, const oras::platform& want) noexcept;
 
 }  // namespace oras::ops

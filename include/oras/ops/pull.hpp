@@ -3,12 +3,14 @@
 
 #include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
+#include <oras/ops/platform.hpp>
 #include <oras/ops/progress.hpp>
 
 #include <boost/asio/awaitable.hpp>
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,9 @@ struct pull_options {
     std::vector<std::string> media_types{};
     /// Blob transfers in flight at once.
     std::size_t concurrency = 5;
+    /// From an index, pull only the manifest built for this platform (see `select_platform`);
+    /// a manifest must then be for it. None: every manifest of an index.
+    std::optional<oras::platform> platform{};
     progress_fn progress{};
 };
 

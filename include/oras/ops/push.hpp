@@ -43,6 +43,9 @@ struct push_options {
     manifest_version version = manifest_version::v1_1;
     /// Add `org.opencontainers.image.created` (now) unless given.
     bool created_annotation = true;
+    /// The manifest this artifact refers to (its `subject`: a signature, an SBOM...). Only its
+    /// media type, digest and size are written. See `attach`, which resolves it.
+    std::optional<descriptor> subject{};
     /// Tags the manifest is pushed under; empty: only by digest.
     std::vector<std::string> tags{};
     /// Blob transfers in flight at once.

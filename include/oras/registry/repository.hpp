@@ -26,6 +26,18 @@
 
 namespace oras::registry {
 
+/// How a repository lists and records referrers (the ORAS CLI's `--distribution-spec`).
+enum class referrers_capability {
+    /// Learned from the registry: its `OCI-Subject` answer to a push, or whether the referrers
+    /// API answers 404 (then the tag-schema fallback index is used and kept up to date).
+    automatic,
+    /// The referrers API (`v1.1-referrers-api`): the fallback index is never read or written.
+    api,
+    /// The tag-schema fallback index (`v1.1-referrers-tag`), read and updated even when the
+    /// registry has the API.
+    tag_schema,
+};
+
 struct repository_options {
     /// Talk plain http instead of https. Loopback registries (localhost, 127.0.0.0/8, ::1) are
     /// reached over http unless `force_https`.
@@ -50,6 +62,8 @@ struct repository_options {
     /// the registry completes such uploads with 201; others (distribution answers 202 and opens
     /// a session) get the PUT as usual, so the body crosses twice. 0: never try.
     std::size_t single_post_max = 0;
+    /// Whether referrers are found through the API or the fallback index.
+    referrers_capability referrers = referrers_capability::automatic;
 };
 
 /// Receives a blob's bytes as they arrive. The bytes are verified as a whole only at the end:

@@ -1,27 +1,14 @@
-#include "cli/output.hpp"
+// Progress: bars on a terminal, one line per finished blob or artifact otherwise.
+#include "cli/display/progress.hpp"
+#include "cli/display/results.hpp"
 
 #include <oras/diagnostics.hpp>
-
-#include <boost/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 namespace oras::cli {
-
-namespace json = boost::json;
-
-namespace {
-
-/// `text` with line breaks turned into spaces: one message, one line.
-std::string one_line(std::string text) {
-    std::replace(text.begin(), text.end(), '\n', ' ');
-    std::replace(text.begin(), text.end(), '\r', ' ');
-    return text;
-}
-
-}  // namespace
 
 std::string human_size(std::uint64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -140,120 +127,6 @@ void progress_display::done() {
     }
 }
 
-namespace {
-
-json::object descriptor_json(const descriptor& d) {
-    json::object o;
-    o["mediaType"] = d.media_type;
-    o["digest"] = d.digest.str();
-    o["size"] = d.size;
-    if (!d.artifact_type.empty()) {
-        o["artifactType"] = d.artifact_type;
-    }
-    if (!d.annotations.empty()) {
-        json::object a;
-        for (const auto& [k, v] : d.annotations) {
-            a[k] = v;
-        }
-        o["annotations"] = std::move(a);
-    }
-    return o;
-}
-
-}  // namespace
-
-void print_push(std::ostream& out, const std::string& format, const std::string& reference,
-                const ops::push_result& r) {
-    if (format == "json") {
-        auto o = descriptor_json(r.manifest);
-        o["reference"] = reference;
-        json::array layers;
-        for (const auto& l : r.layers) {
-            layers.push_back(descriptor_json(l));
-        }
-        o["layers"] = std::move(layers);
-        o["blobsUploaded"] = r.blobs_uploaded;
-        out << json::serialize(o) << "\n";
-        return;
-    }
-    out << "Pushed " << reference << "\n";
-    if (!r.manifest.artifact_type.empty()) {
-        out << "ArtifactType: " << r.manifest.artifact_type << "\n";
-    }
-    out << "Digest: " << r.manifest.digest.str() << "\n";
-}
-
-void print_pull(std::ostream& out, const std::string& format, const std::string& reference,
-                const ops::pull_result& r) {
-    if (format == "json") {
-        auto o = descriptor_json(r.manifest);
-        o["reference"] = reference;
-        json::array files;
-        for (const auto& f : r.files) {
-            auto fo = descriptor_json(f.desc);
-            fo["path"] = f.path.string();
-            fo["unpacked"] = f.unpacked;
-            files.push_back(std::move(fo));
-        }
-        o["files"] = std::move(files);
-        o["skipped"] = r.skipped;
-        out << json::serialize(o) << "\n";
-        return;
-    }
-    out << "Pulled " << reference << "\n";
-    out << "Digest: " << r.manifest.digest.str() << "\n";
-}
-
-void print_copy(std::ostream& out, const std::string& format, const std::string& from,
-                const std::string& to, const ops::copy_result& r) {
-    if (format == "json") {
-        auto o = descriptor_json(r.root);
-        o["from"] = from;
-        o["to"] = to;
-        json::array tags;
-        for (const auto& t : r.tags) {
-            tags.emplace_back(t);
-        }
-        o["tags"] = std::move(tags);
-        o["nodes"] = r.nodes;
-        o["copied"] = r.copied;
-        o["skipped"] = r.skipped;
-        o["mounted"] = r.mounted;
-        o["bytesCopied"] = r.bytes_copied;
-        o["bytesSkipped"] = r.bytes_skipped;
-        o["referrers"] = r.referrers;
-        out << json::serialize(o) << "\n";
-        return;
-    }
-    out << "Copied " << from << " => " << to << "\n";
-    out << "Digest: " << r.root.digest.str() << "\n";
-}
-
-std::string mirror_line(const ops::mirror_artifact& a) {
-    std::string line;
-    switch (a.action) {
-        case ops::mirror_action::copied:
-            line = "Copied  " + a.item.source + " => " + a.item.destination + "  "
-                   + a.digest.substr(0, 19) + "  " + human_size(a.bytes);
-            if (a.mounted > 0) {
-                line += " (" + std::to_string(a.mounted) + " mounted)";
-            }
-            break;
-        case ops::mirror_action::skipped:
-            line = "Skipped " + a.item.source + " => " + a.item.destination + "  up to date";
-            break;
-        case ops::mirror_action::planned:
-            line = "Planned " + a.item.source + " => " + a.item.destination + "  "
-                   + a.digest.substr(0, 19);
-            break;
-        case ops::mirror_action::failed:
-            line =
-                "Failed  " + a.item.source + " => " + a.item.destination + ": " + one_line(a.error);
-            break;
-    }
-    return display(line, 400);
-}
-
 mirror_display::mirror_display(std::ostream& out, bool tty, bool text)
     : out_(out), tty_(tty), text_(text) {}
 
@@ -323,53 +196,6 @@ void mirror_display::done() {
         redraw(true);
         std::cerr << "\n";
     }
-}
-
-void print_mirror(std::ostream& out, const std::string& format, const ops::mirror_result& r,
-                  std::chrono::steady_clock::duration elapsed) {
-    const double secs = std::chrono::duration<double>(elapsed).count();
-    if (format == "json") {
-        json::array artifacts;
-        for (const auto& a : r.artifacts) {
-            json::object o;
-            o["source"] = a.item.source;
-            o["destination"] = a.item.destination;
-            o["action"] = std::string(to_string(a.action));
-            if (!a.digest.empty()) {
-                o["digest"] = a.digest;
-            }
-            o["bytes"] = a.bytes;
-            o["blobsCopied"] = a.blobs_copied;
-            o["mounted"] = a.mounted;
-            if (a.action == ops::mirror_action::failed) {
-                o["error"] = a.error;
-            }
-            artifacts.push_back(std::move(o));
-        }
-        json::object o;
-        o["artifacts"] = std::move(artifacts);
-        o["copied"] = r.copied;
-        o["skipped"] = r.skipped;
-        o["failed"] = r.failed;
-        o["planned"] = r.planned;
-        o["bytes"] = r.bytes;
-        o["seconds"] = secs;
-        out << json::serialize(o) << "\n";
-        return;
-    }
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.1f s", secs);
-    out << "Mirrored " << r.artifacts.size()
-        << (r.artifacts.size() == 1 ? " artifact: " : " artifacts: ") << r.copied << " copied, "
-        << r.skipped << " up to date, " << r.failed << " failed";
-    if (r.planned > 0) {
-        out << ", " << r.planned << " to copy (dry run)";
-    }
-    out << "; " << human_size(r.bytes) << " in " << buf << "\n";
-}
-
-void print_error(std::ostream& out, const std::string& subject, const std::exception& e) {
-    out << "Error: " << display(subject, 200) << ": " << one_line(e.what()) << "\n";
 }
 
 }  // namespace oras::cli

@@ -1,16 +1,15 @@
-// The CLI's output: progress on a terminal, results as text or JSON, one-line errors.
+// Progress on a terminal: bars per blob, or a status line for a mirror.
 #pragma once
 
-#include <oras/ops/copy.hpp>
 #include <oras/ops/mirror.hpp>
-#include <oras/ops/pull.hpp>
-#include <oras/ops/push.hpp>
+#include <oras/ops/progress.hpp>
 
 #include <chrono>
-#include <exception>
+#include <cstdint>
 #include <map>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace oras::cli {
 
@@ -72,20 +71,5 @@ class mirror_display {
 };
 
 std::string human_size(std::uint64_t bytes);
-
-/// The per-artifact report: a JSON object (`artifacts`, counts), or a summary line in text.
-void print_mirror(std::ostream& out, const std::string& format, const ops::mirror_result& r,
-                  std::chrono::steady_clock::duration elapsed);
-/// The line a mirror prints for one artifact.
-std::string mirror_line(const ops::mirror_artifact& a);
-
-void print_push(std::ostream& out, const std::string& format, const std::string& reference,
-                const ops::push_result& r);
-void print_pull(std::ostream& out, const std::string& format, const std::string& reference,
-                const ops::pull_result& r);
-void print_copy(std::ostream& out, const std::string& format, const std::string& from,
-                const std::string& to, const ops::copy_result& r);
-/// `Error: <subject>: <cause>` on one line.
-void print_error(std::ostream& out, const std::string& subject, const std::exception& e);
 
 }  // namespace oras::cli

@@ -1,0 +1,75 @@
+// attach: an artifact that refers to another (a signature, an SBOM), found later as a referrer.
+#pragma once
+
+#include <oras/content/target.hpp>
+#include <oras/descriptor.hpp>
+#include <oras/detail/async.hpp>
+#include <oras/ops/platform.hpp>
+#include <oras/ops/push.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/deferred.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace oras::ops {
+
+struct attach_options {
+    /// The referrer's `artifactType`; required (the ORAS CLI's `--artifact-type`).
+    std::string artifact_type{};
+    /// Layers, as for `push`; may be empty when annotations say it all.
+    std::vector<push_file> files{};
+    /// Keyed by `$manifest` or a file's title, as for `push` (`$config` is refused: the config
+    /// of a referrer is the empty descriptor).
+    annotation_map annotations{};
+    /// When the subject names an index, attach to its manifest for this platform instead.
+    std::optional<oras::platform> platform{};
+    /// Add `org.opencontainers.image.created` (now) unless given.
+    bool created_annotation = true;
+    /// Blob transfers in flight at once.
+    std::size_t concurrency = 5;
+    /// Files must lie inside this directory unless `disable_path_validation` (see `push`).
+    std::filesystem::path working_dir = ".";
+    bool disable_path_validation = false;
+    progress_fn progress{};
+};
+
+struct attach_result {
+    /// What was attached to: the subject as resolved (after `platform` selection).
+    descriptor subject{};
+    /// The referrer manifest (image-spec 1.1, its `subject` the one above) and its bytes.
+    descriptor manifest{};
+    std::string manifest_bytes{};
+    std::size_t blobs_uploaded = 0;
+};
+
+/// Resolves `subject` (a tag or digest) in `dst`, then pushes a manifest of `artifact_type`
+/// whose `subject` it is, untagged. A registry with the referrers API indexes it; on one without
+/// (and on an OCI layout) the referrers index is kept by this library, so `referrers` lists it
+/// either way. Throws `oras::error`: `invalid_argument` without an artifact type, with neither
+/// files nor annotations, or with bad files (checked before anything is sent); `not_found` for
+/// a missing subject.
+///
+/// Lifetime: `dst` must outlive the operation.
+boost::asio::awaitable<attach_result> attach(content::target& dst, std::string subject,
+                                             attach_options options);
+
+/// `attach` for a completion token: the handler gets `void(std::exception_ptr, attach_result)`
+/// and runs on `executor` (the target's). With the default `deferred` the result is the
+/// awaitable, to be co_awaited on that executor. `dst` must outlive the operation, which starts
+/// only when the token starts it.
+template <class Token = boost::asio::deferred_t>
+auto async_attach(boost::asio::any_io_executor executor, content::target& dst, std::string subject,
+                  attach_options options, Token&& token = {}) {
+    return oras::detail::start(std::move(executor),
+                               attach(dst, std::move(subject), std::move(options)),
+                               std::forward<Token>(token));
+}
+
+}  // namespace oras::ops

@@ -1,0 +1,69 @@
+// location: a registry reference or an OCI layout directory, opened as a content target — what
+// the ORAS CLI's `REF` and `--oci-layout DIR[:TAG]` name, for programs that take such strings.
+#pragma once
+
+#include <oras/auth/client.hpp>
+#include <oras/content/target.hpp>
+#include <oras/registry/connect.hpp>
+#include <oras/registry/repository.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace oras::ops {
+
+/// Splits `DIR[:tag[,tag...]]` or `DIR@digest` (a colon or `@` after the last `/`).
+struct layout_reference {
+    std::filesystem::path dir{};
+    std::string reference{};  ///< the tag list or the digest, empty if none
+};
+layout_reference split_layout_reference(std::string_view text);
+
+/// Where an operation reads or writes.
+struct location {
+    /// A registry reference `registry/repository[:tag[,tag...]][@digest]`; with `oci_layout` a
+    /// layout directory `DIR[:tag[,tag...]]` or `DIR@digest` (a `:` or `@` after the last `/`).
+    std::string text{};
+    bool oci_layout = false;
+    /// How to reach the registry (ignored for a layout).
+    registry::connect_options remote{};
+};
+
+enum class open_mode {
+    read,   ///< a layout must exist and is opened read-only
+    write,  ///< a layout is created if missing
+};
+
+struct opened_target {
+    std::unique_ptr<content::target> target{};
+    /// The tag (the first one of a list) or digest named, or empty when none was.
+    std::string reference{};
+    /// Every tag of a list (`repo:a,b` gives a and b); empty when no tag was named.
+    std::vector<std::string> tags{};
+    /// For a layout: its directory, and whether this call created it (to remove it again when
+    /// what it was created for fails).
+    std::filesystem::path layout_dir{};
+    bool created = false;
+
+    /// The target's repository when it is a registry's, else null.
+    registry::repository* repository() const noexcept;
+    /// How the ORAS CLI names it: `[registry] host/repo[:tag|@digest]` or `[oci-layout] DIR...`.
+    std::string display{};
+};
+
+/// Opens `where`: a registry repository with its own HTTP and authenticating client on
+/// `executor` (see `registry::connect`), or an OCI layout. Throws `oras::error`
+/// (`invalid_reference`) for a malformed reference — nothing is sent.
+opened_target open_target(boost::asio::any_io_executor executor, const location& where,
+                          open_mode mode);
+
+/// As above, but a registry repository shares `client` (connections, tokens), which must be
+/// for the reference's registry.
+opened_target open_target(auth::client client, const location& where, open_mode mode);
+
+}  // namespace oras::ops

@@ -1,0 +1,54 @@
+#include "cli/app.hpp"
+
+#include "cli/commands/commands.hpp"
+#include "cli/display/results.hpp"
+
+#include <oras/version.hpp>
+
+#include <iostream>
+
+namespace oras::cli {
+
+std::unique_ptr<app> make_app() {
+    auto a = std::make_unique<app>();
+    a->cli.set_version_flag("--version", std::string("oras-cpp ") + ORAS_VERSION_STRING);
+    a->cli.require_subcommand(1);
+    a->cli.footer("Run 'oras-cpp COMMAND --help' for a command's flags and examples.");
+    add_push(*a);
+    add_pull(*a);
+    add_cp(*a);
+    add_mirror(*a);
+    add_attach(*a);
+    add_discover(*a);
+    add_tag(*a);
+    add_resolve(*a);
+    add_repo(*a);
+    add_manifest(*a);
+    add_blob(*a);
+    add_login(*a);
+    add_logout(*a);
+    add_version(*a);
+    return a;
+}
+
+int run(app& a, int argc, const char* const* argv) {
+    try {
+        a.cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return a.cli.exit(e);
+    }
+    for (auto& c : a.commands) {
+        if (!c.app->parsed()) {
+            continue;
+        }
+        try {
+            return c.run();
+        } catch (const std::exception& e) {
+            print_error(std::cerr, c.subject(), e);
+            return 1;
+        }
+    }
+    return 2;
+}
+
+}  // namespace oras::cli

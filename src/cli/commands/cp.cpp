@@ -1,0 +1,94 @@
+// oras-cpp cp: an artifact's graph between registries and OCI layouts.
+#include "cli/commands/commands.hpp"
+#include "cli/display/progress.hpp"
+#include "cli/display/results.hpp"
+#include "cli/options/target.hpp"
+
+#include <oras/error.hpp>
+#include <oras/ops/blocking.hpp>
+
+#include <unistd.h>
+
+#include <iostream>
+
+namespace oras::cli {
+
+namespace {
+
+struct cp_flags {
+    std::string from;
+    std::string to;
+    remote_flags from_remote;
+    remote_flags to_remote;
+    common_flags common;
+    bool from_layout = false;
+    bool to_layout = false;
+    bool recursive = false;
+    platform_flags platform;
+    std::size_t concurrency = 3;
+    format_flags format;
+};
+
+int run_cp(cp_flags& f) {
+    ops::copy_options o;
+    o.recursive = f.recursive;
+    o.concurrency = f.concurrency;
+    o.platform = f.platform.get();
+    blocking::copy_endpoint from{f.from, f.from_layout, {}};
+    blocking::copy_endpoint to{f.to, f.to_layout, {}};
+    if (f.from_remote.password_stdin && f.to_remote.password_stdin) {
+        throw error(errc::invalid_argument,
+                    "--from-password-stdin and --to-password-stdin exclude each other");
+    }
+    f.from_remote.debug = f.to_remote.debug = f.common.debug;
+    if (!f.from_layout) {
+        from.remote = f.from_remote.remote();
+    }
+    if (!f.to_layout) {
+        to.remote = f.to_remote.remote();
+    }
+    const bool text = !f.format.json();
+    progress_display display(text && !f.common.no_tty && !f.common.debug && ::isatty(2) != 0, text,
+                             "Copying", "Copied");
+    o.progress = display.callback();
+    const auto r = blocking::copy(from, to, std::move(o));
+    display.done();
+    const std::string from_text = (f.from_layout ? "[oci-layout] " : "[registry] ") + f.from;
+    const std::string to_text = (f.to_layout ? "[oci-layout] " : "[registry] ") + f.to;
+    print_copy(std::cout, f.format.value, from_text, to_text, r);
+    return 0;
+}
+
+}  // namespace
+
+void add_cp(app& a) {
+    auto f = std::make_shared<cp_flags>();
+    auto* cmd = a.cli.add_subcommand(
+        "cp", "Copy an artifact and its graph between registries and OCI layouts");
+    cmd->alias("copy");
+    cmd->footer(
+        "Examples:\n"
+        "  oras-cpp cp localhost:5000/net-monitor:v1 localhost:6000/net-monitor-copy:v1\n"
+        "  oras-cpp cp -r localhost:5000/net-monitor:v1 localhost:6000/net-monitor-copy:v1\n"
+        "  oras-cpp cp --to-oci-layout localhost:5000/net-monitor:v1 layout-dir:v1\n"
+        "  oras-cpp cp --platform linux/arm64 localhost:5000/app:v1 localhost:6000/app:v1-arm64\n"
+        "  oras-cpp cp localhost:5000/net-monitor:v1 localhost:6000/net-monitor:v1,stable");
+    cmd->add_option("from", f->from, "SOURCE{:TAG|@DIGEST} (a registry reference, or DIR:TAG)")
+        ->required();
+    cmd->add_option("to", f->to, "DESTINATION[:TAG[,TAG...]] (default: the source tag)")
+        ->required();
+    cmd->add_flag("-r,--recursive", f->recursive, "Also copy the referrers, recursively");
+    f->platform.add(*cmd, "From an index, copy only os/arch[/variant]");
+    cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
+        ->default_val(3)
+        ->check(CLI::Range(1, 64));
+    cmd->add_flag("--from-oci-layout", f->from_layout, "The source is an OCI image layout");
+    cmd->add_flag("--to-oci-layout", f->to_layout, "The destination is an OCI image layout");
+    f->from_remote.add(*cmd, "from-", "source");
+    f->to_remote.add(*cmd, "to-", "destination");
+    f->common.add(*cmd);
+    f->format.add(*cmd, {"text", "json"});
+    a.commands.push_back({cmd, [f] { return run_cp(*f); }, [f] { return f->from; }});
+}
+
+}  // namespace oras::cli

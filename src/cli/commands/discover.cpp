@@ -1,0 +1,73 @@
+// oras-cpp discover: the referrers of an artifact, as a tree, a table or JSON.
+#include "cli/commands/commands.hpp"
+#include "cli/display/tree.hpp"
+#include "cli/options/target.hpp"
+#include "cli/wait.hpp"
+
+#include <oras/error.hpp>
+#include <oras/ops/discover.hpp>
+
+#include <iostream>
+
+namespace oras::cli {
+
+namespace {
+
+struct discover_flags {
+    std::string ref;
+    std::string artifact_type;
+    std::size_t depth = 0;
+    target_flags target;
+    platform_flags platform;
+    format_flags format;
+};
+
+int run_discover(discover_flags& f) {
+    ops::discover_options o;
+    o.artifact_type = f.artifact_type;
+    if (f.depth != 0) {
+        o.max_depth = f.depth;
+    }
+    if (f.format.value == "table") {
+        o.max_depth = 1;
+    }
+    o.platform = f.platform.get();
+    boost::asio::io_context io;
+    auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
+    if (t.reference.empty()) {
+        throw error(errc::invalid_reference, "name the subject by tag or digest");
+    }
+    const auto r = wait(io, ops::discover(*t.target, t.reference, std::move(o)));
+    if (f.format.value == "json") {
+        print_discover_json(std::cout, repository_part(f.ref), r);
+    } else if (f.format.value == "table") {
+        print_table(std::cout, f.ref, r);
+    } else {
+        print_tree(std::cout, repository_part(f.ref), r, true);
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_discover(app& a) {
+    auto f = std::make_shared<discover_flags>();
+    auto* cmd = a.cli.add_subcommand("discover", "Discover the referrers of an artifact");
+    cmd->footer(
+        "Examples:\n"
+        "  oras-cpp discover localhost:5000/hello:v1\n"
+        "  oras-cpp discover --artifact-type doc/example localhost:5000/hello:v1\n"
+        "  oras-cpp discover --format json --depth 1 localhost:5000/hello:v1\n"
+        "  oras-cpp discover --oci-layout layout-dir:v1");
+    cmd->add_option("reference", f->ref, "The subject: REGISTRY/REPOSITORY{:TAG|@DIGEST}")
+        ->required();
+    cmd->add_option("--artifact-type", f->artifact_type, "Only referrers of this artifact type");
+    cmd->add_option("--depth", f->depth, "Levels of referrers shown (default: all, up to 16)")
+        ->check(CLI::Range(1, 1000));
+    f->platform.add(*cmd);
+    f->target.add(*cmd, true, true);
+    f->format.add(*cmd, {"tree", "table", "json"});
+    a.commands.push_back({cmd, [f] { return run_discover(*f); }, [f] { return f->ref; }});
+}
+
+}  // namespace oras::cli

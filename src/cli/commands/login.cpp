@@ -1,0 +1,67 @@
+// oras-cpp login / logout: verify and store, or forget, a registry's credentials.
+#include "cli/commands/commands.hpp"
+#include "cli/options/remote.hpp"
+
+#include <oras/error.hpp>
+#include <oras/ops/blocking.hpp>
+
+#include <iostream>
+
+namespace oras::cli {
+
+namespace {
+
+struct login_flags {
+    std::string registry;
+    remote_flags remote;
+    common_flags common;
+};
+
+int run_login(login_flags& f) {
+    f.remote.debug = f.common.debug;
+    auto remote = f.remote.remote();
+    auto cred = remote.credentials.explicit_credential;
+    if (cred.empty()) {
+        throw error(errc::invalid_argument, "give -u USER with -p PASSWORD or --password-stdin");
+    }
+    remote.credentials.explicit_credential = {};
+    blocking::login(f.registry, std::move(cred), remote);
+    std::cout << "Login Succeeded\n";
+    return 0;
+}
+
+}  // namespace
+
+void add_login(app& a) {
+    auto f = std::make_shared<login_flags>();
+    auto* cmd = a.cli.add_subcommand("login", "Verify and save a registry's credentials");
+    cmd->footer(
+        "Examples:\n"
+        "  oras-cpp login -u username --password-stdin localhost:5000\n"
+        "  oras-cpp login -u username -p password --registry-config auth.json "
+        "localhost:5000");
+    cmd->add_option("registry", f->registry, "REGISTRY[:PORT]")->required();
+    f->remote.add(*cmd);
+    f->common.add(*cmd, false);
+    a.commands.push_back({cmd, [f] { return run_login(*f); }, [f] { return f->registry; }});
+}
+
+void add_logout(app& a) {
+    auto f = std::make_shared<login_flags>();
+    auto* cmd = a.cli.add_subcommand("logout", "Forget a registry's credentials");
+    cmd->footer("Example:\n  oras-cpp logout localhost:5000");
+    cmd->add_option("registry", f->registry, "REGISTRY[:PORT]")->required();
+    cmd->add_option("--registry-config", f->remote.registry_config, "Credentials file");
+    f->common.add(*cmd, false);
+    a.commands.push_back({cmd,
+                          [f] {
+                              blocking::remote_options remote;
+                              remote.credentials.config_path = f->remote.registry_config;
+                              blocking::logout(f->registry, remote);
+                              std::cout << "Removed login credentials for " << f->registry << "\n";
+                              return 0;
+                          },
+                          [f] { return f->registry; }});
+}
+
+}  // namespace oras::cli

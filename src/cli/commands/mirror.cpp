@@ -1,0 +1,153 @@
+// oras-cpp mirror: repositories and tags between registries, or into OCI layouts, in bulk.
+#include "cli/commands/commands.hpp"
+#include "cli/display/progress.hpp"
+#include "cli/display/results.hpp"
+#include "cli/files.hpp"
+#include "cli/mirror_config.hpp"
+#include "cli/options/target.hpp"
+
+#include <oras/error.hpp>
+#include <oras/ops/blocking.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+
+namespace oras::cli {
+
+namespace {
+
+struct mirror_flags {
+    std::string config;
+    std::string from;
+    std::string to;
+    std::vector<std::string> tags;
+    std::vector<std::string> exclude_tags;
+    bool recursive = false;
+    platform_flags platform;
+    std::size_t concurrency = 8;
+    bool dry_run = false;
+    std::string shard;
+    remote_flags from_remote;
+    remote_flags to_remote;
+    common_flags common;
+    format_flags format;
+    CLI::App* cmd = nullptr;
+};
+
+/// The registry of a mirror source or destination (`host/...`), or "" for a layout.
+std::string registry_of(const std::string& location) {
+    if (location.starts_with("oci-layout:")) {
+        return {};
+    }
+    return location.substr(0, location.find('/'));
+}
+
+int run_mirror(mirror_flags& f) {
+    ops::mirror_options o;
+    ops::mirror_plan plan;
+    f.from_remote.debug = f.to_remote.debug = f.common.debug;
+    if (!f.config.empty()) {
+        if (!f.from.empty() || !f.to.empty()) {
+            throw error(errc::invalid_argument, "give either --config FILE or FROM TO, not both");
+        }
+        auto parsed = parse_mirror_config(
+            read_input(f.config, "mirror configuration"), f.config,
+            [](const std::string& name) -> std::optional<std::string> {
+                const char* v = std::getenv(name.c_str());
+                return v == nullptr ? std::nullopt : std::optional<std::string>(v);
+            });
+        if (!parsed) {
+            throw error(parsed.error());
+        }
+        plan = std::move(parsed->plan);
+        if (parsed->concurrency && f.cmd->count("--concurrency") == 0) {
+            f.concurrency = *parsed->concurrency;
+        }
+    } else {
+        if (f.from.empty() || f.to.empty()) {
+            throw error(errc::invalid_argument, "give FROM and TO, or --config FILE");
+        }
+        ops::mirror_rule rule;
+        rule.from = f.from;
+        rule.to = f.to;
+        rule.tags.allow = f.tags;
+        rule.tags.deny = f.exclude_tags;
+        rule.referrers = f.recursive;
+        rule.platform = f.platform.get();
+        if (f.from_remote.password_stdin && f.to_remote.password_stdin) {
+            throw error(errc::invalid_argument,
+                        "--from-password-stdin and --to-password-stdin exclude each other");
+        }
+        const auto from_host = registry_of(f.from);
+        const auto to_host = registry_of(f.to);
+        if (!to_host.empty() && to_host != from_host) {
+            plan.registries[to_host] = f.to_remote.remote();
+        }
+        if (!from_host.empty()) {
+            plan.registries[from_host] = f.from_remote.remote();
+        }
+        plan.rules.push_back(std::move(rule));
+    }
+    if (!f.shard.empty()) {
+        auto shard = ops::parse_shard(f.shard);
+        if (!shard) {
+            throw error(shard.error());
+        }
+        o.shard = *shard;
+    }
+    o.concurrency = f.concurrency;
+    o.dry_run = f.dry_run;
+    const bool text = !f.format.json();
+    mirror_display display(std::cout,
+                           text && !f.common.no_tty && !f.common.debug && ::isatty(2) != 0, text);
+    display.attach(o);
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = blocking::mirror(std::move(plan), std::move(o));
+    display.done();
+    print_mirror(std::cout, f.format.value, r, std::chrono::steady_clock::now() - start);
+    return r.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+void add_mirror(app& a) {
+    auto f = std::make_shared<mirror_flags>();
+    auto* cmd = a.cli.add_subcommand(
+        "mirror", "Mirror repositories and tags between registries (or into OCI layouts)");
+    f->cmd = cmd;
+    cmd->footer(
+        "Examples:\n"
+        "  oras-cpp mirror localhost:5000/team/ localhost:6000/mirror/ --tags '^v[0-9]'\n"
+        "  oras-cpp mirror localhost:5000/tools/lint oci-layout:/srv/mirror/lint\n"
+        "  oras-cpp mirror --config mirror.yaml --shard 0/4 --format json\n"
+        "A source ending in '/' is every repository under it (the catalog API); a repository is\n"
+        "all its tags; REPO:TAG or REPO@DIGEST one artifact. See docs/mirror.md for --config.");
+    cmd->add_option("from", f->from, "Source: REGISTRY/PREFIX/, REGISTRY/REPO[:TAG|@DIGEST]");
+    cmd->add_option("to", f->to, "Destination: REGISTRY/PREFIX/, REGISTRY/REPO, oci-layout:DIR");
+    cmd->add_option("--config", f->config, "A YAML (or JSON) mirror configuration")
+        ->check(CLI::ExistingFile);
+    add_repeatable(*cmd, "--tags", f->tags, "Only tags matching this regular expression");
+    add_repeatable(*cmd, "--exclude-tags", f->exclude_tags,
+                   "Leave out tags matching this regular expression");
+    cmd->add_flag("-r,--recursive", f->recursive, "Also copy referrers, recursively");
+    f->platform.add(*cmd, "From an index, copy only os/arch[/variant]");
+    cmd->add_option("--concurrency", f->concurrency,
+                    "Blobs transferred at once, across all artifacts")
+        ->default_val(8)
+        ->check(CLI::Range(1, 256));
+    cmd->add_flag("--dry-run", f->dry_run, "Print the plan; write nothing");
+    cmd->add_option("--shard", f->shard,
+                    "Mirror only part I of N (I/N, from 0) of the artifacts, e.g. one per "
+                    "machine");
+    f->from_remote.add(*cmd, "from-", "source");
+    f->to_remote.add(*cmd, "to-", "destination");
+    f->common.add(*cmd);
+    f->format.add(*cmd, {"text", "json"});
+    a.commands.push_back({cmd, [f] { return run_mirror(*f); },
+                          [f] { return f->config.empty() ? "mirror" : "mirror --config"; }});
+}
+
+}  // namespace oras::cli

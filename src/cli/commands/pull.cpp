@@ -1,0 +1,79 @@
+// oras-cpp pull: an artifact's titled files into a directory.
+#include "cli/commands/commands.hpp"
+#include "cli/display/progress.hpp"
+#include "cli/display/results.hpp"
+#include "cli/options/target.hpp"
+#include "cli/wait.hpp"
+
+#include <oras/error.hpp>
+#include <oras/ops/pull.hpp>
+
+#include <iostream>
+
+namespace oras::cli {
+
+namespace {
+
+struct pull_flags {
+    std::string ref;
+    std::string output = ".";
+    bool keep_old_files = false;
+    std::vector<std::string> media_types;
+    std::size_t concurrency = 5;
+    target_flags target;
+    platform_flags platform;
+    format_flags format;
+};
+
+int run_pull(pull_flags& f) {
+    ops::pull_options o;
+    o.output = f.output;
+    o.keep_old_files = f.keep_old_files;
+    o.media_types = f.media_types;
+    o.concurrency = f.concurrency;
+    o.platform = f.platform.get();
+    boost::asio::io_context io;
+    auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
+    if (t.reference.empty()) {
+        throw error(errc::invalid_reference,
+                    f.target.oci_layout
+                        ? "name a tag or digest of the layout: DIR:TAG or DIR@DIGEST"
+                        : "name a tag or a digest");
+    }
+    if (t.tags.size() > 1) {
+        throw error(errc::invalid_reference, "pull one tag at a time");
+    }
+    progress_display display(f.target.tty(!f.format.json()), !f.format.json(), "Downloading",
+                             "Downloaded");
+    o.progress = display.callback();
+    const auto r = wait(io, ops::pull(*t.target, t.reference, std::move(o)));
+    display.done();
+    print_pull(std::cout, f.format.value, f.ref, r);
+    return 0;
+}
+
+}  // namespace
+
+void add_pull(app& a) {
+    auto f = std::make_shared<pull_flags>();
+    auto* cmd = a.cli.add_subcommand("pull", "Pull an artifact's files");
+    cmd->footer(
+        "Examples:\n"
+        "  oras-cpp pull localhost:5000/hello:v1\n"
+        "  oras-cpp pull -o out localhost:5000/hello@sha256:9a20...\n"
+        "  oras-cpp pull --platform linux/arm64 localhost:5000/hello:v1\n"
+        "  oras-cpp pull --oci-layout layout-dir:v1");
+    cmd->add_option("reference", f->ref, "REGISTRY/REPOSITORY:TAG or @DIGEST (or DIR:TAG)")
+        ->required();
+    cmd->add_option("-o,--output", f->output, "Output directory");
+    cmd->add_flag("--keep-old-files", f->keep_old_files, "Do not replace existing files");
+    add_repeatable(*cmd, "--media-type", f->media_types, "Only layers of this media type");
+    cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
+        ->check(CLI::Range(1, 64));
+    f->platform.add(*cmd);
+    f->target.add(*cmd);
+    f->format.add(*cmd, {"text", "json"});
+    a.commands.push_back({cmd, [f] { return run_pull(*f); }, [f] { return f->ref; }});
+}
+
+}  // namespace oras::cli

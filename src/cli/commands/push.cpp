@@ -1,0 +1,88 @@
+// oras-cpp push: files and directories as one artifact, to a registry or an OCI layout.
+#include "cli/commands/commands.hpp"
+#include "cli/display/progress.hpp"
+#include "cli/display/results.hpp"
+#include "cli/files.hpp"
+#include "cli/options/packing.hpp"
+#include "cli/options/target.hpp"
+#include "cli/wait.hpp"
+
+#include <oras/error.hpp>
+#include <oras/ops/push.hpp>
+
+#include <iostream>
+
+namespace oras::cli {
+
+namespace {
+
+struct push_flags {
+    std::string ref;
+    std::vector<std::string> files;
+    std::string config;
+    std::string artifact_type;
+    packing_flags packing;
+    std::string image_spec = "v1.1";
+    std::size_t concurrency = 5;
+    target_flags target;
+    format_flags format;
+};
+
+int run_push(push_flags& f) {
+    ops::push_options o;
+    for (const auto& file : f.files) {
+        o.files.push_back(parse_file_arg(file));
+    }
+    if (!f.config.empty()) {
+        o.config = parse_file_arg(f.config);
+    }
+    o.artifact_type = f.artifact_type;
+    o.annotations = f.packing.annotations_map();
+    o.version = f.image_spec == "v1.0" ? ops::manifest_version::v1_0 : ops::manifest_version::v1_1;
+    o.concurrency = f.concurrency;
+    o.disable_path_validation = f.packing.disable_path_validation;
+
+    boost::asio::io_context io;
+    auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::write);
+    if (!f.target.oci_layout && !t.reference.empty() && t.tags.empty()) {
+        throw error(errc::invalid_reference, "a digest cannot be pushed to");
+    }
+    o.tags = t.tags;
+    progress_display display(f.target.tty(!f.format.json()), !f.format.json(), "Uploading",
+                             "Uploaded");
+    o.progress = display.callback();
+    const auto r = wait(io, ops::push(*t.target, std::move(o)));
+    display.done();
+    f.packing.export_manifest(r.manifest_bytes);
+    print_push(std::cout, f.format.value, f.ref, r);
+    return 0;
+}
+
+}  // namespace
+
+void add_push(app& a) {
+    auto f = std::make_shared<push_flags>();
+    auto* cmd = a.cli.add_subcommand("push", "Push files and directories as an artifact");
+    cmd->footer(
+        "Examples:\n"
+        "  oras-cpp push localhost:5000/hello:v1 hi.txt\n"
+        "  oras-cpp push localhost:5000/hello:v1,latest hi.txt:text/plain dir/\n"
+        "  oras-cpp push --artifact-type application/vnd.example+type "
+        "-a org.example.k=v localhost:5000/hello:v1 hi.txt\n"
+        "  oras-cpp push --oci-layout layout-dir:v1 hi.txt");
+    cmd->add_option("reference", f->ref, "REGISTRY/REPOSITORY[:TAG[,TAG...]] (or DIR[:TAG])")
+        ->required();
+    cmd->add_option("files", f->files, "FILE[:TYPE] or DIR[:TYPE]");
+    cmd->add_option("--config", f->config, "Config file, PATH[:TYPE]");
+    cmd->add_option("--artifact-type", f->artifact_type, "Artifact type");
+    f->packing.add(*cmd);
+    cmd->add_option("--image-spec", f->image_spec, "Manifest version: v1.1 or v1.0")
+        ->check(CLI::IsMember({"v1.1", "v1.0"}));
+    cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
+        ->check(CLI::Range(1, 64));
+    f->target.add(*cmd);
+    f->format.add(*cmd, {"text", "json"});
+    a.commands.push_back({cmd, [f] { return run_push(*f); }, [f] { return f->ref; }});
+}
+
+}  // namespace oras::cli

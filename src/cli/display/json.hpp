@@ -1,0 +1,26 @@
+// JSON output helpers shared by the commands.
+#pragma once
+
+#include <oras/descriptor.hpp>
+
+#include <boost/json.hpp>
+
+#include <ostream>
+#include <sstream>
+#include <string>
+
+namespace oras::cli {
+
+/// An OCI descriptor as JSON: mediaType, digest, size, artifactType and annotations when set.
+boost::json::object descriptor_json(const descriptor& d);
+
+/// `{"reference": ..., <descriptor>}`: how the ORAS CLI reports an artifact.
+boost::json::object reference_json(const std::string& reference, const descriptor& d);
+
+/// A descriptor on stdout: one line, or indented with `pretty_json`.
+void print_descriptor(std::ostream& out, const descriptor& d, bool pretty_json);
+
+/// Two-space indentation and a final newline (the ORAS CLI's `--pretty`).
+std::string pretty(const boost::json::value& v);
+
+}  // namespace oras::cli

@@ -1,0 +1,34 @@
+// What the commands print on success, as text or JSON, and the one error line.
+#pragma once
+
+#include <oras/ops/copy.hpp>
+#include <oras/ops/mirror.hpp>
+#include <oras/ops/pull.hpp>
+#include <oras/ops/push.hpp>
+
+#include <chrono>
+#include <exception>
+#include <ostream>
+#include <string>
+
+namespace oras::cli {
+
+/// `text` with line breaks turned into spaces: one message, one line.
+std::string one_line(std::string text);
+
+/// The per-artifact report: a JSON object (`artifacts`, counts), or a summary line in text.
+void print_mirror(std::ostream& out, const std::string& format, const ops::mirror_result& r,
+                  std::chrono::steady_clock::duration elapsed);
+/// The line a mirror prints for one artifact.
+std::string mirror_line(const ops::mirror_artifact& a);
+
+void print_push(std::ostream& out, const std::string& format, const std::string& reference,
+                const ops::push_result& r);
+void print_pull(std::ostream& out, const std::string& format, const std::string& reference,
+                const ops::pull_result& r);
+void print_copy(std::ostream& out, const std::string& format, const std::string& from,
+                const std::string& to, const ops::copy_result& r);
+/// `Error: <subject>: <cause>` on one line.
+void print_error(std::ostream& out, const std::string& subject, const std::exception& e);
+
+}  // namespace oras::cli

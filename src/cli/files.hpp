@@ -1,0 +1,39 @@
+// Files the CLI reads (`FILE` or `-`) and writes (`-o FILE`, `--export-manifest`): written
+// through a temporary file renamed into place, so a failure never leaves a partial file.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace oras::cli {
+
+/// The whole of `path`, or of stdin for "-"; refuses more than `limit` bytes. `what` names the
+/// file in errors ("manifest file").
+std::string read_input(const std::string& path, std::string_view what,
+                       std::size_t limit = 64 * 1024 * 1024);
+
+/// Writes `bytes` to `path` ("-": stdout) through a temporary file in the same directory,
+/// renamed over `path` once written and synced. Throws `oras::error` naming the file.
+void write_output(const std::string& path, std::string_view bytes, std::string_view what);
+
+/// Writes a file by chunks through a temporary beside `path`; `commit` renames it into place,
+/// destruction without commit removes it.
+class output_file {
+  public:
+    output_file(std::filesystem::path path, std::string_view what);
+    ~output_file();
+    output_file(const output_file&) = delete;
+    output_file& operator=(const output_file&) = delete;
+    void write(std::string_view bytes);
+    void commit();
+
+  private:
+    std::filesystem::path path_;
+    std::string temp_;
+    std::string what_;
+    int fd_ = -1;
+};
+
+}  // namespace oras::cli

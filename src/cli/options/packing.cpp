@@ -1,0 +1,63 @@
+#include "cli/options/packing.hpp"
+
+#include "cli/files.hpp"
+#include "cli/options/target.hpp"
+
+#include <oras/error.hpp>
+
+namespace oras::cli {
+
+void packing_flags::add(CLI::App& cmd) {
+    add_repeatable(cmd, "-a,--annotation", annotations, "Manifest annotation KEY=VALUE");
+    cmd.add_option("--annotation-file", annotation_file,
+                   "JSON annotations keyed by $manifest, $config or a file's name");
+    cmd.add_option("--export-manifest", export_path, "Also write the manifest to this file");
+    cmd.add_flag("--disable-path-validation", disable_path_validation,
+                 "Allow files outside the working directory");
+}
+
+ops::annotation_map packing_flags::annotations_map() const {
+    ops::annotation_map out;
+    if (!annotation_file.empty()) {
+        auto parsed = ops::parse_annotation_file(read_input(annotation_file, "annotation file"),
+                                                 annotation_file);
+        if (!parsed) {
+            throw error(parsed.error());
+        }
+        out = std::move(*parsed);
+    }
+    for (const auto& a : annotations) {
+        const auto eq = a.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            throw error(errc::invalid_argument, "--annotation \"" + a + "\" is not KEY=VALUE");
+        }
+        auto& m = out["$manifest"];
+        const auto key = a.substr(0, eq);
+        if (m.contains(key)) {
+            throw error(errc::invalid_argument, "--annotation " + key + " is given twice");
+        }
+        m[key] = a.substr(eq + 1);
+    }
+    return out;
+}
+
+void packing_flags::export_manifest(const std::string& manifest) const {
+    if (!export_path.empty()) {
+        write_output(export_path, manifest, "exported manifest");
+    }
+}
+
+ops::push_file parse_file_arg(const std::string& arg) {
+    ops::push_file f;
+    const auto colon = arg.rfind(':');
+    if (colon != std::string::npos && colon + 1 < arg.size()
+        && arg.find('/', colon) != std::string::npos) {
+        f.path = arg.substr(0, colon);
+        f.media_type = arg.substr(colon + 1);
+    } else {
+        f.path = arg;
+    }
+    return f;
+}
+
+}  // namespace oras::cli

@@ -1,0 +1,30 @@
+// The flags of commands that pack files into a manifest (push, attach): annotations, the
+// exported manifest, path validation; and the `FILE[:TYPE]` argument form.
+#pragma once
+
+#include <oras/ops/push.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace oras::cli {
+
+struct packing_flags {
+    std::vector<std::string> annotations;
+    std::string annotation_file;
+    std::string export_path;
+    bool disable_path_validation = false;
+
+    void add(CLI::App& cmd);
+    /// `--annotation-file` merged with `-a KEY=VALUE` (for `$manifest`); throws on a bad one.
+    ops::annotation_map annotations_map() const;
+    /// Writes `manifest` to `--export-manifest` if given (temp + rename, checked).
+    void export_manifest(const std::string& manifest) const;
+};
+
+/// `PATH[:TYPE]`: the media type after the last colon, if what follows looks like one.
+ops::push_file parse_file_arg(const std::string& arg);
+
+}  // namespace oras::cli

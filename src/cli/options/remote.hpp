@@ -1,0 +1,39 @@
+// The flags that say how to reach a registry (the ORAS CLI's "remote" option group).
+#pragma once
+
+#include <oras/registry/connect.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace oras::cli {
+
+/// `--plain-http`, `--ca-file`, `-u`... or, for one end of `cp` / `mirror`, the same with a
+/// `--from-` / `--to-` prefix.
+struct remote_flags {
+    bool plain_http = false;
+    bool insecure = false;
+    std::string ca_file;
+    std::string username;
+    std::string password;
+    bool password_stdin = false;
+    std::string registry_config;
+    /// Set by `--debug` (see `common_flags`): every request and response to stderr.
+    bool debug = false;
+
+    /// `prefix` is "" or "from-" / "to-"; `whose` says which registry in the help texts.
+    void add(CLI::App& cmd, const std::string& prefix = "", const std::string& whose = "");
+
+    /// The options these flags give; reads the password from stdin for `--password-stdin`.
+    registry::connect_options remote();
+};
+
+/// `-d/--debug` and `--no-tty`, on every command.
+struct common_flags {
+    bool debug = false;
+    bool no_tty = false;
+    void add(CLI::App& cmd, bool with_tty = true);
+};
+
+}  // namespace oras::cli

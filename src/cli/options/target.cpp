@@ -1,0 +1,91 @@
+#include "cli/options/target.hpp"
+
+#include <oras/error.hpp>
+#include <oras/ops/platform.hpp>
+
+#include <unistd.h>
+
+namespace oras::cli {
+
+void target_flags::add(CLI::App& cmd, bool with_layout, bool with_spec, bool with_tty) {
+    common.add(cmd, with_tty);
+    remote.add(cmd);
+    if (with_layout) {
+        cmd.add_flag("--oci-layout", oci_layout,
+                     "The reference is an OCI image layout: DIR[:TAG] or DIR@DIGEST");
+    }
+    if (with_spec) {
+        cmd.add_option("--distribution-spec", distribution_spec,
+                       "How referrers are recorded and found: v1.1-referrers-api (the registry's "
+                       "referrers API) or v1.1-referrers-tag (the tag-schema index)")
+            ->check(CLI::IsMember({"v1.1-referrers-api", "v1.1-referrers-tag"}));
+    }
+}
+
+ops::location target_flags::location(const std::string& text) {
+    ops::location l;
+    l.text = text;
+    l.oci_layout = oci_layout;
+    if (!oci_layout) {
+        remote.debug = common.debug;
+        l.remote = remote.remote();
+        if (distribution_spec == "v1.1-referrers-api") {
+            l.remote.repository.referrers = registry::referrers_capability::api;
+        } else if (distribution_spec == "v1.1-referrers-tag") {
+            l.remote.repository.referrers = registry::referrers_capability::tag_schema;
+        }
+    }
+    return l;
+}
+
+bool target_flags::tty(bool text_output) const {
+    return text_output && !common.no_tty && !common.debug && ::isatty(STDERR_FILENO) != 0;
+}
+
+void format_flags::add(CLI::App& cmd, std::vector<std::string> allowed) {
+    value = allowed.front();
+    std::string help = "Output format:";
+    for (const auto& a : allowed) {
+        help += " " + a;
+    }
+    cmd.add_option("--format", value, help)->check(CLI::IsMember(std::move(allowed)));
+}
+
+void platform_flags::add(CLI::App& cmd, const std::string& help) {
+    cmd.add_option("--platform", text, help);
+}
+
+std::optional<oras::platform> platform_flags::get() const {
+    if (text.empty()) {
+        return std::nullopt;
+    }
+    auto p = ops::parse_platform(text);
+    if (!p) {
+        throw error(p.error());
+    }
+    return std::move(*p);
+}
+
+void descriptor_flags::add(CLI::App& cmd, bool with_descriptor) {
+    if (with_descriptor) {
+        cmd.add_flag("--descriptor", descriptor, "Print the descriptor instead");
+    }
+    cmd.add_flag("--pretty", pretty, "Indent JSON printed to stdout");
+}
+
+std::string repository_part(const std::string& text) {
+    const auto slash = text.rfind('/');
+    const auto from = slash == std::string::npos ? 0 : slash;
+    auto cut = text.find('@', from);
+    if (cut == std::string::npos) {
+        cut = text.find(':', from);
+    }
+    return text.substr(0, cut);
+}
+
+CLI::Option* add_repeatable(CLI::App& cmd, const std::string& name, std::vector<std::string>& into,
+                            const std::string& help) {
+    return cmd.add_option(name, into, help)->allow_extra_args(false);
+}
+
+}  // namespace oras::cli

@@ -1,0 +1,66 @@
+// The flag sets most commands share: a target (REF or --oci-layout DIR), output format,
+// platform. Modelled on the ORAS CLI's internal/option.
+#pragma once
+
+#include "cli/options/remote.hpp"
+
+#include <oras/descriptor.hpp>
+#include <oras/ops/location.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace oras::cli {
+
+/// A command's `common_flags` and how to open its target: `remote_flags`, `--oci-layout`, and
+/// `--distribution-spec` where the command records or reads referrers.
+struct target_flags {
+    common_flags common;
+    remote_flags remote;
+    bool oci_layout = false;
+    std::string distribution_spec;
+
+    void add(CLI::App& cmd, bool with_layout = true, bool with_spec = false, bool with_tty = true);
+
+    /// `text` as a location these flags describe (reads `--password-stdin` once).
+    ops::location location(const std::string& text);
+    /// Whether stderr is a terminal that shows progress.
+    bool tty(bool text_output = true) const;
+};
+
+/// `--format`: one of `allowed`, the first being the default.
+struct format_flags {
+    std::string value;
+    void add(CLI::App& cmd, std::vector<std::string> allowed);
+    bool json() const { return value == "json"; }
+};
+
+/// `--platform os/arch[/variant]`.
+struct platform_flags {
+    std::string text;
+    void add(CLI::App& cmd, const std::string& help =
+                                "Pick this platform's manifest from an index: os/arch[/variant]");
+    /// The platform, or nothing when the flag is absent; throws on a malformed one.
+    std::optional<oras::platform> get() const;
+};
+
+/// `--descriptor` and `--pretty`.
+struct descriptor_flags {
+    bool descriptor = false;
+    bool pretty = false;
+    void add(CLI::App& cmd, bool with_descriptor = true);
+};
+
+/// `registry/repo` of `registry/repo:tag` or `@digest` (a layout: its directory): the text
+/// before a tag or digest that follows the last `/`.
+std::string repository_part(const std::string& text);
+
+/// Repeatable flags take one value per occurrence (`-a k1=v1 -a k2=v2`), as in the ORAS CLI: a
+/// value list would swallow the positional arguments that follow.
+CLI::Option* add_repeatable(CLI::App& cmd, const std::string& name, std::vector<std::string>& into,
+                            const std::string& help);
+
+}  // namespace oras::cli

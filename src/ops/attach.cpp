@@ -1,0 +1,60 @@
+// attach: resolve the subject, then push a referrer manifest through push's graph copy.
+#include <oras/error.hpp>
+#include <oras/media_type.hpp>
+#include <oras/ops/attach.hpp>
+
+#include "core/quote.hpp"
+
+namespace oras::ops {
+
+namespace asio = boost::asio;
+using oras::detail::quote;
+
+asio::awaitable<attach_result> attach(content::target& dst, std::string subject, attach_options o) {
+    if (o.artifact_type.empty()) {
+        throw error(errc::invalid_argument, "an attached artifact needs an artifact type");
+    }
+    if (!media_type::is_valid(o.artifact_type)) {
+        throw error(errc::invalid_media_type,
+                    quote(o.artifact_type) + " is not a valid artifact type");
+    }
+    if (o.files.empty() && o.annotations.empty()) {
+        throw error(errc::invalid_argument,
+                    "attach needs at least one file or annotation to attach");
+    }
+    if (o.annotations.contains("$config")) {
+        throw error(errc::invalid_argument,
+                    "an attached artifact has the empty config: $config annotations are refused");
+    }
+    if (subject.empty()) {
+        throw error(errc::invalid_reference, "name the subject by tag or digest");
+    }
+    attach_result out;
+    out.subject = co_await dst.resolve(subject);
+    if (o.platform) {
+        out.subject = co_await select_platform(dst, std::move(out.subject), *o.platform);
+    }
+    if (!media_type::is_manifest(out.subject.media_type)
+        && !media_type::is_index(out.subject.media_type)) {
+        throw error(errc::invalid_media_type,
+                    subject + " names " + out.subject.media_type + ", not a manifest or index");
+    }
+    push_options p;
+    p.files = std::move(o.files);
+    p.artifact_type = std::move(o.artifact_type);
+    p.annotations = std::move(o.annotations);
+    p.version = manifest_version::v1_1;
+    p.created_annotation = o.created_annotation;
+    p.subject = out.subject;
+    p.concurrency = o.concurrency;
+    p.working_dir = std::move(o.working_dir);
+    p.disable_path_validation = o.disable_path_validation;
+    p.progress = std::move(o.progress);
+    auto pushed = co_await push(dst, std::move(p));
+    out.manifest = std::move(pushed.manifest);
+    out.manifest_bytes = std::move(pushed.manifest_bytes);
+    out.blobs_uploaded = pushed.blobs_uploaded;
+    co_return out;
+}
+
+}  // namespace oras::ops

@@ -1,0 +1,323 @@
+// manage: manifests, blobs and tags one at a time, on any target.
+#include <oras/content/oci_layout.hpp>
+#include <oras/error.hpp>
+#include <oras/hasher.hpp>
+#include <oras/image_index.hpp>
+#include <oras/image_manifest.hpp>
+#include <oras/media_type.hpp>
+#include <oras/ops/manage.hpp>
+#include <oras/reference.hpp>
+#include <oras/registry/repository_target.hpp>
+
+#include "core/quote.hpp"
+
+#include <boost/json.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace oras::ops {
+
+namespace asio = boost::asio;
+using oras::detail::quote;
+
+namespace {
+
+registry::repository& remote_only(content::target& t, std::string_view what) {
+    auto* r = dynamic_cast<registry::repository_target*>(&t);
+    if (r == nullptr) {
+        throw error(errc::unsupported, std::string(what) + " is supported on registries only");
+    }
+    return r->repo();
+}
+
+std::string media_types_text(const std::vector<std::string>& types) {
+    std::string out;
+    for (const auto& t : types) {
+        out += (out.empty() ? "" : ", ") + t;
+    }
+    return out;
+}
+
+}  // namespace
+
+// --- manifests -------------------------------------------------------------------------------
+
+asio::awaitable<fetched_manifest> fetch_manifest(content::target& src, std::string reference,
+                                                 fetch_manifest_options o) {
+    fetched_manifest out;
+    out.desc = co_await src.resolve(reference);
+    if (o.platform) {
+        out.desc = co_await select_platform(src, std::move(out.desc), *o.platform, o.max_size);
+    }
+    if (!o.media_types.empty()
+        && std::find(o.media_types.begin(), o.media_types.end(), out.desc.media_type)
+               == o.media_types.end()) {
+        throw error(errc::invalid_media_type, reference + " is " + out.desc.media_type + ", not "
+                                                  + media_types_text(o.media_types));
+    }
+    out.bytes = co_await content::fetch_all(src, out.desc, o.max_size);
+    co_return out;
+}
+
+asio::awaitable<fetched_manifest> fetch_config(content::target& src, std::string reference,
+                                               fetch_manifest_options o) {
+    auto m = co_await fetch_manifest(src, reference, o);
+    if (!media_type::is_manifest(m.desc.media_type)) {
+        throw error(errc::invalid_media_type, quote(m.desc.digest.str()) + " is "
+                                                  + m.desc.media_type
+                                                  + ", not an image manifest, and has no config");
+    }
+    auto parsed = image_manifest::parse(m.bytes);
+    if (!parsed) {
+        throw error(parsed.error().code,
+                    "manifest " + m.desc.digest.str() + ": " + parsed.error().message);
+    }
+    fetched_manifest out;
+    out.desc = parsed->config;
+    out.bytes = co_await content::fetch_all(src, out.desc, o.max_size);
+    co_return out;
+}
+
+result<std::string> check_manifest(std::string_view bytes, std::string_view media_type) {
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(bytes, ec);
+    if (ec || !v.is_object()) {
+        return failure{
+            make_error_code(errc::invalid_manifest),
+            "the manifest is not a JSON object" + (ec ? ": " + ec.message() : std::string())};
+    }
+    std::string declared;
+    if (const auto* mt = v.as_object().if_contains("mediaType")) {
+        if (!mt->is_string()) {
+            return failure{make_error_code(errc::invalid_manifest),
+                           "the manifest's mediaType is not a string"};
+        }
+        declared = std::string(mt->get_string());
+    }
+    std::string type(media_type);
+    if (type.empty()) {
+        if (declared.empty()) {
+            return failure{make_error_code(errc::invalid_media_type),
+                           "the media type is given neither with --media-type nor in the "
+                           "manifest's mediaType"};
+        }
+        type = declared;
+    } else if (!declared.empty() && declared != type) {
+        return failure{make_error_code(errc::invalid_media_type),
+                       "the manifest's mediaType " + quote(declared) + " is not " + quote(type)};
+    }
+    if (!media_type::is_valid(type)) {
+        return failure{make_error_code(errc::invalid_media_type),
+                       quote(type) + " is not a media type"};
+    }
+    if (media_type::is_manifest(type)) {
+        if (auto m = image_manifest::parse(bytes); !m) {
+            return failure{m.error().code, "not a valid manifest: " + m.error().message};
+        }
+    } else if (media_type::is_index(type)) {
+        if (auto i = image_index::parse(bytes); !i) {
+            return failure{i.error().code, "not a valid index: " + i.error().message};
+        }
+    }
+    return type;
+}
+
+asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string bytes,
+                                               std::string media_type,
+                                               std::vector<std::string> tags) {
+    auto type = check_manifest(bytes, media_type);
+    if (!type) {
+        throw error(type.error());
+    }
+    for (const auto& t : tags) {
+        if (auto v = validate_tag(t); !v) {
+            throw error(v.error());
+        }
+    }
+    pushed_manifest out;
+    out.desc.media_type = std::move(*type);
+    out.desc.digest = digest::of(bytes);
+    out.desc.size = static_cast<std::int64_t>(bytes.size());
+    out.existed = co_await dst.exists(out.desc);
+    if (out.existed) {
+        for (auto& t : tags) {
+            co_await dst.tag(out.desc, std::move(t));
+        }
+    } else if (tags.empty()) {
+        co_await dst.push(out.desc, content::blob_reader::from_string(std::move(bytes)));
+    } else {
+        co_await dst.push_tagged(out.desc, content::blob_reader::from_string(std::move(bytes)),
+                                 std::move(tags));
+    }
+    co_return out;
+}
+
+asio::awaitable<descriptor> tag(content::target& dst, std::string reference,
+                                std::vector<std::string> tags) {
+    if (tags.empty()) {
+        throw error(errc::invalid_argument, "name at least one new tag");
+    }
+    for (const auto& t : tags) {
+        if (auto v = validate_tag(t); !v) {
+            throw error(v.error());
+        }
+    }
+    auto desc = co_await dst.resolve(reference);
+    for (auto& t : tags) {
+        co_await dst.tag(desc, std::move(t));
+    }
+    co_return desc;
+}
+
+asio::awaitable<descriptor> delete_manifest(content::target& dst, std::string reference) {
+    auto& repo = remote_only(dst, "deleting a manifest");
+    auto desc = co_await dst.resolve(reference);
+    co_await repo.delete_manifest(desc.digest);
+    co_return desc;
+}
+
+// --- blobs -----------------------------------------------------------------------------------
+
+asio::awaitable<descriptor> stat_blob(content::target& src, oras::digest d) {
+    descriptor out;
+    out.media_type = "application/octet-stream";
+    out.digest = d;
+    if (auto* r = dynamic_cast<registry::repository_target*>(&src)) {
+        auto found = co_await r->repo().blob_exists(d);
+        if (!found) {
+            throw error(errc::not_found, "blob " + d.str() + " is not in " + r->repo().registry()
+                                             + "/" + r->repo().name());
+        }
+        out.size = found->size;
+        co_return out;
+    }
+    if (auto* l = dynamic_cast<content::oci_layout*>(&src)) {
+        struct ::stat st {};
+        const auto path = l->blob_path(d);
+        if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+            throw error(errc::not_found,
+                        "blob " + d.str() + " is not in the OCI layout " + l->root().string());
+        }
+        out.size = static_cast<std::int64_t>(st.st_size);
+        co_return out;
+    }
+    throw error(errc::unsupported, "this target cannot look up a blob by digest alone");
+}
+
+asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, content::write_fn sink) {
+    auto reader = content::verified(co_await src.open(desc), desc);
+    std::vector<std::byte> buf(256 * 1024);
+    for (;;) {
+        const std::span<std::byte> span(buf);
+        const auto n = co_await reader.read(span);
+        if (n == 0) {
+            break;
+        }
+        co_await sink(std::span<const std::byte>(buf.data(), n));
+    }
+}
+
+asio::awaitable<pushed_blob> push_blob(content::target& dst, content::blob_reader src,
+                                       std::string media_type, std::optional<oras::digest> expected,
+                                       std::optional<std::uint64_t> expected_size) {
+    if (!media_type::is_valid(media_type)) {
+        throw error(errc::invalid_media_type, quote(media_type) + " is not a media type");
+    }
+    pushed_blob out;
+    out.desc.media_type = std::move(media_type);
+    if (!expected || !expected_size) {
+        if (!src.rewind) {
+            throw error(errc::invalid_argument,
+                        "a blob read from a stream needs its digest and size ahead");
+        }
+        // Hash once, then send: the registry needs the digest before the bytes.
+        hasher h(expected ? expected->algorithm() : digest_algorithm::sha256);
+        std::vector<std::byte> buf(256 * 1024);
+        std::uint64_t size = 0;
+        for (;;) {
+            const std::span<std::byte> span(buf);
+            const auto n = co_await src.read(span);
+            if (n == 0) {
+                break;
+            }
+            h.update(std::span<const std::byte>(buf.data(), n));
+            size += n;
+        }
+        src.rewind();
+        const auto d = h.finish();
+        if (expected_size && *expected_size != size) {
+            throw error(errc::size_mismatch, "the size given, " + std::to_string(*expected_size)
+                                                 + ", is not the content's, "
+                                                 + std::to_string(size));
+        }
+        if (expected && *expected != d) {
+            throw error(errc::digest_mismatch, "the digest given, " + expected->str()
+                                                   + ", is not the content's, " + d.str());
+        }
+        out.desc.digest = d;
+        out.desc.size = static_cast<std::int64_t>(size);
+        src.digest_checked = true;
+    } else {
+        out.desc.digest = *expected;
+        out.desc.size = static_cast<std::int64_t>(*expected_size);
+        src = content::verified(std::move(src), out.desc);
+    }
+    out.existed = co_await dst.exists(out.desc);
+    if (!out.existed) {
+        co_await dst.push(out.desc, std::move(src));
+    }
+    co_return out;
+}
+
+asio::awaitable<descriptor> delete_blob(content::target& dst, oras::digest d) {
+    auto& repo = remote_only(dst, "deleting a blob");
+    auto desc = co_await stat_blob(dst, d);
+    co_await repo.delete_blob(std::move(d));
+    co_return desc;
+}
+
+// --- listings --------------------------------------------------------------------------------
+
+bool is_digest_tag(std::string_view tag) {
+    const auto dash = tag.find('-');
+    if (dash == std::string_view::npos) {
+        return false;
+    }
+    std::string text(tag);
+    text[dash] = ':';
+    return digest::parse(text).has_value();
+}
+
+asio::awaitable<std::vector<std::string>> list_tags(content::target& src, list_tags_options o) {
+    auto* lister = dynamic_cast<content::tag_lister*>(&src);
+    if (lister == nullptr) {
+        throw error(errc::unsupported, "this target cannot list tags");
+    }
+    auto all = co_await lister->tags();
+    std::vector<std::string> out;
+    for (auto& t : all) {
+        if ((!o.last.empty() && t <= o.last) || (o.exclude_digest_tags && is_digest_tag(t))) {
+            continue;
+        }
+        out.push_back(std::move(t));
+    }
+    co_return out;
+}
+
+asio::awaitable<std::vector<std::string>> list_repositories(registry::registry reg,
+                                                            std::string prefix, std::string last) {
+    auto all = co_await reg.catalog();
+    std::vector<std::string> out;
+    for (auto& r : all) {
+        if (!r.starts_with(prefix) || (!last.empty() && r <= last)) {
+            continue;
+        }
+        out.push_back(std::move(r));
+    }
+    co_return out;
+}
+
+}  // namespace oras::ops
