@@ -1,5 +1,6 @@
 // attach: resolve the subject, then push a referrer manifest through push's graph copy.
 #include <oras/error.hpp>
+#include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/ops/attach.hpp>
 
@@ -52,6 +53,11 @@ asio::awaitable<attach_result> attach(content::target& dst, std::string subject,
     p.progress = std::move(o.progress);
     auto pushed = co_await push(dst, std::move(p));
     out.manifest = std::move(pushed.manifest);
+    // As oras-go's packer reports it: the referrer's descriptor carries its annotations, which
+    // is what a referrers listing shows of it.
+    if (auto m = image_manifest::parse(pushed.manifest_bytes)) {
+        out.manifest.annotations = std::move(m->annotations);
+    }
     out.manifest_bytes = std::move(pushed.manifest_bytes);
     out.blobs_uploaded = pushed.blobs_uploaded;
     co_return out;

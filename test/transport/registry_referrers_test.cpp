@@ -4,7 +4,10 @@
 #include <oras/image_index.hpp>
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
+#include <oras/ops/attach.hpp>
+#include <oras/ops/discover.hpp>
 #include <oras/registry/repository.hpp>
+#include <oras/registry/repository_target.hpp>
 
 #include "scripted_server.hpp"
 
@@ -77,11 +80,40 @@ struct fake_registry {
 
     std::mutex mu{};
     std::map<std::string, std::pair<std::string, std::string>> manifests{};  // ref -> type, bytes
+    std::map<std::string, std::string> blobs{};                              // digest -> bytes
+
+    /// Blobs as distribution keeps them: HEAD/GET by digest, a POST session, a PUT to close it.
+    action blob(const scripted_request& r, const std::string& path, const std::string& query) {
+        std::lock_guard lock(mu);
+        const std::string prefix = "/v2/app/blobs/";
+        if (path == prefix + "uploads/" && r.method == "POST") {
+            return action{.status = 202, .headers = {{"Location", "/v2/app/blobs/uploads/1"}}};
+        }
+        if (path == prefix + "uploads/1" && r.method == "PUT") {
+            const auto d = oras::digest::of(r.body).str();
+            if (percent_decoded(query) != "digest=" + d) {
+                return registry_error(400, "DIGEST_INVALID");
+            }
+            blobs[d] = r.body;
+            return action{.status = 201,
+                          .headers = {{"Docker-Content-Digest", d}, {"Location", prefix + d}}};
+        }
+        const auto it = blobs.find(path.substr(prefix.size()));
+        if (it == blobs.end()) {
+            return registry_error(404, "BLOB_UNKNOWN");
+        }
+        return action{.headers = {{"Content-Type", "application/octet-stream"},
+                                  {"Docker-Content-Digest", it->first}},
+                      .body = it->second};
+    }
 
     action operator()(const scripted_request& r) {
         const auto [path, query] = split(r);
         if (path == "/v2/") {
             return json(200, "{}");
+        }
+        if (path.starts_with("/v2/app/blobs/")) {
+            return blob(r, path, query);
         }
         if (path.starts_with("/v2/app/referrers/")) {
             if (referrers) {
@@ -500,6 +532,91 @@ TEST(registry_referrers, entries_whose_manifests_are_gone_are_dropped_from_the_f
     ASSERT_EQ(all.size(), 2u);
     EXPECT_EQ(all[0].digest, sbom.digest);
     EXPECT_EQ(all[1].digest, other.digest);
+}
+
+// --- attach and discover through the API, and a capability fixed by the caller --------------
+
+/// The referrers API answered from the manifests stored: those whose subject is the digest.
+fake_registry::referrers_handler api_from_store(fake_registry& reg) {
+    return [&reg](const scripted_request& r, const std::string&) {
+        const auto digest = split(r).first.substr(std::string("/v2/app/referrers/").size());
+        std::vector<descriptor> found;
+        std::lock_guard lock(reg.mu);
+        for (const auto& [ref, stored] : reg.manifests) {
+            const auto m = oras::image_manifest::parse(stored.second);
+            if (ref.starts_with("sha256:") && m && m->subject
+                && m->subject->digest.str() == digest) {
+                auto d = descriptor{};
+                d.media_type = stored.first;
+                d.digest = oras::digest::of(stored.second);
+                d.size = static_cast<std::int64_t>(stored.second.size());
+                d.artifact_type = m->artifact_type;
+                d.annotations = m->annotations;
+                found.push_back(std::move(d));
+            }
+        }
+        return json(200, index_of(found), index_type);
+    };
+}
+
+std::string plain_manifest() {
+    oras::image_manifest m;
+    m.media_type = manifest_type;
+    m.config = oras::empty_json_descriptor();
+    return m.serialize();
+}
+
+TEST(registry_referrers, attach_and_discover_through_the_referrers_api) {
+    fixture f;
+    f.reg.oci_subject = true;
+    f.reg.referrers = api_from_store(f.reg);
+    f.reg.blobs[oras::empty_json_descriptor().digest.str()] = "{}";
+    f(f.repo->push_manifest(manifest_type, plain_manifest(), "v1"));
+    oras::registry::repository_target target(*f.repo);
+
+    oras::ops::attach_options o;
+    o.artifact_type = "application/vnd.test.sig";
+    o.annotations["$manifest"]["org.example.k"] = "v";
+    f.mark();
+    const auto sig = f(oras::ops::attach(target, "v1", o));
+    o.artifact_type = "application/vnd.test.sbom";
+    const auto sbom = f(oras::ops::attach(target, sig.manifest.digest.str(), o));
+    // The registry indexed them (OCI-Subject): no fallback index was read or written.
+    EXPECT_EQ(f.count("GET", "/v2/app/referrers/"), 0u);
+    EXPECT_EQ(f.count("PUT", "/v2/app/manifests/sha256-"), 0u);
+
+    const auto r = f(oras::ops::discover(target, "v1", {}));
+    ASSERT_EQ(r.referrers.size(), 1u);
+    EXPECT_EQ(r.referrers[0].desc.digest, sig.manifest.digest);
+    EXPECT_EQ(r.referrers[0].desc.annotations.at("org.example.k"), "v");
+    ASSERT_EQ(r.referrers[0].referrers.size(), 1u);
+    EXPECT_EQ(r.referrers[0].referrers[0].desc.digest, sbom.manifest.digest);
+    EXPECT_EQ(f.count("GET", "/v2/app/referrers/"), 3u);  // the subject, sig, sbom
+    EXPECT_EQ(f.count("GET", "/v2/app/manifests/sha256-"), 0u);
+}
+
+TEST(registry_referrers, the_tag_schema_when_asked_for_even_with_the_api) {
+    fixture f({.referrers = oras::registry::referrers_capability::tag_schema});
+    f.reg.oci_subject = true;
+    f.reg.referrers = api_from_store(f.reg);
+    f(f.repo->push_manifest(manifest_type, referrer_bytes("x/sig")));
+    EXPECT_TRUE(f.reg.stored(fallback_tag).has_value());  // indexed by the client all the same
+    f.mark();
+    const auto listed = f(f.repo->referrers(subject));
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(f.count("GET", "/v2/app/referrers/"), 0u);
+}
+
+TEST(registry_referrers, the_api_when_asked_for_never_touches_the_fallback_index) {
+    fixture f({.referrers = oras::registry::referrers_capability::api});
+    // distribution 2.8: no API, no OCI-Subject.
+    f(f.repo->push_manifest(manifest_type, referrer_bytes("x/sig")));
+    EXPECT_FALSE(f.reg.stored(fallback_tag).has_value());
+    EXPECT_EQ(f.count("GET", "/v2/app/manifests/sha256-"), 0u);
+    // Its 404 is then an error, not a reason to read the fallback index.
+    const auto e = error_of([&] { f(f.repo->referrers(subject)); });
+    EXPECT_EQ(e.code(), oras::make_error_code(oras::errc::not_found));
+    EXPECT_EQ(f.count("GET", "/v2/app/manifests/sha256-"), 0u);
 }
 
 }  // namespace

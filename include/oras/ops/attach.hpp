@@ -43,7 +43,8 @@ struct attach_options {
 struct attach_result {
     /// What was attached to: the subject as resolved (after `platform` selection).
     descriptor subject{};
-    /// The referrer manifest (image-spec 1.1, its `subject` the one above) and its bytes.
+    /// The referrer manifest (image-spec 1.1, its `subject` the one above; the descriptor
+    /// carries the manifest's annotations) and its bytes.
     descriptor manifest{};
     std::string manifest_bytes{};
     std::size_t blobs_uploaded = 0;

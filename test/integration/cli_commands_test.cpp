@@ -1,0 +1,450 @@
+// The ORAS command line beyond push and pull — attach, discover, tag, resolve, repo, manifest and
+// blob — against a real registry (anonymous and htpasswd), an OCI layout, and skopeo: outputs
+// parsed, registry state checked over HTTP, bad input failing with one line and nothing left.
+#include "cli_sandbox.hpp"
+
+#include <oras/test/process.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace oras::cli_test;
+
+const std::string alice = "alice";
+const std::string alice_password = "alice-secret";
+
+/// An HTTP request to the registry's API, authenticated in basic mode.
+oras::test::http_response api(const registry_process& reg, const std::string& method,
+                              const std::string& path) {
+    oras::test::request_options o;
+    o.ca_file = reg.ca_file();
+    if (reg.options().auth == auth_mode::basic) {
+        o.headers.emplace_back("Authorization", oras::test::basic_auth(alice, alice_password));
+    }
+    o.headers.emplace_back("Accept",
+                           "application/vnd.oci.image.manifest.v1+json, "
+                           "application/vnd.oci.image.index.v1+json");
+    return oras::test::http_request(method, reg.base_url() + path, o);
+}
+
+std::vector<std::string> listed_tags(const registry_process& reg, const std::string& repo) {
+    const auto r = api(reg, "GET", "/v2/" + repo + "/tags/list");
+    std::vector<std::string> out;
+    if (r.status != 200) {
+        return out;
+    }
+    const auto v = json::parse(r.body);
+    if (const auto* tags = v.as_object().if_contains("tags"); tags && tags->is_array()) {
+        for (const auto& t : tags->as_array()) {
+            out.push_back(str(t));
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (auto nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
+        out.push_back(text.substr(start, nl - start));
+        start = nl + 1;
+    }
+    return out;
+}
+
+std::string trimmed(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) {
+        s.pop_back();
+    }
+    return s;
+}
+
+/// Runs oras-cpp with `auth` appended (flags of the remote, or nothing).
+struct cli {
+    const sandbox& s;
+    std::vector<std::string> auth;
+
+    process_result operator()(std::vector<std::string> args, std::string_view input = {}) const {
+        args.insert(args.end(), auth.begin(), auth.end());
+        return s.oras(args, input);
+    }
+};
+
+/// Everything a user does after a push, on one registry: referrers (two levels), tags,
+/// resolve, listings, manifests and blobs, checked against what the registry holds.
+void commands_round_trip(const registry_process& reg, const std::vector<std::string>& auth) {
+    sandbox s;
+    cli oras{s, auth};
+    write_file(s.work / "hi.txt", "hello, oras\n");
+    write_file(s.work / "sig.txt", "signature bytes\n");
+    write_file(s.work / "sbom.json", R"({"sbom":true})");
+    const std::string repo = "cmd/hello";
+    const std::string ref = reg.host() + "/" + repo;
+    ASSERT_OK(oras({"push", ref + ":v1", "hi.txt", "--no-tty"}));
+
+    // resolve
+    auto r = oras({"resolve", ref + ":v1"});
+    ASSERT_OK(r);
+    const auto subject = trimmed(r.out);
+    ASSERT_TRUE(subject.starts_with("sha256:")) << r.out;
+    r = oras({"resolve", "-l", ref + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_EQ(trimmed(r.out), ref + "@" + subject);
+
+    // attach: a signature with an annotation, then an SBOM of the signature (two levels).
+    r = oras({"attach", "--artifact-type", "application/vnd.test.sig", ref + ":v1", "sig.txt", "-a",
+              "org.example.signer=alice", "--format", "json", "--no-tty"});
+    ASSERT_OK(r);
+    const auto sig = parse_object(r.out);
+    const auto sig_digest = str(sig.at("digest"));
+    EXPECT_EQ(str(sig.at("reference")), ref + "@" + sig_digest);
+    EXPECT_EQ(str(sig.at("artifactType")), "application/vnd.test.sig");
+    EXPECT_EQ(str(sig.at("annotations").at("org.example.signer")), "alice");
+    r = oras({"attach", "--artifact-type", "application/vnd.test.sbom", ref + "@" + sig_digest,
+              "sbom.json:application/json", "--export-manifest",
+              (s.scratch / "sbom-manifest.json").string(), "--no-tty"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Attached to [registry] " + ref + "@" + sig_digest), std::string::npos)
+        << r.out;
+    const auto exported = read_file(s.scratch / "sbom-manifest.json");
+    const auto sbom_digest = oras::digest::of(exported).str();
+    EXPECT_NE(r.out.find("Digest: " + sbom_digest), std::string::npos) << r.out;
+    EXPECT_EQ(str(parse_object(exported).at("subject").at("digest")), sig_digest);
+
+    // distribution has no referrers API: the fallback tag index holds the referrer.
+    const auto fallback_tag = "sha256-" + subject.substr(7);
+    EXPECT_EQ(api(reg, "GET", "/v2/" + repo + "/manifests/" + fallback_tag).status, 200u);
+
+    // discover: the tree as JSON, two levels; a depth of 1; a filter.
+    r = oras({"discover", ref + ":v1", "--format", "json"});
+    ASSERT_OK(r);
+    auto tree = parse_object(r.out);
+    EXPECT_EQ(str(tree.at("digest")), subject);
+    ASSERT_EQ(tree.at("referrers").as_array().size(), 1u) << r.out;
+    const auto& level1 = tree.at("referrers").as_array()[0].as_object();
+    EXPECT_EQ(str(level1.at("digest")), sig_digest);
+    ASSERT_EQ(level1.at("referrers").as_array().size(), 1u) << r.out;
+    EXPECT_EQ(str(level1.at("referrers").as_array()[0].at("digest")), sbom_digest);
+    EXPECT_EQ(str(level1.at("referrers").as_array()[0].at("artifactType")),
+              "application/vnd.test.sbom");
+
+    r = oras({"discover", ref + ":v1", "--format", "json", "--depth", "1"});
+    ASSERT_OK(r);
+    tree = parse_object(r.out);
+    EXPECT_TRUE(tree.at("referrers").as_array()[0].at("referrers").as_array().empty()) << r.out;
+
+    r = oras({"discover", ref + ":v1", "--artifact-type", "application/vnd.test.none", "--format",
+              "json"});
+    ASSERT_OK(r);
+    EXPECT_TRUE(parse_object(r.out).at("referrers").as_array().empty()) << r.out;
+
+    r = oras({"discover", ref + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_EQ(lines(r.out).front(), ref + "@" + subject);
+    EXPECT_NE(r.out.find("└── application/vnd.test.sig\n    └── " + sig_digest), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("org.example.signer: \"alice\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("application/vnd.test.sbom"), std::string::npos) << r.out;
+
+    r = oras({"discover", ref + ":v1", "--format", "table"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Discovered 1 artifact referencing " + ref + ":v1"), std::string::npos)
+        << r.out;
+
+    // tag: two more tags, seen by the registry.
+    r = oras({"tag", ref + ":v1", "v2", "latest"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "Tagging [registry] " + ref + "@" + subject + "\nTagged v2\nTagged latest\n");
+    // The signature's own fallback index (it has a referrer, the SBOM) sorts before or after.
+    std::vector<std::string> all = {"latest", fallback_tag, "sha256-" + sig_digest.substr(7), "v1",
+                                    "v2"};
+    std::sort(all.begin(), all.end());
+    EXPECT_EQ(listed_tags(reg, repo), all);
+
+    // repo tags: all, without digest tags, after a tag, as JSON.
+    r = oras({"repo", "tags", ref});
+    ASSERT_OK(r);
+    auto got = lines(r.out);
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, all);
+    r = oras({"repo", "tags", "--exclude-digest-tags", ref});
+    ASSERT_OK(r);
+    got = lines(r.out);
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, (std::vector<std::string>{"latest", "v1", "v2"}));
+    r = oras({"repo", "tags", "--last", "v1", "--format", "json", ref});
+    ASSERT_OK(r);
+    EXPECT_EQ(json::serialize(parse_object(r.out)), R"({"tags":["v2"]})");
+
+    // repo ls: the registry, and a namespace (its prefix left out of the text form).
+    ASSERT_OK(oras({"push", reg.host() + "/other:v1", "hi.txt", "--no-tty"}));
+    r = oras({"repo", "ls", reg.host()});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "cmd/hello\nother\n");
+    r = oras({"repo", "ls", reg.host() + "/cmd"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "hello\n");
+    r = oras({"repo", "ls", reg.host() + "/cmd", "--format", "json"});
+    ASSERT_OK(r);
+    EXPECT_EQ(json::serialize(parse_object(r.out)),
+              R"({"registry":")" + reg.host() + R"(","repositories":["cmd/hello"]})");
+
+    // manifest fetch: the exact bytes, the descriptor, a file, the config.
+    const auto stored = api(reg, "GET", "/v2/" + repo + "/manifests/" + subject);
+    r = oras({"manifest", "fetch", ref + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, stored.body);
+    EXPECT_EQ(oras::digest::of(r.out).str(), subject);
+    r = oras({"manifest", "fetch", "--descriptor", ref + ":v2"});
+    ASSERT_OK(r);
+    auto desc = parse_object(r.out);
+    EXPECT_EQ(str(desc.at("digest")), subject);
+    EXPECT_EQ(desc.at("size").to_number<std::size_t>(), stored.body.size());
+    ASSERT_OK(oras({"manifest", "fetch", "-o", (s.scratch / "m.json").string(), ref + ":v1"}));
+    EXPECT_EQ(read_file(s.scratch / "m.json"), stored.body);
+    r = oras({"manifest", "fetch", "--format", "json", ref + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_EQ(str(parse_object(r.out).at("content").at("config").at("mediaType")),
+              "application/vnd.oci.empty.v1+json");
+    r = oras({"manifest", "fetch-config", ref + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "{}");
+    r = oras({"manifest", "fetch", "--media-type", "application/vnd.oci.image.index.v1+json",
+              ref + ":v1"});
+    expect_error(r, ref + ":v1", "not application/vnd.oci.image.index.v1+json");
+
+    // manifest push: from a file under two tags, then from stdin by digest.
+    r = oras({"manifest", "push", ref + ":copy1,copy2", (s.scratch / "m.json").string()});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Pushed: [registry] " + ref + ":copy1\nTagged copy2\nDigest: " + subject),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/manifests/copy2").status, 200u);
+    r = oras({"manifest", "push", "--descriptor", ref + "@" + subject, "-"}, stored.body);
+    ASSERT_OK(r);
+    EXPECT_EQ(str(parse_object(r.out).at("digest")), subject);
+    r = oras({"manifest", "push", ref + "@" + subject, "-"}, stored.body + " ");
+    expect_error(r, ref + "@" + subject, "not " + subject);
+
+    // blob push / fetch / delete.
+    const std::string blob = "a blob of bytes\n";
+    write_file(s.work / "blob.bin", blob);
+    const auto blob_digest = oras::digest::of(blob).str();
+    r = oras({"blob", "push", ref, "blob.bin"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Digest: " + blob_digest), std::string::npos) << r.out;
+    EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/blobs/" + blob_digest).status, 200u);
+    r = oras({"blob", "push", "--size", std::to_string(blob.size()),
+              reg.host() + "/cmd/stdin@" + blob_digest, "-", "--descriptor"},
+             blob);
+    ASSERT_OK(r);
+    EXPECT_EQ(str(parse_object(r.out).at("digest")), blob_digest);
+    EXPECT_EQ(api(reg, "HEAD", "/v2/cmd/stdin/blobs/" + blob_digest).status, 200u);
+    ASSERT_OK(oras({"blob", "fetch", "-o", (s.scratch / "blob.out").string(),
+                    ref + "@" + blob_digest, "--no-tty"}));
+    EXPECT_EQ(read_file(s.scratch / "blob.out"), blob);
+    r = oras({"blob", "fetch", "-o", "-", ref + "@" + blob_digest});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, blob);
+    r = oras({"blob", "fetch", "--descriptor", ref + "@" + blob_digest});
+    ASSERT_OK(r);
+    EXPECT_EQ(parse_object(r.out).at("size").to_number<std::size_t>(), blob.size());
+
+    // Deletes: refused without a terminal unless -f; -f deletes; a second -f says Missing.
+    r = oras({"blob", "delete", ref + "@" + blob_digest});
+    expect_error(r, ref + "@" + blob_digest, "pass -f");
+    EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/blobs/" + blob_digest).status, 200u);
+    r = oras({"blob", "delete", "-f", ref + "@" + blob_digest});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "Deleted [registry] " + ref + "@" + blob_digest + "\n");
+    EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/blobs/" + blob_digest).status, 404u);
+    r = oras({"blob", "delete", "-f", ref + "@" + blob_digest});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "Missing " + ref + "@" + blob_digest + "\n");
+    r = oras({"blob", "delete", "--descriptor", ref + "@" + blob_digest});
+    expect_error(r, ref + "@" + blob_digest, "--force");
+
+    // A manifest delete by tag removes the manifest and every tag on it.
+    r = oras({"manifest", "delete", ref + ":copy2"});
+    expect_error(r, ref + ":copy2", "pass -f");
+    EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/manifests/" + subject).status, 200u);
+    r = oras({"manifest", "delete", "-f", "--descriptor", ref + ":copy2"});
+    ASSERT_OK(r);
+    EXPECT_EQ(str(parse_object(r.out).at("digest")), subject);
+    EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/manifests/" + subject).status, 404u);
+    for (const auto& t : {"v1", "v2", "latest", "copy1"}) {
+        EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/manifests/" + t).status, 404u) << t;
+    }
+    r = oras({"manifest", "delete", "-f", ref + "@" + subject});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "Missing " + ref + "@" + subject + "\n");
+}
+
+TEST(cli_commands, round_trip_anonymous) {
+    registry_process reg;
+    commands_round_trip(reg, {});
+}
+
+TEST(cli_commands, round_trip_with_basic_auth) {
+    registry_process reg({.auth = auth_mode::basic});
+    commands_round_trip(reg, {"-u", alice, "-p", alice_password});
+}
+
+TEST(cli_commands, a_referrer_attached_is_listed_by_the_library_in_another_process) {
+    registry_process reg;
+    sandbox s;
+    write_file(s.work / "hi.txt", "hi\n");
+    const std::string ref = reg.host() + "/cmd/listed";
+    ASSERT_OK(s.oras({"push", ref + ":v1", "hi.txt", "--no-tty"}));
+    const auto r = s.oras({"attach", "--artifact-type", "application/vnd.test.note", ref + ":v1",
+                           "-a", "note=yes", "--format", "json", "--no-tty"});
+    ASSERT_OK(r);
+    const auto referrer = str(parse_object(r.out).at("digest"));
+
+    raw_repository raw(reg, "cmd/listed");
+    const auto subject = oras::test::run(raw.io, raw.target->resolve("v1"));
+    const auto listed = oras::test::run(raw.io, raw.target->repo().referrers(subject.digest));
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].digest.str(), referrer);
+    EXPECT_EQ(listed[0].artifact_type, "application/vnd.test.note");
+}
+
+TEST(cli_commands, skopeo_sees_the_tags_that_tag_makes) {
+    registry_process reg;
+    sandbox s;
+    write_file(s.work / "hi.txt", "hi\n");
+    const std::string ref = reg.host() + "/cmd/skopeo";
+    ASSERT_OK(s.oras({"push", ref + ":v1", "hi.txt", "--no-tty"}));
+    ASSERT_OK(s.oras({"tag", ref + ":v1", "release"}));
+    const auto digest = trimmed(s.oras({"resolve", ref + ":v1"}).out);
+    const auto skopeo =
+        oras::test::run_process({oras::test::find_executable("skopeo"), "inspect", "--raw",
+                                 "--tls-verify=false", "docker://" + ref + ":release"},
+                                {}, std::chrono::seconds{60});
+    ASSERT_EQ(skopeo.exit_code, 0) << skopeo.err;
+    EXPECT_EQ(oras::digest::of(skopeo.out).str(), digest);
+}
+
+TEST(cli_commands, the_same_commands_on_an_oci_layout) {
+    sandbox s;
+    write_file(s.work / "hi.txt", "hello, layout\n");
+    write_file(s.work / "sig.txt", "sig\n");
+    const auto dir = (s.scratch / "layout").string();
+    ASSERT_OK(s.oras({"push", "--oci-layout", dir + ":v1", "hi.txt", "--no-tty"}));
+    auto r = s.oras({"resolve", "--oci-layout", dir + ":v1"});
+    ASSERT_OK(r);
+    const auto subject = trimmed(r.out);
+
+    r = s.oras({"attach", "--oci-layout", "--artifact-type", "application/vnd.test.sig",
+                dir + ":v1", "sig.txt", "--no-tty"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Attached to [oci-layout] " + dir + "@" + subject), std::string::npos)
+        << r.out;
+    r = s.oras({"discover", "--oci-layout", dir + ":v1", "--format", "json"});
+    ASSERT_OK(r);
+    const auto tree = parse_object(r.out);
+    ASSERT_EQ(tree.at("referrers").as_array().size(), 1u) << r.out;
+    EXPECT_EQ(str(tree.at("referrers").as_array()[0].at("artifactType")),
+              "application/vnd.test.sig");
+
+    ASSERT_OK(s.oras({"tag", "--oci-layout", dir + ":v1", "v2"}));
+    r = s.oras({"repo", "tags", "--oci-layout", dir});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "v1\nv2\n");
+
+    r = s.oras({"manifest", "fetch", "--oci-layout", dir + ":v2"});
+    ASSERT_OK(r);
+    EXPECT_EQ(oras::digest::of(r.out).str(), subject);
+    const auto manifest = parse_object(r.out);
+    const auto layer = str(manifest.at("layers").as_array()[0].at("digest"));
+    ASSERT_OK(s.oras({"blob", "fetch", "--oci-layout", "-o", (s.scratch / "hi.out").string(),
+                      dir + "@" + layer, "--no-tty"}));
+    EXPECT_EQ(read_file(s.scratch / "hi.out"), "hello, layout\n");
+
+    write_file(s.scratch / "m.json", r.out);
+    ASSERT_OK(
+        s.oras({"manifest", "push", "--oci-layout", dir + ":v3", (s.scratch / "m.json").string()}));
+    r = s.oras({"resolve", "--oci-layout", dir + ":v3"});
+    ASSERT_OK(r);
+    EXPECT_EQ(trimmed(r.out), subject);
+    ASSERT_OK(s.oras({"blob", "push", "--oci-layout", dir, "sig.txt"}));
+}
+
+TEST(cli_commands, bad_input_fails_with_one_line_and_leaves_nothing) {
+    registry_process reg;
+    sandbox s;
+    write_file(s.work / "hi.txt", "hi\n");
+    const std::string repo = "cmd/bad";
+    const std::string ref = reg.host() + "/" + repo;
+    ASSERT_OK(s.oras({"push", ref + ":v1", "hi.txt", "--no-tty"}));
+    const auto before = listed_tags(reg, repo);
+
+    // attach: no subject tag, a missing subject, nothing to attach.
+    expect_error(s.oras({"attach", "--artifact-type", "a/b", ref, "hi.txt"}), ref, "tag or digest");
+    expect_error(s.oras({"attach", "--artifact-type", "a/b", ref + ":missing", "hi.txt"}),
+                 ref + ":missing", "");
+    expect_error(s.oras({"attach", "--artifact-type", "a/b", ref + ":v1"}), ref + ":v1",
+                 "at least one file or annotation");
+    EXPECT_EQ(listed_tags(reg, repo), before);  // no fallback index was made
+
+    // manifest push: not JSON, and a mediaType that disagrees: nothing sent.
+    write_file(s.work / "bad.json", "this is not json");
+    expect_error(s.oras({"manifest", "push", ref + ":bad", "bad.json"}), ref + ":bad",
+                 "not a JSON object");
+    write_file(
+        s.work / "typed.json",
+        R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})");
+    expect_error(s.oras({"manifest", "push", "--media-type",
+                         "application/vnd.oci.image.manifest.v1+json", ref + ":bad", "typed.json"}),
+                 ref + ":bad", "is not");
+    EXPECT_EQ(listed_tags(reg, repo), before);
+
+    // bad digests and references.
+    expect_error(s.oras({"blob", "fetch", "-o", "x", ref + "@sha256:nothex"}),
+                 ref + "@sha256:nothex", "");
+    expect_error(s.oras({"blob", "fetch", "-o", "x", ref}), ref, "by digest");
+    expect_error(s.oras({"manifest", "fetch", ref}), ref, "tag or digest");
+    expect_error(s.oras({"resolve", "not a reference"}), "not a reference", "");
+    expect_error(s.oras({"tag", ref + ":v1", "bad tag!"}), ref + ":v1", "");
+    expect_error(s.oras({"blob", "push", "--size", "5", ref, "hi.txt"}), ref, "size");
+    expect_error(s.oras({"blob", "push", ref, "-"}, "stdin bytes"), ref, "--size");
+    EXPECT_FALSE(fs::exists(s.work / "x"));
+
+    // A blob served with wrong bytes: the fetch fails and leaves no file, not even a temporary.
+    const auto m = parse_object(s.oras({"manifest", "fetch", ref + ":v1"}).out);
+    const auto layer = str(m.at("layers").as_array()[0].at("digest"));
+    const auto hex = layer.substr(7);
+    const auto stored =
+        reg.storage_dir() / "docker/registry/v2/blobs/sha256" / hex.substr(0, 2) / hex / "data";
+    ASSERT_TRUE(fs::is_regular_file(stored));
+    write_file(stored, "ho\n");  // same size, other bytes
+    const auto out_dir = s.scratch / "out";
+    fs::create_directories(out_dir);
+    expect_error(s.oras({"blob", "fetch", "-o", (out_dir / "blob").string(), ref + "@" + layer}),
+                 ref + "@" + layer, "digest");
+    EXPECT_TRUE(fs::is_empty(out_dir));
+}
+
+TEST(cli_commands, debug_shows_requests_but_no_secrets) {
+    registry_process reg({.auth = auth_mode::basic});
+    sandbox s;
+    write_file(s.work / "hi.txt", "hi\n");
+    const std::string ref = reg.host() + "/cmd/debug";
+    const auto r =
+        s.oras({"push", "--debug", ref + ":v1", "hi.txt", "-u", alice, "-p", alice_password});
+    ASSERT_OK(r);
+    EXPECT_NE(r.err.find("[debug] PUT "), std::string::npos) << r.err;
+    const auto basic = oras::test::basic_auth(alice, alice_password);
+    for (const auto& secret : {alice_password, basic.substr(basic.find(' ') + 1)}) {
+        EXPECT_EQ(r.err.find(secret), std::string::npos) << r.err;
+        EXPECT_EQ(r.out.find(secret), std::string::npos) << r.out;
+    }
+}
+
+}  // namespace

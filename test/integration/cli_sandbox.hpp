@@ -1,0 +1,202 @@
+// The command-line tool under test: a sandboxed process runner and the checks the CLI tests
+// share (one error line, JSON output, registry state over HTTP, the raw repository API).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <algorithm>
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <oras/auth/client.hpp>
+#include <oras/content/target.hpp>
+#include <oras/descriptor.hpp>
+#include <oras/digest.hpp>
+#include <oras/http/client.hpp>
+#include <oras/image_manifest.hpp>
+#include <oras/media_type.hpp>
+#include <oras/registry/repository.hpp>
+#include <oras/registry/repository_target.hpp>
+#include <oras/test/files.hpp>
+#include <oras/test/http.hpp>
+#include <oras/test/process.hpp>
+#include <oras/test/registry_process.hpp>
+#include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
+#include <oras/version.hpp>
+#include <string>
+#include <vector>
+
+namespace oras::cli_test {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using oras::test::pattern;
+using oras::test::snapshot;
+using oras::test::subset;
+using oras::test::tree;
+namespace json = boost::json;
+using oras::descriptor;
+using oras::test::auth_mode;
+using oras::test::process_result;
+using oras::test::read_file;
+using oras::test::registry_process;
+using oras::test::write_file;
+
+// Helpers
+
+inline std::size_t count_lines(const std::string& s) {
+    return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+/// One test's directories: `home` (HOME and DOCKER_CONFIG of the CLI), `work` (its working
+/// directory for pushes, holding what is pushed) and `scratch` (pull outputs go below it).
+struct sandbox {
+    oras::test::temp_dir tmp{"oras-cli-"};
+    fs::path root = tmp.path();
+    fs::path home = root / "home";
+    fs::path work = root / "work";
+    fs::path scratch = root / "scratch";
+
+    sandbox() {
+        fs::create_directories(home / ".docker");
+        fs::create_directories(work);
+        fs::create_directories(scratch);
+    }
+
+    /// Runs oras-cpp in `cwd` (default: `work`) with a private HOME and no ORAS_USER/ORAS_PASS.
+    process_result oras(const std::vector<std::string>& args, std::string_view input = {},
+                        const fs::path& cwd = {}) const {
+        std::vector<std::string> argv = {"env",
+                                         "-u",
+                                         "ORAS_USER",
+                                         "-u",
+                                         "ORAS_PASS",
+                                         "-C",
+                                         (cwd.empty() ? work : cwd).string(),
+                                         "HOME=" + home.string(),
+                                         "DOCKER_CONFIG=" + (home / ".docker").string(),
+                                         ORAS_CPP_BINARY};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return oras::test::run_process(argv, input, std::chrono::seconds{30});
+    }
+
+    /// The typical pushed content: two files, and a directory with nested and empty
+    /// subdirectories and symlinks.
+    void make_content() const {
+        write_file(work / "a.txt", "hello, oras\n");
+        write_file(work / "data.bin", pattern(300 * 1024 + 17, 7));
+        fs::create_directories(work / "tree/sub/deeper");
+        fs::create_directories(work / "tree/empty");
+        write_file(work / "tree/top.txt", "top of the tree\n");
+        write_file(work / "tree/sub/deeper/leaf.bin", pattern(70'000, 3));
+        write_file(work / "tree/sub/mid.txt", "");
+        fs::create_symlink("sub/deeper/leaf.bin", work / "tree/link");
+        fs::create_symlink("../top.txt", work / "tree/sub/up");
+    }
+    tree content() const { return subset(snapshot(work), {"a.txt", "data.bin", "tree"}); }
+};
+
+inline std::string dump(const process_result& r) {
+    return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "--- stderr\n"
+           + r.err;
+}
+
+#define EXPECT_OK(r) EXPECT_EQ((r).exit_code, 0) << dump(r)
+#define ASSERT_OK(r) ASSERT_EQ((r).exit_code, 0) << dump(r)
+
+/// Exit code 1, nothing on stdout, and one error line on stderr — `Error: <ref>: <cause>` with
+/// `cause` in it — after whatever progress lines were printed before the failure.
+inline void expect_error(const process_result& r, const std::string& ref,
+                         const std::string& cause) {
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_EQ(r.out, "") << dump(r);
+    ASSERT_TRUE(r.err.ends_with("\n")) << dump(r);
+    const auto start = r.err.rfind('\n', r.err.size() - 2);
+    const auto last = r.err.substr(start == std::string::npos ? 0 : start + 1);
+    EXPECT_TRUE(last.starts_with("Error: " + ref + ": ")) << dump(r);
+    EXPECT_NE(last.find(cause), std::string::npos) << "cause \"" << cause << "\"\n" << dump(r);
+    std::size_t errors = 0;
+    for (std::size_t pos = 0; (pos = r.err.find("Error", pos)) != std::string::npos; ++pos) {
+        errors += pos == 0 || r.err[pos - 1] == '\n';
+    }
+    EXPECT_EQ(errors, 1u) << dump(r);
+}
+
+inline json::object parse_object(const std::string& text) {
+    auto v = json::parse(text);
+    return v.as_object();
+}
+
+inline std::string str(const json::value& v) {
+    return std::string(v.as_string());
+}
+
+/// What `GET /v2/<repo>/tags/list` answers (status).
+inline unsigned tags_status(const registry_process& reg, const std::string& repo) {
+    oras::test::request_options o;
+    o.ca_file = reg.ca_file();
+    if (reg.options().auth == auth_mode::basic) {
+        o.headers.emplace_back("Authorization", oras::test::basic_auth("alice", "alice-secret"));
+    }
+    return oras::test::http_request("GET", reg.base_url() + "/v2/" + repo + "/tags/list", o).status;
+}
+
+/// What `HEAD /v2/<repo>/blobs/<digest>` answers (status).
+inline unsigned blob_status(const registry_process& reg, const std::string& repo,
+                            const std::string& data) {
+    oras::test::request_options o;
+    o.ca_file = reg.ca_file();
+    const auto url = reg.base_url() + "/v2/" + repo + "/blobs/" + oras::digest::of(data).str();
+    return oras::test::http_request("HEAD", url, o).status;
+}
+
+/// The repository API, for artifacts the CLI would never make.
+struct raw_repository {
+    raw_repository(const registry_process& reg, const std::string& name) {
+        oras::http::client_options o;
+        o.proxy.from_environment = false;
+        o.tls.ca_file = reg.ca_file();
+        auth.emplace(oras::http::client(io.get_executor(), o), oras::auth::client_options{});
+        target.emplace(oras::registry::repository(
+            *auth, reg.host(), name, oras::registry::repository_options{.force_https = reg.tls()}));
+    }
+
+    descriptor push_blob(std::string data, std::string media_type) {
+        descriptor d;
+        d.media_type = std::move(media_type);
+        d.digest = oras::digest::of(data);
+        d.size = static_cast<std::int64_t>(data.size());
+        oras::test::run(io,
+                        target->push(d, oras::content::blob_reader::from_string(std::move(data))));
+        return d;
+    }
+
+    /// An artifact manifest (empty config) with `layers`, tagged `tag`.
+    descriptor push_artifact(std::vector<descriptor> layers, const std::string& tag) {
+        oras::image_manifest m;
+        m.media_type = std::string(oras::media_type::image_manifest);
+        m.artifact_type = "application/vnd.test.evil";
+        m.config = oras::empty_json_descriptor();
+        push_blob("{}", std::string(oras::media_type::empty_json));
+        m.layers = std::move(layers);
+        const auto bytes = m.serialize();
+        descriptor d;
+        d.media_type = m.media_type;
+        d.digest = oras::digest::of(bytes);
+        d.size = static_cast<std::int64_t>(bytes.size());
+        oras::test::run(io, target->push_tagged(d, oras::content::blob_reader::from_string(bytes),
+                                                std::vector<std::string>{tag}));
+        return d;
+    }
+
+    asio::io_context io;
+    std::optional<oras::auth::client> auth;
+    std::optional<oras::registry::repository_target> target;
+};
+
+}  // namespace oras::cli_test

@@ -1,0 +1,198 @@
+// The command line's flags, parsed without running anything: every command is registered with
+// the ORAS CLI's name and arguments, repeatable flags take one value per occurrence and never
+// swallow positionals, values are checked, and every command has --debug and an example.
+#include "cli/app.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+using oras::cli::app;
+
+struct parsed {
+    std::unique_ptr<app> a = oras::cli::make_app();
+    CLI::App* leaf = nullptr;
+
+    explicit parsed(std::vector<std::string> args) {
+        args.insert(args.begin(), "oras-cpp");
+        std::vector<const char*> argv;
+        for (const auto& s : args) {
+            argv.push_back(s.c_str());
+        }
+        a->cli.parse(static_cast<int>(argv.size()), argv.data());
+        for (const auto& c : a->commands) {
+            if (c.app->parsed()) {
+                leaf = c.app;
+            }
+        }
+    }
+
+    std::vector<std::string> values(const std::string& name) const {
+        return leaf->get_option(name)->results();
+    }
+    std::string value(const std::string& name) const {
+        const auto v = values(name);
+        return v.empty() ? std::string() : v.front();
+    }
+    bool flag(const std::string& name) const { return leaf->get_option(name)->count() > 0; }
+};
+
+using strings = std::vector<std::string>;
+
+bool refused(const std::vector<std::string>& args) {
+    try {
+        parsed p(args);
+        return false;
+    } catch (const CLI::ParseError&) {
+        return true;
+    }
+}
+
+TEST(cli_flags, every_oras_command_is_there) {
+    auto a = oras::cli::make_app();
+    strings names;
+    for (const auto& c : a->commands) {
+        auto name = c.app->get_name();
+        for (auto* p = c.app->get_parent(); p != nullptr && p != &a->cli; p = p->get_parent()) {
+            name = p->get_name() + " " + name;
+        }
+        names.push_back(name);
+    }
+    for (const auto* want : {"push",
+                             "pull",
+                             "cp",
+                             "mirror",
+                             "attach",
+                             "discover",
+                             "tag",
+                             "resolve",
+                             "repo ls",
+                             "repo tags",
+                             "manifest fetch",
+                             "manifest fetch-config",
+                             "manifest push",
+                             "manifest delete",
+                             "blob fetch",
+                             "blob push",
+                             "blob delete",
+                             "login",
+                             "logout",
+                             "version"}) {
+        EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+    }
+}
+
+TEST(cli_flags, every_command_but_version_has_debug_and_an_example) {
+    auto a = oras::cli::make_app();
+    for (const auto& c : a->commands) {
+        if (c.app->get_name() == "version") {
+            continue;
+        }
+        auto path = c.app->get_name();
+        if (auto* group = c.app->get_parent(); group != &a->cli) {
+            path = group->get_name() + " " + path;
+        }
+        EXPECT_NE(c.app->get_option_no_throw("--debug"), nullptr) << path;
+        EXPECT_NE(c.app->get_footer().find("oras-cpp " + path + " "), std::string::npos)
+            << path << ": " << c.app->get_footer();
+    }
+}
+
+TEST(cli_flags, repeatable_flags_take_one_value_and_leave_positionals_alone) {
+    {
+        parsed p({"push", "reg/repo:v1", "-a", "k1=v1", "a.txt", "--annotation", "k2=v2", "b.txt"});
+        EXPECT_EQ(p.values("files"), (strings{"a.txt", "b.txt"}));
+        EXPECT_EQ(p.values("--annotation"), (strings{"k1=v1", "k2=v2"}));
+    }
+    {
+        parsed p({"attach", "--artifact-type", "doc/example", "reg/repo:v1", "-a", "k=v", "sig.txt",
+                  "sbom.json:application/json"});
+        EXPECT_EQ(p.value("reference"), "reg/repo:v1");
+        EXPECT_EQ(p.values("files"), (strings{"sig.txt", "sbom.json:application/json"}));
+        EXPECT_EQ(p.values("-a"), (strings{"k=v"}));
+    }
+    {
+        parsed p({"pull", "--media-type", "a/b", "reg/repo:v1", "--media-type", "c/d"});
+        EXPECT_EQ(p.value("reference"), "reg/repo:v1");
+        EXPECT_EQ(p.values("--media-type"), (strings{"a/b", "c/d"}));
+    }
+    {
+        parsed p({"manifest", "fetch", "--media-type", "a/b", "reg/repo:v1"});
+        EXPECT_EQ(p.value("reference"), "reg/repo:v1");
+    }
+    {
+        parsed p({"mirror", "--tags", "^v1", "reg/a", "--exclude-tags", "rc", "reg2/b"});
+        EXPECT_EQ(p.value("from"), "reg/a");
+        EXPECT_EQ(p.value("to"), "reg2/b");
+    }
+}
+
+TEST(cli_flags, positionals_and_their_counts) {
+    {
+        parsed p({"tag", "reg/repo:v1", "v2", "latest"});
+        EXPECT_EQ(p.value("reference"), "reg/repo:v1");
+        EXPECT_EQ(p.values("tags"), (strings{"v2", "latest"}));
+    }
+    EXPECT_TRUE(refused({"tag", "reg/repo:v1"}));               // no new tag
+    EXPECT_TRUE(refused({"attach", "reg/repo:v1", "a.txt"}));   // --artifact-type is required
+    EXPECT_TRUE(refused({"manifest", "push", "reg/repo:v1"}));  // no file
+    EXPECT_TRUE(refused({"blob", "push", "reg/repo"}));
+    EXPECT_TRUE(refused({"resolve"}));
+    EXPECT_TRUE(refused({"repo"}));  // a subcommand is required
+    EXPECT_TRUE(refused({"manifest"}));
+    EXPECT_TRUE(refused({"blob"}));
+    EXPECT_TRUE(refused({"resolve", "a/b:c", "d/e:f"}));
+    {
+        parsed p({"blob", "push", "--size", "12", "reg/repo@sha256:00", "-"});
+        EXPECT_EQ(p.value("--size"), "12");
+        EXPECT_EQ(p.value("file"), "-");
+    }
+    {
+        parsed p({"manifest", "push", "reg/repo:a,b", "-", "--media-type", "x/y"});
+        EXPECT_EQ(p.value("file"), "-");
+        EXPECT_EQ(p.value("--media-type"), "x/y");
+    }
+}
+
+TEST(cli_flags, values_are_checked_while_parsing) {
+    EXPECT_FALSE(refused({"discover", "--format", "tree", "r/x:v"}));
+    EXPECT_FALSE(refused({"discover", "--format", "table", "r/x:v"}));
+    EXPECT_FALSE(refused({"discover", "--format", "json", "--depth", "2", "r/x:v"}));
+    EXPECT_TRUE(refused({"discover", "--format", "yaml", "r/x:v"}));
+    EXPECT_TRUE(refused({"discover", "--depth", "0", "r/x:v"}));
+    EXPECT_FALSE(refused({"attach", "--artifact-type", "a/b", "--distribution-spec",
+                          "v1.1-referrers-tag", "r/x:v", "f"}));
+    EXPECT_TRUE(
+        refused({"attach", "--artifact-type", "a/b", "--distribution-spec", "v1.0", "r/x:v", "f"}));
+    EXPECT_TRUE(refused({"push", "--image-spec", "v2", "r/x:v", "f"}));
+    EXPECT_TRUE(refused({"push", "--concurrency", "0", "r/x:v", "f"}));
+    EXPECT_TRUE(refused({"repo", "tags", "--format", "xml", "r/x"}));
+    EXPECT_TRUE(refused({"pull", "--no-such-flag", "r/x:v"}));
+}
+
+TEST(cli_flags, the_oras_aliases_and_short_flags) {
+    EXPECT_TRUE(parsed({"digest", "r/x:v"}).leaf != nullptr);
+    EXPECT_TRUE(parsed({"repo", "list", "reg"}).leaf != nullptr);
+    EXPECT_TRUE(parsed({"repo", "show-tags", "r/x"}).leaf != nullptr);
+    EXPECT_TRUE(parsed({"manifest", "get", "r/x:v"}).leaf != nullptr);
+    EXPECT_TRUE(parsed({"manifest", "get-config", "r/x:v"}).leaf != nullptr);
+    EXPECT_TRUE(parsed({"blob", "get", "-o", "-", "r/x@sha256:00"}).leaf != nullptr);
+    EXPECT_TRUE(parsed({"manifest", "rm", "-f", "r/x:v"}).flag("--force"));
+    EXPECT_TRUE(parsed({"blob", "delete", "-f", "r/x@sha256:00"}).flag("--force"));
+    EXPECT_TRUE(parsed({"resolve", "-l", "r/x:v"}).flag("--full-reference"));
+    EXPECT_TRUE(parsed({"repo", "tags", "-d", "r/x"}).flag("--debug"));
+    const parsed remote({"manifest", "fetch", "-u", "user", "-p", "pass", "--plain-http",
+                         "--oci-layout", "--descriptor", "--pretty", "--platform", "linux/arm64",
+                         "-o", "out.json", "r/x:v"});
+    EXPECT_EQ(remote.value("--username"), "user");
+    EXPECT_EQ(remote.value("--output"), "out.json");
+    EXPECT_EQ(remote.value("--platform"), "linux/arm64");
+    EXPECT_TRUE(remote.flag("--oci-layout"));
+}
+
+}  // namespace

@@ -1,0 +1,351 @@
+// attach, discover and the single-item operations (manifests, blobs, tags) on OCI layouts and
+// scripted in-memory targets: no registry, no sockets.
+#include <oras/content/memory_store.hpp>
+#include <oras/content/oci_layout.hpp>
+#include <oras/error.hpp>
+#include <oras/image_manifest.hpp>
+#include <oras/media_type.hpp>
+#include <oras/ops/attach.hpp>
+#include <oras/ops/discover.hpp>
+#include <oras/ops/manage.hpp>
+#include <oras/ops/push.hpp>
+#include <oras/test/files.hpp>
+#include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
+
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using oras::descriptor;
+using oras::errc;
+
+struct fixture {
+    oras::test::temp_dir tmp{"oras-manage-"};
+    fs::path work = tmp.path() / "work";
+    fs::path layout_dir = tmp.path() / "layout";
+    asio::io_context io;
+    std::optional<oras::content::oci_layout> layout;
+
+    fixture() {
+        fs::create_directories(work);
+        oras::test::write_file(work / "hi.txt", "hello\n");
+        oras::test::write_file(work / "sig.txt", "signature\n");
+        layout.emplace(layout_dir);
+    }
+
+    template <class T>
+    T operator()(asio::awaitable<T> a) {
+        return oras::test::run(io, std::move(a));
+    }
+
+    descriptor push_v1() {
+        oras::ops::push_options o;
+        o.files = {{"hi.txt", {}}};
+        o.working_dir = work;
+        o.tags = {"v1"};
+        return (*this)(oras::ops::push(*layout, std::move(o))).manifest;
+    }
+
+    oras::ops::attach_options attach_options(std::string type,
+                                             std::vector<std::string> files = {"sig.txt"}) {
+        oras::ops::attach_options o;
+        o.artifact_type = std::move(type);
+        for (auto& f : files) {
+            o.files.push_back({std::move(f), {}});
+        }
+        o.working_dir = work;
+        return o;
+    }
+};
+
+errc code_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const oras::error& e) {
+        return static_cast<errc>(e.code().value());
+    }
+    ADD_FAILURE() << "no error";
+    return errc::unexpected_status;
+}
+
+TEST(attach, a_referrer_points_at_its_subject_and_is_listed_in_the_layout) {
+    fixture f;
+    const auto subject = f.push_v1();
+    auto o = f.attach_options("application/vnd.test.sig");
+    o.annotations["$manifest"]["org.example.k"] = "v";
+    const auto r = f(oras::ops::attach(*f.layout, "v1", std::move(o)));
+    EXPECT_EQ(r.subject.digest, subject.digest);
+    const auto m = oras::image_manifest::parse(r.manifest_bytes);
+    ASSERT_TRUE(m);
+    ASSERT_TRUE(m->subject.has_value());
+    EXPECT_EQ(m->subject->digest, subject.digest);
+    EXPECT_EQ(m->subject->size, subject.size);
+    EXPECT_EQ(m->artifact_type, "application/vnd.test.sig");
+    EXPECT_EQ(r.manifest.annotations.at("org.example.k"), "v");
+    ASSERT_EQ(m->layers.size(), 1u);
+    EXPECT_EQ(m->layers[0].annotation(oras::annotation::title), "sig.txt");
+
+    const auto listed = f(f.layout->referrers(subject, {}));
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].digest, r.manifest.digest);
+}
+
+TEST(attach, refuses_before_writing_anything) {
+    fixture f;
+    f.push_v1();
+    const auto blobs_before = std::distance(fs::directory_iterator(f.layout_dir / "blobs/sha256"),
+                                            fs::directory_iterator());
+    EXPECT_EQ(code_of([&] { f(oras::ops::attach(*f.layout, "v1", f.attach_options(""))); }),
+              errc::invalid_argument);
+    EXPECT_EQ(
+        code_of([&] { f(oras::ops::attach(*f.layout, "v1", f.attach_options("not a type"))); }),
+        errc::invalid_media_type);
+    EXPECT_EQ(code_of([&] { f(oras::ops::attach(*f.layout, "v1", f.attach_options("a/b", {}))); }),
+              errc::invalid_argument);
+    EXPECT_EQ(code_of([&] { f(oras::ops::attach(*f.layout, "nope", f.attach_options("a/b"))); }),
+              errc::not_found);
+    auto with_config = f.attach_options("a/b");
+    with_config.annotations["$config"]["k"] = "v";
+    EXPECT_EQ(code_of([&] { f(oras::ops::attach(*f.layout, "v1", with_config)); }),
+              errc::invalid_argument);
+    EXPECT_EQ(std::distance(fs::directory_iterator(f.layout_dir / "blobs/sha256"),
+                            fs::directory_iterator()),
+              blobs_before);
+}
+
+/// A target whose referrers are scripted: `graph[d]` lists the referrers of digest `d`.
+class scripted_referrers final : public oras::content::target,
+                                 public oras::content::referrer_lister {
+  public:
+    std::map<std::string, std::vector<descriptor>> graph;
+    descriptor root;
+    std::size_t listings = 0;
+
+    asio::awaitable<bool> exists(descriptor) override { co_return false; }
+    asio::awaitable<oras::content::blob_reader> open(descriptor) override {
+        throw oras::error(errc::unsupported, "scripted");
+    }
+    asio::awaitable<void> push(descriptor, oras::content::blob_reader) override {
+        throw oras::error(errc::unsupported, "scripted");
+    }
+    asio::awaitable<descriptor> push_unknown(std::string, oras::content::blob_reader) override {
+        throw oras::error(errc::unsupported, "scripted");
+    }
+    asio::awaitable<descriptor> resolve(std::string) override { co_return root; }
+    asio::awaitable<void> tag(descriptor, std::string) override {
+        throw oras::error(errc::unsupported, "scripted");
+    }
+    asio::awaitable<void> push_tagged(descriptor, oras::content::blob_reader,
+                                      std::vector<std::string>) override {
+        throw oras::error(errc::unsupported, "scripted");
+    }
+    asio::awaitable<std::vector<descriptor>> referrers(descriptor subject,
+                                                       std::string artifact_type) override {
+        ++listings;
+        std::vector<descriptor> out;
+        for (const auto& d : graph[subject.digest.str()]) {
+            if (artifact_type.empty() || d.artifact_type == artifact_type) {
+                out.push_back(d);
+            }
+        }
+        co_return out;
+    }
+};
+
+descriptor manifest_named(std::string_view name, std::string type = "application/vnd.test") {
+    descriptor d;
+    d.media_type = std::string(oras::media_type::image_manifest);
+    d.digest = oras::digest::of(name);
+    d.size = 10;
+    d.artifact_type = std::move(type);
+    return d;
+}
+
+TEST(discover, levels_depth_filters_and_cycles) {
+    asio::io_context io;
+    scripted_referrers t;
+    t.root = manifest_named("root");
+    const auto a = manifest_named("a", "x/sig");
+    const auto b = manifest_named("b", "x/sbom");
+    const auto c = manifest_named("c", "x/sig");
+    t.graph[t.root.digest.str()] = {a, b};
+    t.graph[a.digest.str()] = {c};
+    t.graph[c.digest.str()] = {t.root, a};  // a cycle back up through two ancestors
+
+    auto r = oras::test::run(io, oras::ops::discover(t, "v1", {}));
+    EXPECT_EQ(r.subject.digest, t.root.digest);
+    ASSERT_EQ(r.referrers.size(), 2u);
+    EXPECT_EQ(r.referrers[0].desc.digest, a.digest);
+    ASSERT_EQ(r.referrers[0].referrers.size(), 1u);
+    const auto& under_c = r.referrers[0].referrers[0].referrers;
+    ASSERT_EQ(under_c.size(), 2u);
+    EXPECT_TRUE(under_c[0].cycle);
+    EXPECT_TRUE(under_c[1].cycle);
+    EXPECT_TRUE(under_c[0].referrers.empty());
+    EXPECT_TRUE(r.referrers[1].referrers.empty());
+
+    oras::ops::discover_options one;
+    one.max_depth = 1;
+    r = oras::test::run(io, oras::ops::discover(t, "v1", one));
+    ASSERT_EQ(r.referrers.size(), 2u);
+    EXPECT_TRUE(r.referrers[0].truncated);
+    EXPECT_TRUE(r.referrers[0].referrers.empty());
+
+    oras::ops::discover_options sigs;
+    sigs.artifact_type = "x/sig";
+    r = oras::test::run(io, oras::ops::discover(t, "v1", sigs));
+    ASSERT_EQ(r.referrers.size(), 1u);
+    EXPECT_EQ(r.referrers[0].desc.digest, a.digest);
+
+    oras::ops::discover_options capped;
+    capped.max_referrers = 2;
+    EXPECT_EQ(code_of([&] { oras::test::run(io, oras::ops::discover(t, "v1", capped)); }),
+              errc::size_exceeds_limit);
+}
+
+TEST(discover, a_target_without_referrers_is_refused) {
+    asio::io_context io;
+    oras::content::memory_store store;
+    EXPECT_EQ(code_of([&] { oras::test::run(io, oras::ops::discover(store, "v1", {})); }),
+              errc::unsupported);
+}
+
+TEST(manage, check_manifest_takes_the_type_from_the_flag_or_the_json) {
+    const std::string manifest =
+        R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+        R"("config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":)"
+        R"("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},)"
+        R"("layers":[]})";
+    EXPECT_EQ(oras::ops::check_manifest(manifest, "").value(), oras::media_type::image_manifest);
+    EXPECT_EQ(oras::ops::check_manifest(manifest, oras::media_type::image_manifest).value(),
+              oras::media_type::image_manifest);
+    struct bad_case {
+        std::string bytes;
+        std::string type;
+        errc code;
+    };
+    const std::vector<bad_case> bad = {
+        {"not json", "", errc::invalid_manifest},
+        {"[1,2]", "", errc::invalid_manifest},
+        {R"({"schemaVersion":2})", "", errc::invalid_media_type},
+        {R"({"mediaType":7})", "", errc::invalid_manifest},
+        {manifest, std::string(oras::media_type::image_index), errc::invalid_media_type},
+        {R"({"mediaType":"not a type"})", "", errc::invalid_media_type},
+        {R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"})", "",
+         errc::invalid_manifest},
+    };
+    for (const auto& c : bad) {
+        const auto r = oras::ops::check_manifest(c.bytes, c.type);
+        ASSERT_FALSE(r) << c.bytes;
+        EXPECT_EQ(r.error().code, oras::make_error_code(c.code)) << c.bytes;
+    }
+    // Other types pass as JSON objects: the registry judges them.
+    EXPECT_TRUE(oras::ops::check_manifest(R"({"a":1})", "application/vnd.example+json"));
+}
+
+TEST(manage, digest_tags) {
+    EXPECT_TRUE(oras::ops::is_digest_tag(
+        "sha256-44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"));
+    EXPECT_FALSE(oras::ops::is_digest_tag(
+        "sha256-44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a.sig"));
+    EXPECT_FALSE(oras::ops::is_digest_tag("v1"));
+    EXPECT_FALSE(oras::ops::is_digest_tag("sha256-short"));
+}
+
+TEST(manage, tags_manifests_and_blobs_of_a_layout) {
+    fixture f;
+    const auto v1 = f.push_v1();
+    EXPECT_EQ(f(oras::ops::tag(*f.layout, "v1", {"v2", "latest"})).digest, v1.digest);
+    EXPECT_EQ(f(oras::ops::list_tags(*f.layout, {})),
+              (std::vector<std::string>{"v1", "v2", "latest"}));
+    EXPECT_EQ(f(oras::ops::list_tags(*f.layout, {.last = "v1"})), (std::vector<std::string>{"v2"}));
+    EXPECT_EQ(code_of([&] { f(oras::ops::tag(*f.layout, "v1", {"bad tag"})); }),
+              errc::invalid_reference);
+
+    const auto m = f(oras::ops::fetch_manifest(*f.layout, "v2", {}));
+    EXPECT_EQ(m.desc.digest, v1.digest);
+    EXPECT_EQ(oras::digest::of(m.bytes), v1.digest);
+    const auto config = f(oras::ops::fetch_config(*f.layout, "v1", {}));
+    EXPECT_EQ(config.bytes, "{}");
+    oras::ops::fetch_manifest_options only_index;
+    only_index.media_types = {std::string(oras::media_type::image_index)};
+    EXPECT_EQ(code_of([&] { f(oras::ops::fetch_manifest(*f.layout, "v1", only_index)); }),
+              errc::invalid_media_type);
+
+    // The same bytes pushed again exist; a new tag is added.
+    const auto pushed = f(oras::ops::push_manifest(*f.layout, m.bytes, "", {"again"}));
+    EXPECT_TRUE(pushed.existed);
+    EXPECT_EQ(f(f.layout->resolve("again")).digest, v1.digest);
+
+    // Blobs: looked up by digest, fetched verified; a damaged blob file fails before its end.
+    const auto layer = oras::image_manifest::parse(m.bytes)->layers.at(0);
+    const auto stat = f(oras::ops::stat_blob(*f.layout, layer.digest));
+    EXPECT_EQ(stat.size, layer.size);
+    std::string got;
+    oras::content::write_fn sink = [&got](std::span<const std::byte> b) -> asio::awaitable<void> {
+        got.append(reinterpret_cast<const char*>(b.data()), b.size());
+        co_return;
+    };
+    f(oras::ops::fetch_blob(*f.layout, stat, sink));
+    EXPECT_EQ(got, "hello\n");
+    oras::test::write_file(f.layout->blob_path(layer.digest), "jello\n");
+    got.clear();
+    EXPECT_EQ(code_of([&] { f(oras::ops::fetch_blob(*f.layout, stat, sink)); }),
+              errc::digest_mismatch);
+    EXPECT_EQ(got, "");
+    EXPECT_EQ(code_of([&] { f(oras::ops::stat_blob(*f.layout, oras::digest::of("absent"))); }),
+              errc::not_found);
+
+    // Deletes are for registries.
+    EXPECT_EQ(code_of([&] { f(oras::ops::delete_manifest(*f.layout, "v1")); }), errc::unsupported);
+}
+
+TEST(manage, push_blob_hashes_a_file_and_checks_what_it_was_told) {
+    fixture f;
+    const auto path = f.work / "hi.txt";
+    auto reader = oras::content::blob_reader::from_file(path, 0, 6);
+    const auto r = f(oras::ops::push_blob(*f.layout, reader, "application/octet-stream"));
+    EXPECT_FALSE(r.existed);
+    EXPECT_EQ(r.desc.digest, oras::digest::of("hello\n"));
+    EXPECT_TRUE(f(oras::ops::push_blob(*f.layout, oras::content::blob_reader::from_file(path, 0, 6),
+                                       "application/octet-stream"))
+                    .existed);
+    EXPECT_EQ(
+        code_of([&] {
+            f(oras::ops::push_blob(*f.layout, oras::content::blob_reader::from_file(path, 0, 6),
+                                   "application/octet-stream", oras::digest::of("other")));
+        }),
+        errc::digest_mismatch);
+    EXPECT_EQ(
+        code_of([&] {
+            f(oras::ops::push_blob(*f.layout, oras::content::blob_reader::from_file(path, 0, 6),
+                                   "application/octet-stream", std::nullopt, 5));
+        }),
+        errc::size_mismatch);
+    // A stream with the wrong digest announced: refused as the bytes go, nothing stored.
+    auto stream = oras::content::blob_reader::from_string("streamed\n");
+    stream.rewind = nullptr;
+    const auto wrong = oras::digest::of("something else");
+    EXPECT_EQ(code_of([&] {
+                  f(oras::ops::push_blob(*f.layout, stream, "application/octet-stream", wrong, 9));
+              }),
+              errc::digest_mismatch);
+    EXPECT_FALSE(fs::exists(f.layout->blob_path(wrong)));
+    auto unsized = oras::content::blob_reader::from_string("x");
+    unsized.rewind = nullptr;
+    EXPECT_EQ(
+        code_of([&] { f(oras::ops::push_blob(*f.layout, unsized, "application/octet-stream")); }),
+        errc::invalid_argument);
+}
+
+}  // namespace
