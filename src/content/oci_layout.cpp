@@ -758,4 +758,29 @@ asio::awaitable<std::vector<std::string>> oci_layout::tags() {
     co_return out;
 }
 
+asio::awaitable<void> oci_layout::remove(descriptor desc) {
+    check_writable("delete");
+    check_descriptor(desc);
+    bool listed = false;
+    edit_index(root_, opts_.max_index_size, [&](json::array& arr) {
+        const auto before = arr.size();
+        const auto end = std::remove_if(arr.begin(), arr.end(), [&](const json::value& e) {
+            return digest_of_entry(e) == desc.digest.str();
+        });
+        arr.erase(end, arr.end());
+        listed = arr.size() != before;
+        return listed;
+    });
+    std::error_code ec;
+    const bool stored = fs::remove(blob_path(desc.digest), ec);
+    if (ec) {
+        fail(errc::invalid_argument, "cannot delete " + desc.digest.str() + " from the OCI layout "
+                                         + root_.string() + ": " + ec.message());
+    }
+    if (!listed && !stored) {
+        fail(errc::not_found, desc.digest.str() + " is not in the OCI layout " + root_.string());
+    }
+    co_return;
+}
+
 }  // namespace oras::content

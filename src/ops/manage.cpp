@@ -25,12 +25,12 @@ using oras::detail::quote;
 
 namespace {
 
-registry::repository& remote_only(content::target& t, std::string_view what) {
-    auto* r = dynamic_cast<registry::repository_target*>(&t);
-    if (r == nullptr) {
-        throw error(errc::unsupported, std::string(what) + " is supported on registries only");
+content::deleter& deleter_of(content::target& t, std::string_view what) {
+    auto* d = dynamic_cast<content::deleter*>(&t);
+    if (d == nullptr) {
+        throw error(errc::unsupported, "this target cannot delete " + std::string(what));
     }
-    return r->repo();
+    return *d;
 }
 
 std::string media_types_text(const std::vector<std::string>& types) {
@@ -173,9 +173,9 @@ asio::awaitable<descriptor> tag(content::target& dst, std::string reference,
 }
 
 asio::awaitable<descriptor> delete_manifest(content::target& dst, std::string reference) {
-    auto& repo = remote_only(dst, "deleting a manifest");
+    auto& deleter = deleter_of(dst, "manifests");
     auto desc = co_await dst.resolve(reference);
-    co_await repo.delete_manifest(desc.digest);
+    co_await deleter.remove(desc);
     co_return desc;
 }
 
@@ -273,9 +273,9 @@ asio::awaitable<pushed_blob> push_blob(content::target& dst, content::blob_reade
 }
 
 asio::awaitable<descriptor> delete_blob(content::target& dst, oras::digest d) {
-    auto& repo = remote_only(dst, "deleting a blob");
-    auto desc = co_await stat_blob(dst, d);
-    co_await repo.delete_blob(std::move(d));
+    auto& deleter = deleter_of(dst, "blobs");
+    auto desc = co_await stat_blob(dst, std::move(d));
+    co_await deleter.remove(desc);
     co_return desc;
 }
 

@@ -146,6 +146,14 @@ asio::awaitable<descriptor> repository_target::resolve(std::string reference) {
     co_return co_await repo_.resolve(std::move(reference));
 }
 
+asio::awaitable<void> repository_target::remove(descriptor desc) {
+    if (media_type::is_manifest(desc.media_type) || media_type::is_index(desc.media_type)) {
+        co_await repo_.delete_manifest(std::move(desc.digest));
+    } else {
+        co_await repo_.delete_blob(std::move(desc.digest));
+    }
+}
+
 asio::awaitable<void> repository_target::tag(descriptor desc, std::string reference) {
     co_await repo_.tag(desc.digest.str(), std::move(reference));
 }

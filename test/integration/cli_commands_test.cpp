@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -331,6 +332,60 @@ TEST(cli_commands, skopeo_sees_the_tags_that_tag_makes) {
     EXPECT_EQ(oras::digest::of(skopeo.out).str(), digest);
 }
 
+TEST(cli_commands, platform_picks_one_manifest_of_an_index) {
+    registry_process reg;
+    sandbox s;
+    const std::string ref = reg.host() + "/cmd/multi";
+    const std::string config_type = ":application/vnd.oci.image.config.v1+json";
+    json::array entries;
+    std::map<std::string, std::string> digests;
+    for (const auto* arch : {"amd64", "arm64"}) {
+        write_file(s.work / (std::string(arch) + ".txt"), std::string("built for ") + arch);
+        write_file(s.work / (std::string(arch) + ".json"),
+                   std::string(R"({"os":"linux","architecture":")") + arch + R"("})");
+        ASSERT_OK(s.oras({"push", ref + ":" + arch, std::string(arch) + ".txt", "--config",
+                          std::string(arch) + ".json" + config_type, "--no-tty"}));
+        const auto r = s.oras({"manifest", "fetch", "--descriptor", ref + ":" + arch});
+        ASSERT_OK(r);
+        auto entry = parse_object(r.out);
+        digests[arch] = str(entry.at("digest"));
+        entry["platform"] = json::object{{"os", "linux"}, {"architecture", arch}};
+        entries.push_back(std::move(entry));
+    }
+    const json::object index{{"schemaVersion", 2},
+                             {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                             {"manifests", entries}};
+    write_file(s.work / "index.json", json::serialize(index));
+    ASSERT_OK(s.oras({"manifest", "push", ref + ":multi", "index.json"}));
+
+    auto r = s.oras({"resolve", "--platform", "linux/arm64", ref + ":multi"});
+    ASSERT_OK(r);
+    EXPECT_EQ(trimmed(r.out), digests["arm64"]);
+    r = s.oras({"manifest", "fetch", "--descriptor", "--platform", "linux/amd64", ref + ":multi"});
+    ASSERT_OK(r);
+    EXPECT_EQ(str(parse_object(r.out).at("digest")), digests["amd64"]);
+    r = s.oras({"manifest", "fetch-config", "--platform", "linux/arm64", ref + ":multi"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, R"({"os":"linux","architecture":"arm64"})");
+    expect_error(s.oras({"manifest", "fetch-config", ref + ":multi"}), ref + ":multi",
+                 "not an image manifest");
+
+    const auto one = s.scratch / "one";
+    ASSERT_OK(s.oras(
+        {"pull", "--platform", "linux/arm64", ref + ":multi", "-o", one.string(), "--no-tty"}));
+    EXPECT_EQ(read_file(one / "arm64.txt"), "built for arm64");
+    EXPECT_FALSE(fs::exists(one / "amd64.txt"));
+    const auto both = s.scratch / "both";
+    ASSERT_OK(s.oras({"pull", ref + ":multi", "-o", both.string(), "--no-tty"}));
+    EXPECT_TRUE(fs::exists(both / "arm64.txt"));
+    EXPECT_TRUE(fs::exists(both / "amd64.txt"));
+    const auto none = s.scratch / "none";
+    expect_error(s.oras({"pull", "--platform", "windows/amd64", ref + ":multi", "-o", none.string(),
+                         "--no-tty"}),
+                 ref + ":multi", "no manifest for windows/amd64");
+    EXPECT_TRUE(!fs::exists(none) || fs::is_empty(none));
+}
+
 TEST(cli_commands, the_same_commands_on_an_oci_layout) {
     sandbox s;
     write_file(s.work / "hi.txt", "hello, layout\n");
@@ -373,7 +428,24 @@ TEST(cli_commands, the_same_commands_on_an_oci_layout) {
     r = s.oras({"resolve", "--oci-layout", dir + ":v3"});
     ASSERT_OK(r);
     EXPECT_EQ(trimmed(r.out), subject);
-    ASSERT_OK(s.oras({"blob", "push", "--oci-layout", dir, "sig.txt"}));
+    r = s.oras({"blob", "push", "--oci-layout", dir, "sig.txt"});
+    ASSERT_OK(r);
+    const auto sig_blob = oras::digest::of(std::string_view("sig\n")).str();
+    EXPECT_NE(r.out.find("Digest: " + sig_blob), std::string::npos) << r.out;
+
+    // Deletes: the manifest with every tag on it, then a blob.
+    r = s.oras({"manifest", "delete", "--oci-layout", "-f", dir + ":v3"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "Deleted [oci-layout] " + dir + ":v3\n");
+    for (const auto* tag : {":v1", ":v2", ":v3"}) {
+        expect_error(s.oras({"resolve", "--oci-layout", dir + tag}), dir + tag, "");
+    }
+    r = s.oras({"blob", "delete", "--oci-layout", "-f", dir + "@" + sig_blob});
+    ASSERT_OK(r);
+    EXPECT_FALSE(fs::exists(fs::path(dir) / "blobs/sha256" / sig_blob.substr(7)));
+    r = s.oras({"blob", "delete", "--oci-layout", "-f", dir + "@" + sig_blob});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "Missing " + dir + "@" + sig_blob + "\n");
 }
 
 TEST(cli_commands, bad_input_fails_with_one_line_and_leaves_nothing) {

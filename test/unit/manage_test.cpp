@@ -306,8 +306,16 @@ TEST(manage, tags_manifests_and_blobs_of_a_layout) {
     EXPECT_EQ(code_of([&] { f(oras::ops::stat_blob(*f.layout, oras::digest::of("absent"))); }),
               errc::not_found);
 
-    // Deletes are for registries.
-    EXPECT_EQ(code_of([&] { f(oras::ops::delete_manifest(*f.layout, "v1")); }), errc::unsupported);
+    // Deletes: the manifest and every tag on it; then the blob; then nothing is there.
+    EXPECT_EQ(f(oras::ops::delete_manifest(*f.layout, "v2")).digest, v1.digest);
+    EXPECT_EQ(f(oras::ops::list_tags(*f.layout, {})), std::vector<std::string>{});
+    EXPECT_FALSE(fs::exists(f.layout->blob_path(v1.digest)));
+    EXPECT_EQ(code_of([&] { f(oras::ops::delete_manifest(*f.layout, "v1")); }), errc::not_found);
+    EXPECT_EQ(f(oras::ops::delete_blob(*f.layout, layer.digest)).digest, layer.digest);
+    EXPECT_EQ(code_of([&] { f(oras::ops::delete_blob(*f.layout, layer.digest)); }),
+              errc::not_found);
+    oras::content::memory_store store;
+    EXPECT_EQ(code_of([&] { f(oras::ops::delete_blob(store, layer.digest)); }), errc::unsupported);
 }
 
 TEST(manage, push_blob_hashes_a_file_and_checks_what_it_was_told) {

@@ -52,7 +52,7 @@ struct oci_layout_options {
 ///
 /// The object holds no mutable state: one object may be used from several threads at once.
 /// File I/O blocks the calling thread (local disk); no lock is held across a suspension point.
-class oci_layout final : public target, public referrer_lister, public tag_lister {
+class oci_layout final : public target, public referrer_lister, public tag_lister, public deleter {
   public:
     /// Opens (and unless told otherwise creates) the layout at `root`. Throws `oras::error`:
     /// `not_found` for a missing layout that may not be created, `invalid_manifest` for a
@@ -89,6 +89,10 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     /// The tags of `index.json` (its entries' `org.opencontainers.image.ref.name`), each once,
     /// in the order they are listed there.
     boost::asio::awaitable<std::vector<std::string>> tags() override;
+
+    /// Drops every `index.json` entry of `desc`'s digest (its tags, or its untagged referrer
+    /// entry) and the blob file. `not_found` when neither is there.
+    boost::asio::awaitable<void> remove(descriptor desc) override;
 
   private:
     void check_writable(const char* operation) const;

@@ -141,6 +141,15 @@ class tag_lister {
     virtual boost::asio::awaitable<std::vector<std::string>> tags() = 0;
 };
 
+/// A target that deletes content (oras-go's `content.Deleter`).
+class deleter {
+  public:
+    virtual ~deleter() = default;
+    /// Deletes `desc`: a manifest with every tag on it, or a blob. `not_found` when it is not
+    /// there. What refers to it is not checked (a registry may refuse; a layout does not).
+    virtual boost::asio::awaitable<void> remove(descriptor desc) = 0;
+};
+
 /// Reads the whole content of `desc` from `t` under `limit` bytes (manifests, configs).
 boost::asio::awaitable<std::string> fetch_all(target& t, descriptor desc,
                                               std::size_t limit = 4 * 1024 * 1024);

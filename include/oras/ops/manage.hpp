@@ -70,7 +70,8 @@ boost::asio::awaitable<descriptor> tag(content::target& dst, std::string referen
                                        std::vector<std::string> tags);
 
 /// Deletes the manifest `reference` names (a tag is resolved first: the manifest and every tag
-/// on it go). Registries only (`unsupported` otherwise). Returns what was deleted.
+/// on it go), from a target that deletes (`content::deleter`: registries, OCI layouts;
+/// `unsupported` otherwise). Returns what was deleted.
 boost::asio::awaitable<descriptor> delete_manifest(content::target& dst, std::string reference);
 
 // --- blobs -----------------------------------------------------------------------------------
@@ -97,7 +98,8 @@ boost::asio::awaitable<pushed_blob> push_blob(content::target& dst, content::blo
                                               std::optional<oras::digest> expected = {},
                                               std::optional<std::uint64_t> expected_size = {});
 
-/// Deletes blob `d`. Registries only (`unsupported` otherwise); `not_found` when absent.
+/// Deletes blob `d` from a target that deletes (`unsupported` otherwise); `not_found` when
+/// absent.
 boost::asio::awaitable<descriptor> delete_blob(content::target& dst, oras::digest d);
 
 // --- listings --------------------------------------------------------------------------------

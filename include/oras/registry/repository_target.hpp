@@ -11,11 +11,12 @@ namespace oras::registry {
 /// read from files or memory stay replayable, so transient failures are retried.
 ///
 /// Capabilities: mounts blobs from another repository of the same registry, lists referrers
-/// (the referrers API or the fallback tag index) and tags.
+/// (the referrers API or the fallback tag index) and tags, deletes.
 class repository_target final : public content::target,
                                 public content::mounter,
                                 public content::referrer_lister,
-                                public content::tag_lister {
+                                public content::tag_lister,
+                                public content::deleter {
   public:
     explicit repository_target(repository repo) : repo_(std::move(repo)) {}
 
@@ -39,6 +40,8 @@ class repository_target final : public content::target,
     boost::asio::awaitable<std::vector<descriptor>> referrers(descriptor subject,
                                                               std::string artifact_type) override;
     boost::asio::awaitable<std::vector<std::string>> tags() override;
+    /// A manifest or index by digest (the registry drops its tags), else a blob.
+    boost::asio::awaitable<void> remove(descriptor desc) override;
 
   private:
     repository repo_;

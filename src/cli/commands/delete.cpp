@@ -14,7 +14,7 @@ void delete_flags::add(CLI::App& cmd, const std::string& reference_help, bool wi
     cmd.add_option("reference", ref, reference_help)->required();
     cmd.add_flag("-f,--force", force, "Do not ask; a missing item is not an error");
     desc.add(cmd);
-    target.add(cmd, false, with_spec, false);
+    target.add(cmd, true, with_spec, false);
 }
 
 int run_delete(delete_flags& f, const find_fn& find, const remove_fn& remove,
