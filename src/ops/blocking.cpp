@@ -85,62 +85,12 @@ ops::pull_result pull_layout(const std::filesystem::path& layout, std::string re
     return run(io, ops::pull(target, std::move(reference), std::move(options)));
 }
 
-namespace {
-
-/// Whether two ends reach one registry the same way, so that they can share one client: its
-/// connection pools and tokens (and a blob can be mounted from one into the other).
-bool same_access(const remote_options& a, const remote_options& b) {
-    return a.plain_http == b.plain_http && a.insecure == b.insecure && a.ca_file == b.ca_file
-           && a.credentials.explicit_credential == b.credentials.explicit_credential
-           && a.credentials.config_path == b.credentials.config_path
-           && a.credentials.use_environment == b.credentials.use_environment;
-}
-
-ops::location location_of(const copy_endpoint& e) {
-    return {e.reference, e.oci_layout, e.remote};
-}
-
-}  // namespace
-
 ops::copy_result copy(const copy_endpoint& from, const copy_endpoint& to,
                       ops::copy_options options) {
     asio::io_context io;
-    auto src = ops::open_target(io.get_executor(), location_of(from), ops::open_mode::read);
-    if (src.reference.empty()) {
-        throw error(errc::invalid_reference,
-                    from.oci_layout ? "name a tag or digest of the layout: DIR:TAG or DIR@DIGEST"
-                                    : from.reference + ": name a tag or a digest to copy from");
-    }
-    if (src.tags.size() > 1) {
-        throw error(errc::invalid_reference, from.reference + ": copy from one tag at a time");
-    }
-    auto* src_repo = src.repository();
-    ops::opened_target dst;
-    if (!to.oci_layout && src_repo != nullptr && same_access(from.remote, to.remote)) {
-        const auto split = split_tags(to.reference);
-        const auto ref =
-            split ? reference::parse(split->reference) : result<reference>(split.error());
-        if (ref && ref->registry() == src_repo->registry()) {
-            dst = ops::open_target(src_repo->client(), location_of(to), ops::open_mode::write);
-        }
-    }
-    // A destination layout this call creates is removed again if the copy fails: a failed copy
-    // leaves no empty layout behind.
-    try {
-        if (!dst.target) {
-            dst = ops::open_target(io.get_executor(), location_of(to), ops::open_mode::write);
-        }
-        for (auto& t : dst.tags) {
-            options.tags.push_back(std::move(t));
-        }
-        return run(io, ops::copy(*src.target, src.reference, *dst.target, std::move(options)));
-    } catch (...) {
-        if (dst.created) {
-            std::error_code ec;
-            std::filesystem::remove_all(dst.layout_dir, ec);
-        }
-        throw;
-    }
+    return run(
+        io, ops::copy_locations(io.get_executor(), {from.reference, from.oci_layout, from.remote},
+                                {to.reference, to.oci_layout, to.remote}, std::move(options)));
 }
 
 ops::mirror_result mirror(ops::mirror_plan plan, ops::mirror_options options) {

@@ -114,4 +114,60 @@ opened_target open_target(auth::client client, const location& where, open_mode 
         where, [&](const reference& ref) { return registry::connect(client, ref, where.remote); });
 }
 
+namespace {
+
+/// Whether two ends reach one registry the same way, so that they can share one client: its
+/// connection pools and tokens (and a blob can be mounted from one into the other).
+bool same_access(const registry::connect_options& a, const registry::connect_options& b) {
+    return a.plain_http == b.plain_http && a.insecure == b.insecure && a.ca_file == b.ca_file
+           && a.credentials.explicit_credential == b.credentials.explicit_credential
+           && a.credentials.config_path == b.credentials.config_path
+           && a.credentials.use_environment == b.credentials.use_environment;
+}
+
+}  // namespace
+
+boost::asio::awaitable<copy_result> copy_locations(boost::asio::any_io_executor executor,
+                                                   location from, location to,
+                                                   copy_options options) {
+    auto src = open_target(executor, from, open_mode::read);
+    if (src.reference.empty()) {
+        throw error(errc::invalid_reference,
+                    from.oci_layout ? "name a tag or digest of the layout: DIR:TAG or DIR@DIGEST"
+                                    : from.text + ": name a tag or a digest to copy from");
+    }
+    if (src.tags.size() > 1) {
+        throw error(errc::invalid_reference, from.text + ": copy from one tag at a time");
+    }
+    auto* src_repo = src.repository();
+    opened_target dst;
+    if (!to.oci_layout && src_repo != nullptr && same_access(from.remote, to.remote)) {
+        const auto split = split_tags(to.text);
+        const auto ref =
+            split ? reference::parse(split->reference) : result<reference>(split.error());
+        if (ref && ref->registry() == src_repo->registry()) {
+            dst = open_target(src_repo->client(), to, open_mode::write);
+        }
+    }
+    if (!dst.target) {
+        dst = open_target(executor, to, open_mode::write);
+    }
+    for (auto& t : dst.tags) {
+        options.tags.push_back(std::move(t));
+    }
+    // A destination layout this call creates is removed again if the copy fails: a failed copy
+    // leaves no empty layout behind.
+    std::exception_ptr failed;
+    try {
+        co_return co_await copy(*src.target, src.reference, *dst.target, std::move(options));
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    if (dst.created) {
+        std::error_code ec;
+        std::filesystem::remove_all(dst.layout_dir, ec);
+    }
+    std::rethrow_exception(failed);
+}
+
 }  // namespace oras::ops

@@ -483,6 +483,30 @@ TEST(cli_commands, bad_input_fails_with_one_line_and_leaves_nothing) {
     expect_error(s.oras({"blob", "fetch", "-o", "x", ref}), ref, "by digest");
     expect_error(s.oras({"manifest", "fetch", ref}), ref, "tag or digest");
     expect_error(s.oras({"resolve", "not a reference"}), "not a reference", "");
+    // Each command that needs a tag or digest says so, before any request.
+    for (const auto& cmd : std::vector<std::vector<std::string>>{
+             {"discover"},
+             {"resolve"},
+             {"tag", "--", "v2"},
+             {"manifest", "fetch-config"},
+             {"manifest", "delete", "-f"},
+             {"blob", "delete", "-f"},
+             {"pull"},
+             {"attach", "--artifact-type", "a/b", "-a", "k=v"}}) {
+        auto args = cmd;
+        const auto dashes = std::find(args.begin(), args.end(), "--");
+        if (dashes != args.end()) {
+            *dashes = ref;  // the reference goes before the new tags
+        } else {
+            args.push_back(ref);
+        }
+        const auto r = s.oras(args);
+        EXPECT_EQ(r.exit_code, 1) << cmd.front() << "\n" << dump(r);
+        EXPECT_EQ(count_lines(r.err), 1u) << cmd.front() << "\n" << dump(r);
+    }
+    expect_error(s.oras({"repo", "tags", "bad//ref"}), "bad//ref", "");
+    expect_error(s.oras({"repo", "ls", "bad host"}), "bad host", "");
+    expect_error(s.oras({"repo", "ls", ref + ":v1"}), ref + ":v1", "not a tag or digest");
     expect_error(s.oras({"tag", ref + ":v1", "bad tag!"}), ref + ":v1", "");
     expect_error(s.oras({"blob", "push", "--size", "5", ref, "hi.txt"}), ref, "size");
     expect_error(s.oras({"blob", "push", ref, "-"}, "stdin bytes"), ref, "--size");

@@ -132,6 +132,29 @@ TEST(cli_flags, repeatable_flags_take_one_value_and_leave_positionals_alone) {
     }
 }
 
+TEST(cli_flags, no_flag_of_any_command_takes_more_than_one_value_per_occurrence) {
+    const auto one_per_occurrence = [](const CLI::Option* o) {
+        return o->get_items_expected_max() == 1 || !o->get_allow_extra_args();
+    };
+    // The check catches CLI11's default for a list, the bug it guards against.
+    CLI::App scratch;
+    std::vector<std::string> list;
+    EXPECT_FALSE(one_per_occurrence(scratch.add_option("--list", list)));
+
+    auto a = oras::cli::make_app();
+    std::size_t audited = 0;
+    for (const auto& c : a->commands) {
+        for (const auto* o : c.app->get_options()) {
+            if (o->get_positional() || o->get_items_expected_max() == 0) {
+                continue;  // a positional, or a flag without a value
+            }
+            ++audited;
+            EXPECT_TRUE(one_per_occurrence(o)) << c.app->get_name() << " " << o->get_name();
+        }
+    }
+    EXPECT_GT(audited, 100u);  // every command's valued flags were looked at
+}
+
 TEST(cli_flags, positionals_and_their_counts) {
     {
         parsed p({"tag", "reg/repo:v1", "v2", "latest"});

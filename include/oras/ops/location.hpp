@@ -4,10 +4,12 @@
 
 #include <oras/auth/client.hpp>
 #include <oras/content/target.hpp>
+#include <oras/ops/copy.hpp>
 #include <oras/registry/connect.hpp>
 #include <oras/registry/repository.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -65,5 +67,15 @@ opened_target open_target(boost::asio::any_io_executor executor, const location&
 /// As above, but a registry repository shares `client` (connections, tokens), which must be
 /// for the reference's registry.
 opened_target open_target(auth::client client, const location& where, open_mode mode);
+
+/// Copies the graph `from` names into `to` (see `ops::copy`), opening both: the tags of `to`'s
+/// reference (`repo:a,b`) are added to `options.tags` (none: the source tag is used); two ends
+/// on one registry reached the same way share one client, so blobs are mounted; a destination
+/// layout this call creates is removed again when the copy fails.
+///
+/// Lifetime: everything is taken by value; the targets live in the operation.
+boost::asio::awaitable<copy_result> copy_locations(boost::asio::any_io_executor executor,
+                                                   location from, location to,
+                                                   copy_options options);
 
 }  // namespace oras::ops

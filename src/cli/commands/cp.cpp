@@ -3,9 +3,10 @@
 #include "cli/display/progress.hpp"
 #include "cli/display/results.hpp"
 #include "cli/options/target.hpp"
+#include "cli/wait.hpp"
 
 #include <oras/error.hpp>
-#include <oras/ops/blocking.hpp>
+#include <oras/ops/location.hpp>
 
 #include <unistd.h>
 
@@ -34,8 +35,8 @@ int run_cp(cp_flags& f) {
     o.recursive = f.recursive;
     o.concurrency = f.concurrency;
     o.platform = f.platform.get();
-    blocking::copy_endpoint from{f.from, f.from_layout, {}};
-    blocking::copy_endpoint to{f.to, f.to_layout, {}};
+    ops::location from{f.from, f.from_layout, {}};
+    ops::location to{f.to, f.to_layout, {}};
     if (f.from_remote.password_stdin && f.to_remote.password_stdin) {
         throw error(errc::invalid_argument,
                     "--from-password-stdin and --to-password-stdin exclude each other");
@@ -51,7 +52,9 @@ int run_cp(cp_flags& f) {
     progress_display display(text && !f.common.no_tty && !f.common.debug && ::isatty(2) != 0, text,
                              "Copying", "Copied");
     o.progress = display.callback();
-    const auto r = blocking::copy(from, to, std::move(o));
+    boost::asio::io_context io;
+    const auto r = wait(
+        io, ops::copy_locations(io.get_executor(), std::move(from), std::move(to), std::move(o)));
     display.done();
     const std::string from_text = (f.from_layout ? "[oci-layout] " : "[registry] ") + f.from;
     const std::string to_text = (f.to_layout ? "[oci-layout] " : "[registry] ") + f.to;
