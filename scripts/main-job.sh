@@ -3,7 +3,8 @@
 # docker-registry, on a free loopback port), push a file and a directory to it with the
 # oras-cpp CLI, pull them back into a fresh directory and check them byte for byte. Then the
 # same through a token-protected registry (password on stdin) and an htpasswd one over TLS, and
-# a graph copy (oras-cpp cp) to another repository and into an OCI layout, pulled back.
+# a graph copy (oras-cpp cp) to another repository and into an OCI layout, pulled back, and a
+# signature attached, discovered and copied along (cp -r).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -61,11 +62,30 @@ copy_round_trip() {  # oras-cpp cp: to another repository (blobs mounted), then 
 }
 export -f copy_round_trip
 
+referrers_round_trip() {  # attach a signature, discover it, copy both with cp -r
+    set -euo pipefail
+    local ref="$ORAS_TEST_REGISTRY_HOST/demo/signed:v1"
+    cd "$WORK/in"
+    oras push "$ref" notes.md --no-tty
+    printf 'signed by the main job\n' > "$WORK/sig.txt"
+    oras attach --artifact-type application/vnd.demo.signature "$ref" "$WORK/sig.txt" \
+        --disable-path-validation -a org.example.signer=main-job --no-tty
+    oras discover "$ref"
+    oras cp -r "$ref" "$ORAS_TEST_REGISTRY_HOST/demo/signed-copy:v1" --no-tty
+    oras discover --format json "$ORAS_TEST_REGISTRY_HOST/demo/signed-copy:v1" \
+        | grep -q '"artifactType": "application/vnd.demo.signature"'
+    echo "attached, discovered, and copied with its referrer"
+}
+export -f referrers_round_trip
+
 echo "== anonymous registry over plain HTTP =="
 "$registry" -- bash -c 'round_trip'
 
 echo "== graph copy: registry -> registry -> OCI layout -> files =="
 "$registry" -- bash -c 'copy_round_trip'
+
+echo "== referrers: attach, discover, cp -r =="
+"$registry" -- bash -c 'referrers_round_trip'
 
 echo "== token-protected registry (bearer tokens from its token service), password on stdin =="
 "$registry" --auth token -- bash -c \
