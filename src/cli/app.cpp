@@ -28,6 +28,7 @@ std::unique_ptr<app> make_app() {
     add_login(*a);
     add_logout(*a);
     add_version(*a);
+    add_completion(*a);
     return a;
 }
 

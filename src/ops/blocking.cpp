@@ -7,6 +7,8 @@
 #include <oras/reference.hpp>
 #include <oras/registry/repository_target.hpp>
 
+#include "content/file_paths.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -91,6 +93,130 @@ ops::copy_result copy(const copy_endpoint& from, const copy_endpoint& to,
     return run(
         io, ops::copy_locations(io.get_executor(), {from.reference, from.oci_layout, from.remote},
                                 {to.reference, to.oci_layout, to.remote}, std::move(options)));
+}
+
+namespace {
+
+/// Opens `where` on a fresh io_context and runs what `op(target)` returns on it.
+template <class Op>
+auto on_target(const ops::location& where, ops::open_mode mode, Op op) {
+    asio::io_context io;
+    auto t = ops::open_target(io.get_executor(), where, mode);
+    return run(io, op(t));
+}
+
+/// The tag or digest a location names; `invalid_reference` when it names none.
+std::string named(const ops::opened_target& t, const ops::location& where) {
+    if (t.reference.empty()) {
+        throw error(errc::invalid_reference, where.text + ": name a tag or a digest");
+    }
+    return t.reference;
+}
+
+oras::digest named_digest(const ops::opened_target& t, const ops::location& where) {
+    auto d = digest::parse(t.reference);
+    if (!d) {
+        throw error(errc::invalid_reference, where.text + ": name the blob by digest");
+    }
+    return std::move(*d);
+}
+
+}  // namespace
+
+ops::attach_result attach(const ops::location& subject, ops::attach_options options) {
+    return on_target(subject, ops::open_mode::update, [&](ops::opened_target& t) {
+        return ops::attach(*t.target, named(t, subject), std::move(options));
+    });
+}
+
+ops::discover_result discover(const ops::location& subject, ops::discover_options options) {
+    return on_target(subject, ops::open_mode::read, [&](ops::opened_target& t) {
+        return ops::discover(*t.target, named(t, subject), std::move(options));
+    });
+}
+
+descriptor resolve(const ops::location& reference) {
+    return on_target(reference, ops::open_mode::read,
+                     [&](ops::opened_target& t) { return t.target->resolve(named(t, reference)); });
+}
+
+descriptor tag(const ops::location& reference, std::vector<std::string> tags) {
+    return on_target(reference, ops::open_mode::update, [&](ops::opened_target& t) {
+        return ops::tag(*t.target, named(t, reference), std::move(tags));
+    });
+}
+
+std::vector<std::string> tags(const ops::location& repository, ops::list_tags_options options) {
+    return on_target(repository, ops::open_mode::read, [&](ops::opened_target& t) {
+        return ops::list_tags(*t.target, std::move(options));
+    });
+}
+
+ops::fetched_manifest fetch_manifest(const ops::location& reference,
+                                     ops::fetch_manifest_options options) {
+    return on_target(reference, ops::open_mode::read, [&](ops::opened_target& t) {
+        return ops::fetch_manifest(*t.target, named(t, reference), std::move(options));
+    });
+}
+
+ops::pushed_manifest push_manifest(const ops::location& reference, std::string bytes,
+                                   std::string media_type) {
+    return on_target(reference, ops::open_mode::write, [&](ops::opened_target& t) {
+        return ops::push_manifest(*t.target, std::move(bytes), std::move(media_type), t.tags);
+    });
+}
+
+descriptor delete_manifest(const ops::location& reference) {
+    return on_target(reference, ops::open_mode::update, [&](ops::opened_target& t) {
+        return ops::delete_manifest(*t.target, named(t, reference));
+    });
+}
+
+namespace {
+
+asio::awaitable<descriptor> fetch_blob_to(content::target& src, oras::digest d,
+                                          std::filesystem::path output) {
+    auto desc = co_await ops::stat_blob(src, std::move(d));
+    auto file = std::make_shared<content::detail::temp_file>(output);
+    content::write_fn sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
+        file->write(b);
+        co_return;
+    };
+    co_await ops::fetch_blob(src, desc, std::move(sink));
+    file->commit(false);
+    co_return desc;
+}
+
+}  // namespace
+
+descriptor fetch_blob(const ops::location& reference, const std::filesystem::path& output) {
+    return on_target(reference, ops::open_mode::read, [&](ops::opened_target& t) {
+        return fetch_blob_to(*t.target, named_digest(t, reference), output);
+    });
+}
+
+ops::pushed_blob push_blob(const ops::location& repository, const std::filesystem::path& input,
+                           std::string media_type) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(input, ec);
+    if (ec) {
+        throw error(errc::invalid_argument,
+                    "cannot read the blob file \"" + input.string() + "\": " + ec.message());
+    }
+    return on_target(repository, ops::open_mode::write, [&](ops::opened_target& t) {
+        std::optional<oras::digest> expected;
+        if (!t.reference.empty()) {
+            expected = named_digest(t, repository);
+        }
+        return ops::push_blob(*t.target, content::blob_reader::from_file(input, 0, size),
+                              std::move(media_type), std::move(expected));
+    });
+}
+
+descriptor delete_blob(const ops::location& reference) {
+    return on_target(reference, ops::open_mode::update, [&](ops::opened_target& t) {
+        return ops::delete_blob(*t.target, named_digest(t, reference));
+    });
 }
 
 ops::mirror_result mirror(ops::mirror_plan plan, ops::mirror_options options) {

@@ -44,15 +44,16 @@ opened_target open_layout(const location& where, open_mode mode) {
         }
     }
     std::error_code ec;
+    if (mode != open_mode::write && !std::filesystem::is_directory(dir, ec)) {
+        throw error(errc::not_found, "no OCI layout at " + quote(dir.string()));
+    }
     if (mode == open_mode::read) {
-        if (!std::filesystem::is_directory(dir, ec)) {
-            throw error(errc::not_found, "no OCI layout at " + quote(dir.string()));
-        }
         out.target = std::make_unique<content::oci_layout>(
             dir, content::oci_layout_options{.create = false, .read_only = true});
     } else {
         out.created = !std::filesystem::exists(dir, ec);
-        out.target = std::make_unique<content::oci_layout>(dir);
+        out.target = std::make_unique<content::oci_layout>(
+            dir, content::oci_layout_options{.create = mode == open_mode::write});
     }
     return out;
 }

@@ -23,8 +23,11 @@ auth::client client_for(boost::asio::any_io_executor executor, std::string_view 
 repository_options repository_options_for(const connect_options& options) {
     auto repo_options = options.repository;
     repo_options.plain_http = options.plain_http;
-    repo_options.force_https =
-        !options.plain_http && (options.insecure || !options.ca_file.empty());
+    // Asking for TLS in any way (trust, no verification, a client certificate) means https,
+    // also for a loopback registry.
+    repo_options.force_https = !options.plain_http
+                               && (options.insecure || !options.ca_file.empty()
+                                   || !options.http.tls.client_certificate_file.empty());
     return repo_options;
 }
 

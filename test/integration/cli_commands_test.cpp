@@ -484,15 +484,15 @@ TEST(cli_commands, bad_input_fails_with_one_line_and_leaves_nothing) {
     expect_error(s.oras({"manifest", "fetch", ref}), ref, "tag or digest");
     expect_error(s.oras({"resolve", "not a reference"}), "not a reference", "");
     // Each command that needs a tag or digest says so, before any request.
-    for (const auto& cmd : std::vector<std::vector<std::string>>{
-             {"discover"},
-             {"resolve"},
-             {"tag", "--", "v2"},
-             {"manifest", "fetch-config"},
-             {"manifest", "delete", "-f"},
-             {"blob", "delete", "-f"},
-             {"pull"},
-             {"attach", "--artifact-type", "a/b", "-a", "k=v"}}) {
+    for (const auto& cmd :
+         std::vector<std::vector<std::string>>{{"discover"},
+                                               {"resolve"},
+                                               {"tag", "--", "v2"},
+                                               {"manifest", "fetch-config"},
+                                               {"manifest", "delete", "-f"},
+                                               {"blob", "delete", "-f"},
+                                               {"pull"},
+                                               {"attach", "--artifact-type", "a/b", "-a", "k=v"}}) {
         auto args = cmd;
         const auto dashes = std::find(args.begin(), args.end(), "--");
         if (dashes != args.end()) {
@@ -510,6 +510,19 @@ TEST(cli_commands, bad_input_fails_with_one_line_and_leaves_nothing) {
     expect_error(s.oras({"tag", ref + ":v1", "bad tag!"}), ref + ":v1", "");
     expect_error(s.oras({"blob", "push", "--size", "5", ref, "hi.txt"}), ref, "size");
     expect_error(s.oras({"blob", "push", ref, "-"}, "stdin bytes"), ref, "--size");
+    const auto other = oras::digest::of(std::string_view("other")).str();
+    expect_error(s.oras({"blob", "push", ref + "@" + other, "hi.txt"}), ref + "@" + other,
+                 "digest");
+    EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/blobs/" + other).status, 404u);
+    // Commands that change an existing layout do not create one.
+    const auto no_layout = (s.scratch / "no-layout").string();
+    for (const auto& cmd : std::vector<std::vector<std::string>>{
+             {"tag", "--oci-layout", no_layout + ":v1", "v2"},
+             {"attach", "--oci-layout", "--artifact-type", "a/b", no_layout + ":v1", "hi.txt"},
+             {"manifest", "delete", "--oci-layout", "-f", no_layout + ":v1"}}) {
+        expect_error(s.oras(cmd), no_layout + ":v1", "no OCI layout");
+        EXPECT_FALSE(fs::exists(no_layout)) << cmd.front();
+    }
     EXPECT_FALSE(fs::exists(s.work / "x"));
 
     // A blob served with wrong bytes: the fetch fails and leaves no file, not even a temporary.
@@ -525,6 +538,35 @@ TEST(cli_commands, bad_input_fails_with_one_line_and_leaves_nothing) {
     expect_error(s.oras({"blob", "fetch", "-o", (out_dir / "blob").string(), ref + "@" + layer}),
                  ref + "@" + layer, "digest");
     EXPECT_TRUE(fs::is_empty(out_dir));
+}
+
+TEST(cli_commands, bash_completion_completes_commands_subcommands_and_flags) {
+    sandbox s;
+    auto r = s.oras({"completion", "bash"});
+    ASSERT_OK(r);
+    write_file(s.root / "oras.bash", r.out);
+    const auto complete = [&](const std::string& words) {
+        const auto script = "source " + (s.root / "oras.bash").string() + "; COMP_WORDS=(" + words
+                            + "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _oras_cpp; echo "
+                              "\"${COMPREPLY[*]}\"";
+        const auto p =
+            oras::test::run_process({"bash", "-c", script}, {}, std::chrono::seconds{10});
+        EXPECT_EQ(p.exit_code, 0) << p.err;
+        return trimmed(p.out);
+    };
+    EXPECT_EQ(complete("oras-cpp at"), "attach");
+    EXPECT_EQ(complete("oras-cpp manifest fetch"), "fetch fetch-config");
+    EXPECT_EQ(complete("oras-cpp repo ''"), "ls list tags show-tags --help");
+    EXPECT_EQ(complete("oras-cpp attach --artifact-t"), "--artifact-type");
+    EXPECT_EQ(complete("oras-cpp manifest fetch --desc"), "--descriptor");
+    EXPECT_EQ(complete("oras-cpp blob delete -"), complete("oras-cpp blob rm -"));
+    r = s.oras({"completion", "zsh"});
+    ASSERT_OK(r);
+    EXPECT_TRUE(r.out.starts_with("#compdef oras-cpp\n")) << r.out;
+    const auto bad = s.oras({"completion", "fish"});  // a usage error
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_EQ(bad.out, "");
+    EXPECT_NE(bad.err.find("fish"), std::string::npos) << bad.err;
 }
 
 TEST(cli_commands, debug_shows_requests_but_no_secrets) {

@@ -6,6 +6,7 @@
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/ops/attach.hpp>
+#include <oras/ops/blocking.hpp>
 #include <oras/ops/discover.hpp>
 #include <oras/ops/manage.hpp>
 #include <oras/ops/push.hpp>
@@ -15,6 +16,7 @@
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include <filesystem>
 #include <functional>
@@ -354,6 +356,67 @@ TEST(manage, push_blob_hashes_a_file_and_checks_what_it_was_told) {
     EXPECT_EQ(
         code_of([&] { f(oras::ops::push_blob(*f.layout, unsized, "application/octet-stream")); }),
         errc::invalid_argument);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(manage, the_blocking_facade_and_completion_tokens_on_a_layout) {
+    oras::test::temp_dir tmp{"oras-facade-"};
+    const auto work = tmp.path() / "work";
+    fs::create_directories(work);
+    oras::test::write_file(work / "hi.txt", "hello\n");
+    const auto dir = (tmp.path() / "layout").string();
+    const oras::ops::location v1{dir + ":v1", true, {}};
+
+    oras::ops::push_options p;
+    p.files = {{"hi.txt", {}}};
+    p.working_dir = work;
+    oras::blocking::push_layout(dir, [&] {
+        auto o = p;
+        o.tags = {"v1"};
+        return o;
+    }());
+    const auto subject = oras::blocking::resolve(v1);
+    oras::ops::attach_options a;
+    a.artifact_type = "application/vnd.test.sig";
+    a.annotations["$manifest"]["k"] = "v";
+    const auto attached = oras::blocking::attach(v1, a);
+    EXPECT_EQ(attached.subject.digest, subject.digest);
+    const auto found = oras::blocking::discover(v1);
+    ASSERT_EQ(found.referrers.size(), 1u);
+    EXPECT_EQ(found.referrers[0].desc.digest, attached.manifest.digest);
+
+    EXPECT_EQ(oras::blocking::tag(v1, {"v2"}).digest, subject.digest);
+    EXPECT_EQ(oras::blocking::tags({dir, true, {}}), (std::vector<std::string>{"v1", "v2"}));
+    const auto m = oras::blocking::fetch_manifest({dir + ":v2", true, {}});
+    EXPECT_EQ(m.desc.digest, subject.digest);
+    EXPECT_TRUE(oras::blocking::push_manifest({dir + ":v3", true, {}}, m.bytes).existed);
+
+    const auto layer = oras::image_manifest::parse(m.bytes)->layers.at(0);
+    const auto out = tmp.path() / "out.bin";
+    oras::blocking::fetch_blob({dir + "@" + layer.digest.str(), true, {}}, out);
+    EXPECT_EQ(oras::test::read_file(out), "hello\n");
+    oras::test::write_file(work / "other.bin", "other bytes");
+    const auto pushed = oras::blocking::push_blob({dir, true, {}}, work / "other.bin");
+    EXPECT_FALSE(pushed.existed);
+    EXPECT_EQ(pushed.desc.digest, oras::digest::of("other bytes"));
+    EXPECT_EQ(oras::blocking::delete_blob({dir + "@" + pushed.desc.digest.str(), true, {}}).digest,
+              pushed.desc.digest);
+    EXPECT_EQ(oras::blocking::delete_manifest({dir + ":v3", true, {}}).digest, subject.digest);
+    EXPECT_EQ(code_of([&] { oras::blocking::resolve(v1); }), errc::not_found);
+    EXPECT_EQ(code_of([&] {
+                  oras::blocking::tag({dir, true, {}}, {"x"});
+              }),
+              errc::invalid_reference);
+
+    // A completion token other than deferred: the operation runs on the executor.
+    asio::io_context io;
+    oras::content::oci_layout layout(dir);
+    auto future = oras::ops::async_list_tags(io.get_executor(), layout, {}, asio::use_future);
+    io.run();
+    EXPECT_EQ(future.get(), std::vector<std::string>{});
 }
 
 }  // namespace

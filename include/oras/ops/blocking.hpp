@@ -3,8 +3,11 @@
 #pragma once
 
 #include <oras/auth/credential_store.hpp>
+#include <oras/ops/attach.hpp>
 #include <oras/ops/copy.hpp>
+#include <oras/ops/discover.hpp>
 #include <oras/ops/location.hpp>
+#include <oras/ops/manage.hpp>
 #include <oras/ops/mirror.hpp>
 #include <oras/ops/pull.hpp>
 #include <oras/ops/push.hpp>
@@ -13,6 +16,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace oras::blocking {
 
@@ -51,6 +55,35 @@ struct copy_endpoint {
 /// if missing.
 ops::copy_result copy(const copy_endpoint& from, const copy_endpoint& to,
                       ops::copy_options options = {});
+
+// --- single operations on a location (a registry reference, or a layout with `oci_layout`) ----
+
+/// `ops::attach` to what `subject` names (`host/repo:tag`, `@digest`, or a layout `DIR:TAG`).
+ops::attach_result attach(const ops::location& subject, ops::attach_options options);
+/// `ops::discover` from what `subject` names.
+ops::discover_result discover(const ops::location& subject, ops::discover_options options = {});
+/// The descriptor `reference` names.
+descriptor resolve(const ops::location& reference);
+/// Points `tags` at what `reference` names (`ops::tag`).
+descriptor tag(const ops::location& reference, std::vector<std::string> tags);
+/// The tags of a repository or layout (`ops::list_tags`).
+std::vector<std::string> tags(const ops::location& repository, ops::list_tags_options options = {});
+/// `ops::fetch_manifest`.
+ops::fetched_manifest fetch_manifest(const ops::location& reference,
+                                     ops::fetch_manifest_options options = {});
+/// `ops::push_manifest` under the tags `reference` names (`repo:a,b`), or by digest.
+ops::pushed_manifest push_manifest(const ops::location& reference, std::string bytes,
+                                   std::string media_type = {});
+/// `ops::delete_manifest`: the manifest `reference` names, with every tag on it.
+descriptor delete_manifest(const ops::location& reference);
+/// Writes the blob `reference` (`repo@digest`) names to `output`, verified, through a
+/// temporary file renamed into place (nothing is left under `output` on failure).
+descriptor fetch_blob(const ops::location& reference, const std::filesystem::path& output);
+/// Pushes the file `input` as a blob of `media_type` (skipped when the repository has it).
+ops::pushed_blob push_blob(const ops::location& repository, const std::filesystem::path& input,
+                           std::string media_type = "application/vnd.oci.image.layer.v1.tar");
+/// `ops::delete_blob`: the blob `reference` (`repo@digest`) names.
+descriptor delete_blob(const ops::location& reference);
 
 /// Runs `ops::mirror` on its own io_context: the per-artifact report, failures included.
 ops::mirror_result mirror(ops::mirror_plan plan, ops::mirror_options options = {});

@@ -37,8 +37,9 @@ struct location {
 };
 
 enum class open_mode {
-    read,   ///< a layout must exist and is opened read-only
-    write,  ///< a layout is created if missing
+    read,    ///< a layout must exist and is opened read-only
+    update,  ///< a layout must exist (tag, attach, delete: nothing to do in a new one)
+    write,   ///< a layout is created if missing
 };
 
 struct opened_target {

@@ -4,12 +4,15 @@
 
 #include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
+#include <oras/detail/async.hpp>
 #include <oras/digest.hpp>
 #include <oras/ops/platform.hpp>
 #include <oras/registry/registry.hpp>
 #include <oras/result.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/deferred.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -18,8 +21,14 @@
 #include <string_view>
 #include <vector>
 
-// Lifetime, for every operation here: the target (or registry) must outlive the operation;
-// arguments are taken by value. Failures are `oras::error`s naming what was wrong.
+// Each operation is an awaitable function and an `async_` form taking an executor (the target's)
+// and a completion token: with the default `deferred` (or `use_awaitable`) the awaitable itself,
+// to be co_awaited on that executor; with any other token (`use_future`, a callback) it runs on
+// the executor and completes with `void(std::exception_ptr, T)`.
+//
+// Lifetime, for every operation here: the target (or registry) must outlive the operation, which
+// starts only when the token starts it; arguments are taken by value. Failures are
+// `oras::error`s naming what was wrong.
 
 namespace oras::ops {
 
@@ -122,5 +131,54 @@ bool is_digest_tag(std::string_view tag);
 boost::asio::awaitable<std::vector<std::string>> list_repositories(registry::registry reg,
                                                                    std::string prefix,
                                                                    std::string last = {});
+
+// --- completion-token forms ------------------------------------------------------------------
+
+#define ORAS_MANAGE_ASYNC(name, T, params, args)                                                   \
+    template <class Token = boost::asio::deferred_t>                                               \
+    auto async_##name(boost::asio::any_io_executor executor, params, Token&& token = {}) {         \
+        return oras::detail::start<T>(std::move(executor), name args, std::forward<Token>(token)); \
+    }
+#define ORAS_P(...) __VA_ARGS__
+
+ORAS_MANAGE_ASYNC(fetch_manifest, fetched_manifest,
+                  ORAS_P(content::target& src, std::string reference,
+                         fetch_manifest_options options = {}),
+                  (src, std::move(reference), std::move(options)))
+ORAS_MANAGE_ASYNC(fetch_config, fetched_manifest,
+                  ORAS_P(content::target& src, std::string reference,
+                         fetch_manifest_options options = {}),
+                  (src, std::move(reference), std::move(options)))
+ORAS_MANAGE_ASYNC(push_manifest, pushed_manifest,
+                  ORAS_P(content::target& dst, std::string bytes, std::string media_type,
+                         std::vector<std::string> tags),
+                  (dst, std::move(bytes), std::move(media_type), std::move(tags)))
+ORAS_MANAGE_ASYNC(tag, descriptor,
+                  ORAS_P(content::target& dst, std::string reference,
+                         std::vector<std::string> tags),
+                  (dst, std::move(reference), std::move(tags)))
+ORAS_MANAGE_ASYNC(delete_manifest, descriptor, ORAS_P(content::target& dst, std::string reference),
+                  (dst, std::move(reference)))
+ORAS_MANAGE_ASYNC(stat_blob, descriptor, ORAS_P(content::target& src, oras::digest d),
+                  (src, std::move(d)))
+ORAS_MANAGE_ASYNC(fetch_blob, void,
+                  ORAS_P(content::target& src, descriptor desc, content::write_fn sink),
+                  (src, std::move(desc), std::move(sink)))
+ORAS_MANAGE_ASYNC(push_blob, pushed_blob,
+                  ORAS_P(content::target& dst, content::blob_reader src, std::string media_type,
+                         std::optional<oras::digest> expected = {},
+                         std::optional<std::uint64_t> expected_size = {}),
+                  (dst, std::move(src), std::move(media_type), std::move(expected), expected_size))
+ORAS_MANAGE_ASYNC(delete_blob, descriptor, ORAS_P(content::target& dst, oras::digest d),
+                  (dst, std::move(d)))
+ORAS_MANAGE_ASYNC(list_tags, std::vector<std::string>,
+                  ORAS_P(content::target& src, list_tags_options options = {}),
+                  (src, std::move(options)))
+ORAS_MANAGE_ASYNC(list_repositories, std::vector<std::string>,
+                  ORAS_P(registry::registry reg, std::string prefix, std::string last = {}),
+                  (std::move(reg), std::move(prefix), std::move(last)))
+
+#undef ORAS_P
+#undef ORAS_MANAGE_ASYNC
 
 }  // namespace oras::ops

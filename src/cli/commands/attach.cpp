@@ -37,7 +37,7 @@ int run_attach(attach_flags& f) {
     o.concurrency = f.concurrency;
     o.disable_path_validation = f.packing.disable_path_validation;
     boost::asio::io_context io;
-    auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::write);
+    auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::update);
     if (t.reference.empty()) {
         throw error(errc::invalid_reference, "name the subject by tag or digest");
     }

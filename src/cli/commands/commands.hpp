@@ -19,5 +19,6 @@ void add_blob(app& a);
 void add_login(app& a);
 void add_logout(app& a);
 void add_version(app& a);
+void add_completion(app& a);
 
 }  // namespace oras::cli

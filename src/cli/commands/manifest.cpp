@@ -25,7 +25,7 @@ std::string shown(const std::string& bytes, bool pretty_json) {
     return ec ? bytes : pretty(v);
 }
 
-struct fetch_flags {
+struct manifest_fetch_flags {
     std::string ref;
     std::string output;
     std::vector<std::string> media_types;
@@ -36,7 +36,7 @@ struct fetch_flags {
     bool config = false;  // fetch-config
 };
 
-int run_fetch(fetch_flags& f) {
+int run_manifest_fetch(manifest_fetch_flags& f) {
     if (f.desc.descriptor && f.output == "-") {
         throw error(errc::invalid_argument, "--descriptor and --output - exclude each other");
     }
@@ -75,7 +75,7 @@ int run_fetch(fetch_flags& f) {
     return 0;
 }
 
-struct push_flags {
+struct manifest_push_flags {
     std::string ref;
     std::string file;
     std::string media_type;
@@ -83,7 +83,7 @@ struct push_flags {
     target_flags target;
 };
 
-int run_push(push_flags& f) {
+int run_manifest_push(manifest_push_flags& f) {
     if (f.file == "-" && f.target.remote.password_stdin) {
         throw error(errc::invalid_argument,
                     "the manifest and --password-stdin cannot both be read from stdin");
@@ -134,7 +134,7 @@ void add_manifest(app& a) {
     group->require_subcommand(1);
 
     for (const bool config : {false, true}) {
-        auto f = std::make_shared<fetch_flags>();
+        auto f = std::make_shared<manifest_fetch_flags>();
         f->config = config;
         auto* cmd = config ? group->add_subcommand("fetch-config", "Fetch a manifest's config")
                            : group->add_subcommand("fetch", "Fetch a manifest, byte for byte");
@@ -164,10 +164,10 @@ void add_manifest(app& a) {
         } else {
             f->format.value = "text";
         }
-        a.commands.push_back({cmd, [f] { return run_fetch(*f); }, [f] { return f->ref; }});
+        a.commands.push_back({cmd, [f] { return run_manifest_fetch(*f); }, [f] { return f->ref; }});
     }
 
-    auto p = std::make_shared<push_flags>();
+    auto p = std::make_shared<manifest_push_flags>();
     auto* cmd = group->add_subcommand("push", "Push a manifest from a file or stdin");
     cmd->footer(
         "Examples:\n"
@@ -182,7 +182,7 @@ void add_manifest(app& a) {
                     "The manifest's media type (default: its mediaType)");
     p->desc.add(*cmd);
     p->target.add(*cmd, true, true, false);
-    a.commands.push_back({cmd, [p] { return run_push(*p); }, [p] { return p->ref; }});
+    a.commands.push_back({cmd, [p] { return run_manifest_push(*p); }, [p] { return p->ref; }});
 
     auto d = std::make_shared<delete_flags>();
     cmd = group->add_subcommand("delete", "Delete a manifest and every tag on it");

@@ -24,7 +24,7 @@ int run_tag(tag_flags& f) {
                     "there is no \"" + f.ref + "\" sub-command: use 'oras-cpp repo tags REPO'");
     }
     boost::asio::io_context io;
-    auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::write);
+    auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::update);
     if (t.reference.empty()) {
         throw error(errc::invalid_reference, "name the manifest to tag by tag or digest");
     }

@@ -20,6 +20,16 @@ void remote_flags::add(CLI::App& cmd, const std::string& prefix, const std::stri
     cmd.add_option(p, password, "Registry password or identity token" + of);
     cmd.add_flag("--" + prefix + "password-stdin", password_stdin,
                  "Read the password from stdin" + of);
+    cmd.add_option("--" + prefix + "identity-token", identity_token,
+                   "Registry identity (refresh) token" + of);
+    cmd.add_flag("--" + prefix + "identity-token-stdin", identity_token_stdin,
+                 "Read the identity token from stdin" + of);
+    cmd.add_option("--" + prefix + "cert-file", cert_file,
+                   "Client certificate (PEM) for mutual TLS, with --" + prefix + "key-file" + of)
+        ->check(CLI::ExistingFile);
+    cmd.add_option("--" + prefix + "key-file", key_file,
+                   "The client certificate's private key (PEM)" + of)
+        ->check(CLI::ExistingFile);
     cmd.add_option("--" + prefix + "registry-config", registry_config,
                    "Credentials file (default: Docker's config.json)" + of);
 }
@@ -42,6 +52,16 @@ void log_request(const http::log_event& e) {
     std::cerr << line << std::flush;
 }
 
+/// One line of stdin, without its line ending.
+std::string stdin_line() {
+    std::string line;
+    std::getline(std::cin, line);
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
+        line.pop_back();
+    }
+    return line;
+}
+
 }  // namespace
 
 registry::connect_options remote_flags::remote() {
@@ -49,17 +69,31 @@ registry::connect_options remote_flags::remote() {
     r.plain_http = plain_http;
     r.insecure = insecure;
     r.ca_file = ca_file;
-    if (password_stdin) {
-        if (!password.empty()) {
-            throw oras::error(oras::errc::invalid_argument,
-                              "--password and --password-stdin exclude each other");
-        }
-        std::getline(std::cin, password);
-        while (!password.empty() && (password.back() == '\r' || password.back() == '\n')) {
-            password.pop_back();
-        }
+    if (cert_file.empty() != key_file.empty()) {
+        throw oras::error(oras::errc::invalid_argument, "--cert-file and --key-file go together");
     }
-    if (!username.empty() || !password.empty()) {
+    r.http.tls.client_certificate_file = cert_file;
+    r.http.tls.client_key_file = key_file;
+    const int secrets =
+        !password.empty() + password_stdin + !identity_token.empty() + identity_token_stdin;
+    if (secrets > 1) {
+        throw oras::error(oras::errc::invalid_argument,
+                          "give one of --password, --password-stdin, --identity-token and "
+                          "--identity-token-stdin");
+    }
+    if (!username.empty() && (!identity_token.empty() || identity_token_stdin)) {
+        throw oras::error(oras::errc::invalid_argument,
+                          "--username and --identity-token exclude each other");
+    }
+    if (password_stdin) {
+        password = stdin_line();
+    }
+    if (identity_token_stdin) {
+        identity_token = stdin_line();
+    }
+    if (!identity_token.empty()) {
+        r.credentials.explicit_credential.identity_token = identity_token;
+    } else if (!username.empty() || !password.empty()) {
         r.credentials.explicit_credential.username = username;
         if (username.empty()) {
             r.credentials.explicit_credential.identity_token = password;

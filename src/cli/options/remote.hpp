@@ -18,6 +18,10 @@ struct remote_flags {
     std::string username;
     std::string password;
     bool password_stdin = false;
+    std::string identity_token;
+    bool identity_token_stdin = false;
+    std::string cert_file;
+    std::string key_file;
     std::string registry_config;
     /// Set by `--debug` (see `common_flags`): every request and response to stderr.
     bool debug = false;
