@@ -514,6 +514,15 @@ TEST(cli_commands, bad_input_fails_with_one_line_and_leaves_nothing) {
     expect_error(s.oras({"blob", "push", ref + "@" + other, "hi.txt"}), ref + "@" + other,
                  "digest");
     EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/blobs/" + other).status, 404u);
+    // A failed push into a new layout leaves no layout behind.
+    const auto fresh = (s.scratch / "fresh").string();
+    expect_error(s.oras({"push", "--oci-layout", fresh + ":v1", "missing.txt"}), fresh + ":v1",
+                 "missing.txt");
+    expect_error(s.oras({"manifest", "push", "--oci-layout", fresh + ":v1", "bad.json"}),
+                 fresh + ":v1", "not a JSON object");
+    expect_error(s.oras({"blob", "push", "--oci-layout", fresh + "@" + other, "hi.txt"}),
+                 fresh + "@" + other, "digest");
+    EXPECT_FALSE(fs::exists(fresh));
     // Commands that change an existing layout do not create one.
     const auto no_layout = (s.scratch / "no-layout").string();
     for (const auto& cmd : std::vector<std::vector<std::string>>{

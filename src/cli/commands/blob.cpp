@@ -108,6 +108,7 @@ content::blob_reader stdin_reader() {
 int run_blob_push(blob_push_flags& f) {
     asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::write);
+    created_layout cleanup(t);
     std::optional<oras::digest> expected;
     if (!t.reference.empty()) {
         expected = digest_of(t);
@@ -144,6 +145,7 @@ int run_blob_push(blob_push_flags& f) {
     // A file is hashed (and its digest checked against `@DIGEST`) before anything is sent.
     const auto r =
         wait(io, ops::push_blob(*t.target, std::move(reader), f.media_type, expected, size));
+    cleanup.keep();
     if (f.desc.descriptor) {
         print_descriptor(std::cout, r.desc, f.desc.pretty);
         return 0;

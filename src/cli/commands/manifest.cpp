@@ -96,6 +96,7 @@ int run_manifest_push(manifest_push_flags& f) {
     }
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::write);
+    created_layout cleanup(t);
     if (!t.reference.empty() && t.tags.empty()) {
         // A digest: the manifest must be that one.
         if (digest::of(bytes).str() != t.reference) {
@@ -104,6 +105,7 @@ int run_manifest_push(manifest_push_flags& f) {
         }
     }
     const auto r = wait(io, ops::push_manifest(*t.target, bytes, *type, t.tags));
+    cleanup.keep();
     if (f.desc.descriptor) {
         print_descriptor(std::cout, r.desc, f.desc.pretty);
         return 0;

@@ -44,6 +44,7 @@ int run_push(push_flags& f) {
 
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::write);
+    created_layout cleanup(t);
     if (!f.target.oci_layout && !t.reference.empty() && t.tags.empty()) {
         throw error(errc::invalid_reference, "a digest cannot be pushed to");
     }
@@ -52,6 +53,7 @@ int run_push(push_flags& f) {
                              "Uploaded");
     o.progress = display.callback();
     const auto r = wait(io, ops::push(*t.target, std::move(o)));
+    cleanup.keep();
     display.done();
     f.packing.export_manifest(r.manifest_bytes);
     print_push(std::cout, f.format.value, f.ref, r);

@@ -73,6 +73,13 @@ void descriptor_flags::add(CLI::App& cmd, bool with_descriptor) {
     cmd.add_flag("--pretty", pretty, "Indent JSON printed to stdout");
 }
 
+created_layout::~created_layout() {
+    if (!keep_ && t_.created) {
+        std::error_code ec;
+        std::filesystem::remove_all(t_.layout_dir, ec);
+    }
+}
+
 std::string repository_part(const std::string& text) {
     const auto slash = text.rfind('/');
     const auto from = slash == std::string::npos ? 0 : slash;

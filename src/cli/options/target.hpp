@@ -54,6 +54,21 @@ struct descriptor_flags {
     void add(CLI::App& cmd, bool with_descriptor = true);
 };
 
+/// Removes the layout that opening `t` created unless `keep()` is called: a command that fails
+/// leaves no empty layout behind.
+class created_layout {
+  public:
+    explicit created_layout(const ops::opened_target& t) : t_(t) {}
+    ~created_layout();
+    created_layout(const created_layout&) = delete;
+    created_layout& operator=(const created_layout&) = delete;
+    void keep() noexcept { keep_ = true; }
+
+  private:
+    const ops::opened_target& t_;
+    bool keep_ = false;
+};
+
 /// `registry/repo` of `registry/repo:tag` or `@digest` (a layout: its directory): the text
 /// before a tag or digest that follows the last `/`.
 std::string repository_part(const std::string& text);
