@@ -534,8 +534,14 @@ asio::awaitable<std::unique_ptr<connection>> client_state::connect(
     auto c = std::make_unique<connection>();
     c->pool_key = key;
     c->plain.emplace(executor_);
-    const std::string host = proxy ? std::string(proxy->host_address()) : target.host;
-    const std::uint16_t port = proxy ? proxy->port_number() : target.port;
+    std::string host = proxy ? std::string(proxy->host_address()) : target.host;
+    std::uint16_t port = proxy ? proxy->port_number() : target.port;
+    if (!proxy) {
+        if (auto to = dial_override(options_.resolve, target)) {
+            host = std::move(to->first);
+            port = to->second;
+        }
+    }
     const auto where = proxy ? "proxy " + redact_url(proxy->buffer()) : target.str();
 
     tcp::resolver resolver(executor_);
@@ -835,6 +841,13 @@ void client_state::log(const request& req, unsigned status, const fields& respon
     e.url = redact_url(req.url.buffer());
     e.status = status;
     e.request_headers = redact_fields(req.headers);
+    if (!options_.extra_headers.empty()) {
+        fields shown;
+        for (const auto& [name, value] : e.request_headers) {
+            shown.add(name, options_.extra_headers.contains(name) ? "REDACTED" : value);
+        }
+        e.request_headers = std::move(shown);
+    }
     e.response_headers = redact_fields(response_headers);
     e.error = ec;
     e.attempt = attempt_no;
@@ -985,6 +998,18 @@ asio::awaitable<response> client_state::attempt(const request& req, const origin
 }
 
 asio::awaitable<response> client_state::send(request req) {
+    // Extra fields the request does not set itself; named so that a redirect to another origin
+    // drops them with the credentials.
+    std::vector<std::string> extra_names;
+    for (const auto& [name, value] : options_.extra_headers) {
+        const bool own = req.headers.contains(name)
+                         && std::none_of(extra_names.begin(), extra_names.end(),
+                                         [&](const std::string& n) { return iequals(n, name); });
+        if (!own) {
+            req.headers.add(name, value);
+            extra_names.push_back(name);
+        }
+    }
     for (const auto& [name, value] : req.headers) {
         if (auto ok = validate_field(name, value); !ok) {
             throw error(ok.error());
@@ -1078,6 +1103,9 @@ asio::awaitable<response> client_state::send(request req) {
                     req.headers.erase("authorization");
                     req.headers.erase("proxy-authorization");
                     req.headers.erase("cookie");
+                    for (const auto& name : extra_names) {
+                        req.headers.erase(name);
+                    }
                 }
                 continue;
             }

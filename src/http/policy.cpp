@@ -257,6 +257,23 @@ result<std::optional<redirect_plan>> plan_redirect(unsigned status, std::string_
     return std::optional<redirect_plan>{plan};
 }
 
+std::optional<std::pair<std::string, std::uint16_t>> dial_override(
+    const std::vector<address_override>& overrides, const origin& target) {
+    const auto unbracket = [](std::string_view h) {
+        if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
+            h = h.substr(1, h.size() - 2);
+        }
+        return h;
+    };
+    for (const auto& o : overrides) {
+        if (o.port == target.port && iequals(unbracket(o.host), target.host)) {
+            return std::pair{std::string(unbracket(o.address)),
+                             o.address_port != 0 ? o.address_port : o.port};
+        }
+    }
+    return std::nullopt;
+}
+
 bool is_loopback_host(std::string_view host) noexcept {
     if (!host.empty() && host.front() == '[' && host.back() == ']') {
         host = host.substr(1, host.size() - 2);

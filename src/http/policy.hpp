@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace oras::http::detail {
 
@@ -66,6 +68,12 @@ struct redirect_plan {
 result<std::optional<redirect_plan>> plan_redirect(unsigned status, std::string_view method,
                                                    const origin& from, const origin& to,
                                                    bool body_replayable);
+
+/// Where to dial for `target` instead of resolving its host: the first of `overrides` naming
+/// its host (case-insensitive; IPv6 with or without brackets) and port, as (address, port).
+/// nullopt when none does.
+std::optional<std::pair<std::string, std::uint16_t>> dial_override(
+    const std::vector<address_override>& overrides, const origin& target);
 
 /// localhost, 127.0.0.0/8, ::1.
 bool is_loopback_host(std::string_view host) noexcept;

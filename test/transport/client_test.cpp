@@ -715,4 +715,61 @@ TEST(http_client, log_hook_sees_redacted_requests) {
     EXPECT_EQ(events[0].url.find("abc"), std::string::npos) << events[0].url;
 }
 
+TEST(http_client, extra_headers_go_to_the_origin_and_never_across_a_redirect) {
+    scripted_server other([](const scripted_request&) { return action{.body = "blob"}; });
+    scripted_server origin([&](const scripted_request& r) {
+        if (r.target == "/own") {
+            return action{.body = "own"};
+        }
+        return action{.status = 307, .headers = {{"Location", other.url() + "/blob"}}};
+    });
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.extra_headers.add("X-Api-Key", "k-123");
+    opts.extra_headers.add("X-Trace", "a");
+    opts.extra_headers.add("X-Trace", "b");
+    std::vector<oras::http::log_event> events;
+    opts.log = [&](const oras::http::log_event& e) { events.push_back(e); };
+    oras::http::client client(io.get_executor(), opts);
+    EXPECT_EQ(run(io, client.fetch(get(origin.url() + "/v2/r/blobs/sha256:1"))).body, "blob");
+    ASSERT_EQ(origin.requests().size(), 1u);
+    EXPECT_EQ(origin.requests()[0].header("X-Api-Key"), "k-123");
+    ASSERT_EQ(other.requests().size(), 1u);
+    EXPECT_EQ(other.requests()[0].header("X-Api-Key"), "");
+    EXPECT_EQ(other.requests()[0].header("X-Trace"), "");
+    // The log shows which fields went, never their values.
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events[0].request_headers.get("X-Api-Key"), "REDACTED");
+
+    // A request's own field wins over the extra one of that name.
+    auto own = get(origin.url() + "/own");
+    own.headers.add("x-api-key", "mine");
+    EXPECT_EQ(run(io, client.fetch(std::move(own))).body, "own");
+    EXPECT_EQ(origin.requests().back().header("X-Api-Key"), "mine");
+}
+
+TEST(http_client, an_extra_header_with_a_line_break_is_refused_before_sending) {
+    scripted_server server([](const scripted_request&) { return action{.body = "x"}; });
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.extra_headers.add("X-Evil", "a\r\nHost: elsewhere");
+    oras::http::client client(io.get_executor(), opts);
+    EXPECT_THROW(run(io, client.fetch(get(server.url() + "/"))), oras::error);
+    EXPECT_EQ(server.requests_served(), 0u);
+}
+
+TEST(http_client, resolve_override_dials_another_address_under_the_same_name) {
+    scripted_server server(
+        [](const scripted_request& r) { return action{.body = std::string(r.header("Host"))}; });
+    asio::io_context io;
+    auto opts = fast_options();
+    // ".invalid" never resolves (RFC 6761): only the override can reach the server.
+    opts.resolve.push_back({"registry.invalid", 5000, "127.0.0.1", server.port()});
+    oras::http::client client(io.get_executor(), opts);
+    EXPECT_EQ(run(io, client.fetch(get("http://registry.invalid:5000/v2/"))).body,
+              "registry.invalid:5000");
+    // Without an override for that port the name is resolved, and fails.
+    EXPECT_THROW(run(io, client.fetch(get("http://registry.invalid:5001/v2/"))), oras::error);
+}
+
 }  // namespace

@@ -138,6 +138,22 @@ TEST(http_redirect, decisions) {
     EXPECT_TRUE(plan_redirect(302, "GET", o("http://r.example/"), a, true).value());
 }
 
+TEST(http_dial_override, host_and_port_match) {
+    const std::vector<oras::http::address_override> overrides{
+        {"Reg.Example", 443, "10.0.0.5", 0},
+        {"reg.example", 5000, "127.0.0.1", 5001},
+        {"[::1]", 8443, "[fe80::1]", 0},
+    };
+    using dial = std::pair<std::string, std::uint16_t>;
+    EXPECT_EQ(dial_override(overrides, o("https://reg.example/v2/")), (dial{"10.0.0.5", 443}));
+    EXPECT_EQ(dial_override(overrides, o("http://reg.example:5000/")), (dial{"127.0.0.1", 5001}));
+    EXPECT_EQ(dial_override(overrides, o("https://[::1]:8443/")), (dial{"fe80::1", 8443}));
+    // Another port of the same host, or another host, resolves as usual.
+    EXPECT_EQ(dial_override(overrides, o("http://reg.example/")), std::nullopt);
+    EXPECT_EQ(dial_override(overrides, o("https://other.example/")), std::nullopt);
+    EXPECT_EQ(dial_override({}, o("https://reg.example/")), std::nullopt);
+}
+
 TEST(http_plain, loopback_default) {
     for (const char* h : {"localhost", "LOCALHOST", "127.0.0.1", "127.1.2.3", "::1", "[::1]"}) {
         EXPECT_TRUE(is_loopback_host(h)) << h;
