@@ -594,4 +594,32 @@ TEST(cli_commands, debug_shows_requests_but_no_secrets) {
     }
 }
 
+TEST(cli_commands, resolve_dials_the_address_given_and_headers_are_logged_redacted) {
+    registry_process reg;
+    sandbox s;
+    write_file(s.work / "hi.txt", "hi\n");
+    ASSERT_OK(s.oras({"push", reg.host() + "/cmd/dial:v1", "hi.txt", "--no-tty"}));
+    const auto direct = s.oras({"resolve", reg.host() + "/cmd/dial:v1"});
+    ASSERT_OK(direct);
+
+    // A name that never resolves (RFC 6761), reached only through --resolve.
+    const std::string port = std::to_string(reg.port());
+    const std::string alias = "registry.invalid:" + port;
+    const auto r = s.oras({"resolve", "--plain-http", "--resolve", alias + ":127.0.0.1", "-H",
+                           "X-Api-Key: k-secret-1", "--debug", alias + "/cmd/dial:v1"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, direct.out);
+    EXPECT_NE(r.err.find("X-Api-Key: REDACTED"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("k-secret-1"), std::string::npos) << r.err;
+
+    const auto bad =
+        s.oras({"resolve", "--resolve", "registry.invalid:x:127.0.0.1", alias + "/cmd/dial:v1"});
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_EQ(count_lines(bad.err), 1u) << bad.err;
+    EXPECT_NE(bad.err.find("--resolve"), std::string::npos) << bad.err;
+    const auto bad_header = s.oras({"resolve", "-H", "no colon", alias + "/cmd/dial:v1"});
+    EXPECT_EQ(bad_header.exit_code, 1);
+    EXPECT_NE(bad_header.err.find("--header"), std::string::npos) << bad_header.err;
+}
+
 }  // namespace

@@ -2,6 +2,9 @@
 // the ORAS CLI's name and arguments, repeatable flags take one value per occurrence and never
 // swallow positionals, values are checked, and every command has --debug and an example.
 #include "cli/app.hpp"
+#include "cli/options/remote.hpp"
+
+#include <oras/error.hpp>
 
 #include <gtest/gtest.h>
 
@@ -216,6 +219,53 @@ TEST(cli_flags, the_oras_aliases_and_short_flags) {
     EXPECT_EQ(remote.value("--output"), "out.json");
     EXPECT_EQ(remote.value("--platform"), "linux/arm64");
     EXPECT_TRUE(remote.flag("--oci-layout"));
+}
+
+TEST(cli_flags, header_and_resolve_values) {
+    const parsed p({"pull", "-H", "X-A: 1", "reg/x:v", "--header", "X-B:2", "--resolve",
+                    "reg:443:127.0.0.1", "--resolve", "reg:80:127.0.0.1:5000"});
+    EXPECT_EQ(p.values("--header"), (strings{"X-A: 1", "X-B:2"}));
+    EXPECT_EQ(p.values("--resolve"), (strings{"reg:443:127.0.0.1", "reg:80:127.0.0.1:5000"}));
+    EXPECT_EQ(p.value("reference"), "reg/x:v");
+    const parsed cp(
+        {"cp", "--from-header", "X: 1", "--to-resolve", "b:443:10.0.0.1", "a/x:v", "b/x:v"});
+    EXPECT_EQ(cp.values("--from-header"), (strings{"X: 1"}));
+    EXPECT_EQ(cp.values("--to-resolve"), (strings{"b:443:10.0.0.1"}));
+
+    using oras::cli::parse_header;
+    EXPECT_EQ(parse_header("X-Api-Key:  k-1 "),
+              (std::pair<std::string, std::string>{"X-Api-Key", "k-1"}));
+    EXPECT_EQ(parse_header("X-Empty:"), (std::pair<std::string, std::string>{"X-Empty", ""}));
+    EXPECT_EQ(parse_header("X: a:b"), (std::pair<std::string, std::string>{"X", "a:b"}));
+    for (const char* bad : {"no-colon", ": value", "  :v", ""}) {
+        EXPECT_THROW(parse_header(bad), oras::error) << bad;
+    }
+
+    using oras::cli::parse_resolve;
+    auto r = parse_resolve("reg.example:443:10.1.2.3");
+    EXPECT_EQ(r.host, "reg.example");
+    EXPECT_EQ(r.port, 443);
+    EXPECT_EQ(r.address, "10.1.2.3");
+    EXPECT_EQ(r.address_port, 0);
+    r = parse_resolve("reg.example:5000:127.0.0.1:5001");
+    EXPECT_EQ(r.address_port, 5001);
+    r = parse_resolve("reg.example:443:[::1]:8443");
+    EXPECT_EQ(r.address, "::1");
+    EXPECT_EQ(r.address_port, 8443);
+    EXPECT_EQ(parse_resolve("reg.example:443:[fe80::1]").address, "fe80::1");
+    for (const char* bad :
+         {"reg.example", "reg.example:443", ":443:10.0.0.1", "reg:https:10.0.0.1", "reg:0:10.0.0.1",
+          "reg:70000:10.0.0.1", "reg:443:not-an-ip", "reg:443:10.0.0.1:", "reg:443:10.0.0.1:x",
+          "reg:443:[::1", "reg:443:[::1]x", "reg:443:[10.0.0.1]", "reg:443:::1"}) {
+        EXPECT_THROW(parse_resolve(bad), oras::error) << bad;
+    }
+    try {
+        parse_resolve("reg:443:nope");
+        FAIL();
+    } catch (const oras::error& e) {
+        EXPECT_NE(std::string(e.what()).find("invalid IP address \"nope\""), std::string::npos)
+            << e.what();
+    }
 }
 
 }  // namespace

@@ -1,7 +1,15 @@
 #include "cli/options/remote.hpp"
 
+#include "cli/options/target.hpp"
+#include "core/quote.hpp"
+
 #include <oras/error.hpp>
 
+#include <boost/url/grammar/parse.hpp>
+#include <boost/url/rfc/ipv4_address_rule.hpp>
+#include <boost/url/rfc/ipv6_address_rule.hpp>
+
+#include <charconv>
 #include <iostream>
 
 namespace oras::cli {
@@ -32,6 +40,99 @@ void remote_flags::add(CLI::App& cmd, const std::string& prefix, const std::stri
         ->check(CLI::ExistingFile);
     cmd.add_option("--" + prefix + "registry-config", registry_config,
                    "Credentials file (default: Docker's config.json)" + of);
+    const std::string h = prefix.empty() ? "-H,--header" : "--" + prefix + "header";
+    add_repeatable(cmd, h, headers, "Add a header to every request, \"Name: value\"" + of);
+    add_repeatable(
+        cmd, "--" + prefix + "resolve", resolve,
+        "Connect to another address for a registry, host:port:address[:address_port]" + of);
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view s) {
+    unsigned v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size() || s.empty() || v == 0 || v > 65535) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint16_t>(v);
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> parse_header(std::string_view text) {
+    const auto colon = text.find(':');
+    const auto name = trim(text.substr(0, colon));
+    if (colon == std::string_view::npos || name.empty()) {
+        throw oras::error(oras::errc::invalid_argument,
+                          "--header " + oras::detail::quote(text) + " is not \"Name: value\"");
+    }
+    return {std::string(name), std::string(trim(text.substr(colon + 1)))};
+}
+
+http::address_override parse_resolve(std::string_view text) {
+    const auto bad = [&](const std::string& why) {
+        return oras::error(oras::errc::invalid_argument,
+                           "--resolve " + oras::detail::quote(text) + ": " + why);
+    };
+    http::address_override o;
+    const auto c1 = text.find(':');
+    const auto c2 = c1 == std::string_view::npos ? c1 : text.find(':', c1 + 1);
+    if (c2 == std::string_view::npos || c1 == 0) {
+        throw bad("expecting host:port:address[:address_port]");
+    }
+    o.host = std::string(text.substr(0, c1));
+    const auto port = parse_port(text.substr(c1 + 1, c2 - c1 - 1));
+    if (!port) {
+        throw bad("the host's port is not a number from 1 to 65535");
+    }
+    o.port = *port;
+    auto rest = text.substr(c2 + 1);
+    std::string_view address;
+    std::string_view address_port;
+    bool v6 = false;
+    if (!rest.empty() && rest.front() == '[') {
+        const auto close = rest.find(']');
+        if (close == std::string_view::npos) {
+            throw bad("an IPv6 address is missing its ']'");
+        }
+        address = rest.substr(1, close - 1);
+        rest = rest.substr(close + 1);
+        if (!rest.empty() && rest.front() != ':') {
+            throw bad("expecting ':' after the IPv6 address");
+        }
+        address_port = rest.empty() ? rest : rest.substr(1);
+        v6 = true;
+    } else {
+        const auto c3 = rest.find(':');
+        address = rest.substr(0, c3);
+        address_port = c3 == std::string_view::npos ? std::string_view{} : rest.substr(c3 + 1);
+    }
+    const bool valid =
+        v6 ? boost::urls::grammar::parse(address, boost::urls::ipv6_address_rule).has_value()
+           : boost::urls::grammar::parse(address, boost::urls::ipv4_address_rule).has_value();
+    if (!valid) {
+        throw bad("invalid IP address " + oras::detail::quote(address));
+    }
+    o.address = std::string(address);
+    if (!address_port.empty() || rest.find(':') != std::string_view::npos) {
+        const auto p = parse_port(address_port);
+        if (!p) {
+            throw bad("the address's port is not a number from 1 to 65535");
+        }
+        o.address_port = *p;
+    }
+    return o;
 }
 
 namespace {
@@ -102,6 +203,13 @@ registry::connect_options remote_flags::remote() {
         }
     }
     r.credentials.config_path = registry_config;
+    for (const auto& h : headers) {
+        auto [name, value] = parse_header(h);
+        r.http.extra_headers.add(name, value);
+    }
+    for (const auto& entry : resolve) {
+        r.http.resolve.push_back(parse_resolve(entry));
+    }
     if (debug) {
         r.http.log = log_request;
     }

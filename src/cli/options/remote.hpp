@@ -6,6 +6,9 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace oras::cli {
 
@@ -23,6 +26,10 @@ struct remote_flags {
     std::string cert_file;
     std::string key_file;
     std::string registry_config;
+    /// `-H/--header "Name: value"`, repeatable: sent with every request to the registry.
+    std::vector<std::string> headers;
+    /// `--resolve host:port:address[:address_port]`, repeatable.
+    std::vector<std::string> resolve;
     /// Set by `--debug` (see `common_flags`): every request and response to stderr.
     bool debug = false;
 
@@ -32,6 +39,13 @@ struct remote_flags {
     /// The options these flags give; reads the password from stdin for `--password-stdin`.
     registry::connect_options remote();
 };
+
+/// A `--header` value: "Name: value" (both trimmed; the name must not be empty).
+std::pair<std::string, std::string> parse_header(std::string_view text);
+
+/// A `--resolve` value, as curl and the ORAS CLI write it: `host:port:address[:address_port]`,
+/// an IPv6 address in brackets.
+http::address_override parse_resolve(std::string_view text);
 
 /// `-d/--debug` and `--no-tty`, on every command.
 struct common_flags {
