@@ -43,6 +43,13 @@ class primed_source final : public content::target {
         co_return primed_.contains(d.digest) || co_await inner_.exists(std::move(d));
     }
     asio::awaitable<content::blob_reader> open(descriptor d) override {
+        if (!primed_.contains(d.digest)
+            && (media_type::is_manifest(d.media_type) || media_type::is_index(d.media_type))) {
+            // Whoever reads a manifest first (platform selection, the plan), the copy reads it
+            // again: keep it.
+            auto bytes = co_await content::fetch_all(inner_, d);
+            prime(d, std::move(bytes));
+        }
         if (const auto it = primed_.find(d.digest); it != primed_.end()) {
             auto r = content::blob_reader::from_shared(it->second);
             r.digest_checked = true;  // fetched and checked by the source
@@ -72,8 +79,7 @@ class primed_source final : public content::target {
 /// Collects the layers of `desc`, following indexes into their manifests.
 asio::awaitable<void> collect_layers(primed_source& src, const descriptor& desc, unsigned depth,
                                      std::vector<descriptor>& out) {
-    auto bytes = co_await content::fetch_all(src, desc);
-    src.prime(desc, bytes);
+    const auto bytes = co_await content::fetch_all(src, desc);
     if (media_type::is_index(desc.media_type)) {
         if (depth == max_index_depth) {
             throw error(errc::invalid_manifest,

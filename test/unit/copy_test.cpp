@@ -9,8 +9,10 @@
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/ops/copy.hpp>
+#include <oras/ops/pull.hpp>
 #include <oras/test/files.hpp>
 #include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
@@ -19,6 +21,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -102,6 +105,7 @@ class recording_store final : public oras::content::target {
         co_return co_await inner.exists(std::move(d));
     }
     asio::awaitable<blob_reader> open(descriptor d) override {
+        ++opens[d.digest.str()];
         co_return co_await inner.open(std::move(d));
     }
     asio::awaitable<void> push(descriptor d, blob_reader src) override {
@@ -137,6 +141,7 @@ class recording_store final : public oras::content::target {
 
     oras::content::memory_store inner;
     std::vector<std::string> log;
+    std::map<std::string, int> opens;  ///< by digest
     std::size_t exists_checks = 0;
     int in_flight = 0;
     int max_in_flight = 0;
@@ -305,6 +310,52 @@ TEST(copy, platform_strings) {
     EXPECT_TRUE(oras::ops::platform_matches(have, {"arm64", "linux", "", {}, "v8"}));
     EXPECT_FALSE(oras::ops::platform_matches(have, {"arm64", "linux", "", {}, "v7"}));
     EXPECT_FALSE(oras::ops::platform_matches(have, {"amd64", "linux", "", {}, ""}));
+}
+
+TEST(pull, platform_selection_reads_each_manifest_once) {
+    asio::io_context io;
+    recording_store src;
+    const auto put = [&](std::string data, std::string media_type) {
+        auto d = describe(data, std::move(media_type));
+        oras::test::run(io, src.inner.push(d, blob_reader::from_string(std::move(data))));
+        return d;
+    };
+    oras::image_manifest m;
+    m.config = put(R"({"os":"linux","architecture":"arm64"})",
+                   std::string(oras::media_type::image_config));
+    auto layer = put("file bytes\n", std::string(oras::media_type::image_layer));
+    layer.annotations["org.opencontainers.image.title"] = "a.txt";
+    m.layers.push_back(layer);
+    const auto root = put(m.serialize(), std::string(oras::media_type::image_manifest));
+    const auto other = put(R"({"os":"linux","architecture":"amd64"})",
+                           std::string(oras::media_type::image_config));
+    oras::image_manifest m2 = m;
+    m2.config = other;
+    const auto root2 = put(m2.serialize(), std::string(oras::media_type::image_manifest));
+    oras::image_index idx;
+    idx.manifests = {root2, root};
+    idx.manifests[0].platform = oras::platform{"amd64", "linux", "", {}, ""};
+    idx.manifests[1].platform = oras::platform{"arm64", "linux", "", {}, ""};
+    const auto index = put(idx.serialize(), std::string(oras::media_type::image_index));
+
+    for (const auto& start : {root, index}) {
+        src.opens.clear();
+        oras::test::temp_dir out;
+        oras::ops::pull_options o;
+        o.output = out.path();
+        o.platform = oras::platform{"arm64", "linux", "", {}, ""};
+        const auto r = oras::test::run(io, oras::ops::pull(src, start.digest.str(), std::move(o)));
+        EXPECT_EQ(r.manifest.digest, root.digest);
+        ASSERT_EQ(r.files.size(), 1u);
+        EXPECT_EQ(oras::test::read_file(out.path() / "a.txt"), "file bytes\n");
+        for (const auto& [d, n] : src.opens) {
+            if (d != m.config.digest.str()) {  // the config is not what this is about
+                EXPECT_EQ(n, 1) << d;
+            }
+        }
+        EXPECT_EQ(src.opens[root.digest.str()], 1);
+        EXPECT_EQ(src.opens.count(root2.digest.str()), 0u);  // the other platform's manifest
+    }
 }
 
 }  // namespace

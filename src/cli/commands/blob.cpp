@@ -2,6 +2,7 @@
 #include "cli/commands/commands.hpp"
 #include "cli/commands/delete.hpp"
 #include "cli/display/json.hpp"
+#include "cli/display/results.hpp"
 #include "cli/files.hpp"
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
@@ -150,9 +151,8 @@ int run_blob_push(blob_push_flags& f) {
         print_descriptor(std::cout, r.desc, f.desc.pretty);
         return 0;
     }
-    std::cout << (r.existed ? "Exists    " : "Uploaded  ") << r.desc.digest.str().substr(7, 12)
-              << " " << r.desc.media_type << "\n"
-              << "Pushed: " << t.display << "\n"
+    print_pushed_item(std::cout, r.desc, r.existed);
+    std::cout << "Pushed: " << t.display << "\n"
               << "Digest: " << r.desc.digest.str() << "\n";
     return 0;
 }

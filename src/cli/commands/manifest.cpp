@@ -2,6 +2,7 @@
 #include "cli/commands/commands.hpp"
 #include "cli/commands/delete.hpp"
 #include "cli/display/json.hpp"
+#include "cli/display/results.hpp"
 #include "cli/files.hpp"
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
@@ -110,9 +111,8 @@ int run_manifest_push(manifest_push_flags& f) {
         print_descriptor(std::cout, r.desc, f.desc.pretty);
         return 0;
     }
-    std::cout << (r.existed ? "Exists    " : "Uploaded  ") << r.desc.digest.str().substr(7, 12)
-              << " " << r.desc.media_type << "\n"
-              << "Pushed: " << (f.target.oci_layout ? "[oci-layout] " : "[registry] ")
+    print_pushed_item(std::cout, r.desc, r.existed);
+    std::cout << "Pushed: " << (f.target.oci_layout ? "[oci-layout] " : "[registry] ")
               << repository_part(f.ref) << (t.tags.empty() ? "" : ":" + t.tags.front()) << "\n";
     for (std::size_t i = 1; i < t.tags.size(); ++i) {
         std::cout << "Tagged " << t.tags[i] << "\n";

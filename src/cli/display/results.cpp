@@ -155,6 +155,12 @@ void print_mirror(std::ostream& out, const std::string& format, const ops::mirro
     out << "; " << human_size(r.bytes) << " in " << buf << "\n";
 }
 
+void print_pushed_item(std::ostream& out, const descriptor& d, bool existed) {
+    const auto text = d.digest.str();
+    out << (existed ? "Exists    " : "Uploaded  ") << text.substr(text.find(':') + 1, 12) << " "
+        << d.media_type << "\n";
+}
+
 void print_error(std::ostream& out, const std::string& subject, const std::exception& e) {
     out << "Error: " << display(subject, 200) << ": " << one_line(e.what()) << "\n";
 }

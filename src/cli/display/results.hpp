@@ -28,6 +28,8 @@ void print_pull(std::ostream& out, const std::string& format, const std::string&
                 const ops::pull_result& r);
 void print_copy(std::ostream& out, const std::string& format, const std::string& from,
                 const std::string& to, const ops::copy_result& r);
+/// `Uploaded  <short digest> <media type>`, or `Exists    ...` when the target had it.
+void print_pushed_item(std::ostream& out, const descriptor& d, bool existed);
 /// `Error: <subject>: <cause>` on one line.
 void print_error(std::ostream& out, const std::string& subject, const std::exception& e);
 
