@@ -28,7 +28,7 @@ deb=$(find "$out" -maxdepth 1 -name 'oras-cpp_*.deb' | head -n1)
 [ -n "$deb" ] || { echo "package: cpack made no .deb" >&2; exit 1; }
 
 listing=$(dpkg-deb -c "$deb")
-for f in ./usr/bin/oras-cpp ./usr/include/oras/ops/blocking.hpp '/liboras\.(a|so\.[0-9.]+)' \
+for f in ./usr/bin/oras-cpp ./usr/share/man/man1/oras-cpp.1 ./usr/include/oras/ops/blocking.hpp '/liboras\.(a|so\.[0-9.]+)' \
          /cmake/oras/oras-config.cmake /cmake/oras/oras-targets.cmake /pkgconfig/oras.pc; do
   if ! grep -Eq "$f\$" <<<"$listing"; then
     echo "package: $f is not in $deb" >&2

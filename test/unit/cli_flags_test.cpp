@@ -2,6 +2,7 @@
 // the ORAS CLI's name and arguments, repeatable flags take one value per occurrence and never
 // swallow positionals, values are checked, and every command has --debug and an example.
 #include "cli/app.hpp"
+#include "cli/display/man.hpp"
 #include "cli/options/remote.hpp"
 
 #include <oras/error.hpp>
@@ -265,6 +266,51 @@ TEST(cli_flags, header_and_resolve_values) {
     } catch (const oras::error& e) {
         EXPECT_NE(std::string(e.what()).find("invalid IP address \"nope\""), std::string::npos)
             << e.what();
+    }
+}
+
+TEST(cli_flags, the_man_page_has_every_command_and_flag) {
+    auto a = oras::cli::make_app();
+    const auto page = oras::cli::man_page(a->cli);
+    EXPECT_TRUE(page.starts_with(".TH ORAS\\-CPP 1 ")) << page.substr(0, 80);
+    const auto troff = [](std::string text) {
+        std::string out;
+        for (const char c : text) {
+            out += c == '-' ? std::string("\\-") : std::string(1, c);
+        }
+        return out;
+    };
+    for (const auto& c : a->commands) {
+        auto path = c.app->get_name();
+        if (auto* group = c.app->get_parent(); group != &a->cli) {
+            path = group->get_name() + " " + path;
+        }
+        const auto section = ".SS \"oras\\-cpp " + troff(path) + "\"";
+        const auto at = page.find(section);
+        ASSERT_NE(at, std::string::npos) << section;
+        const auto end = page.find(".SS ", at + 1);
+        const auto body = page.substr(at, end == std::string::npos ? end : end - at);
+        for (const auto* o : c.app->get_options()) {
+            for (const auto& l : o->get_lnames()) {
+                if (l != "help") {
+                    EXPECT_NE(body.find("\\fB\\-\\-" + troff(l) + "\\fR"), std::string::npos)
+                        << path << " --" << l;
+                }
+            }
+        }
+    }
+    // No text line may start a troff request by accident.
+    std::size_t start = 0;
+    while (start < page.size()) {
+        const auto nl = page.find('\n', start);
+        const auto line = page.substr(start, nl - start);
+        if (line.starts_with(".") || line.starts_with("'")) {
+            const auto request = line.substr(0, line.find(' '));
+            static const std::vector<std::string> known{".TH", ".SH", ".SS", ".PP",
+                                                        ".TP", ".B",  ".nf", ".fi"};
+            EXPECT_NE(std::find(known.begin(), known.end(), request), known.end()) << line;
+        }
+        start = nl == std::string::npos ? page.size() : nl + 1;
     }
 }
 
