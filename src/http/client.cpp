@@ -1001,12 +1001,13 @@ asio::awaitable<response> client_state::send(request req) {
     // Extra fields the request does not set itself; named so that a redirect to another origin
     // drops them with the credentials.
     std::vector<std::string> extra_names;
-    for (const auto& [name, value] : options_.extra_headers) {
+    for (const auto& field : options_.extra_headers) {
+        const auto& name = field.first;
         const bool own = req.headers.contains(name)
                          && std::none_of(extra_names.begin(), extra_names.end(),
                                          [&](const std::string& n) { return iequals(n, name); });
         if (!own) {
-            req.headers.add(name, value);
+            req.headers.add(name, field.second);
             extra_names.push_back(name);
         }
     }
