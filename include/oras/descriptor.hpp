@@ -23,6 +23,7 @@ struct platform {
     std::vector<std::string> os_features;  ///< "os.features", optional
     std::string variant;                   ///< optional, e.g. "v8"
 
+    /// Member-wise: `os_features` must match in order.
     friend bool operator==(const platform&, const platform&) = default;
 };
 
@@ -41,6 +42,8 @@ struct descriptor {
     /// The annotation `key`, or empty.
     std::string_view annotation(std::string_view key) const noexcept;
 
+    /// Member-wise, annotations, urls and `data` included: the same content described with other
+    /// annotations is a different descriptor.
     friend bool operator==(const descriptor&, const descriptor&) = default;
 };
 

@@ -16,6 +16,7 @@ struct registry_error {
     std::string message;  ///< the registry's human-readable message
     std::string detail;   ///< the raw JSON of the `detail` member, if any
 
+    /// Member-wise: code, message and detail.
     friend bool operator==(const registry_error&, const registry_error&) = default;
 };
 
@@ -28,6 +29,8 @@ struct diagnostics {
 
     /// One line: `PUT https://host/v2/... -> 400: DIGEST_INVALID: provided digest did not match`.
     std::string summary() const;
+    /// True when no request is named (no method, status or URL): a local failure. `errors` is
+    /// not looked at.
     bool empty() const noexcept { return method.empty() && status == 0 && url.empty(); }
 };
 

@@ -40,16 +40,22 @@ class digest {
     /// Hashes `data` in one call.
     static digest of(std::span<const std::byte> data,
                      digest_algorithm a = digest_algorithm::sha256);
+    /// Hashes the bytes of `data` in one call.
     static digest of(std::string_view data, digest_algorithm a = digest_algorithm::sha256);
 
+    /// True for a default-constructed digest, which matches nothing.
     bool empty() const noexcept { return text_.empty(); }
+    /// The algorithm of `encoded()`; sha256 for an empty digest.
     digest_algorithm algorithm() const noexcept { return algorithm_; }
     /// The part after the colon (lowercase hex).
     std::string_view encoded() const noexcept;
     /// The whole digest, `algorithm:encoded`.
     const std::string& str() const noexcept { return text_; }
 
+    /// Compares the text: the same content hashed with sha256 and with sha512 gives unequal
+    /// digests. Two empty digests are equal.
     friend bool operator==(const digest& a, const digest& b) noexcept { return a.text_ == b.text_; }
+    /// Orders by the text (algorithm name first), for sorted containers.
     friend std::strong_ordering operator<=>(const digest& a, const digest& b) noexcept {
         return a.text_ <=> b.text_;
     }
@@ -65,9 +71,12 @@ std::ostream& operator<<(std::ostream& os, const digest& d);
 
 }  // namespace oras
 
+/// \cond
+// Hashes `str()`, so that digests can key unordered containers.
 template <>
 struct std::hash<oras::digest> {
     std::size_t operator()(const oras::digest& d) const noexcept {
         return std::hash<std::string>{}(d.str());
     }
 };
+/// \endcond

@@ -52,5 +52,8 @@ errc errc_from_status(unsigned status) noexcept;
 
 }  // namespace oras
 
+/// \cond
+// Lets an `oras::errc` convert to `std::error_code` and compare with one.
 template <>
 struct std::is_error_code_enum<oras::errc> : std::true_type {};
+/// \endcond

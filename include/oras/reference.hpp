@@ -39,12 +39,15 @@ class reference {
     /// `registry-1.docker.io`.
     std::string endpoint() const;
 
+    /// The repository path, without registry, tag or digest: `team/app`.
     const std::string& repository() const noexcept { return repository_; }
     /// The tag, or empty.
     const std::string& tag() const noexcept { return tag_; }
     /// The digest, or an empty digest.
     const oras::digest& digest() const noexcept { return digest_; }
+    /// Whether a tag was given (`tag()` is not empty).
     bool has_tag() const noexcept { return !tag_.empty(); }
+    /// Whether a digest was given (`digest()` is not empty).
     bool has_digest() const noexcept { return !digest_.empty(); }
 
     /// `registry/repository`.
@@ -60,6 +63,8 @@ class reference {
     /// The same repository at a digest (drops any tag).
     reference with_digest(const oras::digest& d) const;
 
+    /// Compares every part as parsed, the registry as written: `localhost:5000` and
+    /// `127.0.0.1:5000` differ.
     friend bool operator==(const reference&, const reference&) = default;
 
   private:

@@ -14,9 +14,12 @@ namespace oras {
 /// A failure of a pure function: a code for programs, a message for people that names the
 /// offending part of the input ("tag \"a b\" contains ' '").
 struct failure {
+    /// An `oras::errc` for the failures this library makes; test it with `f == errc::...`.
     std::error_code code;
+    /// For people, naming the offending part of the input; not meant to be parsed.
     std::string message;
 
+    /// True when `code` is `e`: `r.error() == errc::invalid_digest`.
     friend bool operator==(const failure& f, errc e) noexcept { return f.code == e; }
 };
 

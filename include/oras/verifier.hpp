@@ -26,7 +26,9 @@ class verifier {
     /// Checks the size, then the digest. Call once, at the end of the stream.
     result<void> finish();
 
+    /// Bytes accepted (and hashed) so far; a chunk refused for running long is not counted.
     std::int64_t received() const noexcept { return received_; }
+    /// The digest given at construction.
     const digest& expected() const noexcept { return expected_; }
 
   private:

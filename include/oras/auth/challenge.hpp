@@ -20,6 +20,7 @@ struct challenge {
     /// The parameter `name` (lowercase), or empty.
     std::string_view param(std::string_view name) const noexcept;
 
+    /// Member-wise: scheme, parameters and token68.
     friend bool operator==(const challenge&, const challenge&) = default;
 };
 
@@ -40,6 +41,7 @@ struct bearer_challenge {
     std::vector<std::string> scopes;  ///< the `scope` parameter split on spaces
     std::string error;                ///< e.g. "insufficient_scope", "invalid_token"
 
+    /// Member-wise, `scopes` in order.
     friend bool operator==(const bearer_challenge&, const bearer_challenge&) = default;
 };
 

@@ -18,6 +18,8 @@ namespace detail {
 class client_state;
 }
 
+/// How an `auth::client` finds credentials and asks token services for tokens. Every field has a
+/// default.
 struct client_options {
     /// Where credentials come from; null: anonymous only.
     std::shared_ptr<credential_store> credentials{};
@@ -38,6 +40,8 @@ struct client_stats {
     std::size_t retried = 0;         ///< requests sent again after answering a challenge
     std::size_t token_requests = 0;  ///< requests to token services
     std::size_t discoveries = 0;     ///< `GET /v2/` sent to learn a registry's scheme first
+    /// Calls of the credential store's `get`: one per registry until `clear()` (concurrent
+    /// requests share one), again after a failed lookup.
     std::size_t credential_lookups = 0;
     /// Requests that waited for an earlier one to learn the registry's scheme instead of being
     /// challenged themselves.
@@ -68,6 +72,8 @@ struct client_stats {
 /// Threading: like `http::client`, run it on one strand. Copies share state.
 class client {
   public:
+    /// Sends through `http` (a copy: copies of an HTTP client share its pools). Nothing is sent
+    /// and no credential is looked up before the first request.
     explicit client(http::client http, client_options options = {});
 
     /// Sends `req` authorised for `scopes` and returns once the response head has arrived.
@@ -86,8 +92,11 @@ class client {
     /// Forgets cached tokens, schemes and credentials of every registry.
     void clear();
 
+    /// The HTTP client requests go through, shared by every copy of this client.
     http::client& http() noexcept;
+    /// As given at construction.
     const client_options& options() const noexcept;
+    /// A snapshot of the counters, which every copy of this client adds to.
     client_stats stats() const noexcept;
 
   private:

@@ -39,7 +39,10 @@ class credential_store {
 class static_credentials final : public credential_store {
   public:
     static_credentials() = default;
+    /// Credentials by registry (`host[:port]`). Keys are normalised as `normalize_registry_key`
+    /// does; those that normalise to nothing are dropped.
     explicit static_credentials(std::map<std::string, credential, std::less<>> by_registry);
+    /// `cred` for `registry` only.
     static_credentials(std::string_view registry, credential cred);
 
     result<credential> get(std::string_view registry) override;
@@ -77,6 +80,7 @@ class helper_credentials final : public credential_store {
     result<void> store(std::string_view registry, const credential& cred) override;
     result<void> erase(std::string_view registry) override;
 
+    /// As given: the program run is `docker-credential-<name>`.
     const std::string& name() const noexcept { return name_; }
 
   private:
@@ -104,6 +108,7 @@ class docker_credentials final : public credential_store {
     result<void> store(std::string_view registry, const credential& cred) override;
     result<void> erase(std::string_view registry) override;
 
+    /// As given; empty stands for the default path, looked up at each call.
     const std::filesystem::path& path() const noexcept { return path_; }
 
   private:
@@ -115,6 +120,8 @@ class docker_credentials final : public credential_store {
 /// go to the last store (the persistent one, by convention).
 class credential_chain final : public credential_store {
   public:
+    /// Asks `stores` in the order given; null entries are dropped. With no store left, `get`
+    /// returns an empty credential and `store` and `erase` fail with `errc::unsupported`.
     explicit credential_chain(std::vector<std::shared_ptr<credential_store>> stores);
 
     result<credential> get(std::string_view registry) override;
@@ -136,6 +143,7 @@ struct credential_options {
     bool use_environment = true;
     /// The Docker config file; empty for `docker_config::default_path()`.
     std::filesystem::path config_path{};
+    /// Timeout and output cap of the credential helpers the Docker config names.
     helper_options helpers{};
 };
 

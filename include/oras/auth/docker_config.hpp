@@ -13,15 +13,18 @@ namespace oras::auth {
 
 /// What a config entry (or a credential helper) holds for one registry.
 struct credential {
-    std::string username{};
-    std::string password{};
+    std::string username{};  ///< with `password`: Basic credentials, or a password token grant
+    std::string password{};  ///< the secret of `username`
     std::string identity_token{};  ///< a refresh token for the registry's token service
     std::string registry_token{};  ///< a bearer token to send as is
 
+    /// True when no field is set: the store holds nothing for the registry, which is then
+    /// reached anonymously.
     bool empty() const noexcept {
         return username.empty() && password.empty() && identity_token.empty()
                && registry_token.empty();
     }
+    /// Member-wise, secrets included.
     friend bool operator==(const credential&, const credential&) = default;
 };
 

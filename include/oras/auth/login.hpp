@@ -12,6 +12,7 @@
 
 namespace oras::auth {
 
+/// How `login` reaches the registry, and whether it keeps the credentials.
 struct login_options {
     /// "https" or "http". Empty: https, except plain http for loopback hosts (localhost,
     /// 127.0.0.0/8, ::1), the way `http::detail::default_scheme` picks.

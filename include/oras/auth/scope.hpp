@@ -23,6 +23,7 @@ struct scope {
     /// Canonical text: actions sorted and joined by ','.
     std::string str() const;
 
+    /// Member-wise: type, name and the set of actions.
     friend bool operator==(const scope&, const scope&) = default;
 };
 
@@ -38,9 +39,12 @@ scope catalog_scope();
 class scope_set {
   public:
     scope_set() = default;
+    /// The scopes of `scopes`, merged as `add` merges them.
     scope_set(std::initializer_list<scope> scopes);
 
+    /// Adds `s`, merging its actions into the scope of the same type and name if there is one.
     void add(const scope& s);
+    /// Adds every scope of `other`.
     void add(const scope_set& other);
 
     /// True if every action of every scope in `other` is covered here (`*` covers all).
@@ -51,9 +55,12 @@ class scope_set {
     /// Each scope's canonical text, as sent in repeated `scope=` query parameters.
     std::vector<std::string> strings() const;
 
+    /// Whether no scope has been added.
     bool empty() const noexcept { return scopes_.empty(); }
+    /// The merged scopes, sorted by (type, name).
     const std::vector<scope>& scopes() const noexcept { return scopes_; }
 
+    /// Equal when the merged scopes are, however the sets were built.
     friend bool operator==(const scope_set&, const scope_set&) = default;
 
   private:

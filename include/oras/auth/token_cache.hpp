@@ -16,8 +16,10 @@ namespace oras::auth {
 /// authenticating client merges concurrent fetches on top of it. Not thread-safe.
 class token_cache {
   public:
+    /// Monotonic: a token's life is counted from when it was stored, whatever the wall clock does.
     using clock = std::chrono::steady_clock;
 
+    /// When tokens stop being used, and how many are kept.
     struct options {
         /// Stop using a token this long before its expiry.
         std::chrono::seconds refresh_margin{30};
@@ -28,6 +30,7 @@ class token_cache {
     };
 
     token_cache() = default;
+    /// An empty cache with policy `o` (the default constructor uses `options{}`).
     explicit token_cache(options o) : options_(o) {}
 
     /// A live token for exactly `scopes` on `registry`, else one whose scopes cover them.
@@ -38,12 +41,15 @@ class token_cache {
     void store(std::string_view registry, const scope_set& scopes, std::string token,
                std::chrono::seconds expires_in, clock::time_point now = clock::now());
 
-    /// Forgets one token (after the registry rejected it) or every token of a registry.
+    /// Forgets the token stored for exactly `scopes` (after the registry rejected it).
     void erase(std::string_view registry, const scope_set& scopes);
+    /// Forgets every token of `registry`.
     void erase(std::string_view registry);
     /// Forgets `token` of `registry` under whatever scopes it was stored (a registry refused it).
     void erase_token(std::string_view registry, std::string_view token);
 
+    /// Tokens held for all registries, counting expired ones not yet dropped (a registry's
+    /// expired tokens go when a token is stored for it).
     std::size_t size() const noexcept;
 
   private:

@@ -65,6 +65,7 @@ class file_store final : public target {
     /// `working_dir` need not exist yet: the first titled push creates it.
     explicit file_store(std::filesystem::path working_dir, file_store_options opts = {});
 
+    /// As given at construction: titled layers are read from and written under it.
     const std::filesystem::path& working_dir() const noexcept { return working_dir_; }
 
     /// Describes the file or directory `path` (relative to the working directory unless

@@ -60,6 +60,7 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     /// system error code when the file system refuses.
     explicit oci_layout(std::filesystem::path root, oci_layout_options opts = {});
 
+    /// The layout's directory, as given at construction.
     const std::filesystem::path& root() const noexcept { return root_; }
     /// Where the content of `d` is (or would be) stored: `root/blobs/<algorithm>/<encoded>`.
     std::filesystem::path blob_path(const digest& d) const;

@@ -27,6 +27,7 @@ using write_fn = std::function<boost::asio::awaitable<void>(std::span<const std:
 /// The bytes of a blob to push. Readers made from memory or a file can start again (`rewind`),
 /// which lets a remote push be retried; a file reader also tells where the file is.
 struct blob_reader {
+    /// Hands out the next bytes (see `read_fn`); set by every factory below.
     read_fn read{};
     /// Restarts `read` from the first byte; empty when the source cannot.
     std::function<void()> rewind{};
@@ -34,7 +35,7 @@ struct blob_reader {
     std::optional<std::uint64_t> length{};
     /// Set when the bytes are `length` bytes of this file from `offset`.
     std::optional<std::filesystem::path> file{};
-    std::uint64_t offset = 0;
+    std::uint64_t offset = 0;  ///< where the bytes start in `file`; 0 without a file
     /// The bytes were hashed to the descriptor's digest just before (push hashes a file to
     /// decide whether to upload it): a store may skip hashing them again. A registry still
     /// checks the digest on its side, so a file changed in between is refused there.
@@ -43,7 +44,9 @@ struct blob_reader {
     /// descriptor (made by `content::verified`): a store may rely on that instead of hashing.
     bool verified = false;
 
+    /// A rewindable reader of `data`, with `length` set.
     static blob_reader from_string(std::string data);
+    /// As `from_string`, sharing `data` (which must not be null) instead of copying it.
     static blob_reader from_shared(std::shared_ptr<const std::string> data);
     /// `length` bytes of `path` from `offset`, read in slices when pulled (never whole).
     static blob_reader from_file(std::filesystem::path path, std::uint64_t offset,
@@ -138,6 +141,7 @@ class referrer_lister {
 class tag_lister {
   public:
     virtual ~tag_lister() = default;
+    /// Every tag the target holds, in the target's own order.
     virtual boost::asio::awaitable<std::vector<std::string>> tags() = 0;
 };
 

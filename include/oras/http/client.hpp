@@ -22,8 +22,8 @@ struct client_stats {
     std::size_t connections_opened = 0;  ///< TCP connections established (incl. via proxies)
     std::size_t connections_reused = 0;  ///< requests sent on a pooled keep-alive connection
     std::size_t requests_sent = 0;       ///< attempts, including retries and redirects
-    std::size_t retries = 0;
-    std::size_t redirects = 0;
+    std::size_t retries = 0;             ///< attempts sent again after a backoff
+    std::size_t redirects = 0;           ///< redirects followed
     /// Requests held back because their origin had answered 429 or 503 with Retry-After.
     std::size_t paused = 0;
 };
@@ -39,6 +39,9 @@ struct client_stats {
 /// the same pools.
 class client {
   public:
+    /// Runs on `executor`. Reads the proxy environment (see `proxy_options`) and loads the TLS
+    /// files of `options.tls` now: throws `oras::error` when one cannot be loaded, or when only
+    /// one of the client certificate and key is given. Nothing is sent before the first request.
     explicit client(boost::asio::any_io_executor executor, client_options options = {});
 
     /// Sends `req` and returns once the response head has arrived; read the body from the
@@ -47,18 +50,23 @@ class client {
     /// cancellation. Cancellation: through the awaiting coroutine's cancellation slot.
     boost::asio::awaitable<response> send(request req);
 
-    /// Sends `req` and reads the whole body under `limit` (`options().default_body_limit` when
-    /// 0). For metadata: manifests, tag lists, tokens, error bodies.
+    /// A response read whole by `fetch`, whatever its status.
     struct buffered_response {
-        unsigned status = 0;
-        fields headers;
-        std::string body;
-        boost::urls::url url;
+        unsigned status = 0;   ///< of the final response, after redirects
+        fields headers;        ///< its header fields, in order received
+        std::string body;      ///< the whole body, an error body too
+        boost::urls::url url;  ///< the URL that answered, after redirects
     };
+    /// Sends `req` and reads the whole body under `limit` (`options().default_body_limit` when
+    /// 0). For metadata: manifests, tag lists, tokens, error bodies. An error status is returned
+    /// like any other; a body over the limit throws `errc::size_exceeds_limit`.
     boost::asio::awaitable<buffered_response> fetch(request req, std::size_t limit = 0);
 
+    /// As given at construction.
     const client_options& options() const noexcept;
+    /// A snapshot of the counters, which every copy of this client adds to.
     client_stats stats() const noexcept;
+    /// The executor given at construction, on which the client's operations run.
     boost::asio::any_io_executor get_executor() const noexcept;
 
     /// Closes every idle pooled connection.

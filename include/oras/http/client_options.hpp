@@ -48,7 +48,8 @@ struct retry_options {
     unsigned max_retries = 3;
     /// Backoff before retry n (from 0) is drawn from [d/2, d], d = min(base * 2^n, max).
     std::chrono::milliseconds base_delay{250};
-    std::chrono::milliseconds max_delay{8'000};  ///< `max` above: the longest backoff
+    /// The longest backoff: `max` above.
+    std::chrono::milliseconds max_delay{8'000};
     /// A `Retry-After` longer than this is not waited for: the response is returned instead.
     /// A 429 or 503 with `Retry-After` also holds back every new request to the same origin
     /// (scheme, host, port) until then (at most this long): a throttled registry is not sent
@@ -75,12 +76,11 @@ struct proxy_options {
 /// What the logging hook sees of one request attempt. Authorization, cookies and token
 /// parameters are already redacted.
 struct log_event {
-    std::string method;   ///< as sent, e.g. "PUT"
-    std::string url;      ///< redacted as `redact_url` does
-    unsigned status = 0;  ///< 0 if no response arrived
-    /// The request's own fields and `client_options::extra_headers`; not those the client
-    /// writes itself (Host, User-Agent, Content-Length, ...).
-    fields request_headers;
+    std::string method;       ///< as sent, e.g. "PUT"
+    std::string url;          ///< redacted as `redact_url` does
+    unsigned status = 0;      ///< 0 if no response arrived
+    fields request_headers;   ///< the request's own fields and `client_options::extra_headers`,
+                              ///< not those the client writes (Host, User-Agent, ...)
     fields response_headers;  ///< empty if no response arrived
     std::error_code error;    ///< set when the attempt failed without a response
     unsigned attempt = 0;     ///< 0 for the first try

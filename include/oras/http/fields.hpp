@@ -16,7 +16,9 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 /// send several `WWW-Authenticate` or `Link` fields).
 class fields {
   public:
+    /// A field: its name (in the case it was given or received) and its value.
     using value_type = std::pair<std::string, std::string>;
+    /// Visits the fields in order.
     using const_iterator = std::vector<value_type>::const_iterator;
 
     /// Appends a field.
@@ -32,12 +34,19 @@ class fields {
     std::string_view get(std::string_view name) const noexcept {
         return find(name).value_or(std::string_view{});
     }
+    /// Every value of `name`, in order; empty if there is none. The views point into this
+    /// object: valid until it is changed or destroyed.
     std::vector<std::string_view> get_all(std::string_view name) const;
+    /// Whether a field named `name` (in any case) is present.
     bool contains(std::string_view name) const noexcept { return find(name).has_value(); }
 
+    /// The first field.
     const_iterator begin() const noexcept { return items_.begin(); }
+    /// Past the last field.
     const_iterator end() const noexcept { return items_.end(); }
+    /// The number of fields, a repeated name counting once per field.
     std::size_t size() const noexcept { return items_.size(); }
+    /// Whether there is no field.
     bool empty() const noexcept { return items_.empty(); }
 
   private:

@@ -10,13 +10,18 @@
 
 namespace oras::http {
 
+/// What `http::client::send` sends: a method, an absolute URL, header fields and a body.
 struct request {
+    /// Sent as is (case matters: "GET", "PUT"); not an HTTP token: sending fails with
+    /// `errc::invalid_argument`.
     std::string method = "GET";
     /// Absolute http or https URL.
     boost::urls::url url;
     /// Extra fields. Host, Content-Length, Transfer-Encoding and Connection are set by the
     /// client; User-Agent is added unless present.
     fields headers;
+    /// None by default. Whether it is replayable decides whether the request may be sent again
+    /// (see `body_source`).
     body_source body;
 
     /// GET, HEAD, PUT, DELETE, OPTIONS: repeating them has the effect of sending them once.

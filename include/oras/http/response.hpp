@@ -28,12 +28,17 @@ class body_reader;
 class response {
   public:
     response();
+    /// Takes over the other response's connection and unread body; that one is left without.
     response(response&&) noexcept;
+    /// Lets go of this response's body as the destructor would, then takes over the other's.
     response& operator=(response&&) noexcept;
     ~response();
 
+    /// The status code, e.g. 200; 0 for a default-constructed response.
     unsigned status() const noexcept { return status_; }
+    /// The reason phrase as the server sent it: untrusted text, possibly empty.
     const std::string& reason() const noexcept { return reason_; }
+    /// The header fields, in the order received.
     const http::fields& headers() const noexcept { return fields_; }
     /// Content-Length, if the server sent one (and the body is not chunked).
     std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }

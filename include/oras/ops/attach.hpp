@@ -20,6 +20,7 @@
 
 namespace oras::ops {
 
+/// What `attach` pushes, and how. Every field but `artifact_type` has a default.
 struct attach_options {
     /// The referrer's `artifactType`; required (the ORAS CLI's `--artifact-type`).
     std::string artifact_type{};
@@ -36,18 +37,21 @@ struct attach_options {
     std::size_t concurrency = 5;
     /// Files must lie inside this directory unless `disable_path_validation` (see `push`).
     std::filesystem::path working_dir = ".";
+    /// As for `push`: files outside `working_dir` are taken, titled by their file name.
     bool disable_path_validation = false;
+    /// As for `push`: events of every blob and of the manifest. Empty: none.
     progress_fn progress{};
 };
 
+/// What `attach` attached, and to what.
 struct attach_result {
     /// What was attached to: the subject as resolved (after `platform` selection).
     descriptor subject{};
     /// The referrer manifest (image-spec 1.1, its `subject` the one above; the descriptor
     /// carries the manifest's annotations) and its bytes.
     descriptor manifest{};
-    std::string manifest_bytes{};
-    std::size_t blobs_uploaded = 0;
+    std::string manifest_bytes{};    ///< exactly as pushed: `manifest.digest` is their digest
+    std::size_t blobs_uploaded = 0;  ///< blobs sent; the rest were already there
 };
 
 /// Resolves `subject` (a tag or digest) in `dst`, then pushes a manifest of `artifact_type`

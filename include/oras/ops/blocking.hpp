@@ -1,5 +1,6 @@
-// blocking: push, pull, login and logout as plain function calls, for programs that run no
-// io_context. Each call runs its own io_context on the calling thread until it is done.
+// blocking: the operations (push, pull, copy, mirror, attach, discover, tags, manifests, blobs,
+// login and logout) as plain function calls, for programs that run no io_context. Each call
+// runs its own io_context on the calling thread until it is done.
 #pragma once
 
 #include <oras/auth/credential_store.hpp>
@@ -45,6 +46,7 @@ struct copy_endpoint {
     /// a layout directory `DIR[:tag[,tag...]]` or `DIR@digest` (as the ORAS CLI's
     /// `--from-oci-layout` / `--to-oci-layout` take them).
     std::string reference{};
+    /// `reference` names an OCI image layout, not a registry repository.
     bool oci_layout = false;
     /// How to reach the registry (ignored for a layout).
     remote_options remote{};

@@ -27,6 +27,7 @@
 
 namespace oras::ops {
 
+/// How `copy` walks a graph and moves it. Every field has a default.
 struct copy_options {
     /// Tags the root gets at the destination. Empty: the source tag when the source reference
     /// is a tag; a root named by digest is then stored by digest only.
@@ -58,6 +59,7 @@ struct copy_options {
     std::shared_ptr<copy_context> context{};
 };
 
+/// What `copy` found and did.
 struct copy_result {
     descriptor root{};                ///< what the destination tags name
     std::vector<std::string> tags{};  ///< the tags given to the root

@@ -27,6 +27,7 @@ struct copy_context_state;
 /// Threading: use it on one executor (strand), as the targets themselves.
 class copy_context {
   public:
+    /// Counters over the context's life (a mirror reports them as `mirror_result::transfers`).
     struct statistics {
         std::size_t transfers = 0;       ///< blobs handled under the budget
         std::size_t shared = 0;          ///< times a copy waited for another's transfer instead
@@ -34,12 +35,15 @@ class copy_context {
         std::size_t sibling_mounts = 0;  ///< blobs mounted from another destination repository
     };
 
+    /// A context whose copies handle at most `max_transfers` blobs at once (0 is taken as 1).
     explicit copy_context(std::size_t max_transfers = 8);
     ~copy_context();
     copy_context(const copy_context&) = delete;
     copy_context& operator=(const copy_context&) = delete;
 
+    /// The budget of blobs handled at once: at least 1.
     std::size_t max_transfers() const noexcept;
+    /// A snapshot of the counters.
     statistics stats() const noexcept;
 
     /// Internal state, for the copy algorithm.

@@ -18,22 +18,25 @@
 
 namespace oras::ops {
 
+/// Which referrers `discover` lists, and how deep.
 struct discover_options {
     /// Only referrers of this artifact type (at every level); empty: all.
     std::string artifact_type{};
-    /// Levels of referrers listed: 1 lists the subject's referrers only. Deeper graphs are cut
-    /// here (`referrer_node::truncated`), not refused.
+    /// Levels of referrers listed: 1 lists the subject's referrers only (0 is refused with
+    /// `errc::invalid_argument`). Deeper graphs are cut here (`referrer_node::truncated`), not
+    /// refused.
     std::size_t max_depth = 16;
-    /// Referrers listed in all before the operation fails (`errc::limit_exceeded`): a registry
-    /// (or a graph) that never ends.
+    /// Referrers listed in all before the operation fails (`errc::size_exceeds_limit`): a
+    /// registry (or a graph) that never ends.
     std::size_t max_referrers = 100'000;
     /// When the subject names an index, discover the referrers of its manifest for this
     /// platform instead.
     std::optional<oras::platform> platform{};
 };
 
+/// One referrer in the tree `discover` returns.
 struct referrer_node {
-    descriptor desc{};
+    descriptor desc{};  ///< the referrer manifest, as the target listed it
     /// Its own referrers, in the order the target listed them.
     std::vector<referrer_node> referrers{};
     /// Referrers below this node were not listed: `max_depth` was reached.
@@ -42,9 +45,10 @@ struct referrer_node {
     bool cycle = false;
 };
 
+/// The subject and the tree of its referrers.
 struct discover_result {
-    descriptor subject{};
-    std::vector<referrer_node> referrers{};
+    descriptor subject{};                    ///< as resolved, after `platform` selection
+    std::vector<referrer_node> referrers{};  ///< its own referrers, theirs below each
 };
 
 /// Resolves `subject` (a tag or digest) in `src` and lists its referrers — through the

@@ -21,8 +21,8 @@ namespace oras::ops {
 
 /// Splits `DIR[:tag[,tag...]]` or `DIR@digest` (a colon or `@` after the last `/`).
 struct layout_reference {
-    std::filesystem::path dir{};
-    std::string reference{};  ///< the tag list or the digest, empty if none
+    std::filesystem::path dir{};  ///< the text before the reference part; all of it if none
+    std::string reference{};      ///< the tag list or the digest, empty if none
 };
 layout_reference split_layout_reference(std::string_view text);
 
@@ -31,6 +31,7 @@ struct location {
     /// A registry reference `registry/repository[:tag[,tag...]][@digest]`; with `oci_layout` a
     /// layout directory `DIR[:tag[,tag...]]` or `DIR@digest` (a `:` or `@` after the last `/`).
     std::string text{};
+    /// `text` names an OCI image layout (the ORAS CLI's `--oci-layout`), not a registry.
     bool oci_layout = false;
     /// How to reach the registry (ignored for a layout).
     registry::connect_options remote{};
@@ -42,7 +43,9 @@ enum class open_mode {
     write,   ///< a layout is created if missing
 };
 
+/// A target opened by `open_target`, with what the location's text named.
 struct opened_target {
+    /// The target, owned here: a `registry::repository_target` or a `content::oci_layout`.
     std::unique_ptr<content::target> target{};
     /// The tag (the first one of a list) or digest named, or empty when none was.
     std::string reference{};
@@ -51,7 +54,7 @@ struct opened_target {
     /// For a layout: its directory, and whether this call created it (to remove it again when
     /// what it was created for fails).
     std::filesystem::path layout_dir{};
-    bool created = false;
+    bool created = false;  ///< the layout directory was missing and this call made it
 
     /// The target's repository when it is a registry's, else null.
     registry::repository* repository() const noexcept;

@@ -34,11 +34,15 @@ namespace oras::ops {
 
 // --- manifests -------------------------------------------------------------------------------
 
+/// A manifest (or, from `fetch_config`, a config blob) and its bytes.
 struct fetched_manifest {
+    /// As the target resolved it (after platform selection); from `fetch_config`, the config
+    /// descriptor the manifest names.
     descriptor desc{};
     std::string bytes{};  ///< exactly as stored, digest checked
 };
 
+/// Which manifest `fetch_manifest` and `fetch_config` accept.
 struct fetch_manifest_options {
     /// From an index, fetch the manifest for this platform instead.
     std::optional<oras::platform> platform{};
@@ -62,9 +66,11 @@ boost::asio::awaitable<fetched_manifest> fetch_config(content::target& src, std:
 /// index types. `media_type` empty: taken from the JSON. Returns the media type to push with.
 result<std::string> check_manifest(std::string_view bytes, std::string_view media_type);
 
+/// What `push_manifest` pushed.
 struct pushed_manifest {
-    descriptor desc{};
-    /// The target already had it under the first reference (nothing was uploaded).
+    descriptor desc{};  ///< the media type pushed with, the SHA-256 digest and size of the bytes
+    /// The target already had a manifest of this digest: nothing was uploaded (tags were
+    /// still set).
     bool existed = false;
 };
 
@@ -94,8 +100,9 @@ boost::asio::awaitable<descriptor> stat_blob(content::target& src, oras::digest 
 boost::asio::awaitable<void> fetch_blob(content::target& src, descriptor desc,
                                         content::write_fn sink);
 
+/// What `push_blob` pushed.
 struct pushed_blob {
-    descriptor desc{};
+    descriptor desc{};     ///< the media type given; the digest and size given or computed
     bool existed = false;  ///< the target had it: nothing was sent
 };
 
@@ -113,8 +120,10 @@ boost::asio::awaitable<descriptor> delete_blob(content::target& dst, oras::diges
 
 // --- listings --------------------------------------------------------------------------------
 
+/// Which tags `list_tags` returns.
 struct list_tags_options {
-    /// Only tags after this one (in the registry's lexical order).
+    /// Only tags that sort after this one (a bytewise comparison made by the client, whatever
+    /// order the registry lists in).
     std::string last{};
     /// Leave out tags that are digests with `-` for `:` (`sha256-<hex>`: referrers indexes).
     bool exclude_digest_tags = false;

@@ -30,8 +30,8 @@ namespace oras::ops {
 /// Patterns are ECMAScript regular expressions found anywhere in the name (`std::regex_search`;
 /// anchor them with `^` and `$`).
 struct name_filter {
-    std::vector<std::string> allow{};
-    std::vector<std::string> deny{};
+    std::vector<std::string> allow{};  ///< a name must match one of these; empty: any name
+    std::vector<std::string> deny{};   ///< a name matching any of these is left out
 };
 
 /// One entry of a mirror plan.
@@ -50,6 +50,8 @@ struct mirror_rule {
     ///   repository), created when missing.
     /// Artifacts keep their tag; one named by digest only is stored by digest.
     std::string to{};
+    /// Applied to the tags listed for a repository or prefix source; not to an artifact named
+    /// by tag or digest.
     name_filter tags{};
     /// Applied to repository names without the registry (`team/app`).
     name_filter repositories{};
@@ -59,12 +61,15 @@ struct mirror_rule {
     std::optional<oras::platform> platform{};
 };
 
+/// What `mirror` copies, and how it reaches each registry.
 struct mirror_plan {
+    /// Expanded in order; every rule is checked (see `validate`) before the first request.
     std::vector<mirror_rule> rules{};
     /// How to reach each registry, keyed by the registry as references write it
     /// (`ghcr.io`, `localhost:5000`): scheme, CA, credentials, `http.max_connections_per_origin`
     /// (the cap on concurrent requests). Registries not listed use `defaults`.
     std::map<std::string, registry::connect_options, std::less<>> registries{};
+    /// For every registry not in `registries`.
     registry::connect_options defaults{};
 };
 
@@ -87,8 +92,12 @@ enum class mirror_action {
 };
 std::string_view to_string(mirror_action a) noexcept;
 
+/// The outcome of one entry of an expanded plan.
 struct mirror_artifact {
+    /// What was (to be) copied; for a source that could not be listed, that rule's `from` and
+    /// `to`.
     mirror_item item{};
+    /// `planned` only in a dry run, which never gives `copied`.
     mirror_action action = mirror_action::planned;
     std::string digest{};          ///< the source root's digest, once resolved
     std::uint64_t bytes = 0;       ///< bytes that crossed
@@ -100,8 +109,8 @@ struct mirror_artifact {
 
 /// Part `index` of `count` (0 <= index < count) of an expanded plan.
 struct mirror_shard {
-    std::size_t index = 0;
-    std::size_t count = 1;
+    std::size_t index = 0;  ///< this part, from 0
+    std::size_t count = 1;  ///< parts in all; 1: the whole plan
 };
 
 /// Parses `I/N` (e.g. `0/4`).
@@ -113,6 +122,7 @@ result<mirror_shard> parse_shard(std::string_view text);
 /// the whole.
 bool in_shard(std::string_view source, mirror_shard shard) noexcept;
 
+/// How `mirror` runs. Every field has a default.
 struct mirror_options {
     /// Blobs handled at once across the whole mirror, every artifact together (one
     /// `copy_context`).
@@ -122,9 +132,12 @@ struct mirror_options {
     /// Expand the plan and resolve both sides, but write nothing: each artifact comes back
     /// `skipped` (up to date) or `planned`.
     bool dry_run = false;
+    /// Only the artifacts `in_shard` of this part: the whole plan by default. A count of 0 or an
+    /// index not below the count is refused (`errc::invalid_argument`).
     mirror_shard shard{};
     /// Referrer and index depth limit, and manifest size limit, of every copy.
     unsigned max_depth = 16;
+    /// Manifests larger than this are refused by every copy (`copy_options::max_manifest_size`).
     std::size_t max_manifest_size = 4 * 1024 * 1024;
     /// Called once the plan is expanded (and sharded), with the number of entries the result
     /// will have (artifacts, and sources that could not be listed).
@@ -135,15 +148,17 @@ struct mirror_options {
     progress_fn progress{};
 };
 
+/// The report of a whole `mirror` run.
 struct mirror_result {
-    std::vector<mirror_artifact> artifacts{};  ///< in plan order; sources that could not be
-                                               ///< listed appear as failed entries
-    std::size_t copied = 0;
-    std::size_t skipped = 0;
-    std::size_t failed = 0;
-    std::size_t planned = 0;
-    std::uint64_t bytes = 0;
-    copy_context::statistics transfers{};
+    /// Sources that could not be listed first (as failed entries), then the plan in order.
+    std::vector<mirror_artifact> artifacts{};
+    std::size_t copied = 0;                ///< entries copied
+    std::size_t skipped = 0;               ///< entries already up to date
+    std::size_t failed = 0;                ///< entries failed, unlisted sources included
+    std::size_t planned = 0;               ///< entries a dry run would copy
+    std::uint64_t bytes = 0;               ///< bytes that crossed, all entries together
+    copy_context::statistics transfers{};  ///< the counters of the run's shared `copy_context`
+    /// Whether no entry failed.
     bool ok() const noexcept { return failed == 0; }
 };
 

@@ -9,7 +9,9 @@
 
 namespace oras::ops {
 
+/// One step of one node's transfer, reported to a `progress_fn`.
 struct progress_event {
+    /// What happened to `desc`.
     enum class kind {
         started,   ///< a transfer begins
         bytes,     ///< `done` bytes of `desc.size` (0 when unknown) have moved
@@ -18,9 +20,10 @@ struct progress_event {
         skipped,   ///< left out (a filter, or a layer without a title)
         mounted,   ///< made to exist at the destination by a cross-repository mount: no bytes
     };
-    kind what = kind::started;
-    descriptor desc{};
-    std::string name{};  ///< the title or path, when there is one
+    kind what = kind::started;  ///< the step reported
+    descriptor desc{};          ///< the blob or manifest concerned
+    std::string name{};         ///< the title or path, when there is one
+    /// Bytes moved so far for `bytes`; the size for `finished`; 0 for the other kinds.
     std::uint64_t done = 0;
 };
 

@@ -16,6 +16,7 @@
 
 namespace oras::ops {
 
+/// What `pull` writes, and where. Every field has a default.
 struct pull_options {
     /// Where titled layers are written; created if missing.
     std::filesystem::path output = ".";
@@ -28,21 +29,24 @@ struct pull_options {
     /// From an index, pull only the manifest built for this platform (see `select_platform`);
     /// a manifest must then be for it. None: every manifest of an index.
     std::optional<oras::platform> platform{};
+    /// Events of the layers (those left out reported as `skipped`); manifests are not reported.
     progress_fn progress{};
 };
 
+/// One file or directory `pull` wrote.
 struct pulled_file {
-    descriptor desc{};
+    descriptor desc{};             ///< the layer, whose title annotation names `path`
     std::filesystem::path path{};  ///< under `output`
     bool unpacked = false;         ///< a directory unpacked from a tar+gzip layer
 };
 
+/// What `pull` found and wrote.
 struct pull_result {
-    descriptor manifest{};
-    std::vector<pulled_file> files{};
-    std::size_t skipped = 0;   ///< layers not written: untitled + filtered
-    std::size_t untitled = 0;  ///< layers without a title (not files: left alone)
-    std::size_t filtered = 0;  ///< layers of a media type not asked for
+    descriptor manifest{};             ///< what `reference` named, or the one chosen by `platform`
+    std::vector<pulled_file> files{};  ///< one per titled layer written, in layer order
+    std::size_t skipped = 0;           ///< layers not written: untitled + filtered
+    std::size_t untitled = 0;          ///< layers without a title (not files: left alone)
+    std::size_t filtered = 0;          ///< layers of a media type not asked for
 };
 
 /// Resolves `reference` in `src`, fetches the manifest (following an index into its manifests)

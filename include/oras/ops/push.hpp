@@ -20,6 +20,8 @@ namespace oras::ops {
 
 /// One file or directory to push. A directory becomes a tar+gzip layer that pull unpacks.
 struct push_file {
+    /// Relative to `push_options::working_dir` unless absolute. Its path relative to that
+    /// directory is the layer's title.
     std::filesystem::path path{};
     /// Empty: `application/vnd.oci.image.layer.v1.tar` for files, `...tar+gzip` for directories.
     std::string media_type{};
@@ -33,13 +35,18 @@ enum class manifest_version {
 /// Annotations keyed by `$manifest`, `$config` or a file's title.
 using annotation_map = std::map<std::string, oras::annotations, std::less<>>;
 
+/// What `push` packs into the manifest, and how. Every field has a default.
 struct push_options {
+    /// The layers, in order; may be empty (an artifact of annotations only).
     std::vector<push_file> files{};
     /// A config blob from a file; none: the empty config `{}`.
     std::optional<push_file> config{};
     /// Empty: `application/vnd.unknown.artifact.v1` (1.1) or the config type (1.0).
     std::string artifact_type{};
+    /// A key that is neither `$manifest`, `$config` nor a pushed file's title is refused
+    /// (`errc::invalid_argument`).
     annotation_map annotations{};
+    /// The image-spec form of the manifest (see `manifest_version`).
     manifest_version version = manifest_version::v1_1;
     /// Add `org.opencontainers.image.created` (now) unless given.
     bool created_annotation = true;
@@ -54,14 +61,16 @@ struct push_options {
     std::filesystem::path working_dir = ".";
     /// ...unless this is set; then files outside are titled by their file name.
     bool disable_path_validation = false;
+    /// Events of every blob and of the manifest, named by title, `$config` or `$manifest`.
     progress_fn progress{};
 };
 
+/// What `push` built and sent.
 struct push_result {
-    descriptor manifest{};
-    std::string manifest_bytes{};
-    std::vector<descriptor> layers{};
-    std::size_t blobs_uploaded = 0;  ///< the rest were already there
+    descriptor manifest{};             ///< media type, digest, size and artifact type
+    std::string manifest_bytes{};      ///< exactly as pushed
+    std::vector<descriptor> layers{};  ///< one per file, in order, with their annotations
+    std::size_t blobs_uploaded = 0;    ///< the rest were already there
 };
 
 /// Builds the manifest from `options` and pushes blobs (skipping those `dst` has), then the

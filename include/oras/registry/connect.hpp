@@ -13,6 +13,8 @@
 
 namespace oras::registry {
 
+/// How `connect` reaches a registry: scheme and TLS, credentials, HTTP and repository settings.
+/// Every field has a default.
 struct connect_options {
     /// Plain http. Loopback registries use http unless `ca_file` or `insecure` is set.
     bool plain_http = false;

@@ -25,8 +25,12 @@ class registry {
     /// Throws `oras::error` (`errc::invalid_reference`) for an invalid host.
     registry(auth::client client, std::string_view host, repository_options options = {});
 
+    /// As given: `host[:port]`.
     const std::string& host() const noexcept;
+    /// "https://host[:port]" (http with `plain_http`, or for a loopback host unless
+    /// `force_https`); `docker.io` is reached at registry-1.docker.io.
     const std::string& base_url() const noexcept;
+    /// The executor of the client's `http::client`, on which operations run.
     boost::asio::any_io_executor get_executor() const noexcept;
 
     /// `GET /v2/`: returns when the registry answers 200 (after authentication); throws
@@ -41,10 +45,14 @@ class registry {
     /// A repository of this registry sharing its client and options.
     repository repo(std::string_view name) const;
 
+    /// `ping` spawned on `get_executor()` with `boost::asio::co_spawn`; the handler gets
+    /// `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
     auto async_ping(Token&& token = {}) {
         return boost::asio::co_spawn(get_executor(), ping(), std::forward<Token>(token));
     }
+    /// `catalog` spawned on `get_executor()` with `boost::asio::co_spawn`; the handler gets
+    /// `void(std::exception_ptr, std::vector<std::string>)`.
     template <class Token = boost::asio::deferred_t>
     auto async_catalog(Token&& token = {}) {
         return boost::asio::co_spawn(get_executor(), catalog(), std::forward<Token>(token));

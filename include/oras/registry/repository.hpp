@@ -38,6 +38,7 @@ enum class referrers_capability {
     tag_schema,
 };
 
+/// Limits and protocol choices of a repository (and of a `registry`). Every field has a default.
 struct repository_options {
     /// Talk plain http instead of https. Loopback registries (localhost, 127.0.0.0/8, ::1) are
     /// reached over http unless `force_https`.
@@ -74,8 +75,8 @@ using blob_sink = std::function<boost::asio::awaitable<void>(std::span<const std
 /// A manifest as fetched: its descriptor (media type from Content-Type, digest checked against
 /// the bytes) and its bytes.
 struct manifest_content {
-    descriptor desc{};
-    std::string bytes{};
+    descriptor desc{};    ///< Content-Type without parameters, digest and size of `bytes`
+    std::string bytes{};  ///< exactly as the registry sent them
 };
 
 namespace detail {
@@ -101,11 +102,15 @@ class repository {
     repository(auth::client client, std::string_view registry, std::string_view name,
                repository_options options = {});
 
+    /// As given: `host[:port]`.
     const std::string& registry() const noexcept;
+    /// The repository path, e.g. `team/app`.
     const std::string& name() const noexcept;
     /// "https://host[:port]" as the repository reaches it.
     const std::string& base_url() const noexcept;
+    /// The executor of the client's `http::client`, on which operations must run.
     boost::asio::any_io_executor get_executor() const noexcept;
+    /// The authenticating client, shared by every copy of this repository.
     auth::client& client() noexcept;
 
     // --- blobs -----------------------------------------------------------------------------
@@ -154,6 +159,8 @@ class repository {
     boost::asio::awaitable<bool> mount_blob(descriptor desc, std::string from_repository,
                                             std::optional<http::body_source> fallback = {});
 
+    /// Deletes the blob. Fails with `errc::unsupported` where the registry does not allow it,
+    /// `errc::not_found` when the blob is not there.
     boost::asio::awaitable<void> delete_blob(oras::digest d);
 
     // --- manifests and tags ------------------------------------------------------------------
@@ -211,12 +218,15 @@ class repository {
     // Cancellation: bind a cancellation slot to the token; the operation then completes with
     // `operation_aborted`, closing any upload session it opened.
 
+    /// Completion-token form of `blob_exists`; a handler gets
+    /// `void(std::exception_ptr, std::optional<descriptor>)`.
     template <class Token = boost::asio::deferred_t>
     auto async_blob_exists(oras::digest d, Token&& token = {}) {
         return spawn<std::optional<descriptor>>(
             std::forward<Token>(token),
             [d = std::move(d)](repository& r) mutable { return r.blob_exists(std::move(d)); });
     }
+    /// Completion-token form of `fetch_blob`; a handler gets `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
     auto async_fetch_blob(descriptor desc, blob_sink sink, Token&& token = {}) {
         return spawn<void>(std::forward<Token>(token),
@@ -224,6 +234,7 @@ class repository {
                                return r.fetch_blob(std::move(desc), std::move(sink));
                            });
     }
+    /// Completion-token form of `fetch_blob_range`; a handler gets `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
     auto async_fetch_blob_range(oras::digest d, std::uint64_t offset, std::uint64_t length,
                                 blob_sink sink, Token&& token = {}) {
@@ -233,6 +244,8 @@ class repository {
                 return r.fetch_blob_range(std::move(d), offset, length, std::move(sink));
             });
     }
+    /// Completion-token form of `open_blob`; a handler gets
+    /// `void(std::exception_ptr, content::blob_reader)`.
     template <class Token = boost::asio::deferred_t>
     auto async_open_blob(descriptor desc, Token&& token = {}) {
         return spawn<content::blob_reader>(std::forward<Token>(token),
@@ -240,11 +253,14 @@ class repository {
                                                return r.open_blob(std::move(desc));
                                            });
     }
+    /// Completion-token form of `push_blob` with `verify` true; a handler gets
+    /// `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
     requires(!std::is_same_v<std::decay_t<Token>, bool>) auto async_push_blob(
         descriptor desc, http::body_source body, Token&& token = {}) {
         return async_push_blob(std::move(desc), std::move(body), true, std::forward<Token>(token));
     }
+    /// Completion-token form of `push_blob`; a handler gets `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
     auto async_push_blob(descriptor desc, http::body_source body, bool verify, Token&& token = {}) {
         return spawn<void>(
@@ -253,6 +269,8 @@ class repository {
                 return r.push_blob(std::move(desc), std::move(body), verify);
             });
     }
+    /// Completion-token form of `push_blob_stream`; a handler gets
+    /// `void(std::exception_ptr, descriptor)`.
     template <class Token = boost::asio::deferred_t>
     auto async_push_blob_stream(http::body_source body, std::string media_type,
                                 Token&& token = {}) {
@@ -262,6 +280,7 @@ class repository {
                 return r.push_blob_stream(std::move(body), std::move(media_type));
             });
     }
+    /// Completion-token form of `mount_blob`; a handler gets `void(std::exception_ptr, bool)`.
     template <class Token = boost::asio::deferred_t>
     auto async_mount_blob(descriptor desc, std::string from_repository,
                           std::optional<http::body_source> fallback = {}, Token&& token = {}) {
@@ -271,12 +290,14 @@ class repository {
                 return r.mount_blob(std::move(desc), std::move(from), std::move(fallback));
             });
     }
+    /// Completion-token form of `delete_blob`; a handler gets `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
     auto async_delete_blob(oras::digest d, Token&& token = {}) {
         return spawn<void>(std::forward<Token>(token), [d = std::move(d)](repository& r) mutable {
             return r.delete_blob(std::move(d));
         });
     }
+    /// Completion-token form of `resolve`; a handler gets `void(std::exception_ptr, descriptor)`.
     template <class Token = boost::asio::deferred_t>
     auto async_resolve(std::string reference, Token&& token = {}) {
         return spawn<descriptor>(std::forward<Token>(token),
@@ -284,6 +305,8 @@ class repository {
                                      return r.resolve(std::move(ref));
                                  });
     }
+    /// Completion-token form of `fetch_manifest`; a handler gets
+    /// `void(std::exception_ptr, manifest_content)`.
     template <class Token = boost::asio::deferred_t>
     auto async_fetch_manifest(std::string reference, Token&& token = {}) {
         return spawn<manifest_content>(std::forward<Token>(token),
@@ -291,6 +314,8 @@ class repository {
                                            return r.fetch_manifest(std::move(ref));
                                        });
     }
+    /// Completion-token form of `push_manifest`; a handler gets
+    /// `void(std::exception_ptr, descriptor)`.
     template <class Token = boost::asio::deferred_t>
     auto async_push_manifest(std::string media_type, std::string bytes, std::string reference,
                              Token&& token = {}) {
@@ -300,6 +325,8 @@ class repository {
                 return r.push_manifest(std::move(mt), std::move(bytes), std::move(ref));
             });
     }
+    /// Completion-token form of `push_manifest_tags`; a handler gets
+    /// `void(std::exception_ptr, descriptor)`.
     template <class Token = boost::asio::deferred_t>
     auto async_push_manifest_tags(std::string media_type, std::string bytes,
                                   std::vector<std::string> references, Token&& token = {}) {
@@ -309,6 +336,7 @@ class repository {
                 return r.push_manifest_tags(std::move(mt), std::move(bytes), std::move(refs));
             });
     }
+    /// Completion-token form of `delete_tag`; a handler gets `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
     auto async_delete_tag(std::string tag_name, Token&& token = {}) {
         return spawn<void>(std::forward<Token>(token),
@@ -316,6 +344,7 @@ class repository {
                                return r.delete_tag(std::move(t));
                            });
     }
+    /// Completion-token form of `tag`; a handler gets `void(std::exception_ptr, descriptor)`.
     template <class Token = boost::asio::deferred_t>
     auto async_tag(std::string reference, std::string tag_name, Token&& token = {}) {
         return spawn<descriptor>(
@@ -324,17 +353,22 @@ class repository {
                 return r.tag(std::move(ref), std::move(t));
             });
     }
+    /// Completion-token form of `delete_manifest`; a handler gets `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
     auto async_delete_manifest(oras::digest d, Token&& token = {}) {
         return spawn<void>(std::forward<Token>(token), [d = std::move(d)](repository& r) mutable {
             return r.delete_manifest(std::move(d));
         });
     }
+    /// Completion-token form of `tags`; a handler gets
+    /// `void(std::exception_ptr, std::vector<std::string>)`.
     template <class Token = boost::asio::deferred_t>
     auto async_tags(Token&& token = {}) {
         return spawn<std::vector<std::string>>(std::forward<Token>(token),
                                                [](repository& r) { return r.tags(); });
     }
+    /// Completion-token form of `referrers`; a handler gets
+    /// `void(std::exception_ptr, std::vector<descriptor>)`.
     template <class Token = boost::asio::deferred_t>
     auto async_referrers(oras::digest subject, std::string artifact_type = {}, Token&& token = {}) {
         return spawn<std::vector<descriptor>>(

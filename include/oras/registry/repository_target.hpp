@@ -18,8 +18,10 @@ class repository_target final : public content::target,
                                 public content::tag_lister,
                                 public content::deleter {
   public:
+    /// Wraps `repo` (a copy: copies of a repository share their state).
     explicit repository_target(repository repo) : repo_(std::move(repo)) {}
 
+    /// The wrapped repository, for what the target interface does not offer.
     repository& repo() noexcept { return repo_; }
 
     boost::asio::awaitable<bool> exists(descriptor desc) override;
@@ -39,6 +41,7 @@ class repository_target final : public content::target,
     bool can_mount_from(const content::target& source) const override;
     boost::asio::awaitable<std::vector<descriptor>> referrers(descriptor subject,
                                                               std::string artifact_type) override;
+    /// Every tag of the repository, following pagination (`repository::tags`).
     boost::asio::awaitable<std::vector<std::string>> tags() override;
     /// A manifest or index by digest (the registry drops its tags), else a blob.
     boost::asio::awaitable<void> remove(descriptor desc) override;
