@@ -1,4 +1,7 @@
 #include <oras/auth/token_cache.hpp>
+#include <oras/errc.hpp>
+
+#include "auth/token_response.hpp"
 
 #include <gtest/gtest.h>
 
@@ -62,6 +65,31 @@ TEST(token_cache, erase_and_bounded_size) {
     EXPECT_FALSE(c.find("r", scope_set{repository_scope("app4", {"pull"})}, t0));
     c.erase("r");
     EXPECT_EQ(c.size(), 0u);
+}
+
+TEST(token_response, docker_and_oauth2_forms) {
+    using oras::auth::detail::parse_token_response;
+    auto r =
+        parse_token_response(R"({"token":"T1","expires_in":300,"refresh_token":"R"})", "realm");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->token, "T1");
+    EXPECT_EQ(r->expires_in, 300s);
+    EXPECT_EQ(r->refresh_token, "R");
+    r = parse_token_response(R"({"access_token":"A","expires_in":59.9})", "realm");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->token, "A");
+    EXPECT_EQ(r->expires_in, 59s);
+    r = parse_token_response(R"({"token":"T","access_token":"A","expires_in":-5})", "realm");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->token, "T");  // `token` wins
+    EXPECT_EQ(r->expires_in, 0s);
+    for (const char* bad : {"", "[]", "{}", R"({"token":""})", R"({"token":5})",
+                            R"({"token":"a b"})", "{\"token\":\"a\\r\\nX: y\"}", "{\"token\":"}) {
+        const auto e = parse_token_response(bad, "https://auth.example/token");
+        ASSERT_FALSE(e) << bad;
+        EXPECT_EQ(e.error().code, oras::errc::invalid_response) << bad;
+        EXPECT_NE(e.error().message.find("auth.example"), std::string::npos) << e.error().message;
+    }
 }
 
 }  // namespace
