@@ -881,6 +881,8 @@ struct tar_extractor::impl {
     hasher hash;
     oras::digest actual;
     std::uint64_t tar_size = 0;
+    std::uint64_t compressed_size = 0;
+    std::uint64_t members = 0;
     bool failed = false;
 
     // Parser.
@@ -1400,6 +1402,11 @@ struct tar_extractor::impl {
     }
 
     void on_member(const tar_header_view& h, char type, std::int64_t header_size) {
+        if (opts.max_members != 0 && ++members > opts.max_members) {
+            fail(errc::size_exceeds_limit,
+                 "layer has more than " + std::to_string(opts.max_members)
+                     + " members, the limit (unpack_options::max_members)");
+        }
         std::string name;
         if (pax_path) {
             name = *pax_path;
@@ -1512,15 +1519,34 @@ struct tar_extractor::impl {
         }
     }
 
+    void check_expansion() const {
+        if (opts.max_tar_bytes != 0 && tar_size > opts.max_tar_bytes) {
+            fail(errc::size_exceeds_limit,
+                 "layer expands past " + std::to_string(opts.max_tar_bytes)
+                     + " bytes of tar, the limit (unpack_options::max_tar_bytes)");
+        }
+        if (opts.max_expansion_ratio != 0 && tar_size > opts.ratio_checked_after
+            && tar_size / std::max<std::uint64_t>(compressed_size, 1) > opts.max_expansion_ratio) {
+            fail(errc::size_exceeds_limit,
+                 "layer expands "
+                     + std::to_string(tar_size / std::max<std::uint64_t>(compressed_size, 1))
+                     + " times its compressed size, past the limit of "
+                     + std::to_string(opts.max_expansion_ratio)
+                     + " (unpack_options::max_expansion_ratio): a gzip bomb?");
+        }
+    }
+
     void write(std::span<const std::byte> compressed) {
         if (failed) {
             fail(errc::invalid_argument,
                  "the extraction into " + quote(out_dir.string()) + " has already failed");
         }
         try {
+            compressed_size += compressed.size();
             gz.write(compressed, [this](std::span<const std::byte> tar) {
                 hash.update(tar);
                 tar_size += tar.size();
+                check_expansion();
                 consume(tar);
             });
         } catch (...) {

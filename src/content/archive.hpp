@@ -148,6 +148,17 @@ struct unpack_options {
     /// When set, every member must be this path or lie under it (the layer's title), and
     /// symlinks must not point out of it either, as oras-go requires.
     std::string required_prefix{};
+    /// Limits against archive bombs (a few MiB of gzip can expand to many GiB and millions of
+    /// members); each is refused with `size_exceeds_limit` naming it. 0 switches one off.
+    /// The uncompressed tar's size.
+    std::uint64_t max_tar_bytes = std::uint64_t{64} << 30;
+    /// Members (files, directories, links, extended headers count as part of their member).
+    std::uint64_t max_members = 1'000'000;
+    /// Uncompressed bytes per compressed byte, once the tar is past `ratio_checked_after`:
+    /// deflate tops out near 1032:1 (long runs of one byte), so only a layer of mostly zeros
+    /// (a sparse disk image) goes past the default; big layers only, so small ones never do.
+    std::uint64_t max_expansion_ratio = 256;
+    std::uint64_t ratio_checked_after = std::uint64_t{1} << 30;
 };
 
 /// Extracts a tar.gz pushed into it chunk by chunk (`write`, then `finish`), as a network sink

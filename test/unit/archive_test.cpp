@@ -585,4 +585,43 @@ TEST_F(archive_hostile, concatenated_gzip_members_and_tiny_chunks) {
     EXPECT_EQ(x.tar_size(), tar.size());
 }
 
+TEST_F(archive_hostile, bombs_stop_at_their_limits) {
+    const auto expect_limit = [&](const std::string& tgz, unpack_options o, const char* needle) {
+        try {
+            extract(tgz, out, std::move(o));
+            ADD_FAILURE() << "extracted past " << needle;
+        } catch (const oras::error& e) {
+            EXPECT_EQ(e.code(), errc::size_exceeds_limit) << e.what();
+            EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+        }
+        fs::remove_all(out);
+        fs::create_directories(out);
+    };
+    // Size: 64 KiB of tar against a 16 KiB limit; within the limit it extracts.
+    const auto big = tar_builder().entry("big", '0', pseudo_random(64 * 1024, 7)).tgz();
+    expect_limit(big, {.max_tar_bytes = 16 * 1024}, "max_tar_bytes");
+    extract(big, out, {.max_tar_bytes = 1024 * 1024});
+    fs::remove_all(out);
+    fs::create_directories(out);
+
+    // Members: five files against a limit of three.
+    tar_builder many;
+    for (int i = 0; i < 5; ++i) {
+        many.entry("f" + std::to_string(i), '0', "x");
+    }
+    expect_limit(many.tgz(), {.max_members = 3}, "max_members");
+    extract(many.tgz(), out, {.max_members = 5});
+    fs::remove_all(out);
+    fs::create_directories(out);
+
+    // Ratio: 4 MiB of zeros gzip to a few KiB; refused once the check applies, which is only
+    // past `ratio_checked_after` (by default 1 GiB, so this layer extracts).
+    const auto zeros = tar_builder().entry("zeros", '0', std::string(4 * 1024 * 1024, '\0')).tgz();
+    ASSERT_LT(zeros.size(), 64u * 1024);
+    expect_limit(zeros, {.max_expansion_ratio = 100, .ratio_checked_after = 1024 * 1024},
+                 "max_expansion_ratio");
+    extract(zeros, out);
+    EXPECT_EQ(fs::file_size(out / "zeros"), 4u * 1024 * 1024);
+}
+
 }  // namespace
