@@ -2,6 +2,7 @@
 
 #include "cli/commands/commands.hpp"
 #include "cli/display/results.hpp"
+#include "cli/wait.hpp"
 
 #include <oras/version.hpp>
 
@@ -44,6 +45,9 @@ int run(app& a, int argc, const char* const* argv) {
         }
         try {
             return c.run();
+        } catch (const interrupted& e) {
+            print_error(std::cerr, c.subject(), e);
+            return 128 + e.signal();
         } catch (const std::exception& e) {
             print_error(std::cerr, c.subject(), e);
             return 1;

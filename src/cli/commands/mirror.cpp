@@ -5,9 +5,10 @@
 #include "cli/files.hpp"
 #include "cli/mirror_config.hpp"
 #include "cli/options/target.hpp"
+#include "cli/wait.hpp"
 
 #include <oras/error.hpp>
-#include <oras/ops/blocking.hpp>
+#include <oras/ops/mirror.hpp>
 
 #include <unistd.h>
 
@@ -105,7 +106,8 @@ int run_mirror(mirror_flags& f) {
                            text && !f.common.no_tty && !f.common.debug && ::isatty(2) != 0, text);
     display.attach(o);
     const auto start = std::chrono::steady_clock::now();
-    const auto r = blocking::mirror(std::move(plan), std::move(o));
+    boost::asio::io_context io;
+    const auto r = wait(io, ops::mirror(std::move(plan), std::move(o)));
     display.done();
     print_mirror(std::cout, f.format.value, r, std::chrono::steady_clock::now() - start);
     return r.ok() ? 0 : 1;
