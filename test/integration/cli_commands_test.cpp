@@ -3,6 +3,8 @@
 // parsed, registry state checked over HTTP, bad input failing with one line and nothing left.
 #include "cli_sandbox.hpp"
 
+#include <gtest/gtest-spi.h>
+
 #include <oras/test/process.hpp>
 
 #include <gtest/gtest.h>
@@ -620,6 +622,25 @@ TEST(cli_commands, resolve_dials_the_address_given_and_headers_are_logged_redact
     const auto bad_header = s.oras({"resolve", "-H", "no colon", alias + "/cmd/dial:v1"});
     EXPECT_EQ(bad_header.exit_code, 1);
     EXPECT_NE(bad_header.err.find("--header"), std::string::npos) << bad_header.err;
+}
+
+// The check that runs with every CLI test: any password or token the harness handed out, in
+// anything the CLI printed or any file it left besides the credentials store, fails the test.
+TEST(cli_commands, the_secrets_check_catches_a_leak) {
+    oras::test::note_secret("leaky-secret-4711");
+    // An invalid reference is quoted in the error line: here that quotes the "secret".
+    EXPECT_NONFATAL_FAILURE(
+        {
+            sandbox s;
+            s.oras({"resolve", "leaky-secret-4711"});
+        },
+        "printed a secret");
+    EXPECT_NONFATAL_FAILURE(
+        {
+            sandbox s;
+            write_file(s.work / "notes.txt", "token: leaky-secret-4711\n");
+        },
+        "notes.txt");
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include <oras/test/process.hpp>
 #include <oras/test/registry_process.hpp>
 #include <oras/test/run.hpp>
+#include <oras/test/secrets.hpp>
 #include <oras/test/temp_dir.hpp>
 #include <oras/version.hpp>
 #include <string>
@@ -67,6 +68,24 @@ struct sandbox {
         fs::create_directories(work);
         fs::create_directories(scratch);
     }
+    sandbox(const sandbox&) = delete;
+    sandbox& operator=(const sandbox&) = delete;
+
+    /// No password or token the harness handed out may be in any file the CLI left, except the
+    /// credentials store (`login` writes it on purpose).
+    ~sandbox() {
+        std::error_code ec;
+        for (auto it = fs::recursive_directory_iterator(root, ec);
+             !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+            if (!it->is_regular_file() || it->is_symlink()
+                || it->path() == home / ".docker" / "config.json" || it->file_size() > (8u << 20)) {
+                continue;
+            }
+            if (auto s = oras::test::find_secret(read_file(it->path()))) {
+                ADD_FAILURE() << "a secret (" << *s << ") is in " << it->path();
+            }
+        }
+    }
 
     /// Runs oras-cpp in `cwd` (default: `work`) with a private HOME and no ORAS_USER/ORAS_PASS.
     process_result oras(const std::vector<std::string>& args, std::string_view input = {},
@@ -82,7 +101,23 @@ struct sandbox {
                                          "DOCKER_CONFIG=" + (home / ".docker").string(),
                                          ORAS_CPP_BINARY};
         argv.insert(argv.end(), args.begin(), args.end());
-        return oras::test::run_process(argv, input, std::chrono::seconds{30});
+        auto r = oras::test::run_process(argv, input, std::chrono::seconds{30});
+        expect_no_secret(r, args);
+        return r;
+    }
+
+    /// No password or token the harness handed out may show in what the CLI printed.
+    static void expect_no_secret(const process_result& r, const std::vector<std::string>& args) {
+        for (const auto* stream : {&r.out, &r.err}) {
+            if (auto s = oras::test::find_secret(*stream)) {
+                std::string cmd;
+                for (const auto& a : args) {
+                    cmd += " " + a;
+                }
+                ADD_FAILURE() << "oras-cpp" << cmd << " printed a secret (" << *s << "):\n"
+                              << *stream;
+            }
+        }
     }
 
     /// The typical pushed content: two files, and a directory with nested and empty

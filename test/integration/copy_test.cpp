@@ -22,6 +22,7 @@
 #include <oras/test/process.hpp>
 #include <oras/test/registry_process.hpp>
 #include <oras/test/run.hpp>
+#include <oras/test/secrets.hpp>
 #include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
@@ -609,7 +610,13 @@ struct cli_sandbox {
                                          "DOCKER_CONFIG=" + (home / ".docker").string(),
                                          ORAS_CPP_BINARY};
         argv.insert(argv.end(), args.begin(), args.end());
-        return oras::test::run_process(argv, input, std::chrono::seconds{60});
+        auto r = oras::test::run_process(argv, input, std::chrono::seconds{60});
+        for (const auto* stream : {&r.out, &r.err}) {
+            if (auto secret = oras::test::find_secret(*stream)) {
+                ADD_FAILURE() << "oras-cpp printed a secret (" << *secret << "):\n" << *stream;
+            }
+        }
+        return r;
     }
 };
 

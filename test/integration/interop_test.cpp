@@ -6,6 +6,7 @@
 #include <oras/digest.hpp>
 #include <oras/test/process.hpp>
 #include <oras/test/registry_process.hpp>
+#include <oras/test/secrets.hpp>
 #include <oras/test/temp_dir.hpp>
 
 #include <oras/test/files.hpp>
@@ -81,7 +82,13 @@ struct sandbox {
         auto argv = env();
         argv.emplace_back(ORAS_CPP_BINARY);
         argv.insert(argv.end(), args.begin(), args.end());
-        return oras::test::run_process(argv, {}, std::chrono::seconds{30});
+        auto r = oras::test::run_process(argv, {}, std::chrono::seconds{30});
+        for (const auto* stream : {&r.out, &r.err}) {
+            if (auto secret = oras::test::find_secret(*stream)) {
+                ADD_FAILURE() << "oras-cpp printed a secret (" << *secret << "):\n" << *stream;
+            }
+        }
+        return r;
     }
 
     process_result skopeo(const std::vector<std::string>& args) const {

@@ -1,10 +1,12 @@
 // registry_process: the real `docker-registry` for integration tests.
 #include "spawn.hpp"
 
+#include <oras/detail/base64.hpp>
 #include <oras/test/http.hpp>
 #include <oras/test/pki.hpp>
 #include <oras/test/process.hpp>
 #include <oras/test/registry_process.hpp>
+#include <oras/test/secrets.hpp>
 #include <oras/test/temp_dir.hpp>
 
 #include <cerrno>
@@ -355,6 +357,10 @@ struct registry_process::impl {
 
 registry_process::registry_process(registry_options options) : impl_(std::make_unique<impl>()) {
     impl_->opts = std::move(options);
+    for (const auto& u : impl_->opts.users) {
+        note_secret(u.password);
+        note_secret(oras::detail::base64_encode(u.name + ":" + u.password));
+    }
     try {
         impl_->start();
     } catch (...) {

@@ -1,6 +1,7 @@
 // The test token issuer: an Asio/Beast HTTP server on its own thread, granting RS256 JWTs.
 #include "signing.hpp"
 
+#include <oras/test/secrets.hpp>
 #include <oras/test/temp_dir.hpp>
 #include <oras/test/token_issuer.hpp>
 
@@ -165,6 +166,9 @@ class token_issuer::impl {
   public:
     explicit impl(options opts)
         : opts_(std::move(opts)), signer_(opts_.issuer_name + " signing key"), acceptor_(ioc_) {
+        for (const auto& u : opts_.users) {
+            note_secret(u.password);
+        }
         const json::object header{
             {"typ", "JWT"},
             {"alg", "RS256"},
@@ -212,6 +216,9 @@ class token_issuer::impl {
     }
     void set_users(std::vector<user> users) {
         std::lock_guard lock(mu_);
+        for (const auto& u : users) {
+            note_secret(u.password);
+        }
         opts_.users = std::move(users);
     }
 
@@ -268,7 +275,9 @@ class token_issuer::impl {
         std::string signing_input =
             header_b64_ + "." + oras::detail::base64_encode(json::serialize(claims), true);
         const std::string sig = signer_.sign(signing_input);
-        return signing_input + "." + oras::detail::base64_encode(sig, true);
+        auto token = signing_input + "." + oras::detail::base64_encode(sig, true);
+        note_secret(token);
+        return token;
     }
 
     // Under mu_.
@@ -393,6 +402,7 @@ class token_issuer::impl {
             }
             if (first(params, "offline_token") == "true" && who != nullptr) {
                 refresh = random_hex(24);
+                note_secret(refresh);
                 refresh_tokens_[refresh] = who->name;
             }
         } else if (rec.grant_type == "password") {
@@ -404,6 +414,7 @@ class token_issuer::impl {
                 throw http_error{401, "invalid_grant", "unknown user or wrong password"};
             }
             refresh = random_hex(24);
+            note_secret(refresh);
             refresh_tokens_[refresh] = who->name;
         } else if (rec.grant_type == "refresh_token") {
             refresh = first(params, "refresh_token");
