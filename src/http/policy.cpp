@@ -77,7 +77,8 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
         return std::nullopt;
     }
     const auto m = std::find(std::begin(months), std::end(months), std::string_view(month));
-    if (m == std::end(months) || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    if (m == std::end(months) || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0
+        || minute > 59 || second < 0 || second > 60 || year < 1900 || year > 9999) {
         return std::nullopt;
     }
     std::tm tm{};
@@ -91,7 +92,10 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
     if (t == -1) {
         return std::nullopt;
     }
-    return std::chrono::system_clock::from_time_t(t);
+    // system_clock counts nanoseconds: only about 1678-2262 fits. A date before 1970 is as past
+    // as 1970 and one after 2200 as far as 2200 (found by fuzzing: year 1007 overflowed).
+    constexpr std::time_t latest = 7'258'118'400;  // 2200-01-01T00:00:00Z
+    return std::chrono::system_clock::from_time_t(std::clamp<std::time_t>(t, 0, latest));
 }
 
 }  // namespace

@@ -17,6 +17,9 @@ TEST(redact_url, drops_userinfo_and_secret_parameters) {
               "https://r.example/v2/x/blobs/uploads/u?_state=abc&digest=sha256:1");
     EXPECT_EQ(oras::redact_url("/v2/x/blobs/uploads/u?sig=1"),
               "/v2/x/blobs/uploads/u?sig=REDACTED");
+    // Found by fuzzing: an empty query before a fragment crashed Boost.URL 1.81's iterator.
+    EXPECT_EQ(oras::redact_url("ample/blob?#sig=1"), "ample/blob?#sig=1");
+    EXPECT_EQ(oras::redact_url("https://r.example/x?"), "https://r.example/x?");
 }
 
 TEST(redact_url, unparsable_text_still_loses_userinfo) {

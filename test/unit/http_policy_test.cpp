@@ -76,9 +76,16 @@ TEST(http_retry_after, seconds_and_dates) {
     EXPECT_EQ(parse_retry_after("Sun Nov  6 08:49:38 1994", now), 1s);
     EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), 0s);  // past
     EXPECT_GT(*parse_retry_after("99999999999999999999", now), std::chrono::hours(24 * 365));
-    for (const char* bad : {"", "-1", "1.5", "soon", "Sun, 06 Nov 1994 08:49:47", "10 s"}) {
+    for (const char* bad : {"", "-1", "1.5", "soon", "Sun, 06 Nov 1994 08:49:47", "10 s",
+                            "Sun, 06 Nov 1994 -1:49:47 GMT", "Sun, 06 Nov 0999 08:49:47 GMT"}) {
         EXPECT_FALSE(parse_retry_after(bad, now)) << bad;
     }
+    // Found by fuzzing: years beyond what system_clock holds overflowed. Far past is past,
+    // far future is far (capped, never negative).
+    EXPECT_EQ(parse_retry_after("Wed, 21 Oct 1007 07:28:00 GMT", now), std::nullopt);
+    EXPECT_EQ(parse_retry_after("Wed, 21 Oct 1907 07:28:00 GMT", now), 0s);
+    EXPECT_GT(*parse_retry_after("Wed, 21 Oct 9999 07:28:00 GMT", now),
+              std::chrono::hours(24 * 365 * 200));
 }
 
 TEST(http_retry, statuses_and_backoff) {
