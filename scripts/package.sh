@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package of a build (CPack; dependencies from dpkg-shlibdeps), then checks it:
-# its file list, and `oras-cpp --version` run from the package unpacked into an empty root.
+# its file list, and `oras-cpp --version` run from the package unpacked into an empty root; with
+# ORAS_DEB_INSTALL=1 also installed with apt and used against a registry (see below).
 #
 #   scripts/package.sh [BUILD_DIR [OUT_DIR]]   (BUILD_DIR default: $BUILD_DIR, else build/; the
 #                                              .deb is kept in OUT_DIR, else checked and removed)
@@ -45,6 +46,34 @@ dpkg-deb -x "$deb" "$out/root"
 # A shared liboras comes in the package too: found there, as the installed tool finds it in /usr.
 libdirs=$(find "$out/root/usr" -name 'liboras.so*' -printf '%h\n' | sort -u | paste -sd:)
 LD_LIBRARY_PATH=${libdirs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$out/root/usr/bin/oras-cpp" --version
+# ORAS_DEB_INSTALL=1 (CI, as root): install the package with apt, which must find every
+# dependency it declares in Debian; run the installed oras-cpp against a throwaway registry
+# (basic auth); then purge the package again.
+if [ "${ORAS_DEB_INSTALL:-0}" = 1 ]; then
+  registry_tool="$build_dir/test/tools/oras-test-registry"
+  [ -x "$registry_tool" ] || { echo "package: $registry_tool is needed to check the install" >&2; exit 1; }
+  if dpkg-query -W oras-cpp >/dev/null 2>&1; then
+    echo "package: oras-cpp is already installed here; not replacing it" >&2
+    exit 1
+  fi
+  trap 'dpkg --purge oras-cpp >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$deb" >/dev/null
+  [ "$(command -v oras-cpp)" = /usr/bin/oras-cpp ] || { echo "package: oras-cpp is not on PATH" >&2; exit 1; }
+  /usr/bin/oras-cpp version
+  ls /usr/share/man/man1/oras-cpp.1* >/dev/null
+  work=$(mktemp -d "${TMPDIR:-/tmp}/oras-deb-XXXXXX")
+  printf 'installed from a .deb\n' >"$work/hi.txt"
+  "$registry_tool" --auth basic -- sh -ec '
+    cd "$1"
+    /usr/bin/oras-cpp push -u "$ORAS_TEST_USER" -p "$ORAS_TEST_PASSWORD" --no-tty \
+      "$ORAS_TEST_REGISTRY_HOST/deb/check:v1" hi.txt
+    /usr/bin/oras-cpp pull -u "$ORAS_TEST_USER" -p "$ORAS_TEST_PASSWORD" --no-tty \
+      -o out "$ORAS_TEST_REGISTRY_HOST/deb/check:v1"
+    cmp hi.txt out/hi.txt' sh "$work"
+  rm -rf "$work"
+  dpkg --purge oras-cpp >/dev/null
+  echo "package: installed with apt, pushed and pulled with /usr/bin/oras-cpp, purged"
+fi
 if [ -n "${2:-}" ]; then
   echo "$deb"
 else
