@@ -35,6 +35,8 @@ struct stalling_registry {
         return m.serialize();
     }();
     bool stall_deletes = false;
+    /// Created when an upload session opens: a shell can wait for it.
+    fs::path posted_marker;
     mutable std::mutex mu;
     std::vector<std::string> deletes;
     std::size_t posts = 0;
@@ -62,6 +64,9 @@ struct stalling_registry {
         if (r.method == "POST" && r.target.starts_with("/v2/r/blobs/uploads/")) {
             std::lock_guard lock(mu);
             ++posts;
+            if (!posted_marker.empty()) {
+                write_file(posted_marker, "");
+            }
             return action{.status = 202,
                           .headers = {{"Location", "/v2/r/blobs/uploads/session-1"}}};
         }
@@ -128,16 +133,11 @@ TEST(cli_signals, sigterm_stops_a_push_and_cancels_its_upload_session) {
     stalling_registry reg;
     sandbox s;
     write_file(s.work / "big.bin", pattern(1024 * 1024, 5));
-    const auto marker = s.scratch / "posted";
     // Ready once the upload session is open (the server saw the POST).
-    scripted_server front([&](const scripted_request& r) {
-        if (r.method == "POST") {
-            write_file(marker, "");
-        }
-        return reg.answer(r);
-    });
-    const auto r = interrupt(s, {"push", "--no-tty", front.host() + "/r:v1", "big.bin"},
-                             "[ -e '" + marker.string() + "' ]", {SIGTERM});
+    reg.posted_marker = s.scratch / "posted";
+    scripted_server server([&](const scripted_request& r) { return reg.answer(r); });
+    const auto r = interrupt(s, {"push", "--no-tty", server.host() + "/r:v1", "big.bin"},
+                             "[ -e '" + reg.posted_marker.string() + "' ]", {SIGTERM});
     expect_interrupted(r, SIGTERM);
     // Every session opened (one per blob: the file and the empty config) was cancelled.
     std::lock_guard lock(reg.mu);
@@ -153,15 +153,10 @@ TEST(cli_signals, a_second_signal_exits_at_once_when_the_clean_stop_hangs) {
     reg.stall_deletes = true;  // cancelling the session never completes
     sandbox s;
     write_file(s.work / "big.bin", pattern(1024 * 1024, 6));
-    const auto marker = s.scratch / "posted";
-    scripted_server server([&](const scripted_request& r) {
-        if (r.method == "POST") {
-            write_file(marker, "");
-        }
-        return reg.answer(r);
-    });
+    reg.posted_marker = s.scratch / "posted";
+    scripted_server server([&](const scripted_request& r) { return reg.answer(r); });
     const auto r = interrupt(s, {"push", "--no-tty", server.host() + "/r:v1", "big.bin"},
-                             "[ -e '" + marker.string() + "' ]", {SIGINT, SIGINT});
+                             "[ -e '" + reg.posted_marker.string() + "' ]", {SIGINT, SIGINT});
     // Without the second signal it would wait for the DELETE past the process's timeout.
     EXPECT_FALSE(r.timed_out) << dump(r);
     EXPECT_EQ(r.exit_code, 128 + SIGINT) << dump(r);
