@@ -619,9 +619,11 @@ TEST(cli_commands, resolve_dials_the_address_given_and_headers_are_logged_redact
     EXPECT_EQ(bad.exit_code, 1);
     EXPECT_EQ(count_lines(bad.err), 1u) << bad.err;
     EXPECT_NE(bad.err.find("--resolve"), std::string::npos) << bad.err;
-    const auto bad_header = s.oras({"resolve", "-H", "no colon", alias + "/cmd/dial:v1"});
+    const auto bad_header =
+        s.oras({"resolve", "-H", "Authorization Bearer k-secret-2", alias + "/cmd/dial:v1"});
     EXPECT_EQ(bad_header.exit_code, 1);
     EXPECT_NE(bad_header.err.find("--header"), std::string::npos) << bad_header.err;
+    EXPECT_EQ(bad_header.err.find("k-secret-2"), std::string::npos) << bad_header.err;
 }
 
 // The check that runs with every CLI test: any password or token the harness handed out, in

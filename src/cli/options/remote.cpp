@@ -74,8 +74,9 @@ std::pair<std::string, std::string> parse_header(std::string_view text) {
     const auto colon = text.find(':');
     const auto name = trim(text.substr(0, colon));
     if (colon == std::string_view::npos || name.empty()) {
+        // Not quoted: a header given on the command line often carries a key.
         throw oras::error(oras::errc::invalid_argument,
-                          "--header " + oras::detail::quote(text) + " is not \"Name: value\"");
+                          "a --header value is not \"Name: value\" (a name, a colon, the value)");
     }
     return {std::string(name), std::string(trim(text.substr(colon + 1)))};
 }
