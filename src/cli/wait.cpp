@@ -7,8 +7,8 @@
 namespace oras::cli {
 
 const char* interrupted::what() const noexcept {
-    return signal_ == SIGTERM ? "terminated (SIGTERM): stopped, nothing left half-written"
-                              : "interrupted (SIGINT): stopped, nothing left half-written";
+    // What was cleaned up depends on where the operation stood; the docs say what is attempted.
+    return signal_ == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)";
 }
 
 interrupt_guard::interrupt_guard(boost::asio::io_context& io) : signals_(io, SIGINT, SIGTERM) {
