@@ -4,6 +4,8 @@
 // connection.
 #include <oras/test/fault_proxy.hpp>
 
+#include "loopback_socket.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -22,33 +24,8 @@ namespace oras::test {
 
 namespace {
 
-int connect_local(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-bool send_all(int fd, const char* p, std::size_t n) {
-    while (n > 0) {
-        const auto k = ::send(fd, p, n, MSG_NOSIGNAL);
-        if (k <= 0) {
-            return false;
-        }
-        p += k;
-        n -= static_cast<std::size_t>(k);
-    }
-    return true;
-}
+using detail::connect_local;
+using detail::send_all;
 
 /// Closes with a TCP reset instead of a FIN.
 void reset(int fd) {
@@ -268,22 +245,7 @@ fault_proxy::fault_proxy(std::uint16_t target_port, fault_options options)
     impl_->opts = options;
     impl_->rate = options.fault_rate;
     impl_->rng.seed(options.seed);
-    impl_->listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (impl_->listener < 0) {
-        throw std::system_error(errno, std::generic_category(), "fault_proxy socket");
-    }
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(impl_->listener, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
-        || ::listen(impl_->listener, 128) != 0
-        || ::getsockname(impl_->listener, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        const int e = errno;
-        ::close(impl_->listener);
-        throw std::system_error(e, std::generic_category(), "fault_proxy listen");
-    }
-    impl_->port = ntohs(a.sin_port);
+    impl_->listener = detail::listen_local(impl_->port, "fault_proxy listen");
     impl_->acceptor = std::thread([this] { impl_->accept_loop(); });
 }
 

@@ -2,6 +2,8 @@
 // so that the destructor can stop every thread.
 #include <oras/test/throttle_proxy.hpp>
 
+#include "loopback_socket.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -21,37 +23,8 @@ namespace oras::test {
 
 namespace {
 
-[[noreturn]] void throw_errno(const char* what) {
-    throw std::system_error(errno, std::generic_category(), what);
-}
-
-int connect_local(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-bool send_all(int fd, const char* p, std::size_t n) {
-    while (n > 0) {
-        const auto k = ::send(fd, p, n, MSG_NOSIGNAL);
-        if (k <= 0) {
-            return false;
-        }
-        p += k;
-        n -= static_cast<std::size_t>(k);
-    }
-    return true;
-}
+using detail::connect_local;
+using detail::send_all;
 
 /// Whether a request head announces a body.
 bool has_body(std::string head) {
@@ -162,22 +135,7 @@ throttle_proxy::throttle_proxy(std::uint16_t target_port, std::size_t throttled_
     impl_->target = target_port;
     impl_->throttle_budget = throttled_connections;
     impl_->retry_after = retry_after_seconds;
-    impl_->listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (impl_->listener < 0) {
-        throw_errno("socket");
-    }
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(impl_->listener, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
-        || ::listen(impl_->listener, 64) != 0
-        || ::getsockname(impl_->listener, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        const int e = errno;
-        ::close(impl_->listener);
-        throw std::system_error(e, std::generic_category(), "throttle_proxy listen");
-    }
-    impl_->port = ntohs(a.sin_port);
+    impl_->listener = detail::listen_local(impl_->port, "throttle_proxy listen");
     impl_->acceptor = std::thread([this] { impl_->accept_loop(); });
 }
 

@@ -1,0 +1,68 @@
+// Internal to the test support: blocking loopback TCP helpers shared by the relays that sit
+// between a client and a local server (throttle_proxy, fault_proxy).
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+
+namespace oras::test::detail {
+
+/// A socket connected to 127.0.0.1:`port`, or -1.
+inline int connect_local(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/// Sends all `n` bytes; false when the peer is gone.
+inline bool send_all(int fd, const char* p, std::size_t n) {
+    while (n > 0) {
+        const auto k = ::send(fd, p, n, MSG_NOSIGNAL);
+        if (k <= 0) {
+            return false;
+        }
+        p += k;
+        n -= static_cast<std::size_t>(k);
+    }
+    return true;
+}
+
+/// A listening socket on a free 127.0.0.1 port; its port in `port`. Throws std::system_error
+/// naming `who`.
+inline int listen_local(std::uint16_t& port, const char* who) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        throw std::system_error(errno, std::generic_category(), who);
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 128) != 0
+        || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        const int e = errno;
+        ::close(fd);
+        throw std::system_error(e, std::generic_category(), who);
+    }
+    port = ntohs(a.sin_port);
+    return fd;
+}
+
+}  // namespace oras::test::detail
