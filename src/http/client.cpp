@@ -840,14 +840,7 @@ void client_state::log(const request& req, unsigned status, const fields& respon
     e.method = req.method;
     e.url = redact_url(req.url.buffer());
     e.status = status;
-    e.request_headers = redact_fields(req.headers);
-    if (!options_.extra_headers.empty()) {
-        fields shown;
-        for (const auto& [name, value] : e.request_headers) {
-            shown.add(name, options_.extra_headers.contains(name) ? "REDACTED" : value);
-        }
-        e.request_headers = std::move(shown);
-    }
+    e.request_headers = redact_fields(req.headers, options_.extra_headers);
     e.response_headers = redact_fields(response_headers);
     e.error = ec;
     e.attempt = attempt_no;

@@ -446,11 +446,12 @@ result<void> validate_field(std::string_view name, std::string_view value) {
     return {};
 }
 
-fields redact_fields(const fields& f) {
+fields redact_fields(const fields& f, const fields& also_secret) {
     fields out;
     for (const auto& [name, value] : f) {
         const bool secret = iequals(name, "authorization") || iequals(name, "proxy-authorization")
-                            || iequals(name, "cookie") || iequals(name, "set-cookie");
+                            || iequals(name, "cookie") || iequals(name, "set-cookie")
+                            || also_secret.contains(name);
         out.add(name, secret ? "REDACTED" : std::string_view(value));
     }
     return out;

@@ -105,7 +105,8 @@ result<std::optional<boost::urls::url>> select_proxy(const origin& target,
 /// injection).
 result<void> validate_field(std::string_view name, std::string_view value);
 
-/// A copy with Authorization, Proxy-Authorization, Cookie and Set-Cookie values replaced.
-fields redact_fields(const fields& f);
+/// A copy with Authorization, Proxy-Authorization, Cookie and Set-Cookie values replaced, and
+/// those of any field named in `also_secret` (the client's extra headers).
+fields redact_fields(const fields& f, const fields& also_secret = {});
 
 }  // namespace oras::http::detail
