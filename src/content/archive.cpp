@@ -1525,11 +1525,11 @@ struct tar_extractor::impl {
                  "layer expands past " + std::to_string(opts.max_tar_bytes)
                      + " bytes of tar, the limit (unpack_options::max_tar_bytes)");
         }
+        const auto ratio = tar_size / std::max<std::uint64_t>(compressed_size, 1);
         if (opts.max_expansion_ratio != 0 && tar_size > opts.ratio_checked_after
-            && tar_size / std::max<std::uint64_t>(compressed_size, 1) > opts.max_expansion_ratio) {
+            && ratio > opts.max_expansion_ratio) {
             fail(errc::size_exceeds_limit,
-                 "layer expands "
-                     + std::to_string(tar_size / std::max<std::uint64_t>(compressed_size, 1))
+                 "layer expands " + std::to_string(ratio)
                      + " times its compressed size, past the limit of "
                      + std::to_string(opts.max_expansion_ratio)
                      + " (unpack_options::max_expansion_ratio): a gzip bomb?");
