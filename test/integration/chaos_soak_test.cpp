@@ -66,6 +66,14 @@ std::size_t peak_rss_kib() {
     return 0;
 }
 
+/// A repository `name` ("host/repo") on `client`, as a target.
+oras::registry::repository_target target_of(const oras::auth::client& client,
+                                            const std::string& name,
+                                            const oras::registry::connect_options& options) {
+    const auto ref = oras::reference::parse(name).value();
+    return oras::registry::repository_target(oras::registry::connect(client, ref, options));
+}
+
 /// What one operation ended in: "ok", "deadline", or the error's code message.
 struct outcome {
     std::string op;
@@ -151,12 +159,8 @@ TEST(chaos, soak_of_push_pull_and_copy_through_a_faulty_network) {
             retries += e.attempt > 0 ? 1 : 0;
         };
         auto client = oras::registry::client_for(io.get_executor(), proxy.host(), co);
-        const auto repo = [&](const std::string& name) {
-            auto ref = oras::reference::parse(proxy.host() + "/" + name).value();
-            return oras::registry::repository_target(oras::registry::connect(client, ref, co));
-        };
-        auto src = repo("soak/src");
-        auto dst = repo("soak/dst");
+        auto src = target_of(client, proxy.host() + "/soak/src", co);
+        auto dst = target_of(client, proxy.host() + "/soak/dst", co);
 
         int next = 0;
         // A deadline cancels the operation (a hang would otherwise stop the soak); it is
@@ -238,12 +242,8 @@ TEST(chaos, soak_of_push_pull_and_copy_through_a_faulty_network) {
     direct.plain_http = true;
     direct.http.proxy.from_environment = false;
     auto reg_client = oras::registry::client_for(io.get_executor(), reg.host(), direct);
-    const auto direct_repo = [&](const std::string& name) {
-        auto ref = oras::reference::parse(reg.host() + "/" + name).value();
-        return oras::registry::repository_target(oras::registry::connect(reg_client, ref, direct));
-    };
-    auto src = direct_repo("soak/src");
-    auto dst = direct_repo("soak/dst");
+    auto src = target_of(reg_client, reg.host() + "/soak/src", direct);
+    auto dst = target_of(reg_client, reg.host() + "/soak/dst", direct);
     std::map<std::string, std::size_t> by_result;
     for (const auto& o : outcomes) {
         ++by_result[o.op + " " + o.result];

@@ -223,11 +223,7 @@ struct fault_proxy::impl {
 
     void accept_loop() {
         while (!stop) {
-            pollfd p{listener, POLLIN, 0};
-            if (::poll(&p, 1, 100) <= 0) {
-                continue;
-            }
-            const int c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+            const int c = detail::accept_within_100ms(listener);
             if (c < 0) {
                 continue;
             }

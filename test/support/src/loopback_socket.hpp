@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -63,6 +64,16 @@ inline int listen_local(std::uint16_t& port, const char* who) {
     }
     port = ntohs(a.sin_port);
     return fd;
+}
+
+/// A connection accepted on `listener` within 100 ms, or -1: accept loops stay responsive to
+/// their stop flag.
+inline int accept_within_100ms(int listener) {
+    pollfd p{listener, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) {
+        return -1;
+    }
+    return ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
 }
 
 }  // namespace oras::test::detail
