@@ -2,6 +2,7 @@
 
 #include "cli/options/target.hpp"
 #include "core/quote.hpp"
+#include "core/text.hpp"
 
 #include <oras/error.hpp>
 
@@ -49,16 +50,6 @@ void remote_flags::add(CLI::App& cmd, const std::string& prefix, const std::stri
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 std::optional<std::uint16_t> parse_port(std::string_view s) {
     unsigned v = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -72,13 +63,13 @@ std::optional<std::uint16_t> parse_port(std::string_view s) {
 
 std::pair<std::string, std::string> parse_header(std::string_view text) {
     const auto colon = text.find(':');
-    const auto name = trim(text.substr(0, colon));
+    const auto name = oras::detail::trim(text.substr(0, colon));
     if (colon == std::string_view::npos || name.empty()) {
         // Not quoted: a header given on the command line often carries a key.
         throw oras::error(oras::errc::invalid_argument,
                           "a --header value is not \"Name: value\" (a name, a colon, the value)");
     }
-    return {std::string(name), std::string(trim(text.substr(colon + 1)))};
+    return {std::string(name), std::string(oras::detail::trim(text.substr(colon + 1)))};
 }
 
 http::address_override parse_resolve(std::string_view text) {
