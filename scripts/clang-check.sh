@@ -20,5 +20,6 @@ BUILD_DIR=$build_dir BUILD_TYPE=Release TARGETS="oras-cpp oras_unit_tests oras-t
   "$root/scripts/setup.sh" -DCMAKE_CXX_COMPILER=clang++ -DORAS_WERROR=ON -DORAS_BUILD_BENCH=OFF \
   -DORAS_BUILD_EXAMPLES=OFF -DORAS_BUILD_TESTS=ON -DBUILD_SHARED_LIBS=ON
 "$build_dir/test/unit/oras_unit_tests" --gtest_brief=1
+"$root/scripts/check-exports.sh" "$build_dir/src/liboras.so"
 "$root/scripts/consumer-check.sh" "$build_dir"
 "$root/scripts/package.sh" "$build_dir"

@@ -46,11 +46,56 @@ dpkg-deb -x "$deb" "$out/root"
 # A shared liboras comes in the package too: found there, as the installed tool finds it in /usr.
 libdirs=$(find "$out/root/usr" -name 'liboras.so*' -printf '%h\n' | sort -u | paste -sd:)
 LD_LIBRARY_PATH=${libdirs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$out/root/usr/bin/oras-cpp" --version
+# As root: the package installed with dpkg into an otherwise empty root, holding only a shell,
+# ldconfig and the shared libraries the tool links (copied from this machine; their packages'
+# Depends are checked by the apt install below). The maintainer scripts run there, dpkg's record
+# of the package lists the expected files, the tool runs chrooted (with the registry below, a
+# push and pull), and a purge leaves nothing of the package behind.
+registry_tool="$build_dir/test/tools/oras-test-registry"
+if [ "$(id -u)" -eq 0 ]; then
+  croot="$out/clean-root"
+  mkdir -p "$croot/etc" "$croot/work" "$croot/var/lib/dpkg/info" "$croot/var/lib/dpkg/updates"
+  touch "$croot/var/lib/dpkg/status"
+  needed=$( (LD_LIBRARY_PATH=$libdirs ldd "$out/root/usr/bin/oras-cpp"; ldd /bin/sh) |
+    grep -oE '(^|[[:space:]])/[^[:space:]]+' | tr -d '[:blank:]' | grep -v '/liboras\.so' | sort -u)
+  for f in $needed /bin/sh "$(readlink -f /bin/sh)" /sbin/ldconfig; do
+    cp -L --parents "$f" "$croot/"
+  done
+  # The dependencies are present as files, not as packages dpkg knows of.
+  dpkg --root="$croot" --force-depends -i "$deb" >/dev/null 2>&1 ||
+    { dpkg --root="$croot" --force-depends -i "$deb" >&2 || true; echo "package: dpkg --root install failed" >&2; exit 1; }
+  installed=$(dpkg --root="$croot" -L oras-cpp)
+  for f in /usr/bin/oras-cpp /usr/share/man/man1/oras-cpp.1 /usr/include/oras/ops/blocking.hpp \
+           /cmake/oras/oras-config.cmake /pkgconfig/oras.pc; do
+    grep -Eq "$f\$" <<<"$installed" || { echo "package: dpkg --root -L lacks $f" >&2; exit 1; }
+  done
+  if grep -q 'liboras\.so' <<<"$listing"; then
+    # ldconfig ran in the root (postinst) and knows the library.
+    chroot "$croot" /sbin/ldconfig -p | grep -q 'liboras\.so' ||
+      { echo "package: liboras is not in the clean root's ld.so cache" >&2; exit 1; }
+  fi
+  chroot "$croot" /usr/bin/oras-cpp version >/dev/null
+  if [ -x "$registry_tool" ]; then
+    printf 'installed into a clean root\n' >"$croot/work/hi.txt"
+    if ! log=$("$registry_tool" -- sh -ec '
+      chroot "$1" /usr/bin/oras-cpp push --no-tty "$ORAS_TEST_REGISTRY_HOST/deb/root:v1" work/hi.txt
+      chroot "$1" /usr/bin/oras-cpp pull --no-tty -o /work/out "$ORAS_TEST_REGISTRY_HOST/deb/root:v1"
+      cmp "$1/work/hi.txt" "$1/work/out/work/hi.txt"' sh "$croot" 2>&1); then
+      echo "$log" >&2
+      echo "package: push and pull from the clean root failed" >&2
+      exit 1
+    fi
+  fi
+  dpkg --root="$croot" --purge oras-cpp >/dev/null 2>&1 || { echo "package: dpkg --root --purge failed" >&2; exit 1; }
+  left=$(find "$croot/usr" -name '*oras*' | head -n3)
+  [ -z "$left" ] || { echo "package: the purge left $left" >&2; exit 1; }
+  echo "package: installed into a clean root with dpkg, run chrooted$([ -x "$registry_tool" ] && echo ' (push and pull)'), purged"
+fi
+
 # ORAS_DEB_INSTALL=1 (CI, as root): install the package with apt, which must find every
 # dependency it declares in Debian; run the installed oras-cpp against a throwaway registry
 # (basic auth); then purge the package again.
 if [ "${ORAS_DEB_INSTALL:-0}" = 1 ]; then
-  registry_tool="$build_dir/test/tools/oras-test-registry"
   [ -x "$registry_tool" ] || { echo "package: $registry_tool is needed to check the install" >&2; exit 1; }
   if dpkg-query -W oras-cpp >/dev/null 2>&1; then
     echo "package: oras-cpp is already installed here; not replacing it" >&2

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras {
 
 /// Annotations are a JSON object of strings; kept sorted so that serialisation is deterministic.
@@ -58,3 +60,5 @@ struct parse_options {
 };
 
 }  // namespace oras
+
+#pragma GCC visibility pop

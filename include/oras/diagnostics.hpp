@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras {
 
 /// One entry of a registry's `{"errors":[...]}` body. All text is untrusted: it came from the
@@ -49,3 +51,5 @@ std::string display(std::string_view untrusted, std::size_t max_bytes = 512);
 result<std::vector<registry_error>> parse_registry_errors(std::string_view body);
 
 }  // namespace oras
+
+#pragma GCC visibility pop

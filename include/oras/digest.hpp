@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#pragma GCC visibility push(default)
+
 namespace oras {
 
 /// The digest algorithms this client can compute and verify (image-spec registered algorithms).
@@ -80,3 +82,5 @@ struct std::hash<oras::digest> {
     }
 };
 /// \endcond
+
+#pragma GCC visibility pop

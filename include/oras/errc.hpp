@@ -5,6 +5,8 @@
 #include <string_view>
 #include <system_error>
 
+#pragma GCC visibility push(default)
+
 namespace oras {
 
 /// What went wrong, in terms a program can act on. The registry's own error codes
@@ -57,3 +59,5 @@ errc errc_from_status(unsigned status) noexcept;
 template <>
 struct std::is_error_code_enum<oras::errc> : std::true_type {};
 /// \endcond
+
+#pragma GCC visibility pop

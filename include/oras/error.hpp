@@ -8,6 +8,8 @@
 #include <string>
 #include <system_error>
 
+#pragma GCC visibility push(default)
+
 namespace oras {
 
 /// A `std::system_error` whose `code()` compares equal to an `oras::errc` (or to an Asio or
@@ -30,3 +32,5 @@ class error : public std::system_error {
 };
 
 }  // namespace oras
+
+#pragma GCC visibility pop

@@ -8,6 +8,8 @@
 #include <span>
 #include <string_view>
 
+#pragma GCC visibility push(default)
+
 struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, kept out of this header
 
 namespace oras {
@@ -51,3 +53,5 @@ class hasher {
 };
 
 }  // namespace oras
+
+#pragma GCC visibility pop

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras {
 
 /// An OCI image index (image-spec 1.1) or a Docker manifest list: manifests (or further
@@ -40,3 +42,5 @@ struct image_index {
 };
 
 }  // namespace oras
+
+#pragma GCC visibility pop

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras {
 
 /// An OCI image manifest (image-spec 1.1) or a Docker v2 schema 2 manifest: a config and
@@ -44,3 +46,5 @@ struct image_manifest {
 };
 
 }  // namespace oras
+
+#pragma GCC visibility pop

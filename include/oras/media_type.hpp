@@ -3,6 +3,8 @@
 
 #include <string_view>
 
+#pragma GCC visibility push(default)
+
 namespace oras::media_type {
 
 inline constexpr std::string_view image_manifest = "application/vnd.oci.image.manifest.v1+json";
@@ -55,3 +57,5 @@ inline constexpr std::string_view content_digest = "io.deis.oras.content.digest"
 inline constexpr std::string_view content_unpack = "io.deis.oras.content.unpack";
 
 }  // namespace oras::annotation
+
+#pragma GCC visibility pop

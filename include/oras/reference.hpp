@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras {
 
 /// A parsed artifact reference. Every value has a registry and a repository; it may have a tag,
@@ -101,3 +103,5 @@ result<tagged_reference> split_tags(std::string_view text);
 result<std::vector<std::string>> parse_tag_list(std::string_view list);
 
 }  // namespace oras
+
+#pragma GCC visibility pop

@@ -9,6 +9,8 @@
 #include <string>
 #include <system_error>
 
+#pragma GCC visibility push(default)
+
 namespace oras {
 
 /// A failure of a pure function: a code for programs, a message for people that names the
@@ -35,3 +37,5 @@ using result = boost::system::result<T, failure>;
 [[noreturn]] void throw_exception_from_error(const failure& f, const boost::source_location& loc);
 
 }  // namespace oras
+
+#pragma GCC visibility pop

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <span>
 
+#pragma GCC visibility push(default)
+
 namespace oras {
 
 /// Feeds every chunk of a stream through a hasher and counts it against the expected size, so
@@ -40,3 +42,5 @@ class verifier {
 };
 
 }  // namespace oras
+
+#pragma GCC visibility pop

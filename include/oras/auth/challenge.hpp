@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::auth {
 
 /// One challenge: a scheme and its parameters (or a token68).
@@ -50,3 +52,5 @@ struct bearer_challenge {
 result<bearer_challenge> to_bearer(const challenge& c);
 
 }  // namespace oras::auth
+
+#pragma GCC visibility pop

@@ -12,11 +12,16 @@
 #include <memory>
 #include <string>
 
+#pragma GCC visibility push(default)
+
 namespace oras::auth {
 
+// Internal state, not exported.
+#pragma GCC visibility push(hidden)
 namespace detail {
 class client_state;
 }
+#pragma GCC visibility pop
 
 /// How an `auth::client` finds credentials and asks token services for tokens. Every field has a
 /// default.
@@ -104,3 +109,5 @@ class client {
 };
 
 }  // namespace oras::auth
+
+#pragma GCC visibility pop

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::auth {
 
 /// A source (and, for stores that can, a sink) of credentials, keyed by registry host
@@ -151,3 +153,5 @@ struct credential_options {
 std::shared_ptr<credential_store> default_credentials(const credential_options& options = {});
 
 }  // namespace oras::auth
+
+#pragma GCC visibility pop

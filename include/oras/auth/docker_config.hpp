@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#pragma GCC visibility push(default)
+
 namespace oras::auth {
 
 /// What a config entry (or a credential helper) holds for one registry.
@@ -63,3 +65,5 @@ class docker_config {
 std::string normalize_registry_key(std::string_view key);
 
 }  // namespace oras::auth
+
+#pragma GCC visibility pop

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#pragma GCC visibility push(default)
+
 namespace oras::auth {
 
 /// How `login` reaches the registry, and whether it keeps the credentials.
@@ -43,3 +45,5 @@ boost::asio::awaitable<void> login(http::client http, std::string registry, cred
 result<void> logout(std::string_view registry, credential_store& store);
 
 }  // namespace oras::auth
+
+#pragma GCC visibility pop

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::auth {
 
 /// One resource scope, e.g. `repository:team/app:pull,push` or `registry:catalog:*`.
@@ -68,3 +70,5 @@ class scope_set {
 };
 
 }  // namespace oras::auth
+
+#pragma GCC visibility pop

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#pragma GCC visibility push(default)
+
 namespace oras::auth {
 
 /// Tokens per (registry, canonical scope set). A token is used until `refresh_margin` before it
@@ -64,3 +66,5 @@ class token_cache {
 };
 
 }  // namespace oras::auth
+
+#pragma GCC visibility pop

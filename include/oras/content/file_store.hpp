@@ -16,6 +16,8 @@
 #include <string>
 #include <unordered_map>
 
+#pragma GCC visibility push(default)
+
 namespace oras::content {
 
 /// How a `file_store` treats its working directory.
@@ -112,3 +114,5 @@ class file_store final : public target {
 };
 
 }  // namespace oras::content
+
+#pragma GCC visibility pop

@@ -13,6 +13,8 @@
 #include <string>
 #include <unordered_map>
 
+#pragma GCC visibility push(default)
+
 namespace oras::content {
 
 /// Content by digest and tags, in memory: for tests, and to stage small artifacts before a copy.
@@ -52,3 +54,5 @@ class memory_store final : public target {
 };
 
 }  // namespace oras::content
+
+#pragma GCC visibility pop

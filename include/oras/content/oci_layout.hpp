@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::content {
 
 /// How an `oci_layout` opens its directory.
@@ -104,3 +106,5 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
 };
 
 }  // namespace oras::content
+
+#pragma GCC visibility pop

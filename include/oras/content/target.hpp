@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::content {
 
 /// Fills the buffer with the next bytes of a blob and returns how many; 0 ends it.
@@ -159,3 +161,5 @@ boost::asio::awaitable<std::string> fetch_all(target& t, descriptor desc,
                                               std::size_t limit = 4 * 1024 * 1024);
 
 }  // namespace oras::content
+
+#pragma GCC visibility pop

@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <utility>
 
+#pragma GCC visibility push(default)
+
 namespace oras::detail {
 
 /// Tokens for which an async_ form hands back the coroutine itself, to be co_awaited: Boost
@@ -35,3 +37,5 @@ auto start(boost::asio::any_io_executor executor, boost::asio::awaitable<T> op, 
 }
 
 }  // namespace oras::detail
+
+#pragma GCC visibility pop

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#pragma GCC visibility push(default)
+
 namespace oras::detail {
 
 /// Standard alphabet with padding; `url` selects the URL-safe alphabet without padding (JWT).
@@ -16,3 +18,5 @@ std::string base64_encode(std::string_view bytes, bool url = false);
 result<std::string> base64_decode(std::string_view text);
 
 }  // namespace oras::detail
+
+#pragma GCC visibility pop

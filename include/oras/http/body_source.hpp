@@ -13,6 +13,8 @@
 #include <string>
 #include <variant>
 
+#pragma GCC visibility push(default)
+
 namespace oras::http {
 
 /// A request body. Memory and file bodies can be read again from the start, which makes their
@@ -86,3 +88,5 @@ class body_source {
 };
 
 }  // namespace oras::http
+
+#pragma GCC visibility pop

@@ -11,11 +11,16 @@
 #include <cstddef>
 #include <memory>
 
+#pragma GCC visibility push(default)
+
 namespace oras::http {
 
+// Internal state, not exported.
+#pragma GCC visibility push(hidden)
 namespace detail {
 class client_state;
 }
+#pragma GCC visibility pop
 
 /// Counters for tests and benchmarks.
 struct client_stats {
@@ -77,3 +82,5 @@ class client {
 };
 
 }  // namespace oras::http
+
+#pragma GCC visibility pop

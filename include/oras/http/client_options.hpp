@@ -12,6 +12,8 @@
 #include <system_error>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::http {
 
 /// How the client verifies https servers and identifies itself to them. The files are loaded
@@ -129,3 +131,5 @@ struct client_options {
 };
 
 }  // namespace oras::http
+
+#pragma GCC visibility pop

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::http {
 
 /// ASCII case-insensitive comparison, as HTTP field names compare.
@@ -54,3 +56,5 @@ class fields {
 };
 
 }  // namespace oras::http
+
+#pragma GCC visibility pop

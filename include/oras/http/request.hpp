@@ -8,6 +8,8 @@
 
 #include <string>
 
+#pragma GCC visibility push(default)
+
 namespace oras::http {
 
 /// What `http::client::send` sends: a method, an absolute URL, header fields and a body.
@@ -29,3 +31,5 @@ struct request {
 };
 
 }  // namespace oras::http
+
+#pragma GCC visibility pop

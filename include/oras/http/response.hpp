@@ -13,11 +13,16 @@
 #include <span>
 #include <string>
 
+#pragma GCC visibility push(default)
+
 namespace oras::http {
 
+// Internal state, not exported.
+#pragma GCC visibility push(hidden)
 namespace detail {
 class body_reader;
 }
+#pragma GCC visibility pop
 
 /// A response whose body has not been read yet. It holds its connection until the body has been
 /// read to the end (then the connection returns to the pool) or the response is destroyed (then
@@ -77,3 +82,5 @@ class response {
 };
 
 }  // namespace oras::http
+
+#pragma GCC visibility pop

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::ops {
 
 /// What `attach` pushes, and how. Every field but `artifact_type` has a default.
@@ -78,3 +80,5 @@ auto async_attach(boost::asio::any_io_executor executor, content::target& dst, s
 }
 
 }  // namespace oras::ops
+
+#pragma GCC visibility pop

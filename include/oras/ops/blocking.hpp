@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::blocking {
 
 /// How to reach a registry: see `registry::connect_options`.
@@ -101,3 +103,5 @@ void login(std::string_view registry, auth::credential cred, const remote_option
 void logout(std::string_view registry, const remote_options& remote = {});
 
 }  // namespace oras::blocking
+
+#pragma GCC visibility pop

@@ -25,6 +25,8 @@
 #include <type_traits>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::ops {
 
 /// How `copy` walks a graph and moves it. Every field has a default.
@@ -110,3 +112,5 @@ auto async_copy(boost::asio::any_io_executor executor, content::target& src, std
 }
 
 }  // namespace oras::ops
+
+#pragma GCC visibility pop

@@ -5,11 +5,16 @@
 #include <cstddef>
 #include <memory>
 
+#pragma GCC visibility push(default)
+
 namespace oras::ops {
 
+// Internal state, not exported.
+#pragma GCC visibility push(hidden)
 namespace detail {
 struct copy_context_state;
 }
+#pragma GCC visibility pop
 
 /// Shared by every copy given it in `copy_options::context` (a mirror gives one to all of its
 /// copies):
@@ -54,3 +59,5 @@ class copy_context {
 };
 
 }  // namespace oras::ops
+
+#pragma GCC visibility pop

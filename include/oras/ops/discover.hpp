@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::ops {
 
 /// Which referrers `discover` lists, and how deep.
@@ -73,3 +75,5 @@ auto async_discover(boost::asio::any_io_executor executor, content::target& src,
 }
 
 }  // namespace oras::ops
+
+#pragma GCC visibility pop

@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::ops {
 
 /// Splits `DIR[:tag[,tag...]]` or `DIR@digest` (a colon or `@` after the last `/`).
@@ -83,3 +85,5 @@ boost::asio::awaitable<copy_result> copy_locations(boost::asio::any_io_executor 
                                                    copy_options options);
 
 }  // namespace oras::ops
+
+#pragma GCC visibility pop

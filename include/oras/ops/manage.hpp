@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 // Each operation is an awaitable function and an `async_` form taking an executor (the target's)
 // and a completion token: with the default `deferred` (or `use_awaitable`) the awaitable itself,
 // to be co_awaited on that executor; with any other token (`use_future`, a callback) it runs on
@@ -191,3 +193,5 @@ ORAS_MANAGE_ASYNC(list_repositories, std::vector<std::string>,
 #undef ORAS_MANAGE_ASYNC
 
 }  // namespace oras::ops
+
+#pragma GCC visibility pop

@@ -24,6 +24,8 @@
 #include <system_error>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::ops {
 
 /// Names kept: those matching one of `allow` (every name when empty) and none of `deny`.
@@ -187,3 +189,5 @@ auto async_mirror(boost::asio::any_io_executor executor, mirror_plan plan, mirro
 }
 
 }  // namespace oras::ops
+
+#pragma GCC visibility pop

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#pragma GCC visibility push(default)
+
 namespace oras::ops {
 
 /// Parses `os/arch[/variant]` (the ORAS CLI's `--platform`), e.g. `linux/arm64/v8`.
@@ -33,3 +35,5 @@ boost::asio::awaitable<descriptor> select_platform(content::target& src, descrip
                                                    std::size_t limit = 4 * 1024 * 1024);
 
 }  // namespace oras::ops
+
+#pragma GCC visibility pop

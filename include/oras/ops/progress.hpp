@@ -7,6 +7,8 @@
 #include <functional>
 #include <string>
 
+#pragma GCC visibility push(default)
+
 namespace oras::ops {
 
 /// One step of one node's transfer, reported to a `progress_fn`.
@@ -31,3 +33,5 @@ struct progress_event {
 using progress_fn = std::function<void(const progress_event&)>;
 
 }  // namespace oras::ops
+
+#pragma GCC visibility pop

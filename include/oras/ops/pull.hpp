@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::ops {
 
 /// What `pull` writes, and where. Every field has a default.
@@ -57,3 +59,5 @@ boost::asio::awaitable<pull_result> pull(content::target& src, std::string refer
                                          pull_options options);
 
 }  // namespace oras::ops
+
+#pragma GCC visibility pop

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::ops {
 
 /// One file or directory to push. A directory becomes a tar+gzip layer that pull unpacks.
@@ -82,3 +84,5 @@ boost::asio::awaitable<push_result> push(content::target& dst, push_options opti
 result<annotation_map> parse_annotation_file(std::string_view json, std::string_view origin);
 
 }  // namespace oras::ops
+
+#pragma GCC visibility pop

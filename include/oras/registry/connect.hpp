@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#pragma GCC visibility push(default)
+
 namespace oras::registry {
 
 /// How `connect` reaches a registry: scheme and TLS, credentials, HTTP and repository settings.
@@ -57,3 +59,5 @@ auth::client client_for(boost::asio::any_io_executor executor, std::string_view 
 repository_options repository_options_for(const connect_options& options);
 
 }  // namespace oras::registry
+
+#pragma GCC visibility pop

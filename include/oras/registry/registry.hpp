@@ -12,11 +12,16 @@
 #include <string_view>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::registry {
 
+// Internal state, not exported.
+#pragma GCC visibility push(hidden)
 namespace detail {
 struct registry_state;
 }
+#pragma GCC visibility pop
 
 /// `host[:port]` reached through an `auth::client`. Threading and failures as for
 /// `repository`.
@@ -63,3 +68,5 @@ class registry {
 };
 
 }  // namespace oras::registry
+
+#pragma GCC visibility pop

@@ -24,6 +24,8 @@
 #include <type_traits>
 #include <vector>
 
+#pragma GCC visibility push(default)
+
 namespace oras::registry {
 
 /// How a repository lists and records referrers (the ORAS CLI's `--distribution-spec`).
@@ -79,10 +81,13 @@ struct manifest_content {
     std::string bytes{};  ///< exactly as the registry sent them
 };
 
+// Internal state, not exported.
+#pragma GCC visibility push(hidden)
 namespace detail {
 class repository_state;
 struct repository_access;
 }  // namespace detail
+#pragma GCC visibility pop
 
 /// Operations on `registry/name`, every one of them authorised through an `auth::client` with
 /// the scopes it needs (pull, pull+push, delete). Each is an awaitable member (`co_await
@@ -399,3 +404,5 @@ class repository {
 };
 
 }  // namespace oras::registry
+
+#pragma GCC visibility pop

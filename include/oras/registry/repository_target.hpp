@@ -4,6 +4,8 @@
 #include <oras/content/target.hpp>
 #include <oras/registry/repository.hpp>
 
+#pragma GCC visibility push(default)
+
 namespace oras::registry {
 
 /// Routes by media type: manifests and indexes go to the manifest endpoints (read whole, under
@@ -51,3 +53,5 @@ class repository_target final : public content::target,
 };
 
 }  // namespace oras::registry
+
+#pragma GCC visibility pop
