@@ -105,12 +105,25 @@ void temp_file::write(std::span<const std::byte> b) {
 }
 
 void temp_file::commit(bool keep_old) {
-    if (::fchmod(fd_, 0644) != 0 || ::fsync(fd_) != 0) {
+    close(true);
+    publish(keep_old);
+}
+
+void temp_file::close(bool sync) {
+    if (::fchmod(fd_, 0644) != 0 || (sync && ::fsync(fd_) != 0)) {
         throw error(errc::invalid_argument,
                     "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
     }
-    ::close(fd_);
+    const int fd = fd_;
     fd_ = -1;
+    // Linux closes the descriptor even when close fails; a write error it reports is real.
+    if (::close(fd) != 0 && errno != EINTR) {
+        throw error(errc::invalid_argument,
+                    "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
+    }
+}
+
+void temp_file::publish(bool keep_old) {
     if (keep_old) {
         // link() refuses to replace: an existing file is kept and the commit fails.
         if (::link(path_.c_str(), dest_.c_str()) != 0) {
@@ -146,6 +159,22 @@ void staging_dir::move_into_place(const std::string& title, const fs::path& dest
     if (ec) {
         throw error(errc::invalid_argument,
                     "cannot move the unpacked " + quote(title) + " into place: " + ec.message());
+    }
+}
+
+void sync_file_system(const fs::path& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        throw error(errc::invalid_argument,
+                    "cannot open " + quote(dir.string()) + ": " + std::strerror(errno));
+    }
+    const int rc = ::syncfs(fd);
+    const int saved = errno;
+    ::close(fd);
+    if (rc != 0) {
+        throw error(errc::invalid_argument, "cannot sync the files written under "
+                                                + quote(dir.string()) + ": "
+                                                + std::strerror(saved));
     }
 }
 

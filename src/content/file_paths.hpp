@@ -37,6 +37,16 @@ class temp_file {
     /// is kept and the commit fails with `already_exists` (link(2) never replaces).
     void commit(bool keep_old);
 
+    /// The two halves of `commit`, for callers that sync many files at once (one syncfs)
+    /// between them: `close` sets the mode and closes, syncing first only when asked;
+    /// `publish` links or renames the closed file to its destination.
+    void close(bool sync);
+    void publish(bool keep_old);
+
+    /// The temporary name (readable once closed, until published).
+    const std::string& path() const noexcept { return path_; }
+    const std::filesystem::path& destination() const noexcept { return dest_; }
+
   private:
     std::filesystem::path dest_;
     std::string path_;
@@ -61,5 +71,9 @@ class staging_dir {
   private:
     std::filesystem::path path_;
 };
+
+/// Makes everything written to the file system holding `dir` durable (syncfs(2)): one call for
+/// any number of files. Throws `invalid_argument` naming `dir` when it fails.
+void sync_file_system(const std::filesystem::path& dir);
 
 }  // namespace oras::content::detail

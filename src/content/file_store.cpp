@@ -103,6 +103,13 @@ file_store::file_store(fs::path working_dir, file_store_options opts)
     }
 }
 
+struct file_store::pending {
+    std::string title;
+    fs::path dest;
+    std::unique_ptr<detail::temp_file> file;       // a file, closed unsynced
+    std::unique_ptr<detail::staging_dir> staging;  // or a new directory, unpacked aside
+};
+
 fs::path file_store::root(bool create) const {
     std::error_code ec;
     if (create) {
@@ -329,9 +336,9 @@ asio::awaitable<void> file_store::push(descriptor desc, blob_reader src) {
         // As pull does: a new directory is unpacked aside and moved in once verified; an
         // existing one is updated in place.
         const bool fresh = !fs::exists(fs::symlink_status(dest, ec));
-        std::optional<detail::staging_dir> staging;
+        std::unique_ptr<detail::staging_dir> staging;
         if (fresh) {
-            staging.emplace(base);
+            staging = std::make_unique<detail::staging_dir>(base);
         }
         detail::tar_extractor extractor(fresh ? staging->path() : base, uo);
         const auto feed = [&extractor](std::span<const std::byte> chunk) {
@@ -339,16 +346,65 @@ asio::awaitable<void> file_store::push(descriptor desc, blob_reader src) {
         };
         co_await read_verified(feed);
         extractor.finish();
+        if (fresh && opts_.deferred_commit) {
+            record(title, file_entry{desc, staging->path() / fs::path(title), true});
+            pending_.push_back(
+                std::make_shared<pending>(pending{title, dest, {}, std::move(staging)}));
+            co_return;
+        }
         if (fresh) {
             staging->move_into_place(title, dest);
         }
     } else {
-        detail::temp_file tmp(dest);
-        const auto feed = [&tmp](std::span<const std::byte> chunk) { tmp.write(chunk); };
+        auto tmp = std::make_unique<detail::temp_file>(dest);
+        const auto feed = [&tmp](std::span<const std::byte> chunk) { tmp->write(chunk); };
         co_await read_verified(feed);
-        tmp.commit(opts_.keep_old_files);
+        if (opts_.deferred_commit) {
+            tmp->close(false);
+            record(title, file_entry{desc, tmp->path(), false});
+            pending_.push_back(std::make_shared<pending>(pending{title, dest, std::move(tmp), {}}));
+            co_return;
+        }
+        tmp->commit(opts_.keep_old_files);
     }
     record(title, file_entry{desc, dest, unpack});
+}
+
+void file_store::commit() {
+    if (pending_.empty()) {
+        return;
+    }
+    auto batch = std::move(pending_);
+    pending_.clear();
+    std::size_t done = 0;
+    try {
+        const auto base = root(false);
+        // Data first, then the names: a crash leaves either the old state or complete files.
+        detail::sync_file_system(base);
+        for (; done < batch.size(); ++done) {
+            auto& p = *batch[done];
+            if (p.file) {
+                p.file->publish(opts_.keep_old_files);
+            } else {
+                p.staging->move_into_place(p.title, p.dest);
+            }
+            files_.at(p.title).path = p.dest;
+        }
+        detail::sync_file_system(base);
+    } catch (...) {
+        // What was not put in place goes with `batch`: the store forgets it too.
+        for (auto i = done; i < batch.size(); ++i) {
+            const auto& title = batch[i]->title;
+            if (const auto it = files_.find(title); it != files_.end()) {
+                if (const auto t = titles_by_digest_.find(it->second.desc.digest);
+                    t != titles_by_digest_.end() && t->second == title) {
+                    titles_by_digest_.erase(t);
+                }
+                files_.erase(it);
+            }
+        }
+        throw;
+    }
 }
 
 asio::awaitable<descriptor> file_store::push_unknown(std::string media_type, blob_reader src) {

@@ -173,7 +173,8 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
     for (const auto& j : jobs) {
         planned.emplace(j.desc.digest.str(), j.title);
     }
-    content::file_store files(root, {.keep_old_files = o.keep_old_files});
+    // Files stay under temporary names until the end: one file system sync for all of them.
+    content::file_store files(root, {.keep_old_files = o.keep_old_files, .deferred_commit = true});
     copy_options co;
     co.concurrency = o.concurrency;
     co.include = [&planned](const descriptor& d) {
@@ -211,6 +212,7 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
         emit(o.progress, progress_event::kind::finished, j.desc, j.title,
              static_cast<std::uint64_t>(j.desc.size));
     }
+    files.commit();
     for (const auto& j : jobs) {
         out.files.push_back(pulled_file{j.desc, j.dest, j.unpack});
     }

@@ -454,3 +454,72 @@ TEST(file_store, a_title_being_pushed_is_reserved) {
 }
 
 }  // namespace
+
+TEST(file_store, deferred_commit_puts_files_under_their_titles_only_at_commit) {
+    temp_dir wd;
+    temp_dir src;
+    write_file(src / "tree/one.txt", "one");
+    const auto [dir_desc, dir_bytes] = directory_layer(src / "tree", "tree", "tree");
+    const auto a = describe("alpha", "a.txt");
+    const auto b = describe("beta", "sub/b.txt");
+    asio::io_context io;
+    file_store s(wd.path(), {.deferred_commit = true});
+    run(io, s.push(a, blob_reader::from_string("alpha")));
+    run(io, s.push(b, blob_reader::from_string("beta")));
+    run(io, s.push(dir_desc, blob_reader::from_string(dir_bytes)));
+    // Written and verified, but nothing under a title yet.
+    EXPECT_FALSE(fs::exists(wd / "a.txt"));
+    EXPECT_FALSE(fs::exists(wd / "sub/b.txt"));
+    EXPECT_FALSE(fs::exists(wd / "tree"));
+    EXPECT_EQ(leftovers(wd.path()).size(), 5u);  // two files, a staging dir and what it holds
+    // The store already holds them, and serves them from where they are.
+    EXPECT_TRUE(run(io, s.exists(a)));
+    EXPECT_TRUE(run(io, s.exists(dir_desc)));
+    EXPECT_EQ(run(io, oras::content::fetch_all(s, a)), "alpha");
+    EXPECT_EQ(run(io, oras::content::fetch_all(s, dir_desc)), dir_bytes);
+
+    s.commit();
+    EXPECT_EQ(read_file(wd / "a.txt"), "alpha");
+    EXPECT_EQ(read_file(wd / "sub/b.txt"), "beta");
+    EXPECT_EQ(read_file(wd / "tree/one.txt"), "one");
+    EXPECT_EQ(fs::status(wd / "a.txt").permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read
+                  | fs::perms::others_read);
+    EXPECT_TRUE(leftovers(wd.path()).empty()) << leftovers(wd.path()).front();
+    EXPECT_EQ(run(io, oras::content::fetch_all(s, b)), "beta");
+    s.commit();  // nothing pending: nothing to do
+}
+
+TEST(file_store, deferred_commit_never_made_leaves_nothing) {
+    temp_dir wd;
+    temp_dir src;
+    write_file(src / "tree/one.txt", "one");
+    const auto [dir_desc, dir_bytes] = directory_layer(src / "tree", "tree", "tree");
+    asio::io_context io;
+    {
+        file_store s(wd.path(), {.deferred_commit = true});
+        run(io, s.push(describe("alpha", "a.txt"), blob_reader::from_string("alpha")));
+        run(io, s.push(dir_desc, blob_reader::from_string(dir_bytes)));
+        EXPECT_FALSE(leftovers(wd.path()).empty());
+    }
+    EXPECT_TRUE(tree_of(wd.path()).empty()) << tree_of(wd.path()).begin()->first;
+}
+
+TEST(file_store, deferred_commit_with_keep_old_files_refuses_a_destination_taken_meanwhile) {
+    temp_dir wd;
+    asio::io_context io;
+    file_store s(wd.path(), {.keep_old_files = true, .deferred_commit = true});
+    const auto a = describe("alpha", "a.txt");
+    const auto b = describe("beta", "b.txt");
+    run(io, s.push(a, blob_reader::from_string("alpha")));
+    run(io, s.push(b, blob_reader::from_string("beta")));
+    write_file(wd / "b.txt", "someone else's");
+    const auto message = expect_error([&] { s.commit(); }, errc::already_exists);
+    EXPECT_NE(message.find("b.txt"), std::string::npos) << message;
+    EXPECT_EQ(read_file(wd / "a.txt"), "alpha");
+    EXPECT_EQ(read_file(wd / "b.txt"), "someone else's");
+    // The store forgets what it could not put in place, and leaves no temporary file.
+    EXPECT_TRUE(run(io, s.exists(a)));
+    EXPECT_FALSE(run(io, s.exists(b)));
+    EXPECT_TRUE(leftovers(wd.path()).empty()) << leftovers(wd.path()).front();
+}

@@ -12,9 +12,11 @@
 #include <cstddef>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #pragma GCC visibility push(default)
 
@@ -29,6 +31,14 @@ struct file_store_options {
     /// Let `add` take paths outside the working directory (symlinks resolved). Only for adding:
     /// pushed titles are always kept inside it, whatever this says.
     bool disable_path_validation = false;
+
+    /// Leave titled files and new directories that `push` wrote under their temporary names,
+    /// written and verified but not synced, until `commit()`. Off: each file is synced and
+    /// renamed into place as its push completes. On: `commit()` syncs the file system once for
+    /// all of them, then renames them into place, then syncs again; a pull of a thousand small
+    /// files pays one sync instead of a thousand fsyncs. Either way nothing partial ever appears
+    /// under a title, and a store destroyed before `commit()` removes what it did not commit.
+    bool deferred_commit = false;
 };
 
 /// The working directory of a push or a pull as a target, like oras-go's content/file store.
@@ -56,7 +66,8 @@ struct file_store_options {
 ///   `memory_store`. Tags live in memory too and name anything the store holds.
 ///
 /// `exists` of a titled descriptor is true only when that title holds that content, so that a
-/// copy skipping what exists still writes every file. Nothing is removed when the store goes.
+/// copy skipping what exists still writes every file. Nothing committed is removed when the
+/// store goes (see `file_store_options::deferred_commit`).
 ///
 /// Not thread-safe, and it takes no lock: use one store from one strand (or one thread) at a
 /// time. Coroutines interleaved on that strand are fine: a title being pushed is reserved, so a
@@ -93,12 +104,22 @@ class file_store final : public target {
     /// `reference` must be a valid tag and `desc` held by the store; a tag in use is moved.
     boost::asio::awaitable<void> tag(descriptor desc, std::string reference) override;
 
+    /// With `deferred_commit`: makes every file and directory pushed since the last commit
+    /// durable and puts it under its title (one syncfs(2) of the working directory's file
+    /// system, the renames, another syncfs). Throws `invalid_argument` when the file system
+    /// cannot sync, `already_exists` when `keep_old_files` finds a destination taken meanwhile;
+    /// what was not put in place is then removed. Without `deferred_commit` there is nothing to
+    /// do.
+    void commit();
+
   private:
     struct file_entry {
         descriptor desc{};
         std::filesystem::path path{};  // the file, or the directory archived on fetch
         bool directory = false;
     };
+
+    struct pending;  // written, verified, not yet under its title
 
     std::filesystem::path root(bool create) const;
     const file_entry* find(const descriptor& desc) const;
@@ -111,6 +132,7 @@ class file_store final : public target {
     std::set<std::string, std::less<>> pushing_{};                // titles being written
     memory_store memory_{};
     std::map<std::string, descriptor, std::less<>> tags_{};
+    std::vector<std::shared_ptr<pending>> pending_{};
 };
 
 }  // namespace oras::content
