@@ -304,7 +304,20 @@ class copier {
             }
         }
         emit(o_.progress, progress_event::kind::started, desc, name);
-        auto reader = co_await src_.open(desc);
+        content::blob_reader reader;
+        std::optional<content::blob_reader> hit;
+        if (o_.cache) {
+            hit = o_.cache->open(desc);
+        }
+        if (hit) {
+            reader = std::move(*hit);
+            ++r_.cached;
+        } else {
+            reader = co_await src_.open(desc);
+            if (o_.cache) {
+                reader = o_.cache->tee(desc, std::move(reader));
+            }
+        }
         auto watched = counted(std::move(reader), o_.progress, desc, name);
         co_await dst_.push(desc, std::move(watched));
         ++r_.copied;

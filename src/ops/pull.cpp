@@ -177,6 +177,7 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
     content::file_store files(root, {.keep_old_files = o.keep_old_files, .deferred_commit = true});
     copy_options co;
     co.concurrency = o.concurrency;
+    co.cache = o.cache;
     co.include = [&planned](const descriptor& d) {
         return media_type::is_manifest(d.media_type) || media_type::is_index(d.media_type)
                || planned.contains({d.digest.str(), std::string(d.annotation(annotation::title))});
@@ -191,7 +192,8 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
             }
         };
     }
-    co_await copy_graph(primed, out.manifest, files, std::move(co));
+    const auto copied = co_await copy_graph(primed, out.manifest, files, std::move(co));
+    out.cached = copied.cached;
 
     // A layer whose content another title carries too was copied once (a graph node per
     // digest): its other files come from the first one, locally.

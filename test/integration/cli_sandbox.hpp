@@ -62,6 +62,8 @@ struct sandbox {
     fs::path home = root / "home";
     fs::path work = root / "work";
     fs::path scratch = root / "scratch";
+    /// `NAME=value` settings every oras-cpp run gets on top of the harness's environment.
+    std::vector<std::string> env{};
 
     sandbox() {
         fs::create_directories(home / ".docker");
@@ -98,8 +100,9 @@ struct sandbox {
                                          "-C",
                                          (cwd.empty() ? work : cwd).string(),
                                          "HOME=" + home.string(),
-                                         "DOCKER_CONFIG=" + (home / ".docker").string(),
-                                         ORAS_CPP_BINARY};
+                                         "DOCKER_CONFIG=" + (home / ".docker").string()};
+        argv.insert(argv.end(), env.begin(), env.end());
+        argv.push_back(ORAS_CPP_BINARY);
         argv.insert(argv.end(), args.begin(), args.end());
         auto r = oras::test::run_process(argv, input, std::chrono::seconds{30});
         expect_no_secret(r, args);

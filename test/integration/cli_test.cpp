@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <optional>
 #include <string>
@@ -821,3 +822,61 @@ TEST(cli, pull_refuses_an_archive_whose_digest_does_not_match) {
 }
 
 }  // namespace
+
+TEST(cli, pulls_share_the_blob_cache_oras_cache_names) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/cached:v1";
+    ASSERT_OK(s.oras({"push", ref, "a.txt", "data.bin", "tree", "--no-tty"}));
+    const auto cache = s.root / "cache";
+    s.env = {"ORAS_CACHE=" + cache.string()};
+
+    // Two processes filling the same cache at once: both pull everything, every entry is whole.
+    auto first = std::async(std::launch::async, [&] {
+        return s.oras({"pull", ref, "-o", (s.scratch / "one").string(), "--no-tty"});
+    });
+    auto second = std::async(std::launch::async, [&] {
+        return s.oras({"pull", ref, "-o", (s.scratch / "two").string(), "--no-tty"});
+    });
+    for (auto* f : {&first, &second}) {
+        const auto r = f->get();
+        ASSERT_OK(r);
+    }
+    EXPECT_EQ(snapshot(s.scratch / "one"), s.content());
+    EXPECT_EQ(snapshot(s.scratch / "two"), s.content());
+    std::size_t entries = 0;
+    for (const auto& e : fs::recursive_directory_iterator(cache)) {
+        if (e.is_regular_file()) {
+            ++entries;
+            const auto name = e.path().filename().string();
+            EXPECT_FALSE(name.starts_with(".")) << "a temporary file is left: " << e.path();
+            EXPECT_EQ(oras::digest::of(read_file(e.path())).encoded(), name);
+        }
+    }
+    EXPECT_EQ(entries, 3u);
+
+    // Once cached, a pull asks the registry for the manifest and for no blob.
+    const auto third = s.oras({"pull", ref, "-o", (s.scratch / "three").string(), "--debug"});
+    ASSERT_OK(third);
+    EXPECT_EQ(snapshot(s.scratch / "three"), s.content());
+    EXPECT_EQ(third.err.find("/blobs/"), std::string::npos) << dump(third);
+    EXPECT_NE(third.err.find("/manifests/"), std::string::npos) << dump(third);
+
+    // A bound it cannot read is refused before anything is written.
+    s.env.push_back("ORAS_CACHE_MAX_SIZE=lots");
+    const auto bad = s.oras({"pull", ref, "-o", (s.scratch / "four").string(), "--no-tty"});
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.err.find("ORAS_CACHE_MAX_SIZE"), std::string::npos) << dump(bad);
+    EXPECT_FALSE(fs::exists(s.scratch / "four"));
+    // A bound below what is cached evicts down to it after the pull.
+    s.env.back() = "ORAS_CACHE_MAX_SIZE=1K";
+    ASSERT_OK(s.oras({"pull", ref, "-o", (s.scratch / "five").string(), "--no-tty"}));
+    std::uintmax_t kept = 0;
+    for (const auto& e : fs::recursive_directory_iterator(cache)) {
+        if (e.is_regular_file()) {
+            kept += e.file_size();
+        }
+    }
+    EXPECT_LE(kept, 1024u);
+}

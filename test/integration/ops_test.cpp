@@ -3,6 +3,7 @@
 // `content::oci_layout` and on a `content::memory_store`; concurrency, progress events, input
 // refused before anything is sent, and hostile or damaged artifacts refused on pull.
 #include <oras/auth/client.hpp>
+#include <oras/content/blob_cache.hpp>
 #include <oras/content/memory_store.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/content/target.hpp>
@@ -32,9 +33,11 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -767,3 +770,44 @@ TEST(ops, pull_through_an_index) {
 }
 
 }  // namespace
+
+TEST(ops, a_second_pull_through_the_blob_cache_fetches_no_blob) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    remote r(reg, "ops/cached");
+    auto o = s.options();
+    o.tags = {"v1"};
+    r(oras::ops::push(*r.target, o));
+    const auto cache_dir = s.root / "cache";
+
+    const auto pull_into = [&](const fs::path& out) {
+        oras::ops::pull_options po;
+        po.output = out;
+        po.cache = std::make_shared<oras::content::blob_cache>(cache_dir);
+        const auto before = r.auth->http().stats().requests_sent;
+        auto pulled = r(oras::ops::pull(*r.target, "v1", po));
+        EXPECT_EQ(snapshot(out), s.content());
+        return std::tuple{pulled, r.auth->http().stats().requests_sent - before, po.cache->stats()};
+    };
+    const auto [first, first_requests, first_stats] = pull_into(s.root / "out-1");
+    EXPECT_EQ(first.cached, 0u);
+    EXPECT_EQ(first_stats.stored, first.files.size());
+    const auto [second, second_requests, second_stats] = pull_into(s.root / "out-2");
+    EXPECT_EQ(second.cached, second.files.size());
+    EXPECT_EQ(second_stats.hits, second.files.size());
+    EXPECT_EQ(second_stats.stored, 0u);
+    // The tag resolved and the manifest fetched: no blob GET at all.
+    EXPECT_EQ(second_requests, first_requests - first.files.size());
+    EXPECT_LE(second_requests, 2u);
+
+    // A damaged entry is found, dropped and fetched again.
+    const auto& layer = second.files.front().desc;
+    const auto entry = cache_dir / "blobs" / "sha256" / std::string(layer.digest.encoded());
+    write_file(entry, std::string(static_cast<std::size_t>(layer.size), 'x'));
+    const auto [third, third_requests, third_stats] = pull_into(s.root / "out-3");
+    EXPECT_EQ(third_stats.corrupt, 1u);
+    EXPECT_EQ(third_stats.stored, 1u);
+    EXPECT_EQ(third.cached, third.files.size() - 1);
+    EXPECT_EQ(third_requests, second_requests + 1);
+}

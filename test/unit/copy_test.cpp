@@ -1,6 +1,7 @@
 // Graph copy between in-memory targets, no sockets: the verified reader, the order bytes land
 // in (blobs, then manifests by height, the root tag last), Docker types and opaque media
 // types, the concurrency budget, a failed copy rerun, depth limits.
+#include <oras/content/blob_cache.hpp>
 #include <oras/content/memory_store.hpp>
 #include <oras/content/target.hpp>
 #include <oras/digest.hpp>
@@ -22,6 +23,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -359,3 +361,37 @@ TEST(pull, platform_selection_reads_each_manifest_once) {
 }
 
 }  // namespace
+
+TEST(copy, blobs_in_the_cache_are_not_read_from_the_source) {
+    graph g;
+    const auto root = g.manifest("cached", 3);
+    g(g.src.tag(root, "v1"));
+    recording_store src;
+    g(oras::ops::copy(g.src, "v1", src, {}));
+    oras::test::temp_dir dir;
+    oras::ops::copy_options o;
+    o.cache = std::make_shared<oras::content::blob_cache>(dir.path());
+    const auto blob_opens = [&src, &root] {
+        int n = 0;
+        for (const auto& [digest, count] : src.opens) {
+            n += digest == root.digest.str() ? 0 : count;
+        }
+        return n;
+    };
+
+    src.opens.clear();
+    recording_store first;
+    const auto r1 = g(oras::ops::copy(src, "v1", first, o));
+    EXPECT_EQ(r1.cached, 0u);
+    EXPECT_EQ(blob_opens(), 4);  // three layers and the config
+    EXPECT_EQ(o.cache->stats().stored, 4u);
+
+    src.opens.clear();
+    recording_store second;
+    const auto r2 = g(oras::ops::copy(src, "v1", second, o));
+    EXPECT_EQ(r2.cached, 4u);
+    EXPECT_EQ(blob_opens(), 0);
+    EXPECT_EQ(r2.blobs_copied, 4u);
+    EXPECT_EQ(g(oras::content::fetch_all(second, root)), g(oras::content::fetch_all(g.src, root)));
+    EXPECT_TRUE(g(second.exists(root)));
+}

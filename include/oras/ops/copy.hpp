@@ -1,6 +1,7 @@
 // copy: the graph rooted at a reference, from any target into any other, byte for byte.
 #pragma once
 
+#include <oras/content/blob_cache.hpp>
 #include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
 #include <oras/detail/async.hpp>
@@ -59,6 +60,9 @@ struct copy_options {
     /// transfers instead of `concurrency`, each blob moved once per destination, mounts from
     /// destinations of the same registry. Empty: this copy alone.
     std::shared_ptr<copy_context> context{};
+    /// Blobs are read from this cache when it holds them, and those read from the source are
+    /// added to it (see `content::blob_cache`). Empty: no cache.
+    std::shared_ptr<content::blob_cache> cache{};
 };
 
 /// What `copy` found and did.
@@ -71,6 +75,7 @@ struct copy_result {
     std::size_t excluded = 0;         ///< nodes left out by `include`
     std::size_t skipped = 0;          ///< nodes the destination had (not looked into further)
     std::size_t mounted = 0;          ///< blobs mounted from another repository, no bytes
+    std::size_t cached = 0;           ///< copied blobs read from `copy_options::cache`
     std::uint64_t bytes_copied = 0;   ///< bytes of the copied nodes
     std::uint64_t bytes_skipped = 0;  ///< bytes the destination had or mounted
     std::size_t referrers = 0;        ///< referrer manifests found (with `recursive`)

@@ -1,6 +1,7 @@
 // pull: the titled layers of an artifact into a directory, from any target.
 #pragma once
 
+#include <oras/content/blob_cache.hpp>
 #include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
 #include <oras/ops/platform.hpp>
@@ -10,6 +11,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +35,9 @@ struct pull_options {
     std::optional<oras::platform> platform{};
     /// Events of the layers (those left out reported as `skipped`); manifests are not reported.
     progress_fn progress{};
+    /// Layers are read from this cache when it holds them and added to it when fetched (see
+    /// `content::blob_cache`). Empty: no cache.
+    std::shared_ptr<content::blob_cache> cache{};
 };
 
 /// One file or directory `pull` wrote.
@@ -49,6 +54,7 @@ struct pull_result {
     std::size_t skipped = 0;           ///< layers not written: untitled + filtered
     std::size_t untitled = 0;          ///< layers without a title (not files: left alone)
     std::size_t filtered = 0;          ///< layers of a media type not asked for
+    std::size_t cached = 0;            ///< layers read from `pull_options::cache`
 };
 
 /// Resolves `reference` in `src`, fetches the manifest (following an index into its manifests)

@@ -2,6 +2,7 @@
 #include "cli/commands/commands.hpp"
 #include "cli/display/progress.hpp"
 #include "cli/display/results.hpp"
+#include "cli/options/cache.hpp"
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
 
@@ -35,6 +36,7 @@ int run_cp(cp_flags& f) {
     o.recursive = f.recursive;
     o.concurrency = f.concurrency;
     o.platform = f.platform.get();
+    o.cache = cache_from_environment();
     ops::location from{f.from, f.from_layout, {}};
     ops::location to{f.to, f.to_layout, {}};
     if (f.from_remote.password_stdin && f.to_remote.password_stdin) {
@@ -53,9 +55,13 @@ int run_cp(cp_flags& f) {
                              "Copying", "Copied");
     o.progress = display.callback();
     boost::asio::io_context io;
+    const auto cache = o.cache;
     const auto r = wait(
         io, ops::copy_locations(io.get_executor(), std::move(from), std::move(to), std::move(o)));
     display.done();
+    if (cache) {
+        cache->trim();
+    }
     const std::string from_text = (f.from_layout ? "[oci-layout] " : "[registry] ") + f.from;
     const std::string to_text = (f.to_layout ? "[oci-layout] " : "[registry] ") + f.to;
     print_copy(std::cout, f.format.value, from_text, to_text, r);

@@ -2,6 +2,7 @@
 #include "cli/commands/commands.hpp"
 #include "cli/display/progress.hpp"
 #include "cli/display/results.hpp"
+#include "cli/options/cache.hpp"
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
 
@@ -32,6 +33,7 @@ int run_pull(pull_flags& f) {
     o.media_types = f.media_types;
     o.concurrency = f.concurrency;
     o.platform = f.platform.get();
+    o.cache = cache_from_environment();
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
     if (t.reference.empty()) {
@@ -46,8 +48,12 @@ int run_pull(pull_flags& f) {
     progress_display display(f.target.tty(!f.format.json()), !f.format.json(), "Downloading",
                              "Downloaded");
     o.progress = display.callback();
+    const auto cache = o.cache;
     const auto r = wait(io, ops::pull(*t.target, t.reference, std::move(o)));
     display.done();
+    if (cache) {
+        cache->trim();
+    }
     print_pull(std::cout, f.format.value, f.ref, r);
     return 0;
 }

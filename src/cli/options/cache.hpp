@@ -1,0 +1,23 @@
+// ORAS_CACHE: the blob cache pull and cp read from and fill, as the ORAS CLI's variable names it.
+#pragma once
+
+#include <oras/content/blob_cache.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+namespace oras::cli {
+
+/// A size such as `500M`, `10G` or `1048576`: a count of bytes with an optional binary suffix
+/// (K, M, G, T; KiB, MiB... and a trailing B accepted). Nothing for anything else, overflow
+/// included.
+std::optional<std::uint64_t> parse_size(std::string_view text);
+
+/// The cache `ORAS_CACHE` names, bounded by `ORAS_CACHE_MAX_SIZE` (none: unbounded); empty when
+/// `ORAS_CACHE` is unset or empty. Throws `invalid_argument` naming the variable for a size it
+/// cannot read.
+std::shared_ptr<content::blob_cache> cache_from_environment();
+
+}  // namespace oras::cli

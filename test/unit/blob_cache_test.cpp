@@ -1,0 +1,196 @@
+// content::blob_cache on its own (no network): hits and misses, entries written only when a
+// reader completes with the right bytes, damaged entries dropped, eviction; and the
+// ORAS_CACHE_MAX_SIZE syntax.
+#include <oras/content/blob_cache.hpp>
+#include <oras/digest.hpp>
+
+#include "cli/options/cache.hpp"
+
+#include <oras/test/files.hpp>
+#include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using oras::descriptor;
+using oras::content::blob_cache;
+using oras::content::blob_reader;
+using oras::test::read_file;
+using oras::test::temp_dir;
+using oras::test::write_file;
+
+descriptor describe(const std::string& content) {
+    descriptor d;
+    d.media_type = "application/octet-stream";
+    d.digest = oras::digest::of(content);
+    d.size = static_cast<std::int64_t>(content.size());
+    return d;
+}
+
+// Reads `r` to its end, `chunk` bytes at a time.
+asio::awaitable<std::string> drain(blob_reader r, std::size_t chunk = 3) {
+    std::string out;
+    std::vector<std::byte> buf(chunk);
+    while (const auto n = co_await r.read(buf)) {
+        out.append(reinterpret_cast<const char*>(buf.data()), n);
+    }
+    co_return out;
+}
+
+// The entries and temporary files under `dir`.
+std::vector<std::string> files_under(const fs::path& dir) {
+    std::vector<std::string> out;
+    if (fs::exists(dir)) {
+        for (const auto& e : fs::recursive_directory_iterator(dir)) {
+            if (e.is_regular_file()) {
+                out.push_back(fs::relative(e.path(), dir).generic_string());
+            }
+        }
+    }
+    return out;
+}
+
+TEST(blob_cache, a_blob_read_through_tee_is_served_next_time) {
+    temp_dir dir;
+    asio::io_context io;
+    blob_cache cache(dir / "cache");
+    const std::string content = "cached bytes";
+    const auto d = describe(content);
+    EXPECT_FALSE(cache.open(d));
+    EXPECT_EQ(oras::test::run(io, drain(cache.tee(d, blob_reader::from_string(content)))), content);
+    EXPECT_EQ(files_under(dir / "cache"),
+              std::vector<std::string>{"blobs/sha256/" + std::string(d.digest.encoded())});
+    auto hit = cache.open(d);
+    ASSERT_TRUE(hit);
+    EXPECT_TRUE(hit->verified);
+    EXPECT_EQ(oras::test::run(io, drain(std::move(*hit))), content);
+    const auto s = cache.stats();
+    EXPECT_EQ(s.hits, 1u);
+    EXPECT_EQ(s.misses, 1u);
+    EXPECT_EQ(s.stored, 1u);
+
+    // The empty blob is a blob like any other.
+    const auto empty = describe("");
+    EXPECT_EQ(oras::test::run(io, drain(cache.tee(empty, blob_reader::from_string("")))), "");
+    EXPECT_TRUE(cache.open(empty));
+}
+
+TEST(blob_cache, nothing_is_stored_from_a_reader_abandoned_wrong_or_rewound) {
+    temp_dir dir;
+    asio::io_context io;
+    blob_cache cache(dir.path());
+    const std::string content = "the right content";
+    const auto d = describe(content);
+    {
+        // Read in part, then dropped.
+        auto r = cache.tee(d, blob_reader::from_string(content));
+        std::vector<std::byte> buf(4);
+        EXPECT_EQ(oras::test::run(io, r.read(buf)), 4u);
+    }
+    EXPECT_TRUE(files_under(dir.path()).empty());
+    // Other bytes than the descriptor's (a source that does not verify itself).
+    EXPECT_EQ(
+        oras::test::run(io, drain(cache.tee(d, blob_reader::from_string("the wrong content")))),
+        "the wrong content");
+    EXPECT_TRUE(files_under(dir.path()).empty());
+    EXPECT_FALSE(cache.open(d));
+    // Rewound half way (a retried upload), then read whole: stored once, complete.
+    auto r = cache.tee(d, blob_reader::from_string(content));
+    std::vector<std::byte> buf(5);
+    oras::test::run(io, r.read(buf));
+    ASSERT_TRUE(r.rewind);
+    r.rewind();
+    EXPECT_EQ(oras::test::run(io, drain(std::move(r))), content);
+    auto hit = cache.open(d);
+    ASSERT_TRUE(hit);
+    EXPECT_EQ(oras::test::run(io, drain(std::move(*hit))), content);
+    EXPECT_EQ(cache.stats().stored, 1u);
+}
+
+TEST(blob_cache, a_damaged_entry_is_dropped_and_counted_as_a_miss) {
+    temp_dir dir;
+    asio::io_context io;
+    blob_cache cache(dir.path());
+    const std::string content = "original";
+    const auto d = describe(content);
+    oras::test::run(io, drain(cache.tee(d, blob_reader::from_string(content))));
+    const auto entry = dir / "blobs/sha256" / std::string(d.digest.encoded());
+    write_file(entry, "origiNAL");  // same size, other bytes
+    EXPECT_FALSE(cache.open(d));
+    EXPECT_FALSE(fs::exists(entry));
+    oras::test::run(io, drain(cache.tee(d, blob_reader::from_string(content))));
+    write_file(entry, "short");  // truncated
+    EXPECT_FALSE(cache.open(d));
+    const auto s = cache.stats();
+    EXPECT_EQ(s.corrupt, 2u);
+    EXPECT_EQ(s.hits, 0u);
+}
+
+TEST(blob_cache, trim_evicts_the_least_recently_used_first) {
+    temp_dir dir;
+    asio::io_context io;
+    blob_cache cache(dir.path(), {.max_bytes = 25});
+    std::vector<descriptor> ds;
+    for (const std::string c : {"0123456789a", "0123456789b", "0123456789c"}) {
+        ds.push_back(describe(c));
+        oras::test::run(io, drain(cache.tee(ds.back(), blob_reader::from_string(c))));
+    }
+    // Ages: a used last, b oldest, c in between.
+    const auto now = fs::file_time_type::clock::now();
+    const auto path = [&](const descriptor& d) {
+        return dir / "blobs/sha256" / std::string(d.digest.encoded());
+    };
+    fs::last_write_time(path(ds[0]), now - std::chrono::minutes(30));
+    fs::last_write_time(path(ds[1]), now - std::chrono::minutes(20));
+    fs::last_write_time(path(ds[2]), now - std::chrono::minutes(10));
+    ASSERT_TRUE(cache.open(ds[0]));  // a hit makes it the most recent
+    // A temporary file a killed process left two hours ago goes; a fresh one stays.
+    write_file(dir / "blobs/sha256/.stale.oras-AAAAAA", "x");
+    fs::last_write_time(dir / "blobs/sha256/.stale.oras-AAAAAA", now - std::chrono::hours(2));
+    write_file(dir / "blobs/sha256/.fresh.oras-BBBBBB", "x");
+
+    EXPECT_EQ(cache.trim(), 22u);
+    EXPECT_TRUE(fs::exists(path(ds[0])));
+    EXPECT_FALSE(fs::exists(path(ds[1])));
+    EXPECT_TRUE(fs::exists(path(ds[2])));
+    EXPECT_FALSE(fs::exists(dir / "blobs/sha256/.stale.oras-AAAAAA"));
+    EXPECT_TRUE(fs::exists(dir / "blobs/sha256/.fresh.oras-BBBBBB"));
+    EXPECT_EQ(cache.stats().evicted, 1u);
+    // Unbounded: trim only counts.
+    blob_cache unbounded(dir.path());
+    EXPECT_EQ(unbounded.trim(), 22u);
+}
+
+TEST(blob_cache, sizes_in_oras_cache_max_size) {
+    using oras::cli::parse_size;
+    EXPECT_EQ(parse_size("0"), 0u);
+    EXPECT_EQ(parse_size("1048576"), 1048576u);
+    EXPECT_EQ(parse_size("512B"), 512u);
+    EXPECT_EQ(parse_size("4K"), 4096u);
+    EXPECT_EQ(parse_size("500M"), 500u << 20);
+    EXPECT_EQ(parse_size("10G"), 10ull << 30);
+    EXPECT_EQ(parse_size("10GiB"), 10ull << 30);
+    EXPECT_EQ(parse_size("2t"), 2ull << 40);
+    EXPECT_EQ(parse_size("3MB"), 3u << 20);
+    for (const char* bad : {"", "G", "-1", "1.5G", "10 G", "10X", "10GG", "10GiBs",
+                            "18446744073709551616", "17179869184G"}) {
+        EXPECT_FALSE(parse_size(bad)) << bad;
+    }
+}
+
+}  // namespace
