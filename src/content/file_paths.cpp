@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +82,46 @@ temp_file::temp_file(const fs::path& dest) : dest_(dest) {
     path_ = name;
 }
 
+temp_file::temp_file(const fs::path& dest, const std::string& partial_tag) : dest_(dest) {
+    const auto name =
+        (dest.parent_path() / ("." + dest.filename().string() + ".oras-partial-" + partial_tag))
+            .string();
+    const int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    struct stat st {};
+    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &st) == 0
+        && S_ISREG(st.st_mode)) {
+        fd_ = fd;
+        path_ = name;
+        partial_ = true;
+        size_at_open_ = static_cast<std::uint64_t>(st.st_size);
+        if (::lseek(fd_, 0, SEEK_END) < 0) {
+            throw error(errc::invalid_argument,
+                        "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
+        }
+        return;
+    }
+    if (fd >= 0) {
+        ::close(fd);  // another process is writing it: a name of our own instead
+    }
+    std::string own =
+        (dest.parent_path() / ("." + dest.filename().string() + ".oras-XXXXXX")).string();
+    fd_ = ::mkstemp(own.data());
+    if (fd_ < 0) {
+        throw error(errc::invalid_argument, "cannot create a temporary file beside "
+                                                + quote(dest.string()) + ": "
+                                                + std::strerror(errno));
+    }
+    path_ = own;
+}
+
+void temp_file::truncate(std::uint64_t n) {
+    if (::ftruncate(fd_, static_cast<off_t>(n)) != 0
+        || ::lseek(fd_, static_cast<off_t>(n), SEEK_SET) < 0) {
+        throw error(errc::invalid_argument,
+                    "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
+    }
+}
+
 temp_file::~temp_file() {
     if (fd_ >= 0) {
         ::close(fd_);
@@ -113,6 +154,25 @@ void temp_file::close(bool sync) {
     if (::fchmod(fd_, 0644) != 0 || (sync && ::fsync(fd_) != 0)) {
         throw error(errc::invalid_argument,
                     "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
+    }
+    if (partial_) {
+        // Complete: off the stable name while still locked, so that a process opening that
+        // name next starts a file of its own instead of truncating this one.
+        std::string own =
+            (dest_.parent_path() / ("." + dest_.filename().string() + ".oras-XXXXXX")).string();
+        const int placeholder = ::mkstemp(own.data());
+        if (placeholder < 0 || ::rename(path_.c_str(), own.c_str()) != 0) {
+            const int saved = errno;
+            if (placeholder >= 0) {
+                ::close(placeholder);
+                ::unlink(own.c_str());
+            }
+            throw error(errc::invalid_argument,
+                        "cannot write " + quote(dest_.string()) + ": " + std::strerror(saved));
+        }
+        ::close(placeholder);
+        path_ = own;
+        partial_ = false;
     }
     const int fd = fd_;
     fd_ = -1;

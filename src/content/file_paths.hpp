@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -27,6 +28,12 @@ class temp_file {
   public:
     /// Throws `invalid_argument` when the file cannot be created.
     explicit temp_file(const std::filesystem::path& dest);
+    /// Under the stable name `.<name>.oras-partial-<tag>` instead of a random one, opened as it
+    /// is (a process killed while writing it left what it had for this one to continue: see
+    /// `size_at_open`) and locked (flock) while open, so that two processes never write it at
+    /// once; when another process holds it, a random name as above. Once closed it moves to a
+    /// random name, so the stable one never reaches the destination from under another writer.
+    temp_file(const std::filesystem::path& dest, const std::string& partial_tag);
     ~temp_file();
     temp_file(const temp_file&) = delete;
     temp_file& operator=(const temp_file&) = delete;
@@ -45,12 +52,20 @@ class temp_file {
 
     /// The temporary name (readable once closed, until published).
     const std::string& path() const noexcept { return path_; }
+    /// Bytes the file held when opened (a partial file left by an earlier process).
+    std::uint64_t size_at_open() const noexcept { return size_at_open_; }
+    /// Cuts the file to its first `n` bytes; writes continue from there.
+    void truncate(std::uint64_t n);
+    /// The open descriptor (to read back what the file holds), -1 once closed.
+    int fd() const noexcept { return fd_; }
     const std::filesystem::path& destination() const noexcept { return dest_; }
 
   private:
     std::filesystem::path dest_;
     std::string path_;
     int fd_ = -1;
+    std::uint64_t size_at_open_ = 0;
+    bool partial_ = false;
 };
 
 /// A hidden directory under `root` (`.oras-unpack-XXXXXX`) where a tree is unpacked before it

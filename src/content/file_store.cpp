@@ -103,6 +103,34 @@ file_store::file_store(fs::path working_dir, file_store_options opts)
     }
 }
 
+namespace {
+
+// The stable part of a partial file's name: which content it is the beginning of.
+std::string partial_tag(const descriptor& desc) {
+    return std::string(desc.digest.encoded().substr(0, 32));
+}
+
+// Feeds the first `n` bytes of the file `fd` into `v` (what an earlier process wrote).
+void hash_prefix(int fd, std::uint64_t n, verifier& v, const fs::path& dest) {
+    std::vector<std::byte> buf(chunk_size);
+    for (std::uint64_t at = 0; at < n;) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), n - at));
+        const auto got = ::pread(fd, buf.data(), want, static_cast<off_t>(at));
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            fail(errc::invalid_argument, "cannot read back the partial file of "
+                                             + quote(dest.string()) + ": "
+                                             + (got < 0 ? std::strerror(errno) : "it is shorter"));
+        }
+        check(v.update(std::span(buf).first(static_cast<std::size_t>(got))));
+        at += static_cast<std::uint64_t>(got);
+    }
+}
+
+}  // namespace
+
 struct file_store::pending {
     std::string title;
     fs::path dest;
@@ -269,13 +297,50 @@ asio::awaitable<blob_reader> file_store::open(descriptor desc) {
 }
 
 asio::awaitable<void> file_store::push(descriptor desc, blob_reader src) {
+    co_await push_from(std::move(desc), std::move(src), 0);
+}
+
+std::uint64_t file_store::partial_size(const descriptor& desc) {
+    const std::string title(desc.annotation(annotation::title));
+    if (title.empty() || desc.size < resume_min_size || files_.contains(title)
+        || pushing_.contains(title) || desc.annotation(annotation::content_unpack) == "true") {
+        return 0;
+    }
+    try {
+        const auto dest = detail::title_destination(root(false), title);
+        struct stat st {};
+        const auto partial =
+            dest.parent_path()
+            / ("." + dest.filename().string() + ".oras-partial-" + partial_tag(desc));
+        if (::lstat(partial.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size >= desc.size) {
+            return 0;
+        }
+        return static_cast<std::uint64_t>(st.st_size);
+    } catch (const std::exception&) {
+        return 0;  // a title push would refuse: nothing to continue
+    }
+}
+
+asio::awaitable<void> file_store::push_rest(descriptor desc, std::uint64_t offset,
+                                            blob_reader rest) {
+    co_await push_from(std::move(desc), std::move(rest), offset);
+}
+
+asio::awaitable<void> file_store::push_from(descriptor desc, blob_reader src,
+                                            std::uint64_t offset) {
     check_descriptor(desc);
     const std::string title(desc.annotation(annotation::title));
+    if (offset != 0
+        && (title.empty() || desc.annotation(annotation::content_unpack) == "true"
+            || offset > static_cast<std::uint64_t>(desc.size))) {
+        fail(errc::invalid_argument, "cannot continue " + desc.digest.str() + " from byte "
+                                         + std::to_string(offset) + ": no partial file of it");
+    }
     if (title.empty()) {
         co_await memory_.push(std::move(desc), std::move(src));
         co_return;
     }
-    if (src.length && *src.length != static_cast<std::uint64_t>(desc.size)) {
+    if (src.length && *src.length + offset != static_cast<std::uint64_t>(desc.size)) {
         fail(errc::size_mismatch, "source of " + desc.digest.str() + " has "
                                       + std::to_string(*src.length) + " bytes, the descriptor says "
                                       + std::to_string(desc.size));
@@ -313,8 +378,9 @@ asio::awaitable<void> file_store::push(descriptor desc, blob_reader src) {
              "cannot create " + quote(dest.parent_path().string()) + ": " + ec.message());
     }
     verifier v(desc.digest, desc.size);
-    // A reader that verifies itself (`content::verified`) is not hashed a second time.
-    const bool hash_here = !src.verified;
+    // A reader that verifies itself (`content::verified`) is not hashed a second time; the rest
+    // of a partial file is hashed here, after the bytes kept.
+    const bool hash_here = !src.verified || offset != 0;
     // Reads the source to its end, checking each chunk before `consume` sees it.
     const auto read_verified = [&](auto consume) -> asio::awaitable<void> {
         const auto checked = [&](std::span<const std::byte> chunk) {
@@ -356,7 +422,22 @@ asio::awaitable<void> file_store::push(descriptor desc, blob_reader src) {
             staging->move_into_place(title, dest);
         }
     } else {
-        auto tmp = std::make_unique<detail::temp_file>(dest);
+        // A large file is written under a stable name that a process killed mid-way leaves
+        // for the next one to continue (`partial_size`, `push_rest`).
+        auto tmp = desc.size >= resume_min_size
+                       ? std::make_unique<detail::temp_file>(dest, partial_tag(desc))
+                       : std::make_unique<detail::temp_file>(dest);
+        if (offset != 0) {
+            if (tmp->size_at_open() < offset) {
+                fail(errc::invalid_argument, "cannot continue " + quote(dest.string())
+                                                 + " from byte " + std::to_string(offset)
+                                                 + ": its partial file is gone or shorter");
+            }
+            tmp->truncate(offset);
+            hash_prefix(tmp->fd(), offset, v, dest);
+        } else if (tmp->size_at_open() != 0) {
+            tmp->truncate(0);
+        }
         const auto feed = [&tmp](std::span<const std::byte> chunk) { tmp->write(chunk); };
         co_await read_verified(feed);
         if (opts_.deferred_commit) {

@@ -304,6 +304,9 @@ class copier {
             }
         }
         emit(o_.progress, progress_event::kind::started, desc, name);
+        if (co_await resume_blob(desc, name)) {
+            co_return;
+        }
         content::blob_reader reader;
         std::optional<content::blob_reader> hit;
         if (o_.cache) {
@@ -325,6 +328,40 @@ class copier {
         r_.bytes_copied += static_cast<std::uint64_t>(desc.size);
         emit(o_.progress, progress_event::kind::finished, desc, name,
              static_cast<std::uint64_t>(desc.size));
+    }
+
+    /// Continues a transfer an earlier process left half done at a destination that kept it,
+    /// from a source that serves ranges. False when there is nothing to continue.
+    asio::awaitable<bool> resume_blob(const descriptor& desc, const std::string& name) {
+        auto* dst = dynamic_cast<content::resumable*>(&dst_);
+        auto* src = dynamic_cast<content::ranged_opener*>(&src_);
+        if (dst == nullptr || src == nullptr) {
+            co_return false;
+        }
+        const auto have = dst->partial_size(desc);
+        if (have == 0) {
+            co_return false;
+        }
+        std::optional<content::blob_reader> rest;
+        try {
+            rest = co_await src->open_from(desc, have);
+        } catch (const error& e) {
+            if (e.code() != errc::unsupported) {
+                throw;
+            }
+        }
+        if (!rest) {
+            co_return false;
+        }
+        auto watched = counted(std::move(*rest), o_.progress, desc, name);
+        co_await dst->push_rest(desc, have, std::move(watched));
+        ++r_.copied;
+        ++r_.blobs_copied;
+        ++r_.resumed;
+        r_.bytes_copied += static_cast<std::uint64_t>(desc.size) - have;
+        emit(o_.progress, progress_event::kind::finished, desc, name,
+             static_cast<std::uint64_t>(desc.size));
+        co_return true;
     }
 
     std::string name_of(const descriptor& d) const {

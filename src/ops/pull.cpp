@@ -31,7 +31,7 @@ using detail::emit;
 
 /// The source as the copy sees it: manifests already fetched to plan the pull are served from
 /// memory, so that each is requested once.
-class primed_source final : public content::target {
+class primed_source final : public content::target, public content::ranged_opener {
   public:
     explicit primed_source(content::target& inner) : inner_(inner) {}
 
@@ -66,6 +66,13 @@ class primed_source final : public content::target {
     }
     asio::awaitable<descriptor> resolve(std::string reference) override {
         co_return co_await inner_.resolve(std::move(reference));
+    }
+    asio::awaitable<content::blob_reader> open_from(descriptor d, std::uint64_t offset) override {
+        auto* ranged = dynamic_cast<content::ranged_opener*>(&inner_);
+        if (ranged == nullptr) {
+            throw error(errc::unsupported, "the source cannot be read from an offset");
+        }
+        co_return co_await ranged->open_from(std::move(d), offset);
     }
     asio::awaitable<void> tag(descriptor, std::string) override {
         throw error(errc::unsupported, "a pull's source is not written to");
@@ -194,6 +201,7 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
     }
     const auto copied = co_await copy_graph(primed, out.manifest, files, std::move(co));
     out.cached = copied.cached;
+    out.resumed = copied.resumed;
 
     // A layer whose content another title carries too was copied once (a graph node per
     // digest): its other files come from the first one, locally.

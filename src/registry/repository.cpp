@@ -223,6 +223,18 @@ asio::awaitable<http::response> get_blob_from(repository_state& st, const digest
 }  // namespace
 
 asio::awaitable<content::blob_reader> repository::open_blob(descriptor desc) {
+    const auto what = "blob " + desc.digest.str() + " from " + state_->where();
+    auto raw = co_await open_blob_from(desc, 0);
+    co_return content::verified(std::move(raw), desc, what);
+}
+
+asio::awaitable<content::blob_reader> repository::open_blob_from(descriptor desc,
+                                                                 std::uint64_t offset) {
+    if (desc.size < 0 || offset > static_cast<std::uint64_t>(desc.size)) {
+        throw error(errc::invalid_argument, "cannot read blob " + desc.digest.str() + " from byte "
+                                                + std::to_string(offset) + " of "
+                                                + std::to_string(desc.size));
+    }
     // One GET now (so a missing blob fails here, before a caller opens an upload session for
     // it); the body is then read straight into the caller's buffer, and a connection dropped
     // mid-body is resumed with a Range request from the first byte not yet handed out.
@@ -239,6 +251,7 @@ asio::awaitable<content::blob_reader> repository::open_blob(descriptor desc) {
     st->repo = state_;
     st->what = "cannot fetch blob " + desc.digest.str() + " from " + state_->where();
     st->desc = desc;
+    st->delivered = offset;
     const auto start = [](
                            std::shared_ptr<state> s) -> asio::
                                                          awaitable<void> {
@@ -267,7 +280,7 @@ asio::awaitable<content::blob_reader> repository::open_blob(descriptor desc) {
                                                          };
     co_await start(st);
     content::blob_reader raw;
-    raw.length = static_cast<std::uint64_t>(desc.size);
+    raw.length = static_cast<std::uint64_t>(desc.size) - offset;
     raw.read = [st, start](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
         for (;;) {
             if (!st->open) {
@@ -292,19 +305,18 @@ asio::awaitable<content::blob_reader> repository::open_blob(descriptor desc) {
             st->open = false;
         }
     };
-    raw.rewind = [st] {
+    raw.rewind = [st, offset] {
         // Read again from the first byte (an upload that is retried): a fresh GET on next read.
         // A body not read from yet still starts at the first byte: keep it (a client rewinds
         // before every send, the first included; dropping it cost a second GET per blob).
-        if (st->open && st->delivered == 0) {
+        if (st->open && st->delivered == offset) {
             return;
         }
         st->resp = http::response();
         st->open = false;
-        st->delivered = 0;
+        st->delivered = offset;
     };
-    co_return content::verified(std::move(raw), desc,
-                                "blob " + desc.digest.str() + " from " + state_->where());
+    co_return raw;
 }
 
 asio::awaitable<void> repository::fetch_blob(descriptor desc, blob_sink sink) {

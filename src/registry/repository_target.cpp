@@ -62,6 +62,14 @@ asio::awaitable<bool> repository_target::exists(descriptor desc) {
     co_return false;
 }
 
+asio::awaitable<content::blob_reader> repository_target::open_from(descriptor desc,
+                                                                   std::uint64_t offset) {
+    if (is_manifest_type(desc.media_type)) {
+        throw error(errc::unsupported, "manifests are not read in parts");
+    }
+    co_return co_await repo_.open_blob_from(std::move(desc), offset);
+}
+
 asio::awaitable<content::blob_reader> repository_target::open(descriptor desc) {
     if (!is_manifest_type(desc.media_type)) {
         co_return co_await repo_.open_blob(std::move(desc));

@@ -4,6 +4,7 @@
 // refused before anything is sent, and hostile or damaged artifacts refused on pull.
 #include <oras/auth/client.hpp>
 #include <oras/content/blob_cache.hpp>
+#include <oras/content/file_store.hpp>
 #include <oras/content/memory_store.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/content/target.hpp>
@@ -810,4 +811,52 @@ TEST(ops, a_second_pull_through_the_blob_cache_fetches_no_blob) {
     EXPECT_EQ(third_stats.stored, 1u);
     EXPECT_EQ(third.cached, third.files.size() - 1);
     EXPECT_EQ(third_requests, second_requests + 1);
+}
+
+TEST(ops, a_pull_continues_the_partial_file_a_killed_pull_left) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    remote r(reg, "ops/resumed");
+    auto o = s.options();
+    o.tags = {"v1"};
+    r(oras::ops::push(*r.target, o));
+    const auto data = read_file(s.work / "data.bin");
+    ASSERT_GE(data.size(), static_cast<std::size_t>(oras::content::file_store::resume_min_size));
+    const auto data_digest = oras::digest::of(data);
+    const std::string tag(data_digest.encoded().substr(0, 32));
+    const auto partial = s.out / (".data.bin.oras-partial-" + tag);
+    const std::size_t kept = 700 * 1024 + 3;
+
+    // What a pull killed mid-way leaves: the first bytes, under the stable partial name.
+    write_file(partial, data.substr(0, kept));
+    std::uint64_t last_done = 0;
+    oras::ops::pull_options po;
+    po.output = s.out;
+    po.progress = [&last_done](const oras::ops::progress_event& e) {
+        if (e.what == kind::bytes && e.name == "data.bin") {
+            last_done = e.done;
+        }
+    };
+    const auto pulled = r(oras::ops::pull(*r.target, "v1", po));
+    EXPECT_EQ(pulled.resumed, 1u);
+    EXPECT_EQ(snapshot(s.out), s.content());
+    EXPECT_FALSE(fs::exists(partial));
+    // Only the rest crossed.
+    EXPECT_EQ(last_done, data.size() - kept);
+
+    // A kept beginning that is not the blob's: the whole fails the digest check, the partial
+    // file goes, the file already there stays, and the next pull starts over and succeeds.
+    std::string damaged = data.substr(0, kept);
+    damaged[10] ^= 0x5a;
+    fs::remove_all(s.out);
+    fs::create_directories(s.out);
+    write_file(partial, damaged);
+    EXPECT_EQ(error_of([&] { r(oras::ops::pull(*r.target, "v1", po)); }),
+              oras::errc::digest_mismatch);
+    EXPECT_FALSE(fs::exists(partial));
+    EXPECT_FALSE(fs::exists(s.out / "data.bin"));
+    const auto again = r(oras::ops::pull(*r.target, "v1", po));
+    EXPECT_EQ(again.resumed, 0u);
+    EXPECT_EQ(snapshot(s.out), s.content());
 }

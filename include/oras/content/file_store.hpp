@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -73,7 +74,7 @@ struct file_store_options {
 /// time. Coroutines interleaved on that strand are fine: a title being pushed is reserved, so a
 /// second push to it fails with `already_exists` instead of racing. File I/O blocks the calling
 /// thread (local disk).
-class file_store final : public target {
+class file_store final : public target, public resumable {
   public:
     /// `working_dir` need not exist yet: the first titled push creates it.
     explicit file_store(std::filesystem::path working_dir, file_store_options opts = {});
@@ -112,6 +113,19 @@ class file_store final : public target {
     /// do.
     void commit();
 
+    /// Files of at least this many bytes are written under a stable temporary name (see
+    /// `resumable`): a pull killed while writing one leaves what it had, and the next pull
+    /// into the same directory continues from there.
+    static constexpr std::int64_t resume_min_size = 1 << 20;
+    /// Bytes of `desc` a killed earlier push left under its title's partial name; 0 when there
+    /// are none, when `desc` is not a plain titled file of at least `resume_min_size` bytes, or
+    /// when its title is already taken in this store.
+    std::uint64_t partial_size(const descriptor& desc) override;
+    /// `push`, continuing the partial file of `desc` from byte `offset` with `rest`; the whole
+    /// file is hashed (the kept bytes read back) and verified before it is committed.
+    boost::asio::awaitable<void> push_rest(descriptor desc, std::uint64_t offset,
+                                           blob_reader rest) override;
+
   private:
     struct file_entry {
         descriptor desc{};
@@ -121,6 +135,7 @@ class file_store final : public target {
 
     struct pending;  // written, verified, not yet under its title
 
+    boost::asio::awaitable<void> push_from(descriptor desc, blob_reader src, std::uint64_t offset);
     std::filesystem::path root(bool create) const;
     const file_entry* find(const descriptor& desc) const;
     void record(std::string title, file_entry e);

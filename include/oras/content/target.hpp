@@ -147,6 +147,32 @@ class tag_lister {
     virtual boost::asio::awaitable<std::vector<std::string>> tags() = 0;
 };
 
+/// A target that can serve a blob from an offset: what lets a copy continue a transfer an
+/// earlier process left half done (see `resumable`).
+class ranged_opener {
+  public:
+    virtual ~ranged_opener() = default;
+    /// A reader of the bytes of blob `desc` from `offset` on (`length`: `desc.size - offset`),
+    /// not verified: the caller checks the whole content. `unsupported` when this target cannot
+    /// after all (a wrapper whose inner target cannot): the caller then reads from the start.
+    virtual boost::asio::awaitable<blob_reader> open_from(descriptor desc,
+                                                          std::uint64_t offset) = 0;
+};
+
+/// A target that keeps what an interrupted push of a large blob wrote (a killed pull) so that
+/// a later push can continue it instead of starting over.
+class resumable {
+  public:
+    virtual ~resumable() = default;
+    /// How many bytes of `desc` an earlier push left to continue from; 0: none.
+    virtual std::uint64_t partial_size(const descriptor& desc) = 0;
+    /// Stores `desc` from the first `offset` bytes kept from before and `rest`, the bytes from
+    /// `offset` on; the whole is verified against `desc` (a kept prefix that was damaged fails
+    /// with `digest_mismatch` and is discarded, so the next attempt starts over).
+    virtual boost::asio::awaitable<void> push_rest(descriptor desc, std::uint64_t offset,
+                                                   blob_reader rest) = 0;
+};
+
 /// A target that deletes content (oras-go's `content.Deleter`).
 class deleter {
   public:

@@ -76,6 +76,9 @@ struct copy_result {
     std::size_t skipped = 0;          ///< nodes the destination had (not looked into further)
     std::size_t mounted = 0;          ///< blobs mounted from another repository, no bytes
     std::size_t cached = 0;           ///< copied blobs read from `copy_options::cache`
+    /// Copied blobs continued from what an interrupted earlier copy left at the destination
+    /// (`content::resumable`): only the rest crossed, and counts in `bytes_copied`.
+    std::size_t resumed = 0;
     std::uint64_t bytes_copied = 0;   ///< bytes of the copied nodes
     std::uint64_t bytes_skipped = 0;  ///< bytes the destination had or mounted
     std::size_t referrers = 0;        ///< referrer manifests found (with `recursive`)

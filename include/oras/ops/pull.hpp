@@ -55,6 +55,9 @@ struct pull_result {
     std::size_t untitled = 0;          ///< layers without a title (not files: left alone)
     std::size_t filtered = 0;          ///< layers of a media type not asked for
     std::size_t cached = 0;            ///< layers read from `pull_options::cache`
+    /// Layers continued from what a killed earlier pull into the same directory left
+    /// (`content::file_store::partial_size`): only their missing ends were fetched.
+    std::size_t resumed = 0;
 };
 
 /// Resolves `reference` in `src`, fetches the manifest (following an index into its manifests)

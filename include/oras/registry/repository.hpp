@@ -138,6 +138,14 @@ class repository {
     /// state; read it on the repository's executor.
     boost::asio::awaitable<content::blob_reader> open_blob(descriptor desc);
 
+    /// The bytes of the blob from `offset` on (a Range request; a registry that ignores it is
+    /// read past the first `offset` bytes instead), as `open_blob` reads them, dropped
+    /// connections resumed. Not verified: a part has no digest of its own, so the caller hashes
+    /// the whole content (the bytes it already had, then these); `length` is `desc.size -
+    /// offset`. Throws `invalid_argument` for an offset past the end.
+    boost::asio::awaitable<content::blob_reader> open_blob_from(descriptor desc,
+                                                                std::uint64_t offset);
+
     /// `length` bytes of the blob from `offset` (a Range request). Only the size can be checked:
     /// a part has no digest of its own.
     boost::asio::awaitable<void> fetch_blob_range(oras::digest d, std::uint64_t offset,

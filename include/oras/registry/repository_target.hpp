@@ -18,7 +18,8 @@ class repository_target final : public content::target,
                                 public content::mounter,
                                 public content::referrer_lister,
                                 public content::tag_lister,
-                                public content::deleter {
+                                public content::deleter,
+                                public content::ranged_opener {
   public:
     /// Wraps `repo` (a copy: copies of a repository share their state).
     explicit repository_target(repository repo) : repo_(std::move(repo)) {}
@@ -47,6 +48,9 @@ class repository_target final : public content::target,
     boost::asio::awaitable<std::vector<std::string>> tags() override;
     /// A manifest or index by digest (the registry drops its tags), else a blob.
     boost::asio::awaitable<void> remove(descriptor desc) override;
+    /// A blob from `offset` (`repository::open_blob_from`); `unsupported` for a manifest.
+    boost::asio::awaitable<content::blob_reader> open_from(descriptor desc,
+                                                           std::uint64_t offset) override;
 
   private:
     repository repo_;
