@@ -8,6 +8,7 @@
 #include <oras/image_manifest.hpp>
 
 #include <csignal>
+#include <map>
 #include <mutex>
 
 namespace oras::cli_test {
@@ -160,6 +161,55 @@ TEST(cli_signals, a_second_signal_exits_at_once_when_the_clean_stop_hangs) {
     // Without the second signal it would wait for the DELETE past the process's timeout.
     EXPECT_FALSE(r.timed_out) << dump(r);
     EXPECT_EQ(r.exit_code, 128 + SIGINT) << dump(r);
+}
+
+// SIGKILL cannot be handled: whatever a pull had written stays where it was. At every point it
+// is killed, a file under a title must be absent or complete; the next pull completes (large
+// files continue from what the killed ones wrote).
+TEST(cli_signals, a_pull_killed_anywhere_leaves_no_partial_file_under_a_title) {
+    oras::test::registry_process reg;
+    sandbox s;
+    std::map<std::string, std::string> files;
+    for (int i = 0; i < 3; ++i) {
+        files["big-" + std::to_string(i) + ".bin"] =
+            pattern(6 * 1024 * 1024 + static_cast<std::size_t>(i), static_cast<unsigned>(i));
+    }
+    for (int i = 0; i < 20; ++i) {
+        files["small-" + std::to_string(i) + ".txt"] = "small file " + std::to_string(i) + "\n";
+    }
+    std::vector<std::string> push = {"push", reg.host() + "/cli/killed:v1", "--no-tty"};
+    for (const auto& [name, content] : files) {
+        write_file(s.work / name, content);
+        push.push_back(name);
+    }
+    ASSERT_OK(s.oras(push));
+    const auto out = s.scratch / "out";
+    const auto pull_cmd = [&](const std::string& delay) {
+        return "cd '" + s.work.string() + "' && HOME='" + s.home.string() + "' DOCKER_CONFIG='"
+               + (s.home / ".docker").string() + "' '" ORAS_CPP_BINARY "' pull '" + reg.host()
+               + "/cli/killed:v1' -o '" + out.string() + "' --no-tty & pid=$!; sleep " + delay
+               + "; kill -9 $pid 2>/dev/null; wait $pid; exit 0";
+    };
+    for (const std::string delay :
+         {"0.005", "0.02", "0.04", "0.06", "0.08", "0.1", "0.15", "0.3"}) {
+        const auto r = oras::test::run_process({"sh", "-c", pull_cmd(delay)}, {}, 40s);
+        ASSERT_EQ(r.exit_code, 0) << dump(r);
+        for (const auto& [name, content] : files) {
+            const auto p = out / name;
+            if (fs::exists(p)) {
+                EXPECT_EQ(read_file(p), content) << name << " after a kill at " << delay << " s";
+            }
+        }
+    }
+    ASSERT_OK(s.oras({"pull", reg.host() + "/cli/killed:v1", "-o", out.string(), "--no-tty"}));
+    for (const auto& [name, content] : files) {
+        EXPECT_EQ(read_file(out / name), content) << name;
+    }
+    // What the killed pulls left to continue from was used up.
+    for (const auto& e : fs::directory_iterator(out)) {
+        EXPECT_EQ(e.path().filename().string().find(".oras-partial-"), std::string::npos)
+            << e.path();
+    }
 }
 
 }  // namespace
