@@ -332,7 +332,7 @@ class copier {
 
     /// Continues a transfer an earlier process left half done at a destination that kept it,
     /// from a source that serves ranges. False when there is nothing to continue.
-    asio::awaitable<bool> resume_blob(const descriptor& desc, const std::string& name) {
+    asio::awaitable<bool> resume_blob(descriptor desc, std::string name) {
         auto* dst = dynamic_cast<content::resumable*>(&dst_);
         auto* src = dynamic_cast<content::ranged_opener*>(&src_);
         if (dst == nullptr || src == nullptr) {
