@@ -34,10 +34,12 @@ struct tee_state {
     std::unique_ptr<detail::temp_file> tmp{};
     std::optional<verifier> check{};  // when the source does not verify itself
     bool dropped = false;             // not cached after all (a write failed, a mismatch)
+    bool finished = false;            // the end was seen (a reader may be asked again after it)
 
     void start() {
         tmp.reset();
         dropped = false;
+        finished = false;
         check.reset();
         if (!src.verified) {
             check.emplace(desc.digest, desc.size);
@@ -69,6 +71,10 @@ struct tee_state {
     }
 
     void finish() {
+        if (finished) {
+            return;
+        }
+        finished = true;
         feed({});  // creates the file of an empty blob
         if (dropped || !tmp || (check && !check->finish())) {
             tmp.reset();

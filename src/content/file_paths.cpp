@@ -88,8 +88,14 @@ temp_file::temp_file(const fs::path& dest, const std::string& partial_tag) : des
             .string();
     const int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     struct stat st {};
+    struct stat named {};
+    // Ours only when, locked, it is still the file under that name (a writer that finished
+    // moves it away before it unlocks), a plain file with no other name (a hard link planted
+    // there would be truncated through it), and this user's.
     if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &st) == 0
-        && S_ISREG(st.st_mode)) {
+        && ::lstat(name.c_str(), &named) == 0 && st.st_dev == named.st_dev
+        && st.st_ino == named.st_ino && S_ISREG(st.st_mode) && st.st_nlink == 1
+        && st.st_uid == ::geteuid()) {
         fd_ = fd;
         path_ = name;
         partial_ = true;
@@ -123,11 +129,13 @@ void temp_file::truncate(std::uint64_t n) {
 }
 
 temp_file::~temp_file() {
-    if (fd_ >= 0) {
-        ::close(fd_);
-    }
+    // Unlinked before it is closed: a stable name is let go while still locked, so that the
+    // next process to lock that name never has its own file removed from under it.
     if (!path_.empty()) {
         ::unlink(path_.c_str());
+    }
+    if (fd_ >= 0) {
+        ::close(fd_);
     }
 }
 

@@ -312,7 +312,9 @@ std::uint64_t file_store::partial_size(const descriptor& desc) {
         const auto partial =
             dest.parent_path()
             / ("." + dest.filename().string() + ".oras-partial-" + partial_tag(desc));
-        if (::lstat(partial.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size >= desc.size) {
+        // As temp_file takes a partial file: a plain file of this user's with no other name.
+        if (::lstat(partial.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1
+            || st.st_uid != ::geteuid() || st.st_size >= desc.size) {
             return 0;
         }
         return static_cast<std::uint64_t>(st.st_size);

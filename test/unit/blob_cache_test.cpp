@@ -122,6 +122,23 @@ TEST(blob_cache, nothing_is_stored_from_a_reader_abandoned_wrong_or_rewound) {
     EXPECT_EQ(cache.stats().stored, 1u);
 }
 
+TEST(blob_cache, reading_past_the_end_again_keeps_the_entry_whole) {
+    temp_dir dir;
+    asio::io_context io;
+    blob_cache cache(dir.path());
+    const std::string content = "read to its end, then asked again";
+    const auto d = describe(content);
+    auto src = blob_reader::from_string(content);
+    src.verified = true;  // as a registry's reader: the cache then trusts it to check
+    auto r = cache.tee(d, std::move(src));
+    EXPECT_EQ(oras::test::run(io, drain(r)), content);
+    std::vector<std::byte> buf(8);
+    EXPECT_EQ(oras::test::run(io, r.read(buf)), 0u);
+    EXPECT_EQ(oras::test::run(io, r.read(buf)), 0u);
+    EXPECT_EQ(cache.stats().stored, 1u);
+    EXPECT_EQ(read_file(dir / "blobs/sha256" / std::string(d.digest.encoded())), content);
+}
+
 TEST(blob_cache, a_damaged_entry_is_dropped_and_counted_as_a_miss) {
     temp_dir dir;
     asio::io_context io;

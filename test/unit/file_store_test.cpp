@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <oras/test/files.hpp>
 #include <oras/test/run.hpp>
 #include <oras/test/temp_dir.hpp>
 
@@ -522,4 +523,21 @@ TEST(file_store, deferred_commit_with_keep_old_files_refuses_a_destination_taken
     EXPECT_TRUE(run(io, s.exists(a)));
     EXPECT_FALSE(run(io, s.exists(b)));
     EXPECT_TRUE(leftovers(wd.path()).empty()) << leftovers(wd.path()).front();
+}
+
+TEST(file_store, a_hard_link_planted_at_a_partial_name_is_not_written_through) {
+    temp_dir wd;
+    asio::io_context io;
+    const std::string content = oras::test::pattern(
+        static_cast<std::size_t>(oras::content::file_store::resume_min_size) + 10, 5);
+    const auto d = describe(content, "big.bin");
+    // Another file of the directory, linked where the partial file of big.bin would be.
+    write_file(wd / "other.txt", "someone else's file");
+    const std::string tag(d.digest.encoded().substr(0, 32));
+    fs::create_hard_link(wd / "other.txt", wd / (".big.bin.oras-partial-" + tag));
+    file_store s(wd.path());
+    EXPECT_EQ(s.partial_size(d), 0u);  // not a partial file of this content
+    run(io, s.push(d, blob_reader::from_string(content)));
+    EXPECT_EQ(read_file(wd / "big.bin"), content);
+    EXPECT_EQ(read_file(wd / "other.txt"), "someone else's file");
 }

@@ -63,10 +63,12 @@ struct pull_result {
 /// Resolves `reference` in `src`, fetches the manifest (following an index into its manifests)
 /// and writes every titled layer under `options.output`: files through a temporary file renamed
 /// only once size and digest match, annotated directories unpacked with their tar digest
-/// checked. Everything written is made durable with one file system sync before it is renamed
-/// under its title, at the end: a pull that fails or is cancelled leaves no new file under a
-/// title (a directory already there is updated in place), and one that returns has its files on
-/// disk. Titles or archive members that would land outside the output directory are refused.
+/// checked. Everything written is synced with one syncfs(2) of the output directory's file
+/// system before it is renamed under its title, at the end: a pull that fails or is cancelled
+/// before then leaves no new file under a title (a directory already there is updated in
+/// place; if a rename itself fails, those before it stay), and one that returns has its files
+/// on disk (titles on another mounted file system below the output directory excepted). Titles or
+/// archive members that would land outside the output directory are refused.
 boost::asio::awaitable<pull_result> pull(content::target& src, std::string reference,
                                          pull_options options);
 
