@@ -109,25 +109,11 @@ bool matches(const fs::path& p, const descriptor& desc) {
         return false;
     }
     verifier v(desc.digest, desc.size);
-    std::vector<std::byte> buf(256 * 1024);
-    bool ok = true;
-    for (;;) {
-        const auto n = ::read(fd, buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            ok = false;
-            break;
-        }
-        if (n == 0) {
-            ok = v.finish().has_value();
-            break;
-        }
-        if (!v.update(std::span(buf).first(static_cast<std::size_t>(n)))) {
-            ok = false;
-            break;
-        }
+    bool ok = false;
+    try {
+        detail::hash_file(fd, static_cast<std::uint64_t>(desc.size), v, p);
+        ok = v.finish().has_value();
+    } catch (const std::exception&) {
     }
     ::close(fd);
     return ok;

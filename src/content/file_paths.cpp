@@ -1,4 +1,5 @@
 #include <oras/error.hpp>
+#include <oras/verifier.hpp>
 
 #include "content/file_paths.hpp"
 #include "core/quote.hpp"
@@ -9,9 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <vector>
 
 namespace oras::content::detail {
 
@@ -70,32 +73,58 @@ std::optional<fs::path> relative_inside(const fs::path& dir, const fs::path& giv
     return rel;
 }
 
+namespace {
+
+// `.<name>.oras-XXXXXX` beside `dest`, for mkstemp.
+std::string own_template(const fs::path& dest) {
+    return (dest.parent_path() / ("." + dest.filename().string() + ".oras-XXXXXX")).string();
+}
+
+// A partial file is taken only as a plain file of this user's with no other name: a hard link
+// planted at the stable name would be truncated through.
+bool usable_partial(const struct stat& st) {
+    return S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_uid == ::geteuid();
+}
+
+}  // namespace
+
+fs::path partial_path(const fs::path& dest, const std::string& tag) {
+    return dest.parent_path() / ("." + dest.filename().string() + ".oras-partial-" + tag);
+}
+
+std::uint64_t partial_size(const fs::path& dest, const std::string& tag) {
+    struct stat st {};
+    if (::lstat(partial_path(dest, tag).c_str(), &st) != 0 || !usable_partial(st)) {
+        return 0;
+    }
+    return static_cast<std::uint64_t>(st.st_size);
+}
+
 temp_file::temp_file(const fs::path& dest) : dest_(dest) {
-    std::string name =
-        (dest.parent_path() / ("." + dest.filename().string() + ".oras-XXXXXX")).string();
+    open_own();
+}
+
+void temp_file::open_own() {
+    std::string name = own_template(dest_);
     fd_ = ::mkstemp(name.data());
     if (fd_ < 0) {
         throw error(errc::invalid_argument, "cannot create a temporary file beside "
-                                                + quote(dest.string()) + ": "
+                                                + quote(dest_.string()) + ": "
                                                 + std::strerror(errno));
     }
     path_ = name;
 }
 
 temp_file::temp_file(const fs::path& dest, const std::string& partial_tag) : dest_(dest) {
-    const auto name =
-        (dest.parent_path() / ("." + dest.filename().string() + ".oras-partial-" + partial_tag))
-            .string();
+    const auto name = partial_path(dest, partial_tag).string();
     const int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     struct stat st {};
     struct stat named {};
     // Ours only when, locked, it is still the file under that name (a writer that finished
-    // moves it away before it unlocks), a plain file with no other name (a hard link planted
-    // there would be truncated through it), and this user's.
+    // moves it away before it unlocks), and usable as a partial file.
     if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &st) == 0
         && ::lstat(name.c_str(), &named) == 0 && st.st_dev == named.st_dev
-        && st.st_ino == named.st_ino && S_ISREG(st.st_mode) && st.st_nlink == 1
-        && st.st_uid == ::geteuid()) {
+        && st.st_ino == named.st_ino && usable_partial(st)) {
         fd_ = fd;
         path_ = name;
         partial_ = true;
@@ -109,15 +138,7 @@ temp_file::temp_file(const fs::path& dest, const std::string& partial_tag) : des
     if (fd >= 0) {
         ::close(fd);  // another process is writing it: a name of our own instead
     }
-    std::string own =
-        (dest.parent_path() / ("." + dest.filename().string() + ".oras-XXXXXX")).string();
-    fd_ = ::mkstemp(own.data());
-    if (fd_ < 0) {
-        throw error(errc::invalid_argument, "cannot create a temporary file beside "
-                                                + quote(dest.string()) + ": "
-                                                + std::strerror(errno));
-    }
-    path_ = own;
+    open_own();
 }
 
 void temp_file::truncate(std::uint64_t n) {
@@ -166,8 +187,7 @@ void temp_file::close(bool sync) {
     if (partial_) {
         // Complete: off the stable name while still locked, so that a process opening that
         // name next starts a file of its own instead of truncating this one.
-        std::string own =
-            (dest_.parent_path() / ("." + dest_.filename().string() + ".oras-XXXXXX")).string();
+        std::string own = own_template(dest_);
         const int placeholder = ::mkstemp(own.data());
         if (placeholder < 0 || ::rename(path_.c_str(), own.c_str()) != 0) {
             const int saved = errno;
@@ -227,6 +247,26 @@ void staging_dir::move_into_place(const std::string& title, const fs::path& dest
     if (ec) {
         throw error(errc::invalid_argument,
                     "cannot move the unpacked " + quote(title) + " into place: " + ec.message());
+    }
+}
+
+void hash_file(int fd, std::uint64_t n, verifier& v, const fs::path& named) {
+    std::vector<std::byte> buf(1 << 20);
+    for (std::uint64_t at = 0; at < n;) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), n - at));
+        const auto got = ::pread(fd, buf.data(), want, static_cast<off_t>(at));
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            throw error(errc::invalid_argument,
+                        "cannot read back " + quote(named.string()) + ": "
+                            + (got < 0 ? std::strerror(errno) : "it is shorter"));
+        }
+        if (auto ok = v.update(std::span(buf).first(static_cast<std::size_t>(got))); !ok) {
+            throw error(ok.error());
+        }
+        at += static_cast<std::uint64_t>(got);
     }
 }
 

@@ -9,6 +9,10 @@
 #include <span>
 #include <string>
 
+namespace oras {
+class verifier;
+}
+
 namespace oras::content::detail {
 
 /// Where `title` lands under `root` (canonical), refusing (`invalid_argument`) anything that
@@ -61,6 +65,8 @@ class temp_file {
     const std::filesystem::path& destination() const noexcept { return dest_; }
 
   private:
+    void open_own();  // a random name beside the destination
+
     std::filesystem::path dest_;
     std::string path_;
     int fd_ = -1;
@@ -86,6 +92,17 @@ class staging_dir {
   private:
     std::filesystem::path path_;
 };
+
+/// Where `temp_file(dest, tag)` keeps a partial file.
+std::filesystem::path partial_path(const std::filesystem::path& dest, const std::string& tag);
+
+/// Bytes of the partial file `temp_file(dest, tag)` would take up; 0 when there is none it
+/// would take (see that constructor).
+std::uint64_t partial_size(const std::filesystem::path& dest, const std::string& tag);
+
+/// Feeds the first `n` bytes of the open file `fd` into `v`. Throws `invalid_argument` naming
+/// `named` when the file cannot be read or is shorter, and `v`'s error when it refuses a chunk.
+void hash_file(int fd, std::uint64_t n, verifier& v, const std::filesystem::path& named);
 
 /// Makes everything written to the file system holding `dir` durable (syncfs(2)): one call for
 /// any number of files. Throws `invalid_argument` naming `dir` when it fails.

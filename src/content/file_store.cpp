@@ -110,25 +110,6 @@ std::string partial_tag(const descriptor& desc) {
     return std::string(desc.digest.encoded().substr(0, 32));
 }
 
-// Feeds the first `n` bytes of the file `fd` into `v` (what an earlier process wrote).
-void hash_prefix(int fd, std::uint64_t n, verifier& v, const fs::path& dest) {
-    std::vector<std::byte> buf(chunk_size);
-    for (std::uint64_t at = 0; at < n;) {
-        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), n - at));
-        const auto got = ::pread(fd, buf.data(), want, static_cast<off_t>(at));
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            fail(errc::invalid_argument, "cannot read back the partial file of "
-                                             + quote(dest.string()) + ": "
-                                             + (got < 0 ? std::strerror(errno) : "it is shorter"));
-        }
-        check(v.update(std::span(buf).first(static_cast<std::size_t>(got))));
-        at += static_cast<std::uint64_t>(got);
-    }
-}
-
 }  // namespace
 
 struct file_store::pending {
@@ -308,16 +289,8 @@ std::uint64_t file_store::partial_size(const descriptor& desc) {
     }
     try {
         const auto dest = detail::title_destination(root(false), title);
-        struct stat st {};
-        const auto partial =
-            dest.parent_path()
-            / ("." + dest.filename().string() + ".oras-partial-" + partial_tag(desc));
-        // As temp_file takes a partial file: a plain file of this user's with no other name.
-        if (::lstat(partial.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1
-            || st.st_uid != ::geteuid() || st.st_size >= desc.size) {
-            return 0;
-        }
-        return static_cast<std::uint64_t>(st.st_size);
+        const auto kept = detail::partial_size(dest, partial_tag(desc));
+        return kept < static_cast<std::uint64_t>(desc.size) ? kept : 0;
     } catch (const std::exception&) {
         return 0;  // a title push would refuse: nothing to continue
     }
@@ -436,7 +409,7 @@ asio::awaitable<void> file_store::push_from(descriptor desc, blob_reader src,
                                                  + ": its partial file is gone or shorter");
             }
             tmp->truncate(offset);
-            hash_prefix(tmp->fd(), offset, v, dest);
+            detail::hash_file(tmp->fd(), offset, v, tmp->path());
         } else if (tmp->size_at_open() != 0) {
             tmp->truncate(0);
         }
