@@ -10,7 +10,9 @@
 //         skopeo copy docker://REF oci:DIR
 // Printed per command: wall seconds, client CPU (user + sys, RUSAGE_CHILDREN around the wait),
 // the registry's CPU over the same window (/proc), the client's peak RSS (wait4), and the
-// ratios to skopeo. Nothing is asserted; a failing command ends the run with its output.
+// ratios to skopeo. Last, a directory of 256 MiB / DIVISOR (text) pushed new and then unchanged,
+// beside `tar | gzip -6` over the same tree. Nothing is asserted; a failing command ends the run
+// with its output.
 //
 //   oras_bench_compare [DIVISOR=1 [ROUNDS=1]]
 //
@@ -32,8 +34,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #ifndef ORAS_BENCH_CLI_PATH
@@ -74,6 +78,70 @@ void print_row(const std::string& label, const run_stats& r, const run_stats& sk
                 bytes / 1e6 / r.wall, r.cpu(), r.registry_cpu, r.max_rss_mib,
                 skopeo.wall > 0 ? r.wall / skopeo.wall : 0.0,
                 skopeo.cpu() > 0 ? r.cpu() / skopeo.cpu() : 0.0);
+}
+
+/// Text-like bytes (words picked by a xorshift generator), about 3:1 under gzip -6.
+void write_text(const fs::path& path, std::uint64_t size, std::uint64_t seed) {
+    static constexpr const char* words[] = {
+        "registry ", "artifact ", "manifest ", "layer ", "digest ", "blob ",   "oras ",
+        "push ",     "pull ",     "copy ",     "tag\n",  "index ",  "config ", "media ",
+        "type ",     "size ",     "json ",     "tar\n",  "gzip ",   "stream "};
+    std::ofstream out(path, std::ios::binary);
+    std::uint64_t x = 0x9e3779b97f4a7c15ULL * (seed + 1);
+    std::string buf;
+    for (std::uint64_t done = 0; done < size;) {
+        buf.clear();
+        while (buf.size() < (1 << 16)) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf += words[x % std::size(words)];
+            buf += static_cast<char>('a' + (x >> 40) % 26);
+        }
+        const auto n = std::min<std::uint64_t>(buf.size(), size - done);
+        out.write(buf.data(), static_cast<std::streamsize>(n));
+        done += n;
+    }
+    if (!out.flush()) {
+        throw std::runtime_error("cannot write " + path.string());
+    }
+}
+
+/// A new directory of 256 MiB / DIVISOR pushed as one tar+gzip layer, beside `tar | gzip -6`
+/// over the same tree: a push that archives once costs about that (plus two SHA-256 passes
+/// and the upload). Then the same directory again, unchanged: a walk of its metadata (the tree
+/// cache), and the registry's answer that it has the layer.
+void push_directory(const std::string& cli, const std::string& host, int registry_pid,
+                    const fs::path& work, std::uint64_t divisor) {
+    const std::uint64_t total = std::max<std::uint64_t>((256ULL << 20) / divisor, 1 << 20);
+    const auto dir = work / "directory";
+    const auto in = dir / "in";
+    for (int i = 0; i < 64; ++i) {
+        const auto sub = in / "tree" / ("d" + std::to_string(i % 8));
+        fs::create_directories(sub);
+        write_text(sub / ("f" + std::to_string(i) + ".txt"), total / 64, i);
+    }
+    const auto log = dir / "log.txt";
+    const std::string ref = host + "/compare/directory";
+    const std::vector<std::pair<std::string, std::vector<std::string>>> commands = {
+        {"tar | gzip -6 (baseline)", {"sh", "-c", "tar -cf - tree | gzip -6 > /dev/null"}},
+        {"oras-cpp push (new directory)", {cli, "push", ref + ":v1", "tree", "--no-tty"}},
+        {"oras-cpp push (unchanged)", {cli, "push", ref + ":v2", "tree", "--no-tty"}},
+    };
+    std::printf("a directory of %.0f MB in 64 text files (new, then unchanged)\n",
+                static_cast<double>(total) / 1e6);
+    std::printf("  %-34s %7s %8s %7s %9s %8s %8s %8s\n", "", "", "", "", "", "", "wall/", "CPU/");
+    std::printf("  %-34s %7s %8s %7s %9s %8s %8s %8s\n", "", "", "", "", "", "", "baseline",
+                "baseline");
+    run_stats baseline;
+    for (const auto& [label, argv] : commands) {
+        const auto r = run(argv, in, log, registry_pid);
+        if (baseline.wall == 0) {
+            baseline = r;
+        }
+        print_row(label, r, baseline, static_cast<double>(total));
+    }
+    fs::remove_all(dir);
 }
 
 }  // namespace
@@ -234,6 +302,7 @@ int main(int argc, char** argv) {
             }
             fs::remove_all(dir);
         }
+        push_directory(cli, host, reg.pid(), work.path(), divisor);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "oras_bench_compare: %s\n", e.what());

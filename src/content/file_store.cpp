@@ -8,6 +8,7 @@
 #include "content/archive.hpp"
 #include "content/drain.hpp"
 #include "content/file_paths.hpp"
+#include "content/tree_cache.hpp"
 #include "core/quote.hpp"
 
 #include <fcntl.h>
@@ -154,75 +155,193 @@ void file_store::record(std::string title, file_entry e) {
     files_.insert_or_assign(std::move(title), std::move(e));
 }
 
+file_store::prepared file_store::prepare(const std::string& title, fs::path path,
+                                         std::string media_type) const {
+    if (title.empty()) {
+        fail(errc::invalid_argument, "cannot add " + quote(path.string()) + ": no title");
+    }
+    if (title.find('\0') != std::string::npos) {
+        fail(errc::invalid_argument, "the title " + quote(title) + " holds a NUL");
+    }
+    if (files_.contains(title) || pushing_.contains(title)) {
+        fail(errc::already_exists, "the title " + quote(title) + " is in use in the store");
+    }
+    if (path.empty()) {
+        path = title;
+    }
+    std::error_code ec;
+    prepared p;
+    p.full = fs::absolute(path.is_absolute() ? path : working_dir_ / path, ec);
+    if (!fs::exists(fs::symlink_status(p.full, ec))) {
+        fail(errc::invalid_argument, quote(path.string()) + " does not exist");
+    }
+    const auto st = fs::status(p.full, ec);
+    p.directory = fs::is_directory(st);
+    if (!p.directory && !fs::is_regular_file(st)) {
+        fail(errc::invalid_argument,
+             quote(path.string()) + " is neither a regular file nor a directory");
+    }
+    // Symlinks resolved: a link inside pointing out is outside, as push.cpp decides.
+    if (!opts_.disable_path_validation && !detail::relative_inside(working_dir_, path)) {
+        fail(errc::invalid_argument, quote(path.string()) + " is outside the working directory "
+                                         + quote(working_dir_.string()));
+    }
+    if (media_type.empty()) {
+        media_type = std::string(p.directory ? directory_layer_type : file_layer_type);
+    }
+    if (!media_type::is_valid(media_type)) {
+        fail(errc::invalid_media_type,
+             quote(media_type) + " (for " + quote(title) + ") is not a media type");
+    }
+    p.media_type = std::move(media_type);
+    return p;
+}
+
+descriptor file_store::describe_file(const std::string& title, const prepared& p) const {
+    descriptor d;
+    d.media_type = p.media_type;
+    std::vector<std::byte> buf(chunk_size);
+    const file_fd fd(p.full);
+    hasher h;
+    while (const auto n = read_some(fd.get(), buf, p.full)) {
+        h.update(std::span(buf).first(n));
+    }
+    d.size = static_cast<std::int64_t>(h.bytes());
+    d.digest = h.finish();
+    d.annotations[std::string(annotation::title)] = title;
+    return d;
+}
+
+namespace {
+
+descriptor directory_layer(const std::string& title, const std::string& media_type,
+                           const detail::archived_tree& a) {
+    descriptor d;
+    d.media_type = media_type;
+    d.digest = a.compressed;
+    d.size = static_cast<std::int64_t>(a.compressed_size);
+    d.annotations[std::string(annotation::content_digest)] = a.tar.str();
+    d.annotations[std::string(annotation::content_unpack)] = "true";
+    d.annotations[std::string(annotation::title)] = title;
+    return d;
+}
+
+detail::archived_tree archived(const detail::directory_archive& a) {
+    return {a.compressed_digest(), a.compressed_size(), a.tar_digest()};
+}
+
+/// The directory's fingerprint, taken before anything archives it (so that a change made
+/// meanwhile shows on the next look), and what the tree cache at `cache_dir` remembers for it.
+struct recall {
+    std::optional<detail::tree_fingerprint> fingerprint{};
+    std::optional<detail::archived_tree> known{};
+};
+
+recall look_up(const fs::path& cache_dir, const fs::path& dir, const std::string& title) {
+    recall r;
+    if (!cache_dir.empty()) {
+        r.fingerprint = detail::fingerprint_tree(dir);
+        r.known = detail::tree_cache(cache_dir).find(dir, title, detail::archive_options{}.level,
+                                                     r.fingerprint->value);
+    }
+    return r;
+}
+
+void remember(const fs::path& cache_dir, const fs::path& dir, const std::string& title,
+              const recall& r, const detail::archived_tree& out) {
+    if (r.fingerprint) {
+        detail::tree_cache(cache_dir).remember(dir, title, detail::archive_options{}.level,
+                                               *r.fingerprint, out);
+    }
+}
+
+/// Archives `dir` to learn its digests, keeping nothing of the bytes (a fetch archives it
+/// again), and remembers them in the tree cache.
+descriptor dry_pass(const std::string& title, const fs::path& dir, const std::string& media_type,
+                    const fs::path& cache_dir, const recall& r, std::size_t& passes) {
+    detail::archive_options ao;
+    ao.name = title;
+    detail::directory_archive archive(dir, ao);
+    ++passes;
+    std::vector<std::byte> buf(chunk_size);
+    while (archive.read(buf) != 0) {
+    }
+    const auto out = archived(archive);
+    remember(cache_dir, dir, title, r, out);
+    return directory_layer(title, media_type, out);
+}
+
+}  // namespace
+
 result<descriptor> file_store::add(std::string title, fs::path path, std::string media_type) {
-    const auto describe = [&]() -> descriptor {
-        if (title.empty()) {
-            fail(errc::invalid_argument, "cannot add " + quote(path.string()) + ": no title");
-        }
-        if (title.find('\0') != std::string::npos) {
-            fail(errc::invalid_argument, "the title " + quote(title) + " holds a NUL");
-        }
-        if (files_.contains(title) || pushing_.contains(title)) {
-            fail(errc::already_exists, "the title " + quote(title) + " is in use in the store");
-        }
-        if (path.empty()) {
-            path = title;
-        }
-        std::error_code ec;
-        const auto full = fs::absolute(path.is_absolute() ? path : working_dir_ / path, ec);
-        if (!fs::exists(fs::symlink_status(full, ec))) {
-            fail(errc::invalid_argument, quote(path.string()) + " does not exist");
-        }
-        const auto st = fs::status(full, ec);
-        const bool directory = fs::is_directory(st);
-        if (!directory && !fs::is_regular_file(st)) {
-            fail(errc::invalid_argument,
-                 quote(path.string()) + " is neither a regular file nor a directory");
-        }
-        // Symlinks resolved: a link inside pointing out is outside, as push.cpp decides.
-        if (!opts_.disable_path_validation && !detail::relative_inside(working_dir_, path)) {
-            fail(errc::invalid_argument, quote(path.string()) + " is outside the working directory "
-                                             + quote(working_dir_.string()));
-        }
-        if (media_type.empty()) {
-            media_type = std::string(directory ? directory_layer_type : file_layer_type);
-        }
-        if (!media_type::is_valid(media_type)) {
-            fail(errc::invalid_media_type,
-                 quote(media_type) + " (for " + quote(title) + ") is not a media type");
-        }
-        descriptor d;
-        d.media_type = media_type;
-        std::vector<std::byte> buf(chunk_size);
-        if (directory) {
-            // A dry pass: only the digests and sizes are kept; fetch archives it again.
-            detail::archive_options ao;
-            ao.name = title;
-            detail::directory_archive archive(full, ao);
-            while (archive.read(buf) != 0) {
-            }
-            d.digest = archive.compressed_digest();
-            d.size = static_cast<std::int64_t>(archive.compressed_size());
-            d.annotations[std::string(annotation::content_digest)] = archive.tar_digest().str();
-            d.annotations[std::string(annotation::content_unpack)] = "true";
-        } else {
-            const file_fd fd(full);
-            hasher h;
-            while (const auto n = read_some(fd.get(), buf, full)) {
-                h.update(std::span(buf).first(n));
-            }
-            d.size = static_cast<std::int64_t>(h.bytes());
-            d.digest = h.finish();
-        }
-        d.annotations[std::string(annotation::title)] = title;
-        record(title, file_entry{d, full, directory});
-        return d;
-    };
     try {
-        return describe();
+        const auto p = prepare(title, std::move(path), std::move(media_type));
+        if (!p.directory) {
+            auto d = describe_file(title, p);
+            record(title, file_entry{d, p.full, false});
+            return d;
+        }
+        const auto r = look_up(opts_.tree_cache, p.full, title);
+        std::optional<descriptor> d;
+        if (r.known && r.known->settled) {
+            d = directory_layer(title, p.media_type, *r.known);
+        } else {
+            d = dry_pass(title, p.full, p.media_type, opts_.tree_cache, r, archive_passes_);
+        }
+        record(title, file_entry{*d, p.full, true});
+        return std::move(*d);
     } catch (const std::system_error& e) {  // oras::error, and file system errors
         return failure{e.code(), e.what()};
     }
+}
+
+asio::awaitable<file_store::added> file_store::add_to(
+    std::string title, fs::path path, std::string media_type, target& dst,
+    std::function<blob_reader(blob_reader)> watch) {
+    const auto p = prepare(title, std::move(path), std::move(media_type));
+    if (!p.directory) {
+        auto d = describe_file(title, p);
+        record(title, file_entry{d, p.full, false});
+        co_return added{std::move(d), false};
+    }
+    const auto r = look_up(opts_.tree_cache, p.full, title);
+    if (r.known) {
+        // Settled: described as remembered. Racy (changed just before it was archived last):
+        // probably the same bytes, so archived to check rather than sent blind.
+        auto d = r.known->settled
+                     ? directory_layer(title, p.media_type, *r.known)
+                     : dry_pass(title, p.full, p.media_type, opts_.tree_cache, r, archive_passes_);
+        record(title, file_entry{d, p.full, true});
+        co_return added{std::move(d), false};
+    }
+    // Reserved while it streams: a second add of the title meanwhile fails as a duplicate.
+    pushing_.insert(title);
+    struct release {
+        std::set<std::string, std::less<>>& set;
+        const std::string& title;
+        ~release() { set.erase(title); }
+    } const reserved{pushing_, title};
+
+    detail::archive_options ao;
+    ao.name = title;
+    const detail::directory_archive archive(p.full, ao);
+    ++archive_passes_;
+    auto reader = archive.reader();
+    if (watch) {
+        reader = watch(std::move(reader));
+    }
+    const auto sent = co_await dst.push_unknown(p.media_type, std::move(reader));
+    if (!archive.done() || sent.digest != archive.compressed_digest()
+        || sent.size != static_cast<std::int64_t>(archive.compressed_size())) {
+        fail(errc::digest_mismatch, "the archive of " + quote(p.full.string()) + " was received as "
+                                        + sent.digest.str() + " (" + std::to_string(sent.size)
+                                        + " bytes), not as archived");
+    }
+    const auto out = archived(archive);
+    remember(opts_.tree_cache, p.full, title, r, out);
+    auto d = directory_layer(title, p.media_type, out);
+    record(title, file_entry{d, p.full, true});
+    co_return added{std::move(d), true};
 }
 
 asio::awaitable<bool> file_store::exists(descriptor desc) {
@@ -257,6 +376,7 @@ asio::awaitable<blob_reader> file_store::open(descriptor desc) {
         detail::archive_options ao;
         ao.name = std::string(e->desc.annotation(annotation::title));
         const detail::directory_archive archive(e->path, ao);
+        ++archive_passes_;
         auto r = archive.reader();
         r.length = static_cast<std::uint64_t>(desc.size);
         co_return verified(std::move(r), desc, e->path.string());

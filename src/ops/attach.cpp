@@ -51,6 +51,7 @@ asio::awaitable<attach_result> attach(content::target& dst, std::string subject,
     p.working_dir = std::move(o.working_dir);
     p.disable_path_validation = o.disable_path_validation;
     p.progress = std::move(o.progress);
+    p.tree_cache = std::move(o.tree_cache);
     auto pushed = co_await push(dst, std::move(p));
     out.manifest = std::move(pushed.manifest);
     // As oras-go's packer reports it: the referrer's descriptor carries its annotations, which

@@ -10,10 +10,13 @@
 
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
+#include "ops/emit.hpp"
 
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <set>
+#include <unordered_set>
 
 namespace oras::ops {
 
@@ -183,16 +186,33 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         }
     }
 
-    // The working directory as a store: each layer added (a file hashed, a directory archived
-    // once without keeping the bytes), the config and the manifest beside them in memory. The
-    // push is then a graph copy from it into `dst`, which sends only what `dst` lacks.
-    content::file_store files(o.working_dir, {.disable_path_validation = true});
+    // The working directory as a store: each file hashed; each directory the tree cache does
+    // not know archived once, streamed into `dst` as it is produced (its digest is known only
+    // at the end, so it cannot be looked up first), the others described from the cache; the
+    // config and the manifest beside them in memory. The push is then a graph copy from it
+    // into `dst`, which sends only what `dst` lacks.
+    content::file_store files(o.working_dir,
+                              {.disable_path_validation = true, .tree_cache = o.tree_cache});
+    std::unordered_set<digest> streamed;
     for (auto& p : layers) {
-        auto added = files.add(p.title, p.path, p.media_type);
-        if (!added) {
-            throw error(added.error());
+        descriptor shown;
+        shown.media_type = p.media_type;
+        shown.annotations[std::string(annotation::title)] = p.title;
+        std::function<content::blob_reader(content::blob_reader)> watch;
+        if (o.progress) {
+            watch = [&o, shown, name = p.title](content::blob_reader r) {
+                detail::emit(o.progress, progress_event::kind::started, shown, name);
+                return detail::counted(std::move(r), o.progress, shown, name);
+            };
         }
-        p.desc = std::move(*added);
+        auto added = co_await files.add_to(p.title, p.path, p.media_type, dst, std::move(watch));
+        p.desc = std::move(added.desc);
+        if (added.sent) {
+            streamed.insert(p.desc.digest);
+            ++out.blobs_uploaded;
+            detail::emit(o.progress, progress_event::kind::finished, p.desc, p.title,
+                         static_cast<std::uint64_t>(p.desc.size));
+        }
         for (const auto& [k, v] : annotations_for(p.title)) {
             p.desc.annotations[k] = v;
         }
@@ -255,7 +275,14 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
     copy_options co;
     co.tags = o.tags;
     co.concurrency = o.concurrency;
-    co.progress = o.progress;
+    if (o.progress) {
+        // A directory streamed above is there now: the copy's finding it is no news.
+        co.progress = [&o, &streamed](const progress_event& e) {
+            if (e.what != progress_event::kind::exists || !streamed.contains(e.desc.digest)) {
+                o.progress(e);
+            }
+        };
+    }
     co.name = [config_digest = config.digest,
                manifest_digest = out.manifest.digest](const descriptor& d) -> std::string {
         if (d.digest == manifest_digest) {
@@ -265,7 +292,8 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         return !title.empty() || d.digest != config_digest ? std::string(title) : "$config";
     };
     const auto copied = co_await copy_graph(files, out.manifest, dst, std::move(co));
-    out.blobs_uploaded = copied.blobs_copied;
+    out.blobs_uploaded += copied.blobs_copied;
+    out.archive_passes = files.archive_passes();
     co_return out;
 }
 

@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -34,6 +35,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli_sandbox.hpp"
@@ -394,6 +396,28 @@ TEST(cli, second_push_of_the_same_directory_uploads_nothing) {
     // The directory archive is reproducible: the registry already has it.
     EXPECT_EQ(parse_object(second.out).at("blobsUploaded").to_number<int>(), 0) << second.out;
     EXPECT_EQ(parse_object(second.out).at("layers"), parse_object(first.out).at("layers"));
+}
+
+TEST(cli, pushed_directories_are_remembered_in_the_user_cache_or_under_oras_cache) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));  // settled: see tree_cache
+    const auto entries = [](const fs::path& dir) {
+        std::size_t n = 0;
+        for (std::error_code ec; const auto& e : fs::directory_iterator(dir, ec)) {
+            n += e.is_regular_file() ? 1 : 0;
+        }
+        return n;
+    };
+    const std::string repo = reg.host() + "/cli/trees";
+    ASSERT_OK(s.oras({"push", repo + ":v1", "a.txt", "tree"}));
+    EXPECT_EQ(entries(s.home / ".cache/oras-cpp/trees"), 1u);
+
+    s.env.push_back("ORAS_CACHE=" + (s.root / "cache").string());
+    ASSERT_OK(s.oras({"push", repo + ":v2", "tree", "data.bin"}));
+    EXPECT_EQ(entries(s.root / "cache/trees"), 1u);
+    EXPECT_EQ(entries(s.home / ".cache/oras-cpp/trees"), 1u);
 }
 
 TEST(cli, pull_filters_by_media_type) {

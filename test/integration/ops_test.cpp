@@ -30,6 +30,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -38,6 +39,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -811,6 +813,52 @@ TEST(ops, a_second_pull_through_the_blob_cache_fetches_no_blob) {
     EXPECT_EQ(third_stats.stored, 1u);
     EXPECT_EQ(third.cached, third.files.size() - 1);
     EXPECT_EQ(third_requests, second_requests + 1);
+}
+
+TEST(ops, a_directory_pushed_twice_is_archived_once) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));  // settled: see tree_cache
+    remote r(reg, "ops/trees");
+    auto o = s.options();
+    o.tags = {"v1"};
+    o.tree_cache = s.root / "trees";
+
+    // New: archived once, streamed into the registry as it is produced.
+    const auto first = r(oras::ops::push(*r.target, o));
+    check_push_result(first);
+    EXPECT_EQ(first.archive_passes, 1u);
+    EXPECT_EQ(first.blobs_uploaded, 4u);  // three layers and the config
+
+    // Unchanged: described from the tree cache, found in the registry, not archived at all.
+    o.tags = {"v2"};
+    const auto second = r(oras::ops::push(*r.target, o));
+    EXPECT_EQ(second.archive_passes, 0u);
+    EXPECT_EQ(second.blobs_uploaded, 0u);
+    EXPECT_EQ(second.layers, first.layers);
+
+    // Known but missing where it goes: archived once, for the upload, and verified there.
+    remote other(reg, "ops/trees-elsewhere");
+    const auto third = other(oras::ops::push(*other.target, o));
+    EXPECT_EQ(third.archive_passes, 1u);
+    EXPECT_EQ(third.blobs_uploaded, 4u);
+    EXPECT_EQ(third.layers, first.layers);
+
+    // What the registries hold comes back as the tree.
+    for (auto* where : {&r, &other}) {
+        const auto out = s.root / ("out-" + std::to_string(where == &r));
+        oras::ops::pull_options po;
+        po.output = out;
+        (*where)(oras::ops::pull(*where->target, "v2", po));
+        EXPECT_EQ(snapshot(out), s.content());
+    }
+
+    // Without a tree cache each push archives once, streaming, and still never twice.
+    o.tree_cache.clear();
+    const auto uncached = r(oras::ops::push(*r.target, o));
+    EXPECT_EQ(uncached.archive_passes, 1u);
+    EXPECT_EQ(uncached.layers, first.layers);
 }
 
 TEST(ops, a_pull_continues_the_partial_file_a_killed_pull_left) {

@@ -1,4 +1,6 @@
 #include <oras/content/file_store.hpp>
+#include <oras/content/memory_store.hpp>
+#include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
 #include <oras/media_type.hpp>
 
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +32,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -454,8 +458,6 @@ TEST(file_store, a_title_being_pushed_is_reserved) {
     EXPECT_TRUE(run(io, s.exists(d)));
 }
 
-}  // namespace
-
 TEST(file_store, deferred_commit_puts_files_under_their_titles_only_at_commit) {
     temp_dir wd;
     temp_dir src;
@@ -541,3 +543,126 @@ TEST(file_store, a_hard_link_planted_at_a_partial_name_is_not_written_through) {
     EXPECT_EQ(read_file(wd / "big.bin"), content);
     EXPECT_EQ(read_file(wd / "other.txt"), "someone else's file");
 }
+
+TEST(file_store, add_to_archives_a_new_directory_once_as_it_streams_into_the_destination) {
+    temp_dir wd;
+    write_file(wd / "tree/one.txt", "one");
+    write_file(wd / "tree/nested/two.bin", std::string(3 * 1024 * 1024 + 5, 'z'));
+    write_file(wd / "file.txt", "a file");
+    const auto expected = directory_layer(wd / "tree", "tree", "tree");
+
+    asio::io_context io;
+    oras::content::memory_store dst;
+    file_store s(wd.path());
+    std::uint64_t watched = 0;
+    const auto added = run(io, s.add_to("tree", {}, {}, dst, [&](blob_reader r) {
+        auto inner = std::move(r.read);
+        r.read = [inner, &watched](std::span<std::byte> b) -> asio::awaitable<std::size_t> {
+            const auto n = co_await inner(b);
+            watched += n;
+            co_return n;
+        };
+        return r;
+    }));
+    EXPECT_TRUE(added.sent);
+    EXPECT_EQ(added.desc, expected.first);
+    EXPECT_EQ(watched, expected.second.size());
+    EXPECT_EQ(s.archive_passes(), 1u);
+    EXPECT_EQ(run(io, oras::content::fetch_all(dst, expected.first, 64 << 20)), expected.second);
+    EXPECT_TRUE(run(io, s.exists(expected.first)));
+    EXPECT_EQ(s.add("tree", {}).error(), errc::already_exists);
+
+    // A file is hashed, not sent: the copy that follows sends it if the destination lacks it.
+    const auto file = run(io, s.add_to("file.txt", {}, {}, dst));
+    EXPECT_FALSE(file.sent);
+    EXPECT_EQ(file.desc.digest, oras::digest::of(std::string_view("a file")));
+    EXPECT_FALSE(run(io, dst.exists(file.desc)));
+    EXPECT_EQ(s.archive_passes(), 1u);
+}
+
+TEST(file_store, an_unchanged_directory_is_described_from_the_tree_cache_without_archiving) {
+    temp_dir wd, cache;
+    write_file(wd / "tree/one.txt", "one");
+    write_file(wd / "tree/sub/two.txt", "two");
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));  // settled: see tree_cache
+    const auto expected = directory_layer(wd / "tree", "tree", "tree");
+    const file_store_options o{.tree_cache = cache / "trees"};
+
+    asio::io_context io;
+    {
+        oras::content::memory_store dst;
+        file_store s(wd.path(), o);
+        EXPECT_TRUE(run(io, s.add_to("tree", {}, {}, dst)).sent);
+        EXPECT_EQ(s.archive_passes(), 1u);
+    }
+    {
+        oras::content::memory_store dst;
+        file_store s(wd.path(), o);
+        const auto again = run(io, s.add_to("tree", {}, {}, dst));
+        EXPECT_FALSE(again.sent);
+        EXPECT_EQ(again.desc, expected.first);
+        EXPECT_EQ(s.archive_passes(), 0u);
+        // Fetched (the destination lacks it), it is archived then, and verified.
+        EXPECT_EQ(run(io, oras::content::fetch_all(s, again.desc, 64 << 20)), expected.second);
+        EXPECT_EQ(s.archive_passes(), 1u);
+    }
+    {
+        file_store s(wd.path(), o);
+        const auto d = s.add("tree", {});
+        ASSERT_TRUE(d) << d.error().message;
+        EXPECT_EQ(*d, expected.first);
+        EXPECT_EQ(s.archive_passes(), 0u);
+    }
+    // Under another title it is another archive: not taken from the cache.
+    {
+        file_store s(wd.path(), o);
+        const auto d = s.add("renamed", "tree");
+        ASSERT_TRUE(d) << d.error().message;
+        EXPECT_EQ(s.archive_passes(), 1u);
+        EXPECT_NE(d->digest, expected.first.digest);
+    }
+    // Changed: archived again, and described by its new bytes.
+    write_file(wd / "tree/one.txt", "ONE");
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    {
+        file_store s(wd.path(), o);
+        const auto d = s.add("tree", {});
+        ASSERT_TRUE(d) << d.error().message;
+        EXPECT_EQ(s.archive_passes(), 1u);
+        EXPECT_EQ(*d, directory_layer(wd / "tree", "tree", "tree").first);
+        EXPECT_NE(d->digest, expected.first.digest);
+    }
+}
+
+TEST(file_store, a_directory_changed_just_before_it_was_archived_is_checked_not_sent_again) {
+    temp_dir wd, cache;
+    write_file(wd / "tree/one.txt", "one");  // now: not settled when first archived
+    const file_store_options o{.tree_cache = cache / "trees"};
+    asio::io_context io;
+    oras::content::memory_store dst;
+    {
+        file_store s(wd.path(), o);
+        EXPECT_TRUE(run(io, s.add_to("tree", {}, {}, dst)).sent);
+    }
+    file_store s(wd.path(), o);
+    const auto again = run(io, s.add_to("tree", {}, {}, dst));
+    // Probably the same bytes: archived to learn their digest, not sent blind.
+    EXPECT_FALSE(again.sent);
+    EXPECT_EQ(s.archive_passes(), 1u);
+    EXPECT_EQ(again.desc, directory_layer(wd / "tree", "tree", "tree").first);
+}
+
+TEST(file_store, add_to_reports_what_the_destination_throws_and_keeps_the_title_free) {
+    temp_dir wd;
+    write_file(wd / "tree/one.txt", "one");
+    write_file(wd / "layout/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+    write_file(wd / "layout/index.json", R"({"schemaVersion":2,"manifests":[]})");
+    oras::content::oci_layout dst(wd / "layout", {.read_only = true});
+    asio::io_context io;
+    file_store s(wd.path());
+    expect_error([&] { run(io, s.add_to("tree", {}, {}, dst)); }, errc::unsupported);
+    // Not recorded, not reserved: adding it again works.
+    EXPECT_TRUE(s.add("tree", {}));
+}
+
+}  // namespace

@@ -12,8 +12,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -40,6 +42,18 @@ struct file_store_options {
     /// files pays one sync instead of a thousand fsyncs. Either way nothing partial ever appears
     /// under a title, and a store destroyed before `commit()` removes what it did not commit.
     bool deferred_commit = false;
+
+    /// Where the digests of archived directories are remembered, keyed by their path and the
+    /// metadata of every entry in the tree (names, types, modes, sizes, inodes, mtimes and
+    /// ctimes; no file is read), so that `add` and `add_to` of a directory unchanged since need
+    /// not archive it again to learn its digest. A tree changed within a timestamp granule
+    /// before it was archived is remembered only as a hint: `add_to` then archives it to learn
+    /// its digest instead of sending it. Created (0700) on first use; shared safely by
+    /// concurrent processes. Empty: nothing is remembered, every directory added is archived.
+    /// A tree changed in a way its metadata does not show (a file rewritten with the same size,
+    /// inode and both timestamps restored) would be described by its old digest; a copy of it
+    /// then fails verification (`digest_mismatch`) wherever the bytes are actually read.
+    std::filesystem::path tree_cache{};
 };
 
 /// The working directory of a push or a pull as a target, like oras-go's content/file store.
@@ -92,6 +106,31 @@ class file_store final : public target, public resumable {
     result<descriptor> add(std::string title, std::filesystem::path path,
                            std::string media_type = {});
 
+    /// What `add_to` did with a layer.
+    struct added {
+        descriptor desc{};  ///< as `add` describes it
+        bool sent = false;  ///< archived and pushed into the destination as it was produced
+    };
+
+    /// `add`, for a push into `dst`, archiving a new directory only once: a directory whose
+    /// digest the tree cache does not know is archived as it streams into
+    /// `dst.push_unknown(media_type, reader)` (tar, gzip and both digests computed on the way,
+    /// no temporary file), and described by what came out. `watch` (when set) wraps that
+    /// reader, to count its bytes. A file, or a directory the tree cache knows, is described as
+    /// `add` does and not sent: a copy into `dst` then sends it only if `dst` lacks it. A
+    /// directory the tree cache holds only a hint for is archived to learn its digest (once
+    /// more if `dst` lacks it), as the tree it describes was probably pushed before. Throws
+    /// what `add` fails with, and what `dst` throws.
+    ///
+    /// Lifetimes: `dst` must outlive the returned awaitable's completion; the other arguments
+    /// are taken by value.
+    boost::asio::awaitable<added> add_to(std::string title, std::filesystem::path path,
+                                         std::string media_type, target& dst,
+                                         std::function<blob_reader(blob_reader)> watch = {});
+
+    /// How many times this store has archived a directory (in `add`, `add_to` or `open`).
+    std::size_t archive_passes() const noexcept { return archive_passes_; }
+
     /// A titled `desc`: whether that title holds that content (digest and size). Untitled: any
     /// content of that digest and size.
     boost::asio::awaitable<bool> exists(descriptor desc) override;
@@ -134,6 +173,15 @@ class file_store final : public target, public resumable {
     };
 
     struct pending;  // written, verified, not yet under its title
+    struct prepared {
+        std::filesystem::path full{};
+        bool directory = false;
+        std::string media_type{};
+    };
+
+    prepared prepare(const std::string& title, std::filesystem::path path,
+                     std::string media_type) const;
+    descriptor describe_file(const std::string& title, const prepared& p) const;
 
     boost::asio::awaitable<void> push_from(descriptor desc, blob_reader src, std::uint64_t offset);
     std::filesystem::path root(bool create) const;
@@ -148,6 +196,7 @@ class file_store final : public target, public resumable {
     memory_store memory_{};
     std::map<std::string, descriptor, std::less<>> tags_{};
     std::vector<std::shared_ptr<pending>> pending_{};
+    std::size_t archive_passes_ = 0;
 };
 
 }  // namespace oras::content

@@ -43,6 +43,8 @@ struct attach_options {
     bool disable_path_validation = false;
     /// As for `push`: events of every blob and of the manifest. Empty: none.
     progress_fn progress{};
+    /// As for `push`: where the digests of attached directories are remembered.
+    std::filesystem::path tree_cache{};
 };
 
 /// What `attach` attached, and to what.

@@ -64,7 +64,14 @@ struct push_options {
     /// ...unless this is set; then files outside are titled by their file name.
     bool disable_path_validation = false;
     /// Events of every blob and of the manifest, named by title, `$config` or `$manifest`.
+    /// A directory archived as it is sent reports `started` with a descriptor that has no
+    /// digest yet (its size 0: unknown), then `bytes`, then `finished` with its descriptor.
     progress_fn progress{};
+    /// Where the digests of pushed directories are remembered by their trees' metadata (see
+    /// `content::file_store_options::tree_cache`): an unchanged directory is then described
+    /// without archiving it, and skipped when `dst` has it. Empty: every directory is archived
+    /// once per push, streamed into `dst` as it is produced, whether `dst` has it or not.
+    std::filesystem::path tree_cache{};
 };
 
 /// What `push` built and sent.
@@ -73,6 +80,7 @@ struct push_result {
     std::string manifest_bytes{};      ///< exactly as pushed
     std::vector<descriptor> layers{};  ///< one per file, in order, with their annotations
     std::size_t blobs_uploaded = 0;    ///< the rest were already there
+    std::size_t archive_passes = 0;    ///< times a directory was archived (tar and gzip)
 };
 
 /// Builds the manifest from `options` and pushes blobs (skipping those `dst` has), then the

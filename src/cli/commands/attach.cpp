@@ -2,6 +2,7 @@
 #include "cli/commands/commands.hpp"
 #include "cli/display/json.hpp"
 #include "cli/display/progress.hpp"
+#include "cli/options/cache.hpp"
 #include "cli/options/packing.hpp"
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
@@ -36,6 +37,7 @@ int run_attach(attach_flags& f) {
     o.platform = f.platform.get();
     o.concurrency = f.concurrency;
     o.disable_path_validation = f.packing.disable_path_validation;
+    o.tree_cache = tree_cache_from_environment();
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::update);
     if (t.reference.empty()) {

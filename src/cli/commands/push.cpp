@@ -3,6 +3,7 @@
 #include "cli/display/progress.hpp"
 #include "cli/display/results.hpp"
 #include "cli/files.hpp"
+#include "cli/options/cache.hpp"
 #include "cli/options/packing.hpp"
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
@@ -41,6 +42,7 @@ int run_push(push_flags& f) {
     o.version = f.image_spec == "v1.0" ? ops::manifest_version::v1_0 : ops::manifest_version::v1_1;
     o.concurrency = f.concurrency;
     o.disable_path_validation = f.packing.disable_path_validation;
+    o.tree_cache = tree_cache_from_environment();
 
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::write);

@@ -133,7 +133,8 @@ std::string man_page(const CLI::App& root) {
          ".TP\n\\fBORAS_CACHE\\fR\n"
          "A directory where \\fBpull\\fR and \\fBcp\\fR keep the blobs they fetch, verified, "
          "and read them from the next time instead of the registry; shared safely by "
-         "concurrent processes.\n"
+         "concurrent processes. \\fBpush\\fR and \\fBattach\\fR remember there, under "
+         "\\fItrees\\fR, the digests of the directories they archive.\n"
          ".TP\n\\fBORAS_CACHE_MAX_SIZE\\fR\n"
          "A bound on that cache (bytes, or a number with K, M, G or T); the least recently "
          "used blobs are removed after a command to keep within it. Unset: no bound.\n"
@@ -143,6 +144,10 @@ std::string man_page(const CLI::App& root) {
          ".TP\n\\fI~/.docker/config.json\\fR\n"
          "Credentials and credential helpers, shared with Docker and the ORAS CLI; "
          "\\fBlogin\\fR writes it, replacing it atomically.\n"
+         ".TP\n\\fI~/.cache/oras-cpp/trees\\fR\n"
+         "Without \\fBORAS_CACHE\\fR (under \\fI$XDG_CACHE_HOME/oras-cpp/trees\\fR when that is "
+         "set): the digests of pushed directories, keyed by the metadata of their files, so "
+         "that an unchanged directory is pushed again without archiving it.\n"
       << ".SH SEE ALSO\n"
          "The ORAS CLI, \\fBoras\\fR(1); \\fBskopeo\\fR(1).\n";
     return s.str();

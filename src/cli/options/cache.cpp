@@ -86,4 +86,24 @@ std::shared_ptr<content::blob_cache> cache_from_environment() {
     return std::make_shared<content::blob_cache>(dir, o);
 }
 
+std::filesystem::path tree_cache_from_environment() {
+    const auto absolute = [](const char* name) -> std::filesystem::path {
+        const char* v = std::getenv(name);
+        if (v == nullptr || *v != '/') {
+            return {};
+        }
+        return v;
+    };
+    if (const char* dir = std::getenv("ORAS_CACHE"); dir != nullptr && *dir != '\0') {
+        return std::filesystem::path(dir) / "trees";
+    }
+    if (auto xdg = absolute("XDG_CACHE_HOME"); !xdg.empty()) {
+        return xdg / "oras-cpp" / "trees";
+    }
+    if (auto home = absolute("HOME"); !home.empty()) {
+        return home / ".cache" / "oras-cpp" / "trees";
+    }
+    return {};
+}
+
 }  // namespace oras::cli

@@ -4,6 +4,7 @@
 #include <oras/content/blob_cache.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -19,5 +20,11 @@ std::optional<std::uint64_t> parse_size(std::string_view text);
 /// `ORAS_CACHE` is unset or empty. Throws `invalid_argument` naming the variable for a size it
 /// cannot read.
 std::shared_ptr<content::blob_cache> cache_from_environment();
+
+/// Where push and attach remember the digests of archived directories (see
+/// `content::file_store_options::tree_cache`): `$ORAS_CACHE/trees` when `ORAS_CACHE` is set,
+/// else `$XDG_CACHE_HOME/oras-cpp/trees`, else `$HOME/.cache/oras-cpp/trees` (relative values
+/// of these variables ignored, as the XDG spec says); empty when none applies.
+std::filesystem::path tree_cache_from_environment();
 
 }  // namespace oras::cli

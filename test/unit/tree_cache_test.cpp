@@ -1,0 +1,173 @@
+#include <oras/error.hpp>
+
+#include "content/tree_cache.hpp"
+
+#include <oras/test/files.hpp>
+#include <oras/test/temp_dir.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+using oras::content::detail::archived_tree;
+using oras::content::detail::fingerprint_tree;
+using oras::content::detail::tree_cache;
+using oras::test::temp_dir;
+using oras::test::write_file;
+
+// Past the granule in which the tree last changed, so that its fingerprint is settled.
+void let_settle() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+}
+
+fs::path make_tree(const temp_dir& t) {
+    const auto dir = t / "tree";
+    write_file(dir / "a.txt", "alpha");
+    write_file(dir / "sub/b.txt", "beta");
+    fs::create_symlink("a.txt", dir / "link");
+    let_settle();
+    return dir;
+}
+
+archived_tree some_result() {
+    return {oras::digest::of("compressed"), 10, oras::digest::of("tar")};
+}
+
+TEST(tree_cache, fingerprint_is_stable_for_an_unchanged_tree) {
+    temp_dir t;
+    const auto dir = make_tree(t);
+    const auto a = fingerprint_tree(dir);
+    const auto b = fingerprint_tree(dir);
+    EXPECT_EQ(a.value, b.value);
+    EXPECT_TRUE(a.settled);
+}
+
+TEST(tree_cache, fingerprint_changes_with_every_kind_of_change) {
+    temp_dir t;
+    const auto dir = make_tree(t);
+    auto last = fingerprint_tree(dir).value;
+    const auto changed = [&](const char* what) {
+        const auto now = fingerprint_tree(dir).value;
+        EXPECT_NE(now, last) << what;
+        last = now;
+    };
+    write_file(dir / "a.txt", "ALPHA");  // same size, new content
+    changed("content");
+    fs::permissions(dir / "sub/b.txt", fs::perms::owner_read);
+    changed("mode");
+    fs::rename(dir / "sub/b.txt", dir / "sub/c.txt");
+    changed("name");
+    fs::remove(dir / "link");
+    fs::create_symlink("sub", dir / "link");
+    changed("symlink target");
+    fs::create_directory(dir / "empty");
+    changed("new directory");
+    fs::remove(dir / "empty");
+    changed("removed directory");
+}
+
+TEST(tree_cache, a_tree_changed_just_now_is_not_settled) {
+    temp_dir t;
+    write_file(t / "tree/fresh.txt", "x");
+    EXPECT_FALSE(fingerprint_tree(t / "tree").settled);
+}
+
+TEST(tree_cache, fingerprint_of_what_is_not_a_directory_fails) {
+    temp_dir t;
+    write_file(t / "file", "x");
+    EXPECT_THROW(
+        {
+            try {
+                fingerprint_tree(t / "file");
+            } catch (const oras::error& e) {
+                EXPECT_EQ(e.code(), oras::errc::invalid_argument);
+                throw;
+            }
+        },
+        oras::error);
+    EXPECT_THROW(fingerprint_tree(t / "missing"), oras::error);
+}
+
+TEST(tree_cache, remembers_per_directory_name_level_and_fingerprint) {
+    temp_dir t;
+    const auto dir = make_tree(t);
+    const tree_cache cache(t / "cache/trees");
+    const auto fp = fingerprint_tree(dir);
+    EXPECT_FALSE(cache.find(dir, "tree", 6, fp.value));
+    cache.remember(dir, "tree", 6, fp, some_result());
+    EXPECT_EQ((fs::status(t / "cache/trees").permissions() & fs::perms::all), fs::perms::owner_all);
+
+    const auto hit = cache.find(dir, "tree", 6, fp.value);
+    ASSERT_TRUE(hit);
+    EXPECT_EQ(hit->compressed, some_result().compressed);
+    EXPECT_EQ(hit->compressed_size, 10u);
+    EXPECT_EQ(hit->tar, some_result().tar);
+
+    EXPECT_FALSE(cache.find(dir, "other-title", 6, fp.value));
+    EXPECT_FALSE(cache.find(dir, "tree", 9, fp.value));
+    EXPECT_FALSE(cache.find(t / "cache", "tree", 6, fp.value));
+    write_file(dir / "a.txt", "changed");
+    EXPECT_FALSE(cache.find(dir, "tree", 6, fingerprint_tree(dir).value));
+}
+
+TEST(tree_cache, an_unsettled_tree_is_remembered_only_as_a_hint) {
+    temp_dir t;
+    write_file(t / "tree/fresh.txt", "x");
+    const tree_cache cache(t / "trees");
+    const auto fp = fingerprint_tree(t / "tree");
+    ASSERT_FALSE(fp.settled);
+    cache.remember(t / "tree", "tree", 6, fp, some_result());
+    const auto hint = cache.find(t / "tree", "tree", 6, fp.value);
+    ASSERT_TRUE(hint);
+    EXPECT_FALSE(hint->settled);
+    EXPECT_EQ(hint->compressed, some_result().compressed);
+
+    let_settle();
+    const auto later = fingerprint_tree(t / "tree");
+    ASSERT_TRUE(later.settled);
+    cache.remember(t / "tree", "tree", 6, later, some_result());
+    EXPECT_TRUE(cache.find(t / "tree", "tree", 6, later.value)->settled);
+}
+
+TEST(tree_cache, a_damaged_entry_is_a_miss) {
+    temp_dir t;
+    const auto dir = make_tree(t);
+    const tree_cache cache(t / "trees");
+    const auto fp = fingerprint_tree(dir);
+    cache.remember(dir, "tree", 6, fp, some_result());
+    ASSERT_EQ(std::distance(fs::directory_iterator(t / "trees"), fs::directory_iterator()), 1);
+    const auto entry = fs::directory_iterator(t / "trees")->path();
+    const auto good = oras::test::read_file(entry);
+    for (const auto* damage : {"", "garbage", "\n\n\n\n\n"}) {
+        write_file(entry, damage);
+        EXPECT_FALSE(cache.find(dir, "tree", 6, fp.value)) << damage;
+    }
+    auto bad_size = good;
+    bad_size.replace(bad_size.find("\n10\n"), 4, "\n1x\n");
+    write_file(entry, bad_size);
+    EXPECT_FALSE(cache.find(dir, "tree", 6, fp.value));
+    write_file(entry, good + "trailing\n");
+    EXPECT_FALSE(cache.find(dir, "tree", 6, fp.value));
+    write_file(entry, good);
+    EXPECT_TRUE(cache.find(dir, "tree", 6, fp.value));
+}
+
+TEST(tree_cache, an_unwritable_cache_costs_nothing_but_the_entry) {
+    temp_dir t;
+    const auto dir = make_tree(t);
+    write_file(t / "not-a-dir", "x");
+    const tree_cache cache(t / "not-a-dir/trees");
+    const auto fp = fingerprint_tree(dir);
+    cache.remember(dir, "tree", 6, fp, some_result());  // does not throw
+    EXPECT_FALSE(cache.find(dir, "tree", 6, fp.value));
+}
+
+}  // namespace
