@@ -10,6 +10,7 @@
 #include "core/quote.hpp"
 #include "http/policy.hpp"
 #include "http/shared_flight.hpp"
+#include "registry/blob_download.hpp"
 #include "registry/protocol.hpp"
 #include "registry/repository_state.hpp"
 
@@ -93,7 +94,31 @@ http::body_source hashing_body(http::body_source src, std::shared_ptr<hasher> ha
 
 }  // namespace
 
+/// A transfer failure that sending again may cure: a connection dropped or a body cut short,
+/// never a cancellation or a verification failure.
+bool resumable(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const error& x) {
+        if (x.code().category() != oras_category()) {
+            // The transport's own codes (a reset, an early end of stream), except TLS failures
+            // (Asio's SSL categories have no other handle here) and cancellation, which another
+            // try would only repeat.
+            return x.code() != std::errc::operation_canceled
+                   && !std::string_view(x.code().category().name()).starts_with("asio.ssl");
+        }
+        // A body cut short, or a registry that is briefly unavailable.
+        return x.code() == errc::invalid_response || x.code() == errc::unavailable;
+    } catch (const boost::system::system_error& x) {
+        return x.code() != asio::error::operation_aborted;
+    } catch (...) {
+        return false;
+    }
+}
+
 }  // namespace detail
+
+using detail::resumable;
 
 using detail::repository_state;
 
@@ -142,28 +167,6 @@ asio::awaitable<std::optional<descriptor>> repository::blob_exists(digest d) {
 }
 
 namespace {
-
-/// A transfer failure that sending again may cure: a connection dropped or a body cut short,
-/// never a cancellation or a verification failure.
-bool resumable(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const error& x) {
-        if (x.code().category() != oras_category()) {
-            // The transport's own codes (a reset, an early end of stream), except TLS failures
-            // (Asio's SSL categories have no other handle here) and cancellation, which another
-            // try would only repeat.
-            return x.code() != std::errc::operation_canceled
-                   && !std::string_view(x.code().category().name()).starts_with("asio.ssl");
-        }
-        // A body cut short, or a registry that is briefly unavailable.
-        return x.code() == errc::invalid_response || x.code() == errc::unavailable;
-    } catch (const boost::system::system_error& x) {
-        return x.code() != asio::error::operation_aborted;
-    } catch (...) {
-        return false;
-    }
-}
 
 /// A failed upload worth starting again from the first byte in a new session: a transfer
 /// failure, or a session the registry no longer accepts.
@@ -222,8 +225,33 @@ asio::awaitable<http::response> get_blob_from(repository_state& st, const digest
 
 }  // namespace
 
+namespace {
+
+asio::awaitable<content::blob_reader> open_rest(std::shared_ptr<repository_state> st,
+                                                descriptor desc, std::uint64_t offset) {
+    auto repo = detail::repository_access::make(std::move(st));
+    co_return co_await repo.open_blob_from(std::move(desc), offset);
+}
+
+}  // namespace
+
 asio::awaitable<content::blob_reader> repository::open_blob(descriptor desc) {
     const auto what = "blob " + desc.digest.str() + " from " + state_->where();
+    const auto& o = state_->options_;
+    if (o.parallel_download_min_size != 0 && desc.size > 0
+        && static_cast<std::uint64_t>(desc.size) >= o.parallel_download_min_size
+        && o.parallel_download_parts >= 2 && !state_->ranges_ignored_) {
+        detail::rest_opener rest = [st = state_, desc](std::uint64_t offset) {
+            return open_rest(st, desc, offset);
+        };
+        auto striped = co_await detail::open_striped(
+            state_, desc, o.parallel_download_parts, o.parallel_download_chunk,
+            o.parallel_download_fast_rate, std::move(rest));
+        if (striped) {
+            co_return content::verified(std::move(*striped), desc, what);
+        }
+        state_->ranges_ignored_ = true;
+    }
     auto raw = co_await open_blob_from(desc, 0);
     co_return content::verified(std::move(raw), desc, what);
 }

@@ -10,6 +10,7 @@
 #include "registry/protocol.hpp"
 
 #include <array>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <span>
@@ -127,7 +128,14 @@ class repository_state {
     /// In-process locks that serialise updates of a fallback referrers index per subject (and
     /// the capability probe); created and typed by referrers.cpp, shared by copies.
     std::shared_ptr<void> referrers_locks_{};
+    /// Set once the registry answered a Range request with a whole blob: parallel downloads
+    /// are not tried again (blob_download.cpp).
+    bool ranges_ignored_ = false;
 };
+
+/// A transfer failure that sending again may cure: a connection dropped or a body cut short,
+/// never a cancellation or a verification failure.
+bool resumable(const std::exception_ptr& e);
 
 /// A repository handle over an existing state, for the layer's own translation units.
 struct repository_access {

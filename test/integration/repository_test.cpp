@@ -6,6 +6,7 @@
 #include <oras/media_type.hpp>
 #include <oras/registry/registry.hpp>
 #include <oras/registry/repository.hpp>
+#include <oras/registry/repository_target.hpp>
 #include <oras/test/registry_process.hpp>
 #include <oras/test/run.hpp>
 #include <oras/test/temp_dir.hpp>
@@ -157,6 +158,58 @@ TEST(repository, chunked_uploads_mounts_with_fallback_and_ranges) {
     EXPECT_FALSE(f(target.mount_blob(describe(fresh), "chunked",
                                      oras::http::body_source::from_string(fresh))));
     EXPECT_TRUE(f(target.blob_exists(describe(fresh).digest)).has_value());
+}
+
+TEST(repository, a_large_blob_comes_as_parallel_ranges_from_distribution) {
+    // With tokens: every range is authorised, each on a pooled connection.
+    registry_process reg({.auth = auth_mode::token});
+    fixture f(reg, "ranged", true);
+    const auto data = pattern((5 << 20) + 3, 8);
+    const auto d = describe(data);
+    f(f.repo->push_blob(d, oras::http::body_source::from_string(data)));
+
+    oras::registry::repository_options o;
+    o.parallel_download_min_size = 1 << 20;
+    o.parallel_download_parts = 3;
+    o.parallel_download_chunk = 1 << 20;
+    o.parallel_download_fast_rate = 0;  // loopback: striped all the same
+    oras::registry::repository ranged(*f.auth, reg.host(), "ranged", o);
+    const auto before = f.auth->http().stats().requests_sent;
+    auto out = std::make_shared<std::string>();
+    f(ranged.fetch_blob(d, [out](std::span<const std::byte> b) -> asio::awaitable<void> {
+        out->append(reinterpret_cast<const char*>(b.data()), b.size());
+        co_return;
+    }));
+    EXPECT_TRUE(*out == data);
+    EXPECT_EQ(f.auth->http().stats().requests_sent - before, 6u);  // five chunks of 1 MiB and 3
+
+    // Through a target, as pull and copy read it, and again after a rewind.
+    const auto twice = [&f, &d](oras::registry::repository& r) {
+        return f([&]() -> asio::awaitable<std::string> {
+            oras::registry::repository_target t(r);
+            auto reader = co_await t.open(d);
+            std::string all;
+            std::vector<std::byte> buf(300'000);
+            for (int pass = 0; pass < 2; ++pass) {
+                reader.rewind();
+                while (const auto n = co_await reader.read(buf)) {
+                    all.append(reinterpret_cast<const char*>(buf.data()), n);
+                }
+            }
+            co_return all;
+        }());
+    };
+    EXPECT_TRUE(twice(ranged) == data + data);
+
+    // The default on loopback: the first chunk comes fast, the rest as one stream.
+    oras::registry::repository_options defaults;
+    defaults.parallel_download_min_size = 1 << 20;
+    oras::registry::repository plain(*f.auth, reg.host(), "ranged", defaults);
+    const auto start = f.auth->http().stats().requests_sent;
+    EXPECT_TRUE(twice(plain) == data + data);
+    // Each pass: the first chunk, then the rest in one GET (or, on a busy machine where the
+    // first chunk came slowly, three ranges).
+    EXPECT_LE(f.auth->http().stats().requests_sent - start, 6u);
 }
 
 TEST(repository, a_body_that_does_not_match_its_descriptor_is_not_stored) {

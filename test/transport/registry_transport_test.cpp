@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -904,6 +905,180 @@ TEST(registry_transport, fetch_blob_range_accepts_206_and_cuts_a_200) {
         const auto reqs = f.requests();
         ASSERT_EQ(reqs.size(), 1u);
         EXPECT_EQ(reqs[0].header("Range"), "bytes=1000-2499");
+    }
+}
+
+// --- 7b. parallel ranged downloads ---------------------------------------------------------------
+
+fixture_options striped(std::size_t parts, std::size_t chunk) {
+    fixture_options o;
+    o.repo.parallel_download_min_size = 1;
+    o.repo.parallel_download_parts = parts;
+    o.repo.parallel_download_chunk = chunk;
+    o.repo.parallel_download_fast_rate = 0;  // loopback: as fast as it gets, striped all the same
+    return o;
+}
+
+TEST(registry_transport, a_large_blob_comes_as_ranges_in_flight_at_once_and_in_order) {
+    const auto data = pattern(100'003, 21);
+    const auto desc = describe(data);
+    fixture f(striped(3, 10'000));
+    f.fake.with([&](fake_registry& reg) { reg.blobs[desc.digest.str()] = data; });
+    std::size_t delivered = 0;
+    EXPECT_EQ(f.fetch(desc, &delivered), data);
+    EXPECT_EQ(delivered, data.size());
+    const auto reqs = f.requests();
+    ASSERT_EQ(reqs.size(), 11u);  // ten chunks of 10,000 and one of 3
+    std::set<std::string> ranges;
+    for (const auto& r : reqs) {
+        EXPECT_EQ(r.method, "GET");
+        ranges.insert(r.header("Range"));
+    }
+    EXPECT_EQ(reqs[0].header("Range"), "bytes=0-9999");
+    EXPECT_TRUE(ranges.contains("bytes=100000-100002"));
+    EXPECT_EQ(ranges.size(), 11u);
+
+    // Under the threshold: one GET.
+    auto o = striped(3, 10'000).repo;
+    o.parallel_download_min_size = data.size() + 1;
+    fixture one({.repo = o});
+    one.fake.with([&](fake_registry& reg) { reg.blobs[desc.digest.str()] = data; });
+    EXPECT_EQ(one.fetch(desc), data);
+    ASSERT_EQ(one.requests().size(), 1u);
+    EXPECT_FALSE(one.requests()[0].has_header("Range"));
+}
+
+TEST(registry_transport, a_first_range_that_comes_fast_is_followed_by_one_stream) {
+    const auto data = pattern(100'003, 25);
+    const auto desc = describe(data);
+    auto o = striped(3, 10'000);
+    o.repo.parallel_download_fast_rate = 1;  // any link is fast
+    fixture f(o);
+    f.fake.with([&](fake_registry& reg) { reg.blobs[desc.digest.str()] = data; });
+    std::size_t delivered = 0;
+    EXPECT_EQ(f.fetch(desc, &delivered), data);
+    EXPECT_EQ(delivered, data.size());
+    const auto reqs = f.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_EQ(reqs[0].header("Range"), "bytes=0-9999");
+    EXPECT_EQ(reqs[1].header("Range"), "bytes=10000-");
+
+    // Read twice over, rewound in between (an upload that is retried reads its source again).
+    for (const auto fast_rate : {std::uint64_t{1}, std::uint64_t{0}}) {
+        SCOPED_TRACE(fast_rate == 0 ? "striped" : "one stream after the first chunk");
+        auto twice = striped(3, 10'000);
+        twice.repo.parallel_download_fast_rate = fast_rate;
+        fixture g(twice);
+        g.fake.with([&](fake_registry& reg) { reg.blobs[desc.digest.str()] = data; });
+        const auto both = g([&]() -> asio::awaitable<std::string> {
+            auto reader = co_await g.repo->open_blob(desc);
+            std::string got;
+            std::vector<std::byte> buf(7'000);
+            for (int pass = 0; pass < 2; ++pass) {
+                if (pass == 1) {
+                    // Mid-way through the second pass: rewound again.
+                    reader.rewind();
+                }
+                while (const auto n = co_await reader.read(buf)) {
+                    got.append(reinterpret_cast<const char*>(buf.data()), n);
+                }
+            }
+            co_return got;
+        }());
+        EXPECT_TRUE(both == data + data);
+    }
+}
+
+TEST(registry_transport, a_registry_without_ranges_is_read_as_one_stream_and_not_asked_again) {
+    const auto data = pattern(50'000, 22);
+    const auto desc = describe(data);
+    fixture f(striped(4, 8'000));
+    f.fake.with([&](fake_registry& reg) {
+        reg.blobs[desc.digest.str()] = data;
+        reg.hook = [data](const scripted_request& r, fake_registry&) -> std::optional<action> {
+            if (r.method == "GET" && split_target(r.target).path.starts_with(blobs_path)) {
+                return action{.body = data};  // 200 whatever the Range
+            }
+            return std::nullopt;
+        };
+    });
+    EXPECT_EQ(f.fetch(desc), data);
+    auto reqs = f.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_EQ(reqs[0].header("Range"), "bytes=0-7999");
+    EXPECT_FALSE(reqs[1].has_header("Range"));
+    // Learned: the next blob is read in one GET straight away.
+    EXPECT_EQ(f.fetch(desc), data);
+    reqs = f.requests();
+    ASSERT_EQ(reqs.size(), 3u);
+    EXPECT_FALSE(reqs[2].has_header("Range"));
+}
+
+TEST(registry_transport, a_range_whose_connection_drops_is_asked_for_again) {
+    const auto data = pattern(60'000, 23);
+    const auto desc = describe(data);
+    fixture f(striped(2, 10'000));
+    f.fake.with([&](fake_registry& reg) {
+        reg.blobs[desc.digest.str()] = data;
+        auto cuts = std::make_shared<int>(0);
+        reg.hook = [data, cuts](const scripted_request& r,
+                                fake_registry&) -> std::optional<action> {
+            if (r.method == "GET" && r.header("Range") == "bytes=30000-39999") {
+                if ((*cuts)++ == 0) {  // once only
+                    return action{.status = 206,
+                                  .headers = {{"Content-Range", "bytes 30000-39999/60000"}},
+                                  .body = data.substr(30'000, 10'000),
+                                  .truncate_body_at = 4'000};
+                }
+            }
+            return std::nullopt;
+        };
+    });
+    std::size_t delivered = 0;
+    EXPECT_EQ(f.fetch(desc, &delivered), data);
+    EXPECT_EQ(delivered, data.size());
+    std::size_t asked = 0;
+    for (const auto& r : f.requests()) {
+        asked += r.header("Range") == "bytes=30000-39999" ? 1 : 0;
+    }
+    EXPECT_EQ(asked, 2u);
+    EXPECT_EQ(f.requests().size(), 7u);
+}
+
+TEST(registry_transport, a_wrong_range_or_wrong_bytes_fail_the_parallel_download) {
+    const auto data = pattern(40'000, 24);
+    const auto desc = describe(data);
+    {
+        fixture f(striped(2, 10'000));
+        f.fake.with([&](fake_registry& reg) {
+            reg.blobs[desc.digest.str()] = data;
+            reg.hook = [data](const scripted_request& r, fake_registry&) -> std::optional<action> {
+                if (r.method == "GET" && r.header("Range") == "bytes=20000-29999") {
+                    return action{.status = 206,
+                                  .headers = {{"Content-Range", "bytes 0-9999/40000"}},
+                                  .body = data.substr(0, 10'000)};
+                }
+                return std::nullopt;
+            };
+        });
+        const auto e = error_of([&] { f.fetch(desc); });
+        EXPECT_EQ(e.code(), errc::invalid_response) << e.what();
+        EXPECT_TRUE(contains(e.what(), "bytes 0-9999/40000")) << e.what();
+        EXPECT_TRUE(contains(e.what(), desc.digest.str())) << e.what();
+    }
+    {
+        auto damaged = data;
+        damaged[25'000] = static_cast<char>(damaged[25'000] ^ 1);
+        fixture f(striped(2, 10'000));
+        f.fake.with([&](fake_registry& reg) { reg.blobs[desc.digest.str()] = damaged; });
+        const auto e = error_of([&] { f.fetch(desc); });
+        EXPECT_EQ(e.code(), errc::digest_mismatch) << e.what();
+    }
+    {
+        fixture f(striped(2, 10'000));
+        const auto e = error_of([&] { f.fetch(desc); });  // not there
+        EXPECT_EQ(e.code(), errc::not_found) << e.what();
+        EXPECT_EQ(f.requests().size(), 1u);
     }
 }
 

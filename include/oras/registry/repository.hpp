@@ -67,6 +67,21 @@ struct repository_options {
     std::size_t single_post_max = 0;
     /// Whether referrers are found through the API or the fallback index.
     referrers_capability referrers = referrers_capability::automatic;
+    /// Blobs of at least this many bytes are fetched by `open_blob` (and so by pull and copy)
+    /// as `parallel_download_parts` streams of Range requests of `parallel_download_chunk` bytes
+    /// each, handed out in order: over a link with latency one TCP stream cannot fill, several
+    /// can (see `parallel_download_fast_rate`). Memory: parts x chunk per blob. A registry that
+    /// answers a Range request with the whole blob is read as one stream, and not asked again by
+    /// this repository. 0: never.
+    std::uint64_t parallel_download_min_size = 64ULL << 20;
+    /// Streams at once for one blob; fewer than 2 disables parallel downloads.
+    std::size_t parallel_download_parts = 4;
+    /// Bytes per Range request.
+    std::size_t parallel_download_chunk = 2 << 20;
+    /// Bytes per second. The first chunk is fetched alone and timed (request included): when
+    /// it came this fast, the link is one a single stream fills (loopback, a host nearby) and
+    /// the rest comes as one stream, which costs fewer requests and copies. 0: always several.
+    std::uint64_t parallel_download_fast_rate = 256'000'000;
 };
 
 /// Receives a blob's bytes as they arrive. The bytes are verified as a whole only at the end:

@@ -1,0 +1,336 @@
+#include "registry/blob_download.hpp"
+
+#include <oras/error.hpp>
+
+#include "core/quote.hpp"
+#include "registry/protocol.hpp"
+#include "registry/repository_state.hpp"
+
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace oras::registry::detail {
+
+namespace {
+
+/// Waits for `t` to be cancelled: a condition variable on one strand, where the waiter checks
+/// its condition before it waits and the notifier changes the state before it cancels.
+asio::awaitable<void> wait_on(asio::steady_timer& t) {
+    t.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+struct striped {
+    struct slot {
+        std::unique_ptr<std::byte[]> buf{};
+        std::size_t filled = 0;
+        std::uint64_t index = std::numeric_limits<std::uint64_t>::max();
+        bool ready = false;
+        std::exception_ptr failed{};
+    };
+
+    striped(std::shared_ptr<repository_state> r, descriptor d, std::size_t p, std::size_t c,
+            asio::any_io_executor ex)
+        : repo(std::move(r)),
+          desc(std::move(d)),
+          size(static_cast<std::uint64_t>(desc.size)),
+          chunk(c),
+          parts(p),
+          chunks((size + c - 1) / c),
+          executor(ex),
+          reader_wake(ex) {
+        what = "cannot fetch blob " + desc.digest.str() + " from " + repo->where();
+        for (std::size_t i = 0; i < parts; ++i) {
+            slots.push_back(std::make_unique<slot>());
+        }
+    }
+
+    std::uint64_t length_of(std::uint64_t i) const {
+        return std::min<std::uint64_t>(chunk, size - i * chunk);
+    }
+
+    void stop() {
+        stopped = true;
+        reader_wake.cancel();
+    }
+
+    std::shared_ptr<repository_state> repo;
+    descriptor desc;
+    std::string what;
+    std::uint64_t size;
+    std::uint64_t chunk;
+    std::size_t parts;
+    std::uint64_t chunks;
+    asio::any_io_executor executor;
+    std::vector<std::unique_ptr<slot>> slots;
+    asio::steady_timer reader_wake;
+    std::uint64_t next = 0;  // the chunk the reader hands out now
+    std::size_t pos = 0;     // bytes of it handed out
+    unsigned retries = 0;    // shared by every stream, bounded by max_resumes
+    bool started = false;
+    bool stopped = false;
+};
+
+/// GET of bytes [offset, offset + length) answered 206 with exactly that range; a 200 is
+/// returned as it is (no range support), any other status thrown as the registry's error.
+asio::awaitable<http::response> get_range(repository_state& repo, const digest& d,
+                                          std::uint64_t offset, std::uint64_t length,
+                                          std::string what) {
+    http::fields headers;
+    headers.set("Range",
+                "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
+    auto resp = co_await repo.send("GET", repo.blob_url(d), repo.pull_, {}, std::move(headers));
+    if (resp.status() == 200) {
+        co_return resp;
+    }
+    if (resp.status() != 206) {
+        co_await repo.fail(resp, "GET", what);
+    }
+    const auto range = parse_content_range(resp.headers().get("Content-Range"));
+    if (!range || range->first != offset || range->last + 1 != offset + length) {
+        resp.abandon();
+        throw error(errc::invalid_response,
+                    what + ": asked for bytes " + std::to_string(offset) + "-"
+                        + std::to_string(offset + length - 1) + ", the registry answered "
+                        + oras::detail::quote(resp.headers().get("Content-Range")),
+                    diagnostics{"GET", resp.status(), redact_url(resp.url().buffer()), {}});
+    }
+    co_return resp;
+}
+
+/// Fetches chunk `i` into `s`, asking again after a dropped connection.
+asio::awaitable<void> fill(std::shared_ptr<striped> st, std::size_t k, std::uint64_t i) {
+    auto& s = *st->slots[k];
+    const auto offset = i * st->chunk;
+    const auto length = st->length_of(i);
+    if (!s.buf) {
+        s.buf.reset(new std::byte[st->chunk]);
+    }
+    for (;;) {
+        std::exception_ptr broken;
+        try {
+            auto resp = co_await get_range(*st->repo, st->desc.digest, offset, length, st->what);
+            if (resp.status() == 200) {
+                resp.abandon();
+                throw error(errc::invalid_response,
+                            st->what + ": the registry answered a Range request for bytes "
+                                + std::to_string(offset) + "+ with the whole blob");
+            }
+            std::size_t got = 0;
+            while (got < length) {
+                const auto n = co_await resp.read_some(
+                    std::span(s.buf.get() + got, static_cast<std::size_t>(length) - got));
+                if (n == 0) {
+                    throw error(errc::size_mismatch, st->what + ": bytes " + std::to_string(offset)
+                                                         + "+ ended after " + std::to_string(got)
+                                                         + " of " + std::to_string(length));
+                }
+                got += n;
+            }
+            co_await resp.discard();
+            s.filled = got;
+            co_return;
+        } catch (...) {
+            broken = std::current_exception();
+        }
+        if (st->stopped || !resumable(broken) || st->retries >= st->repo->options_.max_resumes) {
+            std::rethrow_exception(broken);
+        }
+        ++st->retries;
+    }
+}
+
+/// Fetches chunk `i` into its slot (free: the reader is past the chunk it held) and wakes the
+/// reader. Nothing waits on the reader, so an io_context run to completion is never held up by a
+/// reader that is not being read.
+asio::awaitable<void> fetch_chunk(std::shared_ptr<striped> st, std::uint64_t i) {
+    if (st->stopped) {
+        co_return;
+    }
+    const auto k = static_cast<std::size_t>(i % st->parts);
+    std::exception_ptr failed;
+    try {
+        co_await fill(st, k, i);
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    auto& s = *st->slots[k];
+    s.index = i;
+    s.failed = failed;
+    s.ready = !failed;
+    st->reader_wake.cancel();
+}
+
+void start_fetch(const std::shared_ptr<striped>& st, std::uint64_t i) {
+    if (i < st->chunks) {
+        asio::co_spawn(st->executor, fetch_chunk(st, i), asio::detached);
+    }
+}
+
+/// What the reader's functions share: stops the streams when the last copy goes.
+struct handle {
+    std::shared_ptr<striped> st;
+    handle() = default;
+    handle(const handle&) = delete;
+    handle& operator=(const handle&) = delete;
+    ~handle() {
+        if (st) {
+            st->stop();
+        }
+    }
+};
+
+asio::awaitable<std::size_t> read_striped(std::shared_ptr<handle> h, std::span<std::byte> out) {
+    const auto st = h->st;
+    if (st->next == st->chunks || out.empty()) {
+        co_return 0;
+    }
+    if (!st->started) {
+        st->started = true;
+        for (std::uint64_t i = 0; i < st->parts; ++i) {
+            const auto& s0 = *st->slots[0];
+            if (i != 0 || !(s0.index == 0 && s0.ready)) {  // the first may be in already
+                start_fetch(st, i);
+            }
+        }
+    }
+    auto& s = *st->slots[st->next % st->parts];
+    while (!(s.index == st->next && (s.ready || s.failed))) {
+        co_await wait_on(st->reader_wake);
+        const auto cs = co_await asio::this_coro::cancellation_state;
+        if (cs.cancelled() != asio::cancellation_type::none) {
+            throw boost::system::system_error(asio::error::operation_aborted);
+        }
+    }
+    if (s.failed) {
+        std::rethrow_exception(s.failed);
+    }
+    const auto n = std::min(out.size(), s.filled - st->pos);
+    std::memcpy(out.data(), s.buf.get() + st->pos, n);
+    st->pos += n;
+    if (st->pos == s.filled) {
+        s.ready = false;
+        st->pos = 0;
+        ++st->next;
+        start_fetch(st, st->next - 1 + st->parts);  // into the slot just freed
+    }
+    co_return n;
+}
+
+/// A first chunk already read, then the rest of the blob as one stream.
+struct prefixed {
+    std::unique_ptr<std::byte[]> first{};
+    std::size_t length = 0;
+    std::size_t pos = 0;
+    rest_opener open_rest{};
+    std::optional<content::blob_reader> rest{};
+};
+
+asio::awaitable<std::size_t> read_prefixed(std::shared_ptr<prefixed> h, std::span<std::byte> out) {
+    if (h->pos < h->length) {
+        const auto n = std::min(out.size(), h->length - h->pos);
+        std::memcpy(out.data(), h->first.get() + h->pos, n);
+        h->pos += n;
+        co_return n;
+    }
+    if (!h->rest) {
+        h->rest = co_await h->open_rest(h->length);
+    }
+    const auto n = co_await h->rest->read(out);
+    co_return n;
+}
+
+}  // namespace
+
+asio::awaitable<std::optional<content::blob_reader>> open_striped(
+    std::shared_ptr<repository_state> repo, descriptor desc, std::size_t parts, std::size_t chunk,
+    std::uint64_t fast_rate, rest_opener open_rest) {
+    const auto size = static_cast<std::uint64_t>(desc.size);
+    if (desc.size <= 0 || parts < 2 || chunk == 0) {
+        co_return std::nullopt;
+    }
+    const auto ex = co_await asio::this_coro::executor;
+    auto st = std::make_shared<striped>(repo, desc, parts, chunk, ex);
+    // The first chunk now: a missing blob fails here, a registry without range support shows
+    // itself by answering with the whole blob, and the time it takes tells a link one stream
+    // fills from one where several streams help.
+    const auto started = std::chrono::steady_clock::now();
+    auto first = co_await get_range(*repo, desc.digest, 0, st->length_of(0), st->what);
+    if (first.status() == 200) {
+        first.abandon();
+        co_return std::nullopt;
+    }
+    auto& s0 = *st->slots[0];
+    s0.buf.reset(new std::byte[chunk]);
+    const auto length = static_cast<std::size_t>(st->length_of(0));
+    std::exception_ptr broken;
+    try {
+        while (s0.filled < length) {
+            const auto n =
+                co_await first.read_some(std::span(s0.buf.get() + s0.filled, length - s0.filled));
+            if (n == 0) {
+                throw error(errc::size_mismatch, st->what + ": bytes 0+ ended after "
+                                                     + std::to_string(s0.filled) + " of "
+                                                     + std::to_string(length));
+            }
+            s0.filled += n;
+        }
+        co_await first.discard();
+    } catch (...) {
+        broken = std::current_exception();
+    }
+    if (broken) {
+        if (!resumable(broken)) {
+            std::rethrow_exception(broken);
+        }
+        // Dropped in the first chunk: one stream, which resumes where a drop cut it.
+        auto whole = co_await open_rest(0);
+        co_return whole;
+    }
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    const bool fast =
+        fast_rate != 0
+        && static_cast<double>(length) >= static_cast<double>(fast_rate) * took.count();
+    if (fast || length == size) {
+        // As fast as a disk (loopback, a host nearby): one stream for the rest costs fewer
+        // requests and copies than several would save.
+        auto h = std::make_shared<prefixed>();
+        h->first = std::move(s0.buf);
+        h->length = length;
+        h->open_rest = std::move(open_rest);
+        content::blob_reader r;
+        r.length = size;
+        r.read = [h](std::span<std::byte> out) { return read_prefixed(h, out); };
+        r.rewind = [h] {
+            h->pos = 0;
+            h->rest.reset();
+        };
+        co_return r;
+    }
+    s0.index = 0;
+    s0.ready = true;
+    auto h = std::make_shared<handle>();
+    h->st = st;
+    content::blob_reader r;
+    r.length = size;
+    r.read = [h](std::span<std::byte> out) { return read_striped(h, out); };
+    r.rewind = [h, repo, desc, parts, chunk, ex] {
+        h->st->stop();
+        h->st = std::make_shared<striped>(repo, desc, parts, chunk, ex);
+    };
+    co_return r;
+}
+
+}  // namespace oras::registry::detail
