@@ -103,20 +103,29 @@ asio::awaitable<std::size_t> tee_read(std::shared_ptr<tee_state> st, std::span<s
 }
 
 // Whether the file at `p` holds exactly the content `desc` names.
-bool matches(const fs::path& p, const descriptor& desc) {
+/// `p` opened, checked to hold `desc` (size and digest), and left open: what is served is what
+/// was checked, whatever a concurrent `trim` or writer does to the name meanwhile. -1 when the
+/// file does not match, -2 when it is not there (trimmed since it was looked up).
+int open_matching(const fs::path& p, const descriptor& desc) {
     const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        return false;
+        return -2;
     }
+    struct stat st {};
     verifier v(desc.digest, desc.size);
     bool ok = false;
     try {
-        detail::hash_file(fd, static_cast<std::uint64_t>(desc.size), v, p);
-        ok = v.finish().has_value();
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == desc.size) {
+            detail::hash_file(fd, static_cast<std::uint64_t>(desc.size), v, p);
+            ok = v.finish().has_value();
+        }
     } catch (const std::exception&) {
     }
-    ::close(fd);
-    return ok;
+    if (!ok) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 }  // namespace
@@ -139,7 +148,12 @@ std::optional<blob_reader> blob_cache::open(const descriptor& desc) {
         ++stats_.misses;
         return std::nullopt;
     }
-    if (st.st_size != desc.size || !matches(p, desc)) {
+    const int fd = open_matching(p, desc);
+    if (fd == -2) {
+        ++stats_.misses;
+        return std::nullopt;
+    }
+    if (fd < 0) {
         // Another process may be renaming a good copy over it right now; removing that one
         // costs only a fetch.
         ::unlink(p.c_str());
@@ -150,8 +164,8 @@ std::optional<blob_reader> blob_cache::open(const descriptor& desc) {
     // Used now: `trim` evicts the least recently used first.
     ::utimensat(AT_FDCWD, p.c_str(), nullptr, 0);
     ++stats_.hits;
-    auto r = blob_reader::from_file(p, 0, static_cast<std::uint64_t>(desc.size));
-    // Hashed just above, and entries are replaced only by renames of verified content.
+    auto r = detail::read_file(fd, p, 0, static_cast<std::uint64_t>(desc.size));
+    // Hashed just above, through the descriptor it is read from.
     r.digest_checked = true;
     r.verified = true;
     return r;

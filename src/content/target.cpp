@@ -3,6 +3,7 @@
 #include <oras/verifier.hpp>
 
 #include "content/drain.hpp"
+#include "content/file_paths.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -33,8 +34,10 @@ blob_reader blob_reader::from_shared(std::shared_ptr<const std::string> data) {
     return r;
 }
 
-blob_reader blob_reader::from_file(std::filesystem::path path, std::uint64_t offset,
-                                   std::uint64_t length) {
+namespace detail {
+
+blob_reader read_file(int fd, std::filesystem::path path, std::uint64_t offset,
+                      std::uint64_t length) {
     struct state {
         std::filesystem::path path;
         int fd = -1;
@@ -48,12 +51,12 @@ blob_reader blob_reader::from_file(std::filesystem::path path, std::uint64_t off
         }
     };
     auto st = std::make_shared<state>();
-    st->path = path;
+    st->path = std::move(path);
+    st->fd = fd;
     st->begin = offset;
     st->length = length;
     blob_reader r;
     r.length = length;
-    r.file = std::move(path);
     r.offset = offset;
     r.read = [st](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
         if (st->fd < 0) {
@@ -82,6 +85,15 @@ blob_reader blob_reader::from_file(std::filesystem::path path, std::uint64_t off
         co_return n;
     };
     r.rewind = [st] { st->done = 0; };
+    return r;
+}
+
+}  // namespace detail
+
+blob_reader blob_reader::from_file(std::filesystem::path path, std::uint64_t offset,
+                                   std::uint64_t length) {
+    auto r = detail::read_file(-1, path, offset, length);
+    r.file = std::move(path);
     return r;
 }
 

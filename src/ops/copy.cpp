@@ -354,7 +354,23 @@ class copier {
             co_return false;
         }
         auto watched = counted(std::move(*rest), o_.progress, desc, name);
-        co_await dst->push_rest(desc, have, std::move(watched));
+        std::exception_ptr failed;
+        try {
+            co_await dst->push_rest(desc, have, std::move(watched));
+        } catch (const error& e) {
+            // The partial file taken or finished by another process since it was measured
+            // (invalid_argument), or kept bytes that were not the blob's (a digest or size
+            // mismatch; the destination has dropped them): the whole blob is copied instead.
+            // A source at fault fails that copy on its own.
+            if (e.code() != errc::invalid_argument && e.code() != errc::digest_mismatch
+                && e.code() != errc::size_mismatch) {
+                throw;
+            }
+            failed = std::current_exception();
+        }
+        if (failed) {
+            co_return false;
+        }
         ++r_.copied;
         ++r_.blobs_copied;
         ++r_.resumed;

@@ -158,6 +158,33 @@ TEST(blob_cache, a_damaged_entry_is_dropped_and_counted_as_a_miss) {
     EXPECT_EQ(s.hits, 0u);
 }
 
+TEST(blob_cache, a_hit_reads_what_was_checked_whatever_happens_to_the_entry_meanwhile) {
+    temp_dir dir;
+    asio::io_context io;
+    blob_cache cache(dir.path());
+    const std::string content = "checked content";
+    const auto d = describe(content);
+    oras::test::run(io, drain(cache.tee(d, blob_reader::from_string(content))));
+    const auto entry = dir / "blobs/sha256" / std::string(d.digest.encoded());
+
+    auto trimmed = cache.open(d);
+    ASSERT_TRUE(trimmed);
+    fs::remove(entry);  // a trim by another process, between the check and the read
+    EXPECT_EQ(oras::test::run(io, drain(std::move(*trimmed))), content);
+
+    oras::test::run(io, drain(cache.tee(d, blob_reader::from_string(content))));
+    auto replaced = cache.open(d);
+    ASSERT_TRUE(replaced);
+    write_file(entry.string() + ".other", "something else!");
+    fs::rename(entry.string() + ".other", entry);  // renamed over it
+    EXPECT_EQ(oras::test::run(io, drain(std::move(*replaced))), content);
+
+    // Gone before it is opened: a plain miss, not a damaged entry.
+    fs::remove(entry);
+    EXPECT_FALSE(cache.open(d));
+    EXPECT_EQ(cache.stats().corrupt, 0u);
+}
+
 TEST(blob_cache, trim_evicts_the_least_recently_used_first) {
     temp_dir dir;
     asio::io_context io;
