@@ -83,14 +83,16 @@ struct striped {
     bool stopped = false;
 };
 
-/// GET of bytes [offset, offset + length) answered 206 with exactly that range; a 200 is
-/// returned as it is (no range support), any other status thrown as the registry's error.
+/// GET of bytes [offset, end) answered 206 with exactly that range; a 200 is returned as it is
+/// (no range support), any other status thrown as the registry's error. `end` is the blob's
+/// size for an open-ended request (`bytes=offset-`), which is then what is asked.
 asio::awaitable<http::response> get_range(repository_state& repo, const digest& d,
-                                          std::uint64_t offset, std::uint64_t length,
+                                          std::uint64_t offset, std::uint64_t end, bool open_ended,
                                           std::string what) {
+    const auto asked = "bytes=" + std::to_string(offset) + "-"
+                       + (open_ended ? std::string() : std::to_string(end - 1));
     http::fields headers;
-    headers.set("Range",
-                "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
+    headers.set("Range", asked);
     auto resp = co_await repo.send("GET", repo.blob_url(d), repo.pull_, {}, std::move(headers));
     if (resp.status() == 200) {
         co_return resp;
@@ -99,11 +101,10 @@ asio::awaitable<http::response> get_range(repository_state& repo, const digest& 
         co_await repo.fail(resp, "GET", what);
     }
     const auto range = parse_content_range(resp.headers().get("Content-Range"));
-    if (!range || range->first != offset || range->last + 1 != offset + length) {
+    if (!range || range->first != offset || range->last + 1 != end) {
         resp.abandon();
         throw error(errc::invalid_response,
-                    what + ": asked for bytes " + std::to_string(offset) + "-"
-                        + std::to_string(offset + length - 1) + ", the registry answered "
+                    what + ": asked for " + asked + ", the registry answered "
                         + oras::detail::quote(resp.headers().get("Content-Range")),
                     diagnostics{"GET", resp.status(), redact_url(resp.url().buffer()), {}});
     }
@@ -121,7 +122,8 @@ asio::awaitable<void> fill(std::shared_ptr<striped> st, std::size_t k, std::uint
     for (;;) {
         std::exception_ptr broken;
         try {
-            auto resp = co_await get_range(*st->repo, st->desc.digest, offset, length, st->what);
+            auto resp = co_await get_range(*st->repo, st->desc.digest, offset, offset + length,
+                                           false, st->what);
             if (resp.status() == 200) {
                 resp.abandon();
                 throw error(errc::invalid_response,
@@ -229,49 +231,66 @@ asio::awaitable<std::size_t> read_striped(std::shared_ptr<handle> h, std::span<s
     co_return n;
 }
 
-/// A first chunk already read, then the rest of the blob as one stream.
-struct prefixed {
+/// A first chunk already read, then the rest of the blob as one stream: the response it came
+/// in, read on, and after a drop (or a rewind) a fresh one from the first byte not handed out.
+struct continued {
     std::unique_ptr<std::byte[]> first{};
     std::size_t length = 0;
-    std::size_t pos = 0;
+    std::uint64_t delivered = 0;  // bytes handed out, the first chunk's included
+    std::optional<http::response> resp{};
     rest_opener open_rest{};
     std::optional<content::blob_reader> rest{};
 };
 
-asio::awaitable<std::size_t> read_prefixed(std::shared_ptr<prefixed> h, std::span<std::byte> out) {
-    if (h->pos < h->length) {
-        const auto n = std::min(out.size(), h->length - h->pos);
-        std::memcpy(out.data(), h->first.get() + h->pos, n);
-        h->pos += n;
+asio::awaitable<std::size_t> read_continued(std::shared_ptr<continued> h,
+                                            std::span<std::byte> out) {
+    if (h->delivered < h->length) {
+        const auto n = std::min<std::size_t>(out.size(), h->length - h->delivered);
+        std::memcpy(out.data(), h->first.get() + h->delivered, n);
+        h->delivered += n;
         co_return n;
     }
+    if (h->resp) {
+        std::exception_ptr broken;
+        try {
+            const auto n = co_await h->resp->read_some(out);
+            h->delivered += n;
+            co_return n;
+        } catch (...) {
+            broken = std::current_exception();
+        }
+        h->resp.reset();
+        if (!resumable(broken)) {
+            std::rethrow_exception(broken);
+        }
+    }
     if (!h->rest) {
-        h->rest = co_await h->open_rest(h->length);
+        h->rest = co_await h->open_rest(h->delivered);
     }
     const auto n = co_await h->rest->read(out);
+    h->delivered += n;
     co_return n;
 }
 
 }  // namespace
 
-asio::awaitable<std::optional<content::blob_reader>> open_striped(
-    std::shared_ptr<repository_state> repo, descriptor desc, std::size_t parts, std::size_t chunk,
-    std::uint64_t fast_rate, rest_opener open_rest) {
+asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> repo, descriptor desc,
+                                           std::size_t parts, std::size_t chunk,
+                                           std::uint64_t fast_rate, rest_opener open_rest) {
     const auto size = static_cast<std::uint64_t>(desc.size);
     if (desc.size <= 0 || parts < 2 || chunk == 0) {
-        co_return std::nullopt;
+        auto whole = co_await open_rest(0);
+        co_return striped_open{std::move(whole), false};
     }
     const auto ex = co_await asio::this_coro::executor;
     auto st = std::make_shared<striped>(repo, desc, parts, chunk, ex);
-    // The first chunk now: a missing blob fails here, a registry without range support shows
-    // itself by answering with the whole blob, and the time it takes tells a link one stream
-    // fills from one where several streams help.
+    // The whole blob, open-ended: a missing blob fails here, a registry without range support
+    // answers 200, and the rate the first chunk's bytes come at tells a link one stream fills
+    // (then this response is simply read on) from one where several streams help (then it is
+    // dropped after the first chunk, and the others come as ranges).
+    auto first = co_await get_range(*repo, desc.digest, 0, size, true, st->what);
+    const bool ranges = first.status() == 206;
     const auto started = std::chrono::steady_clock::now();
-    auto first = co_await get_range(*repo, desc.digest, 0, st->length_of(0), st->what);
-    if (first.status() == 200) {
-        first.abandon();
-        co_return std::nullopt;
-    }
     auto& s0 = *st->slots[0];
     s0.buf.reset(new std::byte[chunk]);
     const auto length = static_cast<std::size_t>(st->length_of(0));
@@ -281,13 +300,12 @@ asio::awaitable<std::optional<content::blob_reader>> open_striped(
             const auto n =
                 co_await first.read_some(std::span(s0.buf.get() + s0.filled, length - s0.filled));
             if (n == 0) {
-                throw error(errc::size_mismatch, st->what + ": bytes 0+ ended after "
-                                                     + std::to_string(s0.filled) + " of "
-                                                     + std::to_string(length));
+                throw error(errc::size_mismatch, st->what + ": the blob ended after "
+                                                     + std::to_string(s0.filled) + " bytes of "
+                                                     + std::to_string(size));
             }
             s0.filled += n;
         }
-        co_await first.discard();
     } catch (...) {
         broken = std::current_exception();
     }
@@ -297,28 +315,30 @@ asio::awaitable<std::optional<content::blob_reader>> open_striped(
         }
         // Dropped in the first chunk: one stream, which resumes where a drop cut it.
         auto whole = co_await open_rest(0);
-        co_return whole;
+        co_return striped_open{std::move(whole), !ranges};
     }
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     const bool fast =
         fast_rate != 0
         && static_cast<double>(length) >= static_cast<double>(fast_rate) * took.count();
-    if (fast || length == size) {
-        // As fast as a disk (loopback, a host nearby): one stream for the rest costs fewer
-        // requests and copies than several would save.
-        auto h = std::make_shared<prefixed>();
+    if (!ranges || fast || length == size) {
+        auto h = std::make_shared<continued>();
         h->first = std::move(s0.buf);
         h->length = length;
+        h->resp.emplace(std::move(first));
         h->open_rest = std::move(open_rest);
         content::blob_reader r;
         r.length = size;
-        r.read = [h](std::span<std::byte> out) { return read_prefixed(h, out); };
+        r.read = [h](std::span<std::byte> out) { return read_continued(h, out); };
         r.rewind = [h] {
-            h->pos = 0;
+            // The first chunk is kept; the rest comes again from a fresh request.
+            h->delivered = 0;
+            h->resp.reset();
             h->rest.reset();
         };
-        co_return r;
+        co_return striped_open{std::move(r), !ranges};
     }
+    first.abandon();
     s0.index = 0;
     s0.ready = true;
     auto h = std::make_shared<handle>();
@@ -330,7 +350,7 @@ asio::awaitable<std::optional<content::blob_reader>> open_striped(
         h->st->stop();
         h->st = std::make_shared<striped>(repo, desc, parts, chunk, ex);
     };
-    co_return r;
+    co_return striped_open{std::move(r), false};
 }
 
 }  // namespace oras::registry::detail

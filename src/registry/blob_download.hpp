@@ -18,22 +18,31 @@ class repository_state;
 /// Opens the blob from a byte offset as one stream (`repository::open_blob_from`).
 using rest_opener = std::function<boost::asio::awaitable<content::blob_reader>(std::uint64_t)>;
 
-/// A reader of `desc` (unverified: the caller wraps it) that fetches it as `parts` streams of
-/// Range requests of `chunk` bytes: stream k asks for chunks k, k + parts, k + 2 parts..., so
+/// What `open_striped` opened.
+struct striped_open {
+    content::blob_reader reader;  ///< unverified: the caller wraps it
+    bool ranges_ignored = false;  ///< the registry answered a Range request with the whole blob
+};
+
+/// A reader of `desc` that, over a link where one stream is slow, fetches it as `parts` streams
+/// of Range requests of `chunk` bytes: stream k asks for chunks k, k + parts, k + 2 parts..., so
 /// that the chunks the reader hands out next are always the ones in flight. Memory is
 /// `parts * chunk` whatever the size; bytes come out in order, so the digest is computed as the
 /// contiguous prefix grows. A chunk whose connection drops is asked for again (up to the
-/// repository's `max_resumes` times in all). Nothing when the registry answers the first Range
-/// request with the whole blob (no range support): the caller reads it as one stream instead.
-/// The first chunk is fetched and timed before the others: when it came at `fast_rate` bytes
-/// per second or faster (request included; 0: never) the rest comes through `open_rest(first
-/// chunk's length)` as one stream, and when its connection drops the whole blob does
-/// (`open_rest(0)`, which resumes after drops).
+/// repository's `max_resumes` times in all).
+///
+/// It starts with one open-ended request (`Range: bytes=0-`) and times the first chunk's bytes:
+/// when they came at `fast_rate` bytes per second or faster (0: never), or the registry
+/// answered 200 (no range support), that response is read on as one stream, and after a drop
+/// or a rewind the rest comes through `open_rest(first byte not handed out)`. Otherwise it is
+/// dropped after the first chunk and the others come as ranges.
 ///
 /// The fetches run on the calling coroutine's executor, which must be the repository's strand.
-/// Destroying the reader (or rewinding it) stops them at their next chunk.
-boost::asio::awaitable<std::optional<content::blob_reader>> open_striped(
-    std::shared_ptr<repository_state> repo, descriptor desc, std::size_t parts, std::size_t chunk,
-    std::uint64_t fast_rate, rest_opener open_rest);
+/// Nothing waits on the reader: a reader left unread holds no pending work. Destroying or
+/// rewinding it stops the fetches it started at the end of their chunks.
+boost::asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> repo,
+                                                  descriptor desc, std::size_t parts,
+                                                  std::size_t chunk, std::uint64_t fast_rate,
+                                                  rest_opener open_rest);
 
 }  // namespace oras::registry::detail

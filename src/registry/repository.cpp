@@ -244,13 +244,13 @@ asio::awaitable<content::blob_reader> repository::open_blob(descriptor desc) {
         detail::rest_opener rest = [st = state_, desc](std::uint64_t offset) {
             return open_rest(st, desc, offset);
         };
-        auto striped = co_await detail::open_striped(
-            state_, desc, o.parallel_download_parts, o.parallel_download_chunk,
-            o.parallel_download_fast_rate, std::move(rest));
-        if (striped) {
-            co_return content::verified(std::move(*striped), desc, what);
+        auto opened = co_await detail::open_striped(state_, desc, o.parallel_download_parts,
+                                                    o.parallel_download_chunk,
+                                                    o.parallel_download_fast_rate, std::move(rest));
+        if (opened.ranges_ignored) {
+            state_->ranges_ignored_ = true;
         }
-        state_->ranges_ignored_ = true;
+        co_return content::verified(std::move(opened.reader), desc, what);
     }
     auto raw = co_await open_blob_from(desc, 0);
     co_return content::verified(std::move(raw), desc, what);

@@ -928,13 +928,16 @@ TEST(registry_transport, a_large_blob_comes_as_ranges_in_flight_at_once_and_in_o
     EXPECT_EQ(f.fetch(desc, &delivered), data);
     EXPECT_EQ(delivered, data.size());
     const auto reqs = f.requests();
-    ASSERT_EQ(reqs.size(), 11u);  // ten chunks of 10,000 and one of 3
+    // The whole blob asked for, dropped after its first chunk; then nine chunks of 10,000 and
+    // one of 3.
+    ASSERT_EQ(reqs.size(), 11u);
     std::set<std::string> ranges;
     for (const auto& r : reqs) {
         EXPECT_EQ(r.method, "GET");
         ranges.insert(r.header("Range"));
     }
-    EXPECT_EQ(reqs[0].header("Range"), "bytes=0-9999");
+    EXPECT_EQ(reqs[0].header("Range"), "bytes=0-");
+    EXPECT_TRUE(ranges.contains("bytes=10000-19999"));
     EXPECT_TRUE(ranges.contains("bytes=100000-100002"));
     EXPECT_EQ(ranges.size(), 11u);
 
@@ -958,10 +961,10 @@ TEST(registry_transport, a_first_range_that_comes_fast_is_followed_by_one_stream
     std::size_t delivered = 0;
     EXPECT_EQ(f.fetch(desc, &delivered), data);
     EXPECT_EQ(delivered, data.size());
+    // The whole blob asked for, and read on.
     const auto reqs = f.requests();
-    ASSERT_EQ(reqs.size(), 2u);
-    EXPECT_EQ(reqs[0].header("Range"), "bytes=0-9999");
-    EXPECT_EQ(reqs[1].header("Range"), "bytes=10000-");
+    ASSERT_EQ(reqs.size(), 1u);
+    EXPECT_EQ(reqs[0].header("Range"), "bytes=0-");
 
     // Read twice over, rewound in between (an upload that is retried reads its source again).
     for (const auto fast_rate : {std::uint64_t{1}, std::uint64_t{0}}) {
@@ -989,6 +992,32 @@ TEST(registry_transport, a_first_range_that_comes_fast_is_followed_by_one_stream
     }
 }
 
+TEST(registry_transport, a_stream_read_on_after_its_first_range_resumes_where_it_was_cut) {
+    const auto data = pattern(100'003, 26);
+    const auto desc = describe(data);
+    auto o = striped(3, 10'000);
+    o.repo.parallel_download_fast_rate = 1;  // any link is fast: one stream
+    fixture f(o);
+    f.fake.with([&](fake_registry& reg) {
+        reg.blobs[desc.digest.str()] = data;
+        reg.hook = [data](const scripted_request& r, fake_registry&) -> std::optional<action> {
+            if (r.method == "GET" && r.header("Range") == "bytes=0-") {
+                return action{.status = 206,
+                              .headers = {{"Content-Range", "bytes 0-100002/100003"}},
+                              .body = data,
+                              .truncate_body_at = 25'000};
+            }
+            return std::nullopt;
+        };
+    });
+    std::size_t delivered = 0;
+    EXPECT_EQ(f.fetch(desc, &delivered), data);
+    EXPECT_EQ(delivered, data.size());
+    const auto reqs = f.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_EQ(reqs[1].header("Range"), "bytes=25000-");
+}
+
 TEST(registry_transport, a_registry_without_ranges_is_read_as_one_stream_and_not_asked_again) {
     const auto data = pattern(50'000, 22);
     const auto desc = describe(data);
@@ -1004,14 +1033,13 @@ TEST(registry_transport, a_registry_without_ranges_is_read_as_one_stream_and_not
     });
     EXPECT_EQ(f.fetch(desc), data);
     auto reqs = f.requests();
-    ASSERT_EQ(reqs.size(), 2u);
-    EXPECT_EQ(reqs[0].header("Range"), "bytes=0-7999");
-    EXPECT_FALSE(reqs[1].has_header("Range"));
-    // Learned: the next blob is read in one GET straight away.
+    ASSERT_EQ(reqs.size(), 1u);  // the whole blob, read on
+    EXPECT_EQ(reqs[0].header("Range"), "bytes=0-");
+    // Learned: the next blob is asked for without a Range.
     EXPECT_EQ(f.fetch(desc), data);
     reqs = f.requests();
-    ASSERT_EQ(reqs.size(), 3u);
-    EXPECT_FALSE(reqs[2].has_header("Range"));
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_FALSE(reqs[1].has_header("Range"));
 }
 
 TEST(registry_transport, a_range_whose_connection_drops_is_asked_for_again) {

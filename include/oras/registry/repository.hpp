@@ -78,9 +78,10 @@ struct repository_options {
     std::size_t parallel_download_parts = 4;
     /// Bytes per Range request.
     std::size_t parallel_download_chunk = 2 << 20;
-    /// Bytes per second. The first chunk is fetched alone and timed (request included): when
-    /// it came this fast, the link is one a single stream fills (loopback, a host nearby) and
-    /// the rest comes as one stream, which costs fewer requests and copies. 0: always several.
+    /// Bytes per second. Such a blob is first asked for whole (`Range: bytes=0-`) and its first
+    /// chunk's bytes are timed: when they came this fast, the link is one a single stream fills
+    /// (loopback, a host nearby) and that response is read on, one request as without ranges;
+    /// otherwise it is dropped after the first chunk. 0: always several streams.
     std::uint64_t parallel_download_fast_rate = 256'000'000;
 };
 

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <system_error>
@@ -47,15 +49,13 @@ struct plan {
 struct fault_proxy::impl {
     std::uint16_t target = 0;
     fault_options opts;
-    int listener = -1;
-    std::uint16_t port = 0;
-    std::atomic<bool> stop{false};
     std::atomic<double> rate{0};
     mutable std::mutex m;
     std::mt19937_64 rng;
     std::map<std::string, std::size_t> counts;
-    std::vector<std::thread> threads;
-    std::thread acceptor;
+    std::optional<detail::relay_listener> listener;  // last: joins the relays first
+
+    bool stopping() const { return listener->stop; }
 
     void count(const std::string& what) {
         std::lock_guard lock(m);
@@ -94,7 +94,8 @@ struct fault_proxy::impl {
     void answer_status(int client, unsigned status) {
         char buf[16 * 1024];
         std::string head;
-        while (!stop && head.find("\r\n\r\n") == std::string::npos && head.size() < 64 * 1024) {
+        while (!stopping() && head.find("\r\n\r\n") == std::string::npos
+               && head.size() < 64 * 1024) {
             pollfd p{client, POLLIN, 0};
             if (::poll(&p, 1, 100) <= 0) {
                 continue;
@@ -136,7 +137,7 @@ struct fault_proxy::impl {
         std::size_t relayed = 0;  // response bytes sent to the client
         bool acted = false;
         bool ok = true;
-        while (ok && !stop) {
+        while (ok && !stopping()) {
             pollfd fds[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
             if (::poll(fds, 2, 100) < 0) {
                 break;
@@ -166,7 +167,7 @@ struct fault_proxy::impl {
             }
             if (acted || p.kind == fault::none || relayed + n <= p.at) {
                 if (p.kind == fault::drip && acted) {
-                    for (std::size_t i = 0; ok && i < n && !stop; i += 512) {
+                    for (std::size_t i = 0; ok && i < n && !stopping(); i += 512) {
                         ok = send_all(client, buf + i, std::min<std::size_t>(512, n - i));
                         std::this_thread::sleep_for(std::chrono::milliseconds(2));
                     }
@@ -194,7 +195,7 @@ struct fault_proxy::impl {
                     return;
                 case fault::stall:
                     count("stall");
-                    for (auto left = opts.stall; left.count() > 0 && !stop;
+                    for (auto left = opts.stall; left.count() > 0 && !stopping();
                          left -= std::chrono::milliseconds(50)) {
                         std::this_thread::sleep_for(std::chrono::milliseconds(50));
                     }
@@ -220,19 +221,6 @@ struct fault_proxy::impl {
         ::close(upstream);
         ::close(client);
     }
-
-    void accept_loop() {
-        while (!stop) {
-            const int c = detail::accept_within_100ms(listener);
-            if (c < 0) {
-                continue;
-            }
-            count("connections");
-            const auto chosen = choose();
-            std::lock_guard lock(m);
-            threads.emplace_back([this, c, chosen] { relay(c, chosen); });
-        }
-    }
 };
 
 fault_proxy::fault_proxy(std::uint16_t target_port, fault_options options)
@@ -241,26 +229,18 @@ fault_proxy::fault_proxy(std::uint16_t target_port, fault_options options)
     impl_->opts = options;
     impl_->rate = options.fault_rate;
     impl_->rng.seed(options.seed);
-    impl_->listener = detail::listen_local(impl_->port, "fault_proxy listen");
-    impl_->acceptor = std::thread([this] { impl_->accept_loop(); });
+    // Each connection's plan is drawn as it is accepted, in order: one seed, one sequence.
+    impl_->listener.emplace("fault_proxy listen", [this](int c) -> std::function<void()> {
+        impl_->count("connections");
+        const auto chosen = impl_->choose();
+        return [this, c, chosen] { impl_->relay(c, chosen); };
+    });
 }
 
-fault_proxy::~fault_proxy() {
-    impl_->stop = true;
-    impl_->acceptor.join();
-    std::vector<std::thread> threads;
-    {
-        std::lock_guard lock(impl_->m);  // relays take it to count; join outside it
-        threads.swap(impl_->threads);
-    }
-    for (auto& t : threads) {
-        t.join();
-    }
-    ::close(impl_->listener);
-}
+fault_proxy::~fault_proxy() = default;
 
 std::string fault_proxy::host() const {
-    return "127.0.0.1:" + std::to_string(impl_->port);
+    return "127.0.0.1:" + std::to_string(impl_->listener->port());
 }
 
 std::map<std::string, std::size_t> fault_proxy::counts() const {

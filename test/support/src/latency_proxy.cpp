@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <mutex>
+#include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,23 +20,20 @@ namespace oras::test {
 struct latency_proxy::impl {
     std::uint16_t target = 0;
     latency_options o;
-    int listener = -1;
-    std::uint16_t port = 0;
-    std::atomic<bool> stop{false};
     std::atomic<std::size_t> connections{0};
-    std::mutex m;
-    std::vector<std::thread> threads;
-    std::thread acceptor;
+    std::optional<detail::relay_listener> listener;  // last: joins the relays first
+
+    bool stopping() const { return listener->stop; }
 
     /// Bytes from `from` to `to`, a window at a time, each `delay` after it was read; the other
     /// direction is shut down when this one ends.
     void pump(int from, int to) {
         std::vector<char> buf(o.window);
-        while (!stop) {
+        while (!stopping()) {
             std::size_t got = 0;
             // A burst: what arrives within a millisecond or two of its first byte, up to a
             // window, as a TCP sender fills its window.
-            while (!stop && got < buf.size()) {
+            while (!stopping() && got < buf.size()) {
                 pollfd p{from, POLLIN, 0};
                 const int ready = ::poll(&p, 1, got == 0 ? 100 : 2);
                 if (ready <= 0) {
@@ -78,40 +76,22 @@ struct latency_proxy::impl {
         ::close(upstream);
         ::close(client);
     }
-
-    void accept_loop() {
-        while (!stop) {
-            const int c = detail::accept_within_100ms(listener);
-            if (c < 0) {
-                continue;
-            }
-            ++connections;
-            std::lock_guard lock(m);
-            threads.emplace_back([this, c] { relay(c); });
-        }
-    }
 };
 
 latency_proxy::latency_proxy(std::uint16_t target_port, latency_options options)
     : impl_(std::make_unique<impl>()) {
     impl_->target = target_port;
     impl_->o = options;
-    impl_->listener = detail::listen_local(impl_->port, "latency_proxy listen");
-    impl_->acceptor = std::thread([this] { impl_->accept_loop(); });
+    impl_->listener.emplace("latency_proxy listen", [this](int c) -> std::function<void()> {
+        ++impl_->connections;
+        return [this, c] { impl_->relay(c); };
+    });
 }
 
-latency_proxy::~latency_proxy() {
-    impl_->stop = true;
-    impl_->acceptor.join();
-    std::lock_guard lock(impl_->m);
-    for (auto& t : impl_->threads) {
-        t.join();
-    }
-    ::close(impl_->listener);
-}
+latency_proxy::~latency_proxy() = default;
 
 std::string latency_proxy::host() const {
-    return "127.0.0.1:" + std::to_string(impl_->port);
+    return "127.0.0.1:" + std::to_string(impl_->listener->port());
 }
 
 std::size_t latency_proxy::connections() const {

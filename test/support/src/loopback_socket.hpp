@@ -1,5 +1,5 @@
 // Internal to the test support: blocking loopback TCP helpers shared by the relays that sit
-// between a client and a local server (throttle_proxy, fault_proxy).
+// between a client and a local server (throttle_proxy, fault_proxy, latency_proxy).
 #pragma once
 
 #include <arpa/inet.h>
@@ -8,10 +8,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
 
 namespace oras::test::detail {
 
@@ -75,5 +81,57 @@ inline int accept_within_100ms(int listener) {
     }
     return ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
 }
+
+/// The accepting half of a relay: a listener on a free 127.0.0.1 port, and for each connection
+/// `accept(fd)` called on the accepting thread, whose result runs on a thread of its own.
+/// Destroyed, it raises `stop`, stops accepting and joins every thread: declare it last in its
+/// owner, so that what those threads use outlives them. Threads poll `stop` (every 100 ms).
+class relay_listener {
+  public:
+    using accept_fn = std::function<std::function<void()>(int fd)>;
+
+    /// Throws std::system_error naming `who` when it cannot listen.
+    relay_listener(const char* who, accept_fn accept)
+        : accept_(std::move(accept)), fd_(listen_local(port_, who)), acceptor_([this] { run(); }) {}
+    ~relay_listener() {
+        stop = true;
+        acceptor_.join();
+        std::vector<std::thread> threads;
+        {
+            std::lock_guard lock(m_);
+            threads.swap(threads_);
+        }
+        for (auto& t : threads) {
+            t.join();
+        }
+        ::close(fd_);
+    }
+    relay_listener(const relay_listener&) = delete;
+    relay_listener& operator=(const relay_listener&) = delete;
+
+    std::uint16_t port() const { return port_; }
+
+    std::atomic<bool> stop{false};
+
+  private:
+    void run() {
+        while (!stop) {
+            const int c = accept_within_100ms(fd_);
+            if (c < 0) {
+                continue;
+            }
+            auto serve = accept_(c);
+            std::lock_guard lock(m_);
+            threads_.emplace_back(std::move(serve));
+        }
+    }
+
+    accept_fn accept_;
+    std::uint16_t port_ = 0;
+    int fd_;
+    std::mutex m_;
+    std::vector<std::thread> threads_;
+    std::thread acceptor_;  // last: started once everything it uses is there
+};
 
 }  // namespace oras::test::detail

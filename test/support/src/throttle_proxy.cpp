@@ -13,7 +13,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <mutex>
+#include <functional>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -50,21 +51,18 @@ struct throttle_proxy::impl {
     std::uint16_t target = 0;
     std::size_t throttle_budget = 0;
     unsigned retry_after = 1;
-    int listener = -1;
-    std::uint16_t port = 0;
-    std::atomic<bool> stop{false};
     std::atomic<std::size_t> throttled{0};
     std::atomic<std::size_t> connections{0};
-    std::mutex m;
-    std::vector<std::thread> threads;
-    std::thread acceptor;
+    std::optional<detail::relay_listener> listener;  // last: joins the relays first
+
+    bool stopping() const { return listener->stop; }
 
     void relay(int client, bool throttle) {
         std::string pending;
         char buf[64 * 1024];
         if (throttle) {
             // Read the head of the first request.
-            while (!stop && pending.find("\r\n\r\n") == std::string::npos) {
+            while (!stopping() && pending.find("\r\n\r\n") == std::string::npos) {
                 pollfd p{client, POLLIN, 0};
                 if (::poll(&p, 1, 100) <= 0) {
                     continue;
@@ -77,7 +75,7 @@ struct throttle_proxy::impl {
                 pending.append(buf, static_cast<std::size_t>(k));
             }
             const auto head = pending.substr(0, pending.find("\r\n\r\n") + 2);
-            if (!stop && !has_body(head)) {
+            if (!stopping() && !has_body(head)) {
                 ++throttled;
                 const std::string r =
                     "HTTP/1.1 429 Too Many Requests\r\nRetry-After: " + std::to_string(retry_after)
@@ -94,7 +92,7 @@ struct throttle_proxy::impl {
             return;
         }
         bool ok = pending.empty() || send_all(upstream, pending.data(), pending.size());
-        while (ok && !stop) {
+        while (ok && !stopping()) {
             pollfd p[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
             const int n = ::poll(p, 2, 100);
             if (n < 0) {
@@ -111,18 +109,6 @@ struct throttle_proxy::impl {
         ::close(upstream);
         ::close(client);
     }
-
-    void accept_loop() {
-        while (!stop) {
-            const int c = detail::accept_within_100ms(listener);
-            if (c < 0) {
-                continue;
-            }
-            const bool throttle = connections++ < throttle_budget;
-            std::lock_guard lock(m);
-            threads.emplace_back([this, c, throttle] { relay(c, throttle); });
-        }
-    }
 };
 
 throttle_proxy::throttle_proxy(std::uint16_t target_port, std::size_t throttled_connections,
@@ -131,22 +117,16 @@ throttle_proxy::throttle_proxy(std::uint16_t target_port, std::size_t throttled_
     impl_->target = target_port;
     impl_->throttle_budget = throttled_connections;
     impl_->retry_after = retry_after_seconds;
-    impl_->listener = detail::listen_local(impl_->port, "throttle_proxy listen");
-    impl_->acceptor = std::thread([this] { impl_->accept_loop(); });
+    impl_->listener.emplace("throttle_proxy listen", [this](int c) -> std::function<void()> {
+        const bool throttle = impl_->connections++ < impl_->throttle_budget;
+        return [this, c, throttle] { impl_->relay(c, throttle); };
+    });
 }
 
-throttle_proxy::~throttle_proxy() {
-    impl_->stop = true;
-    impl_->acceptor.join();
-    std::lock_guard lock(impl_->m);
-    for (auto& t : impl_->threads) {
-        t.join();
-    }
-    ::close(impl_->listener);
-}
+throttle_proxy::~throttle_proxy() = default;
 
 std::string throttle_proxy::host() const {
-    return "127.0.0.1:" + std::to_string(impl_->port);
+    return "127.0.0.1:" + std::to_string(impl_->listener->port());
 }
 std::size_t throttle_proxy::throttled() const {
     return impl_->throttled;
