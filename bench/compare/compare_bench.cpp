@@ -8,6 +8,8 @@
 //   pull  oras-cpp pull REF -o DIR                    (files, verified, synced)
 //         oras-cpp cp REF --to-oci-layout DIR         (a layout, as skopeo writes it)
 //         skopeo copy docker://REF oci:DIR
+// and, when Debian's golang-go and golang-oras-oras-go-dev are installed, oras-go v1 pushing the
+// files and pulling them back (orasgo/main.go, built here in GOPATH mode, not timed).
 // Printed per command: wall seconds, client CPU (user + sys, RUSAGE_CHILDREN around the wait),
 // the registry's CPU over the same window (/proc), the client's peak RSS (wait4), and the
 // ratios to skopeo. Last, a directory of 256 MiB / DIVISOR (text) pushed new and then unchanged,
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -37,11 +40,15 @@
 #include <iterator>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #ifndef ORAS_BENCH_CLI_PATH
 #error "ORAS_BENCH_CLI_PATH must name the oras-cpp binary"
+#endif
+#ifndef ORAS_BENCH_ORASGO_SOURCE
+#error "ORAS_BENCH_ORASGO_SOURCE must name bench/compare/orasgo/main.go"
 #endif
 
 namespace fs = std::filesystem;
@@ -78,6 +85,31 @@ void print_row(const std::string& label, const run_stats& r, const run_stats& sk
                 bytes / 1e6 / r.wall, r.cpu(), r.registry_cpu, r.max_rss_mib,
                 skopeo.wall > 0 ? r.wall / skopeo.wall : 0.0,
                 skopeo.cpu() > 0 ? r.cpu() / skopeo.cpu() : 0.0);
+}
+
+/// The oras-go v1 driver (orasgo/main.go) built into `work` in GOPATH mode against Debian's
+/// golang-oras-oras-go-dev, or empty (with the reason printed) when `go` or the library is not
+/// installed or the build fails.
+std::string build_orasgo(const fs::path& work) {
+    const auto go = oras::test::find_executable("go");
+    const fs::path library = "/usr/share/gocode/src/oras.land/oras-go/pkg/oras";
+    if (go.empty() || !fs::exists(library)) {
+        std::printf(
+            "oras-go v1: not installed (Debian packages golang-go and "
+            "golang-oras-oras-go-dev); its rows are left out\n");
+        return {};
+    }
+    const auto out = (work / "orasgo").string();
+    const auto r = oras::test::run_process({"env", "GO111MODULE=off", "GOPATH=/usr/share/gocode",
+                                            "GOFLAGS=", "GOCACHE=" + (work / "go-cache").string(),
+                                            go, "build", "-o", out, ORAS_BENCH_ORASGO_SOURCE},
+                                           {}, std::chrono::seconds{600});
+    if (r.exit_code != 0) {
+        std::printf("oras-go v1: the driver did not build; its rows are left out\n%s\n",
+                    r.err.c_str());
+        return {};
+    }
+    return out;
 }
 
 /// Text-like bytes (words picked by a xorshift generator), about 3:1 under gzip -6.
@@ -176,14 +208,16 @@ int main(int argc, char** argv) {
         const auto policy = work / "policy.json";
         std::ofstream(policy) << R"({"default":[{"type":"insecureAcceptAnything"}]})";
 
+        const auto orasgo = build_orasgo(work.path());
         oras::test::registry_process reg({.log_level = "error"});
         const auto host = reg.host();
         std::printf(
-            "oras-cpp: %s\nskopeo: %s\nregistry: distribution at %s (pid %d), loopback, "
+            "oras-cpp: %s\nskopeo: %s\noras-go v1: %s\nregistry: distribution at %s (pid %d), "
+            "loopback, "
             "plain http\nmachine: %ld CPUs; every command a fresh process, data in the "
             "page cache; %d round(s), median by wall\n",
-            cli.c_str(), skopeo.c_str(), host.c_str(), reg.pid(), sysconf(_SC_NPROCESSORS_ONLN),
-            rounds);
+            cli.c_str(), skopeo.c_str(), orasgo.empty() ? "(none)" : orasgo.c_str(), host.c_str(),
+            reg.pid(), sysconf(_SC_NPROCESSORS_ONLN), rounds);
         std::printf("  %-34s %7s %8s %7s %9s %8s %8s %8s\n", "", "wall s", "MB/s", "CPU s",
                     "registry", "RSS MiB", "wall/", "CPU/");
         std::printf("  %-34s %7s %8s %7s %9s %8s %8s %8s\n", "", "", "", "", "CPU s", "", "skopeo",
@@ -214,7 +248,7 @@ int main(int argc, char** argv) {
                 return (dir / ("out-" + who + "-" + std::to_string(round))).string();
             };
             std::vector<std::string> push_files = {cli, "push", "--no-tty", "--concurrency", "8"};
-            const std::vector<command> pushes = {
+            std::vector<command> pushes = {
                 {"push  oras-cpp push (files)", false,
                  [&](int r) {
                      auto a = push_files;
@@ -239,7 +273,7 @@ int main(int argc, char** argv) {
                                                      "docker://" + ref("skopeo", r)};
                  }},
             };
-            const std::vector<command> pulls = {
+            std::vector<command> pulls = {
                 {"pull  oras-cpp pull (files)", false,
                  [&](int r) {
                      return std::vector<std::string>{cli,
@@ -273,6 +307,18 @@ int main(int argc, char** argv) {
                                                      "oci:" + out("skopeo", r) + ":v1"};
                  }},
             };
+            if (!orasgo.empty()) {
+                pushes.push_back(
+                    {"push  oras-go v1 (files)", false, [&](int r) {
+                         std::vector<std::string> a = {orasgo, "push", ref("orasgo", r)};
+                         a.insert(a.end(), names.begin(), names.end());
+                         return a;
+                     }});
+                pulls.push_back({"pull  oras-go v1 (files)", false, [&](int r) {
+                                     return std::vector<std::string>{
+                                         orasgo, "pull", ref("orasgo", r), out("orasgo", r)};
+                                 }});
+            }
             std::printf("%s (%.0f MB)\n", s.label.c_str(), static_cast<double>(s.bytes()) / 1e6);
             for (const auto* group : {&pushes, &pulls}) {
                 std::vector<run_stats> results;
@@ -294,9 +340,14 @@ int main(int argc, char** argv) {
             }
             // Every pull got every byte (each client verified the digests on its own).
             for (int r = 0; r < rounds; ++r) {
-                for (const auto& n : names) {
-                    if (fs::file_size(fs::path(out("files", r)) / n) != s.file_size) {
-                        throw std::runtime_error(n + " was pulled short");
+                for (const auto* who : {"files", "orasgo"}) {
+                    if (std::string_view(who) == "orasgo" && orasgo.empty()) {
+                        continue;
+                    }
+                    for (const auto& n : names) {
+                        if (fs::file_size(fs::path(out(who, r)) / n) != s.file_size) {
+                            throw std::runtime_error(n + " was pulled short by " + who);
+                        }
                     }
                 }
             }
