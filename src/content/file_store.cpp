@@ -271,6 +271,16 @@ descriptor dry_pass(const std::string& title, const fs::path& dir, const std::st
     return directory_layer(title, media_type, out);
 }
 
+/// A directory described without sending it: from the tree cache when it holds a settled
+/// entry for it, else by a dry pass (a racy entry is only a hint).
+descriptor described(const std::string& title, const fs::path& dir, const std::string& media_type,
+                     const fs::path& cache_dir, const recall& r, std::size_t& passes) {
+    if (r.known && r.known->settled) {
+        return directory_layer(title, media_type, *r.known);
+    }
+    return dry_pass(title, dir, media_type, cache_dir, r, passes);
+}
+
 }  // namespace
 
 result<descriptor> file_store::add(std::string title, fs::path path, std::string media_type) {
@@ -282,14 +292,9 @@ result<descriptor> file_store::add(std::string title, fs::path path, std::string
             return d;
         }
         const auto r = look_up(opts_.tree_cache, p.full, title);
-        std::optional<descriptor> d;
-        if (r.known && r.known->settled) {
-            d = directory_layer(title, p.media_type, *r.known);
-        } else {
-            d = dry_pass(title, p.full, p.media_type, opts_.tree_cache, r, archive_passes_);
-        }
-        record(title, file_entry{*d, p.full, true});
-        return std::move(*d);
+        auto d = described(title, p.full, p.media_type, opts_.tree_cache, r, archive_passes_);
+        record(title, file_entry{d, p.full, true});
+        return d;
     } catch (const std::system_error& e) {  // oras::error, and file system errors
         return failure{e.code(), e.what()};
     }
@@ -306,11 +311,9 @@ asio::awaitable<file_store::added> file_store::add_to(
     }
     const auto r = look_up(opts_.tree_cache, p.full, title);
     if (r.known) {
-        // Settled: described as remembered. Racy (changed just before it was archived last):
-        // probably the same bytes, so archived to check rather than sent blind.
-        auto d = r.known->settled
-                     ? directory_layer(title, p.media_type, *r.known)
-                     : dry_pass(title, p.full, p.media_type, opts_.tree_cache, r, archive_passes_);
+        // Known, even only as a hint: probably the same bytes as pushed before, so described
+        // (archived to check, for a hint) rather than sent blind.
+        auto d = described(title, p.full, p.media_type, opts_.tree_cache, r, archive_passes_);
         record(title, file_entry{d, p.full, true});
         co_return added{std::move(d), false};
     }

@@ -111,6 +111,20 @@ asio::awaitable<http::response> get_range(repository_state& repo, const digest& 
     co_return resp;
 }
 
+/// Reads the body of `resp` into `into` until `into` is full or the body ends; the bytes read.
+/// The caller keeps `resp` alive until this completes.
+asio::awaitable<std::size_t> read_full(http::response& resp, std::span<std::byte> into) {
+    std::size_t got = 0;
+    while (got < into.size()) {
+        const auto n = co_await resp.read_some(into.subspan(got));
+        if (n == 0) {
+            break;
+        }
+        got += n;
+    }
+    co_return got;
+}
+
 /// Fetches chunk `i` into `s`, asking again after a dropped connection.
 asio::awaitable<void> fill(std::shared_ptr<striped> st, std::size_t k, std::uint64_t i) {
     auto& s = *st->slots[k];
@@ -130,16 +144,12 @@ asio::awaitable<void> fill(std::shared_ptr<striped> st, std::size_t k, std::uint
                             st->what + ": the registry answered a Range request for bytes "
                                 + std::to_string(offset) + "+ with the whole blob");
             }
-            std::size_t got = 0;
-            while (got < length) {
-                const auto n = co_await resp.read_some(
-                    std::span(s.buf.get() + got, static_cast<std::size_t>(length) - got));
-                if (n == 0) {
-                    throw error(errc::size_mismatch, st->what + ": bytes " + std::to_string(offset)
-                                                         + "+ ended after " + std::to_string(got)
-                                                         + " of " + std::to_string(length));
-                }
-                got += n;
+            const auto got =
+                co_await read_full(resp, std::span(s.buf.get(), static_cast<std::size_t>(length)));
+            if (got < length) {
+                throw error(errc::size_mismatch, st->what + ": bytes " + std::to_string(offset)
+                                                     + "+ ended after " + std::to_string(got)
+                                                     + " of " + std::to_string(length));
             }
             co_await resp.discard();
             s.filled = got;
@@ -296,15 +306,11 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
     const auto length = static_cast<std::size_t>(st->length_of(0));
     std::exception_ptr broken;
     try {
-        while (s0.filled < length) {
-            const auto n =
-                co_await first.read_some(std::span(s0.buf.get() + s0.filled, length - s0.filled));
-            if (n == 0) {
-                throw error(errc::size_mismatch, st->what + ": the blob ended after "
-                                                     + std::to_string(s0.filled) + " bytes of "
-                                                     + std::to_string(size));
-            }
-            s0.filled += n;
+        s0.filled = co_await read_full(first, std::span(s0.buf.get(), length));
+        if (s0.filled < length) {
+            throw error(errc::size_mismatch, st->what + ": the blob ended after "
+                                                 + std::to_string(s0.filled) + " bytes of "
+                                                 + std::to_string(size));
         }
     } catch (...) {
         broken = std::current_exception();
