@@ -1,6 +1,7 @@
 #include <oras/auth/credential_store.hpp>
 
 #include "auth/helper_protocol.hpp"
+#include "content/posix_file.hpp"
 #include "core/json_reader.hpp"
 #include "core/json_writer.hpp"
 #include "core/quote.hpp"
@@ -212,32 +213,7 @@ result<void> check_helper_result(std::string_view name, std::string_view action,
 
 namespace {
 
-// A file descriptor closed when it goes out of scope.
-class unique_fd {
-  public:
-    unique_fd() = default;
-    explicit unique_fd(int fd) : fd_(fd) {}
-    unique_fd(const unique_fd&) = delete;
-    unique_fd& operator=(const unique_fd&) = delete;
-    unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    unique_fd& operator=(unique_fd&& other) noexcept {
-        reset(std::exchange(other.fd_, -1));
-        return *this;
-    }
-    ~unique_fd() { reset(); }
-
-    int get() const noexcept { return fd_; }
-    explicit operator bool() const noexcept { return fd_ >= 0; }
-    void reset(int fd = -1) noexcept {
-        if (fd_ >= 0) {
-            ::close(fd_);  // not retried on EINTR: Linux has closed the descriptor anyway
-        }
-        fd_ = fd;
-    }
-
-  private:
-    int fd_ = -1;
-};
+using oras::content::detail::unique_fd;
 
 struct pipe_pair {
     unique_fd read{};

@@ -1,5 +1,7 @@
 #include "cli/files.hpp"
 
+#include "content/file_paths.hpp"
+
 #include <oras/error.hpp>
 
 #include <fcntl.h>
@@ -18,15 +20,6 @@
 namespace oras::cli {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-[[noreturn]] void fail(std::string_view what, const std::string& path, int err) {
-    throw error(errc::invalid_argument, "cannot write the " + std::string(what) + " \"" + path
-                                            + "\": " + std::strerror(err));
-}
-
-}  // namespace
 
 std::string read_input(const std::string& path, std::string_view what, std::size_t limit) {
     std::string out;
@@ -55,52 +48,6 @@ std::string read_input(const std::string& path, std::string_view what, std::size
     return out;
 }
 
-output_file::output_file(fs::path path, std::string_view what)
-    : path_(std::move(path)), what_(what) {
-    const auto dir = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
-    std::string tmpl = (dir / ("." + path_.filename().string() + ".oras-XXXXXX")).string();
-    fd_ = ::mkstemp(tmpl.data());
-    if (fd_ < 0) {
-        fail(what_, path_.string(), errno);
-    }
-    ::fchmod(fd_, 0644);
-    temp_ = std::move(tmpl);
-}
-
-output_file::~output_file() {
-    if (fd_ >= 0) {
-        ::close(fd_);
-    }
-    if (!temp_.empty()) {
-        ::unlink(temp_.c_str());
-    }
-}
-
-void output_file::write(std::string_view bytes) {
-    while (!bytes.empty()) {
-        const auto n = ::write(fd_, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            fail(what_, path_.string(), errno);
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-}
-
-void output_file::commit() {
-    if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
-        fd_ = -1;
-        fail(what_, path_.string(), errno);
-    }
-    fd_ = -1;
-    if (::rename(temp_.c_str(), path_.c_str()) != 0) {
-        fail(what_, path_.string(), errno);
-    }
-    temp_.clear();
-}
-
 void write_output(const std::string& path, std::string_view bytes, std::string_view what) {
     if (path == "-") {
         std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -111,9 +58,9 @@ void write_output(const std::string& path, std::string_view bytes, std::string_v
         }
         return;
     }
-    output_file f(path, what);
-    f.write(bytes);
-    f.commit();
+    content::detail::temp_file f(path);
+    f.write(std::as_bytes(std::span(bytes.data(), bytes.size())));
+    f.commit(false);
 }
 
 }  // namespace oras::cli

@@ -2,6 +2,7 @@
 #include <oras/verifier.hpp>
 
 #include "content/file_paths.hpp"
+#include "content/posix_file.hpp"
 #include "core/quote.hpp"
 
 #include <fcntl.h>
@@ -161,16 +162,9 @@ temp_file::~temp_file() {
 }
 
 void temp_file::write(std::span<const std::byte> b) {
-    while (!b.empty()) {
-        const auto n = ::write(fd_, b.data(), b.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            throw error(errc::invalid_argument,
-                        "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
-        }
-        b = b.subspan(static_cast<std::size_t>(n));
+    if (const int err = write_all(fd_, b); err != 0) {
+        throw error(errc::invalid_argument,
+                    "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
     }
 }
 

@@ -5,9 +5,11 @@
 #include <oras/reference.hpp>
 #include <oras/verifier.hpp>
 
-#include "content/archive.hpp"
+#include "content/directory_archive.hpp"
 #include "content/drain.hpp"
 #include "content/file_paths.hpp"
+#include "content/posix_file.hpp"
+#include "content/tar_extractor.hpp"
 #include "content/tree_cache.hpp"
 #include "core/quote.hpp"
 
@@ -60,33 +62,21 @@ void check_descriptor(const descriptor& desc) {
     }
 }
 
-class file_fd {
-  public:
-    explicit file_fd(const fs::path& p) : fd_(::open(p.c_str(), O_RDONLY | O_CLOEXEC)) {
-        if (fd_ < 0) {
-            fail_errno("cannot open", p);
-        }
+// An open file to read, or `invalid_argument` naming it.
+detail::unique_fd open_to_read(const fs::path& p) {
+    detail::unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        fail_errno("cannot open", p);
     }
-    ~file_fd() { ::close(fd_); }
-    file_fd(const file_fd&) = delete;
-    file_fd& operator=(const file_fd&) = delete;
-
-    int get() const noexcept { return fd_; }
-
-  private:
-    int fd_;
-};
+    return fd;
+}
 
 std::size_t read_some(int fd, std::span<std::byte> buf, const fs::path& p) {
-    for (;;) {
-        const auto n = ::read(fd, buf.data(), buf.size());
-        if (n >= 0) {
-            return static_cast<std::size_t>(n);
-        }
-        if (errno != EINTR) {
-            fail_errno("cannot read", p);
-        }
+    const auto n = detail::read_some(fd, buf);
+    if (n < 0) {
+        fail_errno("cannot read", p);
     }
+    return static_cast<std::size_t>(n);
 }
 
 void check(const result<void>& ok) {
@@ -201,7 +191,7 @@ descriptor file_store::describe_file(const std::string& title, const prepared& p
     descriptor d;
     d.media_type = p.media_type;
     std::vector<std::byte> buf(chunk_size);
-    const file_fd fd(p.full);
+    const auto fd = open_to_read(p.full);
     hasher h;
     while (const auto n = read_some(fd.get(), buf, p.full)) {
         h.update(std::span(buf).first(n));

@@ -8,6 +8,7 @@
 #include <oras/verifier.hpp>
 
 #include "content/drain.hpp"
+#include "content/posix_file.hpp"
 #include "core/descriptor_json.hpp"
 #include "core/json_writer.hpp"
 #include "core/quote.hpp"
@@ -79,59 +80,19 @@ constexpr std::array<std::string_view, 8> descriptor_members = {
     throw error(f.code, p.string() + ": " + f.message);
 }
 
-class unique_fd {
-  public:
-    unique_fd() = default;
-    explicit unique_fd(int fd) noexcept : fd_(fd) {}
-    ~unique_fd() { close(); }
-    unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    unique_fd& operator=(unique_fd&& other) noexcept {
-        if (this != &other) {
-            close();
-            fd_ = std::exchange(other.fd_, -1);
-        }
-        return *this;
-    }
-    unique_fd(const unique_fd&) = delete;
-    unique_fd& operator=(const unique_fd&) = delete;
-
-    int get() const noexcept { return fd_; }
-    explicit operator bool() const noexcept { return fd_ >= 0; }
-
-    // Closes now, returning what close(2) said: a deferred write error may only show here.
-    int close() noexcept {
-        if (fd_ < 0) {
-            return 0;
-        }
-        return ::close(std::exchange(fd_, -1));
-    }
-
-  private:
-    int fd_ = -1;
-};
+using detail::unique_fd;
 
 std::size_t read_some(int fd, std::span<std::byte> buf, const fs::path& p) {
-    for (;;) {
-        const auto n = ::read(fd, buf.data(), buf.size());
-        if (n >= 0) {
-            return static_cast<std::size_t>(n);
-        }
-        if (errno != EINTR) {
-            fail_errno("cannot read", p);
-        }
+    const auto n = detail::read_some(fd, buf);
+    if (n < 0) {
+        fail_errno("cannot read", p);
     }
+    return static_cast<std::size_t>(n);
 }
 
 void write_all(int fd, std::span<const std::byte> data, const fs::path& p) {
-    while (!data.empty()) {
-        const auto n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            fail_errno("cannot write", p);
-        }
-        data = data.subspan(static_cast<std::size_t>(n));
+    if (const int err = detail::write_all(fd, data); err != 0) {
+        fail_system(err, "cannot write " + p.string());
     }
 }
 

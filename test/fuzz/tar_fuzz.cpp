@@ -4,7 +4,8 @@
 // stays untouched, nothing else appears, and every symlink left points inside.
 #include <oras/error.hpp>
 
-#include "content/archive.hpp"
+#include "content/gzip.hpp"
+#include "content/tar_extractor.hpp"
 #include "fuzz.hpp"
 
 #include <unistd.h>

@@ -6,6 +6,7 @@
 #include "cli/files.hpp"
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
+#include "content/file_paths.hpp"
 
 #include <oras/error.hpp>
 #include <oras/ops/manage.hpp>
@@ -54,13 +55,13 @@ asio::awaitable<descriptor> fetch_to(content::target& src, oras::digest d, std::
         std::cout.flush();
         co_return desc;
     }
-    auto file = std::make_shared<output_file>(output, "blob");
+    auto file = std::make_shared<content::detail::temp_file>(output);
     content::write_fn sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
-        file->write(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+        file->write(b);
         co_return;
     };
     co_await ops::fetch_blob(src, desc, std::move(sink));
-    file->commit();
+    file->commit(false);
     co_return desc;
 }
 

@@ -4,7 +4,7 @@
 #include <oras/error.hpp>
 #include <oras/media_type.hpp>
 
-#include "content/archive.hpp"
+#include "content/directory_archive.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>

@@ -1,4 +1,7 @@
-#include "content/archive.hpp"
+#include "content/directory_archive.hpp"
+#include "content/gzip.hpp"
+#include "content/tar_builder.hpp"
+#include "content/tar_extractor.hpp"
 
 #include <oras/digest.hpp>
 #include <oras/error.hpp>
@@ -45,6 +48,7 @@ using oras::content::detail::tar_extractor;
 using oras::content::detail::unpack_options;
 using oras::test::read_file;
 using oras::test::run;
+using oras::test::tar_builder;
 using oras::test::temp_dir;
 
 void write_file(const fs::path& p, const std::string& content) {
@@ -365,58 +369,6 @@ TEST_F(archive_tree, unpack_reads_a_read_fn) {
 }
 
 // ---- archives built by hand
-
-// Raw ustar headers, so that the tests can say anything a hostile archive could.
-class tar_builder {
-  public:
-    tar_builder& entry(const std::string& name, char type, const std::string& body = {},
-                       const std::string& link = {}, const std::string& prefix = {},
-                       const char* magic =
-                           "ustar\0"
-                           "00") {
-        std::array<char, 512> h{};
-        std::memcpy(h.data(), name.data(), std::min<std::size_t>(name.size(), 100));
-        std::snprintf(h.data() + 100, 8, "%07o", 0644);
-        std::snprintf(h.data() + 108, 8, "%07o", 0);
-        std::snprintf(h.data() + 116, 8, "%07o", 0);
-        std::snprintf(h.data() + 124, 12, "%011zo", body.size());
-        std::snprintf(h.data() + 136, 12, "%011o", 0);
-        h[156] = type;
-        std::memcpy(h.data() + 157, link.data(), std::min<std::size_t>(link.size(), 100));
-        std::memcpy(h.data() + 257, magic, 8);
-        std::memcpy(h.data() + 345, prefix.data(), std::min<std::size_t>(prefix.size(), 155));
-        std::memset(h.data() + 148, ' ', 8);
-        unsigned sum = 0;
-        for (const char c : h) {
-            sum += static_cast<unsigned char>(c);
-        }
-        std::snprintf(h.data() + 148, 8, "%06o", sum);
-        data_.append(h.data(), h.size());
-        data_ += body;
-        data_.append((512 - body.size() % 512) % 512, '\0');
-        return *this;
-    }
-    tar_builder& pax(const std::map<std::string, std::string>& records) {
-        std::string body;
-        for (const auto& [k, v] : records) {
-            const auto rest = " " + k + "=" + v + "\n";
-            auto len = rest.size() + 1;
-            while (std::to_string(len).size() + rest.size() != len) {
-                ++len;
-            }
-            body += std::to_string(len) + rest;
-        }
-        return entry("PaxHeader", 'x', body);
-    }
-    std::string tar() const { return data_ + std::string(1024, '\0'); }
-    std::string tgz() const {
-        const auto t = tar();
-        return to_string(gzip_encoder::compress(bytes(t)));
-    }
-
-  private:
-    std::string data_;
-};
 
 class archive_hostile : public ::testing::Test {
   protected:

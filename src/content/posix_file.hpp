@@ -1,0 +1,86 @@
+// Internal: the one owner of a POSIX file descriptor, and read/write loops that retry EINTR.
+//
+// Every layer that opens files (content stores, the tar extractor, credential helpers' pipes,
+// the CLI's output files) uses these, so that closing, EINTR and short writes are handled one
+// way. They report errno and leave the error's wording to the caller, which knows what the file
+// is and which error code its own contract promises.
+#pragma once
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <span>
+#include <utility>
+
+namespace oras::content::detail {
+
+/// A file descriptor closed when it goes out of scope. Move-only.
+class unique_fd {
+  public:
+    unique_fd() = default;
+    explicit unique_fd(int fd) noexcept : fd_(fd) {}
+    ~unique_fd() { reset(); }
+    unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    unique_fd& operator=(unique_fd&& other) noexcept {
+        if (this != &other) {
+            reset(std::exchange(other.fd_, -1));
+        }
+        return *this;
+    }
+    unique_fd(const unique_fd&) = delete;
+    unique_fd& operator=(const unique_fd&) = delete;
+
+    int get() const noexcept { return fd_; }
+    explicit operator bool() const noexcept { return fd_ >= 0; }
+
+    /// Closes the descriptor held (if any) and takes `fd`. close(2) is not retried on EINTR:
+    /// Linux has released the descriptor whatever it returns.
+    void reset(int fd = -1) noexcept {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+        fd_ = fd;
+    }
+
+    /// Gives the descriptor up without closing it.
+    int release() noexcept { return std::exchange(fd_, -1); }
+
+    /// Closes now and returns what close(2) said (0 when nothing was held): on some file
+    /// systems a deferred write error shows only here, so a writer checks it.
+    int close() noexcept {
+        const int fd = std::exchange(fd_, -1);
+        return fd >= 0 ? ::close(fd) : 0;
+    }
+
+  private:
+    int fd_ = -1;
+};
+
+/// read(2) retried on EINTR: the bytes read (0 at end of file), or -1 with errno set.
+inline std::ptrdiff_t read_some(int fd, std::span<std::byte> buf) noexcept {
+    for (;;) {
+        const auto n = ::read(fd, buf.data(), buf.size());
+        if (n >= 0 || errno != EINTR) {
+            return n;
+        }
+    }
+}
+
+/// Writes all of `data`, retrying EINTR and short writes: 0, or the errno that stopped it (EIO
+/// for a write that made no progress without one).
+inline int write_all(int fd, std::span<const std::byte> data) noexcept {
+    while (!data.empty()) {
+        const auto n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return n < 0 ? errno : EIO;
+        }
+        data = data.subspan(static_cast<std::size_t>(n));
+    }
+    return 0;
+}
+
+}  // namespace oras::content::detail
