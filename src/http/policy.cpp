@@ -294,10 +294,6 @@ bool is_loopback_host(std::string_view host) noexcept {
     return false;
 }
 
-std::string_view default_scheme(std::string_view host, bool plain_http) noexcept {
-    return plain_http || is_loopback_host(host) ? "http" : "https";
-}
-
 proxy_settings proxy_settings::from(const proxy_options& opts) {
     proxy_settings s;
     s.http_proxy = opts.http_proxy;

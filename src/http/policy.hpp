@@ -78,9 +78,6 @@ std::optional<std::pair<std::string, std::uint16_t>> dial_override(
 /// localhost, 127.0.0.0/8, ::1.
 bool is_loopback_host(std::string_view host) noexcept;
 
-/// The scheme to reach a registry host with: https unless `plain_http`, or the host is loopback.
-std::string_view default_scheme(std::string_view host, bool plain_http) noexcept;
-
 /// Proxy settings after reading the environment.
 struct proxy_settings {
     std::string http_proxy;

@@ -1,10 +1,11 @@
 // The blocking facade: one io_context per call, on the caller's thread.
 #include <oras/auth/client.hpp>
-#include <oras/auth/login.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
 #include <oras/ops/blocking.hpp>
 #include <oras/reference.hpp>
+#include <oras/registry/connect.hpp>
+#include <oras/registry/login.hpp>
 #include <oras/registry/repository_target.hpp>
 
 #include "content/file_paths.hpp"
@@ -231,13 +232,9 @@ void login(std::string_view registry, auth::credential cred, const remote_option
     creds.explicit_credential = {};
     creds.use_environment = false;
     auto store = auth::default_credentials(creds);
-    auth::login_options lo;
-    if (remote.plain_http) {
-        lo.scheme = "http";
-    } else if (remote.insecure || !remote.ca_file.empty()) {
-        lo.scheme = "https";
-    }
-    run(io, auth::login(http, std::string(registry), std::move(cred), store, lo));
+    registry::login_options lo;
+    lo.repository = registry::repository_options_for(remote);
+    run(io, registry::login(http, std::string(registry), std::move(cred), store, lo));
 }
 
 void logout(std::string_view registry, const remote_options& remote) {
@@ -245,7 +242,7 @@ void logout(std::string_view registry, const remote_options& remote) {
     creds.explicit_credential = {};
     creds.use_environment = false;
     auto store = auth::default_credentials(creds);
-    if (auto r = auth::logout(registry, *store); !r) {
+    if (auto r = registry::logout(registry, *store); !r) {
         throw error(r.error());
     }
 }

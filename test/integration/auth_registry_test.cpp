@@ -1,9 +1,9 @@
 // Authentication against the real registry: basic and token modes, TLS, login and logout with
 // Docker's config file and with a credential helper, and how many requests it all takes.
 #include <oras/auth/client.hpp>
-#include <oras/auth/login.hpp>
 #include <oras/digest.hpp>
 #include <oras/error.hpp>
+#include <oras/registry/login.hpp>
 #include <oras/test/registry_process.hpp>
 #include <oras/test/run.hpp>
 #include <oras/test/temp_dir.hpp>
@@ -163,8 +163,8 @@ TEST(auth_registry, basic_login_succeeds_and_a_wrong_password_is_a_clear_error) 
     asio::io_context io;
 
     try {
-        run(io, oras::auth::login(plain_http(io, reg), reg.host(),
-                                  {"alice", "wrong-password", "", ""}, store));
+        run(io, oras::registry::login(plain_http(io, reg), reg.host(),
+                                      {"alice", "wrong-password", "", ""}, store));
         FAIL() << "a wrong password was accepted";
     } catch (const oras::error& e) {
         const std::string what = e.what();
@@ -175,8 +175,8 @@ TEST(auth_registry, basic_login_succeeds_and_a_wrong_password_is_a_clear_error) 
     }
     EXPECT_FALSE(fs::exists(config));  // nothing saved
 
-    run(io, oras::auth::login(plain_http(io, reg), reg.host(), {"alice", "alice-secret", "", ""},
-                              store));
+    run(io, oras::registry::login(plain_http(io, reg), reg.host(),
+                                  {"alice", "alice-secret", "", ""}, store));
     ASSERT_TRUE(fs::exists(config));
     EXPECT_EQ(fs::status(config).permissions() & fs::perms::all,
               fs::perms::owner_read | fs::perms::owner_write);
@@ -192,9 +192,9 @@ TEST(auth_registry, basic_login_succeeds_and_a_wrong_password_is_a_clear_error) 
     EXPECT_EQ(blob.status, 200u);
     EXPECT_EQ(blob.body, "hello basic");
 
-    ASSERT_TRUE(oras::auth::logout(reg.host(), *store));
+    ASSERT_TRUE(oras::registry::logout(reg.host(), *store));
     EXPECT_TRUE(store->get(reg.host())->empty());
-    EXPECT_EQ(oras::auth::logout(reg.host(), *store).error(), oras::errc::not_found);
+    EXPECT_EQ(oras::registry::logout(reg.host(), *store).error(), oras::errc::not_found);
 }
 
 TEST(auth_registry, basic_second_push_makes_no_401_and_a_large_body_crosses_once) {
@@ -223,8 +223,9 @@ TEST(auth_registry, basic_over_tls) {
     registry_process reg({.auth = auth_mode::basic, .tls = true});
     asio::io_context io;
     auto store = std::make_shared<oras::auth::static_credentials>();
-    run(io, oras::auth::login(plain_http(io, reg), reg.host(), {"alice", "alice-secret", "", ""},
-                              store, {.scheme = "https"}));
+    run(io,
+        oras::registry::login(plain_http(io, reg), reg.host(), {"alice", "alice-secret", "", ""},
+                              store, {.repository = {.force_https = true}}));
     fixture f(reg, store);
     const auto digest = run(f.io, push_string(*f.client, f.base, "tls/app", "over tls"));
     EXPECT_EQ(run(f.io, get_blob(*f.client, f.base, "tls/app", digest)).body, "over tls");
@@ -262,8 +263,8 @@ TEST(auth_registry, token_login_and_wrong_password) {
     asio::io_context io;
     auto store = std::make_shared<oras::auth::static_credentials>();
     try {
-        run(io,
-            oras::auth::login(plain_http(io, reg), reg.host(), {"alice", "nope", "", ""}, store));
+        run(io, oras::registry::login(plain_http(io, reg), reg.host(), {"alice", "nope", "", ""},
+                                      store));
         FAIL() << "a wrong password was accepted";
     } catch (const oras::error& e) {
         const std::string what = e.what();
@@ -273,8 +274,8 @@ TEST(auth_registry, token_login_and_wrong_password) {
         EXPECT_EQ(what.find("nope"), std::string::npos) << what;
     }
     EXPECT_TRUE(store->get(reg.host())->empty());
-    run(io, oras::auth::login(plain_http(io, reg), reg.host(), {"alice", "alice-secret", "", ""},
-                              store));
+    run(io, oras::registry::login(plain_http(io, reg), reg.host(),
+                                  {"alice", "alice-secret", "", ""}, store));
     EXPECT_EQ(store->get(reg.host())->username, "alice");
 }
 
@@ -421,8 +422,8 @@ TEST(auth_registry, a_credential_helper_answers_store_get_and_erase) {
     auto store = std::make_shared<oras::auth::docker_credentials>(config);
 
     asio::io_context io;
-    run(io, oras::auth::login(plain_http(io, reg), reg.host(), {"alice", "alice-secret", "", ""},
-                              store));
+    run(io, oras::registry::login(plain_http(io, reg), reg.host(),
+                                  {"alice", "alice-secret", "", ""}, store));
     EXPECT_EQ(helper.calls(), "store\n");
     EXPECT_EQ(slurp(config), original);  // the helper holds the secret, not the file
     EXPECT_NE(slurp(helper.dir() / "stored.json").find("alice-secret"), std::string::npos);
@@ -432,7 +433,7 @@ TEST(auth_registry, a_credential_helper_answers_store_get_and_erase) {
     EXPECT_EQ(run(f.io, get_blob(*f.client, f.base, "helped", digest)).body, "via helper");
     EXPECT_EQ(helper.calls(), "store\nget\n");  // looked up once per registry
 
-    ASSERT_TRUE(oras::auth::logout(reg.host(), *store));
+    ASSERT_TRUE(oras::registry::logout(reg.host(), *store));
     EXPECT_FALSE(fs::exists(helper.dir() / "stored.json"));
     EXPECT_TRUE(store->get(reg.host())->empty());
 }

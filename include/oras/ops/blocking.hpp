@@ -96,7 +96,7 @@ ops::mirror_result mirror(ops::mirror_plan plan, ops::mirror_options options = {
 using ops::layout_reference;
 using ops::split_layout_reference;
 
-/// Verifies `cred` against `registry` and saves it (see `auth::login`).
+/// Verifies `cred` against `registry` and saves it (see `registry::login`).
 void login(std::string_view registry, auth::credential cred, const remote_options& remote = {});
 
 /// Forgets the saved credentials of `registry`.

@@ -55,6 +55,27 @@ TEST(registry_protocol, endpoints) {
     EXPECT_EQ(ping_url(url("http://127.0.0.1")).buffer(), "http://127.0.0.1/v2/");
 }
 
+// The one place the scheme of a registry is chosen (repositories, registries, login).
+TEST(registry_protocol, base_url_scheme_rules) {
+    const auto base = [](const char* host, bool plain, bool force) {
+        auto b = registry_base_url(host, plain, force);
+        return b ? *b : "error: " + b.error().message;
+    };
+    EXPECT_EQ(base("r.example", false, false), "https://r.example");
+    EXPECT_EQ(base("r.example:5000", true, false), "http://r.example:5000");
+    for (const char* loopback : {"localhost:5000", "127.0.0.1:5000", "127.9.9.9", "[::1]:5000"}) {
+        EXPECT_EQ(base(loopback, false, false).substr(0, 7), "http://") << loopback;
+        EXPECT_EQ(base(loopback, false, true).substr(0, 8), "https://") << loopback;
+    }
+    EXPECT_EQ(base("localhost.example", false, false), "https://localhost.example");
+    EXPECT_EQ(base("docker.io", false, false), "https://registry-1.docker.io");
+    for (const char* bad : {"", "r.example/path", "user@r.example", "r.example:99999", "a b"}) {
+        const auto b = registry_base_url(bad, false, false);
+        ASSERT_FALSE(b) << bad;
+        EXPECT_EQ(b.error().code, oras::errc::invalid_reference) << bad;
+    }
+}
+
 TEST(registry_protocol, endpoints_cannot_change_request_structure) {
     const auto base = url("https://r.example");
     // Not valid references, but they must stay inside the path, never become a query.
