@@ -35,6 +35,8 @@ enum class errc {
     unexpected_status,             ///< an HTTP status the protocol step does not allow
     invalid_response,              ///< a malformed header or body from the server
     invalid_argument,              ///< a caller-supplied option or input is unusable
+    cancelled,                     ///< the operation was cancelled (a cancellation slot, a
+                                   ///< shutdown): the one code every cancellation surfaces as
 };
 
 /// The category of `oras::errc`; its name is "oras".

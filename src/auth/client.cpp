@@ -6,6 +6,7 @@
 
 #include "auth/run_blocking.hpp"
 #include "auth/token_response.hpp"
+#include "core/cancelled.hpp"
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
 #include "http/policy.hpp"
@@ -392,7 +393,7 @@ asio::awaitable<http::response> client_state::send(http::request req, scope_set 
         co_await probe->async_wait(asio::redirect_error(use_awaitable, ec));
         const auto cs = co_await asio::this_coro::cancellation_state;
         if (cs.cancelled() != asio::cancellation_type::none) {
-            throw boost::system::system_error(asio::error::operation_aborted);
+            throw oras::detail::cancelled_error();
         }
     }
     probe_guard probing{reg, nullptr};

@@ -4,6 +4,7 @@
 #include "cli/display/results.hpp"
 #include "cli/wait.hpp"
 
+#include <oras/error.hpp>
 #include <oras/version.hpp>
 
 #include <iostream>
@@ -49,7 +50,7 @@ int run(app& a, int argc, const char* const* argv) {
             print_error(std::cerr, c.subject(), e);
             return 128 + e.signal();
         } catch (const std::exception& e) {
-            print_error(std::cerr, c.subject(), e);
+            print_error(std::cerr, c.subject(), e, is_transient(std::current_exception()));
             return 1;
         }
     }

@@ -55,6 +55,8 @@ class oras_category_impl final : public std::error_category {
                 return "invalid response";
             case errc::invalid_argument:
                 return "invalid argument";
+            case errc::cancelled:
+                return "operation cancelled";
         }
         return "unknown oras error " + std::to_string(ev);
     }

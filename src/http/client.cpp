@@ -4,6 +4,7 @@
 #include <oras/error.hpp>
 #include <oras/http/client.hpp>
 
+#include "core/cancelled.hpp"
 #include "core/quote.hpp"
 #include "http/policy.hpp"
 
@@ -394,11 +395,16 @@ class body_reader {
                                || ec == asio::ssl::error::stream_truncated;
         try {
             if (truncated) {
-                throw error(errc::invalid_response,
+                // One code for every way a body is cut (a closed socket, a chunked body that
+                // stops, TLS without close_notify): a transport failure, worth resuming.
+                throw error(make_error_code(bhttp::error::partial_message),
                             "the connection closed before the end of the body, " + what);
             }
             if (ec == beast::error::timeout) {
                 throw error(make_error_code(asio::error::timed_out), what + " (timed out)");
+            }
+            if (ec == asio::error::operation_aborted) {
+                throw oras::detail::cancelled_error("cancelled " + what);
             }
             throw error(ec, what);
         } catch (...) {
@@ -477,11 +483,12 @@ asio::awaitable<std::unique_ptr<connection>> client_state::acquire(const std::st
         auto w = std::make_shared<waiter>(executor_);
         w->timer.expires_at(asio::steady_timer::time_point::max());
         pools_[key].waiters.push_back(w);
-        auto [ec] = co_await w->timer.async_wait(asio::as_tuple(use_awaitable));
+        // Woken with an error only by cancellation; granted says whether a slot came.
+        co_await w->timer.async_wait(asio::as_tuple(use_awaitable));
         if (!w->granted) {
             auto& waiters = pools_[key].waiters;
             waiters.erase(std::remove(waiters.begin(), waiters.end(), w), waiters.end());
-            throw boost::system::system_error(ec ? ec : asio::error::operation_aborted);
+            throw oras::detail::cancelled_error("cancelled while waiting for a connection");
         }
     }
     auto& idle = pools_[key].idle;
@@ -1033,7 +1040,10 @@ asio::awaitable<response> client_state::send(request req) {
         if (failure.ec) {
             log(req, 0, {}, failure.ec, attempt_no, start);
             if (failure.ec == asio::error::operation_aborted) {
-                throw boost::system::system_error(failure.ec);
+                diagnostics d;
+                d.method = req.method;
+                d.url = redact_url(req.url.buffer());
+                throw oras::detail::cancelled_error("cancelled", std::move(d));
             }
             // The server closed a pooled connection as we reused it: once, on a fresh one, when
             // sending again cannot do harm (an empty-bodied POST only opens another upload).
@@ -1228,13 +1238,15 @@ client::client(asio::any_io_executor executor, client_options options)
 namespace {
 
 // Asio reports cancellation and timer failures as boost::system::system_error; callers of the
-// client see std::system_error (oras::error) only.
+// client see oras::error only, and every cancellation as errc::cancelled.
 [[noreturn]] void rethrow_as_oras(const boost::system::system_error& e, const request& req) {
     diagnostics d;
     d.method = req.method;
     d.url = redact_url(req.url.buffer());
-    const bool cancelled = e.code() == asio::error::operation_aborted;
-    throw error(e.code(), cancelled ? "cancelled" : "request failed", std::move(d));
+    if (e.code() == asio::error::operation_aborted) {
+        throw oras::detail::cancelled_error("cancelled", std::move(d));
+    }
+    throw error(e.code(), "request failed", std::move(d));
 }
 
 }  // namespace

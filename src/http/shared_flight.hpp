@@ -2,6 +2,8 @@
 // it runs (a token fetch, a credential lookup, a blob upload).
 #pragma once
 
+#include "core/cancelled.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -35,28 +37,13 @@ struct flight {
 template <class T>
 using flight_map = std::map<std::string, std::shared_ptr<flight<T>>, std::less<>>;
 
-/// Whether `e` is a cancellation, in any of the forms it reaches callers: Asio's
-/// `operation_aborted` (as a Boost or a std system_error) or `std::errc::operation_canceled`.
-inline bool is_cancellation(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const boost::system::system_error& se) {
-        return se.code() == asio::error::operation_aborted;
-    } catch (const std::system_error& se) {
-        return se.code() == std::errc::operation_canceled
-               || se.code() == boost::system::error_code(asio::error::operation_aborted);
-    } catch (...) {
-        return false;
-    }
-}
-
-/// Waits for `f` to end. Throws `operation_aborted` when woken by the caller's cancellation.
+/// Waits for `f` to end. Throws `errc::cancelled` when woken by the caller's cancellation.
 template <class T>
 asio::awaitable<void> wait_for(std::shared_ptr<flight<T>> f) {
     boost::system::error_code ec;
     co_await f->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (!f->done) {
-        throw boost::system::system_error(asio::error::operation_aborted);
+        throw oras::detail::cancelled_error();
     }
 }
 
@@ -69,7 +56,7 @@ asio::awaitable<T> share_flight(flight_map<T>& flights, std::string key, Make ma
             const auto f = it->second;
             co_await wait_for(f);
             if (f->error) {
-                if (is_cancellation(f->error)) {
+                if (oras::is_cancelled(f->error)) {
                     continue;
                 }
                 std::rethrow_exception(f->error);

@@ -1,6 +1,8 @@
 // Internal: run a task per item with at most `limit` of them in flight, on the caller's executor.
 #pragma once
 
+#include "core/cancelled.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -24,7 +26,7 @@ namespace oras::ops::detail {
 /// task starts; the ones running finish, then the first failure is rethrown. The caller's
 /// cancellation is forwarded to every running task (their transfers are cut, their upload
 /// sessions cancelled), and this returns only once all of them have finished — tasks may
-/// therefore refer to the caller's locals — then throws `operation_aborted`.
+/// therefore refer to the caller's locals — then throws `errc::cancelled`.
 inline boost::asio::awaitable<void> for_each_limited(
     std::size_t count, std::size_t limit,
     std::function<boost::asio::awaitable<void>(std::size_t)> task) {
@@ -86,7 +88,7 @@ inline boost::asio::awaitable<void> for_each_limited(
         }
     }
     if (cancelled) {
-        throw boost::system::system_error(asio::error::operation_aborted);
+        throw oras::detail::cancelled_error();
     }
     if (st->failure) {
         std::rethrow_exception(st->failure);
@@ -125,7 +127,7 @@ class semaphore {
     semaphore(const semaphore&) = delete;
     semaphore& operator=(const semaphore&) = delete;
 
-    /// Waits for a permit. Cancelling the wait throws `operation_aborted` and takes no permit.
+    /// Waits for a permit. Cancelling the wait throws `errc::cancelled` and takes no permit.
     boost::asio::awaitable<permit> acquire() {
         namespace asio = boost::asio;
         if (free_ > 0 && waiters_.empty()) {
@@ -138,7 +140,7 @@ class semaphore {
         co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         if (!w->granted) {
             std::erase(waiters_, w);
-            throw boost::system::system_error(ec ? ec : asio::error::operation_aborted);
+            throw oras::detail::cancelled_error();
         }
         co_return permit(this);
     }

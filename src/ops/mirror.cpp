@@ -290,6 +290,7 @@ mirror_artifact failed_entry(mirror_item item, const std::exception_ptr& e) {
     mirror_artifact a;
     a.item = std::move(item);
     a.action = mirror_action::failed;
+    a.transient = is_transient(e);
     try {
         std::rethrow_exception(e);
     } catch (const std::system_error& se) {
@@ -492,7 +493,7 @@ asio::awaitable<mirror_result> mirror(mirror_plan plan, mirror_options o) {
             failure = std::current_exception();
         }
         if (failure) {
-            if (http::detail::is_cancellation(failure)) {
+            if (oras::is_cancelled(failure)) {
                 std::rethrow_exception(failure);
             }
             auto entry =
@@ -570,7 +571,7 @@ asio::awaitable<mirror_result> mirror(mirror_plan plan, mirror_options o) {
             failure = std::current_exception();
         }
         if (failure) {
-            if (http::detail::is_cancellation(failure)) {
+            if (oras::is_cancelled(failure)) {
                 std::rethrow_exception(failure);
             }
             auto digest = std::move(out.digest);

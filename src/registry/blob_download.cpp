@@ -2,6 +2,7 @@
 
 #include <oras/error.hpp>
 
+#include "core/cancelled.hpp"
 #include "core/quote.hpp"
 #include "registry/protocol.hpp"
 #include "registry/repository_state.hpp"
@@ -157,7 +158,7 @@ asio::awaitable<void> fill(std::shared_ptr<striped> st, std::size_t k, std::uint
         } catch (...) {
             broken = std::current_exception();
         }
-        if (st->stopped || !resumable(broken) || st->retries >= st->repo->options_.max_resumes) {
+        if (st->stopped || !is_transient(broken) || st->retries >= st->repo->options_.max_resumes) {
             std::rethrow_exception(broken);
         }
         ++st->retries;
@@ -223,7 +224,7 @@ asio::awaitable<std::size_t> read_striped(std::shared_ptr<handle> h, std::span<s
         co_await wait_on(st->reader_wake);
         const auto cs = co_await asio::this_coro::cancellation_state;
         if (cs.cancelled() != asio::cancellation_type::none) {
-            throw boost::system::system_error(asio::error::operation_aborted);
+            throw oras::detail::cancelled_error();
         }
     }
     if (s.failed) {
@@ -270,7 +271,7 @@ asio::awaitable<std::size_t> read_continued(std::shared_ptr<continued> h,
             broken = std::current_exception();
         }
         h->resp.reset();
-        if (!resumable(broken)) {
+        if (!is_transient(broken)) {
             std::rethrow_exception(broken);
         }
     }
@@ -316,7 +317,7 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
         broken = std::current_exception();
     }
     if (broken) {
-        if (!resumable(broken)) {
+        if (!is_transient(broken)) {
             std::rethrow_exception(broken);
         }
         // Dropped in the first chunk: one stream, which resumes where a drop cut it.

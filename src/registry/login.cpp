@@ -35,9 +35,8 @@ asio::awaitable<void> login(http::client http, std::string host, auth::credentia
         // The cause's text (with its request summary) stays in the message; its diagnostics
         // are not repeated beside it.
         if (e.code() == errc::unauthorized || e.code() == errc::denied) {
-            throw error(errc::unauthorized,
-                        "login to " + host + " failed: the registry refused " + who + ": "
-                            + e.what());
+            throw error(errc::unauthorized, "login to " + host + " failed: the registry refused "
+                                                + who + ": " + e.what());
         }
         throw error(e.code(), "login to " + host + " failed: " + e.what());
     }

@@ -7,6 +7,7 @@
 #include <oras/media_type.hpp>
 #include <oras/registry/repository.hpp>
 
+#include "core/cancelled.hpp"
 #include "core/descriptor_json.hpp"
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
@@ -173,8 +174,7 @@ asio::awaitable<held_lock> take_lock(std::shared_ptr<repository_state> st, std::
     leave_queue guard{*table, key, lk, me};
     co_await me.wake.async_wait(asio::as_tuple(asio::use_awaitable));
     if (!me.granted) {
-        throw oras::error(std::make_error_code(std::errc::operation_canceled),
-                          "cancelled while waiting to update a referrers index");
+        throw oras::detail::cancelled_error("cancelled while waiting to update a referrers index");
     }
     guard.taken = true;
     co_return held_lock(table, key, lk);

@@ -94,31 +94,7 @@ http::body_source hashing_body(http::body_source src, std::shared_ptr<hasher> ha
 
 }  // namespace
 
-/// A transfer failure that sending again may cure: a connection dropped or a body cut short,
-/// never a cancellation or a verification failure.
-bool resumable(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const error& x) {
-        if (x.code().category() != oras_category()) {
-            // The transport's own codes (a reset, an early end of stream), except TLS failures
-            // (Asio's SSL categories have no other handle here) and cancellation, which another
-            // try would only repeat.
-            return x.code() != std::errc::operation_canceled
-                   && !std::string_view(x.code().category().name()).starts_with("asio.ssl");
-        }
-        // A body cut short, or a registry that is briefly unavailable.
-        return x.code() == errc::invalid_response || x.code() == errc::unavailable;
-    } catch (const boost::system::system_error& x) {
-        return x.code() != asio::error::operation_aborted;
-    } catch (...) {
-        return false;
-    }
-}
-
 }  // namespace detail
-
-using detail::resumable;
 
 using detail::repository_state;
 
@@ -171,7 +147,7 @@ namespace {
 /// A failed upload worth starting again from the first byte in a new session: a transfer
 /// failure, or a session the registry no longer accepts.
 bool restartable(const std::exception_ptr& e) {
-    if (resumable(e)) {
+    if (is_transient(e)) {
         return true;
     }
     try {
@@ -326,7 +302,7 @@ asio::awaitable<content::blob_reader> repository::open_blob_from(descriptor desc
                 co_return n;
             }
             // A dropped connection costs only what was not received yet: ask for the rest.
-            if (!resumable(broken) || st->resumes == st->repo->options_.max_resumes) {
+            if (!is_transient(broken) || st->resumes == st->repo->options_.max_resumes) {
                 std::rethrow_exception(broken);
             }
             ++st->resumes;
@@ -604,7 +580,7 @@ asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& locat
                 }
             } catch (...) {
                 broken = std::current_exception();
-                if (!resumable(broken)) {
+                if (!is_transient(broken)) {
                     throw;
                 }
             }

@@ -133,10 +133,6 @@ class repository_state {
     bool ranges_ignored_ = false;
 };
 
-/// A transfer failure that sending again may cure: a connection dropped or a body cut short,
-/// never a cancellation or a verification failure.
-bool resumable(const std::exception_ptr& e);
-
 /// A repository handle over an existing state, for the layer's own translation units.
 struct repository_access {
     static repository make(std::shared_ptr<repository_state> st) {

@@ -23,6 +23,7 @@
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -657,6 +658,28 @@ TEST(cli, bad_references) {
         expect_push_fails_cleanly(s, {"a.txt"}, ref, cause);
         expect_pull_fails_cleanly(s, {}, ref, cause);
     }
+}
+
+// A registry that cannot be reached now may be reachable later: the error line says so; a
+// refusal (a wrong password, a bad reference) does not.
+TEST(cli, a_transient_failure_is_named_as_one) {
+    sandbox s;
+    s.make_content();
+    std::uint16_t closed_port = 0;
+    {
+        boost::asio::io_context io;
+        boost::asio::ip::tcp::acceptor a(
+            io, boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+        closed_port = a.local_endpoint().port();
+    }
+    const std::string ref = "127.0.0.1:" + std::to_string(closed_port) + "/cli/gone:v1";
+    const std::string transient = "(transient: the same command may succeed later)";
+    expect_pull_fails_cleanly(s, {}, ref, transient);
+    registry_process reg({.auth = auth_mode::basic});
+    const auto r = s.oras({"pull", reg.host() + "/cli/gone:v1", "-u", "alice", "-p", "wrong", "-o",
+                           (s.scratch / "out").string()});
+    expect_error(r, reg.host() + "/cli/gone:v1", "");
+    EXPECT_EQ(r.err.find("transient"), std::string::npos) << dump(r);
 }
 
 TEST(cli, wrong_password) {

@@ -536,8 +536,12 @@ TEST(copy, a_cancelled_copy_leaves_no_upload_session_open) {
     ASSERT_TRUE(failure) << "the copy completed despite the cancellation";
     try {
         std::rethrow_exception(failure);
-    } catch (const boost::system::system_error& e) {
-        EXPECT_EQ(e.code(), asio::error::operation_aborted) << e.what();
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), oras::errc::cancelled) << e.what();
+        EXPECT_TRUE(oras::is_cancelled(failure));
+        EXPECT_FALSE(oras::is_transient(failure));
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "cancellation surfaced as another exception: " << e.what();
     }
     EXPECT_FALSE(run(dst.target->exists(a.manifest().desc)));
     EXPECT_FALSE(run(dst.target->exists(a.nodes[2].desc)));

@@ -52,7 +52,8 @@ class response {
 
     /// Reads the next body bytes into `buffer`; 0 means the body is complete. A body cut short
     /// (the connection closed before Content-Length bytes or the last chunk) throws
-    /// `oras::error` with `errc::invalid_response`, never returns a silent end.
+    /// `oras::error` with Beast's `http::error::partial_message` (`oras::is_transient` holds
+    /// for it), never returns a silent end.
     boost::asio::awaitable<std::size_t> read_some(std::span<std::byte> buffer);
 
     /// Reads the rest of the body into a string; throws `errc::size_exceeds_limit` past `limit`.

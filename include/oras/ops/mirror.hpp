@@ -107,6 +107,7 @@ struct mirror_artifact {
     std::size_t mounted = 0;       ///< blobs mounted, no bytes
     std::error_code code{};        ///< failed: the error's code
     std::string error{};           ///< failed: what went wrong
+    bool transient = false;        ///< failed: whether a later run may succeed (`is_transient`)
 };
 
 /// Part `index` of `count` (0 <= index < count) of an expanded plan.
@@ -172,7 +173,7 @@ struct mirror_result {
 ///
 /// One artifact's failure does not stop the others: it is reported in the result (and to
 /// `on_artifact`). Throws only for a plan that does not validate (`errc::invalid_argument`,
-/// `errc::invalid_reference`, before any request), and `operation_aborted` when cancelled (every
+/// `errc::invalid_reference`, before any request), and `errc::cancelled` when cancelled (every
 /// transfer in flight is cut, its upload session cancelled).
 ///
 /// Runs on the awaiting coroutine's executor; everything it makes lives in its frame.

@@ -245,7 +245,7 @@ class repository {
     // of the repository (copies share state) and of its arguments, so neither needs to outlive
     // the call; a sink must live until completion.
     // Cancellation: bind a cancellation slot to the token; the operation then completes with
-    // `operation_aborted`, closing any upload session it opened.
+    // `errc::cancelled`, closing any upload session it opened.
 
     /// Completion-token form of `blob_exists`; a handler gets
     /// `void(std::exception_ptr, std::optional<descriptor>)`.

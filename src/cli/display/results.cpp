@@ -105,8 +105,8 @@ std::string mirror_line(const ops::mirror_artifact& a) {
                    + a.digest.substr(0, 19);
             break;
         case ops::mirror_action::failed:
-            line =
-                "Failed  " + a.item.source + " => " + a.item.destination + ": " + one_line(a.error);
+            line = "Failed  " + a.item.source + " => " + a.item.destination + ": "
+                   + one_line(a.error) + (a.transient ? " (transient)" : "");
             break;
     }
     return display(line, 400);
@@ -130,6 +130,7 @@ void print_mirror(std::ostream& out, const std::string& format, const ops::mirro
             o["mounted"] = a.mounted;
             if (a.action == ops::mirror_action::failed) {
                 o["error"] = a.error;
+                o["transient"] = a.transient;
             }
             artifacts.push_back(std::move(o));
         }
@@ -161,8 +162,10 @@ void print_pushed_item(std::ostream& out, const descriptor& d, bool existed) {
         << d.media_type << "\n";
 }
 
-void print_error(std::ostream& out, const std::string& subject, const std::exception& e) {
-    out << "Error: " << display(subject, 200) << ": " << one_line(e.what()) << "\n";
+void print_error(std::ostream& out, const std::string& subject, const std::exception& e,
+                 bool transient) {
+    out << "Error: " << display(subject, 200) << ": " << one_line(e.what())
+        << (transient ? " (transient: the same command may succeed later)" : "") << "\n";
 }
 
 }  // namespace oras::cli

@@ -30,7 +30,9 @@ void print_copy(std::ostream& out, const std::string& format, const std::string&
                 const std::string& to, const ops::copy_result& r);
 /// `Uploaded  <short digest> <media type>`, or `Exists    ...` when the target had it.
 void print_pushed_item(std::ostream& out, const descriptor& d, bool existed);
-/// `Error: <subject>: <cause>` on one line.
-void print_error(std::ostream& out, const std::string& subject, const std::exception& e);
+/// `Error: <subject>: <cause>` on one line; a transient failure (`oras::is_transient`) says so
+/// at the end.
+void print_error(std::ostream& out, const std::string& subject, const std::exception& e,
+                 bool transient = false);
 
 }  // namespace oras::cli
