@@ -18,9 +18,12 @@
 #include <oras/ops/blocking.hpp>
 #include <oras/ops/pull.hpp>
 #include <oras/ops/push.hpp>
+#include <oras/registry/login.hpp>
 #include <oras/registry/repository.hpp>
 #include <oras/registry/repository_target.hpp>
 #include <oras/test/registry_process.hpp>
+
+#include <boost/asio/use_future.hpp>
 #include <oras/test/run.hpp>
 #include <oras/test/temp_dir.hpp>
 
@@ -351,6 +354,63 @@ TEST(ops, round_trip_on_a_repository_target) {
     // The manifest stored is the one returned.
     const auto stored = r(oras::content::fetch_all(*r.target, pushed.manifest));
     EXPECT_EQ(stored, pushed.manifest_bytes);
+}
+
+// The completion-token forms: a future, a callback, and `co_await` of the default token, each
+// carrying its arguments and options into the operation.
+TEST(ops, push_and_pull_have_completion_token_forms) {
+    registry_process reg({.auth = auth_mode::basic});
+    sandbox s;
+    s.make_content();
+    oras::auth::credential alice{"alice", "alice-secret", "", ""};
+    remote r(reg, "ops/async", alice);
+    auto store = std::make_shared<oras::auth::static_credentials>();
+    bool logged_in = false;
+    oras::registry::async_login(r.auth->http(), reg.host(), alice, store,
+                                {.repository = {.force_https = reg.tls()}, .save = true},
+                                [&](std::exception_ptr e) {
+                                    EXPECT_FALSE(e);
+                                    logged_in = true;
+                                });
+    r.io.run();
+    r.io.restart();
+    EXPECT_TRUE(logged_in);
+    EXPECT_EQ(store->get(reg.host())->username, "alice");
+
+    auto o = s.options();
+    o.tags = {"v1"};
+    auto pushed_future = oras::ops::async_push(r.io.get_executor(), *r.target, o, asio::use_future);
+    r.io.run();
+    r.io.restart();
+    const auto pushed = pushed_future.get();
+    check_push_result(pushed);
+
+    std::optional<oras::ops::pull_result> pulled;
+    oras::ops::pull_options po;
+    po.output = s.out;
+    oras::ops::async_pull(r.io.get_executor(), *r.target, "v1", po,
+                          [&](std::exception_ptr e, oras::ops::pull_result res) {
+                              EXPECT_FALSE(e);
+                              pulled = std::move(res);
+                          });
+    r.io.run();
+    r.io.restart();
+    ASSERT_TRUE(pulled);
+    check_pull_result(*pulled, s.out, pushed.manifest);
+    EXPECT_EQ(snapshot(s.out), s.content());
+
+    // The default token: an awaitable on the caller's coroutine; a failure arrives as a throw.
+    auto missing = r([&]() -> asio::awaitable<std::string> {
+        oras::ops::pull_options none;
+        none.output = s.root / "none";
+        try {
+            co_await oras::ops::async_pull(r.io.get_executor(), *r.target, "absent", none);
+        } catch (const oras::error& e) {
+            co_return e.code().message();
+        }
+        co_return "pulled";
+    }());
+    EXPECT_EQ(missing, oras::make_error_code(oras::errc::not_found).message());
 }
 
 TEST(ops, round_trip_on_an_oci_layout) {

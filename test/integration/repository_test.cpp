@@ -449,6 +449,7 @@ TEST(repository, every_operation_has_a_completion_token_form_that_owns_its_state
         resolved = d;
     });
     auto reader = f.repo->async_open_blob(blob, asio::use_future);
+    auto reader_from = f.repo->async_open_blob_from(blob, 11, asio::use_future);
     auto range = std::make_shared<std::string>();
     f.repo->async_fetch_blob_range(
         blob.digest, 11, 6,
@@ -464,6 +465,9 @@ TEST(repository, every_operation_has_a_completion_token_form_that_owns_its_state
     EXPECT_EQ(*range, "tokens");
     auto r = reader.get();
     EXPECT_TRUE(r.verified);
+    auto from = reader_from.get();
+    ASSERT_TRUE(from.length);
+    EXPECT_EQ(*from.length, static_cast<std::uint64_t>(blob.size) - 11);
 
     // One after the other: listed while "c" is being tagged, the list may hold it or not.
     auto tags = f.repo->async_tags(asio::use_future);

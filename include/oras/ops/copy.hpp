@@ -119,6 +119,15 @@ auto async_copy(boost::asio::any_io_executor executor, content::target& src, std
                                std::forward<Token>(token));
 }
 
+/// Completion-token form of `copy_graph`, as `async_copy`.
+template <class Token = boost::asio::deferred_t>
+auto async_copy_graph(boost::asio::any_io_executor executor, content::target& src, descriptor root,
+                      content::target& dst, copy_options options, Token&& token = {}) {
+    return oras::detail::start(std::move(executor),
+                               copy_graph(src, std::move(root), dst, std::move(options)),
+                               std::forward<Token>(token));
+}
+
 }  // namespace oras::ops
 
 #pragma GCC visibility pop

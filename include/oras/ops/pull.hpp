@@ -4,6 +4,7 @@
 #include <oras/content/blob_cache.hpp>
 #include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
+#include <oras/detail/async.hpp>
 #include <oras/ops/platform.hpp>
 #include <oras/ops/progress.hpp>
 
@@ -71,6 +72,19 @@ struct pull_result {
 /// archive members that would land outside the output directory are refused.
 boost::asio::awaitable<pull_result> pull(content::target& src, std::string reference,
                                          pull_options options);
+
+/// Completion-token form of `pull`. With the default `deferred` (or `use_awaitable`) it is
+/// an `awaitable<pull_result>` to `co_await` on `executor`'s coroutine; any other token runs it on
+/// `executor` with the handler signature `void(std::exception_ptr, pull_result)`. `src` must
+/// outlive the operation, which starts only when the token starts it; the options are moved into
+/// it.
+template <class Token = boost::asio::deferred_t>
+auto async_pull(boost::asio::any_io_executor executor, content::target& src, std::string reference,
+                pull_options options, Token&& token = {}) {
+    return oras::detail::start(std::move(executor),
+                               pull(src, std::move(reference), std::move(options)),
+                               std::forward<Token>(token));
+}
 
 }  // namespace oras::ops
 

@@ -3,6 +3,7 @@
 
 #include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
+#include <oras/detail/async.hpp>
 #include <oras/ops/progress.hpp>
 #include <oras/result.hpp>
 
@@ -87,6 +88,18 @@ struct push_result {
 /// manifest under its tags. Throws `oras::error`: a missing file, a path outside the working
 /// directory, a duplicate title, a bad annotation file are refused before anything is sent.
 boost::asio::awaitable<push_result> push(content::target& dst, push_options options);
+
+/// Completion-token form of `push`. With the default `deferred` (or `use_awaitable`) it is
+/// an `awaitable<push_result>` to `co_await` on `executor`'s coroutine; any other token runs it on
+/// `executor` with the handler signature `void(std::exception_ptr, push_result)`. `dst` must
+/// outlive the operation, which starts only when the token starts it; the options are moved into
+/// it.
+template <class Token = boost::asio::deferred_t>
+auto async_push(boost::asio::any_io_executor executor, content::target& dst, push_options options,
+                Token&& token = {}) {
+    return oras::detail::start(std::move(executor), push(dst, std::move(options)),
+                               std::forward<Token>(token));
+}
 
 /// Parses an `--annotation-file` (JSON object of objects: `{"$manifest": {"k": "v"}, ...}`).
 result<annotation_map> parse_annotation_file(std::string_view json, std::string_view origin);

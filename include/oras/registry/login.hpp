@@ -2,6 +2,7 @@
 #pragma once
 
 #include <oras/auth/credential_store.hpp>
+#include <oras/detail/async.hpp>
 #include <oras/http/client.hpp>
 #include <oras/registry/repository.hpp>
 #include <oras/result.hpp>
@@ -43,6 +44,20 @@ struct login_options {
 boost::asio::awaitable<void> login(http::client http, std::string registry, auth::credential cred,
                                    std::shared_ptr<auth::credential_store> store,
                                    login_options options = {});
+
+/// Completion-token form of `login`. With the default `deferred` (or `use_awaitable`) it is an
+/// `awaitable<void>` to `co_await` on `http`'s executor; any other token runs it there with the
+/// handler signature `void(std::exception_ptr)`. Everything it needs is moved into it.
+template <class Token = boost::asio::deferred_t>
+auto async_login(http::client http, std::string registry, auth::credential cred,
+                 std::shared_ptr<auth::credential_store> store, login_options options = {},
+                 Token&& token = {}) {
+    auto ex = http.get_executor();
+    return oras::detail::start(std::move(ex),
+                               login(std::move(http), std::move(registry), std::move(cred),
+                                     std::move(store), std::move(options)),
+                               std::forward<Token>(token));
+}
 
 /// Forgets the credentials of `registry` in `store` (a helper's `erase`, or the config file's
 /// entry). Fails with `errc::not_found` when none were stored. Blocking.

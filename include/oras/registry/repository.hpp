@@ -282,6 +282,15 @@ class repository {
                                                return r.open_blob(std::move(desc));
                                            });
     }
+    /// Completion-token form of `open_blob_from`; a handler gets
+    /// `void(std::exception_ptr, content::blob_reader)`.
+    template <class Token = boost::asio::deferred_t>
+    auto async_open_blob_from(descriptor desc, std::uint64_t offset, Token&& token = {}) {
+        return spawn<content::blob_reader>(std::forward<Token>(token),
+                                           [desc = std::move(desc), offset](repository& r) mutable {
+                                               return r.open_blob_from(std::move(desc), offset);
+                                           });
+    }
     /// Completion-token form of `push_blob` with `verify` true; a handler gets
     /// `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
