@@ -7,6 +7,7 @@
 #include "core/cancelled.hpp"
 #include "core/quote.hpp"
 #include "http/policy.hpp"
+#include "http/send_machine.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -1023,11 +1024,8 @@ asio::awaitable<response> client_state::send(request req) {
     if (auto ok = validate_field("User-Agent", options_.user_agent); !ok) {
         throw error(ok.error());
     }
-    unsigned retries = 0;
-    unsigned redirects = 0;
-    bool stale_retry_used = false;
-    unsigned attempt_no = 0;
-    for (;; ++attempt_no) {
+    send_machine machine(options_.retry, options_.max_redirects);
+    for (unsigned attempt_no = 0;; ++attempt_no) {
         auto target = origin_of(req.url);
         if (!target) {
             throw error(target.error());
@@ -1036,74 +1034,85 @@ asio::awaitable<response> client_state::send(request req) {
         const auto start = std::chrono::steady_clock::now();
         attempt_failure failure;
         response r = co_await attempt(req, *target, failure);
-        const bool replayable = req.body.replayable();
+        const request_traits traits{.replayable = req.body.replayable(),
+                                    .idempotent = req.idempotent(),
+                                    .body_empty = req.body.empty()};
         if (failure.ec) {
             log(req, 0, {}, failure.ec, attempt_no, start);
-            if (failure.ec == asio::error::operation_aborted) {
-                diagnostics d;
-                d.method = req.method;
-                d.url = redact_url(req.url.buffer());
-                throw oras::detail::cancelled_error("cancelled", std::move(d));
-            }
-            // The server closed a pooled connection as we reused it: once, on a fresh one, when
-            // sending again cannot do harm (an empty-bodied POST only opens another upload).
-            if (failure.stale_candidate && replayable && !stale_retry_used
-                && (req.idempotent() || req.body.empty())) {
-                stale_retry_used = true;
-                continue;
-            }
-            // Nothing sent (connect failed): any request may go again, even a generator's,
-            // which has not been read yet. Otherwise only replayable idempotent requests, and
-            // never for malformed responses.
-            const bool may_retry =
-                failure.nothing_sent
-                || (replayable && req.idempotent() && !is_protocol_error(failure.ec));
-            if (may_retry && retries < options_.retry.max_retries) {
-                co_await pause_before_retry(retries++, std::chrono::milliseconds::zero());
-                continue;
-            }
+            const auto act =
+                machine.on_failed({.cancelled = failure.ec == asio::error::operation_aborted,
+                                   .stale_candidate = failure.stale_candidate,
+                                   .nothing_sent = failure.nothing_sent,
+                                   .protocol_error = is_protocol_error(failure.ec)},
+                                  traits);
             diagnostics d;
             d.method = req.method;
             d.url = redact_url(req.url.buffer());
-            const bool timeout = failure.ec == beast::error::timeout;
-            const std::string message = timeout ? failure.what + " (timed out)" : failure.what;
-            throw error(timeout ? make_error_code(asio::error::timed_out) : failure.ec, message,
-                        std::move(d));
+            switch (act.what) {
+                case send_action::kind::cancelled:
+                    throw oras::detail::cancelled_error("cancelled", std::move(d));
+                case send_action::kind::retry:
+                    if (act.backoff) {
+                        co_await pause_before_retry(act.retry_number, act.backoff_at_least);
+                    }
+                    continue;
+                default: {
+                    const bool timeout = failure.ec == beast::error::timeout;
+                    const std::string message =
+                        timeout ? failure.what + " (timed out)" : failure.what;
+                    throw error(timeout ? make_error_code(asio::error::timed_out) : failure.ec,
+                                message, std::move(d));
+                }
+            }
         }
         log(req, r.status(), r.headers(), {}, attempt_no, start);
 
+        attempt_answered answer{.status = r.status()};
+        std::optional<boost::urls::url> next;
         if (auto location = r.headers().find("location");
             location && r.status() >= 300 && r.status() < 400) {
-            auto next = resolve_location(req.url, *location);
-            if (!next) {
-                throw error(next.error());
+            auto resolved = resolve_location(req.url, *location);
+            if (!resolved) {
+                throw error(resolved.error());
             }
-            auto to = origin_of(*next);
-            auto plan = plan_redirect(r.status(), req.method, *target, *to, replayable);
+            auto to = origin_of(*resolved);
+            auto plan = plan_redirect(r.status(), req.method, *target, *to, traits.replayable);
             if (!plan) {
                 throw error(plan.error());
             }
-            if (*plan) {
-                if (redirects >= options_.max_redirects) {
-                    throw error(errc::unexpected_status,
-                                "stopped after " + std::to_string(redirects) + " redirects at "
-                                    + redact_url(req.url.buffer()));
-                }
+            answer.redirect = std::move(*plan);
+            next = std::move(*resolved);
+        }
+        if (r.status() == 429 || r.status() == 503) {
+            if (auto ra = r.headers().find("retry-after")) {
+                answer.retry_after = parse_retry_after(*ra, std::chrono::system_clock::now());
+            }
+        }
+        const auto act = machine.on_answered(answer, traits);
+        if (act.pause_origin) {
+            pause_origin(*target, *act.pause_origin);
+        }
+        switch (act.what) {
+            case send_action::kind::too_many_redirects:
+                throw error(errc::unexpected_status,
+                            "stopped after " + std::to_string(machine.redirects())
+                                + " redirects at " + redact_url(req.url.buffer()));
+            case send_action::kind::follow_redirect: {
                 co_await r.discard();
-                ++redirects;
                 ++stats_.redirects;
                 req.url = std::move(*next);
-                if ((*plan)->method != req.method) {
-                    req.method = (*plan)->method;
+                const auto& plan = *act.redirect;
+                if (plan.method != req.method) {
+                    req.method = plan.method;
                 }
-                if (!(*plan)->keep_body) {
+                if (!plan.keep_body) {
                     req.body = body_source();
                     for (const char* h : {"content-type", "content-encoding", "content-range",
                                           "content-md5", "digest"}) {
                         req.headers.erase(h);
                     }
                 }
-                if ((*plan)->drop_credentials) {
+                if (plan.drop_credentials) {
                     req.headers.erase("authorization");
                     req.headers.erase("proxy-authorization");
                     req.headers.erase("cookie");
@@ -1113,36 +1122,13 @@ asio::awaitable<response> client_state::send(request req) {
                 }
                 continue;
             }
+            case send_action::kind::retry:
+                co_await r.discard();
+                co_await pause_before_retry(act.retry_number, act.backoff_at_least);
+                continue;
+            default:
+                co_return r;
         }
-
-        // 502/504 may come after a gateway forwarded the request: only idempotent requests go
-        // again then. 408, 429 and 503 mean it was not acted on.
-        const bool status_retryable =
-            is_retryable_status(r.status())
-            && (req.idempotent() || r.status() == 408 || r.status() == 429 || r.status() == 503);
-        std::optional<std::chrono::milliseconds> retry_after;
-        if (r.status() == 429 || r.status() == 503) {
-            if (auto ra = r.headers().find("retry-after")) {
-                retry_after = parse_retry_after(*ra, std::chrono::system_clock::now());
-            }
-            if (retry_after) {
-                // The registry asked the client, not this request, to slow down.
-                pause_origin(*target, std::min(*retry_after, options_.retry.max_retry_after));
-            }
-        }
-        if (status_retryable && replayable && retries < options_.retry.max_retries) {
-            auto at_least = std::chrono::milliseconds::zero();
-            if (retry_after) {
-                if (*retry_after > options_.retry.max_retry_after) {
-                    co_return r;  // longer than we are willing to wait: the caller decides
-                }
-                at_least = *retry_after;
-            }
-            co_await r.discard();
-            co_await pause_before_retry(retries++, at_least);
-            continue;
-        }
-        co_return r;
     }
 }
 
