@@ -6,11 +6,11 @@
 
 #include "auth/run_blocking.hpp"
 #include "auth/token_response.hpp"
+#include "core/async/shared_flight.hpp"
 #include "core/cancelled.hpp"
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
 #include "http/policy.hpp"
-#include "http/shared_flight.hpp"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -74,8 +74,8 @@ struct probe_guard {
     ~probe_guard() { release(); }
 };
 
-using http::detail::flight_map;
-using http::detail::share_flight;
+using oras::detail::flight_map;
+using oras::detail::share_flight;
 
 std::string form_encode(std::string_view s) {
     return boost::urls::encode(s, boost::urls::unreserved_chars);

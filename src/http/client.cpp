@@ -4,6 +4,7 @@
 #include <oras/error.hpp>
 #include <oras/http/client.hpp>
 
+#include "core/async/fifo_semaphore.hpp"
 #include "core/cancelled.hpp"
 #include "core/quote.hpp"
 #include "http/policy.hpp"
@@ -109,16 +110,11 @@ struct exchange_failure : std::runtime_error {
     beast::error_code ec;
 };
 
-struct waiter {
-    explicit waiter(const asio::any_io_executor& ex) : timer(ex) {}
-    asio::steady_timer timer;
-    bool granted = false;
-};
-
 struct origin_pool {
-    std::size_t in_use = 0;  // slots held: checked-out connections and connections being opened
+    explicit origin_pool(std::size_t max_connections) : slots(max_connections) {}
+    // One permit per connection checked out or being opened.
+    oras::detail::fifo_semaphore slots;
     std::deque<std::unique_ptr<connection>> idle;
-    std::deque<std::shared_ptr<waiter>> waiters;
 };
 
 }  // namespace
@@ -151,7 +147,7 @@ class client_state : public std::enable_shared_from_this<client_state> {
 
     /// Returns a slot, and the connection if it may be reused.
     void release(const std::string& key, std::unique_ptr<connection> conn, bool reusable) {
-        auto& pool = pools_[key];
+        auto& pool = pool_of(key);
         if (conn) {
             if (reusable && options_.keep_alive && conn->buffer.size() == 0
                 && pool.idle.size() < options_.max_idle_per_origin) {
@@ -161,15 +157,8 @@ class client_state : public std::enable_shared_from_this<client_state> {
                 conn->close();
             }
         }
-        if (!pool.waiters.empty()) {
-            // The slot passes to the longest waiter directly, so that newcomers cannot starve it.
-            auto w = std::move(pool.waiters.front());
-            pool.waiters.pop_front();
-            w->granted = true;
-            w->timer.cancel();
-        } else {
-            --pool.in_use;
-        }
+        // The slot passes to the longest waiter directly, so that newcomers cannot starve it.
+        pool.slots.release();
     }
 
   private:
@@ -207,6 +196,10 @@ class client_state : public std::enable_shared_from_this<client_state> {
     ssl::context ssl_;
     bool system_trust_loaded_ = false;
     std::map<std::string, origin_pool> pools_;
+
+    origin_pool& pool_of(const std::string& key) {
+        return pools_.try_emplace(key, options_.max_connections_per_origin).first->second;
+    }
     client_stats stats_;
     std::mt19937_64 rng_;
     /// Origins that answered 429 or 503 with Retry-After: no new request goes to them before
@@ -477,22 +470,9 @@ void client_state::configure_tls() {
 asio::awaitable<std::unique_ptr<connection>> client_state::acquire(const std::string& key,
                                                                    bool& reused) {
     reused = false;
-    auto& pool = pools_[key];
-    if (pool.in_use < options_.max_connections_per_origin && pool.waiters.empty()) {
-        ++pool.in_use;
-    } else {
-        auto w = std::make_shared<waiter>(executor_);
-        w->timer.expires_at(asio::steady_timer::time_point::max());
-        pools_[key].waiters.push_back(w);
-        // Woken with an error only by cancellation; granted says whether a slot came.
-        co_await w->timer.async_wait(asio::as_tuple(use_awaitable));
-        if (!w->granted) {
-            auto& waiters = pools_[key].waiters;
-            waiters.erase(std::remove(waiters.begin(), waiters.end(), w), waiters.end());
-            throw oras::detail::cancelled_error("cancelled while waiting for a connection");
-        }
-    }
-    auto& idle = pools_[key].idle;
+    std::string what = "cancelled while waiting for a connection";
+    co_await pool_of(key).slots.acquire(std::move(what));
+    auto& idle = pool_of(key).idle;
     const auto now = std::chrono::steady_clock::now();
     while (!idle.empty()) {
         auto c = std::move(idle.back());

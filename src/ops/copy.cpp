@@ -7,9 +7,9 @@
 #include <oras/ops/copy.hpp>
 #include <oras/reference.hpp>
 
+#include "core/async/for_each_limited.hpp"
+#include "core/async/shared_flight.hpp"
 #include "core/quote.hpp"
-#include "http/shared_flight.hpp"
-#include "ops/concurrency.hpp"
 #include "ops/copy_context_state.hpp"
 #include "ops/emit.hpp"
 
@@ -83,7 +83,7 @@ class copier {
             heights_.emplace(desc.digest.str(), h);
             co_return h;
         };
-        co_return co_await http::detail::share_flight<unsigned>(walking_, key, visit);
+        co_return co_await oras::detail::share_flight<unsigned>(walking_, key, visit);
     }
 
     /// Moves every recorded blob: exists, mounted, or streamed source → destination.
@@ -96,7 +96,7 @@ class copier {
         };
         // With a context its budget is the limit; every blob may wait in its queue.
         const auto limit = o_.context ? o_.context->max_transfers() : o_.concurrency;
-        co_await detail::for_each_limited(blobs.size(), limit, task);
+        co_await oras::detail::for_each_limited(blobs.size(), limit, task);
     }
 
     /// Pushes the recorded manifests, lowest first, all of one height at once; `root` (if
@@ -116,7 +116,7 @@ class copier {
                 [this, &level](std::size_t i) -> asio::awaitable<void> {
                 co_await push_manifest(*level[i], {});
             };
-            co_await detail::for_each_limited(level.size(), o_.concurrency, task);
+            co_await oras::detail::for_each_limited(level.size(), o_.concurrency, task);
         }
         for (auto& m : pending) {
             if (root != nullptr && m.desc.digest == *root) {
@@ -187,7 +187,7 @@ class copier {
             [this, &children, heights, depth](std::size_t i) -> asio::awaitable<void> {
             (*heights)[i] = co_await walk(children[i], depth + 1);
         };
-        co_await detail::for_each_limited(children.size(), o_.concurrency, task);
+        co_await oras::detail::for_each_limited(children.size(), o_.concurrency, task);
         unsigned height = 1;
         for (const auto h : *heights) {
             height = std::max(height, h + 1);
@@ -229,13 +229,13 @@ class copier {
                     }
                 }
             } guard{ctx, d, key};
-            auto permit = co_await ctx.budget.acquire();
+            auto permit = co_await ctx.budget.acquire_permit();
             ++ctx.stats.transfers;
             co_await move_blob(desc, &ctx);
             ctx.record(&dst_, desc.digest);
             co_return true;
         };
-        co_await http::detail::share_flight<bool>(ctx.flights, key, move);
+        co_await oras::detail::share_flight<bool>(ctx.flights, key, move);
         if (!mine) {
             ++ctx.stats.shared;
             note_present(desc, progress_event::kind::exists);
@@ -256,7 +256,7 @@ class copier {
             co_return;
         }
         const auto flight = f->second;
-        co_await http::detail::wait_for(flight);
+        co_await oras::detail::wait_for(flight);
     }
 
     /// Counts `desc` as already at the destination.
@@ -389,7 +389,7 @@ class copier {
     const copy_options& o_;
     copy_result& r_;
     std::unordered_map<std::string, unsigned> heights_;
-    http::detail::flight_map<unsigned> walking_;
+    oras::detail::flight_map<unsigned> walking_;
     std::vector<descriptor> blobs_;
     std::vector<pending_manifest> pending_;
     std::vector<descriptor> manifest_nodes_;

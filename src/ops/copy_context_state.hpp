@@ -5,8 +5,8 @@
 #include <oras/digest.hpp>
 #include <oras/ops/copy_context.hpp>
 
-#include "http/shared_flight.hpp"
-#include "ops/concurrency.hpp"
+#include "core/async/fifo_semaphore.hpp"
+#include "core/async/shared_flight.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -42,9 +42,9 @@ struct copy_context_state {
     }
 
     std::size_t max_transfers;
-    semaphore budget;
+    oras::detail::fifo_semaphore budget;
     std::map<std::string, std::vector<content::target*>, std::less<>> ledger;
-    http::detail::flight_map<bool> flights;
+    oras::detail::flight_map<bool> flights;
     /// Blobs being moved now: digest -> (destination, its flight key), so that a copy into
     /// another repository of the same registry waits and mounts instead of sending it again.
     std::map<std::string, std::pair<content::target*, std::string>, std::less<>> moving;

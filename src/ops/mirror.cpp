@@ -10,9 +10,9 @@
 #include <oras/registry/registry.hpp>
 #include <oras/registry/repository_target.hpp>
 
+#include "core/async/for_each_limited.hpp"
+#include "core/async/shared_flight.hpp"
 #include "core/quote.hpp"
-#include "http/shared_flight.hpp"
-#include "ops/concurrency.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -584,7 +584,7 @@ asio::awaitable<mirror_result> mirror(mirror_plan plan, mirror_options o) {
     };
     const auto in_flight = o.artifacts_in_flight != 0 ? o.artifacts_in_flight
                                                       : 2 * std::max<std::size_t>(1, o.concurrency);
-    co_await detail::for_each_limited(jobs.size(), in_flight, task);
+    co_await oras::detail::for_each_limited(jobs.size(), in_flight, task);
 
     for (const auto& a : result.artifacts) {
         switch (a.action) {

@@ -7,6 +7,7 @@
 #include <oras/media_type.hpp>
 #include <oras/registry/repository.hpp>
 
+#include "core/async/keyed_mutex.hpp"
 #include "core/cancelled.hpp"
 #include "core/descriptor_json.hpp"
 #include "core/json_reader.hpp"
@@ -79,105 +80,15 @@ diagnostics diagnostics_of(const http::response& resp, std::string_view method) 
 // subject, in the order they asked. Every operation of a repository runs on one strand, so the
 // lock needs no thread synchronisation: it only makes coroutines wait.
 
-/// A coroutine waiting for its turn: woken by cancelling its timer.
-struct lock_waiter {
-    explicit lock_waiter(const asio::any_io_executor& ex)
-        : wake(ex, asio::steady_timer::time_point::max()) {}
-    asio::steady_timer wake;
-    bool granted = false;  ///< the lock was handed to this waiter
-};
-
-struct subject_lock {
-    bool held = false;
-    std::deque<lock_waiter*> waiters{};
-};
-
-/// What `repository_state::referrers_locks_` holds: the locks in use, by key.
-struct lock_table {
-    std::map<std::string, std::shared_ptr<subject_lock>, std::less<>> locks{};
-
-    /// Hands the lock to the next waiter, or frees it (and forgets it) when none waits.
-    void release(const std::string& key, const std::shared_ptr<subject_lock>& lk) {
-        if (!lk->waiters.empty()) {
-            auto* next = lk->waiters.front();
-            lk->waiters.pop_front();
-            next->granted = true;
-            next->wake.cancel();
-            return;
-        }
-        lk->held = false;
-        if (const auto it = locks.find(key); it != locks.end() && it->second == lk) {
-            locks.erase(it);
-        }
-    }
-};
-
-/// A lock held; released (handed on) when destroyed.
-class held_lock {
-  public:
-    held_lock(std::shared_ptr<lock_table> table, std::string key,
-              std::shared_ptr<subject_lock> lk) noexcept
-        : table_(std::move(table)), key_(std::move(key)), lock_(std::move(lk)) {}
-    held_lock(held_lock&& other) noexcept
-        : table_(std::move(other.table_)),
-          key_(std::move(other.key_)),
-          lock_(std::move(other.lock_)) {}
-    held_lock(const held_lock&) = delete;
-    held_lock& operator=(const held_lock&) = delete;
-    held_lock& operator=(held_lock&&) = delete;
-    ~held_lock() {
-        if (lock_) {
-            table_->release(key_, lock_);
-        }
-    }
-
-  private:
-    std::shared_ptr<lock_table> table_{};
-    std::string key_{};
-    std::shared_ptr<subject_lock> lock_{};
-};
-
 /// Waits until this coroutine holds the lock named `key` of the repository.
-asio::awaitable<held_lock> take_lock(std::shared_ptr<repository_state> st, std::string key) {
+asio::awaitable<oras::detail::keyed_mutex::guard> take_lock(std::shared_ptr<repository_state> st,
+                                                            std::string key) {
     if (!st->referrers_locks_) {
-        st->referrers_locks_ = std::make_shared<lock_table>();
+        st->referrers_locks_ = std::make_shared<oras::detail::keyed_mutex>();
     }
-    auto table = std::static_pointer_cast<lock_table>(st->referrers_locks_);
-    auto& slot = table->locks[key];
-    if (!slot) {
-        slot = std::make_shared<subject_lock>();
-    }
-    auto lk = slot;
-    if (!lk->held) {
-        lk->held = true;
-        co_return held_lock(std::move(table), std::move(key), std::move(lk));
-    }
-    const auto ex = co_await asio::this_coro::executor;
-    lock_waiter me(ex);
-    lk->waiters.push_back(&me);
-    // However this frame ends (woken, cancelled, or destroyed while it waits), the queue must not
-    // keep a pointer to `me`, and a turn handed to `me` but not taken must go on to the next.
-    struct leave_queue {
-        lock_table& table;
-        const std::string& key;
-        const std::shared_ptr<subject_lock>& lk;
-        lock_waiter& me;
-        bool taken = false;
-        ~leave_queue() {
-            if (!me.granted) {
-                std::erase(lk->waiters, &me);
-            } else if (!taken) {
-                table.release(key, lk);
-            }
-        }
-    };
-    leave_queue guard{*table, key, lk, me};
-    co_await me.wake.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (!me.granted) {
-        throw oras::detail::cancelled_error("cancelled while waiting to update a referrers index");
-    }
-    guard.taken = true;
-    co_return held_lock(table, key, lk);
+    const auto locks = st->referrers_locks_;
+    std::string what = "cancelled while waiting to update a referrers index";
+    co_return co_await locks->lock(std::move(key), std::move(what));
 }
 
 // --- capability ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 #include "content/drain.hpp"
 #include "core/quote.hpp"
 #include "http/policy.hpp"
-#include "http/shared_flight.hpp"
+#include "core/async/shared_flight.hpp"
 #include "registry/blob_download.hpp"
 #include "registry/protocol.hpp"
 #include "registry/repository_state.hpp"
@@ -665,7 +665,7 @@ asio::awaitable<void> repository::push_blob(descriptor desc, http::body_source b
         co_await upload_blob(st, std::move(desc), std::move(body), verify);
         co_return true;
     };
-    co_await http::detail::share_flight<bool>(st->uploads_, std::move(key), upload);
+    co_await oras::detail::share_flight<bool>(st->uploads_, std::move(key), upload);
 }
 
 asio::awaitable<descriptor> repository::push_blob_stream(http::body_source body,

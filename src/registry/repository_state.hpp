@@ -6,7 +6,8 @@
 #include <oras/reference.hpp>
 #include <oras/registry/repository.hpp>
 
-#include "http/shared_flight.hpp"
+#include "core/async/keyed_mutex.hpp"
+#include "core/async/shared_flight.hpp"
 #include "registry/protocol.hpp"
 
 #include <array>
@@ -124,10 +125,10 @@ class repository_state {
     /// Set by `repository_options::referrers`: never learned or overridden.
     bool referrers_fixed_ = false;
     /// Blob uploads in flight, by digest: a second push of one blob waits for the first.
-    http::detail::flight_map<bool> uploads_{};
+    oras::detail::flight_map<bool> uploads_{};
     /// In-process locks that serialise updates of a fallback referrers index per subject (and
-    /// the capability probe); created and typed by referrers.cpp, shared by copies.
-    std::shared_ptr<void> referrers_locks_{};
+    /// the capability probe); made on first use by referrers.cpp, shared by copies.
+    std::shared_ptr<oras::detail::keyed_mutex> referrers_locks_{};
     /// Set once the registry answered a Range request with a whole blob: parallel downloads
     /// are not tried again (blob_download.cpp).
     bool ranges_ignored_ = false;

@@ -1,17 +1,10 @@
-// Mirror logic without a registry: shards, rule validation, the configuration file, and the
-// semaphore that is the mirror's one budget of blob transfers.
+// Mirror logic without a registry: shards, rule validation, the configuration file.
 #include <oras/errc.hpp>
 #include <oras/ops/mirror.hpp>
 
 #include "cli/mirror_config.hpp"
-#include "ops/concurrency.hpp"
 
 #include <gtest/gtest.h>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include <map>
 #include <set>
@@ -20,7 +13,6 @@
 
 namespace {
 
-namespace asio = boost::asio;
 using oras::ops::mirror_rule;
 using oras::ops::mirror_shard;
 
@@ -178,41 +170,6 @@ TEST(mirror_config, refusals_name_the_line) {
     EXPECT_TRUE(refusal("sync: [\n").starts_with("mirror.yaml:"));  // YAML syntax
     EXPECT_NE(refusal("registries: {}\n").find("no sync"), std::string::npos);
     EXPECT_TRUE(refusal("extra: 1\n" + head).starts_with("mirror.yaml:1: unknown key \"extra\""));
-}
-
-TEST(async_semaphore, grants_in_order_and_a_cancelled_wait_takes_nothing) {
-    asio::io_context io;
-    oras::ops::detail::semaphore sem(2);
-    std::vector<int> order;
-    std::vector<oras::ops::detail::semaphore::permit> held;
-    asio::cancellation_signal cancel_third;
-    const auto take = [&](int id) -> asio::awaitable<void> {
-        auto p = co_await sem.acquire();
-        order.push_back(id);
-        held.push_back(std::move(p));
-    };
-    for (int id = 1; id <= 4; ++id) {
-        auto op = take(id);
-        if (id == 3) {
-            asio::co_spawn(io, std::move(op),
-                           asio::bind_cancellation_slot(cancel_third.slot(), asio::detached));
-        } else {
-            asio::co_spawn(io, std::move(op), asio::detached);
-        }
-    }
-    io.poll();
-    EXPECT_EQ(order, (std::vector<int>{1, 2}));
-    EXPECT_EQ(sem.available(), 0u);
-    EXPECT_EQ(sem.waiting(), 2u);
-    cancel_third.emit(asio::cancellation_type::terminal);
-    io.poll();
-    EXPECT_EQ(sem.waiting(), 1u);
-    held.erase(held.begin());  // gives a permit back: to 4, the next waiter, not to 3
-    io.poll();
-    EXPECT_EQ(order, (std::vector<int>{1, 2, 4}));
-    held.clear();
-    io.poll();
-    EXPECT_EQ(sem.available(), 2u);
 }
 
 }  // namespace

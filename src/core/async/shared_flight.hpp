@@ -19,7 +19,7 @@
 #include <string>
 #include <system_error>
 
-namespace oras::http::detail {
+namespace oras::detail {
 
 namespace asio = boost::asio;
 
@@ -80,4 +80,4 @@ asio::awaitable<T> share_flight(flight_map<T>& flights, std::string key, Make ma
     }
 }
 
-}  // namespace oras::http::detail
+}  // namespace oras::detail

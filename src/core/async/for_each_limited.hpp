@@ -1,4 +1,5 @@
 // Internal: run a task per item with at most `limit` of them in flight, on the caller's executor.
+// (See core/async/fifo_semaphore.hpp for the family.)
 #pragma once
 
 #include "core/cancelled.hpp"
@@ -20,7 +21,7 @@
 #include <memory>
 #include <utility>
 
-namespace oras::ops::detail {
+namespace oras::detail {
 
 /// Calls `task(i)` for i in [0, count), at most `limit` at once. After the first failure no new
 /// task starts; the ones running finish, then the first failure is rethrown. The caller's
@@ -95,81 +96,4 @@ inline boost::asio::awaitable<void> for_each_limited(
     }
 }
 
-/// A counting semaphore for coroutines on one executor (strand): `acquire` waits for one of
-/// `permits` permits, first come first served, and the returned guard gives it back.
-class semaphore {
-  public:
-    class permit {
-      public:
-        permit() = default;
-        explicit permit(semaphore* s) : s_(s) {}
-        permit(permit&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-        permit& operator=(permit&& o) noexcept {
-            if (this != &o) {
-                reset();
-                s_ = std::exchange(o.s_, nullptr);
-            }
-            return *this;
-        }
-        ~permit() { reset(); }
-        void reset() noexcept {
-            if (s_ != nullptr) {
-                std::exchange(s_, nullptr)->release();
-            }
-        }
-        explicit operator bool() const noexcept { return s_ != nullptr; }
-
-      private:
-        semaphore* s_ = nullptr;
-    };
-
-    explicit semaphore(std::size_t permits) : free_(std::max<std::size_t>(1, permits)) {}
-    semaphore(const semaphore&) = delete;
-    semaphore& operator=(const semaphore&) = delete;
-
-    /// Waits for a permit. Cancelling the wait throws `errc::cancelled` and takes no permit.
-    boost::asio::awaitable<permit> acquire() {
-        namespace asio = boost::asio;
-        if (free_ > 0 && waiters_.empty()) {
-            --free_;
-            co_return permit(this);
-        }
-        auto w = std::make_shared<waiter>(co_await asio::this_coro::executor);
-        waiters_.push_back(w);
-        boost::system::error_code ec;
-        co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (!w->granted) {
-            std::erase(waiters_, w);
-            throw oras::detail::cancelled_error();
-        }
-        co_return permit(this);
-    }
-
-    std::size_t available() const noexcept { return free_; }
-    std::size_t waiting() const noexcept { return waiters_.size(); }
-
-  private:
-    struct waiter {
-        explicit waiter(const boost::asio::any_io_executor& ex)
-            : timer(ex, boost::asio::steady_timer::time_point::max()) {}
-        boost::asio::steady_timer timer;
-        bool granted = false;
-    };
-
-    void release() noexcept {
-        if (waiters_.empty()) {
-            ++free_;
-            return;
-        }
-        // Straight to the longest waiter, so that newcomers cannot overtake it.
-        auto w = std::move(waiters_.front());
-        waiters_.pop_front();
-        w->granted = true;
-        w->timer.cancel();
-    }
-
-    std::size_t free_;
-    std::deque<std::shared_ptr<waiter>> waiters_;
-};
-
-}  // namespace oras::ops::detail
+}  // namespace oras::detail
