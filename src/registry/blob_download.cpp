@@ -4,6 +4,7 @@
 
 #include "core/cancelled.hpp"
 #include "core/quote.hpp"
+#include "http/headers.hpp"
 #include "registry/protocol.hpp"
 #include "registry/repository_state.hpp"
 
@@ -101,7 +102,7 @@ asio::awaitable<http::response> get_range(repository_state& repo, const digest& 
     if (resp.status() != 206) {
         co_await repo.fail(resp, "GET", what);
     }
-    const auto range = parse_content_range(resp.headers().get("Content-Range"));
+    const auto range = http::detail::parse_content_range(resp.headers().get("Content-Range"));
     if (!range || range->first != offset || range->last + 1 != end) {
         resp.abandon();
         throw error(errc::invalid_response,

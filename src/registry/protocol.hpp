@@ -98,14 +98,6 @@ result<std::uint64_t> parse_upload_range(std::string_view range);
 /// bytes, and a PUT now would store a blob other than the one hashed.
 result<void> check_upload_range(std::string_view range, std::uint64_t expected);
 
-/// A `Content-Range: bytes <first>-<last>/<total>` of a 206 response (`total` may be `*`).
-struct byte_range {
-    std::uint64_t first = 0;
-    std::uint64_t last = 0;
-    std::optional<std::uint64_t> total{};
-};
-result<byte_range> parse_content_range(std::string_view header);
-
 /// The `Content-Range` of a chunk (PATCH): `<offset>-<offset + length - 1>`, inclusive, without
 /// the `bytes ` unit the spec's regex `^[0-9]+-[0-9]+$` forbids. `length` must be at least 1.
 std::string chunk_content_range(std::uint64_t offset, std::uint64_t length);
@@ -126,18 +118,6 @@ std::string_view manifest_accept();
 /// `invalid_response`; a well-formed digest of another algorithm keeps
 /// `unsupported_digest_algorithm` so that callers can fall back to hashing with sha256.
 result<digest> parse_content_digest(std::string_view header);
-
-/// Follows RFC 8288: every `Link` field (several per field, comma-separated; parameters with
-/// token or quoted-string values; `rel` a space-separated, case-insensitive list of which only
-/// the first `rel` parameter counts) is read, and the target of the one with relation `next`
-/// is resolved against `request_url`. nullopt when there is none.
-///
-/// Refused with `invalid_response`: malformed fields (a missing `next` would otherwise end a
-/// listing silently), targets that leave `request_url`'s host and port or downgrade to http,
-/// carry userinfo, point back at `request_url` itself (an endless loop), or differ between
-/// several `next` links.
-result<std::optional<boost::urls::url>> parse_link_next(
-    const std::vector<std::string_view>& link_headers, boost::urls::url_view request_url);
 
 /// True when `OCI-Filters-Applied` lists `artifactType`: the registry has filtered the
 /// referrers already; otherwise the client must filter them itself.

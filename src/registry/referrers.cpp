@@ -12,6 +12,7 @@
 #include "core/descriptor_json.hpp"
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
+#include "http/headers.hpp"
 #include "registry/protocol.hpp"
 #include "registry/repository_state.hpp"
 
@@ -410,7 +411,7 @@ asio::awaitable<std::optional<std::vector<descriptor>>> list_by_api(
                                       : filtered(std::move(idx->manifests), artifact_type);
         out.insert(out.end(), std::make_move_iterator(page_referrers.begin()),
                    std::make_move_iterator(page_referrers.end()));
-        auto next = parse_link_next(resp.headers().get_all("Link"), resp.url());
+        auto next = http::detail::parse_link_next(resp.headers().get_all("Link"), resp.url());
         if (!next) {
             throw oras::error(next.error().code, "the referrers list: " + next.error().message,
                               diag);

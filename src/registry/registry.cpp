@@ -3,6 +3,7 @@
 #include <oras/reference.hpp>
 #include <oras/registry/registry.hpp>
 
+#include "http/headers.hpp"
 #include "registry/protocol.hpp"
 
 namespace oras::registry {
@@ -99,7 +100,7 @@ asio::awaitable<std::vector<std::string>> registry::catalog() {
                         "the catalog of " + st->host_ + ": " + names.error().message);
         }
         out.insert(out.end(), names->begin(), names->end());
-        auto next = detail::parse_link_next(resp.headers().get_all("Link"), resp.url());
+        auto next = http::detail::parse_link_next(resp.headers().get_all("Link"), resp.url());
         if (!next) {
             throw error(next.error().code,
                         "the catalog of " + st->host_ + ": " + next.error().message);

@@ -7,9 +7,10 @@
 #include <oras/verifier.hpp>
 
 #include "content/drain.hpp"
-#include "core/quote.hpp"
-#include "http/policy.hpp"
 #include "core/async/shared_flight.hpp"
+#include "core/quote.hpp"
+#include "http/headers.hpp"
+#include "http/policy.hpp"
 #include "registry/blob_download.hpp"
 #include "registry/protocol.hpp"
 #include "registry/repository_state.hpp"
@@ -171,7 +172,7 @@ asio::awaitable<http::response> get_blob_from(repository_state& st, const digest
     auto resp = co_await st.send("GET", st.blob_url(d), st.pull_, {}, std::move(headers));
     const diagnostics diag{"GET", resp.status(), redact_url(resp.url().buffer()), {}};
     if (offset != 0 && resp.status() == 206) {
-        auto range = detail::parse_content_range(resp.headers().get("Content-Range"));
+        auto range = http::detail::parse_content_range(resp.headers().get("Content-Range"));
         if (!range || range->first != offset) {
             resp.abandon();
             throw error(errc::invalid_response,
@@ -353,7 +354,7 @@ asio::awaitable<void> repository::fetch_blob_range(digest d, std::uint64_t offse
     const diagnostics diag{"GET", resp.status(), redact_url(resp.url().buffer()), {}};
     std::uint64_t skip = 0;
     if (resp.status() == 206) {
-        auto range = detail::parse_content_range(resp.headers().get("Content-Range"));
+        auto range = http::detail::parse_content_range(resp.headers().get("Content-Range"));
         if (!range || range->first != offset || range->last + 1 - range->first != length) {
             resp.abandon();
             throw error(errc::invalid_response,
@@ -1010,7 +1011,7 @@ asio::awaitable<std::vector<std::string>> repository::tags() {
                         diagnostics{"GET", resp.status(), redact_url(resp.url().buffer()), {}});
         }
         out.insert(out.end(), page_tags->begin(), page_tags->end());
-        auto next = detail::parse_link_next(resp.headers().get_all("Link"), resp.url());
+        auto next = http::detail::parse_link_next(resp.headers().get_all("Link"), resp.url());
         if (!next) {
             throw error(next.error().code,
                         "the tag list of " + st->where() + ": " + next.error().message);

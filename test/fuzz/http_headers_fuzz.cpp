@@ -6,6 +6,7 @@
 #include <oras/http/fields.hpp>
 
 #include "fuzz.hpp"
+#include "http/headers.hpp"
 #include "http/policy.hpp"
 #include "registry/protocol.hpp"
 
@@ -40,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         case 1: {
             const std::vector<std::string_view> fields = fuzz::split(value, '\n', 3);
-            if (auto next = registry::detail::parse_link_next(fields, base); next && *next) {
+            if (auto next = http::detail::parse_link_next(fields, base); next && *next) {
                 fuzz::require(same_place(**next, base),
                               "a next link stays on the registry's host and port");
                 fuzz::require(oras::http::iequals((*next)->scheme(), "https"),
@@ -77,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             (void)registry::detail::check_upload_range(value, 1);
             break;
         case 6:
-            if (auto r = registry::detail::parse_content_range(value)) {
+            if (auto r = http::detail::parse_content_range(value)) {
                 fuzz::require(r->first <= r->last, "a content range is ordered");
             }
             (void)registry::detail::parse_chunk_min_length(value);
