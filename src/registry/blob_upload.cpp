@@ -1,0 +1,483 @@
+// Blob uploads: sessions, monolithic and chunked PUTs, resumes, mounts.
+#include <oras/content/target.hpp>
+#include <oras/error.hpp>
+#include <oras/media_type.hpp>
+#include <oras/reference.hpp>
+#include <oras/registry/repository.hpp>
+#include <oras/verifier.hpp>
+
+#include "content/drain.hpp"
+#include "core/async/shared_flight.hpp"
+#include "core/quote.hpp"
+#include "http/headers.hpp"
+#include "http/policy.hpp"
+#include "registry/blob_download.hpp"
+#include "registry/protocol.hpp"
+#include "registry/repository_state.hpp"
+
+#include <boost/asio/this_coro.hpp>
+
+namespace oras::registry {
+
+namespace asio = boost::asio;
+
+namespace detail {
+
+namespace {
+
+/// A body source read in order, as the content layer reads blobs: files in slices with pread
+/// (never whole), memory by slices, streams as they are. `rewind` is empty when the source
+/// cannot start again.
+content::blob_reader reader_of(const http::body_source& src) {
+    if (const auto* f = std::get_if<http::body_source::file_range>(&src.source())) {
+        return content::blob_reader::from_file(f->path, f->offset, f->length);
+    }
+    if (const auto* s = std::get_if<http::body_source::stream>(&src.source())) {
+        content::blob_reader r;
+        r.read = s->next;
+        r.rewind = s->rewind;
+        r.length = s->length;
+        return r;
+    }
+    const auto* m = std::get_if<http::body_source::memory>(&src.source());
+    return m != nullptr && m->data ? content::blob_reader::from_shared(m->data)
+                                   : content::blob_reader::from_string({});
+}
+
+/// A body of known digest that is hashed as it is sent and never completes with the wrong
+/// bytes: the last chunk is withheld (the server sees a short body, so no blob) when size or
+/// digest differ.
+http::body_source verifying_body(http::body_source src, const descriptor& desc) {
+    if (const auto* mem = std::get_if<http::body_source::memory>(&src.source())) {
+        // Memory is checked up front and stays replayable.
+        verifier check(desc.digest, desc.size);
+        const std::string_view bytes = mem->data ? std::string_view(*mem->data) : "";
+        auto ok = check.update(std::as_bytes(std::span(bytes.data(), bytes.size())));
+        if (ok) {
+            ok = check.finish();
+        }
+        if (!ok) {
+            throw error(ok.error());
+        }
+        return src;
+    }
+    auto rd = content::verified(reader_of(src), desc);
+    return http::body_source::from_generator(std::move(rd.read), src.length(),
+                                             std::move(rd.rewind));
+}
+
+/// A body of unknown digest, hashed as it streams.
+http::body_source hashing_body(http::body_source src, std::shared_ptr<hasher> hash) {
+    if (const auto* mem = std::get_if<http::body_source::memory>(&src.source())) {
+        if (mem->data) {
+            hash->update(std::string_view(*mem->data));
+        }
+        return src;
+    }
+    auto rd = reader_of(src);
+    auto next = [hash, read = rd.read](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        const auto n = co_await read(buf);
+        hash->update(buf.first(n));
+        co_return n;
+    };
+    std::function<void()> rewind;
+    if (rd.rewind) {
+        rewind = [hash, inner = rd.rewind] {
+            inner();
+            *hash = hasher(hash->algorithm());
+        };
+    }
+    return http::body_source::from_generator(std::move(next), src.length(), std::move(rewind));
+}
+
+}  // namespace
+
+}  // namespace detail
+
+using detail::repository_state;
+
+namespace {
+
+/// A failed upload worth starting again from the first byte in a new session: a transfer
+/// failure, or a session the registry no longer accepts.
+bool restartable(const std::exception_ptr& e) {
+    if (is_transient(e)) {
+        return true;
+    }
+    try {
+        std::rethrow_exception(e);
+    } catch (const error& x) {
+        return x.code() == errc::upload_invalid || x.code() == errc::upload_unknown;
+    } catch (...) {
+        return false;
+    }
+}
+
+}  // namespace
+
+namespace {
+
+struct upload_session {
+    boost::urls::url location{};
+    std::optional<std::uint64_t> chunk_min{};  // OCI-Chunk-Min-Length
+};
+
+http::fields octet_stream() {
+    http::fields h;
+    h.set("Content-Type", "application/octet-stream");
+    return h;
+}
+
+/// Best effort: a failed upload's session is cancelled so the registry can free it.
+asio::awaitable<void> cancel_upload(repository_state& st, boost::urls::url location) {
+    try {
+        auto resp = co_await st.send("DELETE", std::move(location), st.push_);
+        co_await resp.discard();
+    } catch (const std::exception&) {
+    }
+}
+
+/// Starts an upload session with POST. nullopt when the registry answered 201: the blob is
+/// there already (a mount, or a single-POST upload that carried the body).
+asio::awaitable<std::optional<upload_session>> start_upload(repository_state& st,
+                                                            boost::urls::url u,
+                                                            const auth::scope_set& scopes,
+                                                            const std::string& what,
+                                                            http::body_source body = {}) {
+    auto headers = body.empty() ? http::fields{} : octet_stream();
+    auto resp = co_await st.send("POST", u, scopes, std::move(body), std::move(headers));
+    if (resp.status() == 201) {
+        co_await resp.discard();
+        co_return std::nullopt;
+    }
+    if (resp.status() != 202) {
+        co_await st.fail(resp, "POST", what);
+    }
+    const diagnostics diag{"POST", 202, redact_url(u.buffer()), {}};
+    auto loc = detail::resolve_upload_location(resp.headers().get("Location"), resp.url());
+    auto min = detail::parse_chunk_min_length(resp.headers().get("OCI-Chunk-Min-Length"));
+    std::exception_ptr broken;
+    try {
+        co_await resp.discard();
+    } catch (...) {
+        broken = std::current_exception();  // a cancellation, most likely
+    }
+    if (broken) {
+        // The session is open on the registry: close it before giving up.
+        if (loc) {
+            co_await asio::this_coro::reset_cancellation_state();
+            co_await cancel_upload(st, *loc);
+        }
+        std::rethrow_exception(broken);
+    }
+    if (!loc) {
+        throw error(loc.error().code, what + ": " + loc.error().message, diag);
+    }
+    if (!min) {
+        throw error(min.error().code, what + ": " + min.error().message, diag);
+    }
+    co_return upload_session{*loc, *min};
+}
+
+/// The closing PUT `?digest=`, with the rest of the content as its body (or none).
+asio::awaitable<void> complete_upload(repository_state& st, const boost::urls::url& location,
+                                      const digest& d, http::body_source body,
+                                      const std::string& what) {
+    auto resp = co_await st.send("PUT", detail::upload_complete_url(location, d), st.push_,
+                                 std::move(body), octet_stream());
+    if (resp.status() != 201) {
+        co_await st.fail(resp, "PUT", what);
+    }
+    if (auto got = resp.headers().find("Docker-Content-Digest"); got && *got != d.str()) {
+        throw error(errc::digest_mismatch,
+                    what + ": the registry stored it as " + oras::detail::quote(*got),
+                    diagnostics{"PUT", 201, redact_url(resp.url().buffer()), {}});
+    }
+    co_await resp.discard();
+}
+
+/// Runs `steps` on an open session; on any failure the session is cancelled, then the failure
+/// rethrown.
+template <class Steps>
+asio::awaitable<void> within_session(repository_state& st, const boost::urls::url& location,
+                                     Steps steps) {
+    std::exception_ptr failed;
+    try {
+        co_await steps();
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    if (failed) {
+        // Cancelled or not, the session is closed: a cancelled coroutine would otherwise fail
+        // this request at once.
+        co_await asio::this_coro::reset_cancellation_state();
+        co_await cancel_upload(st, location);  // the latest Location: older `_state`s are stale
+        std::rethrow_exception(failed);
+    }
+}
+
+/// How many bytes of the upload the registry holds (GET on the session), and where to go on.
+asio::awaitable<std::uint64_t> upload_status(repository_state& st, boost::urls::url& location,
+                                             const std::string& what) {
+    auto resp = co_await st.send("GET", location, st.push_);
+    if (resp.status() != 204 && resp.status() != 200) {
+        co_await st.fail(resp, "GET", what + ": the upload cannot be resumed");
+    }
+    const auto range = resp.headers().get("Range");
+    if (const auto loc = resp.headers().find("Location")) {
+        auto next = detail::resolve_upload_location(*loc, resp.url());
+        if (!next) {
+            throw error(next.error().code, what + ": " + next.error().message);
+        }
+        location = *next;
+    }
+    co_await resp.discard();
+    if (range.empty() || range == "0-0") {
+        co_return 0;  // distribution's answer for an empty upload (it cannot say "one byte")
+    }
+    auto held = detail::parse_upload_range(range);
+    if (!held) {
+        throw error(held.error().code, what + ": " + held.error().message);
+    }
+    co_return *held;
+}
+
+/// Streams an upload in PATCH requests of `chunk` bytes. Each chunk is kept in memory until the
+/// registry confirms it, so a 416 or a dropped connection costs a status query and the rest of
+/// that chunk, not the upload.
+asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& location,
+                                   content::blob_reader rd, hasher& hash, std::size_t chunk,
+                                   const std::string& what) {
+    std::string buffer(chunk, '\0');
+    std::uint64_t start = 0;  // bytes the registry holds before this chunk
+    for (bool eof = false; !eof;) {
+        std::size_t filled = 0;
+        while (filled < chunk) {
+            const auto n =
+                co_await rd.read(std::as_writable_bytes(std::span(buffer)).subspan(filled));
+            if (n == 0) {
+                eof = true;
+                break;
+            }
+            filled += n;
+        }
+        if (filled == 0) {
+            break;
+        }
+        hash.update(std::string_view(buffer).substr(0, filled));
+        const auto data = std::make_shared<const std::string>(buffer, 0, filled);
+        std::size_t pos = 0;
+        std::optional<error> refused;  // thrown outside the try: never mistaken for a drop
+        for (unsigned attempt = 0; pos < filled; ++attempt) {
+            std::exception_ptr broken;
+            try {
+                http::fields headers = octet_stream();
+                headers.set("Content-Range",
+                            detail::chunk_content_range(start + pos, filled - pos));
+                auto body = pos == 0 ? http::body_source::from_shared(data)
+                                     : http::body_source::from_string(data->substr(pos));
+                auto resp = co_await st.send("PATCH", location, st.push_, std::move(body),
+                                             std::move(headers));
+                if (resp.status() == 202) {
+                    auto next =
+                        detail::resolve_upload_location(resp.headers().get("Location"), resp.url());
+                    auto check =
+                        detail::check_upload_range(resp.headers().get("Range"), start + filled);
+                    co_await resp.discard();
+                    if (!next) {
+                        refused = error(next.error().code, what + ": " + next.error().message);
+                        break;
+                    }
+                    location = *next;
+                    if (check) {
+                        pos = filled;
+                        break;
+                    }
+                    // The registry kept less than it was sent: ask what it holds.
+                } else if (resp.status() != 416) {
+                    co_await st.fail(resp, "PATCH", what);
+                } else {
+                    co_await resp.discard();
+                }
+            } catch (...) {
+                broken = std::current_exception();
+                if (!is_transient(broken)) {
+                    throw;
+                }
+            }
+            if (attempt == st.options_.max_resumes) {
+                if (broken) {
+                    std::rethrow_exception(broken);
+                }
+                throw error(errc::upload_invalid,
+                            what + ": the registry kept refusing the chunk at byte "
+                                + std::to_string(start + pos));
+            }
+            const auto held = co_await upload_status(st, location, what);
+            if (held < start || held > start + filled) {
+                throw error(errc::upload_invalid,
+                            what + ": the registry holds " + std::to_string(held)
+                                + " bytes, outside the chunk in hand (" + std::to_string(start)
+                                + "-" + std::to_string(start + filled) + ")");
+            }
+            pos = static_cast<std::size_t>(held - start);
+        }
+        if (refused) {
+            throw *refused;
+        }
+        start += filled;
+    }
+}
+
+}  // namespace
+
+namespace {
+
+asio::awaitable<void> upload_blob(std::shared_ptr<repository_state> st, descriptor desc,
+                                  http::body_source body, bool verify) {
+    const std::string what = "cannot push blob " + desc.digest.str() + " to " + st->where();
+    if (body.length() && *body.length() != static_cast<std::uint64_t>(desc.size)) {
+        throw error(errc::size_mismatch, what + ": the content has "
+                                             + std::to_string(*body.length()) + " bytes, expected "
+                                             + std::to_string(desc.size));
+    }
+    auto checked = verify ? detail::verifying_body(std::move(body), desc) : std::move(body);
+    std::optional<upload_session> session;
+    if (st->options_.single_post_max != 0
+        && static_cast<std::uint64_t>(desc.size) <= st->options_.single_post_max
+        && checked.replayable()) {
+        auto u = st->uploads_url();
+        u.params().append({"digest", desc.digest.str()});
+        session = co_await start_upload(*st, u, st->push_, what, checked);
+    } else {
+        session = co_await start_upload(*st, st->uploads_url(), st->push_, what);
+    }
+    for (unsigned attempt = 0;; ++attempt) {
+        if (!session) {
+            co_return;  // the registry completed the upload on POST
+        }
+        std::exception_ptr failed;
+        try {
+            co_await within_session(*st, session->location, [&]() -> asio::awaitable<void> {
+                co_await complete_upload(*st, session->location, desc.digest, checked, what);
+            });
+            co_return;
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        // A PUT cut mid-body leaves distribution's session unusable: a body that can be sent
+        // again goes to a fresh session (the client rewinds it before sending).
+        if (!checked.replayable() || attempt == st->options_.max_resumes || !restartable(failed)) {
+            std::rethrow_exception(failed);
+        }
+        session = co_await start_upload(*st, st->uploads_url(), st->push_, what);
+    }
+}
+
+}  // namespace
+
+asio::awaitable<void> repository::push_blob(descriptor desc, http::body_source body, bool verify) {
+    auto st = state_;
+    // Concurrent pushes of one blob to one repository (artifacts sharing a layer) upload it
+    // once, the others waiting for it: distribution mishandles simultaneous commits of one
+    // digest (a HEAD answers 500, a manifest PUT then finds the blob unknown).
+    auto key = desc.digest.str();
+    const auto upload = [&]() -> asio::awaitable<bool> {
+        co_await upload_blob(st, std::move(desc), std::move(body), verify);
+        co_return true;
+    };
+    co_await oras::detail::share_flight<bool>(st->uploads_, std::move(key), upload);
+}
+
+asio::awaitable<descriptor> repository::push_blob_stream(http::body_source body,
+                                                         std::string media_type) {
+    auto st = state_;
+    const std::string what = "cannot push a blob to " + st->where();
+    const auto length = body.length();
+    auto source = detail::reader_of(body);
+    auto hash = std::make_shared<hasher>();
+    descriptor out;
+    out.media_type = std::move(media_type);
+    for (unsigned attempt = 0;; ++attempt) {
+        auto session = co_await start_upload(*st, st->uploads_url(), st->push_, what);
+        if (!session) {
+            throw error(errc::invalid_response,
+                        what + ": the registry completed an upload of unknown content on POST");
+        }
+        const auto chunk = static_cast<std::size_t>(
+            std::max<std::uint64_t>(st->options_.chunk_size, session->chunk_min.value_or(0)));
+        auto location = session->location;
+        std::exception_ptr failed;
+        try {
+            co_await within_session(*st, location, [&]() -> asio::awaitable<void> {
+                if (chunk == 0) {
+                    auto streamed = detail::hashing_body(
+                        http::body_source::from_generator(source.read, length, source.rewind),
+                        hash);
+                    auto patched = co_await st->send("PATCH", location, st->push_,
+                                                     std::move(streamed), octet_stream());
+                    if (patched.status() != 202) {
+                        co_await st->fail(patched, "PATCH", what);
+                    }
+                    auto next = detail::resolve_upload_location(patched.headers().get("Location"),
+                                                                patched.url());
+                    co_await patched.discard();
+                    if (!next) {
+                        throw error(next.error().code, what + ": " + next.error().message);
+                    }
+                    location = *next;
+                } else {
+                    co_await patch_chunks(*st, location, source, *hash, chunk, what);
+                }
+                out.size = static_cast<std::int64_t>(hash->bytes());
+                out.digest = hash->finish();
+                co_await complete_upload(*st, location, out.digest, {}, what);
+            });
+            co_return out;
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        // Distribution cannot resume a session whose PATCH was cut mid-body: its status answers
+        // 404 BLOB_UPLOAD_INVALID, the stored size no longer matching the session's state. A
+        // source that can start again is then uploaded anew in a fresh session.
+        if (!source.rewind || attempt == st->options_.max_resumes || !restartable(failed)) {
+            std::rethrow_exception(failed);
+        }
+        source.rewind();
+        *hash = hasher();
+    }
+}
+
+asio::awaitable<bool> repository::mount_blob(descriptor desc, std::string from_repository,
+                                             std::optional<http::body_source> fallback) {
+    auto st = state_;
+    if (auto v = validate_repository(from_repository); !v) {
+        throw error(v.error());
+    }
+    const std::string what = "cannot mount blob " + desc.digest.str() + " from " + from_repository
+                             + " into " + st->where();
+    std::optional<http::body_source> checked;
+    if (fallback) {
+        checked = detail::verifying_body(std::move(*fallback), desc);
+    }
+    auto scopes = st->push_;
+    scopes.add(auth::repository_scope(from_repository, {"pull"}));
+    auto session = co_await start_upload(
+        *st,
+        detail::mount_url(boost::urls::url(st->base_url_), st->name_, desc.digest, from_repository),
+        scopes, what);
+    if (!session) {
+        co_return true;
+    }
+    if (!checked) {
+        co_await cancel_upload(*st, session->location);
+        co_return false;
+    }
+    // 202: the registry could not mount but opened an ordinary session: upload into it.
+    co_await within_session(*st, session->location, [&]() -> asio::awaitable<void> {
+        co_await complete_upload(*st, session->location, desc.digest, std::move(*checked), what);
+    });
+    co_return false;
+}
+
+}  // namespace oras::registry
