@@ -95,6 +95,11 @@ oras::errc error_of(F&& f) {
     try {
         f();
     } catch (const oras::error& e) {
+        if (e.code().category() != oras::oras_category()) {
+            ADD_FAILURE() << "not an oras::errc but " << e.code().category().name() << ": "
+                          << e.what();
+            return oras::errc::unexpected_status;
+        }
         return static_cast<oras::errc>(e.code().value());
     } catch (const std::exception& e) {
         ADD_FAILURE() << "not an oras::error: " << e.what();
