@@ -1,6 +1,6 @@
 #include "cli/files.hpp"
 
-#include "content/file_paths.hpp"
+#include "content/posix_file.hpp"
 
 #include <oras/error.hpp>
 
@@ -20,6 +20,15 @@
 namespace oras::cli {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void fail(std::string_view what, const std::string& path, int err) {
+    throw error(errc::invalid_argument, "cannot write the " + std::string(what) + " \"" + path
+                                            + "\": " + std::strerror(err));
+}
+
+}  // namespace
 
 std::string read_input(const std::string& path, std::string_view what, std::size_t limit) {
     std::string out;
@@ -48,6 +57,45 @@ std::string read_input(const std::string& path, std::string_view what, std::size
     return out;
 }
 
+output_file::output_file(fs::path path, std::string_view what)
+    : path_(std::move(path)), what_(what) {
+    const auto dir = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
+    std::string tmpl = (dir / ("." + path_.filename().string() + ".oras-XXXXXX")).string();
+    fd_.reset(::mkstemp(tmpl.data()));
+    if (!fd_) {
+        fail(what_, path_.string(), errno);
+    }
+    ::fchmod(fd_.get(), 0644);
+    temp_ = std::move(tmpl);
+}
+
+output_file::~output_file() {
+    fd_.reset();
+    if (!temp_.empty()) {
+        ::unlink(temp_.c_str());
+    }
+}
+
+void output_file::write(std::string_view bytes) {
+    const auto data = std::as_bytes(std::span(bytes.data(), bytes.size()));
+    if (const int err = content::detail::write_all(fd_.get(), data); err != 0) {
+        fail(what_, path_.string(), err);
+    }
+}
+
+void output_file::commit() {
+    if (::fsync(fd_.get()) != 0) {
+        fail(what_, path_.string(), errno);
+    }
+    if (fd_.close() != 0) {
+        fail(what_, path_.string(), errno);
+    }
+    if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+        fail(what_, path_.string(), errno);
+    }
+    temp_.clear();
+}
+
 void write_output(const std::string& path, std::string_view bytes, std::string_view what) {
     if (path == "-") {
         std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -58,9 +106,9 @@ void write_output(const std::string& path, std::string_view bytes, std::string_v
         }
         return;
     }
-    content::detail::temp_file f(path);
-    f.write(std::as_bytes(std::span(bytes.data(), bytes.size())));
-    f.commit(false);
+    output_file f(path, what);
+    f.write(bytes);
+    f.commit();
 }
 
 }  // namespace oras::cli

@@ -2,7 +2,10 @@
 // through a temporary file renamed into place, so a failure never leaves a partial file.
 #pragma once
 
+#include "content/posix_file.hpp"
+
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -16,5 +19,24 @@ std::string read_input(const std::string& path, std::string_view what,
 /// Writes `bytes` to `path` ("-": stdout) through a temporary file in the same directory,
 /// renamed over `path` once written and synced. Throws `oras::error` naming the file.
 void write_output(const std::string& path, std::string_view bytes, std::string_view what);
+
+/// Writes a file by chunks through a temporary beside `path`; `commit` renames it into place,
+/// destruction without commit removes it. (The library's `content::detail::temp_file` does the
+/// same for stores, but is not exported from a shared liboras; both use content/posix_file.hpp.)
+class output_file {
+  public:
+    output_file(std::filesystem::path path, std::string_view what);
+    ~output_file();
+    output_file(const output_file&) = delete;
+    output_file& operator=(const output_file&) = delete;
+    void write(std::string_view bytes);
+    void commit();
+
+  private:
+    std::filesystem::path path_;
+    std::string temp_;
+    std::string what_;
+    content::detail::unique_fd fd_;
+};
 
 }  // namespace oras::cli

@@ -6,7 +6,6 @@
 #include "cli/files.hpp"
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
-#include "content/file_paths.hpp"
 
 #include <oras/error.hpp>
 #include <oras/ops/manage.hpp>
@@ -55,13 +54,13 @@ asio::awaitable<descriptor> fetch_to(content::target& src, oras::digest d, std::
         std::cout.flush();
         co_return desc;
     }
-    auto file = std::make_shared<content::detail::temp_file>(output);
+    auto file = std::make_shared<output_file>(output, "blob");
     content::write_fn sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
-        file->write(b);
+        file->write(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
         co_return;
     };
     co_await ops::fetch_blob(src, desc, std::move(sink));
-    file->commit(false);
+    file->commit();
     co_return desc;
 }
 
