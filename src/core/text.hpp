@@ -1,13 +1,33 @@
 // Internal: small text helpers shared by the header parsers (HTTP, challenges, registry).
 #pragma once
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace oras::detail {
 
 /// Without leading and trailing optional whitespace (RFC 9110 OWS: spaces and tabs).
+/// `s` as an unsigned decimal: digits only (no sign, space or prefix; from_chars alone would
+/// accept "12abc"), and no overflow.
+inline std::optional<std::uint64_t> parse_decimal(std::string_view s) {
+    if (s.empty()
+        || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return std::nullopt;
+    }
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
 inline std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
         s.remove_prefix(1);

@@ -20,19 +20,7 @@ using ::oras::detail::is_tchar;
 using oras::detail::quote;
 using ::oras::detail::trim;
 
-// Plain decimal digits only: from_chars alone would accept a prefix ("12abc").
-std::optional<std::uint64_t> parse_decimal(std::string_view s) {
-    if (s.empty()
-        || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        return std::nullopt;
-    }
-    std::uint64_t v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size()) {
-        return std::nullopt;
-    }
-    return v;
-}
+using ::oras::detail::parse_decimal;
 
 // --- Link (RFC 8288) ---------------------------------------------------------------------------
 
