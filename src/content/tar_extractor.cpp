@@ -24,15 +24,27 @@ namespace {
     throw error(make_error_code(code), message);
 }
 
+// Checked before the output directory is created: a bad option leaves nothing behind.
+oras::digest expected_digest(const std::string& text) {
+    if (text.empty()) {
+        return {};
+    }
+    auto d = oras::digest::parse(text);
+    if (!d) {
+        throw error(d.error().code, "expected tar digest: " + d.error().message);
+    }
+    return *d;
+}
+
 }  // namespace
 
 // gzip -> hash -> tar_reader -> (names checked here) -> safe_tree_writer.
 struct tar_extractor::impl final : tar_handler {
     fs::path out_dir;
     unpack_options opts;
-    std::vector<std::string> prefix;
     oras::digest expected;
     safe_tree_writer tree;
+    std::vector<std::string> prefix;
     gzip_decoder gz;
     tar_reader tar;
     hasher hash;
@@ -42,20 +54,15 @@ struct tar_extractor::impl final : tar_handler {
     std::uint64_t members = 0;
     bool failed = false;
 
+    // Members are initialised in declaration order: the options are checked (the digest here,
+    // the prefix by the writer) before the writer creates the output directory.
     impl(fs::path dir, unpack_options o)
         : out_dir(dir),
           opts(std::move(o)),
+          expected(expected_digest(opts.expected_tar_digest)),
           tree(std::move(dir), tree_writer_options{.keep_old_files = opts.keep_old_files,
                                                    .required_prefix = opts.required_prefix}),
-          hash(digest_algorithm::sha256) {
-        if (!opts.expected_tar_digest.empty()) {
-            auto d = oras::digest::parse(opts.expected_tar_digest);
-            if (!d) {
-                throw error(d.error().code, "expected tar digest: " + d.error().message);
-            }
-            expected = *d;
-            hash = hasher(expected.algorithm());
-        }
+          hash(expected.empty() ? digest_algorithm::sha256 : expected.algorithm()) {
         if (!opts.required_prefix.empty()) {
             prefix = split_member_name(opts.required_prefix, "required prefix");
         }

@@ -581,3 +581,19 @@ TEST_F(archive_hostile, bombs_stop_at_their_limits) {
 }
 
 }  // namespace
+
+namespace {
+
+// Options are checked before anything is created: a bad one leaves no output directory.
+TEST(tar_extractor, bad_options_create_nothing) {
+    oras::test::temp_dir tmp;
+    const auto out = tmp.path() / "new";
+    EXPECT_EQ(oras::test::error_of(
+                  [&] { tar_extractor x(out, {.expected_tar_digest = "sha256:nothex"}); }),
+              errc::invalid_digest);
+    EXPECT_EQ(oras::test::error_of([&] { tar_extractor x(out, {.required_prefix = "."}); }),
+              errc::invalid_argument);
+    EXPECT_FALSE(fs::exists(out));
+}
+
+}  // namespace
