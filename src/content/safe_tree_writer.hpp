@@ -4,6 +4,7 @@
 
 #include "content/posix_file.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -69,6 +70,12 @@ class safe_tree_writer {
 
     /// Removes the file being written, if any (after a failure).
     void abandon() noexcept;
+
+    /// Whether a member named by `parts` lies in `required_prefix` (always, without one).
+    bool under_prefix(const std::vector<std::string>& parts) const noexcept {
+        return parts.size() >= prefix_.size()
+               && std::equal(prefix_.begin(), prefix_.end(), parts.begin());
+    }
 
   private:
     [[noreturn]] void local(const std::string& what, int err) const;

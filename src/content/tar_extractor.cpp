@@ -44,7 +44,6 @@ struct tar_extractor::impl final : tar_handler {
     unpack_options opts;
     oras::digest expected;
     safe_tree_writer tree;
-    std::vector<std::string> prefix;
     gzip_decoder gz;
     tar_reader tar;
     hasher hash;
@@ -62,11 +61,7 @@ struct tar_extractor::impl final : tar_handler {
           expected(expected_digest(opts.expected_tar_digest)),
           tree(std::move(dir), tree_writer_options{.keep_old_files = opts.keep_old_files,
                                                    .required_prefix = opts.required_prefix}),
-          hash(expected.empty() ? digest_algorithm::sha256 : expected.algorithm()) {
-        if (!opts.required_prefix.empty()) {
-            prefix = split_member_name(opts.required_prefix, "required prefix");
-        }
-    }
+          hash(expected.empty() ? digest_algorithm::sha256 : expected.algorithm()) {}
 
     void on_member(const tar_member& m) override {
         if (opts.max_members != 0 && ++members > opts.max_members) {
@@ -79,9 +74,7 @@ struct tar_extractor::impl final : tar_handler {
         }
         const auto& member = tar.member();
         const auto parts = split_member_name(m.name, "member");
-        if (!prefix.empty()
-            && !(parts.size() >= prefix.size()
-                 && std::equal(prefix.begin(), prefix.end(), parts.begin()))) {
+        if (!tree.under_prefix(parts)) {
             fail(errc::invalid_response,
                  "member " + quote(m.name) + " is not under " + quote(opts.required_prefix));
         }
