@@ -4,6 +4,18 @@
 
 namespace oras::http {
 
+namespace {
+
+// The request a failure is about, for its diagnostics (credentials redacted from the URL).
+diagnostics about(const request& req) {
+    diagnostics d;
+    d.method = req.method;
+    d.url = redact_url(req.url.buffer());
+    return d;
+}
+
+}  // namespace
+
 namespace detail {
 
 asio::awaitable<response> client_state::send(request req) {
@@ -53,25 +65,19 @@ asio::awaitable<response> client_state::send(request req) {
                                    .nothing_sent = failure.nothing_sent,
                                    .protocol_error = is_protocol_error(failure.ec)},
                                   traits);
-            diagnostics d;
-            d.method = req.method;
-            d.url = redact_url(req.url.buffer());
-            switch (act.what) {
-                case send_action::kind::cancelled:
-                    throw oras::detail::cancelled_error("cancelled", std::move(d));
-                case send_action::kind::retry:
-                    if (act.backoff) {
-                        co_await pause_before_retry(act.retry_number, act.backoff_at_least);
-                    }
-                    continue;
-                default: {
-                    const bool timeout = failure.ec == beast::error::timeout;
-                    const std::string message =
-                        timeout ? failure.what + " (timed out)" : failure.what;
-                    throw error(timeout ? make_error_code(asio::error::timed_out) : failure.ec,
-                                message, std::move(d));
+            if (act.what == send_action::kind::retry) {
+                if (act.backoff) {
+                    co_await pause_before_retry(act.retry_number, act.backoff_at_least);
                 }
+                continue;
             }
+            if (act.what == send_action::kind::cancelled) {
+                throw oras::detail::cancelled_error("cancelled", about(req));
+            }
+            const bool timeout = failure.ec == beast::error::timeout;
+            const std::string message = timeout ? failure.what + " (timed out)" : failure.what;
+            throw error(timeout ? make_error_code(asio::error::timed_out) : failure.ec, message,
+                        about(req));
         }
         log(req, r.status(), r.headers(), {}, attempt_no, start);
 
@@ -150,13 +156,10 @@ namespace {
 // Asio reports cancellation and timer failures as boost::system::system_error; callers of the
 // client see oras::error only, and every cancellation as errc::cancelled.
 [[noreturn]] void rethrow_as_oras(const boost::system::system_error& e, const request& req) {
-    diagnostics d;
-    d.method = req.method;
-    d.url = redact_url(req.url.buffer());
     if (e.code() == asio::error::operation_aborted) {
-        throw oras::detail::cancelled_error("cancelled", std::move(d));
+        throw oras::detail::cancelled_error("cancelled", about(req));
     }
-    throw error(e.code(), "request failed", std::move(d));
+    throw error(e.code(), "request failed", about(req));
 }
 
 }  // namespace
