@@ -2,6 +2,7 @@
 #include <oras/detail/base64.hpp>
 
 #include "auth/helper_protocol.hpp"
+#include "content/posix_file.hpp"
 #include "core/json_writer.hpp"
 #include "core/quote.hpp"
 
@@ -63,10 +64,7 @@ result<config_file> load_config(fs::path path) {
     }
     char buffer[64 * 1024];
     for (;;) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
+        const auto n = content::detail::read_some(fd, std::as_writable_bytes(std::span(buffer)));
         if (n < 0) {
             const int err = errno;
             ::close(fd);
@@ -203,16 +201,10 @@ result<void> write_atomically(const fs::path& path, std::string_view text) {
     if (::fchmod(fd, 0600) != 0) {
         return abandon("cannot set the mode of", errno);
     }
-    std::size_t written = 0;
-    while (written < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return abandon("cannot write", errno);
-        }
-        written += static_cast<std::size_t>(n);
+    if (const int err =
+            content::detail::write_all(fd, std::as_bytes(std::span(text.data(), text.size())));
+        err != 0) {
+        return abandon("cannot write", err);
     }
     if (::fsync(fd) != 0) {
         return abandon("cannot write", errno);

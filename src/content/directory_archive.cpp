@@ -349,10 +349,7 @@ struct directory_archive::impl {
             static_cast<std::size_t>(std::min<std::uint64_t>(file_left, chunk.size()));
         std::size_t got = 0;
         while (got < want) {
-            const auto n = ::read(file.get(), chunk.data() + got, want - got);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
+            const auto n = read_some(file.get(), std::span(chunk).subspan(got, want - got));
             if (n < 0) {
                 fail(errc::invalid_argument,
                      "cannot read " + quote(file_member) + ": " + os_error(errno));
