@@ -1,6 +1,7 @@
 #include "content/tar_reader.hpp"
 
 #include "core/quote.hpp"
+#include "core/text.hpp"
 
 #include <oras/error.hpp>
 
@@ -72,23 +73,22 @@ std::optional<std::int64_t> parse_number(const unsigned char* p, std::size_t len
     return static_cast<std::int64_t>(v);
 }
 
+// The digits as core's parse_decimal reads them, with an optional '-' and at most 18 of them
+// (always within int64).
 std::optional<std::int64_t> parse_decimal(std::string_view s, bool allow_sign) {
-    bool negative = false;
-    if (allow_sign && !s.empty() && s[0] == '-') {
-        negative = true;
+    const bool negative = allow_sign && s.starts_with('-');
+    if (negative) {
         s.remove_prefix(1);
     }
-    if (s.empty() || s.size() > 18) {
+    if (s.size() > 18) {
         return std::nullopt;
     }
-    std::int64_t v = 0;
-    for (const char c : s) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        v = v * 10 + (c - '0');
+    const auto v = ::oras::detail::parse_decimal(s);
+    if (!v) {
+        return std::nullopt;
     }
-    return negative ? -v : v;
+    const auto n = static_cast<std::int64_t>(*v);
+    return negative ? -n : n;
 }
 
 }  // namespace
