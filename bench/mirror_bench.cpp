@@ -74,7 +74,7 @@ asio::awaitable<void> seed(oras::auth::client client, std::string host, std::siz
         oras::registry::repository_target t(oras::registry::repository(client, host, name));
         const auto push = [&t](std::string data,
                                oras::descriptor d) -> asio::awaitable<oras::descriptor> {
-            co_await t.push(d, oras::content::blob_reader::from_string(data));
+            co_await t.push(d, oras::byte_source::from_string(data));
             co_return d;
         };
         co_await push(config, config_desc);
@@ -98,7 +98,7 @@ asio::awaitable<void> seed(oras::auth::client client, std::string host, std::siz
             const auto bytes = m.serialize();
             const auto md = describe(bytes, m.media_type);
             std::vector<std::string> tags{"v" + std::to_string(k)};
-            auto reader = oras::content::blob_reader::from_string(bytes);
+            auto reader = oras::byte_source::from_string(bytes);
             co_await t.push_tagged(md, std::move(reader), std::move(tags));
         }
     }

@@ -67,8 +67,7 @@ sample fetch(const std::string& host, const oras::descriptor& desc, std::size_t 
     ro.parallel_download_fast_rate = fast_rate;
     oras::registry::repository repo(auth, host, "bench/ranged", ro);
     std::uint64_t received = 0;
-    oras::registry::blob_sink sink =
-        [&received](std::span<const std::byte> b) -> asio::awaitable<void> {
+    oras::byte_sink sink = [&received](std::span<const std::byte> b) -> asio::awaitable<void> {
         received += b.size();
         co_return;
     };
@@ -127,7 +126,7 @@ int main(int argc, char** argv) {
             asio::co_spawn(
                 io,
                 [&]() -> asio::awaitable<void> {
-                    desc = co_await repo.push_blob_stream(oras::http::body_source::from_file(file),
+                    desc = co_await repo.push_blob_stream(oras::byte_source::from_file(file),
                                                           "application/octet-stream");
                 },
                 [&failure](std::exception_ptr e) { failure = e; });

@@ -248,8 +248,8 @@ result push_large(const std::string& host, int registry_pid, const fs::path& fil
                   const oras::descriptor& desc) {
     bench_client c(host);
     const auto size = static_cast<std::uint64_t>(desc.size);
-    auto body = fs::file_size(file) == size ? oras::http::body_source::from_file(file)
-                                            : oras::http::body_source::from_file(file, 0, size);
+    auto body = fs::file_size(file) == size ? oras::byte_source::from_file(file)
+                                            : oras::byte_source::from_file(file, 0, size);
     auto push = [&]() -> asio::awaitable<void> { co_await c.repo->push_blob(desc, body); };
     auto r = run_timed(c, registry_pid, 1, push);
     r.bytes = size;
@@ -259,8 +259,7 @@ result push_large(const std::string& host, int registry_pid, const fs::path& fil
 result pull_large(const std::string& host, int registry_pid, const oras::descriptor& desc) {
     bench_client c(host);
     std::uint64_t received = 0;
-    oras::registry::blob_sink sink =
-        [&received](std::span<const std::byte> b) -> asio::awaitable<void> {
+    oras::byte_sink sink = [&received](std::span<const std::byte> b) -> asio::awaitable<void> {
         received += b.size();
         co_return;
     };
@@ -284,7 +283,7 @@ result push_small(const std::string& host, int registry_pid,
     auto worker = [&]() -> asio::awaitable<void> {
         while (next < descs.size()) {
             const auto i = next++;
-            co_await c.repo->push_blob(descs[i], oras::http::body_source::from_shared(data[i]));
+            co_await c.repo->push_blob(descs[i], oras::byte_source::from_shared(data[i]));
         }
     };
     auto r = run_timed(c, registry_pid, workers, worker);
@@ -296,8 +295,7 @@ result pull_small(const std::string& host, int registry_pid,
                   const std::vector<oras::descriptor>& descs) {
     bench_client c(host);
     std::uint64_t received = 0;
-    oras::registry::blob_sink sink =
-        [&received](std::span<const std::byte> b) -> asio::awaitable<void> {
+    oras::byte_sink sink = [&received](std::span<const std::byte> b) -> asio::awaitable<void> {
         received += b.size();
         co_return;
     };

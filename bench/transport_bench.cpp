@@ -232,7 +232,7 @@ int main(int argc, char** argv) {
             req.method = "PUT";
             req.url = url(base + "/upload");
             std::uint64_t sent = 0;
-            req.body = oras::http::body_source::from_generator(
+            req.body = oras::byte_source::from_generator(
                 [&](std::span<std::byte> out) -> asio::awaitable<std::size_t> {
                     const auto k = static_cast<std::size_t>(
                         std::min<std::uint64_t>({out.size(), bytes - sent, block().size()}));

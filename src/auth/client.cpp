@@ -307,7 +307,7 @@ asio::awaitable<token_response> client_state::request_token(const registry_state
         add("client_id", options_.client_id);
         req.method = "POST";
         req.headers.set("Content-Type", "application/x-www-form-urlencoded");
-        req.body = http::body_source::from_string(std::move(form));
+        req.body = byte_source::from_string(std::move(form));
     } else {
         req.method = "GET";
         auto params = realm.params();

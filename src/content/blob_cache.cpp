@@ -4,6 +4,7 @@
 #include <oras/verifier.hpp>
 
 #include "content/file_paths.hpp"
+#include "core/file_reader.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -27,7 +28,7 @@ namespace {
 
 // What a reader made by `tee` carries: the source, and the entry being written beside its name.
 struct tee_state {
-    blob_reader src;
+    byte_source src;
     descriptor desc;
     fs::path dest;
     std::shared_ptr<std::size_t> stored;
@@ -41,7 +42,7 @@ struct tee_state {
         dropped = false;
         finished = false;
         check.reset();
-        if (!src.verified) {
+        if (!src.verified()) {
             check.emplace(desc.digest, desc.size);
         }
     }
@@ -137,7 +138,7 @@ fs::path blob_cache::entry_path(const descriptor& desc) const {
            / std::string(desc.digest.encoded());
 }
 
-std::optional<blob_reader> blob_cache::open(const descriptor& desc) {
+std::optional<byte_source> blob_cache::open(const descriptor& desc) {
     if (desc.digest.empty() || desc.size < 0) {
         ++stats_.misses;
         return std::nullopt;
@@ -164,31 +165,30 @@ std::optional<blob_reader> blob_cache::open(const descriptor& desc) {
     // Used now: `trim` evicts the least recently used first.
     ::utimensat(AT_FDCWD, p.c_str(), nullptr, 0);
     ++stats_.hits;
-    auto r = detail::read_file(fd, p, 0, static_cast<std::uint64_t>(desc.size));
+    auto r = oras::detail::file_reader(fd, p, 0, static_cast<std::uint64_t>(desc.size));
     // Hashed just above, through the descriptor it is read from.
-    r.digest_checked = true;
-    r.verified = true;
+    r.set_checked(byte_source::check::verified);
     return r;
 }
 
-blob_reader blob_cache::tee(const descriptor& desc, blob_reader src) {
+byte_source blob_cache::tee(const descriptor& desc, byte_source src) {
     if (desc.digest.empty() || desc.size < 0) {
         return src;
     }
     auto st =
         std::make_shared<tee_state>(tee_state{std::move(src), desc, entry_path(desc), stored_});
     st->start();
-    blob_reader out;
-    out.length = st->src.length;
-    out.verified = st->src.verified;
-    out.digest_checked = st->src.digest_checked;
-    out.read = [st](std::span<std::byte> buf) { return tee_read(st, buf); };
-    if (st->src.rewind) {
-        out.rewind = [st] {
+    std::function<void()> rewind;
+    if (st->src.replayable()) {
+        rewind = [st] {
             st->src.rewind();
             st->start();
         };
     }
+    auto out =
+        byte_source::from_generator([st](std::span<std::byte> buf) { return tee_read(st, buf); },
+                                    st->src.length(), std::move(rewind));
+    out.set_checked(st->src.checked());
     return out;
 }
 

@@ -520,14 +520,11 @@ std::uint64_t directory_archive::compressed_size() const noexcept {
     return impl_->out_size;
 }
 
-blob_reader directory_archive::reader() const {
-    blob_reader r;
+byte_source directory_archive::reader(std::optional<std::uint64_t> length) const {
     auto st = impl_;
-    r.read = [st](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
-        co_return st->read(buf);
-    };
-    r.rewind = [st] { st->reset(); };
-    return r;
+    return byte_source::from_generator(
+        [st](std::span<std::byte> buf) -> asio::awaitable<std::size_t> { co_return st->read(buf); },
+        length, [st] { st->reset(); });
 }
 
 }  // namespace oras::content::detail

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -69,10 +70,10 @@ class directory_archive {
     const oras::digest& compressed_digest() const noexcept;
     std::uint64_t compressed_size() const noexcept;
 
-    /// A blob reader over this archive (length unknown: for `target::push_unknown`) whose
-    /// `rewind` restarts it. It shares the archive's state, so it stays valid after the archive
-    /// object is gone, and reading through it is reading the archive.
-    blob_reader reader() const;
+    /// A source over this archive, of `length` when the caller knows it (unknown: for
+    /// `target::push_unknown`), whose `rewind` restarts it. It shares the archive's state, so it
+    /// stays valid after the archive object is gone, and reading through it is reading the archive.
+    byte_source reader(std::optional<std::uint64_t> length = std::nullopt) const;
 
   private:
     struct impl;

@@ -1,4 +1,4 @@
-// Internal: read a blob reader to its end, chunk by chunk.
+// Internal: read a byte source to its end, chunk by chunk.
 #pragma once
 
 #include <oras/content/target.hpp>
@@ -31,16 +31,16 @@ inline std::span<std::byte> blob_buffer(std::unique_ptr<std::byte[]>& storage,
 /// refused. `src` must outlive the returned awaitable; pass `consume` as a named object (GCC 12
 /// mishandles lambda temporaries inside co_await expressions).
 template <class Consume>
-boost::asio::awaitable<void> drain(blob_reader& src, std::size_t chunk_size, Consume consume) {
+boost::asio::awaitable<void> drain(byte_source& src, std::size_t chunk_size, Consume consume) {
     std::unique_ptr<std::byte[]> storage;
-    const auto buf = blob_buffer(storage, src.length, chunk_size);
+    const auto buf = blob_buffer(storage, src.length(), chunk_size);
     for (;;) {
         const std::size_t n = co_await src.read(buf);
         if (n == 0) {
             co_return;
         }
         if (n > buf.size()) {
-            throw error(errc::invalid_argument, "blob reader returned more bytes than asked for");
+            throw error(errc::invalid_argument, "a byte source returned more bytes than asked for");
         }
         consume(std::span<const std::byte>(buf.data(), n));
     }

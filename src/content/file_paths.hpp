@@ -13,10 +13,6 @@ namespace oras {
 class verifier;
 }
 
-namespace oras::content {
-struct blob_reader;
-}
-
 namespace oras::content::detail {
 
 /// Where `title` lands under `root` (canonical), refusing (`invalid_argument`) anything that
@@ -107,13 +103,6 @@ std::uint64_t partial_size(const std::filesystem::path& dest, const std::string&
 /// Feeds the first `n` bytes of the open file `fd` into `v`. Throws `invalid_argument` naming
 /// `named` when the file cannot be read or is shorter, and `v`'s error when it refuses a chunk.
 void hash_file(int fd, std::uint64_t n, verifier& v, const std::filesystem::path& named);
-
-/// `length` bytes of the file open as `fd` (owned from now on; -1: `path` opened at the first
-/// read) from `offset`, read with pread: a reader that keeps reading the file it was given
-/// whatever is renamed or removed under its name meanwhile. `path` names it in errors; the
-/// reader's `file` is not set (the bytes go through `read`).
-blob_reader read_file(int fd, std::filesystem::path path, std::uint64_t offset,
-                      std::uint64_t length);
 
 /// Makes everything written to the file system holding `dir` durable (syncfs(2)): one call for
 /// any number of files. Throws `invalid_argument` naming `dir` when it fails.

@@ -292,7 +292,7 @@ result<descriptor> file_store::add(std::string title, fs::path path, std::string
 
 asio::awaitable<file_store::added> file_store::add_to(
     std::string title, fs::path path, std::string media_type, target& dst,
-    std::function<blob_reader(blob_reader)> watch) {
+    std::function<byte_source(byte_source)> watch) {
     const auto p = prepare(title, std::move(path), std::move(media_type));
     if (!p.directory) {
         auto d = describe_file(title, p);
@@ -349,7 +349,7 @@ asio::awaitable<bool> file_store::exists(descriptor desc) {
     co_return held;
 }
 
-asio::awaitable<blob_reader> file_store::open(descriptor desc) {
+asio::awaitable<byte_source> file_store::open(descriptor desc) {
     check_descriptor(desc);
     const file_entry* e = find(desc);
     if (e == nullptr && !desc.annotation(annotation::title).empty()) {
@@ -370,8 +370,7 @@ asio::awaitable<blob_reader> file_store::open(descriptor desc) {
         ao.name = std::string(e->desc.annotation(annotation::title));
         const detail::directory_archive archive(e->path, ao);
         ++archive_passes_;
-        auto r = archive.reader();
-        r.length = static_cast<std::uint64_t>(desc.size);
+        auto r = archive.reader(static_cast<std::uint64_t>(desc.size));
         co_return verified(std::move(r), desc, e->path.string());
     }
     struct stat st {};
@@ -385,12 +384,12 @@ asio::awaitable<blob_reader> file_store::open(descriptor desc) {
     // Hashed when added (or verified when written): handed out as is, marked checked, so that a
     // push reads the file once. Every destination checks again on its own side (a registry
     // refuses a changed file at its PUT ?digest=, the local stores verify as they write).
-    auto r = blob_reader::from_file(e->path, 0, static_cast<std::uint64_t>(desc.size));
-    r.digest_checked = true;
+    auto r = byte_source::from_file(e->path, 0, static_cast<std::uint64_t>(desc.size));
+    r.set_checked(byte_source::check::hashed);
     co_return r;
 }
 
-asio::awaitable<void> file_store::push(descriptor desc, blob_reader src) {
+asio::awaitable<void> file_store::push(descriptor desc, byte_source src) {
     co_await push_from(std::move(desc), std::move(src), 0);
 }
 
@@ -410,11 +409,11 @@ std::uint64_t file_store::partial_size(const descriptor& desc) {
 }
 
 asio::awaitable<void> file_store::push_rest(descriptor desc, std::uint64_t offset,
-                                            blob_reader rest) {
+                                            byte_source rest) {
     co_await push_from(std::move(desc), std::move(rest), offset);
 }
 
-asio::awaitable<void> file_store::push_from(descriptor desc, blob_reader src,
+asio::awaitable<void> file_store::push_from(descriptor desc, byte_source src,
                                             std::uint64_t offset) {
     check_descriptor(desc);
     const std::string title(desc.annotation(annotation::title));
@@ -428,10 +427,10 @@ asio::awaitable<void> file_store::push_from(descriptor desc, blob_reader src,
         co_await memory_.push(std::move(desc), std::move(src));
         co_return;
     }
-    if (src.length && *src.length + offset != static_cast<std::uint64_t>(desc.size)) {
+    if (src.length() && *src.length() + offset != static_cast<std::uint64_t>(desc.size)) {
         fail(errc::size_mismatch, "source of " + desc.digest.str() + " has "
-                                      + std::to_string(*src.length) + " bytes, the descriptor says "
-                                      + std::to_string(desc.size));
+                                      + std::to_string(*src.length())
+                                      + " bytes, the descriptor says " + std::to_string(desc.size));
     }
     if (const auto it = files_.find(title); it != files_.end()) {
         if (it->second.desc.digest == desc.digest && it->second.desc.size == desc.size) {
@@ -468,7 +467,7 @@ asio::awaitable<void> file_store::push_from(descriptor desc, blob_reader src,
     verifier v(desc.digest, desc.size);
     // A reader that verifies itself (`content::verified`) is not hashed a second time; the rest
     // of a partial file is hashed here, after the bytes kept.
-    const bool hash_here = !src.verified || offset != 0;
+    const bool hash_here = !src.verified() || offset != 0;
     // Reads the source to its end, checking each chunk before `consume` sees it.
     const auto read_verified = [&](auto consume) -> asio::awaitable<void> {
         const auto checked = [&](std::span<const std::byte> chunk) {
@@ -576,7 +575,7 @@ void file_store::commit() {
     }
 }
 
-asio::awaitable<descriptor> file_store::push_unknown(std::string media_type, blob_reader src) {
+asio::awaitable<descriptor> file_store::push_unknown(std::string media_type, byte_source src) {
     co_return co_await memory_.push_unknown(std::move(media_type), std::move(src));
 }
 

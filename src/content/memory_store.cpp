@@ -37,7 +37,7 @@ void check_descriptor(const descriptor& desc) {
 
 // Reads `src` to its end, handing each chunk to `consume` and appending it to the result.
 template <class Consume>
-asio::awaitable<std::string> read_all(blob_reader& src, Consume consume) {
+asio::awaitable<std::string> read_all(byte_source& src, Consume consume) {
     std::string out;
     const auto keep = [&](std::span<const std::byte> chunk) {
         consume(chunk);
@@ -54,7 +54,7 @@ asio::awaitable<bool> memory_store::exists(descriptor desc) {
     co_return it != blobs_.end() && it->second.desc.size == desc.size;
 }
 
-asio::awaitable<blob_reader> memory_store::open(descriptor desc) {
+asio::awaitable<byte_source> memory_store::open(descriptor desc) {
     check_descriptor(desc);
     const auto it = blobs_.find(desc.digest);
     if (it == blobs_.end()) {
@@ -66,18 +66,17 @@ asio::awaitable<blob_reader> memory_store::open(descriptor desc) {
                                       + " bytes, the descriptor says " + std::to_string(desc.size));
     }
     // Verified when stored and never changed since: no second hash.
-    auto r = blob_reader::from_shared(it->second.bytes);
-    r.digest_checked = true;
-    r.verified = true;
+    auto r = byte_source::from_shared(it->second.bytes);
+    r.set_checked(byte_source::check::verified);
     co_return r;
 }
 
-asio::awaitable<void> memory_store::push(descriptor desc, blob_reader src) {
+asio::awaitable<void> memory_store::push(descriptor desc, byte_source src) {
     check_descriptor(desc);
-    if (src.length && *src.length != static_cast<std::uint64_t>(desc.size)) {
+    if (src.length() && *src.length() != static_cast<std::uint64_t>(desc.size)) {
         fail(errc::size_mismatch, "source of " + desc.digest.str() + " has "
-                                      + std::to_string(*src.length) + " bytes, the descriptor says "
-                                      + std::to_string(desc.size));
+                                      + std::to_string(*src.length())
+                                      + " bytes, the descriptor says " + std::to_string(desc.size));
     }
     if (const auto it = blobs_.find(desc.digest); it != blobs_.end()) {
         if (it->second.desc.size != desc.size) {
@@ -88,7 +87,7 @@ asio::awaitable<void> memory_store::push(descriptor desc, blob_reader src) {
         co_return;  // same digest and size: the same content; the source is not read
     }
     // A reader that verifies itself (`content::verified`) is not hashed a second time.
-    const bool hash_here = !src.verified;
+    const bool hash_here = !src.verified();
     verifier v(desc.digest, desc.size);
     const auto check = [&v, hash_here](std::span<const std::byte> chunk) {
         if (auto ok = hash_here ? v.update(chunk) : result<void>{}; !ok) {
@@ -104,7 +103,7 @@ asio::awaitable<void> memory_store::push(descriptor desc, blob_reader src) {
                        entry{desc, std::make_shared<const std::string>(std::move(data))});
 }
 
-asio::awaitable<descriptor> memory_store::push_unknown(std::string media_type, blob_reader src) {
+asio::awaitable<descriptor> memory_store::push_unknown(std::string media_type, byte_source src) {
     if (!media_type::is_valid(media_type)) {
         fail(errc::invalid_media_type,
              "media type " + oras::detail::quote(media_type) + " is not valid");

@@ -525,7 +525,7 @@ asio::awaitable<bool> oci_layout::exists(descriptor desc) {
     co_return st&& S_ISREG(st->st_mode) && st->st_size == desc.size;
 }
 
-asio::awaitable<blob_reader> oci_layout::open(descriptor desc) {
+asio::awaitable<byte_source> oci_layout::open(descriptor desc) {
     check_descriptor(desc);
     const auto path = blob_path(desc.digest);
     const auto st = stat_path(path);
@@ -536,17 +536,17 @@ asio::awaitable<blob_reader> oci_layout::open(descriptor desc) {
         fail(errc::size_mismatch, path.string() + " has " + std::to_string(st->st_size)
                                       + " bytes, the descriptor says " + std::to_string(desc.size));
     }
-    co_return verified(blob_reader::from_file(path, 0, static_cast<std::uint64_t>(desc.size)), desc,
+    co_return verified(byte_source::from_file(path, 0, static_cast<std::uint64_t>(desc.size)), desc,
                        path.string());
 }
 
-asio::awaitable<void> oci_layout::push(descriptor desc, blob_reader src) {
+asio::awaitable<void> oci_layout::push(descriptor desc, byte_source src) {
     check_writable("push");
     check_descriptor(desc);
-    if (src.length && *src.length != static_cast<std::uint64_t>(desc.size)) {
+    if (src.length() && *src.length() != static_cast<std::uint64_t>(desc.size)) {
         fail(errc::size_mismatch, "source of " + desc.digest.str() + " has "
-                                      + std::to_string(*src.length) + " bytes, the descriptor says "
-                                      + std::to_string(desc.size));
+                                      + std::to_string(*src.length())
+                                      + " bytes, the descriptor says " + std::to_string(desc.size));
     }
     // Already there: blob files are only ever renamed into place complete and verified. A file
     // of another size is damaged (or the descriptor wrong): the push below settles which.
@@ -557,7 +557,7 @@ asio::awaitable<void> oci_layout::push(descriptor desc, blob_reader src) {
     ensure_directory(path.parent_path());
     temp_file tmp(path.parent_path());
     // A reader that verifies itself (`content::verified`) is not hashed a second time.
-    const bool hash_here = !src.verified;
+    const bool hash_here = !src.verified();
     // A manifest's bytes are kept as they pass, to see whether it is a referrer.
     const bool keep = may_refer(desc);
     std::string kept;
@@ -605,7 +605,7 @@ asio::awaitable<std::vector<descriptor>> oci_layout::referrers(descriptor subjec
     co_return out;
 }
 
-asio::awaitable<descriptor> oci_layout::push_unknown(std::string media_type, blob_reader src) {
+asio::awaitable<descriptor> oci_layout::push_unknown(std::string media_type, byte_source src) {
     check_writable("push");
     if (!media_type::is_valid(media_type)) {
         fail(errc::invalid_media_type,

@@ -179,14 +179,15 @@ std::uint64_t tar_extractor::tar_size() const noexcept {
     return impl_->tar_size;
 }
 
-write_fn tar_extractor::sink(std::shared_ptr<tar_extractor> self) {
+byte_sink tar_extractor::sink(std::shared_ptr<tar_extractor> self) {
     return [self](std::span<const std::byte> b) -> asio::awaitable<void> {
         self->write(b);
         co_return;
     };
 }
 
-asio::awaitable<oras::digest> unpack(read_fn compressed, fs::path out_dir, unpack_options opts) {
+asio::awaitable<oras::digest> unpack(byte_source::read_fn compressed, fs::path out_dir,
+                                     unpack_options opts) {
     tar_extractor x(std::move(out_dir), std::move(opts));
     std::vector<std::byte> buf(256 * 1024);
     for (;;) {

@@ -76,8 +76,8 @@ class tar_extractor {
     const oras::digest& tar_digest() const noexcept;
     std::uint64_t tar_size() const noexcept;
 
-    /// A write_fn feeding `self`.
-    static write_fn sink(std::shared_ptr<tar_extractor> self);
+    /// A byte_sink feeding `self`.
+    static byte_sink sink(std::shared_ptr<tar_extractor> self);
 
   private:
     struct impl;
@@ -85,7 +85,8 @@ class tar_extractor {
 };
 
 /// Reads `compressed` to its end through a `tar_extractor`; returns the tar's digest.
-boost::asio::awaitable<oras::digest> unpack(read_fn compressed, std::filesystem::path out_dir,
+boost::asio::awaitable<oras::digest> unpack(byte_source::read_fn compressed,
+                                            std::filesystem::path out_dir,
                                             unpack_options opts = {});
 
 }  // namespace oras::content::detail

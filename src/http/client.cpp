@@ -120,7 +120,7 @@ asio::awaitable<response> client_state::send(request req) {
                     req.method = plan.method;
                 }
                 if (!plan.keep_body) {
-                    req.body = body_source();
+                    req.body = byte_source();
                     for (const char* h : {"content-type", "content-encoding", "content-range",
                                           "content-md5", "digest"}) {
                         req.headers.erase(h);

@@ -266,12 +266,10 @@ asio::awaitable<void> client_state::write_request(connection& c, const request& 
         }
     };
 
-    const auto& src = body.source();
-    if (const auto* mem = std::get_if<body_source::memory>(&src)) {
+    if (const auto& mem = body.memory()) {
         // The head and the first slice in one gathered write, then slices: the io timeout
         // bounds each slice's progress, not the whole body's.
-        const std::string empty;
-        const std::string_view data = mem->data ? std::string_view(*mem->data) : empty;
+        const std::string_view data = *mem;
         const auto first = std::min(data.size(), body_chunk);
         std::array<asio::const_buffer, 2> bufs{asio::buffer(head),
                                                asio::buffer(data.data(), first)};
@@ -289,83 +287,50 @@ asio::awaitable<void> client_state::write_request(connection& c, const request& 
         co_return;
     }
     co_await write(asio::buffer(head));
-    if (const auto* file = std::get_if<body_source::file_range>(&src)) {
-        const int fd = ::open(file->path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            throw error(std::error_code(errno, std::generic_category()),
-                        "cannot open " + oras::detail::quote(file->path.string()));
+    if (body.replayable()) {
+        body.rewind();  // a replay (retry, redirect, auth) starts from the first byte
+    }
+    std::vector<std::byte> buf(static_cast<std::size_t>(std::min<std::uint64_t>(
+        body_chunk, std::max<std::uint64_t>(length.value_or(body_chunk), 1))));
+    std::uint64_t total = 0;
+    for (;;) {
+        const std::size_t n = co_await body.read(std::span(buf));
+        if (n > buf.size()) {
+            throw error(errc::invalid_argument, "a request body overran its buffer");
         }
-        struct closer {
-            int fd;
-            ~closer() { ::close(fd); }
-        } guard{fd};
-        std::vector<std::byte> buf(static_cast<std::size_t>(
-            std::min<std::uint64_t>(body_chunk, std::max<std::uint64_t>(file->length, 1))));
-        std::uint64_t done = 0;
-        while (done < file->length) {
-            const auto want =
-                static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), file->length - done));
-            const auto n = ::pread(fd, buf.data(), want, static_cast<off_t>(file->offset + done));
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                throw error(n == 0 ? make_error_code(errc::size_mismatch)
-                                   : std::error_code(errno, std::generic_category()),
-                            oras::detail::quote(file->path.string()) + " ended or failed after "
-                                + std::to_string(done) + " of " + std::to_string(file->length)
-                                + " bytes");
-            }
-            co_await write(asio::buffer(buf.data(), static_cast<std::size_t>(n)));
-            done += static_cast<std::uint64_t>(n);
+        total += n;
+        if (length && total > *length) {
+            throw error(errc::size_mismatch, "a request body produced more than the "
+                                                 + std::to_string(*length) + " bytes announced");
         }
-    } else if (const auto* gen = std::get_if<body_source::stream>(&src)) {
-        if (gen->rewind) {
-            gen->rewind();  // a replay (retry, redirect, auth) starts from the first byte
-        }
-        std::vector<std::byte> buf(body_chunk);
-        std::uint64_t total = 0;
-        for (;;) {
-            const std::size_t n = co_await gen->next(std::span(buf));
-            if (n > buf.size()) {
-                throw error(errc::invalid_argument, "a body generator overran its buffer");
-            }
-            total += n;
-            if (gen->length && total > *gen->length) {
-                throw error(errc::size_mismatch, "a body generator produced more than the "
-                                                     + std::to_string(*gen->length)
-                                                     + " bytes announced");
-            }
-            if (!gen->length) {
-                char size_line[24];
-                const int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", n);
-                if (n == 0) {
-                    co_await write(asio::buffer("0\r\n\r\n", 5));
-                    break;
-                }
-                std::array<asio::const_buffer, 3> bufs{
-                    asio::buffer(size_line, static_cast<std::size_t>(len)),
-                    asio::buffer(buf.data(), n), asio::buffer("\r\n", 2)};
-                c.lowest().expires_after(io);
-                auto [ec, w] = co_await c.with_stream([&](auto& s) {
-                    return asio::async_write(s, bufs, asio::as_tuple(use_awaitable));
-                });
-                (void)w;
-                if (ec) {
-                    throw exchange_failure(ec, "cannot send the request");
-                }
-                continue;
-            }
+        if (!length) {
+            char size_line[24];
+            const int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", n);
             if (n == 0) {
-                if (total != *gen->length) {
-                    throw error(errc::size_mismatch,
-                                "a body generator ended after " + std::to_string(total) + " of the "
-                                    + std::to_string(*gen->length) + " bytes announced");
-                }
+                co_await write(asio::buffer("0\r\n\r\n", 5));
                 break;
             }
-            co_await write(asio::buffer(buf.data(), n));
+            std::array<asio::const_buffer, 3> bufs{
+                asio::buffer(size_line, static_cast<std::size_t>(len)), asio::buffer(buf.data(), n),
+                asio::buffer("\r\n", 2)};
+            c.lowest().expires_after(io);
+            auto [ec, w] = co_await c.with_stream(
+                [&](auto& s) { return asio::async_write(s, bufs, asio::as_tuple(use_awaitable)); });
+            (void)w;
+            if (ec) {
+                throw exchange_failure(ec, "cannot send the request");
+            }
+            continue;
         }
+        if (n == 0) {
+            if (total != *length) {
+                throw error(errc::size_mismatch,
+                            "a request body ended after " + std::to_string(total) + " of the "
+                                + std::to_string(*length) + " bytes announced");
+            }
+            break;
+        }
+        co_await write(asio::buffer(buf.data(), n));
     }
 }
 

@@ -179,7 +179,7 @@ asio::awaitable<descriptor> fetch_blob_to(content::target& src, oras::digest d,
                                           std::filesystem::path output) {
     auto desc = co_await ops::stat_blob(src, std::move(d));
     auto file = std::make_shared<content::detail::temp_file>(output);
-    content::write_fn sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
+    byte_sink sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
         file->write(b);
         co_return;
     };
@@ -209,7 +209,7 @@ ops::pushed_blob push_blob(const ops::location& repository, const std::filesyste
         if (!t.reference.empty()) {
             expected = named_digest(t, repository);
         }
-        return ops::push_blob(*t.target, content::blob_reader::from_file(input, 0, size),
+        return ops::push_blob(*t.target, byte_source::from_file(input, 0, size),
                               std::move(media_type), std::move(expected));
     });
 }

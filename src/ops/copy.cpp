@@ -130,8 +130,8 @@ class copier {
 
     asio::awaitable<void> push_manifest(pending_manifest& m, std::vector<std::string> tags) {
         emit(o_.progress, progress_event::kind::started, m.desc, name_of(m.desc));
-        auto reader = content::blob_reader::from_string(m.bytes);
-        reader.digest_checked = true;  // hashed when it was fetched from the source
+        auto reader = byte_source::from_string(m.bytes);
+        reader.set_checked(byte_source::check::hashed);  // when it was fetched from the source
         co_await dst_.push_tagged(m.desc, std::move(reader), std::move(tags));
         ++r_.copied;
         r_.bytes_copied += static_cast<std::uint64_t>(m.desc.size);
@@ -307,8 +307,8 @@ class copier {
         if (co_await resume_blob(desc, name)) {
             co_return;
         }
-        content::blob_reader reader;
-        std::optional<content::blob_reader> hit;
+        byte_source reader;
+        std::optional<byte_source> hit;
         if (o_.cache) {
             hit = o_.cache->open(desc);
         }
@@ -342,7 +342,7 @@ class copier {
         if (have == 0) {
             co_return false;
         }
-        std::optional<content::blob_reader> rest;
+        std::optional<byte_source> rest;
         try {
             rest = co_await src->open_from(desc, have);
         } catch (const error& e) {
@@ -509,7 +509,7 @@ asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root, c
                                                       + root.media_type + " is not a manifest");
         }
         auto bytes = co_await content::fetch_all(src, root, o.max_manifest_size);
-        auto reader = content::blob_reader::from_string(std::move(bytes));
+        auto reader = byte_source::from_string(std::move(bytes));
         co_await dst.push_tagged(root, std::move(reader), std::move(stale));
     }
     if (o.recursive) {

@@ -21,28 +21,30 @@ inline void emit(const progress_fn& p, progress_event::kind k, const descriptor&
 }
 
 /// Counts the bytes a reader hands out, for progress.
-inline content::blob_reader counted(content::blob_reader r, const progress_fn& progress,
-                                    const descriptor& desc, const std::string& name) {
+inline byte_source counted(byte_source r, const progress_fn& progress, const descriptor& desc,
+                           const std::string& name) {
     if (!progress) {
         return r;
     }
     auto done = std::make_shared<std::uint64_t>(0);
-    auto inner = std::move(r.read);
-    r.read = [inner, done, progress, desc,
-              name](std::span<std::byte> buf) -> boost::asio::awaitable<std::size_t> {
-        const auto n = co_await inner(buf);
+    auto next = [r, done, progress, desc,
+                 name](std::span<std::byte> buf) -> boost::asio::awaitable<std::size_t> {
+        const auto n = co_await r.read(buf);
         *done += n;
         progress({progress_event::kind::bytes, desc, name, *done});
         co_return n;
     };
-    if (r.rewind) {
-        r.rewind = [inner_rewind = r.rewind, done] {
-            inner_rewind();
+    std::function<void()> rewind;
+    if (r.replayable()) {
+        rewind = [r, done] {
+            r.rewind();
             *done = 0;
         };
     }
-    r.file.reset();  // the counting wrapper must see the bytes
-    return r;
+    // Made anew, without `file()`: the counting wrapper must see the bytes.
+    auto out = byte_source::from_generator(std::move(next), r.length(), std::move(rewind));
+    out.set_checked(r.checked());
+    return out;
 }
 
 }  // namespace oras::ops::detail

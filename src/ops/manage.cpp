@@ -147,9 +147,9 @@ asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string
             co_await dst.tag(out.desc, std::move(t));
         }
     } else if (tags.empty()) {
-        co_await dst.push(out.desc, content::blob_reader::from_string(std::move(bytes)));
+        co_await dst.push(out.desc, byte_source::from_string(std::move(bytes)));
     } else {
-        co_await dst.push_tagged(out.desc, content::blob_reader::from_string(std::move(bytes)),
+        co_await dst.push_tagged(out.desc, byte_source::from_string(std::move(bytes)),
                                  std::move(tags));
     }
     co_return out;
@@ -207,7 +207,7 @@ asio::awaitable<descriptor> stat_blob(content::target& src, oras::digest d) {
     throw error(errc::unsupported, "this target cannot look up a blob by digest alone");
 }
 
-asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, content::write_fn sink) {
+asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, byte_sink sink) {
     auto reader = content::verified(co_await src.open(desc), desc);
     std::vector<std::byte> buf(256 * 1024);
     for (;;) {
@@ -220,7 +220,7 @@ asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, content:
     }
 }
 
-asio::awaitable<pushed_blob> push_blob(content::target& dst, content::blob_reader src,
+asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,
                                        std::string media_type, std::optional<oras::digest> expected,
                                        std::optional<std::uint64_t> expected_size) {
     if (!media_type::is_valid(media_type)) {
@@ -229,7 +229,7 @@ asio::awaitable<pushed_blob> push_blob(content::target& dst, content::blob_reade
     pushed_blob out;
     out.desc.media_type = std::move(media_type);
     if (!expected || !expected_size) {
-        if (!src.rewind) {
+        if (!src.replayable()) {
             throw error(errc::invalid_argument,
                         "a blob read from a stream needs its digest and size ahead");
         }
@@ -259,7 +259,7 @@ asio::awaitable<pushed_blob> push_blob(content::target& dst, content::blob_reade
         }
         out.desc.digest = d;
         out.desc.size = static_cast<std::int64_t>(size);
-        src.digest_checked = true;
+        src.set_checked(byte_source::check::hashed);
     } else {
         out.desc.digest = *expected;
         out.desc.size = static_cast<std::int64_t>(*expected_size);

@@ -42,7 +42,7 @@ class primed_source final : public content::target, public content::ranged_opene
     asio::awaitable<bool> exists(descriptor d) override {
         co_return primed_.contains(d.digest) || co_await inner_.exists(std::move(d));
     }
-    asio::awaitable<content::blob_reader> open(descriptor d) override {
+    asio::awaitable<byte_source> open(descriptor d) override {
         if (!primed_.contains(d.digest)
             && (media_type::is_manifest(d.media_type) || media_type::is_index(d.media_type))) {
             // Whoever reads a manifest first (platform selection, the plan), the copy reads it
@@ -51,23 +51,22 @@ class primed_source final : public content::target, public content::ranged_opene
             prime(d, std::move(bytes));
         }
         if (const auto it = primed_.find(d.digest); it != primed_.end()) {
-            auto r = content::blob_reader::from_shared(it->second);
-            r.digest_checked = true;  // fetched and checked by the source
-            r.verified = true;
+            auto r = byte_source::from_shared(it->second);
+            r.set_checked(byte_source::check::verified);  // fetched and checked by the source
             co_return r;
         }
         co_return co_await inner_.open(std::move(d));
     }
-    asio::awaitable<void> push(descriptor, content::blob_reader) override {
+    asio::awaitable<void> push(descriptor, byte_source) override {
         throw error(errc::unsupported, "a pull's source is not written to");
     }
-    asio::awaitable<descriptor> push_unknown(std::string, content::blob_reader) override {
+    asio::awaitable<descriptor> push_unknown(std::string, byte_source) override {
         throw error(errc::unsupported, "a pull's source is not written to");
     }
     asio::awaitable<descriptor> resolve(std::string reference) override {
         co_return co_await inner_.resolve(std::move(reference));
     }
-    asio::awaitable<content::blob_reader> open_from(descriptor d, std::uint64_t offset) override {
+    asio::awaitable<byte_source> open_from(descriptor d, std::uint64_t offset) override {
         auto* ranged = dynamic_cast<content::ranged_opener*>(&inner_);
         if (ranged == nullptr) {
             throw error(errc::unsupported, "the source cannot be read from an offset");

@@ -198,9 +198,9 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         descriptor shown;
         shown.media_type = p.media_type;
         shown.annotations[std::string(annotation::title)] = p.title;
-        std::function<content::blob_reader(content::blob_reader)> watch;
+        std::function<byte_source(byte_source)> watch;
         if (o.progress) {
-            watch = [&o, shown, name = p.title](content::blob_reader r) {
+            watch = [&o, shown, name = p.title](byte_source r) {
                 detail::emit(o.progress, progress_event::kind::started, shown, name);
                 return detail::counted(std::move(r), o.progress, shown, name);
             };
@@ -228,7 +228,7 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
                 errc::invalid_argument,
                 "cannot read the config " + quote(config_path.string()) + ": " + ec.message());
         }
-        auto reader = content::blob_reader::from_file(config_path, 0, size);
+        auto reader = byte_source::from_file(config_path, 0, size);
         config = co_await files.push_unknown(config_type, std::move(reader));
     } else {
         config = empty_json_descriptor();
@@ -237,7 +237,7 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
                 o.artifact_type.empty() ? std::string(unknown_config) : o.artifact_type;
             config.data.reset();
         }
-        co_await files.push(config, content::blob_reader::from_string("{}"));
+        co_await files.push(config, byte_source::from_string("{}"));
     }
     for (const auto& [k, v] : annotations_for("$config")) {
         config.annotations[k] = v;
@@ -270,7 +270,7 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
     out.manifest.digest = digest::of(out.manifest_bytes);
     out.manifest.size = static_cast<std::int64_t>(out.manifest_bytes.size());
     out.manifest.artifact_type = m.artifact_type;
-    co_await files.push(out.manifest, content::blob_reader::from_string(out.manifest_bytes));
+    co_await files.push(out.manifest, byte_source::from_string(out.manifest_bytes));
 
     copy_options co;
     co.tags = o.tags;

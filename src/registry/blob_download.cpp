@@ -251,7 +251,7 @@ struct continued {
     std::uint64_t delivered = 0;  // bytes handed out, the first chunk's included
     std::optional<http::response> resp{};
     rest_opener open_rest{};
-    std::optional<content::blob_reader> rest{};
+    std::optional<byte_source> rest{};
 };
 
 asio::awaitable<std::size_t> read_continued(std::shared_ptr<continued> h,
@@ -335,15 +335,14 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
         h->length = length;
         h->resp.emplace(std::move(first));
         h->open_rest = std::move(open_rest);
-        content::blob_reader r;
-        r.length = size;
-        r.read = [h](std::span<std::byte> out) { return read_continued(h, out); };
-        r.rewind = [h] {
-            // The first chunk is kept; the rest comes again from a fresh request.
-            h->delivered = 0;
-            h->resp.reset();
-            h->rest.reset();
-        };
+        auto r = byte_source::from_generator(
+            [h](std::span<std::byte> out) { return read_continued(h, out); }, size,
+            [h] {
+                // The first chunk is kept; the rest comes again from a fresh request.
+                h->delivered = 0;
+                h->resp.reset();
+                h->rest.reset();
+            });
         co_return striped_open{std::move(r), !ranges};
     }
     first.abandon();
@@ -351,13 +350,12 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
     s0.ready = true;
     auto h = std::make_shared<handle>();
     h->st = st;
-    content::blob_reader r;
-    r.length = size;
-    r.read = [h](std::span<std::byte> out) { return read_striped(h, out); };
-    r.rewind = [h, repo, desc, parts, chunk, ex] {
-        h->st->stop();
-        h->st = std::make_shared<striped>(repo, desc, parts, chunk, ex);
-    };
+    auto r = byte_source::from_generator(
+        [h](std::span<std::byte> out) { return read_striped(h, out); }, size,
+        [h, repo, desc, parts, chunk, ex] {
+            h->st->stop();
+            h->st = std::make_shared<striped>(repo, desc, parts, chunk, ex);
+        });
     co_return striped_open{std::move(r), false};
 }
 

@@ -16,11 +16,11 @@ namespace oras::registry::detail {
 class repository_state;
 
 /// Opens the blob from a byte offset as one stream (`repository::open_blob_from`).
-using rest_opener = std::function<boost::asio::awaitable<content::blob_reader>(std::uint64_t)>;
+using rest_opener = std::function<boost::asio::awaitable<byte_source>(std::uint64_t)>;
 
 /// What `open_striped` opened.
 struct striped_open {
-    content::blob_reader reader;  ///< unverified: the caller wraps it
+    byte_source reader;           ///< unverified: the caller wraps it
     bool ranges_ignored = false;  ///< the registry answered a Range request with the whole blob
 };
 

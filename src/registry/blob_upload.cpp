@@ -25,34 +25,14 @@ namespace detail {
 
 namespace {
 
-/// A body source read in order, as the content layer reads blobs: files in slices with pread
-/// (never whole), memory by slices, streams as they are. `rewind` is empty when the source
-/// cannot start again.
-content::blob_reader reader_of(const http::body_source& src) {
-    if (const auto* f = std::get_if<http::body_source::file_range>(&src.source())) {
-        return content::blob_reader::from_file(f->path, f->offset, f->length);
-    }
-    if (const auto* s = std::get_if<http::body_source::stream>(&src.source())) {
-        content::blob_reader r;
-        r.read = s->next;
-        r.rewind = s->rewind;
-        r.length = s->length;
-        return r;
-    }
-    const auto* m = std::get_if<http::body_source::memory>(&src.source());
-    return m != nullptr && m->data ? content::blob_reader::from_shared(m->data)
-                                   : content::blob_reader::from_string({});
-}
-
 /// A body of known digest that is hashed as it is sent and never completes with the wrong
 /// bytes: the last chunk is withheld (the server sees a short body, so no blob) when size or
 /// digest differ.
-http::body_source verifying_body(http::body_source src, const descriptor& desc) {
-    if (const auto* mem = std::get_if<http::body_source::memory>(&src.source())) {
+byte_source verifying_body(byte_source src, const descriptor& desc) {
+    if (const auto& mem = src.memory()) {
         // Memory is checked up front and stays replayable.
         verifier check(desc.digest, desc.size);
-        const std::string_view bytes = mem->data ? std::string_view(*mem->data) : "";
-        auto ok = check.update(std::as_bytes(std::span(bytes.data(), bytes.size())));
+        auto ok = check.update(std::as_bytes(std::span(mem->data(), mem->size())));
         if (ok) {
             ok = check.finish();
         }
@@ -61,33 +41,28 @@ http::body_source verifying_body(http::body_source src, const descriptor& desc) 
         }
         return src;
     }
-    auto rd = content::verified(reader_of(src), desc);
-    return http::body_source::from_generator(std::move(rd.read), src.length(),
-                                             std::move(rd.rewind));
+    return content::verified(std::move(src), desc);
 }
 
 /// A body of unknown digest, hashed as it streams.
-http::body_source hashing_body(http::body_source src, std::shared_ptr<hasher> hash) {
-    if (const auto* mem = std::get_if<http::body_source::memory>(&src.source())) {
-        if (mem->data) {
-            hash->update(std::string_view(*mem->data));
-        }
+byte_source hashing_body(byte_source src, std::shared_ptr<hasher> hash) {
+    if (const auto& mem = src.memory()) {
+        hash->update(std::string_view(*mem));
         return src;
     }
-    auto rd = reader_of(src);
-    auto next = [hash, read = rd.read](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
-        const auto n = co_await read(buf);
+    auto next = [hash, src](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        const auto n = co_await src.read(buf);
         hash->update(buf.first(n));
         co_return n;
     };
     std::function<void()> rewind;
-    if (rd.rewind) {
-        rewind = [hash, inner = rd.rewind] {
-            inner();
+    if (src.replayable()) {
+        rewind = [hash, src] {
+            src.rewind();
             *hash = hasher(hash->algorithm());
         };
     }
-    return http::body_source::from_generator(std::move(next), src.length(), std::move(rewind));
+    return byte_source::from_generator(std::move(next), src.length(), std::move(rewind));
 }
 
 }  // namespace
@@ -143,7 +118,7 @@ asio::awaitable<std::optional<upload_session>> start_upload(repository_state& st
                                                             boost::urls::url u,
                                                             const auth::scope_set& scopes,
                                                             const std::string& what,
-                                                            http::body_source body = {}) {
+                                                            byte_source body = {}) {
     auto headers = body.empty() ? http::fields{} : octet_stream();
     auto resp = co_await st.send("POST", u, scopes, std::move(body), std::move(headers));
     if (resp.status() == 201) {
@@ -181,8 +156,7 @@ asio::awaitable<std::optional<upload_session>> start_upload(repository_state& st
 
 /// The closing PUT `?digest=`, with the rest of the content as its body (or none).
 asio::awaitable<void> complete_upload(repository_state& st, const boost::urls::url& location,
-                                      const digest& d, http::body_source body,
-                                      const std::string& what) {
+                                      const digest& d, byte_source body, const std::string& what) {
     auto resp = co_await st.send("PUT", detail::upload_complete_url(location, d), st.push_,
                                  std::move(body), octet_stream());
     if (resp.status() != 201) {
@@ -245,9 +219,8 @@ asio::awaitable<std::uint64_t> upload_status(repository_state& st, boost::urls::
 /// Streams an upload in PATCH requests of `chunk` bytes. Each chunk is kept in memory until the
 /// registry confirms it, so a 416 or a dropped connection costs a status query and the rest of
 /// that chunk, not the upload.
-asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& location,
-                                   content::blob_reader rd, hasher& hash, std::size_t chunk,
-                                   const std::string& what) {
+asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& location, byte_source rd,
+                                   hasher& hash, std::size_t chunk, const std::string& what) {
     std::string buffer(chunk, '\0');
     std::uint64_t start = 0;  // bytes the registry holds before this chunk
     for (bool eof = false; !eof;) {
@@ -274,8 +247,8 @@ asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& locat
                 http::fields headers = octet_stream();
                 headers.set("Content-Range",
                             detail::chunk_content_range(start + pos, filled - pos));
-                auto body = pos == 0 ? http::body_source::from_shared(data)
-                                     : http::body_source::from_string(data->substr(pos));
+                auto body = pos == 0 ? byte_source::from_shared(data)
+                                     : byte_source::from_string(data->substr(pos));
                 auto resp = co_await st.send("PATCH", location, st.push_, std::move(body),
                                              std::move(headers));
                 if (resp.status() == 202) {
@@ -334,7 +307,7 @@ asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& locat
 namespace {
 
 asio::awaitable<void> upload_blob(std::shared_ptr<repository_state> st, descriptor desc,
-                                  http::body_source body, bool verify) {
+                                  byte_source body, bool verify) {
     const std::string what = "cannot push blob " + desc.digest.str() + " to " + st->where();
     if (body.length() && *body.length() != static_cast<std::uint64_t>(desc.size)) {
         throw error(errc::size_mismatch, what + ": the content has "
@@ -376,7 +349,7 @@ asio::awaitable<void> upload_blob(std::shared_ptr<repository_state> st, descript
 
 }  // namespace
 
-asio::awaitable<void> repository::push_blob(descriptor desc, http::body_source body, bool verify) {
+asio::awaitable<void> repository::push_blob(descriptor desc, byte_source body, bool verify) {
     auto st = state_;
     // Concurrent pushes of one blob to one repository (artifacts sharing a layer) upload it
     // once, the others waiting for it: distribution mishandles simultaneous commits of one
@@ -389,12 +362,9 @@ asio::awaitable<void> repository::push_blob(descriptor desc, http::body_source b
     co_await oras::detail::share_flight<bool>(st->uploads_, std::move(key), upload);
 }
 
-asio::awaitable<descriptor> repository::push_blob_stream(http::body_source body,
-                                                         std::string media_type) {
+asio::awaitable<descriptor> repository::push_blob_stream(byte_source body, std::string media_type) {
     auto st = state_;
     const std::string what = "cannot push a blob to " + st->where();
-    const auto length = body.length();
-    auto source = detail::reader_of(body);
     auto hash = std::make_shared<hasher>();
     descriptor out;
     out.media_type = std::move(media_type);
@@ -411,9 +381,7 @@ asio::awaitable<descriptor> repository::push_blob_stream(http::body_source body,
         try {
             co_await within_session(*st, location, [&]() -> asio::awaitable<void> {
                 if (chunk == 0) {
-                    auto streamed = detail::hashing_body(
-                        http::body_source::from_generator(source.read, length, source.rewind),
-                        hash);
+                    auto streamed = detail::hashing_body(body, hash);
                     auto patched = co_await st->send("PATCH", location, st->push_,
                                                      std::move(streamed), octet_stream());
                     if (patched.status() != 202) {
@@ -427,7 +395,7 @@ asio::awaitable<descriptor> repository::push_blob_stream(http::body_source body,
                     }
                     location = *next;
                 } else {
-                    co_await patch_chunks(*st, location, source, *hash, chunk, what);
+                    co_await patch_chunks(*st, location, body, *hash, chunk, what);
                 }
                 out.size = static_cast<std::int64_t>(hash->bytes());
                 out.digest = hash->finish();
@@ -440,23 +408,23 @@ asio::awaitable<descriptor> repository::push_blob_stream(http::body_source body,
         // Distribution cannot resume a session whose PATCH was cut mid-body: its status answers
         // 404 BLOB_UPLOAD_INVALID, the stored size no longer matching the session's state. A
         // source that can start again is then uploaded anew in a fresh session.
-        if (!source.rewind || attempt == st->options_.max_resumes || !restartable(failed)) {
+        if (!body.replayable() || attempt == st->options_.max_resumes || !restartable(failed)) {
             std::rethrow_exception(failed);
         }
-        source.rewind();
+        body.rewind();
         *hash = hasher();
     }
 }
 
 asio::awaitable<bool> repository::mount_blob(descriptor desc, std::string from_repository,
-                                             std::optional<http::body_source> fallback) {
+                                             std::optional<byte_source> fallback) {
     auto st = state_;
     if (auto v = validate_repository(from_repository); !v) {
         throw error(v.error());
     }
     const std::string what = "cannot mount blob " + desc.digest.str() + " from " + from_repository
                              + " into " + st->where();
-    std::optional<http::body_source> checked;
+    std::optional<byte_source> checked;
     if (fallback) {
         checked = detail::verifying_body(std::move(*fallback), desc);
     }

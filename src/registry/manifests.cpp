@@ -178,7 +178,7 @@ asio::awaitable<descriptor> repository::push_manifest_tags(std::string media_typ
         http::fields headers;
         headers.set("Content-Type", media_type);
         auto resp = co_await st->send("PUT", st->manifest_url(reference), st->push_,
-                                      http::body_source::from_shared(shared), std::move(headers));
+                                      byte_source::from_shared(shared), std::move(headers));
         if (resp.status() != 201) {
             // Built apart: GCC 12 destroys a ?: temporary inside a co_await expression twice.
             std::string what = "cannot push manifest " + out.digest.str() + " to " + st->where();

@@ -225,9 +225,8 @@ asio::awaitable<std::optional<oras::error>> put_index(std::shared_ptr<repository
                                                       std::string tag, std::string bytes) {
     http::fields headers;
     headers.set("Content-Type", media_type::image_index);
-    auto resp =
-        co_await st->send("PUT", st->manifest_url(tag), st->push_,
-                          http::body_source::from_string(std::move(bytes)), std::move(headers));
+    auto resp = co_await st->send("PUT", st->manifest_url(tag), st->push_,
+                                  byte_source::from_string(std::move(bytes)), std::move(headers));
     if (resp.status() == 201) {
         co_await resp.discard();
         co_return std::nullopt;

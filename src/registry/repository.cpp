@@ -118,15 +118,15 @@ asio::awaitable<http::response> get_blob_from(repository_state& st, const digest
 
 namespace {
 
-asio::awaitable<content::blob_reader> open_rest(std::shared_ptr<repository_state> st,
-                                                descriptor desc, std::uint64_t offset) {
+asio::awaitable<byte_source> open_rest(std::shared_ptr<repository_state> st, descriptor desc,
+                                       std::uint64_t offset) {
     auto repo = detail::repository_access::make(std::move(st));
     co_return co_await repo.open_blob_from(std::move(desc), offset);
 }
 
 }  // namespace
 
-asio::awaitable<content::blob_reader> repository::open_blob(descriptor desc) {
+asio::awaitable<byte_source> repository::open_blob(descriptor desc) {
     const auto what = "blob " + desc.digest.str() + " from " + state_->where();
     const auto& o = state_->options_;
     if (o.parallel_download_min_size != 0 && desc.size > 0
@@ -147,8 +147,7 @@ asio::awaitable<content::blob_reader> repository::open_blob(descriptor desc) {
     co_return content::verified(std::move(raw), desc, what);
 }
 
-asio::awaitable<content::blob_reader> repository::open_blob_from(descriptor desc,
-                                                                 std::uint64_t offset) {
+asio::awaitable<byte_source> repository::open_blob_from(descriptor desc, std::uint64_t offset) {
     if (desc.size < 0 || offset > static_cast<std::uint64_t>(desc.size)) {
         throw error(errc::invalid_argument, "cannot read blob " + desc.digest.str() + " from byte "
                                                 + std::to_string(offset) + " of "
@@ -198,9 +197,7 @@ asio::awaitable<content::blob_reader> repository::open_blob_from(descriptor desc
                                                              }
                                                          };
     co_await start(st);
-    content::blob_reader raw;
-    raw.length = static_cast<std::uint64_t>(desc.size) - offset;
-    raw.read = [st, start](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+    auto next = [st, start](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
         for (;;) {
             if (!st->open) {
                 co_await start(st);
@@ -224,7 +221,7 @@ asio::awaitable<content::blob_reader> repository::open_blob_from(descriptor desc
             st->open = false;
         }
     };
-    raw.rewind = [st, offset] {
+    auto rewind = [st, offset] {
         // Read again from the first byte (an upload that is retried): a fresh GET on next read.
         // A body not read from yet still starts at the first byte: keep it (a client rewinds
         // before every send, the first included; dropping it cost a second GET per blob).
@@ -235,10 +232,11 @@ asio::awaitable<content::blob_reader> repository::open_blob_from(descriptor desc
         st->open = false;
         st->delivered = offset;
     };
-    co_return raw;
+    co_return byte_source::from_generator(
+        std::move(next), static_cast<std::uint64_t>(desc.size) - offset, std::move(rewind));
 }
 
-asio::awaitable<void> repository::fetch_blob(descriptor desc, blob_sink sink) {
+asio::awaitable<void> repository::fetch_blob(descriptor desc, byte_sink sink) {
     std::unique_ptr<std::byte[]> storage;
     const auto buf = content::detail::blob_buffer(
         storage, static_cast<std::uint64_t>(std::max<std::int64_t>(desc.size, 0)), 1 << 20);
@@ -253,7 +251,7 @@ asio::awaitable<void> repository::fetch_blob(descriptor desc, blob_sink sink) {
 }
 
 asio::awaitable<void> repository::fetch_blob_range(digest d, std::uint64_t offset,
-                                                   std::uint64_t length, blob_sink sink) {
+                                                   std::uint64_t length, byte_sink sink) {
     auto st = state_;
     const std::string what = "cannot fetch bytes " + std::to_string(offset) + "+"
                              + std::to_string(length) + " of blob " + d.str() + " from "

@@ -100,7 +100,7 @@ class repository_state {
     }
 
     asio::awaitable<http::response> send(std::string method, boost::urls::url u,
-                                         const auth::scope_set& scopes, http::body_source body = {},
+                                         const auth::scope_set& scopes, byte_source body = {},
                                          http::fields headers = {}) {
         http::request req;
         req.method = std::move(method);

@@ -12,16 +12,8 @@ bool is_manifest_type(std::string_view t) {
     return media_type::is_manifest(t) || media_type::is_index(t);
 }
 
-http::body_source body_of(content::blob_reader src) {
-    if (src.file && src.length) {
-        return http::body_source::from_file(*src.file, src.offset, *src.length);
-    }
-    return http::body_source::from_generator(std::move(src.read), src.length,
-                                             std::move(src.rewind));
-}
-
 /// Reads a manifest to push whole, refusing more than `limit` bytes.
-asio::awaitable<std::string> read_manifest(content::blob_reader& src, const descriptor& desc,
+asio::awaitable<std::string> read_manifest(byte_source& src, const descriptor& desc,
                                            std::size_t limit) {
     if (desc.size < 0 || static_cast<std::uint64_t>(desc.size) > limit) {
         throw error(errc::size_exceeds_limit,
@@ -62,15 +54,14 @@ asio::awaitable<bool> repository_target::exists(descriptor desc) {
     co_return false;
 }
 
-asio::awaitable<content::blob_reader> repository_target::open_from(descriptor desc,
-                                                                   std::uint64_t offset) {
+asio::awaitable<byte_source> repository_target::open_from(descriptor desc, std::uint64_t offset) {
     if (is_manifest_type(desc.media_type)) {
         throw error(errc::unsupported, "manifests are not read in parts");
     }
     co_return co_await repo_.open_blob_from(std::move(desc), offset);
 }
 
-asio::awaitable<content::blob_reader> repository_target::open(descriptor desc) {
+asio::awaitable<byte_source> repository_target::open(descriptor desc) {
     if (!is_manifest_type(desc.media_type)) {
         co_return co_await repo_.open_blob(std::move(desc));
     }
@@ -80,8 +71,8 @@ asio::awaitable<content::blob_reader> repository_target::open(descriptor desc) {
                     "manifest " + desc.digest.str() + " has " + std::to_string(m.desc.size)
                         + " bytes, its descriptor says " + std::to_string(desc.size));
     }
-    auto r = content::blob_reader::from_string(std::move(m.bytes));
-    r.digest_checked = true;
+    auto r = byte_source::from_string(std::move(m.bytes));
+    r.set_checked(byte_source::check::hashed);
     co_return r;
 }
 
@@ -108,7 +99,7 @@ asio::awaitable<std::vector<std::string>> repository_target::tags() {
     co_return co_await repo_.tags();
 }
 
-asio::awaitable<void> repository_target::fetch(descriptor desc, content::write_fn sink) {
+asio::awaitable<void> repository_target::fetch(descriptor desc, byte_sink sink) {
     if (!is_manifest_type(desc.media_type)) {
         co_await repo_.fetch_blob(std::move(desc), std::move(sink));
         co_return;
@@ -122,19 +113,19 @@ asio::awaitable<void> repository_target::fetch(descriptor desc, content::write_f
     co_await sink(std::as_bytes(std::span(m.bytes.data(), m.bytes.size())));
 }
 
-asio::awaitable<void> repository_target::push(descriptor desc, content::blob_reader src) {
+asio::awaitable<void> repository_target::push(descriptor desc, byte_source src) {
     co_await push_tagged(std::move(desc), std::move(src), {});
 }
 
-asio::awaitable<void> repository_target::push_tagged(descriptor desc, content::blob_reader src,
+asio::awaitable<void> repository_target::push_tagged(descriptor desc, byte_source src,
                                                      std::vector<std::string> references) {
     if (!is_manifest_type(desc.media_type)) {
         if (!references.empty()) {
             throw error(errc::invalid_argument, "cannot tag " + desc.digest.str() + ": "
                                                     + desc.media_type + " is not a manifest type");
         }
-        const bool verify = !src.digest_checked;
-        co_await repo_.push_blob(std::move(desc), body_of(std::move(src)), verify);
+        const bool verify = !src.digest_checked();
+        co_await repo_.push_blob(std::move(desc), std::move(src), verify);
         co_return;
     }
     auto bytes = co_await read_manifest(src, desc, 4 * 1024 * 1024);
@@ -146,8 +137,8 @@ asio::awaitable<void> repository_target::push_tagged(descriptor desc, content::b
 }
 
 asio::awaitable<descriptor> repository_target::push_unknown(std::string media_type,
-                                                            content::blob_reader src) {
-    co_return co_await repo_.push_blob_stream(body_of(std::move(src)), std::move(media_type));
+                                                            byte_source src) {
+    co_return co_await repo_.push_blob_stream(std::move(src), std::move(media_type));
 }
 
 asio::awaitable<descriptor> repository_target::resolve(std::string reference) {

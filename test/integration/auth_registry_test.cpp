@@ -95,7 +95,7 @@ std::shared_ptr<oras::auth::credential_store> creds(const registry_process& reg,
 /// Pushes `body` as a blob in two requests (POST, then PUT with the digest) and returns its
 /// digest; throws on an unexpected status.
 asio::awaitable<std::string> push_blob(oras::auth::client& c, std::string base, std::string repo,
-                                       oras::http::body_source body, std::string digest,
+                                       oras::byte_source body, std::string digest,
                                        scope_set scopes) {
     oras::http::request post;
     post.method = "POST";
@@ -127,7 +127,7 @@ asio::awaitable<std::string> push_blob(oras::auth::client& c, std::string base, 
 asio::awaitable<std::string> push_string(oras::auth::client& c, std::string base, std::string repo,
                                          std::string data) {
     auto digest = oras::digest::of(data).str();
-    co_return co_await push_blob(c, base, repo, oras::http::body_source::from_string(data), digest,
+    co_return co_await push_blob(c, base, repo, oras::byte_source::from_string(data), digest,
                                  push(repo));
 }
 
@@ -212,7 +212,7 @@ TEST(auth_registry, basic_second_push_makes_no_401_and_a_large_body_crosses_once
     }
     std::ofstream(file, std::ios::binary).write(data.data(), std::streamsize(data.size()));
     const auto digest = oras::digest::of(data).str();
-    run(f.io, push_blob(*f.client, f.base, "app", oras::http::body_source::from_file(file), digest,
+    run(f.io, push_blob(*f.client, f.base, "app", oras::byte_source::from_file(file), digest,
                         push("app")));
     EXPECT_EQ(f.log->unauthorized(), 0u);
     EXPECT_EQ(f.log->count("PUT"), 1u);  // the 16 MiB body went over the wire once
@@ -291,7 +291,7 @@ TEST(auth_registry, token_second_push_makes_no_401_and_a_large_body_crosses_once
     const auto file = dir.path() / "large.bin";
     std::string data(16 << 20, 'z');
     std::ofstream(file, std::ios::binary).write(data.data(), std::streamsize(data.size()));
-    run(f.io, push_blob(*f.client, f.base, "app", oras::http::body_source::from_file(file),
+    run(f.io, push_blob(*f.client, f.base, "app", oras::byte_source::from_file(file),
                         oras::digest::of(data).str(), push("app")));
     EXPECT_EQ(f.log->unauthorized(), 0u);
     EXPECT_EQ(f.log->count("PUT"), 1u);
@@ -308,7 +308,7 @@ TEST(auth_registry, a_pull_only_token_is_upgraded_on_insufficient_scope) {
     // A pull first (pull-only token cached), then a push that declares only pull.
     EXPECT_EQ(run(f.io, get_blob(*f.client, f.base, "app", digest)).status, 200u);
     f.log->events.clear();
-    run(f.io, push_blob(*f.client, f.base, "app", oras::http::body_source::from_string("more"),
+    run(f.io, push_blob(*f.client, f.base, "app", oras::byte_source::from_string("more"),
                         oras::digest::of(std::string("more")).str(), pull("app")));
     EXPECT_EQ(f.log->unauthorized(), 1u);  // insufficient_scope, once
     const auto last = reg.issuer()->last_issued();

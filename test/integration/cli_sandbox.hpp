@@ -209,8 +209,7 @@ struct raw_repository {
         d.media_type = std::move(media_type);
         d.digest = oras::digest::of(data);
         d.size = static_cast<std::int64_t>(data.size());
-        oras::test::run(io,
-                        target->push(d, oras::content::blob_reader::from_string(std::move(data))));
+        oras::test::run(io, target->push(d, oras::byte_source::from_string(std::move(data))));
         return d;
     }
 
@@ -227,7 +226,7 @@ struct raw_repository {
         d.media_type = m.media_type;
         d.digest = oras::digest::of(bytes);
         d.size = static_cast<std::int64_t>(bytes.size());
-        oras::test::run(io, target->push_tagged(d, oras::content::blob_reader::from_string(bytes),
+        oras::test::run(io, target->push_tagged(d, oras::byte_source::from_string(bytes),
                                                 std::vector<std::string>{tag}));
         return d;
     }

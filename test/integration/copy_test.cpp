@@ -131,14 +131,14 @@ struct runner {
 void put(runner& run, oras::content::target& t, const artifact& a, const std::string& tag = {}) {
     for (std::size_t i = 0; i + 1 < a.nodes.size(); ++i) {
         const auto& n = a.nodes[i];
-        run(t.push(n.desc, oras::content::blob_reader::from_string(n.bytes)));
+        run(t.push(n.desc, oras::byte_source::from_string(n.bytes)));
     }
     const auto& root = a.manifest();
     std::vector<std::string> tags;
     if (!tag.empty()) {
         tags.push_back(tag);
     }
-    run(t.push_tagged(root.desc, oras::content::blob_reader::from_string(root.bytes), tags));
+    run(t.push_tagged(root.desc, oras::byte_source::from_string(root.bytes), tags));
 }
 
 /// Requests a registry saw, by method and kind of path.

@@ -105,7 +105,7 @@ TEST(http_registry, blob_round_trip_with_streamed_bodies) {
         put.method = "PUT";
         put.url = put_url;
         put.headers.add("Content-Type", "application/octet-stream");
-        put.body = oras::http::body_source::from_file(path, 4, content.size());
+        put.body = oras::byte_source::from_file(path, 4, content.size());
         auto done = run(io, client.fetch(std::move(put)));
         ASSERT_EQ(done.status, 201u) << done.body;
         EXPECT_EQ(done.headers.get("Docker-Content-Digest"), digest.str());

@@ -132,7 +132,7 @@ struct seeded {
 descriptor push_blob(runner& run, oras::content::target& t, std::string data,
                      std::string media_type) {
     auto d = oras::test::describe(data, std::move(media_type));
-    run(t.push(d, oras::content::blob_reader::from_string(std::move(data))));
+    run(t.push(d, oras::byte_source::from_string(std::move(data))));
     return d;
 }
 
@@ -167,8 +167,7 @@ std::vector<seeded> seed(const registry_process& reg, std::size_t repos, std::si
             m.layers = {shared, big, small};
             auto bytes = m.serialize();
             auto md = oras::test::describe(bytes, m.media_type);
-            run(t.push_tagged(md, oras::content::blob_reader::from_string(std::move(bytes)),
-                              {tag}));
+            run(t.push_tagged(md, oras::byte_source::from_string(std::move(bytes)), {tag}));
             out.push_back(seeded{name, tag, md, shared, big});
         }
     }

@@ -180,7 +180,7 @@ struct runner {
 /// Stores `data` in `t` and returns its descriptor.
 descriptor put(runner& run, oras::content::target& t, std::string data, std::string media_type) {
     auto d = describe(data, std::move(media_type));
-    run(t.push(d, oras::content::blob_reader::from_string(std::move(data))));
+    run(t.push(d, oras::byte_source::from_string(std::move(data))));
     return d;
 }
 
@@ -195,8 +195,7 @@ descriptor put_artifact(runner& run, oras::content::target& t, std::vector<descr
     m.layers = std::move(layers);
     const auto bytes = m.serialize();
     const auto d = describe(bytes, m.media_type);
-    run(t.push_tagged(d, oras::content::blob_reader::from_string(bytes),
-                      std::vector<std::string>{tag}));
+    run(t.push_tagged(d, oras::byte_source::from_string(bytes), std::vector<std::string>{tag}));
     return d;
 }
 
@@ -825,7 +824,7 @@ TEST(ops, pull_through_an_index) {
     index.manifests = {first.manifest, second.manifest};
     const auto bytes = index.serialize();
     const auto d = describe(bytes, index.media_type);
-    run(store.push_tagged(d, oras::content::blob_reader::from_string(bytes),
+    run(store.push_tagged(d, oras::byte_source::from_string(bytes),
                           std::vector<std::string>{"both"}));
     oras::ops::pull_options po;
     po.output = s.out;

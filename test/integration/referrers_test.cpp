@@ -63,10 +63,10 @@ struct fixture {
 
 /// Pushes the empty config and an image tagged v1; returns the image's descriptor.
 descriptor push_subject(fixture& f) {
-    f(f.repo->push_blob(oras::empty_json_descriptor(), oras::http::body_source::from_string("{}")));
+    f(f.repo->push_blob(oras::empty_json_descriptor(), oras::byte_source::from_string("{}")));
     const std::string layer_data = "subject layer";
     const auto layer = describe(layer_data, std::string(oras::media_type::image_layer));
-    f(f.repo->push_blob(layer, oras::http::body_source::from_string(layer_data)));
+    f(f.repo->push_blob(layer, oras::byte_source::from_string(layer_data)));
     oras::image_manifest m;
     m.media_type = std::string(oras::media_type::image_manifest);
     m.config = oras::empty_json_descriptor();

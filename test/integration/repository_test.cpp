@@ -79,7 +79,7 @@ void blob_round_trips(const registry_process& reg, bool with_credentials) {
     const std::string small = "hello, blob";
     const auto d = describe(small);
     EXPECT_FALSE(f(f.repo->blob_exists(d.digest)).has_value());
-    f(f.repo->push_blob(d, oras::http::body_source::from_string(small)));
+    f(f.repo->push_blob(d, oras::byte_source::from_string(small)));
     const auto found = f(f.repo->blob_exists(d.digest));
     ASSERT_TRUE(found.has_value());
     EXPECT_EQ(found->size, d.size);
@@ -91,7 +91,7 @@ void blob_round_trips(const registry_process& reg, bool with_credentials) {
     std::ofstream(dir.path() / "big.bin", std::ios::binary)
         .write(data.data(), static_cast<std::streamsize>(data.size()));
     const auto big = describe(data);
-    f(f.repo->push_blob(big, oras::http::body_source::from_file(dir.path() / "big.bin")));
+    f(f.repo->push_blob(big, oras::byte_source::from_file(dir.path() / "big.bin")));
     EXPECT_EQ(f.fetch(big), data);
 
     // Unknown digest: streamed through PATCH, digest computed on the way.
@@ -103,8 +103,8 @@ void blob_round_trips(const registry_process& reg, bool with_credentials) {
         *pos += n;
         co_return n;
     };
-    const auto pushed = f(f.repo->push_blob_stream(oras::http::body_source::from_generator(gen),
-                                                   "application/vnd.test"));
+    const auto pushed =
+        f(f.repo->push_blob_stream(oras::byte_source::from_generator(gen), "application/vnd.test"));
     EXPECT_EQ(pushed.digest, oras::digest::of(streamed));
     EXPECT_EQ(pushed.size, static_cast<std::int64_t>(streamed.size()));
     EXPECT_EQ(pushed.media_type, "application/vnd.test");
@@ -138,8 +138,7 @@ TEST(repository, chunked_uploads_mounts_with_fallback_and_ranges) {
         *pos += n;
         co_return n;
     };
-    const auto pushed =
-        f(chunked.push_blob_stream(oras::http::body_source::from_generator(gen), "x/y"));
+    const auto pushed = f(chunked.push_blob_stream(oras::byte_source::from_generator(gen), "x/y"));
     EXPECT_EQ(pushed.digest, oras::digest::of(data));
     EXPECT_EQ(f.fetch(pushed), data);
 
@@ -155,8 +154,8 @@ TEST(repository, chunked_uploads_mounts_with_fallback_and_ranges) {
     // A mount from a repository that lacks the blob falls back to an upload in the same session.
     auto target = f.other(reg, "mount-target");
     const std::string fresh = "only here";
-    EXPECT_FALSE(f(target.mount_blob(describe(fresh), "chunked",
-                                     oras::http::body_source::from_string(fresh))));
+    EXPECT_FALSE(
+        f(target.mount_blob(describe(fresh), "chunked", oras::byte_source::from_string(fresh))));
     EXPECT_TRUE(f(target.blob_exists(describe(fresh).digest)).has_value());
 }
 
@@ -166,7 +165,7 @@ TEST(repository, a_large_blob_comes_as_parallel_ranges_from_distribution) {
     fixture f(reg, "ranged", true);
     const auto data = pattern((5 << 20) + 3, 8);
     const auto d = describe(data);
-    f(f.repo->push_blob(d, oras::http::body_source::from_string(data)));
+    f(f.repo->push_blob(d, oras::byte_source::from_string(data)));
 
     oras::registry::repository_options o;
     o.parallel_download_min_size = 1 << 20;
@@ -217,26 +216,24 @@ TEST(repository, a_body_that_does_not_match_its_descriptor_is_not_stored) {
     fixture f(reg, "app");
     const auto claimed = describe(pattern(1 << 20, 3));
     const auto actual = pattern(1 << 20, 4);
-    EXPECT_EQ(error_of([&] {
-                  f(f.repo->push_blob(claimed, oras::http::body_source::from_string(actual)));
-              }),
-              oras::errc::digest_mismatch);
+    EXPECT_EQ(
+        error_of([&] { f(f.repo->push_blob(claimed, oras::byte_source::from_string(actual))); }),
+        oras::errc::digest_mismatch);
     // Streamed from a file: the mismatch shows only at the end, and the last bytes are withheld.
     oras::test::temp_dir dir;
     std::ofstream(dir.path() / "x", std::ios::binary)
         .write(actual.data(), static_cast<std::streamsize>(actual.size()));
-    EXPECT_EQ(
-        error_of([&] {
-            f(f.repo->push_blob(claimed, oras::http::body_source::from_file(dir.path() / "x")));
-        }),
-        oras::errc::digest_mismatch);
+    EXPECT_EQ(error_of([&] {
+                  f(f.repo->push_blob(claimed, oras::byte_source::from_file(dir.path() / "x")));
+              }),
+              oras::errc::digest_mismatch);
     EXPECT_FALSE(f(f.repo->blob_exists(claimed.digest)).has_value());
     EXPECT_FALSE(f(f.repo->blob_exists(oras::digest::of(actual))).has_value());
 
     // Without the client's own check (the caller hashed the file just before, and it changed
     // since) the registry's digest check refuses it.
     try {
-        f(f.repo->push_blob(claimed, oras::http::body_source::from_file(dir.path() / "x"),
+        f(f.repo->push_blob(claimed, oras::byte_source::from_file(dir.path() / "x"),
                             /*verify=*/false));
         ADD_FAILURE() << "the registry stored bytes under another digest";
     } catch (const oras::error& e) {
@@ -252,7 +249,7 @@ TEST(repository, a_blob_served_with_other_bytes_fails_its_digest_check) {
     fixture f(reg, "app");
     const auto data = pattern(256 << 10, 5);
     const auto d = describe(data);
-    f(f.repo->push_blob(d, oras::http::body_source::from_string(data)));
+    f(f.repo->push_blob(d, oras::byte_source::from_string(data)));
     // Corrupt the stored bytes behind the registry's back (same length).
     const auto hex = d.digest.encoded();
     const auto stored = reg.storage_dir() / "docker/registry/v2/blobs/sha256"
@@ -277,7 +274,7 @@ TEST(repository, mount_across_repositories_and_delete) {
     fixture f(reg, "source", true);
     const auto data = pattern(64 << 10, 6);
     const auto d = describe(data);
-    f(f.repo->push_blob(d, oras::http::body_source::from_string(data)));
+    f(f.repo->push_blob(d, oras::byte_source::from_string(data)));
 
     auto target = f.other(reg, "target");
     EXPECT_FALSE(f(target.blob_exists(d.digest)).has_value());
@@ -293,10 +290,10 @@ TEST(repository, mount_across_repositories_and_delete) {
 void manifest_round_trip(const registry_process& reg, bool with_credentials) {
     fixture f(reg, "team/artifact", with_credentials);
     const auto config = oras::empty_json_descriptor();
-    f(f.repo->push_blob(config, oras::http::body_source::from_string("{}")));
+    f(f.repo->push_blob(config, oras::byte_source::from_string("{}")));
     const std::string layer_data = "layer bytes";
     auto layer = describe(layer_data, "application/vnd.test.layer");
-    f(f.repo->push_blob(layer, oras::http::body_source::from_string(layer_data)));
+    f(f.repo->push_blob(layer, oras::byte_source::from_string(layer_data)));
 
     oras::image_manifest m;
     m.media_type = std::string(oras::media_type::image_manifest);
@@ -355,7 +352,7 @@ TEST(repository, manifest_round_trip_with_tokens) {
 TEST(repository, several_tags_at_once_and_tag_deletion_unsupported) {
     registry_process reg;
     fixture f(reg, "multi");
-    f(f.repo->push_blob(oras::empty_json_descriptor(), oras::http::body_source::from_string("{}")));
+    f(f.repo->push_blob(oras::empty_json_descriptor(), oras::byte_source::from_string("{}")));
     oras::image_manifest m;
     m.media_type = std::string(oras::media_type::image_manifest);
     m.artifact_type = "application/vnd.test";
@@ -384,8 +381,7 @@ TEST(registry, ping_and_a_paginated_catalog) {
     f(r.ping());
     for (const auto* name : {"cat/a", "cat/b", "cat/c", "cat/d", "cat/e"}) {
         auto repo = r.repo(name);
-        f(repo.push_blob(oras::empty_json_descriptor(),
-                         oras::http::body_source::from_string("{}")));
+        f(repo.push_blob(oras::empty_json_descriptor(), oras::byte_source::from_string("{}")));
     }
     f.auth->http().close_idle();
     const auto before = f.auth->http().stats().requests_sent;
@@ -414,7 +410,7 @@ TEST(repository, every_operation_has_a_completion_token_form_that_owns_its_state
     // its own copy of the repository and of its arguments.
     auto push = [&] {
         oras::registry::repository temporary(*f.auth, reg.host(), "tokens");
-        return temporary.async_push_blob(blob, oras::http::body_source::from_string(data), false);
+        return temporary.async_push_blob(blob, oras::byte_source::from_string(data), false);
     }();
     auto exists = [&] {
         oras::registry::repository temporary(*f.auth, reg.host(), "tokens");
@@ -432,9 +428,8 @@ TEST(repository, every_operation_has_a_completion_token_form_that_owns_its_state
     m.media_type = std::string(oras::media_type::image_manifest);
     m.config = oras::empty_json_descriptor();
     m.layers = {blob};
-    auto config =
-        f.repo->async_push_blob(oras::empty_json_descriptor(),
-                                oras::http::body_source::from_string("{}"), asio::use_future);
+    auto config = f.repo->async_push_blob(oras::empty_json_descriptor(),
+                                          oras::byte_source::from_string("{}"), asio::use_future);
     f.io.restart();
     f.io.run();
     config.get();
@@ -464,10 +459,10 @@ TEST(repository, every_operation_has_a_completion_token_form_that_owns_its_state
     EXPECT_EQ(resolved->digest, manifest.digest);
     EXPECT_EQ(*range, "tokens");
     auto r = reader.get();
-    EXPECT_TRUE(r.verified);
+    EXPECT_TRUE(r.verified());
     auto from = reader_from.get();
-    ASSERT_TRUE(from.length);
-    EXPECT_EQ(*from.length, static_cast<std::uint64_t>(blob.size) - 11);
+    ASSERT_TRUE(from.length());
+    EXPECT_EQ(*from.length(), static_cast<std::uint64_t>(blob.size) - 11);
 
     // One after the other: listed while "c" is being tagged, the list may hold it or not.
     auto tags = f.repo->async_tags(asio::use_future);

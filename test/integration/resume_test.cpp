@@ -162,8 +162,7 @@ TEST(resume, a_chunked_upload_cut_mid_patch_starts_over_when_the_source_can) {
     cutting_forwarder fwd(reg.port(), 1'600'000, std::size_t(-1));  // inside the second PATCH
     asio::io_context io;
     auto repo = through(io, fwd.port(), {.chunk_size = 1 << 20});
-    const auto pushed =
-        run(io, repo.push_blob_stream(oras::http::body_source::from_string(data), "x/y"));
+    const auto pushed = run(io, repo.push_blob_stream(oras::byte_source::from_string(data), "x/y"));
     EXPECT_TRUE(fwd.cut());
     EXPECT_EQ(pushed.digest, oras::digest::of(data));
     EXPECT_EQ(pushed.size, static_cast<std::int64_t>(data.size()));
@@ -183,11 +182,11 @@ TEST(resume, a_cut_upload_of_a_one_shot_stream_fails_clearly) {
     asio::io_context io;
     auto repo = through(io, fwd.port(), {.chunk_size = 1 << 20});
     auto pos = std::make_shared<std::size_t>(0);
-    oras::http::body_source::generator gen = [&data, pos](std::span<std::byte> buf) {
+    oras::byte_source::read_fn gen = [&data, pos](std::span<std::byte> buf) {
         return generate(buf, data, pos);
     };
     try {
-        run(io, repo.push_blob_stream(oras::http::body_source::from_generator(gen), "x/y"));
+        run(io, repo.push_blob_stream(oras::byte_source::from_generator(gen), "x/y"));
         FAIL() << "a cut upload of a stream that cannot start again succeeded";
     } catch (const oras::error& e) {
         EXPECT_EQ(e.code(), oras::errc::upload_invalid) << e.what();
@@ -208,7 +207,7 @@ TEST(resume, a_known_digest_upload_cut_mid_put_is_sent_again) {
     cutting_forwarder fwd(reg.port(), 1'500'000, std::size_t(-1));
     asio::io_context io;
     auto repo = through(io, fwd.port());
-    run(io, repo.push_blob(d, oras::http::body_source::from_file(dir.path() / "blob")));
+    run(io, repo.push_blob(d, oras::byte_source::from_file(dir.path() / "blob")));
     EXPECT_TRUE(fwd.cut());
     const auto found = run(io, repo.blob_exists(d.digest));
     ASSERT_TRUE(found.has_value());
@@ -225,7 +224,7 @@ TEST(resume, a_download_cut_mid_body_resumes_with_range) {
     {
         asio::io_context io;
         auto direct = through(io, reg.port());
-        run(io, direct.push_blob(d, oras::http::body_source::from_string(data)));
+        run(io, direct.push_blob(d, oras::byte_source::from_string(data)));
     }
     cutting_forwarder fwd(reg.port(), std::size_t(-1), 1'000'000);
     asio::io_context io;

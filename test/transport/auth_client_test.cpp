@@ -443,7 +443,7 @@ TEST(auth_client, a_body_is_sent_once_to_a_registry_not_yet_known) {
     oras::auth::client client(oras::http::client(io.get_executor(), http_options()),
                               {.credentials = creds_for(reg, {"alice", "secret", "", ""})});
     auto req = make("PUT", reg.url() + "/v2/app/blobs/uploads/x?digest=sha256:00");
-    req.body = oras::http::body_source::from_string(std::string(1 << 20, 'x'));
+    req.body = oras::byte_source::from_string(std::string(1 << 20, 'x'));
     EXPECT_EQ(run(io, client.fetch(std::move(req), push("app"))).status, 201u);
     const auto reqs = reg.requests();
     ASSERT_EQ(reqs.size(), 2u);
@@ -464,7 +464,7 @@ TEST(auth_client, a_streamed_body_is_never_sent_twice) {
                               {.credentials = creds_for(reg, {"alice", "secret", "", ""})});
     auto req = make("PATCH", reg.url() + "/v2/app/blobs/uploads/x");
     auto sent = std::make_shared<bool>(false);
-    req.body = oras::http::body_source::from_generator(
+    req.body = oras::byte_source::from_generator(
         [sent](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
             if (*sent) {
                 co_return 0;

@@ -125,7 +125,7 @@ TEST(http_client, stale_pooled_connection_is_retried_once_on_a_fresh_one) {
     EXPECT_EQ(run(io, client.fetch(get(server.url() + "/a"))).body, "fresh");
     auto put = get(server.url() + "/b");
     put.method = "PUT";
-    put.body = oras::http::body_source::from_string("payload");
+    put.body = oras::byte_source::from_string("payload");
     auto r = run(io, client.fetch(std::move(put)));
     EXPECT_EQ(r.body, "fresh");
     EXPECT_EQ(server.connections_accepted(), 2u);
@@ -144,7 +144,7 @@ TEST(http_client, non_replayable_body_is_never_resent) {
     auto patch = get(server.url() + "/b");
     patch.method = "PATCH";
     bool produced = false;
-    patch.body = oras::http::body_source::from_generator(
+    patch.body = oras::byte_source::from_generator(
         [&](std::span<std::byte> out) -> asio::awaitable<std::size_t> {
             if (produced) {
                 co_return 0;
@@ -167,7 +167,7 @@ TEST(http_client, stale_retry_never_resends_a_patch_with_a_body) {
     EXPECT_EQ(run(io, client.fetch(get(server.url() + "/a"))).status, 200u);
     auto patch = get(server.url() + "/b");
     patch.method = "PATCH";
-    patch.body = oras::http::body_source::from_string("chunk");
+    patch.body = oras::byte_source::from_string("chunk");
     EXPECT_THROW(run(io, client.fetch(std::move(patch))), oras::error);
     EXPECT_EQ(server.requests().size(), 2u);
 }
@@ -333,7 +333,7 @@ TEST(http_client, retries_429_and_503_then_succeeds) {
     oras::http::client client(io.get_executor(), fast_options());
     auto put = get(server.url() + "/r");
     put.method = "PUT";
-    put.body = oras::http::body_source::from_string("replayable");
+    put.body = oras::byte_source::from_string("replayable");
     auto r = run(io, client.fetch(std::move(put)));
     EXPECT_EQ(r.status, 200u);
     EXPECT_EQ(r.body, "done");
@@ -402,7 +402,7 @@ TEST(http_client, a_generator_that_can_rewind_is_replayed_from_its_first_byte) {
     auto rewinds = std::make_shared<int>(0);
     auto put = get(server.url() + "/r");
     put.method = "PUT";
-    put.body = oras::http::body_source::from_generator(
+    put.body = oras::byte_source::from_generator(
         [&data, pos](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
             const auto k = std::min(buf.size(), data.size() - *pos);
             std::memcpy(buf.data(), data.data() + *pos, k);
@@ -609,13 +609,13 @@ TEST(http_client, file_range_and_generator_bodies) {
 
     auto put = get(server.url() + "/file");
     put.method = "PUT";
-    put.body = oras::http::body_source::from_file(path, 1000, 600000);
+    put.body = oras::byte_source::from_file(path, 1000, 600000);
     EXPECT_EQ(run(io, client.fetch(std::move(put))).status, 201u);
 
     auto patch = get(server.url() + "/stream");
     patch.method = "PATCH";
     std::size_t offset = 0;
-    patch.body = oras::http::body_source::from_generator(
+    patch.body = oras::byte_source::from_generator(
         [&](std::span<std::byte> out) -> asio::awaitable<std::size_t> {
             const auto n = std::min<std::size_t>({out.size(), 100000, content.size() - offset});
             std::memcpy(out.data(), content.data() + offset, n);

@@ -368,8 +368,7 @@ struct fixture {
     /// Fetches `d` whole; `deliveries` counts the bytes the sink was handed.
     std::string fetch(const descriptor& d, std::size_t* deliveries = nullptr) {
         auto out = std::make_shared<std::string>();
-        oras::registry::blob_sink sink =
-            [out](std::span<const std::byte> b) -> asio::awaitable<void> {
+        oras::byte_sink sink = [out](std::span<const std::byte> b) -> asio::awaitable<void> {
             out->append(reinterpret_cast<const char*>(b.data()), b.size());
             co_return;
         };
@@ -421,17 +420,17 @@ bool contains(std::string_view text, std::string_view part) {
 }
 
 /// A body of unknown length, produced `piece` bytes at a time, that cannot be rewound.
-oras::http::body_source stream_of(std::string data, std::size_t piece) {
+oras::byte_source stream_of(std::string data, std::size_t piece) {
     auto src = std::make_shared<const std::string>(std::move(data));
     auto pos = std::make_shared<std::size_t>(0);
-    oras::http::body_source::generator next =
+    oras::byte_source::read_fn next =
         [src, pos, piece](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
         const auto n = std::min({buf.size(), piece, src->size() - *pos});
         std::memcpy(buf.data(), src->data() + *pos, n);
         *pos += n;
         co_return n;
     };
-    return oras::http::body_source::from_generator(std::move(next));
+    return oras::byte_source::from_generator(std::move(next));
 }
 
 /// A scripted server that only records what reaches it.
@@ -663,7 +662,7 @@ TEST(registry_transport, single_post_completes_in_one_request_on_201) {
     const auto desc = describe(data);
     fixture f({.repo = {.single_post_max = 1024}});
     f.fake.with([](fake_registry& reg) { reg.single_post_201 = true; });
-    f(f.repo->push_blob(desc, oras::http::body_source::from_string(data)));
+    f(f.repo->push_blob(desc, oras::byte_source::from_string(data)));
     EXPECT_EQ(f.stored(desc.digest), data);
     const auto reqs = f.requests();
     ASSERT_EQ(reqs.size(), 1u);
@@ -679,7 +678,7 @@ TEST(registry_transport, single_post_answered_202_gets_the_put_with_the_body) {
     const auto data = pattern(600, 5);
     const auto desc = describe(data);
     fixture f({.repo = {.single_post_max = 1024}});
-    f(f.repo->push_blob(desc, oras::http::body_source::from_string(data)));
+    f(f.repo->push_blob(desc, oras::byte_source::from_string(data)));
     EXPECT_EQ(f.stored(desc.digest), data);
     const auto reqs = f.requests();
     const auto issued = f.fake.with([](fake_registry& reg) { return reg.issued; });
@@ -701,7 +700,7 @@ TEST(registry_transport, blobs_above_single_post_max_open_an_empty_session) {
     const auto desc = describe(data);
     fixture f({.repo = {.single_post_max = 1024}});
     f.fake.with([](fake_registry& reg) { reg.single_post_201 = true; });
-    f(f.repo->push_blob(desc, oras::http::body_source::from_string(data)));
+    f(f.repo->push_blob(desc, oras::byte_source::from_string(data)));
     EXPECT_EQ(f.stored(desc.digest), data);
     const auto reqs = f.requests();
     ASSERT_EQ(reqs.size(), 2u);
@@ -895,8 +894,7 @@ TEST(registry_transport, fetch_blob_range_accepts_206_and_cuts_a_200) {
             }
         });
         auto out = std::make_shared<std::string>();
-        oras::registry::blob_sink sink =
-            [out](std::span<const std::byte> b) -> asio::awaitable<void> {
+        oras::byte_sink sink = [out](std::span<const std::byte> b) -> asio::awaitable<void> {
             out->append(reinterpret_cast<const char*>(b.data()), b.size());
             co_return;
         };
@@ -1132,8 +1130,8 @@ TEST(registry_transport, an_upload_location_on_another_host_is_refused) {
                 return std::nullopt;
             };
         });
-        const auto e = error_of(
-            [&] { f(f.repo->push_blob(desc, oras::http::body_source::from_string(data))); });
+        const auto e =
+            error_of([&] { f(f.repo->push_blob(desc, oras::byte_source::from_string(data))); });
         EXPECT_EQ(e.code(), errc::invalid_response);
         EXPECT_TRUE(contains(e.what(), "leaves the registry")) << e.what();
         EXPECT_TRUE(contains(e.what(), "cannot push blob")) << e.what();
@@ -1194,7 +1192,7 @@ TEST(registry_transport, an_upload_location_that_downgrades_to_http_is_refused) 
     });
     EXPECT_EQ(f.repo->base_url(), "https://" + f.server.host());
     const auto e =
-        error_of([&] { f(f.repo->push_blob(desc, oras::http::body_source::from_string(data))); });
+        error_of([&] { f(f.repo->push_blob(desc, oras::byte_source::from_string(data))); });
     EXPECT_EQ(e.code(), errc::invalid_response);
     EXPECT_TRUE(contains(e.what(), "downgrades https to http")) << e.what();
     const auto reqs = f.requests();
@@ -1283,8 +1281,7 @@ TEST(registry_transport, error_bodies_give_the_right_code_and_name_the_operation
     ASSERT_EQ(e.diag().errors.size(), 1u);
     EXPECT_EQ(e.diag().errors[0].code, "UNSUPPORTED");
 
-    e = error_of(
-        [&] { f(f.repo->push_blob(describe("x"), oras::http::body_source::from_string("x"))); });
+    e = error_of([&] { f(f.repo->push_blob(describe("x"), oras::byte_source::from_string("x"))); });
     EXPECT_EQ(e.code(), errc::digest_mismatch) << e.what();
     EXPECT_TRUE(contains(e.what(), "cannot push blob " + d.str())) << e.what();
     EXPECT_EQ(e.diag().method, "POST");
@@ -1325,8 +1322,7 @@ TEST(registry_transport, a_mount_answered_201_is_one_post) {
     const auto desc = describe(data);
     fixture f;
     f.fake.with([&](fake_registry& reg) { reg.mountable[desc.digest.str()] = data; });
-    EXPECT_TRUE(
-        f(f.repo->mount_blob(desc, "team/base", oras::http::body_source::from_string(data))));
+    EXPECT_TRUE(f(f.repo->mount_blob(desc, "team/base", oras::byte_source::from_string(data))));
     EXPECT_EQ(f.stored(desc.digest), data);
     const auto reqs = f.requests();
     ASSERT_EQ(reqs.size(), 1u);
@@ -1346,8 +1342,7 @@ TEST(registry_transport, a_mount_answered_202_uploads_the_fallback_in_that_sessi
     f.fake.with([](fake_registry& reg) {
         reg.sessions["s0"] = upload{.data = "", .seq = 1, .state = "s0.1"};
     });
-    EXPECT_FALSE(
-        f(f.repo->mount_blob(desc, "team/base", oras::http::body_source::from_string(data))));
+    EXPECT_FALSE(f(f.repo->mount_blob(desc, "team/base", oras::byte_source::from_string(data))));
     EXPECT_EQ(f.stored(desc.digest), data);
     const auto reqs = f.requests();
     const auto issued = f.fake.with([](fake_registry& reg) { return reg.issued; });

@@ -53,14 +53,14 @@ class blob_cache {
 
     /// A reader of the cached content of `desc`, hashed and found to match before it is
     /// returned (the reader is marked `verified`); nothing when it is not cached or was corrupt.
-    std::optional<blob_reader> open(const descriptor& desc);
+    std::optional<byte_source> open(const descriptor& desc);
 
     /// `src`, the content of `desc` read from elsewhere, as a reader that also writes what it
     /// hands out into the cache: once `src` has been read to its end and the bytes match `desc`,
     /// they become an entry. A reader abandoned before its end, or failing, leaves nothing.
     /// `src` is hashed here unless it verifies itself (`verified`); the reader rewinds when
     /// `src` does. The reader shares state with nothing in this object: it may outlive it.
-    blob_reader tee(const descriptor& desc, blob_reader src);
+    byte_source tee(const descriptor& desc, byte_source src);
 
     /// Removes the least recently used entries until at most `max_bytes` remain (nothing when
     /// there is no bound), and temporary files that processes killed mid-write left behind for

@@ -126,7 +126,7 @@ class file_store final : public target, public resumable {
     /// are taken by value.
     boost::asio::awaitable<added> add_to(std::string title, std::filesystem::path path,
                                          std::string media_type, target& dst,
-                                         std::function<blob_reader(blob_reader)> watch = {});
+                                         std::function<byte_source(byte_source)> watch = {});
 
     /// How many times this store has archived a directory (in `add`, `add_to` or `open`).
     std::size_t archive_passes() const noexcept { return archive_passes_; }
@@ -134,11 +134,11 @@ class file_store final : public target, public resumable {
     /// A titled `desc`: whether that title holds that content (digest and size). Untitled: any
     /// content of that digest and size.
     boost::asio::awaitable<bool> exists(descriptor desc) override;
-    boost::asio::awaitable<blob_reader> open(descriptor desc) override;
-    boost::asio::awaitable<void> push(descriptor desc, blob_reader src) override;
+    boost::asio::awaitable<byte_source> open(descriptor desc) override;
+    boost::asio::awaitable<void> push(descriptor desc, byte_source src) override;
     /// Kept in memory, hashed with SHA-256.
     boost::asio::awaitable<descriptor> push_unknown(std::string media_type,
-                                                    blob_reader src) override;
+                                                    byte_source src) override;
     /// A tag, or the digest of content the store holds (described as it was added or pushed).
     boost::asio::awaitable<descriptor> resolve(std::string reference) override;
     /// `reference` must be a valid tag and `desc` held by the store; a tag in use is moved.
@@ -163,7 +163,7 @@ class file_store final : public target, public resumable {
     /// `push`, continuing the partial file of `desc` from byte `offset` with `rest`; the whole
     /// file is hashed (the kept bytes read back) and verified before it is committed.
     boost::asio::awaitable<void> push_rest(descriptor desc, std::uint64_t offset,
-                                           blob_reader rest) override;
+                                           byte_source rest) override;
 
   private:
     struct file_entry {
@@ -183,7 +183,7 @@ class file_store final : public target, public resumable {
                      std::string media_type) const;
     descriptor describe_file(const std::string& title, const prepared& p) const;
 
-    boost::asio::awaitable<void> push_from(descriptor desc, blob_reader src, std::uint64_t offset);
+    boost::asio::awaitable<void> push_from(descriptor desc, byte_source src, std::uint64_t offset);
     std::filesystem::path root(bool create) const;
     const file_entry* find(const descriptor& desc) const;
     void record(std::string title, file_entry e);

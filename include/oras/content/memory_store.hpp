@@ -31,10 +31,10 @@ class memory_store final : public target {
     memory_store() = default;
 
     boost::asio::awaitable<bool> exists(descriptor desc) override;
-    boost::asio::awaitable<blob_reader> open(descriptor desc) override;
-    boost::asio::awaitable<void> push(descriptor desc, blob_reader src) override;
+    boost::asio::awaitable<byte_source> open(descriptor desc) override;
+    boost::asio::awaitable<void> push(descriptor desc, byte_source src) override;
     boost::asio::awaitable<descriptor> push_unknown(std::string media_type,
-                                                    blob_reader src) override;
+                                                    byte_source src) override;
     /// A tag, or a digest of stored content (which is then described as it was pushed).
     boost::asio::awaitable<descriptor> resolve(std::string reference) override;
     /// `reference` must be a valid tag and `desc` stored; a tag already in use is moved.

@@ -69,11 +69,11 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
 
     /// Whether a blob file of `desc`'s digest and size is stored (not verified: see `fetch`).
     boost::asio::awaitable<bool> exists(descriptor desc) override;
-    boost::asio::awaitable<blob_reader> open(descriptor desc) override;
-    boost::asio::awaitable<void> push(descriptor desc, blob_reader src) override;
+    boost::asio::awaitable<byte_source> open(descriptor desc) override;
+    boost::asio::awaitable<void> push(descriptor desc, byte_source src) override;
     /// Hashes with SHA-256 into a temporary file in `blobs/sha256/`, then renames it.
     boost::asio::awaitable<descriptor> push_unknown(std::string media_type,
-                                                    blob_reader src) override;
+                                                    byte_source src) override;
     /// A tag: the last entry of `index.json` with that ref.name, as written there. A digest:
     /// the first entry of `index.json` with that digest, else a stored blob that is a manifest
     /// or index with a `mediaType` (read and verified, up to 4 MiB).

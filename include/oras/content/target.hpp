@@ -2,6 +2,8 @@
 // directory of files, memory. Storage (exists, fetch, push), resolver and tagger in one.
 #pragma once
 
+#include <oras/byte_sink.hpp>
+#include <oras/byte_source.hpp>
 #include <oras/descriptor.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -20,50 +22,15 @@
 
 namespace oras::content {
 
-/// Fills the buffer with the next bytes of a blob and returns how many; 0 ends it.
-using read_fn = std::function<boost::asio::awaitable<std::size_t>(std::span<std::byte>)>;
-
-/// Receives a blob's bytes in order.
-using write_fn = std::function<boost::asio::awaitable<void>(std::span<const std::byte>)>;
-
-/// The bytes of a blob to push. Readers made from memory or a file can start again (`rewind`),
-/// which lets a remote push be retried; a file reader also tells where the file is.
-struct blob_reader {
-    /// Hands out the next bytes (see `read_fn`); set by every factory below.
-    read_fn read{};
-    /// Restarts `read` from the first byte; empty when the source cannot.
-    std::function<void()> rewind{};
-    /// Length in bytes, when known ahead.
-    std::optional<std::uint64_t> length{};
-    /// Set when the bytes are `length` bytes of this file from `offset`.
-    std::optional<std::filesystem::path> file{};
-    std::uint64_t offset = 0;  ///< where the bytes start in `file`; 0 without a file
-    /// The bytes were hashed to the descriptor's digest just before (push hashes a file to
-    /// decide whether to upload it): a store may skip hashing them again. A registry still
-    /// checks the digest on its side, so a file changed in between is refused there.
-    bool digest_checked = false;
-    /// Reads fail instead of handing out the end of content that does not match the
-    /// descriptor (made by `content::verified`): a store may rely on that instead of hashing.
-    bool verified = false;
-
-    /// A rewindable reader of `data`, with `length` set.
-    static blob_reader from_string(std::string data);
-    /// As `from_string`, sharing `data` (which must not be null) instead of copying it.
-    static blob_reader from_shared(std::shared_ptr<const std::string> data);
-    /// `length` bytes of `path` from `offset`, read in slices when pulled (never whole).
-    static blob_reader from_file(std::filesystem::path path, std::uint64_t offset,
-                                 std::uint64_t length);
-};
-
 /// Wraps `src` so that its bytes are checked against `desc` as they are read: a read that would
 /// hand out more than `desc.size` bytes, or the last bytes of content whose digest differs,
 /// throws (`errc::size_mismatch`, `errc::digest_mismatch`) instead of returning them, and so
 /// does an end before `desc.size` bytes. A consumer that stops at a failure therefore never
 /// holds the complete wrong content (a registry upload is cut before its last byte). The
-/// result has `verified` and `digest_checked` set and no `file` (the bytes must pass through
+/// result has `check::verified` and no `file()` (the bytes must pass through
 /// the check); it rewinds when `src` does.
 /// `origin` (a file, a registry) is named in the errors when not empty.
-blob_reader verified(blob_reader src, const descriptor& desc, std::string origin = {});
+byte_source verified(byte_source src, const descriptor& desc, std::string origin = {});
 
 /// Storage, resolver and tagger. Blobs and manifests alike: an implementation routes by media
 /// type where it must (a registry stores manifests apart from blobs).
@@ -89,20 +56,20 @@ class target {
     /// local stores verify as they write, a registry checks the digest of its PUT). Not-found and
     /// other failures known before the first byte throw here. The reader keeps what it needs
     /// alive; it must be read on this target's executor.
-    virtual boost::asio::awaitable<blob_reader> open(descriptor desc) = 0;
+    virtual boost::asio::awaitable<byte_source> open(descriptor desc) = 0;
 
     /// Streams the content of `desc` into `sink`, verified as it streams: the sink may see
     /// bytes of a fetch that fails at the end, and must then discard them. The default reads
     /// `open(desc)` to its end, verifying what the reader does not verify itself.
-    virtual boost::asio::awaitable<void> fetch(descriptor desc, write_fn sink);
+    virtual boost::asio::awaitable<void> fetch(descriptor desc, byte_sink sink);
 
     /// Stores `src` as the content of `desc`.
-    virtual boost::asio::awaitable<void> push(descriptor desc, blob_reader src) = 0;
+    virtual boost::asio::awaitable<void> push(descriptor desc, byte_source src) = 0;
 
     /// Stores content whose size and digest are not known ahead (a directory being archived)
     /// and returns its descriptor with `media_type`.
     virtual boost::asio::awaitable<descriptor> push_unknown(std::string media_type,
-                                                            blob_reader src) = 0;
+                                                            byte_source src) = 0;
 
     /// The descriptor of the manifest `reference` (a tag, or a digest) names.
     virtual boost::asio::awaitable<descriptor> resolve(std::string reference) = 0;
@@ -112,7 +79,7 @@ class target {
 
     /// Stores a manifest and names it by each of `references`. The default pushes, then tags;
     /// a registry does both in one PUT per reference.
-    virtual boost::asio::awaitable<void> push_tagged(descriptor desc, blob_reader src,
+    virtual boost::asio::awaitable<void> push_tagged(descriptor desc, byte_source src,
                                                      std::vector<std::string> references);
 };
 
@@ -155,7 +122,7 @@ class ranged_opener {
     /// A reader of the bytes of blob `desc` from `offset` on (`length`: `desc.size - offset`),
     /// not verified: the caller checks the whole content. `unsupported` when this target cannot
     /// after all (a wrapper whose inner target cannot): the caller then reads from the start.
-    virtual boost::asio::awaitable<blob_reader> open_from(descriptor desc,
+    virtual boost::asio::awaitable<byte_source> open_from(descriptor desc,
                                                           std::uint64_t offset) = 0;
 };
 
@@ -170,7 +137,7 @@ class resumable {
     /// `offset` on; the whole is verified against `desc` (a kept prefix that was damaged fails
     /// with `digest_mismatch` and is discarded, so the next attempt starts over).
     virtual boost::asio::awaitable<void> push_rest(descriptor desc, std::uint64_t offset,
-                                                   blob_reader rest) = 0;
+                                                   byte_source rest) = 0;
 };
 
 /// A target that deletes content (oras-go's `content.Deleter`).

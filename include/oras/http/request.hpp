@@ -1,7 +1,7 @@
 // request: what the HTTP client sends.
 #pragma once
 
-#include <oras/http/body_source.hpp>
+#include <oras/byte_source.hpp>
 #include <oras/http/fields.hpp>
 
 #include <boost/url/url.hpp>
@@ -23,8 +23,8 @@ struct request {
     /// client; User-Agent is added unless present.
     fields headers;
     /// None by default. Whether it is replayable decides whether the request may be sent again
-    /// (see `body_source`).
-    body_source body;
+    /// (see `byte_source`).
+    byte_source body;
 
     /// GET, HEAD, PUT, DELETE, OPTIONS: repeating them has the effect of sending them once.
     bool idempotent() const noexcept;

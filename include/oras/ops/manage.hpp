@@ -99,8 +99,7 @@ boost::asio::awaitable<descriptor> stat_blob(content::target& src, oras::digest 
 
 /// Streams the blob `desc` into `sink`, verified: a wrong size or digest throws before the
 /// last bytes reach the sink, so a caller writing a temporary file never commits bad content.
-boost::asio::awaitable<void> fetch_blob(content::target& src, descriptor desc,
-                                        content::write_fn sink);
+boost::asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, byte_sink sink);
 
 /// What `push_blob` pushed.
 struct pushed_blob {
@@ -111,7 +110,7 @@ struct pushed_blob {
 /// Pushes `src` as a blob of `media_type`. With `expected` digest and size (both required for a
 /// reader that cannot be rewound, such as stdin), they are checked as the bytes go; a reader
 /// of a file is hashed first. Skips the upload when the target has the blob.
-boost::asio::awaitable<pushed_blob> push_blob(content::target& dst, content::blob_reader src,
+boost::asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,
                                               std::string media_type,
                                               std::optional<oras::digest> expected = {},
                                               std::optional<std::uint64_t> expected_size = {});
@@ -172,11 +171,10 @@ ORAS_MANAGE_ASYNC(delete_manifest, descriptor, ORAS_P(content::target& dst, std:
                   (dst, std::move(reference)))
 ORAS_MANAGE_ASYNC(stat_blob, descriptor, ORAS_P(content::target& src, oras::digest d),
                   (src, std::move(d)))
-ORAS_MANAGE_ASYNC(fetch_blob, void,
-                  ORAS_P(content::target& src, descriptor desc, content::write_fn sink),
+ORAS_MANAGE_ASYNC(fetch_blob, void, ORAS_P(content::target& src, descriptor desc, byte_sink sink),
                   (src, std::move(desc), std::move(sink)))
 ORAS_MANAGE_ASYNC(push_blob, pushed_blob,
-                  ORAS_P(content::target& dst, content::blob_reader src, std::string media_type,
+                  ORAS_P(content::target& dst, byte_source src, std::string media_type,
                          std::optional<oras::digest> expected = {},
                          std::optional<std::uint64_t> expected_size = {}),
                   (dst, std::move(src), std::move(media_type), std::move(expected), expected_size))

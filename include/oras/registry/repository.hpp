@@ -2,11 +2,12 @@
 #pragma once
 
 #include <oras/auth/client.hpp>
+#include <oras/byte_sink.hpp>
+#include <oras/byte_source.hpp>
 #include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
 #include <oras/detail/async.hpp>
 #include <oras/digest.hpp>
-#include <oras/http/body_source.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -85,11 +86,6 @@ struct repository_options {
     std::uint64_t parallel_download_fast_rate = 256'000'000;
 };
 
-/// Receives a blob's bytes as they arrive. The bytes are verified as a whole only at the end:
-/// when the fetch fails (a digest or size mismatch, a cut connection), what the sink received
-/// must be discarded.
-using blob_sink = std::function<boost::asio::awaitable<void>(std::span<const std::byte>)>;
-
 /// A manifest as fetched: its descriptor (media type from Content-Type, digest checked against
 /// the bytes) and its bytes.
 struct manifest_content {
@@ -144,7 +140,7 @@ class repository {
     /// `desc.size`, fewer, or other bytes throw (`errc::size_mismatch`, `errc::digest_mismatch`).
     /// A connection that drops mid-body is resumed from the next byte with a Range request (up
     /// to `max_resumes` times), so the sink sees every byte once.
-    boost::asio::awaitable<void> fetch_blob(descriptor desc, blob_sink sink);
+    boost::asio::awaitable<void> fetch_blob(descriptor desc, byte_sink sink);
 
     /// A reader of the blob, pulled by the caller (how a blob flows into another target with no
     /// pipe): the GET is sent now, so a missing blob throws `errc::not_found` here; the body
@@ -152,20 +148,19 @@ class repository {
     /// (the end of wrong content is never handed out), and a dropped connection is resumed
     /// with a Range request. `rewind` starts a fresh GET. The reader shares the repository's
     /// state; read it on the repository's executor.
-    boost::asio::awaitable<content::blob_reader> open_blob(descriptor desc);
+    boost::asio::awaitable<byte_source> open_blob(descriptor desc);
 
     /// The bytes of the blob from `offset` on (a Range request; a registry that ignores it is
     /// read past the first `offset` bytes instead), as `open_blob` reads them, dropped
     /// connections resumed. Not verified: a part has no digest of its own, so the caller hashes
     /// the whole content (the bytes it already had, then these); `length` is `desc.size -
     /// offset`. Throws `invalid_argument` for an offset past the end.
-    boost::asio::awaitable<content::blob_reader> open_blob_from(descriptor desc,
-                                                                std::uint64_t offset);
+    boost::asio::awaitable<byte_source> open_blob_from(descriptor desc, std::uint64_t offset);
 
     /// `length` bytes of the blob from `offset` (a Range request). Only the size can be checked:
     /// a part has no digest of its own.
     boost::asio::awaitable<void> fetch_blob_range(oras::digest d, std::uint64_t offset,
-                                                  std::uint64_t length, blob_sink sink);
+                                                  std::uint64_t length, byte_sink sink);
 
     /// Uploads a blob whose digest and size are known: POST, then one PUT with Content-Length,
     /// the body hashed while it streams (a body that does not match fails the upload and the
@@ -173,20 +168,18 @@ class repository {
     /// callers that copy graphs do, once per blob.
     /// `verify` false: the caller has just hashed these bytes; they are sent without a second
     /// hashing pass and the registry's own digest check (`PUT ?digest=`) is relied on.
-    boost::asio::awaitable<void> push_blob(descriptor desc, http::body_source body,
-                                           bool verify = true);
+    boost::asio::awaitable<void> push_blob(descriptor desc, byte_source body, bool verify = true);
 
     /// Uploads a blob of unknown size and digest: POST, one PATCH streaming `body`, then PUT
     /// `?digest=`. Returns its descriptor with `media_type`.
-    boost::asio::awaitable<descriptor> push_blob_stream(http::body_source body,
-                                                        std::string media_type);
+    boost::asio::awaitable<descriptor> push_blob_stream(byte_source body, std::string media_type);
 
     /// Mounts `desc` from another repository of the same registry: true when mounted. When the
     /// registry cannot mount (202, an ordinary upload session) the blob is uploaded from
     /// `fallback` in that same session and the result is false; without a fallback the session
     /// is cancelled and the blob must be pushed.
     boost::asio::awaitable<bool> mount_blob(descriptor desc, std::string from_repository,
-                                            std::optional<http::body_source> fallback = {});
+                                            std::optional<byte_source> fallback = {});
 
     /// Deletes the blob. Fails with `errc::unsupported` where the registry does not allow it,
     /// `errc::not_found` when the blob is not there.
@@ -257,7 +250,7 @@ class repository {
     }
     /// Completion-token form of `fetch_blob`; a handler gets `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
-    auto async_fetch_blob(descriptor desc, blob_sink sink, Token&& token = {}) {
+    auto async_fetch_blob(descriptor desc, byte_sink sink, Token&& token = {}) {
         return spawn<void>(std::forward<Token>(token),
                            [desc = std::move(desc), sink = std::move(sink)](repository& r) mutable {
                                return r.fetch_blob(std::move(desc), std::move(sink));
@@ -266,7 +259,7 @@ class repository {
     /// Completion-token form of `fetch_blob_range`; a handler gets `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
     auto async_fetch_blob_range(oras::digest d, std::uint64_t offset, std::uint64_t length,
-                                blob_sink sink, Token&& token = {}) {
+                                byte_sink sink, Token&& token = {}) {
         return spawn<void>(
             std::forward<Token>(token),
             [d = std::move(d), offset, length, sink = std::move(sink)](repository& r) mutable {
@@ -274,33 +267,34 @@ class repository {
             });
     }
     /// Completion-token form of `open_blob`; a handler gets
-    /// `void(std::exception_ptr, content::blob_reader)`.
+    /// `void(std::exception_ptr, byte_source)`.
     template <class Token = boost::asio::deferred_t>
     auto async_open_blob(descriptor desc, Token&& token = {}) {
-        return spawn<content::blob_reader>(std::forward<Token>(token),
-                                           [desc = std::move(desc)](repository& r) mutable {
-                                               return r.open_blob(std::move(desc));
-                                           });
+        return spawn<byte_source>(std::forward<Token>(token),
+                                  [desc = std::move(desc)](repository& r) mutable {
+                                      return r.open_blob(std::move(desc));
+                                  });
     }
     /// Completion-token form of `open_blob_from`; a handler gets
-    /// `void(std::exception_ptr, content::blob_reader)`.
+    /// `void(std::exception_ptr, byte_source)`.
     template <class Token = boost::asio::deferred_t>
     auto async_open_blob_from(descriptor desc, std::uint64_t offset, Token&& token = {}) {
-        return spawn<content::blob_reader>(std::forward<Token>(token),
-                                           [desc = std::move(desc), offset](repository& r) mutable {
-                                               return r.open_blob_from(std::move(desc), offset);
-                                           });
+        return spawn<byte_source>(std::forward<Token>(token),
+                                  [desc = std::move(desc), offset](repository& r) mutable {
+                                      return r.open_blob_from(std::move(desc), offset);
+                                  });
     }
     /// Completion-token form of `push_blob` with `verify` true; a handler gets
     /// `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
-    requires(!std::is_same_v<std::decay_t<Token>, bool>) auto async_push_blob(
-        descriptor desc, http::body_source body, Token&& token = {}) {
+    requires(!std::is_same_v<std::decay_t<Token>, bool>) auto async_push_blob(descriptor desc,
+                                                                              byte_source body,
+                                                                              Token&& token = {}) {
         return async_push_blob(std::move(desc), std::move(body), true, std::forward<Token>(token));
     }
     /// Completion-token form of `push_blob`; a handler gets `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
-    auto async_push_blob(descriptor desc, http::body_source body, bool verify, Token&& token = {}) {
+    auto async_push_blob(descriptor desc, byte_source body, bool verify, Token&& token = {}) {
         return spawn<void>(
             std::forward<Token>(token),
             [desc = std::move(desc), body = std::move(body), verify](repository& r) mutable {
@@ -310,8 +304,7 @@ class repository {
     /// Completion-token form of `push_blob_stream`; a handler gets
     /// `void(std::exception_ptr, descriptor)`.
     template <class Token = boost::asio::deferred_t>
-    auto async_push_blob_stream(http::body_source body, std::string media_type,
-                                Token&& token = {}) {
+    auto async_push_blob_stream(byte_source body, std::string media_type, Token&& token = {}) {
         return spawn<descriptor>(
             std::forward<Token>(token),
             [body = std::move(body), media_type = std::move(media_type)](repository& r) mutable {
@@ -321,7 +314,7 @@ class repository {
     /// Completion-token form of `mount_blob`; a handler gets `void(std::exception_ptr, bool)`.
     template <class Token = boost::asio::deferred_t>
     auto async_mount_blob(descriptor desc, std::string from_repository,
-                          std::optional<http::body_source> fallback = {}, Token&& token = {}) {
+                          std::optional<byte_source> fallback = {}, Token&& token = {}) {
         return spawn<bool>(
             std::forward<Token>(token), [desc = std::move(desc), from = std::move(from_repository),
                                          fallback = std::move(fallback)](repository& r) mutable {

@@ -28,14 +28,14 @@ class repository_target final : public content::target,
     repository& repo() noexcept { return repo_; }
 
     boost::asio::awaitable<bool> exists(descriptor desc) override;
-    boost::asio::awaitable<content::blob_reader> open(descriptor desc) override;
-    boost::asio::awaitable<void> fetch(descriptor desc, content::write_fn sink) override;
-    boost::asio::awaitable<void> push(descriptor desc, content::blob_reader src) override;
+    boost::asio::awaitable<byte_source> open(descriptor desc) override;
+    boost::asio::awaitable<void> fetch(descriptor desc, byte_sink sink) override;
+    boost::asio::awaitable<void> push(descriptor desc, byte_source src) override;
     boost::asio::awaitable<descriptor> push_unknown(std::string media_type,
-                                                    content::blob_reader src) override;
+                                                    byte_source src) override;
     boost::asio::awaitable<descriptor> resolve(std::string reference) override;
     boost::asio::awaitable<void> tag(descriptor desc, std::string reference) override;
-    boost::asio::awaitable<void> push_tagged(descriptor desc, content::blob_reader src,
+    boost::asio::awaitable<void> push_tagged(descriptor desc, byte_source src,
                                              std::vector<std::string> references) override;
 
     /// Mounts when `source` is a repository of the same registry (same scheme, host and port)
@@ -49,8 +49,7 @@ class repository_target final : public content::target,
     /// A manifest or index by digest (the registry drops its tags), else a blob.
     boost::asio::awaitable<void> remove(descriptor desc) override;
     /// A blob from `offset` (`repository::open_blob_from`); `unsupported` for a manifest.
-    boost::asio::awaitable<content::blob_reader> open_from(descriptor desc,
-                                                           std::uint64_t offset) override;
+    boost::asio::awaitable<byte_source> open_from(descriptor desc, std::uint64_t offset) override;
 
   private:
     repository repo_;

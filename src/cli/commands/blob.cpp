@@ -45,7 +45,7 @@ asio::awaitable<descriptor> fetch_to(content::target& src, oras::digest d, std::
         co_return desc;
     }
     if (output == "-") {
-        content::write_fn sink = [](std::span<const std::byte> b) -> asio::awaitable<void> {
+        byte_sink sink = [](std::span<const std::byte> b) -> asio::awaitable<void> {
             std::cout.write(reinterpret_cast<const char*>(b.data()),
                             static_cast<std::streamsize>(b.size()));
             co_return;
@@ -55,7 +55,7 @@ asio::awaitable<descriptor> fetch_to(content::target& src, oras::digest d, std::
         co_return desc;
     }
     auto file = std::make_shared<output_file>(output, "blob");
-    content::write_fn sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
+    byte_sink sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
         file->write(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
         co_return;
     };
@@ -89,21 +89,20 @@ struct blob_push_flags {
     target_flags target;
 };
 
-/// Stdin as a blob reader: read as it is pushed, never rewound.
-content::blob_reader stdin_reader() {
-    content::blob_reader r;
-    r.read = [](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
-        for (;;) {
-            const auto n = ::read(STDIN_FILENO, buf.data(), buf.size());
-            if (n >= 0) {
-                co_return static_cast<std::size_t>(n);
+/// Stdin as a byte source: read as it is pushed, never rewound.
+byte_source stdin_reader() {
+    return byte_source::from_generator(
+        [](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+            for (;;) {
+                const auto n = ::read(STDIN_FILENO, buf.data(), buf.size());
+                if (n >= 0) {
+                    co_return static_cast<std::size_t>(n);
+                }
+                if (errno != EINTR) {
+                    throw error(errc::invalid_argument, "cannot read the blob from stdin");
+                }
             }
-            if (errno != EINTR) {
-                throw error(errc::invalid_argument, "cannot read the blob from stdin");
-            }
-        }
-    };
-    return r;
+        });
 }
 
 int run_blob_push(blob_push_flags& f) {
@@ -118,7 +117,7 @@ int run_blob_push(blob_push_flags& f) {
     if (f.size >= 0) {
         size = static_cast<std::uint64_t>(f.size);
     }
-    content::blob_reader reader;
+    byte_source reader;
     if (f.file == "-") {
         if (f.target.remote.password_stdin) {
             throw error(errc::invalid_argument,
@@ -140,7 +139,7 @@ int run_blob_push(blob_push_flags& f) {
                                                  + " is not the file's size, "
                                                  + std::to_string(length));
         }
-        reader = content::blob_reader::from_file(f.file, 0, length);
+        reader = byte_source::from_file(f.file, 0, length);
         size.reset();  // hashed (and sized) from the file
     }
     // A file is hashed (and its digest checked against `@DIGEST`) before anything is sent.

@@ -235,7 +235,7 @@ TEST_F(archive_tree, rewind_starts_again) {
     const auto again = archive_of(a);
     EXPECT_TRUE(again == archive_of(src));
 
-    // Through the blob_reader, as push_unknown sees it.
+    // Through the byte_source, as push_unknown sees it.
     auto r = a.reader();
     r.rewind();
     asio::io_context io;
@@ -364,7 +364,8 @@ TEST_F(archive_tree, unpack_reads_a_read_fn) {
     auto a = std::make_shared<directory_archive>(src);
     asio::io_context io;
     const auto out = tmp.path() / "out";
-    const auto d = run(io, oras::content::detail::unpack(a->reader().read, out));
+    auto next = [r = a->reader()](std::span<std::byte> buf) { return r.read(buf); };
+    const auto d = run(io, oras::content::detail::unpack(next, out));
     EXPECT_EQ(d, a->tar_digest());
     EXPECT_EQ(snapshot(out / "tree"), snapshot(src));
 }

@@ -27,9 +27,9 @@ namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using oras::byte_source;
 using oras::descriptor;
 using oras::content::blob_cache;
-using oras::content::blob_reader;
 using oras::test::read_file;
 using oras::test::temp_dir;
 using oras::test::write_file;
@@ -43,7 +43,7 @@ descriptor describe(const std::string& content) {
 }
 
 // Reads `r` to its end, `chunk` bytes at a time.
-asio::awaitable<std::string> drain(blob_reader r, std::size_t chunk = 3) {
+asio::awaitable<std::string> drain(byte_source r, std::size_t chunk = 3) {
     std::string out;
     std::vector<std::byte> buf(chunk);
     while (const auto n = co_await r.read(buf)) {
@@ -72,12 +72,12 @@ TEST(blob_cache, a_blob_read_through_tee_is_served_next_time) {
     const std::string content = "cached bytes";
     const auto d = describe(content);
     EXPECT_FALSE(cache.open(d));
-    EXPECT_EQ(oras::test::run(io, drain(cache.tee(d, blob_reader::from_string(content)))), content);
+    EXPECT_EQ(oras::test::run(io, drain(cache.tee(d, byte_source::from_string(content)))), content);
     EXPECT_EQ(files_under(dir / "cache"),
               std::vector<std::string>{"blobs/sha256/" + std::string(d.digest.encoded())});
     auto hit = cache.open(d);
     ASSERT_TRUE(hit);
-    EXPECT_TRUE(hit->verified);
+    EXPECT_TRUE(hit->verified());
     EXPECT_EQ(oras::test::run(io, drain(std::move(*hit))), content);
     const auto s = cache.stats();
     EXPECT_EQ(s.hits, 1u);
@@ -86,7 +86,7 @@ TEST(blob_cache, a_blob_read_through_tee_is_served_next_time) {
 
     // The empty blob is a blob like any other.
     const auto empty = describe("");
-    EXPECT_EQ(oras::test::run(io, drain(cache.tee(empty, blob_reader::from_string("")))), "");
+    EXPECT_EQ(oras::test::run(io, drain(cache.tee(empty, byte_source::from_string("")))), "");
     EXPECT_TRUE(cache.open(empty));
 }
 
@@ -98,22 +98,22 @@ TEST(blob_cache, nothing_is_stored_from_a_reader_abandoned_wrong_or_rewound) {
     const auto d = describe(content);
     {
         // Read in part, then dropped.
-        auto r = cache.tee(d, blob_reader::from_string(content));
+        auto r = cache.tee(d, byte_source::from_string(content));
         std::vector<std::byte> buf(4);
         EXPECT_EQ(oras::test::run(io, r.read(buf)), 4u);
     }
     EXPECT_TRUE(files_under(dir.path()).empty());
     // Other bytes than the descriptor's (a source that does not verify itself).
     EXPECT_EQ(
-        oras::test::run(io, drain(cache.tee(d, blob_reader::from_string("the wrong content")))),
+        oras::test::run(io, drain(cache.tee(d, byte_source::from_string("the wrong content")))),
         "the wrong content");
     EXPECT_TRUE(files_under(dir.path()).empty());
     EXPECT_FALSE(cache.open(d));
     // Rewound half way (a retried upload), then read whole: stored once, complete.
-    auto r = cache.tee(d, blob_reader::from_string(content));
+    auto r = cache.tee(d, byte_source::from_string(content));
     std::vector<std::byte> buf(5);
     oras::test::run(io, r.read(buf));
-    ASSERT_TRUE(r.rewind);
+    ASSERT_TRUE(r.replayable());
     r.rewind();
     EXPECT_EQ(oras::test::run(io, drain(std::move(r))), content);
     auto hit = cache.open(d);
@@ -128,8 +128,8 @@ TEST(blob_cache, reading_past_the_end_again_keeps_the_entry_whole) {
     blob_cache cache(dir.path());
     const std::string content = "read to its end, then asked again";
     const auto d = describe(content);
-    auto src = blob_reader::from_string(content);
-    src.verified = true;  // as a registry's reader: the cache then trusts it to check
+    auto src = byte_source::from_string(content);
+    src.set_checked(byte_source::check::verified);  // as a registry's reader: trusted to check
     auto r = cache.tee(d, std::move(src));
     EXPECT_EQ(oras::test::run(io, drain(r)), content);
     std::vector<std::byte> buf(8);
@@ -145,12 +145,12 @@ TEST(blob_cache, a_damaged_entry_is_dropped_and_counted_as_a_miss) {
     blob_cache cache(dir.path());
     const std::string content = "original";
     const auto d = describe(content);
-    oras::test::run(io, drain(cache.tee(d, blob_reader::from_string(content))));
+    oras::test::run(io, drain(cache.tee(d, byte_source::from_string(content))));
     const auto entry = dir / "blobs/sha256" / std::string(d.digest.encoded());
     write_file(entry, "origiNAL");  // same size, other bytes
     EXPECT_FALSE(cache.open(d));
     EXPECT_FALSE(fs::exists(entry));
-    oras::test::run(io, drain(cache.tee(d, blob_reader::from_string(content))));
+    oras::test::run(io, drain(cache.tee(d, byte_source::from_string(content))));
     write_file(entry, "short");  // truncated
     EXPECT_FALSE(cache.open(d));
     const auto s = cache.stats();
@@ -164,7 +164,7 @@ TEST(blob_cache, a_hit_reads_what_was_checked_whatever_happens_to_the_entry_mean
     blob_cache cache(dir.path());
     const std::string content = "checked content";
     const auto d = describe(content);
-    oras::test::run(io, drain(cache.tee(d, blob_reader::from_string(content))));
+    oras::test::run(io, drain(cache.tee(d, byte_source::from_string(content))));
     const auto entry = dir / "blobs/sha256" / std::string(d.digest.encoded());
 
     auto trimmed = cache.open(d);
@@ -172,7 +172,7 @@ TEST(blob_cache, a_hit_reads_what_was_checked_whatever_happens_to_the_entry_mean
     fs::remove(entry);  // a trim by another process, between the check and the read
     EXPECT_EQ(oras::test::run(io, drain(std::move(*trimmed))), content);
 
-    oras::test::run(io, drain(cache.tee(d, blob_reader::from_string(content))));
+    oras::test::run(io, drain(cache.tee(d, byte_source::from_string(content))));
     auto replaced = cache.open(d);
     ASSERT_TRUE(replaced);
     write_file(entry.string() + ".other", "something else!");
@@ -192,7 +192,7 @@ TEST(blob_cache, trim_evicts_the_least_recently_used_first) {
     std::vector<descriptor> ds;
     for (const std::string c : {"0123456789a", "0123456789b", "0123456789c"}) {
         ds.push_back(describe(c));
-        oras::test::run(io, drain(cache.tee(ds.back(), blob_reader::from_string(c))));
+        oras::test::run(io, drain(cache.tee(ds.back(), byte_source::from_string(c))));
     }
     // Ages: a used last, b oldest, c in between.
     const auto now = fs::file_time_type::clock::now();

@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include <oras/test/run.hpp>
+#include <oras/test/sources.hpp>
 #include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
@@ -37,9 +38,9 @@ using oras::test::run;
 using oras::test::temp_dir;
 using oras::test::write_file;
 namespace json = boost::json;
+using oras::byte_source;
 using oras::descriptor;
 using oras::errc;
-using oras::content::blob_reader;
 using oras::content::memory_store;
 using oras::content::oci_layout;
 using oras::content::oci_layout_options;
@@ -101,28 +102,26 @@ bool has_temp_files(const fs::path& dir) {
 }
 
 // A reader that yields `content` in pieces, then throws instead of ending.
-blob_reader failing_reader(std::string content) {
+byte_source failing_reader(std::string content) {
     auto sent = std::make_shared<bool>(false);
-    blob_reader r;
-    r.read = [content, sent](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
-        if (*sent) {
-            throw std::runtime_error("source broke");
-        }
-        *sent = true;
-        const auto n = std::min(buf.size(), content.size());
-        std::memcpy(buf.data(), content.data(), n);
-        co_return n;
-    };
-    return r;
+    return byte_source::from_generator(
+        [content, sent](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+            if (*sent) {
+                throw std::runtime_error("source broke");
+            }
+            *sent = true;
+            const auto n = std::min(buf.size(), content.size());
+            std::memcpy(buf.data(), content.data(), n);
+            co_return n;
+        });
 }
 
 // A reader that fails the test if it is read at all.
-blob_reader unread_reader() {
-    blob_reader r;
-    r.read = [](std::span<std::byte>) -> asio::awaitable<std::size_t> {
+byte_source unread_reader() {
+    auto r = byte_source::from_generator([](std::span<std::byte>) -> asio::awaitable<std::size_t> {
         ADD_FAILURE() << "the source was read";
         co_return 0;
-    };
+    });
     return r;
 }
 
@@ -132,7 +131,7 @@ void round_trip(oras::content::target& t) {
     const std::string blob = "hello, layout";
     const auto blob_desc = describe("application/octet-stream", blob);
     EXPECT_FALSE(run(io, t.exists(blob_desc)));
-    run(io, t.push(blob_desc, blob_reader::from_string(blob)));
+    run(io, t.push(blob_desc, byte_source::from_string(blob)));
     EXPECT_TRUE(run(io, t.exists(blob_desc)));
     EXPECT_EQ(run(io, oras::content::fetch_all(t, blob_desc)), blob);
     // Stored already: no-op, the source is not read.
@@ -140,7 +139,7 @@ void round_trip(oras::content::target& t) {
 
     const auto m = manifest_json("a");
     const auto m_desc = manifest_desc(m);
-    run(io, t.push(m_desc, blob_reader::from_string(m)));
+    run(io, t.push(m_desc, byte_source::from_string(m)));
     run(io, t.tag(m_desc, "v1"));
     const auto by_tag = run(io, t.resolve("v1"));
     EXPECT_EQ(by_tag.digest, m_desc.digest);
@@ -154,12 +153,12 @@ void round_trip(oras::content::target& t) {
     // Moving a tag.
     const auto m2 = manifest_json("b");
     const auto m2_desc = manifest_desc(m2);
-    run(io, t.push(m2_desc, blob_reader::from_string(m2)));
+    run(io, t.push(m2_desc, byte_source::from_string(m2)));
     run(io, t.tag(m2_desc, "v1"));
     EXPECT_EQ(run(io, t.resolve("v1")).digest, m2_desc.digest);
 
     const auto unknown =
-        run(io, t.push_unknown("application/x-test", blob_reader::from_string("xyz")));
+        run(io, t.push_unknown("application/x-test", byte_source::from_string("xyz")));
     EXPECT_EQ(unknown.digest, oras::digest::of(std::string_view("xyz")));
     EXPECT_EQ(unknown.size, 3);
     EXPECT_EQ(unknown.media_type, "application/x-test");
@@ -180,27 +179,25 @@ void refused_pushes(oras::content::target& t) {
     const std::string blob = "0123456789";
     auto wrong_digest = describe("application/octet-stream", blob);
     wrong_digest.digest = oras::digest::of(std::string_view("something else"));
-    expect_error([&] { run(io, t.push(wrong_digest, blob_reader::from_string(blob))); },
+    expect_error([&] { run(io, t.push(wrong_digest, byte_source::from_string(blob))); },
                  errc::digest_mismatch);
     EXPECT_FALSE(run(io, t.exists(wrong_digest)));
 
     auto too_long = describe("application/octet-stream", blob);
     too_long.size = 4;
-    auto r = blob_reader::from_string(blob);
-    r.length.reset();  // not told ahead: found while streaming
+    auto r = oras::test::unsized(byte_source::from_string(blob));  // found while streaming
     expect_error([&] { run(io, t.push(too_long, std::move(r))); }, errc::size_mismatch);
     EXPECT_FALSE(run(io, t.exists(too_long)));
 
     auto too_short = describe("application/octet-stream", blob);
     too_short.size = 20;
-    auto r2 = blob_reader::from_string(blob);
-    r2.length.reset();
+    auto r2 = oras::test::unsized(byte_source::from_string(blob));
     expect_error([&] { run(io, t.push(too_short, std::move(r2))); }, errc::size_mismatch);
 
     // Told ahead: refused before reading.
     auto told = describe("application/octet-stream", blob);
     told.size = 11;
-    expect_error([&] { run(io, t.push(told, blob_reader::from_string(blob))); },
+    expect_error([&] { run(io, t.push(told, byte_source::from_string(blob))); },
                  errc::size_mismatch);
 
     const auto good = describe("application/octet-stream", blob);
@@ -212,7 +209,7 @@ void fetch_all_limit(oras::content::target& t) {
     asio::io_context io;
     const std::string blob(100, 'x');
     const auto d = describe("application/octet-stream", blob);
-    run(io, t.push(d, blob_reader::from_string(blob)));
+    run(io, t.push(d, byte_source::from_string(blob)));
     expect_error([&] { run(io, oras::content::fetch_all(t, d, 10)); }, errc::size_exceeds_limit);
     EXPECT_EQ(run(io, oras::content::fetch_all(t, d, 100)), blob);
 }
@@ -256,7 +253,7 @@ TEST(content_oci_layout, writes_a_valid_layout) {
     asio::io_context io;
     const auto m = manifest_json();
     const auto d = manifest_desc(m);
-    run(io, l.push(d, blob_reader::from_string(m)));
+    run(io, l.push(d, byte_source::from_string(m)));
     run(io, l.tag(d, "latest"));
 
     EXPECT_EQ(read_file(root / "oci-layout"), R"({"imageLayoutVersion":"1.0.0"})");
@@ -302,7 +299,7 @@ TEST(content_oci_layout, corrupted_blob_is_detected_on_fetch) {
     asio::io_context io;
     const std::string blob = "the original bytes";
     const auto d = describe("application/octet-stream", blob);
-    run(io, l.push(d, blob_reader::from_string(blob)));
+    run(io, l.push(d, byte_source::from_string(blob)));
 
     write_file(l.blob_path(d.digest), "the 0riginal bytes");  // same size, other bytes
     auto msg =
@@ -313,7 +310,7 @@ TEST(content_oci_layout, corrupted_blob_is_detected_on_fetch) {
     expect_error([&] { run(io, oras::content::fetch_all(l, d)); }, errc::size_mismatch);
     // A file of the wrong size is not "existing content": pushing again repairs it.
     EXPECT_FALSE(run(io, l.exists(d)));
-    run(io, l.push(d, blob_reader::from_string(blob)));
+    run(io, l.push(d, byte_source::from_string(blob)));
     EXPECT_EQ(run(io, oras::content::fetch_all(l, d)), blob);
 }
 
@@ -322,12 +319,12 @@ TEST(content_oci_layout, push_unknown_leaves_no_temp_files) {
     oci_layout l(dir / "layout");
     asio::io_context io;
     const std::string big(3 * 1024 * 1024 + 17, 'z');  // several chunks
-    const auto d = run(io, l.push_unknown("application/x-big", blob_reader::from_string(big)));
+    const auto d = run(io, l.push_unknown("application/x-big", byte_source::from_string(big)));
     EXPECT_EQ(d.digest, oras::digest::of(big));
     EXPECT_EQ(d.size, static_cast<std::int64_t>(big.size()));
     EXPECT_EQ(read_file(l.blob_path(d.digest)), big);
     // Again: same result, the temporary file dropped.
-    EXPECT_EQ(run(io, l.push_unknown("application/x-big", blob_reader::from_string(big))).digest,
+    EXPECT_EQ(run(io, l.push_unknown("application/x-big", byte_source::from_string(big))).digest,
               d.digest);
     EXPECT_THROW(run(io, l.push_unknown("application/x-big", failing_reader("abc"))),
                  std::runtime_error);
@@ -344,8 +341,8 @@ TEST(content_oci_layout, index_keeps_unknown_members) {
     const auto d = manifest_desc(m);
     const auto m2 = manifest_json("b");
     const auto d2 = manifest_desc(m2);
-    run(io, l.push(d, blob_reader::from_string(m)));
-    run(io, l.push(d2, blob_reader::from_string(m2)));
+    run(io, l.push(d, byte_source::from_string(m)));
+    run(io, l.push(d2, byte_source::from_string(m2)));
     const auto entry = [&](std::string_view tag, std::string_view extra) {
         return R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")"
                + d.digest.str() + R"(","size":)" + std::to_string(d.size)
@@ -389,7 +386,7 @@ TEST(content_oci_layout, malformed_index_is_an_error_and_untouched) {
     asio::io_context io;
     const auto m = manifest_json();
     const auto d = manifest_desc(m);
-    run(io, l.push(d, blob_reader::from_string(m)));
+    run(io, l.push(d, byte_source::from_string(m)));
     for (const std::string bad :
          {R"({"schemaVersion":2,"manifests":[)", R"([1,2])",
           R"({"schemaVersion":2,"manifests":[{"digest":"x"}]})", R"({"schemaVersion":2})"}) {
@@ -426,8 +423,8 @@ TEST(content_oci_layout, read_only_refuses_writes) {
     oci_layout l(dir / "layout", {.read_only = true});
     asio::io_context io;
     const auto d = describe("text/plain", "x");
-    expect_error([&] { run(io, l.push(d, blob_reader::from_string("x"))); }, errc::unsupported);
-    expect_error([&] { run(io, l.push_unknown("text/plain", blob_reader::from_string("x"))); },
+    expect_error([&] { run(io, l.push(d, byte_source::from_string("x"))); }, errc::unsupported);
+    expect_error([&] { run(io, l.push_unknown("text/plain", byte_source::from_string("x"))); },
                  errc::unsupported);
     expect_error([&] { run(io, l.tag(d, "t")); }, errc::unsupported);
     EXPECT_TRUE(files_under(dir / "layout" / "blobs").empty());
@@ -447,10 +444,10 @@ TEST(content_oci_layout, concurrent_tagging_keeps_every_tag) {
                 oci_layout l(root);
                 const auto m = manifest_json("thread " + std::to_string(t));
                 const auto d = manifest_desc(m);
-                run(io, l.push(d, blob_reader::from_string(m)));
+                run(io, l.push(d, byte_source::from_string(m)));
                 // The same shared content from every thread too.
                 const auto shared = manifest_json("shared");
-                run(io, l.push(manifest_desc(shared), blob_reader::from_string(shared)));
+                run(io, l.push(manifest_desc(shared), byte_source::from_string(shared)));
                 for (int i = 0; i < tags_per_thread; ++i) {
                     run(io, l.tag(d, "t" + std::to_string(t) + "-" + std::to_string(i)));
                     run(io, l.tag(manifest_desc(shared), "shared"));

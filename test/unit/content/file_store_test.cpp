@@ -16,6 +16,7 @@
 
 #include <oras/test/files.hpp>
 #include <oras/test/run.hpp>
+#include <oras/test/sources.hpp>
 #include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
@@ -39,9 +40,9 @@ namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using oras::byte_source;
 using oras::descriptor;
 using oras::errc;
-using oras::content::blob_reader;
 using oras::content::file_store;
 using oras::content::file_store_options;
 using oras::test::read_file;
@@ -96,13 +97,11 @@ std::string expect_error(const std::function<void()>& f, errc code) {
 }
 
 // A reader that fails the test if it is read at all.
-blob_reader unread_reader() {
-    blob_reader r;
-    r.read = [](std::span<std::byte>) -> asio::awaitable<std::size_t> {
+byte_source unread_reader() {
+    return byte_source::from_generator([](std::span<std::byte>) -> asio::awaitable<std::size_t> {
         ADD_FAILURE() << "the source was read";
         co_return 0;
-    };
-    return r;
+    });
 }
 
 // The tar+gzip layer of `dir` named `name`, with its descriptor as push.cpp makes it.
@@ -164,7 +163,7 @@ TEST(file_store, round_trip_through_two_stores) {
         EXPECT_FALSE(run(io, b.exists(d)));
         const auto bytes = run(io, oras::content::fetch_all(a, d, 64 * 1024 * 1024));
         EXPECT_EQ(bytes.size(), static_cast<std::size_t>(d.size));
-        run(io, b.push(d, blob_reader::from_string(bytes)));
+        run(io, b.push(d, byte_source::from_string(bytes)));
         EXPECT_TRUE(run(io, b.exists(d)));
         // The same content again: done without reading the source.
         run(io, b.push(d, unread_reader()));
@@ -179,7 +178,7 @@ TEST(file_store, round_trip_through_two_stores) {
     // Manifests (untitled) are kept in memory: the working directory is not touched.
     const std::string manifest = R"({"schemaVersion":2})";
     const auto m = describe(manifest, {}, oras::media_type::image_manifest);
-    run(io, b.push(m, blob_reader::from_string(manifest)));
+    run(io, b.push(m, byte_source::from_string(manifest)));
     run(io, b.tag(m, "v1"));
     EXPECT_EQ(run(io, b.resolve("v1")), m);
     EXPECT_EQ(run(io, oras::content::fetch_all(b, m)), manifest);
@@ -212,7 +211,7 @@ TEST(file_store, hostile_titles_are_refused_and_nothing_is_written_outside) {
     for (const auto& title : titles) {
         SCOPED_TRACE(title);
         const auto d = describe(content, title);
-        expect_error([&] { run(io, s.push(d, blob_reader::from_string(content))); },
+        expect_error([&] { run(io, s.push(d, byte_source::from_string(content))); },
                      errc::invalid_argument);
         EXPECT_FALSE(run(io, s.exists(d)));
     }
@@ -226,7 +225,7 @@ TEST(file_store, hostile_titles_are_refused_and_nothing_is_written_outside) {
         const auto d_layer = directory_layer(src / "evil", "evil", title);
         const auto& d = d_layer.first;
         const auto& bytes = d_layer.second;
-        expect_error([&] { run(io, s.push(d, blob_reader::from_string(bytes))); },
+        expect_error([&] { run(io, s.push(d, byte_source::from_string(bytes))); },
                      errc::invalid_argument);
     }
     // Members outside the title: refused by the extractor, and nothing is left in place.
@@ -234,7 +233,7 @@ TEST(file_store, hostile_titles_are_refused_and_nothing_is_written_outside) {
         const auto d_layer = directory_layer(src / "evil", "evil", "good");
         const auto& d = d_layer.first;
         const auto& bytes = d_layer.second;
-        expect_error([&] { run(io, s.push(d, blob_reader::from_string(bytes))); },
+        expect_error([&] { run(io, s.push(d, byte_source::from_string(bytes))); },
                      errc::invalid_response);
     }
     EXPECT_EQ(tree_of(root.path()), before);
@@ -257,24 +256,24 @@ TEST(file_store, keep_old_files) {
         expect_error([&] { run(io, keep.push(d, unread_reader())); }, errc::already_exists);
         EXPECT_EQ(read_file(wd / "a.txt"), "old");
         EXPECT_FALSE(run(io, keep.exists(d)));
-        expect_error([&] { run(io, keep.push(dir_desc, blob_reader::from_string(dir_bytes))); },
+        expect_error([&] { run(io, keep.push(dir_desc, byte_source::from_string(dir_bytes))); },
                      errc::already_exists);
         EXPECT_EQ(read_file(wd / "tree/one.txt"), "old one");
         // A new name is written all the same.
         const auto fresh = describe(content, "b.txt");
-        run(io, keep.push(fresh, blob_reader::from_string(content)));
+        run(io, keep.push(fresh, byte_source::from_string(content)));
         EXPECT_EQ(read_file(wd / "b.txt"), "new");
     }
     {
         file_store replace(wd.path());
         const auto d = describe(content, "a.txt");
-        run(io, replace.push(d, blob_reader::from_string(content)));
+        run(io, replace.push(d, byte_source::from_string(content)));
         EXPECT_EQ(read_file(wd / "a.txt"), "new");
-        run(io, replace.push(dir_desc, blob_reader::from_string(dir_bytes)));
+        run(io, replace.push(dir_desc, byte_source::from_string(dir_bytes)));
         EXPECT_EQ(read_file(wd / "tree/one.txt"), "new one");
         // Other content under a title in use is refused.
         const auto other = describe("other", "a.txt");
-        expect_error([&] { run(io, replace.push(other, blob_reader::from_string("other"))); },
+        expect_error([&] { run(io, replace.push(other, byte_source::from_string("other"))); },
                      errc::already_exists);
         EXPECT_EQ(read_file(wd / "a.txt"), "new");
     }
@@ -286,12 +285,12 @@ TEST(file_store, wrong_content_leaves_nothing_under_the_destination_name) {
     asio::io_context io;
     file_store s(wd.path());
     const auto d = describe("expected", "x.txt");
-    expect_error([&] { run(io, s.push(d, blob_reader::from_string("tampered"))); },
+    expect_error([&] { run(io, s.push(d, byte_source::from_string("tampered"))); },
                  errc::digest_mismatch);
-    expect_error([&] { run(io, s.push(d, blob_reader::from_string("too long by far"))); },
+    expect_error([&] { run(io, s.push(d, byte_source::from_string("too long by far"))); },
                  errc::size_mismatch);
-    auto short_reader = blob_reader::from_string("short");
-    short_reader.length.reset();  // so that the store finds out while reading
+    // Of unknown length, so that the store finds out while reading.
+    auto short_reader = oras::test::unsized(byte_source::from_string("short"));
     expect_error([&] { run(io, s.push(d, std::move(short_reader))); }, errc::size_mismatch);
     EXPECT_FALSE(fs::exists(fs::symlink_status(wd / "x.txt")));
     EXPECT_FALSE(run(io, s.exists(d)));
@@ -305,19 +304,19 @@ TEST(file_store, wrong_content_leaves_nothing_under_the_destination_name) {
     // Good bytes, but not the ones described: found only at the end, when they are unpacked.
     auto other_digest = dir_desc;
     other_digest.digest = oras::digest::of(std::string(dir_bytes.size(), 'z'));
-    expect_error([&] { run(io, s.push(other_digest, blob_reader::from_string(dir_bytes))); },
+    expect_error([&] { run(io, s.push(other_digest, byte_source::from_string(dir_bytes))); },
                  errc::digest_mismatch);
     auto wrong_tar = dir_desc;
     wrong_tar.annotations[std::string(oras::annotation::content_digest)] =
         oras::digest::of(std::string_view("not the tar")).str();
-    expect_error([&] { run(io, s.push(wrong_tar, blob_reader::from_string(dir_bytes))); },
+    expect_error([&] { run(io, s.push(wrong_tar, byte_source::from_string(dir_bytes))); },
                  errc::digest_mismatch);
     EXPECT_TRUE(tree_of(wd.path()).empty()) << tree_of(wd.path()).size();
 
     // The right bytes still go through afterwards.
-    run(io, s.push(d, blob_reader::from_string("expected")));
+    run(io, s.push(d, byte_source::from_string("expected")));
     EXPECT_EQ(read_file(wd / "x.txt"), "expected");
-    run(io, s.push(dir_desc, blob_reader::from_string(dir_bytes)));
+    run(io, s.push(dir_desc, byte_source::from_string(dir_bytes)));
     EXPECT_EQ(read_file(wd / "tree/one.txt"), "one");
     EXPECT_TRUE(leftovers(wd.path()).empty());
 }
@@ -402,7 +401,7 @@ TEST(file_store, exists_resolve_and_tag) {
     wrong_size.size += 1;
     EXPECT_FALSE(run(io, s.exists(wrong_size)));
     // The same bytes under another title are written as a file of their own.
-    run(io, s.push(describe("same", "b.txt"), blob_reader::from_string("same")));
+    run(io, s.push(describe("same", "b.txt"), byte_source::from_string("same")));
     EXPECT_EQ(read_file(wd / "b.txt"), "same");
     EXPECT_EQ(run(io, oras::content::fetch_all(s, describe("same", "c.txt"))), "same");
 
@@ -411,7 +410,7 @@ TEST(file_store, exists_resolve_and_tag) {
     const std::string manifest = R"({"schemaVersion":2,"layers":[]})";
     const auto m = describe(manifest, {}, oras::media_type::image_manifest);
     expect_error([&] { run(io, s.tag(m, "v1")); }, errc::not_found);
-    run(io, s.push(m, blob_reader::from_string(manifest)));
+    run(io, s.push(m, byte_source::from_string(manifest)));
     EXPECT_TRUE(run(io, s.exists(m)));
     EXPECT_EQ(run(io, s.resolve(m.digest.str())), m);
     run(io, s.tag(m, "v1"));
@@ -428,7 +427,7 @@ TEST(file_store, exists_resolve_and_tag) {
                  errc::not_found);
 
     const auto unknown =
-        run(io, s.push_unknown("application/x-test", blob_reader::from_string("xyz")));
+        run(io, s.push_unknown("application/x-test", byte_source::from_string("xyz")));
     EXPECT_EQ(unknown.digest, oras::digest::of(std::string_view("xyz")));
     EXPECT_TRUE(run(io, s.exists(unknown)));
     EXPECT_EQ(tree_of(wd.path()).size(), 2u);  // a.txt, b.txt: nothing else was written
@@ -441,16 +440,16 @@ TEST(file_store, a_title_being_pushed_is_reserved) {
     const std::string content = "slow";
     const auto d = describe(content, "slow.txt");
     // Yields to the event loop before each read, so that the second push runs meanwhile.
-    auto inner = blob_reader::from_string(content);
-    blob_reader slow;
-    slow.read = [inner](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
-        const auto ex = co_await asio::this_coro::executor;
-        co_await asio::post(ex, asio::use_awaitable);
-        co_return co_await inner.read(buf);
-    };
+    auto inner = byte_source::from_string(content);
+    auto slow = byte_source::from_generator(
+        [inner](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+            const auto ex = co_await asio::this_coro::executor;
+            co_await asio::post(ex, asio::use_awaitable);
+            co_return co_await inner.read(buf);
+        });
     auto first = asio::co_spawn(io, s.push(d, slow), asio::use_future);
     auto second =
-        asio::co_spawn(io, s.push(d, blob_reader::from_string(content)), asio::use_future);
+        asio::co_spawn(io, s.push(d, byte_source::from_string(content)), asio::use_future);
     io.run();
     first.get();
     expect_error([&] { second.get(); }, errc::already_exists);
@@ -467,9 +466,9 @@ TEST(file_store, deferred_commit_puts_files_under_their_titles_only_at_commit) {
     const auto b = describe("beta", "sub/b.txt");
     asio::io_context io;
     file_store s(wd.path(), {.deferred_commit = true});
-    run(io, s.push(a, blob_reader::from_string("alpha")));
-    run(io, s.push(b, blob_reader::from_string("beta")));
-    run(io, s.push(dir_desc, blob_reader::from_string(dir_bytes)));
+    run(io, s.push(a, byte_source::from_string("alpha")));
+    run(io, s.push(b, byte_source::from_string("beta")));
+    run(io, s.push(dir_desc, byte_source::from_string(dir_bytes)));
     // Written and verified, but nothing under a title yet.
     EXPECT_FALSE(fs::exists(wd / "a.txt"));
     EXPECT_FALSE(fs::exists(wd / "sub/b.txt"));
@@ -501,8 +500,8 @@ TEST(file_store, deferred_commit_never_made_leaves_nothing) {
     asio::io_context io;
     {
         file_store s(wd.path(), {.deferred_commit = true});
-        run(io, s.push(describe("alpha", "a.txt"), blob_reader::from_string("alpha")));
-        run(io, s.push(dir_desc, blob_reader::from_string(dir_bytes)));
+        run(io, s.push(describe("alpha", "a.txt"), byte_source::from_string("alpha")));
+        run(io, s.push(dir_desc, byte_source::from_string(dir_bytes)));
         EXPECT_FALSE(leftovers(wd.path()).empty());
     }
     EXPECT_TRUE(tree_of(wd.path()).empty()) << tree_of(wd.path()).begin()->first;
@@ -514,8 +513,8 @@ TEST(file_store, deferred_commit_with_keep_old_files_refuses_a_destination_taken
     file_store s(wd.path(), {.keep_old_files = true, .deferred_commit = true});
     const auto a = describe("alpha", "a.txt");
     const auto b = describe("beta", "b.txt");
-    run(io, s.push(a, blob_reader::from_string("alpha")));
-    run(io, s.push(b, blob_reader::from_string("beta")));
+    run(io, s.push(a, byte_source::from_string("alpha")));
+    run(io, s.push(b, byte_source::from_string("beta")));
     write_file(wd / "b.txt", "someone else's");
     const auto message = expect_error([&] { s.commit(); }, errc::already_exists);
     EXPECT_NE(message.find("b.txt"), std::string::npos) << message;
@@ -539,7 +538,7 @@ TEST(file_store, a_hard_link_planted_at_a_partial_name_is_not_written_through) {
     fs::create_hard_link(wd / "other.txt", wd / (".big.bin.oras-partial-" + tag));
     file_store s(wd.path());
     EXPECT_EQ(s.partial_size(d), 0u);  // not a partial file of this content
-    run(io, s.push(d, blob_reader::from_string(content)));
+    run(io, s.push(d, byte_source::from_string(content)));
     EXPECT_EQ(read_file(wd / "big.bin"), content);
     EXPECT_EQ(read_file(wd / "other.txt"), "someone else's file");
 }
@@ -555,14 +554,13 @@ TEST(file_store, add_to_archives_a_new_directory_once_as_it_streams_into_the_des
     oras::content::memory_store dst;
     file_store s(wd.path());
     std::uint64_t watched = 0;
-    const auto added = run(io, s.add_to("tree", {}, {}, dst, [&](blob_reader r) {
-        auto inner = std::move(r.read);
-        r.read = [inner, &watched](std::span<std::byte> b) -> asio::awaitable<std::size_t> {
-            const auto n = co_await inner(b);
+    const auto added = run(io, s.add_to("tree", {}, {}, dst, [&](byte_source r) {
+        auto next = [r, &watched](std::span<std::byte> b) -> asio::awaitable<std::size_t> {
+            const auto n = co_await r.read(b);
             watched += n;
             co_return n;
         };
-        return r;
+        return byte_source::from_generator(next, r.length(), [r] { r.rewind(); });
     }));
     EXPECT_TRUE(added.sent);
     EXPECT_EQ(added.desc, expected.first);

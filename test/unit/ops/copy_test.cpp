@@ -13,6 +13,7 @@
 #include <oras/ops/pull.hpp>
 #include <oras/test/files.hpp>
 #include <oras/test/run.hpp>
+#include <oras/test/sources.hpp>
 #include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
@@ -30,13 +31,13 @@
 namespace {
 
 namespace asio = boost::asio;
+using oras::byte_source;
 using oras::descriptor;
-using oras::content::blob_reader;
 using oras::test::describe;
 using oras::test::error_of;
 
 /// Reads `r` to its end in slices of `slice` bytes.
-asio::awaitable<std::string> read_all(blob_reader r, std::size_t slice) {
+asio::awaitable<std::string> read_all(byte_source r, std::size_t slice) {
     std::string out;
     std::vector<std::byte> buf(slice);
     for (;;) {
@@ -54,11 +55,11 @@ asio::awaitable<std::string> read_all(blob_reader r, std::size_t slice) {
 TEST(verified_reader, hands_out_matching_content_and_rewinds) {
     asio::io_context io;
     const std::string data = oras::test::pattern(10'000, 3);
-    auto r = oras::content::verified(blob_reader::from_string(data), describe(data, "x/y"));
-    EXPECT_TRUE(r.digest_checked);
-    EXPECT_FALSE(r.file.has_value());
+    auto r = oras::content::verified(byte_source::from_string(data), describe(data, "x/y"));
+    EXPECT_TRUE(r.verified());
+    EXPECT_FALSE(r.file().has_value());
     EXPECT_EQ(oras::test::run(io, read_all(r, 999)), data);
-    ASSERT_TRUE(r.rewind);
+    ASSERT_TRUE(r.replayable());
     r.rewind();
     EXPECT_EQ(oras::test::run(io, read_all(r, 4096)), data);
 }
@@ -68,7 +69,7 @@ TEST(verified_reader, never_hands_out_the_end_of_wrong_content) {
     const std::string data = oras::test::pattern(3000, 4);
     auto other = data;
     other[2999] ^= 1;
-    auto r = oras::content::verified(blob_reader::from_string(other), describe(data, "x/y"));
+    auto r = oras::content::verified(byte_source::from_string(other), describe(data, "x/y"));
     std::vector<std::byte> buf(1000);
     EXPECT_EQ(oras::test::run(io, r.read(std::span(buf))), 1000u);
     EXPECT_EQ(oras::test::run(io, r.read(std::span(buf))), 1000u);
@@ -80,19 +81,17 @@ TEST(verified_reader, never_hands_out_the_end_of_wrong_content) {
 TEST(verified_reader, refuses_short_and_long_content) {
     asio::io_context io;
     const std::string data = "0123456789";
-    auto cut = blob_reader::from_string("01234");
-    cut.length.reset();  // a stream that does not say
+    auto cut = oras::test::unsized(byte_source::from_string("01234"));
     auto shorter = oras::content::verified(cut, describe(data, "x/y"));
     EXPECT_EQ(error_of([&] { oras::test::run(io, read_all(shorter, 4)); }),
               oras::errc::size_mismatch);
-    auto longer = blob_reader::from_string("0123456789AB");
-    longer.length.reset();  // a stream that does not say
+    auto longer = oras::test::unsized(byte_source::from_string("0123456789AB"));
     auto checked = oras::content::verified(longer, describe(data, "x/y"));
     EXPECT_EQ(error_of([&] { oras::test::run(io, read_all(checked, 64)); }),
               oras::errc::size_mismatch);
     // A length known ahead that differs is refused at once.
     EXPECT_EQ(error_of([&] {
-                  oras::content::verified(blob_reader::from_string("abc"), describe(data, "x/y"));
+                  oras::content::verified(byte_source::from_string("abc"), describe(data, "x/y"));
               }),
               oras::errc::size_mismatch);
 }
@@ -106,11 +105,11 @@ class recording_store final : public oras::content::target {
         ++exists_checks;
         co_return co_await inner.exists(std::move(d));
     }
-    asio::awaitable<blob_reader> open(descriptor d) override {
+    asio::awaitable<byte_source> open(descriptor d) override {
         ++opens[d.digest.str()];
         co_return co_await inner.open(std::move(d));
     }
-    asio::awaitable<void> push(descriptor d, blob_reader src) override {
+    asio::awaitable<void> push(descriptor d, byte_source src) override {
         ++in_flight;
         max_in_flight = std::max(max_in_flight, in_flight);
         // Let other transfers run, as a network would.
@@ -125,7 +124,7 @@ class recording_store final : public oras::content::target {
         co_await inner.push(d, std::move(src));
         log.push_back("push " + d.digest.str());
     }
-    asio::awaitable<descriptor> push_unknown(std::string mt, blob_reader src) override {
+    asio::awaitable<descriptor> push_unknown(std::string mt, byte_source src) override {
         co_return co_await inner.push_unknown(std::move(mt), std::move(src));
     }
     asio::awaitable<descriptor> resolve(std::string ref) override {
@@ -161,7 +160,7 @@ struct graph {
     }
     descriptor put(std::string data, std::string media_type) {
         auto d = describe(data, std::move(media_type));
-        (*this)(src.push(d, blob_reader::from_string(std::move(data))));
+        (*this)(src.push(d, byte_source::from_string(std::move(data))));
         return d;
     }
     descriptor manifest(const std::string& seed, std::size_t layers,
@@ -319,7 +318,7 @@ TEST(pull, platform_selection_reads_each_manifest_once) {
     recording_store src;
     const auto put = [&](std::string data, std::string media_type) {
         auto d = describe(data, std::move(media_type));
-        oras::test::run(io, src.inner.push(d, blob_reader::from_string(std::move(data))));
+        oras::test::run(io, src.inner.push(d, byte_source::from_string(std::move(data))));
         return d;
     };
     oras::image_manifest m;

@@ -12,6 +12,7 @@
 #include <oras/ops/push.hpp>
 #include <oras/test/files.hpp>
 #include <oras/test/run.hpp>
+#include <oras/test/sources.hpp>
 #include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
@@ -134,20 +135,20 @@ class scripted_referrers final : public oras::content::target,
     std::size_t listings = 0;
 
     asio::awaitable<bool> exists(descriptor) override { co_return false; }
-    asio::awaitable<oras::content::blob_reader> open(descriptor) override {
+    asio::awaitable<oras::byte_source> open(descriptor) override {
         throw oras::error(errc::unsupported, "scripted");
     }
-    asio::awaitable<void> push(descriptor, oras::content::blob_reader) override {
+    asio::awaitable<void> push(descriptor, oras::byte_source) override {
         throw oras::error(errc::unsupported, "scripted");
     }
-    asio::awaitable<descriptor> push_unknown(std::string, oras::content::blob_reader) override {
+    asio::awaitable<descriptor> push_unknown(std::string, oras::byte_source) override {
         throw oras::error(errc::unsupported, "scripted");
     }
     asio::awaitable<descriptor> resolve(std::string) override { co_return root; }
     asio::awaitable<void> tag(descriptor, std::string) override {
         throw oras::error(errc::unsupported, "scripted");
     }
-    asio::awaitable<void> push_tagged(descriptor, oras::content::blob_reader,
+    asio::awaitable<void> push_tagged(descriptor, oras::byte_source,
                                       std::vector<std::string>) override {
         throw oras::error(errc::unsupported, "scripted");
     }
@@ -294,7 +295,7 @@ TEST(manage, tags_manifests_and_blobs_of_a_layout) {
     const auto stat = f(oras::ops::stat_blob(*f.layout, layer.digest));
     EXPECT_EQ(stat.size, layer.size);
     std::string got;
-    oras::content::write_fn sink = [&got](std::span<const std::byte> b) -> asio::awaitable<void> {
+    oras::byte_sink sink = [&got](std::span<const std::byte> b) -> asio::awaitable<void> {
         got.append(reinterpret_cast<const char*>(b.data()), b.size());
         co_return;
     };
@@ -323,36 +324,32 @@ TEST(manage, tags_manifests_and_blobs_of_a_layout) {
 TEST(manage, push_blob_hashes_a_file_and_checks_what_it_was_told) {
     fixture f;
     const auto path = f.work / "hi.txt";
-    auto reader = oras::content::blob_reader::from_file(path, 0, 6);
+    auto reader = oras::byte_source::from_file(path, 0, 6);
     const auto r = f(oras::ops::push_blob(*f.layout, reader, "application/octet-stream"));
     EXPECT_FALSE(r.existed);
     EXPECT_EQ(r.desc.digest, oras::digest::of("hello\n"));
-    EXPECT_TRUE(f(oras::ops::push_blob(*f.layout, oras::content::blob_reader::from_file(path, 0, 6),
+    EXPECT_TRUE(f(oras::ops::push_blob(*f.layout, oras::byte_source::from_file(path, 0, 6),
                                        "application/octet-stream"))
                     .existed);
-    EXPECT_EQ(
-        code_of([&] {
-            f(oras::ops::push_blob(*f.layout, oras::content::blob_reader::from_file(path, 0, 6),
-                                   "application/octet-stream", oras::digest::of("other")));
-        }),
-        errc::digest_mismatch);
-    EXPECT_EQ(
-        code_of([&] {
-            f(oras::ops::push_blob(*f.layout, oras::content::blob_reader::from_file(path, 0, 6),
-                                   "application/octet-stream", std::nullopt, 5));
-        }),
-        errc::size_mismatch);
+    EXPECT_EQ(code_of([&] {
+                  f(oras::ops::push_blob(*f.layout, oras::byte_source::from_file(path, 0, 6),
+                                         "application/octet-stream", oras::digest::of("other")));
+              }),
+              errc::digest_mismatch);
+    EXPECT_EQ(code_of([&] {
+                  f(oras::ops::push_blob(*f.layout, oras::byte_source::from_file(path, 0, 6),
+                                         "application/octet-stream", std::nullopt, 5));
+              }),
+              errc::size_mismatch);
     // A stream with the wrong digest announced: refused as the bytes go, nothing stored.
-    auto stream = oras::content::blob_reader::from_string("streamed\n");
-    stream.rewind = nullptr;
+    auto stream = oras::test::once(oras::byte_source::from_string("streamed\n"));
     const auto wrong = oras::digest::of("something else");
     EXPECT_EQ(code_of([&] {
                   f(oras::ops::push_blob(*f.layout, stream, "application/octet-stream", wrong, 9));
               }),
               errc::digest_mismatch);
     EXPECT_FALSE(fs::exists(f.layout->blob_path(wrong)));
-    auto unsized = oras::content::blob_reader::from_string("x");
-    unsized.rewind = nullptr;
+    auto unsized = oras::test::once(oras::byte_source::from_string("x"));
     EXPECT_EQ(
         code_of([&] { f(oras::ops::push_blob(*f.layout, unsized, "application/octet-stream")); }),
         errc::invalid_argument);

@@ -1,0 +1,145 @@
+#include <oras/byte_source.hpp>
+#include <oras/error.hpp>
+
+#include "core/file_reader.hpp"
+#include "core/quote.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+namespace oras {
+
+namespace asio = boost::asio;
+
+byte_source byte_source::from_string(std::string data) {
+    return from_shared(std::make_shared<const std::string>(std::move(data)));
+}
+
+byte_source byte_source::from_shared(std::shared_ptr<const std::string> data) {
+    if (!data) {
+        return {};
+    }
+    auto pos = std::make_shared<std::size_t>(0);
+    auto src = from_generator(
+        [data, pos](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+            const auto n = std::min(buf.size(), data->size() - *pos);
+            std::memcpy(buf.data(), data->data() + *pos, n);
+            *pos += n;
+            co_return n;
+        },
+        data->size(), [pos] { *pos = 0; });
+    src.memory_ = std::move(data);
+    return src;
+}
+
+byte_source byte_source::from_file(std::filesystem::path path, std::uint64_t offset,
+                                   std::uint64_t length) {
+    auto src = detail::file_reader(-1, path, offset, length);
+    src.file_ = file_range{std::move(path), offset, length};
+    return src;
+}
+
+byte_source byte_source::from_file(std::filesystem::path path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) {
+        throw error(ec, "cannot read the size of " + detail::quote(path.string()));
+    }
+    return from_file(std::move(path), 0, size);
+}
+
+byte_source byte_source::from_generator(read_fn next, std::optional<std::uint64_t> length,
+                                        std::function<void()> rewind) {
+    byte_source src;
+    src.read_ = std::move(next);
+    src.length_ = length;
+    src.rewind_ = std::move(rewind);
+    return src;
+}
+
+namespace {
+
+asio::awaitable<std::size_t> nothing() {
+    co_return 0;
+}
+
+}  // namespace
+
+asio::awaitable<std::size_t> byte_source::read(std::span<std::byte> buf) const {
+    if (!read_) {
+        return nothing();
+    }
+    return read_(buf);
+}
+
+void byte_source::rewind() const {
+    if (!read_) {
+        return;
+    }
+    if (!rewind_) {
+        throw error(errc::invalid_argument, "these bytes can be read only once");
+    }
+    rewind_();
+}
+
+namespace detail {
+
+byte_source file_reader(int fd, std::filesystem::path path, std::uint64_t offset,
+                        std::uint64_t length) {
+    struct state {
+        std::filesystem::path path;
+        int fd = -1;
+        std::uint64_t begin = 0;
+        std::uint64_t length = 0;
+        std::uint64_t done = 0;
+        state(const state&) = delete;
+        state& operator=(const state&) = delete;
+        state(std::filesystem::path p, int f, std::uint64_t b, std::uint64_t l)
+            : path(std::move(p)), fd(f), begin(b), length(l) {}
+        ~state() {
+            if (fd >= 0) {
+                ::close(fd);
+            }
+        }
+    };
+    auto st = std::make_shared<state>(std::move(path), fd, offset, length);
+    auto next = [st](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        if (st->fd < 0) {
+            st->fd = ::open(st->path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (st->fd < 0) {
+                throw error(std::error_code(errno, std::generic_category()),
+                            "cannot open " + quote(st->path.string()));
+            }
+        }
+        const auto want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), st->length - st->done));
+        std::size_t n = 0;
+        while (n < want) {
+            const auto got = ::pread(st->fd, buf.data() + n, want - n,
+                                     static_cast<off_t>(st->begin + st->done + n));
+            if (got < 0 && errno == EINTR) {
+                continue;
+            }
+            if (got <= 0) {
+                const auto done = std::to_string(st->done + n);
+                throw error(got == 0 ? make_error_code(errc::size_mismatch)
+                                     : std::error_code(errno, std::generic_category()),
+                            quote(st->path.string()) + " ended or could not be read after " + done
+                                + " of " + std::to_string(st->length) + " bytes");
+            }
+            n += static_cast<std::size_t>(got);
+        }
+        st->done += n;
+        co_return n;
+    };
+    return byte_source::from_generator(std::move(next), length, [st] { st->done = 0; });
+}
+
+}  // namespace detail
+
+}  // namespace oras
