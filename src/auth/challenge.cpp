@@ -1,5 +1,6 @@
 #include <oras/auth/challenge.hpp>
 
+#include "auth/api_root.hpp"
 #include "core/quote.hpp"
 #include "core/text.hpp"
 
@@ -71,7 +72,7 @@ class parser {
 
     failure fail(const std::string& why) const {
         return make_failure(errc::invalid_response,
-                            "WWW-Authenticate " + detail::quote(s_, 120) + " " + why);
+                            "WWW-Authenticate " + ::oras::detail::quote(s_, 120) + " " + why);
     }
     failure fail_at(std::size_t at, const std::string& why) const {
         return fail(why + " at offset " + std::to_string(at));
@@ -153,7 +154,8 @@ class parser {
             return c;
         }
         if (peek() != ' ' && peek() != '\t') {
-            return fail_at(pos_, "has " + detail::quote(s_.substr(pos_, 1)) + " after the scheme");
+            return fail_at(
+                pos_, "has " + ::oras::detail::quote(s_.substr(pos_, 1)) + " after the scheme");
         }
         skip_ows();
         if (done()) {
@@ -184,7 +186,8 @@ class parser {
             }
             skip_ows();
             if (done() || peek() != '=') {
-                return fail_at(name_at, "has parameter " + detail::quote(name) + " without '='");
+                return fail_at(name_at,
+                               "has parameter " + ::oras::detail::quote(name) + " without '='");
             }
             ++pos_;
             skip_ows();
@@ -198,13 +201,13 @@ class parser {
             } else {
                 const auto v = token();
                 if (v.empty()) {
-                    return fail_at(pos_,
-                                   "has parameter " + detail::quote(name) + " without a value");
+                    return fail_at(
+                        pos_, "has parameter " + ::oras::detail::quote(name) + " without a value");
                 }
                 value = std::string(v);
             }
             if (!c.params.emplace(lower(name), std::move(value)).second) {
-                return fail_at(name_at, "repeats parameter " + detail::quote(name));
+                return fail_at(name_at, "repeats parameter " + ::oras::detail::quote(name));
             }
             skip_ows();
             if (!done() && peek() != ',') {
@@ -243,8 +246,9 @@ result<std::vector<challenge>> parse_www_authenticate(
 
 result<bearer_challenge> to_bearer(const challenge& c) {
     if (c.scheme != "bearer") {
-        return make_failure(errc::invalid_response,
-                            "challenge scheme " + detail::quote(c.scheme) + " is not Bearer");
+        return make_failure(
+            errc::invalid_response,
+            "challenge scheme " + ::oras::detail::quote(c.scheme) + " is not Bearer");
     }
     bearer_challenge b;
     b.realm = std::string(c.param("realm"));
@@ -266,3 +270,15 @@ result<bearer_challenge> to_bearer(const challenge& c) {
 }
 
 }  // namespace oras::auth
+
+namespace oras::auth::detail {
+
+boost::urls::url api_root_url(boost::urls::url_view on_registry) {
+    boost::urls::url u;
+    u.set_scheme(on_registry.scheme());
+    u.set_encoded_authority(on_registry.encoded_host_and_port());
+    u.set_path("/v2/");
+    return u;
+}
+
+}  // namespace oras::auth::detail

@@ -4,6 +4,7 @@
 #include <oras/detail/base64.hpp>
 #include <oras/error.hpp>
 
+#include "auth/api_root.hpp"
 #include "auth/run_blocking.hpp"
 #include "auth/token_response.hpp"
 #include "core/async/shared_flight.hpp"
@@ -167,8 +168,7 @@ asio::awaitable<void> client_state::discover(std::shared_ptr<registry_state> reg
         ++stats_.discoveries;
         http::request ping;
         ping.method = "GET";
-        ping.url = boost::urls::url(reg->origin);
-        ping.url.set_path("/v2/");
+        ping.url = detail::api_root_url(boost::urls::url(reg->origin));
         auto resp = co_await http_.send(std::move(ping));
         if (resp.status() == 401) {
             auto challenges = parse_www_authenticate(resp.headers().get_all("WWW-Authenticate"));

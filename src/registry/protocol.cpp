@@ -4,6 +4,7 @@
 #include <oras/media_type.hpp>
 #include <oras/reference.hpp>
 
+#include "auth/api_root.hpp"
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
 #include "core/text.hpp"
@@ -131,7 +132,7 @@ result<std::string> registry_base_url(std::string_view registry, bool plain_http
 }
 
 boost::urls::url ping_url(boost::urls::url_view base) {
-    return at_path(base, "/v2/");
+    return auth::detail::api_root_url(base);  // where the auth client learns the challenge too
 }
 
 boost::urls::url blob_url(boost::urls::url_view base, std::string_view repository,

@@ -1,6 +1,10 @@
 #include <oras/auth/challenge.hpp>
 #include <oras/auth/scope.hpp>
 
+#include "auth/api_root.hpp"
+
+#include <boost/url/parse.hpp>
+
 #include <gtest/gtest.h>
 
 namespace {
@@ -148,6 +152,18 @@ TEST(scope_set, merges_sorts_and_covers) {
     EXPECT_TRUE(star.covers(oras::auth::scope_set{repository_scope("a", {"pull", "delete"})}));
     EXPECT_EQ(a.strings().size(), 2u);
     EXPECT_TRUE(oras::auth::scope_set{}.empty());
+}
+
+TEST(api_root, is_v2_on_the_same_origin_and_nothing_else) {
+    const auto root = [](std::string_view u) {
+        return std::string(
+            oras::auth::detail::api_root_url(boost::urls::parse_uri(u).value()).buffer());
+    };
+    EXPECT_EQ(root("https://r.example:5000/v2/team/app/blobs/uploads/?x=1#f"),
+              "https://r.example:5000/v2/");
+    EXPECT_EQ(root("http://[::1]:5000"), "http://[::1]:5000/v2/");
+    // Credentials in a configured URL never reach a request.
+    EXPECT_EQ(root("https://user:secret@r.example/v2/"), "https://r.example/v2/");
 }
 
 }  // namespace
