@@ -76,22 +76,22 @@ std::string token_field(const std::string& json, const std::string& field = "tok
 
 // --- anonymous ---------------------------------------------------------------------------
 
-class AnonymousRegistry : public ::testing::Test {
+class anonymous_registry : public ::testing::Test {
   protected:
     static void SetUpTestSuite() { reg_ = std::make_unique<registry_process>(); }
     static void TearDownTestSuite() { reg_.reset(); }
     static std::unique_ptr<registry_process> reg_;
 };
-std::unique_ptr<registry_process> AnonymousRegistry::reg_;
+std::unique_ptr<registry_process> anonymous_registry::reg_;
 
-TEST_F(AnonymousRegistry, PingAnswers200WithApiVersion) {
+TEST_F(anonymous_registry, ping_answers_200_with_api_version) {
     const auto r = http_request("GET", reg_->base_url() + "/v2/");
     EXPECT_EQ(r.status, 200u) << r.body;
     EXPECT_EQ(r.header(api_version_header), "registry/2.0");
     EXPECT_EQ(r.header("WWW-Authenticate"), "");
 }
 
-TEST_F(AnonymousRegistry, HostAndUrlsAreConsistent) {
+TEST_F(anonymous_registry, host_and_urls_are_consistent) {
     EXPECT_EQ(reg_->host(), "127.0.0.1:" + std::to_string(reg_->port()));
     EXPECT_EQ(reg_->base_url(), "http://" + reg_->host());
     EXPECT_EQ(reg_->ca_file(), "");
@@ -99,7 +99,7 @@ TEST_F(AnonymousRegistry, HostAndUrlsAreConsistent) {
     EXPECT_TRUE(reg_->running());
 }
 
-TEST_F(AnonymousRegistry, BlobUploadRoundTrips) {
+TEST_F(anonymous_registry, blob_upload_round_trips) {
     const std::string data = "hello from oras-cpp integration tests\n";
     const auto up = upload_blob(*reg_, "smoke", data, {});
     ASSERT_EQ(up.post_status, 202u) << up.post.body;
@@ -119,12 +119,12 @@ TEST_F(AnonymousRegistry, BlobUploadRoundTrips) {
     EXPECT_EQ(head.body, "");
 }
 
-TEST_F(AnonymousRegistry, MissingBlobIs404) {
+TEST_F(anonymous_registry, missing_blob_is_404) {
     const auto r = http_request("GET", blob_url(*reg_, "smoke", "never uploaded"));
     EXPECT_EQ(r.status, 404u);
 }
 
-TEST(RelativeUrlsRegistry, UploadLocationIsRelative) {
+TEST(relative_urls_registry, upload_location_is_relative) {
     registry_process reg({.relative_urls = true});
     const std::string data = "relative";
     const auto up = upload_blob(reg, "smoke/relative", data, {});
@@ -136,7 +136,7 @@ TEST(RelativeUrlsRegistry, UploadLocationIsRelative) {
 
 // --- htpasswd basic auth -----------------------------------------------------------------
 
-class BasicAuthRegistry : public ::testing::Test {
+class basic_auth_registry : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
         reg_ = std::make_unique<registry_process>(registry_options{.auth = auth_mode::basic});
@@ -144,16 +144,16 @@ class BasicAuthRegistry : public ::testing::Test {
     static void TearDownTestSuite() { reg_.reset(); }
     static std::unique_ptr<registry_process> reg_;
 };
-std::unique_ptr<registry_process> BasicAuthRegistry::reg_;
+std::unique_ptr<registry_process> basic_auth_registry::reg_;
 
-TEST_F(BasicAuthRegistry, UnauthenticatedPingIsChallenged) {
+TEST_F(basic_auth_registry, unauthenticated_ping_is_challenged) {
     const auto r = http_request("GET", reg_->base_url() + "/v2/");
     EXPECT_EQ(r.status, 401u);
     EXPECT_EQ(r.header("WWW-Authenticate"), "Basic realm=\"oras-test-registry\"");
     EXPECT_EQ(r.header(api_version_header), "registry/2.0");
 }
 
-TEST_F(BasicAuthRegistry, RightCredentialsAreAccepted) {
+TEST_F(basic_auth_registry, right_credentials_are_accepted) {
     EXPECT_EQ(http_request("GET", reg_->base_url() + "/v2/",
                            with_auth(*reg_, basic_auth("alice", "alice-secret")))
                   .status,
@@ -164,7 +164,7 @@ TEST_F(BasicAuthRegistry, RightCredentialsAreAccepted) {
               200u);
 }
 
-TEST_F(BasicAuthRegistry, WrongPasswordOrUnknownUserIsRefused) {
+TEST_F(basic_auth_registry, wrong_password_or_unknown_user_is_refused) {
     EXPECT_EQ(http_request("GET", reg_->base_url() + "/v2/",
                            with_auth(*reg_, basic_auth("alice", "wrong")))
                   .status,
@@ -175,7 +175,7 @@ TEST_F(BasicAuthRegistry, WrongPasswordOrUnknownUserIsRefused) {
               401u);
 }
 
-TEST_F(BasicAuthRegistry, UploadNeedsCredentials) {
+TEST_F(basic_auth_registry, upload_needs_credentials) {
     const std::string data = "basic auth blob";
     EXPECT_EQ(upload_blob(*reg_, "smoke/basic", data, {}).post_status, 401u);
     const auto up = upload_blob(*reg_, "smoke/basic", data,
@@ -186,7 +186,7 @@ TEST_F(BasicAuthRegistry, UploadNeedsCredentials) {
 
 // --- bearer tokens -----------------------------------------------------------------------
 
-class TokenAuthRegistry : public ::testing::Test {
+class token_auth_registry : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
         reg_ = std::make_unique<registry_process>(registry_options{.auth = auth_mode::token});
@@ -203,9 +203,9 @@ class TokenAuthRegistry : public ::testing::Test {
         return token_field(r.body);
     }
 };
-std::unique_ptr<registry_process> TokenAuthRegistry::reg_;
+std::unique_ptr<registry_process> token_auth_registry::reg_;
 
-TEST_F(TokenAuthRegistry, UnauthenticatedPingIsChallengedWithBearer) {
+TEST_F(token_auth_registry, unauthenticated_ping_is_challenged_with_bearer) {
     ASSERT_NE(reg_->issuer(), nullptr);
     const auto r = http_request("GET", reg_->base_url() + "/v2/");
     EXPECT_EQ(r.status, 401u);
@@ -214,7 +214,7 @@ TEST_F(TokenAuthRegistry, UnauthenticatedPingIsChallengedWithBearer) {
     EXPECT_EQ(issuer().realm(), "http://127.0.0.1:" + std::to_string(issuer().port()) + "/token");
 }
 
-TEST_F(TokenAuthRegistry, IssuedTokenIsAcceptedForPingAndPush) {
+TEST_F(token_auth_registry, issued_token_is_accepted_for_ping_and_push) {
     const std::string token =
         token_for("alice", "alice-secret", "repository:smoke/token:pull,push");
     ASSERT_FALSE(token.empty());
@@ -230,7 +230,7 @@ TEST_F(TokenAuthRegistry, IssuedTokenIsAcceptedForPingAndPush) {
     EXPECT_EQ(got.body, data);
 }
 
-TEST_F(TokenAuthRegistry, IssuedTokenCarriesGrantedAccess) {
+TEST_F(token_auth_registry, issued_token_carries_granted_access) {
     issuer().clear_records();
     const auto r =
         get_token(issuer(), "&scope=repository:a/b:pull,push,delete&scope=registry:catalog:*",
@@ -264,7 +264,7 @@ TEST_F(TokenAuthRegistry, IssuedTokenCarriesGrantedAccess) {
     EXPECT_EQ(reqs[0].status, 200u);
 }
 
-TEST_F(TokenAuthRegistry, PullOnlyTokenCannotPush) {
+TEST_F(token_auth_registry, pull_only_token_cannot_push) {
     const std::string token =
         token_for("reader", "reader-secret", "repository:smoke/token:pull,push");
     ASSERT_FALSE(token.empty());
@@ -277,7 +277,7 @@ TEST_F(TokenAuthRegistry, PullOnlyTokenCannotPush) {
         << r.header("WWW-Authenticate");
 }
 
-TEST_F(TokenAuthRegistry, TamperedSignatureIsRefused) {
+TEST_F(token_auth_registry, tampered_signature_is_refused) {
     std::string token = token_for("alice", "alice-secret", "repository:smoke/token:pull,push");
     ASSERT_GT(token.size(), 10u);
     // Change a character in the middle of the signature (the last one may carry unused bits).
@@ -288,7 +288,7 @@ TEST_F(TokenAuthRegistry, TamperedSignatureIsRefused) {
     EXPECT_EQ(r.status, 401u);
 }
 
-TEST_F(TokenAuthRegistry, MintedTokenIsAcceptedAndExpiredOneRefused) {
+TEST_F(token_auth_registry, minted_token_is_accepted_and_expired_one_refused) {
     const std::vector<access_entry> access{{"repository", "smoke/token", {"pull"}}};
     const std::string valid = issuer().mint("alice", access);
     EXPECT_EQ(
@@ -300,7 +300,7 @@ TEST_F(TokenAuthRegistry, MintedTokenIsAcceptedAndExpiredOneRefused) {
               401u);
 }
 
-TEST_F(TokenAuthRegistry, TokenForAnotherAudienceIsRefused) {
+TEST_F(token_auth_registry, token_for_another_audience_is_refused) {
     mint_options m;
     m.audience = "some-other-registry";
     const std::string token = issuer().mint(m);
@@ -309,7 +309,7 @@ TEST_F(TokenAuthRegistry, TokenForAnotherAudienceIsRefused) {
         401u);
 }
 
-TEST_F(TokenAuthRegistry, IssuerRefusesBadCredentialsAndAnonymous) {
+TEST_F(token_auth_registry, issuer_refuses_bad_credentials_and_anonymous) {
     EXPECT_EQ(get_token(issuer(), "&scope=repository:x:pull", basic_auth("alice", "wrong")).status,
               401u);
     EXPECT_EQ(get_token(issuer(), "&scope=repository:x:pull", basic_auth("nobody", "x")).status,
@@ -319,7 +319,7 @@ TEST_F(TokenAuthRegistry, IssuerRefusesBadCredentialsAndAnonymous) {
     EXPECT_NE(anon.header("WWW-Authenticate"), "");
 }
 
-TEST_F(TokenAuthRegistry, IssuerRejectsWrongService) {
+TEST_F(token_auth_registry, issuer_rejects_wrong_service) {
     request_options o;
     o.headers.emplace_back("Authorization", basic_auth("alice", "alice-secret"));
     EXPECT_EQ(
@@ -329,7 +329,7 @@ TEST_F(TokenAuthRegistry, IssuerRejectsWrongService) {
     EXPECT_EQ(http_request("GET", issuer().realm() + "?scope=repository:x:pull", o).status, 400u);
 }
 
-TEST_F(TokenAuthRegistry, PasswordGrantReturnsRefreshTokenAndRefreshGrantWorks) {
+TEST_F(token_auth_registry, password_grant_returns_refresh_token_and_refresh_grant_works) {
     request_options form;
     form.content_type = "application/x-www-form-urlencoded";
     form.body =
@@ -365,7 +365,7 @@ TEST_F(TokenAuthRegistry, PasswordGrantReturnsRefreshTokenAndRefreshGrantWorks) 
     EXPECT_EQ(http_request("POST", issuer().realm(), form).status, 400u);
 }
 
-TEST(TokenAnonymousPull, AnonymousCallersGetPullOnly) {
+TEST(token_anonymous_pull, anonymous_callers_get_pull_only) {
     registry_process reg({.auth = auth_mode::token, .anonymous_pull = true});
     const auto r = get_token(*reg.issuer(), "&scope=repository:public/x:pull,push");
     ASSERT_EQ(r.status, 200u) << r.body;
@@ -379,7 +379,7 @@ TEST(TokenAnonymousPull, AnonymousCallersGetPullOnly) {
               401u);
 }
 
-TEST(TokenLifetime, ExpiresInFollowsOption) {
+TEST(token_lifetime, expires_in_follows_option) {
     registry_process reg({.auth = auth_mode::token, .token_lifetime = std::chrono::seconds(42)});
     const auto r =
         get_token(*reg.issuer(), "&scope=repository:x:pull", basic_auth("alice", "alice-secret"));
@@ -389,7 +389,7 @@ TEST(TokenLifetime, ExpiresInFollowsOption) {
 
 // --- TLS ---------------------------------------------------------------------------------
 
-class TlsRegistry : public ::testing::Test {
+class tls_registry : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
         reg_ = std::make_unique<registry_process>(registry_options{.tls = true});
@@ -397,9 +397,9 @@ class TlsRegistry : public ::testing::Test {
     static void TearDownTestSuite() { reg_.reset(); }
     static std::unique_ptr<registry_process> reg_;
 };
-std::unique_ptr<registry_process> TlsRegistry::reg_;
+std::unique_ptr<registry_process> tls_registry::reg_;
 
-TEST_F(TlsRegistry, HttpsPingWithTestCaAnswers200) {
+TEST_F(tls_registry, https_ping_with_test_ca_answers_200) {
     EXPECT_TRUE(reg_->base_url().starts_with("https://127.0.0.1:")) << reg_->base_url();
     ASSERT_FALSE(reg_->ca_file().empty());
     const auto r = http_request("GET", reg_->base_url() + "/v2/", with_auth(*reg_));
@@ -407,12 +407,12 @@ TEST_F(TlsRegistry, HttpsPingWithTestCaAnswers200) {
     EXPECT_EQ(r.header(api_version_header), "registry/2.0");
 }
 
-TEST_F(TlsRegistry, CertificateAlsoNamesLocalhost) {
+TEST_F(tls_registry, certificate_also_names_localhost) {
     const auto r = http_request("GET", reg_->localhost_url() + "/v2/", with_auth(*reg_));
     EXPECT_EQ(r.status, 200u);
 }
 
-TEST_F(TlsRegistry, WithoutTheCaVerificationFails) {
+TEST_F(tls_registry, without_the_ca_verification_fails) {
     try {
         http_request("GET", reg_->base_url() + "/v2/");
         ADD_FAILURE() << "the test CA is not in the system trust store: verification must fail";
@@ -425,14 +425,14 @@ TEST_F(TlsRegistry, WithoutTheCaVerificationFails) {
     EXPECT_EQ(http_request("GET", reg_->base_url() + "/v2/", insecure).status, 200u);
 }
 
-TEST_F(TlsRegistry, PlainHttpToTheTlsPortGetsNoRegistryAnswer) {
+TEST_F(tls_registry, plain_http_to_the_tls_port_gets_no_registry_answer) {
     // Go answers plain HTTP on a TLS port with a 400 of its own, without registry headers.
     const auto r = http_request("GET", "http://" + reg_->host() + "/v2/");
     EXPECT_EQ(r.status, 400u);
     EXPECT_EQ(r.header(api_version_header), "");
 }
 
-TEST(TlsBasicRegistry, EnforcesCredentials) {
+TEST(tls_basic_registry, enforces_credentials) {
     registry_process reg({.auth = auth_mode::basic, .tls = true});
     const auto anon = http_request("GET", reg.base_url() + "/v2/", with_auth(reg));
     EXPECT_EQ(anon.status, 401u);
@@ -443,7 +443,7 @@ TEST(TlsBasicRegistry, EnforcesCredentials) {
               200u);
 }
 
-TEST(TlsTokenRegistry, BearerFlowWorksOverHttps) {
+TEST(tls_token_registry, bearer_flow_works_over_https) {
     registry_process reg({.auth = auth_mode::token, .tls = true});
     const auto challenge = http_request("GET", reg.base_url() + "/v2/", with_auth(reg));
     EXPECT_EQ(challenge.status, 401u);

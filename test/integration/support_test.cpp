@@ -74,7 +74,7 @@ class raw_connection {
     bool connected_ = false;
 };
 
-TEST(RegistryLifecycle, StopKillsTheProcessAndRemovesTheDirectory) {
+TEST(registry_lifecycle, stop_kills_the_process_and_removes_the_directory) {
     registry_process reg;
     const int pid = reg.pid();
     const auto dir = reg.dir();
@@ -92,7 +92,7 @@ TEST(RegistryLifecycle, StopKillsTheProcessAndRemovesTheDirectory) {
     EXPECT_THROW(http_request("GET", reg.base_url() + "/v2/"), std::system_error);
 }
 
-TEST(RegistryLifecycle, DestructorCleansUpEveryMode) {
+TEST(registry_lifecycle, destructor_cleans_up_every_mode) {
     struct seen {
         int pid;
         std::filesystem::path dir;
@@ -111,7 +111,7 @@ TEST(RegistryLifecycle, DestructorCleansUpEveryMode) {
     }
 }
 
-TEST(RegistryLifecycle, MovedFromRegistryIsStoppedOnce) {
+TEST(registry_lifecycle, moved_from_registry_is_stopped_once) {
     registry_process a;
     const int pid = a.pid();
     registry_process b(std::move(a));
@@ -121,7 +121,7 @@ TEST(RegistryLifecycle, MovedFromRegistryIsStoppedOnce) {
     EXPECT_TRUE(pid_gone(pid));
 }
 
-TEST(RegistryLifecycle, SeveralRegistriesRunSideBySide) {
+TEST(registry_lifecycle, several_registries_run_side_by_side) {
     registry_process a, b, c;
     EXPECT_EQ((std::set<std::uint16_t>{a.port(), b.port(), c.port()}).size(), 3u);
     for (auto* r : {&a, &b, &c}) {
@@ -129,7 +129,7 @@ TEST(RegistryLifecycle, SeveralRegistriesRunSideBySide) {
     }
 }
 
-TEST(RegistryLifecycle, RegistryThatDiesIsNoticed) {
+TEST(registry_lifecycle, registry_that_dies_is_noticed) {
     registry_process reg;
     ASSERT_EQ(::kill(reg.pid(), SIGKILL), 0);
     for (int i = 0; i < 200 && reg.running(); ++i) {
@@ -140,7 +140,7 @@ TEST(RegistryLifecycle, RegistryThatDiesIsNoticed) {
     EXPECT_FALSE(std::filesystem::exists(reg.dir()));
 }
 
-TEST(RegistryLifecycle, StartFailureThrowsWithTheLog) {
+TEST(registry_lifecycle, start_failure_throws_with_the_log) {
     // A "registry" that exits at once: every attempt fails, the error names the attempts.
     ::setenv("ORAS_TEST_REGISTRY", "/bin/false", 1);
     try {
@@ -155,7 +155,7 @@ TEST(RegistryLifecycle, StartFailureThrowsWithTheLog) {
     }
 }
 
-TEST(TokenIssuer, ServesSeveralRequestsOnOneConnection) {
+TEST(token_issuer, serves_several_requests_on_one_connection) {
     token_issuer issuer;
     raw_connection conn(issuer.port());
     ASSERT_TRUE(conn.connected());
@@ -178,7 +178,7 @@ TEST(TokenIssuer, ServesSeveralRequestsOnOneConnection) {
     EXPECT_EQ(issuer.request_count("/other"), 0u);
 }
 
-TEST(TokenIssuer, UnknownPathAndMethod) {
+TEST(token_issuer, unknown_path_and_method) {
     token_issuer issuer;
     EXPECT_EQ(
         http_request("GET", "http://127.0.0.1:" + std::to_string(issuer.port()) + "/nope").status,
@@ -189,7 +189,7 @@ TEST(TokenIssuer, UnknownPathAndMethod) {
     EXPECT_THROW(issuer.last_issued(), std::logic_error);
 }
 
-TEST(TokenIssuer, StopsPromptlyWithIdleConnectionsOpen) {
+TEST(token_issuer, stops_promptly_with_idle_connections_open) {
     auto issuer = std::make_unique<token_issuer>();
     raw_connection idle(issuer->port());
     ASSERT_TRUE(idle.connected());
@@ -202,7 +202,7 @@ TEST(TokenIssuer, StopsPromptlyWithIdleConnectionsOpen) {
                  std::system_error);
 }
 
-TEST(TokenIssuer, MintedTokensDecode) {
+TEST(token_issuer, minted_tokens_decode) {
     token_issuer issuer;
     const std::string token =
         issuer.mint("bob", {{"repository", "r", {"pull"}}}, std::chrono::seconds(60));
@@ -219,7 +219,7 @@ TEST(TokenIssuer, MintedTokensDecode) {
     EXPECT_THROW(decode_jwt("not-a-jwt"), std::invalid_argument);
 }
 
-TEST(TestPki, ServerCertificateVerifiesForIpAndName) {
+TEST(test_pki, server_certificate_verifies_for_ip_and_name) {
     temp_dir dir("oras-test-pki-");
     const auto pki = make_test_pki(dir.path());
     for (const auto& p : {pki.ca_cert, pki.ca_key, pki.server_cert, pki.server_key}) {
@@ -239,7 +239,7 @@ TEST(TestPki, ServerCertificateVerifiesForIpAndName) {
     EXPECT_NE(wrong.exit_code, 0);
 }
 
-TEST(Process, RunProcessCapturesOutputAndStatus) {
+TEST(process, run_process_captures_output_and_status) {
     const auto r = run_process({"sh", "-c", "cat; echo oops >&2; exit 3"}, "from stdin");
     EXPECT_EQ(r.exit_code, 3);
     EXPECT_EQ(r.out, "from stdin");
@@ -253,7 +253,7 @@ TEST(Process, RunProcessCapturesOutputAndStatus) {
     EXPECT_THROW(run_process({"no-such-program-oras-test"}), std::runtime_error);
 }
 
-TEST(HttpHelpers, UrlHelpers) {
+TEST(http_helpers, url_helpers) {
     EXPECT_EQ(resolve_url("http://127.0.0.1:5000/v2/", "/v2/x/blobs/uploads/u?_state=a%2Bb"),
               "http://127.0.0.1:5000/v2/x/blobs/uploads/u?_state=a%2Bb");
     EXPECT_EQ(resolve_url("http://127.0.0.1:5000/v2/", "https://other/x"), "https://other/x");
@@ -269,7 +269,7 @@ TEST(HttpHelpers, UrlHelpers) {
     EXPECT_THROW(http_request("GET", "ftp://x/"), std::invalid_argument);
 }
 
-TEST(HttpHelpers, ConnectionRefusedIsASystemError) {
+TEST(http_helpers, connection_refused_is_a_system_error) {
     // Port 1 on loopback: nothing listens there in a test environment.
     EXPECT_THROW(http_request("GET", "http://127.0.0.1:1/"), std::system_error);
 }
