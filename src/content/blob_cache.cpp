@@ -5,6 +5,7 @@
 
 #include "content/file_paths.hpp"
 #include "core/file_reader.hpp"
+#include "core/quote.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -103,32 +104,6 @@ asio::awaitable<std::size_t> tee_read(std::shared_ptr<tee_state> st, std::span<s
     co_return n;
 }
 
-// Whether the file at `p` holds exactly the content `desc` names.
-/// `p` opened, checked to hold `desc` (size and digest), and left open: what is served is what
-/// was checked, whatever a concurrent `trim` or writer does to the name meanwhile. -1 when the
-/// file does not match, -2 when it is not there (trimmed since it was looked up).
-int open_matching(const fs::path& p, const descriptor& desc) {
-    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return -2;
-    }
-    struct stat st {};
-    verifier v(desc.digest, desc.size);
-    bool ok = false;
-    try {
-        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == desc.size) {
-            detail::hash_file(fd, static_cast<std::uint64_t>(desc.size), v, p);
-            ok = v.finish().has_value();
-        }
-    } catch (const std::exception&) {
-    }
-    if (!ok) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 }  // namespace
 
 blob_cache::blob_cache(fs::path dir, blob_cache_options opts) : dir_(std::move(dir)), opts_(opts) {}
@@ -144,29 +119,50 @@ std::optional<byte_source> blob_cache::open(const descriptor& desc) {
         return std::nullopt;
     }
     const auto p = entry_path(desc);
-    struct stat st {};
-    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        ++stats_.misses;
-        return std::nullopt;
-    }
-    const int fd = open_matching(p, desc);
-    if (fd == -2) {
-        ++stats_.misses;
-        return std::nullopt;
-    }
+    // Opened once and read through that descriptor: what is served is the file that was
+    // looked at, whatever a concurrent `trim` or writer does to the name meanwhile.
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
+        ++stats_.misses;
+        return std::nullopt;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != desc.size) {
+        ::close(fd);
         // Another process may be renaming a good copy over it right now; removing that one
         // costs only a fetch.
         ::unlink(p.c_str());
-        ++stats_.corrupt;
+        ++*corrupt_;
         ++stats_.misses;
         return std::nullopt;
     }
     // Used now: `trim` evicts the least recently used first.
     ::utimensat(AT_FDCWD, p.c_str(), nullptr, 0);
     ++stats_.hits;
-    auto r = oras::detail::file_reader(fd, p, 0, static_cast<std::uint64_t>(desc.size));
-    // Hashed just above, through the descriptor it is read from.
+    // Hashed as it is read, not before: one pass over the entry, and no whole-file hash on the
+    // caller's thread. Bytes that do not match fail the read before the last of them is handed
+    // out, and the entry is dropped.
+    auto checked =
+        verified(oras::detail::file_reader(fd, p, 0, static_cast<std::uint64_t>(desc.size)), desc,
+                 "the cache entry " + oras::detail::quote(p.string()));
+    auto corrupt = corrupt_;
+    auto next = [checked, corrupt, p](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        std::size_t n = 0;
+        std::exception_ptr failed;
+        try {
+            n = co_await checked.read(buf);
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        if (failed) {
+            ::unlink(p.c_str());
+            ++*corrupt;
+            std::rethrow_exception(failed);
+        }
+        co_return n;
+    };
+    auto r = byte_source::from_generator(std::move(next), checked.length(),
+                                         [checked] { checked.rewind(); });
     r.set_checked(byte_source::check::verified);
     return r;
 }
@@ -243,6 +239,7 @@ std::uint64_t blob_cache::trim() {
 blob_cache_stats blob_cache::stats() const {
     auto s = stats_;
     s.stored = *stored_;
+    s.corrupt = *corrupt_;
     return s;
 }
 

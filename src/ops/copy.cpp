@@ -307,19 +307,12 @@ class copier {
         if (co_await resume_blob(desc, name)) {
             co_return;
         }
-        byte_source reader;
-        std::optional<byte_source> hit;
-        if (o_.cache) {
-            hit = o_.cache->open(desc);
+        if (co_await copy_from_cache(desc, name)) {
+            co_return;
         }
-        if (hit) {
-            reader = std::move(*hit);
-            ++r_.cached;
-        } else {
-            reader = co_await src_.open(desc);
-            if (o_.cache) {
-                reader = o_.cache->tee(desc, std::move(reader));
-            }
+        auto reader = co_await src_.open(desc);
+        if (o_.cache) {
+            reader = o_.cache->tee(desc, std::move(reader));
         }
         auto watched = counted(std::move(reader), o_.progress, desc, name);
         co_await dst_.push(desc, std::move(watched));
@@ -328,6 +321,58 @@ class copier {
         r_.bytes_copied += static_cast<std::uint64_t>(desc.size);
         emit(o_.progress, progress_event::kind::finished, desc, name,
              static_cast<std::uint64_t>(desc.size));
+    }
+
+    /// Copies `desc` from the blob cache. False when it is not cached, or when the entry turns
+    /// out damaged as it is read: the cache then drops it, the destination has refused the
+    /// bytes (they are verified before their end), and the caller fetches the blob instead.
+    asio::awaitable<bool> copy_from_cache(descriptor desc, std::string name) {
+        if (!o_.cache) {
+            co_return false;
+        }
+        auto hit = o_.cache->open(desc);
+        if (!hit) {
+            co_return false;
+        }
+        // Set when the entry itself fails, not the destination.
+        auto broke = std::make_shared<bool>(false);
+        auto next = [src = *hit, broke](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+            std::size_t n = 0;
+            std::exception_ptr failed;
+            try {
+                n = co_await src.read(buf);
+            } catch (...) {
+                failed = std::current_exception();
+            }
+            if (failed) {
+                *broke = true;
+                std::rethrow_exception(failed);
+            }
+            co_return n;
+        };
+        auto reader = byte_source::from_generator(std::move(next), hit->length(),
+                                                  [src = *hit] { src.rewind(); });
+        reader.set_checked(hit->checked());
+        auto watched = counted(std::move(reader), o_.progress, desc, name);
+        std::exception_ptr failed;
+        try {
+            co_await dst_.push(desc, std::move(watched));
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        if (failed) {
+            if (!*broke) {
+                std::rethrow_exception(failed);
+            }
+            co_return false;
+        }
+        ++r_.cached;
+        ++r_.copied;
+        ++r_.blobs_copied;
+        r_.bytes_copied += static_cast<std::uint64_t>(desc.size);
+        emit(o_.progress, progress_event::kind::finished, desc, name,
+             static_cast<std::uint64_t>(desc.size));
+        co_return true;
     }
 
     /// Continues a transfer an earlier process left half done at a destination that kept it,

@@ -23,10 +23,12 @@ struct blob_cache_options {
 
 /// What a `blob_cache` did, for reports and tests.
 struct blob_cache_stats {
-    std::size_t hits = 0;     ///< blobs served from the cache
-    std::size_t misses = 0;   ///< blobs not there (or dropped as corrupt)
-    std::size_t stored = 0;   ///< blobs added
-    std::size_t corrupt = 0;  ///< entries whose bytes did not match their name, removed
+    std::size_t hits = 0;    ///< entries opened to be read (a damaged one included)
+    std::size_t misses = 0;  ///< blobs not there, or of the wrong size
+    std::size_t stored = 0;  ///< blobs added
+    /// Entries whose size or bytes did not match their name, removed: found when opened (the
+    /// size) or while read (the digest), by this object or a reader it handed out.
+    std::size_t corrupt = 0;
     std::size_t evicted = 0;  ///< entries removed by `trim`
 };
 
@@ -36,10 +38,11 @@ struct blob_cache_stats {
 ///
 /// Safe to share between processes and threads on one machine without a lock: an entry is
 /// written under a temporary name beside its final one and renamed into place only once its
-/// digest is verified, so every name holds complete content; readers hash an entry before
-/// serving it, and one that does not match its name (a disk error, a hand edit) is removed and
-/// counted as a miss, so the caller fetches it again. A hit marks the entry as used (its
-/// modification time), which is what `trim` evicts by.
+/// digest is verified, so every name holds complete content. A reader hashes an entry as it
+/// serves it (one pass, never the whole file before the first byte) and fails before handing
+/// out the last bytes of one that does not match its name (a disk error, a hand edit); the
+/// entry is then removed, so the caller fetches the blob elsewhere (`ops::copy` does). A hit
+/// marks the entry as used (its modification time), which is what `trim` evicts by.
 ///
 /// The object itself is not thread-safe (its statistics are plain counters): one per strand.
 /// File I/O blocks the calling thread (local disk).
@@ -51,8 +54,10 @@ class blob_cache {
     /// As given at construction.
     const std::filesystem::path& dir() const noexcept { return dir_; }
 
-    /// A reader of the cached content of `desc`, hashed and found to match before it is
-    /// returned (the reader is marked `verified`); nothing when it is not cached or was corrupt.
+    /// A reader of the cached content of `desc`, verified as it is read (`check::verified`):
+    /// a read of bytes that do not match fails, before the last of them, and removes the
+    /// entry. Nothing when it is not cached or has the wrong size (then removed). The reader
+    /// keeps the entry open: it reads what it opened whatever happens to the name.
     std::optional<byte_source> open(const descriptor& desc);
 
     /// `src`, the content of `desc` read from elsewhere, as a reader that also writes what it
@@ -77,6 +82,7 @@ class blob_cache {
     blob_cache_options opts_;
     blob_cache_stats stats_{};
     std::shared_ptr<std::size_t> stored_ = std::make_shared<std::size_t>(0);
+    std::shared_ptr<std::size_t> corrupt_ = std::make_shared<std::size_t>(0);
 };
 
 }  // namespace oras::content

@@ -139,26 +139,40 @@ TEST(blob_cache, reading_past_the_end_again_keeps_the_entry_whole) {
     EXPECT_EQ(read_file(dir / "blobs/sha256" / std::string(d.digest.encoded())), content);
 }
 
-TEST(blob_cache, a_damaged_entry_is_dropped_and_counted_as_a_miss) {
+TEST(blob_cache, a_damaged_entry_fails_before_its_last_bytes_and_is_dropped) {
     temp_dir dir;
     asio::io_context io;
     blob_cache cache(dir.path());
-    const std::string content = "original";
+    const std::string content = oras::test::pattern(10'000, 5);
     const auto d = describe(content);
     oras::test::run(io, drain(cache.tee(d, byte_source::from_string(content))));
     const auto entry = dir / "blobs/sha256" / std::string(d.digest.encoded());
-    write_file(entry, "origiNAL");  // same size, other bytes
+    auto damaged = content;
+    damaged[9'999] ^= 1;
+    write_file(entry, damaged);  // same size, other bytes: found while read
+    auto r = cache.open(d);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->verified());
+    std::vector<std::byte> buf(4096);
+    EXPECT_EQ(oras::test::run(io, r->read(buf)), 4096u);
+    EXPECT_EQ(oras::test::run(io, r->read(buf)), 4096u);
+    EXPECT_EQ(oras::test::error_of([&] { oras::test::run(io, r->read(buf)); }),
+              oras::errc::digest_mismatch);
+    EXPECT_FALSE(fs::exists(entry));
+    EXPECT_EQ(cache.stats().corrupt, 1u);
+    EXPECT_FALSE(cache.open(d));
+
+    oras::test::run(io, drain(cache.tee(d, byte_source::from_string(content))));
+    write_file(entry, "short");  // truncated: found when opened
     EXPECT_FALSE(cache.open(d));
     EXPECT_FALSE(fs::exists(entry));
-    oras::test::run(io, drain(cache.tee(d, byte_source::from_string(content))));
-    write_file(entry, "short");  // truncated
-    EXPECT_FALSE(cache.open(d));
     const auto s = cache.stats();
     EXPECT_EQ(s.corrupt, 2u);
-    EXPECT_EQ(s.hits, 0u);
+    EXPECT_EQ(s.hits, 1u);
+    EXPECT_EQ(s.misses, 2u);
 }
 
-TEST(blob_cache, a_hit_reads_what_was_checked_whatever_happens_to_the_entry_meanwhile) {
+TEST(blob_cache, a_hit_reads_the_entry_it_opened_whatever_happens_to_the_name_meanwhile) {
     temp_dir dir;
     asio::io_context io;
     blob_cache cache(dir.path());
@@ -169,7 +183,7 @@ TEST(blob_cache, a_hit_reads_what_was_checked_whatever_happens_to_the_entry_mean
 
     auto trimmed = cache.open(d);
     ASSERT_TRUE(trimmed);
-    fs::remove(entry);  // a trim by another process, between the check and the read
+    fs::remove(entry);  // a trim by another process, between the open and the read
     EXPECT_EQ(oras::test::run(io, drain(std::move(*trimmed))), content);
 
     oras::test::run(io, drain(cache.tee(d, byte_source::from_string(content))));

@@ -394,3 +394,40 @@ TEST(copy, blobs_in_the_cache_are_not_read_from_the_source) {
     EXPECT_EQ(g(oras::content::fetch_all(second, root)), g(oras::content::fetch_all(g.src, root)));
     EXPECT_TRUE(g(second.exists(root)));
 }
+
+TEST(copy, a_cache_entry_damaged_on_disk_is_dropped_and_the_blob_read_from_the_source) {
+    graph g;
+    const auto root = g.manifest("damaged", 2);
+    g(g.src.tag(root, "v1"));
+    recording_store src;
+    g(oras::ops::copy(g.src, "v1", src, {}));
+    oras::test::temp_dir dir;
+    oras::ops::copy_options o;
+    o.cache = std::make_shared<oras::content::blob_cache>(dir.path());
+    recording_store first;
+    g(oras::ops::copy(src, "v1", first, o));
+
+    // Every entry keeps its size and loses its last byte: found only as it is read.
+    std::size_t damaged = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path() / "blobs")) {
+        if (e.is_regular_file() && e.file_size() > 0) {
+            auto bytes = oras::test::read_file(e.path());
+            bytes.back() = static_cast<char>(bytes.back() ^ 1);
+            oras::test::write_file(e.path(), bytes);
+            ++damaged;
+        }
+    }
+    ASSERT_EQ(damaged, 3u);  // two layers and the config
+
+    src.opens.clear();
+    recording_store second;
+    const auto r = g(oras::ops::copy(src, "v1", second, o));
+    EXPECT_EQ(r.cached, 0u);
+    EXPECT_EQ(r.blobs_copied, 3u);
+    EXPECT_EQ(o.cache->stats().corrupt, 3u);
+    EXPECT_EQ(g(oras::content::fetch_all(second, root)), g(oras::content::fetch_all(g.src, root)));
+    // Fetched again, the blobs are cached again, whole.
+    EXPECT_EQ(o.cache->stats().stored, 3u + 3u);
+    recording_store third;
+    EXPECT_EQ(g(oras::ops::copy(src, "v1", third, o)).cached, 3u);
+}
