@@ -1,7 +1,7 @@
-// push and pull through the library: `oras::blocking` against the real registry (anonymous,
-// basic over TLS, token), `oras::ops` on a `registry::repository_target`, on an
-// `content::oci_layout` and on a `content::memory_store`; concurrency, progress events, input
-// refused before anything is sent, and hostile or damaged artifacts refused on pull.
+// push and pull through the library against the real registry: `oras::blocking` (anonymous,
+// basic over TLS, token), `oras::ops` on a `registry::repository_target`; concurrency, progress
+// events, the blob cache, directories archived once, continued pulls. The same operations on
+// local stores only are unit tests (test/unit/ops/push_pull_test.cpp).
 #include <oras/auth/client.hpp>
 #include <oras/content/blob_cache.hpp>
 #include <oras/content/file_store.hpp>
@@ -21,6 +21,7 @@
 #include <oras/registry/login.hpp>
 #include <oras/registry/repository.hpp>
 #include <oras/registry/repository_target.hpp>
+#include <oras/test/ops_sandbox.hpp>
 #include <oras/test/registry_process.hpp>
 
 #include <boost/asio/use_future.hpp>
@@ -62,85 +63,12 @@ using oras::test::subset;
 using oras::test::tree;
 using oras::test::write_file;
 using kind = oras::ops::progress_event::kind;
+using oras::test::check_pull_result;
+using oras::test::check_push_result;
+using oras::test::sandbox;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// `work` holds what is pushed; `out` is where pulls go.
-struct sandbox {
-    oras::test::temp_dir tmp{"oras-ops-"};
-    fs::path root = tmp.path();
-    fs::path work = root / "work";
-    fs::path out = root / "out";
-
-    sandbox() { fs::create_directories(work); }
-
-    void make_content() const {
-        write_file(work / "a.txt", "hello, ops\n");
-        write_file(work / "data.bin", pattern(1536 * 1024 + 5, 11));
-        fs::create_directories(work / "tree/sub/deeper");
-        fs::create_directories(work / "tree/empty");
-        write_file(work / "tree/top.txt", "top\n");
-        write_file(work / "tree/sub/deeper/leaf.bin", pattern(50'000, 4));
-        fs::create_symlink("sub/deeper/leaf.bin", work / "tree/link");
-        write_file(work / "config.json", R"({"ops":1})");
-    }
-    tree content() const { return subset(snapshot(work), {"a.txt", "data.bin", "tree"}); }
-
-    /// Push options for `a.txt` (text/plain), `data.bin` and `tree`, with a config and
-    /// annotations.
-    oras::ops::push_options options() const {
-        oras::ops::push_options o;
-        o.working_dir = work;
-        o.files = {{"a.txt", "text/plain"}, {"data.bin", ""}, {"tree", ""}};
-        o.config = oras::ops::push_file{"config.json", "application/vnd.test.config+json"};
-        o.artifact_type = "application/vnd.test.ops";
-        o.annotations["$manifest"]["org.example.m"] = "manifest";
-        o.annotations["$config"]["org.example.c"] = "config";
-        o.annotations["a.txt"]["org.example.f"] = "file";
-        return o;
-    }
-};
-
-/// Checks what push returned for `sandbox::options()`.
-void check_push_result(const oras::ops::push_result& r) {
-    EXPECT_EQ(r.manifest.digest, oras::digest::of(r.manifest_bytes));
-    EXPECT_EQ(r.manifest.size, static_cast<std::int64_t>(r.manifest_bytes.size()));
-    EXPECT_EQ(r.manifest.media_type, oras::media_type::image_manifest);
-    EXPECT_EQ(r.manifest.artifact_type, "application/vnd.test.ops");
-    const auto m = oras::image_manifest::parse(r.manifest_bytes);
-    ASSERT_TRUE(m.has_value());
-    EXPECT_EQ(m->artifact_type, "application/vnd.test.ops");
-    EXPECT_EQ(m->config.media_type, "application/vnd.test.config+json");
-    EXPECT_EQ(m->config.digest, oras::digest::of(R"({"ops":1})"));
-    EXPECT_EQ(m->config.annotation("org.example.c"), "config");
-    EXPECT_EQ(m->annotations.at("org.example.m"), "manifest");
-    ASSERT_EQ(m->layers.size(), 3u);
-    EXPECT_EQ(m->layers, r.layers);
-    EXPECT_EQ(m->layers[0].annotation(oras::annotation::title), "a.txt");
-    EXPECT_EQ(m->layers[0].media_type, "text/plain");
-    EXPECT_EQ(m->layers[0].annotation("org.example.f"), "file");
-    EXPECT_EQ(m->layers[1].annotation(oras::annotation::title), "data.bin");
-    EXPECT_EQ(m->layers[1].media_type, oras::media_type::image_layer);
-    EXPECT_EQ(m->layers[1].size, 1536 * 1024 + 5);
-    EXPECT_EQ(m->layers[2].annotation(oras::annotation::title), "tree");
-    EXPECT_EQ(m->layers[2].media_type, oras::media_type::image_layer_gzip);
-    EXPECT_EQ(m->layers[2].annotation(oras::annotation::content_unpack), "true");
-}
-
-void check_pull_result(const oras::ops::pull_result& r, const fs::path& out,
-                       const oras::descriptor& manifest) {
-    EXPECT_EQ(r.manifest.digest, manifest.digest);
-    ASSERT_EQ(r.files.size(), 3u);
-    EXPECT_EQ(r.skipped, 0u);
-    std::map<std::string, bool> unpacked;
-    for (const auto& f : r.files) {
-        EXPECT_EQ(f.path.parent_path(), fs::canonical(out)) << f.path;
-        unpacked[f.path.filename().string()] = f.unpacked;
-    }
-    EXPECT_EQ(unpacked,
-              (std::map<std::string, bool>{{"a.txt", false}, {"data.bin", false}, {"tree", true}}));
-}
 
 /// A repository on a test registry as a content target, with its io_context.
 struct remote {
@@ -167,37 +95,6 @@ struct remote {
     std::optional<oras::auth::client> auth;
     std::optional<oras::registry::repository_target> target;
 };
-
-/// Runs coroutines on a private io_context.
-struct runner {
-    template <class T>
-    T operator()(asio::awaitable<T> a) {
-        return oras::test::run(io, std::move(a));
-    }
-    asio::io_context io;
-};
-
-/// Stores `data` in `t` and returns its descriptor.
-descriptor put(runner& run, oras::content::target& t, std::string data, std::string media_type) {
-    auto d = describe(data, std::move(media_type));
-    run(t.push(d, oras::byte_source::from_string(std::move(data))));
-    return d;
-}
-
-/// Stores an artifact manifest (empty config) with `layers` in `t`, tagged `tag`.
-descriptor put_artifact(runner& run, oras::content::target& t, std::vector<descriptor> layers,
-                        const std::string& tag) {
-    put(run, t, "{}", std::string(oras::media_type::empty_json));
-    oras::image_manifest m;
-    m.media_type = std::string(oras::media_type::image_manifest);
-    m.artifact_type = "application/vnd.test.crafted";
-    m.config = oras::empty_json_descriptor();
-    m.layers = std::move(layers);
-    const auto bytes = m.serialize();
-    const auto d = describe(bytes, m.media_type);
-    run(t.push_tagged(d, oras::byte_source::from_string(bytes), std::vector<std::string>{tag}));
-    return d;
-}
 
 // ---------------------------------------------------------------------------------------------
 // oras::blocking against the registry
@@ -279,55 +176,6 @@ TEST(ops, blocking_round_trip_with_tokens) {
     remote.credentials.config_path = reg.dir() / "no-docker-config.json";
     remote.credentials.explicit_credential = {"alice", "alice-secret", "", ""};
     blocking_round_trip(reg, remote);
-}
-
-TEST(ops, blocking_layout_round_trip) {
-    sandbox s;
-    s.make_content();
-    const auto layout = s.root / "layout";
-    auto o = s.options();
-    o.tags = {"v1", "v2"};
-    const auto pushed = oras::blocking::push_layout(layout, o);
-    check_push_result(pushed);
-    EXPECT_EQ(pushed.blobs_uploaded, 4u);
-    const std::vector<std::string> refs = {"v1", "v2", pushed.manifest.digest.str()};
-    for (std::size_t i = 0; i < refs.size(); ++i) {
-        const auto& ref = refs[i];
-        const auto out = s.root / ("out-" + std::to_string(i));
-        oras::ops::pull_options po;
-        po.output = out;
-        const auto pulled = oras::blocking::pull_layout(layout, ref, po);
-        check_pull_result(pulled, out, pushed.manifest);
-        EXPECT_EQ(snapshot(out), s.content()) << ref;
-    }
-    // Every blob file hashes to its name.
-    for (const auto& e : fs::directory_iterator(layout / "blobs/sha256")) {
-        EXPECT_EQ(oras::digest::of(read_file(e.path())).encoded(), e.path().filename().string());
-    }
-    EXPECT_EQ(error_of([&] { oras::blocking::pull_layout(layout, "nope", {}); }),
-              oras::errc::not_found);
-    // A layout that does not exist is not created by a pull.
-    EXPECT_THROW(oras::blocking::pull_layout(s.root / "nowhere", "v1", {}), oras::error);
-    EXPECT_FALSE(fs::exists(s.root / "nowhere"));
-}
-
-TEST(ops, a_nested_directory_comes_back_at_its_path) {
-    sandbox s;
-    s.make_content();
-    const auto layout = s.root / "layout";
-    auto o = s.options();
-    o.files = {{"tree/sub", ""}};
-    o.config.reset();
-    o.annotations.erase("a.txt");
-    o.tags = {"nested"};
-    const auto pushed = oras::blocking::push_layout(layout, o);
-    ASSERT_EQ(pushed.layers.size(), 1u);
-    EXPECT_EQ(pushed.layers[0].annotation(oras::annotation::title), "tree/sub");
-    oras::ops::pull_options po;
-    po.output = s.out;
-    oras::blocking::pull_layout(layout, "nested", po);
-    EXPECT_EQ(snapshot(s.out / "tree/sub"), snapshot(s.work / "tree/sub"));
-    EXPECT_FALSE(fs::exists(s.out / "tree/top.txt"));  // only what was pushed
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,39 +260,6 @@ TEST(ops, push_and_pull_have_completion_token_forms) {
         co_return "pulled";
     }());
     EXPECT_EQ(missing, oras::make_error_code(oras::errc::not_found).message());
-}
-
-TEST(ops, round_trip_on_an_oci_layout) {
-    sandbox s;
-    s.make_content();
-    runner run;
-    oras::content::oci_layout layout(s.root / "layout");
-    auto o = s.options();
-    o.tags = {"v1"};
-    o.version = oras::ops::manifest_version::v1_0;
-    const auto pushed = run(oras::ops::push(layout, o));
-    const auto m = oras::image_manifest::parse(pushed.manifest_bytes);
-    ASSERT_TRUE(m.has_value());
-    EXPECT_EQ(m->artifact_type, "");
-    EXPECT_EQ(m->config.media_type, "application/vnd.test.config+json");
-    EXPECT_EQ(pushed.manifest_bytes.find("artifactType"), std::string::npos);
-    oras::ops::pull_options po;
-    po.output = s.out;
-    const auto pulled = run(oras::ops::pull(layout, "v1", po));
-    check_pull_result(pulled, s.out, pushed.manifest);
-    EXPECT_EQ(snapshot(s.out), s.content());
-
-    // image-spec 1.0 without a config: the artifact type is the config's media type.
-    oras::ops::push_options plain;
-    plain.working_dir = s.work;
-    plain.files = {{"a.txt", ""}};
-    plain.artifact_type = "application/vnd.test.old";
-    plain.version = oras::ops::manifest_version::v1_0;
-    const auto old = run(oras::ops::push(layout, plain));
-    const auto om = oras::image_manifest::parse(old.manifest_bytes);
-    ASSERT_TRUE(om.has_value());
-    EXPECT_EQ(om->config.media_type, "application/vnd.test.old");
-    EXPECT_EQ(old.manifest_bytes.find("artifactType"), std::string::npos);
 }
 
 TEST(ops, concurrency_one_and_eight_agree) {
@@ -588,248 +403,6 @@ TEST(ops, progress_events) {
     EXPECT_EQ(last_bytes("tree"), static_cast<std::uint64_t>(pushed.layers[2].size));
     EXPECT_EQ(seen(kind::skipped, "data.bin"), 1);
     EXPECT_EQ(seen(kind::started, "data.bin"), 0);
-    EXPECT_EQ(snapshot(s.out), subset(s.content(), {"a.txt", "tree"}));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Input refused before anything is sent
-
-TEST(ops, push_refuses_bad_input_before_sending) {
-    sandbox s;
-    s.make_content();
-    write_file(s.root / "outside.txt", "outside");
-    runner run;
-    oras::content::memory_store store;
-    const auto base = [&] {
-        oras::ops::push_options o;
-        o.working_dir = s.work;
-        o.files = {{"a.txt", ""}, {"tree", ""}};
-        return o;
-    };
-    const auto refused = [&](oras::ops::push_options o, oras::errc code, const char* what) {
-        SCOPED_TRACE(what);
-        EXPECT_EQ(error_of([&] { run(oras::ops::push(store, o)); }), code);
-        EXPECT_EQ(store.size(), 0u);
-    };
-    auto o = base();
-    o.files.push_back({"missing.txt", ""});
-    refused(o, oras::errc::invalid_argument, "missing file");
-    o = base();
-    o.files.push_back({"../outside.txt", ""});
-    refused(o, oras::errc::invalid_argument, "outside (relative)");
-    o = base();
-    o.files.push_back({s.root / "outside.txt", ""});
-    refused(o, oras::errc::invalid_argument, "outside (absolute)");
-    o = base();
-    o.files.push_back({"./a.txt", ""});
-    refused(o, oras::errc::invalid_argument, "duplicate title");
-    o = base();
-    o.annotations["nope.txt"]["k"] = "v";
-    refused(o, oras::errc::invalid_argument, "annotation for no file");
-    o = base();
-    o.files[0].media_type = "not a media type";
-    refused(o, oras::errc::invalid_media_type, "bad media type");
-    o = base();
-    o.artifact_type = "nope";
-    refused(o, oras::errc::invalid_media_type, "bad artifact type");
-    o = base();
-    o.tags = {"bad tag"};
-    refused(o, oras::errc::invalid_reference, "bad tag");
-    o = base();
-    o.files.push_back({"", ""});
-    refused(o, oras::errc::invalid_argument, "empty path");
-
-    // Allowed when asked for: titled by the file name.
-    o = base();
-    o.files.push_back({"../outside.txt", ""});
-    o.disable_path_validation = true;
-    const auto pushed = run(oras::ops::push(store, o));
-    EXPECT_EQ(pushed.layers.back().annotation(oras::annotation::title), "outside.txt");
-
-    // Annotation files.
-    EXPECT_FALSE(oras::ops::parse_annotation_file("[]", "a.json").has_value());
-    EXPECT_FALSE(
-        oras::ops::parse_annotation_file(R"({"$manifest":{"k":1}})", "a.json").has_value());
-    EXPECT_FALSE(oras::ops::parse_annotation_file(R"({"$manifest":{"k":"a","k":"b"}})", "a.json")
-                     .has_value());
-    const auto parsed = oras::ops::parse_annotation_file(
-        R"({"$manifest":{"k":"v"},"$config":{},"a.txt":{"x":"y"}})", "a.json");
-    ASSERT_TRUE(parsed.has_value());
-    EXPECT_EQ(parsed->at("$manifest").at("k"), "v");
-    EXPECT_EQ(parsed->at("a.txt").at("x"), "y");
-}
-
-TEST(ops, push_of_a_missing_config_sends_nothing) {
-    sandbox s;
-    s.make_content();
-    runner run;
-    oras::content::memory_store store;
-    oras::ops::push_options o;
-    o.working_dir = s.work;
-    o.files = {{"a.txt", ""}};
-    o.config = oras::ops::push_file{"no-config.json", ""};
-    EXPECT_EQ(error_of([&] { run(oras::ops::push(store, o)); }), oras::errc::invalid_argument);
-    // push.hpp: "a missing file ... [is] refused before anything is sent".
-    EXPECT_EQ(store.size(), 0u);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hostile and damaged artifacts
-
-TEST(ops, pull_refuses_titles_outside_the_output_directory) {
-    sandbox s;
-    runner run;
-    oras::content::memory_store store;
-    ASSERT_FALSE(fs::exists("/abs"));
-    const std::vector<std::string> titles = {
-        "../evil", "/abs/path", "a/../../evil", (s.root / "abs-evil").string(), "..", ""};
-    for (std::size_t i = 0; i < titles.size(); ++i) {
-        SCOPED_TRACE(titles[i]);
-        auto layer = put(run, store, "evil " + std::to_string(i),
-                         std::string(oras::media_type::image_layer));
-        layer.annotations[std::string(oras::annotation::title)] = titles[i];
-        // A good layer beside it must not be written either.
-        auto good = put(run, store, "good", std::string(oras::media_type::image_layer));
-        good.annotations[std::string(oras::annotation::title)] = "good.txt";
-        const auto tag = "t" + std::to_string(i);
-        put_artifact(run, store, {good, layer}, tag);
-        const auto before = snapshot(s.root, {"out"});
-        oras::ops::pull_options po;
-        po.output = s.out;
-        if (titles[i].empty()) {  // untitled layers are skipped, not refused
-            const auto pulled = run(oras::ops::pull(store, tag, po));
-            EXPECT_EQ(pulled.skipped, 1u);
-            EXPECT_EQ(snapshot(s.out), (tree{{"good.txt", "file:good"}}));
-        } else {
-            EXPECT_THROW(run(oras::ops::pull(store, tag, po)), oras::error);
-            EXPECT_EQ(snapshot(s.out), tree{});
-        }
-        EXPECT_EQ(snapshot(s.root, {"out"}), before);
-        fs::remove_all(s.out);
-    }
-    EXPECT_FALSE(fs::exists("/abs"));
-}
-
-TEST(ops, pull_refuses_two_layers_with_one_title) {
-    sandbox s;
-    runner run;
-    oras::content::memory_store store;
-    auto one = put(run, store, "one", std::string(oras::media_type::image_layer));
-    auto two = put(run, store, "two", std::string(oras::media_type::image_layer));
-    one.annotations[std::string(oras::annotation::title)] = "same.txt";
-    two.annotations[std::string(oras::annotation::title)] = "same.txt";
-    put_artifact(run, store, {one, two}, "v1");
-    oras::ops::pull_options po;
-    po.output = s.out;
-    EXPECT_EQ(error_of([&] { run(oras::ops::pull(store, "v1", po)); }),
-              oras::errc::invalid_manifest);
-    EXPECT_EQ(snapshot(s.out), tree{});
-}
-
-TEST(ops, pull_refuses_an_archive_with_a_wrong_digest) {
-    sandbox s;
-    s.make_content();
-    runner run;
-    oras::content::memory_store store;
-    oras::ops::push_options o;
-    o.working_dir = s.work;
-    o.files = {{"tree", ""}};
-    o.tags = {"good"};
-    const auto pushed = run(oras::ops::push(store, o));
-    auto layer = pushed.layers.at(0);
-    layer.annotations[std::string(oras::annotation::content_digest)] =
-        oras::digest::of("not the tar").str();
-    put_artifact(run, store, {layer}, "bad");
-
-    oras::ops::pull_options po;
-    po.output = s.out;
-    const auto before = snapshot(s.root, {"out"});
-    EXPECT_EQ(error_of([&] { run(oras::ops::pull(store, "bad", po)); }),
-              oras::errc::digest_mismatch);
-    EXPECT_EQ(snapshot(s.out), tree{});  // nothing under `tree`, no staging directory left
-    EXPECT_EQ(snapshot(s.root, {"out"}), before);
-
-    // The good one unpacks.
-    run(oras::ops::pull(store, "good", po));
-    EXPECT_EQ(snapshot(s.out), subset(s.content(), {"tree"}));
-}
-
-TEST(ops, layout_pull_of_a_damaged_blob_keeps_the_old_file) {
-    sandbox s;
-    s.make_content();
-    runner run;
-    const auto dir = s.root / "layout";
-    oras::content::oci_layout layout(dir);
-    oras::ops::push_options o;
-    o.working_dir = s.work;
-    o.files = {{"data.bin", ""}};
-    o.tags = {"v1"};
-    const auto pushed = run(oras::ops::push(layout, o));
-    // Same size, other bytes.
-    auto damaged = read_file(s.work / "data.bin");
-    damaged[damaged.size() / 2] = static_cast<char>(damaged[damaged.size() / 2] ^ 0x5a);
-    write_file(layout.blob_path(pushed.layers.at(0).digest), damaged);
-
-    fs::create_directories(s.out);
-    write_file(s.out / "data.bin", "old");
-    oras::ops::pull_options po;
-    po.output = s.out;
-    EXPECT_EQ(error_of([&] { run(oras::ops::pull(layout, "v1", po)); }),
-              oras::errc::digest_mismatch);
-    EXPECT_EQ(snapshot(s.out), (tree{{"data.bin", "file:old"}}));  // no temporary file left
-}
-
-TEST(ops, keep_old_files_and_media_type_filter) {
-    sandbox s;
-    s.make_content();
-    runner run;
-    oras::content::oci_layout layout(s.root / "layout");
-    auto o = s.options();
-    o.tags = {"v1"};
-    run(oras::ops::push(layout, o));
-    oras::ops::pull_options po;
-    po.output = s.out;
-    run(oras::ops::pull(layout, "v1", po));
-    write_file(s.out / "a.txt", "mine");
-    po.keep_old_files = true;
-    EXPECT_EQ(error_of([&] { run(oras::ops::pull(layout, "v1", po)); }),
-              oras::errc::already_exists);
-    EXPECT_EQ(read_file(s.out / "a.txt"), "mine");
-    po.keep_old_files = false;
-    run(oras::ops::pull(layout, "v1", po));
-    EXPECT_EQ(snapshot(s.out), s.content());
-
-    oras::ops::pull_options filtered;
-    filtered.output = s.root / "filtered";
-    filtered.media_types = {std::string(oras::media_type::image_layer)};
-    const auto r = run(oras::ops::pull(layout, "v1", filtered));
-    EXPECT_EQ(r.skipped, 2u);
-    EXPECT_EQ(snapshot(filtered.output), subset(s.content(), {"data.bin"}));
-}
-
-TEST(ops, pull_through_an_index) {
-    sandbox s;
-    s.make_content();
-    runner run;
-    oras::content::memory_store store;
-    oras::ops::push_options one;
-    one.working_dir = s.work;
-    one.files = {{"a.txt", ""}};
-    const auto first = run(oras::ops::push(store, one));
-    auto two = one;
-    two.files = {{"tree", ""}};
-    const auto second = run(oras::ops::push(store, two));
-    oras::image_index index;
-    index.media_type = std::string(oras::media_type::image_index);
-    index.manifests = {first.manifest, second.manifest};
-    const auto bytes = index.serialize();
-    const auto d = describe(bytes, index.media_type);
-    run(store.push_tagged(d, oras::byte_source::from_string(bytes),
-                          std::vector<std::string>{"both"}));
-    oras::ops::pull_options po;
-    po.output = s.out;
-    const auto pulled = run(oras::ops::pull(store, "both", po));
-    EXPECT_EQ(pulled.files.size(), 2u);
     EXPECT_EQ(snapshot(s.out), subset(s.content(), {"a.txt", "tree"}));
 }
 

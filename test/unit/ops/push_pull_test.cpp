@@ -1,0 +1,399 @@
+// push and pull through the library on local stores only — an OCI layout (also through
+// `oras::blocking`) and a memory store: round trips, nested directories, keep-old-files and
+// media-type filters, damaged blobs, input refused before anything is stored, and hostile
+// artifacts refused on pull. The same against a registry: test/integration/ops_test.cpp.
+#include <oras/content/memory_store.hpp>
+#include <oras/content/oci_layout.hpp>
+#include <oras/content/target.hpp>
+#include <oras/descriptor.hpp>
+#include <oras/digest.hpp>
+#include <oras/error.hpp>
+#include <oras/image_index.hpp>
+#include <oras/image_manifest.hpp>
+#include <oras/media_type.hpp>
+#include <oras/ops/blocking.hpp>
+#include <oras/ops/pull.hpp>
+#include <oras/ops/push.hpp>
+#include <oras/test/files.hpp>
+#include <oras/test/ops_sandbox.hpp>
+#include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using oras::descriptor;
+using oras::test::check_pull_result;
+using oras::test::check_push_result;
+using oras::test::describe;
+using oras::test::error_of;
+using oras::test::pattern;
+using oras::test::read_file;
+using oras::test::sandbox;
+using oras::test::snapshot;
+using oras::test::subset;
+using oras::test::tree;
+using oras::test::write_file;
+
+/// Runs coroutines on a private io_context.
+struct runner {
+    template <class T>
+    T operator()(asio::awaitable<T> a) {
+        return oras::test::run(io, std::move(a));
+    }
+    asio::io_context io;
+};
+
+/// Stores `data` in `t` and returns its descriptor.
+descriptor put(runner& run, oras::content::target& t, std::string data, std::string media_type) {
+    auto d = describe(data, std::move(media_type));
+    run(t.push(d, oras::byte_source::from_string(std::move(data))));
+    return d;
+}
+
+/// Stores an artifact manifest (empty config) with `layers` in `t`, tagged `tag`.
+descriptor put_artifact(runner& run, oras::content::target& t, std::vector<descriptor> layers,
+                        const std::string& tag) {
+    put(run, t, "{}", std::string(oras::media_type::empty_json));
+    oras::image_manifest m;
+    m.media_type = std::string(oras::media_type::image_manifest);
+    m.artifact_type = "application/vnd.test.crafted";
+    m.config = oras::empty_json_descriptor();
+    m.layers = std::move(layers);
+    const auto bytes = m.serialize();
+    const auto d = describe(bytes, m.media_type);
+    run(t.push_tagged(d, oras::byte_source::from_string(bytes), std::vector<std::string>{tag}));
+    return d;
+}
+
+}  // namespace
+
+TEST(ops, blocking_layout_round_trip) {
+    sandbox s;
+    s.make_content();
+    const auto layout = s.root / "layout";
+    auto o = s.options();
+    o.tags = {"v1", "v2"};
+    const auto pushed = oras::blocking::push_layout(layout, o);
+    check_push_result(pushed);
+    EXPECT_EQ(pushed.blobs_uploaded, 4u);
+    const std::vector<std::string> refs = {"v1", "v2", pushed.manifest.digest.str()};
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+        const auto& ref = refs[i];
+        const auto out = s.root / ("out-" + std::to_string(i));
+        oras::ops::pull_options po;
+        po.output = out;
+        const auto pulled = oras::blocking::pull_layout(layout, ref, po);
+        check_pull_result(pulled, out, pushed.manifest);
+        EXPECT_EQ(snapshot(out), s.content()) << ref;
+    }
+    // Every blob file hashes to its name.
+    for (const auto& e : fs::directory_iterator(layout / "blobs/sha256")) {
+        EXPECT_EQ(oras::digest::of(read_file(e.path())).encoded(), e.path().filename().string());
+    }
+    EXPECT_EQ(error_of([&] { oras::blocking::pull_layout(layout, "nope", {}); }),
+              oras::errc::not_found);
+    // A layout that does not exist is not created by a pull.
+    EXPECT_THROW(oras::blocking::pull_layout(s.root / "nowhere", "v1", {}), oras::error);
+    EXPECT_FALSE(fs::exists(s.root / "nowhere"));
+}
+
+TEST(ops, a_nested_directory_comes_back_at_its_path) {
+    sandbox s;
+    s.make_content();
+    const auto layout = s.root / "layout";
+    auto o = s.options();
+    o.files = {{"tree/sub", ""}};
+    o.config.reset();
+    o.annotations.erase("a.txt");
+    o.tags = {"nested"};
+    const auto pushed = oras::blocking::push_layout(layout, o);
+    ASSERT_EQ(pushed.layers.size(), 1u);
+    EXPECT_EQ(pushed.layers[0].annotation(oras::annotation::title), "tree/sub");
+    oras::ops::pull_options po;
+    po.output = s.out;
+    oras::blocking::pull_layout(layout, "nested", po);
+    EXPECT_EQ(snapshot(s.out / "tree/sub"), snapshot(s.work / "tree/sub"));
+    EXPECT_FALSE(fs::exists(s.out / "tree/top.txt"));  // only what was pushed
+}
+
+TEST(ops, round_trip_on_an_oci_layout) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    oras::content::oci_layout layout(s.root / "layout");
+    auto o = s.options();
+    o.tags = {"v1"};
+    o.version = oras::ops::manifest_version::v1_0;
+    const auto pushed = run(oras::ops::push(layout, o));
+    const auto m = oras::image_manifest::parse(pushed.manifest_bytes);
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->artifact_type, "");
+    EXPECT_EQ(m->config.media_type, "application/vnd.test.config+json");
+    EXPECT_EQ(pushed.manifest_bytes.find("artifactType"), std::string::npos);
+    oras::ops::pull_options po;
+    po.output = s.out;
+    const auto pulled = run(oras::ops::pull(layout, "v1", po));
+    check_pull_result(pulled, s.out, pushed.manifest);
+    EXPECT_EQ(snapshot(s.out), s.content());
+
+    // image-spec 1.0 without a config: the artifact type is the config's media type.
+    oras::ops::push_options plain;
+    plain.working_dir = s.work;
+    plain.files = {{"a.txt", ""}};
+    plain.artifact_type = "application/vnd.test.old";
+    plain.version = oras::ops::manifest_version::v1_0;
+    const auto old = run(oras::ops::push(layout, plain));
+    const auto om = oras::image_manifest::parse(old.manifest_bytes);
+    ASSERT_TRUE(om.has_value());
+    EXPECT_EQ(om->config.media_type, "application/vnd.test.old");
+    EXPECT_EQ(old.manifest_bytes.find("artifactType"), std::string::npos);
+}
+
+TEST(ops, layout_pull_of_a_damaged_blob_keeps_the_old_file) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    const auto dir = s.root / "layout";
+    oras::content::oci_layout layout(dir);
+    oras::ops::push_options o;
+    o.working_dir = s.work;
+    o.files = {{"data.bin", ""}};
+    o.tags = {"v1"};
+    const auto pushed = run(oras::ops::push(layout, o));
+    // Same size, other bytes.
+    auto damaged = read_file(s.work / "data.bin");
+    damaged[damaged.size() / 2] = static_cast<char>(damaged[damaged.size() / 2] ^ 0x5a);
+    write_file(layout.blob_path(pushed.layers.at(0).digest), damaged);
+
+    fs::create_directories(s.out);
+    write_file(s.out / "data.bin", "old");
+    oras::ops::pull_options po;
+    po.output = s.out;
+    EXPECT_EQ(error_of([&] { run(oras::ops::pull(layout, "v1", po)); }),
+              oras::errc::digest_mismatch);
+    EXPECT_EQ(snapshot(s.out), (tree{{"data.bin", "file:old"}}));  // no temporary file left
+}
+
+TEST(ops, keep_old_files_and_media_type_filter) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    oras::content::oci_layout layout(s.root / "layout");
+    auto o = s.options();
+    o.tags = {"v1"};
+    run(oras::ops::push(layout, o));
+    oras::ops::pull_options po;
+    po.output = s.out;
+    run(oras::ops::pull(layout, "v1", po));
+    write_file(s.out / "a.txt", "mine");
+    po.keep_old_files = true;
+    EXPECT_EQ(error_of([&] { run(oras::ops::pull(layout, "v1", po)); }),
+              oras::errc::already_exists);
+    EXPECT_EQ(read_file(s.out / "a.txt"), "mine");
+    po.keep_old_files = false;
+    run(oras::ops::pull(layout, "v1", po));
+    EXPECT_EQ(snapshot(s.out), s.content());
+
+    oras::ops::pull_options filtered;
+    filtered.output = s.root / "filtered";
+    filtered.media_types = {std::string(oras::media_type::image_layer)};
+    const auto r = run(oras::ops::pull(layout, "v1", filtered));
+    EXPECT_EQ(r.skipped, 2u);
+    EXPECT_EQ(snapshot(filtered.output), subset(s.content(), {"data.bin"}));
+}
+
+TEST(ops, push_refuses_bad_input_before_sending) {
+    sandbox s;
+    s.make_content();
+    write_file(s.root / "outside.txt", "outside");
+    runner run;
+    oras::content::memory_store store;
+    const auto base = [&] {
+        oras::ops::push_options o;
+        o.working_dir = s.work;
+        o.files = {{"a.txt", ""}, {"tree", ""}};
+        return o;
+    };
+    const auto refused = [&](oras::ops::push_options o, oras::errc code, const char* what) {
+        SCOPED_TRACE(what);
+        EXPECT_EQ(error_of([&] { run(oras::ops::push(store, o)); }), code);
+        EXPECT_EQ(store.size(), 0u);
+    };
+    auto o = base();
+    o.files.push_back({"missing.txt", ""});
+    refused(o, oras::errc::invalid_argument, "missing file");
+    o = base();
+    o.files.push_back({"../outside.txt", ""});
+    refused(o, oras::errc::invalid_argument, "outside (relative)");
+    o = base();
+    o.files.push_back({s.root / "outside.txt", ""});
+    refused(o, oras::errc::invalid_argument, "outside (absolute)");
+    o = base();
+    o.files.push_back({"./a.txt", ""});
+    refused(o, oras::errc::invalid_argument, "duplicate title");
+    o = base();
+    o.annotations["nope.txt"]["k"] = "v";
+    refused(o, oras::errc::invalid_argument, "annotation for no file");
+    o = base();
+    o.files[0].media_type = "not a media type";
+    refused(o, oras::errc::invalid_media_type, "bad media type");
+    o = base();
+    o.artifact_type = "nope";
+    refused(o, oras::errc::invalid_media_type, "bad artifact type");
+    o = base();
+    o.tags = {"bad tag"};
+    refused(o, oras::errc::invalid_reference, "bad tag");
+    o = base();
+    o.files.push_back({"", ""});
+    refused(o, oras::errc::invalid_argument, "empty path");
+
+    // Allowed when asked for: titled by the file name.
+    o = base();
+    o.files.push_back({"../outside.txt", ""});
+    o.disable_path_validation = true;
+    const auto pushed = run(oras::ops::push(store, o));
+    EXPECT_EQ(pushed.layers.back().annotation(oras::annotation::title), "outside.txt");
+
+    // Annotation files.
+    EXPECT_FALSE(oras::ops::parse_annotation_file("[]", "a.json").has_value());
+    EXPECT_FALSE(
+        oras::ops::parse_annotation_file(R"({"$manifest":{"k":1}})", "a.json").has_value());
+    EXPECT_FALSE(oras::ops::parse_annotation_file(R"({"$manifest":{"k":"a","k":"b"}})", "a.json")
+                     .has_value());
+    const auto parsed = oras::ops::parse_annotation_file(
+        R"({"$manifest":{"k":"v"},"$config":{},"a.txt":{"x":"y"}})", "a.json");
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_EQ(parsed->at("$manifest").at("k"), "v");
+    EXPECT_EQ(parsed->at("a.txt").at("x"), "y");
+}
+
+TEST(ops, push_of_a_missing_config_sends_nothing) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    oras::content::memory_store store;
+    oras::ops::push_options o;
+    o.working_dir = s.work;
+    o.files = {{"a.txt", ""}};
+    o.config = oras::ops::push_file{"no-config.json", ""};
+    EXPECT_EQ(error_of([&] { run(oras::ops::push(store, o)); }), oras::errc::invalid_argument);
+    // push.hpp: "a missing file ... [is] refused before anything is sent".
+    EXPECT_EQ(store.size(), 0u);
+}
+
+TEST(ops, pull_refuses_titles_outside_the_output_directory) {
+    sandbox s;
+    runner run;
+    oras::content::memory_store store;
+    ASSERT_FALSE(fs::exists("/abs"));
+    const std::vector<std::string> titles = {
+        "../evil", "/abs/path", "a/../../evil", (s.root / "abs-evil").string(), "..", ""};
+    for (std::size_t i = 0; i < titles.size(); ++i) {
+        SCOPED_TRACE(titles[i]);
+        auto layer = put(run, store, "evil " + std::to_string(i),
+                         std::string(oras::media_type::image_layer));
+        layer.annotations[std::string(oras::annotation::title)] = titles[i];
+        // A good layer beside it must not be written either.
+        auto good = put(run, store, "good", std::string(oras::media_type::image_layer));
+        good.annotations[std::string(oras::annotation::title)] = "good.txt";
+        const auto tag = "t" + std::to_string(i);
+        put_artifact(run, store, {good, layer}, tag);
+        const auto before = snapshot(s.root, {"out"});
+        oras::ops::pull_options po;
+        po.output = s.out;
+        if (titles[i].empty()) {  // untitled layers are skipped, not refused
+            const auto pulled = run(oras::ops::pull(store, tag, po));
+            EXPECT_EQ(pulled.skipped, 1u);
+            EXPECT_EQ(snapshot(s.out), (tree{{"good.txt", "file:good"}}));
+        } else {
+            EXPECT_THROW(run(oras::ops::pull(store, tag, po)), oras::error);
+            EXPECT_EQ(snapshot(s.out), tree{});
+        }
+        EXPECT_EQ(snapshot(s.root, {"out"}), before);
+        fs::remove_all(s.out);
+    }
+    EXPECT_FALSE(fs::exists("/abs"));
+}
+
+TEST(ops, pull_refuses_two_layers_with_one_title) {
+    sandbox s;
+    runner run;
+    oras::content::memory_store store;
+    auto one = put(run, store, "one", std::string(oras::media_type::image_layer));
+    auto two = put(run, store, "two", std::string(oras::media_type::image_layer));
+    one.annotations[std::string(oras::annotation::title)] = "same.txt";
+    two.annotations[std::string(oras::annotation::title)] = "same.txt";
+    put_artifact(run, store, {one, two}, "v1");
+    oras::ops::pull_options po;
+    po.output = s.out;
+    EXPECT_EQ(error_of([&] { run(oras::ops::pull(store, "v1", po)); }),
+              oras::errc::invalid_manifest);
+    EXPECT_EQ(snapshot(s.out), tree{});
+}
+
+TEST(ops, pull_refuses_an_archive_with_a_wrong_digest) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    oras::content::memory_store store;
+    oras::ops::push_options o;
+    o.working_dir = s.work;
+    o.files = {{"tree", ""}};
+    o.tags = {"good"};
+    const auto pushed = run(oras::ops::push(store, o));
+    auto layer = pushed.layers.at(0);
+    layer.annotations[std::string(oras::annotation::content_digest)] =
+        oras::digest::of("not the tar").str();
+    put_artifact(run, store, {layer}, "bad");
+
+    oras::ops::pull_options po;
+    po.output = s.out;
+    const auto before = snapshot(s.root, {"out"});
+    EXPECT_EQ(error_of([&] { run(oras::ops::pull(store, "bad", po)); }),
+              oras::errc::digest_mismatch);
+    EXPECT_EQ(snapshot(s.out), tree{});  // nothing under `tree`, no staging directory left
+    EXPECT_EQ(snapshot(s.root, {"out"}), before);
+
+    // The good one unpacks.
+    run(oras::ops::pull(store, "good", po));
+    EXPECT_EQ(snapshot(s.out), subset(s.content(), {"tree"}));
+}
+
+TEST(ops, pull_through_an_index) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    oras::content::memory_store store;
+    oras::ops::push_options one;
+    one.working_dir = s.work;
+    one.files = {{"a.txt", ""}};
+    const auto first = run(oras::ops::push(store, one));
+    auto two = one;
+    two.files = {{"tree", ""}};
+    const auto second = run(oras::ops::push(store, two));
+    oras::image_index index;
+    index.media_type = std::string(oras::media_type::image_index);
+    index.manifests = {first.manifest, second.manifest};
+    const auto bytes = index.serialize();
+    const auto d = describe(bytes, index.media_type);
+    run(store.push_tagged(d, oras::byte_source::from_string(bytes),
+                          std::vector<std::string>{"both"}));
+    oras::ops::pull_options po;
+    po.output = s.out;
+    const auto pulled = run(oras::ops::pull(store, "both", po));
+    EXPECT_EQ(pulled.files.size(), 2u);
+    EXPECT_EQ(snapshot(s.out), subset(s.content(), {"a.txt", "tree"}));
+}
