@@ -470,53 +470,6 @@ TEST(cli, keep_old_files_refuses_to_overwrite) {
     EXPECT_EQ(snapshot(out), subset(s.content(), {"a.txt", "tree"}));
 }
 
-TEST(cli, oci_layout_round_trip) {
-    sandbox s;
-    s.make_content();
-    const auto layout = s.root / "layout";
-    const auto pushed = s.oras({"push", "--oci-layout", layout.string() + ":v1,v2",
-                                "a.txt:text/plain", "data.bin", "tree", "--format", "json"});
-    ASSERT_OK(pushed);
-    EXPECT_TRUE(fs::is_regular_file(layout / "oci-layout"));
-    EXPECT_TRUE(fs::is_regular_file(layout / "index.json"));
-    const auto digest = str(parse_object(pushed.out).at("digest"));
-    for (const std::string tag : {"v1", "v2"}) {
-        const auto out = s.scratch / tag;
-        const auto pulled = s.oras({"pull", "--oci-layout", layout.string() + ":" + tag, "-o",
-                                    out.string(), "--format", "json"});
-        ASSERT_OK(pulled);
-        EXPECT_EQ(str(parse_object(pulled.out).at("digest")), digest);
-        EXPECT_EQ(snapshot(out), s.content()) << tag;
-    }
-    const auto before = snapshot(s.root, {"scratch/missing"});
-    const auto missing = s.oras({"pull", "--oci-layout", layout.string() + ":nope", "-o",
-                                 (s.scratch / "missing").string()});
-    expect_error(missing, layout.string() + ":nope", "nope");
-    EXPECT_EQ(snapshot(s.root, {"scratch/missing"}), before);
-    EXPECT_TRUE(snapshot(s.scratch / "missing").empty());
-
-    const auto no_layout = s.oras({"pull", "--oci-layout", (s.root / "nowhere").string() + ":v1",
-                                   "-o", (s.scratch / "missing").string()});
-    EXPECT_EQ(no_layout.exit_code, 1) << dump(no_layout);
-    EXPECT_FALSE(fs::exists(s.root / "nowhere"));
-}
-
-TEST(cli, oci_layout_pull_by_digest) {
-    sandbox s;
-    s.make_content();
-    const auto layout = s.root / "layout";
-    const auto pushed =
-        s.oras({"push", "--oci-layout", layout.string() + ":v1", "a.txt", "--format", "json"});
-    ASSERT_OK(pushed);
-    const auto digest = str(parse_object(pushed.out).at("digest"));
-    // The CLI's own error message offers `DIR@DIGEST`.
-    const auto by_digest = s.scratch / "by-digest";
-    const auto pulled =
-        s.oras({"pull", "--oci-layout", layout.string() + "@" + digest, "-o", by_digest.string()});
-    EXPECT_OK(pulled);
-    EXPECT_EQ(snapshot(by_digest), subset(s.content(), {"a.txt"}));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Bad input: exit 1, one error line naming the reference and the cause, nothing written outside
 // the output directory.
@@ -629,15 +582,6 @@ TEST(cli, repeatable_flags_take_one_value_each_and_leave_the_files_alone) {
         {.headers = {{"Accept", "application/vnd.oci.image.manifest.v1+json"}}});
     EXPECT_NE(manifest.body.find(R"("org.example.a":"1")"), std::string::npos) << manifest.body;
     EXPECT_NE(manifest.body.find(R"("org.example.b":"2")"), std::string::npos) << manifest.body;
-}
-
-TEST(cli, version_names_the_release_and_its_parts) {
-    sandbox s;
-    const auto r = s.oras({"version"});
-    ASSERT_OK(r);
-    EXPECT_NE(r.out.find("Version:        " ORAS_VERSION_STRING "\n"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("OpenSSL:        OpenSSL 3"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("Boost:          1."), std::string::npos) << r.out;
 }
 
 TEST(cli, bad_references) {

@@ -1,0 +1,187 @@
+// The command-line tool where no registry is needed: push, pull, tag, resolve and the other
+// commands on an OCI layout (`--oci-layout`), `version`, bash completion, and the harness's own
+// check that no secret is printed or left behind. Runs the built oras-cpp as a child process.
+#include <oras/test/cli_sandbox.hpp>
+#include <oras/test/secrets.hpp>
+#include <oras/version.hpp>
+
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace oras::cli_test;
+
+TEST(cli, oci_layout_round_trip) {
+    sandbox s;
+    s.make_content();
+    const auto layout = s.root / "layout";
+    const auto pushed = s.oras({"push", "--oci-layout", layout.string() + ":v1,v2",
+                                "a.txt:text/plain", "data.bin", "tree", "--format", "json"});
+    ASSERT_OK(pushed);
+    EXPECT_TRUE(fs::is_regular_file(layout / "oci-layout"));
+    EXPECT_TRUE(fs::is_regular_file(layout / "index.json"));
+    const auto digest = str(parse_object(pushed.out).at("digest"));
+    for (const std::string tag : {"v1", "v2"}) {
+        const auto out = s.scratch / tag;
+        const auto pulled = s.oras({"pull", "--oci-layout", layout.string() + ":" + tag, "-o",
+                                    out.string(), "--format", "json"});
+        ASSERT_OK(pulled);
+        EXPECT_EQ(str(parse_object(pulled.out).at("digest")), digest);
+        EXPECT_EQ(snapshot(out), s.content()) << tag;
+    }
+    const auto before = snapshot(s.root, {"scratch/missing"});
+    const auto missing = s.oras({"pull", "--oci-layout", layout.string() + ":nope", "-o",
+                                 (s.scratch / "missing").string()});
+    expect_error(missing, layout.string() + ":nope", "nope");
+    EXPECT_EQ(snapshot(s.root, {"scratch/missing"}), before);
+    EXPECT_TRUE(snapshot(s.scratch / "missing").empty());
+
+    const auto no_layout = s.oras({"pull", "--oci-layout", (s.root / "nowhere").string() + ":v1",
+                                   "-o", (s.scratch / "missing").string()});
+    EXPECT_EQ(no_layout.exit_code, 1) << dump(no_layout);
+    EXPECT_FALSE(fs::exists(s.root / "nowhere"));
+}
+
+TEST(cli, oci_layout_pull_by_digest) {
+    sandbox s;
+    s.make_content();
+    const auto layout = s.root / "layout";
+    const auto pushed =
+        s.oras({"push", "--oci-layout", layout.string() + ":v1", "a.txt", "--format", "json"});
+    ASSERT_OK(pushed);
+    const auto digest = str(parse_object(pushed.out).at("digest"));
+    // The CLI's own error message offers `DIR@DIGEST`.
+    const auto by_digest = s.scratch / "by-digest";
+    const auto pulled =
+        s.oras({"pull", "--oci-layout", layout.string() + "@" + digest, "-o", by_digest.string()});
+    EXPECT_OK(pulled);
+    EXPECT_EQ(snapshot(by_digest), subset(s.content(), {"a.txt"}));
+}
+
+TEST(cli, version_names_the_release_and_its_parts) {
+    sandbox s;
+    const auto r = s.oras({"version"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Version:        " ORAS_VERSION_STRING "\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("OpenSSL:        OpenSSL 3"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Boost:          1."), std::string::npos) << r.out;
+}
+
+TEST(cli_commands, the_same_commands_on_an_oci_layout) {
+    sandbox s;
+    write_file(s.work / "hi.txt", "hello, layout\n");
+    write_file(s.work / "sig.txt", "sig\n");
+    const auto dir = (s.scratch / "layout").string();
+    ASSERT_OK(s.oras({"push", "--oci-layout", dir + ":v1", "hi.txt", "--no-tty"}));
+    auto r = s.oras({"resolve", "--oci-layout", dir + ":v1"});
+    ASSERT_OK(r);
+    const auto subject = trimmed(r.out);
+
+    r = s.oras({"attach", "--oci-layout", "--artifact-type", "application/vnd.test.sig",
+                dir + ":v1", "sig.txt", "--no-tty"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Attached to [oci-layout] " + dir + "@" + subject), std::string::npos)
+        << r.out;
+    r = s.oras({"discover", "--oci-layout", dir + ":v1", "--format", "json"});
+    ASSERT_OK(r);
+    const auto tree = parse_object(r.out);
+    ASSERT_EQ(tree.at("referrers").as_array().size(), 1u) << r.out;
+    EXPECT_EQ(str(tree.at("referrers").as_array()[0].at("artifactType")),
+              "application/vnd.test.sig");
+
+    ASSERT_OK(s.oras({"tag", "--oci-layout", dir + ":v1", "v2"}));
+    r = s.oras({"repo", "tags", "--oci-layout", dir});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "v1\nv2\n");
+
+    r = s.oras({"manifest", "fetch", "--oci-layout", dir + ":v2"});
+    ASSERT_OK(r);
+    EXPECT_EQ(oras::digest::of(r.out).str(), subject);
+    const auto manifest = parse_object(r.out);
+    const auto layer = str(manifest.at("layers").as_array()[0].at("digest"));
+    ASSERT_OK(s.oras({"blob", "fetch", "--oci-layout", "-o", (s.scratch / "hi.out").string(),
+                      dir + "@" + layer, "--no-tty"}));
+    EXPECT_EQ(read_file(s.scratch / "hi.out"), "hello, layout\n");
+
+    write_file(s.scratch / "m.json", r.out);
+    ASSERT_OK(
+        s.oras({"manifest", "push", "--oci-layout", dir + ":v3", (s.scratch / "m.json").string()}));
+    r = s.oras({"resolve", "--oci-layout", dir + ":v3"});
+    ASSERT_OK(r);
+    EXPECT_EQ(trimmed(r.out), subject);
+    r = s.oras({"blob", "push", "--oci-layout", dir, "sig.txt"});
+    ASSERT_OK(r);
+    const auto sig_blob = oras::digest::of(std::string_view("sig\n")).str();
+    EXPECT_NE(r.out.find("Digest: " + sig_blob), std::string::npos) << r.out;
+
+    // Deletes: the manifest with every tag on it, then a blob.
+    r = s.oras({"manifest", "delete", "--oci-layout", "-f", dir + ":v3"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "Deleted [oci-layout] " + dir + ":v3\n");
+    for (const auto* tag : {":v1", ":v2", ":v3"}) {
+        expect_error(s.oras({"resolve", "--oci-layout", dir + tag}), dir + tag, "");
+    }
+    r = s.oras({"blob", "delete", "--oci-layout", "-f", dir + "@" + sig_blob});
+    ASSERT_OK(r);
+    EXPECT_FALSE(fs::exists(fs::path(dir) / "blobs/sha256" / sig_blob.substr(7)));
+    r = s.oras({"blob", "delete", "--oci-layout", "-f", dir + "@" + sig_blob});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "Missing " + dir + "@" + sig_blob + "\n");
+}
+
+TEST(cli_commands, bash_completion_completes_commands_subcommands_and_flags) {
+    sandbox s;
+    auto r = s.oras({"completion", "bash"});
+    ASSERT_OK(r);
+    write_file(s.root / "oras.bash", r.out);
+    const auto complete = [&](const std::string& words) {
+        const auto script = "source " + (s.root / "oras.bash").string() + "; COMP_WORDS=(" + words
+                            + "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _oras_cpp; echo "
+                              "\"${COMPREPLY[*]}\"";
+        const auto p =
+            oras::test::run_process({"bash", "-c", script}, {}, std::chrono::seconds{10});
+        EXPECT_EQ(p.exit_code, 0) << p.err;
+        return trimmed(p.out);
+    };
+    EXPECT_EQ(complete("oras-cpp at"), "attach");
+    EXPECT_EQ(complete("oras-cpp manifest fetch"), "fetch fetch-config");
+    EXPECT_EQ(complete("oras-cpp repo ''"), "ls list tags show-tags --help");
+    EXPECT_EQ(complete("oras-cpp attach --artifact-t"), "--artifact-type");
+    EXPECT_EQ(complete("oras-cpp manifest fetch --desc"), "--descriptor");
+    EXPECT_EQ(complete("oras-cpp blob delete -"), complete("oras-cpp blob rm -"));
+    r = s.oras({"completion", "zsh"});
+    ASSERT_OK(r);
+    EXPECT_TRUE(r.out.starts_with("#compdef oras-cpp\n")) << r.out;
+    const auto bad = s.oras({"completion", "fish"});  // a usage error
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_EQ(bad.out, "");
+    EXPECT_NE(bad.err.find("fish"), std::string::npos) << bad.err;
+}
+
+// The check that runs with every CLI test: any password or token the harness handed out, in
+// anything the CLI printed or any file it left besides the credentials store, fails the test.
+TEST(cli_commands, the_secrets_check_catches_a_leak) {
+    oras::test::note_secret("leaky-secret-4711");
+    // An invalid reference is quoted in the error line: here that quotes the "secret".
+    EXPECT_NONFATAL_FAILURE(
+        {
+            sandbox s;
+            s.oras({"resolve", "leaky-secret-4711"});
+        },
+        "printed a secret");
+    EXPECT_NONFATAL_FAILURE(
+        {
+            sandbox s;
+            write_file(s.work / "notes.txt", "token: leaky-secret-4711\n");
+        },
+        "notes.txt");
+}
+
+}  // namespace
