@@ -36,18 +36,9 @@
 namespace oras::cli_test {
 
 namespace asio = boost::asio;
-namespace fs = std::filesystem;
-using oras::test::pattern;
-using oras::test::snapshot;
-using oras::test::subset;
-using oras::test::tree;
-namespace json = boost::json;
 using oras::descriptor;
 using oras::test::auth_mode;
-using oras::test::process_result;
-using oras::test::read_file;
 using oras::test::registry_process;
-using oras::test::write_file;
 
 // Helpers
 

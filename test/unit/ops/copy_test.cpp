@@ -273,55 +273,47 @@ TEST(copy, a_failed_copy_run_again_moves_only_what_is_missing) {
     EXPECT_TRUE(dst.log.empty());
 }
 
-/// A memory store serving blobs from an offset, as a registry serves ranges.
-class ranged_source final : public oras::content::target, public oras::content::ranged_opener {
+/// The target interface of a memory store, forwarded: what the wrappers below add to.
+class forwarding : public oras::content::target {
   public:
-    explicit ranged_source(oras::content::memory_store& inner) : inner_(inner) {}
-    asio::awaitable<bool> exists(descriptor d) override { return inner_.exists(std::move(d)); }
-    asio::awaitable<byte_source> open(descriptor d) override { return inner_.open(std::move(d)); }
+    explicit forwarding(oras::content::memory_store& to) : to_(to) {}
+    asio::awaitable<bool> exists(descriptor d) override { return to_.exists(std::move(d)); }
+    asio::awaitable<byte_source> open(descriptor d) override { return to_.open(std::move(d)); }
     asio::awaitable<void> push(descriptor d, byte_source src) override {
-        return inner_.push(std::move(d), std::move(src));
+        return to_.push(std::move(d), std::move(src));
     }
     asio::awaitable<descriptor> push_unknown(std::string mt, byte_source src) override {
-        return inner_.push_unknown(std::move(mt), std::move(src));
+        return to_.push_unknown(std::move(mt), std::move(src));
     }
     asio::awaitable<descriptor> resolve(std::string ref) override {
-        return inner_.resolve(std::move(ref));
+        return to_.resolve(std::move(ref));
     }
     asio::awaitable<void> tag(descriptor d, std::string ref) override {
-        return inner_.tag(std::move(d), std::move(ref));
+        return to_.tag(std::move(d), std::move(ref));
     }
+
+  protected:
+    oras::content::memory_store& to_;
+};
+
+/// A memory store serving blobs from an offset, as a registry serves ranges.
+class ranged_source final : public forwarding, public oras::content::ranged_opener {
+  public:
+    using forwarding::forwarding;
     asio::awaitable<byte_source> open_from(descriptor d, std::uint64_t offset) override {
         ++ranged_opens;
-        auto bytes = co_await oras::content::fetch_all(inner_, d);
+        auto bytes = co_await oras::content::fetch_all(to_, d);
         co_return byte_source::from_string(bytes.substr(static_cast<std::size_t>(offset)));
     }
     int ranged_opens = 0;
-
-  private:
-    oras::content::memory_store& inner_;
 };
 
 /// A destination that says an earlier process left the first byte of every layer it lacks,
 /// and whose `push_rest` then fails with `fail_with`: the partial file taken by another
 /// process (invalid_argument) or found damaged (digest_mismatch) since it was measured.
-class taken_partial final : public oras::content::target, public oras::content::resumable {
+class taken_partial final : public forwarding, public oras::content::resumable {
   public:
-    asio::awaitable<bool> exists(descriptor d) override { return inner.exists(std::move(d)); }
-    asio::awaitable<byte_source> open(descriptor d) override { return inner.open(std::move(d)); }
-    asio::awaitable<void> push(descriptor d, byte_source src) override {
-        ++whole_pushes;
-        return inner.push(std::move(d), std::move(src));
-    }
-    asio::awaitable<descriptor> push_unknown(std::string mt, byte_source src) override {
-        return inner.push_unknown(std::move(mt), std::move(src));
-    }
-    asio::awaitable<descriptor> resolve(std::string ref) override {
-        return inner.resolve(std::move(ref));
-    }
-    asio::awaitable<void> tag(descriptor d, std::string ref) override {
-        return inner.tag(std::move(d), std::move(ref));
-    }
+    using forwarding::forwarding;
     std::uint64_t partial_size(const descriptor& d) override {
         return d.media_type == oras::media_type::image_layer ? 1 : 0;
     }
@@ -330,10 +322,8 @@ class taken_partial final : public oras::content::target, public oras::content::
         throw oras::error(fail_with, "the partial file changed since it was measured");
         co_return;
     }
-    oras::content::memory_store inner;
     oras::errc fail_with = oras::errc::invalid_argument;
     int rests = 0;
-    int whole_pushes = 0;
 };
 
 TEST(copy, a_partial_file_taken_or_damaged_after_it_was_measured_is_copied_whole) {
@@ -342,24 +332,26 @@ TEST(copy, a_partial_file_taken_or_damaged_after_it_was_measured_is_copied_whole
         graph g;
         const auto m = g.manifest("taken", 3);
         ranged_source src(g.src);
-        taken_partial dst;
+        oras::content::memory_store out;
+        taken_partial dst(out);
         dst.fail_with = code;
         const auto r = g(oras::ops::copy(src, m.digest.str(), dst, {}));
         EXPECT_EQ(src.ranged_opens, 3);
         EXPECT_EQ(dst.rests, 3);
         EXPECT_EQ(r.resumed, 0u);
         EXPECT_EQ(r.blobs_copied, 4u);  // the layers whole, and the config
-        EXPECT_EQ(g(oras::content::fetch_all(dst.inner, m)), g(oras::content::fetch_all(g.src, m)));
+        EXPECT_EQ(g(oras::content::fetch_all(out, m)), g(oras::content::fetch_all(g.src, m)));
     }
     // Any other failure is the copy's.
     graph g;
     const auto m = g.manifest("broken", 1);
     ranged_source src(g.src);
-    taken_partial dst;
+    oras::content::memory_store out;
+    taken_partial dst(out);
     dst.fail_with = oras::errc::unavailable;
     EXPECT_EQ(error_of([&] { g(oras::ops::copy(src, m.digest.str(), dst, {})); }),
               oras::errc::unavailable);
-    EXPECT_FALSE(g(dst.inner.exists(m)));
+    EXPECT_FALSE(g(out.exists(m)));
 }
 
 TEST(copy, hostile_depth_and_bad_options_are_refused) {
