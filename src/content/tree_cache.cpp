@@ -6,6 +6,7 @@
 #include "content/file_paths.hpp"
 #include "core/quote.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,7 +126,8 @@ tree_fingerprint fingerprint_tree(const fs::path& dir) {
     return {w.h.finish(), w.settled};
 }
 
-tree_cache::tree_cache(fs::path root) : root_(std::move(root)) {}
+tree_cache::tree_cache(fs::path root, std::chrono::seconds max_age)
+    : root_(std::move(root)), max_age_(max_age) {}
 
 fs::path tree_cache::entry(const fs::path& dir, const std::string& name, int level) const {
     std::error_code ec;
@@ -143,7 +145,8 @@ fs::path tree_cache::entry(const fs::path& dir, const std::string& name, int lev
 std::optional<archived_tree> tree_cache::find(const fs::path& dir, const std::string& name,
                                               int level, const oras::digest& fp) const noexcept {
     try {
-        std::ifstream in(entry(dir, name, level), std::ios::binary);
+        const auto path = entry(dir, name, level);
+        std::ifstream in(path, std::ios::binary);
         std::string head, fingerprint, compressed, size, tar, settled, rest;
         if (!std::getline(in, head) || head != format || !std::getline(in, fingerprint)
             || fingerprint != fp.str() || !std::getline(in, compressed) || !std::getline(in, size)
@@ -157,6 +160,8 @@ std::optional<archived_tree> tree_cache::find(const fs::path& dir, const std::st
             || size.find_first_not_of("0123456789") != std::string::npos) {
             return std::nullopt;
         }
+        // Used now: `trim` keeps it.
+        ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
         return archived_tree{std::move(*c), std::stoull(size), std::move(*t), settled == "settled"};
     } catch (const std::exception&) {
         return std::nullopt;
@@ -188,6 +193,25 @@ void tree_cache::remember(const fs::path& dir, const std::string& name, int leve
     } catch (const std::exception&) {
         // A read-only or full cache directory: nothing remembered, nothing else lost.
     }
+    trim();
+}
+
+std::size_t tree_cache::trim() const noexcept {
+    std::size_t removed = 0;
+    try {
+        const auto cutoff = fs::file_time_type::clock::now() - max_age_;
+        std::error_code ec;
+        for (fs::directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+            std::error_code fec;
+            if (it->is_regular_file(fec) && it->last_write_time(fec) < cutoff && !fec
+                && fs::remove(it->path(), fec)) {
+                ++removed;
+            }
+        }
+    } catch (const std::exception&) {
+        // Trimming only saves space: a failure leaves entries, nothing else.
+    }
+    return removed;
 }
 
 }  // namespace oras::content::detail

@@ -4,6 +4,8 @@
 
 #include <oras/digest.hpp>
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -41,9 +43,16 @@ struct archived_tree {
 /// the results belong to. Written through a temporary file and a rename, so processes share it
 /// without a lock; an entry that cannot be read or parsed is a miss. Never throws: the cache
 /// only saves work, so failing to use it costs an archive pass and nothing else.
+///
+/// Bounded by use: a hit marks its entry as used (its modification time), and each `remember`
+/// removes the entries, and the temporary files of killed processes, unused for `max_age`
+/// (directories pushed once, moved or deleted since).
 class tree_cache {
   public:
-    explicit tree_cache(std::filesystem::path root);
+    /// How long an entry is kept unused by default: a directory not pushed for 30 days.
+    static constexpr std::chrono::hours default_max_age{24 * 30};
+
+    explicit tree_cache(std::filesystem::path root, std::chrono::seconds max_age = default_max_age);
 
     /// What archiving `dir` as `name` at `level` produced when the tree had fingerprint `fp`.
     std::optional<archived_tree> find(const std::filesystem::path& dir, const std::string& name,
@@ -54,6 +63,9 @@ class tree_cache {
     void remember(const std::filesystem::path& dir, const std::string& name, int level,
                   const tree_fingerprint& fp, const archived_tree& out) const noexcept;
 
+    /// Removes what has not been used for `max_age`; returns how many files it removed.
+    std::size_t trim() const noexcept;
+
     const std::filesystem::path& root() const noexcept { return root_; }
 
   private:
@@ -61,6 +73,7 @@ class tree_cache {
                                 int level) const;
 
     std::filesystem::path root_;
+    std::chrono::seconds max_age_;
 };
 
 }  // namespace oras::content::detail

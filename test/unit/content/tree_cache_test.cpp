@@ -170,4 +170,35 @@ TEST(tree_cache, an_unwritable_cache_costs_nothing_but_the_entry) {
     EXPECT_FALSE(cache.find(dir, "tree", 6, fp.value));
 }
 
+TEST(tree_cache, entries_unused_for_the_max_age_are_removed_and_a_hit_counts_as_use) {
+    temp_dir t;
+    const auto one = make_tree(t);
+    const auto two = t / "two";
+    fs::create_directories(two);
+    write_file(two / "x", "x");
+    let_settle();
+    const tree_cache cache(t / "trees", std::chrono::hours(24));
+    const auto fp_one = fingerprint_tree(one);
+    const auto fp_two = fingerprint_tree(two);
+    cache.remember(one, "tree", 6, fp_one, some_result());
+    const auto entry_one = fs::directory_iterator(t / "trees")->path();
+    const auto age = [](const fs::path& p, std::chrono::hours h) {
+        fs::last_write_time(p, fs::file_time_type::clock::now() - h);
+    };
+    // Used a day and a half ago, then found: kept.
+    age(entry_one, std::chrono::hours(36));
+    ASSERT_TRUE(cache.find(one, "tree", 6, fp_one.value));
+    EXPECT_EQ(cache.trim(), 0u);
+    // Unused for a day and a half, and a killed process's temporary file as old: both go when
+    // the next entry is remembered.
+    age(entry_one, std::chrono::hours(36));
+    write_file(t / "trees" / ".tmp-left-behind", "partial");
+    age(t / "trees" / ".tmp-left-behind", std::chrono::hours(36));
+    cache.remember(two, "two", 6, fp_two, some_result());
+    EXPECT_FALSE(fs::exists(entry_one));
+    EXPECT_FALSE(fs::exists(t / "trees" / ".tmp-left-behind"));
+    EXPECT_FALSE(cache.find(one, "tree", 6, fp_one.value));
+    EXPECT_TRUE(cache.find(two, "two", 6, fp_two.value));
+}
+
 }  // namespace
