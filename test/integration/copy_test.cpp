@@ -465,23 +465,6 @@ TEST(copy, a_corrupted_source_blob_fails_with_no_manifest_at_the_destination) {
     EXPECT_FALSE(run(dst2.target->exists(big.desc)));
 }
 
-TEST(copy, a_corrupted_layout_blob_fails_with_nothing_tagged) {
-    oras::test::temp_dir tmp("oras-copy-");
-    runner run;
-    oras::content::oci_layout src(tmp.path() / "src");
-    const auto a = make_artifact("layout-corrupt", 70'000);
-    put(run, src, a, "v1");
-    auto bytes = a.nodes[2].bytes;
-    bytes[10] ^= 1;
-    write_file(src.blob_path(a.nodes[2].desc.digest), bytes);
-    oras::content::oci_layout dst(tmp.path() / "dst");
-    EXPECT_EQ(error_of([&] { run(oras::ops::copy(src, "v1", dst, {})); }),
-              oras::errc::digest_mismatch);
-    EXPECT_FALSE(run(dst.exists(a.nodes[2].desc)));
-    EXPECT_FALSE(run(dst.exists(a.manifest().desc)));
-    EXPECT_EQ(error_of([&] { run(dst.resolve("v1")); }), oras::errc::not_found);
-}
-
 TEST(copy, a_missing_tag_and_a_destination_that_refuses_writes_fail_clearly) {
     registry_process from;
     registry_process to({.auth = auth_mode::token});

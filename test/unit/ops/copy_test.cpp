@@ -3,6 +3,7 @@
 // types, the concurrency budget, a failed copy rerun, depth limits.
 #include <oras/content/blob_cache.hpp>
 #include <oras/content/memory_store.hpp>
+#include <oras/content/oci_layout.hpp>
 #include <oras/content/target.hpp>
 #include <oras/digest.hpp>
 #include <oras/error.hpp>
@@ -352,6 +353,27 @@ TEST(copy, a_partial_file_taken_or_damaged_after_it_was_measured_is_copied_whole
     EXPECT_EQ(error_of([&] { g(oras::ops::copy(src, m.digest.str(), dst, {})); }),
               oras::errc::unavailable);
     EXPECT_FALSE(g(out.exists(m)));
+}
+
+TEST(copy, a_corrupted_layout_blob_fails_with_nothing_tagged) {
+    graph g;
+    const auto m = g.manifest("layout-corrupt", 2);
+    g(g.src.tag(m, "v1"));
+    oras::test::temp_dir tmp;
+    oras::content::oci_layout src(tmp.path() / "src");
+    g(oras::ops::copy(g.src, "v1", src, {}));
+    const auto layer =
+        oras::image_manifest::parse(g(oras::content::fetch_all(src, m))).value().layers[1];
+    auto bytes = oras::test::read_file(src.blob_path(layer.digest));
+    bytes[3] = static_cast<char>(bytes[3] ^ 1);
+    oras::test::write_file(src.blob_path(layer.digest), bytes);
+
+    oras::content::oci_layout dst(tmp.path() / "dst");
+    EXPECT_EQ(error_of([&] { g(oras::ops::copy(src, "v1", dst, {})); }),
+              oras::errc::digest_mismatch);
+    EXPECT_FALSE(g(dst.exists(layer)));
+    EXPECT_FALSE(g(dst.exists(m)));
+    EXPECT_EQ(error_of([&] { g(dst.resolve("v1")); }), oras::errc::not_found);
 }
 
 TEST(copy, hostile_depth_and_bad_options_are_refused) {
