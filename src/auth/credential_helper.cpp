@@ -1,9 +1,9 @@
 #include <oras/auth/credential_store.hpp>
 
 #include "auth/helper_protocol.hpp"
-#include "content/posix_file.hpp"
 #include "core/json_reader.hpp"
 #include "core/json_writer.hpp"
+#include "core/posix_file.hpp"
 #include "core/quote.hpp"
 
 #include <algorithm>
@@ -213,7 +213,7 @@ result<void> check_helper_result(std::string_view name, std::string_view action,
 
 namespace {
 
-using oras::content::detail::unique_fd;
+using oras::detail::unique_fd;
 
 struct pipe_pair {
     unique_fd read{};

@@ -2,8 +2,8 @@
 #include <oras/detail/base64.hpp>
 
 #include "auth/helper_protocol.hpp"
-#include "content/posix_file.hpp"
 #include "core/json_writer.hpp"
+#include "core/posix_file.hpp"
 #include "core/quote.hpp"
 
 #include <boost/json.hpp>
@@ -64,7 +64,7 @@ result<config_file> load_config(fs::path path) {
     }
     char buffer[64 * 1024];
     for (;;) {
-        const auto n = content::detail::read_some(fd, std::as_writable_bytes(std::span(buffer)));
+        const auto n = oras::detail::read_some(fd, std::as_writable_bytes(std::span(buffer)));
         if (n < 0) {
             const int err = errno;
             ::close(fd);
@@ -202,7 +202,7 @@ result<void> write_atomically(const fs::path& path, std::string_view text) {
         return abandon("cannot set the mode of", errno);
     }
     if (const int err =
-            content::detail::write_all(fd, std::as_bytes(std::span(text.data(), text.size())));
+            oras::detail::write_all(fd, std::as_bytes(std::span(text.data(), text.size())));
         err != 0) {
         return abandon("cannot write", err);
     }

@@ -1,6 +1,6 @@
 #include "cli/files.hpp"
 
-#include "content/posix_file.hpp"
+#include "core/posix_file.hpp"
 
 #include <oras/error.hpp>
 
@@ -78,7 +78,7 @@ output_file::~output_file() {
 
 void output_file::write(std::string_view bytes) {
     const auto data = std::as_bytes(std::span(bytes.data(), bytes.size()));
-    if (const int err = content::detail::write_all(fd_.get(), data); err != 0) {
+    if (const int err = oras::detail::write_all(fd_.get(), data); err != 0) {
         fail(what_, path_.string(), err);
     }
 }

@@ -2,7 +2,7 @@
 // through a temporary file renamed into place, so a failure never leaves a partial file.
 #pragma once
 
-#include "content/posix_file.hpp"
+#include "core/posix_file.hpp"
 
 #include <cstddef>
 #include <filesystem>
@@ -22,7 +22,7 @@ void write_output(const std::string& path, std::string_view bytes, std::string_v
 
 /// Writes a file by chunks through a temporary beside `path`; `commit` renames it into place,
 /// destruction without commit removes it. (The library's `content::detail::temp_file` does the
-/// same for stores, but is not exported from a shared liboras; both use content/posix_file.hpp.)
+/// same for stores, but is not exported from a shared liboras; both use core/posix_file.hpp.)
 class output_file {
   public:
     output_file(std::filesystem::path path, std::string_view what);
@@ -36,7 +36,7 @@ class output_file {
     std::filesystem::path path_;
     std::string temp_;
     std::string what_;
-    content::detail::unique_fd fd_;
+    oras::detail::unique_fd fd_;
 };
 
 }  // namespace oras::cli

@@ -1,7 +1,7 @@
 #include "content/directory_archive.hpp"
 
 #include "content/gzip.hpp"
-#include "content/posix_file.hpp"
+#include "core/posix_file.hpp"
 #include "core/quote.hpp"
 
 #include <oras/error.hpp>
@@ -30,6 +30,8 @@ namespace oras::content::detail {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using oras::detail::quote;
+using ::oras::detail::read_some;
+using ::oras::detail::unique_fd;
 
 namespace {
 

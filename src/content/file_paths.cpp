@@ -2,7 +2,7 @@
 #include <oras/verifier.hpp>
 
 #include "content/file_paths.hpp"
-#include "content/posix_file.hpp"
+#include "core/posix_file.hpp"
 #include "core/quote.hpp"
 
 #include <fcntl.h>
@@ -21,6 +21,7 @@ namespace oras::content::detail {
 
 namespace fs = std::filesystem;
 using oras::detail::quote;
+using ::oras::detail::write_all;
 
 fs::path title_destination(const fs::path& root, const std::string& title) {
     const auto refuse = [&](const std::string& why) {
@@ -248,10 +249,7 @@ void hash_file(int fd, std::uint64_t n, verifier& v, const fs::path& named) {
     std::vector<std::byte> buf(1 << 20);
     for (std::uint64_t at = 0; at < n;) {
         const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), n - at));
-        const auto got = ::pread(fd, buf.data(), want, static_cast<off_t>(at));
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
+        const auto got = ::oras::detail::pread_some(fd, std::span(buf).first(want), at);
         if (got <= 0) {
             throw error(errc::invalid_argument,
                         "cannot read back " + quote(named.string()) + ": "

@@ -8,9 +8,9 @@
 #include "content/directory_archive.hpp"
 #include "content/drain.hpp"
 #include "content/file_paths.hpp"
-#include "content/posix_file.hpp"
 #include "content/tar_extractor.hpp"
 #include "content/tree_cache.hpp"
+#include "core/posix_file.hpp"
 #include "core/quote.hpp"
 
 #include <fcntl.h>
@@ -63,8 +63,8 @@ void check_descriptor(const descriptor& desc) {
 }
 
 // An open file to read, or `invalid_argument` naming it.
-detail::unique_fd open_to_read(const fs::path& p) {
-    detail::unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+oras::detail::unique_fd open_to_read(const fs::path& p) {
+    oras::detail::unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
         fail_errno("cannot open", p);
     }
@@ -72,7 +72,7 @@ detail::unique_fd open_to_read(const fs::path& p) {
 }
 
 std::size_t read_some(int fd, std::span<std::byte> buf, const fs::path& p) {
-    const auto n = detail::read_some(fd, buf);
+    const auto n = oras::detail::read_some(fd, buf);
     if (n < 0) {
         fail_errno("cannot read", p);
     }

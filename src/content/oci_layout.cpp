@@ -8,9 +8,9 @@
 #include <oras/verifier.hpp>
 
 #include "content/drain.hpp"
-#include "content/posix_file.hpp"
 #include "core/descriptor_json.hpp"
 #include "core/json_writer.hpp"
+#include "core/posix_file.hpp"
 #include "core/quote.hpp"
 
 #include <boost/json.hpp>
@@ -80,10 +80,10 @@ constexpr std::array<std::string_view, 8> descriptor_members = {
     throw error(f.code, p.string() + ": " + f.message);
 }
 
-using detail::unique_fd;
+using oras::detail::unique_fd;
 
 std::size_t read_some(int fd, std::span<std::byte> buf, const fs::path& p) {
-    const auto n = detail::read_some(fd, buf);
+    const auto n = oras::detail::read_some(fd, buf);
     if (n < 0) {
         fail_errno("cannot read", p);
     }
@@ -91,7 +91,7 @@ std::size_t read_some(int fd, std::span<std::byte> buf, const fs::path& p) {
 }
 
 void write_all(int fd, std::span<const std::byte> data, const fs::path& p) {
-    if (const int err = detail::write_all(fd, data); err != 0) {
+    if (const int err = oras::detail::write_all(fd, data); err != 0) {
         fail_system(err, "cannot write " + p.string());
     }
 }

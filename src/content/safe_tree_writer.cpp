@@ -18,6 +18,7 @@ namespace oras::content::detail {
 
 namespace fs = std::filesystem;
 using oras::detail::quote;
+using ::oras::detail::write_all;
 
 namespace {
 

@@ -2,7 +2,7 @@
 // following a symlink or leaving it, whatever the names it is given.
 #pragma once
 
-#include "content/posix_file.hpp"
+#include "core/posix_file.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -14,6 +14,8 @@
 #include <vector>
 
 namespace oras::content::detail {
+
+using ::oras::detail::unique_fd;
 
 /// The components of a relative member name: refuses (`invalid_response`, as an unsafe
 /// archive) empty names, NULs, absolute names and `..`; drops `.` and empty components

@@ -2,10 +2,10 @@
 #include <oras/error.hpp>
 
 #include "core/file_reader.hpp"
+#include "core/posix_file.hpp"
 #include "core/quote.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -93,25 +93,16 @@ byte_source file_reader(int fd, std::filesystem::path path, std::uint64_t offset
                         std::uint64_t length) {
     struct state {
         std::filesystem::path path;
-        int fd = -1;
+        unique_fd fd;
         std::uint64_t begin = 0;
         std::uint64_t length = 0;
         std::uint64_t done = 0;
-        state(const state&) = delete;
-        state& operator=(const state&) = delete;
-        state(std::filesystem::path p, int f, std::uint64_t b, std::uint64_t l)
-            : path(std::move(p)), fd(f), begin(b), length(l) {}
-        ~state() {
-            if (fd >= 0) {
-                ::close(fd);
-            }
-        }
     };
-    auto st = std::make_shared<state>(std::move(path), fd, offset, length);
+    auto st = std::make_shared<state>(state{std::move(path), unique_fd(fd), offset, length, 0});
     auto next = [st](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
-        if (st->fd < 0) {
-            st->fd = ::open(st->path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (st->fd < 0) {
+        if (!st->fd) {
+            st->fd.reset(::open(st->path.c_str(), O_RDONLY | O_CLOEXEC));
+            if (!st->fd) {
                 throw error(std::error_code(errno, std::generic_category()),
                             "cannot open " + quote(st->path.string()));
             }
@@ -120,11 +111,8 @@ byte_source file_reader(int fd, std::filesystem::path path, std::uint64_t offset
             static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), st->length - st->done));
         std::size_t n = 0;
         while (n < want) {
-            const auto got = ::pread(st->fd, buf.data() + n, want - n,
-                                     static_cast<off_t>(st->begin + st->done + n));
-            if (got < 0 && errno == EINTR) {
-                continue;
-            }
+            const auto got =
+                pread_some(st->fd.get(), buf.subspan(n, want - n), st->begin + st->done + n);
             if (got <= 0) {
                 const auto done = std::to_string(st->done + n);
                 throw error(got == 0 ? make_error_code(errc::size_mismatch)

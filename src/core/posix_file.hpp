@@ -1,19 +1,20 @@
 // Internal: the one owner of a POSIX file descriptor, and read/write loops that retry EINTR.
 //
-// Every layer that opens files (content stores, the tar extractor, credential helpers' pipes,
-// the CLI's output files) uses these, so that closing, EINTR and short writes are handled one
-// way. They report errno and leave the error's wording to the caller, which knows what the file
-// is and which error code its own contract promises.
+// Every layer that opens files (byte sources over files, content stores, the tar extractor,
+// credential helpers' pipes, the CLI's output files) uses these, so that closing, EINTR and short
+// writes are handled one way. They report errno and leave the error's wording to the caller, which
+// knows what the file is and which error code its own contract promises.
 #pragma once
 
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <utility>
 
-namespace oras::content::detail {
+namespace oras::detail {
 
 /// A file descriptor closed when it goes out of scope. Move-only.
 class unique_fd {
@@ -67,6 +68,17 @@ inline std::ptrdiff_t read_some(int fd, std::span<std::byte> buf) noexcept {
     }
 }
 
+/// pread(2) at `offset` retried on EINTR: the bytes read (0 at end of file), or -1 with errno
+/// set.
+inline std::ptrdiff_t pread_some(int fd, std::span<std::byte> buf, std::uint64_t offset) noexcept {
+    for (;;) {
+        const auto n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(offset));
+        if (n >= 0 || errno != EINTR) {
+            return n;
+        }
+    }
+}
+
 /// Writes all of `data`, retrying EINTR and short writes: 0, or the errno that stopped it (EIO
 /// for a write that made no progress without one).
 inline int write_all(int fd, std::span<const std::byte> data) noexcept {
@@ -83,4 +95,4 @@ inline int write_all(int fd, std::span<const std::byte> data) noexcept {
     return 0;
 }
 
-}  // namespace oras::content::detail
+}  // namespace oras::detail
