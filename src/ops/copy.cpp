@@ -316,9 +316,15 @@ class copier {
         }
         auto watched = counted(std::move(reader), o_.progress, desc, name);
         co_await dst_.push(desc, std::move(watched));
+        blob_landed(desc, name, static_cast<std::uint64_t>(desc.size));
+    }
+
+    /// Counts a blob that is now at the destination, `sent` of its bytes having crossed, and
+    /// reports it finished.
+    void blob_landed(const descriptor& desc, const std::string& name, std::uint64_t sent) {
         ++r_.copied;
         ++r_.blobs_copied;
-        r_.bytes_copied += static_cast<std::uint64_t>(desc.size);
+        r_.bytes_copied += sent;
         emit(o_.progress, progress_event::kind::finished, desc, name,
              static_cast<std::uint64_t>(desc.size));
     }
@@ -367,11 +373,7 @@ class copier {
             co_return false;
         }
         ++r_.cached;
-        ++r_.copied;
-        ++r_.blobs_copied;
-        r_.bytes_copied += static_cast<std::uint64_t>(desc.size);
-        emit(o_.progress, progress_event::kind::finished, desc, name,
-             static_cast<std::uint64_t>(desc.size));
+        blob_landed(desc, name, static_cast<std::uint64_t>(desc.size));
         co_return true;
     }
 
@@ -416,12 +418,8 @@ class copier {
         if (failed) {
             co_return false;
         }
-        ++r_.copied;
-        ++r_.blobs_copied;
         ++r_.resumed;
-        r_.bytes_copied += static_cast<std::uint64_t>(desc.size) - have;
-        emit(o_.progress, progress_event::kind::finished, desc, name,
-             static_cast<std::uint64_t>(desc.size));
+        blob_landed(desc, name, static_cast<std::uint64_t>(desc.size) - have);
         co_return true;
     }
 
