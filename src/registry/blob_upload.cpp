@@ -241,6 +241,10 @@ asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& locat
         const auto data = std::make_shared<const std::string>(buffer, 0, filled);
         std::size_t pos = 0;
         std::optional<error> refused;  // thrown outside the try: never mistaken for a drop
+        // After a status query, distribution may still show the offset from before a PATCH that
+        // was cut, then refuse the PATCH sent from there: the session is lost.
+        const std::string lost = what + ": the upload cannot be resumed";
+        bool resumed = false;
         for (unsigned attempt = 0; pos < filled; ++attempt) {
             std::exception_ptr broken;
             try {
@@ -268,7 +272,8 @@ asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& locat
                     }
                     // The registry kept less than it was sent: ask what it holds.
                 } else if (resp.status() != 416) {
-                    co_await st.fail(resp, "PATCH", what);
+                    const auto& context = resumed ? lost : what;
+                    co_await st.fail(resp, "PATCH", context);
                 } else {
                     co_await resp.discard();
                 }
@@ -286,6 +291,7 @@ asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& locat
                             what + ": the registry kept refusing the chunk at byte "
                                 + std::to_string(start + pos));
             }
+            resumed = true;
             const auto held = co_await upload_status(st, location, what);
             if (held < start || held > start + filled) {
                 throw error(errc::upload_invalid,

@@ -15,6 +15,7 @@
 #include <oras/test/run.hpp>
 
 #include <oras/test/files.hpp>
+#include <oras/test/sources.hpp>
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
@@ -653,6 +654,54 @@ TEST(registry_transport, stream_push_resumes_a_patch_whose_connection_dropped) {
     EXPECT_EQ(reqs[5].header("Content-Range"), "2000-2499");
     EXPECT_EQ(reqs[6].method, "PUT");
     EXPECT_EQ(split_target(reqs[6].target).param("digest"), oras::digest::of(data).str());
+}
+
+/// Distribution after a PATCH cut mid-body: the status query may still answer with the offset
+/// from before the cut, and the PATCH sent from there is refused, the session lost.
+fake_registry::hook_fn loses_the_session_after_a_cut() {
+    return [](const scripted_request& r, fake_registry& self) -> std::optional<action> {
+        if (r.method == "PATCH" && self.seen["PATCH"] == 2) {
+            return action{.drop = true};
+        }
+        if (r.method == "PATCH" && self.seen["PATCH"] == 3) {
+            return json_error(404, "BLOB_UPLOAD_INVALID", "blob upload invalid");
+        }
+        return std::nullopt;
+    };
+}
+
+TEST(registry_transport, a_stream_whose_session_is_lost_after_a_cut_fails_naming_it) {
+    const auto data = pattern(2500, 4);
+    fixture f;
+    f.fake.with([](fake_registry& reg) {
+        reg.chunk_min = "1000";
+        reg.hook = loses_the_session_after_a_cut();
+    });
+    const auto e = error_of(
+        [&] { f(f.repo->push_blob_stream(stream_of(data, 1000), "application/octet-stream")); });
+    EXPECT_EQ(e.code(), errc::upload_invalid) << e.what();
+    EXPECT_TRUE(contains(e.what(), "the upload cannot be resumed")) << e.what();
+    const auto reqs = f.requests();
+    // POST, PATCH 0-999, PATCH 1000-1999 (dropped), GET, PATCH 1000-1999 (404), DELETE
+    ASSERT_EQ(reqs.size(), 6u);
+    EXPECT_EQ(reqs[3].method, "GET");
+    EXPECT_EQ(reqs[4].header("Content-Range"), "1000-1999");
+    EXPECT_EQ(reqs[5].method, "DELETE");
+    EXPECT_EQ(f.fake.with([](fake_registry& reg) { return reg.cancelled.size(); }), 1u);
+}
+
+TEST(registry_transport, a_rewindable_stream_whose_session_is_lost_starts_again) {
+    const auto data = pattern(2500, 5);
+    fixture f;
+    f.fake.with([](fake_registry& reg) {
+        reg.chunk_min = "1000";
+        reg.hook = loses_the_session_after_a_cut();
+    });
+    const auto src = oras::test::unsized(oras::byte_source::from_string(data));
+    const auto d = f(f.repo->push_blob_stream(src, "application/octet-stream"));
+    EXPECT_EQ(d.digest, oras::digest::of(data));
+    EXPECT_EQ(f.stored(d.digest), data);
+    EXPECT_EQ(f.fake.with([](fake_registry& reg) { return reg.started; }), 2u);
 }
 
 // --- 4. single POST ------------------------------------------------------------------------------
