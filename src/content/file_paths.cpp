@@ -77,9 +77,19 @@ std::optional<fs::path> relative_inside(const fs::path& dir, const fs::path& giv
 
 namespace {
 
-// `.<name>.oras-XXXXXX` beside `dest`, for mkstemp.
-std::string own_template(const fs::path& dest) {
-    return (dest.parent_path() / ("." + dest.filename().string() + ".oras-XXXXXX")).string();
+// `.<name>` for a temporary name beside `dest`, cut so that what follows it still fits in a
+// file name (NAME_MAX 255), never inside a UTF-8 sequence.
+std::string hidden_stem(const fs::path& dest) {
+    constexpr std::size_t keep = 200;
+    auto name = dest.filename().string();
+    if (name.size() > keep) {
+        auto cut = keep;
+        while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) {
+            --cut;
+        }
+        name.resize(cut);
+    }
+    return "." + name;
 }
 
 // A partial file is taken only as a plain file of this user's with no other name: a hard link
@@ -91,7 +101,7 @@ bool usable_partial(const struct stat& st) {
 }  // namespace
 
 fs::path partial_path(const fs::path& dest, const std::string& tag) {
-    return dest.parent_path() / ("." + dest.filename().string() + ".oras-partial-" + tag);
+    return dest.parent_path() / (hidden_stem(dest) + ".oras-partial-" + tag);
 }
 
 std::uint64_t partial_size(const fs::path& dest, const std::string& tag) {
@@ -102,13 +112,17 @@ std::uint64_t partial_size(const fs::path& dest, const std::string& tag) {
     return static_cast<std::uint64_t>(st.st_size);
 }
 
-temp_file::temp_file(const fs::path& dest) : dest_(dest) {
+temp_file::temp_file(const fs::path& dest) : claim_(dest.parent_path()), dest_(dest) {
     open_own();
 }
 
+std::string temp_file::own_template() const {
+    return claim_.name_template(hidden_stem(dest_) + ".oras");
+}
+
 void temp_file::open_own() {
-    std::string name = own_template(dest_);
-    fd_ = ::mkstemp(name.data());
+    std::string name = own_template();
+    fd_ = ::mkostemp(name.data(), O_CLOEXEC);
     if (fd_ < 0) {
         throw error(errc::invalid_argument, "cannot create a temporary file beside "
                                                 + quote(dest_.string()) + ": "
@@ -117,7 +131,8 @@ void temp_file::open_own() {
     path_ = name;
 }
 
-temp_file::temp_file(const fs::path& dest, const std::string& partial_tag) : dest_(dest) {
+temp_file::temp_file(const fs::path& dest, const std::string& partial_tag)
+    : claim_(dest.parent_path()), dest_(dest) {
     const auto name = partial_path(dest, partial_tag).string();
     const int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     struct stat st {};
@@ -182,8 +197,8 @@ void temp_file::close(bool sync) {
     if (partial_) {
         // Complete: off the stable name while still locked, so that a process opening that
         // name next starts a file of its own instead of truncating this one.
-        std::string own = own_template(dest_);
-        const int placeholder = ::mkstemp(own.data());
+        std::string own = own_template();
+        const int placeholder = ::mkostemp(own.data(), O_CLOEXEC);
         if (placeholder < 0 || ::rename(path_.c_str(), own.c_str()) != 0) {
             const int saved = errno;
             if (placeholder >= 0) {
@@ -222,8 +237,8 @@ void temp_file::publish(bool keep_old) {
     path_.clear();
 }
 
-staging_dir::staging_dir(const fs::path& root) {
-    std::string name = (root / ".oras-unpack-XXXXXX").string();
+staging_dir::staging_dir(const fs::path& root) : claim_(root) {
+    std::string name = claim_.name_template(".oras-unpack");
     if (::mkdtemp(name.data()) == nullptr) {
         throw error(errc::invalid_argument, "cannot create a directory in " + quote(root.string())
                                                 + ": " + std::strerror(errno));

@@ -2,6 +2,8 @@
 // and the file store so that there is one implementation of them.
 #pragma once
 
+#include "content/dir_claim.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -26,8 +28,9 @@ std::filesystem::path title_destination(const std::filesystem::path& root,
 std::optional<std::filesystem::path> relative_inside(const std::filesystem::path& dir,
                                                      const std::filesystem::path& given);
 
-/// A file written beside its destination (`.<name>.oras-XXXXXX`, mode 0644) and renamed over
-/// it only when complete; removed on destruction unless committed.
+/// A file written beside its destination (`.<name>.oras-<token>-XXXXXX`, mode 0644) and renamed
+/// over it only when complete; removed on destruction unless committed. Its name is made under
+/// a `dir_claim`, so a process killed while holding it leaves it for the next one to remove.
 class temp_file {
   public:
     /// Throws `invalid_argument` when the file cannot be created.
@@ -66,7 +69,9 @@ class temp_file {
 
   private:
     void open_own();  // a random name beside the destination
+    std::string own_template() const;
 
+    dir_claim claim_;  // first: outlives the temporary name
     std::filesystem::path dest_;
     std::string path_;
     int fd_ = -1;
@@ -74,9 +79,9 @@ class temp_file {
     bool partial_ = false;
 };
 
-/// A hidden directory under `root` (`.oras-unpack-XXXXXX`) where a tree is unpacked before it
-/// is moved into place, so that unverified content never appears under its name; removed with
-/// whatever is left in it.
+/// A hidden directory under `root` (`.oras-unpack-<token>-XXXXXX`, made under a `dir_claim`)
+/// where a tree is unpacked before it is moved into place, so that unverified content never
+/// appears under its name; removed with whatever is left in it.
 class staging_dir {
   public:
     explicit staging_dir(const std::filesystem::path& root);
@@ -90,6 +95,7 @@ class staging_dir {
     void move_into_place(const std::string& title, const std::filesystem::path& dest);
 
   private:
+    dir_claim claim_;
     std::filesystem::path path_;
 };
 

@@ -7,6 +7,7 @@
 #include <oras/reference.hpp>
 #include <oras/verifier.hpp>
 
+#include "content/dir_claim.hpp"
 #include "content/drain.hpp"
 #include "core/descriptor_json.hpp"
 #include "core/json_writer.hpp"
@@ -54,7 +55,7 @@ constexpr std::string_view blobs_name = "blobs";
 // Never removed: unlinking a lock file lets two writers lock two different files.
 constexpr std::string_view lock_name = ".oras-index.lock";
 // Hidden, so that nothing listing blobs/<algorithm>/ mistakes one for a blob.
-constexpr std::string_view temp_prefix = ".oras-tmp-";
+constexpr std::string_view temp_prefix = ".oras-tmp";
 constexpr std::string_view layout_json = R"({"imageLayoutVersion":"1.0.0"})";
 
 // The members of an index entry that `write_descriptor` owns; any other member is unknown.
@@ -188,20 +189,22 @@ std::optional<std::string> read_small_file(const fs::path& p, std::size_t limit)
     }
 }
 
-// A new file beside a destination, removed unless `commit` renamed it into place.
+// A new file beside a destination, removed unless `commit` renamed it into place. Its name
+// (`.oras-tmp-<token>-XXXXXX`) is made under a claim on the directory, so that what a killed
+// process left is removed by the next one to write there.
 class temp_file {
   public:
-    explicit temp_file(const fs::path& dir) {
-        // Seeded per thread, and the pid is in the name too, so that forked children and other
-        // processes rarely collide; O_EXCL settles the rare collision.
+    explicit temp_file(const fs::path& dir) : claim_(dir) {
         thread_local std::mt19937_64 rng{(std::uint64_t{std::random_device{}()} << 32)
                                          ^ std::random_device{}()};
+        static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+        const auto pattern = claim_.name_template(temp_prefix);
         for (int attempt = 0; attempt < 100; ++attempt) {
-            std::array<char, 64> name{};
-            std::snprintf(name.data(), name.size(), "%.*s%ld-%016llx",
-                          static_cast<int>(temp_prefix.size()), temp_prefix.data(),
-                          static_cast<long>(::getpid()), static_cast<unsigned long long>(rng()));
-            auto candidate = dir / name.data();
+            // Not mkstemp: its mode 0600 would reach the blob; this one follows the umask.
+            std::string candidate = pattern;
+            for (auto it = candidate.end() - 6; it != candidate.end(); ++it) {
+                *it = alphabet[rng() % (sizeof alphabet - 1)];
+            }
             const int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
             if (fd >= 0) {
                 path_ = std::move(candidate);
@@ -241,6 +244,7 @@ class temp_file {
     }
 
   private:
+    detail::dir_claim claim_;  // first: outlives the temporary name
     fs::path path_{};
     unique_fd fd_{};
 };

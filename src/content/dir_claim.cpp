@@ -1,0 +1,226 @@
+#include <oras/error.hpp>
+
+#include "content/dir_claim.hpp"
+#include "core/posix_file.hpp"
+#include "core/quote.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <random>
+#include <system_error>
+#include <vector>
+
+namespace oras::content::detail {
+
+namespace fs = std::filesystem;
+using oras::detail::quote;
+using oras::detail::unique_fd;
+
+namespace {
+
+constexpr std::string_view owner_prefix = ".oras-owner-";
+constexpr std::size_t token_size = 16;
+constexpr std::size_t unique_size = 6;  // the XXXXXX of mkstemp
+
+bool is_token(std::string_view s) {
+    return s.size() == token_size && std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+
+std::string new_token() {
+    thread_local std::mt19937_64 rng{(std::uint64_t{std::random_device{}()} << 32)
+                                     ^ std::random_device{}()};
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out(token_size, '0');
+    auto bits = rng();
+    for (auto& c : out) {
+        c = hex[bits & 0xf];
+        bits >>= 4;
+    }
+    return out;
+}
+
+// Whether `name` is a temporary name of the owner `token`: hidden, ending in
+// `-<token>-XXXXXX`.
+bool made_under(std::string_view name, std::string_view token) {
+    const auto tail = token.size() + unique_size + 2;
+    if (name.size() <= tail || name.front() != '.') {
+        return false;
+    }
+    const auto end = name.substr(name.size() - tail);
+    return end.front() == '-' && end.substr(1, token.size()) == token
+           && end[token.size() + 1] == '-';
+}
+
+bool same_file(int fd, const fs::path& p) {
+    struct stat held {};
+    struct stat named {};
+    return ::fstat(fd, &held) == 0 && ::lstat(p.c_str(), &named) == 0 && held.st_dev == named.st_dev
+           && held.st_ino == named.st_ino;
+}
+
+// What an owner file looks like when this library made it: a plain file of this user's, mode
+// 0600, with no other name. A pulled file named like one (mode 0644) is never taken for it.
+bool looks_like_an_owner_file(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600
+           && st.st_nlink == 1 && st.st_uid == ::geteuid();
+}
+
+std::vector<std::string> names_in(const fs::path& dir) {
+    std::vector<std::string> out;
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+        return out;
+    }
+    while (const dirent* e = ::readdir(d)) {
+        out.emplace_back(e->d_name);
+    }
+    ::closedir(d);
+    return out;
+}
+
+// A sweep when a directory is claimed again within this long would find what the last one did:
+// a cache that claims its directory once per entry does not read it once per entry.
+constexpr auto sweep_interval = std::chrono::seconds(60);
+
+}  // namespace
+
+struct dir_claim::owner {
+    fs::path path;
+    std::string token;
+    unique_fd fd;
+
+    ~owner() {
+        // Unlinked while still locked: no sweeper can take it for a dead owner's in between.
+        ::unlink(path.c_str());
+    }
+};
+
+namespace {
+
+struct claims {
+    std::mutex mutex;
+    std::map<std::string, std::weak_ptr<dir_claim::owner>, std::less<>> owners;
+    std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> swept;
+};
+
+claims& registry() {
+    static claims c;
+    return c;
+}
+
+}  // namespace
+
+dir_claim::dir_claim(const fs::path& given) {
+    const fs::path dir = given.empty() ? fs::path(".") : given;
+    auto& all = registry();
+    const auto key = dir.lexically_normal().string();
+    std::lock_guard lock(all.mutex);
+    if (auto it = all.owners.find(key); it != all.owners.end()) {
+        if (auto held = it->second.lock()) {
+            owner_ = std::move(held);
+            return;
+        }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (auto it = all.swept.find(key);
+        it == all.swept.end() || now - it->second >= sweep_interval) {
+        sweep_dead_owners(dir);
+        all.swept[key] = now;
+    }
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        auto o = std::make_shared<owner>();
+        o->token = new_token();
+        o->path = dir / (std::string(owner_prefix) + o->token);
+        o->fd.reset(
+            ::open(o->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+        if (!o->fd) {
+            if (errno == EEXIST) {
+                continue;
+            }
+            throw error(errc::invalid_argument, "cannot create a temporary file in "
+                                                    + quote(dir.string()) + ": "
+                                                    + std::strerror(errno));
+        }
+        // Between the create and the lock a sweeper may take the file for a dead owner's and
+        // unlink it: then it is not ours, and another name is tried.
+        if (::flock(o->fd.get(), LOCK_EX | LOCK_NB) != 0 || !same_file(o->fd.get(), o->path)) {
+            o->path.clear();
+            o->fd.reset();
+            continue;
+        }
+        // 0600 whatever the umask: the mode is how a sweep knows an owner file.
+        if (::fchmod(o->fd.get(), 0600) != 0) {
+            throw error(errc::invalid_argument, "cannot create a temporary file in "
+                                                    + quote(dir.string()) + ": "
+                                                    + std::strerror(errno));
+        }
+        all.owners[key] = o;
+        owner_ = std::move(o);
+        return;
+    }
+    throw error(errc::invalid_argument,
+                "cannot create a temporary file in " + quote(dir.string()) + ": no free name");
+}
+
+const std::string& dir_claim::token() const noexcept {
+    return owner_->token;
+}
+
+std::string dir_claim::name_template(std::string_view prefix) const {
+    std::string name(prefix);
+    name += '-';
+    name += owner_->token;
+    name += "-XXXXXX";
+    return (owner_->path.parent_path() / name).string();
+}
+
+std::size_t sweep_dead_owners(const fs::path& dir) {
+    const auto names = names_in(dir);
+    std::size_t removed = 0;
+    for (const auto& candidate : names) {
+        if (!candidate.starts_with(owner_prefix)) {
+            continue;
+        }
+        const auto token = std::string_view(candidate).substr(owner_prefix.size());
+        if (!is_token(token)) {
+            continue;
+        }
+        const auto owner_path = dir / candidate;
+        const unique_fd fd(::open(owner_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        // A lock taken means its owner is gone; the name must still be that file, or its owner
+        // ended cleanly after this sweep opened it.
+        if (!fd || !looks_like_an_owner_file(fd.get()) || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0
+            || !same_file(fd.get(), owner_path)) {
+            continue;
+        }
+        for (const auto& name : names) {
+            if (!made_under(name, token)) {
+                continue;
+            }
+            std::error_code ec;
+            const auto p = dir / name;
+            if (fs::is_directory(fs::symlink_status(p, ec))) {
+                removed += fs::remove_all(p, ec) > 0 ? 1 : 0;
+            } else if (::unlink(p.c_str()) == 0) {
+                ++removed;
+            }
+        }
+        ::unlink(owner_path.c_str());
+    }
+    return removed;
+}
+
+}  // namespace oras::content::detail

@@ -1,0 +1,45 @@
+// Internal: which process a temporary name belongs to, so that what a killed process left behind
+// is removed by the next one while what a live one is still writing is never touched.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace oras::content::detail {
+
+/// This process's claim on the temporary names it creates in one directory.
+///
+/// A claim is the file `.oras-owner-<token>` in that directory, locked (flock) while any claim
+/// on the directory lives in this process. Every temporary name made under it ends in
+/// `-<token>-XXXXXX`. A lock outlives no process, even one killed with SIGKILL, so a free lock
+/// means its owner is gone: when this process starts claiming a directory it removes the
+/// temporary names of such owners, then their owner files (`sweep_dead_owners`). Temporary
+/// names without a token (a partial file's stable name) are never removed that way.
+///
+/// Claims on one directory in one process share one owner file, unlinked when the last goes.
+class dir_claim {
+  public:
+    /// Throws `invalid_argument` naming `dir` when the owner file cannot be created.
+    explicit dir_claim(const std::filesystem::path& dir);
+
+    /// The 16 hex digits that the temporary names of this claim carry.
+    const std::string& token() const noexcept;
+
+    /// `<dir>/<prefix>-<token>-XXXXXX`, a template for mkstemp or mkdtemp.
+    std::string name_template(std::string_view prefix) const;
+
+    struct owner;  // the locked owner file (dir_claim.cpp)
+
+  private:
+    std::shared_ptr<owner> owner_;
+};
+
+/// Removes from `dir` the temporary names of owners whose lock is free, and their owner files;
+/// returns how many names it removed. Owner files it cannot lock belong to live processes.
+/// A directory that cannot be read is left alone (0).
+std::size_t sweep_dead_owners(const std::filesystem::path& dir);
+
+}  // namespace oras::content::detail
