@@ -3,6 +3,7 @@
 #include <oras/error.hpp>
 #include <oras/verifier.hpp>
 
+#include "content/dir_claim.hpp"
 #include "content/file_paths.hpp"
 #include "core/file_reader.hpp"
 #include "core/quote.hpp"
@@ -209,9 +210,11 @@ std::uint64_t blob_cache::trim() {
         if (e) {
             continue;  // removed meanwhile by another process
         }
-        if (it->path().filename().string().starts_with(".")) {
-            if (used < stale_before) {
-                fs::remove(it->path(), e);  // a write killed mid-way
+        if (const auto name = it->path().filename().string(); name.starts_with(".")) {
+            // A write killed mid-way. One made under a claim is removed by the next claim's
+            // sweep, once its owner is gone, however long it took; older names by their age.
+            if (used < stale_before && !detail::is_claimed_name(name)) {
+                fs::remove(it->path(), e);
             }
             continue;
         }

@@ -187,6 +187,18 @@ std::string dir_claim::name_template(std::string_view prefix) const {
     return (owner_->path.parent_path() / name).string();
 }
 
+bool is_claimed_name(std::string_view name) {
+    if (name.starts_with(owner_prefix)) {
+        return is_token(name.substr(owner_prefix.size()));
+    }
+    const auto tail = token_size + unique_size + 2;  // -TOKEN-XXXXXX
+    if (name.size() <= tail) {
+        return false;
+    }
+    const auto token = name.substr(name.size() - tail + 1, token_size);
+    return is_token(token) && made_under(name, token);
+}
+
 std::size_t sweep_dead_owners(const fs::path& dir) {
     const auto names = names_in(dir);
     std::size_t removed = 0;

@@ -37,6 +37,10 @@ class dir_claim {
     std::shared_ptr<owner> owner_;
 };
 
+/// Whether `name` is an owner file or a temporary name made under a claim: what
+/// `sweep_dead_owners` decides about, never an age rule (its owner may still be writing it).
+bool is_claimed_name(std::string_view name);
+
 /// Removes from `dir` the temporary names of owners whose lock is free, and their owner files;
 /// returns how many names it removed. Owner files it cannot lock belong to live processes.
 /// A directory that cannot be read is left alone (0).

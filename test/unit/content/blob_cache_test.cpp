@@ -221,8 +221,14 @@ TEST(blob_cache, trim_evicts_the_least_recently_used_first) {
     write_file(dir / "blobs/sha256/.stale.oras-AAAAAA", "x");
     fs::last_write_time(dir / "blobs/sha256/.stale.oras-AAAAAA", now - std::chrono::hours(2));
     write_file(dir / "blobs/sha256/.fresh.oras-BBBBBB", "x");
+    // A name made under a claim is its owner's sweep's business, however old: its writer may be
+    // slow, not gone.
+    const std::string claimed = ".slow.oras-0123456789abcdef-CCCCCC";
+    write_file(dir / "blobs/sha256" / claimed, "x");
+    fs::last_write_time(dir / "blobs/sha256" / claimed, now - std::chrono::hours(2));
 
     EXPECT_EQ(cache.trim(), 22u);
+    EXPECT_TRUE(fs::exists(dir / "blobs/sha256" / claimed));
     EXPECT_TRUE(fs::exists(path(ds[0])));
     EXPECT_FALSE(fs::exists(path(ds[1])));
     EXPECT_TRUE(fs::exists(path(ds[2])));

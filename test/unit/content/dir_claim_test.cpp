@@ -101,6 +101,18 @@ TEST(dir_claim, a_dead_owners_names_go_and_everything_else_stays) {
     EXPECT_TRUE(fs::exists(d / partial));
 }
 
+TEST(dir_claim, claimed_names_are_told_from_others) {
+    using oras::content::detail::is_claimed_name;
+    EXPECT_TRUE(is_claimed_name(".oras-owner-" + dead));
+    EXPECT_TRUE(is_claimed_name(".a.txt.oras-" + dead + "-Ab12Cd"));
+    EXPECT_TRUE(is_claimed_name(".oras-unpack-" + dead + "-xY34zW"));
+    EXPECT_FALSE(is_claimed_name(".oras-owner-x"));
+    EXPECT_FALSE(is_claimed_name(".a.txt.oras-XYZ456"));  // before claims
+    EXPECT_FALSE(is_claimed_name("a.txt.oras-" + dead + "-Ab12Cd"));
+    EXPECT_FALSE(is_claimed_name(".a.oras-0123456789ABCDEF-Ab12Cd"));  // not lowercase hex
+    EXPECT_FALSE(is_claimed_name(".big.bin.oras-partial-0123456789abcdef0123456789abcdef"));
+}
+
 TEST(dir_claim, claims_in_one_process_share_one_locked_owner_file_removed_with_the_last) {
     oras::test::temp_dir t;
     const auto d = t.path();
