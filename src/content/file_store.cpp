@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -190,8 +191,16 @@ file_store::prepared file_store::prepare(const std::string& title, fs::path path
 descriptor file_store::describe_file(const std::string& title, const prepared& p) const {
     descriptor d;
     d.media_type = p.media_type;
-    std::vector<std::byte> buf(chunk_size);
     const auto fd = open_to_read(p.full);
+    // Sized to the file: a buffer of a whole chunk, zeroed and faulted in for each of a
+    // thousand small files, cost more than hashing them.
+    struct stat st {};
+    std::size_t want = chunk_size;
+    if (::fstat(fd.get(), &st) == 0 && st.st_size >= 0) {
+        want = static_cast<std::size_t>(
+            std::clamp<std::uint64_t>(static_cast<std::uint64_t>(st.st_size), 4096, chunk_size));
+    }
+    std::vector<std::byte> buf(want);
     hasher h;
     while (const auto n = read_some(fd.get(), buf, p.full)) {
         h.update(std::span(buf).first(n));
