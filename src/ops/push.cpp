@@ -8,8 +8,10 @@
 #include <oras/ops/push.hpp>
 #include <oras/reference.hpp>
 
+#include "core/async/for_each_limited.hpp"
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
+#include "ops/copy_context_state.hpp"
 #include "ops/emit.hpp"
 
 #include <chrono>
@@ -189,12 +191,19 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
     // The working directory as a store: each file hashed; each directory the tree cache does
     // not know archived once, streamed into `dst` as it is produced (its digest is known only
     // at the end, so it cannot be looked up first), the others described from the cache; the
-    // config and the manifest beside them in memory. The push is then a graph copy from it
-    // into `dst`, which sends only what `dst` lacks.
+    // config and the manifest beside them in memory.
+    //
+    // Layers are taken `concurrency` at a time, and each is sent (when `dst` lacks it) as soon
+    // as it is described: hashing one file overlaps sending the others, where hashing them all
+    // first left the registry idle meanwhile. The push ends with a graph copy from the store
+    // into `dst` for the config and the manifest; the context tells it the layers are there.
     content::file_store files(o.working_dir,
                               {.disable_path_validation = true, .tree_cache = o.tree_cache});
-    std::unordered_set<digest> streamed;
-    for (auto& p : layers) {
+    auto context = std::make_shared<copy_context>(std::max<std::size_t>(1, o.concurrency));
+    std::unordered_set<digest> handled;  // their `exists` from the copy is no news
+    std::function<asio::awaitable<void>(std::size_t)> add_layer =
+        [&](std::size_t i) -> asio::awaitable<void> {
+        auto& p = layers[i];
         descriptor shown;
         shown.media_type = p.media_type;
         shown.annotations[std::string(annotation::title)] = p.title;
@@ -207,16 +216,29 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         }
         auto added = co_await files.add_to(p.title, p.path, p.media_type, dst, std::move(watch));
         p.desc = std::move(added.desc);
-        if (added.sent) {
-            streamed.insert(p.desc.digest);
-            ++out.blobs_uploaded;
-            detail::emit(o.progress, progress_event::kind::finished, p.desc, p.title,
-                         static_cast<std::uint64_t>(p.desc.size));
-        }
         for (const auto& [k, v] : annotations_for(p.title)) {
             p.desc.annotations[k] = v;
         }
-    }
+        if (added.sent) {
+            ++out.blobs_uploaded;
+        } else if (co_await dst.exists(p.desc)) {
+            detail::emit(o.progress, progress_event::kind::exists, p.desc, p.title);
+            context->state().record(&dst, p.desc.digest);
+            handled.insert(p.desc.digest);
+            co_return;
+        } else {
+            detail::emit(o.progress, progress_event::kind::started, p.desc, p.title);
+            auto reader = co_await files.open(p.desc);
+            auto watched = detail::counted(std::move(reader), o.progress, p.desc, p.title);
+            co_await dst.push(p.desc, std::move(watched));
+            ++out.blobs_uploaded;
+        }
+        detail::emit(o.progress, progress_event::kind::finished, p.desc, p.title,
+                     static_cast<std::uint64_t>(p.desc.size));
+        context->state().record(&dst, p.desc.digest);
+        handled.insert(p.desc.digest);
+    };
+    co_await oras::detail::for_each_limited(layers.size(), o.concurrency, add_layer);
 
     descriptor config;
     if (o.config) {
@@ -275,10 +297,11 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
     copy_options co;
     co.tags = o.tags;
     co.concurrency = o.concurrency;
+    co.context = context;
     if (o.progress) {
-        // A directory streamed above is there now: the copy's finding it is no news.
-        co.progress = [&o, &streamed](const progress_event& e) {
-            if (e.what != progress_event::kind::exists || !streamed.contains(e.desc.digest)) {
+        // A layer sent or found above is there now: the copy's finding it is no news.
+        co.progress = [&o, &handled](const progress_event& e) {
+            if (e.what != progress_event::kind::exists || !handled.contains(e.desc.digest)) {
                 o.progress(e);
             }
         };

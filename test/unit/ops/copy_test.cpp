@@ -13,6 +13,7 @@
 #include <oras/ops/copy.hpp>
 #include <oras/ops/pull.hpp>
 #include <oras/test/files.hpp>
+#include <oras/test/forwarding.hpp>
 #include <oras/test/run.hpp>
 #include <oras/test/sources.hpp>
 #include <oras/test/temp_dir.hpp>
@@ -274,28 +275,7 @@ TEST(copy, a_failed_copy_run_again_moves_only_what_is_missing) {
     EXPECT_TRUE(dst.log.empty());
 }
 
-/// The target interface of a memory store, forwarded: what the wrappers below add to.
-class forwarding : public oras::content::target {
-  public:
-    explicit forwarding(oras::content::memory_store& to) : to_(to) {}
-    asio::awaitable<bool> exists(descriptor d) override { return to_.exists(std::move(d)); }
-    asio::awaitable<byte_source> open(descriptor d) override { return to_.open(std::move(d)); }
-    asio::awaitable<void> push(descriptor d, byte_source src) override {
-        return to_.push(std::move(d), std::move(src));
-    }
-    asio::awaitable<descriptor> push_unknown(std::string mt, byte_source src) override {
-        return to_.push_unknown(std::move(mt), std::move(src));
-    }
-    asio::awaitable<descriptor> resolve(std::string ref) override {
-        return to_.resolve(std::move(ref));
-    }
-    asio::awaitable<void> tag(descriptor d, std::string ref) override {
-        return to_.tag(std::move(d), std::move(ref));
-    }
-
-  protected:
-    oras::content::memory_store& to_;
-};
+using oras::test::forwarding;
 
 /// A memory store serving blobs from an offset, as a registry serves ranges.
 class ranged_source final : public forwarding, public oras::content::ranged_opener {

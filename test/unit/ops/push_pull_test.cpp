@@ -15,6 +15,7 @@
 #include <oras/ops/pull.hpp>
 #include <oras/ops/push.hpp>
 #include <oras/test/files.hpp>
+#include <oras/test/forwarding.hpp>
 #include <oras/test/ops_sandbox.hpp>
 #include <oras/test/run.hpp>
 #include <oras/test/temp_dir.hpp>
@@ -26,6 +27,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -278,6 +280,49 @@ TEST(ops, push_refuses_bad_input_before_sending) {
     ASSERT_TRUE(parsed.has_value());
     EXPECT_EQ(parsed->at("$manifest").at("k"), "v");
     EXPECT_EQ(parsed->at("a.txt").at("x"), "y");
+}
+
+/// A destination that runs `after_push` once a blob is in.
+class watched_destination final : public oras::test::forwarding {
+  public:
+    using forwarding::forwarding;
+    asio::awaitable<void> push(descriptor d, oras::byte_source src) override {
+        co_await to_.push(d, std::move(src));
+        pushed.push_back(std::string(d.annotation(oras::annotation::title)));
+        if (after_push) {
+            after_push(d);
+        }
+    }
+    std::function<void(const descriptor&)> after_push{};
+    std::vector<std::string> pushed{};
+};
+
+TEST(ops, push_sends_each_layer_as_soon_as_it_is_hashed) {
+    // One at a time: a.txt is in the destination before b.txt is read. Shown by rewriting
+    // b.txt (same size) once a.txt is in: b.txt goes with its new bytes. Had every file been
+    // hashed before the first was sent, b.txt would go under its old digest and be refused.
+    sandbox s;
+    write_file(s.work / "a.txt", "first file");
+    write_file(s.work / "b.txt", "old second");
+    runner run;
+    oras::content::memory_store store;
+    watched_destination dst(store);
+    dst.after_push = [&](const descriptor& d) {
+        if (d.annotation(oras::annotation::title) == "a.txt") {
+            write_file(s.work / "b.txt", "new second");
+        }
+    };
+    oras::ops::push_options o;
+    o.working_dir = s.work;
+    o.files = {{"a.txt", ""}, {"b.txt", ""}};
+    o.concurrency = 1;
+    const auto pushed = run(oras::ops::push(dst, o));
+    ASSERT_EQ(pushed.layers.size(), 2u);
+    EXPECT_EQ(pushed.layers[1].digest, oras::digest::of(std::string_view("new second")));
+    EXPECT_EQ(run(oras::content::fetch_all(store, pushed.layers[1])), "new second");
+    EXPECT_EQ(pushed.blobs_uploaded, 3u);  // two layers and the config
+    // Layers first, in order, then the config and the manifest (untitled).
+    EXPECT_EQ(dst.pushed, (std::vector<std::string>{"a.txt", "b.txt", "", ""}));
 }
 
 TEST(ops, push_of_a_missing_config_sends_nothing) {
