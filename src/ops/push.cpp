@@ -219,12 +219,15 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         for (const auto& [k, v] : annotations_for(p.title)) {
             p.desc.annotations[k] = v;
         }
+        // The same content under several titles is checked and sent once, as the copy did.
+        if (!handled.insert(p.desc.digest).second && !added.sent) {
+            co_return;
+        }
         if (added.sent) {
             ++out.blobs_uploaded;
         } else if (co_await dst.exists(p.desc)) {
             detail::emit(o.progress, progress_event::kind::exists, p.desc, p.title);
             context->state().record(&dst, p.desc.digest);
-            handled.insert(p.desc.digest);
             co_return;
         } else {
             detail::emit(o.progress, progress_event::kind::started, p.desc, p.title);
@@ -236,7 +239,6 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         detail::emit(o.progress, progress_event::kind::finished, p.desc, p.title,
                      static_cast<std::uint64_t>(p.desc.size));
         context->state().record(&dst, p.desc.digest);
-        handled.insert(p.desc.digest);
     };
     co_await oras::detail::for_each_limited(layers.size(), o.concurrency, add_layer);
 
