@@ -98,13 +98,16 @@ constexpr auto sweep_interval = std::chrono::seconds(60);
 }  // namespace
 
 struct dir_claim::owner {
-    fs::path path;
+    fs::path dir;
+    fs::path path;  // empty: no owner file (none made, or not ours)
     std::string token;
     unique_fd fd;
 
     ~owner() {
         // Unlinked while still locked: no sweeper can take it for a dead owner's in between.
-        ::unlink(path.c_str());
+        if (!path.empty()) {
+            ::unlink(path.c_str());
+        }
     }
 };
 
@@ -142,6 +145,7 @@ dir_claim::dir_claim(const fs::path& given) {
     }
     for (int attempt = 0; attempt < 16; ++attempt) {
         auto o = std::make_shared<owner>();
+        o->dir = dir;
         o->token = new_token();
         o->path = dir / (std::string(owner_prefix) + o->token);
         o->fd.reset(
@@ -154,9 +158,25 @@ dir_claim::dir_claim(const fs::path& given) {
                                                     + quote(dir.string()) + ": "
                                                     + std::strerror(errno));
         }
-        // Between the create and the lock a sweeper may take the file for a dead owner's and
-        // unlink it: then it is not ours, and another name is tried.
-        if (::flock(o->fd.get(), LOCK_EX | LOCK_NB) != 0 || !same_file(o->fd.get(), o->path)) {
+        if (::flock(o->fd.get(), LOCK_EX | LOCK_NB) != 0) {
+            if (errno != EWOULDBLOCK) {
+                // A file system without locks (some FUSE mounts): no owner file, and names
+                // without a token, which no sweep ever takes for a dead owner's.
+                ::unlink(o->path.c_str());
+                o->path.clear();
+                o->token.clear();
+                o->fd.reset();
+                all.owners[key] = o;
+                owner_ = std::move(o);
+                return;
+            }
+            o->path.clear();  // a sweep holds it, as a dead owner's: it removes it
+            o->fd.reset();
+            continue;
+        }
+        // Between the create and the lock a sweep may have taken it for a dead owner's and
+        // unlinked it: then it is not ours, and another name is tried.
+        if (!same_file(o->fd.get(), o->path)) {
             o->path.clear();
             o->fd.reset();
             continue;
@@ -182,9 +202,12 @@ const std::string& dir_claim::token() const noexcept {
 std::string dir_claim::name_template(std::string_view prefix) const {
     std::string name(prefix);
     name += '-';
-    name += owner_->token;
-    name += "-XXXXXX";
-    return (owner_->path.parent_path() / name).string();
+    if (!owner_->token.empty()) {
+        name += owner_->token;
+        name += '-';
+    }
+    name += "XXXXXX";
+    return (owner_->dir / name).string();
 }
 
 bool is_claimed_name(std::string_view name) {

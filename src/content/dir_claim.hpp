@@ -20,15 +20,18 @@ namespace oras::content::detail {
 /// names without a token (a partial file's stable name) are never removed that way.
 ///
 /// Claims on one directory in one process share one owner file, unlinked when the last goes.
+/// On a file system without locks there is no owner file and the names carry no token: nothing
+/// is swept there, and nothing of a live process is ever taken for a dead one's.
 class dir_claim {
   public:
     /// Throws `invalid_argument` naming `dir` when the owner file cannot be created.
     explicit dir_claim(const std::filesystem::path& dir);
 
-    /// The 16 hex digits that the temporary names of this claim carry.
+    /// The 16 hex digits that the temporary names of this claim carry (empty without locks).
     const std::string& token() const noexcept;
 
-    /// `<dir>/<prefix>-<token>-XXXXXX`, a template for mkstemp or mkdtemp.
+    /// `<dir>/<prefix>-<token>-XXXXXX` (`<dir>/<prefix>-XXXXXX` without a token), a template for
+    /// mkstemp or mkdtemp.
     std::string name_template(std::string_view prefix) const;
 
     struct owner;  // the locked owner file (dir_claim.cpp)
