@@ -114,7 +114,8 @@ fs::path blob_cache::entry_path(const descriptor& desc) const {
            / std::string(desc.digest.encoded());
 }
 
-std::optional<byte_source> blob_cache::open(const descriptor& desc) {
+std::optional<byte_source> blob_cache::open(const descriptor& desc,
+                                            std::function<void()> on_damaged) {
     if (desc.digest.empty() || desc.size < 0) {
         ++stats_.misses;
         return std::nullopt;
@@ -147,7 +148,8 @@ std::optional<byte_source> blob_cache::open(const descriptor& desc) {
         verified(oras::detail::file_reader(fd, p, 0, static_cast<std::uint64_t>(desc.size)), desc,
                  "the cache entry " + oras::detail::quote(p.string()));
     auto corrupt = corrupt_;
-    auto next = [checked, corrupt, p](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+    auto next = [checked, corrupt, p,
+                 on_damaged](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
         std::size_t n = 0;
         std::exception_ptr failed;
         try {
@@ -158,6 +160,9 @@ std::optional<byte_source> blob_cache::open(const descriptor& desc) {
         if (failed) {
             ::unlink(p.c_str());
             ++*corrupt;
+            if (on_damaged) {
+                on_damaged();
+            }
             std::rethrow_exception(failed);
         }
         co_return n;

@@ -336,30 +336,13 @@ class copier {
         if (!o_.cache) {
             co_return false;
         }
-        auto hit = o_.cache->open(desc);
+        // Set when the entry itself fails, not the destination.
+        auto broke = std::make_shared<bool>(false);
+        auto hit = o_.cache->open(desc, [broke] { *broke = true; });
         if (!hit) {
             co_return false;
         }
-        // Set when the entry itself fails, not the destination.
-        auto broke = std::make_shared<bool>(false);
-        auto next = [src = *hit, broke](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
-            std::size_t n = 0;
-            std::exception_ptr failed;
-            try {
-                n = co_await src.read(buf);
-            } catch (...) {
-                failed = std::current_exception();
-            }
-            if (failed) {
-                *broke = true;
-                std::rethrow_exception(failed);
-            }
-            co_return n;
-        };
-        auto reader = byte_source::from_generator(std::move(next), hit->length(),
-                                                  [src = *hit] { src.rewind(); });
-        reader.set_checked(hit->checked());
-        auto watched = counted(std::move(reader), o_.progress, desc, name);
+        auto watched = counted(std::move(*hit), o_.progress, desc, name);
         std::exception_ptr failed;
         try {
             co_await dst_.push(desc, std::move(watched));

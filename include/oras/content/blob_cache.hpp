@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -55,10 +56,11 @@ class blob_cache {
     const std::filesystem::path& dir() const noexcept { return dir_; }
 
     /// A reader of the cached content of `desc`, verified as it is read (`check::verified`):
-    /// a read of bytes that do not match fails, before the last of them, and removes the
-    /// entry. Nothing when it is not cached or has the wrong size (then removed). The reader
-    /// keeps the entry open: it reads what it opened whatever happens to the name.
-    std::optional<byte_source> open(const descriptor& desc);
+    /// a read of bytes that do not match fails, before the last of them, removes the entry and
+    /// calls `on_damaged` (when set) first, so that a caller can tell the cache's failure from
+    /// its destination's. Nothing when it is not cached or has the wrong size (then removed).
+    /// The reader keeps the entry open: it reads what it opened whatever happens to the name.
+    std::optional<byte_source> open(const descriptor& desc, std::function<void()> on_damaged = {});
 
     /// `src`, the content of `desc` read from elsewhere, as a reader that also writes what it
     /// hands out into the cache: once `src` has been read to its end and the bytes match `desc`,
