@@ -112,22 +112,9 @@ asio::awaitable<void> cancel_upload(repository_state& st, boost::urls::url locat
     }
 }
 
-/// Starts an upload session with POST. nullopt when the registry answered 201: the blob is
-/// there already (a mount, or a single-POST upload that carried the body).
-asio::awaitable<std::optional<upload_session>> start_upload(repository_state& st,
-                                                            boost::urls::url u,
-                                                            const auth::scope_set& scopes,
-                                                            const std::string& what,
-                                                            byte_source body = {}) {
-    auto headers = body.empty() ? http::fields{} : octet_stream();
-    auto resp = co_await st.send("POST", u, scopes, std::move(body), std::move(headers));
-    if (resp.status() == 201) {
-        co_await resp.discard();
-        co_return std::nullopt;
-    }
-    if (resp.status() != 202) {
-        co_await st.fail(resp, "POST", what);
-    }
+/// The session a POST answered 202 opened: its Location and chunk size.
+asio::awaitable<upload_session> open_session(repository_state& st, http::response resp,
+                                             boost::urls::url u, std::string what) {
     const diagnostics diag{"POST", 202, redact_url(u.buffer()), {}};
     auto loc = detail::resolve_upload_location(resp.headers().get("Location"), resp.url());
     auto min = detail::parse_chunk_min_length(resp.headers().get("OCI-Chunk-Min-Length"));
@@ -152,6 +139,25 @@ asio::awaitable<std::optional<upload_session>> start_upload(repository_state& st
         throw error(min.error().code, what + ": " + min.error().message, diag);
     }
     co_return upload_session{*loc, *min};
+}
+
+/// Starts an upload session with POST. nullopt when the registry answered 201: the blob is
+/// there already (a mount, or a single-POST upload that carried the body).
+asio::awaitable<std::optional<upload_session>> start_upload(repository_state& st,
+                                                            boost::urls::url u,
+                                                            const auth::scope_set& scopes,
+                                                            const std::string& what,
+                                                            byte_source body = {}) {
+    auto headers = body.empty() ? http::fields{} : octet_stream();
+    auto resp = co_await st.send("POST", u, scopes, std::move(body), std::move(headers));
+    if (resp.status() == 201) {
+        co_await resp.discard();
+        co_return std::nullopt;
+    }
+    if (resp.status() != 202) {
+        co_await st.fail(resp, "POST", what);
+    }
+    co_return co_await open_session(st, std::move(resp), std::move(u), what);
 }
 
 /// The closing PUT `?digest=`, with the rest of the content as its body (or none).
@@ -312,19 +318,36 @@ asio::awaitable<void> patch_chunks(repository_state& st, boost::urls::url& locat
 
 namespace {
 
+/// Uploads `body` as `desc`: into `opened` when a session is open already (it is cancelled
+/// when the body is refused up front), else into a new one.
 asio::awaitable<void> upload_blob(std::shared_ptr<repository_state> st, descriptor desc,
-                                  byte_source body, bool verify) {
+                                  byte_source body, bool verify,
+                                  std::optional<upload_session> opened = std::nullopt) {
     const std::string what = "cannot push blob " + desc.digest.str() + " to " + st->where();
-    if (body.length() && *body.length() != static_cast<std::uint64_t>(desc.size)) {
-        throw error(errc::size_mismatch, what + ": the content has "
-                                             + std::to_string(*body.length()) + " bytes, expected "
-                                             + std::to_string(desc.size));
+    byte_source checked;
+    std::exception_ptr refused;
+    try {
+        if (body.length() && *body.length() != static_cast<std::uint64_t>(desc.size)) {
+            throw error(errc::size_mismatch, what + ": the content has "
+                                                 + std::to_string(*body.length())
+                                                 + " bytes, expected " + std::to_string(desc.size));
+        }
+        checked = verify ? detail::verifying_body(std::move(body), desc) : std::move(body);
+    } catch (...) {
+        refused = std::current_exception();
     }
-    auto checked = verify ? detail::verifying_body(std::move(body), desc) : std::move(body);
+    if (refused) {
+        if (opened) {
+            co_await cancel_upload(*st, opened->location);
+        }
+        std::rethrow_exception(refused);
+    }
     std::optional<upload_session> session;
-    if (st->options_.single_post_max != 0
-        && static_cast<std::uint64_t>(desc.size) <= st->options_.single_post_max
-        && checked.replayable()) {
+    if (opened) {
+        session = std::move(opened);
+    } else if (st->options_.single_post_max != 0
+               && static_cast<std::uint64_t>(desc.size) <= st->options_.single_post_max
+               && checked.replayable()) {
         auto u = st->uploads_url();
         u.params().append({"digest", desc.digest.str()});
         session = co_await start_upload(*st, u, st->push_, what, checked);
@@ -366,6 +389,78 @@ asio::awaitable<void> repository::push_blob(descriptor desc, byte_source body, b
         co_return true;
     };
     co_await oras::detail::share_flight<bool>(st->uploads_, std::move(key), upload);
+}
+
+namespace {
+
+/// Asks for `desc` with a mount from the repository into itself (or HEAD), then uploads what
+/// `open` gives when it is missing. True when the blob was there.
+asio::awaitable<bool> push_unless_present(std::shared_ptr<repository_state> st, descriptor desc,
+                                          std::function<asio::awaitable<byte_source>()> open) {
+    const auto size = static_cast<std::uint64_t>(std::max<std::int64_t>(desc.size, 0));
+    std::optional<upload_session> session;
+    if (size <= st->options_.self_mount_max && !st->self_mount_refused_) {
+        const std::string what = "cannot push blob " + desc.digest.str() + " to " + st->where();
+        auto u =
+            detail::mount_url(boost::urls::url(st->base_url_), st->name_, desc.digest, st->name_);
+        auto resp = co_await st->send("POST", u, st->push_);
+        const auto status = resp.status();
+        if (status == 201) {
+            co_await resp.discard();
+            co_return true;
+        }
+        if (status == 202) {
+            session = co_await open_session(*st, std::move(resp), std::move(u), what);
+        } else if (status >= 400 && status < 500 && status != 429) {
+            // A registry that takes no `mount` (or no mount into the same repository, or not
+            // with these credentials): asked the usual way from now on, which reports a real
+            // refusal on its own.
+            co_await resp.discard();
+            st->self_mount_refused_ = true;
+        } else {
+            co_await st->fail(resp, "POST", what);
+        }
+    }
+    if (!session) {
+        auto repo = detail::repository_access::make(st);
+        if (co_await repo.blob_exists(desc.digest)) {
+            co_return true;
+        }
+    }
+    std::exception_ptr failed;
+    byte_source body;
+    try {
+        body = co_await open();
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    if (failed) {
+        if (session) {
+            co_await asio::this_coro::reset_cancellation_state();
+            co_await cancel_upload(*st, session->location);
+        }
+        std::rethrow_exception(failed);
+    }
+    const bool verify = !body.digest_checked();
+    co_await upload_blob(st, std::move(desc), std::move(body), verify, std::move(session));
+    co_return false;
+}
+
+}  // namespace
+
+asio::awaitable<bool> repository::push_blob_unless_present(
+    descriptor desc, std::function<asio::awaitable<byte_source>()> open) {
+    auto st = state_;
+    auto key = desc.digest.str();
+    bool mine = false;
+    const auto probe = [&]() -> asio::awaitable<bool> {
+        mine = true;
+        co_return co_await push_unless_present(st, std::move(desc), std::move(open));
+    };
+    const bool present =
+        co_await oras::detail::share_flight<bool>(st->uploads_, std::move(key), probe);
+    // Another call's upload of the same digest: here, it was there.
+    co_return !mine || present;
 }
 
 asio::awaitable<descriptor> repository::push_blob_stream(byte_source body, std::string media_type) {

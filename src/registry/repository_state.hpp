@@ -132,6 +132,9 @@ class repository_state {
     /// Set once the registry answered a Range request with a whole blob: parallel downloads
     /// are not tried again (blob_download.cpp).
     bool ranges_ignored_ = false;
+    /// Set once the registry refused a mount from this repository into itself (a 4xx): blobs
+    /// are then checked with HEAD before they are pushed (blob_upload.cpp).
+    bool self_mount_refused_ = false;
 };
 
 /// A repository handle over an existing state, for the layer's own translation units.

@@ -159,6 +159,49 @@ TEST(repository, chunked_uploads_mounts_with_fallback_and_ranges) {
     EXPECT_TRUE(f(target.blob_exists(describe(fresh).digest)).has_value());
 }
 
+void unless_present_round_trip(const registry_process& reg, bool with_credentials) {
+    fixture f(reg, "probed", with_credentials);
+    const std::string data = "a small blob, asked about with a mount into its own repository";
+    const auto d = describe(data);
+    auto opened = std::make_shared<int>(0);
+    std::function<asio::awaitable<oras::byte_source>()> open =
+        [data, opened]() -> asio::awaitable<oras::byte_source> {
+        ++*opened;
+        co_return oras::byte_source::from_string(data);
+    };
+    const auto requests = [&f] {
+        const auto h = f.auth->http().stats();
+        const auto a = f.auth->stats();
+        return h.requests_sent - h.retries - a.token_requests - a.retried - a.discoveries;
+    };
+    // Warm the credentials, so that only the blob's own requests are counted.
+    EXPECT_FALSE(f(f.repo->blob_exists(describe("none").digest)).has_value());
+    auto before = requests();
+    EXPECT_FALSE(f(f.repo->push_blob_unless_present(d, open)));
+    EXPECT_EQ(requests() - before, 2u);  // POST ?mount= (202), PUT
+    EXPECT_EQ(f.fetch(d), data);
+    before = requests();
+    EXPECT_TRUE(f(f.repo->push_blob_unless_present(d, open)));
+    EXPECT_EQ(requests() - before, 1u);  // POST ?mount= (201)
+    EXPECT_EQ(*opened, 1);
+
+    // Another repository of the same registry holding the blob does not count as this one.
+    auto other = f.other(reg, "probed-other");
+    EXPECT_FALSE(f(other.push_blob_unless_present(d, open)));
+    EXPECT_EQ(*opened, 2);
+    EXPECT_TRUE(f(other.blob_exists(d.digest)).has_value());
+}
+
+TEST(repository, a_small_blob_is_pushed_unless_present_in_two_requests_anonymous) {
+    registry_process reg;
+    unless_present_round_trip(reg, false);
+}
+
+TEST(repository, a_small_blob_is_pushed_unless_present_in_two_requests_with_tokens) {
+    registry_process reg({.auth = auth_mode::token});
+    unless_present_round_trip(reg, true);
+}
+
 TEST(repository, a_large_blob_comes_as_parallel_ranges_from_distribution) {
     // With tokens: every range is authorised, each on a pooled connection.
     registry_process reg({.auth = auth_mode::token});

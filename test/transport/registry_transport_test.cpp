@@ -210,6 +210,8 @@ class fake_registry {
     bool single_post_201 = false;
     /// Blobs that `POST ?mount=` finds in another repository.
     std::map<std::string, std::string> mountable{};
+    /// When set, every `POST ?mount=` is answered with this status (a registry that takes none).
+    std::optional<unsigned> mount_refused{};
     std::map<std::string, std::string> blobs{};
     std::map<std::string, upload> sessions{};
     std::vector<std::string> issued{};
@@ -221,6 +223,9 @@ class fake_registry {
   private:
     action start_upload(const scripted_request& r, const target_parts& t) {
         if (const auto mount = t.param("mount"); !mount.empty()) {
+            if (mount_refused) {
+                return json_error(*mount_refused, "UNSUPPORTED", "mount refused");
+            }
             if (const auto src = mountable.find(mount); src != mountable.end()) {
                 blobs[mount] = src->second;
                 return blob_created(mount);
@@ -1418,6 +1423,102 @@ TEST(registry_transport, a_mount_answered_202_uploads_the_fallback_in_that_sessi
     EXPECT_EQ(greqs[1].target, gissued[0]);
     EXPECT_EQ(g.fake.with([](fake_registry& reg) { return reg.cancelled; }),
               std::vector<std::string>{"s1"});
+}
+
+/// An `open` for push_blob_unless_present that counts its calls.
+std::function<asio::awaitable<oras::byte_source>()> opener(std::string data,
+                                                           std::shared_ptr<int> calls) {
+    return [data = std::move(data), calls]() -> asio::awaitable<oras::byte_source> {
+        ++*calls;
+        co_return oras::byte_source::from_string(data);
+    };
+}
+
+TEST(registry_transport, a_small_blob_is_asked_about_with_a_mount_into_its_own_repository) {
+    const auto data = pattern(900, 5);
+    const auto desc = describe(data);
+    fixture f;
+    auto calls = std::make_shared<int>(0);
+    EXPECT_FALSE(f(f.repo->push_blob_unless_present(desc, opener(data, calls))));
+    EXPECT_EQ(*calls, 1);
+    EXPECT_EQ(f.stored(desc.digest), data);
+    auto reqs = f.requests();
+    ASSERT_EQ(reqs.size(), 2u);  // POST ?mount= (202, a session), PUT: no HEAD
+    EXPECT_EQ(reqs[0].method, "POST");
+    EXPECT_EQ(split_target(reqs[0].target).param("mount"), desc.digest.str());
+    EXPECT_EQ(split_target(reqs[0].target).param("from"), "app");
+    EXPECT_EQ(reqs[1].method, "PUT");
+    EXPECT_EQ(reqs[1].body, data);
+
+    // Present: one request, nothing opened.
+    f.fake.with([&](fake_registry& reg) { reg.mountable[desc.digest.str()] = data; });
+    EXPECT_TRUE(f(f.repo->push_blob_unless_present(desc, opener(data, calls))));
+    EXPECT_EQ(*calls, 1);
+    reqs = f.requests();
+    ASSERT_EQ(reqs.size(), 3u);
+    EXPECT_EQ(reqs[2].method, "POST");
+}
+
+TEST(registry_transport, a_registry_refusing_mounts_is_asked_with_head_from_then_on) {
+    const auto a = pattern(500, 1);
+    const auto b = pattern(600, 2);
+    fixture f;
+    f.fake.with([](fake_registry& reg) { reg.mount_refused = 400; });
+    auto calls = std::make_shared<int>(0);
+    EXPECT_FALSE(f(f.repo->push_blob_unless_present(describe(a), opener(a, calls))));
+    EXPECT_FALSE(f(f.repo->push_blob_unless_present(describe(b), opener(b, calls))));
+    EXPECT_TRUE(f(f.repo->push_blob_unless_present(describe(b), opener(b, calls))));
+    EXPECT_EQ(*calls, 2);
+    EXPECT_EQ(f.stored(describe(a).digest), a);
+    EXPECT_EQ(f.stored(describe(b).digest), b);
+    std::vector<std::string> methods;
+    for (const auto& r : f.requests()) {
+        methods.push_back(r.method
+                          + (split_target(r.target).param("mount").empty() ? "" : "+mount"));
+    }
+    EXPECT_EQ(methods, (std::vector<std::string>{"POST+mount", "HEAD", "POST", "PUT", "HEAD",
+                                                 "POST", "PUT", "HEAD"}));
+}
+
+TEST(registry_transport, a_large_blob_is_asked_about_with_head) {
+    const auto data = pattern(3000, 9);
+    const auto desc = describe(data);
+    fixture f({.repo = {.self_mount_max = 2048}});
+    auto calls = std::make_shared<int>(0);
+    EXPECT_FALSE(f(f.repo->push_blob_unless_present(desc, opener(data, calls))));
+    EXPECT_TRUE(f(f.repo->push_blob_unless_present(desc, opener(data, calls))));
+    EXPECT_EQ(*calls, 1);
+    const auto reqs = f.requests();
+    ASSERT_EQ(reqs.size(), 4u);
+    EXPECT_EQ(reqs[0].method, "HEAD");
+    EXPECT_EQ(reqs[1].method, "POST");
+    EXPECT_TRUE(split_target(reqs[1].target).param("mount").empty());
+    EXPECT_EQ(reqs[2].method, "PUT");
+    EXPECT_EQ(reqs[3].method, "HEAD");
+}
+
+TEST(registry_transport, a_source_that_fails_to_open_cancels_the_session_its_mount_opened) {
+    const auto data = pattern(800, 3);
+    fixture f;
+    std::function<asio::awaitable<oras::byte_source>()> broken =
+        []() -> asio::awaitable<oras::byte_source> {
+        throw oras::error(oras::errc::not_found, "the source lost it");
+        co_return oras::byte_source{};
+    };
+    EXPECT_THROW(f(f.repo->push_blob_unless_present(describe(data), broken)), oras::error);
+    const auto reqs = f.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_EQ(reqs[1].method, "DELETE");
+    EXPECT_EQ(f.fake.with([](fake_registry& reg) { return reg.cancelled; }),
+              std::vector<std::string>{"s1"});
+
+    // Bytes that are not the blob: refused, the session cancelled, nothing stored.
+    fixture g;
+    auto calls = std::make_shared<int>(0);
+    EXPECT_THROW(g(g.repo->push_blob_unless_present(describe(data), opener(data + "x", calls))),
+                 oras::error);
+    EXPECT_EQ(g.requests().back().method, "DELETE");
+    EXPECT_TRUE(g.fake.with([](fake_registry& reg) { return reg.blobs.empty(); }));
 }
 
 }  // namespace

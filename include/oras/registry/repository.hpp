@@ -66,6 +66,12 @@ struct repository_options {
     /// the registry completes such uploads with 201; others (distribution answers 202 and opens
     /// a session) get the PUT as usual, so the body crosses twice. 0: never try.
     std::size_t single_post_max = 0;
+    /// `push_blob_unless_present` asks about blobs up to this size with a mount from the
+    /// repository into itself (`POST ?mount=D&from=` this repository): 201 when the blob is
+    /// there, else the upload session it goes into, one request where HEAD and POST were two.
+    /// A registry that cannot mount answers 202 even for a blob it has, which is then sent
+    /// again: this bounds what that costs. Larger blobs are asked about with HEAD. 0: never.
+    std::uint64_t self_mount_max = 4 * 1024 * 1024;
     /// Whether referrers are found through the API or the fallback index.
     referrers_capability referrers = referrers_capability::automatic;
     /// Blobs of at least this many bytes are fetched by `open_blob` (and so by pull and copy)
@@ -173,6 +179,17 @@ class repository {
     /// Uploads a blob of unknown size and digest: POST, one PATCH streaming `body`, then PUT
     /// `?digest=`. Returns its descriptor with `media_type`.
     boost::asio::awaitable<descriptor> push_blob_stream(byte_source body, std::string media_type);
+
+    /// Pushes `desc` unless the repository has it already: true when it had it (`open` is then
+    /// not called), false when the bytes `open` returns were uploaded. Blobs up to
+    /// `repository_options::self_mount_max` are asked about with a mount from this same
+    /// repository, whose 202 opens the session they go into (two requests for a new blob,
+    /// one for a present one); larger ones with HEAD, then `push_blob`. A registry that refuses
+    /// such a mount (4xx) is asked with HEAD from then on. Concurrent calls for one digest
+    /// upload it once; the others return true. `open` is called at most once, on this
+    /// coroutine's executor; the bytes are verified unless the source says it checked them.
+    boost::asio::awaitable<bool> push_blob_unless_present(
+        descriptor desc, std::function<boost::asio::awaitable<byte_source>()> open);
 
     /// Mounts `desc` from another repository of the same registry: true when mounted. When the
     /// registry cannot mount (202, an ordinary upload session) the blob is uploaded from
