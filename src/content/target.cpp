@@ -80,6 +80,16 @@ asio::awaitable<void> target::fetch(descriptor desc, byte_sink sink) {
     }
 }
 
+asio::awaitable<bool> target::push_unless_present(
+    descriptor desc, std::function<asio::awaitable<byte_source>()> open) {
+    if (co_await exists(desc)) {
+        co_return true;
+    }
+    auto src = co_await open();
+    co_await push(std::move(desc), std::move(src));
+    co_return false;
+}
+
 asio::awaitable<void> target::push_tagged(descriptor desc, byte_source src,
                                           std::vector<std::string> references) {
     co_await push(desc, std::move(src));

@@ -274,6 +274,23 @@ class copier {
     /// it), else streamed source -> destination.
     asio::awaitable<void> move_blob(descriptor desc, detail::copy_context_state* ctx) {
         const auto name = name_of(desc);
+        if (only_sent(desc, ctx)) {
+            // Nothing to mount from, continue or read from the cache: the destination is asked
+            // and handed the bytes in one step (one request fewer for a small blob to a
+            // registry), the source opened only when they are wanted.
+            std::function<asio::awaitable<byte_source>()> open =
+                [this, &desc, &name]() -> asio::awaitable<byte_source> {
+                emit(o_.progress, progress_event::kind::started, desc, name);
+                auto reader = co_await src_.open(desc);
+                co_return counted(std::move(reader), o_.progress, desc, name);
+            };
+            if (co_await dst_.push_unless_present(desc, std::move(open))) {
+                note_present(desc, progress_event::kind::exists);
+            } else {
+                blob_landed(desc, name, static_cast<std::uint64_t>(desc.size));
+            }
+            co_return;
+        }
         if (co_await dst_.exists(desc)) {
             note_present(desc, progress_event::kind::exists);
             co_return;
@@ -317,6 +334,29 @@ class copier {
         auto watched = counted(std::move(reader), o_.progress, desc, name);
         co_await dst_.push(desc, std::move(watched));
         blob_landed(desc, name, static_cast<std::uint64_t>(desc.size));
+    }
+
+    /// Whether `desc` can only be sent: no mount could bring it, the destination keeps no
+    /// partial copies, and there is no cache to read it from.
+    bool only_sent(const descriptor& desc, detail::copy_context_state* ctx) {
+        if (o_.cache || dynamic_cast<content::resumable*>(&dst_) != nullptr) {
+            return false;
+        }
+        auto* m = dynamic_cast<content::mounter*>(&dst_);
+        if (m == nullptr) {
+            return true;
+        }
+        if (m->can_mount_from(src_)) {
+            return false;
+        }
+        if (ctx != nullptr) {
+            for (auto* holder : ctx->holders(desc.digest)) {
+                if (holder != &dst_ && holder != &src_ && m->can_mount_from(*holder)) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /// Counts a blob that is now at the destination, `sent` of its bytes having crossed, and

@@ -225,15 +225,20 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         }
         if (added.sent) {
             ++out.blobs_uploaded;
-        } else if (co_await dst.exists(p.desc)) {
-            detail::emit(o.progress, progress_event::kind::exists, p.desc, p.title);
-            context->state().record(&dst, p.desc.digest);
-            co_return;
         } else {
-            detail::emit(o.progress, progress_event::kind::started, p.desc, p.title);
-            auto reader = co_await files.open(p.desc);
-            auto watched = detail::counted(std::move(reader), o.progress, p.desc, p.title);
-            co_await dst.push(p.desc, std::move(watched));
+            // Asked and, when missing, sent: one request fewer where the target can (a small
+            // blob to a registry).
+            std::function<asio::awaitable<byte_source>()> open =
+                [&files, &o, &p]() -> asio::awaitable<byte_source> {
+                detail::emit(o.progress, progress_event::kind::started, p.desc, p.title);
+                auto reader = co_await files.open(p.desc);
+                co_return detail::counted(std::move(reader), o.progress, p.desc, p.title);
+            };
+            if (co_await dst.push_unless_present(p.desc, std::move(open))) {
+                detail::emit(o.progress, progress_event::kind::exists, p.desc, p.title);
+                context->state().record(&dst, p.desc.digest);
+                co_return;
+            }
             ++out.blobs_uploaded;
         }
         detail::emit(o.progress, progress_event::kind::finished, p.desc, p.title,

@@ -117,6 +117,14 @@ asio::awaitable<void> repository_target::push(descriptor desc, byte_source src) 
     co_await push_tagged(std::move(desc), std::move(src), {});
 }
 
+asio::awaitable<bool> repository_target::push_unless_present(
+    descriptor desc, std::function<asio::awaitable<byte_source>()> open) {
+    if (is_manifest_type(desc.media_type)) {
+        co_return co_await content::target::push_unless_present(std::move(desc), std::move(open));
+    }
+    co_return co_await repo_.push_blob_unless_present(std::move(desc), std::move(open));
+}
+
 asio::awaitable<void> repository_target::push_tagged(descriptor desc, byte_source src,
                                                      std::vector<std::string> references) {
     if (!is_manifest_type(desc.media_type)) {

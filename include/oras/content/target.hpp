@@ -66,6 +66,13 @@ class target {
     /// Stores `src` as the content of `desc`.
     virtual boost::asio::awaitable<void> push(descriptor desc, byte_source src) = 0;
 
+    /// Stores the content of `desc` unless it is stored already: true when it was (`open` is
+    /// then not called), false when the bytes `open` returned were stored. The default asks
+    /// `exists`, then opens and pushes; a registry asks about a small blob and opens its upload
+    /// in one request.
+    virtual boost::asio::awaitable<bool> push_unless_present(
+        descriptor desc, std::function<boost::asio::awaitable<byte_source>()> open);
+
     /// Stores content whose size and digest are not known ahead (a directory being archived)
     /// and returns its descriptor with `media_type`.
     virtual boost::asio::awaitable<descriptor> push_unknown(std::string media_type,

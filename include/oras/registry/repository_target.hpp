@@ -31,6 +31,9 @@ class repository_target final : public content::target,
     boost::asio::awaitable<byte_source> open(descriptor desc) override;
     boost::asio::awaitable<void> fetch(descriptor desc, byte_sink sink) override;
     boost::asio::awaitable<void> push(descriptor desc, byte_source src) override;
+    /// Blobs: `repository::push_blob_unless_present`; manifests as the default does.
+    boost::asio::awaitable<bool> push_unless_present(
+        descriptor desc, std::function<boost::asio::awaitable<byte_source>()> open) override;
     boost::asio::awaitable<descriptor> push_unknown(std::string media_type,
                                                     byte_source src) override;
     boost::asio::awaitable<descriptor> resolve(std::string reference) override;
