@@ -115,14 +115,21 @@ asio::awaitable<void> collect_layers(primed_source& src, const descriptor& desc,
 
 asio::awaitable<pull_result> pull(content::target& src, std::string reference, pull_options o) {
     pull_result out;
-    out.manifest = co_await src.resolve(reference);
+    primed_source primed(src);
+    if (auto* fetcher = dynamic_cast<content::reference_fetcher*>(&src)) {
+        // The manifest is read anyway: one GET by reference instead of a HEAD, then a GET.
+        auto fetched = co_await fetcher->fetch_reference(reference, 4 * 1024 * 1024);
+        out.manifest = fetched.first;
+        primed.prime(out.manifest, std::move(fetched.second));
+    } else {
+        out.manifest = co_await src.resolve(reference);
+    }
     if (!media_type::is_manifest(out.manifest.media_type)
         && !media_type::is_index(out.manifest.media_type)) {
         throw error(errc::invalid_media_type,
                     reference + " names " + out.manifest.media_type + ", not a manifest");
     }
     std::vector<descriptor> layers;
-    primed_source primed(src);
     if (o.platform) {
         out.manifest = co_await select_platform(primed, std::move(out.manifest), *o.platform);
     }

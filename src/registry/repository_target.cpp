@@ -117,6 +117,17 @@ asio::awaitable<void> repository_target::push(descriptor desc, byte_source src) 
     co_await push_tagged(std::move(desc), std::move(src), {});
 }
 
+asio::awaitable<std::pair<descriptor, std::string>> repository_target::fetch_reference(
+    std::string reference, std::size_t limit) {
+    auto m = co_await repo_.fetch_manifest(std::move(reference));
+    if (m.bytes.size() > limit) {
+        throw error(errc::size_exceeds_limit,
+                    "manifest " + m.desc.digest.str() + " has " + std::to_string(m.bytes.size())
+                        + " bytes, more than the limit of " + std::to_string(limit));
+    }
+    co_return std::pair{std::move(m.desc), std::move(m.bytes)};
+}
+
 asio::awaitable<bool> repository_target::push_unless_present(
     descriptor desc, std::function<asio::awaitable<byte_source>()> open) {
     if (is_manifest_type(desc.media_type)) {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #pragma GCC visibility push(default)
@@ -102,6 +103,18 @@ class mounter {
     /// Whether `source` is a place `mount` could mount from (no request): lets a caller wait
     /// for a blob to land there instead of sending it twice.
     virtual bool can_mount_from(const target& source) const = 0;
+};
+
+/// A target that can resolve a reference and hand over the manifest it names in one step (a
+/// registry: one GET by tag, where `resolve` then `open` were a HEAD and a GET), as oras-go's
+/// `ReferenceFetcher`.
+class reference_fetcher {
+  public:
+    virtual ~reference_fetcher() = default;
+    /// The descriptor `reference` names (its digest that of the bytes) and the manifest's
+    /// bytes, at most `limit` of them (`size_exceeds_limit` beyond).
+    virtual boost::asio::awaitable<std::pair<descriptor, std::string>> fetch_reference(
+        std::string reference, std::size_t limit) = 0;
 };
 
 /// A target that can list the manifests whose `subject` is a given manifest.

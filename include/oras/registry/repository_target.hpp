@@ -19,7 +19,8 @@ class repository_target final : public content::target,
                                 public content::referrer_lister,
                                 public content::tag_lister,
                                 public content::deleter,
-                                public content::ranged_opener {
+                                public content::ranged_opener,
+                                public content::reference_fetcher {
   public:
     /// Wraps `repo` (a copy: copies of a repository share their state).
     explicit repository_target(repository repo) : repo_(std::move(repo)) {}
@@ -31,6 +32,10 @@ class repository_target final : public content::target,
     boost::asio::awaitable<byte_source> open(descriptor desc) override;
     boost::asio::awaitable<void> fetch(descriptor desc, byte_sink sink) override;
     boost::asio::awaitable<void> push(descriptor desc, byte_source src) override;
+    /// One GET of the manifest; more than `limit` bytes (or the repository's own
+    /// `max_manifest_size`) are refused unread.
+    boost::asio::awaitable<std::pair<descriptor, std::string>> fetch_reference(
+        std::string reference, std::size_t limit) override;
     /// Blobs: `repository::push_blob_unless_present`; manifests as the default does.
     boost::asio::awaitable<bool> push_unless_present(
         descriptor desc, std::function<boost::asio::awaitable<byte_source>()> open) override;
