@@ -17,6 +17,8 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include <optional>
+
 namespace oras::registry {
 
 namespace asio = boost::asio;
@@ -136,6 +138,7 @@ asio::awaitable<upload_session> open_session(repository_state& st, http::respons
         throw error(loc.error().code, what + ": " + loc.error().message, diag);
     }
     if (!min) {
+        co_await cancel_upload(st, *loc);  // the session is open on the registry
         throw error(min.error().code, what + ": " + min.error().message, diag);
     }
     co_return upload_session{*loc, *min};
@@ -397,9 +400,10 @@ namespace {
 /// `open` gives when it is missing. True when the blob was there.
 asio::awaitable<bool> push_unless_present(std::shared_ptr<repository_state> st, descriptor desc,
                                           std::function<asio::awaitable<byte_source>()> open) {
-    const auto size = static_cast<std::uint64_t>(std::max<std::int64_t>(desc.size, 0));
+    const auto limit = st->options_.self_mount_max;
     std::optional<upload_session> session;
-    if (size <= st->options_.self_mount_max && !st->self_mount_refused_) {
+    if (limit != 0 && desc.size >= 0 && static_cast<std::uint64_t>(desc.size) <= limit
+        && !st->self_mount_refused_) {
         const std::string what = "cannot push blob " + desc.digest.str() + " to " + st->where();
         auto u =
             detail::mount_url(boost::urls::url(st->base_url_), st->name_, desc.digest, st->name_);
@@ -417,6 +421,10 @@ asio::awaitable<bool> push_unless_present(std::shared_ptr<repository_state> st, 
             // refusal on its own.
             co_await resp.discard();
             st->self_mount_refused_ = true;
+        } else if (status >= 500) {
+            // A POST is not retried, a HEAD is: this blob is asked about the usual way (a
+            // registry under load, or distribution racing a commit of the same digest).
+            co_await resp.discard();
         } else {
             co_await st->fail(resp, "POST", what);
         }
@@ -457,8 +465,21 @@ asio::awaitable<bool> repository::push_blob_unless_present(
         mine = true;
         co_return co_await push_unless_present(st, std::move(desc), std::move(open));
     };
-    const bool present =
-        co_await oras::detail::share_flight<bool>(st->uploads_, std::move(key), probe);
+    bool present = false;
+    std::exception_ptr failed;
+    try {
+        present = co_await oras::detail::share_flight<bool>(st->uploads_, std::move(key), probe);
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    if (failed) {
+        if (mine || oras::is_cancelled(failed)) {
+            std::rethrow_exception(failed);
+        }
+        // Another call's attempt failed, perhaps for its own source: this one tries on its own
+        // (`desc` and `open` are untouched, its probe never ran).
+        co_return co_await push_unless_present(st, std::move(desc), std::move(open));
+    }
     // Another call's upload of the same digest: here, it was there.
     co_return !mine || present;
 }

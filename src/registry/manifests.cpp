@@ -17,6 +17,8 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include <optional>
+
 namespace oras::registry {
 
 namespace asio = boost::asio;
@@ -117,18 +119,26 @@ asio::awaitable<manifest_content> repository::fetch_manifest(std::string referen
         throw error(errc::invalid_response, "manifest " + what + " came without a Content-Type",
                     diag);
     }
-    const auto algorithm = expected ? expected->algorithm() : digest_algorithm::sha256;
+    std::optional<digest> announced;
+    if (const auto header = resp.headers().find("Docker-Content-Digest")) {
+        auto d = detail::parse_content_digest(*header);
+        if (!d) {
+            throw error(d.error().code, "manifest " + what + ": " + d.error().message, diag);
+        }
+        announced = *d;
+    }
+    // By tag, the bytes are hashed with the registry's algorithm, so that its digest is checked
+    // and kept (what resolve reports for the same tag).
+    const auto algorithm = expected    ? expected->algorithm()
+                           : announced ? announced->algorithm()
+                                       : digest_algorithm::sha256;
     out.desc.digest = digest::of(out.bytes, algorithm);
     out.desc.size = static_cast<std::int64_t>(out.bytes.size());
     if (expected && out.desc.digest != *expected) {
         throw error(errc::digest_mismatch,
                     "manifest " + what + " has the digest " + out.desc.digest.str(), diag);
     }
-    if (const auto header = resp.headers().find("Docker-Content-Digest")) {
-        auto d = detail::parse_content_digest(*header);
-        if (!d) {
-            throw error(d.error().code, "manifest " + what + ": " + d.error().message, diag);
-        }
+    if (const auto& d = announced) {
         if (d->algorithm() == algorithm && *d != out.desc.digest) {
             throw error(errc::digest_mismatch,
                         "manifest " + what + ": the registry says " + d->str()

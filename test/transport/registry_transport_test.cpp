@@ -1434,6 +1434,15 @@ std::function<asio::awaitable<oras::byte_source>()> opener(std::string data,
     };
 }
 
+/// Each request's method, "+mount" after a POST that asked for a mount.
+std::vector<std::string> methods_of(const std::vector<scripted_request>& reqs) {
+    std::vector<std::string> out;
+    for (const auto& r : reqs) {
+        out.push_back(r.method + (split_target(r.target).param("mount").empty() ? "" : "+mount"));
+    }
+    return out;
+}
+
 TEST(registry_transport, a_small_blob_is_asked_about_with_a_mount_into_its_own_repository) {
     const auto data = pattern(900, 5);
     const auto desc = describe(data);
@@ -1471,11 +1480,7 @@ TEST(registry_transport, a_registry_refusing_mounts_is_asked_with_head_from_then
     EXPECT_EQ(*calls, 2);
     EXPECT_EQ(f.stored(describe(a).digest), a);
     EXPECT_EQ(f.stored(describe(b).digest), b);
-    std::vector<std::string> methods;
-    for (const auto& r : f.requests()) {
-        methods.push_back(r.method
-                          + (split_target(r.target).param("mount").empty() ? "" : "+mount"));
-    }
+    const auto methods = methods_of(f.requests());
     EXPECT_EQ(methods, (std::vector<std::string>{"POST+mount", "HEAD", "POST", "PUT", "HEAD",
                                                  "POST", "PUT", "HEAD"}));
 }
@@ -1519,6 +1524,59 @@ TEST(registry_transport, a_source_that_fails_to_open_cancels_the_session_its_mou
                  oras::error);
     EXPECT_EQ(g.requests().back().method, "DELETE");
     EXPECT_TRUE(g.fake.with([](fake_registry& reg) { return reg.blobs.empty(); }));
+}
+
+TEST(registry_transport, a_server_error_on_the_mount_asks_that_blob_with_head_only) {
+    const auto a = pattern(500, 4);
+    const auto b = pattern(600, 6);
+    fixture f;
+    f.fake.with([](fake_registry& reg) { reg.mount_refused = 500; });
+    auto calls = std::make_shared<int>(0);
+    EXPECT_FALSE(f(f.repo->push_blob_unless_present(describe(a), opener(a, calls))));
+    EXPECT_FALSE(f(f.repo->push_blob_unless_present(describe(b), opener(b, calls))));
+    const auto methods = methods_of(f.requests());
+    // Not given up for the repository: the next blob is asked with a mount again.
+    EXPECT_EQ(methods, (std::vector<std::string>{"POST+mount", "HEAD", "POST", "PUT", "POST+mount",
+                                                 "HEAD", "POST", "PUT"}));
+}
+
+TEST(registry_transport, a_self_mount_bound_of_zero_never_mounts) {
+    fixture f({.repo = {.self_mount_max = 0}});
+    auto calls = std::make_shared<int>(0);
+    EXPECT_FALSE(f(f.repo->push_blob_unless_present(describe(""), opener("", calls))));
+    const auto reqs = f.requests();
+    ASSERT_EQ(reqs.size(), 3u);
+    EXPECT_EQ(reqs[0].method, "HEAD");
+    EXPECT_TRUE(split_target(reqs[1].target).param("mount").empty());
+}
+
+TEST(registry_transport, a_source_failing_for_one_caller_does_not_fail_another_of_the_same_digest) {
+    const auto data = pattern(700, 7);
+    const auto desc = describe(data);
+    fixture f;
+    std::function<asio::awaitable<oras::byte_source>()> broken =
+        []() -> asio::awaitable<oras::byte_source> {
+        throw oras::error(oras::errc::not_found, "this source lost it");
+        co_return oras::byte_source{};
+    };
+    auto calls = std::make_shared<int>(0);
+    std::exception_ptr first_error;
+    std::optional<bool> second;
+    asio::co_spawn(f.io, f.repo->push_blob_unless_present(desc, broken),
+                   [&](std::exception_ptr e, bool) { first_error = e; });
+    asio::co_spawn(f.io, f.repo->push_blob_unless_present(desc, opener(data, calls)),
+                   [&](std::exception_ptr e, bool present) {
+                       if (!e) {
+                           second = present;
+                       }
+                   });
+    f.io.run();
+    f.io.restart();
+    EXPECT_TRUE(first_error);
+    ASSERT_TRUE(second.has_value());
+    EXPECT_FALSE(*second);  // it uploaded the blob itself
+    EXPECT_EQ(*calls, 1);
+    EXPECT_EQ(f.stored(desc.digest), data);
 }
 
 }  // namespace

@@ -32,8 +32,8 @@ class repository_target final : public content::target,
     boost::asio::awaitable<byte_source> open(descriptor desc) override;
     boost::asio::awaitable<void> fetch(descriptor desc, byte_sink sink) override;
     boost::asio::awaitable<void> push(descriptor desc, byte_source src) override;
-    /// One GET of the manifest; more than `limit` bytes (or the repository's own
-    /// `max_manifest_size`) are refused unread.
+    /// One GET of the manifest (`repository::fetch_manifest`): refused unread beyond the
+    /// repository's `max_manifest_size`, refused once read beyond `limit`.
     boost::asio::awaitable<std::pair<descriptor, std::string>> fetch_reference(
         std::string reference, std::size_t limit) override;
     /// Blobs: `repository::push_blob_unless_present`; manifests as the default does.
