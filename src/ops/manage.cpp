@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 namespace oras::ops {
@@ -265,10 +266,12 @@ asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,
         out.desc.size = static_cast<std::int64_t>(*expected_size);
         src = content::verified(std::move(src), out.desc);
     }
-    out.existed = co_await dst.exists(out.desc);
-    if (!out.existed) {
-        co_await dst.push(out.desc, std::move(src));
-    }
+    // Asked and, when missing, sent: one request fewer where the target can (a small blob to
+    // a registry).
+    std::function<asio::awaitable<byte_source>()> open = [&src]() -> asio::awaitable<byte_source> {
+        co_return std::move(src);
+    };
+    out.existed = co_await dst.push_unless_present(out.desc, std::move(open));
     co_return out;
 }
 
