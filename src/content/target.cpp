@@ -80,8 +80,7 @@ asio::awaitable<void> target::fetch(descriptor desc, byte_sink sink) {
     }
 }
 
-asio::awaitable<bool> target::push_unless_present(
-    descriptor desc, std::function<asio::awaitable<byte_source>()> open) {
+asio::awaitable<bool> target::push_unless_present(descriptor desc, opener open) {
     if (co_await exists(desc)) {
         co_return true;
     }

@@ -278,8 +278,7 @@ class copier {
             // Nothing to mount from, continue or read from the cache: the destination is asked
             // and handed the bytes in one step (one request fewer for a small blob to a
             // registry), the source opened only when they are wanted.
-            std::function<asio::awaitable<byte_source>()> open =
-                [this, &desc, &name]() -> asio::awaitable<byte_source> {
+            content::opener open = [this, &desc, &name]() -> asio::awaitable<byte_source> {
                 emit(o_.progress, progress_event::kind::started, desc, name);
                 auto reader = co_await src_.open(desc);
                 co_return counted(std::move(reader), o_.progress, desc, name);

@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <functional>
 #include <vector>
 
 namespace oras::ops {
@@ -268,9 +267,7 @@ asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,
     }
     // Asked and, when missing, sent: one request fewer where the target can (a small blob to
     // a registry).
-    std::function<asio::awaitable<byte_source>()> open = [&src]() -> asio::awaitable<byte_source> {
-        co_return std::move(src);
-    };
+    content::opener open = [&src]() -> asio::awaitable<byte_source> { co_return std::move(src); };
     out.existed = co_await dst.push_unless_present(out.desc, std::move(open));
     co_return out;
 }

@@ -228,8 +228,7 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         } else {
             // Asked and, when missing, sent: one request fewer where the target can (a small
             // blob to a registry).
-            std::function<asio::awaitable<byte_source>()> open =
-                [&files, &o, &p]() -> asio::awaitable<byte_source> {
+            content::opener open = [&files, &o, &p]() -> asio::awaitable<byte_source> {
                 detail::emit(o.progress, progress_event::kind::started, p.desc, p.title);
                 auto reader = co_await files.open(p.desc);
                 co_return detail::counted(std::move(reader), o.progress, p.desc, p.title);

@@ -399,7 +399,7 @@ namespace {
 /// Asks for `desc` with a mount from the repository into itself (or HEAD), then uploads what
 /// `open` gives when it is missing. True when the blob was there.
 asio::awaitable<bool> push_unless_present(std::shared_ptr<repository_state> st, descriptor desc,
-                                          std::function<asio::awaitable<byte_source>()> open) {
+                                          content::opener open) {
     const auto limit = st->options_.self_mount_max;
     std::optional<upload_session> session;
     if (limit != 0 && desc.size >= 0 && static_cast<std::uint64_t>(desc.size) <= limit
@@ -456,8 +456,7 @@ asio::awaitable<bool> push_unless_present(std::shared_ptr<repository_state> st, 
 
 }  // namespace
 
-asio::awaitable<bool> repository::push_blob_unless_present(
-    descriptor desc, std::function<asio::awaitable<byte_source>()> open) {
+asio::awaitable<bool> repository::push_blob_unless_present(descriptor desc, content::opener open) {
     auto st = state_;
     auto key = desc.digest.str();
     bool mine = false;

@@ -128,8 +128,8 @@ asio::awaitable<std::pair<descriptor, std::string>> repository_target::fetch_ref
     co_return std::pair{std::move(m.desc), std::move(m.bytes)};
 }
 
-asio::awaitable<bool> repository_target::push_unless_present(
-    descriptor desc, std::function<asio::awaitable<byte_source>()> open) {
+asio::awaitable<bool> repository_target::push_unless_present(descriptor desc,
+                                                             content::opener open) {
     if (is_manifest_type(desc.media_type)) {
         co_return co_await content::target::push_unless_present(std::move(desc), std::move(open));
     }

@@ -33,6 +33,9 @@ namespace oras::content {
 /// `origin` (a file, a registry) is named in the errors when not empty.
 byte_source verified(byte_source src, const descriptor& desc, std::string origin = {});
 
+/// Opens the bytes of a blob when, and only when, they are wanted (`push_unless_present`).
+using opener = std::function<boost::asio::awaitable<byte_source>()>;
+
 /// Storage, resolver and tagger. Blobs and manifests alike: an implementation routes by media
 /// type where it must (a registry stores manifests apart from blobs).
 ///
@@ -71,8 +74,7 @@ class target {
     /// then not called), false when the bytes `open` returned were stored. The default asks
     /// `exists`, then opens and pushes; a registry asks about a small blob and opens its upload
     /// in one request.
-    virtual boost::asio::awaitable<bool> push_unless_present(
-        descriptor desc, std::function<boost::asio::awaitable<byte_source>()> open);
+    virtual boost::asio::awaitable<bool> push_unless_present(descriptor desc, opener open);
 
     /// Stores content whose size and digest are not known ahead (a directory being archived)
     /// and returns its descriptor with `media_type`.

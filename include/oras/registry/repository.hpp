@@ -188,8 +188,7 @@ class repository {
     /// such a mount (4xx) is asked with HEAD from then on. Concurrent calls for one digest
     /// upload it once; the others return true. `open` is called at most once, on this
     /// coroutine's executor; the bytes are verified unless the source says it checked them.
-    boost::asio::awaitable<bool> push_blob_unless_present(
-        descriptor desc, std::function<boost::asio::awaitable<byte_source>()> open);
+    boost::asio::awaitable<bool> push_blob_unless_present(descriptor desc, content::opener open);
 
     /// Mounts `desc` from another repository of the same registry: true when mounted. When the
     /// registry cannot mount (202, an ordinary upload session) the blob is uploaded from

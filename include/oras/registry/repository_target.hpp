@@ -37,8 +37,8 @@ class repository_target final : public content::target,
     boost::asio::awaitable<std::pair<descriptor, std::string>> fetch_reference(
         std::string reference, std::size_t limit) override;
     /// Blobs: `repository::push_blob_unless_present`; manifests as the default does.
-    boost::asio::awaitable<bool> push_unless_present(
-        descriptor desc, std::function<boost::asio::awaitable<byte_source>()> open) override;
+    boost::asio::awaitable<bool> push_unless_present(descriptor desc,
+                                                     content::opener open) override;
     boost::asio::awaitable<descriptor> push_unknown(std::string media_type,
                                                     byte_source src) override;
     boost::asio::awaitable<descriptor> resolve(std::string reference) override;
