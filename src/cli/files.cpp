@@ -66,6 +66,7 @@ output_file::output_file(fs::path path, std::string_view what)
         fail(what_, path_.string(), errno);
     }
     ::fchmod(fd_.get(), 0644);
+    behind_ = oras::detail::write_behind(fd_.get());
     temp_ = std::move(tmpl);
 }
 
@@ -78,7 +79,11 @@ output_file::~output_file() {
 
 void output_file::write(std::string_view bytes) {
     const auto data = std::as_bytes(std::span(bytes.data(), bytes.size()));
-    if (const int err = oras::detail::write_all(fd_.get(), data); err != 0) {
+    int err = oras::detail::write_all(fd_.get(), data);
+    if (err == 0) {
+        err = behind_.wrote(data.size());
+    }
+    if (err != 0) {
         fail(what_, path_.string(), err);
     }
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/posix_file.hpp"
+#include "core/write_behind.hpp"
 
 #include <cstddef>
 #include <filesystem>
@@ -37,6 +38,7 @@ class output_file {
     std::string temp_;
     std::string what_;
     oras::detail::unique_fd fd_;
+    oras::detail::write_behind behind_{-1};  // set once fd_ is open
 };
 
 }  // namespace oras::cli

@@ -159,6 +159,7 @@ temp_file::temp_file(const fs::path& dest, const std::string& partial_tag)
 }
 
 void temp_file::truncate(std::uint64_t n) {
+    behind_.reset();  // the next write starts it again at `n`
     if (::ftruncate(fd_, static_cast<off_t>(n)) != 0
         || ::lseek(fd_, static_cast<off_t>(n), SEEK_SET) < 0) {
         throw error(errc::invalid_argument,
@@ -178,7 +179,15 @@ temp_file::~temp_file() {
 }
 
 void temp_file::write(std::span<const std::byte> b) {
-    if (const int err = write_all(fd_, b); err != 0) {
+    if (!behind_) {
+        const auto at = ::lseek(fd_, 0, SEEK_CUR);
+        behind_.emplace(fd_, at > 0 ? static_cast<std::uint64_t>(at) : 0);
+    }
+    int err = write_all(fd_, b);
+    if (err == 0) {
+        err = behind_->wrote(b.size());
+    }
+    if (err != 0) {
         throw error(errc::invalid_argument,
                     "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
     }

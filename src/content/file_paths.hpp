@@ -3,6 +3,7 @@
 #pragma once
 
 #include "content/dir_claim.hpp"
+#include "core/write_behind.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -77,6 +78,7 @@ class temp_file {
     int fd_ = -1;
     std::uint64_t size_at_open_ = 0;
     bool partial_ = false;
+    std::optional<oras::detail::write_behind> behind_;  // from the first write on
 };
 
 /// A hidden directory under `root` (`.oras-unpack-<token>-XXXXXX`, made under a `dir_claim`)

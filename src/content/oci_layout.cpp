@@ -13,6 +13,7 @@
 #include "core/json_writer.hpp"
 #include "core/posix_file.hpp"
 #include "core/quote.hpp"
+#include "core/write_behind.hpp"
 
 #include <boost/json.hpp>
 
@@ -209,6 +210,7 @@ class temp_file {
             if (fd >= 0) {
                 path_ = std::move(candidate);
                 fd_ = unique_fd(fd);
+                behind_.emplace(fd);
                 return;
             }
             if (errno != EEXIST) {
@@ -225,7 +227,12 @@ class temp_file {
     temp_file(const temp_file&) = delete;
     temp_file& operator=(const temp_file&) = delete;
 
-    void write(std::span<const std::byte> data) { write_all(fd_.get(), data, path_); }
+    void write(std::span<const std::byte> data) {
+        write_all(fd_.get(), data, path_);
+        if (const int err = behind_->wrote(data.size()); err != 0) {
+            fail_system(err, "cannot write " + path_.string());
+        }
+    }
 
     // Makes the content durable, then atomically replaces `target` with it.
     void commit(const fs::path& target) {
@@ -247,6 +254,7 @@ class temp_file {
     detail::dir_claim claim_;  // first: outlives the temporary name
     fs::path path_{};
     unique_fd fd_{};
+    std::optional<oras::detail::write_behind> behind_;
 };
 
 void write_atomically(const fs::path& p, std::string_view content) {

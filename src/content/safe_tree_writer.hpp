@@ -3,10 +3,12 @@
 #pragma once
 
 #include "core/posix_file.hpp"
+#include "core/write_behind.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -98,6 +100,7 @@ class safe_tree_writer {
 
     // The regular file being written.
     unique_fd file_;
+    std::optional<oras::detail::write_behind> file_behind_;
     unique_fd file_dir_;
     std::string file_tmp_;
     std::string file_last_;

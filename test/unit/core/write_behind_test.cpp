@@ -1,0 +1,155 @@
+#include "core/write_behind.hpp"
+#include "core/posix_file.hpp"
+
+#include <oras/test/temp_dir.hpp>
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using oras::detail::unique_fd;
+using oras::detail::write_behind;
+
+constexpr std::size_t mib = std::size_t{1} << 20;
+
+// Byte `i` of the test files: not a repeating page, so a page written twice or out of place
+// shows.
+std::byte byte_at(std::uint64_t i) {
+    return static_cast<std::byte>((i * 2654435761u) >> 13);
+}
+
+// Writes `total` bytes in 1 MiB writes, as a pull does, telling `behind` after each.
+void write_through(int fd, write_behind& behind, std::uint64_t total) {
+    std::vector<std::byte> buf(mib);
+    for (std::uint64_t at = 0; at < total; at += mib) {
+        for (std::size_t i = 0; i < buf.size(); ++i) {
+            buf[i] = byte_at(at + i);
+        }
+        ASSERT_EQ(oras::detail::write_all(fd, buf), 0);
+        ASSERT_EQ(behind.wrote(buf.size()), 0);
+    }
+}
+
+// The share of the pages of [from, to) of the file that are in the page cache (mincore).
+double resident_share(const fs::path& p, std::uint64_t from, std::uint64_t to) {
+    const unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    EXPECT_TRUE(fd);
+    const auto len = static_cast<std::size_t>(to - from);
+    void* map = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd.get(), static_cast<off_t>(from));
+    EXPECT_NE(map, MAP_FAILED);
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> in(len / page);
+    EXPECT_EQ(::mincore(map, len, in.data()), 0);
+    ::munmap(map, len);
+    std::size_t n = 0;
+    for (const auto c : in) {
+        n += c & 1;
+    }
+    return static_cast<double>(n) / static_cast<double>(in.size());
+}
+
+// tmpfs and ramfs are the page cache itself: nothing there is ever dropped.
+bool memory_backed(const fs::path& dir) {
+    struct statfs st {};
+    return ::statfs(dir.c_str(), &st) == 0
+           && (st.f_type == TMPFS_MAGIC || st.f_type == RAMFS_MAGIC);
+}
+
+TEST(write_behind, a_large_file_is_written_whole) {
+    const oras::test::temp_dir dir;
+    const auto p = dir / "big";
+    constexpr std::uint64_t total = 64 * mib;
+    {
+        const unique_fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        ASSERT_TRUE(fd);
+        write_behind behind(fd.get());
+        write_through(fd.get(), behind, total);
+        ASSERT_EQ(::fsync(fd.get()), 0);
+    }
+    ASSERT_EQ(fs::file_size(p), total);
+    const unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    std::vector<std::byte> buf(mib);
+    for (std::uint64_t at = 0; at < total; at += mib) {
+        ASSERT_EQ(oras::detail::pread_some(fd.get(), buf, at), static_cast<std::ptrdiff_t>(mib));
+        for (std::size_t i = 0; i < buf.size(); ++i) {
+            ASSERT_EQ(buf[i], byte_at(at + i)) << "at byte " << at + i;
+        }
+    }
+}
+
+TEST(write_behind, what_is_behind_the_writer_leaves_the_page_cache) {
+    const oras::test::temp_dir dir;
+    if (memory_backed(dir.path())) {
+        GTEST_SKIP() << dir.path() << " is in memory: its pages cannot be dropped";
+    }
+    const auto p = dir / "big";
+    constexpr std::uint64_t total = 64 * mib;
+    const unique_fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    ASSERT_TRUE(fd);
+    write_behind behind(fd.get());
+    write_through(fd.get(), behind, total);
+    // Everything more than a few windows behind the end was written back and dropped; the
+    // last windows are still cached.
+    EXPECT_LT(resident_share(p, 0, total - 4 * write_behind::window), 0.05);
+    EXPECT_GT(resident_share(p, total - write_behind::window, total), 0.95);
+}
+
+TEST(write_behind, a_small_file_is_left_to_the_page_cache) {
+    const oras::test::temp_dir dir;
+    const auto p = dir / "small";
+    constexpr std::uint64_t total = write_behind::threshold - mib;
+    const unique_fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    ASSERT_TRUE(fd);
+    write_behind behind(fd.get());
+    write_through(fd.get(), behind, total);
+    EXPECT_GT(resident_share(p, 0, total), 0.95);
+}
+
+TEST(write_behind, a_file_continued_from_an_offset_keeps_its_prefix_as_it_was) {
+    const oras::test::temp_dir dir;
+    if (memory_backed(dir.path())) {
+        GTEST_SKIP() << dir.path() << " is in memory: its pages cannot be dropped";
+    }
+    const auto p = dir / "resumed";
+    constexpr std::uint64_t prefix = 40 * mib;
+    const unique_fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    ASSERT_TRUE(fd);
+    ASSERT_EQ(::ftruncate(fd.get(), static_cast<off_t>(prefix)), 0);
+    ASSERT_EQ(::lseek(fd.get(), static_cast<off_t>(prefix), SEEK_SET), static_cast<off_t>(prefix));
+    write_behind behind(fd.get(), prefix);
+    write_through(fd.get(), behind, 48 * mib);
+    // Only what was written here is dropped behind the writer: the prefix (a hole here) is
+    // none of its business, and the written part is mostly gone.
+    EXPECT_LT(resident_share(p, prefix, prefix + 32 * mib), 0.05);
+}
+
+TEST(write_behind, a_failed_write_back_is_the_callers_error) {
+    // A descriptor that is not open stands for a write-back the kernel refused: the error is
+    // returned, since the kernel reports it once and the caller's fsync would then miss it.
+    write_behind behind(-1);
+    EXPECT_EQ(behind.wrote(write_behind::threshold), EBADF);
+}
+
+TEST(write_behind, a_file_without_write_back_turns_it_off_silently) {
+    const unique_fd fd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd);
+    write_behind behind(fd.get());
+    for (int i = 0; i < 16; ++i) {
+        EXPECT_EQ(behind.wrote(write_behind::window), 0);
+    }
+}
+
+}  // namespace
