@@ -68,7 +68,9 @@ struct pull_result {
 /// system before it is renamed under its title, at the end: a pull that fails or is cancelled
 /// before then leaves no new file under a title (a directory already there is updated in
 /// place; if a rename itself fails, those before it stay), and one that returns has its files
-/// on disk (titles on another mounted file system below the output directory excepted). Titles or
+/// on disk (titles on another mounted file system below the output directory excepted). A file
+/// past 32 MiB is written back as it is written and dropped from the page cache behind the
+/// writer, so a large pull neither piles up dirty pages nor evicts what else was cached. Titles or
 /// archive members that would land outside the output directory are refused.
 boost::asio::awaitable<pull_result> pull(content::target& src, std::string reference,
                                          pull_options options);
