@@ -79,13 +79,10 @@ output_file::~output_file() {
 
 void output_file::write(std::string_view bytes) {
     const auto data = std::as_bytes(std::span(bytes.data(), bytes.size()));
-    int err = oras::detail::write_all(fd_.get(), data);
-    if (err == 0) {
-        err = behind_.wrote(data.size());
-    }
-    if (err != 0) {
+    if (const int err = oras::detail::write_all(fd_.get(), data); err != 0) {
         fail(what_, path_.string(), err);
     }
+    behind_.wrote(data.size());
 }
 
 void output_file::commit() {

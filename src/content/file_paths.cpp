@@ -183,14 +183,11 @@ void temp_file::write(std::span<const std::byte> b) {
         const auto at = ::lseek(fd_, 0, SEEK_CUR);
         behind_.emplace(fd_, at > 0 ? static_cast<std::uint64_t>(at) : 0);
     }
-    int err = write_all(fd_, b);
-    if (err == 0) {
-        err = behind_->wrote(b.size());
-    }
-    if (err != 0) {
+    if (const int err = write_all(fd_, b); err != 0) {
         throw error(errc::invalid_argument,
                     "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
     }
+    behind_->wrote(b.size());
 }
 
 void temp_file::commit(bool keep_old) {

@@ -229,9 +229,7 @@ class temp_file {
 
     void write(std::span<const std::byte> data) {
         write_all(fd_.get(), data, path_);
-        if (const int err = behind_->wrote(data.size()); err != 0) {
-            fail_system(err, "cannot write " + path_.string());
-        }
+        behind_->wrote(data.size());
     }
 
     // Makes the content durable, then atomically replaces `target` with it.

@@ -273,13 +273,10 @@ void safe_tree_writer::begin_file(const std::vector<std::string>& parts, std::in
 }
 
 void safe_tree_writer::write_file(std::span<const std::byte> data) {
-    int err = write_all(file_.get(), data);
-    if (err == 0) {
-        err = file_behind_->wrote(data.size());
-    }
-    if (err != 0) {
+    if (const int err = write_all(file_.get(), data); err != 0) {
         local("cannot write " + quote(member_), err);
     }
+    file_behind_->wrote(data.size());
 }
 
 void safe_tree_writer::end_file() {

@@ -1,4 +1,5 @@
 #include "core/write_behind.hpp"
+#include "content/file_paths.hpp"
 #include "core/posix_file.hpp"
 
 #include <oras/test/temp_dir.hpp>
@@ -6,12 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/mman.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -31,15 +29,20 @@ std::byte byte_at(std::uint64_t i) {
     return static_cast<std::byte>((i * 2654435761u) >> 13);
 }
 
-// Writes `total` bytes in 1 MiB writes, as a pull does, telling `behind` after each.
-void write_through(int fd, write_behind& behind, std::uint64_t total) {
+// Writes `total` bytes in 1 MiB writes, as a pull does, telling `behind` after each. With
+// `keep_up`, each window is synced once written, as a disk that keeps up with the writer has it
+// written back by the time the writer is two windows further: what is dropped then is known.
+void write_through(int fd, write_behind& behind, std::uint64_t total, bool keep_up = true) {
     std::vector<std::byte> buf(mib);
     for (std::uint64_t at = 0; at < total; at += mib) {
         for (std::size_t i = 0; i < buf.size(); ++i) {
             buf[i] = byte_at(at + i);
         }
         ASSERT_EQ(oras::detail::write_all(fd, buf), 0);
-        ASSERT_EQ(behind.wrote(buf.size()), 0);
+        behind.wrote(buf.size());
+        if (keep_up && (at + mib) % write_behind::window == 0) {
+            ASSERT_EQ(::fdatasync(fd), 0);
+        }
     }
 }
 
@@ -61,11 +64,19 @@ double resident_share(const fs::path& p, std::uint64_t from, std::uint64_t to) {
     return static_cast<double>(n) / static_cast<double>(in.size());
 }
 
-// tmpfs and ramfs are the page cache itself: nothing there is ever dropped.
-bool memory_backed(const fs::path& dir) {
-    struct statfs st {};
-    return ::statfs(dir.c_str(), &st) == 0
-           && (st.f_type == TMPFS_MAGIC || st.f_type == RAMFS_MAGIC);
+// Whether the file system under `dir` drops clean pages when told to: tmpfs and ramfs are the
+// page cache itself, and an overlay passes the advice to no pages of its own.
+bool drops_pages(const fs::path& dir) {
+    const auto p = dir / "probe";
+    const unique_fd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    std::vector<std::byte> page(64 * 1024, std::byte{1});
+    if (!fd || oras::detail::write_all(fd.get(), page) != 0 || ::fdatasync(fd.get()) != 0) {
+        return false;
+    }
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);
+    const bool dropped = resident_share(p, 0, page.size()) < 0.5;
+    fs::remove(p);
+    return dropped;
 }
 
 TEST(write_behind, a_large_file_is_written_whole) {
@@ -76,7 +87,8 @@ TEST(write_behind, a_large_file_is_written_whole) {
         const unique_fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         ASSERT_TRUE(fd);
         write_behind behind(fd.get());
-        write_through(fd.get(), behind, total);
+        write_through(fd.get(), behind, total, false);
+        EXPECT_TRUE(behind.active());
         ASSERT_EQ(::fsync(fd.get()), 0);
     }
     ASSERT_EQ(fs::file_size(p), total);
@@ -92,8 +104,8 @@ TEST(write_behind, a_large_file_is_written_whole) {
 
 TEST(write_behind, what_is_behind_the_writer_leaves_the_page_cache) {
     const oras::test::temp_dir dir;
-    if (memory_backed(dir.path())) {
-        GTEST_SKIP() << dir.path() << " is in memory: its pages cannot be dropped";
+    if (!drops_pages(dir.path())) {
+        GTEST_SKIP() << "the file system of " << dir.path() << " keeps pages it is told to drop";
     }
     const auto p = dir / "big";
     constexpr std::uint64_t total = 64 * mib;
@@ -101,9 +113,9 @@ TEST(write_behind, what_is_behind_the_writer_leaves_the_page_cache) {
     ASSERT_TRUE(fd);
     write_behind behind(fd.get());
     write_through(fd.get(), behind, total);
-    // Everything more than a few windows behind the end was written back and dropped; the
+    // Everything more than two windows behind the end was on disk when it was dropped; the
     // last windows are still cached.
-    EXPECT_LT(resident_share(p, 0, total - 4 * write_behind::window), 0.05);
+    EXPECT_LT(resident_share(p, 0, total - write_behind::kept), 0.05);
     EXPECT_GT(resident_share(p, total - write_behind::window, total), 0.95);
 }
 
@@ -120,8 +132,8 @@ TEST(write_behind, a_small_file_is_left_to_the_page_cache) {
 
 TEST(write_behind, a_file_continued_from_an_offset_keeps_its_prefix_as_it_was) {
     const oras::test::temp_dir dir;
-    if (memory_backed(dir.path())) {
-        GTEST_SKIP() << dir.path() << " is in memory: its pages cannot be dropped";
+    if (!drops_pages(dir.path())) {
+        GTEST_SKIP() << "the file system of " << dir.path() << " keeps pages it is told to drop";
     }
     const auto p = dir / "resumed";
     constexpr std::uint64_t prefix = 40 * mib;
@@ -136,11 +148,30 @@ TEST(write_behind, a_file_continued_from_an_offset_keeps_its_prefix_as_it_was) {
     EXPECT_LT(resident_share(p, prefix, prefix + 32 * mib), 0.05);
 }
 
-TEST(write_behind, a_failed_write_back_is_the_callers_error) {
-    // A descriptor that is not open stands for a write-back the kernel refused: the error is
-    // returned, since the kernel reports it once and the caller's fsync would then miss it.
-    write_behind behind(-1);
-    EXPECT_EQ(behind.wrote(write_behind::threshold), EBADF);
+TEST(write_behind, a_temporary_file_drops_what_it_wrote_and_starts_again_after_a_cut) {
+    const oras::test::temp_dir dir;
+    if (!drops_pages(dir.path())) {
+        GTEST_SKIP() << "the file system of " << dir.path() << " keeps pages it is told to drop";
+    }
+    oras::content::detail::temp_file tmp(dir / "pulled");
+    std::vector<std::byte> buf(mib, std::byte{7});
+    const auto write = [&](std::uint64_t n) {
+        for (std::uint64_t i = 0; i < n; i += mib) {
+            tmp.write(buf);
+            if ((i + mib) % write_behind::window == 0) {
+                ASSERT_EQ(::fdatasync(tmp.fd()), 0);
+            }
+        }
+    };
+    write(64 * mib);
+    EXPECT_LT(resident_share(tmp.path(), 0, 48 * mib), 0.05);
+    // Cut back (a resumed pull keeps a prefix) and written on from there: the bytes written
+    // after the cut are dropped behind the writer as before.
+    tmp.truncate(8 * mib);
+    write(64 * mib);
+    EXPECT_EQ(fs::file_size(tmp.path()), 72 * mib);
+    EXPECT_LT(resident_share(tmp.path(), 8 * mib, 56 * mib), 0.05);
+    EXPECT_GT(resident_share(tmp.path(), 64 * mib, 72 * mib), 0.95);
 }
 
 TEST(write_behind, a_file_without_write_back_turns_it_off_silently) {
@@ -148,8 +179,9 @@ TEST(write_behind, a_file_without_write_back_turns_it_off_silently) {
     ASSERT_TRUE(fd);
     write_behind behind(fd.get());
     for (int i = 0; i < 16; ++i) {
-        EXPECT_EQ(behind.wrote(write_behind::window), 0);
+        behind.wrote(write_behind::window);
     }
+    EXPECT_FALSE(behind.active());
 }
 
 }  // namespace
