@@ -5,8 +5,8 @@
 #include <oras/error.hpp>
 
 #include "auth/api_root.hpp"
-#include "auth/run_blocking.hpp"
 #include "auth/token_response.hpp"
+#include "core/async/run_blocking.hpp"
 #include "core/async/shared_flight.hpp"
 #include "core/cancelled.hpp"
 #include "core/json_reader.hpp"
@@ -200,7 +200,7 @@ asio::awaitable<credential> client_state::credential_for(std::shared_ptr<registr
             std::function<result<credential>()> lookup = [store, authority] {
                 return store->get(authority);
             };
-            auto found = co_await run_blocking<result<credential>>(std::move(lookup));
+            auto found = co_await oras::detail::run_blocking<result<credential>>(std::move(lookup));
             if (!found) {
                 throw error(found.error().code,
                             "credentials for " + reg->authority + ": " + found.error().message);

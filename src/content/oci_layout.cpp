@@ -9,6 +9,7 @@
 
 #include "content/dir_claim.hpp"
 #include "content/drain.hpp"
+#include "core/async/run_blocking.hpp"
 #include "core/descriptor_json.hpp"
 #include "core/json_writer.hpp"
 #include "core/posix_file.hpp"
@@ -26,6 +27,8 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <set>
@@ -565,7 +568,9 @@ asio::awaitable<void> oci_layout::push(descriptor desc, byte_source src) {
     }
     const auto path = blob_path(desc.digest);
     ensure_directory(path.parent_path());
-    temp_file tmp(path.parent_path());
+    // Shared with the thread that syncs it, which must not outlive it.
+    const auto tmp_ptr = std::make_shared<temp_file>(path.parent_path());
+    auto& tmp = *tmp_ptr;
     // A reader that verifies itself (`content::verified`) is not hashed a second time.
     const bool hash_here = !src.verified();
     // A manifest's bytes are kept as they pass, to see whether it is a referrer.
@@ -585,7 +590,13 @@ asio::awaitable<void> oci_layout::push(descriptor desc, byte_source src) {
     if (auto ok = hash_here ? v.finish() : result<void>{}; !ok) {
         throw error(ok.error());
     }
-    tmp.commit(path);
+    // fsync waits for the disk (4 MiB: a few ms, of a journal commit for the directory too):
+    // on a thread of its own, so that the event loop goes on receiving the other blobs.
+    std::function<bool()> commit = [tmp_ptr, path] {
+        tmp_ptr->commit(path);
+        return true;
+    };
+    co_await oras::detail::run_blocking<bool>(std::move(commit));
     if (auto entry = keep ? referrer_in(desc, kept) : std::nullopt) {
         add_untagged_entry(root_, opts_.max_index_size, entry->referrer);
     }

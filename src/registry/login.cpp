@@ -4,7 +4,7 @@
 #include <oras/registry/login.hpp>
 #include <oras/registry/registry.hpp>
 
-#include "auth/run_blocking.hpp"
+#include "core/async/run_blocking.hpp"
 #include "core/quote.hpp"
 
 #include <functional>
@@ -45,7 +45,7 @@ asio::awaitable<void> login(http::client http, std::string host, auth::credentia
     }
     // Named, not a temporary inside the co_await: GCC 12 mishandles the latter.
     std::function<result<void>()> save = [store, host, cred] { return store->store(host, cred); };
-    auto saved = co_await auth::detail::run_blocking<result<void>>(std::move(save));
+    auto saved = co_await oras::detail::run_blocking<result<void>>(std::move(save));
     if (!saved) {
         throw error(saved.error().code, "login to " + host
                                             + " succeeded but the credentials were not saved: "

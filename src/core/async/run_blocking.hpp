@@ -1,4 +1,5 @@
-// Internal: run a blocking call (a credential helper, a config file write) off the event loop.
+// Internal: run a blocking call (a credential helper, a config file write, an fsync) off the
+// event loop.
 #pragma once
 
 #include <boost/asio/async_result.hpp>
@@ -12,10 +13,10 @@
 #include <functional>
 #include <thread>
 
-namespace oras::auth::detail {
+namespace oras::detail {
 
-/// Runs a blocking function (a credential helper) on a thread of its own, resuming the caller on
-/// its executor, so that the event loop keeps serving other transfers meanwhile.
+/// Runs a blocking function (a credential helper, a sync to disk) on a thread of its own, resuming
+/// the caller on its executor, so that the event loop keeps serving other transfers meanwhile.
 template <class T>
 boost::asio::awaitable<T> run_blocking(std::function<T()> fn) {
     const auto ex = co_await boost::asio::this_coro::executor;
@@ -42,4 +43,4 @@ boost::asio::awaitable<T> run_blocking(std::function<T()> fn) {
         boost::asio::use_awaitable);
 }
 
-}  // namespace oras::auth::detail
+}  // namespace oras::detail
