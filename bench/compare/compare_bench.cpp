@@ -9,7 +9,10 @@
 //         oras-cpp cp REF --to-oci-layout DIR         (a layout, as skopeo writes it)
 //         skopeo copy docker://REF oci:DIR
 // and, when Debian's golang-go and golang-oras-oras-go-dev are installed, oras-go v1 pushing the
-// files and pulling them back (orasgo/main.go, built here in GOPATH mode, not timed).
+// files and pulling them back (orasgo/main.go, built here in GOPATH mode, not timed). For the
+// data sets of many files, the registry's floor: the same requests sent from memory by the
+// library with nothing else to do (floor_client.cpp), at concurrency 8 and 32, and oras-cpp's
+// wall over the better of the two.
 // Printed per command: wall seconds, client CPU (user + sys, RUSAGE_CHILDREN around the wait),
 // the registry's CPU over the same window (/proc), the client's peak RSS (wait4), and the
 // ratios to skopeo. Last, a directory of 256 MiB / DIVISOR (text) pushed new and then unchanged,
@@ -46,6 +49,9 @@
 
 #ifndef ORAS_BENCH_CLI_PATH
 #error "ORAS_BENCH_CLI_PATH must name the oras-cpp binary"
+#endif
+#ifndef ORAS_BENCH_FLOOR_PATH
+#error "ORAS_BENCH_FLOOR_PATH must name the oras_bench_floor binary"
 #endif
 #ifndef ORAS_BENCH_ORASGO_SOURCE
 #error "ORAS_BENCH_ORASGO_SOURCE must name bench/compare/orasgo/main.go"
@@ -197,6 +203,7 @@ int main(int argc, char** argv) {
             return 2;
         }
         const std::string cli = oras::bench::cli_path(ORAS_BENCH_CLI_PATH);
+        const std::string floor_client = ORAS_BENCH_FLOOR_PATH;
         const std::string skopeo = oras::test::find_executable("skopeo");
         if (skopeo.empty()) {
             std::fprintf(stderr, "skopeo is not installed (Debian package `skopeo`)\n");
@@ -330,6 +337,26 @@ int main(int argc, char** argv) {
                                          orasgo, "pull", ref("orasgo", r), out("orasgo", r)};
                                  }});
             }
+            if (s.files > 1) {
+                // What the registry itself needs: the same requests from memory (floor_client.cpp),
+                // at the clients' concurrency and at 32.
+                for (const int c : {8, 32}) {
+                    const auto conc = std::to_string(c);
+                    const auto repo = [&s, conc](int r) {
+                        return "compare/" + s.name + "-floor" + conc + "-" + std::to_string(r);
+                    };
+                    pushes.push_back(
+                        {"push  registry floor (c=" + conc + ")", false, [&, repo, conc](int r) {
+                             return std::vector<std::string>{floor_client, "push", host,
+                                                             repo(r),      layout, conc};
+                         }});
+                    pulls.push_back(
+                        {"pull  registry floor (c=" + conc + ")", false, [&, repo, conc](int r) {
+                             return std::vector<std::string>{floor_client, "pull", host, repo(r),
+                                                             conc};
+                         }});
+                }
+            }
             std::printf("%s (%.0f MB)\n", s.label.c_str(), static_cast<double>(s.bytes()) / 1e6);
             for (const auto* group : {&pushes, &pulls}) {
                 std::vector<run_stats> results;
@@ -347,9 +374,19 @@ int main(int argc, char** argv) {
                         skopeo_stats = results.back();
                     }
                 }
+                double floor_wall = 0;
                 for (std::size_t i = 0; i < group->size(); ++i) {
                     print_row((*group)[i].label, results[i], skopeo_stats,
                               static_cast<double>(s.bytes()));
+                    if ((*group)[i].label.find("registry floor") != std::string::npos
+                        && (floor_wall == 0 || results[i].wall < floor_wall)) {
+                        floor_wall = results[i].wall;
+                    }
+                }
+                if (floor_wall > 0) {
+                    // The first row is oras-cpp with the files.
+                    std::printf("  %-34s %7.2fx\n", "  oras-cpp (files) / best floor",
+                                results[0].wall / floor_wall);
                 }
             }
             // Every pull got every byte (each client verified the digests on its own).
