@@ -24,8 +24,12 @@ std::string human_size(std::uint64_t bytes) {
 }
 
 progress_display::progress_display(bool tty, bool text, std::string active_verb,
-                                   std::string done_verb)
-    : tty_(tty), text_(text), active_(std::move(active_verb)), finished_(std::move(done_verb)) {}
+                                   std::string done_verb, std::ostream& out)
+    : tty_(tty),
+      text_(text),
+      active_(std::move(active_verb)),
+      finished_(std::move(done_verb)),
+      out_(out) {}
 
 ops::progress_fn progress_display::callback() {
     if (!text_) {
@@ -34,13 +38,18 @@ ops::progress_fn progress_display::callback() {
     return [this](const ops::progress_event& e) { on(e); };
 }
 
+std::string progress_display::final_line(const row& r) const {
+    return r.state + std::string(12 - std::min<std::size_t>(r.state.size(), 11), ' ')
+           + display(r.name) + "  " + human_size(r.size) + "\n";
+}
+
 void progress_display::on(const ops::progress_event& e) {
     using kind = ops::progress_event::kind;
+    any_ = true;
     const std::string key = e.name.empty() ? e.desc.digest.str() : e.name;
     auto [it, fresh] = rows_.try_emplace(key);
     auto& r = it->second;
     if (fresh) {
-        order_.push_back(key);
         r.name = e.name.empty() ? e.desc.digest.str().substr(0, 19) : e.name;
         r.started = std::chrono::steady_clock::now();
     }
@@ -57,6 +66,7 @@ void progress_display::on(const ops::progress_event& e) {
             r.state = active_;
             break;
         case kind::finished:
+            total_done_ += r.size > r.done ? r.size - r.done : 0;
             r.state = finished_;
             r.done = r.size;
             break;
@@ -75,12 +85,23 @@ void progress_display::on(const ops::progress_event& e) {
     const bool final_state = e.what != kind::started && e.what != kind::bytes;
     if (!tty_) {
         if (final_state) {
-            std::cerr << r.state << std::string(12 - std::min<std::size_t>(r.state.size(), 11), ' ')
-                      << display(r.name) << "  " << human_size(r.size) << "\n";
+            out_ << final_line(r);  // one write per line: stderr is unbuffered
         }
         return;
     }
-    redraw(final_state);
+    // On a terminal only what is in flight has a bar: a pull of 1,000 files redrew 1,000 bars
+    // for each file that ended.
+    if (final_state) {
+        if (r.live) {
+            r.live = false;
+            live_.erase(std::find(live_.begin(), live_.end(), key));
+        }
+        ended_ += final_line(r);
+    } else if (!r.live) {
+        r.live = true;
+        live_.push_back(key);
+    }
+    redraw(false);
 }
 
 void progress_display::redraw(bool force) {
@@ -93,17 +114,28 @@ void progress_display::redraw(bool force) {
     if (drawn_ != 0) {
         out += "\x1b[" + std::to_string(drawn_) + "F";  // back to the first row drawn
     }
-    for (const auto& key : order_) {
+    // What ended since the last draw, once, where the bars were: it scrolls up from there.
+    for (std::size_t at = 0; at < ended_.size();) {
+        const auto nl = ended_.find('\n', at);
+        out += "\x1b[2K" + ended_.substr(at, nl + 1 - at);
+        at = nl + 1;
+    }
+    ended_.clear();
+    std::size_t lines = 0;
+    for (const auto& key : live_) {
+        if (lines == max_bars) {
+            break;
+        }
         const auto& r = rows_.at(key);
         constexpr int width = 24;
-        const double frac = r.size == 0 ? (r.state == active_ ? 0.0 : 1.0)
-                                        : static_cast<double>(r.done) / static_cast<double>(r.size);
-        const int filled = static_cast<int>(frac * width);
+        const double frac =
+            r.size == 0 ? 0.0 : static_cast<double>(r.done) / static_cast<double>(r.size);
+        const int filled = static_cast<int>(std::min(frac, 1.0) * width);
         std::string bar = "[" + std::string(static_cast<std::size_t>(filled), '#')
                           + std::string(static_cast<std::size_t>(width - filled), ' ') + "]";
         const double secs = std::chrono::duration<double>(now - r.started).count();
         const std::string speed =
-            r.state == active_ && secs > 0.05
+            secs > 0.05
                 ? human_size(static_cast<std::uint64_t>(static_cast<double>(r.done) / secs)) + "/s"
                 : "";
         char line[512];
@@ -111,18 +143,24 @@ void progress_display::redraw(bool force) {
                       r.state.c_str(), display(r.name, 64).c_str(), bar.c_str(),
                       human_size(r.done).c_str(), human_size(r.size).c_str(), speed.c_str());
         out += line;
+        ++lines;
+    }
+    if (live_.size() > lines) {
+        out += "\x1b[2K... and " + std::to_string(live_.size() - lines) + " more in flight\n";
+        ++lines;
     }
     const double secs = std::chrono::duration<double>(now - start_).count();
     char total[160];
     std::snprintf(total, sizeof total, "\x1b[2KTotal %s in %.1f s\n",
                   human_size(total_done_).c_str(), secs);
     out += total;
-    drawn_ = order_.size() + 1;
-    std::cerr << out << std::flush;
+    out += "\x1b[J";  // what a taller draw left below
+    drawn_ = lines + 1;
+    out_ << out << std::flush;
 }
 
 void progress_display::done() {
-    if (tty_ && text_ && !order_.empty()) {
+    if (tty_ && text_ && any_) {
         redraw(true);
     }
 }

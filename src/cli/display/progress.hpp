@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iostream>
 #include <map>
 #include <ostream>
 #include <string>
@@ -13,14 +14,20 @@
 
 namespace oras::cli {
 
-/// Draws a bar per blob on a terminal (redrawn at most ten times a second), or prints a line
-/// per finished blob when the output is not a terminal. Nothing in JSON mode.
+/// Draws a bar per blob in flight on a terminal (redrawn at most ten times a second; a blob
+/// that ends leaves the bars and is printed once above them, as when the output is not a
+/// terminal), or prints a line per finished blob when the output is not a terminal. Nothing in
+/// JSON mode. Writes to `out` (stderr unless told).
 class progress_display {
   public:
-    progress_display(bool tty, bool text, std::string active_verb, std::string done_verb);
+    progress_display(bool tty, bool text, std::string active_verb, std::string done_verb,
+                     std::ostream& out = std::cerr);
     ops::progress_fn callback();
     /// Draws the final state.
     void done();
+
+    /// Bars drawn at most; the rest in flight are counted on one line.
+    static constexpr std::size_t max_bars = 16;
 
   private:
     struct row {
@@ -28,18 +35,23 @@ class progress_display {
         std::uint64_t size = 0;
         std::uint64_t done = 0;
         std::string state;
+        bool live = false;  // among the bars
         std::chrono::steady_clock::time_point started{};
     };
     void on(const ops::progress_event& e);
     void redraw(bool force);
+    std::string final_line(const row& r) const;
 
     bool tty_;
     bool text_;
     std::string active_;
     std::string finished_;
+    std::ostream& out_;
     std::map<std::string, row> rows_;  // by digest or name
-    std::vector<std::string> order_;
-    std::size_t drawn_ = 0;
+    std::vector<std::string> live_;    // keys of the rows in flight, in order of appearance
+    std::string ended_;                // final lines not printed yet (terminal)
+    bool any_ = false;                 // an event was seen
+    std::size_t drawn_ = 0;            // lines of bars (and total) below the cursor's row
     std::chrono::steady_clock::time_point last_draw_{};
     std::uint64_t total_done_ = 0;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();

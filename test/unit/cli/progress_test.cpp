@@ -1,0 +1,96 @@
+// The CLI's transfer progress: on a terminal, bars only for what is in flight and each ended
+// blob printed once; elsewhere one line per ended blob.
+#include "cli/display/progress.hpp"
+
+#include <oras/ops/progress.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <sstream>
+#include <string>
+
+namespace {
+
+using oras::cli::progress_display;
+using kind = oras::ops::progress_event::kind;
+
+oras::ops::progress_event event(kind what, const std::string& name, std::int64_t size = 4096) {
+    oras::ops::progress_event e;
+    e.what = what;
+    e.name = name;
+    e.desc.size = size;
+    e.done = what == kind::finished ? static_cast<std::uint64_t>(size) : 0;
+    return e;
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+// What the last redraw wrote: each ends by clearing what is below it.
+std::string last_draw(const std::string& text) {
+    const auto end = text.rfind("\x1b[J");
+    if (end == std::string::npos) {
+        return {};
+    }
+    const auto before = end == 0 ? std::string::npos : text.rfind("\x1b[J", end - 1);
+    const auto start = before == std::string::npos ? 0 : before + 3;
+    return text.substr(start, end - start);
+}
+
+TEST(progress_display, on_a_terminal_an_ended_blob_is_printed_once_and_leaves_the_bars) {
+    std::ostringstream out;
+    progress_display d(true, true, "Downloading", "Downloaded", out);
+    const auto on = d.callback();
+    constexpr int files = 300;
+    for (int i = 0; i < files; ++i) {
+        on(event(kind::started, "f" + std::to_string(i)));
+        on(event(kind::finished, "f" + std::to_string(i)));
+    }
+    d.done();
+    const auto text = out.str();
+    for (int i = 0; i < files; ++i) {
+        EXPECT_EQ(count(text, "Downloaded  f" + std::to_string(i) + "  4.0 KiB\n"), 1U) << i;
+    }
+    // Nothing is left in flight: the last draw has no bar, and no draw held ended blobs
+    // (a bar per blob ever seen made this grow with the square of the files).
+    const auto last = last_draw(text);
+    EXPECT_NE(last.find("Total"), std::string::npos);
+    EXPECT_EQ(count(last, "Downloading"), 0U);
+    EXPECT_LT(text.size(), files * 200U);
+    EXPECT_NE(text.find("Total 1.2 MiB in"), std::string::npos);
+}
+
+TEST(progress_display, on_a_terminal_the_bars_are_bounded) {
+    std::ostringstream out;
+    progress_display d(true, true, "Downloading", "Downloaded", out);
+    const auto on = d.callback();
+    constexpr std::size_t files = progress_display::max_bars + 24;
+    for (std::size_t i = 0; i < files; ++i) {
+        on(event(kind::started, "f" + std::to_string(i)));
+    }
+    d.done();
+    const auto text = out.str();
+    const auto last = last_draw(text);
+    EXPECT_EQ(count(last, "Downloading "), progress_display::max_bars);
+    EXPECT_NE(last.find("... and 24 more in flight\n"), std::string::npos);
+}
+
+TEST(progress_display, elsewhere_one_line_per_ended_blob) {
+    std::ostringstream out;
+    progress_display d(false, true, "Uploading", "Uploaded", out);
+    const auto on = d.callback();
+    on(event(kind::started, "a.txt"));
+    on(event(kind::bytes, "a.txt"));
+    on(event(kind::finished, "a.txt"));
+    on(event(kind::exists, "b.txt", 2048));
+    d.done();
+    EXPECT_EQ(out.str(), "Uploaded    a.txt  4.0 KiB\nExists      b.txt  2.0 KiB\n");
+}
+
+}  // namespace
