@@ -1,13 +1,13 @@
 // The registry's floor for a data set of bench/compare: the fewest requests the protocol allows,
 // sent by the library with nothing else to do, so that a client's wall can be set beside what
-// the registry itself needs. No files are written, none but the layout's are read, and the
-// bytes pulled are dropped (digest still checked); only the requests are what a pull or push
-// of the artifact must send.
+// the registry itself needs. No files are written, none but the layout's are read, nothing is
+// hashed but the bytes pulled (checked as they are dropped); only the requests are what a pull
+// or push of the artifact must send.
 //
 //   oras_bench_floor push HOST REPO LAYOUT CONCURRENCY
-//       reads the layout's `v1` (manifest, config, layers) into memory, then pushes each blob
-//       with POST ?mount=<digest>&from=REPO and PUT (push_blob_unless_present), CONCURRENCY at
-//       a time, and the manifest under the tag `v1`;
+//       pushes each blob of the layout's `v1` (layers and config, read from their files as
+//       they are sent, not hashed again) with POST ?mount=<digest>&from=REPO and PUT
+//       (push_blob_unless_present), CONCURRENCY at a time, then the manifest under the tag `v1`;
 //   oras_bench_floor pull HOST REPO CONCURRENCY
 //       GET of the manifest by tag `v1`, then a GET of each layer, CONCURRENCY at a time.
 //
@@ -114,17 +114,17 @@ int main(int argc, char** argv) try {
         const auto m = oras::image_manifest::parse(mbytes).value();
         std::vector<oras::descriptor> blobs = m.layers;
         blobs.push_back(m.config);
-        std::vector<std::shared_ptr<const std::string>> data;
-        for (const auto& b : blobs) {
-            data.push_back(std::make_shared<const std::string>(read_all(blob_file(layout, b))));
-        }
         std::size_t next = 0;
         auto worker = [&]() -> asio::awaitable<void> {
             while (next < blobs.size()) {
                 const auto i = next++;
-                auto bytes = data[i];
-                oras::content::opener open = [bytes]() -> asio::awaitable<oras::byte_source> {
-                    co_return oras::byte_source::from_shared(bytes);
+                // The layout's file, read as it is sent; named by its digest, so not hashed
+                // again here (the registry checks it).
+                const auto path = blob_file(layout, blobs[i]);
+                oras::content::opener open = [path]() -> asio::awaitable<oras::byte_source> {
+                    auto src = oras::byte_source::from_file(path);
+                    src.set_checked(oras::byte_source::check::hashed);
+                    co_return src;
                 };
                 co_await repo.push_blob_unless_present(blobs[i], std::move(open));
             }
