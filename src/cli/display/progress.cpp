@@ -4,6 +4,9 @@
 
 #include <oras/diagnostics.hpp>
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -29,7 +32,12 @@ progress_display::progress_display(bool tty, bool text, std::string active_verb,
       text_(text),
       active_(std::move(active_verb)),
       finished_(std::move(done_verb)),
-      out_(out) {}
+      out_(out) {
+    winsize ws{};
+    if (tty_ && &out == &std::cerr && ::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0) {
+        columns_ = ws.ws_col;
+    }
+}
 
 ops::progress_fn progress_display::callback() {
     if (!text_) {
@@ -53,6 +61,11 @@ void progress_display::on(const ops::progress_event& e) {
         r.name = e.name.empty() ? e.desc.digest.str().substr(0, 19) : e.name;
         r.started = std::chrono::steady_clock::now();
     }
+    const bool final_state = e.what != kind::started && e.what != kind::bytes;
+    if (final_state && r.ended) {
+        return;  // said already (a blob found to exist after it was sent, a title twice)
+    }
+    r.ended = final_state;
     if (e.desc.size > 0) {
         r.size = static_cast<std::uint64_t>(e.desc.size);
     }
@@ -66,7 +79,6 @@ void progress_display::on(const ops::progress_event& e) {
             r.state = active_;
             break;
         case kind::finished:
-            total_done_ += r.size > r.done ? r.size - r.done : 0;
             r.state = finished_;
             r.done = r.size;
             break;
@@ -82,7 +94,6 @@ void progress_display::on(const ops::progress_event& e) {
             r.done = r.size;
             break;
     }
-    const bool final_state = e.what != kind::started && e.what != kind::bytes;
     if (!tty_) {
         if (final_state) {
             out_ << final_line(r);  // one write per line: stderr is unbuffered
@@ -142,21 +153,47 @@ void progress_display::redraw(bool force) {
         std::snprintf(line, sizeof line, "\x1b[2K%-11s %-32.32s %s %10s / %-10s %s\n",
                       r.state.c_str(), display(r.name, 64).c_str(), bar.c_str(),
                       human_size(r.done).c_str(), human_size(r.size).c_str(), speed.c_str());
-        out += line;
+        out += fit(line);
         ++lines;
     }
     if (live_.size() > lines) {
-        out += "\x1b[2K... and " + std::to_string(live_.size() - lines) + " more in flight\n";
+        out += fit("\x1b[2K... and " + std::to_string(live_.size() - lines) + " more in flight\n");
         ++lines;
     }
     const double secs = std::chrono::duration<double>(now - start_).count();
     char total[160];
     std::snprintf(total, sizeof total, "\x1b[2KTotal %s in %.1f s\n",
                   human_size(total_done_).c_str(), secs);
-    out += total;
+    out += fit(total);
     out += "\x1b[J";  // what a taller draw left below
     drawn_ = lines + 1;
     out_ << out << std::flush;
+}
+
+std::string progress_display::fit(std::string line) const {
+    // A line that wraps takes two rows, and the cursor would go back too few: cut to the width
+    // (bytes, never inside a UTF-8 sequence; the escape that starts it takes no column).
+    constexpr std::size_t escape = 4;  // "\x1b[2K"
+    if (columns_ == 0 || line.size() <= escape + columns_) {
+        return line;
+    }
+    auto cut = escape + columns_ - 1;
+    while (cut > escape && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) {
+        --cut;
+    }
+    line.resize(cut);
+    return line + "\n";
+}
+
+progress_display::~progress_display() {
+    // Blobs that ended just before a failure or an interrupt are said too (done() is called
+    // only after a success).
+    if (tty_ && text_ && !ended_.empty()) {
+        try {
+            redraw(true);
+        } catch (...) {
+        }
+    }
 }
 
 void progress_display::done() {

@@ -22,6 +22,9 @@ class progress_display {
   public:
     progress_display(bool tty, bool text, std::string active_verb, std::string done_verb,
                      std::ostream& out = std::cerr);
+    ~progress_display();
+    progress_display(const progress_display&) = delete;
+    progress_display& operator=(const progress_display&) = delete;
     ops::progress_fn callback();
     /// Draws the final state.
     void done();
@@ -35,18 +38,21 @@ class progress_display {
         std::uint64_t size = 0;
         std::uint64_t done = 0;
         std::string state;
-        bool live = false;  // among the bars
+        bool live = false;   // among the bars
+        bool ended = false;  // its final line was given
         std::chrono::steady_clock::time_point started{};
     };
     void on(const ops::progress_event& e);
     void redraw(bool force);
     std::string final_line(const row& r) const;
+    std::string fit(std::string line) const;
 
     bool tty_;
     bool text_;
     std::string active_;
     std::string finished_;
     std::ostream& out_;
+    std::size_t columns_ = 0;          // the terminal's width, when known
     std::map<std::string, row> rows_;  // by digest or name
     std::vector<std::string> live_;    // keys of the rows in flight, in order of appearance
     std::string ended_;                // final lines not printed yet (terminal)

@@ -20,7 +20,7 @@ oras::ops::progress_event event(kind what, const std::string& name, std::int64_t
     e.what = what;
     e.name = name;
     e.desc.size = size;
-    e.done = what == kind::finished ? static_cast<std::uint64_t>(size) : 0;
+    e.done = what == kind::finished || what == kind::bytes ? static_cast<std::uint64_t>(size) : 0;
     return e;
 }
 
@@ -50,6 +50,7 @@ TEST(progress_display, on_a_terminal_an_ended_blob_is_printed_once_and_leaves_th
     constexpr int files = 300;
     for (int i = 0; i < files; ++i) {
         on(event(kind::started, "f" + std::to_string(i)));
+        on(event(kind::bytes, "f" + std::to_string(i)));
         on(event(kind::finished, "f" + std::to_string(i)));
     }
     d.done();
@@ -79,6 +80,34 @@ TEST(progress_display, on_a_terminal_the_bars_are_bounded) {
     const auto last = last_draw(text);
     EXPECT_EQ(count(last, "Downloading "), progress_display::max_bars);
     EXPECT_NE(last.find("... and 24 more in flight\n"), std::string::npos);
+}
+
+TEST(progress_display, a_blob_is_said_to_end_once) {
+    for (const bool tty : {false, true}) {
+        std::ostringstream out;
+        {
+            progress_display d(tty, true, "Uploading", "Uploaded", out);
+            const auto on = d.callback();
+            on(event(kind::started, "a.txt"));
+            on(event(kind::finished, "a.txt"));
+            on(event(kind::exists, "a.txt"));  // the copy after the push finds it there
+            d.done();
+        }
+        EXPECT_EQ(count(out.str(), "Uploaded    a.txt"), 1U) << tty;
+        EXPECT_EQ(count(out.str(), "Exists"), 0U) << tty;
+    }
+}
+
+TEST(progress_display, what_ended_is_said_even_when_the_command_fails_before_done) {
+    std::ostringstream out;
+    {
+        progress_display d(true, true, "Downloading", "Downloaded", out);
+        const auto on = d.callback();
+        on(event(kind::started, "a.txt"));   // drawn: the first draw is never held back
+        on(event(kind::finished, "a.txt"));  // within 100 ms: held for the next draw
+        // ... the command fails here: done() is not called.
+    }
+    EXPECT_EQ(count(out.str(), "Downloaded  a.txt  4.0 KiB\n"), 1U);
 }
 
 TEST(progress_display, elsewhere_one_line_per_ended_blob) {
