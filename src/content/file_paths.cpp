@@ -129,6 +129,7 @@ void temp_file::open_own() {
                                                 + std::strerror(errno));
     }
     path_ = name;
+    behind_ = oras::detail::write_behind(fd_);
 }
 
 temp_file::temp_file(const fs::path& dest, const std::string& partial_tag)
@@ -150,6 +151,7 @@ temp_file::temp_file(const fs::path& dest, const std::string& partial_tag)
             throw error(errc::invalid_argument,
                         "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
         }
+        behind_ = oras::detail::write_behind(fd_, size_at_open_);
         return;
     }
     if (fd >= 0) {
@@ -159,12 +161,12 @@ temp_file::temp_file(const fs::path& dest, const std::string& partial_tag)
 }
 
 void temp_file::truncate(std::uint64_t n) {
-    behind_.reset();  // the next write starts it again at `n`
     if (::ftruncate(fd_, static_cast<off_t>(n)) != 0
         || ::lseek(fd_, static_cast<off_t>(n), SEEK_SET) < 0) {
         throw error(errc::invalid_argument,
                     "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
     }
+    behind_ = oras::detail::write_behind(fd_, n);  // written on from `n`
 }
 
 temp_file::~temp_file() {
@@ -179,15 +181,11 @@ temp_file::~temp_file() {
 }
 
 void temp_file::write(std::span<const std::byte> b) {
-    if (!behind_) {
-        const auto at = ::lseek(fd_, 0, SEEK_CUR);
-        behind_.emplace(fd_, at > 0 ? static_cast<std::uint64_t>(at) : 0);
-    }
     if (const int err = write_all(fd_, b); err != 0) {
         throw error(errc::invalid_argument,
                     "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
     }
-    behind_->wrote(b.size());
+    behind_.wrote(b.size());
 }
 
 void temp_file::commit(bool keep_old) {

@@ -78,7 +78,7 @@ class temp_file {
     int fd_ = -1;
     std::uint64_t size_at_open_ = 0;
     bool partial_ = false;
-    std::optional<oras::detail::write_behind> behind_;  // from the first write on
+    oras::detail::write_behind behind_{-1};  // set once fd_ is open, and at each truncate
 };
 
 /// A hidden directory under `root` (`.oras-unpack-<token>-XXXXXX`, made under a `dir_claim`)

@@ -213,7 +213,7 @@ class temp_file {
             if (fd >= 0) {
                 path_ = std::move(candidate);
                 fd_ = unique_fd(fd);
-                behind_.emplace(fd);
+                behind_ = oras::detail::write_behind(fd);
                 return;
             }
             if (errno != EEXIST) {
@@ -232,7 +232,7 @@ class temp_file {
 
     void write(std::span<const std::byte> data) {
         write_all(fd_.get(), data, path_);
-        behind_->wrote(data.size());
+        behind_.wrote(data.size());
     }
 
     // Makes the content durable, then atomically replaces `target` with it.
@@ -255,7 +255,7 @@ class temp_file {
     detail::dir_claim claim_;  // first: outlives the temporary name
     fs::path path_{};
     unique_fd fd_{};
-    std::optional<oras::detail::write_behind> behind_;
+    oras::detail::write_behind behind_{-1};  // set once fd_ is open
 };
 
 void write_atomically(const fs::path& p, std::string_view content) {

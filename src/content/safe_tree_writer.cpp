@@ -266,7 +266,7 @@ void safe_tree_writer::begin_file(const std::vector<std::string>& parts, std::in
             local("cannot create " + quote(member_), errno);
         }
     }
-    file_behind_.emplace(file_.get());
+    file_behind_ = oras::detail::write_behind(file_.get());
     file_last_ = parts.back();
     file_key_ = join(parts, parts.size());
     file_mtime_ = mtime;
@@ -276,7 +276,7 @@ void safe_tree_writer::write_file(std::span<const std::byte> data) {
     if (const int err = write_all(file_.get(), data); err != 0) {
         local("cannot write " + quote(member_), err);
     }
-    file_behind_->wrote(data.size());
+    file_behind_.wrote(data.size());
 }
 
 void safe_tree_writer::end_file() {

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -100,7 +99,7 @@ class safe_tree_writer {
 
     // The regular file being written.
     unique_fd file_;
-    std::optional<oras::detail::write_behind> file_behind_;
+    oras::detail::write_behind file_behind_{-1};  // set with file_
     unique_fd file_dir_;
     std::string file_tmp_;
     std::string file_last_;
