@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <string>
+#include <system_error>
 #include <vector>
 
 namespace {
@@ -79,12 +81,51 @@ bool drops_pages(const fs::path& dir) {
     return dropped;
 }
 
+// A new file at `p`, for writing.
+unique_fd create(const fs::path& p) {
+    unique_fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    EXPECT_TRUE(fd) << p;
+    return fd;
+}
+
+// Tests of what leaves the page cache, in a directory whose file system drops pages when told
+// to: $TMPDIR when it does, else one under the working directory (ctest runs the tests in the
+// build tree). With neither, the test fails: it never passes without having looked.
+class write_behind_cache : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (drops_pages(tmp_.path())) {
+            dir_ = tmp_.path();
+            return;
+        }
+        std::string name = (fs::current_path() / "oras-write-behind-XXXXXX").string();
+        ASSERT_NE(::mkdtemp(name.data()), nullptr) << "cannot create " << name;
+        local_ = name;
+        ASSERT_TRUE(drops_pages(local_))
+            << "neither " << tmp_.path() << " nor " << local_
+            << " is on a file system that drops pages it is told to drop";
+        dir_ = local_;
+    }
+    void TearDown() override {
+        if (!local_.empty()) {
+            std::error_code ec;
+            fs::remove_all(local_, ec);
+        }
+    }
+
+    fs::path dir_;
+
+  private:
+    oras::test::temp_dir tmp_;
+    fs::path local_;
+};
+
 TEST(write_behind, a_large_file_is_written_whole) {
     const oras::test::temp_dir dir;
     const auto p = dir / "big";
     constexpr std::uint64_t total = 64 * mib;
     {
-        const unique_fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        const auto fd = create(p);
         ASSERT_TRUE(fd);
         write_behind behind(fd.get());
         write_through(fd.get(), behind, total, false);
@@ -102,14 +143,10 @@ TEST(write_behind, a_large_file_is_written_whole) {
     }
 }
 
-TEST(write_behind, what_is_behind_the_writer_leaves_the_page_cache) {
-    const oras::test::temp_dir dir;
-    if (!drops_pages(dir.path())) {
-        GTEST_SKIP() << "the file system of " << dir.path() << " keeps pages it is told to drop";
-    }
-    const auto p = dir / "big";
+TEST_F(write_behind_cache, what_is_behind_the_writer_leaves_the_page_cache) {
+    const auto p = dir_ / "big";
     constexpr std::uint64_t total = 64 * mib;
-    const unique_fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    const auto fd = create(p);
     ASSERT_TRUE(fd);
     write_behind behind(fd.get());
     write_through(fd.get(), behind, total);
@@ -123,21 +160,17 @@ TEST(write_behind, a_small_file_is_left_to_the_page_cache) {
     const oras::test::temp_dir dir;
     const auto p = dir / "small";
     constexpr std::uint64_t total = write_behind::threshold - mib;
-    const unique_fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    const auto fd = create(p);
     ASSERT_TRUE(fd);
     write_behind behind(fd.get());
     write_through(fd.get(), behind, total);
     EXPECT_GT(resident_share(p, 0, total), 0.95);
 }
 
-TEST(write_behind, a_file_continued_from_an_offset_keeps_its_prefix_as_it_was) {
-    const oras::test::temp_dir dir;
-    if (!drops_pages(dir.path())) {
-        GTEST_SKIP() << "the file system of " << dir.path() << " keeps pages it is told to drop";
-    }
-    const auto p = dir / "resumed";
+TEST_F(write_behind_cache, a_file_continued_from_an_offset_keeps_its_prefix_as_it_was) {
+    const auto p = dir_ / "resumed";
     constexpr std::uint64_t prefix = 40 * mib;
-    const unique_fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    const auto fd = create(p);
     ASSERT_TRUE(fd);
     ASSERT_EQ(::ftruncate(fd.get(), static_cast<off_t>(prefix)), 0);
     ASSERT_EQ(::lseek(fd.get(), static_cast<off_t>(prefix), SEEK_SET), static_cast<off_t>(prefix));
@@ -148,12 +181,8 @@ TEST(write_behind, a_file_continued_from_an_offset_keeps_its_prefix_as_it_was) {
     EXPECT_LT(resident_share(p, prefix, prefix + 32 * mib), 0.05);
 }
 
-TEST(write_behind, a_temporary_file_drops_what_it_wrote_and_starts_again_after_a_cut) {
-    const oras::test::temp_dir dir;
-    if (!drops_pages(dir.path())) {
-        GTEST_SKIP() << "the file system of " << dir.path() << " keeps pages it is told to drop";
-    }
-    oras::content::detail::temp_file tmp(dir / "pulled");
+TEST_F(write_behind_cache, a_temporary_file_drops_what_it_wrote_and_starts_again_after_a_cut) {
+    oras::content::detail::temp_file tmp(dir_ / "pulled");
     std::vector<std::byte> buf(mib, std::byte{7});
     const auto write = [&](std::uint64_t n) {
         for (std::uint64_t i = 0; i < n; i += mib) {
