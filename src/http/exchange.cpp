@@ -39,6 +39,9 @@ class body_reader {
     }
 
     ~body_reader() {
+        if (self_) {
+            *self_ = nullptr;
+        }
         watchdog_.cancel();
         if (conn_) {
             state_->release(key_, std::move(conn_), false);
@@ -133,22 +136,30 @@ class body_reader {
 
     void arm_watchdog(std::chrono::steady_clock::time_point at, std::chrono::milliseconds timeout) {
         watchdog_.expires_at(at);
-        // The handler runs with operation_aborted when the reader goes away first, and then
-        // touches nothing.
-        watchdog_.async_wait([this, timeout](const beast::error_code& ec) {
-            if (ec || !conn_) {
-                return;
+        if (!self_) {
+            self_ = std::make_shared<body_reader*>(this);
+        }
+        watchdog_.async_wait([cell = self_, timeout](const beast::error_code& ec) {
+            body_reader* const self = *cell;
+            if (!ec && self != nullptr) {
+                self->on_watchdog(timeout);
             }
-            const auto now = std::chrono::steady_clock::now();
-            const auto deadline = last_progress_ + timeout;
-            if (!reading_ || now < deadline) {
-                arm_watchdog(reading_ ? deadline : now + timeout, timeout);
-                return;
-            }
-            stalled_ = true;
-            beast::error_code ignored;
-            conn_->lowest().socket().cancel(ignored);
         });
+    }
+
+    void on_watchdog(std::chrono::milliseconds timeout) {
+        if (!conn_) {
+            return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        const auto deadline = last_progress_ + timeout;
+        if (!reading_ || now < deadline) {
+            arm_watchdog(reading_ ? deadline : now + timeout, timeout);
+            return;
+        }
+        stalled_ = true;
+        beast::error_code ignored;
+        conn_->lowest().socket().cancel(ignored);
     }
 
     void finish(bool reusable) {
@@ -195,6 +206,10 @@ class body_reader {
     std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
     std::exception_ptr failure_;
     asio::steady_timer watchdog_;
+    // The watchdog's handler reaches the reader only through this cell, which the destructor
+    // empties: cancel() does not reach a handler already queued (its timer expired in a turn
+    // before the response was dropped), and that handler still runs, with success.
+    std::shared_ptr<body_reader*> self_;
     std::chrono::steady_clock::time_point last_progress_{};
     bool watching_ = false;
     bool reading_ = false;  // a body read is in flight

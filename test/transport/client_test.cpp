@@ -12,6 +12,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -27,6 +28,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 namespace {
 
@@ -315,6 +317,46 @@ TEST(http_client, a_reader_that_pauses_is_not_a_stalled_server) {
         EXPECT_EQ(e.code(), std::errc::timed_out) << e.what();
     }
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+}
+
+TEST(http_client, a_response_dropped_as_its_body_watchdog_fires_is_never_touched_again) {
+    // The io watchdog of a body can expire, and its handler be queued, before the caller drops
+    // the response in a later turn: cancel() no longer reaches a queued handler, which then runs
+    // with success after the reader is gone (a heap-use-after-free that ASan caught in the chaos
+    // soak). The loop is held up past the timeout, then the response is dropped after 0-3 more
+    // turns, so that the handler is queued ahead of the drop in at least one round.
+    const std::string body(300000, 'w');
+    scripted_server server([&](const scripted_request&) { return action{.body = body}; });
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.timeouts.io = 20ms;
+    opts.retry.max_retries = 0;
+    oras::http::client client(io.get_executor(), opts);
+    const auto drop_while_due = [&]() -> asio::awaitable<int> {
+        auto ex = co_await asio::this_coro::executor;
+        int dropped = 0;
+        for (int turns = 0; turns < 4; ++turns) {
+            oras::http::request req = get(server.url() + "/watched");
+            auto resp = co_await client.send(std::move(req));
+            std::vector<std::byte> buf(16 * 1024);
+            // The first read may take what came with the head; the later ones arm the watchdog.
+            for (int i = 0; i < 3; ++i) {
+                co_await resp.read_some(buf);
+            }
+            std::this_thread::sleep_for(60ms);
+            for (int i = 0; i < turns; ++i) {
+                co_await asio::post(ex, asio::use_awaitable);
+            }
+            ++dropped;
+        }
+        // Let every handler still queued run while the test watches.
+        asio::steady_timer settle(ex, 100ms);
+        co_await settle.async_wait(asio::use_awaitable);
+        co_return dropped;
+    };
+    EXPECT_EQ(run(io, drop_while_due()), 4);
+    // The client is still usable: the dropped bodies gave their connections back.
+    EXPECT_EQ(run(io, client.fetch(get(server.url() + "/after"))).body, body);
 }
 
 TEST(http_client, retries_429_and_503_then_succeeds) {
