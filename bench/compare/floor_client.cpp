@@ -15,10 +15,10 @@
 #include <oras/auth/client.hpp>
 #include <oras/byte_sink.hpp>
 #include <oras/byte_source.hpp>
+#include <oras/content/oci_layout.hpp>
 #include <oras/descriptor.hpp>
 #include <oras/error.hpp>
 #include <oras/http/client.hpp>
-#include <oras/image_index.hpp>
 #include <oras/image_manifest.hpp>
 #include <oras/registry/repository.hpp>
 
@@ -48,23 +48,6 @@ std::string read_all(const fs::path& p) {
         throw std::runtime_error("cannot read " + p.string());
     }
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-fs::path blob_file(const fs::path& layout, const oras::descriptor& d) {
-    return layout / "blobs" / std::string(to_string(d.digest.algorithm()))
-           / std::string(d.digest.encoded());
-}
-
-// The manifest the layout's index tags `v1` (the bench writes one artifact per layout).
-std::string manifest_of(const fs::path& layout, oras::descriptor& desc) {
-    const auto index = oras::image_index::parse(read_all(layout / "index.json")).value();
-    for (const auto& d : index.manifests) {
-        if (d.annotation("org.opencontainers.image.ref.name") == "v1") {
-            desc = d;
-            return read_all(blob_file(layout, d));
-        }
-    }
-    throw std::runtime_error("no manifest tagged v1 in " + layout.string());
 }
 
 // Runs `count` workers spawned by `make` on `io` to the end; rethrows the first failure.
@@ -108,9 +91,12 @@ int main(int argc, char** argv) try {
     oras::registry::repository repo(auth, host, name);
 
     if (mode == "push") {
-        const fs::path layout = argv[4];
+        // The bench writes one artifact per layout, tagged `v1`.
+        oras::content::oci_layout layout(argv[4], {.create = false, .read_only = true});
         oras::descriptor mdesc;
-        auto mbytes = manifest_of(layout, mdesc);
+        auto resolve = [&]() -> asio::awaitable<void> { mdesc = co_await layout.resolve("v1"); };
+        run_workers(io, 1, resolve);
+        const auto mbytes = read_all(layout.blob_path(mdesc.digest));
         const auto m = oras::image_manifest::parse(mbytes).value();
         std::vector<oras::descriptor> blobs = m.layers;
         blobs.push_back(m.config);
@@ -120,7 +106,7 @@ int main(int argc, char** argv) try {
                 const auto i = next++;
                 // The layout's file, read as it is sent; named by its digest, so not hashed
                 // again here (the registry checks it).
-                const auto path = blob_file(layout, blobs[i]);
+                const auto path = layout.blob_path(blobs[i].digest);
                 oras::content::opener open = [path]() -> asio::awaitable<oras::byte_source> {
                     auto src = oras::byte_source::from_file(path);
                     src.set_checked(oras::byte_source::check::hashed);

@@ -53,7 +53,6 @@ std::string progress_display::final_line(const row& r) const {
 
 void progress_display::on(const ops::progress_event& e) {
     using kind = ops::progress_event::kind;
-    any_ = true;
     const std::string key = e.name.empty() ? e.desc.digest.str() : e.name;
     auto [it, fresh] = rows_.try_emplace(key);
     auto& r = it->second;
@@ -197,7 +196,7 @@ progress_display::~progress_display() {
 }
 
 void progress_display::done() {
-    if (tty_ && text_ && any_) {
+    if (tty_ && text_ && !rows_.empty()) {
         redraw(true);
     }
 }

@@ -56,7 +56,6 @@ class progress_display {
     std::map<std::string, row> rows_;  // by digest or name
     std::vector<std::string> live_;    // keys of the rows in flight, in order of appearance
     std::string ended_;                // final lines not printed yet (terminal)
-    bool any_ = false;                 // an event was seen
     std::size_t drawn_ = 0;            // lines of bars (and total) below the cursor's row
     std::chrono::steady_clock::time_point last_draw_{};
     std::uint64_t total_done_ = 0;
