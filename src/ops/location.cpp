@@ -78,20 +78,6 @@ opened_target open_remote(const location& where, Connect connect) {
 
 }  // namespace
 
-layout_reference split_layout_reference(std::string_view text) {
-    const auto slash = text.rfind('/');
-    const auto after_slash = [&](std::size_t pos) {
-        return pos != std::string_view::npos && (slash == std::string_view::npos || pos > slash);
-    };
-    if (const auto at = text.rfind('@'); after_slash(at)) {
-        return {std::filesystem::path(text.substr(0, at)), std::string(text.substr(at + 1))};
-    }
-    if (const auto colon = text.rfind(':'); after_slash(colon)) {
-        return {std::filesystem::path(text.substr(0, colon)), std::string(text.substr(colon + 1))};
-    }
-    return {std::filesystem::path(text), {}};
-}
-
 registry::repository* opened_target::repository() const noexcept {
     auto* t = dynamic_cast<registry::repository_target*>(target.get());
     return t == nullptr ? nullptr : &t->repo();

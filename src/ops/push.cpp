@@ -9,7 +9,6 @@
 #include <oras/reference.hpp>
 
 #include "core/async/for_each_limited.hpp"
-#include "core/json_reader.hpp"
 #include "core/quote.hpp"
 #include "ops/copy_context_state.hpp"
 #include "ops/emit.hpp"
@@ -77,40 +76,6 @@ std::string now_rfc3339() {
 }
 
 }  // namespace
-
-result<annotation_map> parse_annotation_file(std::string_view json, std::string_view origin) {
-    const std::string where(origin);
-    oras::detail::json_document doc;
-    const oras::detail::json_reader rd(errc::invalid_argument);
-    auto root = doc.parse(json, 16 * 1024 * 1024, where, errc::invalid_argument);
-    if (!root) {
-        return root.error();
-    }
-    auto top = rd.object(*root, "");
-    if (!top) {
-        return make_failure(errc::invalid_argument, where + ": " + top.error().message);
-    }
-    if (auto unique = rd.unique_keys(*top, ""); !unique) {
-        return make_failure(errc::invalid_argument, where + ": " + unique.error().message);
-    }
-    annotation_map out;
-    for (auto entry : *top) {
-        const std::string key(entry.key);
-        auto inner = rd.object(entry.value, key);
-        if (!inner) {
-            return make_failure(errc::invalid_argument, where + ": " + inner.error().message);
-        }
-        auto& into = out[key];
-        for (auto kv : *inner) {
-            auto value = rd.string(kv.value, key + "." + std::string(kv.key));
-            if (!value) {
-                return make_failure(errc::invalid_argument, where + ": " + value.error().message);
-            }
-            into[std::string(kv.key)] = std::move(*value);
-        }
-    }
-    return out;
-}
 
 asio::awaitable<push_result> push(content::target& dst, push_options o) {
     // Plan: everything that can be wrong with the inputs is found before a byte is sent.
