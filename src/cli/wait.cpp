@@ -17,8 +17,11 @@ interrupt_guard::interrupt_guard(boost::asio::io_context& io) : signals_(io, SIG
 
 void interrupt_guard::arm() {
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
-        if (ec) {
-            return;  // done(): the operation ended
+        // done() cancels the wait, but a handler already queued (the signal came as the
+        // operation ended) still runs, with success: it must not arm again, or run() would keep
+        // waiting for a signal after the command is over.
+        if (ec || done_) {
+            return;
         }
         if (received_ != 0) {
             // Asked twice: no more waiting for a clean stop.
@@ -31,6 +34,7 @@ void interrupt_guard::arm() {
 }
 
 void interrupt_guard::done() {
+    done_ = true;
     boost::system::error_code ignored;
     signals_.cancel(ignored);
 }

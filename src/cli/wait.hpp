@@ -47,6 +47,7 @@ class interrupt_guard {
     boost::asio::signal_set signals_;
     boost::asio::cancellation_signal cancel_;
     int received_ = 0;
+    bool done_ = false;
 };
 
 template <class T>
