@@ -77,8 +77,7 @@ class body_reader {
                                                                     + std::to_string(remaining_)
                                                                     + " bytes still expected)");
                 }
-                last_progress_ = std::chrono::steady_clock::now();
-                reading_ = false;
+                note_progress();
                 n = got;
             }
             remaining_ -= n;
@@ -107,8 +106,7 @@ class body_reader {
             if (ec) {
                 fail(stalled_ ? beast::error::timeout : ec, "reading the body");
             }
-            last_progress_ = std::chrono::steady_clock::now();
-            reading_ = false;
+            note_progress();
             n = out.size() - p.get().body().size;
         }
         if (p.is_done()) {
@@ -134,6 +132,13 @@ class body_reader {
         arm_watchdog(last_progress_ + timeout, timeout);
     }
 
+    // A read came back: whatever the watchdog decided meanwhile, the server is not stalled.
+    void note_progress() {
+        last_progress_ = std::chrono::steady_clock::now();
+        reading_ = false;
+        stalled_ = false;
+    }
+
     void arm_watchdog(std::chrono::steady_clock::time_point at, std::chrono::milliseconds timeout) {
         watchdog_.expires_at(at);
         if (!self_) {
@@ -157,7 +162,11 @@ class body_reader {
             arm_watchdog(reading_ ? deadline : now + timeout, timeout);
             return;
         }
+        // The cancel may hit nothing: the read's completion can be queued already, behind this
+        // handler, when other work held the loop up past the deadline. Stop here, and the next
+        // read arms the watchdog again; a read the cancel did hit fails as timed out.
         stalled_ = true;
+        watching_ = false;
         beast::error_code ignored;
         conn_->lowest().socket().cancel(ignored);
     }

@@ -11,6 +11,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -357,6 +358,54 @@ TEST(http_client, a_response_dropped_as_its_body_watchdog_fires_is_never_touched
     EXPECT_EQ(run(io, drop_while_due()), 4);
     // The client is still usable: the dropped bodies gave their connections back.
     EXPECT_EQ(run(io, client.fetch(get(server.url() + "/after"))).body, body);
+}
+
+TEST(http_client, a_stall_is_caught_after_the_watchdog_found_a_read_already_done) {
+    // Other work can hold the loop up between a read's start and the watchdog's handler, while
+    // the read's completion is already queued behind that handler: the handler finds the read
+    // past its deadline and its cancel hits nothing. The watchdog must go on watching, so that
+    // a stall of the server later still ends the body as timed out instead of hanging it.
+    //
+    // The order is made with timers that expire in one run of the reactor, which queues ready
+    // timers by deadline: the reader's wake-up, then a handler that holds the loop up, then the
+    // watchdog (its deadline is at least the io timeout after `before`).
+    const std::string body(4 * 1024 * 1024, 'h');
+    scripted_server server(
+        [&](const scripted_request&) { return action{.body = body, .delay_mid_body = 60s}; });
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.timeouts.io = 200ms;
+    opts.retry.max_retries = 0;
+    oras::http::client client(io.get_executor(), opts);
+    std::optional<std::error_code> outcome;
+    const auto read_all = [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        try {
+            oras::http::request req = get(server.url() + "/stalls");
+            auto resp = co_await client.send(std::move(req));
+            std::vector<std::byte> buf(64 * 1024);
+            const auto before = std::chrono::steady_clock::now();
+            for (int i = 0; i < 3; ++i) {  // the first may take only what came with the head
+                co_await resp.read_some(buf);
+            }
+            asio::steady_timer wake(ex, before + 190ms);
+            asio::steady_timer hold_up(ex, before + 191ms);
+            hold_up.async_wait([](auto) { std::this_thread::sleep_for(300ms); });
+            std::this_thread::sleep_for(before + 300ms - std::chrono::steady_clock::now());
+            co_await wake.async_wait(asio::use_awaitable);
+            // This read completes at once (the first half of the body is there), behind the
+            // hold-up and the watchdog.
+            while (co_await resp.read_some(buf) != 0) {
+            }
+            outcome = std::error_code{};
+        } catch (const std::system_error& e) {
+            outcome = e.code();
+        }
+    };
+    asio::co_spawn(io, read_all(), asio::detached);
+    io.run_for(10s);
+    ASSERT_TRUE(outcome) << "the body read hung through the server's stall";
+    EXPECT_EQ(*outcome, std::errc::timed_out) << outcome->message();
 }
 
 TEST(http_client, retries_429_and_503_then_succeeds) {
