@@ -1,7 +1,7 @@
 // parse_annotation_file (declared in ops/push.hpp): JSON text only, kept apart from the push so
 // that it is fuzzed without the I/O.
-#include <oras/error.hpp>
 #include <oras/ops/push.hpp>
+#include <oras/result.hpp>
 
 #include "core/json_reader.hpp"
 

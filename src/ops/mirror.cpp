@@ -3,7 +3,6 @@
 #include <oras/auth/client.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
-#include <oras/ops/blocking.hpp>
 #include <oras/ops/copy.hpp>
 #include <oras/ops/mirror.hpp>
 #include <oras/reference.hpp>

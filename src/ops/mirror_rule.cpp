@@ -6,7 +6,6 @@
 
 #include "core/quote.hpp"
 
-#include <algorithm>
 #include <charconv>
 
 namespace oras::ops {

@@ -2,8 +2,8 @@
 // plan's text (the mirror's I/O is in mirror.cpp), so that they are tested and fuzzed alone.
 #pragma once
 
-#include <oras/error.hpp>
 #include <oras/ops/mirror.hpp>
+#include <oras/result.hpp>
 
 #include <algorithm>
 #include <regex>
