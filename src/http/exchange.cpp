@@ -73,9 +73,8 @@ class body_reader {
                                              asio::as_tuple(use_awaitable));
                 });
                 if (ec) {
-                    fail(stalled_ ? beast::error::timeout : ec, "reading the body ("
-                                                                    + std::to_string(remaining_)
-                                                                    + " bytes still expected)");
+                    fail(read_error(ec), "reading the body (" + std::to_string(remaining_)
+                                             + " bytes still expected)");
                 }
                 note_progress();
                 n = got;
@@ -104,7 +103,7 @@ class body_reader {
                 ec = {};
             }
             if (ec) {
-                fail(stalled_ ? beast::error::timeout : ec, "reading the body");
+                fail(read_error(ec), "reading the body");
             }
             note_progress();
             n = out.size() - p.get().body().size;
@@ -130,6 +129,14 @@ class body_reader {
         }
         watching_ = true;
         arm_watchdog(last_progress_ + timeout, timeout);
+    }
+
+    // What a failed read reports: a timeout when the watchdog's cancel ended it, else its own
+    // error (a read that failed by itself after a cancel that hit nothing, e.g. a reset).
+    beast::error_code read_error(beast::error_code ec) const {
+        return stalled_ && ec == asio::error::operation_aborted
+                   ? beast::error_code(beast::error::timeout)
+                   : ec;
     }
 
     // A read came back: whatever the watchdog decided meanwhile, the server is not stalled.
@@ -163,12 +170,13 @@ class body_reader {
             return;
         }
         // The cancel may hit nothing: the read's completion can be queued already, behind this
-        // handler, when other work held the loop up past the deadline. Stop here, and the next
-        // read arms the watchdog again; a read the cancel did hit fails as timed out.
+        // handler, when other work held the loop up past the deadline; and one read_some may be
+        // several socket reads (a TLS record, a chunk header), the next of which starts after
+        // this. So keep watching: a read still overdue a timeout from now is cancelled again.
         stalled_ = true;
-        watching_ = false;
         beast::error_code ignored;
         conn_->lowest().socket().cancel(ignored);
+        arm_watchdog(now + timeout, timeout);
     }
 
     void finish(bool reusable) {
