@@ -124,10 +124,10 @@ class body_reader {
         conn_->lowest().expires_never();
         last_progress_ = std::chrono::steady_clock::now();
         reading_ = true;
-        if (watching_) {
-            return;
+        if (self_) {
+            return;  // armed by an earlier read: it re-arms itself until the body ends
         }
-        watching_ = true;
+        self_ = std::make_shared<body_reader*>(this);
         arm_watchdog(last_progress_ + timeout, timeout);
     }
 
@@ -148,9 +148,6 @@ class body_reader {
 
     void arm_watchdog(std::chrono::steady_clock::time_point at, std::chrono::milliseconds timeout) {
         watchdog_.expires_at(at);
-        if (!self_) {
-            self_ = std::make_shared<body_reader*>(this);
-        }
         watchdog_.async_wait([cell = self_, timeout](const beast::error_code& ec) {
             body_reader* const self = *cell;
             if (!ec && self != nullptr) {
@@ -225,10 +222,10 @@ class body_reader {
     asio::steady_timer watchdog_;
     // The watchdog's handler reaches the reader only through this cell, which the destructor
     // empties: cancel() does not reach a handler already queued (its timer expired in a turn
-    // before the response was dropped), and that handler still runs, with success.
+    // before the response was dropped), and that handler still runs, with success. Made when
+    // the first socket read arms the watchdog.
     std::shared_ptr<body_reader*> self_;
     std::chrono::steady_clock::time_point last_progress_{};
-    bool watching_ = false;
     bool reading_ = false;  // a body read is in flight
     bool stalled_ = false;
 };
