@@ -129,7 +129,7 @@ void temp_file::open_own() {
                                                 + std::strerror(errno));
     }
     path_ = name;
-    behind_ = oras::detail::write_behind(fd_);
+    writer_ = std::make_unique<oras::detail::file_writer>(fd_);
 }
 
 temp_file::temp_file(const fs::path& dest, const std::string& partial_tag)
@@ -151,7 +151,7 @@ temp_file::temp_file(const fs::path& dest, const std::string& partial_tag)
             throw error(errc::invalid_argument,
                         "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
         }
-        behind_ = oras::detail::write_behind(fd_, size_at_open_);
+        writer_ = std::make_unique<oras::detail::file_writer>(fd_, size_at_open_);
         return;
     }
     if (fd >= 0) {
@@ -161,17 +161,25 @@ temp_file::temp_file(const fs::path& dest, const std::string& partial_tag)
 }
 
 void temp_file::truncate(std::uint64_t n) {
+    // Everything given is in the file first: a cut that keeps more than was written must not
+    // keep a hole where blocks still queued were dropped.
+    if (const int err = writer_->flush(); err != 0) {
+        throw error(errc::invalid_argument,
+                    "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
+    }
+    writer_.reset();
     if (::ftruncate(fd_, static_cast<off_t>(n)) != 0
         || ::lseek(fd_, static_cast<off_t>(n), SEEK_SET) < 0) {
         throw error(errc::invalid_argument,
                     "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
     }
-    behind_ = oras::detail::write_behind(fd_, n);  // written on from `n`
+    writer_ = std::make_unique<oras::detail::file_writer>(fd_, n);  // written on from `n`
 }
 
 temp_file::~temp_file() {
     // Unlinked before it is closed: a stable name is let go while still locked, so that the
     // next process to lock that name never has its own file removed from under it.
+    writer_.reset();  // its thread is done with fd_ before fd_ goes
     if (!path_.empty()) {
         ::unlink(path_.c_str());
     }
@@ -181,11 +189,10 @@ temp_file::~temp_file() {
 }
 
 void temp_file::write(std::span<const std::byte> b) {
-    if (const int err = write_all(fd_, b); err != 0) {
+    if (const int err = writer_->write(b); err != 0) {
         throw error(errc::invalid_argument,
                     "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
     }
-    behind_.wrote(b.size());
 }
 
 void temp_file::commit(bool keep_old) {
@@ -194,6 +201,11 @@ void temp_file::commit(bool keep_old) {
 }
 
 void temp_file::close(bool sync) {
+    if (const int err = writer_->flush(); err != 0) {
+        throw error(errc::invalid_argument,
+                    "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
+    }
+    writer_.reset();
     if (::fchmod(fd_, 0644) != 0 || (sync && ::fsync(fd_) != 0)) {
         throw error(errc::invalid_argument,
                     "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));

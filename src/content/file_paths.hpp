@@ -3,11 +3,12 @@
 #pragma once
 
 #include "content/dir_claim.hpp"
-#include "core/write_behind.hpp"
+#include "core/file_writer.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -78,7 +79,9 @@ class temp_file {
     int fd_ = -1;
     std::uint64_t size_at_open_ = 0;
     bool partial_ = false;
-    oras::detail::write_behind behind_{-1};  // set once fd_ is open, and at each truncate
+    // Set once fd_ is open, and at each truncate; reset before fd_ is closed (its thread
+    // writes to fd_).
+    std::unique_ptr<oras::detail::file_writer> writer_;
 };
 
 /// A hidden directory under `root` (`.oras-unpack-<token>-XXXXXX`, made under a `dir_claim`)

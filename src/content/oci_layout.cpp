@@ -11,10 +11,10 @@
 #include "content/drain.hpp"
 #include "core/async/run_blocking.hpp"
 #include "core/descriptor_json.hpp"
+#include "core/file_writer.hpp"
 #include "core/json_writer.hpp"
 #include "core/posix_file.hpp"
 #include "core/quote.hpp"
-#include "core/write_behind.hpp"
 
 #include <boost/json.hpp>
 
@@ -93,12 +93,6 @@ std::size_t read_some(int fd, std::span<std::byte> buf, const fs::path& p) {
         fail_errno("cannot read", p);
     }
     return static_cast<std::size_t>(n);
-}
-
-void write_all(int fd, std::span<const std::byte> data, const fs::path& p) {
-    if (const int err = oras::detail::write_all(fd, data); err != 0) {
-        fail_system(err, "cannot write " + p.string());
-    }
 }
 
 // Makes a rename in `dir` survive a crash.
@@ -213,7 +207,7 @@ class temp_file {
             if (fd >= 0) {
                 path_ = std::move(candidate);
                 fd_ = unique_fd(fd);
-                behind_ = oras::detail::write_behind(fd);
+                writer_ = std::make_unique<oras::detail::file_writer>(fd);
                 return;
             }
             if (errno != EEXIST) {
@@ -223,6 +217,7 @@ class temp_file {
         fail(errc::already_exists, "no unused temporary file name in " + dir.string());
     }
     ~temp_file() {
+        writer_.reset();  // its thread is done with the file before the file goes
         if (!path_.empty()) {
             ::unlink(path_.c_str());
         }
@@ -231,12 +226,17 @@ class temp_file {
     temp_file& operator=(const temp_file&) = delete;
 
     void write(std::span<const std::byte> data) {
-        write_all(fd_.get(), data, path_);
-        behind_.wrote(data.size());
+        if (const int err = writer_->write(data); err != 0) {
+            fail_system(err, "cannot write " + path_.string());
+        }
     }
 
     // Makes the content durable, then atomically replaces `target` with it.
     void commit(const fs::path& target) {
+        if (const int err = writer_->flush(); err != 0) {
+            fail_system(err, "cannot write " + path_.string());
+        }
+        writer_.reset();
         if (::fsync(fd_.get()) != 0) {
             fail_errno("cannot sync", path_);
         }
@@ -255,7 +255,7 @@ class temp_file {
     detail::dir_claim claim_;  // first: outlives the temporary name
     fs::path path_{};
     unique_fd fd_{};
-    oras::detail::write_behind behind_{-1};  // set once fd_ is open
+    std::unique_ptr<oras::detail::file_writer> writer_;  // set once fd_ is open
 };
 
 void write_atomically(const fs::path& p, std::string_view content) {

@@ -95,4 +95,21 @@ inline int write_all(int fd, std::span<const std::byte> data) noexcept {
     return 0;
 }
 
+/// pwrite(2) of all of `data` at `offset`, retrying EINTR and short writes: 0, or the errno that
+/// stopped it (EIO for a write that made no progress without one).
+inline int pwrite_all(int fd, std::span<const std::byte> data, std::uint64_t offset) noexcept {
+    while (!data.empty()) {
+        const auto n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return n < 0 ? errno : EIO;
+        }
+        data = data.subspan(static_cast<std::size_t>(n));
+        offset += static_cast<std::uint64_t>(n);
+    }
+    return 0;
+}
+
 }  // namespace oras::detail

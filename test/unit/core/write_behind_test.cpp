@@ -181,7 +181,10 @@ TEST_F(write_behind_cache, a_file_continued_from_an_offset_keeps_its_prefix_as_i
     EXPECT_LT(resident_share(p, prefix, prefix + 32 * mib), 0.05);
 }
 
-TEST_F(write_behind_cache, a_temporary_file_drops_what_it_wrote_and_starts_again_after_a_cut) {
+// A temporary file's large writes leave the page cache either way: written directly
+// (file_writer), the first ones dropped once the writer goes direct, or dropped behind the writer
+// on a file system without direct I/O.
+TEST_F(write_behind_cache, a_temporary_file_leaves_the_page_cache_and_starts_again_after_a_cut) {
     oras::content::detail::temp_file tmp(dir_ / "pulled");
     std::vector<std::byte> buf(mib, std::byte{7});
     const auto write = [&](std::uint64_t n) {
@@ -198,9 +201,9 @@ TEST_F(write_behind_cache, a_temporary_file_drops_what_it_wrote_and_starts_again
     // after the cut are dropped behind the writer as before.
     tmp.truncate(8 * mib);
     write(64 * mib);
+    tmp.close(false);  // blocks may still be on their way to the disk until then
     EXPECT_EQ(fs::file_size(tmp.path()), 72 * mib);
     EXPECT_LT(resident_share(tmp.path(), 8 * mib, 56 * mib), 0.05);
-    EXPECT_GT(resident_share(tmp.path(), 64 * mib, 72 * mib), 0.95);
 }
 
 TEST(write_behind, a_file_without_write_back_turns_it_off_silently) {

@@ -1,0 +1,202 @@
+#include "core/file_writer.hpp"
+#include "core/posix_file.hpp"
+
+#include <oras/test/temp_dir.hpp>
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <array>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using oras::detail::file_writer;
+using oras::detail::unique_fd;
+
+constexpr std::uint64_t mib = std::uint64_t{1} << 20;
+
+// Byte `i` of a test file: not a repeating page, so a block written twice or out of place shows.
+std::byte byte_at(std::uint64_t i) {
+    return static_cast<std::byte>((i * 2654435761u) >> 13);
+}
+
+unique_fd create(const fs::path& p) {
+    unique_fd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    EXPECT_TRUE(fd) << p;
+    return fd;
+}
+
+// Whether files under `dir` can be opened for direct I/O at all.
+bool takes_direct(const fs::path& dir) {
+    const auto p = dir / "probe";
+    const unique_fd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_EXCL | O_DIRECT | O_CLOEXEC, 0600));
+    fs::remove(p);
+    return static_cast<bool>(fd);
+}
+
+// Writes bytes [from, to) of the pattern in writes of ever-changing sizes, none of them
+// aligned to anything; true when the writer went direct at some point.
+bool write_pattern(file_writer& w, std::uint64_t from, std::uint64_t to) {
+    static constexpr std::array<std::size_t, 6> sizes{1, 4095, 65536, (1 << 20) + 3, 3 << 20, 17};
+    std::vector<std::byte> buf(3 << 20);
+    bool went_direct = false;
+    std::size_t k = 0;
+    for (std::uint64_t at = from; at < to; ++k) {
+        const auto n =
+            static_cast<std::size_t>(std::min<std::uint64_t>(sizes[k % sizes.size()], to - at));
+        for (std::size_t i = 0; i < n; ++i) {
+            buf[i] = byte_at(at + i);
+        }
+        EXPECT_EQ(w.write(std::span<const std::byte>(buf.data(), n)), 0) << "at byte " << at;
+        went_direct = went_direct || w.direct();
+        at += n;
+    }
+    return went_direct;
+}
+
+// The file holds the pattern from `from` to its end, which is `to`.
+void expect_pattern(const fs::path& p, std::uint64_t from, std::uint64_t to) {
+    ASSERT_EQ(fs::file_size(p), to);
+    const unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    std::vector<std::byte> buf(mib);
+    for (std::uint64_t at = from; at < to;) {
+        const auto n = oras::detail::pread_some(fd.get(), buf, at);
+        ASSERT_GT(n, 0) << "at byte " << at;
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
+            ASSERT_EQ(buf[static_cast<std::size_t>(i)], byte_at(at + static_cast<std::uint64_t>(i)))
+                << "at byte " << at + static_cast<std::uint64_t>(i);
+        }
+        at += static_cast<std::uint64_t>(n);
+    }
+}
+
+TEST(file_writer, a_large_file_is_written_whole_from_writes_of_any_size) {
+    const oras::test::temp_dir dir;
+    const auto p = dir / "big";
+    const std::uint64_t total = 70 * mib + 12345;  // the last block is partial and unaligned
+    const auto fd = create(p);
+    ASSERT_TRUE(fd);
+    file_writer w(fd.get());
+    const bool went_direct = write_pattern(w, 0, total);
+    if (takes_direct(dir.path())) {
+        EXPECT_TRUE(went_direct) << "the file system takes O_DIRECT, yet the writer never used it";
+    }
+    ASSERT_EQ(w.flush(), 0);
+    EXPECT_FALSE(w.direct());
+    EXPECT_EQ(w.written(), total);
+    EXPECT_EQ(::lseek(fd.get(), 0, SEEK_CUR), static_cast<off_t>(total));
+    ASSERT_EQ(::fsync(fd.get()), 0);
+    expect_pattern(p, 0, total);
+}
+
+TEST(file_writer, a_small_file_never_goes_direct) {
+    const oras::test::temp_dir dir;
+    const auto p = dir / "small";
+    const auto fd = create(p);
+    ASSERT_TRUE(fd);
+    file_writer w(fd.get());
+    EXPECT_FALSE(write_pattern(w, 0, file_writer::direct_after - 1));
+    ASSERT_EQ(w.flush(), 0);
+    expect_pattern(p, 0, file_writer::direct_after - 1);
+}
+
+TEST(file_writer, a_file_continued_from_an_unaligned_offset_keeps_its_prefix) {
+    const oras::test::temp_dir dir;
+    const auto p = dir / "resumed";
+    const std::uint64_t prefix = 40 * mib + 123;
+    const auto fd = create(p);
+    ASSERT_TRUE(fd);
+    {
+        file_writer first(fd.get());
+        write_pattern(first, 0, prefix);
+        ASSERT_EQ(first.flush(), 0);
+    }
+    file_writer w(fd.get(), prefix);
+    const bool went_direct = write_pattern(w, prefix, prefix + 20 * mib);
+    if (takes_direct(dir.path())) {
+        EXPECT_TRUE(went_direct);
+    }
+    ASSERT_EQ(w.flush(), 0);
+    expect_pattern(p, 0, prefix + 20 * mib);
+}
+
+TEST(file_writer, writes_after_a_flush_go_on_at_the_end) {
+    const oras::test::temp_dir dir;
+    const auto p = dir / "twice";
+    const auto fd = create(p);
+    ASSERT_TRUE(fd);
+    file_writer w(fd.get());
+    write_pattern(w, 0, 40 * mib + 5);
+    ASSERT_EQ(w.flush(), 0);
+    EXPECT_FALSE(write_pattern(w, 40 * mib + 5, 45 * mib));
+    ASSERT_EQ(w.flush(), 0);
+    expect_pattern(p, 0, 45 * mib);
+}
+
+// A write past the process's file size limit fails with EFBIG (SIGXFSZ ignored): a failure the
+// disk gives, in the thread that writes directly as in the caller's own writes.
+class file_writer_limit : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved_), 0);
+        old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    }
+    void TearDown() override {
+        ::setrlimit(RLIMIT_FSIZE, &saved_);
+        std::signal(SIGXFSZ, old_handler_);
+    }
+    void limit(std::uint64_t bytes) {
+        rlimit r = saved_;
+        r.rlim_cur = static_cast<rlim_t>(bytes);
+        ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &r), 0);
+    }
+
+  private:
+    rlimit saved_{};
+    void (*old_handler_)(int) = SIG_DFL;
+};
+
+TEST_F(file_writer_limit, a_write_the_file_system_refuses_is_reported_and_sticks) {
+    const oras::test::temp_dir dir;
+    const auto fd = create(dir / "limited");
+    ASSERT_TRUE(fd);
+    limit(48 * mib + 1000);
+    file_writer w(fd.get());
+    std::vector<std::byte> buf(mib, std::byte{1});
+    int err = 0;
+    for (std::uint64_t at = 0; at < 64 * mib && err == 0; at += mib) {
+        err = w.write(buf);
+    }
+    if (err == 0) {
+        err = w.flush();
+    }
+    EXPECT_EQ(err, EFBIG);
+    EXPECT_EQ(w.write(buf), EFBIG);
+    EXPECT_EQ(w.flush(), EFBIG);
+}
+
+TEST(file_writer, a_writer_dropped_mid_file_stops_without_waiting_for_more) {
+    const oras::test::temp_dir dir;
+    const auto p = dir / "dropped";
+    const auto fd = create(p);
+    ASSERT_TRUE(fd);
+    {
+        file_writer w(fd.get());
+        write_pattern(w, 0, 50 * mib);
+    }
+    // What the thread had written when it stopped is in place; nothing was written past the
+    // bytes given.
+    EXPECT_LE(fs::file_size(p), 50 * mib);
+    EXPECT_GE(fs::file_size(p), file_writer::direct_after);
+}
+
+}  // namespace
