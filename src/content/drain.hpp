@@ -46,4 +46,40 @@ boost::asio::awaitable<void> drain(byte_source& src, std::size_t chunk_size, Con
     }
 }
 
+/// As `drain`, into a file: `sink` offers memory of its own (`room()`, possibly empty) that the
+/// bytes are read into and then given with `put(n)`, not copied again; when it offers none they
+/// are read into a buffer and given with `write(chunk)`. `check` sees every chunk before the
+/// sink takes it, and may throw to stop. `src` and `sink` must outlive the returned awaitable;
+/// pass `check` as a named object.
+template <class Sink, class Check>
+boost::asio::awaitable<void> drain_to(byte_source& src, std::size_t chunk_size, Sink& sink,
+                                      Check check) {
+    std::unique_ptr<std::byte[]> storage;
+    std::span<std::byte> own;
+    for (;;) {
+        std::span<std::byte> buf = sink.room();
+        const bool in_place = !buf.empty();
+        if (!in_place) {
+            if (own.empty()) {
+                own = blob_buffer(storage, src.length(), chunk_size);
+            }
+            buf = own;
+        }
+        const std::size_t n = co_await src.read(buf);
+        if (n == 0) {
+            co_return;
+        }
+        if (n > buf.size()) {
+            throw error(errc::invalid_argument, "a byte source returned more bytes than asked for");
+        }
+        const std::span<const std::byte> chunk(buf.data(), n);
+        check(chunk);
+        if (in_place) {
+            sink.put(n);
+        } else {
+            sink.write(chunk);
+        }
+    }
+}
+
 }  // namespace oras::content::detail

@@ -195,6 +195,13 @@ void temp_file::write(std::span<const std::byte> b) {
     }
 }
 
+void temp_file::put(std::size_t n) {
+    if (const int err = writer_->put(n); err != 0) {
+        throw error(errc::invalid_argument,
+                    "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
+    }
+}
+
 void temp_file::commit(bool keep_old) {
     close(true);
     publish(keep_old);

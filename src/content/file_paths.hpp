@@ -48,6 +48,10 @@ class temp_file {
     temp_file& operator=(const temp_file&) = delete;
 
     void write(std::span<const std::byte> b);
+    /// Memory the next bytes may be read into, to be written without a copy (often none): the
+    /// bytes put there are then given with `put`.
+    std::span<std::byte> room() noexcept { return writer_->room(); }
+    void put(std::size_t n);
 
     /// Syncs and moves the file to its destination. With `keep_old`, an existing destination
     /// is kept and the commit fails with `already_exists` (link(2) never replaces).

@@ -534,8 +534,16 @@ asio::awaitable<void> file_store::push_from(descriptor desc, byte_source src,
         } else if (tmp->size_at_open() != 0) {
             tmp->truncate(0);
         }
-        const auto feed = [&tmp](std::span<const std::byte> chunk) { tmp->write(chunk); };
-        co_await read_verified(feed);
+        // Read into the file's own blocks where it writes them directly: no copy.
+        const auto checked = [&](std::span<const std::byte> chunk) {
+            if (hash_here) {
+                check(v.update(chunk));
+            }
+        };
+        co_await detail::drain_to(src, chunk_size, *tmp, checked);
+        if (hash_here) {
+            check(v.finish());
+        }
         if (opts_.deferred_commit) {
             tmp->close(false);
             record(title, file_entry{desc, tmp->path(), false});

@@ -230,6 +230,13 @@ class temp_file {
             fail_system(err, "cannot write " + path_.string());
         }
     }
+    // Memory to read the next bytes into (often none), given then with `put`: no copy.
+    std::span<std::byte> room() noexcept { return writer_->room(); }
+    void put(std::size_t n) {
+        if (const int err = writer_->put(n); err != 0) {
+            fail_system(err, "cannot write " + path_.string());
+        }
+    }
 
     // Makes the content durable, then atomically replaces `target` with it.
     void commit(const fs::path& target) {
@@ -577,16 +584,15 @@ asio::awaitable<void> oci_layout::push(descriptor desc, byte_source src) {
     const bool keep = may_refer(desc);
     std::string kept;
     verifier v(desc.digest, desc.size);
-    const auto write_verified = [&](std::span<const std::byte> chunk) {
+    const auto verified = [&](std::span<const std::byte> chunk) {
         if (auto ok = hash_here ? v.update(chunk) : result<void>{}; !ok) {
             throw error(ok.error());
         }
-        tmp.write(chunk);
         if (keep) {
             kept.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
         }
     };
-    co_await detail::drain(src, chunk_size, write_verified);
+    co_await detail::drain_to(src, chunk_size, tmp, verified);
     if (auto ok = hash_here ? v.finish() : result<void>{}; !ok) {
         throw error(ok.error());
     }
@@ -637,12 +643,11 @@ asio::awaitable<descriptor> oci_layout::push_unknown(std::string media_type, byt
     temp_file tmp(dir);
     hasher h(digest_algorithm::sha256);
     std::int64_t size = 0;
-    const auto write_hashed = [&](std::span<const std::byte> chunk) {
+    const auto hashed = [&](std::span<const std::byte> chunk) {
         h.update(chunk);
-        tmp.write(chunk);
         size += static_cast<std::int64_t>(chunk.size());
     };
-    co_await detail::drain(src, chunk_size, write_hashed);
+    co_await detail::drain_to(src, chunk_size, tmp, hashed);
     descriptor desc;
     desc.media_type = std::move(media_type);
     desc.digest = h.finish();

@@ -81,6 +81,24 @@ int file_writer::write(std::span<const std::byte> data) noexcept {
     return 0;
 }
 
+int file_writer::put(std::size_t n) noexcept {
+    if (error_ != 0) {
+        return error_;
+    }
+    if (!direct_ || n > block - fill_) {
+        return EINVAL;  // more than `room()` offered
+    }
+    written_ += n;
+    fill_ += n;
+    end_ += n;
+    if (fill_ == block) {
+        if (const int err = submit(); err != 0) {
+            return error_ = err;
+        }
+    }
+    return 0;
+}
+
 int file_writer::write_buffered(std::span<const std::byte> data) noexcept {
     if (const int err = pwrite_all(fd_, data, end_); err != 0) {
         return err;

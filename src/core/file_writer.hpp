@@ -58,6 +58,15 @@ class file_writer {
     /// once a write failed, every later call reports it).
     int write(std::span<const std::byte> data) noexcept;
 
+    /// The free part of the current block while writing directly, else nothing: bytes read
+    /// straight into it and given with `put` are not copied again.
+    std::span<std::byte> room() noexcept {
+        return direct_ && error_ == 0 ? std::span<std::byte>(current_ + fill_, block - fill_)
+                                      : std::span<std::byte>{};
+    }
+    /// Gives the first `n` bytes of `room()` (at most its size): 0, or an errno as `write`.
+    int put(std::size_t n) noexcept;
+
     /// Waits until every byte given is in the file (not durable yet: fsync comes next), turns
     /// direct writes off, and leaves the descriptor's position at the end. 0, or the errno that
     /// stopped a write. Writes may follow, through the page cache.

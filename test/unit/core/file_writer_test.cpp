@@ -142,6 +142,46 @@ TEST(file_writer, writes_after_a_flush_go_on_at_the_end) {
     expect_pattern(p, 0, 45 * mib);
 }
 
+TEST(file_writer, bytes_put_in_its_own_blocks_land_as_written_ones) {
+    const oras::test::temp_dir dir;
+    const auto p = dir / "in-place";
+    const auto fd = create(p);
+    ASSERT_TRUE(fd);
+    file_writer w(fd.get());
+    EXPECT_TRUE(w.room().empty());  // through the page cache: no blocks of its own
+    EXPECT_EQ(w.put(1), EINVAL);
+    std::uint64_t at = file_writer::direct_after + 5;
+    write_pattern(w, 0, at);
+    if (!takes_direct(dir.path())) {
+        EXPECT_TRUE(w.room().empty());
+        return;
+    }
+    ASSERT_FALSE(w.room().empty());
+    // Pieces of odd sizes into its blocks, now and then a copied write between them.
+    const std::uint64_t total = at + 9 * mib + 7;
+    for (std::size_t k = 0; at < total; ++k) {
+        if (k % 5 == 4) {
+            const auto n = std::min<std::uint64_t>(100000, total - at);
+            write_pattern(w, at, at + n);
+            at += n;
+            continue;
+        }
+        const auto room = w.room();
+        ASSERT_FALSE(room.empty());
+        const auto n =
+            static_cast<std::size_t>(std::min<std::uint64_t>({room.size(), 777777, total - at}));
+        for (std::size_t i = 0; i < n; ++i) {
+            room[i] = byte_at(at + i);
+        }
+        ASSERT_EQ(w.put(n), 0);
+        at += n;
+    }
+    EXPECT_EQ(w.put(file_writer::block + 1), EINVAL);
+    EXPECT_EQ(w.written(), total);
+    ASSERT_EQ(w.flush(), 0);
+    expect_pattern(p, 0, total);
+}
+
 // A write past the process's file size limit fails with EFBIG (SIGXFSZ ignored): a failure the
 // disk gives, in the thread that writes directly as in the caller's own writes.
 class file_writer_limit : public ::testing::Test {
