@@ -163,17 +163,20 @@ temp_file::temp_file(const fs::path& dest, const std::string& partial_tag)
 void temp_file::truncate(std::uint64_t n) {
     // Everything given is in the file first: a cut that keeps more than was written must not
     // keep a hole where blocks still queued were dropped.
-    if (const int err = writer_->flush(); err != 0) {
-        throw error(errc::invalid_argument,
-                    "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
-    }
-    writer_.reset();
+    check_write(writer_->flush());
     if (::ftruncate(fd_, static_cast<off_t>(n)) != 0
         || ::lseek(fd_, static_cast<off_t>(n), SEEK_SET) < 0) {
         throw error(errc::invalid_argument,
                     "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
     }
     writer_ = std::make_unique<oras::detail::file_writer>(fd_, n);  // written on from `n`
+}
+
+void temp_file::check_write(int err) const {
+    if (err != 0) {
+        throw error(errc::invalid_argument,
+                    "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
+    }
 }
 
 temp_file::~temp_file() {
@@ -189,17 +192,11 @@ temp_file::~temp_file() {
 }
 
 void temp_file::write(std::span<const std::byte> b) {
-    if (const int err = writer_->write(b); err != 0) {
-        throw error(errc::invalid_argument,
-                    "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
-    }
+    check_write(writer_->write(b));
 }
 
 void temp_file::put(std::size_t n) {
-    if (const int err = writer_->put(n); err != 0) {
-        throw error(errc::invalid_argument,
-                    "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
-    }
+    check_write(writer_->put(n));
 }
 
 void temp_file::commit(bool keep_old) {
@@ -208,11 +205,10 @@ void temp_file::commit(bool keep_old) {
 }
 
 void temp_file::close(bool sync) {
-    if (const int err = writer_->flush(); err != 0) {
-        throw error(errc::invalid_argument,
-                    "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
-    }
-    writer_.reset();
+    check_write(writer_->flush());
+    // Its thread has ended; one without a descriptor from here on, so that a write after
+    // close fails rather than reaching whatever file takes the number next.
+    writer_ = std::make_unique<oras::detail::file_writer>();
     if (::fchmod(fd_, 0644) != 0 || (sync && ::fsync(fd_) != 0)) {
         throw error(errc::invalid_argument,
                     "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));

@@ -74,7 +74,8 @@ class temp_file {
     const std::filesystem::path& destination() const noexcept { return dest_; }
 
   private:
-    void open_own();  // a random name beside the destination
+    void open_own();                  // a random name beside the destination
+    void check_write(int err) const;  // throws for a non-zero errno
     std::string own_template() const;
 
     dir_claim claim_;  // first: outlives the temporary name

@@ -243,7 +243,7 @@ class temp_file {
         if (const int err = writer_->flush(); err != 0) {
             fail_system(err, "cannot write " + path_.string());
         }
-        writer_.reset();
+        writer_ = std::make_unique<oras::detail::file_writer>();  // no descriptor from here on
         if (::fsync(fd_.get()) != 0) {
             fail_errno("cannot sync", path_);
         }

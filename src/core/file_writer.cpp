@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <system_error>
+#include <optional>
 
 namespace oras::detail {
 
@@ -32,15 +32,18 @@ file_writer::file_writer(int fd, std::uint64_t at) noexcept
 
 file_writer::~file_writer() {
     stop();
+    if (direct_) {
+        set_direct(fd_, false);  // for whoever holds the descriptor next
+    }
     release();
 }
 
 void file_writer::release() noexcept {
-    for (auto* b : owned_) {
+    for (auto*& b : owned_) {
         std::free(b);
+        b = nullptr;
     }
-    owned_.clear();
-    free_.clear();
+    free_count_ = 0;
     current_ = nullptr;
 }
 
@@ -112,37 +115,38 @@ void file_writer::start_direct() noexcept {
     tried_ = true;
     struct stat st {};
     if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-        return;  // O_DIRECT means something else on a pipe
+        return;
     }
-    for (std::size_t i = 0; i < blocks; ++i) {
-        auto* b = static_cast<std::byte*>(std::aligned_alloc(alignment, block));
+    for (auto*& b : owned_) {
+        b = static_cast<std::byte*>(std::aligned_alloc(alignment, block));
         if (b == nullptr) {
             release();
             return;
         }
-        owned_.push_back(b);
     }
     if (set_direct(fd_, true) != 0) {
         release();
         return;  // a file system without direct I/O: the page cache, as before
     }
+    current_ = owned_[0];
+    for (std::size_t i = 1; i < blocks; ++i) {
+        free_[free_count_++] = owned_[i];
+    }
+    if (end_ > start_) {
+        // What went through the page cache before: handed to the disk by the thread, and dropped
+        // from the cache once written back, as write_behind would have.
+        queue_[0] = job{nullptr, static_cast<std::size_t>(end_ - start_), start_};
+        queued_ = 1;
+    }
     try {
         thread_ = std::thread([this] { run(); });
-    } catch (const std::system_error&) {
+    } catch (...) {
         set_direct(fd_, false);
+        queued_ = 0;
         release();
         return;
     }
-    current_ = owned_.front();
-    free_.assign(owned_.begin() + 1, owned_.end());
     direct_ = true;
-    // What went through the page cache before: written back and dropped by the thread, as
-    // write_behind would have, without the caller waiting on it.
-    if (end_ > start_) {
-        const std::lock_guard lock(mutex_);
-        queue_.push_back(job{nullptr, static_cast<std::size_t>(end_ - start_), start_});
-        changed_.notify_all();
-    }
 }
 
 int file_writer::submit() noexcept {
@@ -150,20 +154,21 @@ int file_writer::submit() noexcept {
     current_ = nullptr;
     fill_ = 0;
     std::unique_lock lock(mutex_);
-    queue_.push_back(j);
+    // Room for it: the ring holds every block and the prefix job.
+    queue_[(queue_head_ + queued_) % queue_.size()] = j;
+    ++queued_;
     changed_.notify_all();
-    changed_.wait(lock, [this] { return !free_.empty() || thread_error_ != 0; });
+    changed_.wait(lock, [this] { return free_count_ != 0 || thread_error_ != 0; });
     if (thread_error_ != 0) {
         return thread_error_;
     }
-    current_ = free_.back();
-    free_.pop_back();
+    current_ = free_[--free_count_];
     return 0;
 }
 
 int file_writer::drain() noexcept {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [this] { return (queue_.empty() && !writing_) || thread_error_ != 0; });
+    changed_.wait(lock, [this] { return (queued_ == 0 && !writing_) || thread_error_ != 0; });
     return thread_error_;
 }
 
@@ -179,55 +184,76 @@ void file_writer::stop() noexcept {
     thread_.join();
 }
 
+void file_writer::drop_prefix() noexcept {
+    if (prefix_.size != 0) {
+        // A hint: pages not yet written back are skipped (they stay cached), and nothing here
+        // looks at a write-back error, which the caller's fsync reports.
+        ::posix_fadvise(fd_, static_cast<off_t>(prefix_.offset), static_cast<off_t>(prefix_.size),
+                        POSIX_FADV_DONTNEED);
+        prefix_.size = 0;
+    }
+}
+
 void file_writer::run() noexcept {
-    bool through_cache = false;
+    std::optional<write_behind> through_cache;  // once direct writes were refused
     std::unique_lock lock(mutex_);
     for (;;) {
-        changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        changed_.wait(lock, [this] { return stopping_ || queued_ != 0; });
         if (stopping_) {
             return;
         }
-        const job j = queue_.front();
-        queue_.pop_front();
+        const job j = queue_[queue_head_];
+        queue_head_ = (queue_head_ + 1) % queue_.size();
+        --queued_;
         writing_ = true;
         lock.unlock();
+        int err = 0;
         if (j.data == nullptr) {
-            // Hints, as in write_behind: a failed write-back shows in the caller's fsync.
-            ::sync_file_range(
-                fd_, static_cast<off_t>(j.offset), static_cast<off_t>(j.size),
-                SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
-            ::posix_fadvise(fd_, static_cast<off_t>(j.offset), static_cast<off_t>(j.size),
-                            POSIX_FADV_DONTNEED);
-            lock.lock();
-            writing_ = false;
-            changed_.notify_all();
-            continue;
-        }
-        const std::span<const std::byte> data(j.data, j.size);
-        int err = pwrite_all(fd_, data, j.offset);
-        if (err == EINVAL && !through_cache && set_direct(fd_, false) == 0) {
-            // The file system took O_DIRECT but not writes of this alignment: the rest goes
-            // through the page cache.
-            through_cache = true;
+            // Started, not waited for: a wait here would hold the caller up for the write-back
+            // of the whole range, and would take its error away from the caller's fsync.
+            ::sync_file_range(fd_, static_cast<off_t>(j.offset), static_cast<off_t>(j.size),
+                              SYNC_FILE_RANGE_WRITE);
+            prefix_ = j;
+            prefix_countdown_ = drop_after_blocks;
+        } else {
+            const std::span<const std::byte> data(j.data, j.size);
             err = pwrite_all(fd_, data, j.offset);
+            if (err == EINVAL && !through_cache && set_direct(fd_, false) == 0) {
+                // The file system took O_DIRECT but not writes of this alignment: the rest goes
+                // through the page cache, handed to the disk and dropped behind as there.
+                through_cache.emplace(fd_, j.offset);
+                err = pwrite_all(fd_, data, j.offset);
+            }
+            if (err == 0 && through_cache) {
+                through_cache->wrote(j.size);
+            }
+            if (prefix_countdown_ != 0 && --prefix_countdown_ == 0) {
+                drop_prefix();
+            }
         }
         lock.lock();
         writing_ = false;
-        free_.push_back(j.data);
+        if (j.data != nullptr) {
+            free_[free_count_++] = j.data;
+        }
         if (err != 0 && thread_error_ == 0) {
             thread_error_ = err;
-            for (const auto& q : queue_) {
-                free_.push_back(q.data);
+            for (; queued_ != 0; --queued_) {
+                if (auto* b = queue_[queue_head_].data) {
+                    free_[free_count_++] = b;
+                }
+                queue_head_ = (queue_head_ + 1) % queue_.size();
             }
-            queue_.clear();
         }
         changed_.notify_all();
     }
 }
 
 int file_writer::flush() noexcept {
-    if (error_ == 0 && direct_) {
-        int err = drain();
+    if (direct_) {
+        // Even after an error: the thread stopped and O_DIRECT off, whoever holds the
+        // descriptor next.
+        int err = error_ != 0 ? error_ : drain();
         stop();
         direct_ = false;
         if (const int off = set_direct(fd_, false); err == 0) {
@@ -239,8 +265,11 @@ int file_writer::flush() noexcept {
         }
         fill_ = 0;
         release();
+        drop_prefix();
         behind_ = write_behind(fd_, end_);
-        error_ = err;
+        if (error_ == 0) {
+            error_ = err;
+        }
     }
     if (error_ == 0 && ::lseek(fd_, static_cast<off_t>(end_), SEEK_SET) < 0) {
         error_ = errno;

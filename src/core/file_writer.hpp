@@ -9,20 +9,22 @@
 //
 // The caller's thread blocks only when every block is waiting for the disk: a disk slower than
 // the network then paces the writer (an event loop that writes stalls there, as a buffered
-// writer stalls when the kernel throttles its dirty pages). A file system or descriptor that
-// takes no O_DIRECT (tmpfs, a pipe; a block size the alignment does not suit) is written through
-// the page cache instead, with write_behind's hints.
+// writer stalls when the kernel throttles its dirty pages). A file that takes no O_DIRECT (a
+// file system without it, a block size the alignment does not suit) is written through the
+// page cache instead, with write_behind's hints.
 //
 // Nothing is durable here: the caller still fsyncs (or syncfs's) after `flush`, which also
-// commits the metadata of what was written directly.
+// commits the metadata of what was written directly, and reports any write-back error of the
+// part written through the cache (nothing here waits on that write-back, so nothing here
+// consumes its error).
 #pragma once
 
 #include "core/write_behind.hpp"
 
+#include <array>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <span>
 #include <thread>
@@ -49,7 +51,9 @@ class file_writer {
     /// For `fd`, a regular file written from offset `at` on (the bytes before it are left as
     /// they are; the descriptor's own position is not used, and is left at the end by `flush`).
     explicit file_writer(int fd, std::uint64_t at = 0) noexcept;
-    /// Stops the thread without waiting for what it was given to be written.
+    /// Stops the thread without waiting for what it was given to be written (what it had not
+    /// started on is dropped: the file holds a prefix of the bytes given) and turns O_DIRECT
+    /// off.
     ~file_writer();
     file_writer(const file_writer&) = delete;
     file_writer& operator=(const file_writer&) = delete;
@@ -78,13 +82,17 @@ class file_writer {
     std::uint64_t written() const noexcept { return written_; }
 
   private:
-    // A block to write, or (no data) a range written through the page cache to write back
-    // and drop from it.
+    // A block to write, or (no data) the range written through the page cache before, to hand
+    // to the disk.
     struct job {
         std::byte* data;
         std::size_t size;
         std::uint64_t offset;
     };
+    // Blocks written by the thread after that range was handed to the disk before it is dropped
+    // from the page cache: time for its write-back to end (a page still being written is
+    // skipped, and stays cached).
+    static constexpr unsigned drop_after_blocks = 8;
 
     int write_buffered(std::span<const std::byte> data) noexcept;
     void start_direct() noexcept;
@@ -93,6 +101,7 @@ class file_writer {
     void stop() noexcept;     // ends the thread; what it was not given yet is dropped
     void release() noexcept;  // frees the blocks (the thread stopped)
     void run() noexcept;      // the thread
+    void drop_prefix() noexcept;
 
     int fd_ = -1;
     std::uint64_t start_ = 0;    // file offset of the first byte given
@@ -106,13 +115,21 @@ class file_writer {
     // The caller's block being filled; it starts at file offset `end_ - fill_`.
     std::byte* current_ = nullptr;
     std::size_t fill_ = 0;
-    std::vector<std::byte*> owned_;  // every block, freed by `release`
+    std::array<std::byte*, blocks> owned_{};  // freed by `release`
 
-    // Shared with the thread, under `mutex_`.
+    // The thread's own (the caller reads them once it has joined the thread).
+    job prefix_{nullptr, 0, 0};  // the range to drop once written back (size 0: none)
+    unsigned prefix_countdown_ = 0;
+
+    // Shared with the thread, under `mutex_`. The queue never holds more than the blocks and the
+    // prefix job: a ring that never allocates.
     std::mutex mutex_;
     std::condition_variable changed_;
-    std::deque<job> queue_;
-    std::vector<std::byte*> free_;
+    std::array<job, blocks + 1> queue_{};
+    std::size_t queue_head_ = 0;
+    std::size_t queued_ = 0;
+    std::array<std::byte*, blocks> free_{};
+    std::size_t free_count_ = 0;
     bool writing_ = false;  // the thread holds a job
     bool stopping_ = false;
     int thread_error_ = 0;

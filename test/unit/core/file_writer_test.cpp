@@ -1,6 +1,7 @@
 #include "core/file_writer.hpp"
 #include "core/posix_file.hpp"
 
+#include <oras/test/page_cache.hpp>
 #include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
@@ -95,6 +96,11 @@ TEST(file_writer, a_large_file_is_written_whole_from_writes_of_any_size) {
     EXPECT_EQ(w.written(), total);
     EXPECT_EQ(::lseek(fd.get(), 0, SEEK_CUR), static_cast<off_t>(total));
     ASSERT_EQ(::fsync(fd.get()), 0);
+    if (went_direct) {
+        // Written from the blocks: the page cache never held those pages (the last block went
+        // through it).
+        EXPECT_LT(oras::test::resident_share(p, 34 * mib, 68 * mib), 0.05);
+    }
     expect_pattern(p, 0, total);
 }
 
@@ -185,58 +191,88 @@ TEST(file_writer, bytes_put_in_its_own_blocks_land_as_written_ones) {
 // A write past the process's file size limit fails with EFBIG (SIGXFSZ ignored): a failure the
 // disk gives, in the thread that writes directly as in the caller's own writes.
 class file_writer_limit : public ::testing::Test {
-  protected:
-    void SetUp() override {
-        ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved_), 0);
-        old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    }
-    void TearDown() override {
-        ::setrlimit(RLIMIT_FSIZE, &saved_);
-        std::signal(SIGXFSZ, old_handler_);
-    }
+  public:
     void limit(std::uint64_t bytes) {
         rlimit r = saved_;
         r.rlim_cur = static_cast<rlim_t>(bytes);
         ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &r), 0);
     }
 
+  protected:
+    void SetUp() override {
+        ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved_), 0);
+        saved_ok_ = true;
+        old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    }
+    void TearDown() override {
+        if (saved_ok_) {
+            ::setrlimit(RLIMIT_FSIZE, &saved_);
+            std::signal(SIGXFSZ, old_handler_);
+        }
+    }
+
   private:
     rlimit saved_{};
+    bool saved_ok_ = false;
     void (*old_handler_)(int) = SIG_DFL;
 };
 
-TEST_F(file_writer_limit, a_write_the_file_system_refuses_is_reported_and_sticks) {
-    const oras::test::temp_dir dir;
-    const auto fd = create(dir / "limited");
-    ASSERT_TRUE(fd);
-    limit(48 * mib + 1000);
+// Writes 64 MiB under a file size limit of `limit` bytes: the error, from the caller's write
+// or from the flush.
+int write_past(const fs::path& p, file_writer_limit& t, std::uint64_t limit, bool& went_direct) {
+    const auto fd = create(p);
+    t.limit(limit);
     file_writer w(fd.get());
     std::vector<std::byte> buf(mib, std::byte{1});
     int err = 0;
     for (std::uint64_t at = 0; at < 64 * mib && err == 0; at += mib) {
         err = w.write(buf);
+        went_direct = went_direct || w.direct();
     }
     if (err == 0) {
         err = w.flush();
     }
-    EXPECT_EQ(err, EFBIG);
-    EXPECT_EQ(w.write(buf), EFBIG);
-    EXPECT_EQ(w.flush(), EFBIG);
+    // Sticky, and the descriptor is left without O_DIRECT.
+    EXPECT_EQ(w.write(buf), err);
+    EXPECT_EQ(w.flush(), err);
+    EXPECT_EQ(::fcntl(fd.get(), F_GETFL) & O_DIRECT, 0);
+    return err;
 }
 
-TEST(file_writer, a_writer_dropped_mid_file_stops_without_waiting_for_more) {
+TEST_F(file_writer_limit, a_direct_write_the_file_system_refuses_is_reported_and_sticks) {
+    const oras::test::temp_dir dir;
+    bool went_direct = false;
+    // At a block boundary: the direct write there fails as a whole, in the writer's thread.
+    EXPECT_EQ(write_past(dir / "limited", *this, 48 * mib, went_direct), EFBIG);
+    if (takes_direct(dir.path())) {
+        EXPECT_TRUE(went_direct);
+    }
+}
+
+TEST_F(file_writer_limit, a_direct_write_cut_short_goes_through_the_cache_and_stops_at_the_limit) {
+    const oras::test::temp_dir dir;
+    bool went_direct = false;
+    // Inside a block: the direct write is cut to an unaligned length (EINVAL), written again
+    // through the page cache up to the limit, and the next fails.
+    EXPECT_EQ(write_past(dir / "limited", *this, 48 * mib + 1000, went_direct), EFBIG);
+    EXPECT_EQ(fs::file_size(dir / "limited"), 48 * mib + 1000);
+}
+
+TEST(file_writer, a_writer_dropped_mid_file_leaves_a_prefix_of_what_it_was_given) {
     const oras::test::temp_dir dir;
     const auto p = dir / "dropped";
     const auto fd = create(p);
     ASSERT_TRUE(fd);
     {
         file_writer w(fd.get());
-        write_pattern(w, 0, 50 * mib);
+        write_pattern(w, 0, 50 * mib + 3);
     }
-    // What the thread had written when it stopped is in place; nothing was written past the
-    // bytes given.
-    EXPECT_LE(fs::file_size(p), 50 * mib);
-    EXPECT_GE(fs::file_size(p), file_writer::direct_after);
+    // Blocks still queued are dropped, never written out of order: what the file holds is the
+    // pattern from its start, and no more than was given.
+    const auto size = fs::file_size(p);
+    EXPECT_LE(size, 50 * mib + 3);
+    expect_pattern(p, 0, size);
+    EXPECT_EQ(::fcntl(fd.get(), F_GETFL) & O_DIRECT, 0);
 }
 
 }  // namespace

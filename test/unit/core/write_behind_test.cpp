@@ -2,12 +2,12 @@
 #include "content/file_paths.hpp"
 #include "core/posix_file.hpp"
 
+#include <oras/test/page_cache.hpp>
 #include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -22,6 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using oras::detail::unique_fd;
 using oras::detail::write_behind;
+using oras::test::resident_share;
 
 constexpr std::size_t mib = std::size_t{1} << 20;
 
@@ -46,24 +47,6 @@ void write_through(int fd, write_behind& behind, std::uint64_t total, bool keep_
             ASSERT_EQ(::fdatasync(fd), 0);
         }
     }
-}
-
-// The share of the pages of [from, to) of the file that are in the page cache (mincore).
-double resident_share(const fs::path& p, std::uint64_t from, std::uint64_t to) {
-    const unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
-    EXPECT_TRUE(fd);
-    const auto len = static_cast<std::size_t>(to - from);
-    void* map = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd.get(), static_cast<off_t>(from));
-    EXPECT_NE(map, MAP_FAILED);
-    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    std::vector<unsigned char> in(len / page);
-    EXPECT_EQ(::mincore(map, len, in.data()), 0);
-    ::munmap(map, len);
-    std::size_t n = 0;
-    for (const auto c : in) {
-        n += c & 1;
-    }
-    return static_cast<double>(n) / static_cast<double>(in.size());
 }
 
 // Whether the file system under `dir` drops clean pages when told to: tmpfs and ramfs are the
