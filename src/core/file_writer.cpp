@@ -3,7 +3,9 @@
 #include "core/posix_file.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -117,6 +119,24 @@ void file_writer::start_direct() noexcept {
     if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
         return;
     }
+    // tmpfs and ramfs take O_DIRECT (tmpfs since Linux 6.6) and keep the data in the page cache
+    // all the same: nothing to bypass there, only a thread and blocks to pay for.
+    struct statfs sfs {};
+    if (::fstatfs(fd_, &sfs) == 0 && (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC)) {
+        return;
+    }
+#ifdef STATX_DIOALIGN
+    // Where the kernel says (Linux 6.1 on): a file it would write through the cache anyway
+    // (ext4 with data=journal, an inline-data or verity file) says 0, and a device whose blocks
+    // are larger than the alignment here asks for more.
+    struct statx sx {};
+    if (::statx(fd_, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0
+        && (sx.stx_mask & STATX_DIOALIGN) != 0
+        && (sx.stx_dio_offset_align == 0 || sx.stx_dio_offset_align > alignment
+            || sx.stx_dio_mem_align > alignment)) {
+        return;
+    }
+#endif
     for (auto*& b : owned_) {
         b = static_cast<std::byte*>(std::aligned_alloc(alignment, block));
         if (b == nullptr) {
@@ -154,6 +174,11 @@ int file_writer::submit() noexcept {
     current_ = nullptr;
     fill_ = 0;
     std::unique_lock lock(mutex_);
+    if (thread_error_ != 0) {
+        // Not written after the failure: the file stays a prefix of the bytes given.
+        free_[free_count_++] = j.data;
+        return thread_error_;
+    }
     // Room for it: the ring holds every block and the prefix job.
     queue_[(queue_head_ + queued_) % queue_.size()] = j;
     ++queued_;

@@ -9,9 +9,10 @@
 //
 // The caller's thread blocks only when every block is waiting for the disk: a disk slower than
 // the network then paces the writer (an event loop that writes stalls there, as a buffered
-// writer stalls when the kernel throttles its dirty pages). A file that takes no O_DIRECT (a
-// file system without it, a block size the alignment does not suit) is written through the
-// page cache instead, with write_behind's hints.
+// writer stalls when the kernel throttles its dirty pages). A file that takes no O_DIRECT, or
+// where it would bypass nothing (tmpfs, ramfs; a file system without it; a block size the
+// alignment does not suit), is written through the page cache instead, with write_behind's
+// hints.
 //
 // Nothing is durable here: the caller still fsyncs (or syncfs's) after `flush`, which also
 // commits the metadata of what was written directly, and reports any write-back error of the

@@ -179,6 +179,9 @@ TEST_F(write_behind_cache, a_temporary_file_leaves_the_page_cache_and_starts_aga
         }
     };
     write(64 * mib);
+    // Checked with the writer still going: the prefix was synced above (at 40 MiB) before the
+    // writer's thread dropped it, which it does `drop_after_blocks` (8) blocks after starting,
+    // i.e. once the caller handed over the block ending at 48 MiB.
     EXPECT_LT(resident_share(tmp.path(), 0, 48 * mib), 0.05);
     // Cut back (a resumed pull keeps a prefix) and written on from there: the bytes written
     // after the cut are dropped behind the writer as before.
