@@ -97,6 +97,9 @@ inline run_stats run(const std::vector<std::string>& argv, const fs::path& cwd, 
     args.push_back(nullptr);
     std::fflush(stdout);
     std::fflush(stderr);
+    // A quiet disk at the start: what the previous command left dirty (a peer that does not
+    // fsync its files) is written back now, not on this command's time and disk.
+    ::sync();
 
     rusage before{};
     getrusage(RUSAGE_CHILDREN, &before);
