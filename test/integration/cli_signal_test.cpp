@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 
 // SIGKILL cannot be handled: whatever a pull had written stays where it was. At every point it
 // is killed, a file under a title must be absent or complete; the next pull completes (large
-// files continue from what the killed ones wrote).
+// files continue from what the killed ones wrote, a file written directly past 32 MiB among them).
 TEST(cli_signals, a_pull_killed_anywhere_leaves_no_partial_file_under_a_title) {
     oras::test::registry_process reg;
     sandbox s;
@@ -28,6 +28,8 @@ TEST(cli_signals, a_pull_killed_anywhere_leaves_no_partial_file_under_a_title) {
     for (int i = 0; i < 20; ++i) {
         files["small-" + std::to_string(i) + ".txt"] = "small file " + std::to_string(i) + "\n";
     }
+    // Past 32 MiB: written directly from a thread of its own, cut wherever the kill lands.
+    files["huge.bin"] = pattern(40 * 1024 * 1024 + 9, 99);
     std::vector<std::string> push = {"push", reg.host() + "/cli/killed:v1", "--no-tty"};
     for (const auto& [name, content] : files) {
         write_file(s.work / name, content);

@@ -539,3 +539,42 @@ TEST(ops, a_pull_continues_the_partial_file_a_killed_pull_left) {
     EXPECT_FALSE(fs::exists(partial));
     EXPECT_EQ(snapshot(s.out), s.content());
 }
+
+// Past 32 MiB a pulled file is written directly (O_DIRECT) from the blocks it is received in.
+// A partial file cut there at an unaligned length: the rest goes on from that byte (through the
+// page cache up to the next aligned offset, directly after it), and the file is exact.
+TEST(ops, a_large_partial_file_continues_where_direct_writes_carry_it_on) {
+    registry_process reg;
+    sandbox s;
+    const auto data = pattern(40 * 1024 * 1024 + 7, 23);
+    write_file(s.work / "large.bin", data);
+    remote r(reg, "ops/resumed-large");
+    oras::ops::push_options o;
+    o.working_dir = s.work;
+    o.files = {{"large.bin", ""}};
+    o.tags = {"v1"};
+    r(oras::ops::push(*r.target, o));
+    const std::string tag(oras::digest::of(data).encoded().substr(0, 32));
+    const auto partial = s.out / (".large.bin.oras-partial-" + tag);
+    const std::size_t kept = 36 * 1024 * 1024 + 5;
+    write_file(partial, data.substr(0, kept));
+    std::uint64_t last_done = 0;
+    oras::ops::pull_options po;
+    po.output = s.out;
+    po.progress = [&last_done](const oras::ops::progress_event& e) {
+        if (e.what == kind::bytes && e.name == "large.bin") {
+            last_done = e.done;
+        }
+    };
+    const auto pulled = r(oras::ops::pull(*r.target, "v1", po));
+    EXPECT_EQ(pulled.resumed, 1u);
+    EXPECT_EQ(last_done, data.size() - kept);
+    EXPECT_FALSE(fs::exists(partial));
+    EXPECT_TRUE(read_file(s.out / "large.bin") == data) << "the pulled file differs";
+    // And a whole pull of it, for a fresh name: written directly past 32 MiB, exact.
+    fs::remove_all(s.out);
+    fs::create_directories(s.out);
+    const auto whole = r(oras::ops::pull(*r.target, "v1", po));
+    EXPECT_EQ(whole.resumed, 0u);
+    EXPECT_TRUE(read_file(s.out / "large.bin") == data) << "the pulled file differs";
+}
