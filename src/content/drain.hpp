@@ -59,7 +59,10 @@ boost::asio::awaitable<void> drain_to(byte_source& src, std::size_t chunk_size, 
     for (;;) {
         std::span<std::byte> buf = sink.room();
         const bool in_place = !buf.empty();
-        if (!in_place) {
+        if (in_place && storage) {
+            storage.reset();  // the sink's memory from here on: not held twice
+            own = {};
+        } else if (!in_place) {
             if (own.empty()) {
                 own = blob_buffer(storage, src.length(), chunk_size);
             }
