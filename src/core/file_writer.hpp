@@ -112,6 +112,7 @@ class file_writer {
     bool direct_ = false;
     int error_ = 0;  // sticky, of the caller's side
     write_behind behind_{-1};
+    std::uint64_t untold_ = 0;  // bytes written through the cache not told to `behind_` yet
 
     // The caller's block being filled; it starts at file offset `end_ - fill_`.
     std::byte* current_ = nullptr;
