@@ -53,7 +53,6 @@ int file_writer::write(std::span<const std::byte> data) noexcept {
     if (error_ != 0) {
         return error_;
     }
-    written_ += data.size();
     while (!data.empty()) {
         if (!direct_) {
             std::size_t n = data.size();
@@ -97,7 +96,6 @@ int file_writer::put(std::size_t n) noexcept {
     if (!direct_ || n > block - fill_) {
         return EINVAL;  // more than `room()` offered
     }
-    written_ += n;
     fill_ += n;
     end_ += n;
     if (fill_ == block) {

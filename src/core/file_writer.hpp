@@ -80,7 +80,7 @@ class file_writer {
     /// Whether writes go to the disk directly now.
     bool direct() const noexcept { return direct_; }
     /// Bytes given to `write` since construction.
-    std::uint64_t written() const noexcept { return written_; }
+    std::uint64_t written() const noexcept { return end_ - start_; }
 
   private:
     // A block to write, or (no data) the range written through the page cache before, to hand
@@ -105,10 +105,9 @@ class file_writer {
     void drop_prefix() noexcept;
 
     int fd_ = -1;
-    std::uint64_t start_ = 0;    // file offset of the first byte given
-    std::uint64_t end_ = 0;      // file offset after the last byte given (the current block's end)
-    std::uint64_t written_ = 0;  // bytes given
-    bool tried_ = false;         // direct writes were tried (once per writer)
+    std::uint64_t start_ = 0;  // file offset of the first byte given
+    std::uint64_t end_ = 0;    // file offset after the last byte given (the current block's end)
+    bool tried_ = false;       // direct writes were tried (once per writer)
     bool direct_ = false;
     int error_ = 0;  // sticky, of the caller's side
     write_behind behind_{-1};
