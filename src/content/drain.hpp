@@ -26,31 +26,13 @@ inline std::span<std::byte> blob_buffer(std::unique_ptr<std::byte[]>& storage,
     return {storage.get(), size};
 }
 
-/// Reads `src` to its end in chunks of at most `chunk_size` bytes and hands each to `consume`
-/// (synchronous; it may throw to stop). A reader that claims more bytes than its buffer holds is
-/// refused. `src` must outlive the returned awaitable; pass `consume` as a named object (GCC 12
+/// Reads `src` to its end into `sink`, which may offer memory of its own (`room()`, possibly
+/// empty) that the bytes are read into and then given with `put(n)`, not copied again; when it
+/// offers none they are read into a buffer and given with `write(chunk)`. `check` sees every chunk
+/// before the sink takes it, and may throw to stop. Chunks are of at most `chunk_size` bytes in a
+/// buffer of its own; a reader that claims more bytes than it was given room for is refused. `src`
+/// and `sink` must outlive the returned awaitable; pass `check` as a named object (GCC 12
 /// mishandles lambda temporaries inside co_await expressions).
-template <class Consume>
-boost::asio::awaitable<void> drain(byte_source& src, std::size_t chunk_size, Consume consume) {
-    std::unique_ptr<std::byte[]> storage;
-    const auto buf = blob_buffer(storage, src.length(), chunk_size);
-    for (;;) {
-        const std::size_t n = co_await src.read(buf);
-        if (n == 0) {
-            co_return;
-        }
-        if (n > buf.size()) {
-            throw error(errc::invalid_argument, "a byte source returned more bytes than asked for");
-        }
-        consume(std::span<const std::byte>(buf.data(), n));
-    }
-}
-
-/// As `drain`, into a file: `sink` offers memory of its own (`room()`, possibly empty) that the
-/// bytes are read into and then given with `put(n)`, not copied again; when it offers none they
-/// are read into a buffer and given with `write(chunk)`. `check` sees every chunk before the
-/// sink takes it, and may throw to stop. `src` and `sink` must outlive the returned awaitable;
-/// pass `check` as a named object.
 template <class Sink, class Check>
 boost::asio::awaitable<void> drain_to(byte_source& src, std::size_t chunk_size, Sink& sink,
                                       Check check) {
@@ -83,6 +65,26 @@ boost::asio::awaitable<void> drain_to(byte_source& src, std::size_t chunk_size, 
             sink.write(chunk);
         }
     }
+}
+
+/// A sink for `drain_to` with no memory of its own: every chunk goes to `consume`.
+template <class Consume>
+struct consuming_sink {
+    Consume& consume;
+
+    std::span<std::byte> room() const noexcept { return {}; }
+    void put(std::size_t) const noexcept {}
+    void write(std::span<const std::byte> chunk) const { consume(chunk); }
+};
+
+/// Reads `src` to its end in chunks of at most `chunk_size` bytes and hands each to `consume`
+/// (synchronous; it may throw to stop), as `drain_to` does into a sink without memory of its
+/// own. `src` must outlive the returned awaitable; pass `consume` as a named object.
+template <class Consume>
+boost::asio::awaitable<void> drain(byte_source& src, std::size_t chunk_size, Consume consume) {
+    consuming_sink<Consume> sink{consume};
+    const auto unchecked = [](std::span<const std::byte>) {};
+    co_await drain_to(src, chunk_size, sink, unchecked);
 }
 
 }  // namespace oras::content::detail
