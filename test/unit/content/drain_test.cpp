@@ -4,6 +4,7 @@
 #include <oras/byte_source.hpp>
 
 #include <oras/test/direct_io.hpp>
+#include <oras/test/files.hpp>
 #include <oras/test/run.hpp>
 #include <oras/test/temp_dir.hpp>
 
@@ -22,15 +23,13 @@
 
 namespace {
 
+using oras::test::byte_at;
+
 namespace asio = boost::asio;
 using oras::byte_source;
 using oras::content::detail::drain_to;
 
 constexpr std::uint64_t mib = std::uint64_t{1} << 20;
-
-std::byte byte_at(std::uint64_t i) {
-    return static_cast<std::byte>((i * 2654435761u) >> 13);
-}
 
 // `total` bytes of the pattern, handed out in reads of ever-changing sizes (at most what is
 // asked for).

@@ -2,6 +2,7 @@
 #include "core/posix_file.hpp"
 
 #include <oras/test/direct_io.hpp>
+#include <oras/test/files.hpp>
 #include <oras/test/page_cache.hpp>
 #include <oras/test/temp_dir.hpp>
 
@@ -20,17 +21,14 @@
 
 namespace {
 
+using oras::test::byte_at;
+
 namespace fs = std::filesystem;
 using oras::detail::file_writer;
 using oras::detail::unique_fd;
 using oras::test::direct_dir;
 
 constexpr std::uint64_t mib = std::uint64_t{1} << 20;
-
-// Byte `i` of a test file: not a repeating page, so a block written twice or out of place shows.
-std::byte byte_at(std::uint64_t i) {
-    return static_cast<std::byte>((i * 2654435761u) >> 13);
-}
 
 unique_fd create(const fs::path& p) {
     unique_fd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));

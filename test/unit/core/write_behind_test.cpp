@@ -2,6 +2,7 @@
 #include "content/file_paths.hpp"
 #include "core/posix_file.hpp"
 
+#include <oras/test/files.hpp>
 #include <oras/test/page_cache.hpp>
 #include <oras/test/temp_dir.hpp>
 
@@ -19,18 +20,14 @@
 
 namespace {
 
+using oras::test::byte_at;
+
 namespace fs = std::filesystem;
 using oras::detail::unique_fd;
 using oras::detail::write_behind;
 using oras::test::resident_share;
 
 constexpr std::size_t mib = std::size_t{1} << 20;
-
-// Byte `i` of the test files: not a repeating page, so a page written twice or out of place
-// shows.
-std::byte byte_at(std::uint64_t i) {
-    return static_cast<std::byte>((i * 2654435761u) >> 13);
-}
 
 // Writes `total` bytes in 1 MiB writes, as a pull does, telling `behind` after each. With
 // `keep_up`, each window is synced once written, as a disk that keeps up with the writer has it

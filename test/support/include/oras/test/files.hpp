@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -77,6 +78,12 @@ inline tree subset(const tree& t, const std::vector<std::string>& roots) {
 }
 
 /// `n` pseudo-random bytes (xorshift), the same for the same seed.
+/// Byte `i` of a file that may be written in pieces at any offset: not a repeating page, so a
+/// block written twice or out of place shows.
+inline std::byte byte_at(std::uint64_t i) {
+    return static_cast<std::byte>((i * 2654435761u) >> 13);
+}
+
 inline std::string pattern(std::size_t n, unsigned seed) {
     std::string s(n, '\0');
     std::uint32_t x = seed * 2654435761u + 1;
