@@ -51,9 +51,25 @@ std::string progress_display::final_line(const row& r) const {
            + display(r.name) + "  " + human_size(r.size) + "\n";
 }
 
+std::string progress_display::key_of(const ops::progress_event& e) {
+    const auto digest = e.desc.digest.str();
+    if (e.name.empty()) {
+        return digest;
+    }
+    // A push names a file before its digest is known: a name's first digest keeps its row.
+    if (digest.empty()) {
+        return e.name;
+    }
+    auto& first = digest_of_name_[e.name];
+    if (first.empty()) {
+        first = digest;
+    }
+    return first == digest ? e.name : e.name + '\n' + digest;
+}
+
 void progress_display::on(const ops::progress_event& e) {
     using kind = ops::progress_event::kind;
-    const std::string key = e.name.empty() ? e.desc.digest.str() : e.name;
+    const std::string key = key_of(e);
     auto [it, fresh] = rows_.try_emplace(key);
     auto& r = it->second;
     if (fresh) {

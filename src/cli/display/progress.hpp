@@ -52,11 +52,16 @@ class progress_display {
     std::string active_;
     std::string finished_;
     std::ostream& out_;
-    std::size_t columns_ = 0;          // the terminal's width, when known
-    std::map<std::string, row> rows_;  // by digest or name
-    std::vector<std::string> live_;    // keys of the rows in flight, in order of appearance
-    std::string ended_;                // final lines not printed yet (terminal)
-    std::size_t drawn_ = 0;            // lines of bars (and total) below the cursor's row
+    std::size_t columns_ = 0;  // the terminal's width, when known
+    std::string key_of(const ops::progress_event& e);
+
+    std::map<std::string, row> rows_;  // by key_of
+    // The first digest seen under each name: a name seen again with another digest (the same
+    // title in two platforms' manifests, copied by `cp`) is another blob and gets its own row.
+    std::map<std::string, std::string> digest_of_name_;
+    std::vector<std::string> live_;  // keys of the rows in flight, in order of appearance
+    std::string ended_;              // final lines not printed yet (terminal)
+    std::size_t drawn_ = 0;          // lines of bars (and total) below the cursor's row
     std::chrono::steady_clock::time_point last_draw_{};
     std::uint64_t total_done_ = 0;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();

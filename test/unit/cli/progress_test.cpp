@@ -2,6 +2,7 @@
 // blob printed once; elsewhere one line per ended blob.
 #include "cli/display/progress.hpp"
 
+#include <oras/digest.hpp>
 #include <oras/ops/progress.hpp>
 
 #include <gtest/gtest.h>
@@ -108,6 +109,45 @@ TEST(progress_display, what_ended_is_said_even_when_the_command_fails_before_don
         // ... the command fails here: done() is not called.
     }
     EXPECT_EQ(count(out.str(), "Downloaded  a.txt  4.0 KiB\n"), 1U);
+}
+
+TEST(progress_display, one_title_with_two_digests_is_two_blobs) {
+    // `cp` of an index whose two platforms each have a layer titled "a.txt".
+    for (const bool tty : {false, true}) {
+        std::ostringstream out;
+        {
+            progress_display d(tty, true, "Copying", "Copied", out);
+            const auto on = d.callback();
+            auto amd64 = event(kind::started, "a.txt", 2048);
+            amd64.desc.digest = oras::digest::of("amd64");
+            auto arm64 = event(kind::started, "a.txt", 1024);
+            arm64.desc.digest = oras::digest::of("arm64");
+            on(amd64);
+            on(arm64);
+            amd64.what = arm64.what = kind::finished;
+            on(arm64);
+            on(amd64);
+            d.done();
+        }
+        EXPECT_EQ(count(out.str(), "Copied      a.txt  2.0 KiB\n"), 1U) << tty;
+        EXPECT_EQ(count(out.str(), "Copied      a.txt  1.0 KiB\n"), 1U) << tty;
+    }
+}
+
+TEST(progress_display, a_file_named_before_its_digest_is_known_keeps_its_row) {
+    // A push reports a file as started while it is hashed, then finished with its digest.
+    std::ostringstream out;
+    {
+        progress_display d(false, true, "Uploading", "Uploaded", out);
+        const auto on = d.callback();
+        on(event(kind::started, "a.txt"));
+        auto done = event(kind::finished, "a.txt");
+        done.desc.digest = oras::digest::of("a");
+        on(done);
+        on(event(kind::exists, "a.txt"));
+        d.done();
+    }
+    EXPECT_EQ(out.str(), "Uploaded    a.txt  4.0 KiB\n");
 }
 
 TEST(progress_display, elsewhere_one_line_per_ended_blob) {
