@@ -8,6 +8,7 @@
 #include <sys/vfs.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -27,7 +28,28 @@ int set_direct(int fd, bool on) noexcept {
     return wanted == flags || ::fcntl(fd, F_SETFL, wanted) == 0 ? 0 : errno;
 }
 
+// Writers holding a place among `file_writer::max_direct`.
+std::atomic<unsigned> direct_places{0};
+
+bool take_direct_place() noexcept {
+    unsigned n = direct_places.load(std::memory_order_relaxed);
+    do {
+        if (n >= file_writer::max_direct) {
+            return false;
+        }
+    } while (!direct_places.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+    return true;
+}
+
+void give_direct_place() noexcept {
+    direct_places.fetch_sub(1, std::memory_order_relaxed);
+}
+
 }  // namespace
+
+unsigned file_writer::direct_writers() noexcept {
+    return direct_places.load(std::memory_order_relaxed);
+}
 
 file_writer::file_writer(int fd, std::uint64_t at) noexcept
     : fd_(fd), start_(at), end_(at), behind_(fd, at) {}
@@ -36,6 +58,7 @@ file_writer::~file_writer() {
     stop();
     if (direct_) {
         set_direct(fd_, false);  // for whoever holds the descriptor next
+        give_direct_place();
     }
     release();
 }
@@ -145,15 +168,20 @@ void file_writer::start_direct() noexcept {
         return;
     }
 #endif
+    if (!take_direct_place()) {
+        return;  // enough files being written directly: this one through the cache
+    }
     for (auto*& b : owned_) {
         b = static_cast<std::byte*>(std::aligned_alloc(alignment, block));
         if (b == nullptr) {
             release();
+            give_direct_place();
             return;
         }
     }
     if (set_direct(fd_, true) != 0) {
         release();
+        give_direct_place();
         return;  // a file system without direct I/O: the page cache, as before
     }
     current_ = owned_[0];
@@ -172,6 +200,7 @@ void file_writer::start_direct() noexcept {
         set_direct(fd_, false);
         queued_ = 0;
         release();
+        give_direct_place();
         return;
     }
     direct_ = true;
@@ -296,6 +325,7 @@ int file_writer::flush() noexcept {
         int err = error_ != 0 ? error_ : drain();
         stop();
         direct_ = false;
+        give_direct_place();
         if (const int off = set_direct(fd_, false); err == 0) {
             err = off;
         }

@@ -17,6 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace {
@@ -125,6 +127,46 @@ TEST(file_writer, a_file_continued_from_an_unaligned_offset_keeps_its_prefix) {
     }
     ASSERT_EQ(w.flush(), 0);
     expect_pattern(p, 0, prefix + 20 * mib);
+}
+
+TEST(file_writer, at_most_max_direct_files_are_written_directly_at_once) {
+    const direct_dir dir;
+    if (!dir.direct()) {
+        GTEST_SKIP() << "no directory here takes direct writes";
+    }
+    // Each file is continued past `direct_after` (a hole before it), so its first write turns
+    // direct writes on where a place is free.
+    constexpr std::size_t n = file_writer::max_direct + 2;
+    std::vector<unique_fd> fds;
+    std::vector<std::unique_ptr<file_writer>> writers;
+    const auto open_one = [&] {
+        const auto i = fds.size();
+        fds.push_back(create(dir / ("f" + std::to_string(i))));
+        writers.push_back(
+            std::make_unique<file_writer>(fds.back().get(), file_writer::direct_after));
+        return write_pattern(*writers.back(), file_writer::direct_after,
+                             file_writer::direct_after + 3 * file_writer::block + 5);
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        EXPECT_EQ(open_one(), i < file_writer::max_direct) << "file " << i;
+    }
+    EXPECT_EQ(file_writer::direct_writers(), file_writer::max_direct);
+    // A place given back, by a flush or a writer dropped, is taken by the next large file.
+    ASSERT_EQ(writers[0]->flush(), 0);
+    writers[1].reset();
+    EXPECT_EQ(file_writer::direct_writers(), file_writer::max_direct - 2);
+    EXPECT_TRUE(open_one());
+    EXPECT_TRUE(open_one());
+    EXPECT_FALSE(open_one());
+    for (std::size_t i = 0; i < writers.size(); ++i) {
+        if (writers[i]) {
+            ASSERT_EQ(writers[i]->flush(), 0) << "file " << i;
+            expect_pattern(dir / ("f" + std::to_string(i)), file_writer::direct_after,
+                           file_writer::direct_after + 3 * file_writer::block + 5);
+        }
+    }
+    writers.clear();
+    EXPECT_EQ(file_writer::direct_writers(), 0U);
 }
 
 TEST(file_writer, writes_after_a_flush_go_on_at_the_end) {
