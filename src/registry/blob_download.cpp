@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -25,6 +26,37 @@
 namespace oras::registry::detail {
 
 namespace {
+
+// Blobs timed or read as ranges now, over every repository and thread.
+std::atomic<std::size_t> striped_count{0};
+
+/// One of `max_blobs` places among the blobs read as ranges, held while it is.
+class striped_place {
+  public:
+    explicit striped_place(std::size_t max_blobs) noexcept {
+        auto n = striped_count.load(std::memory_order_relaxed);
+        do {
+            if (n >= max_blobs) {
+                return;
+            }
+        } while (!striped_count.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+        held_ = true;
+    }
+    ~striped_place() { give_back(); }
+    striped_place(const striped_place&) = delete;
+    striped_place& operator=(const striped_place&) = delete;
+
+    explicit operator bool() const noexcept { return held_; }
+    void give_back() noexcept {
+        if (held_) {
+            held_ = false;
+            striped_count.fetch_sub(1, std::memory_order_relaxed);
+        }
+    }
+
+  private:
+    bool held_ = false;
+};
 
 /// Waits for `t` to be cancelled: a condition variable on one strand, where the waiter checks
 /// its condition before it waits and the notifier changes the state before it cancels.
@@ -193,9 +225,11 @@ void start_fetch(const std::shared_ptr<striped>& st, std::uint64_t i) {
     }
 }
 
-/// What the reader's functions share: stops the streams when the last copy goes.
+/// What the reader's functions share: stops the streams when the last copy goes, and gives
+/// the blob's place back (what the fetches still in flight hold is freed as they end).
 struct handle {
     std::shared_ptr<striped> st;
+    std::unique_ptr<striped_place> place;
     handle() = default;
     handle(const handle&) = delete;
     handle& operator=(const handle&) = delete;
@@ -260,6 +294,9 @@ asio::awaitable<std::size_t> read_continued(std::shared_ptr<continued> h,
         const auto n = std::min<std::size_t>(out.size(), h->length - h->delivered);
         std::memcpy(out.data(), h->first.get() + h->delivered, n);
         h->delivered += n;
+        if (h->delivered == h->length) {
+            h->first.reset();  // a chunk per large blob in flight, held for nothing
+        }
         co_return n;
     }
     if (h->resp) {
@@ -286,11 +323,17 @@ asio::awaitable<std::size_t> read_continued(std::shared_ptr<continued> h,
 
 }  // namespace
 
+std::size_t striped_blobs() noexcept {
+    return striped_count.load(std::memory_order_relaxed);
+}
+
 asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> repo, descriptor desc,
                                            std::size_t parts, std::size_t chunk,
-                                           std::uint64_t fast_rate, rest_opener open_rest) {
+                                           std::uint64_t fast_rate, std::size_t max_blobs,
+                                           rest_opener open_rest) {
     const auto size = static_cast<std::uint64_t>(desc.size);
-    if (desc.size <= 0 || parts < 2 || chunk == 0) {
+    auto place = std::make_unique<striped_place>(max_blobs);
+    if (desc.size <= 0 || parts < 2 || chunk == 0 || !*place) {
         auto whole = co_await open_rest(0);
         co_return striped_open{std::move(whole), false};
     }
@@ -330,6 +373,7 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
         fast_rate != 0
         && static_cast<double>(length) >= static_cast<double>(fast_rate) * took.count();
     if (!ranges || fast || length == size) {
+        place->give_back();
         auto h = std::make_shared<continued>();
         h->first = std::move(s0.buf);
         h->length = length;
@@ -338,7 +382,11 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
         auto r = byte_source::from_generator(
             [h](std::span<std::byte> out) { return read_continued(h, out); }, size,
             [h] {
-                // The first chunk is kept; the rest comes again from a fresh request.
+                // The first chunk, while kept, is handed out again; the rest (or all, once it
+                // was dropped) comes again from a fresh request.
+                if (!h->first) {
+                    h->length = 0;
+                }
                 h->delivered = 0;
                 h->resp.reset();
                 h->rest.reset();
@@ -350,6 +398,7 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
     s0.ready = true;
     auto h = std::make_shared<handle>();
     h->st = st;
+    h->place = std::move(place);
     auto r = byte_source::from_generator(
         [h](std::span<std::byte> out) { return read_striped(h, out); }, size,
         [h, repo, desc, parts, chunk, ex] {

@@ -37,12 +37,19 @@ struct striped_open {
 /// or a rewind the rest comes through `open_rest(first byte not handed out)`. Otherwise it is
 /// dropped after the first chunk and the others come as ranges.
 ///
+/// At most `max_blobs` blobs in the process are timed or read as ranges at once (see
+/// `repository_options::parallel_download_max_blobs`); past that the blob is opened as one
+/// stream through `open_rest(0)`.
+///
 /// The fetches run on the calling coroutine's executor, which must be the repository's strand.
 /// Nothing waits on the reader: a reader left unread holds no pending work. Destroying or
 /// rewinding it stops the fetches it started at the end of their chunks.
 boost::asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> repo,
                                                   descriptor desc, std::size_t parts,
                                                   std::size_t chunk, std::uint64_t fast_rate,
-                                                  rest_opener open_rest);
+                                                  std::size_t max_blobs, rest_opener open_rest);
+
+/// Blobs timed or read as ranges by `open_striped` in this process now.
+std::size_t striped_blobs() noexcept;
 
 }  // namespace oras::registry::detail

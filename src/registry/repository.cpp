@@ -135,9 +135,9 @@ asio::awaitable<byte_source> repository::open_blob(descriptor desc) {
         detail::rest_opener rest = [st = state_, desc](std::uint64_t offset) {
             return open_rest(st, desc, offset);
         };
-        auto opened = co_await detail::open_striped(state_, desc, o.parallel_download_parts,
-                                                    o.parallel_download_chunk,
-                                                    o.parallel_download_fast_rate, std::move(rest));
+        auto opened = co_await detail::open_striped(
+            state_, desc, o.parallel_download_parts, o.parallel_download_chunk,
+            o.parallel_download_fast_rate, o.parallel_download_max_blobs, std::move(rest));
         if (opened.ranges_ignored) {
             state_->ranges_ignored_ = true;
         }

@@ -10,6 +10,7 @@
 #include <oras/error.hpp>
 #include <oras/registry/repository.hpp>
 
+#include "registry/blob_download.hpp"
 #include "scripted_server.hpp"
 
 #include <oras/test/run.hpp>
@@ -1042,6 +1043,52 @@ TEST(registry_transport, a_first_range_that_comes_fast_is_followed_by_one_stream
         }());
         EXPECT_TRUE(both == data + data);
     }
+}
+
+TEST(registry_transport, past_max_blobs_a_large_blob_is_one_stream_until_a_place_is_free) {
+    const auto a = pattern(30'001, 27);
+    const auto b = pattern(30'002, 28);
+    const auto da = describe(a);
+    const auto db = describe(b);
+    auto o = striped(3, 10'000);
+    o.repo.parallel_download_max_blobs = 1;
+    fixture f(o);
+    f.fake.with([&](fake_registry& reg) {
+        reg.blobs[da.digest.str()] = a;
+        reg.blobs[db.digest.str()] = b;
+    });
+    const auto read_all = [](oras::byte_source& r) -> asio::awaitable<std::string> {
+        std::string got;
+        std::vector<std::byte> buf(4'000);
+        while (const auto n = co_await r.read(buf)) {
+            got.append(reinterpret_cast<const char*>(buf.data()), n);
+        }
+        co_return got;
+    };
+    const auto got = f([&]() -> asio::awaitable<std::pair<std::string, std::string>> {
+        auto first = co_await f.repo->open_blob(da);  // striped: holds the place
+        EXPECT_EQ(oras::registry::detail::striped_blobs(), 1u);
+        auto second = co_await f.repo->open_blob(db);  // no place: one stream, whole
+        auto got_b = co_await read_all(second);
+        auto got_a = co_await read_all(first);
+        co_return std::pair{std::move(got_a), std::move(got_b)};
+    }());
+    EXPECT_TRUE(got.first == a);
+    EXPECT_TRUE(got.second == b);
+    EXPECT_EQ(oras::registry::detail::striped_blobs(), 0u);  // the readers are gone
+    std::size_t whole_b = 0;
+    std::size_t ranges_a = 0;
+    for (const auto& r : f.requests()) {
+        const bool is_b = r.target.find(db.digest.encoded()) != std::string::npos;
+        whole_b += is_b && !r.has_header("Range") ? 1 : 0;
+        ranges_a += !is_b && r.has_header("Range") ? 1 : 0;
+        EXPECT_FALSE(is_b && r.has_header("Range")) << r.header("Range");
+    }
+    EXPECT_EQ(whole_b, 1u);
+    EXPECT_EQ(ranges_a, 4u);  // the whole blob, dropped after its first chunk, then 3 ranges
+    // The place is free again: the next large blob is striped.
+    EXPECT_EQ(f.fetch(db), b);
+    EXPECT_EQ(f.requests().size(), 5u + 4u);
 }
 
 TEST(registry_transport, a_stream_read_on_after_its_first_range_resumes_where_it_was_cut) {
