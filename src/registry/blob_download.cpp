@@ -27,36 +27,56 @@ namespace oras::registry::detail {
 
 namespace {
 
-// Blobs timed or read as ranges now, over every repository and thread.
-std::atomic<std::size_t> striped_count{0};
+// Large blobs being fetched through `open_striped` now, over every repository and thread.
+std::atomic<std::size_t> large_count{0};
 
-/// One of `max_blobs` places among the blobs read as ranges, held while it is.
-class striped_place {
+/// Counts one large blob being fetched, for as long as its reader lives.
+class large_fetch {
   public:
-    explicit striped_place(std::size_t max_blobs) noexcept {
-        auto n = striped_count.load(std::memory_order_relaxed);
-        do {
-            if (n >= max_blobs) {
-                return;
-            }
-        } while (!striped_count.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
-        held_ = true;
-    }
-    ~striped_place() { give_back(); }
-    striped_place(const striped_place&) = delete;
-    striped_place& operator=(const striped_place&) = delete;
+    large_fetch() noexcept { large_count.fetch_add(1, std::memory_order_relaxed); }
+    ~large_fetch() { large_count.fetch_sub(1, std::memory_order_relaxed); }
+    large_fetch(const large_fetch&) = delete;
+    large_fetch& operator=(const large_fetch&) = delete;
 
-    explicit operator bool() const noexcept { return held_; }
-    void give_back() noexcept {
-        if (held_) {
-            held_ = false;
-            striped_count.fetch_sub(1, std::memory_order_relaxed);
-        }
+    /// Whether a blob may be timed or striped now: at most `max_blobs` large blobs are being
+    /// fetched, this one included.
+    static bool few(std::size_t max_blobs) noexcept {
+        return large_count.load(std::memory_order_relaxed) <= max_blobs;
     }
-
-  private:
-    bool held_ = false;
 };
+
+/// A reader opened as one stream, counted as a large fetch until its bytes end.
+struct counted_large {
+    byte_source inner;
+    std::shared_ptr<large_fetch> fetch;
+    std::uint64_t delivered = 0;
+};
+
+asio::awaitable<std::size_t> read_counted(std::shared_ptr<counted_large> h,
+                                          std::span<std::byte> out) {
+    const auto n = co_await h->inner.read(out);
+    h->delivered += n;
+    // Ended: a reader that checks the size stops asking once it has them all.
+    if ((n == 0 && !out.empty()) || h->delivered >= h->inner.length().value_or(UINT64_MAX)) {
+        h->fetch.reset();
+    }
+    co_return n;
+}
+
+byte_source counted_as_large(byte_source inner, std::shared_ptr<large_fetch> fetch) {
+    const auto length = inner.length();
+    const bool replayable = inner.replayable();
+    auto h = std::make_shared<counted_large>(counted_large{std::move(inner), std::move(fetch), 0});
+    std::function<void()> rewind;
+    if (replayable) {
+        rewind = [h] {
+            h->inner.rewind();
+            h->delivered = 0;
+        };
+    }
+    return byte_source::from_generator(
+        [h](std::span<std::byte> out) { return read_counted(h, out); }, length, std::move(rewind));
+}
 
 /// Waits for `t` to be cancelled: a condition variable on one strand, where the waiter checks
 /// its condition before it waits and the notifier changes the state before it cancels.
@@ -225,11 +245,11 @@ void start_fetch(const std::shared_ptr<striped>& st, std::uint64_t i) {
     }
 }
 
-/// What the reader's functions share: stops the streams when the last copy goes, and gives
-/// the blob's place back (what the fetches still in flight hold is freed as they end).
+/// What the reader's functions share: stops the streams when the last copy goes (what the
+/// fetches still in flight hold is freed as they end).
 struct handle {
     std::shared_ptr<striped> st;
-    std::unique_ptr<striped_place> place;
+    std::shared_ptr<large_fetch> fetch;
     handle() = default;
     handle(const handle&) = delete;
     handle& operator=(const handle&) = delete;
@@ -273,12 +293,21 @@ asio::awaitable<std::size_t> read_striped(std::shared_ptr<handle> h, std::span<s
         st->pos = 0;
         ++st->next;
         start_fetch(st, st->next - 1 + st->parts);  // into the slot just freed
+        if (st->next == st->chunks) {
+            // Every chunk handed out, none in flight: the buffers and the count go now rather
+            // than with the reader, which may be kept while the bytes are checked or stored.
+            for (auto& slot : st->slots) {
+                slot->buf.reset();
+            }
+            h->fetch.reset();
+        }
     }
     co_return n;
 }
 
 /// A first chunk already read, then the rest of the blob as one stream: the response it came
-/// in, read on, and after a drop (or a rewind) a fresh one from the first byte not handed out.
+/// in, read on, and after a drop a fresh one from the first byte not handed out. The first chunk
+/// is dropped once handed out; a rewind after that asks for the whole blob again.
 struct continued {
     std::unique_ptr<std::byte[]> first{};
     std::size_t length = 0;
@@ -286,6 +315,8 @@ struct continued {
     std::optional<http::response> resp{};
     rest_opener open_rest{};
     std::optional<byte_source> rest{};
+    std::shared_ptr<large_fetch> fetch{};
+    std::uint64_t size = 0;  // of the blob
 };
 
 asio::awaitable<std::size_t> read_continued(std::shared_ptr<continued> h,
@@ -297,6 +328,9 @@ asio::awaitable<std::size_t> read_continued(std::shared_ptr<continued> h,
         if (h->delivered == h->length) {
             h->first.reset();  // a chunk per large blob in flight, held for nothing
         }
+        if (h->delivered >= h->size) {
+            h->fetch.reset();
+        }
         co_return n;
     }
     if (h->resp) {
@@ -304,6 +338,9 @@ asio::awaitable<std::size_t> read_continued(std::shared_ptr<continued> h,
         try {
             const auto n = co_await h->resp->read_some(out);
             h->delivered += n;
+            if ((n == 0 && !out.empty()) || h->delivered >= h->size) {
+                h->fetch.reset();  // the bytes ended
+            }
             co_return n;
         } catch (...) {
             broken = std::current_exception();
@@ -318,13 +355,16 @@ asio::awaitable<std::size_t> read_continued(std::shared_ptr<continued> h,
     }
     const auto n = co_await h->rest->read(out);
     h->delivered += n;
+    if ((n == 0 && !out.empty()) || h->delivered >= h->size) {
+        h->fetch.reset();
+    }
     co_return n;
 }
 
 }  // namespace
 
-std::size_t striped_blobs() noexcept {
-    return striped_count.load(std::memory_order_relaxed);
+std::size_t large_blobs() noexcept {
+    return large_count.load(std::memory_order_relaxed);
 }
 
 asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> repo, descriptor desc,
@@ -332,10 +372,10 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
                                            std::uint64_t fast_rate, std::size_t max_blobs,
                                            rest_opener open_rest) {
     const auto size = static_cast<std::uint64_t>(desc.size);
-    auto place = std::make_unique<striped_place>(max_blobs);
-    if (desc.size <= 0 || parts < 2 || chunk == 0 || !*place) {
+    auto fetch = std::make_shared<large_fetch>();
+    if (desc.size <= 0 || parts < 2 || chunk == 0 || !large_fetch::few(max_blobs)) {
         auto whole = co_await open_rest(0);
-        co_return striped_open{std::move(whole), false};
+        co_return striped_open{counted_as_large(std::move(whole), std::move(fetch)), false};
     }
     const auto ex = co_await asio::this_coro::executor;
     auto st = std::make_shared<striped>(repo, desc, parts, chunk, ex);
@@ -366,15 +406,17 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
         }
         // Dropped in the first chunk: one stream, which resumes where a drop cut it.
         auto whole = co_await open_rest(0);
-        co_return striped_open{std::move(whole), !ranges};
+        co_return striped_open{counted_as_large(std::move(whole), std::move(fetch)), !ranges};
     }
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     const bool fast =
         fast_rate != 0
         && static_cast<double>(length) >= static_cast<double>(fast_rate) * took.count();
-    if (!ranges || fast || length == size) {
-        place->give_back();
+    // Other large blobs that came meanwhile are streams of their own already, on the same link.
+    if (!ranges || fast || length == size || !large_fetch::few(max_blobs)) {
         auto h = std::make_shared<continued>();
+        h->fetch = std::move(fetch);
+        h->size = size;
         h->first = std::move(s0.buf);
         h->length = length;
         h->resp.emplace(std::move(first));
@@ -398,7 +440,7 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
     s0.ready = true;
     auto h = std::make_shared<handle>();
     h->st = st;
-    h->place = std::move(place);
+    h->fetch = std::move(fetch);
     auto r = byte_source::from_generator(
         [h](std::span<std::byte> out) { return read_striped(h, out); }, size,
         [h, repo, desc, parts, chunk, ex] {

@@ -34,12 +34,14 @@ struct striped_open {
 /// It starts with one open-ended request (`Range: bytes=0-`) and times the first chunk's bytes:
 /// when they came at `fast_rate` bytes per second or faster (0: never), or the registry
 /// answered 200 (no range support), that response is read on as one stream, and after a drop
-/// or a rewind the rest comes through `open_rest(first byte not handed out)`. Otherwise it is
-/// dropped after the first chunk and the others come as ranges.
+/// the rest comes through `open_rest(first byte not handed out)`; after a rewind, through
+/// `open_rest(0)` once the first chunk was handed out (it is not kept), else from its end.
+/// Otherwise it is dropped after the first chunk and the others come as ranges.
 ///
-/// At most `max_blobs` blobs in the process are timed or read as ranges at once (see
-/// `repository_options::parallel_download_max_blobs`); past that the blob is opened as one
-/// stream through `open_rest(0)`.
+/// A blob is timed, and read as ranges, only while at most `max_blobs` large blobs are being
+/// fetched in the process, itself included (see
+/// `repository_options::parallel_download_max_blobs`); otherwise it is opened as one stream
+/// through `open_rest(0)`.
 ///
 /// The fetches run on the calling coroutine's executor, which must be the repository's strand.
 /// Nothing waits on the reader: a reader left unread holds no pending work. Destroying or
@@ -49,7 +51,8 @@ boost::asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_sta
                                                   std::size_t chunk, std::uint64_t fast_rate,
                                                   std::size_t max_blobs, rest_opener open_rest);
 
-/// Blobs timed or read as ranges by `open_striped` in this process now.
-std::size_t striped_blobs() noexcept;
+/// Large blobs being fetched through `open_striped` in this process now: readers alive whose
+/// bytes have not all been handed out.
+std::size_t large_blobs() noexcept;
 
 }  // namespace oras::registry::detail

@@ -1045,7 +1045,7 @@ TEST(registry_transport, a_first_range_that_comes_fast_is_followed_by_one_stream
     }
 }
 
-TEST(registry_transport, past_max_blobs_a_large_blob_is_one_stream_until_a_place_is_free) {
+TEST(registry_transport, past_max_blobs_at_once_a_large_blob_is_one_stream) {
     const auto a = pattern(30'001, 27);
     const auto b = pattern(30'002, 28);
     const auto da = describe(a);
@@ -1066,16 +1066,19 @@ TEST(registry_transport, past_max_blobs_a_large_blob_is_one_stream_until_a_place
         co_return got;
     };
     const auto got = f([&]() -> asio::awaitable<std::pair<std::string, std::string>> {
-        auto first = co_await f.repo->open_blob(da);  // striped: holds the place
-        EXPECT_EQ(oras::registry::detail::striped_blobs(), 1u);
-        auto second = co_await f.repo->open_blob(db);  // no place: one stream, whole
+        auto first = co_await f.repo->open_blob(da);  // the only large blob: striped
+        EXPECT_EQ(oras::registry::detail::large_blobs(), 1u);
+        auto second = co_await f.repo->open_blob(db);  // a second at once: one stream, whole
+        EXPECT_EQ(oras::registry::detail::large_blobs(), 2u);
         auto got_b = co_await read_all(second);
+        EXPECT_EQ(oras::registry::detail::large_blobs(), 1u);  // b's bytes ended
         auto got_a = co_await read_all(first);
+        EXPECT_EQ(oras::registry::detail::large_blobs(), 0u);
         co_return std::pair{std::move(got_a), std::move(got_b)};
     }());
     EXPECT_TRUE(got.first == a);
     EXPECT_TRUE(got.second == b);
-    EXPECT_EQ(oras::registry::detail::striped_blobs(), 0u);  // the readers are gone
+    EXPECT_EQ(oras::registry::detail::large_blobs(), 0u);  // the readers are gone
     std::size_t whole_b = 0;
     std::size_t ranges_a = 0;
     for (const auto& r : f.requests()) {
@@ -1086,9 +1089,43 @@ TEST(registry_transport, past_max_blobs_a_large_blob_is_one_stream_until_a_place
     }
     EXPECT_EQ(whole_b, 1u);
     EXPECT_EQ(ranges_a, 4u);  // the whole blob, dropped after its first chunk, then 3 ranges
-    // The place is free again: the next large blob is striped.
+    // Alone again: the next large blob is striped.
     EXPECT_EQ(f.fetch(db), b);
     EXPECT_EQ(f.requests().size(), 5u + 4u);
+}
+
+TEST(registry_transport, a_stream_read_on_is_rewound_before_and_after_its_first_chunk_is_dropped) {
+    const auto data = pattern(100'003, 29);
+    const auto desc = describe(data);
+    auto o = striped(3, 10'000);
+    o.repo.parallel_download_fast_rate = 1;  // any link is fast: one stream
+    fixture f(o);
+    f.fake.with([&](fake_registry& reg) { reg.blobs[desc.digest.str()] = data; });
+    const auto got = f([&]() -> asio::awaitable<std::string> {
+        auto reader = co_await f.repo->open_blob(desc);
+        std::vector<std::byte> buf(7'000);
+        std::string all;
+        // Rewound within the first chunk: it is handed out again from memory, the rest asked
+        // for from its end.
+        EXPECT_EQ(co_await reader.read(buf), buf.size());
+        reader.rewind();
+        while (const auto n = co_await reader.read(buf)) {
+            all.append(reinterpret_cast<const char*>(buf.data()), n);
+        }
+        // Rewound once the first chunk was dropped: the whole blob again.
+        reader.rewind();
+        while (const auto n = co_await reader.read(buf)) {
+            all.append(reinterpret_cast<const char*>(buf.data()), n);
+        }
+        co_return all;
+    }());
+    EXPECT_TRUE(got == data + data);
+    EXPECT_EQ(oras::registry::detail::large_blobs(), 0u);
+    const auto reqs = f.requests();
+    ASSERT_EQ(reqs.size(), 3u);
+    EXPECT_EQ(reqs[0].header("Range"), "bytes=0-");
+    EXPECT_EQ(reqs[1].header("Range"), "bytes=10000-");
+    EXPECT_FALSE(reqs[2].has_header("Range")) << reqs[2].header("Range");
 }
 
 TEST(registry_transport, a_stream_read_on_after_its_first_range_resumes_where_it_was_cut) {

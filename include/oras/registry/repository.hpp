@@ -85,11 +85,12 @@ struct repository_options {
     std::size_t parallel_download_parts = 4;
     /// Bytes per Range request.
     std::size_t parallel_download_chunk = 2 << 20;
-    /// Blobs this process fetches as several streams at once (counted over every repository):
-    /// a large blob that comes while that many are is read as one stream, and is not timed.
-    /// Several blobs in flight are several streams already, and their shared link makes each
-    /// look slow; striping them all would hold parts x chunk each (a pull of 8 large blobs at
-    /// `--concurrency 8`: 64 MiB) and, on loopback, ask 32 times the requests.
+    /// A large blob is timed, and fetched as several streams, only while at most this many
+    /// large blobs (this one included) are being fetched by the process, over every
+    /// repository; otherwise it is read as one stream with no probe. Several blobs in flight
+    /// are several streams already, and their shared link makes each look slow: striping them
+    /// all held parts x chunk each (a pull of eight 64 MiB blobs at `--concurrency 8`: 64 MiB)
+    /// and, on loopback, asked 32 times the requests.
     std::size_t parallel_download_max_blobs = 2;
     /// Bytes per second. Such a blob is first asked for whole (`Range: bytes=0-`) and its first
     /// chunk's bytes are timed: when they came this fast, the link is one a single stream fills
