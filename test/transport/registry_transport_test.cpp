@@ -963,6 +963,16 @@ TEST(registry_transport, fetch_blob_range_accepts_206_and_cuts_a_200) {
 
 // --- 7b. parallel ranged downloads ---------------------------------------------------------------
 
+/// What is left of `r`, read in slices of 7,000 bytes (never a chunk's multiple).
+asio::awaitable<std::string> read_rest(oras::byte_source r) {
+    std::string got;
+    std::vector<std::byte> buf(7'000);
+    while (const auto n = co_await r.read(buf)) {
+        got.append(reinterpret_cast<const char*>(buf.data()), n);
+    }
+    co_return got;
+}
+
 fixture_options striped(std::size_t parts, std::size_t chunk) {
     fixture_options o;
     o.repo.parallel_download_min_size = 1;
@@ -1028,17 +1038,9 @@ TEST(registry_transport, a_first_range_that_comes_fast_is_followed_by_one_stream
         g.fake.with([&](fake_registry& reg) { reg.blobs[desc.digest.str()] = data; });
         const auto both = g([&]() -> asio::awaitable<std::string> {
             auto reader = co_await g.repo->open_blob(desc);
-            std::string got;
-            std::vector<std::byte> buf(7'000);
-            for (int pass = 0; pass < 2; ++pass) {
-                if (pass == 1) {
-                    // Mid-way through the second pass: rewound again.
-                    reader.rewind();
-                }
-                while (const auto n = co_await reader.read(buf)) {
-                    got.append(reinterpret_cast<const char*>(buf.data()), n);
-                }
-            }
+            auto got = co_await read_rest(reader);
+            reader.rewind();
+            got += co_await read_rest(reader);
             co_return got;
         }());
         EXPECT_TRUE(both == data + data);
@@ -1057,22 +1059,14 @@ TEST(registry_transport, past_max_blobs_at_once_a_large_blob_is_one_stream) {
         reg.blobs[da.digest.str()] = a;
         reg.blobs[db.digest.str()] = b;
     });
-    const auto read_all = [](oras::byte_source& r) -> asio::awaitable<std::string> {
-        std::string got;
-        std::vector<std::byte> buf(4'000);
-        while (const auto n = co_await r.read(buf)) {
-            got.append(reinterpret_cast<const char*>(buf.data()), n);
-        }
-        co_return got;
-    };
     const auto got = f([&]() -> asio::awaitable<std::pair<std::string, std::string>> {
         auto first = co_await f.repo->open_blob(da);  // the only large blob: striped
         EXPECT_EQ(oras::registry::detail::large_blobs(), 1u);
         auto second = co_await f.repo->open_blob(db);  // a second at once: one stream, whole
         EXPECT_EQ(oras::registry::detail::large_blobs(), 2u);
-        auto got_b = co_await read_all(second);
+        auto got_b = co_await read_rest(second);
         EXPECT_EQ(oras::registry::detail::large_blobs(), 1u);  // b's bytes ended
-        auto got_a = co_await read_all(first);
+        auto got_a = co_await read_rest(first);
         EXPECT_EQ(oras::registry::detail::large_blobs(), 0u);
         co_return std::pair{std::move(got_a), std::move(got_b)};
     }());
@@ -1104,19 +1098,14 @@ TEST(registry_transport, a_stream_read_on_is_rewound_before_and_after_its_first_
     const auto got = f([&]() -> asio::awaitable<std::string> {
         auto reader = co_await f.repo->open_blob(desc);
         std::vector<std::byte> buf(7'000);
-        std::string all;
         // Rewound within the first chunk: it is handed out again from memory, the rest asked
         // for from its end.
         EXPECT_EQ(co_await reader.read(buf), buf.size());
         reader.rewind();
-        while (const auto n = co_await reader.read(buf)) {
-            all.append(reinterpret_cast<const char*>(buf.data()), n);
-        }
+        auto all = co_await read_rest(reader);
         // Rewound once the first chunk was dropped: the whole blob again.
         reader.rewind();
-        while (const auto n = co_await reader.read(buf)) {
-            all.append(reinterpret_cast<const char*>(buf.data()), n);
-        }
+        all += co_await read_rest(reader);
         co_return all;
     }());
     EXPECT_TRUE(got == data + data);
