@@ -30,7 +30,8 @@ namespace {
 // Large blobs being fetched through `open_striped` now, over every repository and thread.
 std::atomic<std::size_t> large_count{0};
 
-/// Counts one large blob being fetched, for as long as its reader lives.
+/// Counts one large blob being fetched: held by its reader until the bytes end (taken again by
+/// a rewind) or the reader goes.
 class large_fetch {
   public:
     large_fetch() noexcept { large_count.fetch_add(1, std::memory_order_relaxed); }
@@ -45,10 +46,18 @@ class large_fetch {
     }
 };
 
+/// Counts a reader read again from its first byte (a request re-sent) once more.
+void count_again(std::shared_ptr<large_fetch>& fetch) {
+    if (!fetch) {
+        fetch = std::make_shared<large_fetch>();
+    }
+}
+
 /// A reader opened as one stream, counted as a large fetch until its bytes end.
 struct counted_large {
     byte_source inner;
     std::shared_ptr<large_fetch> fetch;
+    std::uint64_t size = 0;  // of the blob
     std::uint64_t delivered = 0;
 };
 
@@ -57,21 +66,24 @@ asio::awaitable<std::size_t> read_counted(std::shared_ptr<counted_large> h,
     const auto n = co_await h->inner.read(out);
     h->delivered += n;
     // Ended: a reader that checks the size stops asking once it has them all.
-    if ((n == 0 && !out.empty()) || h->delivered >= h->inner.length().value_or(UINT64_MAX)) {
+    if ((n == 0 && !out.empty()) || h->delivered >= h->size) {
         h->fetch.reset();
     }
     co_return n;
 }
 
-byte_source counted_as_large(byte_source inner, std::shared_ptr<large_fetch> fetch) {
+byte_source counted_as_large(byte_source inner, std::shared_ptr<large_fetch> fetch,
+                             std::uint64_t size) {
     const auto length = inner.length();
     const bool replayable = inner.replayable();
-    auto h = std::make_shared<counted_large>(counted_large{std::move(inner), std::move(fetch), 0});
+    auto h =
+        std::make_shared<counted_large>(counted_large{std::move(inner), std::move(fetch), size, 0});
     std::function<void()> rewind;
     if (replayable) {
         rewind = [h] {
             h->inner.rewind();
             h->delivered = 0;
+            count_again(h->fetch);
         };
     }
     return byte_source::from_generator(
@@ -375,7 +387,7 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
     auto fetch = std::make_shared<large_fetch>();
     if (desc.size <= 0 || parts < 2 || chunk == 0 || !large_fetch::few(max_blobs)) {
         auto whole = co_await open_rest(0);
-        co_return striped_open{counted_as_large(std::move(whole), std::move(fetch)), false};
+        co_return striped_open{counted_as_large(std::move(whole), std::move(fetch), size), false};
     }
     const auto ex = co_await asio::this_coro::executor;
     auto st = std::make_shared<striped>(repo, desc, parts, chunk, ex);
@@ -406,7 +418,7 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
         }
         // Dropped in the first chunk: one stream, which resumes where a drop cut it.
         auto whole = co_await open_rest(0);
-        co_return striped_open{counted_as_large(std::move(whole), std::move(fetch)), !ranges};
+        co_return striped_open{counted_as_large(std::move(whole), std::move(fetch), size), !ranges};
     }
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     const bool fast =
@@ -432,6 +444,7 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
                 h->delivered = 0;
                 h->resp.reset();
                 h->rest.reset();
+                count_again(h->fetch);
             });
         co_return striped_open{std::move(r), !ranges};
     }
@@ -445,6 +458,7 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
         [h](std::span<std::byte> out) { return read_striped(h, out); }, size,
         [h, repo, desc, parts, chunk, ex] {
             h->st->stop();
+            count_again(h->fetch);
             h->st = std::make_shared<striped>(repo, desc, parts, chunk, ex);
         });
     co_return striped_open{std::move(r), false};

@@ -1059,20 +1059,22 @@ TEST(registry_transport, past_max_blobs_at_once_a_large_blob_is_one_stream) {
         reg.blobs[da.digest.str()] = a;
         reg.blobs[db.digest.str()] = b;
     });
+    using oras::registry::detail::large_blobs;
+    ASSERT_EQ(large_blobs(), 0u);  // no reader of another test left in this process
     const auto got = f([&]() -> asio::awaitable<std::pair<std::string, std::string>> {
         auto first = co_await f.repo->open_blob(da);  // the only large blob: striped
-        EXPECT_EQ(oras::registry::detail::large_blobs(), 1u);
+        EXPECT_EQ(large_blobs(), 1u);
         auto second = co_await f.repo->open_blob(db);  // a second at once: one stream, whole
-        EXPECT_EQ(oras::registry::detail::large_blobs(), 2u);
+        EXPECT_EQ(large_blobs(), 2u);
         auto got_b = co_await read_rest(second);
-        EXPECT_EQ(oras::registry::detail::large_blobs(), 1u);  // b's bytes ended
+        EXPECT_EQ(large_blobs(), 1u);  // b's bytes ended
         auto got_a = co_await read_rest(first);
-        EXPECT_EQ(oras::registry::detail::large_blobs(), 0u);
+        EXPECT_EQ(large_blobs(), 0u);
         co_return std::pair{std::move(got_a), std::move(got_b)};
     }());
     EXPECT_TRUE(got.first == a);
     EXPECT_TRUE(got.second == b);
-    EXPECT_EQ(oras::registry::detail::large_blobs(), 0u);  // the readers are gone
+    EXPECT_EQ(large_blobs(), 0u);
     std::size_t whole_b = 0;
     std::size_t ranges_a = 0;
     for (const auto& r : f.requests()) {
@@ -1095,6 +1097,8 @@ TEST(registry_transport, a_stream_read_on_is_rewound_before_and_after_its_first_
     o.repo.parallel_download_fast_rate = 1;  // any link is fast: one stream
     fixture f(o);
     f.fake.with([&](fake_registry& reg) { reg.blobs[desc.digest.str()] = data; });
+    using oras::registry::detail::large_blobs;
+    ASSERT_EQ(large_blobs(), 0u);  // no reader of another test left in this process
     const auto got = f([&]() -> asio::awaitable<std::string> {
         auto reader = co_await f.repo->open_blob(desc);
         std::vector<std::byte> buf(7'000);
@@ -1102,14 +1106,17 @@ TEST(registry_transport, a_stream_read_on_is_rewound_before_and_after_its_first_
         // for from its end.
         EXPECT_EQ(co_await reader.read(buf), buf.size());
         reader.rewind();
+        EXPECT_EQ(large_blobs(), 1u);
         auto all = co_await read_rest(reader);
-        // Rewound once the first chunk was dropped: the whole blob again.
+        EXPECT_EQ(large_blobs(), 0u);  // its bytes ended; the reader lives on
+        // Rewound once the first chunk was dropped: the whole blob again, counted again.
         reader.rewind();
+        EXPECT_EQ(large_blobs(), 1u);
         all += co_await read_rest(reader);
+        EXPECT_EQ(large_blobs(), 0u);
         co_return all;
     }());
     EXPECT_TRUE(got == data + data);
-    EXPECT_EQ(oras::registry::detail::large_blobs(), 0u);
     const auto reqs = f.requests();
     ASSERT_EQ(reqs.size(), 3u);
     EXPECT_EQ(reqs[0].header("Range"), "bytes=0-");
