@@ -3,7 +3,8 @@
 // by oras_test_support, anonymous, plain http), for
 //  (a) one large file (default 1 GiB),
 //  (b) 64 files of 4 MiB (--concurrency 8),
-//  (c) 1,000 files of 4 KiB (--concurrency 8).
+//  (c) 1,000 files of 4 KiB (--concurrency 8);
+// then the large file pulled from a registry serving TLS, beside curl fetching the same blob.
 // Per run: wall seconds, MB/s, the client's user and system CPU (RUSAGE_CHILDREN around the
 // wait for the oras-cpp process, which is the only child reaped in that window), its peak RSS
 // (ru_maxrss of that child from wait4: RUSAGE_CHILDREN's would be the largest of all children
@@ -116,6 +117,13 @@ double write_floor(const fs::path& dir, std::size_t files, std::uint64_t size) {
            - seconds(before.ru_stime);
 }
 
+/// The run of median CPU: the kernel's share (page cache, loopback) varies a lot between runs.
+run_stats median_by_cpu(std::vector<run_stats> v) {
+    std::sort(v.begin(), v.end(),
+              [](const run_stats& a, const run_stats& b) { return a.cpu() < b.cpu(); });
+    return v[v.size() / 2];
+}
+
 measured run_scenario(const scenario& s, const std::string& cli, const std::string& host,
                       int registry_pid, const fs::path& work) {
     const auto in = work / s.repo / "in";
@@ -155,13 +163,8 @@ measured run_scenario(const scenario& s, const std::string& cli, const std::stri
         }
         pulls.push_back(run(pull, work, log, registry_pid));
     }
-    const auto median = [](std::vector<run_stats> v) {
-        std::sort(v.begin(), v.end(),
-                  [](const run_stats& a, const run_stats& b) { return a.cpu() < b.cpu(); });
-        return v[v.size() / 2];
-    };
-    m.push = median(pushes);
-    m.pull = median(pulls);
+    m.push = median_by_cpu(pushes);
+    m.pull = median_by_cpu(pulls);
 
     // The client verified digests; check that everything arrived, then free the disk.
     for (const auto& n : names) {
@@ -185,6 +188,75 @@ void print_row(const std::string& name, const run_stats& r, double bytes, double
     std::printf("  %-22s %7.3f %8.1f %7.3f %7.3f %7.3f %8.3f %6.2fx %9.1f %9.2f\n", name.c_str(),
                 r.wall, bytes / 1e6 / r.wall, r.user, r.sys, r.cpu(), openssl,
                 openssl > 0 ? r.cpu() / openssl : 0.0, r.max_rss_mib, r.registry_cpu);
+}
+
+/// Whether `name` is an executable on PATH.
+bool on_path(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+    for (std::size_t at = 0; at <= dirs.size();) {
+        const auto end = std::min(dirs.find(':', at), dirs.size());
+        if (::access((fs::path(dirs.substr(at, end - at)) / name).c_str(), X_OK) == 0) {
+            return true;
+        }
+        at = end + 1;
+    }
+    return false;
+}
+
+/// The large file pushed once to a registry serving TLS (distribution's own TLS 1.3), then
+/// pulled three times, beside `curl -o /dev/null` of the same blob over the same TLS three
+/// times: what receiving and decrypting alone cost here (curl neither hashes nor writes).
+void run_tls(const std::string& cli, std::uint64_t size, const fs::path& work) {
+    oras::test::registry_process reg({.tls = true, .log_level = "error"});
+    const auto dir = work / "tls";
+    const auto in = dir / "in";
+    const auto out = dir / "out";
+    fs::create_directories(in);
+    write_data(in / "data.bin", size, 7);
+    const auto log = dir / "log.txt";
+    const auto ref = reg.host() + "/bench/tls:v1";
+    const auto ca = reg.ca_file();
+    run({cli, "push", "--ca-file", ca, "--no-tty", ref, "data.bin"}, in, log, reg.pid());
+    const auto openssl = run({"openssl", "dgst", "-sha256", "-r", "data.bin"}, in, log, 0);
+    std::string hex;
+    {
+        std::ifstream l(log);
+        l >> hex;
+    }
+    std::vector<run_stats> pulls, curls;
+    const bool curl = on_path("curl");
+    for (int round = 0; round < 3; ++round) {
+        fs::remove_all(out);
+        pulls.push_back(run({cli, "pull", "--ca-file", ca, "--no-tty", "-o", out.string(), ref},
+                            dir, log, reg.pid()));
+        if (curl) {
+            curls.push_back(run({"curl", "-sSf", "-o", "/dev/null", "--cacert", ca,
+                                 reg.base_url() + "/v2/bench/tls/blobs/sha256:" + hex},
+                                dir, log, reg.pid()));
+        }
+    }
+    std::error_code ec;
+    if (fs::file_size(out / "data.bin", ec) != size || ec) {
+        throw std::runtime_error("pull over TLS: data.bin is missing or short");
+    }
+    const auto bytes = static_cast<double>(size);
+    const auto label = std::to_string(size >> 20) + " MiB";
+    std::printf("\nover TLS (%s, a registry serving https):\n", reg.base_url().c_str());
+    print_header();
+    const auto pull = median_by_cpu(pulls);
+    print_row("pull 1 x " + label, pull, bytes, openssl.cpu());
+    if (curl) {
+        const auto c = median_by_cpu(curls);
+        print_row("curl -o /dev/null", c, bytes, openssl.cpu());
+        std::printf(
+            "  pull over curl: wall %.2fx, CPU %.2fx (curl receives and decrypts; the pull "
+            "also hashes, writes and syncs)\n",
+            pull.wall / c.wall, pull.cpu() / c.cpu());
+    } else {
+        std::printf("  (curl is not installed: its row is left out)\n");
+    }
+    fs::remove_all(dir);
 }
 
 const char* verdict(bool met) {
@@ -271,6 +343,8 @@ int main(int argc, char** argv) {
                           "", m.write_floor_cpu);
             summary.emplace_back(line);
         }
+        run_tls(cli, large, work.path());
+
         std::printf("\ntargets per scenario:\n");
         for (const auto& l : summary) {
             std::printf("%s\n", l.c_str());
