@@ -52,7 +52,7 @@ std::string progress_display::final_line(const row& r) const {
 }
 
 std::string progress_display::key_of(const ops::progress_event& e) {
-    const auto digest = e.desc.digest.str();
+    const auto& digest = e.desc.digest.str();
     if (e.name.empty()) {
         return digest;
     }

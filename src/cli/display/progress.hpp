@@ -43,6 +43,7 @@ class progress_display {
         std::chrono::steady_clock::time_point started{};
     };
     void on(const ops::progress_event& e);
+    std::string key_of(const ops::progress_event& e);
     void redraw(bool force);
     std::string final_line(const row& r) const;
     std::string fit(std::string line) const;
@@ -52,9 +53,7 @@ class progress_display {
     std::string active_;
     std::string finished_;
     std::ostream& out_;
-    std::size_t columns_ = 0;  // the terminal's width, when known
-    std::string key_of(const ops::progress_event& e);
-
+    std::size_t columns_ = 0;          // the terminal's width, when known
     std::map<std::string, row> rows_;  // by key_of
     // The first digest seen under each name: a name seen again with another digest (the same
     // title in two platforms' manifests, copied by `cp`) is another blob and gets its own row.
