@@ -86,6 +86,14 @@ struct run_stats {
     double cpu() const { return user + sys; }
 };
 
+/// The run of median CPU among `v` (not empty): the kernel's share (page cache, loopback) varies
+/// a lot between runs.
+inline run_stats median_by_cpu(std::vector<run_stats> v) {
+    std::sort(v.begin(), v.end(),
+              [](const run_stats& a, const run_stats& b) { return a.cpu() < b.cpu(); });
+    return v[v.size() / 2];
+}
+
 /// Runs `argv` in `cwd` with stdout and stderr to `log`, and measures it. Throws with the tail
 /// of the log when the command fails.
 inline run_stats run(const std::vector<std::string>& argv, const fs::path& cwd, const fs::path& log,

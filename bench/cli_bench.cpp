@@ -20,6 +20,7 @@
 // ORAS_CPP in the environment overrides the oras-cpp binary built with this benchmark.
 #include "bench_util.hpp"
 
+#include <oras/test/process.hpp>
 #include <oras/test/registry_process.hpp>
 #include <oras/test/temp_dir.hpp>
 
@@ -53,6 +54,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using oras::bench::fill;
+using oras::bench::median_by_cpu;
 using oras::bench::run;
 using oras::bench::run_stats;
 using oras::bench::seconds;
@@ -115,13 +117,6 @@ double write_floor(const fs::path& dir, std::size_t files, std::uint64_t size) {
     fs::remove_all(dir);
     return seconds(after.ru_utime) + seconds(after.ru_stime) - seconds(before.ru_utime)
            - seconds(before.ru_stime);
-}
-
-/// The run of median CPU: the kernel's share (page cache, loopback) varies a lot between runs.
-run_stats median_by_cpu(std::vector<run_stats> v) {
-    std::sort(v.begin(), v.end(),
-              [](const run_stats& a, const run_stats& b) { return a.cpu() < b.cpu(); });
-    return v[v.size() / 2];
 }
 
 measured run_scenario(const scenario& s, const std::string& cli, const std::string& host,
@@ -190,20 +185,6 @@ void print_row(const std::string& name, const run_stats& r, double bytes, double
                 openssl > 0 ? r.cpu() / openssl : 0.0, r.max_rss_mib, r.registry_cpu);
 }
 
-/// Whether `name` is an executable on PATH.
-bool on_path(const std::string& name) {
-    const char* path = std::getenv("PATH");
-    std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
-    for (std::size_t at = 0; at <= dirs.size();) {
-        const auto end = std::min(dirs.find(':', at), dirs.size());
-        if (::access((fs::path(dirs.substr(at, end - at)) / name).c_str(), X_OK) == 0) {
-            return true;
-        }
-        at = end + 1;
-    }
-    return false;
-}
-
 /// The large file pushed once to a registry serving TLS (distribution's own TLS 1.3), then
 /// pulled three times, beside `curl -o /dev/null` of the same blob over the same TLS three
 /// times: what receiving and decrypting alone cost here (curl neither hashes nor writes).
@@ -228,7 +209,7 @@ void run_tls(const std::string& cli, std::uint64_t size, const fs::path& work) {
         throw std::runtime_error("openssl dgst -sha256 -r printed no digest: \"" + hex + "\"");
     }
     std::vector<run_stats> pulls, curls;
-    const bool curl = on_path("curl");
+    const bool curl = !oras::test::find_executable("curl").empty();
     for (int round = 0; round < 3; ++round) {
         fs::remove_all(out);
         pulls.push_back(run({cli, "pull", "--ca-file", ca, "--no-tty", "-o", out.string(), ref},

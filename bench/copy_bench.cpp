@@ -48,6 +48,7 @@ namespace asio = boost::asio;
 
 namespace {
 
+using oras::bench::median_by_cpu;
 using oras::bench::run;
 using oras::bench::run_stats;
 using oras::bench::seconds;
@@ -65,12 +66,6 @@ double self_cpu() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     return seconds(u.ru_utime) + seconds(u.ru_stime);
-}
-
-run_stats median_by_cpu(std::vector<run_stats> v) {
-    std::sort(v.begin(), v.end(),
-              [](const run_stats& a, const run_stats& b) { return a.cpu() < b.cpu(); });
-    return v[v.size() / 2];
 }
 
 /// Copies `count` artifacts `many/aI:v1` from `a` to `b` (repositories `prefix/aI`) in this
