@@ -58,7 +58,6 @@ file_writer::~file_writer() {
     stop();
     if (direct_) {
         set_direct(fd_, false);  // for whoever holds the descriptor next
-        give_direct_place();
     }
     release();
 }
@@ -70,6 +69,10 @@ void file_writer::release() noexcept {
     }
     free_count_ = 0;
     current_ = nullptr;
+    if (placed_) {
+        placed_ = false;
+        give_direct_place();
+    }
 }
 
 int file_writer::write(std::span<const std::byte> data) noexcept {
@@ -171,17 +174,16 @@ void file_writer::start_direct() noexcept {
     if (!take_direct_place()) {
         return;  // enough files being written directly: this one through the cache
     }
+    placed_ = true;  // given back with the blocks, by `release`
     for (auto*& b : owned_) {
         b = static_cast<std::byte*>(std::aligned_alloc(alignment, block));
         if (b == nullptr) {
             release();
-            give_direct_place();
             return;
         }
     }
     if (set_direct(fd_, true) != 0) {
         release();
-        give_direct_place();
         return;  // a file system without direct I/O: the page cache, as before
     }
     current_ = owned_[0];
@@ -200,7 +202,6 @@ void file_writer::start_direct() noexcept {
         set_direct(fd_, false);
         queued_ = 0;
         release();
-        give_direct_place();
         return;
     }
     direct_ = true;
@@ -325,7 +326,6 @@ int file_writer::flush() noexcept {
         int err = error_ != 0 ? error_ : drain();
         stop();
         direct_ = false;
-        give_direct_place();
         if (const int off = set_direct(fd_, false); err == 0) {
             err = off;
         }

@@ -107,7 +107,7 @@ class file_writer {
     int submit() noexcept;    // hands the full current block over and takes a free one
     int drain() noexcept;     // waits until the thread has written everything handed over
     void stop() noexcept;     // ends the thread; what it was not given yet is dropped
-    void release() noexcept;  // frees the blocks (the thread stopped)
+    void release() noexcept;  // frees the blocks and their place (the thread stopped)
     void run() noexcept;      // the thread
     void drop_prefix() noexcept;
 
@@ -115,8 +115,8 @@ class file_writer {
     std::uint64_t start_ = 0;  // file offset of the first byte given
     std::uint64_t end_ = 0;    // file offset after the last byte given (the current block's end)
     bool tried_ = false;       // direct writes were tried (once per writer)
-    bool direct_ = false;      // holds one of the `max_direct` places while true
-    int error_ = 0;            // sticky, of the caller's side
+    bool direct_ = false;
+    int error_ = 0;  // sticky, of the caller's side
     write_behind behind_{-1};
     std::uint64_t untold_ = 0;  // bytes written through the cache not told to `behind_` yet
 
@@ -124,6 +124,7 @@ class file_writer {
     std::byte* current_ = nullptr;
     std::size_t fill_ = 0;
     std::array<std::byte*, blocks> owned_{};  // freed by `release`
+    bool placed_ = false;  // holds one of the `max_direct` places, given back by `release`
 
     // The thread's own (the caller reads them once it has joined the thread).
     job prefix_{nullptr, 0, 0};  // the range to drop once written back (size 0: none)
