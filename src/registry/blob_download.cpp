@@ -53,6 +53,15 @@ void count_again(std::shared_ptr<large_fetch>& fetch) {
     }
 }
 
+/// Gives the count back once a reader's bytes ended: a read of `n` of `asked` bytes that made
+/// `delivered` of the blob's `size` (a reader that checks the size stops asking at the last).
+void count_end(std::shared_ptr<large_fetch>& fetch, std::size_t n, std::size_t asked,
+               std::uint64_t delivered, std::uint64_t size) {
+    if ((n == 0 && asked != 0) || delivered >= size) {
+        fetch.reset();
+    }
+}
+
 /// A reader opened as one stream, counted as a large fetch until its bytes end.
 struct counted_large {
     byte_source inner;
@@ -65,10 +74,7 @@ asio::awaitable<std::size_t> read_counted(std::shared_ptr<counted_large> h,
                                           std::span<std::byte> out) {
     const auto n = co_await h->inner.read(out);
     h->delivered += n;
-    // Ended: a reader that checks the size stops asking once it has them all.
-    if ((n == 0 && !out.empty()) || h->delivered >= h->size) {
-        h->fetch.reset();
-    }
+    count_end(h->fetch, n, out.size(), h->delivered, h->size);
     co_return n;
 }
 
@@ -340,9 +346,7 @@ asio::awaitable<std::size_t> read_continued(std::shared_ptr<continued> h,
         if (h->delivered == h->length) {
             h->first.reset();  // a chunk per large blob in flight, held for nothing
         }
-        if (h->delivered >= h->size) {
-            h->fetch.reset();
-        }
+        count_end(h->fetch, n, out.size(), h->delivered, h->size);
         co_return n;
     }
     if (h->resp) {
@@ -350,9 +354,7 @@ asio::awaitable<std::size_t> read_continued(std::shared_ptr<continued> h,
         try {
             const auto n = co_await h->resp->read_some(out);
             h->delivered += n;
-            if ((n == 0 && !out.empty()) || h->delivered >= h->size) {
-                h->fetch.reset();  // the bytes ended
-            }
+            count_end(h->fetch, n, out.size(), h->delivered, h->size);
             co_return n;
         } catch (...) {
             broken = std::current_exception();
@@ -367,9 +369,7 @@ asio::awaitable<std::size_t> read_continued(std::shared_ptr<continued> h,
     }
     const auto n = co_await h->rest->read(out);
     h->delivered += n;
-    if ((n == 0 && !out.empty()) || h->delivered >= h->size) {
-        h->fetch.reset();
-    }
+    count_end(h->fetch, n, out.size(), h->delivered, h->size);
     co_return n;
 }
 
