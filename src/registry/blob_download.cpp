@@ -266,8 +266,14 @@ void start_fetch(const std::shared_ptr<striped>& st, std::uint64_t i) {
 /// What the reader's functions share: stops the streams when the last copy goes (what the
 /// fetches still in flight hold is freed as they end).
 struct handle {
-    std::shared_ptr<striped> st;
+    std::shared_ptr<striped> st;  // null once read as one stream
     std::shared_ptr<large_fetch> fetch;
+    // A rewind that finds more than the blobs allowed striped at once reads the blob again as
+    // one stream, as `open_striped` would have opened it then.
+    rest_opener open_rest{};
+    std::optional<byte_source> whole{};
+    std::uint64_t size = 0;       // of the blob
+    std::uint64_t delivered = 0;  // by `whole`
     handle() = default;
     handle(const handle&) = delete;
     handle& operator=(const handle&) = delete;
@@ -279,6 +285,15 @@ struct handle {
 };
 
 asio::awaitable<std::size_t> read_striped(std::shared_ptr<handle> h, std::span<std::byte> out) {
+    if (!h->st) {
+        if (!h->whole) {
+            h->whole = co_await h->open_rest(0);
+        }
+        const auto n = co_await h->whole->read(out);
+        h->delivered += n;
+        count_end(h->fetch, n, out.size(), h->delivered, h->size);
+        co_return n;
+    }
     const auto st = h->st;
     if (st->next == st->chunks || out.empty()) {
         co_return 0;
@@ -454,12 +469,21 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
     auto h = std::make_shared<handle>();
     h->st = st;
     h->fetch = std::move(fetch);
+    h->open_rest = std::move(open_rest);
+    h->size = size;
     auto r = byte_source::from_generator(
         [h](std::span<std::byte> out) { return read_striped(h, out); }, size,
-        [h, repo, desc, parts, chunk, ex] {
-            h->st->stop();
+        [h, repo, desc, parts, chunk, ex, max_blobs] {
+            if (h->st) {
+                h->st->stop();
+                h->st.reset();
+            }
+            h->whole.reset();
+            h->delivered = 0;
             count_again(h->fetch);
-            h->st = std::make_shared<striped>(repo, desc, parts, chunk, ex);
+            if (large_fetch::few(max_blobs)) {
+                h->st = std::make_shared<striped>(repo, desc, parts, chunk, ex);
+            }
         });
     co_return striped_open{std::move(r), false};
 }

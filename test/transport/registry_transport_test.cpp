@@ -1090,6 +1090,54 @@ TEST(registry_transport, past_max_blobs_at_once_a_large_blob_is_one_stream) {
     EXPECT_EQ(f.requests().size(), 5u + 4u);
 }
 
+TEST(registry_transport, a_striped_blob_rewound_past_max_blobs_at_once_is_read_as_one_stream) {
+    const auto a = pattern(30'001, 30);
+    const auto b = pattern(30'002, 31);
+    const auto da = describe(a);
+    const auto db = describe(b);
+    auto o = striped(3, 10'000);
+    o.repo.parallel_download_max_blobs = 1;
+    fixture f(o);
+    f.fake.with([&](fake_registry& reg) {
+        reg.blobs[da.digest.str()] = a;
+        reg.blobs[db.digest.str()] = b;
+    });
+    using oras::registry::detail::large_blobs;
+    ASSERT_EQ(large_blobs(), 0u);  // no reader of another test left in this process
+    const auto got = f([&]() -> asio::awaitable<std::pair<std::string, std::string>> {
+        auto first = co_await f.repo->open_blob(da);  // alone: striped
+        auto got_a = co_await read_rest(first);
+        EXPECT_EQ(large_blobs(), 0u);
+        auto second = co_await f.repo->open_blob(db);  // alone again: striped
+        EXPECT_EQ(large_blobs(), 1u);
+        // An upload of `a` retried: its reader is read again while `b` is being fetched.
+        first.rewind();
+        EXPECT_EQ(large_blobs(), 2u);
+        got_a += co_await read_rest(first);
+        EXPECT_EQ(large_blobs(), 1u);
+        auto got_b = co_await read_rest(second);
+        EXPECT_EQ(large_blobs(), 0u);
+        co_return std::pair{std::move(got_a), std::move(got_b)};
+    }());
+    EXPECT_TRUE(got.first == a + a);
+    EXPECT_TRUE(got.second == b);
+    std::vector<std::string> ranges_a;
+    std::size_t requests_b = 0;
+    for (const auto& r : f.requests()) {
+        if (r.target.find(da.digest.encoded()) != std::string::npos) {
+            ranges_a.push_back(r.has_header("Range") ? r.header("Range") : "none");
+        } else {
+            ++requests_b;
+        }
+    }
+    // Striped the first time (the whole blob dropped after its first chunk, then 3 ranges);
+    // after the rewind, the whole blob as one stream.
+    ASSERT_EQ(ranges_a.size(), 5u);
+    EXPECT_EQ(ranges_a[0], "bytes=0-");
+    EXPECT_EQ(ranges_a[4], "none");
+    EXPECT_EQ(requests_b, 4u);  // striped
+}
+
 TEST(registry_transport, a_stream_read_on_is_rewound_before_and_after_its_first_chunk_is_dropped) {
     const auto data = pattern(100'003, 29);
     const auto desc = describe(data);

@@ -87,10 +87,11 @@ struct repository_options {
     std::size_t parallel_download_chunk = 2 << 20;
     /// A large blob is timed, and fetched as several streams, only while at most this many
     /// large blobs (this one included) are being fetched by the process, over every
-    /// repository; otherwise it is read as one stream with no probe. Several blobs in flight
-    /// are several streams already, and their shared link makes each look slow: striping them
-    /// all held parts x chunk each (a pull of eight 64 MiB blobs at `--concurrency 8`: 64 MiB)
-    /// and, on loopback, asked 32 times the requests.
+    /// repository; otherwise it is read as one stream with no probe (so is a striped blob read
+    /// again, by a rewind, while more are in flight). Several blobs in flight are several
+    /// streams already, and their shared link makes each look slow: striping them all held
+    /// parts x chunk each (a pull of eight 64 MiB blobs at `--concurrency 8`: 64 MiB) and, on
+    /// loopback, asked 32 times the requests.
     std::size_t parallel_download_max_blobs = 2;
     /// Bytes per second. Such a blob is first asked for whole (`Range: bytes=0-`) and its first
     /// chunk's bytes are timed: when they came this fast, the link is one a single stream fills
