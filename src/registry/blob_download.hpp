@@ -41,7 +41,8 @@ struct striped_open {
 /// A blob is timed, and read as ranges, only while at most `max_blobs` large blobs are being
 /// fetched in the process, itself included (see
 /// `repository_options::parallel_download_max_blobs`); otherwise it is opened as one stream
-/// through `open_rest(0)`.
+/// through `open_rest(0)`. A striped reader rewound while more are in flight is read again the
+/// same way.
 ///
 /// The fetches run on the calling coroutine's executor, which must be the repository's strand.
 /// Nothing waits on the reader: a reader left unread holds no pending work. Destroying or
