@@ -248,6 +248,16 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         m.layers.push_back(p.desc);
         out.layers.push_back(p.desc);
     }
+    if (m.layers.empty() && o.version == manifest_version::v1_1) {
+        // image-spec 1.1 asks for at least one layer, with the empty descriptor when there is no
+        // content; oras packs an artifact of no files so, and the same input gives the same
+        // manifest.
+        const auto empty = empty_json_descriptor();
+        if (config.digest != empty.digest) {
+            co_await files.push(empty, byte_source::from_string("{}"));
+        }
+        m.layers.push_back(empty);
+    }
     if (o.subject) {
         m.subject = descriptor{};
         m.subject->media_type = o.subject->media_type;

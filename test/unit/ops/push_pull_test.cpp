@@ -339,6 +339,57 @@ TEST(ops, push_of_a_missing_config_sends_nothing) {
     EXPECT_EQ(store.size(), 0u);
 }
 
+TEST(ops, an_artifact_of_no_files_has_the_empty_descriptor_as_its_layer) {
+    sandbox s;
+    runner run;
+    for (const bool with_config : {false, true}) {
+        SCOPED_TRACE(with_config ? "a config of its own" : "the empty config");
+        oras::content::memory_store store;
+        oras::ops::push_options o;
+        o.working_dir = s.work;
+        o.artifact_type = "application/vnd.test.none";
+        o.created_annotation = false;
+        if (with_config) {
+            write_file(s.work / "config.json", R"({"a":1})");
+            o.config = oras::ops::push_file{"config.json", "application/vnd.test.config"};
+        }
+        const auto pushed = run(oras::ops::push(store, o));
+        const auto bytes = run(oras::content::fetch_all(store, pushed.manifest, 1 << 20));
+        const auto m = oras::image_manifest::parse(bytes);
+        ASSERT_TRUE(m);
+        // As oras-go packs image-spec 1.1 (PackManifest): the empty descriptor, its data inline.
+        ASSERT_EQ(m->layers.size(), 1u);
+        EXPECT_EQ(m->layers[0], oras::empty_json_descriptor());
+        EXPECT_TRUE(m->layers[0].data.has_value());
+        EXPECT_TRUE(pushed.layers.empty());  // no file was pushed
+        EXPECT_TRUE(run(store.exists(oras::empty_json_descriptor())));
+        if (!with_config) {
+            // The whole manifest, byte for byte as oras writes it for `oras push --artifact-type
+            // application/vnd.test.none` with no file and no created annotation.
+            const std::string e =
+                R"({"mediaType":"application/vnd.oci.empty.v1+json",)"
+                R"("digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",)"
+                R"("size":2,"data":"e30="})";
+            EXPECT_EQ(
+                bytes,
+                R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+                R"("artifactType":"application/vnd.test.none","config":)"
+                    + e + R"(,"layers":[)" + e + "]}");
+        }
+    }
+    // image-spec 1.0 has no such rule: no layer, as oras.
+    oras::content::memory_store store;
+    oras::ops::push_options o;
+    o.working_dir = s.work;
+    o.version = oras::ops::manifest_version::v1_0;
+    o.created_annotation = false;
+    const auto pushed = run(oras::ops::push(store, o));
+    const auto m =
+        oras::image_manifest::parse(run(oras::content::fetch_all(store, pushed.manifest, 1 << 20)));
+    ASSERT_TRUE(m);
+    EXPECT_TRUE(m->layers.empty());
+}
+
 TEST(ops, pull_refuses_titles_outside_the_output_directory) {
     sandbox s;
     runner run;
