@@ -252,12 +252,20 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
     ASSERT_OK(r);
     EXPECT_EQ(parse_object(r.out).at("size").to_number<std::size_t>(), blob.size());
 
-    // Deletes: refused without a terminal unless -f; -f deletes; a second -f says Missing.
+    // Deletes: the answer read from stdin, terminal or not (as oras); any line but y or yes
+    // cancels; no line at all is refused (a script that forgot -f); -f deletes without asking; a
+    // second -f says Missing.
     r = oras({"blob", "delete", ref + "@" + blob_digest});
     expect_error(r, ref + "@" + blob_digest, "pass -f");
-    EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/blobs/" + blob_digest).status, 200u);
-    r = oras({"blob", "delete", "-f", ref + "@" + blob_digest});
+    for (const std::string answer : {"\n", "n\n", "maybe"}) {
+        r = oras({"blob", "delete", ref + "@" + blob_digest}, answer);
+        ASSERT_OK(r);
+        EXPECT_NE(r.err.find("Operation cancelled."), std::string::npos) << r.err;
+        EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/blobs/" + blob_digest).status, 200u);
+    }
+    r = oras({"blob", "delete", ref + "@" + blob_digest}, "Y\n");  // `echo y | oras ...`
     ASSERT_OK(r);
+    EXPECT_NE(r.err.find("[y/N]"), std::string::npos) << r.err;
     EXPECT_EQ(r.out, "Deleted [registry] " + ref + "@" + blob_digest + "\n");
     EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/blobs/" + blob_digest).status, 404u);
     r = oras({"blob", "delete", "-f", ref + "@" + blob_digest});
@@ -269,6 +277,9 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
     // A manifest delete by tag removes the manifest and every tag on it.
     r = oras({"manifest", "delete", ref + ":copy2"});
     expect_error(r, ref + ":copy2", "pass -f");
+    r = oras({"manifest", "delete", ref + ":copy2"}, "no\n");
+    ASSERT_OK(r);
+    EXPECT_NE(r.err.find("Operation cancelled."), std::string::npos) << r.err;
     EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/manifests/" + subject).status, 200u);
     r = oras({"manifest", "delete", "-f", "--descriptor", ref + ":copy2"});
     ASSERT_OK(r);

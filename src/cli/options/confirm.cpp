@@ -6,22 +6,27 @@
 
 #include <algorithm>
 #include <cctype>
-#include <iostream>
 
 namespace oras::cli {
 
 bool confirm(const std::string& question, bool force) {
+    return confirm(question, force, std::cin, ::isatty(STDIN_FILENO) != 0);
+}
+
+bool confirm(const std::string& question, bool force, std::istream& in, bool terminal) {
     if (force) {
         return true;
     }
-    if (::isatty(STDIN_FILENO) == 0) {
-        throw error(errc::invalid_argument,
-                    "not deleting without confirmation: stdin is not a terminal (pass -f to "
-                    "delete without asking)");
-    }
     std::cerr << question << " [y/N] " << std::flush;
     std::string answer;
-    std::getline(std::cin, answer);
+    if (!std::getline(in, answer) && answer.empty() && !terminal) {
+        // A script that forgot -f: the ORAS CLI would cancel and exit 0, and the script would
+        // believe it had deleted.
+        std::cerr << "\n";
+        throw error(errc::invalid_argument,
+                    "not deleting without confirmation: no answer on stdin (pass -f to delete "
+                    "without asking)");
+    }
     std::transform(answer.begin(), answer.end(), answer.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (answer == "y" || answer == "yes") {
