@@ -199,6 +199,10 @@ void temp_file::put(std::size_t n) {
     check_write(writer_->put(n));
 }
 
+void temp_file::flush() {
+    check_write(writer_->flush());
+}
+
 void temp_file::commit(bool keep_old) {
     close(true);
     publish(keep_old);
@@ -279,8 +283,9 @@ void staging_dir::move_into_place(const std::string& title, const fs::path& dest
     }
 }
 
-void hash_file(int fd, std::uint64_t n, verifier& v, const fs::path& named) {
-    std::vector<std::byte> buf(1 << 20);
+void read_back(int fd, std::uint64_t n, const fs::path& named,
+               const std::function<void(std::span<const std::byte>)>& consume) {
+    std::vector<std::byte> buf(static_cast<std::size_t>(std::clamp<std::uint64_t>(n, 1, 1 << 20)));
     for (std::uint64_t at = 0; at < n;) {
         const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), n - at));
         const auto got = ::oras::detail::pread_some(fd, std::span(buf).first(want), at);
@@ -289,11 +294,17 @@ void hash_file(int fd, std::uint64_t n, verifier& v, const fs::path& named) {
                         "cannot read back " + quote(named.string()) + ": "
                             + (got < 0 ? std::strerror(errno) : "it is shorter"));
         }
-        if (auto ok = v.update(std::span(buf).first(static_cast<std::size_t>(got))); !ok) {
-            throw error(ok.error());
-        }
+        consume(std::span<const std::byte>(buf).first(static_cast<std::size_t>(got)));
         at += static_cast<std::uint64_t>(got);
     }
+}
+
+void hash_file(int fd, std::uint64_t n, verifier& v, const fs::path& named) {
+    read_back(fd, n, named, [&v](std::span<const std::byte> chunk) {
+        if (auto ok = v.update(chunk); !ok) {
+            throw error(ok.error());
+        }
+    });
 }
 
 void sync_file_system(const fs::path& dir) {

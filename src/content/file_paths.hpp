@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -52,6 +53,8 @@ class temp_file {
     /// bytes put there are then given with `put`.
     std::span<std::byte> room() noexcept { return writer_->room(); }
     void put(std::size_t n);
+    /// Waits until every byte given is in the file (readable through `fd()`); writes may follow.
+    void flush();
 
     /// Syncs and moves the file to its destination. With `keep_old`, an existing destination
     /// is kept and the commit fails with `already_exists` (link(2) never replaces).
@@ -115,6 +118,12 @@ std::filesystem::path partial_path(const std::filesystem::path& dest, const std:
 /// Bytes of the partial file `temp_file(dest, tag)` would take up; 0 when there is none it
 /// would take (see that constructor).
 std::uint64_t partial_size(const std::filesystem::path& dest, const std::string& tag);
+
+/// Hands the first `n` bytes of the open file `fd` to `consume`, in chunks of at most 1 MiB.
+/// Throws `invalid_argument` naming `named` when the file cannot be read or is shorter, and
+/// whatever `consume` throws.
+void read_back(int fd, std::uint64_t n, const std::filesystem::path& named,
+               const std::function<void(std::span<const std::byte>)>& consume);
 
 /// Feeds the first `n` bytes of the open file `fd` into `v`. Throws `invalid_argument` naming
 /// `named` when the file cannot be read or is shorter, and `v`'s error when it refuses a chunk.

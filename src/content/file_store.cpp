@@ -506,7 +506,23 @@ asio::awaitable<void> file_store::push_from(descriptor desc, byte_source src,
         const auto feed = [&extractor](std::span<const std::byte> chunk) {
             extractor.write(chunk);
         };
-        co_await read_verified(feed);
+        if (fresh) {
+            co_await read_verified(feed);  // aside: moved in only once verified
+        } else {
+            // An existing directory is written in place, where an entry cannot be taken back:
+            // the layer is kept aside and checked whole before the first entry is written, so
+            // that wrong bytes (a registry serving what the digest does not name) change
+            // nothing.
+            detail::temp_file held(dest);
+            std::uint64_t size = 0;
+            const auto keep = [&held, &size](std::span<const std::byte> chunk) {
+                held.write(chunk);
+                size += chunk.size();
+            };
+            co_await read_verified(keep);
+            held.flush();
+            detail::read_back(held.fd(), size, held.path(), feed);
+        }
         extractor.finish();
         if (fresh && opts_.deferred_commit) {
             record(title, file_entry{desc, staging->path() / fs::path(title), true});

@@ -321,6 +321,36 @@ TEST(file_store, wrong_content_leaves_nothing_under_the_destination_name) {
     EXPECT_TRUE(leftovers(wd.path()).empty());
 }
 
+TEST(file_store, wrong_bytes_for_an_existing_directory_change_nothing_in_it) {
+    temp_dir src;
+    write_file(src / "tree/one.txt", "new one");
+    write_file(src / "tree/added.txt", "added");
+    const auto [desc, bytes] = directory_layer(src / "tree", "tree", "tree");
+    temp_dir wd;
+    write_file(wd / "tree/one.txt", "old one");
+    write_file(wd / "tree/sub/kept.txt", "kept");
+    const auto before = tree_of(wd.path());
+    asio::io_context io;
+    file_store s(wd.path());
+    // The layer's own bytes under another digest (a registry serving what the digest does not
+    // name): refused before the first entry is written, though it unpacks in place.
+    auto other = desc;
+    other.digest = oras::digest::of(std::string(bytes.size(), 'z'));
+    expect_error([&] { run(io, s.push(other, byte_source::from_string(bytes))); },
+                 errc::digest_mismatch);
+    EXPECT_EQ(tree_of(wd.path()), before);
+    // Of unknown length, found out while reading: the same.
+    auto unsized = oras::test::unsized(byte_source::from_string(bytes));
+    expect_error([&] { run(io, s.push(other, std::move(unsized))); }, errc::digest_mismatch);
+    EXPECT_EQ(tree_of(wd.path()), before);
+    // The right bytes update it in place.
+    run(io, s.push(desc, byte_source::from_string(bytes)));
+    EXPECT_EQ(read_file(wd / "tree/one.txt"), "new one");
+    EXPECT_EQ(read_file(wd / "tree/added.txt"), "added");
+    EXPECT_EQ(read_file(wd / "tree/sub/kept.txt"), "kept");
+    EXPECT_TRUE(leftovers(wd.path()).empty());
+}
+
 TEST(file_store, add_validates_paths) {
     temp_dir root;
     const auto wd = root / "wd";
