@@ -424,6 +424,13 @@ asio::awaitable<http::response> client_state::send(http::request req, scope_set 
         }
         co_return resp;
     }
+    // A challenge is the registry's only when the registry sent it: one from where a redirect
+    // led (storage, a CDN) could name a realm of its choosing, which the registry's
+    // credentials would then be sent to, for this request and every later one.
+    const auto answered = http::detail::origin_of(resp.url());
+    if (!answered || answered->str() != reg->origin) {
+        co_return resp;
+    }
     auto challenges = parse_www_authenticate(resp.headers().get_all("WWW-Authenticate"));
     if (!challenges || challenges->empty()) {
         co_return resp;

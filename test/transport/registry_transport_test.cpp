@@ -815,6 +815,44 @@ TEST(registry_transport, a_blob_redirect_to_another_origin_carries_no_authorizat
     EXPECT_EQ(f.server.requests().back().header("Authorization"), basic("alice", "secret"));
 }
 
+TEST(registry_transport, a_challenge_from_where_a_redirect_led_sends_no_credentials_there) {
+    const auto data = pattern(5000, 9);
+    const auto desc = describe(data);
+    scripted_server realm(
+        [](const scripted_request&) { return action{.body = R"({"token":"stolen"})"}; });
+    const auto realm_url = realm.url() + "/token";
+    scripted_server storage([realm_url](const scripted_request&) {
+        return action{.status = 401,
+                      .headers = {{"WWW-Authenticate",
+                                   "Bearer realm=\"" + realm_url + "\",service=\"storage\""}}};
+    });
+    fixture f({.password = "secret"});
+    const auto to = storage.url() + "/bucket/blob";
+    f.fake.with([&](fake_registry& reg) {
+        reg.blobs[desc.digest.str()] = data;
+        reg.hook = [to](const scripted_request& r, fake_registry&) -> std::optional<action> {
+            if (r.method == "GET" && split_target(r.target).path.starts_with(blobs_path)) {
+                return action{.status = 307, .headers = {{"Location", to}}};
+            }
+            return std::nullopt;
+        };
+    });
+    // The storage's 401 is the answer: its realm is not the registry's, and the registry's
+    // credentials go nowhere near it. Twice: the first fetch learns the registry's scheme from
+    // its own 401, the second sends Basic at once and meets the storage's challenge first.
+    for (int i = 0; i < 2; ++i) {
+        const auto e = error_of([&] { f.fetch(desc); });
+        EXPECT_EQ(e.code(), errc::unauthorized) << e.what();
+        EXPECT_TRUE(realm.requests().empty()) << "fetch " << i;
+    }
+    EXPECT_EQ(storage.requests().size(), 2u);
+    // The registry's own scheme is as it was: its next request carries Basic, as before.
+    f.fake.with([](fake_registry& reg) { reg.hook = nullptr; });
+    EXPECT_EQ(f.fetch(desc), data);
+    EXPECT_EQ(f.server.requests().back().header("Authorization"), basic("alice", "secret"));
+    EXPECT_TRUE(realm.requests().empty());
+}
+
 // --- 6. a HEAD that lies about the size ----------------------------------------------------------
 
 TEST(registry_transport, a_head_size_that_differs_from_the_get_fails_the_fetch) {
