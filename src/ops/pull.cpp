@@ -13,6 +13,7 @@
 #include "ops/emit.hpp"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 #include <unordered_map>
@@ -82,9 +83,14 @@ class primed_source final : public content::target, public content::ranged_opene
     std::unordered_map<digest, std::shared_ptr<const std::string>> primed_;
 };
 
-/// Collects the layers of `desc`, following indexes into their manifests.
+/// Collects the layers of `desc`, following indexes into their manifests. A manifest or index
+/// listed more than once (`visited`) is read once: an index naming one manifest of many layers
+/// thousands of times would otherwise cost a registry's few megabytes a billion descriptors.
 asio::awaitable<void> collect_layers(primed_source& src, const descriptor& desc, unsigned depth,
-                                     std::vector<descriptor>& out) {
+                                     std::vector<descriptor>& out, std::set<digest>& visited) {
+    if (!visited.insert(desc.digest).second) {
+        co_return;
+    }
     const auto bytes = co_await content::fetch_all(src, desc);
     if (media_type::is_index(desc.media_type)) {
         if (depth == max_index_depth) {
@@ -98,7 +104,7 @@ asio::awaitable<void> collect_layers(primed_source& src, const descriptor& desc,
         }
         for (const auto& m : index->manifests) {
             if (media_type::is_manifest(m.media_type) || media_type::is_index(m.media_type)) {
-                co_await collect_layers(src, m, depth + 1, out);
+                co_await collect_layers(src, m, depth + 1, out, visited);
             }
         }
         co_return;
@@ -133,7 +139,8 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
     if (o.platform) {
         out.manifest = co_await select_platform(primed, std::move(out.manifest), *o.platform);
     }
-    co_await collect_layers(primed, out.manifest, 0, layers);
+    std::set<digest> visited;
+    co_await collect_layers(primed, out.manifest, 0, layers, visited);
 
     std::error_code ec;
     fs::create_directories(o.output, ec);
@@ -150,7 +157,7 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
         bool unpack = false;
     };
     std::vector<job> jobs;
-    std::set<std::string, std::less<>> seen;
+    std::map<std::string, std::string> seen;  // destination -> the first title for it
     for (const auto& l : layers) {
         const std::string title(l.annotation(annotation::title));
         const bool wanted = o.media_types.empty()
@@ -162,16 +169,19 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
             emit(o.progress, progress_event::kind::skipped, l, title);
             continue;
         }
-        if (!seen.insert(title).second) {
+        // By where it lands: `a`, `./a` and `a/` are one destination.
+        auto dest = content::detail::title_destination(root, title);
+        if (const auto [at, fresh] = seen.try_emplace(dest.string(), title); !fresh) {
             if (std::any_of(jobs.begin(), jobs.end(),
-                            [&](const job& j) { return j.title == title && j.desc == l; })) {
+                            [&](const job& j) { return j.dest == dest && j.desc == l; })) {
                 continue;  // the same layer twice (an index of similar manifests)
             }
             throw error(errc::invalid_manifest,
-                        "two different layers are both titled " + quote(title));
+                        at->second == title ? "two different layers are both titled " + quote(title)
+                                            : "two different layers land on one path, titled "
+                                                  + quote(at->second) + " and " + quote(title));
         }
-        job j{l, title, content::detail::title_destination(root, title),
-              l.annotation(annotation::content_unpack) == "true"};
+        job j{l, title, std::move(dest), l.annotation(annotation::content_unpack) == "true"};
         if (o.keep_old_files && !j.unpack && fs::exists(fs::symlink_status(j.dest, ec))) {
             throw error(errc::already_exists,
                         quote(j.dest.string()) + " exists (and old files are kept)");

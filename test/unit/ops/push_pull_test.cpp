@@ -438,6 +438,39 @@ TEST(ops, pull_refuses_two_layers_with_one_title) {
     EXPECT_EQ(error_of([&] { run(oras::ops::pull(store, "v1", po)); }),
               oras::errc::invalid_manifest);
     EXPECT_EQ(snapshot(s.out), tree{});
+    // Titles that differ as text but land on one path.
+    for (const std::string other : {"./same.txt", "sub/../same.txt", "same.txt/"}) {
+        two.annotations[std::string(oras::annotation::title)] = other;
+        put_artifact(run, store, {one, two}, "v2");
+        const auto e = error_of([&] { run(oras::ops::pull(store, "v2", po)); });
+        EXPECT_TRUE(e == oras::errc::invalid_manifest || e == oras::errc::invalid_argument)
+            << other;
+        EXPECT_EQ(snapshot(s.out), tree{}) << other;
+    }
+}
+
+TEST(ops, pull_reads_a_manifest_listed_many_times_once) {
+    sandbox s;
+    runner run;
+    oras::content::memory_store store;
+    auto titled = put(run, store, "one", std::string(oras::media_type::image_layer));
+    titled.annotations[std::string(oras::annotation::title)] = "one.txt";
+    const auto untitled = put(run, store, "two", std::string(oras::media_type::image_layer));
+    const auto manifest = put_artifact(run, store, {titled, untitled}, "v1");
+    oras::image_index index;
+    index.media_type = std::string(oras::media_type::image_index);
+    index.manifests.assign(1000, manifest);
+    const auto bytes = index.serialize();
+    const auto d = describe(bytes, index.media_type);
+    run(store.push_tagged(d, oras::byte_source::from_string(bytes),
+                          std::vector<std::string>{"many"}));
+    oras::ops::pull_options po;
+    po.output = s.out;
+    const auto pulled = run(oras::ops::pull(store, "many", po));
+    EXPECT_EQ(pulled.files.size(), 1u);
+    // Its layers are collected once, not once per listing.
+    EXPECT_EQ(pulled.untitled, 1u);
+    EXPECT_EQ(read_file(s.out / "one.txt"), "one");
 }
 
 TEST(ops, pull_refuses_an_archive_with_a_wrong_digest) {
