@@ -448,7 +448,15 @@ fields redact_fields(const fields& f, const fields& also_secret) {
         const bool secret = iequals(name, "authorization") || iequals(name, "proxy-authorization")
                             || iequals(name, "cookie") || iequals(name, "set-cookie")
                             || also_secret.contains(name);
-        out.add(name, secret ? "REDACTED" : std::string_view(value));
+        if (secret) {
+            out.add(name, "REDACTED");
+        } else if (iequals(name, "location") || iequals(name, "content-location")) {
+            // A redirect to storage carries its signature in the query, as a request to it
+            // does: redacted alike.
+            out.add(name, redact_url(value));
+        } else {
+            out.add(name, std::string_view(value));
+        }
     }
     return out;
 }

@@ -1,3 +1,5 @@
+#include <oras/diagnostics.hpp>
+
 #include "http/policy.hpp"
 
 #include <gtest/gtest.h>
@@ -265,6 +267,16 @@ TEST(http_fields, validation_and_redaction) {
     EXPECT_EQ(r.get("Proxy-Authorization"), "REDACTED");
     EXPECT_EQ(r.get("cookie"), "REDACTED");
     EXPECT_EQ(r.get("accept"), "application/json");
+    // A redirect's signed URL, as the request line to it is.
+    oras::http::fields redirect;
+    redirect.add("Location", "https://bucket.example/blob?X-Amz-Signature=abc123&X-Amz-Expires=60");
+    redirect.add("Content-Location", "https://u:pw@cdn.example/x?sig=abc123");
+    r = redact_fields(redirect);
+    EXPECT_EQ(r.get("location"), oras::redact_url(redirect.get("location")));
+    EXPECT_EQ(r.get("location").find("abc123"), std::string_view::npos) << r.get("location");
+    EXPECT_NE(r.get("location").find("bucket.example/blob"), std::string_view::npos);
+    EXPECT_EQ(r.get("content-location").find("abc123"), std::string_view::npos);
+    EXPECT_EQ(r.get("content-location").find("pw"), std::string_view::npos);
 }
 
 TEST(http_fields, case_insensitive_multi_valued) {
