@@ -7,6 +7,7 @@
 #include <oras/error.hpp>
 #include <oras/version.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace oras::cli {
@@ -35,10 +36,22 @@ std::unique_ptr<app> make_app() {
 }
 
 int run(app& a, int argc, const char* const* argv) {
+    const auto known = [&a](const std::string& name) {
+        const auto all = a.cli.get_subcommands([](CLI::App*) { return true; });
+        return std::any_of(all.begin(), all.end(),
+                           [&name](const CLI::App* c) { return c->check_name(name); });
+    };
+    if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
+        std::cerr << "Error: unknown command \"" << argv[1]
+                  << "\" for \"oras-cpp\"\nRun 'oras-cpp --help' for usage.\n";
+        return 1;
+    }
     try {
         a.cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return a.cli.exit(e);
+        // --help and --version exit 0; every usage error exits 1, as oras (CLI11's own codes,
+        // 105 to 109, would tell a script nothing more).
+        return a.cli.exit(e) == 0 ? 0 : 1;
     }
     for (auto& c : a.commands) {
         if (!c.app->parsed()) {

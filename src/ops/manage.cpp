@@ -9,6 +9,7 @@
 #include <oras/reference.hpp>
 #include <oras/registry/repository_target.hpp>
 
+#include "core/async/for_each_limited.hpp"
 #include "core/quote.hpp"
 
 #include <boost/json.hpp>
@@ -156,7 +157,7 @@ asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string
 }
 
 asio::awaitable<descriptor> tag(content::target& dst, std::string reference,
-                                std::vector<std::string> tags) {
+                                std::vector<std::string> tags, std::size_t concurrency) {
     if (tags.empty()) {
         throw error(errc::invalid_argument, "name at least one new tag");
     }
@@ -165,10 +166,13 @@ asio::awaitable<descriptor> tag(content::target& dst, std::string reference,
             throw error(v.error());
         }
     }
-    auto desc = co_await dst.resolve(reference);
-    for (auto& t : tags) {
-        co_await dst.tag(desc, std::move(t));
-    }
+    const auto desc = co_await dst.resolve(reference);
+    std::function<asio::awaitable<void>(std::size_t)> one =
+        [&dst, &desc, &tags](std::size_t i) -> asio::awaitable<void> {
+        co_await dst.tag(desc, tags[i]);
+    };
+    co_await oras::detail::for_each_limited(tags.size(), std::max<std::size_t>(concurrency, 1),
+                                            std::move(one));
     co_return desc;
 }
 

@@ -83,15 +83,32 @@ class primed_source final : public content::target, public content::ranged_opene
     std::unordered_map<digest, std::shared_ptr<const std::string>> primed_;
 };
 
-/// Collects the layers of `desc`, following indexes into their manifests. A manifest or index
-/// listed more than once (`visited`) is read once: an index naming one manifest of many layers
-/// thousands of times would otherwise cost a registry's few megabytes a billion descriptors.
-asio::awaitable<void> collect_layers(primed_source& src, const descriptor& desc, unsigned depth,
-                                     std::vector<descriptor>& out, std::set<digest>& visited) {
-    if (!visited.insert(desc.digest).second) {
+/// What `collect_layers` gathers, and how.
+struct collector {
+    primed_source& src;
+    bool include_subject = false;
+    std::string config_title{};       // the first config (of this media type, if any) as a file
+    std::string config_media_type{};  // empty: any
+    bool config_taken = false;
+    std::vector<descriptor> layers{};
+    std::set<digest> visited{};
+    std::vector<descriptor> subjects{};  // followed (`include_subject`): copied as roots too
+};
+
+/// Subjects followed one after another (`include_subject`) before a chain is refused.
+constexpr unsigned max_subject_depth = 16;
+
+/// Collects the layers of `desc`, following indexes into their manifests (and subjects, when
+/// asked). A manifest or index listed more than once (`visited`) is read once: an index naming
+/// one manifest of many layers thousands of times would otherwise cost a registry's few
+/// megabytes a billion descriptors.
+asio::awaitable<void> collect_layers(collector& c, const descriptor& desc, unsigned depth,
+                                     unsigned subjects) {
+    if (!c.visited.insert(desc.digest).second) {
         co_return;
     }
-    const auto bytes = co_await content::fetch_all(src, desc);
+    const auto bytes = co_await content::fetch_all(c.src, desc);
+    std::optional<descriptor> subject;
     if (media_type::is_index(desc.media_type)) {
         if (depth == max_index_depth) {
             throw error(errc::invalid_manifest,
@@ -104,17 +121,39 @@ asio::awaitable<void> collect_layers(primed_source& src, const descriptor& desc,
         }
         for (const auto& m : index->manifests) {
             if (media_type::is_manifest(m.media_type) || media_type::is_index(m.media_type)) {
-                co_await collect_layers(src, m, depth + 1, out, visited);
+                co_await collect_layers(c, m, depth + 1, subjects);
             }
         }
-        co_return;
+        subject = index->subject;
+    } else {
+        auto manifest = image_manifest::parse(bytes);
+        if (!manifest) {
+            throw error(manifest.error().code,
+                        "manifest " + desc.digest.str() + ": " + manifest.error().message);
+        }
+        if (!c.config_title.empty() && !c.config_taken
+            && (c.config_media_type.empty()
+                || manifest->config.media_type == c.config_media_type)) {
+            // As oras: the first config met is pulled as a file under the title asked for.
+            c.config_taken = true;
+            auto config = manifest->config;
+            config.annotations[std::string(annotation::title)] = c.config_title;
+            c.layers.push_back(std::move(config));
+        }
+        c.layers.insert(c.layers.end(), manifest->layers.begin(), manifest->layers.end());
+        subject = manifest->subject;
     }
-    auto manifest = image_manifest::parse(bytes);
-    if (!manifest) {
-        throw error(manifest.error().code,
-                    "manifest " + desc.digest.str() + ": " + manifest.error().message);
+    if (c.include_subject && subject) {
+        if (subjects == max_subject_depth) {
+            throw error(errc::invalid_manifest,
+                        "subjects chained deeper than " + std::to_string(max_subject_depth));
+        }
+        const auto followed = *subject;
+        if (!c.visited.contains(followed.digest)) {
+            c.subjects.push_back(followed);
+        }
+        co_await collect_layers(c, followed, depth, subjects + 1);
     }
-    out.insert(out.end(), manifest->layers.begin(), manifest->layers.end());
 }
 
 }  // namespace
@@ -139,8 +178,10 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
     if (o.platform) {
         out.manifest = co_await select_platform(primed, std::move(out.manifest), *o.platform);
     }
-    std::set<digest> visited;
-    co_await collect_layers(primed, out.manifest, 0, layers, visited);
+    collector c{primed, o.include_subject, o.config_title, o.config_media_type};
+    co_await collect_layers(c, out.manifest, 0, 0);
+    layers = std::move(c.layers);
+    const auto subjects = std::move(c.subjects);
 
     std::error_code ec;
     fs::create_directories(o.output, ec);
@@ -158,8 +199,13 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
     };
     std::vector<job> jobs;
     std::map<std::string, std::string> seen;  // destination -> the first title for it
+    const auto empty = empty_json_descriptor();
     for (const auto& l : layers) {
         const std::string title(l.annotation(annotation::title));
+        if (title.empty() && l.media_type == empty.media_type && l.digest == empty.digest
+            && l.size == empty.size) {
+            continue;  // the layer of an artifact of no files: nothing, reported as nothing (oras)
+        }
         const bool wanted = o.media_types.empty()
                             || std::find(o.media_types.begin(), o.media_types.end(), l.media_type)
                                    != o.media_types.end();
@@ -198,42 +244,59 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
     }
     // Files stay under temporary names until the end: one file system sync for all of them.
     content::file_store files(root, {.keep_old_files = o.keep_old_files, .deferred_commit = true});
-    copy_options co;
-    co.concurrency = o.concurrency;
-    co.cache = o.cache;
-    co.include = [&planned](const descriptor& d) {
-        return media_type::is_manifest(d.media_type) || media_type::is_index(d.media_type)
-               || planned.contains({d.digest.str(), std::string(d.annotation(annotation::title))});
-    };
-    if (o.progress) {
-        // Manifests and layers left out were reported while planning.
-        co.progress = [&o](const progress_event& e) {
-            const bool manifest = media_type::is_manifest(e.desc.media_type)
-                                  || media_type::is_index(e.desc.media_type);
-            if (e.what != progress_event::kind::skipped && !manifest) {
-                o.progress(e);
-            }
+    const auto options = [&] {
+        copy_options co;
+        co.concurrency = o.concurrency;
+        co.cache = o.cache;
+        co.include = [&planned](const descriptor& d) {
+            return media_type::is_manifest(d.media_type) || media_type::is_index(d.media_type)
+                   || planned.contains(
+                       {d.digest.str(), std::string(d.annotation(annotation::title))});
         };
+        if (o.progress) {
+            // Manifests and layers left out were reported while planning.
+            co.progress = [&o](const progress_event& e) {
+                const bool manifest = media_type::is_manifest(e.desc.media_type)
+                                      || media_type::is_index(e.desc.media_type);
+                if (e.what != progress_event::kind::skipped && !manifest) {
+                    o.progress(e);
+                }
+            };
+        }
+        return co;
+    };
+    // The subjects followed are graphs of their own: a graph copy does not follow a subject.
+    std::vector<descriptor> roots{out.manifest};
+    roots.insert(roots.end(), subjects.begin(), subjects.end());
+    for (const auto& r : roots) {
+        auto co = options();
+        const auto copied = co_await copy_graph(primed, r, files, std::move(co));
+        out.cached += copied.cached;
+        out.resumed += copied.resumed;
     }
-    const auto copied = co_await copy_graph(primed, out.manifest, files, std::move(co));
-    out.cached = copied.cached;
-    out.resumed = copied.resumed;
 
     // A layer whose content another title carries too was copied once (a graph node per
-    // digest): its other files come from the first one, locally.
+    // digest): its other files come from the first one, locally. A file no graph node carries
+    // (the config, under the title `config_title` gave it) comes from the source.
     for (const auto& j : jobs) {
         if (co_await files.exists(j.desc)) {
             continue;
         }
-        descriptor sibling = j.desc;
+        std::optional<descriptor> sibling;
         for (const auto& k : jobs) {
-            if (k.desc.digest == j.desc.digest && k.title != j.title) {
+            if (k.desc.digest == j.desc.digest && k.title != j.title
+                && co_await files.exists(k.desc)) {
                 sibling = k.desc;
                 break;
             }
         }
         emit(o.progress, progress_event::kind::started, j.desc, j.title);
-        auto reader = co_await files.open(sibling);
+        byte_source reader;
+        if (sibling) {
+            reader = co_await files.open(*sibling);
+        } else {
+            reader = co_await primed.open(j.desc);
+        }
         co_await files.push(j.desc, std::move(reader));
         emit(o.progress, progress_event::kind::finished, j.desc, j.title,
              static_cast<std::uint64_t>(j.desc.size));

@@ -82,9 +82,11 @@ boost::asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std:
                                                       std::string media_type,
                                                       std::vector<std::string> tags);
 
-/// Points each of `tags` at what `reference` names; returns that descriptor.
+/// Points each of `tags` at what `reference` names, at most `concurrency` at once (oras tags
+/// 5 at once); returns that descriptor. Every tag is checked before any is set; after a
+/// failure no new tag is started, and the first failure is thrown once the others end.
 boost::asio::awaitable<descriptor> tag(content::target& dst, std::string reference,
-                                       std::vector<std::string> tags);
+                                       std::vector<std::string> tags, std::size_t concurrency = 5);
 
 /// Deletes the manifest `reference` names (a tag is resolved first: the manifest and every tag
 /// on it go), from a target that deletes (`content::deleter`: registries, OCI layouts;

@@ -31,6 +31,14 @@ struct pull_options {
     std::vector<std::string> media_types{};
     /// Blob transfers in flight at once.
     std::size_t concurrency = 5;
+    /// Also pull the files of the artifact's subject, and of its subject's, and so on (at most
+    /// 16 deep), as `oras pull --include-subject`.
+    bool include_subject = false;
+    /// Non-empty: the first manifest config met (of `config_media_type`, when that is set) is
+    /// written as a file under this title, as `oras pull --config PATH[:TYPE]`.
+    std::string config_title{};
+    /// With `config_title`: only a config of this media type is written. Empty: any.
+    std::string config_media_type{};
     /// From an index, pull only the manifest built for this platform (see `select_platform`);
     /// a manifest must then be for it. None: every manifest of an index.
     std::optional<oras::platform> platform{};

@@ -207,6 +207,7 @@ void add_blob(app& a) {
 
     auto d = std::make_shared<delete_flags>();
     cmd = group->add_subcommand("delete", "Delete a blob");
+    cmd->alias("remove");
     cmd->alias("rm");
     cmd->footer(
         "Examples:\n"

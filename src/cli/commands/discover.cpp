@@ -67,6 +67,17 @@ void add_discover(app& a) {
     f->platform.add(*cmd);
     f->target.add(*cmd, true, true);
     f->format.add(*cmd, {"tree", "table", "json"});
+    // Deprecated in oras and still taken there, with this warning: older docs use it.
+    cmd->add_option_function<std::string>(
+           "-o,--output",
+           [f](const std::string& v) {
+               std::cerr << "[DEPRECATED] --output is deprecated, try `--format " << v
+                         << "` instead\n";
+               f->format.value = v;
+           },
+           "Deprecated: --format")
+        ->check(CLI::IsMember({"tree", "table", "json"}))
+        ->group("");
     a.commands.push_back({cmd, [f] { return run_discover(*f); }, [f] { return f->ref; }});
 }
 

@@ -141,6 +141,9 @@ void add_manifest(app& a) {
         auto* cmd = config ? group->add_subcommand("fetch-config", "Fetch a manifest's config")
                            : group->add_subcommand("fetch", "Fetch a manifest, byte for byte");
         cmd->alias(config ? "get-config" : "get");
+        if (!config) {
+            cmd->alias("show");
+        }
         cmd->footer(config ? "Examples:\n"
                              "  oras-cpp manifest fetch-config localhost:5000/hello:v1\n"
                              "  oras-cpp manifest fetch-config --output config.json "
@@ -188,6 +191,7 @@ void add_manifest(app& a) {
 
     auto d = std::make_shared<delete_flags>();
     cmd = group->add_subcommand("delete", "Delete a manifest and every tag on it");
+    cmd->alias("remove");
     cmd->alias("rm");
     cmd->footer(
         "Examples:\n"

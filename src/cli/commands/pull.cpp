@@ -3,6 +3,7 @@
 #include "cli/display/progress.hpp"
 #include "cli/display/results.hpp"
 #include "cli/options/cache.hpp"
+#include "cli/options/packing.hpp"
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
 
@@ -19,6 +20,9 @@ struct pull_flags {
     std::string ref;
     std::string output = ".";
     bool keep_old_files = false;
+    bool include_subject = false;
+    bool allow_path_traversal = false;
+    std::string config;
     std::vector<std::string> media_types;
     std::size_t concurrency = 5;
     target_flags target;
@@ -27,9 +31,22 @@ struct pull_flags {
 };
 
 int run_pull(pull_flags& f) {
+    if (f.allow_path_traversal) {
+        // Not a flag to take and ignore: the files it is for would not be written.
+        throw error(errc::invalid_argument,
+                    "--allow-path-traversal is not supported: oras-cpp writes nothing outside the "
+                    "output directory, whatever the titles say (pull into a directory that holds "
+                    "every path instead)");
+    }
     ops::pull_options o;
     o.output = f.output;
     o.keep_old_files = f.keep_old_files;
+    o.include_subject = f.include_subject;
+    if (!f.config.empty()) {
+        const auto c = parse_file_arg(f.config);
+        o.config_title = c.path;
+        o.config_media_type = c.media_type;
+    }
     o.media_types = f.media_types;
     o.concurrency = f.concurrency;
     o.platform = f.platform.get();
@@ -72,7 +89,14 @@ void add_pull(app& a) {
     cmd->add_option("reference", f->ref, "REGISTRY/REPOSITORY:TAG or @DIGEST (or DIR:TAG)")
         ->required();
     cmd->add_option("-o,--output", f->output, "Output directory");
-    cmd->add_flag("--keep-old-files", f->keep_old_files, "Do not replace existing files");
+    cmd->add_flag("-k,--keep-old-files", f->keep_old_files, "Do not replace existing files");
+    cmd->add_flag("--include-subject", f->include_subject,
+                  "Also pull the files of the artifact's subject, recursively");
+    cmd->add_option("--config", f->config,
+                    "PATH[:TYPE]: write the manifest's config (of that media type) to PATH in "
+                    "the output directory");
+    cmd->add_flag("-T,--allow-path-traversal", f->allow_path_traversal,
+                  "Refused: nothing is written outside the output directory");
     add_repeatable(*cmd, "--media-type", f->media_types, "Only layers of this media type");
     cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
         ->check(CLI::Range(1, 64));

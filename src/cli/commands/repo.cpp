@@ -99,6 +99,7 @@ int run_tags(tags_flags& f) {
 
 void add_repo(app& a) {
     auto* repo = a.cli.add_subcommand("repo", "List repositories and tags");
+    repo->alias("repository");
     repo->require_subcommand(1);
 
     auto ls = std::make_shared<ls_flags>();

@@ -15,6 +15,7 @@ namespace {
 struct tag_flags {
     std::string ref;
     std::vector<std::string> tags;
+    std::size_t concurrency = 5;
     target_flags target;
 };
 
@@ -31,7 +32,7 @@ int run_tag(tag_flags& f) {
     if (t.tags.size() > 1) {
         throw error(errc::invalid_reference, "name one source tag; the new tags follow it");
     }
-    const auto d = wait(io, ops::tag(*t.target, t.reference, f.tags));
+    const auto d = wait(io, ops::tag(*t.target, t.reference, f.tags, f.concurrency));
     std::cout << "Tagging " << (f.target.oci_layout ? "[oci-layout] " : "[registry] ")
               << repository_part(f.ref) << "@" << d.digest.str() << "\n";
     for (const auto& tag : f.tags) {
@@ -52,6 +53,7 @@ void add_tag(app& a) {
         "  oras-cpp tag --oci-layout layout-dir:v1.0.1 v1.0.2");
     cmd->add_option("reference", f->ref, "REGISTRY/REPOSITORY{:TAG|@DIGEST}")->required();
     cmd->add_option("tags", f->tags, "NEW_TAG...")->required();
+    cmd->add_option("--concurrency", f->concurrency, "Tags set at once")->check(CLI::Range(1, 64));
     f->target.add(*cmd, true, false, false);
     a.commands.push_back({cmd, [f] { return run_tag(*f); }, [f] { return f->ref; }});
 }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -134,6 +135,73 @@ TEST(cli_commands, the_same_commands_on_an_oci_layout) {
     r = s.oras({"blob", "delete", "--oci-layout", "-f", dir + "@" + sig_blob});
     ASSERT_OK(r);
     EXPECT_EQ(r.out, "Missing " + dir + "@" + sig_blob + "\n");
+}
+
+// Command lines as the ORAS docs write them: aliases, short and deprecated flags, exit codes.
+TEST(cli_commands, oras_command_lines_are_taken_as_oras_takes_them) {
+    sandbox s;
+    write_file(s.work / "hi.txt", "hello\n");
+    write_file(s.work / "sig.txt", "sig\n");
+    write_file(s.work / "config.json", R"({"c":1})");
+    const auto dir = (s.scratch / "layout").string();
+
+    // Usage errors exit 1, as every oras error does.
+    auto r = s.oras({"nosuch"});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_NE(r.err.find("unknown command \"nosuch\""), std::string::npos) << r.err;
+    r = s.oras({"push", "--nosuchflag", dir});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    r = s.oras({"--help"});
+    EXPECT_EQ(r.exit_code, 0) << dump(r);
+
+    // The deprecated -v is taken, with oras's warning.
+    r = s.oras({"push", "-v", "--oci-layout", dir + ":v1", "hi.txt", "--config",
+                "config.json:application/vnd.test.config", "--no-tty"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.err.find("Flag --verbose has been deprecated"), std::string::npos) << r.err;
+    ASSERT_OK(s.oras({"attach", "--oci-layout", "--artifact-type", "application/vnd.test.sig",
+                      dir + ":v1", "sig.txt", "--no-tty"}));
+    r = s.oras({"discover", "--oci-layout", "-o", "json", dir + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.err.find("--output is deprecated"), std::string::npos) << r.err;
+    const auto referrer = str(parse_object(r.out).at("referrers").as_array().at(0).at("digest"));
+
+    // pull -k, --include-subject, --config PATH[:TYPE]; -T is refused, saying why.
+    const auto out = s.scratch / "out";
+    r = s.oras({"pull", "-k", "--include-subject", "--config", "got/config.json", "--oci-layout",
+                dir + "@" + referrer, "-o", out.string(), "--no-tty"});
+    ASSERT_OK(r);
+    EXPECT_EQ(read_file(out / "sig.txt"), "sig\n");
+    EXPECT_EQ(read_file(out / "hi.txt"), "hello\n");      // the subject's
+    EXPECT_EQ(read_file(out / "got/config.json"), "{}");  // the first config met: the referrer's
+    r = s.oras({"pull", "--oci-layout", dir + ":v1", "-o", (s.scratch / "cfg").string(), "--config",
+                "c.json:application/vnd.test.config", "--no-tty"});
+    ASSERT_OK(r);
+    EXPECT_EQ(read_file(s.scratch / "cfg/c.json"), R"({"c":1})");
+    r = s.oras({"pull", "-k", "--oci-layout", dir + ":v1", "-o", out.string(), "--no-tty"});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);  // hi.txt is there, and kept
+    r = s.oras({"pull", "-T", "--oci-layout", dir + ":v1", "-o", (s.scratch / "t").string()});
+    expect_error(r, dir + ":v1", "--allow-path-traversal is not supported");
+
+    // tag --concurrency; the aliases repository, manifest show, manifest/blob remove.
+    ASSERT_OK(s.oras({"tag", "--concurrency", "2", "--oci-layout", dir + ":v1", "a", "b", "c"}));
+    r = s.oras({"repository", "show-tags", "--oci-layout", dir});
+    ASSERT_OK(r);
+    std::vector<std::string> listed;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+        listed.push_back(line);
+    }
+    std::sort(listed.begin(), listed.end());
+    EXPECT_EQ(listed, (std::vector<std::string>{"a", "b", "c", "v1"}));
+    r = s.oras({"manifest", "show", "--oci-layout", dir + ":a"});
+    ASSERT_OK(r);
+    const auto fetched = s.oras({"manifest", "fetch", "--oci-layout", dir + ":a"});
+    EXPECT_EQ(r.out, fetched.out);
+    const auto blob = oras::digest::of(std::string_view("sig\n")).str();
+    ASSERT_OK(s.oras({"blob", "remove", "-f", "--oci-layout", dir + "@" + blob}));
+    ASSERT_OK(s.oras({"manifest", "remove", "-f", "--oci-layout", dir + ":a"}));
+    expect_error(s.oras({"resolve", "--oci-layout", dir + ":v1"}), dir + ":v1", "");
 }
 
 TEST(cli_commands, bash_completion_completes_commands_subcommands_and_flags) {

@@ -473,6 +473,61 @@ TEST(ops, pull_reads_a_manifest_listed_many_times_once) {
     EXPECT_EQ(read_file(s.out / "one.txt"), "one");
 }
 
+TEST(ops, pull_takes_the_subject_and_the_config_when_asked) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    oras::content::memory_store store;
+    oras::ops::push_options base;
+    base.working_dir = s.work;
+    base.files = {{"a.txt", ""}};
+    base.tags = {"base"};
+    const auto subject = run(oras::ops::push(store, base));
+    oras::ops::push_options sig;
+    sig.working_dir = s.work;
+    sig.files = {{"tree", ""}};
+    sig.config = oras::ops::push_file{"config.json", "application/vnd.test.config"};
+    sig.subject = subject.manifest;
+    sig.tags = {"sig"};
+    run(oras::ops::push(store, sig));
+    oras::ops::push_options none;  // an artifact of no files: its layer is the empty one
+    none.working_dir = s.work;
+    none.subject = subject.manifest;
+    none.tags = {"none"};
+    run(oras::ops::push(store, none));
+
+    const auto pull = [&](const std::string& ref, const std::string& out,
+                          const std::function<void(oras::ops::pull_options&)>& set) {
+        oras::ops::pull_options po;
+        po.output = s.root / out;
+        set(po);
+        return run(oras::ops::pull(store, ref, po));
+    };
+    auto r = pull("sig", "plain", [](auto&) {});
+    EXPECT_EQ(snapshot(s.root / "plain"), subset(s.content(), {"tree"}));
+    r = pull("sig", "subject", [](auto& po) { po.include_subject = true; });
+    EXPECT_EQ(snapshot(s.root / "subject"), subset(s.content(), {"a.txt", "tree"}));
+    EXPECT_EQ(r.files.size(), 2u);
+    r = pull("sig", "config", [](auto& po) {
+        po.config_title = "cfg/config.json";
+        po.config_media_type = "application/vnd.test.config";
+    });
+    EXPECT_EQ(read_file(s.root / "config/cfg/config.json"), R"({"ops":1})");
+    EXPECT_EQ(r.files.size(), 2u);
+    r = pull("sig", "other-type", [](auto& po) {
+        po.config_title = "config.json";
+        po.config_media_type = "application/vnd.test.other";
+    });
+    EXPECT_FALSE(fs::exists(s.root / "other-type/config.json"));
+    // No file: nothing written, nothing skipped (the empty layer is no file), as oras.
+    r = pull("none", "none", [](auto&) {});
+    EXPECT_TRUE(r.files.empty());
+    EXPECT_EQ(r.skipped, 0u);
+    EXPECT_EQ(r.untitled, 0u);
+    r = pull("none", "none-subject", [](auto& po) { po.include_subject = true; });
+    EXPECT_EQ(snapshot(s.root / "none-subject"), subset(s.content(), {"a.txt"}));
+}
+
 TEST(ops, pull_refuses_an_archive_with_a_wrong_digest) {
     sandbox s;
     s.make_content();
