@@ -71,7 +71,7 @@ int run_pull(pull_flags& f) {
     if (cache) {
         cache->trim();
     }
-    print_pull(std::cout, f.format.value, f.ref, r);
+    print_pull(std::cout, f.format.value, f.ref, repository_part(f.ref), r);
     return 0;
 }
 

@@ -51,6 +51,7 @@ int run_push(push_flags& f) {
         throw error(errc::invalid_reference, "a digest cannot be pushed to");
     }
     o.tags = t.tags;
+    const auto tags = t.tags;
     progress_display display(f.target.tty(!f.format.json()), !f.format.json(), "Uploading",
                              "Uploaded");
     o.progress = display.callback();
@@ -58,7 +59,7 @@ int run_push(push_flags& f) {
     cleanup.keep();
     display.done();
     f.packing.export_manifest(r.manifest_bytes);
-    print_push(std::cout, f.format.value, f.ref, r);
+    print_push(std::cout, f.format.value, f.ref, repository_part(f.ref), tags, r);
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "cli/display/progress.hpp"
 
 #include <oras/diagnostics.hpp>
+#include <oras/image_manifest.hpp>
 
 #include <boost/json.hpp>
 
@@ -21,17 +22,28 @@ std::string one_line(std::string text) {
 }
 
 void print_push(std::ostream& out, const std::string& format, const std::string& reference,
+                const std::string& path, const std::vector<std::string>& tags,
                 const ops::push_result& r) {
     if (format == "json") {
-        auto o = descriptor_json(r.manifest);
-        o["reference"] = reference;
+        // oras's fields (model/push.go): `reference` by digest, the manifest's annotations,
+        // `referenceAsTags`; then this tool's own.
+        auto manifest = r.manifest;
+        if (auto m = image_manifest::parse(r.manifest_bytes)) {
+            manifest.annotations = std::move(m->annotations);
+        }
+        auto o = reference_json(path + "@" + manifest.digest.str(), manifest);
+        json::array as_tags;
+        for (const auto& t : tags) {
+            as_tags.emplace_back(path + ":" + t);
+        }
+        o["referenceAsTags"] = std::move(as_tags);
         json::array layers;
         for (const auto& l : r.layers) {
             layers.push_back(descriptor_json(l));
         }
         o["layers"] = std::move(layers);
         o["blobsUploaded"] = r.blobs_uploaded;
-        out << json::serialize(o) << "\n";
+        out << pretty(o);
         return;
     }
     out << "Pushed " << reference << "\n";
@@ -42,20 +54,21 @@ void print_push(std::ostream& out, const std::string& format, const std::string&
 }
 
 void print_pull(std::ostream& out, const std::string& format, const std::string& reference,
-                const ops::pull_result& r) {
+                const std::string& path, const ops::pull_result& r) {
     if (format == "json") {
-        auto o = descriptor_json(r.manifest);
-        o["reference"] = reference;
+        // oras's fields (model/pull.go): `reference` by digest; per file its absolute path (a
+        // directory's with a trailing separator) and its descriptor by digest reference.
+        auto o = reference_json(path + "@" + r.manifest.digest.str(), r.manifest);
         json::array files;
         for (const auto& f : r.files) {
-            auto fo = descriptor_json(f.desc);
-            fo["path"] = f.path.string();
+            auto fo = reference_json(path + "@" + f.desc.digest.str(), f.desc);
+            fo["path"] = f.path.string() + (f.unpacked ? "/" : "");
             fo["unpacked"] = f.unpacked;
             files.push_back(std::move(fo));
         }
         o["files"] = std::move(files);
         o["skipped"] = r.skipped;
-        out << json::serialize(o) << "\n";
+        out << pretty(o);
         return;
     }
     out << "Pulled " << reference << "\n";

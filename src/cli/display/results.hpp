@@ -10,6 +10,7 @@
 #include <exception>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace oras::cli {
 
@@ -22,10 +23,13 @@ void print_mirror(std::ostream& out, const std::string& format, const ops::mirro
 /// The line a mirror prints for one artifact.
 std::string mirror_line(const ops::mirror_artifact& a);
 
+/// `path`: the repository (or layout) part of `reference`, what JSON references are made of as
+/// oras makes them (`path@digest`, `path:tag`); `tags`: those pushed.
 void print_push(std::ostream& out, const std::string& format, const std::string& reference,
+                const std::string& path, const std::vector<std::string>& tags,
                 const ops::push_result& r);
 void print_pull(std::ostream& out, const std::string& format, const std::string& reference,
-                const ops::pull_result& r);
+                const std::string& path, const ops::pull_result& r);
 void print_copy(std::ostream& out, const std::string& format, const std::string& from,
                 const std::string& to, const ops::copy_result& r);
 /// `Uploaded  <short digest> <media type>`, or `Exists    ...` when the target had it.
