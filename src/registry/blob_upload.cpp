@@ -391,7 +391,8 @@ asio::awaitable<void> repository::push_blob(descriptor desc, byte_source body, b
         co_await upload_blob(st, std::move(desc), std::move(body), verify);
         co_return true;
     };
-    co_await oras::detail::share_flight<bool>(st->uploads_, std::move(key), upload);
+    co_await oras::detail::share_flight<bool>(st->uploads_, key, upload);
+    st->remember_blob(key);
 }
 
 namespace {
@@ -459,6 +460,9 @@ asio::awaitable<bool> push_unless_present(std::shared_ptr<repository_state> st, 
 asio::awaitable<bool> repository::push_blob_unless_present(descriptor desc, content::opener open) {
     auto st = state_;
     auto key = desc.digest.str();
+    if (st->known_blob(key)) {
+        co_return true;  // see `repository_state::known_blobs_`
+    }
     bool mine = false;
     const auto probe = [&]() -> asio::awaitable<bool> {
         mine = true;
@@ -467,7 +471,7 @@ asio::awaitable<bool> repository::push_blob_unless_present(descriptor desc, cont
     bool present = false;
     std::exception_ptr failed;
     try {
-        present = co_await oras::detail::share_flight<bool>(st->uploads_, std::move(key), probe);
+        present = co_await oras::detail::share_flight<bool>(st->uploads_, key, probe);
     } catch (...) {
         failed = std::current_exception();
     }
@@ -477,8 +481,11 @@ asio::awaitable<bool> repository::push_blob_unless_present(descriptor desc, cont
         }
         // Another call's attempt failed, perhaps for its own source: this one tries on its own
         // (`desc` and `open` are untouched, its probe never ran).
-        co_return co_await push_unless_present(st, std::move(desc), std::move(open));
+        const bool was_there = co_await push_unless_present(st, std::move(desc), std::move(open));
+        st->remember_blob(key);
+        co_return was_there;
     }
+    st->remember_blob(key);
     // Another call's upload of the same digest: here, it was there.
     co_return !mine || present;
 }

@@ -309,6 +309,7 @@ asio::awaitable<void> repository::fetch_blob_range(digest d, std::uint64_t offse
 
 asio::awaitable<void> repository::delete_blob(digest d) {
     auto st = state_;
+    st->forget_blob(d.str());
     auto resp = co_await st->send("DELETE", st->blob_url(d), st->delete_);
     if (resp.status() != 202 && resp.status() != 200) {
         co_await st->fail(resp, "DELETE", "cannot delete blob " + d.str() + " in " + st->where());

@@ -11,11 +11,13 @@
 #include "registry/protocol.hpp"
 
 #include <array>
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 namespace oras::registry {
 
@@ -126,6 +128,29 @@ class repository_state {
     bool referrers_fixed_ = false;
     /// Blob uploads in flight, by digest: a second push of one blob waits for the first.
     oras::detail::flight_map<bool> uploads_{};
+
+    /// Blobs this process uploaded to, or found in, this repository lately: pushed again, they
+    /// are known to be there and are not asked about. Asking would mount such a blob into the
+    /// repository once more, and distribution rewrites its link file then (truncated, then
+    /// written): a manifest PUT that reads it meanwhile finds the blob unknown (artifacts sharing
+    /// a blob, pushed at once). Known for `known_blob_time` only, in case it is deleted (or
+    /// collected) behind this process's back; at most `max_known_blobs`.
+    static constexpr std::chrono::seconds known_blob_time{60};
+    static constexpr std::size_t max_known_blobs = 65536;
+    std::unordered_map<std::string, std::chrono::steady_clock::time_point> known_blobs_{};
+
+    bool known_blob(const std::string& digest) const {
+        const auto it = known_blobs_.find(digest);
+        return it != known_blobs_.end()
+               && std::chrono::steady_clock::now() - it->second < known_blob_time;
+    }
+    void remember_blob(const std::string& digest) {
+        if (known_blobs_.size() >= max_known_blobs) {
+            known_blobs_.clear();  // a bound, not knowledge worth keeping
+        }
+        known_blobs_.insert_or_assign(digest, std::chrono::steady_clock::now());
+    }
+    void forget_blob(const std::string& digest) { known_blobs_.erase(digest); }
     /// In-process locks that serialise updates of a fallback referrers index per subject (and
     /// the capability probe); made on first use by referrers.cpp, shared by copies.
     std::shared_ptr<oras::detail::keyed_mutex> referrers_locks_{};

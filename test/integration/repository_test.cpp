@@ -182,6 +182,12 @@ void unless_present_round_trip(const registry_process& reg, bool with_credential
     EXPECT_EQ(f.fetch(d), data);
     before = requests();
     EXPECT_TRUE(f(f.repo->push_blob_unless_present(d, open)));
+    EXPECT_EQ(requests() - before, 0u);  // pushed here lately: known, not asked about
+    // Another handle on the repository knows nothing of it: asked with the mount, which is
+    // answered 201.
+    auto again = f.other(reg, "probed");
+    before = requests();
+    EXPECT_TRUE(f(again.push_blob_unless_present(d, open)));
     EXPECT_EQ(requests() - before, 1u);  // POST ?mount= (201)
     EXPECT_EQ(*opened, 1);
 

@@ -1626,12 +1626,51 @@ TEST(registry_transport, a_small_blob_is_asked_about_with_a_mount_into_its_own_r
     EXPECT_EQ(reqs[1].body, data);
 
     // Present: one request, nothing opened.
-    f.fake.with([&](fake_registry& reg) { reg.mountable[desc.digest.str()] = data; });
-    EXPECT_TRUE(f(f.repo->push_blob_unless_present(desc, opener(data, calls))));
+    const auto other = pattern(700, 6);
+    const auto other_desc = describe(other);
+    f.fake.with([&](fake_registry& reg) { reg.mountable[other_desc.digest.str()] = other; });
+    EXPECT_TRUE(f(f.repo->push_blob_unless_present(other_desc, opener(other, calls))));
     EXPECT_EQ(*calls, 1);
     reqs = f.requests();
     ASSERT_EQ(reqs.size(), 3u);
     EXPECT_EQ(reqs[2].method, "POST");
+}
+
+TEST(registry_transport, a_blob_this_process_pushed_lately_is_not_asked_about_again) {
+    // Distribution rewrites a blob's link file on every mount into the repository (truncated,
+    // then written); a manifest PUT reading it meanwhile finds the blob unknown. Artifacts
+    // sharing a blob, pushed at once, met that: the second mount raced the first's manifest.
+    const auto data = pattern(900, 7);
+    const auto desc = describe(data);
+    fixture f;
+    f.fake.with([](fake_registry& reg) {
+        reg.hook = [](const scripted_request& r, fake_registry& self) -> std::optional<action> {
+            const auto path = split_target(r.target).path;
+            if (r.method == "DELETE" && path.starts_with(blobs_path)) {
+                self.blobs.erase(path.substr(blobs_path.size()));
+                return action{.status = 202};
+            }
+            return std::nullopt;
+        };
+    });
+    auto calls = std::make_shared<int>(0);
+    EXPECT_FALSE(f(f.repo->push_blob_unless_present(desc, opener(data, calls))));
+    EXPECT_EQ(f.requests().size(), 2u);  // POST ?mount= (202), PUT
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_TRUE(f(f.repo->push_blob_unless_present(desc, opener(data, calls))));
+    }
+    EXPECT_EQ(*calls, 1);
+    EXPECT_EQ(f.requests().size(), 2u);  // known: no request at all
+    // A blob pushed with push_blob is known too; a deleted one is asked about again.
+    const auto b = pattern(800, 8);
+    f(f.repo->push_blob(describe(b), oras::byte_source::from_string(b)));
+    const auto after_push = f.requests().size();
+    EXPECT_TRUE(f(f.repo->push_blob_unless_present(describe(b), opener(b, calls))));
+    EXPECT_EQ(f.requests().size(), after_push);
+    f(f.repo->delete_blob(desc.digest));
+    EXPECT_FALSE(f(f.repo->push_blob_unless_present(desc, opener(data, calls))));
+    EXPECT_EQ(*calls, 2);
+    EXPECT_EQ(methods_of(f.requests()).back(), "PUT");
 }
 
 TEST(registry_transport, a_registry_refusing_mounts_is_asked_with_head_from_then_on) {
@@ -1642,10 +1681,14 @@ TEST(registry_transport, a_registry_refusing_mounts_is_asked_with_head_from_then
     auto calls = std::make_shared<int>(0);
     EXPECT_FALSE(f(f.repo->push_blob_unless_present(describe(a), opener(a, calls))));
     EXPECT_FALSE(f(f.repo->push_blob_unless_present(describe(b), opener(b, calls))));
-    EXPECT_TRUE(f(f.repo->push_blob_unless_present(describe(b), opener(b, calls))));
     EXPECT_EQ(*calls, 2);
     EXPECT_EQ(f.stored(describe(a).digest), a);
     EXPECT_EQ(f.stored(describe(b).digest), b);
+    // Present (put there by another client): asked with HEAD.
+    const auto c = pattern(700, 3);
+    f.fake.with([&](fake_registry& reg) { reg.blobs[describe(c).digest.str()] = c; });
+    EXPECT_TRUE(f(f.repo->push_blob_unless_present(describe(c), opener(c, calls))));
+    EXPECT_EQ(*calls, 2);
     const auto methods = methods_of(f.requests());
     EXPECT_EQ(methods, (std::vector<std::string>{"POST+mount", "HEAD", "POST", "PUT", "HEAD",
                                                  "POST", "PUT", "HEAD"}));
@@ -1657,7 +1700,11 @@ TEST(registry_transport, a_large_blob_is_asked_about_with_head) {
     fixture f({.repo = {.self_mount_max = 2048}});
     auto calls = std::make_shared<int>(0);
     EXPECT_FALSE(f(f.repo->push_blob_unless_present(desc, opener(data, calls))));
-    EXPECT_TRUE(f(f.repo->push_blob_unless_present(desc, opener(data, calls))));
+    EXPECT_EQ(*calls, 1);
+    // Present (put there by another client): HEAD only.
+    const auto other = pattern(3001, 10);
+    f.fake.with([&](fake_registry& reg) { reg.blobs[describe(other).digest.str()] = other; });
+    EXPECT_TRUE(f(f.repo->push_blob_unless_present(describe(other), opener(other, calls))));
     EXPECT_EQ(*calls, 1);
     const auto reqs = f.requests();
     ASSERT_EQ(reqs.size(), 4u);
