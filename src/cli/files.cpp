@@ -30,15 +30,34 @@ namespace {
 
 }  // namespace
 
+void check_input_file(const std::string& path, std::string_view what) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        throw error(errc::invalid_argument, "the " + std::string(what) + " \"" + path + "\" "
+                                                + (errno == ENOENT ? "does not exist"
+                                                                   : std::string("cannot be read: ")
+                                                                         + std::strerror(errno)));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        throw error(errc::invalid_argument,
+                    "the " + std::string(what) + " \"" + path + "\" is a directory, not a file");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        throw error(errc::invalid_argument,
+                    "the " + std::string(what) + " \"" + path + "\" is not a regular file");
+    }
+}
+
 std::string read_input(const std::string& path, std::string_view what, std::size_t limit) {
     std::string out;
     std::istream* in = &std::cin;
     std::ifstream file;
     if (path != "-") {
+        check_input_file(path, what);
         file.open(path, std::ios::binary);
         if (!file) {
-            throw error(errc::invalid_argument,
-                        "cannot read the " + std::string(what) + " \"" + path + "\"");
+            throw error(errc::invalid_argument, "cannot read the " + std::string(what) + " \""
+                                                    + path + "\": " + std::strerror(errno));
         }
         in = &file;
     }

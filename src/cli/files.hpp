@@ -12,6 +12,10 @@
 
 namespace oras::cli {
 
+/// Throws `invalid_argument` saying why `path` cannot be read as a file: it does not exist, it
+/// is a directory or something else, or the errno. `what` names it ("blob file").
+void check_input_file(const std::string& path, std::string_view what);
+
 /// The whole of `path`, or of stdin for "-"; refuses more than `limit` bytes. `what` names the
 /// file in errors ("manifest file").
 std::string read_input(const std::string& path, std::string_view what,

@@ -129,10 +129,12 @@ int run_blob_push(blob_push_flags& f) {
         }
         reader = stdin_reader();
     } else {
+        check_input_file(f.file, "blob file");
         std::error_code ec;
         const auto length = std::filesystem::file_size(f.file, ec);
-        if (ec || !std::filesystem::is_regular_file(f.file, ec)) {
-            throw error(errc::invalid_argument, "cannot read the blob file \"" + f.file + "\"");
+        if (ec) {
+            throw error(errc::invalid_argument,
+                        "cannot read the blob file \"" + f.file + "\": " + ec.message());
         }
         if (size && *size != length) {
             throw error(errc::size_mismatch, "--size " + std::to_string(*size)

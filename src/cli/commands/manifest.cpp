@@ -41,6 +41,11 @@ int run_manifest_fetch(manifest_fetch_flags& f) {
     if (f.desc.descriptor && f.output == "-") {
         throw error(errc::invalid_argument, "--descriptor and --output - exclude each other");
     }
+    if (f.format.json() && f.output == "-") {
+        // As oras: both would be printed to stdout.
+        throw error(errc::invalid_argument,
+                    "`--output -` cannot be used with `--format json` at the same time");
+    }
     if (f.format.json() && (f.desc.pretty || f.desc.descriptor)) {
         throw error(errc::invalid_argument, "--format json excludes --pretty and --descriptor");
     }

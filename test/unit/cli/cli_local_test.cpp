@@ -199,6 +199,14 @@ TEST(cli_commands, oras_command_lines_are_taken_as_oras_takes_them) {
     const auto fetched = s.oras({"manifest", "fetch", "--oci-layout", dir + ":a"});
     EXPECT_EQ(r.out, fetched.out);
     const auto blob = oras::digest::of(std::string_view("sig\n")).str();
+    r = s.oras(
+        {"manifest", "fetch", "--oci-layout", dir + ":a", "--output", "-", "--format", "json"});
+    expect_error(r, dir + ":a", "cannot be used with `--format json`");
+    // A file that is not there, or not a file, is named for what it is.
+    r = s.oras({"blob", "push", "--oci-layout", dir, "nosuch.bin"});
+    expect_error(r, dir, "the blob file \"nosuch.bin\" does not exist");
+    r = s.oras({"manifest", "push", "--oci-layout", dir + ":m", s.scratch.string()});
+    expect_error(r, dir + ":m", "is a directory, not a file");
     ASSERT_OK(s.oras({"blob", "remove", "-f", "--oci-layout", dir + "@" + blob}));
     ASSERT_OK(s.oras({"manifest", "remove", "-f", "--oci-layout", dir + ":a"}));
     expect_error(s.oras({"resolve", "--oci-layout", dir + ":v1"}), dir + ":v1", "");
