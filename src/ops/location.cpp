@@ -44,6 +44,15 @@ opened_target open_layout(const location& where, open_mode mode) {
         }
     }
     std::error_code ec;
+    if (std::filesystem::is_regular_file(dir, ec)) {
+        // A layout in a tar archive, as oras reads `--oci-layout layout.tar:v1`.
+        if (mode != open_mode::read) {
+            throw error(errc::unsupported, "an OCI layout in an archive is read-only: "
+                                               + quote(dir.string()) + " cannot be written to");
+        }
+        out.target = content::oci_layout::from_tar(dir);
+        return out;
+    }
     if (mode != open_mode::write && !std::filesystem::is_directory(dir, ec)) {
         throw error(errc::not_found, "no OCI layout at " + quote(dir.string()));
     }

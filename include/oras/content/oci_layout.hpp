@@ -8,7 +8,9 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +64,18 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     /// system error code when the file system refuses.
     explicit oci_layout(std::filesystem::path root, oci_layout_options opts = {});
 
+    /// The layout in the tar archive at `tar` (plain, or compressed with gzip), read-only, as
+    /// the ORAS CLI reads `--oci-layout layout.tar`: extracted to a temporary directory, which
+    /// the returned layout removes when it goes. Only directories and regular files are taken
+    /// (a layout has nothing else); a member named with `..`, an absolute path or a NUL, or
+    /// past `max_tar_bytes` or `max_members`, fails it with `invalid_argument`, and the
+    /// directory is removed. The layout itself is then opened as the constructor does.
+    static std::unique_ptr<oci_layout> from_tar(const std::filesystem::path& tar,
+                                                std::size_t max_index_size = 64 * 1024 * 1024,
+                                                std::uint64_t max_tar_bytes = std::uint64_t{64}
+                                                                              << 30,
+                                                std::uint64_t max_members = 1'000'000);
+
     /// The layout's directory, as given at construction.
     const std::filesystem::path& root() const noexcept { return root_; }
     /// Where the content of `d` is (or would be) stored: `root/blobs/<algorithm>/<encoded>`.
@@ -103,6 +117,7 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
 
     std::filesystem::path root_;
     oci_layout_options opts_;
+    std::shared_ptr<const void> extracted_{};  // removes the directory of `from_tar`
 };
 
 }  // namespace oras::content

@@ -10,6 +10,8 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 
+#include "content/tar_builder.hpp"
+
 #include <oras/test/run.hpp>
 #include <oras/test/sources.hpp>
 #include <oras/test/temp_dir.hpp>
@@ -35,6 +37,7 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using oras::test::read_file;
 using oras::test::run;
+using oras::test::tar_builder;
 using oras::test::temp_dir;
 using oras::test::write_file;
 namespace json = boost::json;
@@ -244,6 +247,77 @@ TEST(content_oci_layout, round_trip_and_reopen) {
     EXPECT_EQ(d.annotation(oras::annotation::ref_name), "v1");
     EXPECT_EQ(run(io, oras::content::fetch_all(again, d)), manifest_json("b"));
     EXPECT_FALSE(has_temp_files(dir.path()));
+}
+
+/// Directories named `oras-layout-*` in the temporary directory (what `from_tar` extracts to).
+std::size_t extracted_dirs() {
+    std::size_t n = 0;
+    for (const auto& e : fs::directory_iterator(fs::temp_directory_path())) {
+        n += e.path().filename().string().starts_with("oras-layout-") ? 1 : 0;
+    }
+    return n;
+}
+
+TEST(content_oci_layout, read_from_a_tar_archive) {
+    temp_dir dir;
+    {
+        oci_layout l(dir / "layout");
+        round_trip(l);
+    }
+    // As `tar -C layout -cf layout.tar .` makes it, with a symlink no layout has (skipped).
+    tar_builder b;
+    b.entry("./", '5');
+    for (const auto& e : fs::recursive_directory_iterator(dir / "layout")) {
+        const auto name = "./" + fs::relative(e.path(), dir / "layout").generic_string();
+        if (e.is_directory()) {
+            b.entry(name + "/", '5');
+        } else {
+            b.entry(name, '0', read_file(e.path()));
+        }
+    }
+    b.entry("./passwd", '2', {}, "/etc/passwd");
+    write_file(dir / "layout.tar", b.tar());
+    write_file(dir / "layout.tgz", b.tgz());
+    const auto before = extracted_dirs();
+    asio::io_context io;
+    for (const auto* name : {"layout.tar", "layout.tgz"}) {
+        SCOPED_TRACE(name);
+        auto l = oci_layout::from_tar(dir / name);
+        EXPECT_EQ(extracted_dirs(), before + 1);
+        const auto root = l->root();
+        EXPECT_FALSE(fs::exists(fs::symlink_status(root / "passwd")));
+        const auto d = run(io, l->resolve("v1"));
+        EXPECT_EQ(run(io, oras::content::fetch_all(*l, d)), manifest_json("b"));
+        EXPECT_THROW(run(io, l->tag(d, "v9")), oras::error);  // read-only
+        l.reset();
+        EXPECT_FALSE(fs::exists(root));
+    }
+    // A member that would land outside, an archive with no layout, one that is no archive:
+    // refused, nothing left behind.
+    for (const auto* bad : {"../evil", "/abs/evil", "a/../../evil"}) {
+        write_file(dir / "bad.tar",
+                   tar_builder().entry("oci-layout", '0', "{}").entry(bad, '0', "x").tar());
+        try {
+            oci_layout::from_tar(dir / "bad.tar");
+            ADD_FAILURE() << bad;
+        } catch (const oras::error& e) {
+            EXPECT_EQ(e.code(), errc::invalid_argument) << e.what();
+            EXPECT_NE(std::string(e.what()).find("outside the layout"), std::string::npos)
+                << e.what();
+        }
+        EXPECT_FALSE(fs::exists(dir.path().parent_path() / "evil"));
+    }
+    write_file(dir / "empty.tar", tar_builder().entry("readme", '0', "no layout").tar());
+    try {
+        oci_layout::from_tar(dir / "empty.tar");
+        ADD_FAILURE();
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), errc::not_found) << e.what();
+        EXPECT_NE(std::string(e.what()).find("empty.tar"), std::string::npos) << e.what();
+    }
+    write_file(dir / "junk.tar", "not an archive at all");
+    EXPECT_THROW(oci_layout::from_tar(dir / "junk.tar"), oras::error);
+    EXPECT_EQ(extracted_dirs(), before);
 }
 
 TEST(content_oci_layout, writes_a_valid_layout) {

@@ -1,0 +1,162 @@
+// oci_layout::from_tar: an OCI layout read from a tar archive, through libarchive.
+#include <oras/content/oci_layout.hpp>
+#include <oras/error.hpp>
+
+#include "core/quote.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace oras::content {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using oras::detail::quote;
+
+struct read_closer {
+    void operator()(archive* a) const noexcept { archive_read_free(a); }
+};
+struct write_closer {
+    void operator()(archive* a) const noexcept { archive_write_free(a); }
+};
+
+/// Removes the directory it names when the last copy goes.
+struct extracted_dir {
+    fs::path path;
+    ~extracted_dir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+/// Whether `name` is a relative path with no `..`, made only of what a layout member can be.
+bool safe_member_name(std::string_view name) {
+    if (name.empty() || name.front() == '/' || name.find('\0') != std::string_view::npos) {
+        return false;
+    }
+    for (const auto& part : fs::path(std::string(name))) {
+        if (part == "..") {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_t max_index_size,
+                                                 std::uint64_t max_tar_bytes,
+                                                 std::uint64_t max_members) {
+    const auto fail = [&tar](const std::string& why) {
+        return error(errc::invalid_argument,
+                     "cannot read the OCI layout archive " + quote(tar.string()) + ": " + why);
+    };
+    std::string tmpl = (fs::temp_directory_path() / "oras-layout-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+        throw fail(std::string("cannot make a directory to extract it to: ")
+                   + std::strerror(errno));
+    }
+    auto dir = std::make_shared<extracted_dir>(extracted_dir{tmpl});
+
+    std::unique_ptr<archive, read_closer> in(archive_read_new());
+    std::unique_ptr<archive, write_closer> out(archive_write_disk_new());
+    if (!in || !out) {
+        throw std::bad_alloc();
+    }
+    archive_read_support_format_tar(in.get());
+    archive_read_support_filter_gzip(in.get());
+    // Nothing this does not create itself is written through: no symlink on the way, no `..`.
+    archive_write_disk_set_options(
+        out.get(), ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+    if (archive_read_open_filename(in.get(), tar.c_str(), 1 << 20) != ARCHIVE_OK) {
+        throw fail(archive_error_string(in.get()));
+    }
+    std::uint64_t bytes = 0;
+    std::uint64_t members = 0;
+    for (;;) {
+        archive_entry* entry = nullptr;
+        const int r = archive_read_next_header(in.get(), &entry);
+        if (r == ARCHIVE_EOF) {
+            break;
+        }
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            throw fail(archive_error_string(in.get()));
+        }
+        if (max_members != 0 && ++members > max_members) {
+            throw fail("more than " + std::to_string(max_members) + " members");
+        }
+        const char* raw = archive_entry_pathname(entry);
+        const std::string name = raw != nullptr ? raw : "";
+        const auto type = archive_entry_filetype(entry);
+        if (name == "./" || name == ".") {
+            continue;
+        }
+        if (!safe_member_name(name)) {
+            throw fail("the member " + quote(name) + " would land outside the layout");
+        }
+        if ((type != AE_IFREG && type != AE_IFDIR) || archive_entry_hardlink(entry) != nullptr) {
+            continue;  // links, devices: nothing a layout holds
+        }
+        const auto size = archive_entry_size(entry);
+        if (max_tar_bytes != 0 && size > 0
+            && (bytes += static_cast<std::uint64_t>(size)) > max_tar_bytes) {
+            throw fail("more than " + std::to_string(max_tar_bytes) + " bytes");
+        }
+        archive_entry_set_pathname(entry, (dir->path / name).c_str());
+        archive_entry_set_perm(entry, type == AE_IFDIR ? 0755 : 0644);
+        if (archive_write_header(out.get(), entry) != ARCHIVE_OK) {
+            throw fail(archive_error_string(out.get()));
+        }
+        if (type == AE_IFREG) {
+            const void* block = nullptr;
+            size_t length = 0;
+            la_int64_t offset = 0;
+            for (;;) {
+                const int d = archive_read_data_block(in.get(), &block, &length, &offset);
+                if (d == ARCHIVE_EOF) {
+                    break;
+                }
+                if (d != ARCHIVE_OK && d != ARCHIVE_WARN) {
+                    throw fail(archive_error_string(in.get()));
+                }
+                if (archive_write_data_block(out.get(), block, length, offset) != ARCHIVE_OK) {
+                    throw fail(archive_error_string(out.get()));
+                }
+            }
+        }
+        if (archive_write_finish_entry(out.get()) != ARCHIVE_OK) {
+            throw fail(archive_error_string(out.get()));
+        }
+    }
+    if (archive_write_close(out.get()) != ARCHIVE_OK) {
+        throw fail(archive_error_string(out.get()));
+    }
+    std::unique_ptr<oci_layout> layout;
+    try {
+        layout = std::make_unique<oci_layout>(
+            dir->path, oci_layout_options{
+                           .create = false, .read_only = true, .max_index_size = max_index_size});
+    } catch (const error& e) {
+        if (e.code() == make_error_code(errc::not_found)) {
+            throw error(errc::not_found, "the archive " + quote(tar.string())
+                                             + " holds no OCI layout (oci-layout and index.json "
+                                               "at its top)");
+        }
+        throw;
+    }
+    layout->extracted_ = std::move(dir);
+    return layout;
+}
+
+}  // namespace oras::content
