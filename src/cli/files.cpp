@@ -30,7 +30,7 @@ namespace {
 
 }  // namespace
 
-void check_input_file(const std::string& path, std::string_view what) {
+void check_input_file(const std::string& path, std::string_view what, bool regular_only) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         throw error(errc::invalid_argument, "the " + std::string(what) + " \"" + path + "\" "
@@ -42,7 +42,7 @@ void check_input_file(const std::string& path, std::string_view what) {
         throw error(errc::invalid_argument,
                     "the " + std::string(what) + " \"" + path + "\" is a directory, not a file");
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (regular_only && !S_ISREG(st.st_mode)) {
         throw error(errc::invalid_argument,
                     "the " + std::string(what) + " \"" + path + "\" is not a regular file");
     }
@@ -53,7 +53,7 @@ std::string read_input(const std::string& path, std::string_view what, std::size
     std::istream* in = &std::cin;
     std::ifstream file;
     if (path != "-") {
-        check_input_file(path, what);
+        check_input_file(path, what, false);  // a pipe (`<(jq ...)`, /dev/stdin) is read too
         file.open(path, std::ios::binary);
         if (!file) {
             throw error(errc::invalid_argument, "cannot read the " + std::string(what) + " \""

@@ -13,8 +13,9 @@
 namespace oras::cli {
 
 /// Throws `invalid_argument` saying why `path` cannot be read as a file: it does not exist, it
-/// is a directory or something else, or the errno. `what` names it ("blob file").
-void check_input_file(const std::string& path, std::string_view what);
+/// is a directory, or (with `regular_only`) anything but a regular file, or the errno. `what`
+/// names it ("blob file").
+void check_input_file(const std::string& path, std::string_view what, bool regular_only = true);
 
 /// The whole of `path`, or of stdin for "-"; refuses more than `limit` bytes. `what` names the
 /// file in errors ("manifest file").

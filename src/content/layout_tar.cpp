@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -33,12 +34,21 @@ struct write_closer {
 
 /// Removes the directory it names when the last copy goes.
 struct extracted_dir {
+    explicit extracted_dir(fs::path p) : path(std::move(p)) {}
+    extracted_dir(const extracted_dir&) = delete;  // one owner, or the directory goes early
+    extracted_dir& operator=(const extracted_dir&) = delete;
     fs::path path;
     ~extracted_dir() {
         std::error_code ec;
         fs::remove_all(path, ec);
     }
 };
+
+/// libarchive's message for `a`, never null.
+std::string why(archive* a) {
+    const char* s = archive_error_string(a);
+    return s != nullptr ? s : "an unknown error";
+}
 
 /// Whether `name` is a relative path with no `..`, made only of what a layout member can be.
 bool safe_member_name(std::string_view name) {
@@ -67,7 +77,17 @@ std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_
         throw fail(std::string("cannot make a directory to extract it to: ")
                    + std::strerror(errno));
     }
-    auto dir = std::make_shared<extracted_dir>(extracted_dir{tmpl});
+    auto dir = std::make_shared<extracted_dir>(tmpl);
+    // Members are written under this path with libarchive's checks, which refuse a symlink or
+    // `..` anywhere in it: a TMPDIR reached through a symlink must not look like an attack.
+    std::error_code ec;
+    dir->path = fs::canonical(dir->path, ec);
+    if (ec) {
+        throw fail("cannot resolve the directory to extract it to: " + ec.message());
+    }
+    // gzip can expand a small archive into a full disk: past 1 GiB, no more than 256 bytes per
+    // byte of the archive (deflate tops out near 1032:1, on long runs of one byte).
+    const auto archive_size = fs::file_size(tar, ec);
 
     std::unique_ptr<archive, read_closer> in(archive_read_new());
     std::unique_ptr<archive, write_closer> out(archive_write_disk_new());
@@ -80,7 +100,7 @@ std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_
     archive_write_disk_set_options(
         out.get(), ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
     if (archive_read_open_filename(in.get(), tar.c_str(), 1 << 20) != ARCHIVE_OK) {
-        throw fail(archive_error_string(in.get()));
+        throw fail(why(in.get()));
     }
     std::uint64_t bytes = 0;
     std::uint64_t members = 0;
@@ -91,7 +111,7 @@ std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_
             break;
         }
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-            throw fail(archive_error_string(in.get()));
+            throw fail(why(in.get()));
         }
         if (max_members != 0 && ++members > max_members) {
             throw fail("more than " + std::to_string(max_members) + " members");
@@ -109,14 +129,17 @@ std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_
             continue;  // links, devices: nothing a layout holds
         }
         const auto size = archive_entry_size(entry);
-        if (max_tar_bytes != 0 && size > 0
-            && (bytes += static_cast<std::uint64_t>(size)) > max_tar_bytes) {
+        bytes += static_cast<std::uint64_t>(std::max<la_int64_t>(size, 0));
+        if (max_tar_bytes != 0 && bytes > max_tar_bytes) {
             throw fail("more than " + std::to_string(max_tar_bytes) + " bytes");
+        }
+        if (!ec && bytes > (std::uint64_t{1} << 30) && bytes / 256 > archive_size) {
+            throw fail("it expands to more than 256 times its size");
         }
         archive_entry_set_pathname(entry, (dir->path / name).c_str());
         archive_entry_set_perm(entry, type == AE_IFDIR ? 0755 : 0644);
         if (archive_write_header(out.get(), entry) != ARCHIVE_OK) {
-            throw fail(archive_error_string(out.get()));
+            throw fail(why(out.get()));
         }
         if (type == AE_IFREG) {
             const void* block = nullptr;
@@ -128,19 +151,19 @@ std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_
                     break;
                 }
                 if (d != ARCHIVE_OK && d != ARCHIVE_WARN) {
-                    throw fail(archive_error_string(in.get()));
+                    throw fail(why(in.get()));
                 }
                 if (archive_write_data_block(out.get(), block, length, offset) != ARCHIVE_OK) {
-                    throw fail(archive_error_string(out.get()));
+                    throw fail(why(out.get()));
                 }
             }
         }
         if (archive_write_finish_entry(out.get()) != ARCHIVE_OK) {
-            throw fail(archive_error_string(out.get()));
+            throw fail(why(out.get()));
         }
     }
     if (archive_write_close(out.get()) != ARCHIVE_OK) {
-        throw fail(archive_error_string(out.get()));
+        throw fail(why(out.get()));
     }
     std::unique_ptr<oci_layout> layout;
     try {

@@ -131,14 +131,15 @@ asio::awaitable<void> collect_layers(collector& c, const descriptor& desc, unsig
             throw error(manifest.error().code,
                         "manifest " + desc.digest.str() + ": " + manifest.error().message);
         }
-        if (!c.config_title.empty() && !c.config_taken
-            && (c.config_media_type.empty()
-                || manifest->config.media_type == c.config_media_type)) {
-            // As oras: the first config met is pulled as a file under the title asked for.
+        if (!c.config_title.empty() && !c.config_taken) {
+            // As oras (getConfigOnce): the first config met is the one, pulled as a file under
+            // the title asked for when it is of the type asked for.
             c.config_taken = true;
-            auto config = manifest->config;
-            config.annotations[std::string(annotation::title)] = c.config_title;
-            c.layers.push_back(std::move(config));
+            if (c.config_media_type.empty() || manifest->config.media_type == c.config_media_type) {
+                auto config = manifest->config;
+                config.annotations[std::string(annotation::title)] = c.config_title;
+                c.layers.push_back(std::move(config));
+            }
         }
         c.layers.insert(c.layers.end(), manifest->layers.begin(), manifest->layers.end());
         subject = manifest->subject;
@@ -152,7 +153,7 @@ asio::awaitable<void> collect_layers(collector& c, const descriptor& desc, unsig
         if (!c.visited.contains(followed.digest)) {
             c.subjects.push_back(followed);
         }
-        co_await collect_layers(c, followed, depth, subjects + 1);
+        co_await collect_layers(c, followed, 0, subjects + 1);  // a root of its own
     }
 }
 

@@ -34,8 +34,8 @@ struct pull_options {
     /// Also pull the files of the artifact's subject, and of its subject's, and so on (at most
     /// 16 deep), as `oras pull --include-subject`.
     bool include_subject = false;
-    /// Non-empty: the first manifest config met (of `config_media_type`, when that is set) is
-    /// written as a file under this title, as `oras pull --config PATH[:TYPE]`.
+    /// Non-empty: the first manifest config met is written as a file under this title (when
+    /// it is of `config_media_type`, if that is set), as `oras pull --config PATH[:TYPE]`.
     std::string config_title{};
     /// With `config_title`: only a config of this media type is written. Empty: any.
     std::string config_media_type{};

@@ -209,7 +209,7 @@ TEST(cli_commands, oras_command_lines_are_taken_as_oras_takes_them) {
     expect_error(r, dir + ":m", "is a directory, not a file");
     ASSERT_OK(s.oras({"blob", "remove", "-f", "--oci-layout", dir + "@" + blob}));
     ASSERT_OK(s.oras({"manifest", "remove", "-f", "--oci-layout", dir + ":a"}));
-    expect_error(s.oras({"resolve", "--oci-layout", dir + ":v1"}), dir + ":v1", "");
+    expect_error(s.oras({"resolve", "--oci-layout", dir + ":v1"}), dir + ":v1", "not found");
 }
 
 TEST(cli_commands, bash_completion_completes_commands_subcommands_and_flags) {

@@ -439,11 +439,11 @@ TEST(ops, pull_refuses_two_layers_with_one_title) {
               oras::errc::invalid_manifest);
     EXPECT_EQ(snapshot(s.out), tree{});
     // Titles that differ as text but land on one path.
-    for (const std::string other : {"./same.txt", "sub/../same.txt", "same.txt/"}) {
+    for (const std::string other : {"./same.txt", "same.txt/", ".//same.txt"}) {
         two.annotations[std::string(oras::annotation::title)] = other;
         put_artifact(run, store, {one, two}, "v2");
-        const auto e = error_of([&] { run(oras::ops::pull(store, "v2", po)); });
-        EXPECT_TRUE(e == oras::errc::invalid_manifest || e == oras::errc::invalid_argument)
+        EXPECT_EQ(error_of([&] { run(oras::ops::pull(store, "v2", po)); }),
+                  oras::errc::invalid_manifest)
             << other;
         EXPECT_EQ(snapshot(s.out), tree{}) << other;
     }
