@@ -325,7 +325,9 @@ TEST(file_store, wrong_bytes_for_an_existing_directory_change_nothing_in_it) {
     temp_dir src;
     write_file(src / "tree/one.txt", "new one");
     write_file(src / "tree/added.txt", "added");
-    const auto [desc, bytes] = directory_layer(src / "tree", "tree", "tree");
+    const auto layer = directory_layer(src / "tree", "tree", "tree");
+    const auto& desc = layer.first;
+    const auto& bytes = layer.second;  // named, not bound: clang 14 captures no bindings
     temp_dir wd;
     write_file(wd / "tree/one.txt", "old one");
     write_file(wd / "tree/sub/kept.txt", "kept");
