@@ -81,10 +81,11 @@ std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_
     // Members are written under this path with libarchive's checks, which refuse a symlink or
     // `..` anywhere in it: a TMPDIR reached through a symlink must not look like an attack.
     std::error_code ec;
-    dir->path = fs::canonical(dir->path, ec);
+    auto resolved = fs::canonical(dir->path, ec);
     if (ec) {
         throw fail("cannot resolve the directory to extract it to: " + ec.message());
     }
+    dir->path = std::move(resolved);
     // gzip can expand a small archive into a full disk: past 1 GiB, no more than 256 bytes per
     // byte of the archive (deflate tops out near 1032:1, on long runs of one byte).
     const auto archive_size = fs::file_size(tar, ec);
@@ -133,8 +134,9 @@ std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_
         if (max_tar_bytes != 0 && bytes > max_tar_bytes) {
             throw fail("more than " + std::to_string(max_tar_bytes) + " bytes");
         }
-        if (!ec && bytes > (std::uint64_t{1} << 30) && bytes / 256 > archive_size) {
-            throw fail("it expands to more than 256 times its size");
+        if (!ec && archive_filter_code(in.get(), 0) != ARCHIVE_FILTER_NONE
+            && bytes > (std::uint64_t{1} << 30) && bytes / 256 > archive_size) {
+            throw fail("it decompresses to more than 256 times its size");
         }
         archive_entry_set_pathname(entry, (dir->path / name).c_str());
         archive_entry_set_perm(entry, type == AE_IFDIR ? 0755 : 0644);

@@ -519,6 +519,15 @@ TEST(ops, pull_takes_the_subject_and_the_config_when_asked) {
         po.config_media_type = "application/vnd.test.other";
     });
     EXPECT_FALSE(fs::exists(s.root / "other-type/config.json"));
+    // The first config met is the one (oras's getConfigOnce): the subject's, of the type asked
+    // for, is not taken instead.
+    r = pull("sig", "first-only", [](auto& po) {
+        po.include_subject = true;
+        po.config_title = "config.json";
+        po.config_media_type = std::string(oras::media_type::empty_json);
+    });
+    EXPECT_FALSE(fs::exists(s.root / "first-only/config.json"));
+    EXPECT_TRUE(fs::exists(s.root / "first-only/a.txt"));
     // No file: nothing written, nothing skipped (the empty layer is no file), as oras.
     r = pull("none", "none", [](auto&) {});
     EXPECT_TRUE(r.files.empty());
