@@ -204,6 +204,11 @@ std::uint64_t blob_cache::trim() {
     std::uint64_t total = 0;
     std::error_code ec;
     const auto stale_before = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    // `blobs` is this cache's own: anything else there (a symlink planted in a shared cache
+    // directory) is not walked, or trimming would delete files wherever it points.
+    if (!fs::is_directory(fs::symlink_status(dir_ / "blobs", ec))) {
+        return 0;
+    }
     for (fs::recursive_directory_iterator it(dir_ / "blobs", ec), end; !ec && it != end;
          it.increment(ec)) {
         std::error_code e;

@@ -240,6 +240,25 @@ TEST(blob_cache, trim_evicts_the_least_recently_used_first) {
     EXPECT_EQ(unbounded.trim(), 22u);
 }
 
+TEST(blob_cache, trim_walks_no_blobs_directory_that_is_a_symlink) {
+    // A shared cache directory where someone made `blobs` a link to files of another: trimming
+    // must not evict (delete) them.
+    temp_dir dir;
+    write_file(dir / "victim/sha256/old-data", "0123456789abcdefghij");
+    fs::last_write_time(dir / "victim/sha256/old-data",
+                        fs::file_time_type::clock::now() - std::chrono::hours(48));
+    write_file(dir / "victim/sha256/.old-dotfile", "x");
+    fs::last_write_time(dir / "victim/sha256/.old-dotfile",
+                        fs::file_time_type::clock::now() - std::chrono::hours(48));
+    fs::create_directories(dir / "cache");
+    fs::create_directory_symlink(dir / "victim", dir / "cache/blobs");
+    blob_cache cache(dir / "cache", {.max_bytes = 1});
+    EXPECT_EQ(cache.trim(), 0u);
+    EXPECT_TRUE(fs::exists(dir / "victim/sha256/old-data"));
+    EXPECT_TRUE(fs::exists(dir / "victim/sha256/.old-dotfile"));
+    EXPECT_EQ(cache.stats().evicted, 0u);
+}
+
 TEST(blob_cache, sizes_in_oras_cache_max_size) {
     using oras::cli::parse_size;
     EXPECT_EQ(parse_size("0"), 0u);
