@@ -183,6 +183,83 @@ asio::awaitable<descriptor> delete_manifest(content::target& dst, std::string re
     co_return desc;
 }
 
+// --- indexes
+
+namespace {
+
+/// The platform a config names, read as oras reads one (a JSON object; a member of the wrong
+/// type, or neither os nor architecture, names none).
+std::optional<platform> config_platform(std::string_view bytes) {
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(bytes, ec);
+    const auto* o = ec ? nullptr : v.if_object();
+    if (o == nullptr) {
+        return std::nullopt;
+    }
+    platform p;
+    bool typed = true;
+    const auto text = [&](std::string_view key, std::string& into) {
+        if (const auto* m = o->if_contains(key); m != nullptr && !m->is_null()) {
+            if (!m->is_string()) {
+                typed = false;
+                return;
+            }
+            into = std::string(m->get_string());
+        }
+    };
+    text("architecture", p.architecture);
+    text("os", p.os);
+    text("os.version", p.os_version);
+    text("variant", p.variant);
+    if (const auto* m = o->if_contains("os.features"); m != nullptr && !m->is_null()) {
+        const auto* arr = m->if_array();
+        for (std::size_t i = 0; arr != nullptr && i < arr->size(); ++i) {
+            if (!(*arr)[i].is_string()) {
+                arr = nullptr;
+                break;
+            }
+            p.os_features.emplace_back((*arr)[i].get_string());
+        }
+        typed = typed && arr != nullptr;
+    }
+    if (!typed || (p.architecture.empty() && p.os.empty())) {
+        return std::nullopt;
+    }
+    return p;
+}
+
+}  // namespace
+
+asio::awaitable<descriptor> index_entry(content::target& src, std::string reference) {
+    auto m = co_await fetch_manifest(src, reference);
+    descriptor out;
+    out.media_type = m.desc.media_type;
+    out.digest = m.desc.digest;
+    out.size = m.desc.size;
+    if (media_type::is_manifest(out.media_type)) {
+        auto parsed = image_manifest::parse(m.bytes);
+        if (!parsed) {
+            throw error(parsed.error().code,
+                        "manifest " + out.digest.str() + ": " + parsed.error().message);
+        }
+        constexpr std::size_t max_config = 4 * 1024 * 1024;  // as oras
+        const auto config = co_await content::fetch_all(src, parsed->config, max_config);
+        out.platform = config_platform(config);
+        out.artifact_type = parsed->artifact_type;
+    } else if (media_type::is_index(out.media_type)) {
+        auto parsed = image_index::parse(m.bytes);
+        if (!parsed) {
+            throw error(parsed.error().code,
+                        "index " + out.digest.str() + ": " + parsed.error().message);
+        }
+        out.artifact_type = parsed->artifact_type;
+    } else {
+        throw error(errc::invalid_media_type,
+                    quote(reference) + " is " + out.media_type + ", not a manifest");
+    }
+    co_return out;
+}
+
 // --- blobs -----------------------------------------------------------------------------------
 
 asio::awaitable<descriptor> stat_blob(content::target& src, oras::digest d) {

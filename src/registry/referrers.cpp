@@ -12,6 +12,7 @@
 #include "core/descriptor_json.hpp"
 #include "core/json_reader.hpp"
 #include "core/quote.hpp"
+#include "core/rethrow.hpp"
 #include "http/headers.hpp"
 #include "registry/protocol.hpp"
 #include "registry/repository_state.hpp"
@@ -35,6 +36,7 @@ namespace detail {
 namespace {
 
 using mode = repository_state::referrers_mode;
+using oras::detail::rethrow_with;
 
 /// The annotation with which registries of distribution-spec 1.1.0-rc1 said which filters they
 /// applied (later versions use the `OCI-Filters-Applied` header).
@@ -42,33 +44,6 @@ constexpr std::string_view filters_applied_annotation =
     "org.opencontainers.referrers.filtersApplied";
 
 // --- errors ----------------------------------------------------------------------------------
-
-/// The message an error was made with: `what()` without what `oras::error` (the diagnostics
-/// summary) and `std::system_error` (the code's message) append to it.
-std::string message_of(const std::system_error& e) {
-    std::string_view m = e.what();
-    if (const auto tail = ": " + e.code().message(); m.ends_with(tail)) {
-        m.remove_suffix(tail.size());
-    }
-    if (const auto* oe = dynamic_cast<const oras::error*>(&e); oe && !oe->diag().empty()) {
-        if (const auto tail = " (" + oe->diag().summary() + ")"; m.ends_with(tail)) {
-            m.remove_suffix(tail.size());
-        }
-    }
-    return std::string(m);
-}
-
-/// Call in a catch handler: rethrows the error being handled with `what` in front of its
-/// message, keeping its code and diagnostics. Exceptions that are not errors pass unchanged.
-[[noreturn]] void rethrow_with(std::string_view what) {
-    try {
-        throw;
-    } catch (const oras::error& e) {
-        throw oras::error(e.code(), std::string(what) + ": " + message_of(e), e.diag());
-    } catch (const std::system_error& e) {
-        throw oras::error(e.code(), std::string(what) + ": " + message_of(e));
-    }
-}
 
 diagnostics diagnostics_of(const http::response& resp, std::string_view method) {
     return diagnostics{std::string(method), resp.status(), redact_url(resp.url().buffer()), {}};

@@ -540,3 +540,162 @@ TEST(cli_commands, resolve_dials_the_address_given_and_headers_are_logged_redact
 }
 
 }  // namespace
+
+namespace {
+
+/// The index `oras manifest index create` makes, as Go marshals it: fields in declaration
+/// order, entries as listed.
+std::string expected_index(const std::vector<std::string>& entries, const std::string& extra = {}) {
+    std::string out =
+        R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",)";
+    out += extra.starts_with(R"("artifactType")") ? extra + "," : "";
+    out += R"("manifests":[)";
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        out += (i ? "," : "") + entries[i];
+    }
+    out += "]";
+    out += extra.starts_with(R"("annotations")") ? "," + extra : "";
+    return out + "}";
+}
+
+std::string entry(const std::string& digest, const std::string& tail) {
+    return R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + digest
+           + R"(","size":)" + tail + "}";
+}
+
+}  // namespace
+
+TEST(cli_commands, manifest_index_create_and_update_as_oras_does) {
+    registry_process reg;
+    sandbox s;
+    const std::string ref = reg.host() + "/cmd/index";
+    const std::string config_type = ":application/vnd.oci.image.config.v1+json";
+    write_file(s.work / "a.txt", "same file, three platforms");
+    write_file(s.work / "amd64.json", R"({"architecture":"amd64","os":"linux"})");
+    write_file(s.work / "arm64.json",
+               R"({"architecture":"arm64","os":"linux","variant":"v8","os.features":["f"]})");
+    write_file(s.work / "noplat.json", R"({"architecture":5,"os":"linux"})");
+    std::map<std::string, std::string> digest, size;
+    for (const auto* name : {"amd64", "arm64", "noplat"}) {
+        ASSERT_OK(s.oras({"push", ref + ":" + name, "a.txt", "--config",
+                          std::string(name) + ".json" + config_type, "--no-tty"}));
+        const auto d =
+            parse_object(s.oras({"manifest", "fetch", "--descriptor", ref + ":" + name}).out);
+        digest[name] = str(d.at("digest"));
+        size[name] = std::to_string(d.at("size").as_int64());
+    }
+    ASSERT_OK(s.oras({"push", "--artifact-type", "application/vnd.test.art", ref + ":art", "a.txt",
+                      "--no-tty"}));
+    const auto art = parse_object(s.oras({"manifest", "fetch", "--descriptor", ref + ":art"}).out);
+    const std::string amd = entry(
+        digest["amd64"], size["amd64"] + R"(,"platform":{"architecture":"amd64","os":"linux"})");
+    const std::string arm = entry(
+        digest["arm64"],
+        size["arm64"]
+            + R"(,"platform":{"architecture":"arm64","os":"linux","os.features":["f"],"variant":"v8"})");
+    // A config member of the wrong type: oras's json.Unmarshal fails, so no platform.
+    const std::string noplat = entry(digest["noplat"], size["noplat"]);
+    const std::string art_entry =
+        entry(str(art.at("digest")), std::to_string(art.at("size").as_int64())
+                                         + R"(,"artifactType":"application/vnd.test.art")");
+
+    // create: status lines as oras prints them, the index byte for byte, every tag set.
+    auto r = s.oras({"manifest", "index", "create", ref + ":v1,v1b", "amd64", digest["arm64"],
+                     "noplat", "-a", "k=v"});
+    ASSERT_OK(r);
+    const auto v1 = expected_index({amd, arm, noplat}, R"("annotations":{"k":"v"})");
+    const auto v1_digest = oras::digest::of(v1).str();
+    EXPECT_EQ(r.out, "Fetching amd64\nFetched  " + digest["amd64"] + " amd64\nFetching "
+                         + digest["arm64"] + "\nFetched  " + digest["arm64"]
+                         + "\nFetching noplat\nFetched  " + digest["noplat"] + " noplat\nPacked   "
+                         + v1_digest.substr(7, 12)
+                         + " application/vnd.oci.image.index.v1+json\nPushed   [registry] " + ref
+                         + ":v1\nTagged v1b\nDigest: " + v1_digest + "\n");
+    EXPECT_EQ(api(reg, "GET", "/v2/cmd/index/manifests/v1").body, v1);
+    EXPECT_EQ(api(reg, "GET", "/v2/cmd/index/manifests/v1b").body, v1);
+
+    // --output -: the index alone on stdout, nothing pushed; --output FILE: compact, not pushed.
+    r = s.oras({"manifest", "index", "create", ref + ":unpushed", "art", "--output", "-",
+                "--pretty", "--artifact-type", "application/vnd.test.index"});
+    ASSERT_OK(r);
+    const auto shown = parse_object(r.out);
+    EXPECT_NE(r.out.find("\n  \"manifests\""), std::string::npos) << r.out;
+    EXPECT_EQ(json::serialize(shown),
+              expected_index({art_entry}, R"("artifactType":"application/vnd.test.index")"));
+    ASSERT_OK(s.oras({"manifest", "index", "create", ref + ":unpushed", "art", "-o",
+                      (s.scratch / "index.json").string()}));
+    EXPECT_EQ(read_file(s.scratch / "index.json"), expected_index({art_entry}));
+    EXPECT_EQ(api(reg, "HEAD", "/v2/cmd/index/manifests/unpushed").status, 404u);
+
+    // Refused before anything is pushed: an unknown source, a bad artifact type, a digest that
+    // is not the index's.
+    r = s.oras({"manifest", "index", "create", ref + ":bad", "amd64", "missing"});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_NE(r.err.find("could not find the manifest missing"), std::string::npos) << r.err;
+    r = s.oras(
+        {"manifest", "index", "create", "--artifact-type", "not a type", ref + ":bad", "amd64"});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_NE(r.err.find("invalid media type"), std::string::npos) << r.err;
+    r = s.oras({"manifest", "index", "create", ref + "@" + digest["amd64"], "amd64"});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_NE(r.err.find("not " + digest["amd64"]), std::string::npos) << r.err;
+    EXPECT_EQ(api(reg, "HEAD", "/v2/cmd/index/manifests/bad").status, 404u);
+
+    // update: remove, add, merge; the tag moves, --tag adds more; the old index stays.
+    ASSERT_OK(s.oras({"manifest", "index", "create", ref + ":extra", "art"}));
+    r = s.oras({"manifest", "index", "update", ref + ":v1", "--remove", digest["amd64"], "--add",
+                "art", "--merge", "extra", "--tag", "v2"});
+    ASSERT_OK(r);
+    const auto v2 =
+        expected_index({arm, noplat, art_entry, art_entry}, R"("annotations":{"k":"v"})");
+    const auto v2_digest = oras::digest::of(v2).str();
+    const auto extra_digest = oras::digest::of(expected_index({art_entry})).str();
+    EXPECT_EQ(r.out, "Fetching v1\nFetched  " + v1_digest + " v1\nRemoved  " + digest["amd64"]
+                         + "\nFetching art\nFetched  " + str(art.at("digest")) + " art\nAdded    "
+                         + str(art.at("digest")) + " art\nFetching extra\nFetched  " + extra_digest
+                         + " extra\nMerged   " + extra_digest + " extra\nUpdated  " + v2_digest
+                         + "\nPushed   [registry] " + ref + ":v1\nTagged v2\nDigest: " + v2_digest
+                         + "\n");
+    EXPECT_EQ(api(reg, "GET", "/v2/cmd/index/manifests/v1").body, v2);
+    EXPECT_EQ(api(reg, "GET", "/v2/cmd/index/manifests/v2").body, v2);
+    EXPECT_EQ(api(reg, "GET", "/v2/cmd/index/manifests/" + v1_digest).body, v1);
+
+    // By digest: pushed by its digest, untagged unless --tag; --artifact-type "" drops the type.
+    ASSERT_OK(s.oras({"manifest", "index", "create", "--artifact-type", "application/vnd.test.x",
+                      ref + ":typed", "amd64"}));
+    const auto typed = trimmed(s.oras({"resolve", ref + ":typed"}).out);
+    r = s.oras({"manifest", "index", "update", ref + "@" + typed, "--artifact-type", ""});
+    ASSERT_OK(r);
+    const auto untyped = expected_index({amd});
+    EXPECT_NE(r.out.find("Pushed   [registry] " + ref + "\n"), std::string::npos) << r.out;
+    EXPECT_EQ(api(reg, "GET", "/v2/cmd/index/manifests/" + oras::digest::of(untyped).str()).body,
+              untyped);
+    EXPECT_EQ(trimmed(s.oras({"resolve", ref + ":typed"}).out), typed);
+
+    // Nothing asked: nothing done. Bad requests fail and change nothing.
+    r = s.oras({"manifest", "index", "update", ref + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "Nothing to update as no change is requested\n");
+    r = s.oras({"manifest", "index", "update", ref + ":v1", "--remove", digest["amd64"]});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_NE(r.err.find(digest["amd64"] + " does not exist in the index v1"), std::string::npos)
+        << r.err;
+    r = s.oras({"manifest", "index", "update", ref + ":v1", "--remove", "amd64"});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_NE(r.err.find("remove: amd64 is not a digest"), std::string::npos) << r.err;
+    r = s.oras({"manifest", "index", "update", ref + ":amd64", "--add", "art"});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_NE(r.err.find("amd64 is not an index"), std::string::npos) << r.err;
+    r = s.oras(
+        {"manifest", "index", "update", ref + ":v1", "--add", "art", "--tag", "t", "-o", "-"});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_EQ(api(reg, "GET", "/v2/cmd/index/manifests/v1").body, v2);
+
+    // An OCI layout works the same.
+    const auto lay = (s.scratch / "lay").string();
+    ASSERT_OK(s.oras({"cp", "--to-oci-layout", ref + ":amd64", lay + ":amd64"}));
+    ASSERT_OK(s.oras({"manifest", "index", "create", "--oci-layout", lay + ":multi", "amd64"}));
+    r = s.oras({"manifest", "fetch", "--oci-layout", lay + ":multi"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, expected_index({amd}));
+}

@@ -93,6 +93,16 @@ boost::asio::awaitable<descriptor> tag(content::target& dst, std::string referen
 /// `unsupported` otherwise). Returns what was deleted.
 boost::asio::awaitable<descriptor> delete_manifest(content::target& dst, std::string reference);
 
+// --- indexes ---------------------------------------------------------------------------------
+
+/// The entry an image index lists for the manifest or index `reference` (a tag or digest) names
+/// in `src`, as `oras manifest index create` lists it: the media type, digest and size; for an
+/// image manifest, its `artifactType` and the platform its config names (`architecture`, `os`,
+/// `os.version`, `os.features`, `variant`; none when the config is not such a JSON object or
+/// names neither os nor architecture); for an index, its `artifactType`. `invalid_media_type`
+/// when `reference` names something else; a config over 4 MiB is refused (`size_exceeds_limit`).
+boost::asio::awaitable<descriptor> index_entry(content::target& src, std::string reference);
+
 // --- blobs -----------------------------------------------------------------------------------
 
 /// The descriptor (size, digest; media type `application/octet-stream`) of the blob `d` in
@@ -171,6 +181,8 @@ ORAS_MANAGE_ASYNC(tag, descriptor,
                   (dst, std::move(reference), std::move(tags)))
 ORAS_MANAGE_ASYNC(delete_manifest, descriptor, ORAS_P(content::target& dst, std::string reference),
                   (dst, std::move(reference)))
+ORAS_MANAGE_ASYNC(index_entry, descriptor, ORAS_P(content::target& src, std::string reference),
+                  (src, std::move(reference)))
 ORAS_MANAGE_ASYNC(stat_blob, descriptor, ORAS_P(content::target& src, oras::digest d),
                   (src, std::move(d)))
 ORAS_MANAGE_ASYNC(fetch_blob, void, ORAS_P(content::target& src, descriptor desc, byte_sink sink),

@@ -15,6 +15,8 @@ void add_tag(app& a);
 void add_resolve(app& a);
 void add_repo(app& a);
 void add_manifest(app& a);
+/// `manifest index create|update`, under the `manifest` group.
+void add_manifest_index(app& a, CLI::App& manifest);
 void add_blob(app& a);
 void add_login(app& a);
 void add_logout(app& a);

@@ -137,7 +137,8 @@ boost::asio::awaitable<descriptor> remove_manifest(content::target& t, descripto
 }  // namespace
 
 void add_manifest(app& a) {
-    auto* group = a.cli.add_subcommand("manifest", "Fetch, push and delete manifests");
+    auto* group = a.cli.add_subcommand(
+        "manifest", "Fetch, push and delete manifests; create and update indexes");
     group->require_subcommand(1);
 
     for (const bool config : {false, true}) {
@@ -195,6 +196,8 @@ void add_manifest(app& a) {
     a.commands.push_back({cmd, [p] { return run_manifest_push(*p); }, [p] { return p->ref; }});
 
     auto d = std::make_shared<delete_flags>();
+    add_manifest_index(a, *group);
+
     cmd = group->add_subcommand("delete", "Delete a manifest and every tag on it");
     cmd->alias("remove");
     cmd->alias("rm");

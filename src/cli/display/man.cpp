@@ -96,6 +96,17 @@ void write_command(std::ostringstream& s, const CLI::App& cmd, const CLI::App& r
     }
 }
 
+/// Every command under `group` (groups such as `manifest index` opened in place).
+void write_commands(std::ostringstream& s, const CLI::App& group, const CLI::App& root) {
+    for (const auto* cmd : group.get_subcommands({})) {
+        if (cmd->get_subcommands({}).empty()) {
+            write_command(s, *cmd, root);
+        } else {
+            write_commands(s, *cmd, root);
+        }
+    }
+}
+
 }  // namespace
 
 std::string man_page(const CLI::App& root) {
@@ -112,16 +123,7 @@ std::string man_page(const CLI::App& root) {
          "[@\\fIDIGEST\\fR]; with \\fB\\-\\-oci\\-layout\\fR it is a directory, "
          "\\fIDIR\\fR[:\\fITAG\\fR] or \\fIDIR\\fR@\\fIDIGEST\\fR.\n"
       << ".SH COMMANDS\n";
-    for (const auto* cmd : root.get_subcommands({})) {
-        const auto subs = cmd->get_subcommands({});
-        if (subs.empty()) {
-            write_command(s, *cmd, root);
-            continue;
-        }
-        for (const auto* sub : subs) {
-            write_command(s, *sub, root);
-        }
-    }
+    write_commands(s, root, root);
     s << ".SH EXIT STATUS\n"
          "0 on success; 1 when a command fails, after one line \\fBError: \\fISUBJECT\\fB: "
          "\\fICAUSE\\fR on standard error; another non-zero status for a usage error.\n"

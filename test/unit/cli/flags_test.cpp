@@ -91,16 +91,22 @@ TEST(cli_flags, every_oras_command_is_there) {
     }
 }
 
+/// `manifest index create`: the command's name after its groups'.
+std::string command_path(const oras::cli::app& a, const CLI::App& cmd) {
+    auto path = cmd.get_name();
+    for (const auto* g = cmd.get_parent(); g != nullptr && g != &a.cli; g = g->get_parent()) {
+        path = g->get_name() + " " + path;
+    }
+    return path;
+}
+
 TEST(cli_flags, every_command_but_version_has_debug_and_an_example) {
     auto a = oras::cli::make_app();
     for (const auto& c : a->commands) {
         if (c.app->get_name() == "version" || c.app->get_name() == "completion") {
             continue;
         }
-        auto path = c.app->get_name();
-        if (auto* group = c.app->get_parent(); group != &a->cli) {
-            path = group->get_name() + " " + path;
-        }
+        const auto path = command_path(*a, *c.app);
         EXPECT_NE(c.app->get_option_no_throw("--debug"), nullptr) << path;
         EXPECT_NE(c.app->get_footer().find("oras-cpp " + path + " "), std::string::npos)
             << path << ": " << c.app->get_footer();
@@ -281,10 +287,7 @@ TEST(cli_flags, the_man_page_has_every_command_and_flag) {
         return out;
     };
     for (const auto& c : a->commands) {
-        auto path = c.app->get_name();
-        if (auto* group = c.app->get_parent(); group != &a->cli) {
-            path = group->get_name() + " " + path;
-        }
+        const auto path = command_path(*a, *c.app);
         const auto section = ".SS \"oras\\-cpp " + troff(path) + "\"";
         const auto at = page.find(section);
         ASSERT_NE(at, std::string::npos) << section;
