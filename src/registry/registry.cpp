@@ -63,8 +63,11 @@ asio::awaitable<void> fail(http::response& resp, std::string_view method, std::s
 
 }  // namespace
 
-asio::awaitable<void> registry::ping() {
-    auto st = state_;
+namespace {
+
+// The operations proper, owning the state they use: the registry object that started one may be
+// gone before it first resumes.
+asio::awaitable<void> ping_with(std::shared_ptr<detail::registry_state> st) {
     http::request req;
     req.url = detail::ping_url(boost::urls::url(st->base_url_));
     auto resp = co_await st->client_.send(std::move(req), {});
@@ -76,8 +79,7 @@ asio::awaitable<void> registry::ping() {
                   st->options_.max_error_body);
 }
 
-asio::awaitable<std::vector<std::string>> registry::catalog() {
-    auto st = state_;
+asio::awaitable<std::vector<std::string>> catalog_with(std::shared_ptr<detail::registry_state> st) {
     const auth::scope_set scopes{auth::catalog_scope()};
     std::vector<std::string> out;
     auto u = detail::catalog_url(boost::urls::url(st->base_url_), st->options_.page_size);
@@ -110,6 +112,16 @@ asio::awaitable<std::vector<std::string>> registry::catalog() {
         }
         u = **next;
     }
+}
+
+}  // namespace
+
+asio::awaitable<void> registry::ping() {
+    return ping_with(state_);
+}
+
+asio::awaitable<std::vector<std::string>> registry::catalog() {
+    return catalog_with(state_);
 }
 
 }  // namespace oras::registry

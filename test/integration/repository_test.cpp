@@ -14,9 +14,11 @@
 #include <oras/test/files.hpp>
 
 #include <gtest/gtest.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <future>
 
 #include <algorithm>
 #include <cstring>
@@ -447,6 +449,34 @@ TEST(registry, ping_and_a_paginated_catalog) {
     } catch (const oras::error& e) {
         EXPECT_EQ(e.code(), oras::errc::unauthorized) << e.what();
     }
+}
+
+TEST(registry, ping_and_catalog_own_their_state) {
+    registry_process reg;
+    fixture f(reg, "owned/one");
+    f(f.repo->push_blob(oras::empty_json_descriptor(), oras::byte_source::from_string("{}")));
+    // Started from registry objects gone before the io context first runs them.
+    std::future<void> pinged;
+    std::future<std::vector<std::string>> listed;
+    asio::awaitable<void> ping_later;
+    {
+        oras::registry::registry gone(*f.auth, reg.host());
+        pinged = gone.async_ping(asio::use_future);
+        listed = gone.async_catalog(asio::use_future);
+        ping_later = gone.ping();
+    }
+    f.io.restart();
+    f.io.run();
+    pinged.get();
+    EXPECT_EQ(listed.get(), std::vector<std::string>{"owned/one"});
+    f(std::move(ping_later));
+    // The default token hands back the awaitable, to be co_awaited.
+    const auto awaited = [&]() -> asio::awaitable<std::vector<std::string>> {
+        oras::registry::registry r(*f.auth, reg.host());
+        co_await r.async_ping();
+        co_return co_await r.async_catalog();
+    };
+    EXPECT_EQ(f(awaited()), std::vector<std::string>{"owned/one"});
 }
 
 TEST(repository, every_operation_has_a_completion_token_form_that_owns_its_state) {

@@ -1,6 +1,7 @@
 // registry: a remote registry as a whole — its API root, its catalog, its repositories.
 #pragma once
 
+#include <oras/detail/async.hpp>
 #include <oras/registry/repository.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -38,6 +39,9 @@ class registry {
     /// The executor of the client's `http::client`, on which operations run.
     boost::asio::any_io_executor get_executor() const noexcept;
 
+    /// Lifetime: `ping` and `catalog` hold the registry's state from the call on; the registry
+    /// object need not outlive them (the `auth::client` must).
+    ///
     /// `GET /v2/`: returns when the registry answers 200 (after authentication); throws
     /// `errc::unauthorized` when it refuses the credentials, `errc::not_found` when the host
     /// serves no distribution API, other errors when it cannot be reached.
@@ -50,17 +54,18 @@ class registry {
     /// A repository of this registry sharing its client and options.
     repository repo(std::string_view name) const;
 
-    /// `ping` spawned on `get_executor()` with `boost::asio::co_spawn`; the handler gets
+    /// `ping` for a completion token: with the default `deferred` (or `use_awaitable`) the
+    /// awaitable itself; with any other token spawned on `get_executor()`, the handler getting
     /// `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
     auto async_ping(Token&& token = {}) {
-        return boost::asio::co_spawn(get_executor(), ping(), std::forward<Token>(token));
+        return oras::detail::start(get_executor(), ping(), std::forward<Token>(token));
     }
-    /// `catalog` spawned on `get_executor()` with `boost::asio::co_spawn`; the handler gets
+    /// `catalog` for a completion token, as `async_ping`; the handler gets
     /// `void(std::exception_ptr, std::vector<std::string>)`.
     template <class Token = boost::asio::deferred_t>
     auto async_catalog(Token&& token = {}) {
-        return boost::asio::co_spawn(get_executor(), catalog(), std::forward<Token>(token));
+        return oras::detail::start(get_executor(), catalog(), std::forward<Token>(token));
     }
 
   private:
