@@ -25,9 +25,10 @@ repository_options repository_options_for(const connect_options& options) {
     repo_options.plain_http = options.plain_http;
     // Asking for TLS in any way (trust, no verification, a client certificate) means https,
     // also for a loopback registry.
-    repo_options.force_https = !options.plain_http
-                               && (options.insecure || !options.ca_file.empty()
-                                   || !options.http.tls.client_certificate_file.empty());
+    repo_options.force_https =
+        !options.plain_http
+        && (options.force_https || options.insecure || !options.ca_file.empty()
+            || !options.http.tls.client_certificate_file.empty());
     return repo_options;
 }
 

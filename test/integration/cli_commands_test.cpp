@@ -699,3 +699,20 @@ TEST(cli_commands, manifest_index_create_and_update_as_oras_does) {
     ASSERT_OK(r);
     EXPECT_EQ(r.out, expected_index({amd}));
 }
+
+TEST(cli_commands, localhost_is_plain_http_unless_plain_http_is_given) {
+    registry_process reg;  // plain http
+    sandbox s;
+    const std::string local = "localhost:" + std::to_string(reg.port());
+    write_file(s.work / "hi.txt", "hi");
+    // As oras: --insecure (or a CA file) does not turn localhost to https.
+    ASSERT_OK(s.oras({"push", "--insecure", local + "/scheme:v1", "hi.txt", "--no-tty"}));
+    ASSERT_OK(s.oras({"repo", "tags", "--insecure", local + "/scheme"}));
+    ASSERT_OK(s.oras(
+        {"cp", "--from-insecure", "--to-insecure", local + "/scheme:v1", local + "/scheme:v2"}));
+    // --plain-http=false asks for https, which this registry does not speak.
+    const auto r = s.oras({"repo", "tags", "--plain-http=false", local + "/scheme"});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_NE(r.err.find("https://" + local), std::string::npos) << r.err;
+    ASSERT_OK(s.oras({"repo", "tags", "--plain-http=true", local + "/scheme"}));
+}

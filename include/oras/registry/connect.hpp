@@ -18,8 +18,11 @@ namespace oras::registry {
 /// How `connect` reaches a registry: scheme and TLS, credentials, HTTP and repository settings.
 /// Every field has a default.
 struct connect_options {
-    /// Plain http. Loopback registries use http unless `ca_file` or `insecure` is set.
+    /// Plain http. Loopback registries use http unless `ca_file`, `insecure`, a client
+    /// certificate or `force_https` is set.
     bool plain_http = false;
+    /// https even for a loopback registry (the ORAS CLI's `--plain-http=false`).
+    bool force_https = false;
     /// Do not verify the registry's TLS certificate (never the default).
     bool insecure = false;
     /// Extra CA certificates (PEM) to trust.

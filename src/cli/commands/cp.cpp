@@ -45,10 +45,10 @@ int run_cp(cp_flags& f) {
     }
     f.from_remote.debug = f.to_remote.debug = f.common.debug;
     if (!f.from_layout) {
-        from.remote = f.from_remote.remote();
+        from.remote = f.from_remote.remote_for(registry_part(f.from));
     }
     if (!f.to_layout) {
-        to.remote = f.to_remote.remote();
+        to.remote = f.to_remote.remote_for(registry_part(f.to));
     }
     const bool text = !f.format.json();
     progress_display display(text && !f.common.no_tty && !f.common.debug && ::isatty(2) != 0, text,

@@ -19,7 +19,7 @@ struct login_flags {
 
 int run_login(login_flags& f) {
     f.remote.debug = f.common.debug;
-    auto remote = f.remote.remote();
+    auto remote = f.remote.remote_for(f.registry);
     auto cred = remote.credentials.explicit_credential;
     if (cred.empty()) {
         throw error(errc::invalid_argument, "give -u USER with -p PASSWORD or --password-stdin");

@@ -85,10 +85,10 @@ int run_mirror(mirror_flags& f) {
         const auto from_host = registry_of(f.from);
         const auto to_host = registry_of(f.to);
         if (!to_host.empty() && to_host != from_host) {
-            plan.registries[to_host] = f.to_remote.remote();
+            plan.registries[to_host] = f.to_remote.remote_for(to_host);
         }
         if (!from_host.empty()) {
-            plan.registries[from_host] = f.from_remote.remote();
+            plan.registries[from_host] = f.from_remote.remote_for(from_host);
         }
         plan.rules.push_back(std::move(rule));
     }

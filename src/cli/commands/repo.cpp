@@ -47,7 +47,7 @@ int run_ls(ls_flags& f) {
         throw error(v.error());
     }
     f.remote.debug = f.common.debug;
-    const auto options = f.remote.remote();
+    const auto options = f.remote.remote_for(host);
     boost::asio::io_context io;
     auto client = registry::client_for(io.get_executor(), host, options);
     registry::registry reg(client, host, registry::repository_options_for(options));

@@ -17,7 +17,10 @@ namespace oras::cli {
 
 void remote_flags::add(CLI::App& cmd, const std::string& prefix, const std::string& whose) {
     const std::string of = whose.empty() ? "" : " (" + whose + ")";
-    cmd.add_flag("--" + prefix + "plain-http", plain_http, "Use plain http instead of https" + of);
+    plain_http_option = cmd.add_flag("--" + prefix + "plain-http", plain_http,
+                                     "Use plain http instead of https (default for localhost; "
+                                     "=false forces https)"
+                                         + of);
     cmd.add_flag("--" + prefix + "insecure", insecure,
                  "Do not verify the registry's TLS certificate" + of);
     cmd.add_option("--" + prefix + "ca-file", ca_file,
@@ -157,9 +160,20 @@ std::string stdin_line() {
 
 }  // namespace
 
+registry::connect_options remote_flags::remote_for(std::string_view registry) {
+    auto r = remote();
+    const bool given = plain_http_option != nullptr && plain_http_option->count() > 0;
+    const auto host = registry.substr(0, registry.rfind(':'));
+    if (!given && (registry == "localhost" || host == "localhost")) {
+        r.plain_http = true;
+    }
+    return r;
+}
+
 registry::connect_options remote_flags::remote() {
     registry::connect_options r;
     r.plain_http = plain_http;
+    r.force_https = !plain_http && plain_http_option != nullptr && plain_http_option->count() > 0;
     r.insecure = insecure;
     r.ca_file = ca_file;
     if (cert_file.empty() != key_file.empty()) {

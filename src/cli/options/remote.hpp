@@ -38,6 +38,12 @@ struct remote_flags {
 
     /// The options these flags give; reads the password from stdin for `--password-stdin`.
     registry::connect_options remote();
+    /// `remote()` for `registry` (`host[:port]`) with the ORAS CLI's scheme rule: a
+    /// `--plain-http` given (true or false) decides; otherwise `localhost` is plain http, TLS
+    /// flags or not.
+    registry::connect_options remote_for(std::string_view registry);
+
+    CLI::Option* plain_http_option = nullptr;  ///< set by `add`: whether the flag was given
 };
 
 /// A `--header` value: "Name: value" (both trimmed; the name must not be empty).

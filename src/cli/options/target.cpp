@@ -22,13 +22,17 @@ void target_flags::add(CLI::App& cmd, bool with_layout, bool with_spec, bool wit
     }
 }
 
+std::string registry_part(const std::string& text) {
+    return text.substr(0, text.find('/'));
+}
+
 ops::location target_flags::location(const std::string& text) {
     ops::location l;
     l.text = text;
     l.oci_layout = oci_layout;
     if (!oci_layout) {
         remote.debug = common.debug;
-        l.remote = remote.remote();
+        l.remote = remote.remote_for(registry_part(text));
         if (distribution_spec == "v1.1-referrers-api") {
             l.remote.repository.referrers = registry::referrers_capability::api;
         } else if (distribution_spec == "v1.1-referrers-tag") {

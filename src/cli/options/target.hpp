@@ -69,6 +69,9 @@ class created_layout {
     bool keep_ = false;
 };
 
+/// `registry[:port]` of `registry/repo...`: the text before the first `/`.
+std::string registry_part(const std::string& text);
+
 /// `registry/repo` of `registry/repo:tag` or `@digest` (a layout: its directory): the text
 /// before a tag or digest that follows the last `/`.
 std::string repository_part(const std::string& text);
