@@ -710,6 +710,17 @@ asio::awaitable<descriptor> oci_layout::resolve(std::string reference) {
 
 asio::awaitable<void> oci_layout::tag(descriptor desc, std::string reference) {
     check_writable("tag");
+    if (reference == desc.digest.str()) {
+        // "Tagged" by its digest: listed untagged, as oras-go's layout lists every manifest.
+        check_descriptor(desc);
+        if (!co_await exists(desc)) {
+            fail(errc::not_found, "cannot list " + desc.digest.str()
+                                      + ": it is not in the OCI layout " + root_.string());
+        }
+        desc.annotations.erase(std::string(annotation::ref_name));
+        add_untagged_entry(root_, opts_.max_index_size, desc);
+        co_return;
+    }
     if (auto ok = validate_tag(reference); !ok) {
         throw error(ok.error());
     }

@@ -155,7 +155,29 @@ boost::asio::awaitable<copy_result> copy_locations(boost::asio::any_io_executor 
     // leaves no empty layout behind.
     std::exception_ptr failed;
     try {
-        co_return co_await copy(*src.target, src.reference, *dst.target, std::move(options));
+        if (!options.tags.empty()) {
+            co_return co_await copy(*src.target, src.reference, *dst.target, std::move(options));
+        }
+        // No destination tag: the graph is copied and left untagged (as `oras cp` does), and
+        // a destination digest must be the root's.
+        auto root = co_await src.target->resolve(src.reference);
+        if (options.platform) {
+            const auto want = *options.platform;
+            root = co_await select_platform(*src.target, std::move(root), want,
+                                            options.max_manifest_size);
+            options.platform.reset();
+        }
+        if (!dst.reference.empty() && dst.reference != root.digest.str()) {
+            throw error(errc::digest_mismatch, to.text + ": what " + from.text + " names is "
+                                                   + root.digest.str() + ", not " + dst.reference);
+        }
+        auto r = co_await copy_graph(*src.target, root, *dst.target, std::move(options));
+        if (dst.layout_dir != std::filesystem::path{}) {
+            // Listed untagged in index.json, to be found (and kept) there.
+            const auto by_digest = root.digest.str();
+            co_await dst.target->tag(root, by_digest);
+        }
+        co_return r;
     } catch (...) {
         failed = std::current_exception();
     }

@@ -716,3 +716,44 @@ TEST(cli_commands, localhost_is_plain_http_unless_plain_http_is_given) {
     EXPECT_NE(r.err.find("https://" + local), std::string::npos) << r.err;
     ASSERT_OK(s.oras({"repo", "tags", "--plain-http=true", local + "/scheme"}));
 }
+
+TEST(cli_commands, cp_tags_only_what_the_destination_names) {
+    registry_process reg;
+    sandbox s;
+    const std::string src = reg.host() + "/cp/src";
+    write_file(s.work / "hi.txt", "copy me");
+    ASSERT_OK(s.oras({"push", src + ":v1", "hi.txt", "--no-tty"}));
+    const auto digest = trimmed(s.oras({"resolve", src + ":v1"}).out);
+
+    // No destination tag: copied, untagged (as oras cp, which copies the graph only).
+    auto r = s.oras({"cp", src + ":v1", reg.host() + "/cp/untagged"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "Copied [registry] " + src + ":v1 => [registry] " + reg.host()
+                         + "/cp/untagged\nDigest: " + digest + "\n");
+    EXPECT_EQ(api(reg, "HEAD", "/v2/cp/untagged/manifests/" + digest).status, 200u);
+    EXPECT_TRUE(listed_tags(reg, "cp/untagged").empty());
+
+    // A destination digest must be the copied one: a wrong one copies nothing.
+    const std::string wrong =
+        "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    expect_error(s.oras({"cp", src + ":v1", reg.host() + "/cp/bydigest@" + wrong}), src + ":v1",
+                 "not " + wrong);
+    EXPECT_EQ(api(reg, "HEAD", "/v2/cp/bydigest/manifests/" + digest).status, 404u);
+    ASSERT_OK(s.oras({"cp", src + ":v1", reg.host() + "/cp/bydigest@" + digest}));
+    EXPECT_EQ(api(reg, "HEAD", "/v2/cp/bydigest/manifests/" + digest).status, 200u);
+    EXPECT_TRUE(listed_tags(reg, "cp/bydigest").empty());
+
+    // Several tags: the first in the Copied line, then one Tagged line per further tag.
+    r = s.oras({"cp", src + ":v1", reg.host() + "/cp/tags:t1,t2,t3"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "Copied [registry] " + src + ":v1 => [registry] " + reg.host()
+                         + "/cp/tags:t1\nTagged t2\nTagged t3\nDigest: " + digest + "\n");
+    EXPECT_EQ(listed_tags(reg, "cp/tags"), (std::vector<std::string>{"t1", "t2", "t3"}));
+
+    // Into a layout, untagged: the manifest is there, no ref.name.
+    const auto lay = (s.scratch / "lay").string();
+    ASSERT_OK(s.oras({"cp", "--to-oci-layout", src + ":v1", lay}));
+    const auto index = read_file(s.scratch / "lay" / "index.json");
+    EXPECT_NE(index.find(digest), std::string::npos) << index;
+    EXPECT_EQ(index.find("org.opencontainers.image.ref.name"), std::string::npos) << index;
+}

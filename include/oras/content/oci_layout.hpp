@@ -95,7 +95,8 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     /// Adds or replaces the `index.json` entry for the tag `reference` (a valid tag: `ref.name`
     /// may be more general in the spec, but names that are empty or path-like are refused with
     /// `invalid_reference`). The manifest must be stored. A replaced entry keeps its position,
-    /// and its unknown members when it named the same digest.
+    /// and its unknown members when it named the same digest. `reference` equal to the
+    /// manifest's digest lists it untagged (unless it is listed already), as oras-go does.
     boost::asio::awaitable<void> tag(descriptor desc, std::string reference) override;
 
     /// The manifests listed in index.json whose `subject` is `subject` (a manifest pushed with

@@ -54,9 +54,9 @@ struct copy_endpoint {
     remote_options remote{};
 };
 
-/// Copies the graph `from` names into `to` (see `ops::copy`). Tags in `to` (`repo:a,b`) are
-/// added to `options.tags`; with none, the source tag is used. A destination layout is created
-/// if missing.
+/// Copies the graph `from` names into `to` (see `ops::copy_locations`). Tags in `to`
+/// (`repo:a,b`) are added to `options.tags`; with none at all the graph is copied untagged, as
+/// `oras cp` does. A destination layout is created if missing.
 ops::copy_result copy(const copy_endpoint& from, const copy_endpoint& to,
                       ops::copy_options options = {});
 

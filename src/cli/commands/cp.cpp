@@ -84,7 +84,7 @@ void add_cp(app& a) {
         "  oras-cpp cp localhost:5000/net-monitor:v1 localhost:6000/net-monitor:v1,stable");
     cmd->add_option("from", f->from, "SOURCE{:TAG|@DIGEST} (a registry reference, or DIR:TAG)")
         ->required();
-    cmd->add_option("to", f->to, "DESTINATION[:TAG[,TAG...]] (default: the source tag)")
+    cmd->add_option("to", f->to, "DESTINATION[:TAG[,TAG...]|@DIGEST] (no tag: copied untagged)")
         ->required();
     cmd->add_flag("-r,--recursive", f->recursive, "Also copy the referrers, recursively");
     f->platform.add(*cmd, "From an index, copy only os/arch[/variant]");

@@ -96,7 +96,13 @@ void print_copy(std::ostream& out, const std::string& format, const std::string&
         out << json::serialize(o) << "\n";
         return;
     }
-    out << "Copied " << from << " => " << to << "\n";
+    // As oras: the destination with its first tag, then a line per further tag.
+    const auto slash = to.rfind('/');
+    out << "Copied " << from << " => "
+        << to.substr(0, to.find(',', slash == std::string::npos ? 0 : slash)) << "\n";
+    for (std::size_t i = 1; i < r.tags.size(); ++i) {
+        out << "Tagged " << r.tags[i] << "\n";
+    }
     out << "Digest: " << r.root.digest.str() << "\n";
 }
 
