@@ -306,8 +306,22 @@ TEST(cli, login_then_registry_config_then_logout) {
                                    "--registry-config", (s.root / "none.json").string()});
     expect_error(anonymous, ref, "");
 
-    ASSERT_OK(s.oras({"logout", reg.host(), "--registry-config", cfg}));
+    auto logout = s.oras({"logout", reg.host(), "--registry-config", cfg});
+    ASSERT_OK(logout);
+    EXPECT_EQ(logout.out, "");  // as oras: silent
     EXPECT_EQ(read_file(cfg).find(reg.host()), std::string::npos) << read_file(cfg);
+    // Logged out already, or never logged in: nothing to do, no failure (as oras).
+    logout = s.oras({"logout", reg.host(), "--registry-config", cfg});
+    ASSERT_OK(logout);
+    EXPECT_EQ(logout.out + logout.err, "");
+    ASSERT_OK(s.oras({"logout", reg.host(), "--registry-config", (s.root / "none.json").string()}));
+    EXPECT_FALSE(fs::exists(s.root / "none.json"));
+    // A config that cannot be read is an error, and is left as it was.
+    write_file(s.root / "bad.json", "{not json");
+    expect_error(
+        s.oras({"logout", reg.host(), "--registry-config", (s.root / "bad.json").string()}),
+        reg.host(), "");
+    EXPECT_EQ(read_file(s.root / "bad.json"), "{not json");
     const auto after =
         s.oras({"pull", ref, "-o", (s.scratch / "after").string(), "--registry-config", cfg});
     expect_error(after, ref, "");

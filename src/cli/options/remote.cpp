@@ -192,6 +192,17 @@ registry::connect_options remote_flags::remote() {
         throw oras::error(oras::errc::invalid_argument,
                           "--username and --identity-token exclude each other");
     }
+    if (!warned_secret) {
+        // As oras, once: a secret on the command line is in the shell history and `ps`.
+        warned_secret = true;
+        if (!identity_token.empty()) {
+            std::cerr << "WARNING! Using --identity-token via the CLI is insecure. Use "
+                         "--identity-token-stdin.\n";
+        } else if (!password.empty()) {
+            std::cerr << "WARNING! Using --password via the CLI is insecure. Use "
+                         "--password-stdin.\n";
+        }
+    }
     if (password_stdin) {
         password = stdin_line();
     }

@@ -43,7 +43,10 @@ struct remote_flags {
     /// flags or not.
     registry::connect_options remote_for(std::string_view registry);
 
-    CLI::Option* plain_http_option = nullptr;  ///< set by `add`: whether the flag was given
+    /// Set by `add`: whether `--plain-http` was given, true or false.
+    CLI::Option* plain_http_option = nullptr;
+    /// The warning about a secret on the command line is printed (once per command).
+    bool warned_secret = false;
 };
 
 /// A `--header` value: "Name: value" (both trimmed; the name must not be empty).
