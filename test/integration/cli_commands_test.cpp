@@ -177,6 +177,16 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
     r = oras({"repo", "tags", "--last", "v1", "--format", "json", ref});
     ASSERT_OK(r);
     EXPECT_EQ(json::serialize(parse_object(r.out)), R"({"tags":["v2"]})");
+    EXPECT_EQ(r.out, "{\n  \"tags\": [\n    \"v2\"\n  ]\n}\n");  // as oras: indented
+    // A tag or digest: only the tags naming that manifest (the referrers' digest tags do not).
+    for (const auto& named : {ref + ":v1", ref + "@" + subject}) {
+        r = oras({"repo", "tags", named});
+        ASSERT_OK(r);
+        got = lines(r.out);
+        std::sort(got.begin(), got.end());
+        EXPECT_EQ(got, (std::vector<std::string>{"latest", "v1", "v2"})) << named;
+        EXPECT_NE(r.err.find("querying tags associated to " + subject), std::string::npos) << r.err;
+    }
 
     // repo ls: the registry, and a namespace (its prefix left out of the text form).
     ASSERT_OK(oras({"push", reg.host() + "/other:v1", "hi.txt", "--no-tty"}));

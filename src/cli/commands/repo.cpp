@@ -1,5 +1,6 @@
 // oras-cpp repo ls / repo tags: the repositories of a registry, the tags of a repository.
 #include "cli/commands/commands.hpp"
+#include "cli/display/json.hpp"
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
 
@@ -57,9 +58,7 @@ int run_ls(ls_flags& f) {
         for (const auto& r : repos) {
             list.emplace_back(r);
         }
-        std::cout << boost::json::serialize(
-            boost::json::object{{"registry", host}, {"repositories", list}})
-                  << "\n";
+        std::cout << pretty(boost::json::object{{"registry", host}, {"repositories", list}});
         return 0;
     }
     for (const auto& r : repos) {
@@ -80,13 +79,41 @@ int run_tags(tags_flags& f) {
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
     ops::list_tags_options o{f.last, f.exclude_digest_tags};
-    const auto tags = wait(io, ops::list_tags(*t.target, std::move(o)));
+    // A tag or digest given: only the tags naming that manifest, each resolved (as oras).
+    std::string wanted;
+    if (!t.reference.empty()) {
+        if (t.tags.empty()) {
+            wanted = t.reference;
+        } else {
+            wanted = wait(io, t.target->resolve(t.reference)).digest.str();
+        }
+        std::cerr << "[Experimental] querying tags associated to " << wanted
+                  << ", it may take a while...\n";
+    }
+    auto tags = wait(io, ops::list_tags(*t.target, std::move(o)));
+    if (!wanted.empty()) {
+        std::vector<std::string> naming;
+        for (auto& tag : tags) {
+            bool names = tag == t.reference;
+            try {
+                names = names || wait(io, t.target->resolve(tag)).digest.str() == wanted;
+            } catch (const error& e) {
+                if (e.code() != errc::not_found) {
+                    throw;
+                }  // deleted since it was listed
+            }
+            if (names) {
+                naming.push_back(std::move(tag));
+            }
+        }
+        tags = std::move(naming);
+    }
     if (f.format.json()) {
         boost::json::array list;
         for (const auto& tag : tags) {
             list.emplace_back(tag);
         }
-        std::cout << boost::json::serialize(boost::json::object{{"tags", list}}) << "\n";
+        std::cout << pretty(boost::json::object{{"tags", list}});
         return 0;
     }
     for (const auto& tag : tags) {
