@@ -23,10 +23,6 @@ asio::awaitable<attach_result> attach(content::target& dst, std::string subject,
         throw error(errc::invalid_argument,
                     "attach needs at least one file or annotation to attach");
     }
-    if (o.annotations.contains("$config")) {
-        throw error(errc::invalid_argument,
-                    "an attached artifact has the empty config: $config annotations are refused");
-    }
     if (subject.empty()) {
         throw error(errc::invalid_reference, "name the subject by tag or digest");
     }
@@ -42,6 +38,7 @@ asio::awaitable<attach_result> attach(content::target& dst, std::string subject,
     }
     push_options p;
     p.files = std::move(o.files);
+    p.config = std::move(o.config);
     p.artifact_type = std::move(o.artifact_type);
     p.annotations = std::move(o.annotations);
     p.version = manifest_version::v1_1;

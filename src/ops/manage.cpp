@@ -128,7 +128,8 @@ result<std::string> check_manifest(std::string_view bytes, std::string_view medi
 
 asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string bytes,
                                                std::string media_type,
-                                               std::vector<std::string> tags) {
+                                               std::vector<std::string> tags,
+                                               std::size_t concurrency) {
     auto type = check_manifest(bytes, media_type);
     if (!type) {
         throw error(type.error());
@@ -143,16 +144,23 @@ asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string
     out.desc.digest = digest::of(bytes);
     out.desc.size = static_cast<std::int64_t>(bytes.size());
     out.existed = co_await dst.exists(out.desc);
-    if (out.existed) {
-        for (auto& t : tags) {
-            co_await dst.tag(out.desc, std::move(t));
-        }
-    } else if (tags.empty()) {
+    std::size_t first = 0;  // the tags set by pushing
+    if (!out.existed && tags.empty()) {
         co_await dst.push(out.desc, byte_source::from_string(std::move(bytes)));
-    } else {
-        co_await dst.push_tagged(out.desc, byte_source::from_string(std::move(bytes)),
-                                 std::move(tags));
+    } else if (!out.existed) {
+        std::vector<std::string> first_tag{tags.front()};
+        auto src = byte_source::from_string(std::move(bytes));
+        co_await dst.push_tagged(out.desc, std::move(src), std::move(first_tag));
+        first = 1;
     }
+    // The other tags, `concurrency` at once (as oras's TagBytesN).
+    const auto& desc = out.desc;
+    std::function<asio::awaitable<void>(std::size_t)> one =
+        [&dst, &desc, &tags, first](std::size_t i) -> asio::awaitable<void> {
+        co_await dst.tag(desc, tags[first + i]);
+    };
+    co_await oras::detail::for_each_limited(tags.size() - first,
+                                            std::max<std::size_t>(concurrency, 1), std::move(one));
     co_return out;
 }
 

@@ -232,6 +232,13 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
               std::string::npos)
         << r.out;
     EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/manifests/copy2").status, 200u);
+    // oras's example: tags set a few at once.
+    r = oras({"manifest", "push", "--concurrency", "2", ref + ":copy3,copy4,copy5",
+              (s.scratch / "m.json").string()});
+    ASSERT_OK(r);
+    for (const auto* t : {"copy3", "copy4", "copy5"}) {
+        EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/manifests/" + t).status, 200u) << t;
+    }
     r = oras({"manifest", "push", "--descriptor", ref + "@" + subject, "-"}, stored.body);
     ASSERT_OK(r);
     EXPECT_EQ(str(parse_object(r.out).at("digest")), subject);
@@ -766,4 +773,38 @@ TEST(cli_commands, cp_tags_only_what_the_destination_names) {
     const auto index = read_file(s.scratch / "lay" / "index.json");
     EXPECT_NE(index.find(digest), std::string::npos) << index;
     EXPECT_EQ(index.find("org.opencontainers.image.ref.name"), std::string::npos) << index;
+}
+
+TEST(cli_commands, attach_takes_a_config_and_config_annotations) {
+    registry_process reg;
+    sandbox s;
+    const std::string ref = reg.host() + "/cmd/attachcfg";
+    write_file(s.work / "hi.txt", "subject");
+    write_file(s.work / "sig.txt", "signature");
+    write_file(s.work / "config.json", R"({"signed":true})");
+    write_file(s.work / "annotations.json", R"({"$config":{"c1":"y"},"$manifest":{"m1":"x"}})");
+    ASSERT_OK(s.oras({"push", ref + ":v1", "hi.txt", "--no-tty"}));
+
+    // oras v1.3's example: a config of its own media type.
+    auto r = s.oras({"attach", "--artifact-type", "doc/example", "--config",
+                     "config.json:application/vnd.me.config", ref + ":v1", "sig.txt",
+                     "--export-manifest", "m1.json", "--no-tty"});
+    ASSERT_OK(r);
+    auto m = parse_object(read_file(s.work / "m1.json"));
+    EXPECT_EQ(str(m.at("config").at("mediaType")), "application/vnd.me.config");
+    EXPECT_EQ(str(m.at("config").at("digest")), oras::digest::of(R"({"signed":true})").str());
+    EXPECT_EQ(str(m.at("artifactType")), "doc/example");
+
+    // $config annotations land on the config descriptor, the empty one included (as oras-go).
+    r = s.oras({"attach", "--artifact-type", "doc/example", "--annotation-file", "annotations.json",
+                ref + ":v1", "sig.txt", "--export-manifest", "m2.json", "--no-tty"});
+    ASSERT_OK(r);
+    m = parse_object(read_file(s.work / "m2.json"));
+    EXPECT_EQ(str(m.at("config").at("mediaType")), "application/vnd.oci.empty.v1+json");
+    EXPECT_EQ(str(m.at("config").at("annotations").at("c1")), "y");
+    EXPECT_EQ(str(m.at("annotations").at("m1")), "x");
+
+    expect_error(s.oras({"attach", "--artifact-type", "doc/example", "--config", "config.json",
+                         "--platform", "linux/amd64", ref + ":v1", "sig.txt"}),
+                 ref + ":v1", "--config, --platform");
 }

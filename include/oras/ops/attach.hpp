@@ -28,9 +28,11 @@ struct attach_options {
     std::string artifact_type{};
     /// Layers, as for `push`; may be empty when annotations say it all.
     std::vector<push_file> files{};
-    /// Keyed by `$manifest` or a file's title, as for `push` (`$config` is refused: the config
-    /// of a referrer is the empty descriptor).
+    /// Keyed by `$manifest`, `$config` (the config's descriptor, the empty one included) or a
+    /// file's title, as for `push`.
     annotation_map annotations{};
+    /// A config blob from a file (oras v1.3's `--config PATH[:TYPE]`); none: the empty config.
+    std::optional<push_file> config{};
     /// When the subject names an index, attach to its manifest for this platform instead.
     std::optional<oras::platform> platform{};
     /// Add `org.opencontainers.image.created` (now) unless given.

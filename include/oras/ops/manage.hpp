@@ -77,10 +77,12 @@ struct pushed_manifest {
 };
 
 /// Pushes `bytes` (checked with `check_manifest` before anything is sent) under each of `tags`,
-/// or by digest only when there are none.
+/// or by digest only when there are none: under the first tag, then the others `concurrency`
+/// at once (oras tags 5 at once).
 boost::asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string bytes,
                                                       std::string media_type,
-                                                      std::vector<std::string> tags);
+                                                      std::vector<std::string> tags,
+                                                      std::size_t concurrency = 5);
 
 /// Points each of `tags` at what `reference` names, at most `concurrency` at once (oras tags
 /// 5 at once); returns that descriptor. Every tag is checked before any is set; after a
@@ -173,12 +175,12 @@ ORAS_MANAGE_ASYNC(fetch_config, fetched_manifest,
                   (src, std::move(reference), std::move(options)))
 ORAS_MANAGE_ASYNC(push_manifest, pushed_manifest,
                   ORAS_P(content::target& dst, std::string bytes, std::string media_type,
-                         std::vector<std::string> tags),
-                  (dst, std::move(bytes), std::move(media_type), std::move(tags)))
+                         std::vector<std::string> tags, std::size_t concurrency = 5),
+                  (dst, std::move(bytes), std::move(media_type), std::move(tags), concurrency))
 ORAS_MANAGE_ASYNC(tag, descriptor,
-                  ORAS_P(content::target& dst, std::string reference,
-                         std::vector<std::string> tags),
-                  (dst, std::move(reference), std::move(tags)))
+                  ORAS_P(content::target& dst, std::string reference, std::vector<std::string> tags,
+                         std::size_t concurrency = 5),
+                  (dst, std::move(reference), std::move(tags), concurrency))
 ORAS_MANAGE_ASYNC(delete_manifest, descriptor, ORAS_P(content::target& dst, std::string reference),
                   (dst, std::move(reference)))
 ORAS_MANAGE_ASYNC(index_entry, descriptor, ORAS_P(content::target& src, std::string reference),

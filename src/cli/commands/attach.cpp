@@ -20,6 +20,7 @@ struct attach_flags {
     std::string ref;
     std::vector<std::string> files;
     std::string artifact_type;
+    std::string config;
     packing_flags packing;
     std::size_t concurrency = 5;
     target_flags target;
@@ -35,6 +36,13 @@ int run_attach(attach_flags& f) {
     }
     o.annotations = f.packing.annotations_map();
     o.platform = f.platform.get();
+    if (!f.config.empty()) {
+        if (o.platform) {
+            throw error(errc::invalid_argument,
+                        "--config, --platform cannot be used at the same time");
+        }
+        o.config = parse_file_arg(f.config);
+    }
     o.concurrency = f.concurrency;
     o.disable_path_validation = f.packing.disable_path_validation;
     o.tree_cache = tree_cache_from_environment();
@@ -79,6 +87,7 @@ void add_attach(app& a) {
     cmd->add_option("files", f->files, "FILE[:TYPE] to attach");
     cmd->add_option("--artifact-type", f->artifact_type, "The referrer's artifact type")
         ->required();
+    cmd->add_option("--config", f->config, "Config file of the referrer, PATH[:TYPE]");
     f->packing.add(*cmd);
     cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
         ->check(CLI::Range(1, 64));

@@ -29,6 +29,8 @@ struct cp_flags {
     platform_flags platform;
     std::size_t concurrency = 3;
     format_flags format;
+    std::string from_spec;
+    std::string to_spec;
 };
 
 int run_cp(cp_flags& f) {
@@ -46,9 +48,11 @@ int run_cp(cp_flags& f) {
     f.from_remote.debug = f.to_remote.debug = f.common.debug;
     if (!f.from_layout) {
         from.remote = f.from_remote.remote_for(registry_part(f.from));
+        apply_distribution_spec(f.from_spec, from.remote);
     }
     if (!f.to_layout) {
         to.remote = f.to_remote.remote_for(registry_part(f.to));
+        apply_distribution_spec(f.to_spec, to.remote);
     }
     const bool text = !f.format.json();
     progress_display display(text && !f.common.no_tty && !f.common.debug && ::isatty(2) != 0, text,
@@ -93,6 +97,8 @@ void add_cp(app& a) {
         ->check(CLI::Range(1, 64));
     cmd->add_flag("--from-oci-layout", f->from_layout, "The source is an OCI image layout");
     cmd->add_flag("--to-oci-layout", f->to_layout, "The destination is an OCI image layout");
+    add_distribution_spec(*cmd, "--from-distribution-spec", f->from_spec, " (source)");
+    add_distribution_spec(*cmd, "--to-distribution-spec", f->to_spec, " (destination)");
     f->from_remote.add(*cmd, "from-", "source");
     f->to_remote.add(*cmd, "to-", "destination");
     f->common.add(*cmd);

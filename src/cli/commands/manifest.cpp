@@ -85,6 +85,7 @@ struct manifest_push_flags {
     std::string ref;
     std::string file;
     std::string media_type;
+    std::size_t concurrency = 5;
     descriptor_flags desc;
     target_flags target;
 };
@@ -110,7 +111,7 @@ int run_manifest_push(manifest_push_flags& f) {
                                                    + ", not " + t.reference);
         }
     }
-    const auto r = wait(io, ops::push_manifest(*t.target, bytes, *type, t.tags));
+    const auto r = wait(io, ops::push_manifest(*t.target, bytes, *type, t.tags, f.concurrency));
     cleanup.keep();
     if (f.desc.descriptor) {
         print_descriptor(std::cout, r.desc, f.desc.pretty);
@@ -191,6 +192,9 @@ void add_manifest(app& a) {
     cmd->add_option("file", p->file, "The manifest file, or - for stdin")->required();
     cmd->add_option("--media-type", p->media_type,
                     "The manifest's media type (default: its mediaType)");
+    cmd->add_option("--concurrency", p->concurrency, "Tags set at once")
+        ->default_val(5)
+        ->check(CLI::Range(1, 64));
     p->desc.add(*cmd);
     p->target.add(*cmd, true, true, false);
     a.commands.push_back({cmd, [p] { return run_manifest_push(*p); }, [p] { return p->ref; }});

@@ -7,6 +7,23 @@
 
 namespace oras::cli {
 
+void add_distribution_spec(CLI::App& cmd, const std::string& name, std::string& into,
+                           const std::string& whose) {
+    cmd.add_option(name, into,
+                   "How referrers are recorded and found" + whose
+                       + ": v1.1-referrers-api (the registry's referrers API) or "
+                         "v1.1-referrers-tag (the tag-schema index)")
+        ->check(CLI::IsMember({"v1.1-referrers-api", "v1.1-referrers-tag"}));
+}
+
+void apply_distribution_spec(const std::string& spec, registry::connect_options& remote) {
+    if (spec == "v1.1-referrers-api") {
+        remote.repository.referrers = registry::referrers_capability::api;
+    } else if (spec == "v1.1-referrers-tag") {
+        remote.repository.referrers = registry::referrers_capability::tag_schema;
+    }
+}
+
 void target_flags::add(CLI::App& cmd, bool with_layout, bool with_spec, bool with_tty) {
     common.add(cmd, with_tty);
     remote.add(cmd);
@@ -15,10 +32,7 @@ void target_flags::add(CLI::App& cmd, bool with_layout, bool with_spec, bool wit
                      "The reference is an OCI image layout: DIR[:TAG] or DIR@DIGEST");
     }
     if (with_spec) {
-        cmd.add_option("--distribution-spec", distribution_spec,
-                       "How referrers are recorded and found: v1.1-referrers-api (the registry's "
-                       "referrers API) or v1.1-referrers-tag (the tag-schema index)")
-            ->check(CLI::IsMember({"v1.1-referrers-api", "v1.1-referrers-tag"}));
+        add_distribution_spec(cmd, "--distribution-spec", distribution_spec, "");
     }
 }
 
@@ -33,11 +47,7 @@ ops::location target_flags::location(const std::string& text) {
     if (!oci_layout) {
         remote.debug = common.debug;
         l.remote = remote.remote_for(registry_part(text));
-        if (distribution_spec == "v1.1-referrers-api") {
-            l.remote.repository.referrers = registry::referrers_capability::api;
-        } else if (distribution_spec == "v1.1-referrers-tag") {
-            l.remote.repository.referrers = registry::referrers_capability::tag_schema;
-        }
+        apply_distribution_spec(distribution_spec, l.remote);
     }
     return l;
 }

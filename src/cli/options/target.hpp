@@ -31,6 +31,12 @@ struct target_flags {
     bool tty(bool text_output = true) const;
 };
 
+/// `--distribution-spec` (or a prefixed form, `whose` naming the end in its help), and what it
+/// sets in a registry's options.
+void add_distribution_spec(CLI::App& cmd, const std::string& name, std::string& into,
+                           const std::string& whose);
+void apply_distribution_spec(const std::string& spec, registry::connect_options& remote);
+
 /// `--format`: one of `allowed`, the first being the default.
 struct format_flags {
     std::string value;

@@ -117,9 +117,9 @@ TEST(attach, refuses_before_writing_anything) {
               errc::invalid_argument);
     EXPECT_EQ(code_of([&] { f(oras::ops::attach(*f.layout, "nope", f.attach_options("a/b"))); }),
               errc::not_found);
-    auto with_config = f.attach_options("a/b");
-    with_config.annotations["$config"]["k"] = "v";
-    EXPECT_EQ(code_of([&] { f(oras::ops::attach(*f.layout, "v1", with_config)); }),
+    auto stray = f.attach_options("a/b");
+    stray.annotations["not-attached.txt"]["k"] = "v";  // names no file
+    EXPECT_EQ(code_of([&] { f(oras::ops::attach(*f.layout, "v1", stray)); }),
               errc::invalid_argument);
     EXPECT_EQ(std::distance(fs::directory_iterator(f.layout_dir / "blobs/sha256"),
                             fs::directory_iterator()),
