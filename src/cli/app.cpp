@@ -49,9 +49,21 @@ int run(app& a, int argc, const char* const* argv) {
     try {
         a.cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        // --help and --version exit 0; every usage error exits 1, as oras (CLI11's own codes,
-        // 105 to 109, would tell a script nothing more).
-        return a.cli.exit(e) == 0 ? 0 : 1;
+        if (e.get_exit_code() == 0) {
+            return a.cli.exit(e);  // --help, --version
+        }
+        // Every usage error is one `Error:` line and exits 1, as oras (CLI11's own codes, 105
+        // to 109, would tell a script nothing more).
+        std::string message = e.what();
+        if (const auto* extras = dynamic_cast<const CLI::ExtrasError*>(&e)) {
+            (void)extras;
+            const auto colon = message.find(": ");
+            if (colon != std::string::npos && message.compare(colon + 2, 1, "-") == 0) {
+                message = "unknown flag: " + message.substr(colon + 2);
+            }
+        }
+        std::cerr << "Error: " << message << "\n";
+        return 1;
     }
     for (auto& c : a.commands) {
         if (!c.app->parsed()) {

@@ -260,4 +260,17 @@ TEST(cli_commands, the_secrets_check_catches_a_leak) {
         "notes.txt");
 }
 
+TEST(cli, usage_errors_are_one_error_line_and_exit_1) {
+    sandbox s;
+    for (const auto& [args, said] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"cp", "--bogus", "a", "b"}, "Error: unknown flag: --bogus\n"},
+             {{"attach", "reg.example/repo:v1", "a.txt"}, "Error: --artifact-type is required\n"},
+             {{"push"}, "Error: reference is required\n"}}) {
+        const auto r = s.oras(args);
+        EXPECT_EQ(r.exit_code, 1) << dump(r);
+        EXPECT_EQ(r.out, "") << dump(r);
+        EXPECT_EQ(r.err, said) << dump(r);
+    }
+}
+
 }  // namespace
