@@ -45,6 +45,10 @@ else()
 endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/oras.pc.in ${PROJECT_BINARY_DIR}/oras.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/oras.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# The licence, where Debian looks for a package's (share/doc/<package>/copyright) and by its name.
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/oras-cpp)
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/oras-cpp
+        RENAME copyright)
 
 # A Debian package of the same files (`cpack -G DEB` in the build directory, or
 # scripts/package.sh): runtime dependencies from dpkg-shlibdeps.
@@ -53,6 +57,7 @@ set(CPACK_PACKAGE_VENDOR "oras-cpp")
 set(CPACK_PACKAGE_CONTACT "oras-cpp maintainers <maintainers@oras-cpp.invalid>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_RESOURCE_FILE_LICENSE "${PROJECT_SOURCE_DIR}/LICENSE")
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
