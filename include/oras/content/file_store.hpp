@@ -126,7 +126,12 @@ class file_store final : public target, public resumable {
     /// are taken by value.
     boost::asio::awaitable<added> add_to(std::string title, std::filesystem::path path,
                                          std::string media_type, target& dst,
-                                         std::function<byte_source(byte_source)> watch = {});
+                                         std::function<byte_source(byte_source)> watch);
+    /// `add_to` without watching (an overload: see `ops/manage.hpp` on default arguments).
+    boost::asio::awaitable<added> add_to(std::string title, std::filesystem::path path,
+                                         std::string media_type, target& dst) {
+        return add_to(std::move(title), std::move(path), std::move(media_type), dst, {});
+    }
 
     /// How many times this store has archived a directory (in `add`, `add_to` or `open`).
     std::size_t archive_passes() const noexcept { return archive_passes_; }

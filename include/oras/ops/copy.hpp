@@ -99,12 +99,21 @@ struct copy_result {
 ///
 /// Lifetime: `src` and `dst` must outlive the returned awaitable.
 boost::asio::awaitable<copy_result> copy(content::target& src, std::string reference,
-                                         content::target& dst, copy_options options = {});
+                                         content::target& dst, copy_options options);
+/// `copy` with default options (an overload, not a default argument: see `ops/manage.hpp`).
+inline boost::asio::awaitable<copy_result> copy(content::target& src, std::string reference,
+                                                content::target& dst) {
+    return copy(src, std::move(reference), dst, copy_options{});
+}
 
 /// As `copy`, from a descriptor already resolved in `src`; the root is tagged with
 /// `options.tags` only.
 boost::asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root,
-                                               content::target& dst, copy_options options = {});
+                                               content::target& dst, copy_options options);
+inline boost::asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root,
+                                                      content::target& dst) {
+    return copy_graph(src, std::move(root), dst, copy_options{});
+}
 
 /// Completion-token form of `copy`. With the default `deferred` (or `use_awaitable`) it is an
 /// `awaitable<copy_result>` to `co_await` on `executor`'s coroutine (Boost 1.81's awaitable

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #pragma GCC visibility push(default)
@@ -27,6 +28,10 @@
 // and a completion token: with the default `deferred` (or `use_awaitable`) the awaitable itself,
 // to be co_awaited on that executor; with any other token (`use_future`, a callback) it runs on
 // the executor and completes with `void(std::exception_ptr, T)`.
+//
+// Defaults come as overloads, not default arguments: GCC 12 destroys a default argument's
+// temporary twice when the call is inside a `co_await` (a crash, not a leak), so an omitted
+// options struct is built inside the library, never in the caller's `co_await` expression.
 //
 // Lifetime, for every operation here: the target (or registry) must outlive the operation, which
 // starts only when the token starts it; arguments are taken by value. Failures are
@@ -56,12 +61,20 @@ struct fetch_manifest_options {
 
 /// The manifest or index `reference` (a tag or digest) names, exactly as stored.
 boost::asio::awaitable<fetched_manifest> fetch_manifest(content::target& src, std::string reference,
-                                                        fetch_manifest_options options = {});
+                                                        fetch_manifest_options options);
+inline boost::asio::awaitable<fetched_manifest> fetch_manifest(content::target& src,
+                                                               std::string reference) {
+    return fetch_manifest(src, std::move(reference), fetch_manifest_options{});
+}
 
 /// The config blob of the image manifest `reference` names (after platform selection): its
 /// descriptor and bytes, verified. `invalid_media_type` when it names no image manifest.
 boost::asio::awaitable<fetched_manifest> fetch_config(content::target& src, std::string reference,
-                                                      fetch_manifest_options options = {});
+                                                      fetch_manifest_options options);
+inline boost::asio::awaitable<fetched_manifest> fetch_config(content::target& src,
+                                                             std::string reference) {
+    return fetch_config(src, std::move(reference), fetch_manifest_options{});
+}
 
 /// Checks that `bytes` can be pushed as a manifest: a JSON object whose `mediaType` (if any)
 /// agrees with `media_type`, and whose descriptors parse for the OCI and Docker manifest and
@@ -82,13 +95,23 @@ struct pushed_manifest {
 boost::asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string bytes,
                                                       std::string media_type,
                                                       std::vector<std::string> tags,
-                                                      std::size_t concurrency = 5);
+                                                      std::size_t concurrency);
+inline boost::asio::awaitable<pushed_manifest> push_manifest(content::target& dst,
+                                                             std::string bytes,
+                                                             std::string media_type,
+                                                             std::vector<std::string> tags) {
+    return push_manifest(dst, std::move(bytes), std::move(media_type), std::move(tags), 5);
+}
 
 /// Points each of `tags` at what `reference` names, at most `concurrency` at once (oras tags
 /// 5 at once); returns that descriptor. Every tag is checked before any is set; after a
 /// failure no new tag is started, and the first failure is thrown once the others end.
 boost::asio::awaitable<descriptor> tag(content::target& dst, std::string reference,
-                                       std::vector<std::string> tags, std::size_t concurrency = 5);
+                                       std::vector<std::string> tags, std::size_t concurrency);
+inline boost::asio::awaitable<descriptor> tag(content::target& dst, std::string reference,
+                                              std::vector<std::string> tags) {
+    return tag(dst, std::move(reference), std::move(tags), 5);
+}
 
 /// Deletes the manifest `reference` names (a tag is resolved first: the manifest and every tag
 /// on it go), from a target that deletes (`content::deleter`: registries, OCI layouts;
@@ -126,8 +149,17 @@ struct pushed_blob {
 /// of a file is hashed first. Skips the upload when the target has the blob.
 boost::asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,
                                               std::string media_type,
-                                              std::optional<oras::digest> expected = {},
-                                              std::optional<std::uint64_t> expected_size = {});
+                                              std::optional<oras::digest> expected,
+                                              std::optional<std::uint64_t> expected_size);
+inline boost::asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,
+                                                     std::string media_type,
+                                                     std::optional<oras::digest> expected) {
+    return push_blob(dst, std::move(src), std::move(media_type), std::move(expected), std::nullopt);
+}
+inline boost::asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,
+                                                     std::string media_type) {
+    return push_blob(dst, std::move(src), std::move(media_type), std::nullopt, std::nullopt);
+}
 
 /// Deletes blob `d` from a target that deletes (`unsupported` otherwise); `not_found` when
 /// absent.
@@ -146,7 +178,10 @@ struct list_tags_options {
 
 /// The tags of a target that lists them (a registry repository, an OCI layout).
 boost::asio::awaitable<std::vector<std::string>> list_tags(content::target& src,
-                                                           list_tags_options options = {});
+                                                           list_tags_options options);
+inline boost::asio::awaitable<std::vector<std::string>> list_tags(content::target& src) {
+    return list_tags(src, list_tags_options{});
+}
 
 /// Whether `tag` is a digest with its first `-` for `:` (the referrers tag schema).
 bool is_digest_tag(std::string_view tag);
@@ -154,7 +189,11 @@ bool is_digest_tag(std::string_view tag);
 /// The repositories of `reg` under `prefix` (`team/` or empty), after `last`.
 boost::asio::awaitable<std::vector<std::string>> list_repositories(registry::registry reg,
                                                                    std::string prefix,
-                                                                   std::string last = {});
+                                                                   std::string last);
+inline boost::asio::awaitable<std::vector<std::string>> list_repositories(registry::registry reg,
+                                                                          std::string prefix) {
+    return list_repositories(std::move(reg), std::move(prefix), std::string{});
+}
 
 // --- completion-token forms ------------------------------------------------------------------
 
@@ -163,24 +202,46 @@ boost::asio::awaitable<std::vector<std::string>> list_repositories(registry::reg
     auto async_##name(boost::asio::any_io_executor executor, params, Token&& token = {}) {         \
         return oras::detail::start<T>(std::move(executor), name args, std::forward<Token>(token)); \
     }
+// A form leaving out trailing parameters: a token that would convert to the first one left
+// out is taken as that parameter (by the full form above), never as the token.
+#define ORAS_MANAGE_ASYNC_SHORT(name, T, omitted, params, args)                                    \
+    template <class Token = boost::asio::deferred_t>                                               \
+    requires(!std::is_convertible_v<Token, omitted>) auto async_##name(                            \
+        boost::asio::any_io_executor executor, params, Token&& token = {}) {                       \
+        return oras::detail::start<T>(std::move(executor), name args, std::forward<Token>(token)); \
+    }
 #define ORAS_P(...) __VA_ARGS__
 
 ORAS_MANAGE_ASYNC(fetch_manifest, fetched_manifest,
                   ORAS_P(content::target& src, std::string reference,
-                         fetch_manifest_options options = {}),
+                         fetch_manifest_options options),
                   (src, std::move(reference), std::move(options)))
+ORAS_MANAGE_ASYNC_SHORT(fetch_manifest, fetched_manifest, fetch_manifest_options,
+                        ORAS_P(content::target& src, std::string reference),
+                        (src, std::move(reference)))
 ORAS_MANAGE_ASYNC(fetch_config, fetched_manifest,
                   ORAS_P(content::target& src, std::string reference,
-                         fetch_manifest_options options = {}),
+                         fetch_manifest_options options),
                   (src, std::move(reference), std::move(options)))
+ORAS_MANAGE_ASYNC_SHORT(fetch_config, fetched_manifest, fetch_manifest_options,
+                        ORAS_P(content::target& src, std::string reference),
+                        (src, std::move(reference)))
 ORAS_MANAGE_ASYNC(push_manifest, pushed_manifest,
                   ORAS_P(content::target& dst, std::string bytes, std::string media_type,
-                         std::vector<std::string> tags, std::size_t concurrency = 5),
+                         std::vector<std::string> tags, std::size_t concurrency),
                   (dst, std::move(bytes), std::move(media_type), std::move(tags), concurrency))
+ORAS_MANAGE_ASYNC_SHORT(push_manifest, pushed_manifest, std::size_t,
+                        ORAS_P(content::target& dst, std::string bytes, std::string media_type,
+                               std::vector<std::string> tags),
+                        (dst, std::move(bytes), std::move(media_type), std::move(tags)))
 ORAS_MANAGE_ASYNC(tag, descriptor,
                   ORAS_P(content::target& dst, std::string reference, std::vector<std::string> tags,
-                         std::size_t concurrency = 5),
+                         std::size_t concurrency),
                   (dst, std::move(reference), std::move(tags), concurrency))
+ORAS_MANAGE_ASYNC_SHORT(tag, descriptor, std::size_t,
+                        ORAS_P(content::target& dst, std::string reference,
+                               std::vector<std::string> tags),
+                        (dst, std::move(reference), std::move(tags)))
 ORAS_MANAGE_ASYNC(delete_manifest, descriptor, ORAS_P(content::target& dst, std::string reference),
                   (dst, std::move(reference)))
 ORAS_MANAGE_ASYNC(index_entry, descriptor, ORAS_P(content::target& src, std::string reference),
@@ -191,19 +252,32 @@ ORAS_MANAGE_ASYNC(fetch_blob, void, ORAS_P(content::target& src, descriptor desc
                   (src, std::move(desc), std::move(sink)))
 ORAS_MANAGE_ASYNC(push_blob, pushed_blob,
                   ORAS_P(content::target& dst, byte_source src, std::string media_type,
-                         std::optional<oras::digest> expected = {},
-                         std::optional<std::uint64_t> expected_size = {}),
+                         std::optional<oras::digest> expected,
+                         std::optional<std::uint64_t> expected_size),
                   (dst, std::move(src), std::move(media_type), std::move(expected), expected_size))
+ORAS_MANAGE_ASYNC_SHORT(push_blob, pushed_blob, std::optional<std::uint64_t>,
+                        ORAS_P(content::target& dst, byte_source src, std::string media_type,
+                               std::optional<oras::digest> expected),
+                        (dst, std::move(src), std::move(media_type), std::move(expected)))
+ORAS_MANAGE_ASYNC_SHORT(push_blob, pushed_blob, std::optional<oras::digest>,
+                        ORAS_P(content::target& dst, byte_source src, std::string media_type),
+                        (dst, std::move(src), std::move(media_type)))
 ORAS_MANAGE_ASYNC(delete_blob, descriptor, ORAS_P(content::target& dst, oras::digest d),
                   (dst, std::move(d)))
 ORAS_MANAGE_ASYNC(list_tags, std::vector<std::string>,
-                  ORAS_P(content::target& src, list_tags_options options = {}),
+                  ORAS_P(content::target& src, list_tags_options options),
                   (src, std::move(options)))
+ORAS_MANAGE_ASYNC_SHORT(list_tags, std::vector<std::string>, list_tags_options,
+                        ORAS_P(content::target& src), (src))
 ORAS_MANAGE_ASYNC(list_repositories, std::vector<std::string>,
-                  ORAS_P(registry::registry reg, std::string prefix, std::string last = {}),
+                  ORAS_P(registry::registry reg, std::string prefix, std::string last),
                   (std::move(reg), std::move(prefix), std::move(last)))
+ORAS_MANAGE_ASYNC_SHORT(list_repositories, std::vector<std::string>, std::string,
+                        ORAS_P(registry::registry reg, std::string prefix),
+                        (std::move(reg), std::move(prefix)))
 
 #undef ORAS_P
+#undef ORAS_MANAGE_ASYNC_SHORT
 #undef ORAS_MANAGE_ASYNC
 
 }  // namespace oras::ops

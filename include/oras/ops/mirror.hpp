@@ -177,7 +177,11 @@ struct mirror_result {
 /// transfer in flight is cut, its upload session cancelled).
 ///
 /// Runs on the awaiting coroutine's executor; everything it makes lives in its frame.
-boost::asio::awaitable<mirror_result> mirror(mirror_plan plan, mirror_options options = {});
+boost::asio::awaitable<mirror_result> mirror(mirror_plan plan, mirror_options options);
+/// `mirror` with default options (an overload, not a default argument: see `ops/manage.hpp`).
+inline boost::asio::awaitable<mirror_result> mirror(mirror_plan plan) {
+    return mirror(std::move(plan), mirror_options{});
+}
 
 /// Completion-token form of `mirror`: with `deferred` (the default) or `use_awaitable`, an
 /// awaitable to `co_await` on `executor`; any other token runs it on `executor` with the handler

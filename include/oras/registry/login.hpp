@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #pragma GCC visibility push(default)
 
@@ -43,20 +44,36 @@ struct login_options {
 /// copied (copies share their connection pools).
 boost::asio::awaitable<void> login(http::client http, std::string registry, auth::credential cred,
                                    std::shared_ptr<auth::credential_store> store,
-                                   login_options options = {});
+                                   login_options options);
+/// `login` with default options (an overload, not a default argument: GCC 12 destroys a default
+/// argument's temporary twice inside a `co_await`).
+inline boost::asio::awaitable<void> login(http::client http, std::string registry,
+                                          auth::credential cred,
+                                          std::shared_ptr<auth::credential_store> store) {
+    return login(std::move(http), std::move(registry), std::move(cred), std::move(store),
+                 login_options{});
+}
 
 /// Completion-token form of `login`. With the default `deferred` (or `use_awaitable`) it is an
 /// `awaitable<void>` to `co_await` on `http`'s executor; any other token runs it there with the
 /// handler signature `void(std::exception_ptr)`. Everything it needs is moved into it.
 template <class Token = boost::asio::deferred_t>
 auto async_login(http::client http, std::string registry, auth::credential cred,
-                 std::shared_ptr<auth::credential_store> store, login_options options = {},
+                 std::shared_ptr<auth::credential_store> store, login_options options,
                  Token&& token = {}) {
     auto ex = http.get_executor();
     return oras::detail::start(std::move(ex),
                                login(std::move(http), std::move(registry), std::move(cred),
                                      std::move(store), std::move(options)),
                                std::forward<Token>(token));
+}
+/// `async_login` with default options.
+template <class Token = boost::asio::deferred_t>
+requires(!std::is_convertible_v<Token, login_options>) auto async_login(
+    http::client http, std::string registry, auth::credential cred,
+    std::shared_ptr<auth::credential_store> store, Token&& token = {}) {
+    return async_login(std::move(http), std::move(registry), std::move(cred), std::move(store),
+                       login_options{}, std::forward<Token>(token));
 }
 
 /// Forgets the credentials of `registry` in `store` (a helper's `erase`, or the config file's

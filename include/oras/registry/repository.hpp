@@ -203,7 +203,11 @@ class repository {
     /// `fallback` in that same session and the result is false; without a fallback the session
     /// is cancelled and the blob must be pushed.
     boost::asio::awaitable<bool> mount_blob(descriptor desc, std::string from_repository,
-                                            std::optional<byte_source> fallback = {});
+                                            std::optional<byte_source> fallback);
+    /// Defaults are overloads, not default arguments (GCC 12: see docs/api.md).
+    boost::asio::awaitable<bool> mount_blob(descriptor desc, std::string from_repository) {
+        return mount_blob(std::move(desc), std::move(from_repository), std::nullopt);
+    }
 
     /// Deletes the blob. Fails with `errc::unsupported` where the registry does not allow it,
     /// `errc::not_found` when the blob is not there.
@@ -222,7 +226,11 @@ class repository {
     /// Pushes `bytes` with `media_type` as Content-Type under `reference` (a tag, or empty for
     /// its digest) and returns its descriptor.
     boost::asio::awaitable<descriptor> push_manifest(std::string media_type, std::string bytes,
-                                                     std::string reference = {});
+                                                     std::string reference);
+    /// `push_manifest` by its digest.
+    boost::asio::awaitable<descriptor> push_manifest(std::string media_type, std::string bytes) {
+        return push_manifest(std::move(media_type), std::move(bytes), std::string{});
+    }
 
     /// Pushes one manifest under each of `references` (tags, or its digest; empty: its digest).
     boost::asio::awaitable<descriptor> push_manifest_tags(std::string media_type, std::string bytes,
@@ -249,7 +257,11 @@ class repository {
     /// repository. Pushing or deleting a manifest with a subject keeps the fallback index
     /// current on registries without the API.
     boost::asio::awaitable<std::vector<descriptor>> referrers(oras::digest subject,
-                                                              std::string artifact_type = {});
+                                                              std::string artifact_type);
+    /// `referrers` of every artifact type.
+    boost::asio::awaitable<std::vector<descriptor>> referrers(oras::digest subject) {
+        return referrers(std::move(subject), std::string{});
+    }
 
     // --- completion-token forms -------------------------------------------------------------
     //
@@ -338,12 +350,19 @@ class repository {
     /// Completion-token form of `mount_blob`; a handler gets `void(std::exception_ptr, bool)`.
     template <class Token = boost::asio::deferred_t>
     auto async_mount_blob(descriptor desc, std::string from_repository,
-                          std::optional<byte_source> fallback = {}, Token&& token = {}) {
+                          std::optional<byte_source> fallback, Token&& token = {}) {
         return spawn<bool>(
             std::forward<Token>(token), [desc = std::move(desc), from = std::move(from_repository),
                                          fallback = std::move(fallback)](repository& r) mutable {
                 return r.mount_blob(std::move(desc), std::move(from), std::move(fallback));
             });
+    }
+    /// `async_mount_blob` without a fallback.
+    template <class Token = boost::asio::deferred_t>
+    requires(!std::is_convertible_v<Token, std::optional<byte_source>>) auto async_mount_blob(
+        descriptor desc, std::string from_repository, Token&& token = {}) {
+        return async_mount_blob(std::move(desc), std::move(from_repository), std::nullopt,
+                                std::forward<Token>(token));
     }
     /// Completion-token form of `delete_blob`; a handler gets `void(std::exception_ptr)`.
     template <class Token = boost::asio::deferred_t>
@@ -425,12 +444,18 @@ class repository {
     /// Completion-token form of `referrers`; a handler gets
     /// `void(std::exception_ptr, std::vector<descriptor>)`.
     template <class Token = boost::asio::deferred_t>
-    auto async_referrers(oras::digest subject, std::string artifact_type = {}, Token&& token = {}) {
+    auto async_referrers(oras::digest subject, std::string artifact_type, Token&& token = {}) {
         return spawn<std::vector<descriptor>>(
             std::forward<Token>(token),
             [subject = std::move(subject), type = std::move(artifact_type)](repository& r) mutable {
                 return r.referrers(std::move(subject), std::move(type));
             });
+    }
+    /// `async_referrers` of every artifact type.
+    template <class Token = boost::asio::deferred_t>
+    requires(!std::is_convertible_v<Token, std::string>) auto async_referrers(oras::digest subject,
+                                                                              Token&& token = {}) {
+        return async_referrers(std::move(subject), std::string{}, std::forward<Token>(token));
     }
 
   private:
