@@ -19,7 +19,9 @@ asio::awaitable<attach_result> attach(content::target& dst, std::string subject,
         throw error(errc::invalid_media_type,
                     quote(o.artifact_type) + " is not a valid artifact type");
     }
-    if (o.files.empty() && o.annotations.empty()) {
+    const auto manifest_annotations = o.annotations.find("$manifest");
+    if (o.files.empty()
+        && (manifest_annotations == o.annotations.end() || manifest_annotations->second.empty())) {
         throw error(errc::invalid_argument,
                     "attach needs at least one file or annotation to attach");
     }

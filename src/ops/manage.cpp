@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <vector>
 
 namespace oras::ops {
@@ -144,23 +145,33 @@ asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string
     out.desc.digest = digest::of(bytes);
     out.desc.size = static_cast<std::int64_t>(bytes.size());
     out.existed = co_await dst.exists(out.desc);
-    std::size_t first = 0;  // the tags set by pushing
-    if (!out.existed && tags.empty()) {
-        co_await dst.push(out.desc, byte_source::from_string(std::move(bytes)));
-    } else if (!out.existed) {
-        std::vector<std::string> first_tag{tags.front()};
-        auto src = byte_source::from_string(std::move(bytes));
-        co_await dst.push_tagged(out.desc, std::move(src), std::move(first_tag));
-        first = 1;
+    const auto shared = std::make_shared<const std::string>(std::move(bytes));
+    if (tags.empty()) {
+        if (!out.existed) {
+            co_await dst.push(out.desc, byte_source::from_shared(shared));
+        }
+        if (auto* layout = dynamic_cast<content::oci_layout*>(&dst)) {
+            // Listed untagged, to be found (and kept) there, as oras-go's layout lists every
+            // manifest pushed to it.
+            const auto by_digest = out.desc.digest.str();
+            co_await layout->tag(out.desc, by_digest);
+        }
+        co_return out;
     }
-    // The other tags, `concurrency` at once (as oras's TagBytesN).
+    // The first tag with the bytes (a manifest whose subject updates an index does so once),
+    // then the others `concurrency` at once, each a PUT of the same bytes as oras's TagBytesN
+    // (not a tag of what is there, which would fetch it again).
     const auto& desc = out.desc;
     std::function<asio::awaitable<void>(std::size_t)> one =
-        [&dst, &desc, &tags, first](std::size_t i) -> asio::awaitable<void> {
-        co_await dst.tag(desc, tags[first + i]);
+        [&dst, &desc, &tags, &shared](std::size_t i) -> asio::awaitable<void> {
+        std::vector<std::string> tag_list{tags[i]};
+        co_await dst.push_tagged(desc, byte_source::from_shared(shared), std::move(tag_list));
     };
-    co_await oras::detail::for_each_limited(tags.size() - first,
-                                            std::max<std::size_t>(concurrency, 1), std::move(one));
+    co_await one(0);
+    std::function<asio::awaitable<void>(std::size_t)> rest =
+        [&one](std::size_t i) -> asio::awaitable<void> { co_await one(i + 1); };
+    co_await oras::detail::for_each_limited(tags.size() - 1, std::max<std::size_t>(concurrency, 1),
+                                            std::move(rest));
     co_return out;
 }
 
@@ -195,8 +206,9 @@ asio::awaitable<descriptor> delete_manifest(content::target& dst, std::string re
 
 namespace {
 
-/// The platform a config names, read as oras reads one (a JSON object; a member of the wrong
-/// type, or neither os nor architecture, names none).
+/// The platform a config names, read as oras reads one (Go's json.Unmarshal into a platform):
+/// keys matched without regard to case, a later one overriding an earlier; a member of the
+/// wrong type, or neither os nor architecture, names none.
 std::optional<platform> config_platform(std::string_view bytes) {
     boost::system::error_code ec;
     const auto v = boost::json::parse(bytes, ec);
@@ -204,33 +216,52 @@ std::optional<platform> config_platform(std::string_view bytes) {
     if (o == nullptr) {
         return std::nullopt;
     }
-    platform p;
-    bool typed = true;
-    const auto text = [&](std::string_view key, std::string& into) {
-        if (const auto* m = o->if_contains(key); m != nullptr && !m->is_null()) {
-            if (!m->is_string()) {
-                typed = false;
-                return;
-            }
-            into = std::string(m->get_string());
-        }
+    const auto same = [](std::string_view a, std::string_view b) {
+        return a.size() == b.size()
+               && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+                      return std::tolower(static_cast<unsigned char>(x))
+                             == std::tolower(static_cast<unsigned char>(y));
+                  });
     };
-    text("architecture", p.architecture);
-    text("os", p.os);
-    text("os.version", p.os_version);
-    text("variant", p.variant);
-    if (const auto* m = o->if_contains("os.features"); m != nullptr && !m->is_null()) {
-        const auto* arr = m->if_array();
-        for (std::size_t i = 0; arr != nullptr && i < arr->size(); ++i) {
-            if (!(*arr)[i].is_string()) {
-                arr = nullptr;
-                break;
+    platform p;
+    for (const auto& [key, value] : *o) {
+        std::string* text = nullptr;
+        if (same(key, "architecture")) {
+            text = &p.architecture;
+        } else if (same(key, "os")) {
+            text = &p.os;
+        } else if (same(key, "os.version")) {
+            text = &p.os_version;
+        } else if (same(key, "variant")) {
+            text = &p.variant;
+        } else if (same(key, "os.features")) {
+            p.os_features.clear();
+            if (value.is_null()) {
+                continue;
             }
-            p.os_features.emplace_back((*arr)[i].get_string());
+            const auto* arr = value.if_array();
+            if (arr == nullptr) {
+                return std::nullopt;
+            }
+            for (const auto& f : *arr) {
+                if (!f.is_string()) {
+                    return std::nullopt;
+                }
+                p.os_features.emplace_back(f.get_string());
+            }
+            continue;
+        } else {
+            continue;
         }
-        typed = typed && arr != nullptr;
+        if (value.is_null()) {
+            continue;  // Go leaves the field as it was
+        }
+        if (!value.is_string()) {
+            return std::nullopt;
+        }
+        *text = std::string(value.get_string());
     }
-    if (!typed || (p.architecture.empty() && p.os.empty())) {
+    if (p.architecture.empty() && p.os.empty()) {
         return std::nullopt;
     }
     return p;

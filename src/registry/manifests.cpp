@@ -64,7 +64,9 @@ asio::awaitable<descriptor> repository::resolve(std::string reference) {
     auto resp =
         co_await st->send("HEAD", st->manifest_url(reference), st->pull_, {}, manifest_headers());
     if (resp.status() != 200) {
-        co_await st->fail(resp, "HEAD", "cannot resolve " + st->where() + ":" + reference);
+        co_await st->fail(
+            resp, "HEAD",
+            "cannot resolve " + st->where() + (digest_in(reference) ? "@" : ":") + reference);
     }
     const auto media = resp.headers().get("Content-Type");
     const auto header = resp.headers().find("Docker-Content-Digest");
@@ -76,7 +78,8 @@ asio::awaitable<descriptor> repository::resolve(std::string reference) {
     }
     auto d = detail::parse_content_digest(*header);
     if (!d) {
-        throw error(d.error().code, st->where() + ":" + reference + ": " + d.error().message);
+        throw error(d.error().code,
+                    st->where() + (expected ? "@" : ":") + reference + ": " + d.error().message);
     }
     if (expected && *d != *expected) {
         throw error(errc::digest_mismatch,

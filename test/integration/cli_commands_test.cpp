@@ -592,8 +592,10 @@ TEST(cli_commands, manifest_index_create_and_update_as_oras_does) {
     write_file(s.work / "arm64.json",
                R"({"architecture":"arm64","os":"linux","variant":"v8","os.features":["f"]})");
     write_file(s.work / "noplat.json", R"({"architecture":5,"os":"linux"})");
+    // Keys in another case: Go's json.Unmarshal matches them all the same.
+    write_file(s.work / "upper.json", R"({"Architecture":"s390x","OS":"linux"})");
     std::map<std::string, std::string> digest, size;
-    for (const auto* name : {"amd64", "arm64", "noplat"}) {
+    for (const auto* name : {"amd64", "arm64", "noplat", "upper"}) {
         ASSERT_OK(s.oras({"push", ref + ":" + name, "a.txt", "--config",
                           std::string(name) + ".json" + config_type, "--no-tty"}));
         const auto d =
@@ -612,6 +614,8 @@ TEST(cli_commands, manifest_index_create_and_update_as_oras_does) {
             + R"(,"platform":{"architecture":"arm64","os":"linux","os.features":["f"],"variant":"v8"})");
     // A config member of the wrong type: oras's json.Unmarshal fails, so no platform.
     const std::string noplat = entry(digest["noplat"], size["noplat"]);
+    const std::string upper = entry(
+        digest["upper"], size["upper"] + R"(,"platform":{"architecture":"s390x","os":"linux"})");
     const std::string art_entry =
         entry(str(art.at("digest")), std::to_string(art.at("size").as_int64())
                                          + R"(,"artifactType":"application/vnd.test.art")");
@@ -622,14 +626,18 @@ TEST(cli_commands, manifest_index_create_and_update_as_oras_does) {
     ASSERT_OK(r);
     const auto v1 = expected_index({amd, arm, noplat}, R"("annotations":{"k":"v"})");
     const auto v1_digest = oras::digest::of(v1).str();
-    EXPECT_EQ(r.out, "Fetching amd64\nFetched  " + digest["amd64"] + " amd64\nFetching "
-                         + digest["arm64"] + "\nFetched  " + digest["arm64"]
-                         + "\nFetching noplat\nFetched  " + digest["noplat"] + " noplat\nPacked   "
-                         + v1_digest.substr(7, 12)
-                         + " application/vnd.oci.image.index.v1+json\nPushed   [registry] " + ref
+    EXPECT_EQ(r.out, "Fetching  amd64\nFetched   " + digest["amd64"] + " amd64\nFetching  "
+                         + digest["arm64"] + "\nFetched   " + digest["arm64"]
+                         + "\nFetching  noplat\nFetched   " + digest["noplat"]
+                         + " noplat\nPacked    " + v1_digest.substr(7, 12)
+                         + " application/vnd.oci.image.index.v1+json\nPushed    [registry] " + ref
                          + ":v1\nTagged v1b\nDigest: " + v1_digest + "\n");
     EXPECT_EQ(api(reg, "GET", "/v2/cmd/index/manifests/v1").body, v1);
     EXPECT_EQ(api(reg, "GET", "/v2/cmd/index/manifests/v1b").body, v1);
+
+    r = s.oras({"manifest", "index", "create", ref + ":upper", "upper", "--output", "-"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, expected_index({upper}));
 
     // --output -: the index alone on stdout, nothing pushed; --output FILE: compact, not pushed.
     r = s.oras({"manifest", "index", "create", ref + ":unpushed", "art", "--output", "-",
@@ -667,11 +675,12 @@ TEST(cli_commands, manifest_index_create_and_update_as_oras_does) {
         expected_index({arm, noplat, art_entry, art_entry}, R"("annotations":{"k":"v"})");
     const auto v2_digest = oras::digest::of(v2).str();
     const auto extra_digest = oras::digest::of(expected_index({art_entry})).str();
-    EXPECT_EQ(r.out, "Fetching v1\nFetched  " + v1_digest + " v1\nRemoved  " + digest["amd64"]
-                         + "\nFetching art\nFetched  " + str(art.at("digest")) + " art\nAdded    "
-                         + str(art.at("digest")) + " art\nFetching extra\nFetched  " + extra_digest
-                         + " extra\nMerged   " + extra_digest + " extra\nUpdated  " + v2_digest
-                         + "\nPushed   [registry] " + ref + ":v1\nTagged v2\nDigest: " + v2_digest
+    EXPECT_EQ(r.out, "Fetching  v1\nFetched   " + v1_digest + " v1\nRemoved   " + digest["amd64"]
+                         + "\nFetching  art\nFetched   " + str(art.at("digest"))
+                         + " art\nAdded     " + str(art.at("digest"))
+                         + " art\nFetching  extra\nFetched   " + extra_digest + " extra\nMerged    "
+                         + extra_digest + " extra\nUpdated   " + v2_digest
+                         + "\nPushed    [registry] " + ref + ":v1\nTagged v2\nDigest: " + v2_digest
                          + "\n");
     EXPECT_EQ(api(reg, "GET", "/v2/cmd/index/manifests/v1").body, v2);
     EXPECT_EQ(api(reg, "GET", "/v2/cmd/index/manifests/v2").body, v2);
@@ -684,7 +693,7 @@ TEST(cli_commands, manifest_index_create_and_update_as_oras_does) {
     r = s.oras({"manifest", "index", "update", ref + "@" + typed, "--artifact-type", ""});
     ASSERT_OK(r);
     const auto untyped = expected_index({amd});
-    EXPECT_NE(r.out.find("Pushed   [registry] " + ref + "\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Pushed    [registry] " + ref + "\n"), std::string::npos) << r.out;
     EXPECT_EQ(api(reg, "GET", "/v2/cmd/index/manifests/" + oras::digest::of(untyped).str()).body,
               untyped);
     EXPECT_EQ(trimmed(s.oras({"resolve", ref + ":typed"}).out), typed);
@@ -715,6 +724,24 @@ TEST(cli_commands, manifest_index_create_and_update_as_oras_does) {
     r = s.oras({"manifest", "fetch", "--oci-layout", lay + ":multi"});
     ASSERT_OK(r);
     EXPECT_EQ(r.out, expected_index({amd}));
+    // Untagged, an index is listed in index.json without a name (as oras-go's layout does).
+    r = s.oras({"manifest", "index", "create", "--oci-layout", lay, "amd64", "-a", "u=1"});
+    ASSERT_OK(r);
+    const auto untagged_index = expected_index({amd}, R"("annotations":{"u":"1"})");
+    EXPECT_NE(
+        read_file(s.scratch / "lay" / "index.json").find(oras::digest::of(untagged_index).str()),
+        std::string::npos);
+    // Updating a layout that is not there fails and leaves nothing behind.
+    const auto missing = s.scratch / "missing-layout";
+    r = s.oras({"manifest", "index", "update", "--oci-layout", missing.string() + ":v1", "--add",
+                "amd64"});
+    EXPECT_EQ(r.exit_code, 1) << dump(r);
+    EXPECT_FALSE(fs::exists(missing));
+    // --pretty keeps the bytes' escapes (Go's json.Indent), as the compact form does.
+    r = s.oras({"manifest", "index", "create", ref + ":x", "amd64", "-a", "k=a&b<c>", "-o", "-",
+                "--pretty"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find(R"("k": "a\u0026b\u003cc\u003e")"), std::string::npos) << r.out;
 }
 
 TEST(cli_commands, localhost_is_plain_http_unless_plain_http_is_given) {
@@ -807,4 +834,47 @@ TEST(cli_commands, attach_takes_a_config_and_config_annotations) {
     expect_error(s.oras({"attach", "--artifact-type", "doc/example", "--config", "config.json",
                          "--platform", "linux/amd64", ref + ":v1", "sig.txt"}),
                  ref + ":v1", "--config, --platform");
+}
+
+TEST(cli_commands, flags_from_oras_examples_take_effect) {
+    registry_process reg;
+    sandbox s;
+    const std::string ref = reg.host() + "/cmd/flags";
+    write_file(s.work / "hi.txt", "hi");
+    write_file(s.work / "sig.txt", "sig");
+    write_file(s.work / "only-config.json", R"({"$config":{"c":"1"}})");
+    ASSERT_OK(s.oras({"push", ref + ":v1", "hi.txt", "--no-tty"}));
+    ASSERT_OK(s.oras({"attach", "--artifact-type", "application/vnd.test.sig", ref + ":v1",
+                      "sig.txt", "--no-tty"}));
+    const auto subject = trimmed(s.oras({"resolve", ref + ":v1"}).out);
+    const auto tag_index = "/v2/cmd/flags/manifests/sha256-" + subject.substr(7);
+
+    // cp -r with the destination's distribution spec: the tag schema writes the referrers
+    // index tag; the referrers API (which distribution lacks, so nothing finds it) does not.
+    ASSERT_OK(s.oras({"cp", "-r", "--to-distribution-spec", "v1.1-referrers-tag", ref + ":v1",
+                      reg.host() + "/cmd/flags-tag:v1"}));
+    EXPECT_EQ(api(reg, "HEAD", "/v2/cmd/flags-tag/manifests/sha256-" + subject.substr(7)).status,
+              200u);
+    ASSERT_OK(s.oras({"cp", "-r", "--to-distribution-spec", "v1.1-referrers-api", ref + ":v1",
+                      reg.host() + "/cmd/flags-api:v1"}));
+    EXPECT_EQ(api(reg, "HEAD", "/v2/cmd/flags-api/manifests/sha256-" + subject.substr(7)).status,
+              404u);
+    EXPECT_EQ(api(reg, "HEAD", tag_index).status, 200u);
+
+    // A password on the command line: oras's warning, once, on stderr.
+    auto r = s.oras({"repo", "tags", "-u", "someone", "-p", "not-a-secret", ref});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.err, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+
+    // repo tags names one manifest, not a list.
+    expect_error(s.oras({"repo", "tags", ref + ":v1,v2"}), ref + ":v1,v2", "not 2 tags");
+
+    // attach: $config annotations alone are not something to attach (as oras).
+    expect_error(s.oras({"attach", "--artifact-type", "application/vnd.test.x", "--annotation-file",
+                         "only-config.json", ref + ":v1"}),
+                 ref + ":v1", "at least one file or annotation");
+
+    // A digest that cannot be resolved is named with @.
+    const std::string zero = "sha256:" + std::string(64, '0');
+    expect_error(s.oras({"resolve", ref + "@" + zero}), ref + "@" + zero, "cmd/flags@" + zero);
 }

@@ -18,12 +18,7 @@ namespace {
 
 /// The bytes of a JSON document as `--pretty` asks: indented, or exactly as they are.
 std::string shown(const std::string& bytes, bool pretty_json) {
-    if (!pretty_json) {
-        return bytes;
-    }
-    boost::system::error_code ec;
-    const auto v = boost::json::parse(bytes, ec);
-    return ec ? bytes : pretty(v);
+    return pretty_json ? indented(bytes) : bytes;
 }
 
 struct manifest_fetch_flags {

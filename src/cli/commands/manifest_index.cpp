@@ -47,10 +47,7 @@ struct index_output_flags {
             return false;
         }
         if (to_stdout()) {
-            std::string shown = bytes;
-            if (pretty) {
-                shown = cli::pretty(boost::json::parse(bytes));
-            }
+            const std::string shown = pretty ? indented(bytes) : bytes;
             std::cout.write(shown.data(), static_cast<std::streamsize>(shown.size()));
             std::cout.flush();
         } else {
@@ -62,7 +59,7 @@ struct index_output_flags {
 
 void check_artifact_type(const std::string& type) {
     if (!type.empty() && !media_type::is_valid(type)) {
-        throw error(errc::invalid_media_type, type + ": invalid media type");
+        throw error(errc::invalid_media_type, type);  // "TYPE: invalid media type", as oras
     }
 }
 
@@ -83,7 +80,7 @@ void print_fetched(std::ostream& out, std::string_view verb, const std::string& 
 /// The entry for `ref`, with oras's status lines around the fetch.
 descriptor fetch_entry(asio::io_context& io, content::target& t, const std::string& ref,
                        std::ostream& status) {
-    status << "Fetching " << ref << "\n";
+    status << "Fetching  " << ref << "\n";
     descriptor d;
     try {
         d = wait(io, ops::index_entry(t, ref));
@@ -93,14 +90,14 @@ descriptor fetch_entry(asio::io_context& io, content::target& t, const std::stri
         }
         oras::detail::rethrow_with("could not find the manifest " + ref);
     }
-    print_fetched(status, "Fetched  ", ref, d);
+    print_fetched(status, "Fetched   ", ref, d);
     return d;
 }
 
 /// The index `ref` names, with its descriptor.
 std::pair<descriptor, image_index> fetch_index(asio::io_context& io, content::target& t,
                                                const std::string& ref, std::ostream& status) {
-    status << "Fetching " << ref << "\n";
+    status << "Fetching  " << ref << "\n";
     ops::fetched_manifest m;
     try {
         m = wait(io, ops::fetch_manifest(t, ref));
@@ -114,7 +111,7 @@ std::pair<descriptor, image_index> fetch_index(asio::io_context& io, content::ta
     if (!parsed) {
         throw error(parsed.error().code, "index " + ref + ": " + parsed.error().message);
     }
-    print_fetched(status, "Fetched  ", ref, m.desc);
+    print_fetched(status, "Fetched   ", ref, m.desc);
     return {m.desc, std::move(*parsed)};
 }
 
@@ -124,7 +121,7 @@ void push_index(asio::io_context& io, content::target& t, const std::string& byt
                 const std::string& type, const std::vector<std::string>& tags,
                 const std::string& shown_as) {
     wait(io, ops::push_manifest(t, bytes, type, tags));
-    std::cout << "Pushed   " << shown_as << "\n";
+    std::cout << "Pushed    " << shown_as << "\n";
     for (std::size_t i = 1; i < tags.size(); ++i) {
         std::cout << "Tagged " << tags[i] << "\n";
     }
@@ -168,7 +165,7 @@ int run_index_create(index_create_flags& f) {
     }
     const auto bytes = index.serialize();
     const auto d = digest::of(bytes);
-    status << "Packed   " << d.encoded().substr(0, 12) << " " << media_type::image_index << "\n";
+    status << "Packed    " << d.encoded().substr(0, 12) << " " << media_type::image_index << "\n";
     if (!f.out.write(bytes)) {
         if (t.tags.empty() && !t.reference.empty() && t.reference != d.str()) {
             // oras would push it by its own digest all the same: a digest that is not the
@@ -223,10 +220,10 @@ int run_index_update(index_update_flags& f) {
                         + f.ref + "@DIGEST");
     }
     if (t.tags.size() > 1) {
-        throw error(errc::invalid_reference, "name one index to update, not the tags "
-                                                 + std::to_string(t.tags.size()) + " tags of "
-                                                 + f.ref);
+        throw error(errc::invalid_reference,
+                    "name one index to update, not " + std::to_string(t.tags.size()) + " tags");
     }
+    created_layout cleanup(t);
     auto& status = f.out.status();
 
     auto [found, index] = fetch_index(io, *t.target, t.reference, status);
@@ -249,13 +246,13 @@ int run_index_update(index_update_flags& f) {
             throw error(errc::not_found, r + " does not exist in the index " + t.reference);
         }
         if (told.insert(r).second) {
-            status << "Removed  " << r << "\n";
+            status << "Removed   " << r << "\n";
         }
     }
     index.manifests = std::move(kept);
     for (const auto& a : f.add) {
         auto d = fetch_entry(io, *t.target, a, status);
-        print_fetched(status, "Added    ", a, d);
+        print_fetched(status, "Added     ", a, d);
         index.manifests.push_back(std::move(d));
     }
     for (const auto& m : f.merge) {
@@ -263,11 +260,11 @@ int run_index_update(index_update_flags& f) {
         for (auto& e : merged.manifests) {
             index.manifests.push_back(std::move(e));
         }
-        print_fetched(status, "Merged   ", m, merged_desc);
+        print_fetched(status, "Merged    ", m, merged_desc);
     }
     const auto bytes = index.serialize();
     const auto d = digest::of(bytes);
-    status << "Updated  " << d.str() << "\n";
+    status << "Updated   " << d.str() << "\n";
     if (!f.out.write(bytes)) {
         // A tag moves to the new index; a digest names the old one, which stays as it is.
         std::vector<std::string> tags;
@@ -279,11 +276,11 @@ int run_index_update(index_update_flags& f) {
         const auto shown = t.tags.empty() ? t.display.substr(0, t.display.rfind('@')) : t.display;
         if (tags.empty()) {
             wait(io, ops::push_manifest(*t.target, bytes, type, {}));
-            std::cout << "Pushed   " << shown << "\n";
+            std::cout << "Pushed    " << shown << "\n";
         } else if (t.tags.empty()) {
             // Pushed by digest, then every --tag is a tag added to it.
             wait(io, ops::push_manifest(*t.target, bytes, type, tags));
-            std::cout << "Pushed   " << shown << "\n";
+            std::cout << "Pushed    " << shown << "\n";
             for (const auto& tag : tags) {
                 std::cout << "Tagged " << tag << "\n";
             }
@@ -291,6 +288,7 @@ int run_index_update(index_update_flags& f) {
             push_index(io, *t.target, bytes, type, tags, shown);
         }
     }
+    cleanup.keep();
     if (!f.out.to_stdout()) {
         std::cout << "Digest: " << d.str() << "\n";
     }

@@ -81,6 +81,10 @@ int run_tags(tags_flags& f) {
     ops::list_tags_options o{f.last, f.exclude_digest_tags};
     // A tag or digest given: only the tags naming that manifest, each resolved (as oras).
     std::string wanted;
+    if (t.tags.size() > 1) {
+        throw error(errc::invalid_reference,
+                    "name one tag or digest, not " + std::to_string(t.tags.size()) + " tags");
+    }
     if (!t.reference.empty()) {
         if (t.tags.empty()) {
             wanted = t.reference;

@@ -77,6 +77,61 @@ std::string pretty(const json::value& v) {
     return out.str();
 }
 
+std::string indented(std::string_view bytes) {
+    boost::system::error_code ec;
+    (void)json::parse(bytes, ec);
+    if (ec) {
+        return std::string(bytes);
+    }
+    std::string out;
+    out.reserve(bytes.size() + bytes.size() / 2);
+    std::size_t depth = 0;
+    bool open = false;  // an object or array began and nothing is in it yet
+    const auto newline = [&] {
+        out += '\n';
+        out.append(2 * depth, ' ');
+    };
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        const char c = bytes[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            continue;
+        }
+        if (c == '}' || c == ']') {
+            --depth;
+            if (!open) {
+                newline();
+            }
+            open = false;  // `{}` and `[]` stay on one line, as Go writes them
+            out += c;
+            continue;
+        }
+        if (open) {
+            newline();
+            open = false;
+        }
+        if (c == '"') {
+            const auto start = i++;
+            while (i < bytes.size() && bytes[i] != '"') {
+                i += bytes[i] == '\\' ? 2 : 1;
+            }
+            out.append(bytes.substr(start, i - start + 1));
+        } else if (c == '{' || c == '[') {
+            out += c;
+            ++depth;
+            open = true;
+        } else if (c == ',') {
+            out += c;
+            newline();
+        } else if (c == ':') {
+            out += ": ";
+        } else {
+            out += c;
+        }
+    }
+    out += '\n';
+    return out;
+}
+
 void print_descriptor(std::ostream& out, const descriptor& d, bool pretty_json) {
     const auto o = descriptor_json(d);
     out << (pretty_json ? pretty(o) : json::serialize(o) + "\n");

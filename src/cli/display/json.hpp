@@ -8,6 +8,7 @@
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace oras::cli {
 
@@ -22,5 +23,10 @@ void print_descriptor(std::ostream& out, const descriptor& d, bool pretty_json);
 
 /// Two-space indentation and a final newline (the ORAS CLI's `--pretty`).
 std::string pretty(const boost::json::value& v);
+
+/// `bytes` indented as Go's `json.Indent` with two spaces, plus a newline: every token kept as
+/// written (escapes such as `\u003c`, number forms), only whitespace changed; bytes that are not
+/// JSON come back as they are. How oras prints a document it holds with `--pretty`.
+std::string indented(std::string_view bytes);
 
 }  // namespace oras::cli

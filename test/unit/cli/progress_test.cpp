@@ -1,6 +1,7 @@
 // The CLI's transfer progress: on a terminal, bars only for what is in flight and each ended
 // blob printed once; elsewhere one line per ended blob.
 #include "cli/display/progress.hpp"
+#include "cli/display/json.hpp"
 
 #include <oras/digest.hpp>
 #include <oras/ops/progress.hpp>
@@ -163,3 +164,12 @@ TEST(progress_display, elsewhere_one_line_per_ended_blob) {
 }
 
 }  // namespace
+
+// --pretty as oras prints it (Go's json.Indent): whitespace changes, tokens stay as written.
+TEST(json_display, indented_keeps_every_token_as_written) {
+    EXPECT_EQ(oras::cli::indented(R"({"a":[1,{}],"b":"x\u003c\"y","c":[], "d" : 1.0e2})"),
+              "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": \"x\\u003c\\\"y\",\n  \"c\": [],\n"
+              "  \"d\": 1.0e2\n}\n");
+    EXPECT_EQ(oras::cli::indented("[[1],[]]"), "[\n  [\n    1\n  ],\n  []\n]\n");
+    EXPECT_EQ(oras::cli::indented("not json {"), "not json {");
+}
