@@ -152,6 +152,11 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
     ASSERT_OK(r);
     EXPECT_NE(r.out.find("Discovered 1 artifact referencing " + ref + ":v1"), std::string::npos)
         << r.out;
+    // oras v1.3: each referrer's descriptor under its row, unless --verbose=false.
+    EXPECT_NE(r.out.find(sig_digest + "\n{\n  \"mediaType\": "), std::string::npos) << r.out;
+    r = oras({"discover", ref + ":v1", "--format", "table", "--verbose=false"});
+    ASSERT_OK(r);
+    EXPECT_TRUE(r.out.ends_with(sig_digest + "\n")) << r.out;
 
     // tag: two more tags, seen by the registry.
     r = oras({"tag", ref + ":v1", "v2", "latest"});
@@ -873,6 +878,16 @@ TEST(cli_commands, flags_from_oras_examples_take_effect) {
     expect_error(s.oras({"attach", "--artifact-type", "application/vnd.test.x", "--annotation-file",
                          "only-config.json", ref + ":v1"}),
                  ref + ":v1", "at least one file or annotation");
+
+    // References shown as oras shows them: a digest wins over a tag before it.
+    r = s.oras({"resolve", "-l", ref + ":v1@" + subject});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, ref + "@" + subject + "\n");
+    const auto bytes = s.oras({"manifest", "fetch", ref + ":v1"}).out;
+    r = s.oras({"manifest", "push", ref + "@" + subject, "-"}, bytes);
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Pushed: [registry] " + ref + "@" + subject + "\n"), std::string::npos)
+        << r.out;
 
     // A digest that cannot be resolved is named with @.
     const std::string zero = "sha256:" + std::string(64, '0');

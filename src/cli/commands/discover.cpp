@@ -41,7 +41,7 @@ int run_discover(discover_flags& f) {
     if (f.format.value == "json") {
         print_discover_json(std::cout, repository_part(f.ref), r);
     } else if (f.format.value == "table") {
-        print_table(std::cout, f.ref, r);
+        print_table(std::cout, f.ref, r, f.target.common.verbose);
     } else {
         print_tree(std::cout, repository_part(f.ref), r, true);
     }

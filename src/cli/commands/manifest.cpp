@@ -113,8 +113,12 @@ int run_manifest_push(manifest_push_flags& f) {
         return 0;
     }
     print_pushed_item(std::cout, r.desc, r.existed);
+    // As oras: the reference as given, its first tag or its digest.
+    const auto named = !t.tags.empty()       ? ":" + t.tags.front()
+                       : t.reference.empty() ? std::string()
+                                             : "@" + t.reference;
     std::cout << "Pushed: " << (f.target.oci_layout ? "[oci-layout] " : "[registry] ")
-              << repository_part(f.ref) << (t.tags.empty() ? "" : ":" + t.tags.front()) << "\n";
+              << repository_part(f.ref) << named << "\n";
     for (std::size_t i = 1; i < t.tags.size(); ++i) {
         std::cout << "Tagged " << t.tags[i] << "\n";
     }

@@ -83,7 +83,8 @@ void print_tree(std::ostream& out, const std::string& repository, const ops::dis
     draw(out, top.below, "");
 }
 
-void print_table(std::ostream& out, const std::string& reference, const ops::discover_result& r) {
+void print_table(std::ostream& out, const std::string& reference, const ops::discover_result& r,
+                 bool verbose) {
     const auto n = r.referrers.size();
     out << "Discovered " << n << (n == 1 ? " artifact" : " artifacts") << " referencing "
         << display(reference, 400) << "\n"
@@ -102,6 +103,24 @@ void print_table(std::ostream& out, const std::string& reference, const ops::dis
     out << "\n" << pad("Artifact Type") << "Digest\n";
     for (const auto& c : r.referrers) {
         out << pad(display(c.desc.artifact_type)) << c.desc.digest.str() << "\n";
+        if (verbose) {
+            // The descriptor as oras v1.3 prints it under its row (Go's field order).
+            json::object d;
+            d["mediaType"] = c.desc.media_type;
+            d["digest"] = c.desc.digest.str();
+            d["size"] = c.desc.size;
+            if (!c.desc.annotations.empty()) {
+                json::object a;
+                for (const auto& [k, v] : c.desc.annotations) {
+                    a[k] = v;
+                }
+                d["annotations"] = std::move(a);
+            }
+            if (!c.desc.artifact_type.empty()) {
+                d["artifactType"] = c.desc.artifact_type;
+            }
+            out << pretty(d);
+        }
     }
 }
 

@@ -12,8 +12,10 @@ namespace oras::cli {
 /// its own referrers (`├── `, `│   `, `└── `).
 void print_tree(std::ostream& out, const std::string& repository, const ops::discover_result& r,
                 bool annotations);
-/// `Discovered N artifacts referencing REF`, then a column per artifact type and digest.
-void print_table(std::ostream& out, const std::string& reference, const ops::discover_result& r);
+/// `Discovered N artifacts referencing REF`, then a column per artifact type and digest; with
+/// `verbose` (oras v1.3's default) each referrer's descriptor indented under its row.
+void print_table(std::ostream& out, const std::string& reference, const ops::discover_result& r,
+                 bool verbose);
 /// The tree as JSON: `{reference, mediaType, digest, size, referrers: [...]}` at every node.
 void print_discover_json(std::ostream& out, const std::string& repository,
                          const ops::discover_result& r);

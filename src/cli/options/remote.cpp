@@ -239,15 +239,13 @@ void common_flags::add(CLI::App& cmd, bool with_tty) {
     if (with_tty) {
         cmd.add_flag("--no-tty", no_tty, "Plain output even on a terminal");
     }
-    // Deprecated in oras, where every command still takes it and does nothing with it: command
-    // lines copied from older docs keep working, with the same warning.
-    cmd.add_flag_callback(
-           "-v,--verbose",
-           [] {
-               std::cerr << "Flag --verbose has been deprecated, and will be removed in a future "
-                            "release.\n";
-           },
-           "Deprecated; does nothing")
+    // Deprecated in oras, where every command still takes it (only discover's table reads it):
+    // command lines copied from older docs keep working, with the same warning.
+    cmd.add_flag("-v,--verbose", verbose, "Deprecated")
+        ->each([](const std::string&) {
+            std::cerr << "Flag --verbose has been deprecated, and will be removed in a future "
+                         "release.\n";
+        })
         ->group("");
 }
 

@@ -60,6 +60,9 @@ http::address_override parse_resolve(std::string_view text);
 struct common_flags {
     bool debug = false;
     bool no_tty = false;
+    /// Deprecated `-v` (true unless `--verbose=false`): discover's table prints each referrer's
+    /// descriptor, as oras v1.3 does by default.
+    bool verbose = true;
     void add(CLI::App& cmd, bool with_tty = true);
 };
 

@@ -97,11 +97,8 @@ created_layout::~created_layout() {
 std::string repository_part(const std::string& text) {
     const auto slash = text.rfind('/');
     const auto from = slash == std::string::npos ? 0 : slash;
-    auto cut = text.find('@', from);
-    if (cut == std::string::npos) {
-        cut = text.find(':', from);
-    }
-    return text.substr(0, cut);
+    // The first of a tag's `:` and a digest's `@` (`repo:v1@sha256:...` names the digest).
+    return text.substr(0, text.find_first_of(":@", from));
 }
 
 CLI::Option* add_repeatable(CLI::App& cmd, const std::string& name, std::vector<std::string>& into,
