@@ -64,7 +64,7 @@ void check_artifact_type(const std::string& type) {
 }
 
 bool is_digest_text(const std::string& s) {
-    return s.find(':') != std::string::npos && digest::parse(s).has_value();
+    return digest::parse(s).has_value();
 }
 
 /// `Fetched  DIGEST REF` as oras prints it (the digest once when REF is one).
@@ -115,14 +115,14 @@ std::pair<descriptor, image_index> fetch_index(asio::io_context& io, content::ta
     return {m.desc, std::move(*parsed)};
 }
 
-/// Pushes the index: tagged with `tags` (the first one printed as pushed, the others as
-/// tagged), or by digest when there are none.
+/// Pushes the index: tagged with `tags`, or by digest when there are none. `shown_as` names
+/// what was pushed, with the first tag when `first_shown`; every other tag is printed as tagged.
 void push_index(asio::io_context& io, content::target& t, const std::string& bytes,
                 const std::string& type, const std::vector<std::string>& tags,
-                const std::string& shown_as) {
+                const std::string& shown_as, bool first_shown) {
     wait(io, ops::push_manifest(t, bytes, type, tags));
     std::cout << "Pushed    " << shown_as << "\n";
-    for (std::size_t i = 1; i < tags.size(); ++i) {
+    for (std::size_t i = first_shown ? 1 : 0; i < tags.size(); ++i) {
         std::cout << "Tagged " << tags[i] << "\n";
     }
 }
@@ -175,7 +175,7 @@ int run_index_create(index_create_flags& f) {
         }
         const auto comma = t.display.find(',');
         push_index(io, *t.target, bytes, std::string(media_type::image_index), t.tags,
-                   t.display.substr(0, comma));
+                   t.display.substr(0, comma), true);
     }
     cleanup.keep();
     if (!f.out.to_stdout()) {
@@ -274,19 +274,8 @@ int run_index_update(index_update_flags& f) {
         tags.insert(tags.end(), f.tags.begin(), f.tags.end());
         const auto type = index.media_type.empty() ? found.media_type : index.media_type;
         const auto shown = t.tags.empty() ? t.display.substr(0, t.display.rfind('@')) : t.display;
-        if (tags.empty()) {
-            wait(io, ops::push_manifest(*t.target, bytes, type, {}));
-            std::cout << "Pushed    " << shown << "\n";
-        } else if (t.tags.empty()) {
-            // Pushed by digest, then every --tag is a tag added to it.
-            wait(io, ops::push_manifest(*t.target, bytes, type, tags));
-            std::cout << "Pushed    " << shown << "\n";
-            for (const auto& tag : tags) {
-                std::cout << "Tagged " << tag << "\n";
-            }
-        } else {
-            push_index(io, *t.target, bytes, type, tags, shown);
-        }
+        // By digest, every --tag is printed as tagged; by tag, that tag is in `shown`.
+        push_index(io, *t.target, bytes, type, tags, shown, !t.tags.empty());
     }
     cleanup.keep();
     if (!f.out.to_stdout()) {
