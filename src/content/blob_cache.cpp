@@ -243,8 +243,10 @@ std::uint64_t blob_cache::trim() {
         std::error_code rm;
         if (fs::remove(e.path, rm)) {
             ++stats_.evicted;
+        } else if (rm) {
+            continue;  // still there (permissions): still counted, a younger entry goes instead
         }
-        total -= e.size;
+        total -= e.size;  // removed, or gone already (another process's trim)
     }
     return total;
 }

@@ -104,6 +104,35 @@ fs::path partial_path(const fs::path& dest, const std::string& tag) {
     return dest.parent_path() / (hidden_stem(dest) + ".oras-partial-" + tag);
 }
 
+void remove_stale_partials(const fs::path& dest) {
+    const auto stem = hidden_stem(dest);
+    if (stem.size() != dest.filename().string().size() + 1) {
+        return;  // a cut name: its stem may be another title's too
+    }
+    const auto prefix = stem + ".oras-partial-";
+    std::error_code ec;
+    fs::directory_iterator it(dest.parent_path(), ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        const auto name = it->path().filename().string();
+        if (!name.starts_with(prefix)) {
+            continue;
+        }
+        // Only one no process is writing (its lock) that is still the file under that name.
+        const int fd = ::open(it->path().c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+            continue;
+        }
+        struct stat st {};
+        struct stat named {};
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &st) == 0
+            && ::lstat(it->path().c_str(), &named) == 0 && st.st_dev == named.st_dev
+            && st.st_ino == named.st_ino && usable_partial(st)) {
+            ::unlink(it->path().c_str());  // while locked, as a writer lets a stable name go
+        }
+        ::close(fd);
+    }
+}
+
 std::uint64_t partial_size(const fs::path& dest, const std::string& tag) {
     struct stat st {};
     if (::lstat(partial_path(dest, tag).c_str(), &st) != 0 || !usable_partial(st)) {
@@ -321,6 +350,23 @@ void sync_file_system(const fs::path& dir) {
                                                 + quote(dir.string()) + ": "
                                                 + std::strerror(saved));
     }
+}
+
+std::vector<fs::path> one_per_file_system(std::vector<fs::path> dirs) {
+    std::vector<fs::path> out;
+    std::vector<dev_t> seen;
+    for (auto& d : dirs) {
+        struct stat st {};
+        if (::stat(d.c_str(), &st) != 0) {
+            out.push_back(std::move(d));  // its sync reports what is wrong with it
+            continue;
+        }
+        if (std::find(seen.begin(), seen.end(), st.st_dev) == seen.end()) {
+            seen.push_back(st.st_dev);
+            out.push_back(std::move(d));
+        }
+    }
+    return out;
 }
 
 }  // namespace oras::content::detail

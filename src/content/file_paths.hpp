@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace oras {
 class verifier;
@@ -115,6 +116,10 @@ class staging_dir {
 /// Where `temp_file(dest, tag)` keeps a partial file.
 std::filesystem::path partial_path(const std::filesystem::path& dest, const std::string& tag);
 
+/// Removes the partial files beside `dest` of any content (another version of the same title
+/// that a killed pull left) that no process is writing: called once `dest` holds its content.
+void remove_stale_partials(const std::filesystem::path& dest);
+
 /// Bytes of the partial file `temp_file(dest, tag)` would take up; 0 when there is none it
 /// would take (see that constructor).
 std::uint64_t partial_size(const std::filesystem::path& dest, const std::string& tag);
@@ -132,5 +137,9 @@ void hash_file(int fd, std::uint64_t n, verifier& v, const std::filesystem::path
 /// Makes everything written to the file system holding `dir` durable (syncfs(2)): one call for
 /// any number of files. Throws `invalid_argument` naming `dir` when it fails.
 void sync_file_system(const std::filesystem::path& dir);
+
+/// `dirs` with one directory kept per file system (the first seen of each); one that cannot be
+/// inspected is kept, for its sync to report it.
+std::vector<std::filesystem::path> one_per_file_system(std::vector<std::filesystem::path> dirs);
 
 }  // namespace oras::content::detail

@@ -530,6 +530,13 @@ asio::awaitable<void> file_store::push_from(descriptor desc, byte_source src,
                 std::make_shared<pending>(pending{title, dest, {}, std::move(staging)}));
             co_return;
         }
+        if (opts_.deferred_commit) {
+            written_in_place_.push_back(dest);  // synced by the commit, with the rest
+        } else {
+            // As a file is synced before its rename: the entries on disk before the name.
+            detail::sync_file_system(fresh ? staging->path() : dest);
+            ++syncs_;
+        }
         if (fresh) {
             staging->move_into_place(title, dest);
         }
@@ -567,31 +574,54 @@ asio::awaitable<void> file_store::push_from(descriptor desc, byte_source src,
             co_return;
         }
         tmp->commit(opts_.keep_old_files);
+        if (desc.size >= resume_min_size) {
+            detail::remove_stale_partials(dest);
+        }
     }
     record(title, file_entry{desc, dest, unpack});
 }
 
 void file_store::commit() {
-    if (pending_.empty()) {
+    if (pending_.empty() && written_in_place_.empty()) {
         return;
     }
     auto batch = std::move(pending_);
     pending_.clear();
+    auto in_place = std::move(written_in_place_);
+    written_in_place_.clear();
     std::size_t done = 0;
     try {
-        const auto base = root(false);
+        // One directory on each file system written to: a title may lie under a mount point
+        // inside the working directory, which a sync of the working directory's misses.
+        std::vector<fs::path> roots{root(false)};
+        for (const auto& p : batch) {
+            roots.push_back(p->dest.parent_path());
+        }
+        roots.insert(roots.end(), in_place.begin(), in_place.end());
+        roots = detail::one_per_file_system(std::move(roots));
+        const auto sync_all = [&] {
+            for (const auto& r : roots) {
+                detail::sync_file_system(r);
+                ++syncs_;
+            }
+        };
         // Data first, then the names: a crash leaves either the old state or complete files.
-        detail::sync_file_system(base);
+        sync_all();
         for (; done < batch.size(); ++done) {
             auto& p = *batch[done];
             if (p.file) {
                 p.file->publish(opts_.keep_old_files);
+                if (files_.at(p.title).desc.size >= resume_min_size) {
+                    detail::remove_stale_partials(p.dest);
+                }
             } else {
                 p.staging->move_into_place(p.title, p.dest);
             }
             files_.at(p.title).path = p.dest;
         }
-        detail::sync_file_system(base);
+        if (!batch.empty()) {
+            sync_all();
+        }
     } catch (...) {
         // What was not put in place goes with `batch`: the store forgets it too.
         for (auto i = done; i < batch.size(); ++i) {

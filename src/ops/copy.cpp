@@ -320,10 +320,12 @@ class copier {
             }
         }
         emit(o_.progress, progress_event::kind::started, desc, name);
-        if (co_await resume_blob(desc, name)) {
+        // The cache first: a blob it holds crosses no network, and its full write replaces
+        // any partial file an earlier process left.
+        if (co_await copy_from_cache(desc, name)) {
             co_return;
         }
-        if (co_await copy_from_cache(desc, name)) {
+        if (co_await resume_blob(desc, name)) {
             co_return;
         }
         auto reader = co_await src_.open(desc);
@@ -414,8 +416,14 @@ class copier {
         std::optional<byte_source> rest;
         try {
             rest = co_await src->open_from(desc, have);
-        } catch (const error& e) {
-            if (e.code() != errc::unsupported) {
+        } catch (const error&) {
+            // A source that will not continue from `have` (no ranges, a Content-Range that
+            // starts elsewhere, a 416, a proxy that refuses ranges) may still send the whole
+            // blob, whose full write replaces the partial file: refusing here would fail every
+            // later run on the same partial file. A cancellation, or a failure the source
+            // might not repeat, is the copy's.
+            const auto e = std::current_exception();
+            if (is_cancelled(e) || is_transient(e)) {
                 throw;
             }
         }

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <vector>
 
 namespace oras::registry::detail {
@@ -183,6 +184,19 @@ asio::awaitable<http::response> get_range(repository_state& repo, const digest& 
     co_return resp;
 }
 
+/// Whether a range fetch failed because the registry answered another range than asked (a 200
+/// for a bounded range, a Content-Range elsewhere, fewer bytes than it announced) rather than
+/// because the blob or the link failed: what one plain stream can still get past.
+bool answered_elsewhere(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const error& x) {
+        return x.code() == errc::invalid_response || x.code() == errc::size_mismatch;
+    } catch (...) {
+        return false;
+    }
+}
+
 /// Reads the body of `resp` into `into` until `into` is full or the body ends; the bytes read.
 /// The caller keeps `resp` alive until this completes.
 asio::awaitable<std::size_t> read_full(http::response& resp, std::span<std::byte> into) {
@@ -319,7 +333,19 @@ asio::awaitable<std::size_t> read_striped(std::shared_ptr<handle> h, std::span<s
         }
     }
     if (s.failed) {
-        std::rethrow_exception(s.failed);
+        if (!answered_elsewhere(s.failed)) {
+            std::rethrow_exception(s.failed);
+        }
+        // A registry (or a proxy before it) that serves some ranges and not others: the rest
+        // as one stream from the first byte not handed out (`pos` is 0 between chunks), and no
+        // ranges for the next blobs. The digest, computed in order, still checks every byte.
+        const auto from = st->next * st->chunk;
+        st->repo->ranges_ignored_ = true;
+        st->stop();
+        h->st.reset();
+        h->delivered = from;
+        h->whole = co_await h->open_rest(from);
+        co_return co_await read_striped(h, out);
     }
     const auto n = std::min(out.size(), s.filled - st->pos);
     std::memcpy(out.data(), s.buf.get() + st->pos, n);
@@ -413,7 +439,21 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
     // answers 200, and the rate the first chunk's bytes come at tells a link one stream fills
     // (then this response is simply read on) from one where several streams help (then it is
     // dropped after the first chunk, and the others come as ranges).
-    auto first = co_await get_range(*repo, desc.digest, 0, size, true, st->what);
+    std::optional<http::response> asked;
+    try {
+        asked.emplace(co_await get_range(*repo, desc.digest, 0, size, true, st->what));
+    } catch (const error& e) {
+        if (e.code() != errc::invalid_response) {
+            throw;
+        }
+    }
+    if (!asked) {
+        // A 206 that is not the whole blob asked for (a proxy capping ranges): ranges from
+        // there cannot be trusted, so this blob and the next come as plain GETs.
+        auto whole = co_await open_rest(0);
+        co_return striped_open{counted_as_large(std::move(whole), std::move(fetch), size), true};
+    }
+    auto& first = *asked;
     const bool ranges = first.status() == 206;
     const auto started = std::chrono::steady_clock::now();
     auto& s0 = *st->slots[0];
@@ -484,7 +524,7 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
             h->whole.reset();
             h->delivered = 0;
             count_again(h->fetch);
-            if (large_fetch::few(max_blobs)) {
+            if (large_fetch::few(max_blobs) && !repo->ranges_ignored_) {
                 h->st = std::make_shared<striped>(repo, desc, parts, chunk, ex);
             }
         });

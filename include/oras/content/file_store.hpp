@@ -135,6 +135,10 @@ class file_store final : public target, public resumable {
 
     /// How many times this store has archived a directory (in `add`, `add_to` or `open`).
     std::size_t archive_passes() const noexcept { return archive_passes_; }
+    /// How many syncfs(2) calls this store has made: one per file system written to, before
+    /// and after the renames of each `commit()`, and one per directory unpacked without
+    /// `deferred_commit`.
+    std::size_t file_systems_synced() const noexcept { return syncs_; }
 
     /// A titled `desc`: whether that title holds that content (digest and size). Untitled: any
     /// content of that digest and size.
@@ -150,11 +154,11 @@ class file_store final : public target, public resumable {
     boost::asio::awaitable<void> tag(descriptor desc, std::string reference) override;
 
     /// With `deferred_commit`: makes every file and directory pushed since the last commit
-    /// durable and puts it under its title (one syncfs(2) of the working directory's file
-    /// system, the renames, another syncfs). Throws `invalid_argument` when the file system
-    /// cannot sync, `already_exists` when `keep_old_files` finds a destination taken meanwhile;
-    /// what was not put in place is then removed. Without `deferred_commit` there is nothing to
-    /// do.
+    /// durable and puts it under its title (a syncfs(2) of each file system written to, the
+    /// renames, the syncs again); directories unpacked in place are synced too. Throws
+    /// `invalid_argument` when the file system cannot sync, `already_exists` when `keep_old_files`
+    /// finds a destination taken meanwhile; what was not put in place is then removed. Without
+    /// `deferred_commit` there is nothing to do.
     void commit();
 
     /// Files of at least this many bytes are written under a stable temporary name (see
@@ -201,7 +205,10 @@ class file_store final : public target, public resumable {
     memory_store memory_{};
     std::map<std::string, descriptor, std::less<>> tags_{};
     std::vector<std::shared_ptr<pending>> pending_{};
+    // Existing directories a deferred push unpacked into in place: written, not yet synced.
+    std::vector<std::filesystem::path> written_in_place_{};
     std::size_t archive_passes_ = 0;
+    std::size_t syncs_ = 0;
 };
 
 }  // namespace oras::content

@@ -21,7 +21,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -530,7 +533,37 @@ TEST(file_store, deferred_commit_puts_files_under_their_titles_only_at_commit) {
                   | fs::perms::others_read);
     EXPECT_TRUE(leftovers(wd.path()).empty()) << leftovers(wd.path()).front();
     EXPECT_EQ(run(io, oras::content::fetch_all(s, b)), "beta");
-    s.commit();  // nothing pending: nothing to do
+    EXPECT_EQ(s.file_systems_synced(), 2u);  // one file system, before and after the renames
+    s.commit();                              // nothing pending: nothing to do
+    EXPECT_EQ(s.file_systems_synced(), 2u);
+}
+
+TEST(file_store, a_directory_unpacked_in_place_is_synced) {
+    temp_dir wd;
+    temp_dir src;
+    write_file(src / "tree/one.txt", "one");
+    const auto [dir_desc, dir_bytes] = directory_layer(src / "tree", "tree", "tree");
+    write_file(wd / "tree/old.txt", "kept");  // an existing directory: updated in place
+    asio::io_context io;
+    {
+        file_store s(wd.path(), {.deferred_commit = true});
+        run(io, s.push(dir_desc, byte_source::from_string(dir_bytes)));
+        EXPECT_EQ(s.file_systems_synced(), 0u);
+        s.commit();  // nothing to rename, but written: synced before the pull says it is done
+        EXPECT_EQ(s.file_systems_synced(), 1u);
+        s.commit();
+        EXPECT_EQ(s.file_systems_synced(), 1u);
+    }
+    EXPECT_EQ(read_file(wd / "tree/one.txt"), "one");
+    EXPECT_EQ(read_file(wd / "tree/old.txt"), "kept");
+    // Without deferred_commit, each directory as its push completes, new or existing.
+    fs::remove_all(wd / "tree");
+    for (int i = 0; i < 2; ++i) {
+        file_store s(wd.path());
+        run(io, s.push(dir_desc, byte_source::from_string(dir_bytes)));
+        EXPECT_EQ(s.file_systems_synced(), 1u);
+        EXPECT_EQ(read_file(wd / "tree/one.txt"), "one");
+    }
 }
 
 TEST(file_store, deferred_commit_never_made_leaves_nothing) {
@@ -582,6 +615,35 @@ TEST(file_store, a_hard_link_planted_at_a_partial_name_is_not_written_through) {
     run(io, s.push(d, byte_source::from_string(content)));
     EXPECT_EQ(read_file(wd / "big.bin"), content);
     EXPECT_EQ(read_file(wd / "other.txt"), "someone else's file");
+}
+
+TEST(file_store, a_title_in_place_drops_partial_files_of_its_other_versions) {
+    temp_dir wd;
+    asio::io_context io;
+    const auto big = static_cast<std::size_t>(oras::content::file_store::resume_min_size) + 10;
+    const std::string content = oras::test::pattern(big, 6);
+    const auto d = describe(content, "model.bin");
+    // What killed pulls of two other versions left, one still being written by a live process
+    // (locked), and another title's.
+    write_file(wd / ".model.bin.oras-partial-aaaa", std::string(1000, 'a'));
+    write_file(wd / ".model.bin.oras-partial-bbbb", std::string(1000, 'b'));
+    write_file(wd / ".other.bin.oras-partial-cccc", std::string(1000, 'c'));
+    const int held = ::open((wd / ".model.bin.oras-partial-bbbb").c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(held, 0);
+    ASSERT_EQ(::flock(held, LOCK_EX), 0);
+    for (const bool deferred : {false, true}) {
+        SCOPED_TRACE(deferred ? "deferred commit" : "committed as pushed");
+        write_file(wd / ".model.bin.oras-partial-aaaa", std::string(1000, 'a'));
+        fs::remove(wd / "model.bin");
+        file_store s(wd.path(), {.deferred_commit = deferred});
+        run(io, s.push(d, byte_source::from_string(content)));
+        s.commit();
+        EXPECT_EQ(read_file(wd / "model.bin"), content);
+        EXPECT_FALSE(fs::exists(wd / ".model.bin.oras-partial-aaaa"));
+        EXPECT_TRUE(fs::exists(wd / ".model.bin.oras-partial-bbbb"));  // its writer lives
+        EXPECT_TRUE(fs::exists(wd / ".other.bin.oras-partial-cccc"));
+    }
+    ::close(held);
 }
 
 TEST(file_store, add_to_archives_a_new_directory_once_as_it_streams_into_the_destination) {

@@ -283,10 +283,14 @@ class ranged_source final : public forwarding, public oras::content::ranged_open
     using forwarding::forwarding;
     asio::awaitable<byte_source> open_from(descriptor d, std::uint64_t offset) override {
         ++ranged_opens;
+        if (refuse_with) {
+            throw oras::error(*refuse_with, "the source will not continue from this byte");
+        }
         auto bytes = co_await oras::content::fetch_all(to_, d);
         co_return byte_source::from_string(bytes.substr(static_cast<std::size_t>(offset)));
     }
     int ranged_opens = 0;
+    std::optional<oras::errc> refuse_with;  ///< every ranged open fails with this
 };
 
 /// A destination that says an earlier process left the first byte of every layer it lacks,
@@ -333,6 +337,56 @@ TEST(copy, a_partial_file_taken_or_damaged_after_it_was_measured_is_copied_whole
     EXPECT_EQ(error_of([&] { g(oras::ops::copy(src, m.digest.str(), dst, {})); }),
               oras::errc::unavailable);
     EXPECT_FALSE(g(out.exists(m)));
+}
+
+TEST(copy, a_source_that_will_not_continue_a_partial_file_sends_it_whole) {
+    // A registry answering the resume with a Content-Range elsewhere (invalid_response), a
+    // 416 or a proxy refusing ranges: the blob comes whole, or every run would fail the same.
+    for (const auto code : {oras::errc::invalid_response, oras::errc::unsupported,
+                            oras::errc::denied, oras::errc::not_found}) {
+        graph g;
+        const auto m = g.manifest("refused", 2);
+        ranged_source src(g.src);
+        src.refuse_with = code;
+        oras::content::memory_store out;
+        taken_partial dst(out);
+        const auto r = g(oras::ops::copy(src, m.digest.str(), dst, {}));
+        EXPECT_EQ(src.ranged_opens, 2);
+        EXPECT_EQ(dst.rests, 0);
+        EXPECT_EQ(r.resumed, 0u);
+        EXPECT_EQ(r.blobs_copied, 3u);
+        EXPECT_EQ(g(oras::content::fetch_all(out, m)), g(oras::content::fetch_all(g.src, m)));
+    }
+    // A failure the source might not repeat, or a cancellation, is the copy's.
+    for (const auto code : {oras::errc::unavailable, oras::errc::cancelled}) {
+        graph g;
+        const auto m = g.manifest("transient", 1);
+        ranged_source src(g.src);
+        src.refuse_with = code;
+        oras::content::memory_store out;
+        taken_partial dst(out);
+        EXPECT_EQ(error_of([&] { g(oras::ops::copy(src, m.digest.str(), dst, {})); }), code);
+        EXPECT_FALSE(g(out.exists(m)));
+    }
+}
+
+TEST(copy, a_cached_blob_is_not_resumed_from_the_source) {
+    graph g;
+    const auto m = g.manifest("cached-partial", 2);
+    oras::test::temp_dir dir;
+    oras::ops::copy_options o;
+    o.cache = std::make_shared<oras::content::blob_cache>(dir.path());
+    oras::content::memory_store first;
+    g(oras::ops::copy(g.src, m.digest.str(), first, o));
+
+    ranged_source src(g.src);
+    oras::content::memory_store out;
+    taken_partial dst(out);
+    const auto r = g(oras::ops::copy(src, m.digest.str(), dst, o));
+    EXPECT_EQ(src.ranged_opens, 0);
+    EXPECT_EQ(dst.rests, 0);
+    EXPECT_EQ(r.cached, 3u);
+    EXPECT_EQ(g(oras::content::fetch_all(out, m)), g(oras::content::fetch_all(g.src, m)));
 }
 
 TEST(copy, a_corrupted_layout_blob_fails_with_nothing_tagged) {
