@@ -79,7 +79,11 @@ opened_target open_remote(const location& where, Connect connect) {
     }
     opened_target out;
     out.display = "[registry] " + where.text;
-    out.tags = std::move(split->tags);
+    // `repo:tag@digest` names the digest (as oras-go parses it): the tag is not a tag to
+    // write, or a push would tag content the digest does not name.
+    if (!ref->has_digest()) {
+        out.tags = std::move(split->tags);
+    }
     out.reference = ref->manifest_reference();
     out.target = std::make_unique<registry::repository_target>(connect(*ref));
     return out;

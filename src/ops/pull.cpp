@@ -235,6 +235,16 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
         }
         jobs.push_back(std::move(j));
     }
+    // One title inside another (`d` and `d/a`): which wins would depend on the layers' order,
+    // and the loser fails after the other was written. Refused before anything is.
+    for (const auto& [dest, title] : seen) {
+        const auto inside = dest + "/";
+        if (const auto it = seen.lower_bound(inside);
+            it != seen.end() && it->first.starts_with(inside)) {
+            throw error(errc::invalid_manifest, "two layers overlap: " + quote(it->second)
+                                                    + " would land inside " + quote(title));
+        }
+    }
 
     // The transfer is a graph copy into the output directory as a file store, leaving out
     // every layer not planned: the store writes each file through a temporary file renamed

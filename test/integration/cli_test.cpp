@@ -287,6 +287,14 @@ TEST(cli, login_then_registry_config_then_logout) {
         s.oras({"login", reg.host(), "-u", "alice", "-p", "wrong", "--registry-config", cfg});
     expect_error(bad, reg.host(), "");
     EXPECT_FALSE(fs::exists(cfg) && read_file(cfg).find(reg.host()) != std::string::npos);
+    // A user with no secret is no login (as oras): nothing saved.
+    for (const auto& empty :
+         {s.oras({"login", reg.host(), "-u", "alice", "--password-stdin", "--registry-config", cfg},
+                 ""),
+          s.oras({"login", reg.host(), "-u", "alice", "-p", "", "--registry-config", cfg})}) {
+        expect_error(empty, reg.host(), "password required");
+        EXPECT_FALSE(fs::exists(cfg)) << read_file(cfg);
+    }
 
     const auto login =
         s.oras({"login", reg.host(), "-u", "alice", "--password-stdin", "--registry-config", cfg},
@@ -616,6 +624,39 @@ TEST(cli, bad_references) {
         expect_push_fails_cleanly(s, {"a.txt"}, ref, cause);
         expect_pull_fails_cleanly(s, {}, ref, cause);
     }
+}
+
+// `repo:tag@digest` names the digest (as oras-go parses it): a write never tags what the digest
+// does not name.
+TEST(cli, a_tag_with_a_digest_is_the_digest_when_written) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    const std::string repo = reg.host() + "/cli/tagdigest";
+    const std::string zero = "sha256:" + std::string(64, '0');
+    const auto manifest = s.root / "m.json";
+    write_file(manifest,
+               R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+               R"("config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":)"
+               R"("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",)"
+               R"("size":2,"data":"e30="},"layers":[]})");
+    write_file(s.root / "empty.json", "{}");
+    ASSERT_OK(s.oras({"blob", "push", repo, (s.root / "empty.json").string()}));
+    const auto wrong = s.oras({"manifest", "push", repo + ":t1@" + zero, manifest.string()});
+    expect_error(wrong, repo + ":t1@" + zero, zero);
+    const auto push = s.oras({"push", repo + ":t2@" + zero, "a.txt"});
+    expect_error(push, repo + ":t2@" + zero, "digest");
+    for (const auto* tag : {"t1", "t2"}) {
+        const auto resolved = s.oras({"resolve", repo + ":" + tag});
+        EXPECT_NE(resolved.exit_code, 0) << tag << " was tagged: " << dump(resolved);
+    }
+    // The manifest's own digest with a tag: pushed by digest, the tag left alone.
+    ASSERT_OK(s.oras({"manifest", "push", repo + ":t3", manifest.string()}));
+    const auto own = s.oras({"resolve", repo + ":t3"});
+    ASSERT_OK(own);
+    const auto own_digest = own.out.substr(0, own.out.find('\n'));
+    ASSERT_OK(s.oras({"manifest", "push", repo + ":t4@" + own_digest, manifest.string()}));
+    EXPECT_NE(s.oras({"resolve", repo + ":t4"}).exit_code, 0);
 }
 
 // A registry that cannot be reached now may be reachable later: the error line says so; a

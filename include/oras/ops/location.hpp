@@ -51,7 +51,8 @@ struct opened_target {
     std::unique_ptr<content::target> target{};
     /// The tag (the first one of a list) or digest named, or empty when none was.
     std::string reference{};
-    /// Every tag of a list (`repo:a,b` gives a and b); empty when no tag was named.
+    /// Every tag of a list (`repo:a,b` gives a and b); empty when no tag was named, and when a
+    /// digest was (`repo:tag@digest` names the digest alone, as oras-go parses it).
     std::vector<std::string> tags{};
     /// For a layout: its directory, and whether this call created it (to remove it again when
     /// what it was created for fails).

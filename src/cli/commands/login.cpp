@@ -24,6 +24,11 @@ int run_login(login_flags& f) {
     if (cred.empty()) {
         throw error(errc::invalid_argument, "give -u USER with -p PASSWORD or --password-stdin");
     }
+    // As oras: a user without a secret (`-p ''`, an empty stdin) is no login; saving `user:`
+    // would fail every later command instead of this one.
+    if (cred.password.empty() && cred.identity_token.empty() && cred.registry_token.empty()) {
+        throw error(errc::invalid_argument, "password required");
+    }
     remote.credentials.explicit_credential = {};
     blocking::login(f.registry, std::move(cred), remote);
     std::cout << "Login Succeeded\n";

@@ -449,6 +449,39 @@ TEST(ops, pull_refuses_two_layers_with_one_title) {
     }
 }
 
+TEST(ops, pull_refuses_a_title_inside_another_before_writing_anything) {
+    sandbox s;
+    runner run;
+    oras::content::memory_store store;
+    auto outer = put(run, store, "outer", std::string(oras::media_type::image_layer));
+    auto inner = put(run, store, "inner", std::string(oras::media_type::image_layer));
+    auto beside = put(run, store, "beside", std::string(oras::media_type::image_layer));
+    beside.annotations[std::string(oras::annotation::title)] = "d-x";  // sorts between d and d/
+    oras::ops::pull_options po;
+    po.output = s.out;
+    int n = 0;
+    for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+             {"d", "d/a"}, {"d/a", "d"}, {"d", "d/sub/a"}, {"./d/", "d/a"}}) {
+        outer.annotations[std::string(oras::annotation::title)] = a;
+        inner.annotations[std::string(oras::annotation::title)] = b;
+        const auto tag = "o" + std::to_string(n++);
+        put_artifact(run, store, {outer, beside, inner}, tag);
+        try {
+            run(oras::ops::pull(store, tag, po));
+            ADD_FAILURE() << a << " and " << b << " pulled";
+        } catch (const oras::error& e) {
+            EXPECT_EQ(e.code(), oras::errc::invalid_manifest) << e.what();
+            EXPECT_NE(std::string(e.what()).find("overlap"), std::string::npos) << e.what();
+        }
+        EXPECT_EQ(snapshot(s.out), tree{}) << a << " and " << b;
+    }
+    // Names that only share a prefix do not overlap.
+    outer.annotations[std::string(oras::annotation::title)] = "d";
+    inner.annotations[std::string(oras::annotation::title)] = "da/a";
+    put_artifact(run, store, {outer, beside, inner}, "fine");
+    EXPECT_EQ(run(oras::ops::pull(store, "fine", po)).files.size(), 3u);
+}
+
 TEST(ops, pull_reads_a_manifest_listed_many_times_once) {
     sandbox s;
     runner run;
