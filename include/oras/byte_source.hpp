@@ -69,6 +69,18 @@ class byte_source {
                                       std::optional<std::uint64_t> length = std::nullopt,
                                       std::function<void()> rewind = {});
 
+    /// The bytes of `inner`, unchanged, with `on_bytes` told how many each time some are taken,
+    /// and `on_rewind` (when given) told of each rewind: a progress counter. Unlike a wrapper
+    /// made with `from_generator` it keeps `memory()` and `file()`, since counting needs no
+    /// bytes: a consumer keeps its fast path (a gathered write, sendfile) and reports the bytes
+    /// it takes that way with `consumed`.
+    static byte_source counting(byte_source inner, std::function<void(std::uint64_t)> on_bytes,
+                                std::function<void()> on_rewind = {});
+
+    /// Tells the counters on this source (`counting`) that `n` bytes were taken without `read`,
+    /// from `memory()` or `file()`. Does nothing on a source without counters.
+    void consumed(std::uint64_t n) const;
+
     /// Reads the next bytes into `buf` and returns how many; 0 at the end. The source must
     /// outlive the returned awaitable.
     boost::asio::awaitable<std::size_t> read(std::span<std::byte> buf) const;
@@ -88,7 +100,7 @@ class byte_source {
     /// The string the bytes are, when made from memory; null otherwise.
     const std::shared_ptr<const std::string>& memory() const noexcept { return memory_; }
     /// The file range the bytes are, when made by `from_file`; empty otherwise (a wrapper that
-    /// must see the bytes, such as a hash or a progress counter, makes a source without it).
+    /// must see the bytes, such as a hash, makes a source without it; `counting` keeps it).
     const std::optional<file_range>& file() const noexcept { return file_; }
 
     /// What is known of the bytes (see `check`); `none` unless set.
@@ -109,6 +121,7 @@ class byte_source {
     std::optional<std::uint64_t> length_ = 0;
     std::shared_ptr<const std::string> memory_;
     std::optional<file_range> file_;
+    std::function<void(std::uint64_t)> consumed_;
     check checked_ = check::none;
 };
 

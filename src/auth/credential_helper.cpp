@@ -5,6 +5,7 @@
 #include "core/json_writer.hpp"
 #include "core/posix_file.hpp"
 #include "core/quote.hpp"
+#include "core/sigpipe_guard.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -308,47 +309,6 @@ class child_process {
     pid_t pid_ = -1;
 };
 
-// Blocks SIGPIPE in this thread while writing to the helper's stdin: a helper that exits without
-// reading its input must fail the call, not kill the process. A SIGPIPE raised meanwhile is
-// consumed before the mask is restored.
-class sigpipe_guard {
-  public:
-    sigpipe_guard() {
-        sigset_t pipe_set;
-        sigemptyset(&pipe_set);
-        sigaddset(&pipe_set, SIGPIPE);
-        sigset_t pending;
-        sigemptyset(&pending);
-        sigpending(&pending);
-        was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-        blocked_ = ::pthread_sigmask(SIG_BLOCK, &pipe_set, &old_) == 0;
-    }
-    sigpipe_guard(const sigpipe_guard&) = delete;
-    sigpipe_guard& operator=(const sigpipe_guard&) = delete;
-    ~sigpipe_guard() {
-        if (!blocked_) {
-            return;
-        }
-        if (raised_ && !was_pending_) {
-            sigset_t pipe_set;
-            sigemptyset(&pipe_set);
-            sigaddset(&pipe_set, SIGPIPE);
-            const timespec zero{};
-            while (::sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
-            }
-        }
-        ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-    }
-
-    void raised() noexcept { raised_ = true; }
-
-  private:
-    sigset_t old_{};
-    bool blocked_ = false;
-    bool was_pending_ = false;
-    bool raised_ = false;
-};
-
 class spawn_setup {
   public:
     spawn_setup() {
@@ -448,7 +408,7 @@ result<detail::helper_output> run_helper(const run_request& req) {
         return fail("cannot set up its pipes: " + errno_text(errno));
     }
 
-    sigpipe_guard sigpipe;
+    oras::detail::sigpipe_guard sigpipe;
     detail::helper_output result;
     std::size_t written = 0;
     if (req.input.empty()) {
@@ -510,7 +470,6 @@ result<detail::helper_output> run_helper(const run_request& req) {
             } else if (errno == EPIPE) {
                 // The helper exited or closed stdin without reading it all; its exit status
                 // and output say why.
-                sigpipe.raised();
                 to_child.reset();
             } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
                 return fail("cannot write its input: " + errno_text(errno));

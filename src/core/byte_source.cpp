@@ -62,6 +62,44 @@ byte_source byte_source::from_generator(read_fn next, std::optional<std::uint64_
     return src;
 }
 
+byte_source byte_source::counting(byte_source inner, std::function<void(std::uint64_t)> on_bytes,
+                                  std::function<void()> on_rewind) {
+    auto count = std::make_shared<std::function<void(std::uint64_t)>>(std::move(on_bytes));
+    auto next = [inner, count](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        const auto n = co_await inner.read(buf);
+        if (n != 0 && *count) {
+            (*count)(n);
+        }
+        co_return n;
+    };
+    std::function<void()> rewind;
+    if (inner.replayable()) {
+        rewind = [inner, on_rewind = std::move(on_rewind)] {
+            inner.rewind();
+            if (on_rewind) {
+                on_rewind();
+            }
+        };
+    }
+    auto out = from_generator(std::move(next), inner.length(), std::move(rewind));
+    out.memory_ = inner.memory_;
+    out.file_ = inner.file_;
+    out.checked_ = inner.checked_;
+    out.consumed_ = [inner, count](std::uint64_t n) {
+        inner.consumed(n);
+        if (*count) {
+            (*count)(n);
+        }
+    };
+    return out;
+}
+
+void byte_source::consumed(std::uint64_t n) const {
+    if (consumed_ && n != 0) {
+        consumed_(n);
+    }
+}
+
 namespace {
 
 asio::awaitable<std::size_t> nothing() {

@@ -27,24 +27,15 @@ inline byte_source counted(byte_source r, const progress_fn& progress, const des
         return r;
     }
     auto done = std::make_shared<std::uint64_t>(0);
-    auto next = [r, done, progress, desc,
-                 name](std::span<std::byte> buf) -> boost::asio::awaitable<std::size_t> {
-        const auto n = co_await r.read(buf);
-        *done += n;
-        progress({progress_event::kind::bytes, desc, name, *done});
-        co_return n;
-    };
-    std::function<void()> rewind;
-    if (r.replayable()) {
-        rewind = [r, done] {
-            r.rewind();
-            *done = 0;
-        };
-    }
-    // Made anew, without `file()`: the counting wrapper must see the bytes.
-    auto out = byte_source::from_generator(std::move(next), r.length(), std::move(rewind));
-    out.set_checked(r.checked());
-    return out;
+    // Counting needs no bytes: the source keeps its file or memory, and with them the
+    // transport's fast path (sendfile), which reports what it sent.
+    return byte_source::counting(
+        std::move(r),
+        [done, progress, desc, name](std::uint64_t n) {
+            *done += n;
+            progress({progress_event::kind::bytes, desc, name, *done});
+        },
+        [done] { *done = 0; });
 }
 
 }  // namespace oras::ops::detail

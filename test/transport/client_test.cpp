@@ -5,7 +5,9 @@
 #include "connect_proxy.hpp"
 #include "scripted_server.hpp"
 
+#include <oras/test/files.hpp>
 #include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -13,6 +15,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -722,6 +725,82 @@ TEST(http_client, file_range_and_generator_bodies) {
     EXPECT_TRUE(reqs[0].body == content.substr(1000, 600000));
     EXPECT_TRUE(reqs[1].chunked);
     EXPECT_TRUE(reqs[1].body == content);
+}
+
+// A file body over plain HTTP goes with sendfile(2): counters on it still see every byte, a
+// file that shrinks fails with a size mismatch, a peer that stops reading hits the io timeout,
+// and a peer that closes fails the request without a SIGPIPE ending the process.
+TEST(http_client, a_file_body_sent_with_sendfile) {
+    oras::test::temp_dir dir;
+    const auto content = oras::test::pattern(3'000'000, 9);
+    oras::test::write_file(dir / "f", content);
+    {
+        scripted_server server([](const scripted_request&) { return action{.status = 201}; });
+        asio::io_context io;
+        oras::http::client client(io.get_executor(), fast_options());
+        std::uint64_t counted = 0;
+        auto put = get(server.url() + "/counted");
+        put.method = "PUT";
+        put.body = oras::byte_source::counting(
+            oras::byte_source::from_file(dir / "f", 5, 2'999'000),
+            [&](std::uint64_t n) { counted += n; }, [&] { counted = 0; });
+        EXPECT_EQ(run(io, client.fetch(std::move(put))).status, 201u);
+        EXPECT_EQ(counted, 2'999'000u);
+        const auto reqs = server.requests();
+        ASSERT_EQ(reqs.size(), 1u);
+        EXPECT_TRUE(reqs[0].body == content.substr(5, 2'999'000));
+
+        // Announced longer than the file is: the request fails, naming the file.
+        auto put_short = get(server.url() + "/short");
+        put_short.method = "PUT";
+        put_short.body = oras::byte_source::from_file(dir / "f", 0, content.size() + 10);
+        const auto e = oras::test::error_of([&] { run(io, client.fetch(std::move(put_short))); });
+        EXPECT_EQ(e, oras::errc::size_mismatch);
+    }
+    // A peer that reads nothing, and one that closes after the head.
+    const auto big = dir / "big";
+    {
+        std::ofstream(big, std::ios::binary).close();
+        std::filesystem::resize_file(big, 64 << 20);  // sparse: more than the socket buffers
+    }
+    for (const bool closes : {false, true}) {
+        SCOPED_TRACE(closes ? "the peer closes" : "the peer stops reading");
+        asio::io_context server_io;
+        asio::ip::tcp::acceptor acceptor(
+            server_io, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+        const auto port = acceptor.local_endpoint().port();
+        std::promise<void> done;
+        std::thread peer([&] {
+            asio::ip::tcp::socket sock(server_io);
+            acceptor.accept(sock);
+            if (closes) {
+                char head[512];
+                boost::system::error_code ec;
+                sock.read_some(asio::buffer(head), ec);
+                sock.close();
+            }
+            done.get_future().wait();
+        });
+        asio::io_context io;
+        auto opts = fast_options();
+        opts.timeouts.io = 300ms;
+        opts.retry.max_retries = 0;
+        oras::http::client client(io.get_executor(), opts);
+        auto put = get("http://127.0.0.1:" + std::to_string(port) + "/big");
+        put.method = "PUT";
+        put.body = oras::byte_source::from_file(big);
+        try {
+            run(io, client.fetch(std::move(put)));
+            ADD_FAILURE() << "sent";
+        } catch (const std::system_error& e) {
+            if (!closes) {
+                EXPECT_EQ(e.code(), std::errc::timed_out) << e.what();
+            }
+            EXPECT_TRUE(oras::is_transient(std::current_exception())) << e.what();
+        }
+        done.set_value();
+        peer.join();
+    }
 }
 
 TEST(http_client, head_response_has_length_but_no_body) {

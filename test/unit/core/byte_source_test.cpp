@@ -112,6 +112,51 @@ TEST(byte_source, a_file_that_is_missing_or_shrinks_fails_the_read) {
     EXPECT_EQ(oras::test::error_of([&] { read_all(io, shrunk, 16); }), oras::errc::size_mismatch);
 }
 
+TEST(byte_source, counting_sees_every_byte_and_keeps_the_fast_paths) {
+    oras::test::temp_dir dir;
+    asio::io_context io;
+    const auto data = oras::test::pattern(10'000, 3);
+    oras::test::write_file(dir / "f", data);
+    std::uint64_t inner_seen = 0;
+    std::uint64_t outer_seen = 0;
+    int rewinds = 0;
+    auto file = byte_source::from_file(dir / "f", 100, 5'000);
+    file.set_checked(byte_source::check::hashed);
+    const auto inner = byte_source::counting(file, [&](std::uint64_t n) { inner_seen += n; });
+    const auto outer = byte_source::counting(
+        inner, [&](std::uint64_t n) { outer_seen += n; }, [&] { ++rewinds; });
+    // The file, its length and what is known of it, kept: a consumer may send the file itself.
+    ASSERT_TRUE(outer.file());
+    EXPECT_EQ(outer.file()->offset, 100u);
+    EXPECT_EQ(outer.length(), 5'000u);
+    EXPECT_EQ(outer.checked(), byte_source::check::hashed);
+    // Read: every counter sees the bytes once.
+    EXPECT_EQ(read_all(io, outer, 777), data.substr(100, 5'000));
+    EXPECT_EQ(inner_seen, 5'000u);
+    EXPECT_EQ(outer_seen, 5'000u);
+    // Taken past `read` (sendfile): reported with `consumed`, to every counter.
+    outer.rewind();
+    EXPECT_EQ(rewinds, 1);
+    outer.consumed(3'000);
+    outer.consumed(2'000);
+    EXPECT_EQ(inner_seen, 10'000u);
+    EXPECT_EQ(outer_seen, 10'000u);
+    // Memory too; and a source without counters ignores `consumed`.
+    const auto mem = byte_source::counting(byte_source::from_string("abc"),
+                                           [&](std::uint64_t n) { outer_seen += n; });
+    ASSERT_TRUE(mem.memory());
+    EXPECT_EQ(*mem.memory(), "abc");
+    mem.consumed(3);
+    EXPECT_EQ(outer_seen, 10'003u);
+    byte_source::from_string("abc").consumed(3);
+    // A source read once stays so.
+    const auto once = byte_source::counting(
+        byte_source::from_generator(
+            [](std::span<std::byte>) -> asio::awaitable<std::size_t> { co_return 0; }),
+        [](std::uint64_t) {});
+    EXPECT_FALSE(once.replayable());
+}
+
 TEST(byte_source, a_generator_without_rewind_is_read_once) {
     asio::io_context io;
     auto left = std::make_shared<int>(3);
