@@ -305,6 +305,12 @@ staging_dir::~staging_dir() {
 
 void staging_dir::move_into_place(const std::string& title, const fs::path& dest) {
     std::error_code ec;
+    if (!fs::exists(fs::symlink_status(path_ / fs::path(title), ec))) {
+        // Every entry skipped (devices, FIFOs), or none at all.
+        throw error(errc::invalid_argument, "the layer titled " + quote(title)
+                                                + " unpacked nothing under that name: it is "
+                                                  "empty, or holds only entries that are skipped");
+    }
     fs::rename(path_ / fs::path(title), dest, ec);
     if (ec) {
         throw error(errc::invalid_argument,

@@ -156,7 +156,7 @@ void safe_tree_writer::refuse_existing(int dir, const std::string& last) const {
     struct stat st {};
     if (::fstatat(dir, last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
         fail(errc::already_exists, quote(member_) + " already exists in "
-                                       + quote(root_path_.string()) + " and keep_old_files is set");
+                                       + quote(root_path_.string()) + " (and old files are kept)");
     }
 }
 
@@ -181,7 +181,7 @@ void safe_tree_writer::place(int dir, const std::string& tmp, const std::string&
             if (err == EEXIST) {
                 fail(errc::already_exists, quote(member_) + " already exists in "
                                                + quote(root_path_.string())
-                                               + " and keep_old_files is set");
+                                               + " (and old files are kept)");
             }
             local("cannot create " + quote(member_), err);
         }

@@ -841,6 +841,35 @@ TEST(cli_commands, attach_takes_a_config_and_config_annotations) {
                  ref + ":v1", "--config, --platform");
 }
 
+// Bad packing input is refused before anything is pushed, and named for what it is.
+TEST(cli_commands, bad_packing_input_is_refused_before_a_push) {
+    registry_process reg;
+    sandbox s;
+    const std::string ref = reg.host() + "/cmd/badpack:v1";
+    write_file(s.work / "a.txt", "a");
+    fs::create_directories(s.work / "adir");
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"--export-manifest", "nodir/m.json"}, "no directory nodir"},
+        {{"--export-manifest", "adir"}, "is a directory"},
+        {{"--export-manifest", "a.txt"}, "a file to push"},
+    };
+    for (const auto& [flags, cause] : cases) {
+        std::vector<std::string> args = {"push", ref, "a.txt", "--no-tty"};
+        args.insert(args.end(), flags.begin(), flags.end());
+        SCOPED_TRACE(flags.back());
+        expect_error(s.oras(args), ref, cause);
+        EXPECT_EQ(read_file(s.work / "a.txt"), "a");
+        EXPECT_NE(s.oras({"resolve", ref}).exit_code, 0) << "pushed";
+    }
+    expect_error(s.oras({"attach", "--artifact-type", "t/x", ref, "a.txt", "--export-manifest",
+                         "nodir/m.json"}),
+                 ref, "no directory nodir");
+    // FILE:TYPE with a type that is not one: the type is named, not a missing "FILE:TYPE".
+    expect_error(s.oras({"push", ref, "a.txt:not a type", "--no-tty"}), ref,
+                 "\"not a type\" after a.txt is not a media type");
+    EXPECT_NE(s.oras({"resolve", ref}).exit_code, 0) << "pushed";
+}
+
 TEST(cli_commands, flags_from_oras_examples_take_effect) {
     registry_process reg;
     sandbox s;

@@ -46,6 +46,11 @@ int run_attach(attach_flags& f) {
     o.concurrency = f.concurrency;
     o.disable_path_validation = f.packing.disable_path_validation;
     o.tree_cache = tree_cache_from_environment();
+    auto inputs = o.files;
+    if (o.config) {
+        inputs.push_back(*o.config);
+    }
+    f.packing.check_export(inputs);
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::update);
     if (t.reference.empty()) {

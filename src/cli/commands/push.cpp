@@ -44,6 +44,11 @@ int run_push(push_flags& f) {
     o.disable_path_validation = f.packing.disable_path_validation;
     o.tree_cache = tree_cache_from_environment();
 
+    auto inputs = o.files;
+    if (o.config) {
+        inputs.push_back(*o.config);
+    }
+    f.packing.check_export(inputs);
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::write);
     created_layout cleanup(t);

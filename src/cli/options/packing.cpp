@@ -5,6 +5,12 @@
 
 #include <oras/error.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
 namespace oras::cli {
 
 void packing_flags::add(CLI::App& cmd) {
@@ -41,6 +47,32 @@ ops::annotation_map packing_flags::annotations_map() const {
     return out;
 }
 
+void packing_flags::check_export(const std::vector<ops::push_file>& inputs) const {
+    if (export_path.empty() || export_path == "-") {
+        return;
+    }
+    const auto bad = [&](const std::string& why) {
+        throw error(errc::invalid_argument, "--export-manifest " + export_path + ": " + why);
+    };
+    std::error_code ec;
+    const std::filesystem::path path(export_path);
+    if (std::filesystem::is_directory(path, ec)) {
+        bad("is a directory, not a file to write");
+    }
+    const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    if (!std::filesystem::is_directory(dir, ec)) {
+        bad("no directory " + dir.string() + " to write it in");
+    }
+    if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+        bad("cannot write in " + dir.string() + ": " + std::strerror(errno));
+    }
+    for (const auto& in : inputs) {
+        if (std::filesystem::equivalent(path, in.path, ec)) {
+            bad("is " + in.path.string() + ", a file to push");
+        }
+    }
+}
+
 void packing_flags::export_manifest(const std::string& manifest) const {
     if (!export_path.empty()) {
         write_output(export_path, manifest, "exported manifest");
@@ -56,6 +88,14 @@ ops::push_file parse_file_arg(const std::string& arg) {
         f.media_type = arg.substr(colon + 1);
     } else {
         f.path = arg;
+        std::error_code ec;
+        if (colon != std::string::npos && colon != 0 && !std::filesystem::exists(arg, ec)
+            && std::filesystem::exists(arg.substr(0, colon), ec)) {
+            // `FILE:TYPE` whose type is not one: say so, not that "FILE:TYPE" is missing.
+            throw error(errc::invalid_argument, "\"" + arg.substr(colon + 1) + "\" after "
+                                                    + arg.substr(0, colon)
+                                                    + " is not a media type (TYPE/SUBTYPE)");
+        }
     }
     return f;
 }

@@ -20,6 +20,11 @@ struct packing_flags {
     void add(CLI::App& cmd);
     /// `--annotation-file` merged with `-a KEY=VALUE` (for `$manifest`); throws on a bad one.
     ops::annotation_map annotations_map() const;
+    /// Checks `--export-manifest` before anything is pushed, so that a path that cannot be
+    /// written fails first and nothing is pushed: its directory must exist and be writable, and
+    /// it must be neither a directory nor one of `inputs` (the manifest would replace a file it
+    /// describes). Nothing is created yet: a file beside the inputs would be packed with them.
+    void check_export(const std::vector<ops::push_file>& inputs) const;
     /// Writes `manifest` to `--export-manifest` if given (temp + rename, checked).
     void export_manifest(const std::string& manifest) const;
 };

@@ -5,6 +5,7 @@
 #include <oras/media_type.hpp>
 
 #include "content/directory_archive.hpp"
+#include "tar_builder.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -536,6 +537,28 @@ TEST(file_store, deferred_commit_puts_files_under_their_titles_only_at_commit) {
     EXPECT_EQ(s.file_systems_synced(), 2u);  // one file system, before and after the renames
     s.commit();                              // nothing pending: nothing to do
     EXPECT_EQ(s.file_systems_synced(), 2u);
+}
+
+TEST(file_store, a_directory_layer_that_unpacks_nothing_says_so) {
+    // Only entries that are skipped (a device, a FIFO), or none: no directory to move in.
+    for (const auto& bytes :
+         {oras::test::tar_builder().entry("d/dev", '3').entry("d/fifo", '6').tgz(),
+          oras::test::tar_builder().tgz()}) {
+        temp_dir wd;
+        auto d = describe(bytes, "d", "application/vnd.oci.image.layer.v1.tar+gzip");
+        d.annotations[std::string(oras::annotation::content_unpack)] = "true";
+        asio::io_context io;
+        file_store s(wd.path());
+        try {
+            run(io, s.push(d, byte_source::from_string(bytes)));
+            ADD_FAILURE() << "unpacked";
+        } catch (const oras::error& e) {
+            EXPECT_NE(std::string(e.what()).find("unpacked nothing"), std::string::npos)
+                << e.what();
+        }
+        EXPECT_FALSE(fs::exists(wd / "d"));
+        EXPECT_TRUE(leftovers(wd.path()).empty()) << leftovers(wd.path()).front();
+    }
 }
 
 TEST(file_store, a_directory_unpacked_in_place_is_synced) {
