@@ -21,7 +21,9 @@ namespace oras {
 ///
 /// Every source is read the same way (`read`), whatever it is made from. Sources made from
 /// memory or a file also say so (`memory`, `file`), which lets a consumer take a faster path
-/// (send memory in one gathered write, link a file instead of copying it) without reading.
+/// (send memory in one gathered write, send a file with sendfile) without reading; such a
+/// consumer calls `consumed` with what it took, so that counters on the source (`counting`,
+/// which keeps `memory` and `file`) see those bytes too.
 ///
 /// A byte_source is a handle: copies share one read position. Read it on one executor at a
 /// time; nothing in it is thread-safe.
@@ -97,7 +99,8 @@ class byte_source {
     /// True when the length is known to be 0; false for bytes of unknown length.
     bool empty() const noexcept { return length_ == std::uint64_t{0}; }
 
-    /// The string the bytes are, when made from memory; null otherwise.
+    /// The string the bytes are, when made from memory (or counted over such a source); null
+    /// otherwise.
     const std::shared_ptr<const std::string>& memory() const noexcept { return memory_; }
     /// The file range the bytes are, when made by `from_file`; empty otherwise (a wrapper that
     /// must see the bytes, such as a hash, makes a source without it; `counting` keeps it).

@@ -114,7 +114,11 @@ void remove_stale_partials(const fs::path& dest) {
     fs::directory_iterator it(dest.parent_path(), ec);
     for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
         const auto name = it->path().filename().string();
-        if (!name.starts_with(prefix)) {
+        // `.NAME.oras-partial-` and a tag (32 hex digits): not the partial file of a title
+        // that merely begins so (`NAME.oras-partial-x`).
+        const auto tag = std::string_view(name).substr(std::min(name.size(), prefix.size()));
+        if (!name.starts_with(prefix) || tag.size() != 32
+            || tag.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
             continue;
         }
         // Only one no process is writing (its lock) that is still the file under that name.

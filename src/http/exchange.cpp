@@ -20,6 +20,25 @@ enum class file_send : std::uint8_t {
     unusable,  ///< nothing sent: this file cannot be sent so (the caller reads it instead)
 };
 
+/// Whether sendfile(2) failing with `err` is the connection's doing rather than the file's.
+bool is_socket_errno(int err) {
+    switch (err) {
+        case EPIPE:
+        case ECONNRESET:
+        case ECONNABORTED:
+        case ENOTCONN:
+        case ETIMEDOUT:
+        case EHOSTUNREACH:
+        case ENETUNREACH:
+        case ENETDOWN:
+        case ENETRESET:
+        case EHOSTDOWN:
+            return true;
+        default:
+            return false;
+    }
+}
+
 /// Sends `f` on the plain TCP socket of `c` with sendfile(2): the bytes go from the page cache
 /// to the socket without passing through this process, where a read and a write copy them
 /// twice. The io timeout bounds each wait for the socket to take more. `body` is told what was
@@ -45,10 +64,12 @@ asio::awaitable<file_send> send_file(connection& c, byte_source::file_range f,
         }
     } const restored{sock, was_non_blocking};
 
-    // A wait that the timer's cancel ended is a timeout; the flag keeps a timer handler that
-    // was queued before its cancel from cancelling a later operation.
+    // A wait that the timer's cancel ended is a timeout. Each wait has a number: a timer
+    // handler queued before its cancel (the socket became writable as the timer expired) acts
+    // only on the wait it was armed for, never on a later one.
     struct watch {
-        bool armed = false;
+        std::uint64_t wait = 0;  // the wait in flight; 0: none
+        std::uint64_t waits = 0;
         bool fired = false;
     };
     auto w = std::make_shared<watch>();
@@ -82,14 +103,22 @@ asio::awaitable<file_send> send_file(connection& c, byte_source::file_range f,
             co_return file_send::unusable;
         }
         if (err != EAGAIN && err != EWOULDBLOCK) {
-            throw exchange_failure(beast::error_code(err, asio::error::get_system_category()),
-                                   "cannot send the request");
+            if (is_socket_errno(err)) {
+                throw exchange_failure(beast::error_code(err, asio::error::get_system_category()),
+                                       "cannot send the request");
+            }
+            // The file's side (EIO, EOVERFLOW...): not the network's, not worth a retry.
+            throw error(std::error_code(err, std::generic_category()),
+                        "cannot read " + oras::detail::quote(f.path.string()) + " after "
+                            + std::to_string(f.length - left) + " of " + std::to_string(f.length)
+                            + " bytes");
         }
-        w->armed = true;
+        const auto this_wait = ++w->waits;
+        w->wait = this_wait;
         w->fired = false;
         timer.expires_after(io);
-        timer.async_wait([w, &sock](const beast::error_code& ec) {
-            if (!ec && w->armed) {
+        timer.async_wait([w, this_wait, &sock](const beast::error_code& ec) {
+            if (!ec && w->wait == this_wait) {
                 w->fired = true;
                 beast::error_code ignored;
                 sock.cancel(ignored);
@@ -97,7 +126,7 @@ asio::awaitable<file_send> send_file(connection& c, byte_source::file_range f,
         });
         auto [ec] =
             co_await sock.async_wait(tcp::socket::wait_write, asio::as_tuple(use_awaitable));
-        w->armed = false;
+        w->wait = 0;
         timer.cancel();
         if (ec) {
             throw exchange_failure(w->fired ? beast::error_code(beast::error::timeout) : ec,

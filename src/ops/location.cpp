@@ -152,6 +152,8 @@ boost::asio::awaitable<copy_result> copy_locations(boost::asio::any_io_executor 
     if (!dst.target) {
         dst = open_target(executor, to, open_mode::write);
     }
+    const bool digest_and_tags =
+        dst.tags.empty() && !dst.reference.empty() && !options.tags.empty();
     for (auto& t : dst.tags) {
         options.tags.push_back(std::move(t));
     }
@@ -159,6 +161,11 @@ boost::asio::awaitable<copy_result> copy_locations(boost::asio::any_io_executor 
     // leaves no empty layout behind.
     std::exception_ptr failed;
     try {
+        if (digest_and_tags) {
+            // The copy's tags would go unchecked against the digest the destination names.
+            throw error(errc::invalid_reference,
+                        to.text + ": a destination digest and tags to add cannot be combined");
+        }
         if (!options.tags.empty()) {
             co_return co_await copy(*src.target, src.reference, *dst.target, std::move(options));
         }

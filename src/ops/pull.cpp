@@ -253,7 +253,7 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
     for (const auto& j : jobs) {
         planned.emplace(j.desc.digest.str(), j.title);
     }
-    // Files stay under temporary names until the end: one file system sync for all of them.
+    // Files stay under temporary names until the end: one sync per file system for all of them.
     content::file_store files(root, {.keep_old_files = o.keep_old_files, .deferred_commit = true});
     const auto options = [&] {
         copy_options co;

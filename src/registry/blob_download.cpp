@@ -304,7 +304,7 @@ asio::awaitable<std::size_t> read_striped(std::shared_ptr<handle> h, std::span<s
             co_return 0;  // as the striped reader: no request for no bytes
         }
         if (!h->whole) {
-            h->whole = co_await h->open_rest(0);
+            h->whole = co_await h->open_rest(h->delivered);
         }
         const auto n = co_await h->whole->read(out);
         h->delivered += n;
@@ -337,8 +337,9 @@ asio::awaitable<std::size_t> read_striped(std::shared_ptr<handle> h, std::span<s
             std::rethrow_exception(s.failed);
         }
         // A registry (or a proxy before it) that serves some ranges and not others: the rest
-        // as one stream from the first byte not handed out (`pos` is 0 between chunks), and no
-        // ranges for the next blobs. The digest, computed in order, still checks every byte.
+        // as one stream from the first byte not handed out (`pos` is 0 between chunks), asked
+        // for without a Range (its first bytes skipped), and no ranges for the next blobs. The
+        // digest, computed in order, still checks every byte.
         const auto from = st->next * st->chunk;
         st->repo->ranges_ignored_ = true;
         st->stop();

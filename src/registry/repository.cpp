@@ -80,7 +80,9 @@ namespace {
 asio::awaitable<http::response> get_blob_from(repository_state& st, const digest& d,
                                               std::uint64_t offset, std::string_view what) {
     http::fields headers;
-    if (offset != 0) {
+    // A registry (or proxy) that answered a Range request with other bytes is asked for the
+    // whole blob instead, whose first `offset` bytes are skipped below.
+    if (offset != 0 && !st.ranges_ignored_) {
         headers.set("Range", "bytes=" + std::to_string(offset) + "-");
     }
     auto resp = co_await st.send("GET", st.blob_url(d), st.pull_, {}, std::move(headers));

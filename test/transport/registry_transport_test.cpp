@@ -1300,14 +1300,15 @@ TEST(registry_transport, a_range_answered_elsewhere_is_read_on_as_one_stream) {
         std::string fallback;  // what the client asks next for the rest ("": no Range)
     };
     const std::vector<answer> answers{
-        // A Content-Range elsewhere for one chunk: the rest from that chunk on, one stream.
+        // A Content-Range elsewhere for one chunk: the rest from that chunk on, one stream
+        // asked for without a Range (a proxy that answers ranges wrongly may do it again).
         {"bytes=20000-29999",
          action{.status = 206,
                 .headers = {{"Content-Range", "bytes 0-9999/40000"}},
                 .body = data.substr(0, 10'000)},
-         "bytes=20000-"},
+         ""},
         // The whole blob for a bounded range (a proxy that passes only open-ended ones).
-        {"bytes=20000-29999", action{.body = data}, "bytes=20000-"},
+        {"bytes=20000-29999", action{.body = data}, ""},
         // A prefix for the open-ended first request (a proxy capping ranges): a plain GET.
         {"bytes=0-",
          action{.status = 206,

@@ -135,9 +135,9 @@ class file_store final : public target, public resumable {
 
     /// How many times this store has archived a directory (in `add`, `add_to` or `open`).
     std::size_t archive_passes() const noexcept { return archive_passes_; }
-    /// How many syncfs(2) calls this store has made: one per file system written to, before
-    /// and after the renames of each `commit()`, and one per directory unpacked without
-    /// `deferred_commit`.
+    /// How many syncfs(2) calls this store has made: one per file system written to before the
+    /// renames of each `commit()` and again after them (when there were renames), and one per
+    /// directory unpacked without `deferred_commit`.
     std::size_t file_systems_synced() const noexcept { return syncs_; }
 
     /// A titled `desc`: whether that title holds that content (digest and size). Untitled: any

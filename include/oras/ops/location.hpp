@@ -77,7 +77,8 @@ opened_target open_target(auth::client client, const location& where, open_mode 
 
 /// Copies the graph `from` names into `to` (see `ops::copy`), opening both: the tags of `to`'s
 /// reference (`repo:a,b`) are added to `options.tags`; with no tag at all the graph is copied
-/// untagged, as `oras cp` does (a `to@DIGEST` must then be the copied root's); two ends
+/// untagged, as `oras cp` does (a `to@DIGEST` must then be the copied root's, and refuses
+/// `options.tags`: they could not be checked against it); two ends
 /// on one registry reached the same way share one client, so blobs are mounted; a destination
 /// layout this call creates is removed again when the copy fails.
 ///

@@ -72,11 +72,12 @@ struct pull_result {
 /// Resolves `reference` in `src`, fetches the manifest (following an index into its manifests)
 /// and writes every titled layer under `options.output`: files through a temporary file renamed
 /// only once size and digest match, annotated directories unpacked with their tar digest
-/// checked. Everything written is synced with one syncfs(2) of the output directory's file
-/// system before it is renamed under its title, at the end: a pull that fails or is cancelled
-/// before then leaves no new file under a title (a directory already there is updated in
-/// place; if a rename itself fails, those before it stay), and one that returns has its files
-/// on disk (titles on another mounted file system below the output directory excepted). A file
+/// checked. Everything written is synced with a syncfs(2) of each file system written to before
+/// it is renamed under its title, at the end: a pull that fails or is cancelled before then
+/// leaves no new file under a title (a directory already there is updated in place; if a rename
+/// itself fails, those before it stay), and one that returns has its files on disk. Layers
+/// whose titles nest (`d` and `d/a`) are refused (`invalid_manifest`) before anything is
+/// written. A file
 /// past 32 MiB is written back as it is written and dropped from the page cache behind the
 /// writer, so a large pull neither piles up dirty pages nor evicts what else was cached. Titles or
 /// archive members that would land outside the output directory are refused.

@@ -273,7 +273,15 @@ int run_index_update(index_update_flags& f) {
         }
         tags.insert(tags.end(), f.tags.begin(), f.tags.end());
         const auto type = index.media_type.empty() ? found.media_type : index.media_type;
-        const auto shown = t.tags.empty() ? t.display.substr(0, t.display.rfind('@')) : t.display;
+        auto shown = t.tags.empty() ? t.display.substr(0, t.display.rfind('@')) : t.display;
+        if (t.tags.empty()) {
+            // `repo:tag@digest` names the digest: the tag is not pushed, so not shown.
+            const auto slash = shown.rfind('/');
+            const auto colon = shown.rfind(':');
+            if (colon != std::string::npos && slash != std::string::npos && colon > slash) {
+                shown.resize(colon);
+            }
+        }
         // By digest, every --tag is printed as tagged; by tag, that tag is in `shown`.
         push_index(io, *t.target, bytes, type, tags, shown, !t.tags.empty());
     }

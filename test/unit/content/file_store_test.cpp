@@ -647,24 +647,34 @@ TEST(file_store, a_title_in_place_drops_partial_files_of_its_other_versions) {
     const std::string content = oras::test::pattern(big, 6);
     const auto d = describe(content, "model.bin");
     // What killed pulls of two other versions left, one still being written by a live process
-    // (locked), and another title's.
-    write_file(wd / ".model.bin.oras-partial-aaaa", std::string(1000, 'a'));
-    write_file(wd / ".model.bin.oras-partial-bbbb", std::string(1000, 'b'));
-    write_file(wd / ".other.bin.oras-partial-cccc", std::string(1000, 'c'));
-    const int held = ::open((wd / ".model.bin.oras-partial-bbbb").c_str(), O_RDWR | O_CLOEXEC);
+    // (locked), another title's, and that of a title that begins with this one's partial name.
+    write_file(wd / ".model.bin.oras-partial-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+               std::string(1000, 'a'));
+    write_file(wd / ".model.bin.oras-partial-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+               std::string(1000, 'b'));
+    write_file(wd / ".other.bin.oras-partial-cccccccccccccccccccccccccccccccc",
+               std::string(1000, 'c'));
+    const auto lookalike = ".model.bin.oras-partial-x.oras-partial-" + std::string(32, 'd');
+    write_file(wd / lookalike, std::string(1000, 'd'));
+    const int held =
+        ::open((wd / ".model.bin.oras-partial-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb").c_str(),
+               O_RDWR | O_CLOEXEC);
     ASSERT_GE(held, 0);
     ASSERT_EQ(::flock(held, LOCK_EX), 0);
     for (const bool deferred : {false, true}) {
         SCOPED_TRACE(deferred ? "deferred commit" : "committed as pushed");
-        write_file(wd / ".model.bin.oras-partial-aaaa", std::string(1000, 'a'));
+        write_file(wd / ".model.bin.oras-partial-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                   std::string(1000, 'a'));
         fs::remove(wd / "model.bin");
         file_store s(wd.path(), {.deferred_commit = deferred});
         run(io, s.push(d, byte_source::from_string(content)));
         s.commit();
         EXPECT_EQ(read_file(wd / "model.bin"), content);
-        EXPECT_FALSE(fs::exists(wd / ".model.bin.oras-partial-aaaa"));
-        EXPECT_TRUE(fs::exists(wd / ".model.bin.oras-partial-bbbb"));  // its writer lives
-        EXPECT_TRUE(fs::exists(wd / ".other.bin.oras-partial-cccc"));
+        EXPECT_FALSE(fs::exists(wd / ".model.bin.oras-partial-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+        EXPECT_TRUE(fs::exists(
+            wd / ".model.bin.oras-partial-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"));  // its writer lives
+        EXPECT_TRUE(fs::exists(wd / ".other.bin.oras-partial-cccccccccccccccccccccccccccccccc"));
+        EXPECT_TRUE(fs::exists(wd / lookalike));
     }
     ::close(held);
 }

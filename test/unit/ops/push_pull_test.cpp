@@ -12,6 +12,7 @@
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/ops/blocking.hpp>
+#include <oras/ops/location.hpp>
 #include <oras/ops/pull.hpp>
 #include <oras/ops/push.hpp>
 #include <oras/test/files.hpp>
@@ -162,6 +163,34 @@ TEST(ops, round_trip_on_an_oci_layout) {
     ASSERT_TRUE(om.has_value());
     EXPECT_EQ(om->config.media_type, "application/vnd.test.old");
     EXPECT_EQ(old.manifest_bytes.find("artifactType"), std::string::npos);
+}
+
+TEST(ops, copy_locations_checks_a_destination_digest) {
+    sandbox s;
+    s.make_content();
+    runner run;
+    oras::content::oci_layout layout(s.root / "src");
+    auto o = s.options();
+    o.tags = {"v1"};
+    const auto pushed = run(oras::ops::push(layout, o));
+    const auto src = (s.root / "src").string() + ":v1";
+    const auto dst = (s.root / "dst").string();
+    const auto copy = [&](const std::string& to, std::vector<std::string> tags) {
+        oras::ops::copy_options co;
+        co.tags = std::move(tags);
+        boost::asio::io_context io;
+        return oras::test::run(
+            io, oras::ops::copy_locations(io.get_executor(), {src, true, {}}, {to, true, {}}, co));
+    };
+    const std::string zero = "sha256:" + std::string(64, '0');
+    // Another digest than the root's: nothing copied; with tags to add, refused outright.
+    EXPECT_EQ(error_of([&] { copy(dst + "@" + zero, {}); }), oras::errc::digest_mismatch);
+    EXPECT_EQ(error_of([&] { copy(dst + "@" + zero, {"extra"}); }), oras::errc::invalid_reference);
+    EXPECT_FALSE(fs::exists(s.root / "dst"));
+    // The root's own digest: copied, untagged.
+    copy(dst + "@" + pushed.manifest.digest.str(), {});
+    oras::content::oci_layout out(s.root / "dst");
+    EXPECT_TRUE(run(out.exists(pushed.manifest)));
 }
 
 TEST(ops, layout_pull_of_a_damaged_blob_keeps_the_old_file) {
