@@ -518,6 +518,9 @@ asio::awaitable<striped_open> open_striped(std::shared_ptr<repository_state> rep
     auto r = byte_source::from_generator(
         [h](std::span<std::byte> out) { return read_striped(h, out); }, size,
         [h, repo, desc, parts, chunk, ex, max_blobs] {
+            if (h->st && !h->st->started) {
+                return;  // nothing read yet: still as opened, its first chunk in hand
+            }
             if (h->st) {
                 h->st->stop();
                 h->st.reset();
