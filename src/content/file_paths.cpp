@@ -98,6 +98,16 @@ bool usable_partial(const struct stat& st) {
     return S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_uid == ::geteuid();
 }
 
+// Takes the writer's lock on an open partial file and checks that, locked, it is still the file
+// under `name` (a writer that finished moves it away before it unlocks) and usable as a partial
+// file. On success `st` describes it.
+bool lock_own_partial(int fd, const char* name, struct stat& st) {
+    struct stat named {};
+    return ::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &st) == 0
+           && ::lstat(name, &named) == 0 && st.st_dev == named.st_dev && st.st_ino == named.st_ino
+           && usable_partial(st);
+}
+
 }  // namespace
 
 fs::path partial_path(const fs::path& dest, const std::string& tag) {
@@ -121,16 +131,13 @@ void remove_stale_partials(const fs::path& dest) {
             || tag.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
             continue;
         }
-        // Only one no process is writing (its lock) that is still the file under that name.
+        // Only one no process is writing, still the file under that name.
         const int fd = ::open(it->path().c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) {
             continue;
         }
         struct stat st {};
-        struct stat named {};
-        if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &st) == 0
-            && ::lstat(it->path().c_str(), &named) == 0 && st.st_dev == named.st_dev
-            && st.st_ino == named.st_ino && usable_partial(st)) {
+        if (lock_own_partial(fd, it->path().c_str(), st)) {
             ::unlink(it->path().c_str());  // while locked, as a writer lets a stable name go
         }
         ::close(fd);
@@ -170,12 +177,7 @@ temp_file::temp_file(const fs::path& dest, const std::string& partial_tag)
     const auto name = partial_path(dest, partial_tag).string();
     const int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     struct stat st {};
-    struct stat named {};
-    // Ours only when, locked, it is still the file under that name (a writer that finished
-    // moves it away before it unlocks), and usable as a partial file.
-    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &st) == 0
-        && ::lstat(name.c_str(), &named) == 0 && st.st_dev == named.st_dev
-        && st.st_ino == named.st_ino && usable_partial(st)) {
+    if (fd >= 0 && lock_own_partial(fd, name.c_str(), st)) {
         fd_ = fd;
         path_ = name;
         partial_ = true;
