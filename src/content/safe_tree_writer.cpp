@@ -99,6 +99,44 @@ void safe_tree_writer::abandon() noexcept {
     file_dir_.reset();
 }
 
+void safe_tree_writer::record_created(int dir, const std::string& last, std::string key,
+                                      bool directory) {
+    if (!opts_.keep_old_files) {
+        return;
+    }
+    struct stat st {};
+    if (::fstatat(dir, last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        created_.push_back({std::move(key), directory, st.st_dev, st.st_ino});
+    }
+}
+
+void safe_tree_writer::take_back() noexcept {
+    abandon();
+    for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
+        try {
+            std::vector<std::string> parts;
+            std::size_t pos = 0;
+            while (pos <= it->key.size()) {
+                const auto slash = std::min(it->key.find('/', pos), it->key.size());
+                parts.emplace_back(it->key.substr(pos, slash - pos));
+                pos = slash + 1;
+            }
+            const int dir = open_parent(parts, parts.size() - 1, false);
+            struct stat st {};
+            // Only what is still the entry made here: never a name someone else took since.
+            if (::fstatat(dir, parts.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0
+                && st.st_dev == it->dev && st.st_ino == it->ino) {
+                ::unlinkat(dir, parts.back().c_str(), it->directory ? AT_REMOVEDIR : 0);
+            }
+        } catch (...) {
+            // A parent that can no longer be walked safely: what is under it stays.
+        }
+    }
+    created_.clear();
+    cached_key_.clear();
+    cached_fd_.reset();
+}
+
 void safe_tree_writer::local(const std::string& what, int err) const {
     fail(errc::invalid_argument,
          what + " under " + quote(root_path_.string()) + ": " + std::strerror(err));
@@ -113,7 +151,9 @@ unique_fd safe_tree_writer::open_subdir(int at, const std::string& name,
         }
         const int err = errno;
         if (err == ENOENT && create && attempt == 0) {
-            if (::mkdirat(at, name.c_str(), 0777) != 0 && errno != EEXIST) {
+            if (::mkdirat(at, name.c_str(), 0777) == 0) {
+                record_created(at, name, path_so_far, true);
+            } else if (errno != EEXIST) {
                 local("cannot create directory " + quote(path_so_far), errno);
             }
             continue;
@@ -222,6 +262,7 @@ void safe_tree_writer::make_directory(const std::vector<std::string>& parts, std
     // Owner rwx always: members still have to be created inside.
     const auto perm = static_cast<mode_t>((mode & 0777) | 0700);
     if (::mkdirat(dir, last.c_str(), perm) == 0) {
+        record_created(dir, last, join(parts, parts.size()), true);
         return;
     }
     if (errno != EEXIST) {
@@ -290,6 +331,7 @@ void safe_tree_writer::end_file() {
         local("cannot write " + quote(member_), err);
     }
     place(file_dir_.get(), file_tmp_, file_last_);
+    record_created(file_dir_.get(), file_last_, file_key_, false);
     file_dir_.reset();
     made_files_.insert(file_key_);
 }
@@ -342,6 +384,7 @@ void safe_tree_writer::make_symlink(const std::vector<std::string>& parts,
     create_temp_and_place(dir, parts.back(), [&](const std::string& tmp) {
         return ::symlinkat(target.c_str(), dir, tmp.c_str()) == 0;
     });
+    record_created(dir, parts.back(), join(parts, parts.size()), false);
 }
 
 void safe_tree_writer::make_hard_link(const std::vector<std::string>& parts,
@@ -375,6 +418,7 @@ void safe_tree_writer::make_hard_link(const std::vector<std::string>& parts,
         // Flags 0: linkat does not follow a symlink, which the check above excludes anyway.
         return ::linkat(tdir.get(), tparts.back().c_str(), dir, tmp.c_str(), 0) == 0;
     });
+    record_created(dir, parts.back(), join(parts, parts.size()), false);
     made_files_.insert(join(parts, parts.size()));
 }
 

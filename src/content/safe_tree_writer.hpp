@@ -5,6 +5,8 @@
 #include "core/posix_file.hpp"
 #include "core/write_behind.hpp"
 
+#include <sys/types.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -74,6 +76,12 @@ class safe_tree_writer {
     /// Removes the file being written, if any (after a failure).
     void abandon() noexcept;
 
+    /// With keep_old_files, after a failure: removes, newest first, every file, link and
+    /// directory this writer created, so that the tree is as it was (nothing was replaced). An
+    /// entry that is no longer the one made here, or a directory no longer empty, stays.
+    /// Without keep_old_files nothing is recorded and this does nothing.
+    void take_back() noexcept;
+
     /// Whether a member named by `parts` lies in `required_prefix` (always, without one).
     bool under_prefix(const std::vector<std::string>& parts) const noexcept {
         return parts.size() >= prefix_.size()
@@ -109,6 +117,15 @@ class safe_tree_writer {
     std::string cached_key_;
     unique_fd cached_fd_;
     std::unordered_set<std::string> made_files_;
+    // What this writer created (keep_old_files only), oldest first, for `take_back`.
+    struct created_entry {
+        std::string key;  // member path relative to root, '/'-joined
+        bool directory = false;
+        dev_t dev = 0;
+        ino_t ino = 0;
+    };
+    void record_created(int dir, const std::string& last, std::string key, bool directory);
+    std::vector<created_entry> created_;
     unsigned tmp_counter_ = 0;
 };
 

@@ -98,6 +98,15 @@ struct tar_extractor::impl final : tar_handler {
 
     void on_data(std::span<const std::byte> data) override { tree.write_file(data); }
 
+    // With keep_old_files nothing was replaced, so all of it can be taken back.
+    void give_up() noexcept {
+        if (opts.keep_old_files) {
+            tree.take_back();
+        } else {
+            tree.abandon();
+        }
+    }
+
     void on_end_of_data() override { tree.end_file(); }
 
     void check_expansion() const {
@@ -132,7 +141,7 @@ struct tar_extractor::impl final : tar_handler {
             });
         } catch (...) {
             failed = true;
-            tree.abandon();
+            give_up();
             throw;
         }
     }
@@ -152,7 +161,7 @@ struct tar_extractor::impl final : tar_handler {
             }
         } catch (...) {
             failed = true;
-            tree.abandon();
+            give_up();
             throw;
         }
     }

@@ -55,7 +55,8 @@ struct unpack_options {
 ///
 /// On any error (thrown as `oras::error`: `invalid_response` for a malformed or unsafe archive,
 /// `digest_mismatch`, `already_exists`, `invalid_argument` for a local failure) the members
-/// extracted so far stay: removing them is the caller's business. The digest is known only at
+/// extracted so far stay, except with `keep_old_files`: nothing was replaced then, and what was
+/// extracted is removed again, so that the directory is as it was. The digest is known only at
 /// the end, so a caller that must not expose unverified content extracts into a fresh
 /// directory and moves it into place after `finish`.
 class tar_extractor {

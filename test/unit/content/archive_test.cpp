@@ -360,6 +360,27 @@ TEST_F(archive_tree, keep_old_files_refuses_to_overwrite) {
     EXPECT_EQ(snapshot(out / "tree"), snapshot(src));
 }
 
+TEST_F(archive_tree, keep_old_files_refusal_takes_back_what_it_extracted) {
+    const auto tgz = archive_of(src);
+    const auto out = tmp.path() / "out";
+    // run.sh comes late in the archive: most members are out before the refusal.
+    write_file(out / "tree" / "run.sh", "mine\n");
+    write_file(out / "tree" / "nested" / "old.txt", "old\n");
+    const auto before = snapshot(out);
+    try {
+        extract(tgz, out, {.keep_old_files = true});
+        FAIL() << "overwrote run.sh";
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), errc::already_exists);
+        EXPECT_NE(std::string(e.what()).find("tree/run.sh"), std::string::npos) << e.what();
+    }
+    // Nothing new stays, directories included; what was there is untouched.
+    EXPECT_EQ(snapshot(out), before);
+    EXPECT_FALSE(fs::exists(out / "tree" / "nested" / "deep"));
+    EXPECT_FALSE(fs::exists(fs::symlink_status(out / "tree" / "link_file")));
+    EXPECT_TRUE(fs::exists(out / "tree" / "nested"));
+}
+
 TEST_F(archive_tree, unpack_reads_a_read_fn) {
     auto a = std::make_shared<directory_archive>(src);
     asio::io_context io;
