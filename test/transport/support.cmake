@@ -8,7 +8,8 @@
 #   oras_scripted_server_selftest   its GoogleTest self-check (tests named transport.*)
 #
 # Needs: Boost::headers, OpenSSL::SSL/Crypto, Threads::Threads, GTest::gtest_main (GoogleTest
-# module included), and the oras_test_support / oras_warnings targets.
+# module included), oras_discover_tests, and the oras_test_support / oras_warnings /
+# oras_test_codegen targets.
 add_library(oras_transport_support STATIC
   ${CMAKE_CURRENT_LIST_DIR}/scripted_server.cpp
   ${CMAKE_CURRENT_LIST_DIR}/connect_proxy.cpp
@@ -18,11 +19,12 @@ target_compile_features(oras_transport_support PUBLIC cxx_std_20)
 target_link_libraries(oras_transport_support
   PUBLIC Threads::Threads
   # Test CA + server certificate for TLS mode (oras::test::make_test_pki, temp_dir).
-  PRIVATE oras_test_support Boost::headers OpenSSL::SSL OpenSSL::Crypto oras_warnings)
+  PRIVATE oras_test_support Boost::headers OpenSSL::SSL OpenSSL::Crypto oras_warnings
+          oras_test_codegen)
 
 add_executable(oras_scripted_server_selftest
   ${CMAKE_CURRENT_LIST_DIR}/scripted_server_selftest.cpp)
 target_link_libraries(oras_scripted_server_selftest PRIVATE
   oras_transport_support Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads
-  GTest::gtest_main oras_warnings)
-gtest_discover_tests(oras_scripted_server_selftest TEST_PREFIX "transport." DISCOVERY_TIMEOUT 60)
+  GTest::gtest_main oras_warnings oras_test_codegen)
+oras_discover_tests(oras_scripted_server_selftest "transport.")
