@@ -131,7 +131,7 @@ void remove_stale_partials(const fs::path& dest) {
             || tag.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
             continue;
         }
-        // Only one no process is writing, still the file under that name.
+        // Only a file no process is writing (it would hold the lock), still under that name.
         const int fd = ::open(it->path().c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) {
             continue;

@@ -111,6 +111,24 @@ struct file_store::pending {
     std::unique_ptr<detail::staging_dir> staging;  // or a new directory, unpacked aside
 };
 
+struct file_store::unpacked_in_place {
+    std::string title;
+    fs::path dir;
+    // With keep_old_files: what the unpacking created, taken back unless committed.
+    std::unique_ptr<detail::tar_extractor> extractor;
+    bool committed = false;
+
+    unpacked_in_place(std::string t, fs::path d, std::unique_ptr<detail::tar_extractor> x)
+        : title(std::move(t)), dir(std::move(d)), extractor(std::move(x)) {}
+    ~unpacked_in_place() {
+        if (!committed && extractor) {
+            extractor->take_back();
+        }
+    }
+    unpacked_in_place(const unpacked_in_place&) = delete;
+    unpacked_in_place& operator=(const unpacked_in_place&) = delete;
+};
+
 fs::path file_store::root(bool create) const {
     std::error_code ec;
     if (create) {
@@ -502,9 +520,10 @@ asio::awaitable<void> file_store::push_from(descriptor desc, byte_source src,
         if (fresh) {
             staging = std::make_unique<detail::staging_dir>(base);
         }
-        detail::tar_extractor extractor(fresh ? staging->path() : base, uo);
+        auto extractor =
+            std::make_unique<detail::tar_extractor>(fresh ? staging->path() : base, uo);
         const auto feed = [&extractor](std::span<const std::byte> chunk) {
-            extractor.write(chunk);
+            extractor->write(chunk);
         };
         if (fresh) {
             co_await read_verified(feed);  // aside: moved in only once verified
@@ -523,7 +542,7 @@ asio::awaitable<void> file_store::push_from(descriptor desc, byte_source src,
             held.flush();
             detail::read_back(held.fd(), size, held.path(), feed);
         }
-        extractor.finish();
+        extractor->finish();
         if (fresh && opts_.deferred_commit) {
             record(title, file_entry{desc, staging->path() / fs::path(title), true});
             pending_.push_back(
@@ -531,7 +550,12 @@ asio::awaitable<void> file_store::push_from(descriptor desc, byte_source src,
             co_return;
         }
         if (opts_.deferred_commit) {
-            written_in_place_.push_back(dest);  // synced by the commit, with the rest
+            // Synced by the commit, with the rest; with keep_old_files taken back without it.
+            if (!opts_.keep_old_files) {
+                extractor.reset();
+            }
+            written_in_place_.items.push_back(
+                std::make_shared<unpacked_in_place>(title, dest, std::move(extractor)));
         } else {
             // As a file is synced before its rename: the entries on disk before the name.
             detail::sync_file_system(fresh ? staging->path() : dest);
@@ -582,13 +606,15 @@ asio::awaitable<void> file_store::push_from(descriptor desc, byte_source src,
 }
 
 void file_store::commit() {
-    if (pending_.empty() && written_in_place_.empty()) {
+    if (pending_.empty() && written_in_place_.items.empty()) {
         return;
     }
+    // Declared first, gone last: on a failure the pending files go before the unpacks in
+    // place are taken back.
+    auto in_place = std::move(written_in_place_);
+    written_in_place_.items.clear();
     auto batch = std::move(pending_);
     pending_.clear();
-    auto in_place = std::move(written_in_place_);
-    written_in_place_.clear();
     std::size_t done = 0;
     try {
         // One directory on each file system written to: a title may lie under a mount point
@@ -597,7 +623,9 @@ void file_store::commit() {
         for (const auto& p : batch) {
             roots.push_back(p->dest.parent_path());
         }
-        roots.insert(roots.end(), in_place.begin(), in_place.end());
+        for (const auto& u : in_place.items) {
+            roots.push_back(u->dir);
+        }
         roots = detail::one_per_file_system(std::move(roots));
         const auto sync_all = [&] {
             for (const auto& r : roots) {
@@ -619,19 +647,31 @@ void file_store::commit() {
             }
             files_.at(p.title).path = p.dest;
         }
+        // Every name is in place: what a failed sync leaves is kept whole, not taken back.
+        for (const auto& u : in_place.items) {
+            u->committed = true;
+        }
         if (!batch.empty()) {
             sync_all();
         }
     } catch (...) {
-        // What was not put in place goes with `batch`: the store forgets it too.
-        for (auto i = done; i < batch.size(); ++i) {
-            const auto& title = batch[i]->title;
+        const auto forget = [this](const std::string& title) {
             if (const auto it = files_.find(title); it != files_.end()) {
                 if (const auto t = titles_by_digest_.find(it->second.desc.digest);
                     t != titles_by_digest_.end() && t->second == title) {
                     titles_by_digest_.erase(t);
                 }
                 files_.erase(it);
+            }
+        };
+        // What was not put in place goes with `batch`, and what is taken back with
+        // `in_place`: the store forgets both.
+        for (auto i = done; i < batch.size(); ++i) {
+            forget(batch[i]->title);
+        }
+        for (const auto& u : in_place.items) {
+            if (!u->committed && u->extractor) {
+                forget(u->title);
             }
         }
         throw;

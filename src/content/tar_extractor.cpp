@@ -52,6 +52,7 @@ struct tar_extractor::impl final : tar_handler {
     std::uint64_t compressed_size = 0;
     std::uint64_t members = 0;
     bool failed = false;
+    bool finished = false;
 
     // Members are initialised in declaration order: the options are checked (the digest here,
     // the prefix by the writer) before the writer creates the output directory.
@@ -62,6 +63,15 @@ struct tar_extractor::impl final : tar_handler {
           tree(std::move(dir), tree_writer_options{.keep_old_files = opts.keep_old_files,
                                                    .required_prefix = opts.required_prefix}),
           hash(expected.empty() ? digest_algorithm::sha256 : expected.algorithm()) {}
+
+    // Abandoned mid-way (the source failed between two writes): as after a failure.
+    ~impl() {
+        if (!finished && !failed) {
+            give_up();
+        }
+    }
+    impl(const impl&) = delete;
+    impl& operator=(const impl&) = delete;
 
     void on_member(const tar_member& m) override {
         if (opts.max_members != 0 && ++members > opts.max_members) {
@@ -159,6 +169,7 @@ struct tar_extractor::impl final : tar_handler {
                 fail(errc::digest_mismatch,
                      "the layer's tar has digest " + actual.str() + ", expected " + expected.str());
             }
+            finished = true;
         } catch (...) {
             failed = true;
             give_up();
@@ -171,6 +182,12 @@ tar_extractor::tar_extractor(fs::path out_dir, unpack_options opts)
     : impl_(std::make_unique<impl>(std::move(out_dir), std::move(opts))) {}
 
 tar_extractor::~tar_extractor() = default;
+
+void tar_extractor::take_back() noexcept {
+    if (impl_->opts.keep_old_files) {
+        impl_->tree.take_back();
+    }
+}
 
 void tar_extractor::write(std::span<const std::byte> compressed) {
     impl_->write(compressed);

@@ -54,9 +54,9 @@ struct unpack_options {
 /// Devices, fifos and other special members are skipped, as oras-go skips them.
 ///
 /// On any error (thrown as `oras::error`: `invalid_response` for a malformed or unsafe archive,
-/// `digest_mismatch`, `already_exists`, `invalid_argument` for a local failure) the members
-/// extracted so far stay, except with `keep_old_files`: nothing was replaced then, and what was
-/// extracted is removed again, so that the directory is as it was. The digest is known only at
+/// `digest_mismatch`, `already_exists`, `invalid_argument` for a local failure), and when it is
+/// destroyed before `finish`, the members extracted so far stay, except with `keep_old_files`:
+/// nothing was replaced then, and what was extracted is removed again. The digest is known only at
 /// the end, so a caller that must not expose unverified content extracts into a fresh
 /// directory and moves it into place after `finish`.
 class tar_extractor {
@@ -71,6 +71,10 @@ class tar_extractor {
 
     /// Checks that the stream ended cleanly and that the tar has the expected digest.
     void finish();
+
+    /// With `keep_old_files`, after `finish`: removes what this extraction created, for a
+    /// caller that gives up later (see `safe_tree_writer::take_back`). Otherwise nothing.
+    void take_back() noexcept;
 
     /// Digest (with the expected digest's algorithm, else SHA-256) and length of the
     /// uncompressed tar, valid after `finish`.

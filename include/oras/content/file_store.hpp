@@ -28,7 +28,10 @@ namespace oras::content {
 /// How a `file_store` treats its working directory.
 struct file_store_options {
     /// Refuse (`already_exists`) to replace files or directory members already on disk when
-    /// titled content is pushed, instead of replacing them.
+    /// titled content is pushed, instead of replacing them. A directory unpacked into one that
+    /// exists, in place, is then taken back (what it created removed) when its unpacking fails,
+    /// and with `deferred_commit` also when the store goes, or its commit fails, before it is
+    /// committed: nothing was replaced, so the directory is again as it was.
     bool keep_old_files = false;
 
     /// Let `add` take paths outside the working directory (symlinks resolved). Only for adding:
@@ -157,8 +160,9 @@ class file_store final : public target, public resumable {
     /// durable and puts it under its title (a syncfs(2) of each file system written to, the
     /// renames, the syncs again); directories unpacked in place are synced too. Throws
     /// `invalid_argument` when the file system cannot sync, `already_exists` when `keep_old_files`
-    /// finds a destination taken meanwhile; what was not put in place is then removed. Without
-    /// `deferred_commit` there is nothing to do.
+    /// finds a destination taken meanwhile; what was not put in place is then removed and
+    /// forgotten, and with `keep_old_files` directories unpacked in place are taken back (unless
+    /// the failure came after every rename). Without `deferred_commit` there is nothing to do.
     void commit();
 
     /// Files of at least this many bytes are written under a stable temporary name (see
@@ -204,9 +208,25 @@ class file_store final : public target, public resumable {
     std::set<std::string, std::less<>> pushing_{};                // titles being written
     memory_store memory_{};
     std::map<std::string, descriptor, std::less<>> tags_{};
+    // Existing directories a deferred push unpacked into in place: written, not yet synced
+    // (and, with keep_old_files, taken back unless committed: newest first, after the pending
+    // files, which may lie in directories they created, are gone).
+    struct unpacked_in_place;
+    struct in_place_list {
+        std::vector<std::shared_ptr<unpacked_in_place>> items{};
+        in_place_list() = default;
+        in_place_list(in_place_list&&) noexcept = default;
+        in_place_list& operator=(in_place_list&&) noexcept = default;
+        in_place_list(const in_place_list&) = delete;
+        in_place_list& operator=(const in_place_list&) = delete;
+        ~in_place_list() {
+            while (!items.empty()) {
+                items.pop_back();
+            }
+        }
+    };
+    in_place_list written_in_place_{};
     std::vector<std::shared_ptr<pending>> pending_{};
-    // Existing directories a deferred push unpacked into in place: written, not yet synced.
-    std::vector<std::filesystem::path> written_in_place_{};
     std::size_t archive_passes_ = 0;
     std::size_t syncs_ = 0;
 };

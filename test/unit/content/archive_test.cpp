@@ -381,6 +381,26 @@ TEST_F(archive_tree, keep_old_files_refusal_takes_back_what_it_extracted) {
     EXPECT_TRUE(fs::exists(out / "tree" / "nested"));
 }
 
+TEST_F(archive_tree, keep_old_files_extraction_abandoned_mid_way_is_taken_back) {
+    const auto tgz = archive_of(src);
+    const auto out = tmp.path() / "out";
+    write_file(out / "tree" / "mine.txt", "mine\n");
+    const auto before = snapshot(out);
+    {
+        // The source fails after half the layer: the extractor is dropped unfinished.
+        tar_extractor x(out, {.keep_old_files = true});
+        x.write(bytes(tgz).first(tgz.size() / 2));
+        EXPECT_TRUE(fs::exists(out / "tree" / "a.txt"));
+    }
+    EXPECT_EQ(snapshot(out), before);
+    {
+        tar_extractor x(out, {.keep_old_files = true});
+        x.write(bytes(tgz));
+        x.finish();
+    }
+    EXPECT_EQ(read_file(out / "tree" / "a.txt"), "hello\n");  // finished: it stays
+}
+
 TEST_F(archive_tree, unpack_reads_a_read_fn) {
     auto a = std::make_shared<directory_archive>(src);
     asio::io_context io;

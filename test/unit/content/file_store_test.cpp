@@ -604,6 +604,53 @@ TEST(file_store, deferred_commit_never_made_leaves_nothing) {
     EXPECT_TRUE(tree_of(wd.path()).empty()) << tree_of(wd.path()).begin()->first;
 }
 
+TEST(file_store, keep_old_files_takes_back_an_in_place_unpack_never_committed) {
+    temp_dir wd;
+    temp_dir src;
+    write_file(src / "tree/one.txt", "one");
+    write_file(src / "tree/sub/two.txt", "two");
+    const auto [dir_desc, dir_bytes] = directory_layer(src / "tree", "tree", "tree");
+    write_file(wd / "tree/old.txt", "kept");  // an existing directory: unpacked into in place
+    const auto before = tree_of(wd.path());
+    asio::io_context io;
+    {
+        // A pull that fails after this layer: the store goes without a commit.
+        file_store s(wd.path(), {.keep_old_files = true, .deferred_commit = true});
+        run(io, s.push(dir_desc, byte_source::from_string(dir_bytes)));
+        EXPECT_EQ(read_file(wd / "tree/sub/two.txt"), "two");  // in place: written already
+    }
+    EXPECT_EQ(tree_of(wd.path()), before);
+    // Committed, it stays.
+    {
+        file_store s(wd.path(), {.keep_old_files = true, .deferred_commit = true});
+        run(io, s.push(dir_desc, byte_source::from_string(dir_bytes)));
+        s.commit();
+    }
+    EXPECT_EQ(read_file(wd / "tree/sub/two.txt"), "two");
+    EXPECT_EQ(read_file(wd / "tree/old.txt"), "kept");
+}
+
+TEST(file_store, keep_old_files_takes_back_an_in_place_unpack_when_the_commit_fails) {
+    temp_dir wd;
+    temp_dir src;
+    write_file(src / "tree/sub/two.txt", "two");
+    const auto [dir_desc, dir_bytes] = directory_layer(src / "tree", "tree", "tree");
+    write_file(wd / "tree/old.txt", "kept");
+    asio::io_context io;
+    file_store s(wd.path(), {.keep_old_files = true, .deferred_commit = true});
+    run(io, s.push(dir_desc, byte_source::from_string(dir_bytes)));
+    const auto b = describe("beta", "b.txt");
+    run(io, s.push(b, byte_source::from_string("beta")));
+    write_file(wd / "b.txt", "someone else's");  // taken meanwhile: the commit fails
+    expect_error([&] { s.commit(); }, errc::already_exists);
+    EXPECT_FALSE(fs::exists(wd / "tree/sub"));
+    EXPECT_EQ(read_file(wd / "tree/old.txt"), "kept");
+    EXPECT_EQ(read_file(wd / "b.txt"), "someone else's");
+    // ... and the store forgets it.
+    EXPECT_FALSE(run(io, s.exists(dir_desc)));
+    EXPECT_TRUE(leftovers(wd.path()).empty()) << leftovers(wd.path()).front();
+}
+
 TEST(file_store, deferred_commit_with_keep_old_files_refuses_a_destination_taken_meanwhile) {
     temp_dir wd;
     asio::io_context io;
