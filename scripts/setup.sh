@@ -4,7 +4,7 @@
 #
 #   scripts/setup.sh [extra cmake arguments...]
 #
-# Environment: BUILD_DIR (default: build), BUILD_TYPE (default: RelWithDebInfo), JOBS (default:
+# Environment: BUILD_DIR (default: build), BUILD_TYPE (default: Release), JOBS (default:
 # the number of cores), TARGETS (default: all).
 set -euo pipefail
 
@@ -34,7 +34,7 @@ if ((${#missing[@]})); then
 fi
 
 build_dir=${BUILD_DIR:-$root/build}
-cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" "$@" \
+cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" "$@" \
   >/dev/null
 targets=()
 if [ -n "${TARGETS:-}" ]; then
