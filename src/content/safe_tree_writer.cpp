@@ -114,13 +114,7 @@ void safe_tree_writer::take_back() noexcept {
     abandon();
     for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
         try {
-            std::vector<std::string> parts;
-            std::size_t pos = 0;
-            while (pos <= it->key.size()) {
-                const auto slash = std::min(it->key.find('/', pos), it->key.size());
-                parts.emplace_back(it->key.substr(pos, slash - pos));
-                pos = slash + 1;
-            }
+            const auto parts = split_member_name(it->key, "member");
             const int dir = open_parent(parts, parts.size() - 1, false);
             struct stat st {};
             // Only what is still the entry made here: never a name someone else took since.

@@ -79,7 +79,7 @@ class safe_tree_writer {
     /// With keep_old_files, after a failure: removes, newest first, every file, link and
     /// directory this writer created, so that the tree is as it was (nothing was replaced). An
     /// entry that is no longer the one made here, or a directory no longer empty, stays.
-    /// Without keep_old_files nothing is recorded and this does nothing.
+    /// Without keep_old_files nothing is recorded, and this is `abandon`.
     void take_back() noexcept;
 
     /// Whether a member named by `parts` lies in `required_prefix` (always, without one).

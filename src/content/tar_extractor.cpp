@@ -67,7 +67,7 @@ struct tar_extractor::impl final : tar_handler {
     // Abandoned mid-way (the source failed between two writes): as after a failure.
     ~impl() {
         if (!finished && !failed) {
-            give_up();
+            tree.take_back();
         }
     }
     impl(const impl&) = delete;
@@ -108,15 +108,6 @@ struct tar_extractor::impl final : tar_handler {
 
     void on_data(std::span<const std::byte> data) override { tree.write_file(data); }
 
-    // With keep_old_files nothing was replaced, so all of it can be taken back.
-    void give_up() noexcept {
-        if (opts.keep_old_files) {
-            tree.take_back();
-        } else {
-            tree.abandon();
-        }
-    }
-
     void on_end_of_data() override { tree.end_file(); }
 
     void check_expansion() const {
@@ -151,7 +142,7 @@ struct tar_extractor::impl final : tar_handler {
             });
         } catch (...) {
             failed = true;
-            give_up();
+            tree.take_back();  // with keep_old_files nothing was replaced
             throw;
         }
     }
@@ -172,7 +163,7 @@ struct tar_extractor::impl final : tar_handler {
             finished = true;
         } catch (...) {
             failed = true;
-            give_up();
+            tree.take_back();  // with keep_old_files nothing was replaced
             throw;
         }
     }
@@ -184,9 +175,7 @@ tar_extractor::tar_extractor(fs::path out_dir, unpack_options opts)
 tar_extractor::~tar_extractor() = default;
 
 void tar_extractor::take_back() noexcept {
-    if (impl_->opts.keep_old_files) {
-        impl_->tree.take_back();
-    }
+    impl_->tree.take_back();
 }
 
 void tar_extractor::write(std::span<const std::byte> compressed) {

@@ -73,7 +73,8 @@ class tar_extractor {
     void finish();
 
     /// With `keep_old_files`, after `finish`: removes what this extraction created, for a
-    /// caller that gives up later (see `safe_tree_writer::take_back`). Otherwise nothing.
+    /// caller that gives up later (see `safe_tree_writer::take_back`). Otherwise nothing is
+    /// removed.
     void take_back() noexcept;
 
     /// Digest (with the expected digest's algorithm, else SHA-256) and length of the
