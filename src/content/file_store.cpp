@@ -206,26 +206,45 @@ file_store::prepared file_store::prepare(const std::string& title, fs::path path
     return p;
 }
 
-descriptor file_store::describe_file(const std::string& title, const prepared& p) const {
+descriptor file_store::describe_file(const std::string& title, const prepared& p) {
     descriptor d;
     d.media_type = p.media_type;
+    d.annotations[std::string(annotation::title)] = title;
     const auto fd = open_to_read(p.full);
+    // Taken before the file is read: a write while it is hashed changes the ctime, so what is
+    // remembered below is never found for the new bytes.
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        fail_errno("cannot inspect", p.full);
+    }
+    std::optional<detail::tree_fingerprint> fp;
+    if (!opts_.tree_cache.empty() && S_ISREG(st.st_mode) && st.st_size >= digest_cache_min_size) {
+        fp = detail::fingerprint_file(st);
+        if (fp->settled) {
+            if (auto known = detail::tree_cache(opts_.tree_cache).find_file(p.full, fp->value);
+                known && known->size == static_cast<std::uint64_t>(st.st_size)) {
+                d.size = st.st_size;
+                d.digest = std::move(known->digest);
+                return d;
+            }
+        }
+    }
     // Sized to the file: a buffer of a whole chunk, zeroed and faulted in for each of a
     // thousand small files, cost more than hashing them.
-    struct stat st {};
-    std::size_t want = chunk_size;
-    if (::fstat(fd.get(), &st) == 0 && st.st_size >= 0) {
-        want = static_cast<std::size_t>(
-            std::clamp<std::uint64_t>(static_cast<std::uint64_t>(st.st_size), 4096, chunk_size));
-    }
+    const auto want = static_cast<std::size_t>(std::clamp<std::uint64_t>(
+        static_cast<std::uint64_t>(std::max<off_t>(st.st_size, 0)), 4096, chunk_size));
     std::vector<std::byte> buf(want);
     hasher h;
     while (const auto n = read_some(fd.get(), buf, p.full)) {
         h.update(std::span(buf).first(n));
     }
+    ++files_hashed_;
     d.size = static_cast<std::int64_t>(h.bytes());
     d.digest = h.finish();
-    d.annotations[std::string(annotation::title)] = title;
+    if (fp && d.size == st.st_size) {
+        detail::tree_cache(opts_.tree_cache)
+            .remember_file(p.full, *fp, {d.digest, static_cast<std::uint64_t>(d.size)});
+    }
     return d;
 }
 

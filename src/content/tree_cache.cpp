@@ -14,7 +14,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -26,6 +27,25 @@ using oras::detail::quote;
 namespace {
 
 constexpr std::string_view format = "oras-cpp tree cache v1";
+constexpr std::string_view file_format = "oras-cpp file digest v1";
+// Whether this process has trimmed `root` yet: a push remembers many files, and one trim each
+// is enough.
+bool first_trim_here(const fs::path& root) {
+    static std::mutex m;
+    static std::set<std::string> trimmed;
+    const std::lock_guard lock(m);
+    return trimmed.insert(root.native()).second;
+}
+
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+bool is_count(const std::string& s) {
+    return !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+}
 
 std::int64_t nanoseconds(const timespec& t) {
     return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
@@ -110,9 +130,7 @@ std::string hex_of(const std::string& text) {
 
 tree_fingerprint fingerprint_tree(const fs::path& dir) {
     walk w;
-    w.started = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
+    w.started = now_ns();
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) {
         walk::unreadable(dir, errno);
@@ -123,6 +141,14 @@ tree_fingerprint fingerprint_tree(const fs::path& dir) {
     w.h.update(format);
     w.entry(dir, ".", st);
     w.directory(dir, ".");
+    return {w.h.finish(), w.settled};
+}
+
+tree_fingerprint fingerprint_file(const struct stat& st) {
+    walk w;
+    w.started = now_ns();
+    w.h.update(file_format);
+    w.entry({}, ".", st);
     return {w.h.finish(), w.settled};
 }
 
@@ -142,27 +168,80 @@ fs::path tree_cache::entry(const fs::path& dir, const std::string& name, int lev
     return root_ / hex_of(key);
 }
 
+fs::path tree_cache::file_entry(const fs::path& file) const {
+    std::error_code ec;
+    auto canonical = fs::weakly_canonical(fs::absolute(file, ec), ec);
+    std::string key(file_format);
+    key += '\0';
+    key += canonical.native();
+    return root_ / hex_of(key);
+}
+
+std::optional<std::vector<std::string>> tree_cache::read(const fs::path& entry,
+                                                         std::string_view head,
+                                                         const oras::digest& fp) const {
+    // Ours, in a root only we can write: another user's entry could name any digest.
+    struct stat root_st {};
+    if (::stat(root_.c_str(), &root_st) != 0 || root_st.st_uid != ::geteuid()
+        || (root_st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        return std::nullopt;
+    }
+    const int fd = ::open(entry.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        return std::nullopt;
+    }
+    struct stat st {};
+    std::string text;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid()
+        && st.st_size < 4096) {
+        text.resize(static_cast<std::size_t>(st.st_size));
+        const auto n = ::read(fd, text.data(), text.size());
+        text.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(std::move(line));
+    }
+    if (lines.size() < 2 || lines[0] != head || lines[1] != fp.str() || text.back() != '\n') {
+        return std::nullopt;
+    }
+    lines.erase(lines.begin(), lines.begin() + 2);
+    return lines;
+}
+
+void tree_cache::write(const fs::path& entry, const std::string& text) const {
+    std::error_code ec;
+    if (!fs::is_directory(root_, ec)) {
+        fs::create_directories(root_, ec);
+        fs::permissions(root_, fs::perms::owner_all, ec);
+    }
+    temp_file t(entry);
+    t.write(std::as_bytes(std::span(text)));
+    // Not synced: an entry lost to a crash costs one pass; one found is checked against the
+    // metadata it describes before it is used.
+    t.close(false);
+    t.publish(false);
+}
+
 std::optional<archived_tree> tree_cache::find(const fs::path& dir, const std::string& name,
                                               int level, const oras::digest& fp) const noexcept {
     try {
         const auto path = entry(dir, name, level);
-        std::ifstream in(path, std::ios::binary);
-        std::string head, fingerprint, compressed, size, tar, settled, rest;
-        if (!std::getline(in, head) || head != format || !std::getline(in, fingerprint)
-            || fingerprint != fp.str() || !std::getline(in, compressed) || !std::getline(in, size)
-            || !std::getline(in, tar) || !std::getline(in, settled)
-            || (settled != "settled" && settled != "racy") || std::getline(in, rest)) {
+        const auto lines = read(path, format, fp);
+        if (!lines || lines->size() != 4 || ((*lines)[3] != "settled" && (*lines)[3] != "racy")) {
             return std::nullopt;
         }
-        auto c = digest::parse(compressed);
-        auto t = digest::parse(tar);
-        if (!c || !t || size.empty() || size.size() > 19
-            || size.find_first_not_of("0123456789") != std::string::npos) {
+        auto c = digest::parse((*lines)[0]);
+        auto t = digest::parse((*lines)[2]);
+        if (!c || !t || !is_count((*lines)[1])) {
             return std::nullopt;
         }
         // Used now: `trim` keeps it.
         ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
-        return archived_tree{std::move(*c), std::stoull(size), std::move(*t), settled == "settled"};
+        return archived_tree{std::move(*c), std::stoull((*lines)[1]), std::move(*t),
+                             (*lines)[3] == "settled"};
     } catch (const std::exception&) {
         return std::nullopt;
     }
@@ -171,11 +250,6 @@ std::optional<archived_tree> tree_cache::find(const fs::path& dir, const std::st
 void tree_cache::remember(const fs::path& dir, const std::string& name, int level,
                           const tree_fingerprint& fp, const archived_tree& out) const noexcept {
     try {
-        std::error_code ec;
-        if (!fs::is_directory(root_, ec)) {
-            fs::create_directories(root_, ec);
-            fs::permissions(root_, fs::perms::owner_all, ec);
-        }
         std::ostringstream text;
         text << format << '\n'
              << fp.value.str() << '\n'
@@ -183,17 +257,50 @@ void tree_cache::remember(const fs::path& dir, const std::string& name, int leve
              << out.compressed_size << '\n'
              << out.tar.str() << '\n'
              << (fp.settled ? "settled" : "racy") << '\n';
-        const auto bytes = text.str();
-        temp_file t(entry(dir, name, level));
-        t.write(std::as_bytes(std::span(bytes)));
-        // Not synced: an entry lost to a crash costs one archive pass; one found is checked
-        // against the tree it describes before it is used.
-        t.close(false);
-        t.publish(false);
+        write(entry(dir, name, level), text.str());
     } catch (const std::exception&) {
         // A read-only or full cache directory: nothing remembered, nothing else lost.
     }
     trim();
+}
+
+std::optional<hashed_file> tree_cache::find_file(const fs::path& file,
+                                                 const oras::digest& fp) const noexcept {
+    try {
+        const auto path = file_entry(file);
+        const auto lines = read(path, file_format, fp);
+        if (!lines || lines->size() != 2 || !is_count((*lines)[1])) {
+            return std::nullopt;
+        }
+        auto d = digest::parse((*lines)[0]);
+        if (!d) {
+            return std::nullopt;
+        }
+        ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+        return hashed_file{std::move(*d), std::stoull((*lines)[1])};
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+void tree_cache::remember_file(const fs::path& file, const tree_fingerprint& fp,
+                               const hashed_file& out) const noexcept {
+    if (!fp.settled) {
+        return;
+    }
+    try {
+        std::ostringstream text;
+        text << file_format << '\n'
+             << fp.value.str() << '\n'
+             << out.digest.str() << '\n'
+             << out.size << '\n';
+        write(file_entry(file), text.str());
+        if (first_trim_here(root_)) {
+            trim();
+        }
+    } catch (const std::exception&) {
+        // As in `remember`.
+    }
 }
 
 std::size_t tree_cache::trim() const noexcept {

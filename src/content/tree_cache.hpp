@@ -1,5 +1,6 @@
 // tree_cache: the digests of archived directories, remembered by the metadata of their trees, so
-// that an unchanged directory is not archived again only to learn that a registry has it.
+// that an unchanged directory is not archived again only to learn that a registry has it; and
+// the digests of large files, so that an unchanged file is not read again to learn its digest.
 #pragma once
 
 #include <oras/digest.hpp>
@@ -10,6 +11,10 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
+
+struct stat;
 
 namespace oras::content::detail {
 
@@ -27,6 +32,16 @@ struct tree_fingerprint {
 /// Throws `oras::error` (`invalid_argument`) naming what cannot be read.
 tree_fingerprint fingerprint_tree(const std::filesystem::path& dir);
 
+/// The fingerprint of one file as `st` (taken before it is read) describes it: its type, mode,
+/// size, inode, device, mtime and ctime. A write changes the ctime, which no program can set.
+tree_fingerprint fingerprint_file(const struct stat& st);
+
+/// What hashing a file produced.
+struct hashed_file {
+    oras::digest digest{};
+    std::uint64_t size = 0;
+};
+
 /// What archiving a tree produced: the layer's digest and size, and the tar's digest.
 struct archived_tree {
     oras::digest compressed{};
@@ -39,14 +54,18 @@ struct archived_tree {
 };
 
 /// Entries under `root` (created 0700 on first use), one small file per archived directory,
-/// named by the digest of its path, member name and compression level, holding the fingerprint
-/// the results belong to. Written through a temporary file and a rename, so processes share it
-/// without a lock; an entry that cannot be read or parsed is a miss. Never throws: the cache
-/// only saves work, so failing to use it costs an archive pass and nothing else.
+/// named by the digest of its path, member name and compression level, and one per hashed
+/// file, named by the digest of its path; each holds the fingerprint the results belong to.
+/// Only entries owned by this user, in a root no other user can write, are read: a poisoned
+/// entry would describe a file by bytes it does not hold. Written through a temporary file and
+/// a rename, so processes share it without a lock; an entry that cannot be read or parsed is a
+/// miss. Never throws: the cache only saves work, so failing to use it costs an archive or a
+/// hashing pass and nothing else.
 ///
 /// Bounded by use: a hit marks its entry as used (its modification time), and each `remember`
-/// removes the entries, and the temporary files of killed processes, unused for `max_age`
-/// (directories pushed once, moved or deleted since).
+/// (`remember_file` once per process and root: a push remembers many files) removes the entries,
+/// and the temporary files of killed processes, unused for `max_age` (directories and files
+/// pushed once, moved or deleted since).
 class tree_cache {
   public:
     /// How long an entry is kept unused by default: a directory not pushed for 30 days.
@@ -63,6 +82,16 @@ class tree_cache {
     void remember(const std::filesystem::path& dir, const std::string& name, int level,
                   const tree_fingerprint& fp, const archived_tree& out) const noexcept;
 
+    /// The digest of `file` when it had fingerprint `fp`: only ever remembered from a settled
+    /// fingerprint, so a hit describes the bytes as they are.
+    std::optional<hashed_file> find_file(const std::filesystem::path& file,
+                                         const oras::digest& fp) const noexcept;
+
+    /// Remembers `out` for `file` as fingerprinted (before it was read) by `fp`; nothing when
+    /// `fp` is not settled (the bytes read may predate a change the fingerprint does not show).
+    void remember_file(const std::filesystem::path& file, const tree_fingerprint& fp,
+                       const hashed_file& out) const noexcept;
+
     /// Removes what has not been used for `max_age`; returns how many files it removed.
     std::size_t trim() const noexcept;
 
@@ -71,6 +100,11 @@ class tree_cache {
   private:
     std::filesystem::path entry(const std::filesystem::path& dir, const std::string& name,
                                 int level) const;
+    std::filesystem::path file_entry(const std::filesystem::path& file) const;
+    std::optional<std::vector<std::string>> read(const std::filesystem::path& entry,
+                                                 std::string_view format,
+                                                 const oras::digest& fp) const;
+    void write(const std::filesystem::path& entry, const std::string& text) const;
 
     std::filesystem::path root_;
     std::chrono::seconds max_age_;

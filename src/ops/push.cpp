@@ -298,6 +298,7 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
     const auto copied = co_await copy_graph(files, out.manifest, dst, std::move(co));
     out.blobs_uploaded += copied.blobs_copied;
     out.archive_passes = files.archive_passes();
+    out.files_hashed = files.files_hashed();
     co_return out;
 }
 

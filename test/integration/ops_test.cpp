@@ -465,10 +465,14 @@ TEST(ops, a_directory_pushed_twice_is_archived_once) {
     EXPECT_EQ(first.archive_passes, 1u);
     EXPECT_EQ(first.blobs_uploaded, 4u);  // three layers and the config
 
-    // Unchanged: described from the tree cache, found in the registry, not archived at all.
+    EXPECT_EQ(first.files_hashed, 2u);  // a.txt and data.bin (the config is read whole)
+
+    // Unchanged: described from the tree cache, found in the registry, not archived at all;
+    // data.bin (1.5 MiB) is not read either.
     o.tags = {"v2"};
     const auto second = r(oras::ops::push(*r.target, o));
     EXPECT_EQ(second.archive_passes, 0u);
+    EXPECT_EQ(second.files_hashed, 1u);
     EXPECT_EQ(second.blobs_uploaded, 0u);
     EXPECT_EQ(second.layers, first.layers);
 

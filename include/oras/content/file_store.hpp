@@ -49,9 +49,13 @@ struct file_store_options {
     /// Where the digests of archived directories are remembered, keyed by their path and the
     /// metadata of every entry in the tree (names, types, modes, sizes, inodes, mtimes and
     /// ctimes; no file is read), so that `add` and `add_to` of a directory unchanged since need
-    /// not archive it again to learn its digest. A tree changed within a timestamp granule
-    /// before it was archived is remembered only as a hint: `add_to` then archives it to learn
-    /// its digest instead of sending it. Created (0700) on first use; shared safely by
+    /// not archive it again to learn its digest. The digests of files of `digest_cache_min_size`
+    /// or more are remembered the same way (by path and that metadata of the file), so that an
+    /// unchanged large file is not read again to learn its digest; a file changed within a
+    /// timestamp granule before it was read is not remembered. Only entries owned by this user,
+    /// under a directory no other user can write, are used. A tree changed within a timestamp
+    /// granule before it was archived is remembered only as a hint: `add_to` then archives it to
+    /// learn its digest instead of sending it. Created (0700) on first use; shared safely by
     /// concurrent processes. Empty: nothing is remembered, every directory added is archived.
     /// A tree changed in a way its metadata does not show (a file rewritten with the same size,
     /// inode and both timestamps restored) would be described by its old digest; a copy of it
@@ -138,6 +142,12 @@ class file_store final : public target, public resumable {
 
     /// How many times this store has archived a directory (in `add`, `add_to` or `open`).
     std::size_t archive_passes() const noexcept { return archive_passes_; }
+    /// How many files `add` and `add_to` have read to learn their digests (the rest were
+    /// described from the `tree_cache`).
+    std::size_t files_hashed() const noexcept { return files_hashed_; }
+    /// Files of at least this many bytes have their digests remembered in the `tree_cache`:
+    /// below it, hashing a file costs less than looking it up.
+    static constexpr std::int64_t digest_cache_min_size = 1 << 20;
     /// How many syncfs(2) calls this store has made: one per file system written to before the
     /// renames of each `commit()` and again after them (when there were renames), and one per
     /// directory unpacked without `deferred_commit`.
@@ -194,7 +204,7 @@ class file_store final : public target, public resumable {
 
     prepared prepare(const std::string& title, std::filesystem::path path,
                      std::string media_type) const;
-    descriptor describe_file(const std::string& title, const prepared& p) const;
+    descriptor describe_file(const std::string& title, const prepared& p);
 
     boost::asio::awaitable<void> push_from(descriptor desc, byte_source src, std::uint64_t offset);
     std::filesystem::path root(bool create) const;
@@ -228,6 +238,7 @@ class file_store final : public target, public resumable {
     in_place_list written_in_place_{};
     std::vector<std::shared_ptr<pending>> pending_{};
     std::size_t archive_passes_ = 0;
+    std::size_t files_hashed_ = 0;
     std::size_t syncs_ = 0;
 };
 

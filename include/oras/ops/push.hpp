@@ -68,10 +68,11 @@ struct push_options {
     /// A directory archived as it is sent reports `started` with a descriptor that has no
     /// digest yet (its size 0: unknown), then `bytes`, then `finished` with its descriptor.
     progress_fn progress{};
-    /// Where the digests of pushed directories are remembered by their trees' metadata (see
-    /// `content::file_store_options::tree_cache`): an unchanged directory is then described
-    /// without archiving it, and skipped when `dst` has it. Empty: every directory is archived
-    /// once per push, streamed into `dst` as it is produced, whether `dst` has it or not.
+    /// Where the digests of pushed directories and large files are remembered by their
+    /// metadata (see `content::file_store_options::tree_cache`): an unchanged directory is then
+    /// described without archiving it, an unchanged file without reading it, and skipped when
+    /// `dst` has it. Empty: every directory is archived once per push, streamed into `dst` as it
+    /// is produced, whether `dst` has it or not, and every file is hashed.
     std::filesystem::path tree_cache{};
 };
 
@@ -82,6 +83,7 @@ struct push_result {
     std::vector<descriptor> layers{};  ///< one per file, in order, with their annotations
     std::size_t blobs_uploaded = 0;    ///< the rest were already there
     std::size_t archive_passes = 0;    ///< times a directory was archived (tar and gzip)
+    std::size_t files_hashed = 0;      ///< files read to learn their digests (see `tree_cache`)
 };
 
 /// Builds the manifest from `options` and pushes blobs (skipping those `dst` has), then the

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -813,6 +814,68 @@ TEST(file_store, an_unchanged_directory_is_described_from_the_tree_cache_without
         EXPECT_EQ(*d, directory_layer(wd / "tree", "tree", "tree").first);
         EXPECT_NE(d->digest, expected.first.digest);
     }
+}
+
+TEST(file_store, an_unchanged_large_file_is_described_from_the_tree_cache_without_reading_it) {
+    temp_dir wd, cache;
+    const auto big = std::string(file_store::digest_cache_min_size + 3, 'b');
+    write_file(wd / "big.bin", big);
+    write_file(wd / "small.txt", "small");
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));  // settled: see tree_cache
+    const file_store_options o{.tree_cache = cache / "trees"};
+    const auto add_both = [&](std::size_t hashed) {
+        file_store s(wd.path(), o);
+        const auto b = s.add("big.bin", {});
+        const auto t = s.add("small.txt", {});
+        EXPECT_TRUE(b && t);
+        EXPECT_EQ(s.files_hashed(), hashed);
+        return std::pair(*b, *t);
+    };
+    const auto first = add_both(2);
+    EXPECT_EQ(first.first.digest, oras::digest::of(big));
+    EXPECT_EQ(first.first.size, static_cast<std::int64_t>(big.size()));
+    // Small files are always hashed (cheaper than a look-up); the large one is remembered.
+    EXPECT_EQ(add_both(1), first);
+    {
+        asio::io_context io;
+        oras::content::memory_store dst;
+        file_store s(wd.path(), o);
+        EXPECT_FALSE(run(io, s.add_to("big.bin", {}, {}, dst)).sent);
+        EXPECT_EQ(s.files_hashed(), 0u);
+    }
+
+    // Rewritten with the same size (and its mtime put back): read again, described anew.
+    struct stat before {};
+    ASSERT_EQ(::stat((wd / "big.bin").c_str(), &before), 0);
+    auto changed = big;
+    changed[7] = 'c';
+    write_file(wd / "big.bin", changed);
+    const timespec times[2] = {before.st_atim, before.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (wd / "big.bin").c_str(), times, 0), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    const auto second = add_both(2);
+    EXPECT_EQ(second.first.digest, oras::digest::of(changed));
+    EXPECT_EQ(add_both(1), second);
+
+    // Without a cache every file is read.
+    file_store s(wd.path());
+    ASSERT_TRUE(s.add("big.bin", {}));
+    EXPECT_EQ(s.files_hashed(), 1u);
+}
+
+TEST(file_store, a_large_file_written_just_before_it_is_read_is_not_remembered) {
+    temp_dir wd, cache;
+    write_file(wd / "big.bin", std::string(file_store::digest_cache_min_size, 'x'));
+    const file_store_options o{.tree_cache = cache / "trees"};
+    const auto hashed = [&] {
+        file_store s(wd.path(), o);
+        EXPECT_TRUE(s.add("big.bin", {}));
+        return s.files_hashed();
+    };
+    EXPECT_EQ(hashed(), 1u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    EXPECT_EQ(hashed(), 1u);  // nothing was remembered: the first read may predate a write
+    EXPECT_EQ(hashed(), 0u);  // read once settled: remembered
 }
 
 TEST(file_store, a_directory_changed_just_before_it_was_archived_is_checked_not_sent_again) {

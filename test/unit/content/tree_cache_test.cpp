@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -18,7 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using oras::content::detail::archived_tree;
+using oras::content::detail::fingerprint_file;
 using oras::content::detail::fingerprint_tree;
+using oras::content::detail::hashed_file;
 using oras::content::detail::tree_cache;
 using oras::test::temp_dir;
 using oras::test::write_file;
@@ -199,6 +203,112 @@ TEST(tree_cache, entries_unused_for_the_max_age_are_removed_and_a_hit_counts_as_
     EXPECT_FALSE(fs::exists(t / "trees" / ".tmp-left-behind"));
     EXPECT_FALSE(cache.find(one, "tree", 6, fp_one.value));
     EXPECT_TRUE(cache.find(two, "two", 6, fp_two.value));
+}
+
+struct stat stat_of(const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st;
+}
+
+hashed_file some_digest() {
+    return {oras::digest::of("file bytes"), 10};
+}
+
+TEST(tree_cache, a_file_fingerprint_changes_with_every_write_and_is_unsettled_just_after) {
+    temp_dir t;
+    write_file(t / "f", "alpha");
+    EXPECT_FALSE(fingerprint_file(stat_of(t / "f")).settled);
+    let_settle();
+    const auto a = fingerprint_file(stat_of(t / "f"));
+    EXPECT_TRUE(a.settled);
+    EXPECT_EQ(fingerprint_file(stat_of(t / "f")).value, a.value);
+    // Same size, same mtime restored: the ctime still moves.
+    const auto before = stat_of(t / "f");
+    write_file(t / "f", "ALPHA");
+    const timespec times[2] = {before.st_atim, before.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (t / "f").c_str(), times, 0), 0);
+    EXPECT_NE(fingerprint_file(stat_of(t / "f")).value, a.value);
+    // Another file with the same bytes is another file.
+    write_file(t / "g", "alpha");
+    let_settle();
+    EXPECT_NE(fingerprint_file(stat_of(t / "g")).value, a.value);
+}
+
+TEST(tree_cache, remembers_a_file_digest_per_path_and_fingerprint_and_only_when_settled) {
+    temp_dir t;
+    write_file(t / "f", "alpha");
+    const tree_cache cache(t / "trees");
+    const auto racy = fingerprint_file(stat_of(t / "f"));
+    ASSERT_FALSE(racy.settled);
+    cache.remember_file(t / "f", racy, some_digest());
+    EXPECT_FALSE(cache.find_file(t / "f", racy.value));
+
+    let_settle();
+    const auto fp = fingerprint_file(stat_of(t / "f"));
+    cache.remember_file(t / "f", fp, some_digest());
+    const auto hit = cache.find_file(t / "f", fp.value);
+    ASSERT_TRUE(hit);
+    EXPECT_EQ(hit->digest, some_digest().digest);
+    EXPECT_EQ(hit->size, 10u);
+    // The same file by another spelling of its path.
+    EXPECT_TRUE(cache.find_file(t / "." / "f", fp.value));
+    EXPECT_FALSE(cache.find_file(t / "g", fp.value));
+    // Not mistaken for a directory's entry, nor the other way round.
+    EXPECT_FALSE(cache.find(t / "f", "f", 6, fp.value));
+    write_file(t / "f", "other");
+    EXPECT_FALSE(cache.find_file(t / "f", fingerprint_file(stat_of(t / "f")).value));
+}
+
+TEST(tree_cache, entries_another_user_could_have_written_are_not_used) {
+    temp_dir t;
+    const auto dir = make_tree(t);
+    write_file(t / "f", "alpha");
+    let_settle();
+    const tree_cache cache(t / "trees");
+    const auto fp = fingerprint_file(stat_of(t / "f"));
+    const auto tree_fp = fingerprint_tree(dir);
+    cache.remember_file(t / "f", fp, some_digest());
+    cache.remember(dir, "tree", 6, tree_fp, some_result());
+    ASSERT_TRUE(cache.find_file(t / "f", fp.value));
+    ASSERT_TRUE(cache.find(dir, "tree", 6, tree_fp.value));
+
+    // A cache directory others can write.
+    fs::permissions(t / "trees", fs::perms::group_write, fs::perm_options::add);
+    EXPECT_FALSE(cache.find_file(t / "f", fp.value));
+    EXPECT_FALSE(cache.find(dir, "tree", 6, tree_fp.value));
+    fs::permissions(t / "trees", fs::perms::group_write, fs::perm_options::remove);
+    ASSERT_TRUE(cache.find_file(t / "f", fp.value));
+
+    // An entry someone else owns (only root can make one here).
+    if (::geteuid() == 0) {
+        for (const auto& e : fs::directory_iterator(t / "trees")) {
+            ASSERT_EQ(::chown(e.path().c_str(), 12345, 12345), 0);
+        }
+        EXPECT_FALSE(cache.find_file(t / "f", fp.value));
+        EXPECT_FALSE(cache.find(dir, "tree", 6, tree_fp.value));
+    }
+}
+
+TEST(tree_cache, a_damaged_file_entry_is_a_miss) {
+    temp_dir t;
+    write_file(t / "f", "alpha");
+    let_settle();
+    const tree_cache cache(t / "trees");
+    const auto fp = fingerprint_file(stat_of(t / "f"));
+    cache.remember_file(t / "f", fp, some_digest());
+    const auto entry = fs::directory_iterator(t / "trees")->path();
+    const auto good = oras::test::read_file(entry);
+    const auto head = "oras-cpp file digest v1\n" + fp.value.str() + "\n";
+    ASSERT_EQ(good, head + some_digest().digest.str() + "\n10\n");
+    for (const std::string& damage :
+         {std::string(), std::string("garbage"), good.substr(0, good.size() - 1), good + "more\n",
+          head + "sha256:abc\n10\n", head + some_digest().digest.str() + "\n1x\n"}) {
+        write_file(entry, damage);
+        EXPECT_FALSE(cache.find_file(t / "f", fp.value)) << damage;
+    }
+    write_file(entry, good);
+    EXPECT_TRUE(cache.find_file(t / "f", fp.value));
 }
 
 }  // namespace
