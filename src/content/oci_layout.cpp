@@ -661,8 +661,11 @@ asio::awaitable<descriptor> oci_layout::push_unknown(std::string media_type, byt
 
 asio::awaitable<descriptor> oci_layout::resolve(std::string reference) {
     const auto index_path = root_ / index_name;
-    if (reference.find(':') != std::string::npos) {
-        const auto d = digest::parse(reference).value();  // throws invalid_digest
+    // A digest, or a name that could only be a malformed one; other names may hold `:` (the
+    // image-layout spec's `example.com/app:v1`).
+    auto parsed = digest::parse(reference);
+    if (parsed || reference.starts_with("sha256:") || reference.starts_with("sha512:")) {
+        const auto d = std::move(parsed).value();  // throws invalid_digest
         const auto idx = parse_index(index_path, read_index(), opts_.max_index_size);
         for (const auto& m : idx.manifests) {
             if (m.digest == d) {
@@ -695,7 +698,7 @@ asio::awaitable<descriptor> oci_layout::resolve(std::string reference) {
         fail(errc::not_found,
              d.str() + " is stored but is not a manifest or index with a mediaType");
     }
-    if (auto ok = validate_tag(reference); !ok) {
+    if (auto ok = validate_ref_name(reference); !ok) {
         throw error(ok.error());
     }
     const auto idx = parse_index(index_path, read_index(), opts_.max_index_size);
@@ -721,7 +724,7 @@ asio::awaitable<void> oci_layout::tag(descriptor desc, std::string reference) {
         add_untagged_entry(root_, opts_.max_index_size, desc);
         co_return;
     }
-    if (auto ok = validate_tag(reference); !ok) {
+    if (auto ok = validate_ref_name(reference); !ok) {
         throw error(ok.error());
     }
     check_descriptor(desc);
@@ -740,6 +743,10 @@ asio::awaitable<void> oci_layout::tag(descriptor desc, std::string reference) {
     json::value entry = json::parse(w.take());
     put_index_entry(root_, opts_.max_index_size, std::move(entry.as_object()), reference,
                     desc.digest);
+}
+
+result<void> oci_layout::check_tag(std::string_view tag) const {
+    return validate_ref_name(tag);
 }
 
 asio::awaitable<std::vector<std::string>> oci_layout::tags() {

@@ -1,5 +1,6 @@
 #include <oras/content/target.hpp>
 #include <oras/error.hpp>
+#include <oras/reference.hpp>
 #include <oras/verifier.hpp>
 
 #include "content/drain.hpp"
@@ -87,6 +88,10 @@ asio::awaitable<bool> target::push_unless_present(descriptor desc, opener open) 
     auto src = co_await open();
     co_await push(std::move(desc), std::move(src));
     co_return false;
+}
+
+result<void> target::check_tag(std::string_view tag) const {
+    return validate_tag(tag);
 }
 
 asio::awaitable<void> target::push_tagged(descriptor desc, byte_source src,

@@ -207,6 +207,57 @@ result<void> validate_tag(std::string_view tag) {
     return {};
 }
 
+result<void> validate_ref_name(std::string_view name) {
+    if (validate_tag(name)) {
+        return {};
+    }
+    constexpr std::size_t ref_name_max = 1024;
+    if (name.empty() || name.size() > ref_name_max) {
+        return make_failure(errc::invalid_reference,
+                            name.empty() ? std::string("the reference is empty")
+                                         : "reference " + detail::quote(name, 40) + " has "
+                                               + std::to_string(name.size())
+                                               + " characters, over the limit of 1024");
+    }
+    // ref ::= component ("/" component)*; component ::= alnum+ (separator alnum+)*;
+    // separator ::= [-._:@+] | "--". So: every run of non-alphanumerics inside a component is
+    // one separator character or "--", and components neither start nor end with one.
+    bool ok = true;
+    std::size_t start = 0;
+    while (ok) {
+        const auto slash = name.find('/', start);
+        const auto c = name.substr(start, slash == std::string_view::npos ? slash : slash - start);
+        ok = !c.empty() && is_alnum(c.front()) && is_alnum(c.back());
+        for (std::size_t i = 0; ok && i < c.size();) {
+            if (is_alnum(c[i])) {
+                ++i;
+                continue;
+            }
+            std::size_t j = i;
+            while (j < c.size() && !is_alnum(c[j])) {
+                ++j;
+            }
+            const auto run = c.substr(i, j - i);
+            ok = run == "--"
+                 || (run.size() == 1
+                     && std::string_view("-._:@+").find(run[0]) != std::string_view::npos);
+            i = j;
+        }
+        if (slash == std::string_view::npos) {
+            break;
+        }
+        start = slash + 1;
+    }
+    if (!ok) {
+        return make_failure(errc::invalid_reference,
+                            "reference " + detail::quote(name)
+                                + " is neither a tag nor an OCI layout reference name (letters "
+                                  "and digits joined by one of -._:@+ or --, parts separated "
+                                  "by /)");
+    }
+    return {};
+}
+
 result<reference> reference::parse(std::string_view text) {
     if (text.empty()) {
         return bad(errc::invalid_reference, text, "empty");

@@ -517,7 +517,7 @@ copy_context::statistics copy_context::stats() const noexcept {
 asio::awaitable<copy_result> copy(content::target& src, std::string reference, content::target& dst,
                                   copy_options options) {
     auto root = co_await src.resolve(reference);
-    if (options.tags.empty() && reference.find(':') == std::string::npos) {
+    if (options.tags.empty() && !digest::parse(reference)) {
         options.tags.push_back(reference);  // a tag, not a digest
     }
     co_return co_await copy_graph(src, std::move(root), dst, std::move(options));
@@ -529,7 +529,7 @@ asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root, c
         o.concurrency = 1;
     }
     for (const auto& t : o.tags) {
-        if (auto v = validate_tag(t); !v) {
+        if (auto v = dst.check_tag(t); !v) {
             throw error(v.error());
         }
     }

@@ -23,26 +23,58 @@ std::vector<std::string> tag_list(std::string_view list) {
     return std::move(*tags);
 }
 
-opened_target open_layout(const location& where, open_mode mode) {
-    auto [dir, ref] = split_layout_reference(where.text);
-    if (dir.empty()) {
-        throw error(errc::invalid_argument, "name the OCI layout directory");
+/// `--oci-layout-path`'s reference: a digest, else a list of reference names.
+void parse_layout_path_reference(const std::string& text, opened_target& out) {
+    if (text.empty()) {
+        return;
     }
+    if (digest::parse(text)) {
+        out.reference = text;
+        return;
+    }
+    std::string_view rest = text;
+    for (;;) {
+        const auto comma = rest.find(',');
+        const auto name = rest.substr(0, comma);
+        if (auto v = validate_ref_name(name); !v) {
+            throw error(v.error());
+        }
+        out.tags.emplace_back(name);
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        rest.remove_prefix(comma + 1);
+    }
+    out.reference = out.tags.front();
+}
+
+opened_target open_layout(const location& where, open_mode mode) {
     opened_target out;
     out.display = "[oci-layout] " + where.text;
-    out.layout_dir = dir;
-    if (!ref.empty()) {
-        if (ref.find(':') != std::string::npos) {
-            auto d = digest::parse(ref);
-            if (!d) {
-                throw error(d.error());
+    std::filesystem::path dir;
+    if (!where.layout_path.empty()) {
+        dir = where.layout_path;
+        parse_layout_path_reference(where.text, out);
+    } else {
+        auto [d, ref] = split_layout_reference(where.text);
+        if (d.empty()) {
+            throw error(errc::invalid_argument, "name the OCI layout directory");
+        }
+        dir = std::move(d);
+        if (!ref.empty()) {
+            if (ref.find(':') != std::string::npos) {
+                auto dg = digest::parse(ref);
+                if (!dg) {
+                    throw error(dg.error());
+                }
+                out.reference = ref;
+            } else {
+                out.tags = tag_list(ref);
+                out.reference = out.tags.front();
             }
-            out.reference = ref;
-        } else {
-            out.tags = tag_list(ref);
-            out.reference = out.tags.front();
         }
     }
+    out.layout_dir = dir;
     std::error_code ec;
     if (std::filesystem::is_regular_file(dir, ec)) {
         // A layout in a tar archive, as oras reads `--oci-layout layout.tar:v1`.
@@ -98,7 +130,7 @@ registry::repository* opened_target::repository() const noexcept {
 
 opened_target open_target(boost::asio::any_io_executor executor, const location& where,
                           open_mode mode) {
-    if (where.oci_layout) {
+    if (where.is_layout()) {
         return open_layout(where, mode);
     }
     return open_remote(where, [&](const reference& ref) {
@@ -107,7 +139,7 @@ opened_target open_target(boost::asio::any_io_executor executor, const location&
 }
 
 opened_target open_target(auth::client client, const location& where, open_mode mode) {
-    if (where.oci_layout) {
+    if (where.is_layout()) {
         return open_layout(where, mode);
     }
     return open_remote(
@@ -133,15 +165,17 @@ boost::asio::awaitable<copy_result> copy_locations(boost::asio::any_io_executor 
     auto src = open_target(executor, from, open_mode::read);
     if (src.reference.empty()) {
         throw error(errc::invalid_reference,
-                    from.oci_layout ? "name a tag or digest of the layout: DIR:TAG or DIR@DIGEST"
-                                    : from.text + ": name a tag or a digest to copy from");
+                    !from.layout_path.empty()
+                        ? "name a tag or digest in the layout " + quote(from.layout_path.string())
+                    : from.oci_layout ? "name a tag or digest of the layout: DIR:TAG or DIR@DIGEST"
+                                      : from.text + ": name a tag or a digest to copy from");
     }
     if (src.tags.size() > 1) {
         throw error(errc::invalid_reference, from.text + ": copy from one tag at a time");
     }
     auto* src_repo = src.repository();
     opened_target dst;
-    if (!to.oci_layout && src_repo != nullptr && same_access(from.remote, to.remote)) {
+    if (!to.is_layout() && src_repo != nullptr && same_access(from.remote, to.remote)) {
         const auto split = split_tags(to.text);
         const auto ref =
             split ? reference::parse(split->reference) : result<reference>(split.error());

@@ -136,7 +136,7 @@ asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string
         throw error(type.error());
     }
     for (const auto& t : tags) {
-        if (auto v = validate_tag(t); !v) {
+        if (auto v = dst.check_tag(t); !v) {
             throw error(v.error());
         }
     }
@@ -181,7 +181,7 @@ asio::awaitable<descriptor> tag(content::target& dst, std::string reference,
         throw error(errc::invalid_argument, "name at least one new tag");
     }
     for (const auto& t : tags) {
-        if (auto v = validate_tag(t); !v) {
+        if (auto v = dst.check_tag(t); !v) {
             throw error(v.error());
         }
     }

@@ -120,7 +120,7 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
                     quote(o.artifact_type) + " is not a valid artifact type");
     }
     for (const auto& t : o.tags) {
-        if (auto v = validate_tag(t); !v) {
+        if (auto v = dst.check_tag(t); !v) {
             throw error(v.error());
         }
     }

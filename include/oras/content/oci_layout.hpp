@@ -98,6 +98,8 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     /// and its unknown members when it named the same digest. `reference` equal to the
     /// manifest's digest lists it untagged (unless it is listed already), as oras-go does.
     boost::asio::awaitable<void> tag(descriptor desc, std::string reference) override;
+    /// A tag, or any reference name of the image-layout spec (`validate_ref_name`).
+    result<void> check_tag(std::string_view tag) const override;
 
     /// The manifests listed in index.json whose `subject` is `subject` (a manifest pushed with
     /// a subject is listed there untagged, so that it can be found). Reads each listed manifest.

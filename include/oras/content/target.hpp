@@ -5,6 +5,7 @@
 #include <oras/byte_sink.hpp>
 #include <oras/byte_source.hpp>
 #include <oras/descriptor.hpp>
+#include <oras/result.hpp>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -16,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -86,6 +88,10 @@ class target {
 
     /// Makes `reference` (a tag) name the stored manifest `desc`.
     virtual boost::asio::awaitable<void> tag(descriptor desc, std::string reference) = 0;
+
+    /// Whether `tag` can name a manifest here, checked before anything is sent: by default a
+    /// tag (`validate_tag`); an OCI layout also takes the image-layout spec's reference names.
+    virtual result<void> check_tag(std::string_view tag) const;
 
     /// Stores a manifest and names it by each of `references`. The default pushes, then tags;
     /// a registry does both in one PUT per reference.

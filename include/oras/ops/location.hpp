@@ -37,6 +37,14 @@ struct location {
     bool oci_layout = false;
     /// How to reach the registry (ignored for a layout).
     registry::connect_options remote{};
+    /// When not empty, the OCI image layout directory, and `text` the whole reference inside it
+    /// (the ORAS CLI's `--oci-layout-path`): a digest, or a tag list whose names may be any
+    /// reference name of the image-layout spec (`example.com/app:v1,latest` names two). Implies
+    /// a layout whatever `oci_layout` says.
+    std::filesystem::path layout_path{};
+
+    /// Whether this names an OCI image layout (`oci_layout` or `layout_path`).
+    bool is_layout() const noexcept { return oci_layout || !layout_path.empty(); }
 };
 
 enum class open_mode {

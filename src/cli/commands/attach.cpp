@@ -63,12 +63,12 @@ int run_attach(attach_flags& f) {
     display.done();
     f.packing.export_manifest(r.manifest_bytes);
     if (f.format.json()) {
-        std::cout << pretty(
-            reference_json(repository_part(f.ref) + "@" + (r.manifest.digest.str()), r.manifest));
+        std::cout << pretty(reference_json(
+            f.target.repository(f.ref) + "@" + (r.manifest.digest.str()), r.manifest));
         return 0;
     }
-    std::cout << "Attached to " << (f.target.oci_layout ? "[oci-layout] " : "[registry] ")
-              << repository_part(f.ref) + "@" + (r.subject.digest.str()) << "\n"
+    std::cout << "Attached to " << (f.target.layout() ? "[oci-layout] " : "[registry] ")
+              << f.target.repository(f.ref) + "@" + (r.subject.digest.str()) << "\n"
               << "Digest: " << r.manifest.digest.str() << "\n";
     return 0;
 }

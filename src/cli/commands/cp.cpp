@@ -25,6 +25,8 @@ struct cp_flags {
     common_flags common;
     bool from_layout = false;
     bool to_layout = false;
+    std::string from_layout_path;
+    std::string to_layout_path;
     bool recursive = false;
     platform_flags platform;
     std::size_t concurrency = 3;
@@ -39,21 +41,23 @@ int run_cp(cp_flags& f) {
     o.concurrency = f.concurrency;
     o.platform = f.platform.get();
     o.cache = cache_from_environment();
-    ops::location from{f.from, f.from_layout, {}};
-    ops::location to{f.to, f.to_layout, {}};
+    ops::location from{f.from, f.from_layout, {}, f.from_layout_path};
+    ops::location to{f.to, f.to_layout, {}, f.to_layout_path};
     if (f.from_remote.password_stdin && f.to_remote.password_stdin) {
         throw error(errc::invalid_argument,
                     "--from-password-stdin and --to-password-stdin exclude each other");
     }
     f.from_remote.debug = f.to_remote.debug = f.common.debug;
-    if (!f.from_layout) {
+    if (!from.is_layout()) {
         from.remote = f.from_remote.remote_for(registry_part(f.from));
         apply_distribution_spec(f.from_spec, from.remote);
     }
-    if (!f.to_layout) {
+    if (!to.is_layout()) {
         to.remote = f.to_remote.remote_for(registry_part(f.to));
         apply_distribution_spec(f.to_spec, to.remote);
     }
+    const bool from_layout = from.is_layout();
+    const bool to_layout = to.is_layout();
     const bool text = !f.format.json();
     progress_display display(text && !f.common.no_tty && !f.common.debug && ::isatty(2) != 0, text,
                              "Copying", "Copied");
@@ -66,8 +70,8 @@ int run_cp(cp_flags& f) {
     if (cache) {
         cache->trim();
     }
-    const std::string from_text = (f.from_layout ? "[oci-layout] " : "[registry] ") + f.from;
-    const std::string to_text = (f.to_layout ? "[oci-layout] " : "[registry] ") + f.to;
+    const std::string from_text = (from_layout ? "[oci-layout] " : "[registry] ") + f.from;
+    const std::string to_text = (to_layout ? "[oci-layout] " : "[registry] ") + f.to;
     print_copy(std::cout, f.format.value, from_text, to_text, r);
     return 0;
 }
@@ -95,8 +99,8 @@ void add_cp(app& a) {
     cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
         ->default_val(3)
         ->check(CLI::Range(1, 64));
-    cmd->add_flag("--from-oci-layout", f->from_layout, "The source is an OCI image layout");
-    cmd->add_flag("--to-oci-layout", f->to_layout, "The destination is an OCI image layout");
+    add_layout_flags(*cmd, "from-", f->from_layout, f->from_layout_path, "source");
+    add_layout_flags(*cmd, "to-", f->to_layout, f->to_layout_path, "destination");
     add_distribution_spec(*cmd, "--from-distribution-spec", f->from_spec, " (source)");
     add_distribution_spec(*cmd, "--to-distribution-spec", f->to_spec, " (destination)");
     f->from_remote.add(*cmd, "from-", "source");

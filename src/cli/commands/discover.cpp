@@ -39,11 +39,11 @@ int run_discover(discover_flags& f) {
     }
     const auto r = wait(io, ops::discover(*t.target, t.reference, std::move(o)));
     if (f.format.value == "json") {
-        print_discover_json(std::cout, repository_part(f.ref), r);
+        print_discover_json(std::cout, f.target.repository(f.ref), r);
     } else if (f.format.value == "table") {
         print_table(std::cout, f.ref, r, f.target.common.verbose);
     } else {
-        print_tree(std::cout, repository_part(f.ref), r, true);
+        print_tree(std::cout, f.target.repository(f.ref), r, true);
     }
     return 0;
 }

@@ -44,7 +44,7 @@ int run_manifest_fetch(manifest_fetch_flags& f) {
     if (f.format.json() && (f.desc.pretty || f.desc.descriptor)) {
         throw error(errc::invalid_argument, "--format json excludes --pretty and --descriptor");
     }
-    if (f.target.oci_layout && !f.media_types.empty()) {
+    if (f.target.layout() && !f.media_types.empty()) {
         throw error(errc::invalid_argument, "--media-type and --oci-layout exclude each other");
     }
     ops::fetch_manifest_options o;
@@ -61,7 +61,7 @@ int run_manifest_fetch(manifest_fetch_flags& f) {
         write_output(f.output, m.bytes, f.config ? "config" : "manifest");
     }
     if (f.format.json()) {
-        auto j = reference_json(repository_part(f.ref) + "@" + m.desc.digest.str(), m.desc);
+        auto j = reference_json(f.target.repository(f.ref) + "@" + m.desc.digest.str(), m.desc);
         boost::system::error_code ec;
         j["content"] = boost::json::parse(m.bytes, ec);
         std::cout << pretty(j);
@@ -117,8 +117,8 @@ int run_manifest_push(manifest_push_flags& f) {
     const auto named = !t.tags.empty()       ? ":" + t.tags.front()
                        : t.reference.empty() ? std::string()
                                              : "@" + t.reference;
-    std::cout << "Pushed: " << (f.target.oci_layout ? "[oci-layout] " : "[registry] ")
-              << repository_part(f.ref) << named << "\n";
+    std::cout << "Pushed: " << (f.target.layout() ? "[oci-layout] " : "[registry] ")
+              << f.target.repository(f.ref) << named << "\n";
     for (std::size_t i = 1; i < t.tags.size(); ++i) {
         std::cout << "Tagged " << t.tags[i] << "\n";
     }

@@ -55,9 +55,8 @@ int run_pull(pull_flags& f) {
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
     if (t.reference.empty()) {
         throw error(errc::invalid_reference,
-                    f.target.oci_layout
-                        ? "name a tag or digest of the layout: DIR:TAG or DIR@DIGEST"
-                        : "name a tag or a digest");
+                    f.target.layout() ? "name a tag or digest of the layout: DIR:TAG or DIR@DIGEST"
+                                      : "name a tag or a digest");
     }
     if (t.tags.size() > 1) {
         throw error(errc::invalid_reference, "pull one tag at a time");
@@ -71,7 +70,7 @@ int run_pull(pull_flags& f) {
     if (cache) {
         cache->trim();
     }
-    print_pull(std::cout, f.format.value, f.ref, repository_part(f.ref), r);
+    print_pull(std::cout, f.format.value, f.ref, f.target.repository(f.ref), r);
     return 0;
 }
 

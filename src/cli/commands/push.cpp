@@ -52,7 +52,7 @@ int run_push(push_flags& f) {
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::write);
     created_layout cleanup(t);
-    if (!f.target.oci_layout && !t.reference.empty() && t.tags.empty()) {
+    if (!f.target.layout() && !t.reference.empty() && t.tags.empty()) {
         throw error(errc::invalid_reference, "a digest cannot be pushed to");
     }
     o.tags = t.tags;
@@ -64,7 +64,7 @@ int run_push(push_flags& f) {
     cleanup.keep();
     display.done();
     f.packing.export_manifest(r.manifest_bytes);
-    print_push(std::cout, f.format.value, f.ref, repository_part(f.ref), tags, r);
+    print_push(std::cout, f.format.value, f.ref, f.target.repository(f.ref), tags, r);
     return 0;
 }
 

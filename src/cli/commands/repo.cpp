@@ -76,8 +76,18 @@ struct tags_flags {
 };
 
 int run_tags(tags_flags& f) {
+    // `--oci-layout-path DIR registry/repo` (no tag or digest): the layout's tags under that
+    // repository (`registry/repo:TAG`), printed without the prefix, as oras lists them.
+    std::string scope;
+    auto where = f.target.location(f.ref);
+    if (!f.target.oci_layout_path.empty()) {
+        if (const auto r = reference::parse(f.ref); r && !r->has_tag() && !r->has_digest()) {
+            scope = r->registry() + "/" + r->repository() + ":";
+            where.text.clear();
+        }
+    }
     boost::asio::io_context io;
-    auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
+    auto t = ops::open_target(io.get_executor(), where, ops::open_mode::read);
     ops::list_tags_options o{f.last, f.exclude_digest_tags};
     // A tag or digest given: only the tags naming that manifest, each resolved (as oras).
     std::string wanted;
@@ -95,6 +105,15 @@ int run_tags(tags_flags& f) {
                   << ", it may take a while...\n";
     }
     auto tags = wait(io, ops::list_tags(*t.target, std::move(o)));
+    if (!scope.empty()) {
+        std::vector<std::string> scoped;
+        for (auto& tag : tags) {
+            if (tag.starts_with(scope) && tag.size() > scope.size()) {
+                scoped.push_back(tag.substr(scope.size()));
+            }
+        }
+        tags = std::move(scoped);
+    }
     if (!wanted.empty()) {
         std::vector<std::string> naming;
         for (auto& tag : tags) {
@@ -156,7 +175,8 @@ void add_repo(app& a) {
         "  oras-cpp repo tags localhost:5000/hello\n"
         "  oras-cpp repo tags --exclude-digest-tags localhost:5000/hello\n"
         "  oras-cpp repo tags --last v1 localhost:5000/hello\n"
-        "  oras-cpp repo tags --oci-layout layout-dir");
+        "  oras-cpp repo tags --oci-layout layout-dir\n"
+        "  oras-cpp repo tags --oci-layout-path layout-dir localhost:5000/hello");
     cmd->add_option("repository", tags->ref, "REGISTRY/REPOSITORY (or a layout directory)")
         ->required();
     cmd->add_option("--last", tags->last, "Start after this tag");

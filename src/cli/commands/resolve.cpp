@@ -36,7 +36,7 @@ int run_resolve(resolve_flags& f) {
     }
     const auto d = wait(io, resolve_on(*t.target, t.reference, f.platform.get()));
     if (f.full) {
-        std::cout << repository_part(f.ref) << "@";
+        std::cout << f.target.repository(f.ref) << "@";
     }
     std::cout << d.digest.str() << "\n";
     return 0;

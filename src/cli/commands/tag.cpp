@@ -33,8 +33,8 @@ int run_tag(tag_flags& f) {
         throw error(errc::invalid_reference, "name one source tag; the new tags follow it");
     }
     const auto d = wait(io, ops::tag(*t.target, t.reference, f.tags, f.concurrency));
-    std::cout << "Tagging " << (f.target.oci_layout ? "[oci-layout] " : "[registry] ")
-              << repository_part(f.ref) << "@" << d.digest.str() << "\n";
+    std::cout << "Tagging " << (f.target.layout() ? "[oci-layout] " : "[registry] ")
+              << f.target.repository(f.ref) << "@" << d.digest.str() << "\n";
     for (const auto& tag : f.tags) {
         std::cout << "Tagged " << tag << "\n";
     }

@@ -28,12 +28,25 @@ void target_flags::add(CLI::App& cmd, bool with_layout, bool with_spec, bool wit
     common.add(cmd, with_tty);
     remote.add(cmd);
     if (with_layout) {
-        cmd.add_flag("--oci-layout", oci_layout,
-                     "The reference is an OCI image layout: DIR[:TAG] or DIR@DIGEST");
+        add_layout_flags(cmd, "", oci_layout, oci_layout_path, "");
     }
     if (with_spec) {
         add_distribution_spec(cmd, "--distribution-spec", distribution_spec, "");
     }
+}
+
+void add_layout_flags(CLI::App& cmd, const std::string& prefix, bool& layout, std::string& path,
+                      const std::string& whose) {
+    auto* flag = cmd.add_flag("--" + prefix + "oci-layout", layout,
+                              "The " + (whose.empty() ? std::string("reference") : whose)
+                                  + " is an OCI image layout: DIR[:TAG] or DIR@DIGEST");
+    auto* dir = cmd.add_option("--" + prefix + "oci-layout-path", path,
+                               "[Experimental] The " + (whose.empty() ? std::string("target") : whose)
+                                   + " is the OCI image layout DIR; the reference is a tag or "
+                                     "digest in it (a tag such as example.com/app:v1)");
+    dir->type_name("DIR");
+    flag->excludes(dir);
+    dir->excludes(flag);
 }
 
 std::string registry_part(const std::string& text) {
@@ -44,12 +57,17 @@ ops::location target_flags::location(const std::string& text) {
     ops::location l;
     l.text = text;
     l.oci_layout = oci_layout;
-    if (!oci_layout) {
+    l.layout_path = oci_layout_path;
+    if (!layout()) {
         remote.debug = common.debug;
         l.remote = remote.remote_for(registry_part(text));
         apply_distribution_spec(distribution_spec, l.remote);
     }
     return l;
+}
+
+std::string target_flags::repository(const std::string& ref) const {
+    return oci_layout_path.empty() ? repository_part(ref) : oci_layout_path;
 }
 
 bool target_flags::tty(bool text_output) const {

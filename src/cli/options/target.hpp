@@ -15,21 +15,32 @@
 
 namespace oras::cli {
 
-/// A command's `common_flags` and how to open its target: `remote_flags`, `--oci-layout`, and
-/// `--distribution-spec` where the command records or reads referrers.
+/// A command's `common_flags` and how to open its target: `remote_flags`, `--oci-layout` or
+/// `--oci-layout-path`, and `--distribution-spec` where the command records or reads referrers.
 struct target_flags {
     common_flags common;
     remote_flags remote;
     bool oci_layout = false;
+    std::string oci_layout_path;
     std::string distribution_spec;
 
     void add(CLI::App& cmd, bool with_layout = true, bool with_spec = false, bool with_tty = true);
 
     /// `text` as a location these flags describe (reads `--password-stdin` once).
     ops::location location(const std::string& text);
+    /// Whether the target is an OCI image layout (`--oci-layout` or `--oci-layout-path`).
+    bool layout() const { return oci_layout || !oci_layout_path.empty(); }
+    /// How the ORAS CLI names the repository or layout of `ref` in what it prints:
+    /// `registry/repo`, a layout's directory (`--oci-layout DIR:TAG`), or `--oci-layout-path`.
+    std::string repository(const std::string& ref) const;
     /// Whether stderr is a terminal that shows progress.
     bool tty(bool text_output = true) const;
 };
+
+/// `--oci-layout` and `--oci-layout-path` with `prefix` (`from-`, `to-` or none), which exclude
+/// each other, as the ORAS CLI's target flags; `whose` names the end in their help.
+void add_layout_flags(CLI::App& cmd, const std::string& prefix, bool& layout, std::string& path,
+                      const std::string& whose);
 
 /// `--distribution-spec` (or a prefixed form, `whose` naming the end in its help), and what it
 /// sets in a registry's options.

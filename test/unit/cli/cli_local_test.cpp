@@ -137,6 +137,83 @@ TEST(cli_commands, the_same_commands_on_an_oci_layout) {
     EXPECT_EQ(r.out, "Missing " + dir + "@" + sig_blob + "\n");
 }
 
+// `--oci-layout-path DIR`: the whole positional argument is a reference inside the layout, as the
+// ORAS docs' examples use it (`oras push example.com:test hi.txt --oci-layout-path layout-dir`).
+TEST(cli_commands, oci_layout_path_takes_the_reference_whole) {
+    sandbox s;
+    write_file(s.work / "hi.txt", "hello, layout\n");
+    write_file(s.work / "sig.txt", "sig\n");
+    const auto dir = (s.scratch / "layout-dir").string();
+    ASSERT_OK(s.oras({"push", "example.com:test", "hi.txt", "--oci-layout-path", dir, "--no-tty"}));
+    const auto index = parse_object(read_file(fs::path(dir) / "index.json"));
+    ASSERT_EQ(index.at("manifests").as_array().size(), 1u);
+    EXPECT_EQ(str(index.at("manifests")
+                      .as_array()[0]
+                      .at("annotations")
+                      .at("org.opencontainers.image.ref.name")),
+              "example.com:test");
+
+    auto r = s.oras({"resolve", "example.com:test", "--oci-layout-path", dir});
+    ASSERT_OK(r);
+    const auto subject = trimmed(r.out);
+    const auto out = s.scratch / "out";
+    ASSERT_OK(s.oras(
+        {"pull", "example.com:test", "--oci-layout-path", dir, "-o", out.string(), "--no-tty"}));
+    EXPECT_EQ(read_file(out / "hi.txt"), "hello, layout\n");
+    r = s.oras({"manifest", "fetch", "example.com:test", "--oci-layout-path", dir});
+    ASSERT_OK(r);
+    EXPECT_EQ(oras::digest::of(r.out).str(), subject);
+    write_file(s.scratch / "m.json", r.out);
+
+    ASSERT_OK(s.oras({"attach", "--artifact-type", "doc/example", "--oci-layout-path", dir,
+                      "example.com:test", "sig.txt", "--no-tty"}));
+    r = s.oras({"discover", "example.com:test", "--oci-layout-path", dir, "--format", "json"});
+    ASSERT_OK(r);
+    EXPECT_EQ(parse_object(r.out).at("referrers").as_array().size(), 1u) << r.out;
+
+    // Several names at once, a tag and a digest as the reference, `manifest push`.
+    ASSERT_OK(s.oras({"push", "localhost:5000/hello:v1,latest", "hi.txt", "--oci-layout-path", dir,
+                      "--no-tty"}));
+    ASSERT_OK(s.oras({"tag", "--oci-layout-path", dir, "example.com:test", "example.com:v2"}));
+    ASSERT_OK(s.oras({"manifest", "push", "example.com:v3", (s.scratch / "m.json").string(),
+                      "--oci-layout-path", dir}));
+    for (const auto* name : {"example.com:v2", "example.com:v3", subject.c_str()}) {
+        r = s.oras({"resolve", name, "--oci-layout-path", dir});
+        ASSERT_OK(r);
+        EXPECT_EQ(trimmed(r.out), subject) << name;
+    }
+
+    // `repo tags` with a repository lists that repository's names, without the prefix.
+    r = s.oras({"repo", "tags", "--oci-layout-path", dir, "localhost:5000/hello"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "v1\n");
+    r = s.oras({"repo", "tags", "--oci-layout", dir});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out,
+              "example.com:test\nlocalhost:5000/hello:v1\nlatest\nexample.com:v2\n"
+              "example.com:v3\n");
+
+    // Between two layouts.
+    const auto copy = (s.scratch / "copy").string();
+    ASSERT_OK(s.oras({"cp", "--from-oci-layout-path", dir, "example.com:test",
+                      "--to-oci-layout-path", copy, "mirror.example/app:v9", "--no-tty"}));
+    r = s.oras({"resolve", "mirror.example/app:v9", "--oci-layout-path", copy});
+    ASSERT_OK(r);
+    EXPECT_EQ(trimmed(r.out), subject);
+
+    // Refused before anything is written: both forms at once, a name no layout may hold, a
+    // malformed digest.
+    const auto fresh = (s.scratch / "fresh").string();
+    r = s.oras({"push", "--oci-layout", fresh + ":v1", "--oci-layout-path", fresh, "hi.txt"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("--oci-layout excludes --oci-layout-path"), std::string::npos) << dump(r);
+    expect_error(s.oras({"push", "bad name", "hi.txt", "--oci-layout-path", fresh}), "bad name",
+                 "");
+    expect_error(s.oras({"push", "a//b", "hi.txt", "--oci-layout-path", fresh}), "a//b", "");
+    EXPECT_FALSE(fs::exists(fresh));
+    expect_error(s.oras({"resolve", "sha256:abc", "--oci-layout-path", dir}), "sha256:abc", "");
+}
+
 // Command lines as the ORAS docs write them: aliases, short and deprecated flags, exit codes.
 TEST(cli_commands, oras_command_lines_are_taken_as_oras_takes_them) {
     sandbox s;

@@ -172,7 +172,8 @@ void round_trip(oras::content::target& t) {
     expect_error([&] { run(io, t.resolve("nope")); }, errc::not_found);
     expect_error([&] { run(io, t.resolve("../v1")); }, errc::invalid_reference);
     expect_error([&] { run(io, t.tag(m_desc, "")); }, errc::invalid_reference);
-    expect_error([&] { run(io, t.tag(m_desc, "a/b")); }, errc::invalid_reference);
+    expect_error([&] { run(io, t.tag(m_desc, "a//b")); }, errc::invalid_reference);
+    expect_error([&] { run(io, t.tag(m_desc, "a b")); }, errc::invalid_reference);
     expect_error([&] { run(io, t.tag(manifest_desc(manifest_json("absent")), "v2")); },
                  errc::not_found);
     expect_error([&] { run(io, t.fetch(describe("text/plain", "absent"), {})); }, errc::not_found);
@@ -249,6 +250,27 @@ TEST(content_oci_layout, round_trip_and_reopen) {
     EXPECT_EQ(d.annotation(oras::annotation::ref_name), "v1");
     EXPECT_EQ(run(io, oras::content::fetch_all(again, d)), manifest_json("b"));
     EXPECT_FALSE(has_temp_files(dir.path()));
+}
+
+TEST(content_oci_layout, takes_the_reference_names_of_the_image_layout_spec) {
+    temp_dir dir;
+    asio::io_context io;
+    oci_layout l(dir / "layout");
+    oras::content::memory_store mem;
+    const auto m = manifest_json();
+    const auto m_desc = manifest_desc(m);
+    run(io, l.push(m_desc, byte_source::from_string(m)));
+    for (const auto* name : {"example.com/app:v1", "localhost:5000/hello:v1", "a/b"}) {
+        EXPECT_TRUE(l.check_tag(name)) << name;
+        EXPECT_FALSE(mem.check_tag(name)) << name;  // a tag elsewhere is a tag
+        run(io, l.tag(m_desc, name));
+        const auto d = run(io, l.resolve(name));
+        EXPECT_EQ(d.digest, m_desc.digest);
+        EXPECT_EQ(d.annotation(oras::annotation::ref_name), name);
+    }
+    // What only looks like a digest is a malformed digest, not a name.
+    expect_error([&] { run(io, l.resolve("sha256:abc")); }, errc::invalid_digest);
+    expect_error([&] { run(io, l.tag(m_desc, "a::b")); }, errc::invalid_reference);
 }
 
 /// Entries of `dir` (where `from_tar` extracts to, through TMPDIR).

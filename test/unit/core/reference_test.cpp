@@ -240,4 +240,19 @@ TEST(reference, tag_lists) {
     EXPECT_FALSE(oras::parse_tag_list(""));
 }
 
+TEST(reference, layout_reference_names_follow_the_image_layout_grammar_or_are_tags) {
+    for (const auto* ok : {"v1", "_v1", "v1__x", "v1-", "example.com:v1", "localhost:5000/hello:v1",
+                           "a--b", "a+b@c", "A/b/C9"}) {
+        EXPECT_TRUE(oras::validate_ref_name(ok)) << ok;
+    }
+    for (const auto* bad :
+         {"", "bad name", "a//b", "/a", "a/", ":v1", "a::b", "a-:b", "a/-b", "a,b", "tag\n"}) {
+        const auto r = oras::validate_ref_name(bad);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error().code, oras::errc::invalid_reference) << bad;
+    }
+    EXPECT_TRUE(oras::validate_ref_name(std::string(1024, 'a')));
+    EXPECT_FALSE(oras::validate_ref_name(std::string(1025, 'a')));
+}
+
 }  // namespace
