@@ -159,6 +159,15 @@ const file_store::file_entry* file_store::find(const descriptor& desc) const {
     return matches(e) ? &e : nullptr;
 }
 
+bool file_store::forget_cached_digest(const descriptor& desc) noexcept {
+    const auto* e = find(desc);
+    if (e == nullptr || !e->from_cache) {
+        return false;
+    }
+    detail::tree_cache(opts_.tree_cache).forget_file(e->path);
+    return true;
+}
+
 void file_store::record(std::string title, file_entry e) {
     titles_by_digest_.try_emplace(e.desc.digest, title);
     files_.insert_or_assign(std::move(title), std::move(e));
@@ -206,25 +215,30 @@ file_store::prepared file_store::prepare(const std::string& title, fs::path path
     return p;
 }
 
-descriptor file_store::describe_file(const std::string& title, const prepared& p) {
+descriptor file_store::describe_file(const std::string& title, const prepared& p,
+                                     bool& from_cache) {
+    from_cache = false;
     descriptor d;
     d.media_type = p.media_type;
     d.annotations[std::string(annotation::title)] = title;
     const auto fd = open_to_read(p.full);
-    // Taken before the file is read: a write while it is hashed changes the ctime, so what is
-    // remembered below is never found for the new bytes.
+    // The clock, then the metadata, both before the file is read: a write that starts while it
+    // is hashed changes the ctime, so what is remembered below is never found for its bytes
+    // (one already under way is what `fingerprint_file`'s settling time is for).
+    const auto now = detail::clock_ns();
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) {
         fail_errno("cannot inspect", p.full);
     }
     std::optional<detail::tree_fingerprint> fp;
     if (!opts_.tree_cache.empty() && S_ISREG(st.st_mode) && st.st_size >= digest_cache_min_size) {
-        fp = detail::fingerprint_file(st);
+        fp = detail::fingerprint_file(st, now);
         if (fp->settled) {
             if (auto known = detail::tree_cache(opts_.tree_cache).find_file(p.full, fp->value);
                 known && known->size == static_cast<std::uint64_t>(st.st_size)) {
                 d.size = st.st_size;
                 d.digest = std::move(known->digest);
+                from_cache = true;
                 return d;
             }
         }
@@ -323,8 +337,9 @@ result<descriptor> file_store::add(std::string title, fs::path path, std::string
     try {
         const auto p = prepare(title, std::move(path), std::move(media_type));
         if (!p.directory) {
-            auto d = describe_file(title, p);
-            record(title, file_entry{d, p.full, false});
+            bool cached = false;
+            auto d = describe_file(title, p, cached);
+            record(title, file_entry{d, p.full, false, cached});
             return d;
         }
         const auto r = look_up(opts_.tree_cache, p.full, title);
@@ -341,8 +356,9 @@ asio::awaitable<file_store::added> file_store::add_to(
     std::function<byte_source(byte_source)> watch) {
     const auto p = prepare(title, std::move(path), std::move(media_type));
     if (!p.directory) {
-        auto d = describe_file(title, p);
-        record(title, file_entry{d, p.full, false});
+        bool cached = false;
+        auto d = describe_file(title, p, cached);
+        record(title, file_entry{d, p.full, false, cached});
         co_return added{std::move(d), false};
     }
     const auto r = look_up(opts_.tree_cache, p.full, title);
@@ -427,9 +443,10 @@ asio::awaitable<byte_source> file_store::open(descriptor desc) {
         fail(errc::size_mismatch, e->path.string() + " has " + std::to_string(st.st_size)
                                       + " bytes, the descriptor says " + std::to_string(desc.size));
     }
-    // Hashed when added (or verified when written): handed out as is, marked checked, so that a
-    // push reads the file once. Every destination checks again on its own side (a registry
-    // refuses a changed file at its PUT ?digest=, the local stores verify as they write).
+    // Hashed when added, or described by the tree cache from its metadata (or verified when
+    // written): handed out as is, marked checked, so that a push reads the file once. Every
+    // destination checks again on its own side (a registry refuses a changed file at its PUT
+    // ?digest=, the local stores verify as they write).
     auto r = byte_source::from_file(e->path, 0, static_cast<std::uint64_t>(desc.size));
     r.set_checked(byte_source::check::hashed);
     co_return r;

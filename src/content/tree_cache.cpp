@@ -4,6 +4,7 @@
 #include <oras/hasher.hpp>
 
 #include "content/file_paths.hpp"
+#include "core/posix_file.hpp"
 #include "core/quote.hpp"
 
 #include <fcntl.h>
@@ -35,12 +36,6 @@ bool first_trim_here(const fs::path& root) {
     static std::set<std::string> trimmed;
     const std::lock_guard lock(m);
     return trimmed.insert(root.native()).second;
-}
-
-std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 bool is_count(const std::string& s) {
@@ -130,7 +125,7 @@ std::string hex_of(const std::string& text) {
 
 tree_fingerprint fingerprint_tree(const fs::path& dir) {
     walk w;
-    w.started = now_ns();
+    w.started = clock_ns();
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) {
         walk::unreadable(dir, errno);
@@ -144,12 +139,21 @@ tree_fingerprint fingerprint_tree(const fs::path& dir) {
     return {w.h.finish(), w.settled};
 }
 
-tree_fingerprint fingerprint_file(const struct stat& st) {
+std::int64_t clock_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+tree_fingerprint fingerprint_file(const struct stat& st, std::int64_t now, std::int64_t settle) {
     walk w;
-    w.started = now_ns();
+    w.started = now;
     w.h.update(file_format);
     w.entry({}, ".", st);
-    return {w.h.finish(), w.settled};
+    const std::int64_t whole_seconds = st.st_ctim.tv_nsec == 0 && st.st_mtim.tv_nsec == 0 ? 2 : 1;
+    const bool settled = nanoseconds(st.st_ctim) <= now - settle * whole_seconds
+                         && nanoseconds(st.st_mtim) <= now - settle * whole_seconds;
+    return {w.h.finish(), w.settled && settled};
 }
 
 tree_cache::tree_cache(fs::path root, std::chrono::seconds max_age)
@@ -169,8 +173,8 @@ fs::path tree_cache::entry(const fs::path& dir, const std::string& name, int lev
 }
 
 fs::path tree_cache::file_entry(const fs::path& file) const {
-    std::error_code ec;
-    auto canonical = fs::weakly_canonical(fs::absolute(file, ec), ec);
+    // Throws when the path cannot be made canonical: every such file would share one key.
+    auto canonical = fs::weakly_canonical(fs::absolute(file));
     std::string key(file_format);
     key += '\0';
     key += canonical.native();
@@ -186,19 +190,18 @@ std::optional<std::vector<std::string>> tree_cache::read(const fs::path& entry,
         || (root_st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
         return std::nullopt;
     }
-    const int fd = ::open(entry.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
+    const oras::detail::unique_fd fd(::open(entry.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
         return std::nullopt;
     }
     struct stat st {};
     std::string text;
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid()
+    if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid()
         && st.st_size < 4096) {
         text.resize(static_cast<std::size_t>(st.st_size));
-        const auto n = ::read(fd, text.data(), text.size());
+        const auto n = ::read(fd.get(), text.data(), text.size());
         text.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
     }
-    ::close(fd);
     std::vector<std::string> lines;
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) {
@@ -300,6 +303,15 @@ void tree_cache::remember_file(const fs::path& file, const tree_fingerprint& fp,
         }
     } catch (const std::exception&) {
         // As in `remember`.
+    }
+}
+
+void tree_cache::forget_file(const fs::path& file) const noexcept {
+    try {
+        std::error_code ec;
+        fs::remove(file_entry(file), ec);
+    } catch (const std::exception&) {
+        // Nothing to forget under a path that has no key.
     }
 }
 

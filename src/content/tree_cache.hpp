@@ -32,9 +32,21 @@ struct tree_fingerprint {
 /// Throws `oras::error` (`invalid_argument`) naming what cannot be read.
 tree_fingerprint fingerprint_tree(const std::filesystem::path& dir);
 
-/// The fingerprint of one file as `st` (taken before it is read) describes it: its type, mode,
-/// size, inode, device, mtime and ctime. A write changes the ctime, which no program can set.
-tree_fingerprint fingerprint_file(const struct stat& st);
+/// The system clock in nanoseconds since the epoch, as file times are stamped.
+std::int64_t clock_ns();
+
+/// How long a file must have been unchanged, before it is read, for its digest to be
+/// remembered. Longer than a tree's timestamp granule: the kernel stamps a write(2) when it
+/// starts, so a single long write (gigabytes into the page cache, or throttled by a slow disk)
+/// can still be changing the bytes well after its stamp. A miss costs one hash.
+inline constexpr std::int64_t file_settle_ns = 2'000'000'000;
+
+/// The fingerprint of one file as `st` describes it: its type, mode, size, inode, device,
+/// mtime and ctime (a write changes the ctime, which no program can set). `now` is the clock
+/// read before `st` was taken; the fingerprint is settled when both times are older than
+/// `settle` then (twice that on a file system whose stamps have no nanoseconds).
+tree_fingerprint fingerprint_file(const struct stat& st, std::int64_t now,
+                                  std::int64_t settle = file_settle_ns);
 
 /// What hashing a file produced.
 struct hashed_file {
@@ -91,6 +103,9 @@ class tree_cache {
     /// `fp` is not settled (the bytes read may predate a change the fingerprint does not show).
     void remember_file(const std::filesystem::path& file, const tree_fingerprint& fp,
                        const hashed_file& out) const noexcept;
+
+    /// Removes the entry of `file`, if any.
+    void forget_file(const std::filesystem::path& file) const noexcept;
 
     /// Removes what has not been used for `max_age`; returns how many files it removed.
     std::size_t trim() const noexcept;

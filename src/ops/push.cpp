@@ -153,10 +153,11 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         }
     }
 
-    // The working directory as a store: each file hashed; each directory the tree cache does
-    // not know archived once, streamed into `dst` as it is produced (its digest is known only
-    // at the end, so it cannot be looked up first), the others described from the cache; the
-    // config and the manifest beside them in memory.
+    // The working directory as a store: each file hashed (a large one the tree cache knows
+    // described from its metadata); each directory the tree cache does not know archived once,
+    // streamed into `dst` as it is produced (its digest is known only at the end, so it cannot be
+    // looked up first), the others described from the cache; the config and the manifest beside
+    // them in memory.
     //
     // Layers are taken `concurrency` at a time, and each is sent (when `dst` lacks it) as soon
     // as it is described: hashing one file overlaps sending the others, where hashing them all
@@ -198,7 +199,28 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
                 auto reader = co_await files.open(p.desc);
                 co_return detail::counted(std::move(reader), o.progress, p.desc, p.title);
             };
-            if (co_await dst.push_unless_present(p.desc, std::move(open))) {
+            bool present = false;
+            try {
+                present = co_await dst.push_unless_present(p.desc, std::move(open));
+            } catch (const error& e) {
+                // Refused as not its digest: when that digest came from the tree cache, the
+                // entry was stale; forgotten, so that the next push reads the file.
+                if (e.code() != errc::digest_mismatch || !files.forget_cached_digest(p.desc)) {
+                    throw;
+                }
+                std::string what = e.what();
+                // Its message (with the request's summary) kept whole, less the code's text,
+                // which the new error adds again.
+                if (const auto suffix = ": " + e.code().message(); what.ends_with(suffix)) {
+                    what.resize(what.size() - suffix.size());
+                }
+                throw error(e.code(), quote(p.title)
+                                          + " was described by the tree cache from metadata its "
+                                            "last change did not alter; the entry is forgotten, "
+                                            "push again: "
+                                          + what);
+            }
+            if (present) {
                 detail::emit(o.progress, progress_event::kind::exists, p.desc, p.title);
                 context->state().record(&dst, p.desc.digest);
                 co_return;

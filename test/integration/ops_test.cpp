@@ -453,7 +453,8 @@ TEST(ops, a_directory_pushed_twice_is_archived_once) {
     registry_process reg;
     sandbox s;
     s.make_content();
-    std::this_thread::sleep_for(std::chrono::milliseconds(40));  // settled: see tree_cache
+    // Settled: a tree after a timestamp granule, a large file after two seconds (tree_cache).
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
     remote r(reg, "ops/trees");
     auto o = s.options();
     o.tags = {"v1"};
@@ -497,6 +498,52 @@ TEST(ops, a_directory_pushed_twice_is_archived_once) {
     const auto uncached = r(oras::ops::push(*r.target, o));
     EXPECT_EQ(uncached.archive_passes, 1u);
     EXPECT_EQ(uncached.layers, first.layers);
+}
+
+TEST(ops, a_stale_file_digest_in_the_tree_cache_fails_the_push_once_and_is_forgotten) {
+    registry_process reg;
+    sandbox s;
+    const auto bytes = pattern(2 << 20, 5);
+    write_file(s.work / "big.bin", bytes);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // settled: see tree_cache
+    oras::ops::push_options o;
+    o.working_dir = s.work;
+    o.files = {{"big.bin", ""}};
+    o.tags = {"v1"};
+    o.tree_cache = s.root / "trees";
+    remote first(reg, "ops/stale-a");
+    const auto pushed = first(oras::ops::push(*first.target, o));
+    ASSERT_EQ(pushed.files_hashed, 1u);
+
+    // An entry that names other bytes of the same size, as one taken while a write that started
+    // before it was still changing the file would.
+    fs::path entry;
+    for (const auto& e : fs::directory_iterator(s.root / "trees")) {
+        if (read_file(e.path()).starts_with("oras-cpp file digest v1\n")) {
+            entry = e.path();
+        }
+    }
+    ASSERT_FALSE(entry.empty());
+    auto text = read_file(entry);
+    const auto real = oras::digest::of(bytes).str();
+    const auto stale = oras::digest::of(pattern(2 << 20, 6)).str();
+    ASSERT_NE(text.find(real), std::string::npos);
+    text.replace(text.find(real), real.size(), stale);
+    write_file(entry, text);
+
+    // Sent under the stale digest: the registry refuses it; the entry goes.
+    remote second(reg, "ops/stale-b");
+    try {
+        second(oras::ops::push(*second.target, o));
+        ADD_FAILURE() << "the push of bytes under another digest succeeded";
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), oras::errc::digest_mismatch) << e.what();
+        EXPECT_NE(std::string(e.what()).find("tree cache"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(entry));
+    const auto again = second(oras::ops::push(*second.target, o));
+    EXPECT_EQ(again.files_hashed, 1u);
+    EXPECT_EQ(again.layers.at(0).digest.str(), real);
 }
 
 TEST(ops, a_pull_continues_the_partial_file_a_killed_pull_left) {

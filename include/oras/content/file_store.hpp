@@ -51,8 +51,8 @@ struct file_store_options {
     /// ctimes; no file is read), so that `add` and `add_to` of a directory unchanged since need
     /// not archive it again to learn its digest. The digests of files of `digest_cache_min_size`
     /// or more are remembered the same way (by path and that metadata of the file), so that an
-    /// unchanged large file is not read again to learn its digest; a file changed within a
-    /// timestamp granule before it was read is not remembered. Only entries owned by this user,
+    /// unchanged large file is not read again to learn its digest; a file changed less than
+    /// two seconds before it was read is not remembered. Only entries owned by this user,
     /// under a directory no other user can write, are used. A tree changed within a timestamp
     /// granule before it was archived is remembered only as a hint: `add_to` then archives it to
     /// learn its digest instead of sending it. Created (0700) on first use; shared safely by
@@ -148,6 +148,11 @@ class file_store final : public target, public resumable {
     /// Files of at least this many bytes have their digests remembered in the `tree_cache`:
     /// below it, hashing a file costs less than looking it up.
     static constexpr std::int64_t digest_cache_min_size = 1 << 20;
+    /// When `desc` names a file this store described from the `tree_cache` without reading it,
+    /// removes that entry (so that the next store reads the file) and returns true. For a
+    /// destination that refused the file's bytes as not matching their digest: the entry was
+    /// stale, which its metadata did not show (a write still under way when it was taken).
+    bool forget_cached_digest(const descriptor& desc) noexcept;
     /// How many syncfs(2) calls this store has made: one per file system written to before the
     /// renames of each `commit()` and again after them (when there were renames), and one per
     /// directory unpacked without `deferred_commit`.
@@ -193,6 +198,7 @@ class file_store final : public target, public resumable {
         descriptor desc{};
         std::filesystem::path path{};  // the file, or the directory archived on fetch
         bool directory = false;
+        bool from_cache = false;  // a file described by the tree cache, not read
     };
 
     struct pending;  // written, verified, not yet under its title
@@ -204,7 +210,7 @@ class file_store final : public target, public resumable {
 
     prepared prepare(const std::string& title, std::filesystem::path path,
                      std::string media_type) const;
-    descriptor describe_file(const std::string& title, const prepared& p);
+    descriptor describe_file(const std::string& title, const prepared& p, bool& from_cache);
 
     boost::asio::awaitable<void> push_from(descriptor desc, byte_source src, std::uint64_t offset);
     std::filesystem::path root(bool create) const;

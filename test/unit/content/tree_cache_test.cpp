@@ -20,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using oras::content::detail::archived_tree;
+using oras::content::detail::clock_ns;
 using oras::content::detail::fingerprint_file;
 using oras::content::detail::fingerprint_tree;
 using oras::content::detail::hashed_file;
@@ -211,6 +212,12 @@ struct stat stat_of(const fs::path& p) {
     return st;
 }
 
+// A file's fingerprint as of now, settled after the tree's granule (the default settling time,
+// two seconds, is tested on its own).
+oras::content::detail::tree_fingerprint file_fp(const fs::path& p) {
+    return fingerprint_file(stat_of(p), clock_ns(), 20'000'000);
+}
+
 hashed_file some_digest() {
     return {oras::digest::of("file bytes"), 10};
 }
@@ -218,34 +225,50 @@ hashed_file some_digest() {
 TEST(tree_cache, a_file_fingerprint_changes_with_every_write_and_is_unsettled_just_after) {
     temp_dir t;
     write_file(t / "f", "alpha");
-    EXPECT_FALSE(fingerprint_file(stat_of(t / "f")).settled);
+    EXPECT_FALSE(file_fp(t / "f").settled);
     let_settle();
-    const auto a = fingerprint_file(stat_of(t / "f"));
+    const auto a = file_fp(t / "f");
     EXPECT_TRUE(a.settled);
-    EXPECT_EQ(fingerprint_file(stat_of(t / "f")).value, a.value);
+    EXPECT_EQ(file_fp(t / "f").value, a.value);
     // Same size, same mtime restored: the ctime still moves.
     const auto before = stat_of(t / "f");
     write_file(t / "f", "ALPHA");
     const timespec times[2] = {before.st_atim, before.st_mtim};
     ASSERT_EQ(::utimensat(AT_FDCWD, (t / "f").c_str(), times, 0), 0);
-    EXPECT_NE(fingerprint_file(stat_of(t / "f")).value, a.value);
+    EXPECT_NE(file_fp(t / "f").value, a.value);
     // Another file with the same bytes is another file.
     write_file(t / "g", "alpha");
     let_settle();
-    EXPECT_NE(fingerprint_file(stat_of(t / "g")).value, a.value);
+    EXPECT_NE(file_fp(t / "g").value, a.value);
+}
+
+TEST(tree_cache, a_file_settles_two_seconds_after_its_last_change_by_default) {
+    temp_dir t;
+    write_file(t / "f", "alpha");
+    auto st = stat_of(t / "f");
+    const auto now = clock_ns();
+    // A write(2) is stamped when it starts: one still copying a second later shows no change.
+    EXPECT_FALSE(fingerprint_file(st, now + 1'000'000'000).settled);
+    EXPECT_TRUE(fingerprint_file(st, now + 2'100'000'000).settled);
+    // Stamps in whole seconds: twice as long.
+    st.st_mtim.tv_nsec = st.st_ctim.tv_nsec = 0;
+    EXPECT_FALSE(fingerprint_file(st, now + 3'000'000'000).settled);
+    EXPECT_TRUE(fingerprint_file(st, now + 4'100'000'000).settled);
+    // The fingerprint itself does not depend on the clock.
+    EXPECT_EQ(fingerprint_file(st, now).value, fingerprint_file(st, now + 9'000'000'000).value);
 }
 
 TEST(tree_cache, remembers_a_file_digest_per_path_and_fingerprint_and_only_when_settled) {
     temp_dir t;
     write_file(t / "f", "alpha");
     const tree_cache cache(t / "trees");
-    const auto racy = fingerprint_file(stat_of(t / "f"));
+    const auto racy = file_fp(t / "f");
     ASSERT_FALSE(racy.settled);
     cache.remember_file(t / "f", racy, some_digest());
     EXPECT_FALSE(cache.find_file(t / "f", racy.value));
 
     let_settle();
-    const auto fp = fingerprint_file(stat_of(t / "f"));
+    const auto fp = file_fp(t / "f");
     cache.remember_file(t / "f", fp, some_digest());
     const auto hit = cache.find_file(t / "f", fp.value);
     ASSERT_TRUE(hit);
@@ -254,10 +277,11 @@ TEST(tree_cache, remembers_a_file_digest_per_path_and_fingerprint_and_only_when_
     // The same file by another spelling of its path.
     EXPECT_TRUE(cache.find_file(t / "." / "f", fp.value));
     EXPECT_FALSE(cache.find_file(t / "g", fp.value));
-    // Not mistaken for a directory's entry, nor the other way round.
-    EXPECT_FALSE(cache.find(t / "f", "f", 6, fp.value));
+    cache.forget_file(t / "f");
+    EXPECT_FALSE(cache.find_file(t / "f", fp.value));
+    cache.remember_file(t / "f", fp, some_digest());
     write_file(t / "f", "other");
-    EXPECT_FALSE(cache.find_file(t / "f", fingerprint_file(stat_of(t / "f")).value));
+    EXPECT_FALSE(cache.find_file(t / "f", file_fp(t / "f").value));
 }
 
 TEST(tree_cache, entries_another_user_could_have_written_are_not_used) {
@@ -266,7 +290,7 @@ TEST(tree_cache, entries_another_user_could_have_written_are_not_used) {
     write_file(t / "f", "alpha");
     let_settle();
     const tree_cache cache(t / "trees");
-    const auto fp = fingerprint_file(stat_of(t / "f"));
+    const auto fp = file_fp(t / "f");
     const auto tree_fp = fingerprint_tree(dir);
     cache.remember_file(t / "f", fp, some_digest());
     cache.remember(dir, "tree", 6, tree_fp, some_result());
@@ -295,7 +319,7 @@ TEST(tree_cache, a_damaged_file_entry_is_a_miss) {
     write_file(t / "f", "alpha");
     let_settle();
     const tree_cache cache(t / "trees");
-    const auto fp = fingerprint_file(stat_of(t / "f"));
+    const auto fp = file_fp(t / "f");
     cache.remember_file(t / "f", fp, some_digest());
     const auto entry = fs::directory_iterator(t / "trees")->path();
     const auto good = oras::test::read_file(entry);
