@@ -161,7 +161,11 @@ class copier {
                                                     + desc.digest.str());
         }
         manifest_nodes_.push_back(desc);
-        if (co_await dst_.exists(desc)) {
+        bool present = false;
+        if (!o_.traverse_existing) {
+            present = co_await dst_.exists(desc);
+        }
+        if (present) {
             // A manifest the destination has comes with its graph (as in oras-go).
             ++r_.skipped;
             r_.bytes_skipped += static_cast<std::uint64_t>(desc.size);
@@ -562,8 +566,10 @@ asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root, c
             stale.push_back(t);
         }
     }
+    // Looked into all the same when told to: the graph under it may be incomplete.
+    const bool skip_root = root_present && !o.traverse_existing;
     copier c(src, dst, o, r);
-    if (root_present) {
+    if (skip_root) {
         ++r.nodes;
         ++r.skipped;
         r.bytes_skipped += static_cast<std::uint64_t>(root.size);
@@ -587,7 +593,7 @@ asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root, c
     }
     if (o.recursive) {
         auto subjects = c.take_manifest_nodes();
-        if (root_present) {
+        if (skip_root) {
             subjects.push_back(root);
         }
         co_await copy_referrers(c, *lister, o, r, std::move(subjects));

@@ -300,6 +300,7 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
     copy_options co;
     co.tags = o.tags;
     co.concurrency = o.concurrency;
+    co.traverse_existing = o.traverse_existing;
     co.context = context;
     if (o.progress) {
         // A layer sent or found above is there now: the copy's finding it is no news.

@@ -384,6 +384,43 @@ TEST(copy, an_index_whole_and_one_platform) {
     EXPECT_FALSE(oras::ops::parse_platform("linux//v8").has_value());
 }
 
+TEST(copy, traverse_existing_fills_in_what_a_partly_populated_destination_lacks) {
+    registry_process reg;
+    runner run;
+    remote src(run, reg, "full");
+    const oras::platform amd64{"amd64", "linux", "", {}, ""};
+    const oras::platform arm64{"arm64", "linux", "", {}, "v8"};
+    const auto x =
+        make_artifact("fill-x", 30'000, std::nullopt, "application/vnd.test.copy", amd64);
+    const auto y =
+        make_artifact("fill-y", 20'000, std::nullopt, "application/vnd.test.copy", arm64);
+    const auto index = make_index({{x, amd64}, {y, arm64}});
+    put(run, *src.target, index, "v1");
+    remote dst(run, reg, "partial");
+    run(oras::ops::copy(*src.target, "v1", *dst.target, {}));
+    // A blob of one platform gone (as from a cache that fetched the other platform only).
+    const auto& lost = y.nodes[2].desc;
+    run(dst.target->remove(lost));
+    ASSERT_FALSE(run(dst.target->exists(lost)));
+
+    // The tag names the root: taken as whole, nothing looked into.
+    const auto plain = run(oras::ops::copy(*src.target, "v1", *dst.target, {}));
+    EXPECT_EQ(plain.copied, 0u);
+    EXPECT_FALSE(run(dst.target->exists(lost)));
+
+    // Looked into: the missing blob alone comes (mounted: one registry); the manifests are put
+    // again.
+    remote watched(run, reg, "partial");
+    oras::ops::copy_options o;
+    o.traverse_existing = true;
+    const auto forced = run(oras::ops::copy(*src.target, "v1", *watched.target, o));
+    EXPECT_EQ(forced.blobs_copied + forced.mounted, 1u);
+    EXPECT_EQ((*watched.log)["PUT manifest"], 3u);  // the index and both manifests
+    expect_graph(run, *dst.target, index, "v1");
+    expect_graph(run, *dst.target, x);
+    expect_graph(run, *dst.target, y);
+}
+
 TEST(copy, recursive_brings_a_referrer_and_its_referrer) {
     registry_process reg;
     runner run;
@@ -662,6 +699,17 @@ TEST(copy_cli, cp_between_registries_and_layouts_with_the_oras_flags) {
                                (s.tmp.path() / "second").string() + ":v3", "--format", "json"});
     ASSERT_EQ(rerun.exit_code, 0) << dump(rerun);
     EXPECT_EQ(json::parse(rerun.out).at("copied").to_number<int>(), 0);
+
+    // A blob lost from the destination: only `--force` looks past the tag and brings it back.
+    const auto lost =
+        s.tmp.path() / "second/blobs/sha256" / std::string(a.nodes[2].desc.digest.encoded());
+    ASSERT_TRUE(fs::remove(lost));
+    const auto forced =
+        s.oras({"cp", "--force", "--from-oci-layout", "--to-oci-layout", layout + ":v2",
+                (s.tmp.path() / "second").string() + ":v3", "--format", "json"});
+    ASSERT_EQ(forced.exit_code, 0) << dump(forced);
+    EXPECT_GE(json::parse(forced.out).at("copied").to_number<int>(), 1);
+    EXPECT_EQ(read_file(lost), a.nodes[2].bytes);
 
     // One line on failure: a missing tag, a bad platform, a layout without a tag.
     const auto missing = s.oras({"cp", "--from-oci-layout", layout + ":nope",

@@ -41,6 +41,12 @@ struct copy_options {
     /// From an index root, copy only the manifest for this platform (os, architecture, and
     /// variant when not empty) and make it the root; a manifest root must match it.
     std::optional<oras::platform> platform{};
+    /// Look into the manifests the destination already has as well, and copy whatever they
+    /// reference that it lacks (each such manifest is pushed again: the same bytes), as
+    /// `oras cp --force` does: for a destination only partly populated (a pull-through cache
+    /// that fetched one platform, a blob deleted since). Off: a manifest the destination has is
+    /// taken to come with its whole graph, and a root its tags already name is not looked into.
+    bool traverse_existing = false;
     /// Blob transfers (and manifest fetches) in flight at once, for the whole copy.
     std::size_t concurrency = 5;
     /// Indexes nested deeper than this, or referrers of referrers deeper than this, are refused

@@ -60,6 +60,11 @@ struct push_options {
     std::vector<std::string> tags{};
     /// Blob transfers in flight at once.
     std::size_t concurrency = 5;
+    /// When the destination already has the manifest (one pushed before with the same
+    /// annotations, its creation time included), still check its config and push it again
+    /// (`copy_options::traverse_existing`, the ORAS CLI's `push --force`). Layers are checked
+    /// one by one either way.
+    bool traverse_existing = false;
     /// Files must lie inside this directory (titles are paths relative to it)...
     std::filesystem::path working_dir = ".";
     /// ...unless this is set; then files outside are titled by their file name.

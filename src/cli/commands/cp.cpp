@@ -28,6 +28,7 @@ struct cp_flags {
     std::string from_layout_path;
     std::string to_layout_path;
     bool recursive = false;
+    bool force = false;
     platform_flags platform;
     std::size_t concurrency = 3;
     format_flags format;
@@ -38,6 +39,7 @@ struct cp_flags {
 int run_cp(cp_flags& f) {
     ops::copy_options o;
     o.recursive = f.recursive;
+    o.traverse_existing = f.force;
     o.concurrency = f.concurrency;
     o.platform = f.platform.get();
     o.cache = cache_from_environment();
@@ -95,6 +97,10 @@ void add_cp(app& a) {
     cmd->add_option("to", f->to, "DESTINATION[:TAG[,TAG...]|@DIGEST] (no tag: copied untagged)")
         ->required();
     cmd->add_flag("-r,--recursive", f->recursive, "Also copy the referrers, recursively");
+    cmd->add_flag("--force", f->force,
+                  "Look into every manifest of the graph, even those the destination has, and "
+                  "copy what it lacks before tagging the root (a partly populated destination, "
+                  "such as a registry cache)");
     f->platform.add(*cmd, "From an index, copy only os/arch[/variant]");
     cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
         ->default_val(3)

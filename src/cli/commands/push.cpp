@@ -25,6 +25,7 @@ struct push_flags {
     packing_flags packing;
     std::string image_spec = "v1.1";
     std::size_t concurrency = 5;
+    bool force = false;
     target_flags target;
     format_flags format;
 };
@@ -41,6 +42,7 @@ int run_push(push_flags& f) {
     o.annotations = f.packing.annotations_map();
     o.version = f.image_spec == "v1.0" ? ops::manifest_version::v1_0 : ops::manifest_version::v1_1;
     o.concurrency = f.concurrency;
+    o.traverse_existing = f.force;
     o.disable_path_validation = f.packing.disable_path_validation;
     o.tree_cache = tree_cache_from_environment();
 
@@ -88,6 +90,9 @@ void add_push(app& a) {
     f->packing.add(*cmd);
     cmd->add_option("--image-spec", f->image_spec, "Manifest version: v1.1 or v1.0")
         ->check(CLI::IsMember({"v1.1", "v1.0"}));
+    cmd->add_flag("--force", f->force,
+                  "When the destination has the manifest already, still check what it references "
+                  "and push it again (a partly populated destination)");
     cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
         ->check(CLI::Range(1, 64));
     f->target.add(*cmd);
