@@ -90,7 +90,8 @@ result<void> validate_tag(std::string_view tag);
 /// Checks a name in an OCI image layout's index (`org.opencontainers.image.ref.name`): a tag
 /// (`validate_tag`), or a name in the image-layout spec's grammar, components of letters and
 /// digits joined by one of `-._:@+` or by `--`, separated by `/` (`example.com/app:v1`, as the
-/// ORAS CLI's `--oci-layout-path` names what it stores). At most 1024 characters.
+/// ORAS CLI's `--oci-layout-path` names what it stores). At most 1024 characters; none starting
+/// with `sha256:` or `sha512:` (read as a digest).
 result<void> validate_ref_name(std::string_view name);
 
 /// A reference whose tag part names several tags, as the ORAS CLI's push and cp destinations

@@ -219,6 +219,11 @@ result<void> validate_ref_name(std::string_view name) {
                                                + std::to_string(name.size())
                                                + " characters, over the limit of 1024");
     }
+    if (name.starts_with("sha256:") || name.starts_with("sha512:")) {
+        // `resolve` reads such a name as a digest: stored as a name, it could not be found.
+        return make_failure(errc::invalid_reference,
+                            "reference " + detail::quote(name, 40) + " would be read as a digest");
+    }
     // ref ::= component ("/" component)*; component ::= alnum+ (separator alnum+)*;
     // separator ::= [-._:@+] | "--". So: every run of non-alphanumerics inside a component is
     // one separator character or "--", and components neither start nor end with one.

@@ -92,8 +92,9 @@ ops::copy_result copy(const copy_endpoint& from, const copy_endpoint& to,
                       ops::copy_options options) {
     asio::io_context io;
     return run(
-        io, ops::copy_locations(io.get_executor(), {from.reference, from.oci_layout, from.remote},
-                                {to.reference, to.oci_layout, to.remote}, std::move(options)));
+        io, ops::copy_locations(
+                io.get_executor(), {from.reference, from.oci_layout, from.remote, from.layout_path},
+                {to.reference, to.oci_layout, to.remote, to.layout_path}, std::move(options)));
 }
 
 namespace {

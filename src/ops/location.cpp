@@ -28,8 +28,9 @@ void parse_layout_path_reference(const std::string& text, opened_target& out) {
     if (text.empty()) {
         return;
     }
-    if (digest::parse(text)) {
-        out.reference = text;
+    auto d = digest::parse(text);
+    if (d || text.starts_with("sha256:") || text.starts_with("sha512:")) {
+        out.reference = std::move(d).value().str();  // throws invalid_digest for a bad one
         return;
     }
     std::string_view rest = text;

@@ -419,7 +419,12 @@ asio::awaitable<std::vector<std::string>> list_tags(content::target& src, list_t
     auto all = co_await lister->tags();
     std::vector<std::string> out;
     for (auto& t : all) {
-        if ((!o.last.empty() && t <= o.last) || (o.exclude_digest_tags && is_digest_tag(t))) {
+        if ((!o.last.empty() && t <= o.last) || !t.starts_with(o.scope)
+            || t.size() == o.scope.size()) {
+            continue;
+        }
+        t.erase(0, o.scope.size());
+        if (o.exclude_digest_tags && is_digest_tag(t)) {
             continue;
         }
         out.push_back(std::move(t));

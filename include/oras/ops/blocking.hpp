@@ -52,6 +52,9 @@ struct copy_endpoint {
     bool oci_layout = false;
     /// How to reach the registry (ignored for a layout).
     remote_options remote{};
+    /// When not empty, the layout directory, and `reference` the whole reference inside it
+    /// (see `ops::location::layout_path`; the ORAS CLI's `--from-oci-layout-path`).
+    std::filesystem::path layout_path{};
 };
 
 /// Copies the graph `from` names into `to` (see `ops::copy_locations`). Tags in `to`

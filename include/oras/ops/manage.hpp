@@ -174,6 +174,10 @@ struct list_tags_options {
     std::string last{};
     /// Leave out tags that are digests with `-` for `:` (`sha256-<hex>`: referrers indexes).
     bool exclude_digest_tags = false;
+    /// Only names that start with this, returned without it (an OCI layout's names of one
+    /// repository: `localhost:5000/hello:` gives `v1` for `localhost:5000/hello:v1`). `last`
+    /// compares whole names; `exclude_digest_tags` looks at what is left.
+    std::string scope{};
 };
 
 /// The tags of a target that lists them (a registry repository, an OCI layout).

@@ -73,7 +73,10 @@ int run_cp(cp_flags& f) {
         cache->trim();
     }
     const std::string from_text = (from_layout ? "[oci-layout] " : "[registry] ") + f.from;
-    const std::string to_text = (to_layout ? "[oci-layout] " : "[registry] ") + f.to;
+    // A layout path's names may hold `/`: its first name cut here, not by the printer.
+    const std::string to_text =
+        (to_layout ? "[oci-layout] " : "[registry] ")
+        + (f.to_layout_path.empty() ? f.to : f.to.substr(0, f.to.find(',')));
     print_copy(std::cout, f.format.value, from_text, to_text, r);
     return 0;
 }

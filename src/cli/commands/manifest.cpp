@@ -117,8 +117,13 @@ int run_manifest_push(manifest_push_flags& f) {
     const auto named = !t.tags.empty()       ? ":" + t.tags.front()
                        : t.reference.empty() ? std::string()
                                              : "@" + t.reference;
-    std::cout << "Pushed: " << (f.target.layout() ? "[oci-layout] " : "[registry] ")
-              << f.target.repository(f.ref) << named << "\n";
+    if (!f.target.oci_layout_path.empty()) {
+        // The reference is all of it: as oras, the name given (the first of a list).
+        std::cout << "Pushed: " << t.display.substr(0, t.display.find(',')) << "\n";
+    } else {
+        std::cout << "Pushed: " << (f.target.layout() ? "[oci-layout] " : "[registry] ")
+                  << f.target.repository(f.ref) << named << "\n";
+    }
     for (std::size_t i = 1; i < t.tags.size(); ++i) {
         std::cout << "Tagged " << t.tags[i] << "\n";
     }

@@ -55,8 +55,11 @@ int run_pull(pull_flags& f) {
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
     if (t.reference.empty()) {
         throw error(errc::invalid_reference,
-                    f.target.layout() ? "name a tag or digest of the layout: DIR:TAG or DIR@DIGEST"
-                                      : "name a tag or a digest");
+                    !f.target.oci_layout_path.empty()
+                        ? "name a tag or digest in the layout " + f.target.oci_layout_path
+                    : f.target.oci_layout
+                        ? std::string("name a tag or digest of the layout: DIR:TAG or DIR@DIGEST")
+                        : std::string("name a tag or a digest"));
     }
     if (t.tags.size() > 1) {
         throw error(errc::invalid_reference, "pull one tag at a time");

@@ -88,7 +88,7 @@ int run_tags(tags_flags& f) {
     }
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), where, ops::open_mode::read);
-    ops::list_tags_options o{f.last, f.exclude_digest_tags};
+    ops::list_tags_options o{f.last, f.exclude_digest_tags, scope};
     // A tag or digest given: only the tags naming that manifest, each resolved (as oras).
     std::string wanted;
     if (t.tags.size() > 1) {
@@ -105,15 +105,6 @@ int run_tags(tags_flags& f) {
                   << ", it may take a while...\n";
     }
     auto tags = wait(io, ops::list_tags(*t.target, std::move(o)));
-    if (!scope.empty()) {
-        std::vector<std::string> scoped;
-        for (auto& tag : tags) {
-            if (tag.starts_with(scope) && tag.size() > scope.size()) {
-                scoped.push_back(tag.substr(scope.size()));
-            }
-        }
-        tags = std::move(scoped);
-    }
     if (!wanted.empty()) {
         std::vector<std::string> naming;
         for (auto& tag : tags) {

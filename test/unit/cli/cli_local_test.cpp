@@ -175,8 +175,10 @@ TEST(cli_commands, oci_layout_path_takes_the_reference_whole) {
     ASSERT_OK(s.oras({"push", "localhost:5000/hello:v1,latest", "hi.txt", "--oci-layout-path", dir,
                       "--no-tty"}));
     ASSERT_OK(s.oras({"tag", "--oci-layout-path", dir, "example.com:test", "example.com:v2"}));
-    ASSERT_OK(s.oras({"manifest", "push", "example.com:v3", (s.scratch / "m.json").string(),
-                      "--oci-layout-path", dir}));
+    r = s.oras({"manifest", "push", "example.com:v3", (s.scratch / "m.json").string(),
+                "--oci-layout-path", dir});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Pushed: [oci-layout] example.com:v3\n"), std::string::npos) << r.out;
     for (const auto* name : {"example.com:v2", "example.com:v3", subject.c_str()}) {
         r = s.oras({"resolve", name, "--oci-layout-path", dir});
         ASSERT_OK(r);
@@ -184,19 +186,30 @@ TEST(cli_commands, oci_layout_path_takes_the_reference_whole) {
     }
 
     // `repo tags` with a repository lists that repository's names, without the prefix.
+    ASSERT_OK(s.oras({"tag", "--oci-layout-path", dir, "example.com:test",
+                      "localhost:5000/hello:sha256-" + std::string(64, 'a')}));
     r = s.oras({"repo", "tags", "--oci-layout-path", dir, "localhost:5000/hello"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "v1\nsha256-" + std::string(64, 'a') + "\n");
+    r = s.oras({"repo", "tags", "--oci-layout-path", dir, "localhost:5000/hello",
+                "--exclude-digest-tags"});
     ASSERT_OK(r);
     EXPECT_EQ(r.out, "v1\n");
     r = s.oras({"repo", "tags", "--oci-layout", dir});
     ASSERT_OK(r);
     EXPECT_EQ(r.out,
               "example.com:test\nlocalhost:5000/hello:v1\nlatest\nexample.com:v2\n"
-              "example.com:v3\n");
+              "example.com:v3\nlocalhost:5000/hello:sha256-"
+                  + std::string(64, 'a') + "\n");
 
     // Between two layouts.
     const auto copy = (s.scratch / "copy").string();
-    ASSERT_OK(s.oras({"cp", "--from-oci-layout-path", dir, "example.com:test",
-                      "--to-oci-layout-path", copy, "mirror.example/app:v9", "--no-tty"}));
+    r = s.oras({"cp", "--from-oci-layout-path", dir, "example.com:test", "--to-oci-layout-path",
+                copy, "mirror.example/app:v9,x/y:v10", "--no-tty"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("=> [oci-layout] mirror.example/app:v9\nTagged x/y:v10\n"),
+              std::string::npos)
+        << r.out;
     r = s.oras({"resolve", "mirror.example/app:v9", "--oci-layout-path", copy});
     ASSERT_OK(r);
     EXPECT_EQ(trimmed(r.out), subject);
@@ -208,10 +221,17 @@ TEST(cli_commands, oci_layout_path_takes_the_reference_whole) {
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.err.find("--oci-layout excludes --oci-layout-path"), std::string::npos) << dump(r);
     expect_error(s.oras({"push", "bad name", "hi.txt", "--oci-layout-path", fresh}), "bad name",
-                 "");
-    expect_error(s.oras({"push", "a//b", "hi.txt", "--oci-layout-path", fresh}), "a//b", "");
+                 "neither a tag nor");
+    expect_error(s.oras({"push", "a//b", "hi.txt", "--oci-layout-path", fresh}), "a//b",
+                 "neither a tag nor");
+    // A name that would be read back as a (malformed) digest is not stored as a name.
+    expect_error(s.oras({"push", "sha256:v1", "hi.txt", "--oci-layout-path", fresh}), "sha256:v1",
+                 "invalid digest");
     EXPECT_FALSE(fs::exists(fresh));
-    expect_error(s.oras({"resolve", "sha256:abc", "--oci-layout-path", dir}), "sha256:abc", "");
+    expect_error(s.oras({"resolve", "sha256:abc", "--oci-layout-path", dir}), "sha256:abc",
+                 "invalid digest");
+    expect_error(s.oras({"tag", "--oci-layout-path", dir, "example.com:test", "sha256:x"}),
+                 "example.com:test", "read as a digest");
 }
 
 // Command lines as the ORAS docs write them: aliases, short and deprecated flags, exit codes.

@@ -224,6 +224,10 @@ TEST(content_memory_store, round_trip) {
     memory_store s;
     round_trip(s);
     EXPECT_EQ(s.size(), 4u);  // blob, two manifests, the unknown push
+    // A tag here is a registry's tag: no layout reference names.
+    asio::io_context io;
+    expect_error([&] { run(io, s.tag(manifest_desc(manifest_json("b")), "a/b")); },
+                 errc::invalid_reference);
 }
 
 TEST(content_memory_store, refuses_wrong_digest_and_size) {
