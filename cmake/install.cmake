@@ -4,14 +4,16 @@ include(CMakePackageConfigHelpers)
 
 set(ORAS_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/oras)
 get_target_property(_oras_type oras TYPE)
+# No public header includes OpenSSL, zlib, libarchive or simdjson: a program linking the shared
+# library needs none of their .pc files (pkg-config reads Requires.private for --cflags too, so
+# listing them there would fail a consumer that has only the runtime libraries). A static
+# library brings their symbols undefined: the consumer links them.
 if(_oras_type STREQUAL "SHARED_LIBRARY")
   set(ORAS_SHARED TRUE)
   set(ORAS_PC_REQUIRES "")
-  set(ORAS_PC_REQUIRES_PRIVATE "zlib libarchive simdjson")
 else()
   set(ORAS_SHARED FALSE)
-  set(ORAS_PC_REQUIRES "zlib libarchive simdjson")
-  set(ORAS_PC_REQUIRES_PRIVATE "")
+  set(ORAS_PC_REQUIRES "openssl zlib libarchive simdjson")
 endif()
 
 install(TARGETS oras EXPORT oras-targets

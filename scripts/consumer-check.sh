@@ -28,6 +28,11 @@ cmake --build "$work/cmake-build" >/dev/null
 
 echo "consumer-check: pkg-config oras ($pc)"
 export PKG_CONFIG_PATH=$(dirname "$pc")
+if [ -z "$(find "$prefix" -name 'liboras.a' | head -n1)" ]; then
+  # A shared liboras asks nothing of its consumers' build: no other package's .pc file.
+  leaked=$(pkg-config --print-requires --print-requires-private oras)
+  [ -z "$leaked" ] || { echo "consumer-check: the shared oras.pc requires: $leaked" >&2; exit 1; }
+fi
 # shellcheck disable=SC2046
 g++ -std=c++20 -O1 "$root/test/consumer/main.cpp" -o "$work/pkg-config-consumer" \
   $(pkg-config --cflags --libs oras)
