@@ -406,28 +406,20 @@ class copier {
     }
 
     /// Continues a transfer an earlier process left half done at a destination that kept it,
-    /// from a source that serves ranges, or finishes one it left whole but uncommitted. False
-    /// when there is nothing to continue.
+    /// from a source that serves ranges. False when there is nothing to continue.
     asio::awaitable<bool> resume_blob(descriptor desc, std::string name) {
         auto* dst = dynamic_cast<content::resumable*>(&dst_);
         auto* src = dynamic_cast<content::ranged_opener*>(&src_);
-        if (dst == nullptr) {
+        if (dst == nullptr || src == nullptr) {
             co_return false;
         }
         const auto have = dst->partial_size(desc);
-        const bool whole = have == static_cast<std::uint64_t>(desc.size);
-        if (have == 0 || (src == nullptr && !whole)) {
+        if (have == 0) {
             co_return false;
         }
         std::optional<byte_source> rest;
         try {
-            if (whole) {
-                // Written whole by a process killed before it committed: read back and
-                // verified, nothing asked of the source.
-                rest = byte_source::from_string(std::string());
-            } else {
-                rest = co_await src->open_from(desc, have);
-            }
+            rest = co_await src->open_from(desc, have);
         } catch (const error&) {
             // A source that will not continue from `have` (no ranges, a Content-Range that
             // starts elsewhere, a 416, a proxy that refuses ranges) may still send the whole

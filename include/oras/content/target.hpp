@@ -159,8 +159,7 @@ class ranged_opener {
 class resumable {
   public:
     virtual ~resumable() = default;
-    /// How many bytes of `desc` an earlier push left to continue from; 0: none; `desc.size`
-    /// when it had written them all (killed before it committed them).
+    /// How many bytes of `desc` an earlier push left to continue from; 0: none.
     virtual std::uint64_t partial_size(const descriptor& desc) = 0;
     /// Stores `desc` from the first `offset` bytes kept from before and `rest`, the bytes from
     /// `offset` on; the whole is verified against `desc` (a kept prefix that was damaged fails
