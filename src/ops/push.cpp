@@ -200,25 +200,37 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
                 co_return detail::counted(std::move(reader), o.progress, p.desc, p.title);
             };
             bool present = false;
+            std::exception_ptr failed;
             try {
                 present = co_await dst.push_unless_present(p.desc, std::move(open));
-            } catch (const error& e) {
-                // Refused as not its digest: when that digest came from the tree cache, the
-                // entry was stale; forgotten, so that the next push reads the file.
-                if (e.code() != errc::digest_mismatch || !files.forget_cached_digest(p.desc)) {
-                    throw;
+            } catch (...) {
+                failed = std::current_exception();
+            }
+            if (failed) {
+                // A digest from the tree cache may be what failed (a registry need not say
+                // DIGEST_INVALID when the bytes are not it): forgotten whatever the failure but
+                // a cancellation, so that the next push reads the file. That costs one hash.
+                if (is_cancelled(failed) || !files.forget_cached_digest(p.desc)) {
+                    std::rethrow_exception(failed);
                 }
-                std::string what = e.what();
-                // Its message (with the request's summary) kept whole, less the code's text,
-                // which the new error adds again.
-                if (const auto suffix = ": " + e.code().message(); what.ends_with(suffix)) {
-                    what.resize(what.size() - suffix.size());
+                try {
+                    std::rethrow_exception(failed);
+                } catch (const error& e) {
+                    if (e.code() != errc::digest_mismatch) {
+                        throw;
+                    }
+                    std::string what = e.what();
+                    // Its message (with the request's summary) kept whole, less the code's
+                    // text, which the new error adds again.
+                    if (const auto suffix = ": " + e.code().message(); what.ends_with(suffix)) {
+                        what.resize(what.size() - suffix.size());
+                    }
+                    throw error(e.code(),
+                                quote(p.title)
+                                    + " was described by the tree cache from metadata its last "
+                                      "change did not alter; the entry is forgotten, push again: "
+                                    + what);
                 }
-                throw error(e.code(), quote(p.title)
-                                          + " was described by the tree cache from metadata its "
-                                            "last change did not alter; the entry is forgotten, "
-                                            "push again: "
-                                          + what);
             }
             if (present) {
                 detail::emit(o.progress, progress_event::kind::exists, p.desc, p.title);

@@ -150,8 +150,8 @@ class file_store final : public target, public resumable {
     static constexpr std::int64_t digest_cache_min_size = 1 << 20;
     /// When `desc` names a file this store described from the `tree_cache` without reading it,
     /// removes that entry (so that the next store reads the file) and returns true. For a
-    /// destination that refused the file's bytes as not matching their digest: the entry was
-    /// stale, which its metadata did not show (a write still under way when it was taken).
+    /// failed upload of the file: the entry may have been stale, which its metadata did not
+    /// show (a write still under way when it was taken), and a registry need not say so.
     bool forget_cached_digest(const descriptor& desc) noexcept;
     /// How many syncfs(2) calls this store has made: one per file system written to before the
     /// renames of each `commit()` and again after them (when there were renames), and one per
