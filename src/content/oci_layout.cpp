@@ -15,6 +15,7 @@
 #include "core/json_writer.hpp"
 #include "core/posix_file.hpp"
 #include "core/quote.hpp"
+#include "core/reads_as_digest.hpp"
 
 #include <boost/json.hpp>
 
@@ -664,7 +665,7 @@ asio::awaitable<descriptor> oci_layout::resolve(std::string reference) {
     // A digest, or a name that could only be a malformed one; other names may hold `:` (the
     // image-layout spec's `example.com/app:v1`).
     auto parsed = digest::parse(reference);
-    if (parsed || reference.starts_with("sha256:") || reference.starts_with("sha512:")) {
+    if (parsed || oras::detail::reads_as_digest(reference)) {
         const auto d = std::move(parsed).value();  // throws invalid_digest
         const auto idx = parse_index(index_path, read_index(), opts_.max_index_size);
         for (const auto& m : idx.manifests) {

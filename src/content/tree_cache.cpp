@@ -150,10 +150,11 @@ tree_fingerprint fingerprint_file(const struct stat& st, std::int64_t now, std::
     w.started = now;
     w.h.update(file_format);
     w.entry({}, ".", st);
+    // Settled by `settle`, which takes the place of the walk's granule.
     const std::int64_t whole_seconds = st.st_ctim.tv_nsec == 0 && st.st_mtim.tv_nsec == 0 ? 2 : 1;
     const bool settled = nanoseconds(st.st_ctim) <= now - settle * whole_seconds
                          && nanoseconds(st.st_mtim) <= now - settle * whole_seconds;
-    return {w.h.finish(), w.settled && settled};
+    return {w.h.finish(), settled};
 }
 
 tree_cache::tree_cache(fs::path root, std::chrono::seconds max_age)

@@ -1,6 +1,7 @@
 #include <oras/reference.hpp>
 
 #include "core/quote.hpp"
+#include "core/reads_as_digest.hpp"
 
 #include <boost/url/grammar/parse.hpp>
 #include <boost/url/rfc/ipv6_address_rule.hpp>
@@ -219,7 +220,7 @@ result<void> validate_ref_name(std::string_view name) {
                                                + std::to_string(name.size())
                                                + " characters, over the limit of 1024");
     }
-    if (name.starts_with("sha256:") || name.starts_with("sha512:")) {
+    if (detail::reads_as_digest(name)) {
         // `resolve` reads such a name as a digest: stored as a name, it could not be found.
         return make_failure(errc::invalid_reference,
                             "reference " + detail::quote(name, 40) + " would be read as a digest");

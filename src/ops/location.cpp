@@ -6,6 +6,7 @@
 #include <oras/registry/repository_target.hpp>
 
 #include "core/quote.hpp"
+#include "core/reads_as_digest.hpp"
 
 #include <optional>
 
@@ -29,7 +30,7 @@ void parse_layout_path_reference(const std::string& text, opened_target& out) {
         return;
     }
     auto d = digest::parse(text);
-    if (d || text.starts_with("sha256:") || text.starts_with("sha512:")) {
+    if (d || oras::detail::reads_as_digest(text)) {
         out.reference = std::move(d).value().str();  // throws invalid_digest for a bad one
         return;
     }
