@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -31,6 +32,8 @@ namespace {
 constexpr std::string_view owner_prefix = ".oras-owner-";
 constexpr std::size_t token_size = 16;
 constexpr std::size_t unique_size = 6;  // the XXXXXX of mkstemp
+constexpr std::string_view kept_marker = ".kept";
+constexpr std::size_t name_max = 255;
 
 bool is_token(std::string_view s) {
     return s.size() == token_size && std::all_of(s.begin(), s.end(), [](char c) {
@@ -124,10 +127,31 @@ claims& registry() {
     return c;
 }
 
+fs::path claimed_dir(const fs::path& given) {
+    return given.empty() ? fs::path(".") : given;
+}
+
+// With the registry's mutex held.
+void sweep_if_due_locked(claims& all, const fs::path& dir, const std::string& key) {
+    const auto now = std::chrono::steady_clock::now();
+    if (auto it = all.swept.find(key);
+        it == all.swept.end() || now - it->second >= sweep_interval) {
+        sweep_dead_owners(dir);
+        all.swept[key] = now;
+    }
+}
+
 }  // namespace
 
+void sweep_if_due(const fs::path& given) {
+    const fs::path dir = claimed_dir(given);
+    auto& all = registry();
+    std::lock_guard lock(all.mutex);
+    sweep_if_due_locked(all, dir, dir.lexically_normal().string());
+}
+
 dir_claim::dir_claim(const fs::path& given) {
-    const fs::path dir = given.empty() ? fs::path(".") : given;
+    const fs::path dir = claimed_dir(given);
     auto& all = registry();
     const auto key = dir.lexically_normal().string();
     std::lock_guard lock(all.mutex);
@@ -137,12 +161,7 @@ dir_claim::dir_claim(const fs::path& given) {
             return;
         }
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (auto it = all.swept.find(key);
-        it == all.swept.end() || now - it->second >= sweep_interval) {
-        sweep_dead_owners(dir);
-        all.swept[key] = now;
-    }
+    sweep_if_due_locked(all, dir, key);
     for (int attempt = 0; attempt < 16; ++attempt) {
         auto o = std::make_shared<owner>();
         o->dir = dir;
@@ -210,6 +229,21 @@ std::string dir_claim::name_template(std::string_view prefix) const {
     return (owner_->dir / name).string();
 }
 
+std::string dir_claim::kept_template(std::string_view stable) const {
+    const auto& token = owner_->token;
+    if (token.empty() || stable.empty()
+        || stable.size() + kept_marker.size() + token.size() + unique_size + 2 > name_max) {
+        return {};
+    }
+    std::string name(stable);
+    name += kept_marker;
+    name += '-';
+    name += token;
+    name += '-';
+    name += "XXXXXX";
+    return (owner_->dir / name).string();
+}
+
 bool is_claimed_name(std::string_view name) {
     if (name.starts_with(owner_prefix)) {
         return is_token(name.substr(owner_prefix.size()));
@@ -221,6 +255,33 @@ bool is_claimed_name(std::string_view name) {
     const auto token = name.substr(name.size() - tail + 1, token_size);
     return is_token(token) && made_under(name, token);
 }
+
+namespace {
+
+// Renames a dead owner's kept file `name` to its stable name, which it never replaces (a live
+// process may hold a file there). False when `name` is not a kept file or was not moved. Only
+// this user's: another user's would lie at the stable name unused and never swept.
+bool hand_on(const fs::path& dir, std::string_view name, std::string_view token) {
+    const auto suffix = kept_marker.size() + token.size() + unique_size + 2;
+    if (name.size() <= suffix
+        || name.substr(name.size() - suffix, kept_marker.size()) != kept_marker) {
+        return false;
+    }
+    const auto from = dir / std::string(name);
+    struct stat st {};
+    if (::lstat(from.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {
+        return false;
+    }
+    const auto to = dir / std::string(name.substr(0, name.size() - suffix));
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+        return true;
+    }
+    // A file system without that flag: link(2) never replaces either.
+    return (errno == EINVAL || errno == ENOSYS) && ::link(from.c_str(), to.c_str()) == 0
+           && ::unlink(from.c_str()) == 0;
+}
+
+}  // namespace
 
 std::size_t sweep_dead_owners(const fs::path& dir) {
     const auto names = names_in(dir);
@@ -249,7 +310,7 @@ std::size_t sweep_dead_owners(const fs::path& dir) {
             const auto p = dir / name;
             if (fs::is_directory(fs::symlink_status(p, ec))) {
                 removed += fs::remove_all(p, ec) > 0 ? 1 : 0;
-            } else if (::unlink(p.c_str()) == 0) {
+            } else if (hand_on(dir, name, token) || ::unlink(p.c_str()) == 0) {
                 ++removed;
             }
         }

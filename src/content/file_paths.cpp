@@ -145,6 +145,8 @@ void remove_stale_partials(const fs::path& dest) {
 }
 
 std::uint64_t partial_size(const fs::path& dest, const std::string& tag) {
+    // A file a killed process had finished is back under the stable name only once swept.
+    sweep_if_due(dest.parent_path());
     struct stat st {};
     if (::lstat(partial_path(dest, tag).c_str(), &st) != 0 || !usable_partial(st)) {
         return 0;
@@ -254,8 +256,13 @@ void temp_file::close(bool sync) {
     }
     if (partial_) {
         // Complete: off the stable name while still locked, so that a process opening that
-        // name next starts a file of its own instead of truncating this one.
-        std::string own = own_template();
+        // name next starts a file of its own instead of truncating this one. Under a kept name:
+        // should this process die before it publishes the file, the next one finds it whole
+        // under the stable name again (`dir_claim::kept_template`) instead of fetching it anew.
+        std::string own = claim_.kept_template(fs::path(path_).filename().string());
+        if (own.empty()) {
+            own = own_template();
+        }
         const int placeholder = ::mkostemp(own.data(), O_CLOEXEC);
         if (placeholder < 0 || ::rename(path_.c_str(), own.c_str()) != 0) {
             const int saved = errno;

@@ -43,7 +43,9 @@ class temp_file {
     /// is (a process killed while writing it left what it had for this one to continue: see
     /// `size_at_open`) and locked (flock) while open, so that two processes never write it at
     /// once; when another process holds it, a random name as above. Once closed it moves to a
-    /// random name, so the stable one never reaches the destination from under another writer.
+    /// name of this process's (`dir_claim::kept_template`), so that the stable one never reaches
+    /// the destination from under another writer; should the process die before `publish`, the
+    /// next sweep hands it back to the stable name, whole.
     temp_file(const std::filesystem::path& dest, const std::string& partial_tag);
     ~temp_file();
     temp_file(const temp_file&) = delete;
@@ -121,7 +123,8 @@ std::filesystem::path partial_path(const std::filesystem::path& dest, const std:
 void remove_stale_partials(const std::filesystem::path& dest);
 
 /// Bytes of the partial file `temp_file(dest, tag)` would take up; 0 when there is none it
-/// would take (see that constructor).
+/// would take (see that constructor). Sweeps the directory first when due, so that a file a
+/// killed process finished but never published counts (whole).
 std::uint64_t partial_size(const std::filesystem::path& dest, const std::string& tag);
 
 /// Hands the first `n` bytes of the open file `fd` to `consume`, in chunks of at most 1 MiB.

@@ -465,7 +465,7 @@ std::uint64_t file_store::partial_size(const descriptor& desc) {
     try {
         const auto dest = detail::title_destination(root(false), title);
         const auto kept = detail::partial_size(dest, partial_tag(desc));
-        return kept < static_cast<std::uint64_t>(desc.size) ? kept : 0;
+        return kept <= static_cast<std::uint64_t>(desc.size) ? kept : 0;
     } catch (const std::exception&) {
         return 0;  // a title push would refuse: nothing to continue
     }

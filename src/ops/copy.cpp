@@ -410,16 +410,24 @@ class copier {
     asio::awaitable<bool> resume_blob(descriptor desc, std::string name) {
         auto* dst = dynamic_cast<content::resumable*>(&dst_);
         auto* src = dynamic_cast<content::ranged_opener*>(&src_);
-        if (dst == nullptr || src == nullptr) {
+        if (dst == nullptr) {
             co_return false;
         }
         const auto have = dst->partial_size(desc);
-        if (have == 0) {
+        const bool whole = have == static_cast<std::uint64_t>(desc.size);
+        if (have == 0 || (src == nullptr && !whole)) {
             co_return false;
         }
         std::optional<byte_source> rest;
+        if (whole) {
+            // Whole already (written before a commit that never came): only verified, by
+            // the destination; no request at all.
+            rest = byte_source::from_string({});
+        }
         try {
-            rest = co_await src->open_from(desc, have);
+            if (!rest) {
+                rest = co_await src->open_from(desc, have);
+            }
         } catch (const error&) {
             // A source that will not continue from `have` (no ranges, a Content-Range that
             // starts elsewhere, a 416, a proxy that refuses ranges) may still send the whole

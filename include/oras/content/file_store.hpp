@@ -184,9 +184,10 @@ class file_store final : public target, public resumable {
     /// `resumable`): a pull killed while writing one leaves what it had, and the next pull
     /// into the same directory continues from there.
     static constexpr std::int64_t resume_min_size = 1 << 20;
-    /// Bytes of `desc` a killed earlier push left under its title's partial name; 0 when there
-    /// are none, when `desc` is not a plain titled file of at least `resume_min_size` bytes, or
-    /// when its title is already taken in this store.
+    /// Bytes of `desc` a killed earlier push left under its title's partial name (all of them
+    /// when it was killed after writing the file but before `commit`); 0 when there are none,
+    /// when `desc` is not a plain titled file of at least `resume_min_size` bytes, or when its
+    /// title is already taken in this store.
     std::uint64_t partial_size(const descriptor& desc) override;
     /// `push`, continuing the partial file of `desc` from byte `offset` with `rest`; the whole
     /// file is hashed (the kept bytes read back) and verified before it is committed.

@@ -159,11 +159,13 @@ class ranged_opener {
 class resumable {
   public:
     virtual ~resumable() = default;
-    /// How many bytes of `desc` an earlier push left to continue from; 0: none.
+    /// How many bytes of `desc` an earlier push left to continue from; 0: none; `desc.size`:
+    /// all of them (a push that ended before its commit), still to be verified.
     virtual std::uint64_t partial_size(const descriptor& desc) = 0;
     /// Stores `desc` from the first `offset` bytes kept from before and `rest`, the bytes from
-    /// `offset` on; the whole is verified against `desc` (a kept prefix that was damaged fails
-    /// with `digest_mismatch` and is discarded, so the next attempt starts over).
+    /// `offset` on (none when `offset` is `desc.size`); the whole is verified against `desc` (a
+    /// kept prefix that was damaged fails with `digest_mismatch` and is discarded, so the next
+    /// attempt starts over).
     virtual boost::asio::awaitable<void> push_rest(descriptor desc, std::uint64_t offset,
                                                    byte_source rest) = 0;
 };

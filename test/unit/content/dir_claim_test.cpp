@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <set>
@@ -20,6 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using oras::content::detail::dir_claim;
+using oras::content::detail::partial_path;
+using oras::content::detail::partial_size;
 using oras::content::detail::staging_dir;
 using oras::content::detail::sweep_dead_owners;
 using oras::content::detail::temp_file;
@@ -157,6 +160,78 @@ TEST(dir_claim, what_a_killed_process_was_writing_is_removed_by_the_next_claim) 
     }
     EXPECT_EQ(names_in(d), std::set<std::string>{"out.bin"});
     EXPECT_EQ(read_file(d / "out.bin"), "whole");
+}
+
+// A child finishes a large file (closed, not yet published) and dies: what it wrote waits under
+// a kept name of its own, then goes back to the stable partial name for the next process.
+pid_t finish_and_die(const fs::path& dest, const std::string& tag, const std::string& data) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        auto* file = new temp_file(dest, tag);
+        file->write(std::as_bytes(std::span(std::string_view(data))));
+        file->close(false);
+        ::_exit(0);
+    }
+    return child;
+}
+
+TEST(dir_claim, a_whole_file_a_killed_process_never_published_goes_back_to_its_stable_name) {
+    oras::test::temp_dir t;
+    const auto d = t.path();
+    const auto dest = d / "big.bin";
+    const std::string tag(32, 'a');
+    const pid_t child = finish_and_die(dest, tag, "all of it");
+    ASSERT_GE(child, 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_EQ(status, 0);
+    const auto stable = partial_path(dest, tag).filename().string();
+    const auto left = names_in(d);
+    ASSERT_EQ(left.size(), 2u);  // the owner file, the kept name
+    EXPECT_EQ(owner_files(d), 1u);
+    EXPECT_EQ(std::count_if(left.begin(), left.end(),
+                            [&](const std::string& n) { return n.starts_with(stable + ".kept-"); }),
+              1);
+
+    // Asking for the partial file sweeps: it is back, whole, and taken up as it is.
+    EXPECT_EQ(partial_size(dest, tag), 9u);
+    EXPECT_EQ(names_in(d), std::set<std::string>{stable});
+    temp_file next(dest, tag);
+    EXPECT_EQ(next.size_at_open(), 9u);
+    EXPECT_EQ(next.path(), partial_path(dest, tag).string());
+}
+
+TEST(dir_claim, a_kept_name_never_replaces_a_file_at_its_stable_name) {
+    oras::test::temp_dir t;
+    const auto d = t.path();
+    const auto dest = d / "big.bin";
+    const std::string tag(32, 'b');
+    const pid_t child = finish_and_die(dest, tag, "finished");
+    ASSERT_GE(child, 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    // Another process's partial file took the stable name meanwhile: it stays as it is, and the
+    // dead owner's file goes.
+    write_file(partial_path(dest, tag), "another");
+    EXPECT_EQ(sweep_dead_owners(d), 1u);
+    EXPECT_EQ(names_in(d), std::set<std::string>{partial_path(dest, tag).filename().string()});
+    EXPECT_EQ(read_file(partial_path(dest, tag)), "another");
+}
+
+TEST(dir_claim, a_kept_name_too_long_to_fit_is_an_ordinary_temporary_name) {
+    oras::test::temp_dir t;
+    const dir_claim claim(t.path());
+    EXPECT_TRUE(claim.kept_template(std::string(230, 'k')).empty());
+    const auto fits = claim.kept_template(std::string(200, 'k'));
+    ASSERT_FALSE(fits.empty());
+    EXPECT_LE(fs::path(fits).filename().string().size(), 255u);
+    // A finished large file whose name leaves no room: under a name of its own, swept as any.
+    const auto dest = t.path() / std::string(200, 'n');
+    temp_file f(dest, std::string(32, 'c'));
+    f.write(std::as_bytes(std::span(std::string_view("long"))));
+    f.close(false);
+    EXPECT_EQ(fs::path(f.path()).filename().string().find(".kept-"), std::string::npos);
+    EXPECT_TRUE(oras::content::detail::is_claimed_name(fs::path(f.path()).filename().string()));
 }
 
 TEST(dir_claim, a_temporary_name_for_a_long_file_name_still_fits) {

@@ -2,6 +2,7 @@
 // in (blobs, then manifests by height, the root tag last), Docker types and opaque media
 // types, the concurrency budget, a failed copy rerun, depth limits.
 #include <oras/content/blob_cache.hpp>
+#include <oras/content/file_store.hpp>
 #include <oras/content/memory_store.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/content/target.hpp>
@@ -24,7 +25,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -567,4 +572,65 @@ TEST(copy, a_cache_entry_damaged_on_disk_is_dropped_and_the_blob_read_from_the_s
     EXPECT_EQ(o.cache->stats().stored, 3u + 3u);
     recording_store third;
     EXPECT_EQ(g(oras::ops::copy(src, "v1", third, o)).cached, 3u);
+}
+
+// A pull killed after it wrote its large files but before its commit put them under their
+// titles: the next pull takes them up whole, verifies them, and asks the source for none.
+TEST(copy, a_pull_killed_before_its_commit_leaves_large_files_the_next_one_only_verifies) {
+    asio::io_context io;
+    recording_store src;
+    const auto put = [&](std::string data, std::string media_type) {
+        auto d = describe(data, std::move(media_type));
+        oras::test::run(io, src.inner.push(d, byte_source::from_string(std::move(data))));
+        return d;
+    };
+    const auto size = static_cast<std::size_t>(oras::content::file_store::resume_min_size) + 5;
+    oras::image_manifest m;
+    m.config = put("{}", "application/vnd.test.config+json");
+    std::vector<std::string> contents;
+    for (const std::string title : {"one.bin", "sub/two.bin"}) {
+        const auto i = static_cast<unsigned>(contents.size());
+        contents.push_back(oras::test::pattern(size + i, 40 + i));
+        auto layer = put(contents.back(), std::string(oras::media_type::image_layer));
+        layer.annotations["org.opencontainers.image.title"] = title;
+        m.layers.push_back(layer);
+    }
+    const auto root = put(m.serialize(), std::string(oras::media_type::image_manifest));
+    oras::test::temp_dir out;
+
+    // The killed pull, in a child that ends without a commit or a destructor, as SIGKILL would.
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        try {
+            asio::io_context child_io;
+            auto* files = new oras::content::file_store(out.path(), {.deferred_commit = true});
+            oras::test::run(child_io, oras::ops::copy(src.inner, root.digest.str(), *files, {}));
+        } catch (...) {
+            ::_exit(1);
+        }
+        ::_exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_EQ(status, 0);
+    ASSERT_FALSE(std::filesystem::exists(out.path() / "one.bin"));
+    ASSERT_FALSE(std::filesystem::exists(out.path() / "sub/two.bin"));
+
+    oras::ops::pull_options o;
+    o.output = out.path();
+    const auto r = oras::test::run(io, oras::ops::pull(src, root.digest.str(), std::move(o)));
+    EXPECT_EQ(r.resumed, 2u);
+    for (const auto& layer : m.layers) {
+        EXPECT_EQ(src.opens.count(layer.digest.str()), 0u) << layer.digest.str();
+    }
+    EXPECT_TRUE(oras::test::read_file(out.path() / "one.bin") == contents[0]);
+    EXPECT_TRUE(oras::test::read_file(out.path() / "sub/two.bin") == contents[1]);
+    // Nothing else is left: no kept name, no partial file, no owner file.
+    std::size_t entries = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(out.path())) {
+        EXPECT_FALSE(e.path().filename().string().starts_with(".")) << e.path();
+        ++entries;
+    }
+    EXPECT_EQ(entries, 3u);  // the two files and `sub`
 }
