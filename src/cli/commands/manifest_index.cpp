@@ -274,7 +274,11 @@ int run_index_update(index_update_flags& f) {
         tags.insert(tags.end(), f.tags.begin(), f.tags.end());
         const auto type = index.media_type.empty() ? found.media_type : index.media_type;
         auto shown = t.tags.empty() ? t.display.substr(0, t.display.rfind('@')) : t.display;
-        if (t.tags.empty()) {
+        if (t.tags.empty() && !f.target.oci_layout_path.empty()) {
+            // The whole argument is the digest of the index left as it was: the layout is
+            // named by its path, as `--oci-layout DIR@DIGEST` names it.
+            shown = "[oci-layout] " + f.target.oci_layout_path;
+        } else if (t.tags.empty()) {
             // `repo:tag@digest` names the digest: the tag is not pushed, so not shown.
             const auto slash = shown.rfind('/');
             const auto colon = shown.rfind(':');

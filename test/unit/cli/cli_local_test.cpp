@@ -185,6 +185,19 @@ TEST(cli_commands, oci_layout_path_takes_the_reference_whole) {
         EXPECT_EQ(trimmed(r.out), subject) << name;
     }
 
+    // An index updated by digest: the layout is named by its path, as `--oci-layout DIR@DIGEST`
+    // names it, never by the digest of the index left as it was.
+    ASSERT_OK(s.oras({"manifest", "index", "create", "--oci-layout-path", dir, "example.com:idx",
+                      "example.com:test"}));
+    r = s.oras({"resolve", "example.com:idx", "--oci-layout-path", dir});
+    ASSERT_OK(r);
+    const auto old_index = trimmed(r.out);
+    r = s.oras({"manifest", "index", "update", "--oci-layout-path", dir, old_index, "--add",
+                "localhost:5000/hello:v1"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Pushed    [oci-layout] " + dir + "\n"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("Pushed    [oci-layout] " + old_index), std::string::npos) << r.out;
+
     // `repo tags` with a repository lists that repository's names, without the prefix.
     ASSERT_OK(s.oras({"tag", "--oci-layout-path", dir, "example.com:test",
                       "localhost:5000/hello:sha256-" + std::string(64, 'a')}));
@@ -199,7 +212,7 @@ TEST(cli_commands, oci_layout_path_takes_the_reference_whole) {
     ASSERT_OK(r);
     EXPECT_EQ(r.out,
               "example.com:test\nlocalhost:5000/hello:v1\nlatest\nexample.com:v2\n"
-              "example.com:v3\nlocalhost:5000/hello:sha256-"
+              "example.com:v3\nexample.com:idx\nlocalhost:5000/hello:sha256-"
                   + std::string(64, 'a') + "\n");
 
     // Between two layouts.
