@@ -18,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <system_error>
 #include <vector>
 
@@ -98,6 +99,24 @@ std::vector<std::string> names_in(const fs::path& dir) {
 // a cache that claims its directory once per entry does not read it once per entry.
 constexpr auto sweep_interval = std::chrono::seconds(60);
 
+// The tokens of this process's live owner files: never swept, even where locks taken twice by
+// one process would not conflict (some file systems implement flock with per-process locks).
+struct own_tokens {
+    std::mutex mutex;
+    std::set<std::string, std::less<>> tokens;
+};
+
+own_tokens& ours() {
+    static own_tokens t;
+    return t;
+}
+
+bool is_ours(std::string_view token) {
+    auto& o = ours();
+    std::lock_guard lock(o.mutex);
+    return o.tokens.contains(token);
+}
+
 }  // namespace
 
 struct dir_claim::owner {
@@ -110,6 +129,9 @@ struct dir_claim::owner {
         // Unlinked while still locked: no sweeper can take it for a dead owner's in between.
         if (!path.empty()) {
             ::unlink(path.c_str());
+            auto& o = ours();
+            std::lock_guard lock(o.mutex);
+            o.tokens.erase(token);
         }
     }
 };
@@ -206,6 +228,11 @@ dir_claim::dir_claim(const fs::path& given) {
                                                     + quote(dir.string()) + ": "
                                                     + std::strerror(errno));
         }
+        {
+            auto& mine = ours();
+            std::lock_guard held(mine.mutex);
+            mine.tokens.insert(o->token);
+        }
         all.owners[key] = o;
         owner_ = std::move(o);
         return;
@@ -269,7 +296,8 @@ bool hand_on(const fs::path& dir, std::string_view name, std::string_view token)
     }
     const auto from = dir / std::string(name);
     struct stat st {};
-    if (::lstat(from.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {
+    if (::lstat(from.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()
+        || st.st_nlink != 1) {
         return false;
     }
     const auto to = dir / std::string(name.substr(0, name.size() - suffix));
@@ -291,7 +319,7 @@ std::size_t sweep_dead_owners(const fs::path& dir) {
             continue;
         }
         const auto token = std::string_view(candidate).substr(owner_prefix.size());
-        if (!is_token(token)) {
+        if (!is_token(token) || is_ours(token)) {
             continue;
         }
         const auto owner_path = dir / candidate;

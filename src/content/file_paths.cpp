@@ -260,10 +260,13 @@ void temp_file::close(bool sync) {
         // should this process die before it publishes the file, the next one finds it whole
         // under the stable name again (`dir_claim::kept_template`) instead of fetching it anew.
         std::string own = claim_.kept_template(fs::path(path_).filename().string());
-        if (own.empty()) {
+        int placeholder = own.empty() ? -1 : ::mkostemp(own.data(), O_CLOEXEC);
+        if (placeholder < 0 && (own.empty() || errno == ENAMETOOLONG)) {
+            // A file system whose names are shorter than NAME_MAX (eCryptfs: 143 bytes): an
+            // ordinary name, which the next process sweeps instead of taking up.
             own = own_template();
+            placeholder = ::mkostemp(own.data(), O_CLOEXEC);
         }
-        const int placeholder = ::mkostemp(own.data(), O_CLOEXEC);
         if (placeholder < 0 || ::rename(path_.c_str(), own.c_str()) != 0) {
             const int saved = errno;
             if (placeholder >= 0) {

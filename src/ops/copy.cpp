@@ -406,7 +406,9 @@ class copier {
     }
 
     /// Continues a transfer an earlier process left half done at a destination that kept it,
-    /// from a source that serves ranges. False when there is nothing to continue.
+    /// from a source that serves ranges, or has the destination verify a blob it kept whole
+    /// (from any source, which is not asked for anything). False when there is nothing to
+    /// continue.
     asio::awaitable<bool> resume_blob(descriptor desc, std::string name) {
         auto* dst = dynamic_cast<content::resumable*>(&dst_);
         auto* src = dynamic_cast<content::ranged_opener*>(&src_);
