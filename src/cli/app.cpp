@@ -28,6 +28,8 @@ std::unique_ptr<app> make_app() {
     add_repo(*a);
     add_manifest(*a);
     add_blob(*a);
+    add_backup(*a);
+    add_restore(*a);
     add_login(*a);
     add_logout(*a);
     add_version(*a);

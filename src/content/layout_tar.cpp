@@ -2,12 +2,16 @@
 #include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
 
+#include "content/file_paths.hpp"
+#include "core/posix_file.hpp"
 #include "core/quote.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace oras::content {
 
@@ -182,6 +187,114 @@ std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_
     }
     layout->extracted_ = std::move(dir);
     return layout;
+}
+
+namespace {
+
+// The members of a layout under `root`, relative, parents before their children, sorted: what a
+// layout holds and nothing hidden (a temporary file of a writer, an owner file).
+std::vector<fs::path> layout_members(const fs::path& root) {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
+    if (ec) {
+        throw error(errc::invalid_argument,
+                    "cannot read the OCI layout " + quote(root.string()) + ": " + ec.message());
+    }
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) {
+            throw error(errc::invalid_argument,
+                        "cannot read the OCI layout " + quote(root.string()) + ": " + ec.message());
+        }
+        const auto name = it->path().filename().string();
+        if (name.starts_with(".")) {
+            if (it->is_directory(ec)) {
+                it.disable_recursion_pending();
+            }
+            continue;
+        }
+        out.push_back(it->path().lexically_relative(root));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+std::uint64_t oci_layout::write_tar(const fs::path& tar) const {
+    const auto fail = [&tar](const std::string& why) {
+        return error(errc::invalid_argument,
+                     "cannot write the OCI layout archive " + quote(tar.string()) + ": " + why);
+    };
+    const auto members = layout_members(root_);
+    detail::temp_file file(tar);
+    std::uint64_t written = 0;
+    struct sink {
+        detail::temp_file* file;
+        std::uint64_t* written;
+    } to{&file, &written};
+    const auto write = [](archive*, void* data, const void* buf, size_t n) -> la_ssize_t {
+        auto* s = static_cast<sink*>(data);
+        try {
+            s->file->write(std::span(static_cast<const std::byte*>(buf), n));
+        } catch (const std::exception&) {
+            return -1;
+        }
+        *s->written += n;
+        return static_cast<la_ssize_t>(n);
+    };
+    std::unique_ptr<archive, write_closer> out(archive_write_new());
+    if (!out) {
+        throw std::bad_alloc();
+    }
+    archive_write_set_format_pax_restricted(out.get());
+    archive_write_set_bytes_in_last_block(out.get(), 1);
+    if (archive_write_open2(out.get(), &to, nullptr, write, nullptr, nullptr) != ARCHIVE_OK) {
+        throw fail(why(out.get()));
+    }
+    std::vector<char> buf(1 << 20);
+    for (const auto& rel : members) {
+        const auto path = root_ / rel;
+        const oras::detail::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        struct stat st {};
+        if (!fd || ::fstat(fd.get(), &st) != 0) {
+            throw fail("cannot read " + quote(path.string()) + ": " + std::strerror(errno));
+        }
+        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+            continue;  // nothing a layout holds
+        }
+        std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(),
+                                                                            &archive_entry_free);
+        archive_entry_set_pathname(entry.get(),
+                                   (rel.string() + (S_ISDIR(st.st_mode) ? "/" : "")).c_str());
+        archive_entry_set_filetype(entry.get(), S_ISDIR(st.st_mode) ? AE_IFDIR : AE_IFREG);
+        archive_entry_set_perm(entry.get(), S_ISDIR(st.st_mode) ? 0755 : 0644);
+        archive_entry_set_size(entry.get(), S_ISDIR(st.st_mode) ? 0 : st.st_size);
+        archive_entry_set_mtime(entry.get(), st.st_mtim.tv_sec, 0);
+        if (archive_write_header(out.get(), entry.get()) != ARCHIVE_OK) {
+            throw fail(why(out.get()));
+        }
+        if (S_ISREG(st.st_mode)) {
+            auto left = static_cast<std::uint64_t>(st.st_size);
+            while (left > 0) {
+                const auto n =
+                    ::read(fd.get(), buf.data(), std::min<std::uint64_t>(left, buf.size()));
+                if (n <= 0) {
+                    throw fail("cannot read " + quote(path.string()) + ": "
+                               + (n < 0 ? std::strerror(errno) : "it shrank while read"));
+                }
+                if (archive_write_data(out.get(), buf.data(), static_cast<size_t>(n)) != n) {
+                    throw fail(why(out.get()));
+                }
+                left -= static_cast<std::uint64_t>(n);
+            }
+        }
+    }
+    if (archive_write_close(out.get()) != ARCHIVE_OK) {
+        throw fail(why(out.get()));
+    }
+    file.commit(false);
+    return written;
 }
 
 }  // namespace oras::content

@@ -922,3 +922,106 @@ TEST(cli_commands, flags_from_oras_examples_take_effect) {
     const std::string zero = "sha256:" + std::string(64, '0');
     expect_error(s.oras({"resolve", ref + "@" + zero}), ref + "@" + zero, "cmd/flags@" + zero);
 }
+
+// `oras backup` and `oras restore` command lines: tags (named, or every one), referrers, a
+// directory or a tar archive, a dry run; the registry's state checked over HTTP.
+TEST(cli_commands, backup_and_restore_as_oras_does) {
+    registry_process reg;
+    sandbox s;
+    const std::string repo = reg.host() + "/bk/hello";
+    write_file(s.work / "hi.txt", "back me up");
+    write_file(s.work / "big.bin", pattern(2 * 1024 * 1024 + 3, 11));
+    write_file(s.work / "sig.txt", "signature");
+    ASSERT_OK(s.oras({"push", repo + ":v1", "hi.txt", "big.bin", "--no-tty"}));
+    ASSERT_OK(s.oras({"push", repo + ":v2", "hi.txt", "--no-tty"}));
+    ASSERT_OK(
+        s.oras({"attach", "--artifact-type", "doc/sig", repo + ":v1", "sig.txt", "--no-tty"}));
+    const auto v1 = trimmed(s.oras({"resolve", repo + ":v1"}).out);
+    const auto v2 = trimmed(s.oras({"resolve", repo + ":v2"}).out);
+
+    // Named tags with their referrers, into a directory.
+    const auto dir = (s.scratch / "hello").string();
+    auto r =
+        s.oras({"backup", "--output", dir, "--include-referrers", repo + ":v1,v2", "--no-tty"});
+    ASSERT_OK(r);
+    const auto out = lines(r.out);
+    ASSERT_GE(out.size(), 4u) << r.out;
+    EXPECT_EQ(out[0], "Found 2 tag(s) in " + repo + ": v1, v2");
+    EXPECT_EQ(out[1], "Pulled tag v1 with 1 referrer(s)");
+    EXPECT_EQ(out[2], "Pulled tag v2 with 0 referrer(s)");
+    EXPECT_TRUE(out[3].starts_with("Successfully backed up 2 tag(s) from \"" + repo + "\" to \""
+                                   + dir + "\" in "))
+        << r.out;
+    r = s.oras({"resolve", "--oci-layout", dir + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_EQ(trimmed(r.out), v1);
+    r = s.oras({"discover", "--oci-layout", dir + ":v1", "--format", "json"});
+    ASSERT_OK(r);
+    EXPECT_EQ(parse_object(r.out).at("referrers").as_array().size(), 1u) << r.out;
+
+    // Every tag, into a tar archive (the referrers' fallback tag among them, as oras lists it).
+    const auto tar = (s.scratch / "hello.tar").string();
+    r = s.oras({"backup", "-o", tar, repo, "--no-tty"});
+    ASSERT_OK(r);
+    EXPECT_TRUE(r.out.starts_with("Found 3 tag(s) in " + repo + ": ")) << r.out;
+    EXPECT_NE(r.out.find("Exporting to " + tar + "\nExported to " + tar + " ("), std::string::npos)
+        << r.out;
+    for (const auto& e : fs::directory_iterator(s.scratch)) {
+        EXPECT_FALSE(e.path().filename().string().starts_with(".")) << e.path();  // no scratch
+    }
+
+    // A dry run pushes nothing.
+    r = s.oras({"restore", "--input", dir, "--dry-run", reg.host() + "/bk/dry"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out,
+              "Found 2 tag(s) in the backup: v1, v2\n"
+              "Dry run: would push tag v1 with 1 referrer(s)\n"
+              "Dry run: would push tag v2 with 0 referrer(s)\n"
+              "Dry run complete: 2 tag(s) would be restored to \""
+                  + reg.host() + "/bk/dry\" (no data pushed)\n");
+    EXPECT_TRUE(listed_tags(reg, "bk/dry").empty());
+
+    // From the archive, every tag: the same manifests under the same tags.
+    r = s.oras({"restore", "--input", tar, reg.host() + "/bk/copy", "--no-tty"});
+    ASSERT_OK(r);
+    EXPECT_TRUE(r.out.starts_with("Loaded backup archive: " + tar + " (")) << r.out;
+    EXPECT_NE(r.out.find("Successfully restored 3 tag(s) to \"" + reg.host() + "/bk/copy\" in "),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(listed_tags(reg, "bk/copy"), listed_tags(reg, "bk/hello"));
+    EXPECT_EQ(trimmed(s.oras({"resolve", reg.host() + "/bk/copy:v1"}).out), v1);
+    EXPECT_EQ(trimmed(s.oras({"resolve", reg.host() + "/bk/copy:v2"}).out), v2);
+    r = s.oras(
+        {"pull", reg.host() + "/bk/copy:v1", "-o", (s.scratch / "pulled").string(), "--no-tty"});
+    ASSERT_OK(r);
+    EXPECT_TRUE(read_file(s.scratch / "pulled" / "big.bin") == read_file(s.work / "big.bin"));
+
+    // One tag from the directory, without its referrers: none at the destination.
+    r = s.oras(
+        {"restore", "--input", dir, "--exclude-referrers", reg.host() + "/bk/bare:v1", "--no-tty"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Pushed tag v1 with 0 referrer(s)\n"), std::string::npos) << r.out;
+    r = s.oras({"discover", reg.host() + "/bk/bare:v1", "--format", "json"});
+    ASSERT_OK(r);
+    EXPECT_TRUE(parse_object(r.out).at("referrers").as_array().empty()) << r.out;
+    EXPECT_EQ(listed_tags(reg, "bk/bare"), (std::vector<std::string>{"v1"}));
+
+    // Refused, with nothing written: a digest, a tag the source lacks, a tar over a directory,
+    // a missing input.
+    expect_error(s.oras({"backup", "-o", (s.scratch / "d").string(), repo + "@" + v1}),
+                 repo + "@" + v1, "digest references are not supported");
+    expect_error(s.oras({"backup", "-o", (s.scratch / "none").string(), repo + ":v1,nope"}),
+                 repo + ":v1,nope", "nope");
+    EXPECT_FALSE(fs::exists(s.scratch / "none"));
+    expect_error(s.oras({"backup", "-o", (s.scratch / "none.tar").string(), repo + ":nope"}),
+                 repo + ":nope", "nope");
+    EXPECT_FALSE(fs::exists(s.scratch / "none.tar"));
+    fs::create_directories(s.scratch / "isdir.tar");
+    expect_error(s.oras({"backup", "-o", (s.scratch / "isdir.tar").string(), repo + ":v1"}),
+                 repo + ":v1", "is a directory");
+    expect_error(s.oras({"restore", "--input", (s.scratch / "missing").string(), repo + ":v1"}),
+                 repo + ":v1", "cannot access the input path");
+    expect_error(s.oras({"restore", "--input", dir, reg.host() + "/bk/other:v9"}),
+                 reg.host() + "/bk/other:v9", "v9");
+    EXPECT_TRUE(listed_tags(reg, "bk/other").empty());
+}

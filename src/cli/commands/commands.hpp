@@ -8,6 +8,8 @@ namespace oras::cli {
 void add_push(app& a);
 void add_pull(app& a);
 void add_cp(app& a);
+void add_backup(app& a);
+void add_restore(app& a);
 void add_mirror(app& a);
 void add_attach(app& a);
 void add_discover(app& a);

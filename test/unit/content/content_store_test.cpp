@@ -370,6 +370,47 @@ TEST(content_oci_layout, read_from_a_tar_archive) {
     EXPECT_EQ(extracted_dirs(), before);
 }
 
+TEST(content_oci_layout, written_to_a_tar_archive_and_read_back) {
+    temp_dir dir;
+    const scoped_tmpdir tmpdir(dir.path());
+    asio::io_context io;
+    oci_layout l(dir / "layout");
+    round_trip(l);
+    // What a writer leaves while it works: hidden names, never archived.
+    write_file(dir / "layout" / "blobs" / "sha256" / ".tmp-123", "half a blob");
+    fs::create_directories(dir / "layout" / ".oras-unpack-x");
+    write_file(dir / "layout" / ".oras-unpack-x" / "inner", "x");
+    write_file(dir / "out.tar", "an older archive, replaced whole");
+
+    const auto size = l.write_tar(dir / "out.tar");
+    EXPECT_EQ(size, fs::file_size(dir / "out.tar"));
+    auto back = oci_layout::from_tar(dir / "out.tar");
+    const auto d = run(io, back->resolve("v1"));
+    EXPECT_EQ(run(io, oras::content::fetch_all(*back, d)), manifest_json("b"));
+    std::size_t hidden = 0;
+    for (const auto& e : fs::recursive_directory_iterator(back->root())) {
+        hidden += e.path().filename().string().starts_with(".") ? 1 : 0;
+    }
+    EXPECT_EQ(hidden, 0u);
+    EXPECT_EQ(read_file(back->root() / "oci-layout"), read_file(dir / "layout" / "oci-layout"));
+    EXPECT_EQ(read_file(back->root() / "index.json"), read_file(dir / "layout" / "index.json"));
+    back.reset();
+
+    // Nowhere to write: refused, and no file left under the name or beside it.
+    try {
+        l.write_tar(dir / "no-such-dir" / "x.tar");
+        ADD_FAILURE();
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), errc::invalid_argument) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(dir / "no-such-dir"));
+    std::size_t left = 0;
+    for (const auto& e : fs::directory_iterator(dir.path())) {
+        left += e.path().filename().string().starts_with(".") ? 1 : 0;
+    }
+    EXPECT_EQ(left, 0u);
+}
+
 TEST(content_oci_layout, writes_a_valid_layout) {
     temp_dir dir;
     const auto root = dir / "layout";

@@ -12,6 +12,7 @@
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/ops/copy.hpp>
+#include <oras/ops/copy_tags.hpp>
 #include <oras/ops/pull.hpp>
 #include <oras/test/files.hpp>
 #include <oras/test/forwarding.hpp>
@@ -633,4 +634,77 @@ TEST(copy, a_pull_killed_before_its_commit_leaves_large_files_the_next_one_only_
         ++entries;
     }
     EXPECT_EQ(entries, 3u);  // the two files and `sub`
+}
+
+// copy_tags (backup, restore): every tag or those named, resolved before anything is copied, a
+// blob two tags share moved once, referrers on request, a dry run that touches nothing.
+TEST(copy_tags, copies_each_tag_once_with_shared_blobs_moved_once) {
+    graph g;
+    const auto shared = g.put("one layer for both", std::string(oras::media_type::image_layer));
+    oras::image_manifest a;
+    a.config = g.put("{}", "application/vnd.test.config+json");
+    a.layers = {shared};
+    const auto a_desc = g.put(a.serialize(), std::string(oras::media_type::image_manifest));
+    oras::image_manifest b = a;
+    b.annotations["k"] = "b";
+    const auto b_desc = g.put(b.serialize(), std::string(oras::media_type::image_manifest));
+    oras::image_manifest sig;
+    sig.artifact_type = "doc/sig";
+    sig.config = g.put("{}", "application/vnd.oci.empty.v1+json");
+    sig.layers = {g.put("signed", "application/octet-stream")};
+    sig.subject = a_desc;
+    const auto sig_desc = g.put(sig.serialize(), std::string(oras::media_type::image_manifest));
+    oras::test::temp_dir dir;
+    oras::content::oci_layout src(dir.path() / "src");
+    g(oras::ops::copy(g.src, a_desc.digest.str(), src, {.tags = {"v1"}}));
+    g(oras::ops::copy(g.src, b_desc.digest.str(), src, {.tags = {"v2"}}));
+    g(oras::ops::copy(g.src, sig_desc.digest.str(), src, {}));
+
+    // Every tag the source lists, with referrers.
+    recording_store dst;
+    std::vector<std::string> told;
+    oras::ops::copy_tags_options o;
+    o.referrers = true;
+    o.on_tags = [&told](const std::vector<std::string>& tags) { told = tags; };
+    auto r = g(oras::ops::copy_tags(src, dst, o));
+    EXPECT_EQ(told, (std::vector<std::string>{"v1", "v2"}));
+    ASSERT_EQ(r.tags.size(), 2u);
+    EXPECT_EQ(r.tags[0].tag, "v1");
+    EXPECT_EQ(r.tags[0].root.digest, a_desc.digest);
+    EXPECT_EQ(r.tags[0].referrers, 1u);
+    EXPECT_EQ(r.tags[1].referrers, 0u);
+    EXPECT_EQ(g(dst.resolve("v1")).digest, a_desc.digest);
+    EXPECT_EQ(g(dst.resolve("v2")).digest, b_desc.digest);
+    EXPECT_TRUE(g(dst.exists(sig_desc)));
+    EXPECT_EQ(std::count(dst.log.begin(), dst.log.end(), "push " + shared.digest.str()), 1);
+
+    // Named tags, each once; without referrers.
+    recording_store named;
+    o = {};
+    o.tags = {"v2", "v2"};
+    r = g(oras::ops::copy_tags(src, named, o));
+    ASSERT_EQ(r.tags.size(), 1u);
+    EXPECT_EQ(g(named.resolve("v2")).digest, b_desc.digest);
+    EXPECT_FALSE(g(named.exists(sig_desc)));
+
+    // A tag the source lacks fails before anything is copied.
+    recording_store untouched;
+    o.tags = {"v1", "nope"};
+    EXPECT_EQ(error_of([&] { g(oras::ops::copy_tags(src, untouched, o)); }), oras::errc::not_found);
+    EXPECT_TRUE(untouched.log.empty());
+
+    // A dry run resolves and counts, and copies nothing.
+    o = {};
+    o.referrers = true;
+    o.dry_run = true;
+    r = g(oras::ops::copy_tags(src, untouched, o));
+    ASSERT_EQ(r.tags.size(), 2u);
+    EXPECT_EQ(r.tags[0].referrers, 1u);
+    EXPECT_EQ(r.copied, 0u);
+    EXPECT_TRUE(untouched.log.empty());
+    EXPECT_EQ(untouched.exists_checks, 0u);
+
+    // A source that cannot list its tags must be told them.
+    EXPECT_EQ(error_of([&] { g(oras::ops::copy_tags(g.src, untouched, {})); }),
+              oras::errc::unsupported);
 }

@@ -1,0 +1,328 @@
+// oras-cpp backup / restore: the tagged artifacts of a repository into an OCI layout (a directory
+// or a tar archive) and back, as the ORAS CLI's experimental commands of those names.
+#include "cli/commands/commands.hpp"
+#include "cli/display/progress.hpp"
+#include "cli/options/cache.hpp"
+#include "cli/options/target.hpp"
+#include "cli/wait.hpp"
+
+#include <oras/content/oci_layout.hpp>
+#include <oras/error.hpp>
+#include <oras/ops/copy_tags.hpp>
+#include <oras/ops/location.hpp>
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+namespace oras::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using clock_type = std::chrono::steady_clock;
+
+/// The ORAS CLI's way of writing how long something took (Go's `Duration` rounded to the second
+/// past one second, else to the millisecond, else to the microsecond): `3s`, `1m5s`, `245ms`.
+std::string took(clock_type::duration d) {
+    using namespace std::chrono;
+    const auto us = duration_cast<microseconds>(d).count();
+    if (us > 1'000'000) {
+        auto s = (us + 500'000) / 1'000'000;
+        std::string out;
+        if (s >= 3600) {
+            out += std::to_string(s / 3600) + "h";
+            s %= 3600;
+            out += std::to_string(s / 60) + "m";
+        } else if (s >= 60) {
+            out += std::to_string(s / 60) + "m";
+        }
+        return out + std::to_string(s % 60) + "s";
+    }
+    if (us > 1000) {
+        return std::to_string((us + 500) / 1000) + "ms";
+    }
+    return std::to_string(us) + "\u00b5s";
+}
+
+/// "a, b" for up to five tags on the line itself, else one per line below it.
+void print_found(const std::vector<std::string>& tags, const std::string& where) {
+    if (tags.empty()) {
+        return;
+    }
+    std::cout << "Found " << tags.size() << " tag(s) in " << where;
+    if (tags.size() <= 5) {
+        std::cout << ": ";
+        for (std::size_t i = 0; i < tags.size(); ++i) {
+            std::cout << (i == 0 ? "" : ", ") << tags[i];
+        }
+        std::cout << "\n";
+        return;
+    }
+    std::cout << ":\n";
+    for (const auto& t : tags) {
+        std::cout << t << "\n";
+    }
+}
+
+/// The artifacts to back up or restore: `REGISTRY/REPOSITORY[:TAG[,TAG...]]`, never a digest.
+void refuse_digest(const std::string& ref) {
+    if (ref.find('@') != std::string::npos) {
+        throw error(errc::invalid_reference,
+                    "digest references are not supported: name tags, "
+                    "REGISTRY/REPOSITORY[:TAG[,TAG...]], or none for every tag");
+    }
+}
+
+/// A directory made beside `next_to` for the layout a tar archive is written from, removed with
+/// everything in it when this goes.
+class scratch_layout {
+  public:
+    explicit scratch_layout(const fs::path& next_to) {
+        const auto parent = next_to.parent_path().empty() ? fs::path(".") : next_to.parent_path();
+        std::string tmpl =
+            (parent / ("." + next_to.filename().string() + ".oras-backup-XXXXXX")).string();
+        if (::mkdtemp(tmpl.data()) == nullptr) {
+            throw error(errc::invalid_argument, "cannot create a directory beside "
+                                                    + next_to.string() + ": "
+                                                    + std::strerror(errno));
+        }
+        path_ = tmpl;
+    }
+    ~scratch_layout() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    scratch_layout(const scratch_layout&) = delete;
+    scratch_layout& operator=(const scratch_layout&) = delete;
+    const fs::path& path() const noexcept { return path_; }
+
+  private:
+    fs::path path_;
+};
+
+/// Removes a layout directory this command created, unless told to keep it.
+class made_dir {
+  public:
+    explicit made_dir(fs::path p, bool made) : path_(std::move(p)), made_(made) {}
+    ~made_dir() {
+        if (made_ && !keep_) {
+            std::error_code ec;
+            fs::remove_all(path_, ec);
+        }
+    }
+    made_dir(const made_dir&) = delete;
+    made_dir& operator=(const made_dir&) = delete;
+    void keep() noexcept { keep_ = true; }
+
+  private:
+    fs::path path_;
+    bool made_;
+    bool keep_ = false;
+};
+
+struct backup_flags {
+    std::string ref;
+    std::string output;
+    bool include_referrers = false;
+    std::size_t concurrency = 3;
+    target_flags target;
+};
+
+int run_backup(backup_flags& f) {
+    const auto start = clock_type::now();
+    refuse_digest(f.ref);
+    if (f.output.empty()) {
+        throw error(errc::invalid_argument, "the output path cannot be empty");
+    }
+    auto ext = fs::path(f.output).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const bool to_tar = ext == ".tar";
+    std::error_code ec;
+    if (to_tar && fs::is_directory(f.output, ec)) {
+        throw error(errc::invalid_argument,
+                    "the output path " + f.output
+                        + " already exists and is a directory: to back up to a tar archive, "
+                          "name another file or remove the directory");
+    }
+
+    boost::asio::io_context io;
+    auto src = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
+    const auto repo = f.target.repository(f.ref);
+
+    std::optional<scratch_layout> scratch;
+    fs::path root = f.output;
+    if (to_tar) {
+        scratch.emplace(f.output);
+        root = scratch->path();
+    }
+    const bool made = !fs::exists(fs::symlink_status(root, ec));
+    made_dir cleanup(root, made && !to_tar);
+    content::oci_layout layout(root);
+
+    ops::copy_tags_options o;
+    o.tags = src.tags;
+    o.referrers = f.include_referrers;
+    o.concurrency = f.concurrency;
+    o.cache = cache_from_environment();
+    progress_display display(f.target.tty(), true, "Copying", "Copied");
+    o.progress = display.callback();
+    o.on_tags = [&repo](const std::vector<std::string>& tags) { print_found(tags, repo); };
+    o.on_copied = [](const ops::tag_copy& t) {
+        std::cout << "Pulled tag " << t.tag << " with " << t.referrers << " referrer(s)\n";
+    };
+    const auto cache = o.cache;
+    const auto r = wait(io, ops::copy_tags(*src.target, layout, std::move(o)));
+    display.done();
+    if (cache) {
+        cache->trim();
+    }
+    if (r.tags.empty()) {
+        throw error(errc::not_found, "no tags found in repository " + repo
+                                         + ": list them with 'oras-cpp repo tags " + repo + "'");
+    }
+    if (to_tar) {
+        std::cout << "Exporting to " << f.output << "\n";
+        const auto size = layout.write_tar(f.output);
+        std::cout << "Exported to " << f.output << " (" << human_size(size) << ")\n";
+    }
+    cleanup.keep();
+    std::cout << "Successfully backed up " << r.tags.size() << " tag(s) from \"" << repo
+              << "\" to \"" << f.output << "\" in " << took(clock_type::now() - start) << ".\n";
+    return 0;
+}
+
+struct restore_flags {
+    std::string ref;
+    std::string input;
+    bool exclude_referrers = false;
+    bool dry_run = false;
+    std::size_t concurrency = 5;
+    target_flags target;
+};
+
+int run_restore(restore_flags& f) {
+    const auto start = clock_type::now();
+    refuse_digest(f.ref);
+    if (f.input.empty()) {
+        throw error(errc::invalid_argument, "the input path cannot be empty");
+    }
+    struct stat st {};
+    if (::stat(f.input.c_str(), &st) != 0) {
+        throw error(errc::not_found,
+                    "cannot access the input path " + f.input + ": " + std::strerror(errno));
+    }
+    std::unique_ptr<content::oci_layout> layout;
+    if (S_ISREG(st.st_mode)) {
+        layout = content::oci_layout::from_tar(f.input);
+        std::cout << "Loaded backup archive: " << f.input << " ("
+                  << human_size(static_cast<std::uint64_t>(st.st_size)) << ")\n";
+    } else if (S_ISDIR(st.st_mode)) {
+        layout = std::make_unique<content::oci_layout>(
+            f.input, content::oci_layout_options{.create = false, .read_only = true});
+    } else {
+        throw error(errc::invalid_argument,
+                    "the input path " + f.input + " must be a directory or a tar archive");
+    }
+
+    boost::asio::io_context io;
+    auto dst = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::write);
+    const auto repo = f.target.repository(f.ref);
+
+    ops::copy_tags_options o;
+    o.tags = dst.tags;
+    o.referrers = !f.exclude_referrers;
+    o.dry_run = f.dry_run;
+    o.concurrency = f.concurrency;
+    progress_display display(f.target.tty(), true, "Copying", "Copied");
+    o.progress = display.callback();
+    o.on_tags = [](const std::vector<std::string>& tags) { print_found(tags, "the backup"); };
+    const bool dry = f.dry_run;
+    o.on_copied = [dry](const ops::tag_copy& t) {
+        std::cout << (dry ? "Dry run: would push tag " : "Pushed tag ") << t.tag << " with "
+                  << t.referrers << " referrer(s)\n";
+    };
+    const auto r = wait(io, ops::copy_tags(*layout, *dst.target, std::move(o)));
+    display.done();
+    if (r.tags.empty()) {
+        throw error(errc::not_found, "no tags found in the OCI layout " + f.input
+                                         + ": list them with 'oras-cpp repo tags --oci-layout "
+                                         + f.input + "'");
+    }
+    if (dry) {
+        std::cout << "Dry run complete: " << r.tags.size() << " tag(s) would be restored to \""
+                  << repo << "\" (no data pushed)\n";
+    } else {
+        std::cout << "Successfully restored " << r.tags.size() << " tag(s) to \"" << repo
+                  << "\" in " << took(clock_type::now() - start) << "\n";
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_backup(app& a) {
+    auto f = std::make_shared<backup_flags>();
+    auto* cmd = a.cli.add_subcommand(
+        "backup", "[Experimental] Back up artifacts from a registry into an OCI image layout");
+    cmd->footer(
+        "The output is a tar archive when its name ends in .tar, else a directory (created if\n"
+        "missing, or added to).\n\n"
+        "Examples:\n"
+        "  oras-cpp backup --output hello localhost:5000/hello:v1\n"
+        "  oras-cpp backup --output hello.tar localhost:5000/hello:v1\n"
+        "  oras-cpp backup --output hello --include-referrers localhost:5000/hello:v1\n"
+        "  oras-cpp backup --output hello localhost:5000/hello:v1,v2,v3\n"
+        "  oras-cpp backup --output hello localhost:5000/hello");
+    cmd->add_option("reference", f->ref,
+                    "REGISTRY/REPOSITORY[:TAG[,TAG...]]: the tags to back up, or every tag")
+        ->required();
+    cmd->add_option("-o,--output", f->output,
+                    "Path of the backup: a tar archive (*.tar) or a directory")
+        ->required();
+    cmd->add_flag("--include-referrers", f->include_referrers,
+                  "Back up each artifact's referrers too (signatures, SBOMs...)");
+    cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
+        ->default_val(3)
+        ->check(CLI::Range(1, 64));
+    f->target.add(*cmd, false, true);
+    a.commands.push_back({cmd, [f] { return run_backup(*f); }, [f] { return f->ref; }});
+}
+
+void add_restore(app& a) {
+    auto f = std::make_shared<restore_flags>();
+    auto* cmd = a.cli.add_subcommand(
+        "restore", "[Experimental] Restore artifacts to a registry from an OCI image layout");
+    cmd->footer(
+        "Examples:\n"
+        "  oras-cpp restore --input hello.tar localhost:5000/hello:v1\n"
+        "  oras-cpp restore --input hello localhost:5000/hello:v1\n"
+        "  oras-cpp restore --input hello --dry-run localhost:5000/hello:v1\n"
+        "  oras-cpp restore --input hello localhost:5000/hello:v1,v2\n"
+        "  oras-cpp restore --input hello --exclude-referrers localhost:5000/hello");
+    cmd->add_option("reference", f->ref,
+                    "REGISTRY/REPOSITORY[:TAG[,TAG...]]: the tags to restore, or every tag")
+        ->required();
+    cmd->add_option("--input", f->input,
+                    "Path of the backup: a tar archive of an OCI layout, or its directory")
+        ->required();
+    cmd->add_flag("--exclude-referrers", f->exclude_referrers,
+                  "Restore the artifacts without their referrers");
+    cmd->add_flag("--dry-run", f->dry_run, "Only say what would be restored: nothing is pushed");
+    cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
+        ->default_val(5)
+        ->check(CLI::Range(1, 64));
+    f->target.add(*cmd, false, true);
+    a.commands.push_back({cmd, [f] { return run_restore(*f); }, [f] { return f->ref; }});
+}
+
+}  // namespace oras::cli
