@@ -207,13 +207,17 @@ std::vector<fs::path> layout_members(const fs::path& root) {
                         "cannot read the OCI layout " + quote(root.string()) + ": " + ec.message());
         }
         const auto name = it->path().filename().string();
+        const auto type = it->symlink_status(ec).type();
         if (name.starts_with(".")) {
-            if (it->is_directory(ec)) {
+            if (type == fs::file_type::directory) {
                 it.disable_recursion_pending();
             }
             continue;
         }
-        out.push_back(it->path().lexically_relative(root));
+        // Nothing a layout holds otherwise: a symlink, a FIFO (which an open would wait on).
+        if (type == fs::file_type::regular || type == fs::file_type::directory) {
+            out.push_back(it->path().lexically_relative(root));
+        }
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -233,11 +237,12 @@ std::uint64_t oci_layout::write_tar(const fs::path& tar) const {
         detail::temp_file* file;
         std::uint64_t* written;
     } to{&file, &written};
-    const auto write = [](archive*, void* data, const void* buf, size_t n) -> la_ssize_t {
+    const auto write = [](archive* a, void* data, const void* buf, size_t n) -> la_ssize_t {
         auto* s = static_cast<sink*>(data);
         try {
             s->file->write(std::span(static_cast<const std::byte*>(buf), n));
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
+            archive_set_error(a, EIO, "%s", e.what());
             return -1;
         }
         *s->written += n;
@@ -255,7 +260,8 @@ std::uint64_t oci_layout::write_tar(const fs::path& tar) const {
     std::vector<char> buf(1 << 20);
     for (const auto& rel : members) {
         const auto path = root_ / rel;
-        const oras::detail::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        const oras::detail::unique_fd fd(
+            ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
         struct stat st {};
         if (!fd || ::fstat(fd.get(), &st) != 0) {
             throw fail("cannot read " + quote(path.string()) + ": " + std::strerror(errno));

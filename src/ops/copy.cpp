@@ -605,6 +605,20 @@ asio::awaitable<copy_result> copy_graph(content::target& src, descriptor root, c
         auto subjects = c.take_manifest_nodes();
         if (skip_root) {
             subjects.push_back(root);
+            // Not walked: an index's manifests are subjects too (their signatures, SBOMs), as
+            // when the index is copied.
+            if (media_type::is_index(root.media_type)) {
+                const auto bytes = co_await content::fetch_all(src, root, o.max_manifest_size);
+                auto index = image_index::parse(bytes);
+                if (!index) {
+                    throw error(index.error());
+                }
+                for (auto& m : index->manifests) {
+                    if (is_manifest_node(m.media_type)) {
+                        subjects.push_back(std::move(m));
+                    }
+                }
+            }
         }
         co_await copy_referrers(c, *lister, o, r, std::move(subjects));
     }

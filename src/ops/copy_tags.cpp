@@ -50,6 +50,23 @@ asio::awaitable<std::size_t> count_referrers(content::target& src, descriptor ro
     co_return seen.size();
 }
 
+// A copy's failure, said to be that tag's (a cancellation as it is).
+[[noreturn]] void rethrow_for_tag(const std::exception_ptr& failed, const std::string& tag) {
+    try {
+        std::rethrow_exception(failed);
+    } catch (const error& e) {
+        if (is_cancelled(e.code())) {
+            throw;
+        }
+        std::string what = e.what();
+        const auto suffix = ": " + e.code().message();
+        if (what.ends_with(suffix)) {
+            what.resize(what.size() - suffix.size());
+        }
+        throw error(e.code(), "copying the tag " + quote(tag) + ": " + what, e.diag());
+    }
+}
+
 }  // namespace
 
 asio::awaitable<copy_tags_result> copy_tags(content::target& src, content::target& dst,
@@ -71,10 +88,8 @@ asio::awaitable<copy_tags_result> copy_tags(content::target& src, content::targe
         }
     }
     for (const auto& t : tags) {
-        if (!o.dry_run) {
-            if (auto ok = dst.check_tag(t); !ok) {
-                throw error(ok.error());
-            }
+        if (auto ok = dst.check_tag(t); !ok) {
+            throw error(ok.error());
         }
     }
     std::vector<descriptor> roots;
@@ -94,11 +109,7 @@ asio::awaitable<copy_tags_result> copy_tags(content::target& src, content::targe
         tag_copy done;
         done.tag = tags[i];
         done.root = roots[i];
-        if (o.dry_run) {
-            if (o.referrers) {
-                done.referrers = co_await count_referrers(src, roots[i]);
-            }
-        } else {
+        if (!o.dry_run) {
             copy_options co;
             co.tags = {tags[i]};
             co.recursive = o.referrers;
@@ -107,12 +118,25 @@ asio::awaitable<copy_tags_result> copy_tags(content::target& src, content::targe
             co.context = context;
             co.cache = o.cache;
             descriptor root = roots[i];
-            const auto r = co_await copy_graph(src, std::move(root), dst, std::move(co));
-            done.referrers = r.referrers;
+            std::exception_ptr failed;
+            copy_result r;
+            try {
+                r = co_await copy_graph(src, std::move(root), dst, std::move(co));
+            } catch (const error&) {
+                failed = std::current_exception();
+            }
+            if (failed) {
+                rethrow_for_tag(failed, tags[i]);
+            }
             done.copied = r.copied;
             done.bytes = r.bytes_copied;
             out.copied += r.copied;
             out.bytes += r.bytes_copied;
+        }
+        // Counted in the source, the same way with or without a copy (and whatever the
+        // destination had already).
+        if (o.referrers) {
+            done.referrers = co_await count_referrers(src, roots[i]);
         }
         if (o.on_copied) {
             o.on_copied(done);

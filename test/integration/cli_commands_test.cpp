@@ -1016,6 +1016,14 @@ TEST(cli_commands, backup_and_restore_as_oras_does) {
     expect_error(s.oras({"backup", "-o", (s.scratch / "none.tar").string(), repo + ":nope"}),
                  repo + ":nope", "nope");
     EXPECT_FALSE(fs::exists(s.scratch / "none.tar"));
+    // A backup that fails leaves an earlier backup, a directory or an archive, as it was.
+    const auto archive_before = read_file(tar);
+    expect_error(s.oras({"backup", "-o", tar, repo + ":nope"}), repo + ":nope", "nope");
+    EXPECT_TRUE(read_file(tar) == archive_before);
+    expect_error(s.oras({"backup", "-o", dir, repo + ":nope"}), repo + ":nope", "nope");
+    r = s.oras({"resolve", "--oci-layout", dir + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_EQ(trimmed(r.out), v1);
     fs::create_directories(s.scratch / "isdir.tar");
     expect_error(s.oras({"backup", "-o", (s.scratch / "isdir.tar").string(), repo + ":v1"}),
                  repo + ":v1", "is a directory");

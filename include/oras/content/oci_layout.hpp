@@ -78,11 +78,11 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
 
     /// Writes the layout into a tar archive at `tar` (plain tar, pax format), as `oras backup`
     /// exports one: `oci-layout`, `index.json` and `blobs/`, members named relative to the
-    /// layout, directories and regular files only, hidden names (temporary files) left out. The
-    /// archive is written under a temporary name beside `tar`, synced and renamed over it when
-    /// complete: a failure leaves no file at `tar`. Returns its size in bytes. Throws
-    /// `oras::error` (`invalid_argument`) naming what could not be read or written. The layout
-    /// must not change meanwhile.
+    /// layout, directories and regular files only (symlinks and the like are left out, as are
+    /// hidden names: temporary files). The archive is written under a temporary name beside
+    /// `tar`, synced and renamed over it when complete: a failure leaves whatever was at `tar`
+    /// as it was. Returns its size in bytes. Throws `oras::error` (`invalid_argument`) naming
+    /// what could not be read or written. The layout must not change meanwhile.
     std::uint64_t write_tar(const std::filesystem::path& tar) const;
 
     /// The layout's directory, as given at construction.

@@ -29,11 +29,13 @@ namespace oras::ops {
 
 /// One tag `copy_tags` copied (or, in a dry run, would copy).
 struct tag_copy {
-    std::string tag{};          ///< the tag, the same at both ends
-    descriptor root{};          ///< what it names in the source
-    std::size_t referrers = 0;  ///< referrer manifests found for it (with `referrers`)
-    std::size_t copied = 0;     ///< nodes whose bytes crossed for it (0 in a dry run)
-    std::uint64_t bytes = 0;    ///< bytes of those nodes
+    std::string tag{};  ///< the tag, the same at both ends
+    descriptor root{};  ///< what it names in the source
+    /// What refers to it in the source, and to an index's manifests, and theirs, each counted
+    /// once (with `referrers`; the same in a dry run).
+    std::size_t referrers = 0;
+    std::size_t copied = 0;   ///< nodes whose bytes crossed for it (0 in a dry run)
+    std::uint64_t bytes = 0;  ///< bytes of those nodes
 };
 
 /// What `copy_tags` copies, and how. Every field has a default.
@@ -44,8 +46,8 @@ struct copy_tags_options {
     std::vector<std::string> tags{};
     /// Also copy the referrers of each artifact (of an index's manifests too), and theirs.
     bool referrers = false;
-    /// Copy nothing: resolve the tags and, with `referrers`, count what refers to each in the
-    /// source (`oras restore --dry-run`). The destination is not touched.
+    /// Copy nothing: check and resolve the tags and, with `referrers`, count what refers to
+    /// each in the source (`oras restore --dry-run`). No request reaches the destination.
     bool dry_run = false;
     /// Blob transfers in flight at once, shared by every tag's copy.
     std::size_t concurrency = 3;
@@ -68,13 +70,14 @@ struct copy_tags_result {
 
 /// Copies each tag of `options.tags` (or every tag `src` lists) from `src` into `dst` under the
 /// same tag, one tag after the other, as `copy_graph` does (existing content skipped, the tag
-/// set last), sharing one `copy_context`: one budget of transfers, and a blob that several tags
-/// share is moved once. Tags are resolved first, so that a missing one fails before anything is
-/// written; each listed tag is checked against `dst` (`target::check_tag`) too.
+/// set last), sharing one `copy_context` (one budget of transfers). Every tag is checked against
+/// `dst` (`target::check_tag`) and resolved first, so that a bad or missing one fails before
+/// anything is written.
 ///
 /// Throws `oras::error`: `unsupported` when no tag is given and `src` cannot list its tags,
-/// `not_found` (naming the tag) for one that does not resolve, and whatever a copy throws (the
-/// tags copied before it stay copied). No tag at all is not an error: the result is empty.
+/// `not_found` for one that does not resolve, and what a copy throws, its message saying which
+/// tag (the tags copied before it stay copied). No tag at all is not an error: the result is
+/// empty.
 ///
 /// Lifetime: `src` and `dst` must outlive the returned awaitable.
 boost::asio::awaitable<copy_tags_result> copy_tags(content::target& src, content::target& dst,

@@ -34,8 +34,11 @@ using clock_type = std::chrono::steady_clock;
 /// past one second, else to the millisecond, else to the microsecond): `3s`, `1m5s`, `245ms`.
 std::string took(clock_type::duration d) {
     using namespace std::chrono;
-    const auto us = duration_cast<microseconds>(d).count();
-    if (us > 1'000'000) {
+    auto us = duration_cast<microseconds>(d).count();
+    if (us > 1000 && us <= 1'000'000) {
+        us = (us + 500) / 1000 * 1000;  // to the millisecond: 999.6 ms is 1s, as Go prints it
+    }
+    if (us >= 1'000'000) {
         auto s = (us + 500'000) / 1'000'000;
         std::string out;
         if (s >= 3600) {
@@ -47,8 +50,8 @@ std::string took(clock_type::duration d) {
         }
         return out + std::to_string(s % 60) + "s";
     }
-    if (us > 1000) {
-        return std::to_string((us + 500) / 1000) + "ms";
+    if (us >= 1000) {
+        return std::to_string(us / 1000) + "ms";
     }
     return std::to_string(us) + "\u00b5s";
 }
@@ -143,10 +146,11 @@ int run_backup(backup_flags& f) {
     if (f.output.empty()) {
         throw error(errc::invalid_argument, "the output path cannot be empty");
     }
-    auto ext = fs::path(f.output).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
+    // As filepath.Ext: `.tar` alone is an archive's name too.
+    auto name = fs::path(f.output).filename().string();
+    std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    const bool to_tar = ext == ".tar";
+    const bool to_tar = name.ends_with(".tar");
     std::error_code ec;
     if (to_tar && fs::is_directory(f.output, ec)) {
         throw error(errc::invalid_argument,
@@ -174,7 +178,7 @@ int run_backup(backup_flags& f) {
     o.referrers = f.include_referrers;
     o.concurrency = f.concurrency;
     o.cache = cache_from_environment();
-    progress_display display(f.target.tty(), true, "Copying", "Copied");
+    progress_display display(f.target.tty(), true, "Pulling", "Pulled");
     o.progress = display.callback();
     o.on_tags = [&repo](const std::vector<std::string>& tags) { print_found(tags, repo); };
     o.on_copied = [](const ops::tag_copy& t) {
@@ -187,8 +191,8 @@ int run_backup(backup_flags& f) {
         cache->trim();
     }
     if (r.tags.empty()) {
-        throw error(errc::not_found, "no tags found in repository " + repo
-                                         + ": list them with 'oras-cpp repo tags " + repo + "'");
+        throw error(errc::not_found, "no tags found in repository \"" + repo
+                                         + "\": list them with 'oras-cpp repo tags " + repo + "'");
     }
     if (to_tar) {
         std::cout << "Exporting to " << f.output << "\n";
@@ -223,7 +227,9 @@ int run_restore(restore_flags& f) {
     }
     std::unique_ptr<content::oci_layout> layout;
     if (S_ISREG(st.st_mode)) {
-        layout = content::oci_layout::from_tar(f.input);
+        // Extracted under TMPDIR, as `--oci-layout` extracts one. No cap on its size: a plain
+        // archive is bounded by its file, a compressed one by from_tar's ratio check.
+        layout = content::oci_layout::from_tar(f.input, 64 * 1024 * 1024, 0);
         std::cout << "Loaded backup archive: " << f.input << " ("
                   << human_size(static_cast<std::uint64_t>(st.st_size)) << ")\n";
     } else if (S_ISDIR(st.st_mode)) {
@@ -243,7 +249,7 @@ int run_restore(restore_flags& f) {
     o.referrers = !f.exclude_referrers;
     o.dry_run = f.dry_run;
     o.concurrency = f.concurrency;
-    progress_display display(f.target.tty(), true, "Copying", "Copied");
+    progress_display display(f.target.tty(), true, "Pushing", "Pushed");
     o.progress = display.callback();
     o.on_tags = [](const std::vector<std::string>& tags) { print_found(tags, "the backup"); };
     const bool dry = f.dry_run;
@@ -254,8 +260,8 @@ int run_restore(restore_flags& f) {
     const auto r = wait(io, ops::copy_tags(*layout, *dst.target, std::move(o)));
     display.done();
     if (r.tags.empty()) {
-        throw error(errc::not_found, "no tags found in the OCI layout " + f.input
-                                         + ": list them with 'oras-cpp repo tags --oci-layout "
+        throw error(errc::not_found, "no tags found in the OCI layout \"" + f.input
+                                         + "\": list them with 'oras-cpp repo tags --oci-layout "
                                          + f.input + "'");
     }
     if (dry) {

@@ -708,3 +708,28 @@ TEST(copy_tags, copies_each_tag_once_with_shared_blobs_moved_once) {
     EXPECT_EQ(error_of([&] { g(oras::ops::copy_tags(g.src, untouched, {})); }),
               oras::errc::unsupported);
 }
+
+// A recursive copy whose root the destination already has under the tag still looks for the
+// referrers of an index's manifests, as it does when it copies the index.
+TEST(copy, a_recursive_copy_of_an_index_already_there_brings_its_manifests_referrers) {
+    graph g;
+    const auto child = g.manifest("child", 1);
+    const auto root = g.index({child});
+    oras::image_manifest sig;
+    sig.artifact_type = "doc/sig";
+    sig.config = g.put("{}", "application/vnd.oci.empty.v1+json");
+    sig.layers = {g.put("signed child", "application/octet-stream")};
+    sig.subject = child;
+    const auto sig_desc = g.put(sig.serialize(), std::string(oras::media_type::image_manifest));
+    oras::test::temp_dir dir;
+    oras::content::oci_layout src(dir.path() / "src");
+    g(oras::ops::copy(g.src, root.digest.str(), src, {.tags = {"v1"}}));
+    g(oras::ops::copy(g.src, sig_desc.digest.str(), src, {}));
+
+    oras::content::oci_layout dst(dir.path() / "dst");
+    g(oras::ops::copy(src, "v1", dst, {}));  // without referrers
+    EXPECT_FALSE(g(dst.exists(sig_desc)));
+    const auto r = g(oras::ops::copy(src, "v1", dst, {.recursive = true}));
+    EXPECT_EQ(r.referrers, 1u);
+    EXPECT_TRUE(g(dst.exists(sig_desc)));
+}
