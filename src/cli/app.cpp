@@ -1,14 +1,19 @@
 #include "cli/app.hpp"
 
 #include "cli/commands/commands.hpp"
+#include "cli/display/go_template.hpp"
 #include "cli/display/results.hpp"
+#include "cli/options/target.hpp"
 #include "cli/wait.hpp"
 
 #include <oras/error.hpp>
 #include <oras/version.hpp>
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <iostream>
+#include <sstream>
 
 namespace oras::cli {
 
@@ -36,6 +41,35 @@ std::unique_ptr<app> make_app() {
     add_completion(*a);
     return a;
 }
+
+namespace {
+
+/// Runs `c` with its JSON output taken from stdout and rendered through its template there.
+int run_templated(command& c) {
+    std::ostringstream captured;
+    int rc = 0;
+    {
+        struct restore {
+            std::streambuf* old;
+            ~restore() { std::cout.rdbuf(old); }
+        } put_back{std::cout.rdbuf(captured.rdbuf())};
+        rc = c.run();
+    }
+    if (rc != 0) {
+        std::cout << captured.str();
+        return rc;
+    }
+    boost::system::error_code ec;
+    const auto document = boost::json::parse(captured.str(), ec);
+    if (ec) {
+        throw error(errc::invalid_argument,
+                    "cannot apply the template: the command's output is not one JSON document");
+    }
+    std::cout << render_go_template(c.format->go_template, document) << std::flush;
+    return 0;
+}
+
+}  // namespace
 
 int run(app& a, int argc, const char* const* argv) {
     const auto known = [&a](const std::string& name) {
@@ -72,7 +106,14 @@ int run(app& a, int argc, const char* const* argv) {
             continue;
         }
         try {
-            return c.run();
+            if (c.format == nullptr) {
+                return c.run();
+            }
+            c.format->resolve();
+            if (c.format->go_template.empty()) {
+                return c.run();
+            }
+            return run_templated(c);
         } catch (const interrupted& e) {
             print_error(std::cerr, c.subject(), e);
             return 128 + e.signal();

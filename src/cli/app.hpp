@@ -12,10 +12,15 @@
 namespace oras::cli {
 
 /// A command that runs: its CLI11 app, what it does once parsed, and what its error line names.
+struct format_flags;
+
 struct command {
     CLI::App* app = nullptr;
     std::function<int()> run;
     std::function<std::string()> subject;
+    /// Its `--format`, when it takes go-template: resolved before `run`, and a template renders
+    /// what `run` prints as JSON.
+    format_flags* format = nullptr;
 };
 
 struct app {

@@ -98,8 +98,8 @@ void add_attach(app& a) {
         ->check(CLI::Range(1, 64));
     f->platform.add(*cmd, "Attach to the subject's manifest for os/arch[/variant]");
     f->target.add(*cmd, true, true);
-    f->format.add(*cmd, {"text", "json"});
-    a.commands.push_back({cmd, [f] { return run_attach(*f); }, [f] { return f->ref; }});
+    f->format.add(*cmd, {"text", "json"}, true);
+    a.commands.push_back({cmd, [f] { return run_attach(*f); }, [f] { return f->ref; }, &f->format});
 }
 
 }  // namespace oras::cli

@@ -66,7 +66,7 @@ void add_discover(app& a) {
         ->check(CLI::Range(1, 1000));
     f->platform.add(*cmd);
     f->target.add(*cmd, true, true);
-    f->format.add(*cmd, {"tree", "table", "json"});
+    f->format.add(*cmd, {"tree", "table", "json"}, true);
     // Deprecated in oras and still taken there, with this warning: older docs use it.
     cmd->add_option_function<std::string>(
            "-o,--output",
@@ -78,7 +78,8 @@ void add_discover(app& a) {
            "Deprecated: --format")
         ->check(CLI::IsMember({"tree", "table", "json"}))
         ->group("");
-    a.commands.push_back({cmd, [f] { return run_discover(*f); }, [f] { return f->ref; }});
+    a.commands.push_back(
+        {cmd, [f] { return run_discover(*f); }, [f] { return f->ref; }, &f->format});
 }
 
 }  // namespace oras::cli

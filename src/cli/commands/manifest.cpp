@@ -176,11 +176,12 @@ void add_manifest(app& a) {
         if (!config) {
             add_repeatable(*cmd, "--media-type", f->media_types,
                            "Accept only this media type (repeatable)");
-            f->format.add(*cmd, {"text", "json"});
+            f->format.add(*cmd, {"text", "json"}, true);
         } else {
             f->format.value = "text";
         }
-        a.commands.push_back({cmd, [f] { return run_manifest_fetch(*f); }, [f] { return f->ref; }});
+        a.commands.push_back({cmd, [f] { return run_manifest_fetch(*f); }, [f] { return f->ref; },
+                              config ? nullptr : &f->format});
     }
 
     auto p = std::make_shared<manifest_push_flags>();

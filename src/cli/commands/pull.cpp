@@ -104,8 +104,8 @@ void add_pull(app& a) {
         ->check(CLI::Range(1, 64));
     f->platform.add(*cmd);
     f->target.add(*cmd);
-    f->format.add(*cmd, {"text", "json"});
-    a.commands.push_back({cmd, [f] { return run_pull(*f); }, [f] { return f->ref; }});
+    f->format.add(*cmd, {"text", "json"}, true);
+    a.commands.push_back({cmd, [f] { return run_pull(*f); }, [f] { return f->ref; }, &f->format});
 }
 
 }  // namespace oras::cli

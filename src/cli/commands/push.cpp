@@ -96,8 +96,8 @@ void add_push(app& a) {
     cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
         ->check(CLI::Range(1, 64));
     f->target.add(*cmd);
-    f->format.add(*cmd, {"text", "json"});
-    a.commands.push_back({cmd, [f] { return run_push(*f); }, [f] { return f->ref; }});
+    f->format.add(*cmd, {"text", "json"}, true);
+    a.commands.push_back({cmd, [f] { return run_push(*f); }, [f] { return f->ref; }, &f->format});
 }
 
 }  // namespace oras::cli

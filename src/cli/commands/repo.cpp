@@ -155,8 +155,9 @@ void add_repo(app& a) {
     cmd->add_option("--last", ls->last, "Start after this repository");
     ls->remote.add(*cmd);
     ls->common.add(*cmd, false);
-    ls->format.add(*cmd, {"text", "json"});
-    a.commands.push_back({cmd, [ls] { return run_ls(*ls); }, [ls] { return ls->target; }});
+    ls->format.add(*cmd, {"text", "json"}, true);
+    a.commands.push_back(
+        {cmd, [ls] { return run_ls(*ls); }, [ls] { return ls->target; }, &ls->format});
 
     auto tags = std::make_shared<tags_flags>();
     cmd = repo->add_subcommand("tags", "List the tags of a repository");
@@ -174,8 +175,9 @@ void add_repo(app& a) {
     cmd->add_flag("--exclude-digest-tags", tags->exclude_digest_tags,
                   "Leave out digest-like tags such as sha256-<hex> (referrers indexes)");
     tags->target.add(*cmd, true, false, false);
-    tags->format.add(*cmd, {"text", "json"});
-    a.commands.push_back({cmd, [tags] { return run_tags(*tags); }, [tags] { return tags->ref; }});
+    tags->format.add(*cmd, {"text", "json"}, true);
+    a.commands.push_back(
+        {cmd, [tags] { return run_tags(*tags); }, [tags] { return tags->ref; }, &tags->format});
 }
 
 }  // namespace oras::cli

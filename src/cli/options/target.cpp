@@ -1,9 +1,14 @@
 #include "cli/options/target.hpp"
 
+#include "cli/display/go_template.hpp"
+
 #include <oras/error.hpp>
 #include <oras/ops/platform.hpp>
 
 #include <unistd.h>
+
+#include <algorithm>
+#include <string_view>
 
 namespace oras::cli {
 
@@ -74,13 +79,57 @@ bool target_flags::tty(bool text_output) const {
     return text_output && !common.no_tty && !common.debug && ::isatty(STDERR_FILENO) != 0;
 }
 
-void format_flags::add(CLI::App& cmd, std::vector<std::string> allowed) {
+void format_flags::add(CLI::App& cmd, std::vector<std::string> allowed, bool templates) {
     value = allowed.front();
     std::string help = "Output format:";
     for (const auto& a : allowed) {
         help += " " + a;
     }
-    cmd.add_option("--format", value, help)->check(CLI::IsMember(std::move(allowed)));
+    if (templates) {
+        help +=
+            ", or go-template=TEMPLATE (Go's text/template over the JSON output, with "
+            "sprig's functions)";
+        allowed.emplace_back("go-template");
+    }
+    cmd.add_option("--format", value, help)
+        ->check(CLI::Validator(
+            [allowed, templates](std::string& v) -> std::string {
+                if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()
+                    || (templates && v.starts_with("go-template="))) {
+                    return {};
+                }
+                std::string list;
+                for (const auto& a : allowed) {
+                    list += (list.empty() ? "" : ", ") + a;
+                }
+                return "invalid format type: \"" + v + "\" (supported types: " + list + ")";
+            },
+            "FORMAT"));
+    if (templates) {
+        cmd.add_option("--template", template_flag_,
+                       "[Experimental] The template, with --format go-template");
+    }
+}
+
+void format_flags::resolve() {
+    if (!template_flag_.empty()) {
+        if (value != "go-template") {
+            throw error(errc::invalid_argument,
+                        "--template must be used with --format go-template");
+        }
+        go_template = template_flag_;
+    } else if (value.starts_with("go-template=")) {
+        go_template = value.substr(std::string_view("go-template=").size());
+    }
+    if (value == "go-template" || value.starts_with("go-template=")) {
+        if (go_template.empty()) {
+            throw error(errc::invalid_argument,
+                        "\"go-template\" format specified but no template given: use `--format "
+                        "go-template=TEMPLATE` to specify the template");
+        }
+        check_go_template(go_template);
+        value = "json";
+    }
 }
 
 void platform_flags::add(CLI::App& cmd, const std::string& help) {

@@ -48,11 +48,22 @@ void add_distribution_spec(CLI::App& cmd, const std::string& name, std::string& 
                            const std::string& whose);
 void apply_distribution_spec(const std::string& spec, registry::connect_options& remote);
 
-/// `--format`: one of `allowed`, the first being the default.
+/// `--format`: one of `allowed`, the first being the default; with `templates`, also the ORAS
+/// CLI's `--format go-template=TEMPLATE` (or `--format go-template --template TEMPLATE`).
 struct format_flags {
     std::string value;
-    void add(CLI::App& cmd, std::vector<std::string> allowed);
+    /// The Go template, once `resolve` found one; `value` is then "json": the command prints its
+    /// JSON document, which the app renders through the template (see `app.cpp`).
+    std::string go_template;
+    void add(CLI::App& cmd, std::vector<std::string> allowed, bool templates = false);
+    /// After parsing: takes the template out of `--format go-template=...` or `--template`, and
+    /// checks it parses. Throws `invalid_argument` for a template without go-template, a
+    /// go-template without a template, or a template that does not parse.
+    void resolve();
     bool json() const { return value == "json"; }
+
+  private:
+    std::string template_flag_;
 };
 
 /// `--platform os/arch[/variant]`.

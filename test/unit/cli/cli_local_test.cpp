@@ -247,6 +247,62 @@ TEST(cli_commands, oci_layout_path_takes_the_reference_whole) {
                  "example.com:test", "read as a digest");
 }
 
+// `--format go-template` as the ORAS docs use it: the template runs over the JSON output, is
+// checked before anything is written, and goes with --template only.
+TEST(cli_commands, go_template_formats_what_json_would_print) {
+    sandbox s;
+    write_file(s.work / "hi.txt", "hello, template\n");
+    write_file(s.work / "sig.txt", "sig\n");
+    const auto dir = (s.scratch / "layout").string();
+    auto r = s.oras({"push", "--oci-layout", dir + ":v1", "hi.txt", "--no-tty", "--format",
+                     "go-template={{.digest}}"});
+    ASSERT_OK(r);
+    const auto digest = r.out;
+    ASSERT_TRUE(digest.starts_with("sha256:")) << r.out;
+    r = s.oras({"resolve", "--oci-layout", dir + ":v1"});
+    EXPECT_EQ(trimmed(r.out), digest);
+    r = s.oras({"push", "--oci-layout", dir + ":v2", "hi.txt", "--no-tty", "--format",
+                "go-template", "--template", "{{.reference}}, {{.mediaType}}"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, dir + "@" + digest + ", application/vnd.oci.image.manifest.v1+json");
+    ASSERT_OK(s.oras({"attach", "--artifact-type", "doc/example", "--oci-layout", dir + ":v1",
+                      "sig.txt", "--no-tty"}));
+    r = s.oras({"discover", "--oci-layout", dir + ":v1", "--format", "go-template", "--template",
+                "{{range .referrers}}{{.artifactType}}{{\"\\n\"}}{{end}}"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "doc/example\n");
+    r = s.oras({"manifest", "fetch", "--oci-layout", dir + ":v1", "--format",
+                "go-template={{.content.config.mediaType}} {{len .content.layers}}"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "application/vnd.oci.empty.v1+json 1");
+    r = s.oras({"repo", "tags", "--oci-layout", dir, "--format", "go-template", "--template",
+                "{{.tags}}"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, "[v1 v2]");
+    const auto out = s.scratch / "out";
+    r = s.oras({"pull", "--oci-layout", dir + ":v1", "-o", out.string(), "--no-tty", "--format",
+                "go-template={{(first .files).path}}"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, (out / "hi.txt").string());
+
+    // Refused before anything is done: no template, a template without go-template, one that
+    // does not parse (nothing pushed); a template that fails as it runs fails the command.
+    expect_error(s.oras({"repo", "tags", "--oci-layout", dir, "--format", "go-template"}), dir,
+                 "no template given");
+    expect_error(s.oras({"repo", "tags", "--oci-layout", dir, "--template", "{{.tags}}"}), dir,
+                 "--template must be used with --format go-template");
+    expect_error(s.oras({"push", "--oci-layout", dir + ":v3", "hi.txt", "--format",
+                         "go-template={{.digest"}),
+                 dir + ":v3", "unclosed action");
+    expect_error(s.oras({"resolve", "--oci-layout", dir + ":v3"}), dir + ":v3", "v3");
+    expect_error(
+        s.oras({"repo", "tags", "--oci-layout", dir, "--format", "go-template={{.tags.x}}"}), dir,
+        "can't evaluate field x");
+    r = s.oras({"repo", "tags", "--oci-layout", dir, "--format", "yaml"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("invalid format type: \"yaml\""), std::string::npos) << dump(r);
+}
+
 // Command lines as the ORAS docs write them: aliases, short and deprecated flags, exit codes.
 TEST(cli_commands, oras_command_lines_are_taken_as_oras_takes_them) {
     sandbox s;
