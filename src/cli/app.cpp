@@ -60,7 +60,9 @@ int run_templated(command& c) {
         return rc;
     }
     boost::system::error_code ec;
-    const auto document = boost::json::parse(captured.str(), ec);
+    boost::json::parse_options deep;
+    deep.max_depth = 10000;  // a manifest the command printed, however nested (default: 32)
+    const auto document = boost::json::parse(captured.str(), ec, {}, deep);
     if (ec) {
         throw error(errc::invalid_argument,
                     "cannot apply the template: the command's output is not one JSON document");

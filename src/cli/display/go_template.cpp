@@ -8,7 +8,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -239,6 +241,10 @@ void json_quote(std::string& out, std::string_view s, bool escape_html) {
             out += "\\r";
         } else if (c == '\t') {
             out += "\\t";
+        } else if (c == '\b') {
+            out += "\\b";  // as Go 1.22's encoding/json
+        } else if (c == '\f') {
+            out += "\\f";
         } else if (c < 0x20 || (escape_html && (c == '<' || c == '>' || c == '&'))) {
             out += "\\u00";
             out += hex[c >> 4];
@@ -445,6 +451,21 @@ struct node {
     position pos;
 };
 
+const char* const functions[] = {
+    "and",      "or",        "not",       "len",       "index",   "slice",      "eq",
+    "ne",       "lt",        "le",        "gt",        "ge",      "print",      "printf",
+    "println",  "html",      "js",        "urlquery",  "toJson",  "toRawJson",  "toPrettyJson",
+    "toString", "first",     "last",      "rest",      "initial", "join",       "splitList",
+    "upper",    "lower",     "title",     "trim",      "trimAll", "trimPrefix", "trimSuffix",
+    "replace",  "contains",  "hasPrefix", "hasSuffix", "quote",   "squote",     "default",
+    "empty",    "coalesce",  "ternary",   "keys",      "hasKey",  "get",        "dict",
+    "list",     "sortAlpha", "uniq",      "repeat",    "indent",  "nindent",    "trunc",
+    "add",      "sub"};
+
+bool is_function(std::string_view name) {
+    return std::find(std::begin(functions), std::end(functions), name) != std::end(functions);
+}
+
 class parser {
   public:
     explicit parser(std::string_view src) : s_(src) {}
@@ -460,17 +481,21 @@ class parser {
 
   private:
     // Where `i` is in the source.
+    // Positions are asked for in increasing order, mostly: counted on from the last one.
     position pos_of(std::size_t i) const {
-        position p;
-        for (std::size_t k = 0; k < i && k < s_.size(); ++k) {
-            if (s_[k] == '\n') {
-                ++p.line;
-                p.col = 1;
+        if (i < pos_at_) {
+            pos_at_ = 0;
+            pos_ = position{};
+        }
+        for (; pos_at_ < i && pos_at_ < s_.size(); ++pos_at_) {
+            if (s_[pos_at_] == '\n') {
+                ++pos_.line;
+                pos_.col = 1;
             } else {
-                ++p.col;
+                ++pos_.col;
             }
         }
-        return p;
+        return pos_;
     }
 
     static bool space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -511,7 +536,7 @@ class parser {
                 }
                 std::size_t k = close + 2;
                 bool trim_after = false;
-                if (s_.substr(k, 4) == " -}}") {
+                if (k + 3 < s_.size() && space(s_[k]) && s_.substr(k + 1, 3) == "-}}") {
                     trim_after = true;
                     k += 4;
                 } else if (s_.substr(k, 2) == "}}") {
@@ -561,6 +586,9 @@ class parser {
             std::size_t k = 0;
             n.p = parse_pipe(toks, k, true);
             expect_end(toks, k);
+            if (n.p.cmds.empty()) {
+                fail_at(action_pos, "missing value for command");
+            }
             out.push_back(std::move(n));
         }
         return out;
@@ -588,6 +616,18 @@ class parser {
     }
 
     node parse_control(const std::string& kw, std::vector<token> toks, position pos) {
+        if (++depth_ > max_depth) {
+            fail_at(pos, "max expression depth exceeded");
+        }
+        const auto scope = vars_.size();  // what the control declares ends with it
+        struct leave {
+            parser& p;
+            std::size_t scope;
+            ~leave() {
+                --p.depth_;
+                p.vars_.resize(scope);
+            }
+        } left{*this, scope};
         node n;
         n.what = kw == "if"      ? node::kind::if_
                  : kw == "range" ? node::kind::range
@@ -660,6 +700,11 @@ class parser {
         if (!vars.empty() && (t[look].kind == tok::declare || t[look].kind == tok::assign)) {
             p.vars = vars;
             p.declare = t[look].kind == tok::declare;
+            if (!p.declare) {
+                for (const auto& v : vars) {
+                    check_variable(v, t[k].pos);
+                }
+            }
             k = look + 1;
         }
         for (;;) {
@@ -688,10 +733,11 @@ class parser {
         if (top && t[k].kind == tok::rparen) {
             fail_at(t[k].pos, "unexpected right paren");
         }
-        if (p.cmds.empty() && (top || !p.vars.empty())) {
-            if (!p.vars.empty()) {
-                fail_at(p.pos, "missing value for declaration");
-            }
+        if (p.cmds.empty() && !p.vars.empty()) {
+            fail_at(p.pos, "missing value for declaration");
+        }
+        if (p.declare) {
+            vars_.insert(vars_.end(), p.vars.begin(), p.vars.end());  // in scope after it
         }
         return p;
     }
@@ -711,6 +757,7 @@ class parser {
             case tok::variable:
                 o.kind = operand::base::variable;
                 o.name = first.text;
+                check_variable(o.name, first.pos);
                 ++k;
                 break;
             case tok::string:
@@ -736,6 +783,9 @@ class parser {
                     o.kind = operand::base::literal;
                     o.literal = nullptr;
                 } else {
+                    if (!is_function(first.text)) {
+                        fail_at(first.pos, "function \"" + first.text + "\" not defined");
+                    }
                     o.kind = operand::base::function;
                     o.name = first.text;
                 }
@@ -744,7 +794,11 @@ class parser {
             case tok::lparen: {
                 ++k;
                 o.kind = operand::base::sub;
+                if (++depth_ > max_depth) {
+                    fail_at(first.pos, "max expression depth exceeded");
+                }
                 o.sub = std::make_shared<pipe>(parse_pipe(t, k, false));
+                --depth_;
                 if (o.sub->cmds.empty()) {
                     fail_at(first.pos, "missing value in parentheses");
                 }
@@ -768,6 +822,14 @@ class parser {
         }
         return o;
     }
+
+    void check_variable(const std::string& name, position pos) const {
+        if (std::find(vars_.begin(), vars_.end(), name) == vars_.end()) {
+            fail_at(pos, "undefined variable \"" + name + "\"");
+        }
+    }
+
+    static constexpr int max_depth = 1000;
 
     static json::value parse_number(const token& t) {
         const auto& s = t.text;
@@ -797,8 +859,8 @@ class parser {
         for (;;) {
             bool spaced = false;
             while (at_ < s_.size() && space(s_[at_])) {
-                // " -}}": the trim marker.
-                if (s_.substr(at_ + 1, 3) == "-}}" && s_[at_] != '\n') {
+                // " -}}" (any white space before the marker): the trim marker.
+                if (s_.substr(at_ + 1, 3) == "-}}") {
                     break;
                 }
                 ++at_;
@@ -813,7 +875,7 @@ class parser {
                 out.push_back(token{kind, std::move(text), pos, spaced});
                 at_ += width;
             };
-            if (s_.substr(at_, 4) == " -}}") {
+            if (space(c) && s_.substr(at_ + 1, 3) == "-}}") {
                 trim_next_ = true;
                 add(tok::end, "}}", 4);
                 return out;
@@ -1039,8 +1101,12 @@ class parser {
     }
 
     std::string_view s_;
+    mutable std::size_t pos_at_ = 0;
+    mutable position pos_{};
     std::size_t at_ = 0;
     bool trim_next_ = false;
+    std::vector<std::string> vars_{"$"};  // declared so far, in scope
+    int depth_ = 0;                       // nesting of controls and parentheses
     std::vector<token> pending_;
     position stop_pos_;
     int range_depth_ = 0;
@@ -1066,16 +1132,27 @@ class executor {
   private:
     using args_t = std::vector<tval>;
 
+    // What a template may print: a hostile one (`repeat` in `range`) must not fill the memory.
+    static constexpr std::size_t max_output = 64 * 1024 * 1024;
+
+    void emit(const std::string& s) {
+        if (out_.size() + s.size() > max_output) {
+            throw error(errc::invalid_argument, "template: the output exceeds 64 MiB");
+        }
+        out_ += s;
+    }
+
     void walk(const std::vector<node>& list, const tval& dot) {
         for (const auto& n : list) {
             switch (n.what) {
                 case node::kind::text:
-                    out_ += n.text;
+                    emit(n.text);
                     break;
                 case node::kind::action: {
                     const auto v = eval_pipe(n.p, dot);
                     if (n.p.vars.empty()) {
-                        out_ += go_string(v);
+                        // A nil interface printed by itself is no value to Go, as a missing key.
+                        emit(v.missing || v.v.is_null() ? std::string("<no value>") : go_string(v));
                     }
                     break;
                 }
@@ -1128,9 +1205,9 @@ class executor {
                 items.emplace_back(of(json::string(k)), of(*e));
             }
         } else if (!v.missing && v.v.is_int64()) {
-            for (std::int64_t i = 0; i < v.v.get_int64(); ++i) {
-                items.emplace_back(of(i), of(i));
-            }
+            range_count(n, dot, vars, v.v.get_int64());
+            vars_.resize(mark);
+            return;
         } else if (!v.missing && !v.v.is_null()) {
             fail_at(n.pos, "range can't iterate over " + go_string(v));
         }
@@ -1157,6 +1234,32 @@ class executor {
             vars_.resize(inner);
         }
         vars_.resize(mark);
+    }
+
+    // `range N` (Go 1.22): 0 to N-1, one at a time.
+    void range_count(const node& n, const tval& dot, const std::vector<std::string>& vars,
+                     std::int64_t count) {
+        if (count <= 0) {
+            walk(n.else_list, dot);
+            return;
+        }
+        if (vars.size() > 1) {
+            fail_at(n.pos, "can't use two iteration variables over an integer");
+        }
+        for (std::int64_t i = 0; i < count; ++i) {
+            const auto inner = vars_.size();
+            if (vars.size() == 1) {
+                vars_.emplace_back(vars[0], of(i));
+            }
+            try {
+                walk(n.list, of(i));
+            } catch (const continue_signal&) {
+            } catch (const break_signal&) {
+                vars_.resize(inner);
+                break;
+            }
+            vars_.resize(inner);
+        }
     }
 
     tval eval_pipe(const pipe& p, const tval& dot) {
@@ -1212,11 +1315,13 @@ class executor {
                 }
                 return last;
             }
+            // A missing value reaches a function as nil, as in Go.
+            const auto as_arg = [](tval v) { return v.missing ? of(nullptr) : v; };
             for (std::size_t i = 1; i < c.args.size(); ++i) {
-                args.push_back(eval_operand(c.args[i], dot));
+                args.push_back(as_arg(eval_operand(c.args[i], dot)));
             }
             if (final_value != nullptr) {
-                args.push_back(*final_value);
+                args.push_back(as_arg(*final_value));
             }
             return call(head.name, args, head.pos);
         }
@@ -1271,7 +1376,10 @@ class executor {
                 break;
         }
         for (const auto& f : o.fields) {
-            if (v.missing || v.v.is_null()) {
+            if (v.missing) {
+                continue;  // a field of no value is no value (Go's zero reflect.Value)
+            }
+            if (v.v.is_null()) {
                 fail_at(o.pos, "nil pointer evaluating interface {}." + f);
             }
             if (!v.v.is_object()) {
@@ -1325,7 +1433,7 @@ class executor {
 
     static std::int64_t int_arg(const std::string& name, const tval& t, position pos) {
         double d = 0;
-        if (number(t, d) && d == std::floor(d)) {
+        if (number(t, d) && d == std::floor(d) && std::fabs(d) < 9.2e18) {
             return static_cast<std::int64_t>(d);
         }
         bad_args(name, pos, "expected an integer, got " + go_string(t));
@@ -1439,7 +1547,7 @@ class executor {
                     piece = quote_go(go_string(v));
                     break;
                 case 'd':
-                    if (number(v, d) && d == std::floor(d)) {
+                    if (number(v, d) && d == std::floor(d) && std::fabs(d) < 9.2e18) {
                         piece = std::to_string(static_cast<std::int64_t>(d));
                     } else {
                         piece = "%!d(" + go_type(v) + "=" + go_string(v) + ")";
@@ -1565,8 +1673,8 @@ class executor {
             }
             const auto& t = a[0];
             const bool is_str = !t.missing && t.v.is_string();
-            const std::size_t size =
-                is_str ? t.v.get_string().size() : list_arg(name, t, pos).size();
+            const auto list = is_str ? json::array{} : list_arg(name, t, pos);
+            const std::size_t size = is_str ? t.v.get_string().size() : list.size();
             const auto from = a.size() > 1 ? int_arg(name, a[1], pos) : 0;
             const auto to =
                 a.size() > 2 ? int_arg(name, a[2], pos) : static_cast<std::int64_t>(size);
@@ -1578,8 +1686,7 @@ class executor {
                 return of(json::string(text.substr(static_cast<std::size_t>(from),
                                                    static_cast<std::size_t>(to - from))));
             }
-            const auto& arr = t.v.get_array();
-            json::array out(arr.begin() + from, arr.begin() + to);
+            json::array out(list.begin() + from, list.begin() + to);
             return of(std::move(out));
         }
         if (name == "eq") {
@@ -1708,11 +1815,14 @@ class executor {
             if (!a[1].missing && a[1].v.is_array()) {
                 bool first = true;
                 for (const auto& e : a[1].v.get_array()) {
+                    if (e.is_null()) {
+                        continue;  // sprig drops nil entries
+                    }
                     out += first ? "" : sep;
                     first = false;
-                    out += e.is_null() ? "" : go_value(e);
+                    out += go_value(e);
                 }
-            } else {
+            } else if (!a[1].v.is_null()) {
                 out = go_string(a[1]);
             }
             return of(json::string(out));
@@ -1930,7 +2040,7 @@ class executor {
                 return of(json::string(
                     s.substr(0, std::min<std::size_t>(s.size(), static_cast<std::size_t>(n)))));
             }
-            const auto keep = static_cast<std::size_t>(-n);
+            const auto keep = n == INT64_MIN ? s.size() : static_cast<std::size_t>(-n);
             return of(json::string(s.size() > keep ? s.substr(s.size() - keep) : s));
         }
         if (name == "add" || name == "sub") {
@@ -1940,7 +2050,11 @@ class executor {
             std::int64_t total = int_arg(name, a[0], pos);
             for (std::size_t i = 1; i < a.size(); ++i) {
                 const auto v = int_arg(name, a[i], pos);
-                total = name == "add" ? total + v : total - v;
+                const bool overflow = name == "add" ? __builtin_add_overflow(total, v, &total)
+                                                    : __builtin_sub_overflow(total, v, &total);
+                if (overflow) {
+                    bad_args(name, pos, "the result overflows");
+                }
             }
             return of(total);
         }

@@ -264,7 +264,8 @@ TEST(cli_commands, go_template_formats_what_json_would_print) {
     r = s.oras({"push", "--oci-layout", dir + ":v2", "hi.txt", "--no-tty", "--format",
                 "go-template", "--template", "{{.reference}}, {{.mediaType}}"});
     ASSERT_OK(r);
-    EXPECT_EQ(r.out, dir + "@" + digest + ", application/vnd.oci.image.manifest.v1+json");
+    const auto v2 = trimmed(s.oras({"resolve", "--oci-layout", dir + ":v2"}).out);
+    EXPECT_EQ(r.out, dir + "@" + v2 + ", application/vnd.oci.image.manifest.v1+json");
     ASSERT_OK(s.oras({"attach", "--artifact-type", "doc/example", "--oci-layout", dir + ":v1",
                       "sig.txt", "--no-tty"}));
     r = s.oras({"discover", "--oci-layout", dir + ":v1", "--format", "go-template", "--template",
@@ -294,6 +295,9 @@ TEST(cli_commands, go_template_formats_what_json_would_print) {
     expect_error(s.oras({"push", "--oci-layout", dir + ":v3", "hi.txt", "--format",
                          "go-template={{.digest"}),
                  dir + ":v3", "unclosed action");
+    expect_error(s.oras({"push", "--oci-layout", dir + ":v3", "hi.txt", "--format",
+                         "go-template={{toYaml .}}"}),
+                 dir + ":v3", "function \"toYaml\" not defined");
     expect_error(s.oras({"resolve", "--oci-layout", dir + ":v3"}), dir + ":v3", "v3");
     expect_error(
         s.oras({"repo", "tags", "--oci-layout", dir, "--format", "go-template={{.tags.x}}"}), dir,

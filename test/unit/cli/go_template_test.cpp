@@ -61,7 +61,16 @@ TEST(go_template, fields_and_go_printing_of_decoded_json) {
               "[localhost:5000/hello:v1 localhost:5000/hello:latest]");
     EXPECT_EQ(render("{{.annotations}}"),
               "map[a<b:x&y org.opencontainers.image.created:2026-12-07T00:00:00Z]");
-    EXPECT_EQ(render("{{.empty}}|{{.nothing}}|{{.missing}}|{{.flag}}"), "[]|<nil>|<no value>|true");
+    EXPECT_EQ(render("{{.empty}}|{{.nothing}}|{{.missing}}|{{.flag}}"),
+              "[]|<no value>|<no value>|true");
+    // No value goes on through fields; to a function it is nil, as in Go.
+    EXPECT_EQ(render("{{.missing.deeper}}|{{index .annotations \"nope\"}}|{{first .empty}}"),
+              "<no value>|<no value>|<no value>");
+    EXPECT_EQ(render("{{print .missing}}|{{toString .nothing}}|{{join \",\" .missing}}|"
+                     "{{printf \"%v\" .nothing}}|{{toJson .missing}}"),
+              "<nil>|<nil>||<nil>|null");
+    EXPECT_EQ(render("{{range .a}}{{.}},{{end}} {{.a}} {{join \"-\" .a}}", R"({"a":[null,"x"]})"),
+              "<no value>,x, [<nil> x] x");
     EXPECT_EQ(render("{{(first .layers).digest}}"), "sha256:l1");
     EXPECT_EQ(render("{{(last .referenceAsTags)}}"), "localhost:5000/hello:latest");
     EXPECT_EQ(render(R"({{index .annotations "org.opencontainers.image.created"}})"),
@@ -111,6 +120,8 @@ TEST(go_template, control_structures_variables_and_trimming) {
     EXPECT_EQ(render("{{$d := .digest}}{{range .layers}}{{$d}}{{end}}"), "sha256:abcsha256:abc");
     EXPECT_EQ(render("{{$x := 1}}{{if true}}{{$x = 2}}{{end}}{{$x}}"), "2");
     EXPECT_EQ(render("a  {{- .flag -}}  \n b"), "atrueb");
+    EXPECT_EQ(render("a {{- .flag\t-}}\tb {{- .flag\n-}} c"), "atruebtruec");
+    EXPECT_EQ(render("{{range $i := 3}}{{$i}}{{end}}{{range 0}}x{{else}}none{{end}}"), "012none");
     EXPECT_EQ(render("a {{/* a comment */}} b {{- /* trimmed */ -}} c"), "a  bc");
     EXPECT_EQ(render("{{range .layers}}\n  {{- .digest}}\n{{- end}}"), "sha256:l1sha256:l2");
 }
@@ -157,21 +168,41 @@ TEST(go_template, functions) {
               "a\tb\xC3\xA9 raw\\n 97");
 }
 
+TEST(go_template, what_go_refuses_when_it_parses_is_refused_before_anything_runs) {
+    for (const auto* bad : {"{{toYaml .}}", "{{$x}}", "{{ }}", "{{if}}{{end}}", "{{.a | }}",
+                            "{{end}}", "{{range .a}}"}) {
+        EXPECT_THROW(oras::cli::check_go_template(bad), oras::error) << bad;
+    }
+    EXPECT_NO_THROW(
+        oras::cli::check_go_template("{{$x := .a}}{{$x}} {{range $i, $e := .b}}{{$i}}{{end}}"));
+}
+
 TEST(go_template, errors_name_where_and_what) {
     EXPECT_NE(error_of("{{.digest").find("unclosed action"), std::string::npos);
     EXPECT_NE(error_of("{{if .flag}}x").find("without {{end}}"), std::string::npos);
     EXPECT_NE(error_of("{{end}}").find("unexpected {{end}}"), std::string::npos);
     EXPECT_NE(error_of("{{nosuch .digest}}").find("function \"nosuch\" not defined"),
               std::string::npos);
-    EXPECT_NE(error_of("x\n  {{.missing.deeper}}").find("2:5"), std::string::npos);
-    EXPECT_NE(error_of("{{.missing.deeper}}").find("nil pointer evaluating interface {}.deeper"),
+    EXPECT_NE(error_of("x\n  {{.nothing.deeper}}").find("2:5"), std::string::npos);
+    EXPECT_NE(error_of("{{.nothing.deeper}}").find("nil pointer evaluating interface {}.deeper"),
               std::string::npos);
+    EXPECT_NE(error_of("{{ }}").find("missing value for command"), std::string::npos);
+    EXPECT_NE(error_of("{{" + std::string(2000, '(') + "1" + std::string(2000, ')') + "}}")
+                  .find("max expression depth exceeded"),
+              std::string::npos);
+    EXPECT_NE(error_of("{{range 100000000}}{{repeat 10000 \"x\"}}{{end}}").find("exceeds 64 MiB"),
+              std::string::npos);
+    EXPECT_NE(error_of("{{add 9000000000000000000 9000000000000000000}}").find("overflows"),
+              std::string::npos);
+    EXPECT_NE(error_of("{{slice .missing 0 1}}").find("index out of range"), std::string::npos);
     EXPECT_NE(error_of("{{.digest.x}}").find("can't evaluate field x in type string"),
               std::string::npos);
     EXPECT_NE(error_of("{{index .layers 5}}").find("index out of range"), std::string::npos);
     EXPECT_NE(error_of("{{.digest 1}}").find("can't give argument to non-function"),
               std::string::npos);
-    EXPECT_NE(error_of("{{$nope}}").find("undefined variable: $nope"), std::string::npos);
+    EXPECT_NE(error_of("{{$nope}}").find("undefined variable \"$nope\""), std::string::npos);
+    EXPECT_NE(error_of("{{with .flag}}{{$x := 1}}{{end}}{{$x}}").find("undefined variable"),
+              std::string::npos);
     EXPECT_NE(error_of("{{break}}").find("outside {{range}}"), std::string::npos);
     EXPECT_NE(error_of("{{template \"x\"}}").find("not supported"), std::string::npos);
     EXPECT_NE(error_of("{{\"open}}").find("unterminated quoted string"), std::string::npos);
