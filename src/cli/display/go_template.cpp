@@ -1514,12 +1514,37 @@ class executor {
                 out += format[i];
                 continue;
             }
+            // %[flags][width][.precision]verb, as fmt parses it.
             std::size_t j = i + 1;
             std::string flags;
             while (j < format.size()
-                   && std::string_view("+-# 0123456789.").find(format[j])
-                          != std::string_view::npos) {
+                   && std::string_view("+-# 0").find(format[j]) != std::string_view::npos) {
                 flags += format[j++];
+            }
+            // fmt refuses widths and precisions past a million; so does this (the padding and
+            // snprintf's buffer are made from them).
+            constexpr std::size_t too_large = 1'000'000;
+            const auto number_at = [&](std::size_t& at, bool& bad) {
+                std::size_t n = 0;
+                while (at < format.size() && format[at] >= '0' && format[at] <= '9') {
+                    n = n * 10 + static_cast<std::size_t>(format[at++] - '0');
+                    if (n > too_large) {
+                        bad = true;
+                        n = too_large;
+                    }
+                }
+                return n;
+            };
+            bool bad_width = false;
+            bool bad_prec = false;
+            const bool has_width = j < format.size() && format[j] >= '0' && format[j] <= '9';
+            const auto width = number_at(j, bad_width);
+            bool has_prec = false;
+            std::size_t prec = 0;
+            if (j < format.size() && format[j] == '.') {
+                ++j;
+                has_prec = true;
+                prec = number_at(j, bad_prec);
             }
             if (j >= format.size()) {
                 out += "%!(NOVERB)";
@@ -1527,6 +1552,10 @@ class executor {
             }
             const char verb = format[j];
             i = j;
+            if (bad_width || bad_prec) {
+                out += bad_width ? "%!(BADWIDTH)" : "%!(BADPREC)";
+                continue;
+            }
             if (verb == '%') {
                 out += '%';
                 continue;
@@ -1538,6 +1567,7 @@ class executor {
             const auto& v = a[next++];
             std::string piece;
             double d = 0;
+            bool padded = false;  // snprintf applied the width itself
             switch (verb) {
                 case 'v':
                 case 's':
@@ -1561,16 +1591,22 @@ class executor {
                             std::string("%!") + verb + "(" + go_type(v) + "=" + go_string(v) + ")";
                         break;
                     }
-                    if (verb == 'g' && flags.empty()) {
+                    if (verb == 'g' && flags.empty() && !has_width && !has_prec) {
                         piece = go_float(d);
                         break;
                     }
-                    const std::string spec =
-                        "%" + flags
-                        + (verb == 'f' && flags.find('.') == std::string::npos ? ".6" : "") + verb;
-                    char buf[128];
-                    std::snprintf(buf, sizeof buf, spec.c_str(), d);
-                    piece = buf;
+                    std::string spec = "%" + flags;
+                    if (has_width) {
+                        spec += std::to_string(width);
+                    }
+                    if (has_prec || verb == 'f') {
+                        spec += "." + std::to_string(has_prec ? prec : 6);
+                    }
+                    spec += verb;
+                    std::vector<char> buf(width + prec + 400);
+                    std::snprintf(buf.data(), buf.size(), spec.c_str(), d);
+                    piece = buf.data();
+                    padded = true;
                     break;
                 }
                 case 't':
@@ -1581,21 +1617,13 @@ class executor {
                 default:
                     piece = go_string(v);
             }
-            // Width (no precision) pads, as fmt does.
-            const auto dot = flags.find('.');
-            const auto width_text = flags.substr(0, dot);
-            std::size_t width = 0;
-            bool left = false;
-            for (const char f : width_text) {
-                if (f == '-') {
-                    left = true;
-                } else if (f >= '0' && f <= '9') {
-                    width = width * 10 + static_cast<std::size_t>(f - '0');
-                }
-            }
-            if (verb != 'f' && verb != 'g' && verb != 'e' && piece.size() < width) {
+            if (!padded && piece.size() < width) {
+                const bool left = flags.find('-') != std::string::npos;
                 piece = left ? piece + std::string(width - piece.size(), ' ')
                              : std::string(width - piece.size(), ' ') + piece;
+            }
+            if (out.size() + piece.size() > max_output) {
+                throw error(errc::invalid_argument, "template: the output exceeds 64 MiB");
             }
             out += piece;
         }
@@ -1623,7 +1651,19 @@ class executor {
     }
 
     tval call(const std::string& name, const args_t& a, position pos) {
-        // Go's own functions.
+        // Go's own functions. `and` and `or` with their arguments evaluated (a command
+        // evaluates them lazily itself; here they come from a chain such as `or.x`).
+        if (name == "and" || name == "or") {
+            if (a.empty()) {
+                fail_at(pos, "wrong number of args for " + name + ": want at least 1 got 0");
+            }
+            for (const auto& v : a) {
+                if (truth(v) != (name == "and")) {
+                    return v;
+                }
+            }
+            return a.back();
+        }
         if (name == "not") {
             want(name, a, 1, pos);
             return of(!truth(a[0]));
