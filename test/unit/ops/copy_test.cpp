@@ -185,6 +185,15 @@ struct graph {
         }
         return put(m.serialize(), media_type);
     }
+    /// A signature-like artifact whose subject is `subject`, its layer holding `text`.
+    descriptor referrer(const descriptor& subject, const std::string& text) {
+        oras::image_manifest sig;
+        sig.artifact_type = "doc/sig";
+        sig.config = put("{}", "application/vnd.oci.empty.v1+json");
+        sig.layers = {put(text, "application/octet-stream")};
+        sig.subject = subject;
+        return put(sig.serialize(), std::string(oras::media_type::image_manifest));
+    }
     descriptor index(std::vector<descriptor> children,
                      std::string media_type = std::string(oras::media_type::image_index)) {
         oras::image_index idx;
@@ -648,12 +657,7 @@ TEST(copy_tags, copies_each_tag_once_with_shared_blobs_moved_once) {
     oras::image_manifest b = a;
     b.annotations["k"] = "b";
     const auto b_desc = g.put(b.serialize(), std::string(oras::media_type::image_manifest));
-    oras::image_manifest sig;
-    sig.artifact_type = "doc/sig";
-    sig.config = g.put("{}", "application/vnd.oci.empty.v1+json");
-    sig.layers = {g.put("signed", "application/octet-stream")};
-    sig.subject = a_desc;
-    const auto sig_desc = g.put(sig.serialize(), std::string(oras::media_type::image_manifest));
+    const auto sig_desc = g.referrer(a_desc, "signed");
     oras::test::temp_dir dir;
     oras::content::oci_layout src(dir.path() / "src");
     g(oras::ops::copy(g.src, a_desc.digest.str(), src, {.tags = {"v1"}}));
@@ -715,12 +719,7 @@ TEST(copy, a_recursive_copy_of_an_index_already_there_brings_its_manifests_refer
     graph g;
     const auto child = g.manifest("child", 1);
     const auto root = g.index({child});
-    oras::image_manifest sig;
-    sig.artifact_type = "doc/sig";
-    sig.config = g.put("{}", "application/vnd.oci.empty.v1+json");
-    sig.layers = {g.put("signed child", "application/octet-stream")};
-    sig.subject = child;
-    const auto sig_desc = g.put(sig.serialize(), std::string(oras::media_type::image_manifest));
+    const auto sig_desc = g.referrer(child, "signed child");
     oras::test::temp_dir dir;
     oras::content::oci_layout src(dir.path() / "src");
     g(oras::ops::copy(g.src, root.digest.str(), src, {.tags = {"v1"}}));
