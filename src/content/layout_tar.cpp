@@ -201,13 +201,18 @@ std::vector<fs::path> layout_members(const fs::path& root) {
         throw error(errc::invalid_argument,
                     "cannot read the OCI layout " + quote(root.string()) + ": " + ec.message());
     }
-    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (ec) {
-            throw error(errc::invalid_argument,
-                        "cannot read the OCI layout " + quote(root.string()) + ": " + ec.message());
-        }
+    const auto fail = [&root](const std::error_code& why) {
+        return error(errc::invalid_argument,
+                     "cannot read the OCI layout " + quote(root.string()) + ": " + why.message());
+    };
+    // A failed step ends the walk as if it were done (libstdc++ makes the iterator the end one):
+    // `ec` is checked after the loop too, or the archive would lack what could not be read.
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         const auto name = it->path().filename().string();
         const auto type = it->symlink_status(ec).type();
+        if (ec) {
+            throw fail(ec);
+        }
         if (name.starts_with(".")) {
             if (type == fs::file_type::directory) {
                 it.disable_recursion_pending();
@@ -218,6 +223,9 @@ std::vector<fs::path> layout_members(const fs::path& root) {
         if (type == fs::file_type::regular || type == fs::file_type::directory) {
             out.push_back(it->path().lexically_relative(root));
         }
+    }
+    if (ec) {
+        throw fail(ec);
     }
     std::sort(out.begin(), out.end());
     return out;

@@ -11,6 +11,7 @@
 #include <oras/ops/copy_tags.hpp>
 #include <oras/ops/location.hpp>
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -85,15 +87,19 @@ void refuse_digest(const std::string& ref) {
     }
 }
 
-/// A directory made beside `next_to` for the layout a tar archive is written from, removed with
-/// everything in it when this goes.
+/// A hidden directory made beside `next_to` (its parents created) where a layout is built: a tar
+/// archive is written from it, or it is renamed to `next_to` whole. Removed with everything in it
+/// when this goes, unless kept or handed over.
 class scratch_layout {
   public:
-    explicit scratch_layout(const fs::path& next_to) {
+    /// `mode`: what the directory gets (mkdtemp makes it 0700), for one that becomes the output.
+    scratch_layout(const fs::path& next_to, mode_t mode) {
         const auto parent = next_to.parent_path().empty() ? fs::path(".") : next_to.parent_path();
+        std::error_code ec;
+        fs::create_directories(parent, ec);
         std::string tmpl =
             (parent / ("." + next_to.filename().string() + ".oras-backup-XXXXXX")).string();
-        if (::mkdtemp(tmpl.data()) == nullptr) {
+        if (::mkdtemp(tmpl.data()) == nullptr || ::chmod(tmpl.c_str(), mode) != 0) {
             throw error(errc::invalid_argument, "cannot create a directory beside "
                                                     + next_to.string() + ": "
                                                     + std::strerror(errno));
@@ -101,35 +107,32 @@ class scratch_layout {
         path_ = tmpl;
     }
     ~scratch_layout() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
+        if (!path_.empty()) {
+            std::error_code ec;
+            fs::remove_all(path_, ec);
+        }
     }
     scratch_layout(const scratch_layout&) = delete;
     scratch_layout& operator=(const scratch_layout&) = delete;
     const fs::path& path() const noexcept { return path_; }
 
-  private:
-    fs::path path_;
-};
-
-/// Removes a layout directory this command created, unless told to keep it.
-class made_dir {
-  public:
-    explicit made_dir(fs::path p, bool made) : path_(std::move(p)), made_(made) {}
-    ~made_dir() {
-        if (made_ && !keep_) {
-            std::error_code ec;
-            fs::remove_all(path_, ec);
+    /// Renames it to `to`, never over anything there (a directory another process made
+    /// meanwhile). On failure it is kept, and the error says where the backup is.
+    void move_to(const fs::path& to) {
+        if (::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+            const int err = errno;
+            const auto kept = path_;
+            path_.clear();
+            throw error(errc::already_exists,
+                        "cannot put the backup at " + to.string() + " (" + std::strerror(err)
+                            + "; something else made it meanwhile?): it is complete in "
+                            + kept.string());
         }
+        path_.clear();
     }
-    made_dir(const made_dir&) = delete;
-    made_dir& operator=(const made_dir&) = delete;
-    void keep() noexcept { keep_ = true; }
 
   private:
     fs::path path_;
-    bool made_;
-    bool keep_ = false;
 };
 
 struct backup_flags {
@@ -142,6 +145,9 @@ struct backup_flags {
 
 int run_backup(backup_flags& f) {
     const auto start = clock_type::now();
+    // What mkdir would give a new output directory (read before any thread starts).
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
     refuse_digest(f.ref);
     if (f.output.empty()) {
         throw error(errc::invalid_argument, "the output path cannot be empty");
@@ -163,14 +169,16 @@ int run_backup(backup_flags& f) {
     auto src = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
     const auto repo = f.target.repository(f.ref);
 
+    // A new directory is built aside and renamed into place whole when complete, as an archive
+    // is: a failure never removes anything at the output path (another process may have made
+    // it meanwhile). An existing directory is added to in place.
+    const bool fresh_dir = !to_tar && !fs::exists(fs::symlink_status(f.output, ec));
     std::optional<scratch_layout> scratch;
     fs::path root = f.output;
-    if (to_tar) {
-        scratch.emplace(f.output);
+    if (to_tar || fresh_dir) {
+        scratch.emplace(f.output, 0777 & ~mask);
         root = scratch->path();
     }
-    const bool made = !fs::exists(fs::symlink_status(root, ec));
-    made_dir cleanup(root, made && !to_tar);
     content::oci_layout layout(root);
 
     ops::copy_tags_options o;
@@ -199,7 +207,9 @@ int run_backup(backup_flags& f) {
         const auto size = layout.write_tar(f.output);
         std::cout << "Exported to " << f.output << " (" << human_size(size) << ")\n";
     }
-    cleanup.keep();
+    if (fresh_dir) {
+        scratch->move_to(f.output);
+    }
     std::cout << "Successfully backed up " << r.tags.size() << " tag(s) from \"" << repo
               << "\" to \"" << f.output << "\" in " << took(clock_type::now() - start) << ".\n";
     return 0;
