@@ -265,7 +265,6 @@ std::uint64_t oci_layout::write_tar(const fs::path& tar) const {
     if (archive_write_open2(out.get(), &to, nullptr, write, nullptr, nullptr) != ARCHIVE_OK) {
         throw fail(why(out.get()));
     }
-    std::vector<char> buf(1 << 20);
     for (const auto& rel : members) {
         const auto path = root_ / rel;
         const oras::detail::unique_fd fd(
@@ -289,19 +288,14 @@ std::uint64_t oci_layout::write_tar(const fs::path& tar) const {
             throw fail(why(out.get()));
         }
         if (S_ISREG(st.st_mode)) {
-            auto left = static_cast<std::uint64_t>(st.st_size);
-            while (left > 0) {
-                const auto n =
-                    ::read(fd.get(), buf.data(), std::min<std::uint64_t>(left, buf.size()));
-                if (n <= 0) {
-                    throw fail("cannot read " + quote(path.string()) + ": "
-                               + (n < 0 ? std::strerror(errno) : "it shrank while read"));
-                }
-                if (archive_write_data(out.get(), buf.data(), static_cast<size_t>(n)) != n) {
-                    throw fail(why(out.get()));
-                }
-                left -= static_cast<std::uint64_t>(n);
-            }
+            detail::read_back(
+                fd.get(), static_cast<std::uint64_t>(st.st_size), path,
+                [&](std::span<const std::byte> chunk) {
+                    const auto n = static_cast<la_ssize_t>(chunk.size());
+                    if (archive_write_data(out.get(), chunk.data(), chunk.size()) != n) {
+                        throw fail(why(out.get()));
+                    }
+                });
         }
     }
     if (archive_write_close(out.get()) != ARCHIVE_OK) {

@@ -809,11 +809,7 @@ class parser {
                 fail_at(first.pos, "unexpected \"" + first.text + "\" in operand");
         }
         // Fields taken from it: `.a.b`, `$x.a`, `(...).a` (no space before each).
-        const bool chained_from_start = first.kind == tok::field;
-        while (t[k].kind == tok::field && (chained_from_start || !t[k].spaced)) {
-            if (chained_from_start && k > 0 && t[k].spaced && &t[k] != &first) {
-                break;
-            }
+        while (t[k].kind == tok::field && (&t[k] == &first || !t[k].spaced)) {
             o.fields.push_back(t[k].text);
             ++k;
         }
@@ -1135,10 +1131,14 @@ class executor {
     // What a template may print: a hostile one (`repeat` in `range`) must not fill the memory.
     static constexpr std::size_t max_output = 64 * 1024 * 1024;
 
-    void emit(const std::string& s) {
-        if (out_.size() + s.size() > max_output) {
+    static void check_room(std::size_t have, std::size_t more) {
+        if (have + more > max_output) {
             throw error(errc::invalid_argument, "template: the output exceeds 64 MiB");
         }
+    }
+
+    void emit(const std::string& s) {
+        check_room(out_.size(), s.size());
         out_ += s;
     }
 
@@ -1622,9 +1622,7 @@ class executor {
                 piece = left ? piece + std::string(width - piece.size(), ' ')
                              : std::string(width - piece.size(), ' ') + piece;
             }
-            if (out.size() + piece.size() > max_output) {
-                throw error(errc::invalid_argument, "template: the output exceeds 64 MiB");
-            }
+            check_room(out.size(), piece.size());
             out += piece;
         }
         if (next < a.size()) {
