@@ -84,7 +84,7 @@ output_file::output_file(fs::path path, std::string_view what)
     if (!fd_) {
         fail(what_, path_.string(), errno);
     }
-    ::fchmod(fd_.get(), 0644);
+    ::fchmod(fd_.get(), oras::detail::new_file_mode());  // as a new file's, not mkstemp's
     behind_ = oras::detail::write_behind(fd_.get());
     temp_ = std::move(tmpl);
 }

@@ -23,6 +23,25 @@ namespace fs = std::filesystem;
 using oras::detail::quote;
 using ::oras::detail::write_all;
 
+namespace {
+
+// A name this library gives its own temporary files: an owner file or a name made under one
+// (`dir_claim`), or a partial file's stable name (`.NAME.oras-partial-` and 32 hex digits).
+bool internal_name(std::string_view name) {
+    if (is_claimed_name(name)) {
+        return true;
+    }
+    constexpr std::string_view marker = ".oras-partial-";
+    const auto at = name.rfind(marker);
+    if (!name.starts_with('.') || at == std::string_view::npos) {
+        return false;
+    }
+    const auto tag = name.substr(at + marker.size());
+    return tag.size() == 32 && tag.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+}  // namespace
+
 fs::path title_destination(const fs::path& root, const std::string& title) {
     const auto refuse = [&](const std::string& why) {
         return error(errc::invalid_argument,
@@ -45,6 +64,11 @@ fs::path title_destination(const fs::path& root, const std::string& title) {
         }
         if (part == "." || part.empty()) {
             continue;
+        }
+        // A later pull or sweep in that directory would take such a file for its own, and
+        // remove it or write on it.
+        if (internal_name(part.string())) {
+            throw refuse("it is named like a temporary file of this library");
         }
         dest /= part;
         std::error_code ec;
@@ -250,7 +274,7 @@ void temp_file::close(bool sync) {
     // Its thread has ended; one without a descriptor from here on, so that a write after
     // close fails rather than reaching whatever file takes the number next.
     writer_ = std::make_unique<oras::detail::file_writer>();
-    if (::fchmod(fd_, 0644) != 0 || (sync && ::fsync(fd_) != 0)) {
+    if (::fchmod(fd_, oras::detail::new_file_mode()) != 0 || (sync && ::fsync(fd_) != 0)) {
         throw error(errc::invalid_argument,
                     "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
     }

@@ -32,7 +32,8 @@ std::filesystem::path title_destination(const std::filesystem::path& root,
 std::optional<std::filesystem::path> relative_inside(const std::filesystem::path& dir,
                                                      const std::filesystem::path& given);
 
-/// A file written beside its destination (`.<name>.oras-<token>-XXXXXX`, mode 0644) and renamed
+/// A file written beside its destination (`.<name>.oras-<token>-XXXXXX`, given
+/// the mode a new file gets under the umask when closed) and renamed
 /// over it only when complete; removed on destruction unless committed. Its name is made under
 /// a `dir_claim`, so a process killed while holding it leaves it for the next one to remove.
 class temp_file {

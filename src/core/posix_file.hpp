@@ -6,11 +6,14 @@
 // knows what the file is and which error code its own contract promises.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <utility>
 
@@ -110,6 +113,51 @@ inline int pwrite_all(int fd, std::span<const std::byte> data, std::uint64_t off
         offset += static_cast<std::uint64_t>(n);
     }
     return 0;
+}
+
+/// The mode open(2) gives a new file asked for 0666: `0666 & ~umask`. Files this library makes
+/// with mkstemp (mode 0600) and renames into place get this mode, as the ORAS CLI's do. The
+/// umask is read once, from /proc/self/status, since reading it with umask(2) sets it for a
+/// moment under the other threads' feet; only a kernel without that line (before 4.7) is asked
+/// that way.
+inline mode_t new_file_mode() noexcept {
+    static const mode_t mode = [] {
+        mode_t mask = 0;
+        bool found = false;
+        const int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            char buf[4096];
+            std::size_t len = 0;
+            for (;;) {
+                const auto n = read_some(
+                    fd, std::as_writable_bytes(std::span(buf + len, sizeof buf - 1 - len)));
+                if (n <= 0) {
+                    break;
+                }
+                len += static_cast<std::size_t>(n);
+            }
+            ::close(fd);
+            buf[len] = '\0';
+            if (const char* line = std::strstr(buf, "\nUmask:")) {
+                mode_t m = 0;
+                const char* c = line + 7;
+                while (*c == '\t' || *c == ' ') {
+                    ++c;
+                }
+                for (; *c >= '0' && *c <= '7'; ++c) {
+                    m = static_cast<mode_t>(m * 8 + static_cast<mode_t>(*c - '0'));
+                    found = true;
+                }
+                mask = m;
+            }
+        }
+        if (!found) {
+            mask = ::umask(0);
+            ::umask(mask);
+        }
+        return static_cast<mode_t>(0666 & ~mask);
+    }();
+    return mode;
 }
 
 }  // namespace oras::detail

@@ -8,6 +8,8 @@
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -64,6 +66,32 @@ TEST(cli, oci_layout_pull_by_digest) {
         s.oras({"pull", "--oci-layout", layout.string() + "@" + digest, "-o", by_digest.string()});
     EXPECT_OK(pulled);
     EXPECT_EQ(snapshot(by_digest), subset(s.content(), {"a.txt"}));
+}
+
+TEST(cli, pulled_and_fetched_files_take_their_mode_from_the_umask) {
+    sandbox s;
+    s.make_content();
+    const auto layout = s.root / "layout";
+    ASSERT_OK(s.oras({"push", "--oci-layout", layout.string() + ":v1", "a.txt", "data.bin",
+                      "--format", "json"}));
+    for (const mode_t mask : {mode_t{022}, mode_t{027}, mode_t{077}}) {
+        SCOPED_TRACE(mask);
+        const auto out = s.scratch / ("umask-" + std::to_string(mask));
+        // The child takes the umask it is started with.
+        const mode_t old = ::umask(mask);
+        const auto pulled =
+            s.oras({"pull", "--oci-layout", layout.string() + ":v1", "-o", out.string()});
+        const auto manifest = s.oras({"manifest", "fetch", "--oci-layout", layout.string() + ":v1",
+                                      "--output", (out / "manifest.json").string()});
+        ::umask(old);
+        ASSERT_OK(pulled);
+        ASSERT_OK(manifest);
+        for (const char* name : {"a.txt", "data.bin", "manifest.json"}) {
+            SCOPED_TRACE(name);
+            const auto perms = fs::status(out / name).permissions();
+            EXPECT_EQ(static_cast<mode_t>(perms) & 0777, 0666 & ~mask);
+        }
+    }
 }
 
 TEST(cli, version_names_the_release_and_its_parts) {

@@ -203,16 +203,12 @@ TEST(file_store, hostile_titles_are_refused_and_nothing_is_written_outside) {
     asio::io_context io;
     file_store s(wd);
     const std::string content = "payload";
-    const std::vector<std::string> titles = {"../escape.txt",
-                                             "a/../../escape.txt",
-                                             (outside / "abs.txt").string(),
-                                             "/abs.txt",
-                                             "link/through.txt",
-                                             "rel-link/through.txt",
-                                             "link",
-                                             ".",
-                                             "./",
-                                             "back\\slash"};
+    const std::vector<std::string> titles = {
+        "../escape.txt", "a/../../escape.txt", (outside / "abs.txt").string(), "/abs.txt",
+        "link/through.txt", "rel-link/through.txt", "link", ".", "./", "back\\slash",
+        // named like this library's own temporary files
+        ".oras-owner-0123456789abcdef", "sub/.x.oras-0123456789abcdef-Ab12Cd",
+        ".data.oras-partial-0123456789abcdef0123456789abcdef"};
     for (const auto& title : titles) {
         SCOPED_TRACE(title);
         const auto d = describe(content, title);
@@ -242,6 +238,23 @@ TEST(file_store, hostile_titles_are_refused_and_nothing_is_written_outside) {
                      errc::invalid_response);
     }
     EXPECT_EQ(tree_of(root.path()), before);
+}
+
+TEST(file_store, hidden_titles_merely_like_temporary_names_are_written) {
+    temp_dir wd;
+    asio::io_context io;
+    file_store s(wd.path());
+    // Not an owner token (15 digits, upper case), not a partial tag (31 digits), not hidden.
+    const std::vector<std::string> titles = {
+        ".oras-owner-0123456789abcde", ".x.oras-0123456789ABCDEF-Ab12Cd",
+        ".a.oras-partial-0123456789abcdef0123456789abcde",
+        "a.oras-partial-0123456789abcdef0123456789abcdef", ".hidden"};
+    for (const auto& title : titles) {
+        SCOPED_TRACE(title);
+        const std::string content = "content of " + title;
+        run(io, s.push(describe(content, title), byte_source::from_string(content)));
+        EXPECT_EQ(read_file(wd / title), content);
+    }
 }
 
 TEST(file_store, keep_old_files) {
