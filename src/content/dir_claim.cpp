@@ -75,7 +75,8 @@ bool same_file(int fd, const fs::path& p) {
 }
 
 // What an owner file looks like when this library made it: a plain file of this user's, mode
-// 0600, with no other name. A pulled file named like one (mode 0644) is never taken for it.
+// 0600, with no other name. A pulled file may have that mode too (umask 077), which is why a
+// layer title named like an owner file is refused (`title_destination`).
 bool looks_like_an_owner_file(int fd) {
     struct stat st {};
     return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600
@@ -272,8 +273,9 @@ std::string dir_claim::kept_template(std::string_view stable) const {
 }
 
 bool is_claimed_name(std::string_view name) {
-    if (name.starts_with(owner_prefix)) {
-        return is_token(name.substr(owner_prefix.size()));
+    // `.oras-owner-x.oras-TOKEN-XXXXXX` is no owner file, but still a name made under one.
+    if (name.starts_with(owner_prefix) && is_token(name.substr(owner_prefix.size()))) {
+        return true;
     }
     const auto tail = token_size + unique_size + 2;  // -TOKEN-XXXXXX
     if (name.size() <= tail) {

@@ -117,9 +117,10 @@ inline int pwrite_all(int fd, std::span<const std::byte> data, std::uint64_t off
 
 /// The mode open(2) gives a new file asked for 0666: `0666 & ~umask`. Files this library makes
 /// with mkstemp (mode 0600) and renames into place get this mode, as the ORAS CLI's do. The
-/// umask is read once, from /proc/self/status, since reading it with umask(2) sets it for a
-/// moment under the other threads' feet; only a kernel without that line (before 4.7) is asked
-/// that way.
+/// umask is read once per process, at the first call, from /proc/self/status: umask(2) can only
+/// read it by setting it, for a moment, under the other threads' feet. Without /proc (a bare
+/// chroot) an unnamed file is made with O_TMPFILE to see what mode it gets; umask(2) is the last
+/// resort.
 inline mode_t new_file_mode() noexcept {
     static const mode_t mode = [] {
         mode_t mask = 0;
@@ -149,6 +150,22 @@ inline mode_t new_file_mode() noexcept {
                     found = true;
                 }
                 mask = m;
+            }
+        }
+        if (!found) {
+            for (const char* dir : {"/tmp", "/dev/shm", "."}) {
+                const int probe = ::open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+                struct stat st {};
+                if (probe >= 0 && ::fstat(probe, &st) == 0) {
+                    mask = static_cast<mode_t>(0666 & ~st.st_mode);
+                    found = true;
+                }
+                if (probe >= 0) {
+                    ::close(probe);
+                }
+                if (found) {
+                    break;
+                }
             }
         }
         if (!found) {

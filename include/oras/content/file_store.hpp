@@ -74,11 +74,13 @@ struct file_store_options {
 ///   changed on disk since `add` fails (`size_mismatch`, `digest_mismatch`).
 /// - `push` of a titled descriptor writes `working_dir/title` through a temporary file beside it,
 ///   renamed into place only once size and digest match; nothing is left under the title on a
-///   mismatch. A layer annotated `unpack: "true"` is extracted under `working_dir` instead (its
-///   members must lie under the title, its tar digest must match the annotation); a directory
-///   not there before is unpacked aside and moved into place once verified, an existing one is
-///   updated in place. Titles that are absolute, hold `..`, or pass through a symlink are refused
-///   (`invalid_argument`) before anything is written. Pushed content can be fetched back (a
+///   mismatch. The file gets the mode a new file gets under the umask (`0666 & ~umask`, the
+///   umask as it was when this process wrote its first such file). A layer annotated `unpack:
+///   "true"` is extracted under `working_dir` instead (its members must lie under the title, its
+///   tar digest must match the annotation); a directory not there before is unpacked aside and
+///   moved into place once verified, an existing one is updated in place. Titles that are absolute,
+///   hold `..`, pass through a symlink, or are named like this library's own temporary files are
+///   refused (`invalid_argument`) before anything is written. Pushed content can be fetched back (a
 ///   directory by archiving it again, which gives the pushed bytes only when they were made the
 ///   way this library makes them).
 /// - A title names one piece of content: adding or pushing other content under a title in use

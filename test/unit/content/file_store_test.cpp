@@ -208,7 +208,9 @@ TEST(file_store, hostile_titles_are_refused_and_nothing_is_written_outside) {
         "link/through.txt", "rel-link/through.txt", "link", ".", "./", "back\\slash",
         // named like this library's own temporary files
         ".oras-owner-0123456789abcdef", "sub/.x.oras-0123456789abcdef-Ab12Cd",
-        ".data.oras-partial-0123456789abcdef0123456789abcdef"};
+        ".data.oras-partial-0123456789abcdef0123456789abcdef",
+        ".d.oras-partial-0123456789abcdef0123456789abcdef.kept-0123456789abcdef-Ab12Cd",
+        ".oras-owner-a.oras-0123456789abcdef-Ab12Cd"};
     for (const auto& title : titles) {
         SCOPED_TRACE(title);
         const auto d = describe(content, title);
