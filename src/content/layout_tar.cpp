@@ -3,6 +3,7 @@
 #include <oras/error.hpp>
 
 #include "content/file_paths.hpp"
+#include "content/layout_archive.hpp"
 #include "core/posix_file.hpp"
 #include "core/quote.hpp"
 
@@ -14,10 +15,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +74,115 @@ bool safe_member_name(std::string_view name) {
 
 }  // namespace
 
+namespace detail {
+
+bool is_gzip_file(const fs::path& path) {
+    const oras::detail::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    std::array<std::byte, 2> magic{};
+    return fd && oras::detail::pread_some(fd.get(), magic, 0) == 2 && magic[0] == std::byte{0x1f}
+           && magic[1] == std::byte{0x8b};
+}
+
+std::shared_ptr<const archive_members> index_archive(const fs::path& path,
+                                                     std::uint64_t max_members) {
+    const auto fail = [&path](const std::string& why) {
+        return error(errc::invalid_argument,
+                     "cannot read the OCI layout archive " + quote(path.string()) + ": " + why);
+    };
+    std::error_code ec;
+    const auto archive_size = fs::file_size(path, ec);
+    if (ec) {
+        throw fail(ec.message());
+    }
+    std::unique_ptr<archive, read_closer> in(archive_read_new());
+    if (!in) {
+        throw std::bad_alloc();
+    }
+    // No filter but none: a compressed archive is not taken for a tar one.
+    archive_read_support_format_tar(in.get());
+    // A small block: the headers are what is read, the data between them is skipped (lseek).
+    if (archive_read_open_filename(in.get(), path.c_str(), 64 * 1024) != ARCHIVE_OK) {
+        throw fail(why(in.get()));
+    }
+    auto out = std::make_shared<archive_members>();
+    out->archive = path;
+    std::uint64_t members = 0;
+    for (;;) {
+        archive_entry* entry = nullptr;
+        const int r = archive_read_next_header(in.get(), &entry);
+        if (r == ARCHIVE_EOF) {
+            break;
+        }
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            throw fail(why(in.get()));
+        }
+        if (max_members != 0 && ++members > max_members) {
+            throw fail("more than " + std::to_string(max_members) + " members");
+        }
+        const char* raw = archive_entry_pathname(entry);
+        const std::string name = raw != nullptr ? raw : "";
+        if (name == "./" || name == ".") {
+            continue;
+        }
+        if (!safe_member_name(name)) {
+            throw fail("the member " + quote(name) + " would land outside the layout");
+        }
+        if (archive_entry_filetype(entry) != AE_IFREG || archive_entry_hardlink(entry) != nullptr) {
+            continue;  // directories, links, devices: nothing read from a layout
+        }
+        if (archive_entry_sparse_count(entry) > 0) {
+            return nullptr;  // its bytes are not one range of the archive: extracted instead
+        }
+        // The format reader has consumed the member's headers and none of its data: what it
+        // has consumed of the archive is where the data starts.
+        const auto offset = archive_filter_bytes(in.get(), 0);
+        const auto size = archive_entry_size(entry);
+        if (offset < 0 || size < 0 || static_cast<std::uint64_t>(size) > archive_size
+            || static_cast<std::uint64_t>(offset)
+                   > archive_size - static_cast<std::uint64_t>(size)) {
+            throw fail("the member " + quote(name) + " lies past the end of the archive");
+        }
+        out->files.insert_or_assign(fs::path(name).lexically_normal().string(),
+                                    archive_members::member{static_cast<std::uint64_t>(offset),
+                                                            static_cast<std::uint64_t>(size)});
+    }
+    return out;
+}
+
+std::optional<std::string> read_member(const archive_members& members, std::string_view name,
+                                       std::size_t limit) {
+    const auto* m = members.find(name);
+    const auto shown = (members.archive / std::string(name)).string();
+    if (m == nullptr) {
+        return std::nullopt;
+    }
+    if (m->size > limit) {
+        throw error(errc::size_exceeds_limit, shown + " has " + std::to_string(m->size)
+                                                  + " bytes, more than the limit of "
+                                                  + std::to_string(limit));
+    }
+    const oras::detail::unique_fd fd(::open(members.archive.c_str(), O_RDONLY | O_CLOEXEC));
+    std::string out(static_cast<std::size_t>(m->size), '\0');
+    std::size_t done = 0;
+    while (fd && done < out.size()) {
+        const auto n = oras::detail::pread_some(
+            fd.get(), std::as_writable_bytes(std::span(out.data() + done, out.size() - done)),
+            m->offset + done);
+        if (n <= 0) {
+            break;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (done != out.size()) {
+        throw error(errc::invalid_argument,
+                    "cannot read " + shown + ": "
+                        + (fd ? std::string("the archive ends early") : std::strerror(errno)));
+    }
+    return out;
+}
+
+}  // namespace detail
+
 std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_t max_index_size,
                                                  std::uint64_t max_tar_bytes,
                                                  std::uint64_t max_members) {
@@ -77,6 +190,27 @@ std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_
         return error(errc::invalid_argument,
                      "cannot read the OCI layout archive " + quote(tar.string()) + ": " + why);
     };
+    const oci_layout_options read_only{
+        .create = false, .read_only = true, .max_index_size = max_index_size};
+    // Both ways, an archive with no layout at its top is named as such.
+    const auto open_layout = [&tar](const auto& make) {
+        try {
+            return make();
+        } catch (const error& e) {
+            if (e.code() == make_error_code(errc::not_found)) {
+                throw error(errc::not_found,
+                            "the archive " + quote(tar.string())
+                                + " holds no OCI layout (oci-layout and index.json at its top)");
+            }
+            throw;
+        }
+    };
+    auto in_place = detail::is_gzip_file(tar) ? nullptr : detail::index_archive(tar, max_members);
+    if (in_place) {
+        return open_layout([&] {
+            return std::unique_ptr<oci_layout>(new oci_layout(std::move(in_place), read_only));
+        });
+    }
     std::string tmpl = (fs::temp_directory_path() / "oras-layout-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) {
         throw fail(std::string("cannot make a directory to extract it to: ")
@@ -172,19 +306,7 @@ std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_
     if (archive_write_close(out.get()) != ARCHIVE_OK) {
         throw fail(why(out.get()));
     }
-    std::unique_ptr<oci_layout> layout;
-    try {
-        layout = std::make_unique<oci_layout>(
-            dir->path, oci_layout_options{
-                           .create = false, .read_only = true, .max_index_size = max_index_size});
-    } catch (const error& e) {
-        if (e.code() == make_error_code(errc::not_found)) {
-            throw error(errc::not_found, "the archive " + quote(tar.string())
-                                             + " holds no OCI layout (oci-layout and index.json "
-                                               "at its top)");
-        }
-        throw;
-    }
+    auto layout = open_layout([&] { return std::make_unique<oci_layout>(dir->path, read_only); });
     layout->extracted_ = std::move(dir);
     return layout;
 }
@@ -238,6 +360,10 @@ std::uint64_t oci_layout::write_tar(const fs::path& tar) const {
         return error(errc::invalid_argument,
                      "cannot write the OCI layout archive " + quote(tar.string()) + ": " + why);
     };
+    if (archive_) {
+        throw error(errc::unsupported, "the OCI layout " + quote(root_.string())
+                                           + " is read from an archive: copy the archive instead");
+    }
     const auto members = layout_members(root_);
     detail::temp_file file(tar);
     std::uint64_t written = 0;

@@ -9,6 +9,7 @@
 
 #include "content/dir_claim.hpp"
 #include "content/drain.hpp"
+#include "content/layout_archive.hpp"
 #include "core/async/run_blocking.hpp"
 #include "core/descriptor_json.hpp"
 #include "core/file_writer.hpp"
@@ -57,6 +58,16 @@ constexpr std::size_t max_layout_file = 64 * 1024;
 constexpr std::string_view layout_name = "oci-layout";
 constexpr std::string_view index_name = "index.json";
 constexpr std::string_view blobs_name = "blobs";
+
+// Where the blob of `d` is, relative to the layout's root: `blobs/<algorithm>/<encoded>`.
+std::string blob_member(const digest& d) {
+    std::string out(blobs_name);
+    out += '/';
+    out += to_string(d.algorithm());
+    out += '/';
+    out += d.encoded();
+    return out;
+}
 // Never removed: unlinking a lock file lets two writers lock two different files.
 constexpr std::string_view lock_name = ".oras-index.lock";
 // Hidden, so that nothing listing blobs/<algorithm>/ mistakes one for a blob.
@@ -507,19 +518,56 @@ oci_layout::oci_layout(fs::path root, oci_layout_options opts)
         }
         ensure_directory(root_ / blobs_name);
     }
-    const auto text = read_small_file(layout_path, max_layout_file);
+    check_layout();
+}
+
+oci_layout::oci_layout(std::shared_ptr<const detail::archive_members> members,
+                       oci_layout_options opts)
+    : root_(members->archive), opts_(opts), archive_(std::move(members)) {
+    opts_.read_only = true;
+    check_layout();
+}
+
+void oci_layout::check_layout() const {
+    const auto layout_path = root_ / layout_name;
+    const auto text = read_layout_file(layout_name, max_layout_file);
     if (!text) {
         fail(errc::not_found,
              layout_path.string() + " does not exist: not an OCI image layout (or not created)");
     }
     check_layout_file(layout_path, *text);
-    if (!stat_path(index_path)) {
-        fail(errc::not_found, index_path.string() + " does not exist");
+    const bool has_index = archive_ ? archive_->find(index_name) != nullptr
+                                    : stat_path(root_ / index_name).has_value();
+    if (!has_index) {
+        fail(errc::not_found, (root_ / index_name).string() + " does not exist");
     }
 }
 
+std::optional<std::string> oci_layout::read_layout_file(std::string_view name,
+                                                        std::size_t limit) const {
+    if (archive_) {
+        return detail::read_member(*archive_, name, limit);
+    }
+    return read_small_file(root_ / name, limit);
+}
+
 fs::path oci_layout::blob_path(const digest& d) const {
-    return root_ / blobs_name / std::string(to_string(d.algorithm())) / std::string(d.encoded());
+    return root_ / blob_member(d);
+}
+
+std::optional<std::int64_t> oci_layout::stored_size(const digest& d) const {
+    if (archive_) {
+        const auto* m = archive_->find(blob_member(d));
+        if (m == nullptr) {
+            return std::nullopt;
+        }
+        return static_cast<std::int64_t>(m->size);
+    }
+    const auto st = stat_path(blob_path(d));
+    if (!st || !S_ISREG(st->st_mode)) {
+        return std::nullopt;
+    }
+    return static_cast<std::int64_t>(st->st_size);
 }
 
 void oci_layout::check_writable(const char* operation) const {
@@ -531,7 +579,7 @@ void oci_layout::check_writable(const char* operation) const {
 
 std::string oci_layout::read_index() const {
     const auto path = root_ / index_name;
-    auto text = read_small_file(path, opts_.max_index_size);
+    auto text = read_layout_file(index_name, opts_.max_index_size);
     if (!text) {
         fail(errc::not_found, path.string() + " does not exist");
     }
@@ -542,23 +590,26 @@ asio::awaitable<bool> oci_layout::exists(descriptor desc) {
     if (desc.digest.empty()) {
         co_return false;
     }
-    const auto st = stat_path(blob_path(desc.digest));
-    co_return st&& S_ISREG(st->st_mode) && st->st_size == desc.size;
+    const auto size = stored_size(desc.digest);
+    co_return size&&* size == desc.size;
 }
 
 asio::awaitable<byte_source> oci_layout::open(descriptor desc) {
     check_descriptor(desc);
     const auto path = blob_path(desc.digest);
-    const auto st = stat_path(path);
-    if (!st || !S_ISREG(st->st_mode)) {
+    const auto size = stored_size(desc.digest);
+    if (!size) {
         fail(errc::not_found, desc.digest.str() + " is not in the OCI layout " + root_.string());
     }
-    if (st->st_size != desc.size) {
-        fail(errc::size_mismatch, path.string() + " has " + std::to_string(st->st_size)
+    if (*size != desc.size) {
+        fail(errc::size_mismatch, path.string() + " has " + std::to_string(*size)
                                       + " bytes, the descriptor says " + std::to_string(desc.size));
     }
-    co_return verified(byte_source::from_file(path, 0, static_cast<std::uint64_t>(desc.size)), desc,
-                       path.string());
+    // In an archive, the member's bytes where they lie in it.
+    const std::uint64_t offset = archive_ ? archive_->find(blob_member(desc.digest))->offset : 0;
+    auto bytes = byte_source::from_file(archive_ ? root_ : path, offset,
+                                        static_cast<std::uint64_t>(desc.size));
+    co_return verified(std::move(bytes), desc, path.string());
 }
 
 asio::awaitable<void> oci_layout::push(descriptor desc, byte_source src) {
@@ -673,16 +724,16 @@ asio::awaitable<descriptor> oci_layout::resolve(std::string reference) {
                 co_return m;
             }
         }
-        const auto st = stat_path(blob_path(d));
-        if (!st || !S_ISREG(st->st_mode)) {
+        const auto size = stored_size(d);
+        if (!size) {
             fail(errc::not_found, d.str() + " is not in the OCI layout " + root_.string());
         }
-        if (static_cast<std::uint64_t>(st->st_size) > max_resolved_manifest) {
+        if (static_cast<std::uint64_t>(*size) > max_resolved_manifest) {
             fail(errc::not_found, d.str() + " is stored but too large for a manifest");
         }
         descriptor probe;
         probe.digest = d;
-        probe.size = st->st_size;
+        probe.size = *size;
         const auto bytes = co_await fetch_all(*this, probe, max_resolved_manifest);
         boost::system::error_code ec;
         const json::value v = json::parse(bytes, ec);

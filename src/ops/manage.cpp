@@ -14,8 +14,6 @@
 
 #include <boost/json.hpp>
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
 #include <vector>
@@ -315,13 +313,12 @@ asio::awaitable<descriptor> stat_blob(content::target& src, oras::digest d) {
         co_return out;
     }
     if (auto* l = dynamic_cast<content::oci_layout*>(&src)) {
-        struct ::stat st {};
-        const auto path = l->blob_path(d);
-        if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        const auto size = l->stored_size(d);
+        if (!size) {
             throw error(errc::not_found,
                         "blob " + d.str() + " is not in the OCI layout " + l->root().string());
         }
-        out.size = static_cast<std::int64_t>(st.st_size);
+        out.size = *size;
         co_return out;
     }
     throw error(errc::unsupported, "this target cannot look up a blob by digest alone");

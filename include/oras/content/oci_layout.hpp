@@ -13,11 +13,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #pragma GCC visibility push(default)
 
 namespace oras::content {
+
+namespace detail {
+struct archive_members;  // where a plain tar archive's files are (layout_tar.cpp)
+}  // namespace detail
 
 /// How an `oci_layout` opens its directory.
 struct oci_layout_options {
@@ -65,11 +70,17 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     explicit oci_layout(std::filesystem::path root, oci_layout_options opts = {});
 
     /// The layout in the tar archive at `tar` (plain, or compressed with gzip), read-only, as
-    /// the ORAS CLI reads `--oci-layout layout.tar`: extracted to a temporary directory, which
-    /// the returned layout removes when it goes. Only directories and regular files are taken
-    /// (a layout has nothing else); a member named with `..`, an absolute path or a NUL, or
-    /// past `max_tar_bytes` or `max_members`, fails it with `invalid_argument`, and the
-    /// directory is removed. The layout itself is then opened as the constructor does.
+    /// the ORAS CLI reads `--oci-layout layout.tar`. A plain archive is read in place: its
+    /// member headers are read once (their data skipped over, not read) to learn where each
+    /// file's bytes lie, and a blob is then read from the archive itself, verified as it is
+    /// read, so that nothing is copied and an archive larger than the free space can be read.
+    /// A gzip-compressed one (or one holding a sparse file) cannot be read that way: it is
+    /// extracted to a temporary directory, which the returned layout removes when it goes. Only
+    /// regular files (and directories) are taken (a layout has nothing else). A member named with
+    /// `..`, an absolute path or a NUL, members past `max_members`, or (extracted) past
+    /// `max_tar_bytes`, fail it with `invalid_argument`. The layout itself is then opened as the
+    /// constructor does. Read in place, its `root()` is `tar`, and the archive must not change
+    /// while the layout is in use (a blob read after a change fails its digest check).
     static std::unique_ptr<oci_layout> from_tar(const std::filesystem::path& tar,
                                                 std::size_t max_index_size = 64 * 1024 * 1024,
                                                 std::uint64_t max_tar_bytes = std::uint64_t{64}
@@ -82,13 +93,20 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     /// hidden names: temporary files). The archive is written under a temporary name beside
     /// `tar`, synced and renamed over it when complete: a failure leaves whatever was at `tar`
     /// as it was. Returns its size in bytes. Throws `oras::error` (`invalid_argument`) naming
-    /// what could not be read or written. The layout must not change meanwhile.
+    /// what could not be read or written, `unsupported` for a layout read in place from an
+    /// archive (`from_tar`: copy the archive instead). The layout must not change meanwhile.
     std::uint64_t write_tar(const std::filesystem::path& tar) const;
 
-    /// The layout's directory, as given at construction.
+    /// The layout's directory, as given at construction (the archive, for one read in place by
+    /// `from_tar`).
     const std::filesystem::path& root() const noexcept { return root_; }
-    /// Where the content of `d` is (or would be) stored: `root/blobs/<algorithm>/<encoded>`.
+    /// Where the content of `d` is (or would be) stored: `root/blobs/<algorithm>/<encoded>`
+    /// (for a layout read in place from an archive, that member's name under the archive's
+    /// path: not a file).
     std::filesystem::path blob_path(const digest& d) const;
+    /// The size of the blob of digest `d` as stored (not verified), or nothing when no regular
+    /// file of that digest is stored.
+    std::optional<std::int64_t> stored_size(const digest& d) const;
 
     /// Whether a blob file of `desc`'s digest and size is stored (not verified: see `fetch`).
     boost::asio::awaitable<bool> exists(descriptor desc) override;
@@ -124,12 +142,20 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     boost::asio::awaitable<void> remove(descriptor desc) override;
 
   private:
+    // A layout read in place from the archive `members` describes.
+    oci_layout(std::shared_ptr<const detail::archive_members> members, oci_layout_options opts);
+    void check_layout() const;
     void check_writable(const char* operation) const;
     std::string read_index() const;
+    // The file `name` (relative to the root) read whole, or nothing when there is none.
+    std::optional<std::string> read_layout_file(std::string_view name, std::size_t limit) const;
+    // The size of the regular file `name` (relative to the root), or nothing.
+    std::optional<std::int64_t> layout_file_size(const std::string& name) const;
 
     std::filesystem::path root_;
     oci_layout_options opts_;
     std::shared_ptr<const void> extracted_{};  // removes the directory of `from_tar`
+    std::shared_ptr<const detail::archive_members> archive_{};  // read in place: its files
 };
 
 }  // namespace oras::content

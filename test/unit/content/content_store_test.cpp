@@ -10,8 +10,10 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 
+#include "content/layout_archive.hpp"
 #include "content/tar_builder.hpp"
 
+#include <oras/test/process.hpp>
 #include <oras/test/run.hpp>
 #include <oras/test/sources.hpp>
 #include <oras/test/temp_dir.hpp>
@@ -28,8 +30,10 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -331,15 +335,21 @@ TEST(content_oci_layout, read_from_a_tar_archive) {
     asio::io_context io;
     for (const auto* name : {"layout.tar", "layout.tgz"}) {
         SCOPED_TRACE(name);
+        // A plain archive is read where it is; a compressed one is extracted first.
+        const bool in_place = std::string_view(name).ends_with(".tar");
         auto l = oci_layout::from_tar(dir / name);
-        EXPECT_EQ(extracted_dirs(), before + 1);
+        EXPECT_EQ(extracted_dirs(), before + (in_place ? 0 : 1));
         const auto root = l->root();
-        EXPECT_FALSE(fs::exists(fs::symlink_status(root / "passwd")));
+        if (in_place) {
+            EXPECT_EQ(root, dir / name);
+        } else {
+            EXPECT_FALSE(fs::exists(fs::symlink_status(root / "passwd")));
+        }
         const auto d = run(io, l->resolve("v1"));
         EXPECT_EQ(run(io, oras::content::fetch_all(*l, d)), manifest_json("b"));
         EXPECT_THROW(run(io, l->tag(d, "v9")), oras::error);  // read-only
         l.reset();
-        EXPECT_FALSE(fs::exists(root));
+        EXPECT_EQ(fs::exists(root), in_place);
     }
     // A member that would land outside, an archive with no layout, one that is no archive:
     // refused, nothing left behind.
@@ -370,6 +380,87 @@ TEST(content_oci_layout, read_from_a_tar_archive) {
     EXPECT_EQ(extracted_dirs(), before);
 }
 
+TEST(content_oci_layout, a_plain_archive_is_read_in_place_whatever_wrote_it) {
+    temp_dir dir;
+    const scoped_tmpdir tmpdir(dir / "tmp");
+    fs::create_directories(dir / "tmp");
+    asio::io_context io;
+    const auto layout = dir / "layout";
+    std::string big(3 * 1024 * 1024 + 17, '\0');
+    std::uint64_t x = 88172645463325252ull;
+    for (auto& c : big) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        c = static_cast<char>(x);
+    }
+    const auto big_desc = describe("application/octet-stream", big);
+    {
+        oci_layout l(layout);
+        round_trip(l);
+        run(io, l.push(big_desc, byte_source::from_string(big)));
+    }
+    const auto tar = oras::test::find_executable("tar");
+    ASSERT_FALSE(tar.empty());
+    // GNU tar's formats: pax puts an extended header before every member, gnu and ustar none;
+    // and this library's own writer.
+    std::vector<fs::path> archives;
+    for (const std::string format : {"gnu", "pax", "ustar"}) {
+        archives.push_back(dir / (format + ".tar"));
+        const auto r = oras::test::run_process({tar, "--format=" + format, "-C", layout.string(),
+                                                "-cf", archives.back().string(), "."});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    archives.push_back(dir / "own.tar");
+    oci_layout(layout).write_tar(archives.back());
+    for (const auto& archive : archives) {
+        SCOPED_TRACE(archive.filename().string());
+        auto l = oci_layout::from_tar(archive);
+        EXPECT_EQ(l->root(), archive);
+        EXPECT_EQ(run(io, oras::content::fetch_all(*l, run(io, l->resolve("v1")))),
+                  manifest_json("b"));
+        EXPECT_EQ(run(io, oras::content::fetch_all(*l, big_desc, big.size())), big);
+        EXPECT_EQ(l->stored_size(big_desc.digest), big_desc.size);
+        EXPECT_EQ(run(io, l->tags()), std::vector<std::string>{"v1"});
+    }
+    EXPECT_TRUE(fs::is_empty(dir / "tmp"));  // nothing was extracted
+
+    // A byte of the big blob changed in the archive: its digest check fails the read.
+    const auto pax = read_file(dir / "pax.tar");
+    const auto at = pax.find(big.substr(1024 * 1024, 64));
+    ASSERT_NE(at, std::string::npos);
+    auto damaged = pax;
+    damaged[at] = static_cast<char>(damaged[at] ^ 1);
+    write_file(dir / "damaged.tar", damaged);
+    {
+        auto l = oci_layout::from_tar(dir / "damaged.tar");
+        expect_error([&] { run(io, oras::content::fetch_all(*l, big_desc, big.size())); },
+                     errc::digest_mismatch);
+    }
+    // Cut short inside the big blob: refused when opened.
+    write_file(dir / "short.tar", pax.substr(0, at + 100));
+    expect_error([&] { oci_layout::from_tar(dir / "short.tar"); }, errc::invalid_argument);
+
+    // A sparse member is not one range of the archive: such an archive is extracted instead.
+    const auto sparse_blob = std::string(2 * 1024 * 1024, '\0');
+    const auto sparse_desc = describe("application/octet-stream", sparse_blob);
+    run(io, oci_layout(layout).push(sparse_desc, byte_source::from_string(sparse_blob)));
+    const auto sparse_path = oci_layout(layout).blob_path(sparse_desc.digest);
+    fs::remove(sparse_path);
+    std::ofstream(sparse_path).close();
+    fs::resize_file(sparse_path, sparse_blob.size());  // one hole, no data
+    const auto r = oras::test::run_process({tar, "--sparse", "--format=pax", "-C", layout.string(),
+                                            "-cf", (dir / "sparse.tar").string(), "."});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    {
+        auto l = oci_layout::from_tar(dir / "sparse.tar");
+        EXPECT_NE(l->root(), dir / "sparse.tar");
+        EXPECT_EQ(run(io, oras::content::fetch_all(*l, sparse_desc, sparse_blob.size())),
+                  sparse_blob);
+    }
+    EXPECT_TRUE(fs::is_empty(dir / "tmp"));
+}
+
 TEST(content_oci_layout, written_to_a_tar_archive_and_read_back) {
     temp_dir dir;
     const scoped_tmpdir tmpdir(dir.path());
@@ -387,13 +478,26 @@ TEST(content_oci_layout, written_to_a_tar_archive_and_read_back) {
     auto back = oci_layout::from_tar(dir / "out.tar");
     const auto d = run(io, back->resolve("v1"));
     EXPECT_EQ(run(io, oras::content::fetch_all(*back, d)), manifest_json("b"));
-    std::size_t hidden = 0;
-    for (const auto& e : fs::recursive_directory_iterator(back->root())) {
-        hidden += e.path().filename().string().starts_with(".") ? 1 : 0;
+    // Every file of the layout, and nothing hidden, each member's bytes where the index says.
+    const auto members = oras::content::detail::index_archive(dir / "out.tar", 0);
+    ASSERT_TRUE(members);
+    std::set<std::string> layout_files;
+    for (const auto& e : fs::recursive_directory_iterator(dir / "layout")) {
+        const auto rel = fs::relative(e.path(), dir / "layout").generic_string();
+        if (e.is_regular_file() && rel.find("/.") == std::string::npos && !rel.starts_with(".")) {
+            layout_files.insert(rel);
+            EXPECT_EQ(oras::content::detail::read_member(*members, rel, 1 << 20),
+                      read_file(e.path()))
+                << rel;
+        }
     }
-    EXPECT_EQ(hidden, 0u);
-    EXPECT_EQ(read_file(back->root() / "oci-layout"), read_file(dir / "layout" / "oci-layout"));
-    EXPECT_EQ(read_file(back->root() / "index.json"), read_file(dir / "layout" / "index.json"));
+    std::set<std::string> archived;
+    for (const auto& [name, m] : members->files) {
+        archived.insert(name);
+    }
+    EXPECT_EQ(archived, layout_files);
+    EXPECT_THROW(back->write_tar(dir / "again.tar"), oras::error);  // copy the archive instead
+    EXPECT_FALSE(fs::exists(dir / "again.tar"));
     back.reset();
 
     // Nowhere to write: refused, and no file left under the name or beside it.

@@ -1,0 +1,49 @@
+// Internal: where the files of a plain tar archive lie in it, so that an OCI layout in an archive
+// is read in place (oci_layout::from_tar) rather than extracted first.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace oras::content::detail {
+
+/// The regular files of a plain (uncompressed) tar archive, by name: the byte range of each one's
+/// data in the archive. Names are relative and normalised (`./blobs/x` is `blobs/x`); a name given
+/// twice is its last member's, as extracting the archive would leave it.
+struct archive_members {
+    struct member {
+        std::uint64_t offset = 0;
+        std::uint64_t size = 0;
+    };
+
+    std::filesystem::path archive;
+    std::unordered_map<std::string, member> files;
+
+    const member* find(std::string_view name) const {
+        const auto it = files.find(std::string(name));
+        return it == files.end() ? nullptr : &it->second;
+    }
+};
+
+/// Whether the file at `path` starts as gzip data does (then it cannot be read in place).
+bool is_gzip_file(const std::filesystem::path& path);
+
+/// Reads the member headers of the plain tar archive at `path` through libarchive, skipping over
+/// their data. Null when a member is a sparse file (its bytes are not one range of the archive).
+/// Throws `invalid_argument` naming the archive for an archive libarchive cannot read as tar, a
+/// member named with `..`, an absolute path or a NUL, more than `max_members` members (0: no
+/// bound), or a member whose data would lie past the archive's end.
+std::shared_ptr<const archive_members> index_archive(const std::filesystem::path& path,
+                                                     std::uint64_t max_members);
+
+/// Member `name` of `members` read whole with pread, or nothing when it is not there. Throws
+/// `size_exceeds_limit` when it is larger than `limit`, `invalid_argument` when it cannot be read.
+std::optional<std::string> read_member(const archive_members& members, std::string_view name,
+                                       std::size_t limit);
+
+}  // namespace oras::content::detail
