@@ -852,6 +852,10 @@ TEST(cli_commands, bad_packing_input_is_refused_before_a_push) {
         {{"--export-manifest", "nodir/m.json"}, "no directory nodir"},
         {{"--export-manifest", "adir"}, "is a directory"},
         {{"--export-manifest", "a.txt"}, "a file to push"},
+        // Two documents on stdout, with the formatted output.
+        {{"--export-manifest", "-", "--format", "json"}, "stdout already carries"},
+        {{"--export-manifest", "-", "--format", "go-template={{.digest}}"},
+         "stdout already carries"},
     };
     for (const auto& [flags, cause] : cases) {
         std::vector<std::string> args = {"push", ref, "a.txt", "--no-tty"};

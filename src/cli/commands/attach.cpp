@@ -50,7 +50,7 @@ int run_attach(attach_flags& f) {
     if (o.config) {
         inputs.push_back(*o.config);
     }
-    f.packing.check_export(inputs);
+    f.packing.check_export(inputs, f.format.json());
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::update);
     if (t.reference.empty()) {

@@ -47,13 +47,18 @@ ops::annotation_map packing_flags::annotations_map() const {
     return out;
 }
 
-void packing_flags::check_export(const std::vector<ops::push_file>& inputs) const {
-    if (export_path.empty() || export_path == "-") {
-        return;
-    }
+void packing_flags::check_export(const std::vector<ops::push_file>& inputs,
+                                 bool formatted_output) const {
     const auto bad = [&](const std::string& why) {
         throw error(errc::invalid_argument, "--export-manifest " + export_path + ": " + why);
     };
+    if (export_path == "-" && formatted_output) {
+        // Two documents on stdout: neither a JSON reader nor the template could take them.
+        bad("stdout already carries the --format output; name a file");
+    }
+    if (export_path.empty() || export_path == "-") {
+        return;
+    }
     std::error_code ec;
     const std::filesystem::path path(export_path);
     if (std::filesystem::is_directory(path, ec)) {

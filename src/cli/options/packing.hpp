@@ -24,7 +24,9 @@ struct packing_flags {
     /// written fails first and nothing is pushed: its directory must exist and be writable, and
     /// it must be neither a directory nor one of `inputs` (the manifest would replace a file it
     /// describes). Nothing is created yet: a file beside the inputs would be packed with them.
-    void check_export(const std::vector<ops::push_file>& inputs) const;
+    /// `-` (stdout) is refused when `formatted_output` (`--format json` or a template) prints
+    /// there too.
+    void check_export(const std::vector<ops::push_file>& inputs, bool formatted_output) const;
     /// Writes `manifest` to `--export-manifest` if given (temp + rename, checked).
     void export_manifest(const std::string& manifest) const;
 };
