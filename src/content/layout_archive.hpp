@@ -2,6 +2,8 @@
 // is read in place (oci_layout::from_tar) rather than extracted first.
 #pragma once
 
+#include "core/posix_file.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -22,6 +24,9 @@ struct archive_members {
     };
 
     std::filesystem::path archive;
+    /// The archive as it was indexed, open for reading: a file renamed over its name meanwhile
+    /// (as a new backup replaces an archive) is not read at the old offsets.
+    oras::detail::unique_fd fd;
     std::unordered_map<std::string, member> files;
 
     const member* find(std::string_view name) const {
@@ -34,7 +39,8 @@ struct archive_members {
 bool is_gzip_file(const std::filesystem::path& path);
 
 /// Reads the member headers of the plain tar archive at `path` through libarchive, skipping over
-/// their data. Null when a member is a sparse file (its bytes are not one range of the archive).
+/// their data. Null when a member's bytes are not the one range its header gives (a sparse file,
+/// a size the header overrides): such an archive is to be extracted instead.
 /// Throws `invalid_argument` naming the archive for an archive libarchive cannot read as tar, a
 /// member named with `..`, an absolute path or a NUL, more than `max_members` members (0: no
 /// bound), or a member whose data would lie past the archive's end.

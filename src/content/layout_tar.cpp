@@ -89,10 +89,26 @@ std::shared_ptr<const archive_members> index_archive(const fs::path& path,
         return error(errc::invalid_argument,
                      "cannot read the OCI layout archive " + quote(path.string()) + ": " + why);
     };
-    std::error_code ec;
-    const auto archive_size = fs::file_size(path, ec);
-    if (ec) {
-        throw fail(ec.message());
+    auto out = std::make_shared<archive_members>();
+    out->archive = path;
+    out->fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!out->fd || ::fstat(out->fd.get(), &st) != 0) {
+        throw fail(std::strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        throw fail("not a regular file");
+    }
+    const auto archive_size = static_cast<std::uint64_t>(st.st_size);
+    // Walked through a descriptor of its own (libarchive moves its offset, reading and skipping
+    // with lseek) on the same file: members are read later with pread on `out->fd`.
+    const auto again = "/proc/self/fd/" + std::to_string(out->fd.get());
+    oras::detail::unique_fd walk(::open(again.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!walk) {
+        walk.reset(::dup(out->fd.get()));  // no /proc: the shared offset is not used after this
+    }
+    if (!walk) {
+        throw fail(std::strerror(errno));
     }
     std::unique_ptr<archive, read_closer> in(archive_read_new());
     if (!in) {
@@ -101,11 +117,9 @@ std::shared_ptr<const archive_members> index_archive(const fs::path& path,
     // No filter but none: a compressed archive is not taken for a tar one.
     archive_read_support_format_tar(in.get());
     // A small block: the headers are what is read, the data between them is skipped (lseek).
-    if (archive_read_open_filename(in.get(), path.c_str(), 64 * 1024) != ARCHIVE_OK) {
+    if (archive_read_open_fd(in.get(), walk.get(), 64 * 1024) != ARCHIVE_OK) {
         throw fail(why(in.get()));
     }
-    auto out = std::make_shared<archive_members>();
-    out->archive = path;
     std::uint64_t members = 0;
     for (;;) {
         archive_entry* entry = nullptr;
@@ -142,6 +156,16 @@ std::shared_ptr<const archive_members> index_archive(const fs::path& path,
                    > archive_size - static_cast<std::uint64_t>(size)) {
             throw fail("the member " + quote(name) + " lies past the end of the archive");
         }
+        // The data must be what the header's size says, one range: a header whose size is
+        // overridden (GNU realsize, a multi-volume part) is read right only by extracting.
+        if (archive_read_data_skip(in.get()) != ARCHIVE_OK) {
+            throw fail(why(in.get()));
+        }
+        const auto padded = (static_cast<std::uint64_t>(size) + 511) / 512 * 512;
+        if (static_cast<std::uint64_t>(archive_filter_bytes(in.get(), 0))
+            != static_cast<std::uint64_t>(offset) + padded) {
+            return nullptr;
+        }
         out->files.insert_or_assign(fs::path(name).lexically_normal().string(),
                                     archive_members::member{static_cast<std::uint64_t>(offset),
                                                             static_cast<std::uint64_t>(size)});
@@ -161,22 +185,19 @@ std::optional<std::string> read_member(const archive_members& members, std::stri
                                                   + " bytes, more than the limit of "
                                                   + std::to_string(limit));
     }
-    const oras::detail::unique_fd fd(::open(members.archive.c_str(), O_RDONLY | O_CLOEXEC));
     std::string out(static_cast<std::size_t>(m->size), '\0');
     std::size_t done = 0;
-    while (fd && done < out.size()) {
+    while (done < out.size()) {
         const auto n = oras::detail::pread_some(
-            fd.get(), std::as_writable_bytes(std::span(out.data() + done, out.size() - done)),
+            members.fd.get(),
+            std::as_writable_bytes(std::span(out.data() + done, out.size() - done)),
             m->offset + done);
         if (n <= 0) {
-            break;
+            throw error(errc::invalid_argument,
+                        "cannot read " + shown + ": "
+                            + (n < 0 ? std::strerror(errno) : "the archive ends early"));
         }
         done += static_cast<std::size_t>(n);
-    }
-    if (done != out.size()) {
-        throw error(errc::invalid_argument,
-                    "cannot read " + shown + ": "
-                        + (fd ? std::string("the archive ends early") : std::strerror(errno)));
     }
     return out;
 }

@@ -12,6 +12,7 @@
 #include "content/layout_archive.hpp"
 #include "core/async/run_blocking.hpp"
 #include "core/descriptor_json.hpp"
+#include "core/file_reader.hpp"
 #include "core/file_writer.hpp"
 #include "core/json_writer.hpp"
 #include "core/posix_file.hpp"
@@ -605,11 +606,19 @@ asio::awaitable<byte_source> oci_layout::open(descriptor desc) {
         fail(errc::size_mismatch, path.string() + " has " + std::to_string(*size)
                                       + " bytes, the descriptor says " + std::to_string(desc.size));
     }
-    // In an archive, the member's bytes where they lie in it.
-    const std::uint64_t offset = archive_ ? archive_->find(blob_member(desc.digest))->offset : 0;
-    auto bytes = byte_source::from_file(archive_ ? root_ : path, offset,
-                                        static_cast<std::uint64_t>(desc.size));
-    co_return verified(std::move(bytes), desc, path.string());
+    if (archive_) {
+        // The member's bytes where they lie in the archive as it was indexed.
+        const int fd = ::dup(archive_->fd.get());
+        if (fd < 0) {
+            fail_errno("cannot read", root_);
+        }
+        auto bytes =
+            oras::detail::file_reader(fd, path, archive_->find(blob_member(desc.digest))->offset,
+                                      static_cast<std::uint64_t>(desc.size));
+        co_return verified(std::move(bytes), desc, path.string());
+    }
+    co_return verified(byte_source::from_file(path, 0, static_cast<std::uint64_t>(desc.size)), desc,
+                       path.string());
 }
 
 asio::awaitable<void> oci_layout::push(descriptor desc, byte_source src) {

@@ -353,9 +353,11 @@ TEST(content_oci_layout, read_from_a_tar_archive) {
     }
     // A member that would land outside, an archive with no layout, one that is no archive:
     // refused, nothing left behind.
-    for (const auto* bad : {"../evil", "/abs/evil", "a/../../evil"}) {
+    // Both ways: read in place, and extracted.
+    for (const auto* bad : {"../evil", "/abs/evil", "a/../../evil", "../evil.gz", "/abs/evil.gz"}) {
+        const auto made = tar_builder().entry("oci-layout", '0', "{}").entry(bad, '0', "x");
         write_file(dir / "bad.tar",
-                   tar_builder().entry("oci-layout", '0', "{}").entry(bad, '0', "x").tar());
+                   std::string_view(bad).ends_with(".gz") ? made.tgz() : made.tar());
         try {
             oci_layout::from_tar(dir / "bad.tar");
             ADD_FAILURE() << bad;
@@ -395,20 +397,30 @@ TEST(content_oci_layout, a_plain_archive_is_read_in_place_whatever_wrote_it) {
         c = static_cast<char>(x);
     }
     const auto big_desc = describe("application/octet-stream", big);
+    // A sha512 blob's name (143 bytes) needs a GNU long name, a pax path or a ustar prefix.
+    const std::string long_named = "named at length";
+    descriptor long_desc = describe("application/octet-stream", long_named);
+    long_desc.digest = oras::digest::of(long_named, oras::digest_algorithm::sha512);
     {
         oci_layout l(layout);
         round_trip(l);
         run(io, l.push(big_desc, byte_source::from_string(big)));
+        run(io, l.push(long_desc, byte_source::from_string(long_named)));
     }
     const auto tar = oras::test::find_executable("tar");
     ASSERT_FALSE(tar.empty());
-    // GNU tar's formats: pax puts an extended header before every member, gnu and ustar none;
+    // GNU tar's formats: pax puts an extended header before every member, gnu a long-name
+    // member before the sha512 blob's, ustar splits names in two (and has no room for that one);
     // and this library's own writer.
     std::vector<fs::path> archives;
     for (const std::string format : {"gnu", "pax", "ustar"}) {
         archives.push_back(dir / (format + ".tar"));
-        const auto r = oras::test::run_process({tar, "--format=" + format, "-C", layout.string(),
-                                                "-cf", archives.back().string(), "."});
+        std::vector<std::string> args = {tar,   "--format=" + format,     "-C", layout.string(),
+                                         "-cf", archives.back().string(), "."};
+        if (format == "ustar") {
+            args.insert(args.begin() + 1, "--exclude=./blobs/sha512");
+        }
+        const auto r = oras::test::run_process(args);
         ASSERT_EQ(r.exit_code, 0) << r.err;
     }
     archives.push_back(dir / "own.tar");
@@ -421,7 +433,20 @@ TEST(content_oci_layout, a_plain_archive_is_read_in_place_whatever_wrote_it) {
                   manifest_json("b"));
         EXPECT_EQ(run(io, oras::content::fetch_all(*l, big_desc, big.size())), big);
         EXPECT_EQ(l->stored_size(big_desc.digest), big_desc.size);
+        if (archive.filename() != "ustar.tar") {
+            EXPECT_EQ(run(io, oras::content::fetch_all(*l, long_desc)), long_named);
+        }
         EXPECT_EQ(run(io, l->tags()), std::vector<std::string>{"v1"});
+    }
+    // An archive renamed over the one in use (as a new backup replaces it) changes nothing for a
+    // layout already open: it reads the archive it indexed.
+    {
+        auto l = oci_layout::from_tar(dir / "gnu.tar");
+        write_file(dir / "zeros.tar", std::string(fs::file_size(dir / "gnu.tar"), '\0'));
+        fs::rename(dir / "zeros.tar", dir / "gnu.tar");
+        EXPECT_EQ(run(io, oras::content::fetch_all(*l, big_desc, big.size())), big);
+        EXPECT_EQ(run(io, oras::content::fetch_all(*l, run(io, l->resolve("v1")))),
+                  manifest_json("b"));
     }
     EXPECT_TRUE(fs::is_empty(dir / "tmp"));  // nothing was extracted
 
