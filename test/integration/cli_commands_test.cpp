@@ -9,7 +9,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -929,6 +935,39 @@ TEST(cli_commands, flags_from_oras_examples_take_effect) {
 
 // `oras backup` and `oras restore` command lines: tags (named, or every one), referrers, a
 // directory or a tar archive, a dry run; the registry's state checked over HTTP.
+// A backup killed outright leaves its hidden build directory; the next backup to the same output
+// removes it, and only it: not a live backup's (locked, or just made), not another output's.
+TEST(cli_commands, backup_removes_what_a_killed_backup_to_the_same_output_left) {
+    registry_process reg;
+    sandbox s;
+    const std::string repo = reg.host() + "/bk/swept";
+    write_file(s.work / "hi.txt", "hi");
+    ASSERT_OK(s.oras({"push", repo + ":v1", "hi.txt", "--no-tty"}));
+    const auto plant = [&](const std::string& name, bool old) {
+        const auto d = s.scratch / name;
+        write_file(d / "blobs" / "sha256" / "half", "a blob half written");
+        if (old) {
+            fs::last_write_time(d, fs::file_time_type::clock::now() - std::chrono::hours(1));
+        }
+        return d;
+    };
+    const auto dead = plant(".out.tar.oras-backup-AAAAAA", true);
+    const auto live = plant(".out.tar.oras-backup-BBBBBB", true);
+    const auto fresh = plant(".out.tar.oras-backup-CCCCCC", false);
+    const auto other = plant(".other.tar.oras-backup-DDDDDD", true);
+    const int held = ::open(live.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(held, 0);
+    ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
+    const auto r = s.oras({"backup", "-o", (s.scratch / "out.tar").string(), repo, "--no-tty"});
+    ::close(held);
+    ASSERT_OK(r);
+    EXPECT_TRUE(fs::is_regular_file(s.scratch / "out.tar"));
+    EXPECT_FALSE(fs::exists(dead));
+    EXPECT_TRUE(fs::exists(live / "blobs" / "sha256" / "half"));
+    EXPECT_TRUE(fs::exists(fresh / "blobs" / "sha256" / "half"));
+    EXPECT_TRUE(fs::exists(other / "blobs" / "sha256" / "half"));
+}
+
 TEST(cli_commands, backup_and_restore_as_oras_does) {
     registry_process reg;
     sandbox s;

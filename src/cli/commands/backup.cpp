@@ -11,8 +11,11 @@
 #include <oras/ops/copy_tags.hpp>
 #include <oras/ops/location.hpp>
 
+#include "core/posix_file.hpp"
+
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -89,7 +93,9 @@ void refuse_digest(const std::string& ref) {
 
 /// A hidden directory made beside `next_to` (its parents created) where a layout is built: a tar
 /// archive is written from it, or it is renamed to `next_to` whole. Removed with everything in it
-/// when this goes, unless kept or handed over.
+/// when this goes, unless kept or handed over. It is locked (flock on the directory) while this
+/// process lives, so that a backup killed outright leaves one the next backup to the same output
+/// can tell from a live one's, and remove.
 class scratch_layout {
   public:
     /// `mode`: what the directory gets (mkdtemp makes it 0700), for one that becomes the output.
@@ -97,14 +103,19 @@ class scratch_layout {
         const auto parent = next_to.parent_path().empty() ? fs::path(".") : next_to.parent_path();
         std::error_code ec;
         fs::create_directories(parent, ec);
-        std::string tmpl =
-            (parent / ("." + next_to.filename().string() + ".oras-backup-XXXXXX")).string();
+        const auto prefix = "." + next_to.filename().string() + ".oras-backup-";
+        remove_dead(parent, prefix);
+        std::string tmpl = (parent / (prefix + "XXXXXX")).string();
         if (::mkdtemp(tmpl.data()) == nullptr || ::chmod(tmpl.c_str(), mode) != 0) {
             throw error(errc::invalid_argument, "cannot create a directory beside "
                                                     + next_to.string() + ": "
                                                     + std::strerror(errno));
         }
         path_ = tmpl;
+        lock_.reset(::open(tmpl.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+        if (lock_) {
+            ::flock(lock_.get(), LOCK_EX | LOCK_NB);  // none: then it is only never swept
+        }
     }
     ~scratch_layout() {
         if (!path_.empty()) {
@@ -132,7 +143,29 @@ class scratch_layout {
     }
 
   private:
+    /// Removes the build directories `<parent>/<prefix>XXXXXX` of backups that died: this user's,
+    /// unlocked, and unchanged for a while (a live backup locks its own just after making it).
+    static void remove_dead(const fs::path& parent, const std::string& prefix) {
+        std::error_code ec;
+        for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+            const auto name = it->path().filename().string();
+            struct stat st {};
+            if (!name.starts_with(prefix) || name.size() != prefix.size() + 6
+                || ::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode)
+                || st.st_uid != ::geteuid() || st.st_mtime > ::time(nullptr) - 10) {
+                continue;
+            }
+            const oras::detail::unique_fd dir(
+                ::open(it->path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+            if (dir && ::flock(dir.get(), LOCK_EX | LOCK_NB) == 0) {
+                std::error_code ignored;
+                fs::remove_all(it->path(), ignored);  // while locked: no live owner can take it
+            }
+        }
+    }
+
     fs::path path_;
+    oras::detail::unique_fd lock_;
 };
 
 struct backup_flags {
@@ -237,8 +270,8 @@ int run_restore(restore_flags& f) {
     }
     std::unique_ptr<content::oci_layout> layout;
     if (S_ISREG(st.st_mode)) {
-        // Extracted under TMPDIR, as `--oci-layout` extracts one. No cap on its size: a plain
-        // archive is bounded by its file, a compressed one by from_tar's ratio check.
+        // Read as `--oci-layout` reads one: a plain archive in place, a compressed one extracted
+        // under TMPDIR with no cap on its size but from_tar's ratio check.
         layout = content::oci_layout::from_tar(f.input, 64 * 1024 * 1024, 0);
         std::cout << "Loaded backup archive: " << f.input << " ("
                   << human_size(static_cast<std::uint64_t>(st.st_size)) << ")\n";
