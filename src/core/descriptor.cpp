@@ -272,26 +272,29 @@ void write_descriptor(json_writer& w, const descriptor& d) {
         w.value(*d.data);
     }
     if (d.platform) {
-        const auto& p = *d.platform;
         w.key("platform");
-        w.begin_object();
-        w.key("architecture");
-        w.value(p.architecture);
-        w.key("os");
-        w.value(p.os);
-        w.optional("os.version", p.os_version);
-        if (!p.os_features.empty()) {
-            w.key("os.features");
-            w.begin_array();
-            for (const auto& f : p.os_features) {
-                w.value(f);
-            }
-            w.end_array();
-        }
-        w.optional("variant", p.variant);
-        w.end_object();
+        write_platform(w, *d.platform);
     }
     w.optional("artifactType", d.artifact_type);
+    w.end_object();
+}
+
+void write_platform(json_writer& w, const platform& p) {
+    w.begin_object();
+    w.key("architecture");
+    w.value(p.architecture);
+    w.key("os");
+    w.value(p.os);
+    w.optional("os.version", p.os_version);
+    if (!p.os_features.empty()) {
+        w.key("os.features");
+        w.begin_array();
+        for (const auto& f : p.os_features) {
+            w.value(f);
+        }
+        w.end_array();
+    }
+    w.optional("variant", p.variant);
     w.end_object();
 }
 

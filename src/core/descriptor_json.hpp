@@ -25,6 +25,9 @@ result<std::string> read_media_type(const json_reader& rd, simdjson::dom::elemen
 result<void> read_schema_version(const json_reader& rd, simdjson::dom::element e);
 
 void write_descriptor(json_writer& w, const descriptor& d);
+/// A platform object, members in image-spec's (and Go's `ocispec.Platform`) order:
+/// architecture, os, os.version, os.features, variant, the optional ones only when set.
+void write_platform(json_writer& w, const platform& p);
 /// Writes the `annotations` member unless `a` is empty.
 void write_annotations(json_writer& w, const annotations& a);
 

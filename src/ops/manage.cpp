@@ -6,6 +6,7 @@
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/ops/manage.hpp>
+#include <oras/ops/platform.hpp>
 #include <oras/reference.hpp>
 #include <oras/registry/repository_target.hpp>
 
@@ -15,7 +16,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <vector>
 
 namespace oras::ops {
@@ -202,71 +202,6 @@ asio::awaitable<descriptor> delete_manifest(content::target& dst, std::string re
 
 // --- indexes
 
-namespace {
-
-/// The platform a config names, read as oras reads one (Go's json.Unmarshal into a platform):
-/// keys matched without regard to case, a later one overriding an earlier; a member of the
-/// wrong type, or neither os nor architecture, names none.
-std::optional<platform> config_platform(std::string_view bytes) {
-    boost::system::error_code ec;
-    const auto v = boost::json::parse(bytes, ec);
-    const auto* o = ec ? nullptr : v.if_object();
-    if (o == nullptr) {
-        return std::nullopt;
-    }
-    const auto same = [](std::string_view a, std::string_view b) {
-        return a.size() == b.size()
-               && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-                      return std::tolower(static_cast<unsigned char>(x))
-                             == std::tolower(static_cast<unsigned char>(y));
-                  });
-    };
-    platform p;
-    for (const auto& [key, value] : *o) {
-        std::string* text = nullptr;
-        if (same(key, "architecture")) {
-            text = &p.architecture;
-        } else if (same(key, "os")) {
-            text = &p.os;
-        } else if (same(key, "os.version")) {
-            text = &p.os_version;
-        } else if (same(key, "variant")) {
-            text = &p.variant;
-        } else if (same(key, "os.features")) {
-            p.os_features.clear();
-            if (value.is_null()) {
-                continue;
-            }
-            const auto* arr = value.if_array();
-            if (arr == nullptr) {
-                return std::nullopt;
-            }
-            for (const auto& f : *arr) {
-                if (!f.is_string()) {
-                    return std::nullopt;
-                }
-                p.os_features.emplace_back(f.get_string());
-            }
-            continue;
-        } else {
-            continue;
-        }
-        if (value.is_null()) {
-            continue;  // Go leaves the field as it was
-        }
-        if (!value.is_string()) {
-            return std::nullopt;
-        }
-        *text = std::string(value.get_string());
-    }
-    if (p.architecture.empty() && p.os.empty()) {
-        return std::nullopt;
-    }
-    return p;
-}
-
-}  // namespace
-
 asio::awaitable<descriptor> index_entry(content::target& src, std::string reference) {
     auto m = co_await fetch_manifest(src, reference);
     descriptor out;
@@ -281,7 +216,7 @@ asio::awaitable<descriptor> index_entry(content::target& src, std::string refere
         }
         constexpr std::size_t max_config = 4 * 1024 * 1024;  // as oras
         const auto config = co_await content::fetch_all(src, parsed->config, max_config);
-        out.platform = config_platform(config);
+        out.platform = platform_of_config(config);
         out.artifact_type = parsed->artifact_type;
     } else if (media_type::is_index(out.media_type)) {
         auto parsed = image_index::parse(m.bytes);

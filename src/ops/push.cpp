@@ -9,6 +9,7 @@
 #include <oras/reference.hpp>
 
 #include "core/async/for_each_limited.hpp"
+#include "core/descriptor_json.hpp"
 #include "core/quote.hpp"
 #include "ops/copy_context_state.hpp"
 #include "ops/emit.hpp"
@@ -114,6 +115,16 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
                         "annotations are given for " + quote(key)
                             + ", which is neither $manifest, $config nor a pushed file");
         }
+    }
+    if (o.artifact_platform && o.config) {
+        throw error(errc::invalid_argument,
+                    "an artifact platform and a config file cannot both be given: the platform "
+                    "is written as the config");
+    }
+    if (o.artifact_platform && o.version == manifest_version::v1_0 && !o.artifact_type.empty()) {
+        throw error(errc::invalid_argument,
+                    "the artifact type cannot be set for an OCI image-spec v1.0 manifest when the "
+                    "platform is: use v1.1, or no artifact type");
     }
     if (!o.artifact_type.empty() && !media_type::is_valid(o.artifact_type)) {
         throw error(errc::invalid_media_type,
@@ -257,6 +268,15 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         }
         auto reader = byte_source::from_file(config_path, 0, size);
         config = co_await files.push_unknown(config_type, std::move(reader));
+    } else if (o.artifact_platform) {
+        oras::detail::json_writer w;
+        oras::detail::write_platform(w, *o.artifact_platform);
+        const auto bytes = w.take();
+        config.media_type = std::string(media_type::image_config);
+        config.digest = digest::of(bytes);
+        config.size = static_cast<std::int64_t>(bytes.size());
+        auto body = byte_source::from_string(bytes);
+        co_await files.push(config, std::move(body));
     } else {
         config = empty_json_descriptor();
         if (o.version == manifest_version::v1_0) {

@@ -1,4 +1,4 @@
-// platform: choosing one platform's manifest from an index (`--platform os/arch[/variant]`).
+// platform: choosing one platform's manifest from an index (`--platform os[/arch][/variant]`).
 #pragma once
 
 #include <oras/content/target.hpp>
@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,13 +16,27 @@
 
 namespace oras::ops {
 
-/// Parses `os/arch[/variant]` (the ORAS CLI's `--platform`), e.g. `linux/arm64/v8`.
+/// Parses `os[/arch[/variant]][:os_version]` as the ORAS CLI's `--platform` does, e.g.
+/// `linux/arm64/v8` or `windows/amd64:10.0.17763`: an architecture left out is this machine's
+/// (by Go's names: amd64, arm64, arm, 386, ppc64le, s390x, riscv64...). Fails
+/// (`invalid_argument`) for more than three parts, or an empty OS or architecture.
 result<oras::platform> parse_platform(std::string_view text);
 
-/// `os/arch[/variant]`.
+/// `os/arch[/variant][:os_version]`.
 std::string to_string(const oras::platform& p);
 
-/// Whether an index entry's platform satisfies `want` (variant compared only when wanted).
+/// The platform an image config names, read as the ORAS CLI reads one (Go's json.Unmarshal into
+/// a platform): keys matched without regard to case, a later one overriding an earlier, null
+/// leaving a member as it was. Nothing when the bytes are not a JSON object, a member has the
+/// wrong type, or neither `os` nor `architecture` is set.
+std::optional<oras::platform> platform_of_config(std::string_view config);
+
+/// This machine's architecture as Go names it (`runtime.GOARCH`): `amd64`, `arm64`...
+std::string host_architecture();
+
+/// Whether an index entry's platform satisfies `want`, as oras-go matches one: OS and
+/// architecture equal, OS version and variant compared only when wanted, and `want`'s OS
+/// features all among the entry's.
 bool platform_matches(const oras::platform& have, const oras::platform& want) noexcept;
 
 /// The manifest of `root` built for `want`: the first matching entry of an index, or `root`

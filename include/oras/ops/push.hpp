@@ -44,6 +44,12 @@ struct push_options {
     std::vector<push_file> files{};
     /// A config blob from a file; none: the empty config `{}`.
     std::optional<push_file> config{};
+    /// The platform the artifact is for, written as its config: an image config holding only
+    /// the platform (`{"architecture":...,"os":...}`, members as Go's `ocispec.Platform`
+    /// writes them), of type `application/vnd.oci.image.config.v1+json`, as
+    /// `oras push --artifact-platform` packs it, so that `--platform` selects the artifact.
+    /// Not with `config`, nor (1.0) with an `artifact_type` (`errc::invalid_argument`).
+    std::optional<oras::platform> artifact_platform{};
     /// Empty: `application/vnd.unknown.artifact.v1` (1.1) or the config type (1.0).
     std::string artifact_type{};
     /// A key that is neither `$manifest`, `$config` nor a pushed file's title is refused

@@ -9,6 +9,7 @@
 #include "cli/wait.hpp"
 
 #include <oras/error.hpp>
+#include <oras/ops/platform.hpp>
 #include <oras/ops/push.hpp>
 
 #include <iostream>
@@ -24,6 +25,8 @@ struct push_flags {
     std::string artifact_type;
     packing_flags packing;
     std::string image_spec = "v1.1";
+    CLI::Option* image_spec_flag = nullptr;  // whether --image-spec was given
+    std::string artifact_platform;
     std::size_t concurrency = 5;
     bool force = false;
     target_flags target;
@@ -39,6 +42,33 @@ int run_push(push_flags& f) {
         o.config = parse_file_arg(f.config);
     }
     o.artifact_type = f.artifact_type;
+    // As oras: a config without an artifact type makes an image-spec v1.0 manifest (v1.1 asks
+    // for an artifact type then), unless v1.1 was asked for, which is then refused.
+    if (!f.config.empty() && f.artifact_type.empty()) {
+        if (f.image_spec_flag->count() == 0) {
+            f.image_spec = "v1.0";
+        } else if (f.image_spec == "v1.1") {
+            throw error(errc::invalid_argument,
+                        "missing artifact type for OCI image-spec v1.1 artifacts: set one with "
+                        "--artifact-type, or use --image-spec v1.0");
+        }
+    }
+    if (!f.config.empty() && !f.artifact_platform.empty()) {
+        throw error(errc::invalid_argument,
+                    "--config and --artifact-platform cannot both be given: the platform is "
+                    "written as the config");
+    }
+    if (f.image_spec == "v1.0" && !f.config.empty() && !f.artifact_type.empty()) {
+        throw error(errc::invalid_argument,
+                    "--artifact-type and --config cannot both be provided for 1.0 OCI image");
+    }
+    if (!f.artifact_platform.empty()) {
+        auto p = ops::parse_platform(f.artifact_platform);
+        if (!p) {
+            throw error(p.error());
+        }
+        o.artifact_platform = std::move(*p);
+    }
     o.annotations = f.packing.annotations_map();
     o.version = f.image_spec == "v1.0" ? ops::manifest_version::v1_0 : ops::manifest_version::v1_1;
     o.concurrency = f.concurrency;
@@ -81,15 +111,22 @@ void add_push(app& a) {
         "  oras-cpp push localhost:5000/hello:v1,latest hi.txt:text/plain dir/\n"
         "  oras-cpp push --artifact-type application/vnd.example+type "
         "-a org.example.k=v localhost:5000/hello:v1 hi.txt\n"
-        "  oras-cpp push --oci-layout layout-dir:v1 hi.txt");
+        "  oras-cpp push --oci-layout layout-dir:v1 hi.txt\n"
+        "  oras-cpp push --artifact-platform linux/arm/v5 localhost:5000/hello:v1 hi.txt");
     cmd->add_option("reference", f->ref, "REGISTRY/REPOSITORY[:TAG[,TAG...]] (or DIR[:TAG])")
         ->required();
     cmd->add_option("files", f->files, "FILE[:TYPE] or DIR[:TYPE]");
     cmd->add_option("--config", f->config, "Config file, PATH[:TYPE]");
     cmd->add_option("--artifact-type", f->artifact_type, "Artifact type");
     f->packing.add(*cmd);
-    cmd->add_option("--image-spec", f->image_spec, "Manifest version: v1.1 or v1.0")
-        ->check(CLI::IsMember({"v1.1", "v1.0"}));
+    f->image_spec_flag =
+        cmd->add_option("--image-spec", f->image_spec,
+                        "Manifest version: v1.1 or v1.0 (default v1.1; v1.0 for a --config "
+                        "without --artifact-type)")
+            ->check(CLI::IsMember({"v1.1", "v1.0"}));
+    cmd->add_option("--artifact-platform", f->artifact_platform,
+                    "[Experimental] The platform the artifact is for, "
+                    "os[/arch][/variant][:os_version], written as its config");
     cmd->add_flag("--force", f->force,
                   "When the destination has the manifest already, still check what it references "
                   "and push it again (a partly populated destination)");

@@ -87,8 +87,10 @@ void packing_flags::export_manifest(const std::string& manifest) const {
 ops::push_file parse_file_arg(const std::string& arg) {
     ops::push_file f;
     const auto colon = arg.rfind(':');
-    if (colon != std::string::npos && colon + 1 < arg.size()
-        && arg.find('/', colon) != std::string::npos) {
+    if (colon != std::string::npos && colon != 0 && colon + 1 == arg.size()) {
+        f.path = arg.substr(0, colon);  // `FILE:`, as oras: the default type
+    } else if (colon != std::string::npos && colon + 1 < arg.size()
+               && arg.find('/', colon) != std::string::npos) {
         f.path = arg.substr(0, colon);
         f.media_type = arg.substr(colon + 1);
     } else {

@@ -68,6 +68,71 @@ TEST(cli, oci_layout_pull_by_digest) {
     EXPECT_EQ(snapshot(by_digest), subset(s.content(), {"a.txt"}));
 }
 
+// The manifest forms of oras push (push.go's PreRunE), on a layout.
+TEST(cli, push_packs_config_platform_and_image_spec_as_oras_does) {
+    sandbox s;
+    write_file(s.work / "hi.txt", "hi\n");
+    write_file(s.work / "config.json", R"({"k":1})");
+    const auto dir = (s.scratch / "layout").string();
+    const auto manifest_of = [&](const std::string& tag) {
+        const auto r = s.oras({"manifest", "fetch", "--oci-layout", dir + ":" + tag});
+        EXPECT_OK(r);
+        return parse_object(r.out);
+    };
+    // --config without --artifact-type: an image-spec v1.0 manifest, as oras packs it.
+    ASSERT_OK(s.oras({"push", "--oci-layout", dir + ":cfg", "hi.txt", "--config",
+                      "config.json:application/vnd.test.config", "--no-tty"}));
+    auto m = manifest_of("cfg");
+    EXPECT_FALSE(m.contains("artifactType"));
+    EXPECT_EQ(str(m.at("config").at("mediaType")), "application/vnd.test.config");
+    // ... refused with an explicit v1.1; v1.0 takes no --artifact-type with --config.
+    expect_error(s.oras({"push", "--oci-layout", dir + ":no", "hi.txt", "--config", "config.json",
+                         "--image-spec", "v1.1"}),
+                 dir + ":no", "missing artifact type for OCI image-spec v1.1 artifacts");
+    expect_error(s.oras({"push", "--oci-layout", dir + ":no", "hi.txt", "--config", "config.json",
+                         "--artifact-type", "a/b", "--image-spec", "v1.0"}),
+                 dir + ":no", "--artifact-type and --config cannot both be provided");
+    // With an artifact type, v1.1 as before.
+    ASSERT_OK(s.oras({"push", "--oci-layout", dir + ":typed", "hi.txt", "--config", "config.json",
+                      "--artifact-type", "application/vnd.test.type", "--no-tty"}));
+    EXPECT_EQ(str(manifest_of("typed").at("artifactType")), "application/vnd.test.type");
+
+    // --artifact-platform: the platform as an image config, so that --platform picks it.
+    ASSERT_OK(s.oras({"push", "--oci-layout", dir + ":arm", "--artifact-platform", "linux/arm/v5",
+                      "hi.txt", "--no-tty"}));
+    m = manifest_of("arm");
+    EXPECT_EQ(str(m.at("artifactType")), "application/vnd.unknown.artifact.v1");
+    const auto& config = m.at("config").as_object();
+    EXPECT_EQ(str(config.at("mediaType")), "application/vnd.oci.image.config.v1+json");
+    const std::string platform_json = R"({"architecture":"arm","os":"linux","variant":"v5"})";
+    EXPECT_EQ(str(config.at("digest")), oras::digest::of(platform_json).str());
+    EXPECT_OK(s.oras({"pull", "--oci-layout", dir + ":arm", "--platform", "linux/arm/v5", "-o",
+                      (s.scratch / "arm").string(), "--no-tty"}));
+    EXPECT_EQ(read_file(s.scratch / "arm" / "hi.txt"), "hi\n");
+    const auto other = s.oras({"pull", "--oci-layout", dir + ":arm", "--platform", "linux/arm64",
+                               "-o", (s.scratch / "arm64").string(), "--no-tty"});
+    EXPECT_NE(other.exit_code, 0) << dump(other);
+    expect_error(s.oras({"push", "--oci-layout", dir + ":no", "hi.txt", "--config", "config.json",
+                         "--artifact-type", "a/b", "--artifact-platform", "linux/amd64"}),
+                 dir + ":no", "--config and --artifact-platform cannot both be given");
+    expect_error(
+        s.oras({"push", "--oci-layout", dir + ":no", "hi.txt", "--artifact-platform", "/amd64"}),
+        dir + ":no", "the OS cannot be empty");
+
+    // FILE: is the file with the default type.
+    ASSERT_OK(s.oras({"push", "--oci-layout", dir + ":colon", "hi.txt:", "--no-tty"}));
+    m = manifest_of("colon");
+    EXPECT_EQ(str(m.at("layers").as_array()[0].at("mediaType")),
+              "application/vnd.oci.image.layer.v1.tar");
+    EXPECT_EQ(
+        str(m.at("layers").as_array()[0].at("annotations").at("org.opencontainers.image.title")),
+        "hi.txt");
+    // Nothing refused was tagged.
+    const auto tags = s.oras({"repo", "tags", "--oci-layout", dir});
+    ASSERT_OK(tags);
+    EXPECT_EQ(tags.out.find("no\n"), std::string::npos) << tags.out;
+}
+
 TEST(cli, pulled_and_fetched_files_take_their_mode_from_the_umask) {
     sandbox s;
     s.make_content();

@@ -455,7 +455,21 @@ TEST(copy, platform_strings) {
     EXPECT_EQ(p.os, "linux");
     EXPECT_EQ(p.architecture, "arm64");
     EXPECT_EQ(p.variant, "v8");
-    for (const auto* bad : {"", "linux", "linux/", "/amd64", "a/b/c/d", "linux//v8"}) {
+    // As oras's option.Platform: os[/arch[/variant]][:os_version], the architecture left out
+    // this machine's.
+    const auto host = oras::ops::host_architecture();
+    EXPECT_FALSE(host.empty());
+    const auto os_only = oras::ops::parse_platform("linux").value();
+    EXPECT_EQ(os_only.os, "linux");
+    EXPECT_EQ(os_only.architecture, host);
+    const auto windows = oras::ops::parse_platform("windows/amd64:10.0.17763.1234").value();
+    EXPECT_EQ(windows.os, "windows");
+    EXPECT_EQ(windows.architecture, "amd64");
+    EXPECT_EQ(windows.os_version, "10.0.17763.1234");
+    EXPECT_EQ(oras::ops::to_string(windows), "windows/amd64:10.0.17763.1234");
+    EXPECT_EQ(oras::ops::parse_platform("linux/arm/v5:x").value().variant, "v5");
+    EXPECT_EQ(oras::ops::parse_platform("linux:6.1").value().architecture, host);
+    for (const auto* bad : {"", "linux/", "/amd64", "a/b/c/d", "linux//v8", ":1.0", "/"}) {
         EXPECT_FALSE(oras::ops::parse_platform(bad).has_value()) << bad;
     }
     oras::platform have{"arm64", "linux", "", {}, "v8"};
@@ -463,6 +477,20 @@ TEST(copy, platform_strings) {
     EXPECT_TRUE(oras::ops::platform_matches(have, {"arm64", "linux", "", {}, "v8"}));
     EXPECT_FALSE(oras::ops::platform_matches(have, {"arm64", "linux", "", {}, "v7"}));
     EXPECT_FALSE(oras::ops::platform_matches(have, {"amd64", "linux", "", {}, ""}));
+    // The OS version and features only when wanted, as oras-go's platform.Match.
+    oras::platform win{"amd64", "windows", "10.0.1", {"win32k", "x"}, ""};
+    EXPECT_TRUE(oras::ops::platform_matches(win, {"amd64", "windows", "", {}, ""}));
+    EXPECT_TRUE(oras::ops::platform_matches(win, {"amd64", "windows", "10.0.1", {"x"}, ""}));
+    EXPECT_FALSE(oras::ops::platform_matches(win, {"amd64", "windows", "10.0.2", {}, ""}));
+    EXPECT_FALSE(oras::ops::platform_matches(win, {"amd64", "windows", "", {"y"}, ""}));
+    // A config read as Go reads it into a platform.
+    const auto from = oras::ops::platform_of_config(
+        R"({"Architecture":"arm","OS":"linux","os.version":"1","variant":"v5","x":1})");
+    ASSERT_TRUE(from);
+    EXPECT_EQ(oras::ops::to_string(*from), "linux/arm/v5:1");
+    EXPECT_FALSE(oras::ops::platform_of_config(R"({"architecture":5,"os":"linux"})"));
+    EXPECT_FALSE(oras::ops::platform_of_config("[]"));
+    EXPECT_FALSE(oras::ops::platform_of_config("{}"));
 }
 
 TEST(pull, platform_selection_reads_each_manifest_once) {
