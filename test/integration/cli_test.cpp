@@ -292,9 +292,23 @@ TEST(cli, login_then_registry_config_then_logout) {
          {s.oras({"login", reg.host(), "-u", "alice", "--password-stdin", "--registry-config", cfg},
                  ""),
           s.oras({"login", reg.host(), "-u", "alice", "-p", "", "--registry-config", cfg})}) {
-        expect_error(empty, reg.host(), "password required");
+        expect_error(empty, reg.host(), "password required", "Password: ");
         EXPECT_FALSE(fs::exists(cfg)) << read_file(cfg);
     }
+    // Nothing given: asked for on stdout, read from stdin, as oras asks (here not a terminal,
+    // so the secret is read as any line). No username: an identity token is asked for.
+    const auto no_token = s.oras({"login", reg.host(), "--registry-config", cfg}, "\n\n");
+    expect_error(no_token, reg.host(), "token required", "Username: Token: ");
+    EXPECT_FALSE(fs::exists(cfg)) << read_file(cfg);
+    const auto wrong =
+        s.oras({"login", reg.host(), "-u", "alice", "--registry-config", cfg}, "not-her-secret\n");
+    expect_error(wrong, reg.host(), "", "Password: ");
+    const auto prompted =
+        s.oras({"login", reg.host(), "--registry-config", cfg}, "  alice \nalice-secret\n");
+    ASSERT_OK(prompted);
+    EXPECT_EQ(prompted.out, "Username: Password: Login Succeeded\n");
+    ASSERT_TRUE(fs::exists(cfg));
+    fs::remove(cfg);
 
     const auto login =
         s.oras({"login", reg.host(), "-u", "alice", "--password-stdin", "--registry-config", cfg},

@@ -137,12 +137,13 @@ inline std::string dump(const process_result& r) {
 #define EXPECT_OK(r) EXPECT_EQ((r).exit_code, 0) << dump(r)
 #define ASSERT_OK(r) ASSERT_EQ((r).exit_code, 0) << dump(r)
 
-/// Exit code 1, nothing on stdout, and one error line on stderr — `Error: <ref>: <cause>` with
-/// `cause` in it — after whatever progress lines were printed before the failure.
-inline void expect_error(const process_result& r, const std::string& ref,
-                         const std::string& cause) {
+/// Exit code 1, nothing on stdout but `out` (a prompt), and one error line on stderr —
+/// `Error: <ref>: <cause>` with `cause` in it — after whatever progress lines were printed
+/// before the failure.
+inline void expect_error(const process_result& r, const std::string& ref, const std::string& cause,
+                         const std::string& out = {}) {
     EXPECT_EQ(r.exit_code, 1) << dump(r);
-    EXPECT_EQ(r.out, "") << dump(r);
+    EXPECT_EQ(r.out, out) << dump(r);
     ASSERT_TRUE(r.err.ends_with("\n")) << dump(r);
     const auto start = r.err.rfind('\n', r.err.size() - 2);
     const auto last = r.err.substr(start == std::string::npos ? 0 : start + 1);
