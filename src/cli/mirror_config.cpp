@@ -196,9 +196,15 @@ ops::mirror_rule rule(const YAML::Node& n, std::size_t index) {
         r.referrers = flag(n["referrers"], what + ".referrers");
     }
     if (n["platform"]) {
-        auto p = ops::parse_platform(text(n["platform"], what + ".platform"));
+        const auto given = text(n["platform"], what + ".platform");
+        auto p = ops::parse_platform(given);
         if (!p) {
             fail(n["platform"], what + ".platform: " + p.error().message);
+        }
+        // A file read on machines of any kind: the architecture is never this machine's.
+        if (given.substr(0, given.find(':')).find('/') == std::string::npos) {
+            fail(n["platform"], what + ".platform: " + given
+                                    + " names no architecture: os/arch[/variant][:os_version]");
         }
         r.platform = std::move(*p);
     }

@@ -326,7 +326,9 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
     out.manifest.media_type = m.media_type;
     out.manifest.digest = digest::of(out.manifest_bytes);
     out.manifest.size = static_cast<std::int64_t>(out.manifest_bytes.size());
-    out.manifest.artifact_type = m.artifact_type;
+    // As oras-go reports a pack: a v1.0 manifest's artifact type is its config's media type.
+    out.manifest.artifact_type =
+        o.version == manifest_version::v1_0 ? m.config.media_type : m.artifact_type;
     co_await files.push(out.manifest, byte_source::from_string(out.manifest_bytes));
 
     copy_options co;

@@ -96,7 +96,7 @@ void add_attach(app& a) {
     f->packing.add(*cmd);
     cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
         ->check(CLI::Range(1, 64));
-    f->platform.add(*cmd, "Attach to the subject's manifest for os/arch[/variant]");
+    f->platform.add(*cmd, "Attach to the subject's manifest for os[/arch][/variant][:os_version]");
     f->target.add(*cmd, true, true);
     f->format.add(*cmd, {"text", "json"}, true);
     a.commands.push_back({cmd, [f] { return run_attach(*f); }, [f] { return f->ref; }, &f->format});

@@ -104,7 +104,7 @@ void add_cp(app& a) {
                   "Look into every manifest of the graph, even those the destination has, and "
                   "copy what it lacks before tagging the root (a partly populated destination, "
                   "such as a registry cache)");
-    f->platform.add(*cmd, "From an index, copy only os/arch[/variant]");
+    f->platform.add(*cmd, "From an index, copy only os[/arch][/variant][:os_version]");
     cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
         ->default_val(3)
         ->check(CLI::Range(1, 64));

@@ -135,7 +135,7 @@ void add_mirror(app& a) {
     add_repeatable(*cmd, "--exclude-tags", f->exclude_tags,
                    "Leave out tags matching this regular expression");
     cmd->add_flag("-r,--recursive", f->recursive, "Also copy referrers, recursively");
-    f->platform.add(*cmd, "From an index, copy only os/arch[/variant]");
+    f->platform.add(*cmd, "From an index, copy only os[/arch][/variant][:os_version]");
     cmd->add_option("--concurrency", f->concurrency,
                     "Blobs transferred at once, across all artifacts")
         ->default_val(8)

@@ -26,7 +26,9 @@ struct push_flags {
     packing_flags packing;
     std::string image_spec = "v1.1";
     CLI::Option* image_spec_flag = nullptr;  // whether --image-spec was given
+    CLI::Option* config_flag = nullptr;
     std::string artifact_platform;
+    CLI::Option* artifact_platform_flag = nullptr;
     std::size_t concurrency = 5;
     bool force = false;
     target_flags target;
@@ -40,6 +42,11 @@ int run_push(push_flags& f) {
     }
     if (!f.config.empty()) {
         o.config = parse_file_arg(f.config);
+        if (f.config.ends_with(':') && o.config->media_type.empty()) {
+            // `PATH:`: an empty type, which oras-go's file store stores as its default blob
+            // type, where `PATH` alone is an unknown config.
+            o.config->media_type = "application/vnd.oci.image.layer.v1.tar";
+        }
     }
     o.artifact_type = f.artifact_type;
     // As oras: a config without an artifact type makes an image-spec v1.0 manifest (v1.1 asks
@@ -53,10 +60,9 @@ int run_push(push_flags& f) {
                         "--artifact-type, or use --image-spec v1.0");
         }
     }
-    if (!f.config.empty() && !f.artifact_platform.empty()) {
+    if (f.config_flag->count() > 0 && f.artifact_platform_flag->count() > 0) {
         throw error(errc::invalid_argument,
-                    "--config and --artifact-platform cannot both be given: the platform is "
-                    "written as the config");
+                    "--config, --artifact-platform cannot be used at the same time");
     }
     if (f.image_spec == "v1.0" && !f.config.empty() && !f.artifact_type.empty()) {
         throw error(errc::invalid_argument,
@@ -116,7 +122,7 @@ void add_push(app& a) {
     cmd->add_option("reference", f->ref, "REGISTRY/REPOSITORY[:TAG[,TAG...]] (or DIR[:TAG])")
         ->required();
     cmd->add_option("files", f->files, "FILE[:TYPE] or DIR[:TYPE]");
-    cmd->add_option("--config", f->config, "Config file, PATH[:TYPE]");
+    f->config_flag = cmd->add_option("--config", f->config, "Config file, PATH[:TYPE]");
     cmd->add_option("--artifact-type", f->artifact_type, "Artifact type");
     f->packing.add(*cmd);
     f->image_spec_flag =
@@ -124,9 +130,10 @@ void add_push(app& a) {
                         "Manifest version: v1.1 or v1.0 (default v1.1; v1.0 for a --config "
                         "without --artifact-type)")
             ->check(CLI::IsMember({"v1.1", "v1.0"}));
-    cmd->add_option("--artifact-platform", f->artifact_platform,
-                    "[Experimental] The platform the artifact is for, "
-                    "os[/arch][/variant][:os_version], written as its config");
+    f->artifact_platform_flag =
+        cmd->add_option("--artifact-platform", f->artifact_platform,
+                        "[Experimental] The platform the artifact is for, "
+                        "os[/arch][/variant][:os_version], written as its config");
     cmd->add_flag("--force", f->force,
                   "When the destination has the manifest already, still check what it references "
                   "and push it again (a partly populated destination)");

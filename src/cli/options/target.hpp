@@ -66,11 +66,12 @@ struct format_flags {
     std::string template_flag_;
 };
 
-/// `--platform os/arch[/variant]`.
+/// `--platform os[/arch][/variant][:os_version]`.
 struct platform_flags {
     std::string text;
     void add(CLI::App& cmd, const std::string& help =
-                                "Pick this platform's manifest from an index: os/arch[/variant]");
+                                "Pick this platform's manifest from an index: "
+                                "os[/arch][/variant][:os_version]");
     /// The platform, or nothing when the flag is absent; throws on a malformed one.
     std::optional<oras::platform> get() const;
 };

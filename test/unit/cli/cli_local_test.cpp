@@ -92,6 +92,16 @@ TEST(cli, push_packs_config_platform_and_image_spec_as_oras_does) {
     expect_error(s.oras({"push", "--oci-layout", dir + ":no", "hi.txt", "--config", "config.json",
                          "--artifact-type", "a/b", "--image-spec", "v1.0"}),
                  dir + ":no", "--artifact-type and --config cannot both be provided");
+    // With no files, v1.0 has no layers where v1.1 has the empty one; the type reported is the
+    // config's, as oras reports a v1.0 pack.
+    const auto bare = s.oras({"push", "--oci-layout", dir + ":bare", "--config",
+                              "config.json:application/vnd.test.config", "--no-tty"});
+    ASSERT_OK(bare);
+    EXPECT_NE(bare.out.find("ArtifactType: application/vnd.test.config\n"), std::string::npos)
+        << bare.out;
+    m = manifest_of("bare");
+    EXPECT_TRUE(m.at("layers").as_array().empty());
+    EXPECT_FALSE(m.contains("artifactType"));
     // With an artifact type, v1.1 as before.
     ASSERT_OK(s.oras({"push", "--oci-layout", dir + ":typed", "hi.txt", "--config", "config.json",
                       "--artifact-type", "application/vnd.test.type", "--no-tty"}));
@@ -114,10 +124,20 @@ TEST(cli, push_packs_config_platform_and_image_spec_as_oras_does) {
     EXPECT_NE(other.exit_code, 0) << dump(other);
     expect_error(s.oras({"push", "--oci-layout", dir + ":no", "hi.txt", "--config", "config.json",
                          "--artifact-type", "a/b", "--artifact-platform", "linux/amd64"}),
-                 dir + ":no", "--config and --artifact-platform cannot both be given");
+                 dir + ":no", "--config, --artifact-platform cannot be used at the same time");
     expect_error(
         s.oras({"push", "--oci-layout", dir + ":no", "hi.txt", "--artifact-platform", "/amd64"}),
         dir + ":no", "the OS cannot be empty");
+
+    // v1.0 takes a platform, but then no artifact type.
+    ASSERT_OK(s.oras({"push", "--oci-layout", dir + ":arm10", "--artifact-platform", "linux/arm/v5",
+                      "--image-spec", "v1.0", "hi.txt", "--no-tty"}));
+    m = manifest_of("arm10");
+    EXPECT_FALSE(m.contains("artifactType"));
+    EXPECT_EQ(str(m.at("config").at("digest")), oras::digest::of(platform_json).str());
+    expect_error(s.oras({"push", "--oci-layout", dir + ":no", "hi.txt", "--artifact-platform",
+                         "linux/arm/v5", "--image-spec", "v1.0", "--artifact-type", "a/b"}),
+                 dir + ":no", "artifact type cannot be set");
 
     // FILE: is the file with the default type.
     ASSERT_OK(s.oras({"push", "--oci-layout", dir + ":colon", "hi.txt:", "--no-tty"}));

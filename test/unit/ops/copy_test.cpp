@@ -469,6 +469,9 @@ TEST(copy, platform_strings) {
     EXPECT_EQ(oras::ops::to_string(windows), "windows/amd64:10.0.17763.1234");
     EXPECT_EQ(oras::ops::parse_platform("linux/arm/v5:x").value().variant, "v5");
     EXPECT_EQ(oras::ops::parse_platform("linux:6.1").value().architecture, host);
+    // As Go's strings.Cut and strings.Split: an empty variant, an OS version holding a colon.
+    EXPECT_EQ(oras::ops::parse_platform("linux/arm64/").value().variant, "");
+    EXPECT_EQ(oras::ops::parse_platform("a:b:c").value().os_version, "b:c");
     for (const auto* bad : {"", "linux/", "/amd64", "a/b/c/d", "linux//v8", ":1.0", "/"}) {
         EXPECT_FALSE(oras::ops::parse_platform(bad).has_value()) << bad;
     }

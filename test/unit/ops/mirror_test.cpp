@@ -162,6 +162,10 @@ TEST(mirror_config, refusals_name_the_line) {
         refusal("sync:\n  - from: h:5000/a\n    to: d:5000/b\n  - from: H@@/x\n    to: d/y\n")
             .starts_with("mirror.yaml:4: sync[1].from"));
     EXPECT_TRUE(refusal(head + "    referrers: maybe\n").starts_with("mirror.yaml:4:"));
+    // A file is read on machines of any kind: a platform names its architecture.
+    EXPECT_NE(refusal(head + "    platform: linux\n").find("names no architecture"),
+              std::string::npos)
+        << refusal(head + "    platform: linux\n");
     EXPECT_TRUE(refusal("registries:\n  h:5000: {password-env: NOPE}\n" + head)
                     .starts_with("mirror.yaml:2:"));
     EXPECT_TRUE(
