@@ -235,6 +235,12 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
     r = oras({"manifest", "fetch", "--media-type", "application/vnd.oci.image.index.v1+json",
               ref + ":v1"});
     expect_error(r, ref + ":v1", "not application/vnd.oci.image.index.v1+json");
+    // A comma-separated list, as oras's string-slice flag.
+    r = oras({"manifest", "fetch", "--media-type",
+              "application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json",
+              ref + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out, stored.body);
 
     // manifest push: from a file under two tags, then from stdin by digest.
     r = oras({"manifest", "push", ref + ":copy1,copy2", (s.scratch / "m.json").string()});

@@ -49,7 +49,16 @@ int run_manifest_fetch(manifest_fetch_flags& f) {
     }
     ops::fetch_manifest_options o;
     o.platform = f.platform.get();
-    o.media_types = f.media_types;
+    // A comma-separated list, as oras's string-slice flag takes it, or the flag repeated.
+    for (const auto& given : f.media_types) {
+        for (std::size_t start = 0; start <= given.size();) {
+            const auto comma = std::min(given.find(',', start), given.size());
+            if (comma > start) {
+                o.media_types.push_back(given.substr(start, comma - start));
+            }
+            start = comma + 1;
+        }
+    }
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
     if (t.reference.empty()) {

@@ -24,6 +24,10 @@ int run_tag(tag_flags& f) {
         throw error(errc::invalid_argument,
                     "there is no \"" + f.ref + "\" sub-command: use 'oras-cpp repo tags REPO'");
     }
+    if (f.tags.empty()) {
+        // Checked here, not by the parser: `tag list` gets the hint above first, as in oras.
+        throw error(errc::invalid_argument, "name the tags to add after the manifest");
+    }
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::update);
     if (t.reference.empty()) {
@@ -52,7 +56,7 @@ void add_tag(app& a) {
         "  oras-cpp tag localhost:5000/hello@sha256:9a20... v1.0.2\n"
         "  oras-cpp tag --oci-layout layout-dir:v1.0.1 v1.0.2");
     cmd->add_option("reference", f->ref, "REGISTRY/REPOSITORY{:TAG|@DIGEST}")->required();
-    cmd->add_option("tags", f->tags, "NEW_TAG...")->required();
+    cmd->add_option("tags", f->tags, "NEW_TAG...");
     cmd->add_option("--concurrency", f->concurrency, "Tags set at once")->check(CLI::Range(1, 64));
     f->target.add(*cmd, true, false, false);
     a.commands.push_back({cmd, [f] { return run_tag(*f); }, [f] { return f->ref; }});

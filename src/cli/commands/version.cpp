@@ -26,8 +26,18 @@ std::string compiler() {
 
 void add_version(app& a) {
     auto* cmd = a.cli.add_subcommand("version", "Show the version of oras-cpp and its parts");
+    cmd->allow_extras();  // as oras: a warning, not an error
     a.commands.push_back({cmd,
-                          [] {
+                          [cmd] {
+                              if (const auto extra = cmd->remaining(); !extra.empty()) {
+                                  std::string joined;
+                                  for (const auto& e : extra) {
+                                      joined += (joined.empty() ? "" : ",") + e;
+                                  }
+                                  std::cerr
+                                      << "warning: `oras-cpp version` requires no argument, \""
+                                      << joined << "\" will be ignored\n";
+                              }
                               std::cout << "Version:        " << ORAS_VERSION_STRING << "\n"
                                         << "Compiler:       " << compiler() << "\n"
                                         << "Boost:          " << BOOST_VERSION / 100000 << "."

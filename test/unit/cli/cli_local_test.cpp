@@ -183,6 +183,16 @@ TEST(cli, version_names_the_release_and_its_parts) {
     sandbox s;
     const auto r = s.oras({"version"});
     ASSERT_OK(r);
+    // As oras: arguments are warned about and ignored.
+    const auto extra = s.oras({"version", "a", "b"});
+    ASSERT_OK(extra);
+    EXPECT_EQ(extra.out, r.out);
+    EXPECT_EQ(extra.err,
+              "warning: `oras-cpp version` requires no argument, \"a,b\" will be ignored\n");
+    // `tag list` is pointed to `repo tags`, as oras points it; a tag command with no tags fails.
+    expect_error(s.oras({"tag", "list"}), "list", "oras-cpp repo tags");
+    expect_error(s.oras({"tag", "--oci-layout", (s.scratch / "none").string() + ":v1"}),
+                 (s.scratch / "none").string() + ":v1", "name the tags to add");
     EXPECT_NE(r.out.find("Version:        " ORAS_VERSION_STRING "\n"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("OpenSSL:        OpenSSL 3"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("Boost:          1."), std::string::npos) << r.out;

@@ -171,7 +171,7 @@ TEST(cli_flags, positionals_and_their_counts) {
         EXPECT_EQ(p.value("reference"), "reg/repo:v1");
         EXPECT_EQ(p.values("tags"), (strings{"v2", "latest"}));
     }
-    EXPECT_TRUE(refused({"tag", "reg/repo:v1"}));               // no new tag
+    EXPECT_FALSE(refused({"tag", "list"}));  // parsed: the command points to `repo tags`
     EXPECT_TRUE(refused({"attach", "reg/repo:v1", "a.txt"}));   // --artifact-type is required
     EXPECT_TRUE(refused({"manifest", "push", "reg/repo:v1"}));  // no file
     EXPECT_TRUE(refused({"blob", "push", "reg/repo"}));
