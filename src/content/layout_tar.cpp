@@ -72,6 +72,36 @@ bool safe_member_name(std::string_view name) {
     return true;
 }
 
+/// The next member of `in`, or null at its end, with its name in `name`: the archive's root
+/// entry (`.`) is passed over, a name that would land outside the layout or a member past
+/// `max_members` (0: no bound; `seen` counts them) fails with `fail(why)`.
+template <class Fail>
+archive_entry* next_member(archive* in, std::uint64_t& seen, std::uint64_t max_members,
+                           const Fail& fail, std::string& name) {
+    for (;;) {
+        archive_entry* entry = nullptr;
+        const int r = archive_read_next_header(in, &entry);
+        if (r == ARCHIVE_EOF) {
+            return nullptr;
+        }
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            throw fail(why(in));
+        }
+        if (max_members != 0 && ++seen > max_members) {
+            throw fail("more than " + std::to_string(max_members) + " members");
+        }
+        const char* raw = archive_entry_pathname(entry);
+        name = raw != nullptr ? raw : "";
+        if (name == "./" || name == ".") {
+            continue;
+        }
+        if (!safe_member_name(name)) {
+            throw fail("the member " + quote(name) + " would land outside the layout");
+        }
+        return entry;
+    }
+}
+
 }  // namespace
 
 namespace detail {
@@ -121,26 +151,8 @@ std::shared_ptr<const archive_members> index_archive(const fs::path& path,
         throw fail(why(in.get()));
     }
     std::uint64_t members = 0;
-    for (;;) {
-        archive_entry* entry = nullptr;
-        const int r = archive_read_next_header(in.get(), &entry);
-        if (r == ARCHIVE_EOF) {
-            break;
-        }
-        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-            throw fail(why(in.get()));
-        }
-        if (max_members != 0 && ++members > max_members) {
-            throw fail("more than " + std::to_string(max_members) + " members");
-        }
-        const char* raw = archive_entry_pathname(entry);
-        const std::string name = raw != nullptr ? raw : "";
-        if (name == "./" || name == ".") {
-            continue;
-        }
-        if (!safe_member_name(name)) {
-            throw fail("the member " + quote(name) + " would land outside the layout");
-        }
+    std::string name;
+    while (archive_entry* entry = next_member(in.get(), members, max_members, fail, name)) {
         if (archive_entry_filetype(entry) != AE_IFREG || archive_entry_hardlink(entry) != nullptr) {
             continue;  // directories, links, devices: nothing read from a layout
         }
@@ -265,27 +277,9 @@ std::unique_ptr<oci_layout> oci_layout::from_tar(const fs::path& tar, std::size_
     }
     std::uint64_t bytes = 0;
     std::uint64_t members = 0;
-    for (;;) {
-        archive_entry* entry = nullptr;
-        const int r = archive_read_next_header(in.get(), &entry);
-        if (r == ARCHIVE_EOF) {
-            break;
-        }
-        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-            throw fail(why(in.get()));
-        }
-        if (max_members != 0 && ++members > max_members) {
-            throw fail("more than " + std::to_string(max_members) + " members");
-        }
-        const char* raw = archive_entry_pathname(entry);
-        const std::string name = raw != nullptr ? raw : "";
+    std::string name;
+    while (archive_entry* entry = next_member(in.get(), members, max_members, fail, name)) {
         const auto type = archive_entry_filetype(entry);
-        if (name == "./" || name == ".") {
-            continue;
-        }
-        if (!safe_member_name(name)) {
-            throw fail("the member " + quote(name) + " would land outside the layout");
-        }
         if ((type != AE_IFREG && type != AE_IFDIR) || archive_entry_hardlink(entry) != nullptr) {
             continue;  // links, devices: nothing a layout holds
         }
