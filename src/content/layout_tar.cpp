@@ -135,7 +135,8 @@ std::shared_ptr<const archive_members> index_archive(const fs::path& path,
     const auto again = "/proc/self/fd/" + std::to_string(out->fd.get());
     oras::detail::unique_fd walk(::open(again.c_str(), O_RDONLY | O_CLOEXEC));
     if (!walk) {
-        walk.reset(::dup(out->fd.get()));  // no /proc: the shared offset is not used after this
+        walk.reset(::fcntl(out->fd.get(), F_DUPFD_CLOEXEC,
+                           0));  // no /proc: the shared offset is not used after this
     }
     if (!walk) {
         throw fail(std::strerror(errno));

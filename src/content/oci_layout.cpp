@@ -608,7 +608,8 @@ asio::awaitable<byte_source> oci_layout::open(descriptor desc) {
     }
     if (archive_) {
         // The member's bytes where they lie in the archive as it was indexed.
-        const int fd = ::dup(archive_->fd.get());
+        // Close-on-exec: a credential helper started meanwhile must not inherit it.
+        const int fd = ::fcntl(archive_->fd.get(), F_DUPFD_CLOEXEC, 0);
         if (fd < 0) {
             fail_errno("cannot read", root_);
         }

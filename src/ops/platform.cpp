@@ -25,8 +25,7 @@ using oras::detail::quote;
 namespace {
 
 /// The platform a manifest was built for, from its config.
-asio::awaitable<std::optional<platform>> manifest_platform(content::target& src,
-                                                           const descriptor& desc,
+asio::awaitable<std::optional<platform>> manifest_platform(content::target& src, descriptor desc,
                                                            std::size_t limit) {
     const auto bytes = co_await content::fetch_all(src, desc, limit);
     auto manifest = image_manifest::parse(bytes);

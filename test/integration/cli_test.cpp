@@ -303,6 +303,7 @@ TEST(cli, login_then_registry_config_then_logout) {
     const auto wrong =
         s.oras({"login", reg.host(), "-u", "alice", "--registry-config", cfg}, "not-her-secret\n");
     expect_error(wrong, reg.host(), "", "Password: ");
+    EXPECT_EQ(wrong.err.find("password required"), std::string::npos) << wrong.err;  // it was read
     const auto prompted =
         s.oras({"login", reg.host(), "--registry-config", cfg}, "  alice \nalice-secret\n");
     ASSERT_OK(prompted);

@@ -20,9 +20,12 @@
 
 namespace oras::content {
 
+// Internal state, not exported.
+#pragma GCC visibility push(hidden)
 namespace detail {
 struct archive_members;  // where a plain tar archive's files are (layout_tar.cpp)
 }  // namespace detail
+#pragma GCC visibility pop
 
 /// How an `oci_layout` opens its directory.
 struct oci_layout_options {

@@ -1,4 +1,5 @@
-// platform: choosing one platform's manifest from an index (`--platform os[/arch][/variant]`).
+// platform: choosing one platform's manifest from an index
+// (`--platform os[/arch][/variant][:os_version]`).
 #pragma once
 
 #include <oras/content/target.hpp>

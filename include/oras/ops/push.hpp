@@ -89,7 +89,9 @@ struct push_options {
 
 /// What `push` built and sent.
 struct push_result {
-    descriptor manifest{};             ///< media type, digest, size and artifact type
+    /// Media type, digest, size and artifact type (for an image-spec v1.0 manifest, which has
+    /// none, its config's media type, as oras-go reports a v1.0 pack).
+    descriptor manifest{};
     std::string manifest_bytes{};      ///< exactly as pushed
     std::vector<descriptor> layers{};  ///< one per file, in order, with their annotations
     std::size_t blobs_uploaded = 0;    ///< the rest were already there

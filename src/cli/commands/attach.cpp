@@ -41,7 +41,7 @@ int run_attach(attach_flags& f) {
             throw error(errc::invalid_argument,
                         "--config, --platform cannot be used at the same time");
         }
-        o.config = parse_file_arg(f.config);
+        o.config = parse_config_arg(f.config);
     }
     o.concurrency = f.concurrency;
     o.disable_path_validation = f.packing.disable_path_validation;

@@ -114,7 +114,8 @@ class scratch_layout {
         path_ = tmpl;
         lock_.reset(::open(tmpl.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
         if (lock_) {
-            ::flock(lock_.get(), LOCK_EX | LOCK_NB);  // none: then it is only never swept
+            // Fails only where there are no locks, where no sweep can lock it either.
+            ::flock(lock_.get(), LOCK_EX | LOCK_NB);
         }
     }
     ~scratch_layout() {
@@ -128,11 +129,17 @@ class scratch_layout {
     const fs::path& path() const noexcept { return path_; }
 
     /// Renames it to `to`, never over anything there (a directory another process made
-    /// meanwhile). On failure it is kept, and the error says where the backup is.
+    /// meanwhile). On failure it is kept, under a name the next backup does not sweep
+    /// (`<name>.complete`, when free), and the error says where the backup is.
     void move_to(const fs::path& to) {
         if (::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
             const int err = errno;
-            const auto kept = path_;
+            auto kept = path_;
+            const auto complete = kept.string() + ".complete";
+            if (::renameat2(AT_FDCWD, kept.c_str(), AT_FDCWD, complete.c_str(), RENAME_NOREPLACE)
+                == 0) {
+                kept = complete;
+            }
             path_.clear();
             throw error(errc::already_exists,
                         "cannot put the backup at " + to.string() + " (" + std::strerror(err)

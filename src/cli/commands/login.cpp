@@ -33,14 +33,15 @@ std::string prompt_line(const char* prompt, bool silent) {
         const struct termios* saved;
         ~echo_back() {
             if (saved != nullptr) {
-                ::tcsetattr(STDIN_FILENO, TCSAFLUSH, saved);
+                ::tcsetattr(STDIN_FILENO, TCSANOW, saved);
             }
         }
     } restore{nullptr};
     if (hide) {
         auto quiet = before;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        if (::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0) {
+        // TCSANOW, not TCSAFLUSH: a password pasted with the username is not thrown away.
+        if (::tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0) {
             restore.saved = &before;
         }
     }

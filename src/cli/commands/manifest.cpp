@@ -10,6 +10,7 @@
 #include <oras/error.hpp>
 #include <oras/ops/manage.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace oras::cli {

@@ -41,12 +41,7 @@ int run_push(push_flags& f) {
         o.files.push_back(parse_file_arg(file));
     }
     if (!f.config.empty()) {
-        o.config = parse_file_arg(f.config);
-        if (f.config.ends_with(':') && o.config->media_type.empty()) {
-            // `PATH:`: an empty type, which oras-go's file store stores as its default blob
-            // type, where `PATH` alone is an unknown config.
-            o.config->media_type = "application/vnd.oci.image.layer.v1.tar";
-        }
+        o.config = parse_config_arg(f.config);
     }
     o.artifact_type = f.artifact_type;
     // As oras: a config without an artifact type makes an image-spec v1.0 manifest (v1.1 asks

@@ -84,6 +84,16 @@ void packing_flags::export_manifest(const std::string& manifest) const {
     }
 }
 
+ops::push_file parse_config_arg(const std::string& arg) {
+    auto f = parse_file_arg(arg);
+    if (arg.ends_with(':') && f.media_type.empty()) {
+        // `PATH:`: an empty type, which oras-go's file store stores as its default blob type,
+        // where `PATH` alone is an unknown config.
+        f.media_type = "application/vnd.oci.image.layer.v1.tar";
+    }
+    return f;
+}
+
 ops::push_file parse_file_arg(const std::string& arg) {
     ops::push_file f;
     const auto colon = arg.rfind(':');

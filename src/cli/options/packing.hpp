@@ -33,5 +33,8 @@ struct packing_flags {
 
 /// `PATH[:TYPE]`: the media type after the last colon, if what follows looks like one.
 ops::push_file parse_file_arg(const std::string& arg);
+/// `--config PATH[:TYPE]`: as `parse_file_arg`, but `PATH:` (an empty type) is oras-go's file
+/// store default blob type, as oras stores it.
+ops::push_file parse_config_arg(const std::string& arg);
 
 }  // namespace oras::cli

@@ -187,6 +187,7 @@ TEST(cli, version_names_the_release_and_its_parts) {
     const auto extra = s.oras({"version", "a", "b"});
     ASSERT_OK(extra);
     EXPECT_EQ(extra.out, r.out);
+    EXPECT_EQ(s.oras({"version", "--bogus"}).exit_code, 1);  // a flag is still refused
     EXPECT_EQ(extra.err,
               "warning: `oras-cpp version` requires no argument, \"a,b\" will be ignored\n");
     // `tag list` is pointed to `repo tags`, as oras points it; a tag command with no tags fails.

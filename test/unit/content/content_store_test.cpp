@@ -342,6 +342,9 @@ TEST(content_oci_layout, read_from_a_tar_archive) {
         const auto root = l->root();
         if (in_place) {
             EXPECT_EQ(root, dir / name);
+            const auto members = oras::content::detail::index_archive(dir / name, 0);
+            ASSERT_TRUE(members);
+            EXPECT_EQ(members->find("passwd"), nullptr);  // a symlink: nothing a layout holds
         } else {
             EXPECT_FALSE(fs::exists(fs::symlink_status(root / "passwd")));
         }
