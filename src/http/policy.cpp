@@ -269,7 +269,8 @@ std::optional<std::pair<std::string, std::uint16_t>> dial_override(
         }
         return h;
     };
-    for (const auto& o : overrides) {
+    for (auto it = overrides.rbegin(); it != overrides.rend(); ++it) {
+        const auto& o = *it;
         if (o.port == target.port && iequals(unbracket(o.host), target.host)) {
             return std::pair{std::string(unbracket(o.address)),
                              o.address_port != 0 ? o.address_port : o.port};

@@ -69,8 +69,9 @@ result<std::optional<redirect_plan>> plan_redirect(unsigned status, std::string_
                                                    const origin& from, const origin& to,
                                                    bool body_replayable);
 
-/// Where to dial for `target` instead of resolving its host: the first of `overrides` naming
-/// its host (case-insensitive; IPv6 with or without brackets) and port, as (address, port).
+/// Where to dial for `target` instead of resolving its host: the last of `overrides` naming
+/// its host (case-insensitive; IPv6 with or without brackets) and port, as (address, port): a
+/// later rule overrides an earlier one, as the ORAS CLI takes repeated `--resolve` flags.
 /// nullopt when none does.
 std::optional<std::pair<std::string, std::uint16_t>> dial_override(
     const std::vector<address_override>& overrides, const origin& target);

@@ -34,6 +34,8 @@ struct cp_flags {
     format_flags format;
     std::string from_spec;
     std::string to_spec;
+    /// `--resolve`: rules for both ends, before (so overridden by) each end's own.
+    std::vector<std::string> resolve;
 };
 
 int run_cp(cp_flags& f) {
@@ -50,6 +52,8 @@ int run_cp(cp_flags& f) {
                     "--from-password-stdin and --to-password-stdin exclude each other");
     }
     f.from_remote.debug = f.to_remote.debug = f.common.debug;
+    f.from_remote.resolve.insert(f.from_remote.resolve.begin(), f.resolve.begin(), f.resolve.end());
+    f.to_remote.resolve.insert(f.to_remote.resolve.begin(), f.resolve.begin(), f.resolve.end());
     if (!from.is_layout()) {
         from.remote = f.from_remote.remote_for(registry_part(f.from));
         apply_distribution_spec(f.from_spec, from.remote);
@@ -114,6 +118,10 @@ void add_cp(app& a) {
     add_distribution_spec(*cmd, "--to-distribution-spec", f->to_spec, " (destination)");
     f->from_remote.add(*cmd, "from-", "source");
     f->to_remote.add(*cmd, "to-", "destination");
+    add_repeatable(*cmd, "--resolve", f->resolve,
+                   "Connect to another address for a registry, "
+                   "host:port:address[:address_port], for both ends (before --from-resolve and "
+                   "--to-resolve, which override it)");
     f->common.add(*cmd);
     f->format.add(*cmd, {"text", "json"});
     a.commands.push_back({cmd, [f] { return run_cp(*f); }, [f] { return f->from; }});

@@ -161,6 +161,10 @@ TEST(http_dial_override, host_and_port_match) {
     EXPECT_EQ(dial_override(overrides, o("http://reg.example/")), std::nullopt);
     EXPECT_EQ(dial_override(overrides, o("https://other.example/")), std::nullopt);
     EXPECT_EQ(dial_override({}, o("https://reg.example/")), std::nullopt);
+    // The last rule for a host and port wins, as repeated --resolve flags in oras.
+    const std::vector<oras::http::address_override> twice{{"reg.example", 443, "10.0.0.5", 0},
+                                                          {"reg.example", 443, "10.0.0.6", 0}};
+    EXPECT_EQ(dial_override(twice, o("https://reg.example/")), (dial{"10.0.0.6", 443}));
 }
 
 TEST(http_plain, loopback_default) {
