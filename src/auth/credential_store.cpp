@@ -478,6 +478,38 @@ result<void> credential_chain::erase(std::string_view registry) {
 
 // ---- default_credentials --------------------------------------------------------------------
 
+namespace {
+
+/// `primary`, then each fallback in turn for a registry it has nothing for; written through
+/// `primary` only (oras-go's NewStoreWithFallbacks).
+class fallback_credentials final : public credential_store {
+  public:
+    fallback_credentials(std::shared_ptr<credential_store> primary,
+                         std::vector<std::shared_ptr<credential_store>> fallbacks)
+        : primary_(std::move(primary)), fallbacks_(std::move(fallbacks)) {}
+
+    result<credential> get(std::string_view registry) override {
+        auto cred = primary_->get(registry);
+        for (const auto& f : fallbacks_) {
+            if (!cred || !cred->empty()) {
+                break;
+            }
+            cred = f->get(registry);
+        }
+        return cred;
+    }
+    result<void> store(std::string_view registry, const credential& cred) override {
+        return primary_->store(registry, cred);
+    }
+    result<void> erase(std::string_view registry) override { return primary_->erase(registry); }
+
+  private:
+    std::shared_ptr<credential_store> primary_;
+    std::vector<std::shared_ptr<credential_store>> fallbacks_;
+};
+
+}  // namespace
+
 std::shared_ptr<credential_store> default_credentials(const credential_options& options) {
     credential given = options.explicit_credential;
     if (given.empty() && options.use_environment) {
@@ -497,7 +529,16 @@ std::shared_ptr<credential_store> default_credentials(const credential_options& 
         auto fixed = std::make_shared<static_credentials>(std::move(by_registry));
         stores.push_back(std::move(fixed));
     }
-    stores.push_back(std::make_shared<docker_credentials>(options.config_path, options.helpers));
+    std::shared_ptr<credential_store> files =
+        std::make_shared<docker_credentials>(options.config_path, options.helpers);
+    if (!options.fallback_config_paths.empty()) {
+        std::vector<std::shared_ptr<credential_store>> fallbacks;
+        for (const auto& path : options.fallback_config_paths) {
+            fallbacks.push_back(std::make_shared<docker_credentials>(path, options.helpers));
+        }
+        files = std::make_shared<fallback_credentials>(std::move(files), std::move(fallbacks));
+    }
+    stores.push_back(std::move(files));
     return std::make_shared<credential_chain>(std::move(stores));
 }
 

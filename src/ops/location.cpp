@@ -156,6 +156,7 @@ bool same_access(const registry::connect_options& a, const registry::connect_opt
     return a.plain_http == b.plain_http && a.insecure == b.insecure && a.ca_file == b.ca_file
            && a.credentials.explicit_credential == b.credentials.explicit_credential
            && a.credentials.config_path == b.credentials.config_path
+           && a.credentials.fallback_config_paths == b.credentials.fallback_config_paths
            && a.credentials.use_environment == b.credentials.use_environment;
 }
 

@@ -329,6 +329,14 @@ TEST(cli, login_then_registry_config_then_logout) {
                                    "--registry-config", (s.root / "none.json").string()});
     expect_error(anonymous, ref, "");
 
+    // --registry-config more than once, as oras: read in order, so a first file without the
+    // registry falls back to the next.
+    const auto empty_cfg = (s.root / "empty.json").string();
+    write_file(empty_cfg, R"({"auths": {}})");
+    ASSERT_OK(s.oras({"pull", ref, "-o", (s.scratch / "two").string(), "--registry-config",
+                      empty_cfg, "--registry-config", cfg}));
+    EXPECT_EQ(read_file(empty_cfg), R"({"auths": {}})");
+
     auto logout = s.oras({"logout", reg.host(), "--registry-config", cfg});
     ASSERT_OK(logout);
     EXPECT_EQ(logout.out, "");  // as oras: silent

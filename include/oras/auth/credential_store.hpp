@@ -145,6 +145,10 @@ struct credential_options {
     bool use_environment = true;
     /// The Docker config file; empty for `docker_config::default_path()`.
     std::filesystem::path config_path{};
+    /// Further Docker config files, asked in order when `config_path` has no credential for a
+    /// registry, and never written: a login saves to (a logout removes from) `config_path`
+    /// only, as the ORAS CLI treats `--registry-config` given more than once.
+    std::vector<std::filesystem::path> fallback_config_paths{};
     /// Timeout and output cap of the credential helpers the Docker config names.
     helper_options helpers{};
 };

@@ -1,6 +1,7 @@
 // oras-cpp login / logout: verify and store, or forget, a registry's credentials.
 #include "cli/commands/commands.hpp"
 #include "cli/options/remote.hpp"
+#include "cli/options/target.hpp"
 #include "core/text.hpp"
 
 #include <oras/error.hpp>
@@ -108,12 +109,13 @@ void add_logout(app& a) {
     auto* cmd = a.cli.add_subcommand("logout", "Forget a registry's credentials");
     cmd->footer("Example:\n  oras-cpp logout localhost:5000");
     cmd->add_option("registry", f->registry, "REGISTRY[:PORT]")->required();
-    cmd->add_option("--registry-config", f->remote.registry_config, "Credentials file");
+    add_repeatable(*cmd, "--registry-config", f->remote.registry_config,
+                   "Credentials file (repeated: credentials are removed from the first)");
     f->common.add(*cmd, false);
     a.commands.push_back({cmd,
                           [f] {
                               blocking::remote_options remote;
-                              remote.credentials.config_path = f->remote.registry_config;
+                              f->remote.apply_registry_config(remote.credentials);
                               // As oras: silent, and nothing to remove is no failure (a CI
                               // clean-up step under `set -e` logs out whether or not it
                               // logged in).

@@ -42,8 +42,10 @@ void remote_flags::add(CLI::App& cmd, const std::string& prefix, const std::stri
     cmd.add_option("--" + prefix + "key-file", key_file,
                    "The client certificate's private key (PEM)" + of)
         ->check(CLI::ExistingFile);
-    cmd.add_option("--" + prefix + "registry-config", registry_config,
-                   "Credentials file (default: Docker's config.json)" + of);
+    add_repeatable(cmd, "--" + prefix + "registry-config", registry_config,
+                   "Credentials file (default: Docker's config.json); repeated: the first is "
+                   "read and written, the others read after it"
+                       + of);
     const std::string h = prefix.empty() ? "-H,--header" : "--" + prefix + "header";
     add_repeatable(cmd, h, headers, "Add a header to every request, \"Name: value\"" + of);
     add_repeatable(
@@ -160,6 +162,12 @@ std::string stdin_line() {
 
 }  // namespace
 
+void remote_flags::apply_registry_config(auth::credential_options& into) const {
+    into.config_path = registry_config.empty() ? std::string() : registry_config.front();
+    into.fallback_config_paths.assign(registry_config.begin() + (registry_config.empty() ? 0 : 1),
+                                      registry_config.end());
+}
+
 registry::connect_options remote_flags::remote_for(std::string_view registry) {
     auto r = remote();
     const bool given = plain_http_option != nullptr && plain_http_option->count() > 0;
@@ -219,7 +227,7 @@ registry::connect_options remote_flags::remote() {
             r.credentials.explicit_credential.password = password;
         }
     }
-    r.credentials.config_path = registry_config;
+    apply_registry_config(r.credentials);
     for (const auto& h : headers) {
         auto [name, value] = parse_header(h);
         r.http.extra_headers.add(name, value);

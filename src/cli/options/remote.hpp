@@ -25,7 +25,11 @@ struct remote_flags {
     bool identity_token_stdin = false;
     std::string cert_file;
     std::string key_file;
-    std::string registry_config;
+    /// `--registry-config`, repeatable as in oras: the first is read and written, the others
+    /// only read, in order, for a registry the first has no credential for.
+    std::vector<std::string> registry_config;
+    /// The credential files `registry_config` names, into `into`.
+    void apply_registry_config(auth::credential_options& into) const;
     /// `-H/--header "Name: value"`, repeatable: sent with every request to the registry.
     std::vector<std::string> headers;
     /// `--resolve host:port:address[:address_port]`, repeatable.

@@ -464,6 +464,41 @@ TEST(credential_store, default_credentials_offer_given_credentials_to_named_regi
     EXPECT_EQ(docker_credentials(config).get("named.example")->username, "saved");
 }
 
+// Several config files, as `--registry-config` given more than once: read in order, the first
+// written.
+TEST(credential_store, fallback_config_files_are_read_in_order_and_never_written) {
+    temp_dir dir;
+    const auto first = dir / "first.json";
+    const auto second = dir / "second.json";
+    const auto third = dir / "third.json";
+    write_file(first, R"({"auths": {"a.example": {"auth": ")" + b64("first:1") + R"("}}})");
+    write_file(second, R"({"auths": {"a.example": {"auth": ")" + b64("second:2")
+                           + R"("},)"
+                             R"( "b.example": {"auth": ")"
+                           + b64("second:2") + R"("}}})");
+    write_file(third, R"({"auths": {"c.example": {"auth": ")" + b64("third:3") + R"("}}})");
+    const auto second_before = read_file(second);
+    auto store = oras::auth::default_credentials(
+        {.use_environment = false, .config_path = first, .fallback_config_paths = {second, third}});
+    EXPECT_EQ(store->get("a.example")->username, "first");
+    EXPECT_EQ(store->get("b.example")->username, "second");
+    EXPECT_EQ(store->get("c.example")->username, "third");
+    EXPECT_TRUE(store->get("d.example")->empty());
+    // A missing first file is no error: the others are still read.
+    auto missing = oras::auth::default_credentials({.use_environment = false,
+                                                    .config_path = dir / "none.json",
+                                                    .fallback_config_paths = {third}});
+    EXPECT_EQ(missing->get("c.example")->username, "third");
+    // Saved to, and removed from, the first only.
+    ASSERT_TRUE(store->store("b.example", cred("saved", "s")));
+    EXPECT_EQ(docker_credentials(first).get("b.example")->username, "saved");
+    ASSERT_TRUE(store->erase("b.example"));
+    EXPECT_EQ(store->get("b.example")->username, "second");  // the next file's, untouched
+    EXPECT_FALSE(store->erase("c.example"));                 // only in a file never written
+    EXPECT_EQ(read_file(second), second_before);
+    EXPECT_EQ(docker_credentials(third).get("c.example")->username, "third");
+}
+
 // ---- docker_credentials: the config file ------------------------------------------------------
 
 TEST(credential_store, docker_get_from_auths) {
