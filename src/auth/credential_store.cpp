@@ -79,6 +79,11 @@ result<config_file> load_config(fs::path path) {
         }
     }
     ::close(fd);
+    if (file.text.find_first_not_of(" \t\r\n") == std::string::npos) {
+        // An empty file is an empty config, as oras-go reads one; a store writes a new one.
+        file.text.clear();
+        return file;
+    }
     file.exists = true;
     auto cfg = docker_config::parse(file.text, file.path.string());
     if (!cfg) {

@@ -126,6 +126,9 @@ result<docker_config> docker_config::load(const std::filesystem::path& path) {
     }
     std::ostringstream text;
     text << in.rdbuf();
+    if (text.str().find_first_not_of(" \t\r\n") == std::string::npos) {
+        return docker_config{};  // an empty file is an empty config, as oras-go reads one
+    }
     return parse(text.str(), path.string());
 }
 

@@ -1,5 +1,6 @@
 // The blocking facade: one io_context per call, on the caller's thread.
 #include <oras/auth/client.hpp>
+#include <oras/auth/docker_config.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
 #include <oras/ops/blocking.hpp>
@@ -226,7 +227,27 @@ ops::mirror_result mirror(ops::mirror_plan plan, ops::mirror_options options) {
     return run(io, ops::mirror(std::move(plan), std::move(options)));
 }
 
+namespace {
+
+/// Every credential file `creds` names, read before anything is sent: a malformed one (the
+/// first, written by a login, or one of the fallbacks) fails at once, as oras builds every
+/// file's store first.
+void check_config_files(const auth::credential_options& creds) {
+    std::vector<std::filesystem::path> paths{
+        creds.config_path.empty() ? auth::docker_config::default_path() : creds.config_path};
+    paths.insert(paths.end(), creds.fallback_config_paths.begin(),
+                 creds.fallback_config_paths.end());
+    for (const auto& p : paths) {
+        if (auto c = auth::docker_config::load(p); !c) {
+            throw error(c.error());
+        }
+    }
+}
+
+}  // namespace
+
 void login(std::string_view registry, auth::credential cred, const remote_options& remote) {
+    check_config_files(remote.credentials);
     asio::io_context io;
     http::client http(io.get_executor(), registry::http_options_for(remote));
     auto creds = remote.credentials;
@@ -239,6 +260,7 @@ void login(std::string_view registry, auth::credential cred, const remote_option
 }
 
 void logout(std::string_view registry, const remote_options& remote) {
+    check_config_files(remote.credentials);
     auto creds = remote.credentials;
     creds.explicit_credential = {};
     creds.use_environment = false;

@@ -157,6 +157,11 @@ bool same_access(const registry::connect_options& a, const registry::connect_opt
            && a.credentials.explicit_credential == b.credentials.explicit_credential
            && a.credentials.config_path == b.credentials.config_path
            && a.credentials.fallback_config_paths == b.credentials.fallback_config_paths
+           && a.http.resolve == b.http.resolve
+           && a.http.tls.client_certificate_file == b.http.tls.client_certificate_file
+           && a.http.tls.client_key_file == b.http.tls.client_key_file
+           && std::equal(a.http.extra_headers.begin(), a.http.extra_headers.end(),
+                         b.http.extra_headers.begin(), b.http.extra_headers.end())
            && a.credentials.use_environment == b.credentials.use_environment;
 }
 

@@ -561,15 +561,26 @@ TEST(cli_commands, resolve_dials_the_address_given_and_headers_are_logged_redact
     EXPECT_NE(r.err.find("X-Api-Key: REDACTED"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("k-secret-1"), std::string::npos) << r.err;
     // A later rule overrides an earlier one, as oras takes repeated --resolve flags.
-    ASSERT_OK(s.oras({"resolve", "--plain-http", "--resolve", alias + ":192.0.2.1", "--resolve",
+    ASSERT_OK(s.oras({"resolve", "--plain-http", "--resolve", alias + ":127.0.0.1:1", "--resolve",
                       alias + ":127.0.0.1", alias + "/cmd/dial:v1"}));
-    // cp: --resolve for both ends, each end's own after it.
+    // cp: --resolve for both ends, each end's own after it. Two names for the one registry, so
+    // that each end has its own client and its own rules; a rule that must lose points at a
+    // closed port, which would fail at once.
+    const std::string dest = "dest.invalid:" + port;
     ASSERT_OK(s.oras({"cp", "--from-plain-http", "--to-plain-http", "--resolve",
-                      alias + ":127.0.0.1", alias + "/cmd/dial:v1", alias + "/cmd/dialed:v1"}));
+                      alias + ":127.0.0.1", "--resolve", dest + ":127.0.0.1",
+                      alias + "/cmd/dial:v1", dest + "/cmd/dialed:v1"}));
     ASSERT_OK(s.oras({"cp", "--from-plain-http", "--to-plain-http", "--resolve",
-                      alias + ":192.0.2.1", "--from-resolve", alias + ":127.0.0.1", "--to-resolve",
-                      alias + ":127.0.0.1", alias + "/cmd/dial:v1", alias + "/cmd/dialed:v2"}));
+                      alias + ":127.0.0.1:1", "--resolve", dest + ":127.0.0.1:1", "--from-resolve",
+                      alias + ":127.0.0.1", "--to-resolve", dest + ":127.0.0.1",
+                      alias + "/cmd/dial:v1", dest + "/cmd/dialed:v2"}));
     EXPECT_EQ(s.oras({"resolve", reg.host() + "/cmd/dialed:v2"}).out, direct.out);
+    // The destination's own rule is the one it dials: pointed at the closed port, cp fails.
+    const auto closed =
+        s.oras({"cp", "--from-plain-http", "--to-plain-http", "--resolve", alias + ":127.0.0.1",
+                "--resolve", dest + ":127.0.0.1", "--to-resolve", dest + ":127.0.0.1:1",
+                alias + "/cmd/dial:v1", dest + "/cmd/dialed:v3"});
+    EXPECT_EQ(closed.exit_code, 1) << dump(closed);
 
     const auto bad =
         s.oras({"resolve", "--resolve", "registry.invalid:x:127.0.0.1", alias + "/cmd/dial:v1"});

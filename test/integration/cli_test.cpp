@@ -335,7 +335,34 @@ TEST(cli, login_then_registry_config_then_logout) {
     write_file(empty_cfg, R"({"auths": {}})");
     ASSERT_OK(s.oras({"pull", ref, "-o", (s.scratch / "two").string(), "--registry-config",
                       empty_cfg, "--registry-config", cfg}));
-    EXPECT_EQ(read_file(empty_cfg), R"({"auths": {}})");
+    // login saves to the first file only; logout removes from the first only.
+    const auto cfg_before = read_file(cfg);
+    ASSERT_OK(s.oras({"login", reg.host(), "-u", "alice", "--password-stdin", "--registry-config",
+                      empty_cfg, "--registry-config", cfg},
+                     "alice-secret\n"));
+    EXPECT_NE(read_file(empty_cfg).find(reg.host()), std::string::npos) << read_file(empty_cfg);
+    EXPECT_EQ(read_file(cfg), cfg_before);
+    ASSERT_OK(
+        s.oras({"logout", reg.host(), "--registry-config", empty_cfg, "--registry-config", cfg}));
+    EXPECT_EQ(read_file(empty_cfg).find(reg.host()), std::string::npos) << read_file(empty_cfg);
+    EXPECT_EQ(read_file(cfg), cfg_before);
+    // An empty file is an empty config, as oras-go reads one: logged in to, not refused.
+    const auto blank_cfg = (s.root / "blank.json").string();
+    write_file(blank_cfg, "");
+    ASSERT_OK(s.oras(
+        {"login", reg.host(), "-u", "alice", "--password-stdin", "--registry-config", blank_cfg},
+        "alice-secret\n"));
+    EXPECT_NE(read_file(blank_cfg).find(reg.host()), std::string::npos);
+    // A malformed file among them fails the login before anything is sent or saved, as oras.
+    const auto bad_cfg = (s.root / "bad.json").string();
+    write_file(bad_cfg, "{");
+    const auto blank_before = read_file(blank_cfg);
+    const auto refused = s.oras({"login", reg.host(), "-u", "bob", "--password-stdin",
+                                 "--registry-config", blank_cfg, "--registry-config", bad_cfg},
+                                "bob-secret\n");
+    expect_error(refused, reg.host(), "bad.json");
+    EXPECT_EQ(read_file(blank_cfg), blank_before);
+    ASSERT_OK(s.oras({"logout", reg.host(), "--registry-config", blank_cfg}));
 
     auto logout = s.oras({"logout", reg.host(), "--registry-config", cfg});
     ASSERT_OK(logout);

@@ -41,7 +41,7 @@ class docker_config {
     static result<docker_config> parse(std::string_view json,
                                        std::string_view origin = "config.json");
 
-    /// Reads and parses a file; a missing file is an empty config, not an error.
+    /// Reads and parses a file; a missing or empty file is an empty config, not an error.
     static result<docker_config> load(const std::filesystem::path& path);
 
     /// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.

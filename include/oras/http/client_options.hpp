@@ -98,6 +98,9 @@ struct address_override {
     std::uint16_t port = 0;          ///< the port the URL names (443 and 80 included)
     std::string address;             ///< an IP address literal, IPv6 with or without brackets
     std::uint16_t address_port = 0;  ///< 0: the same as `port`
+
+    /// Member-wise.
+    friend bool operator==(const address_override&, const address_override&) = default;
 };
 
 /// What an `http::client` is constructed with. Every field has a default; see each.
@@ -124,7 +127,8 @@ struct client_options {
     /// (a blob store), and their values are redacted in log events: such fields often carry
     /// keys.
     fields extra_headers;
-    /// Addresses to dial instead of resolving these hosts; the first match wins.
+    /// Addresses to dial instead of resolving these hosts; the last rule for a host and port
+    /// wins, as the ORAS CLI takes repeated `--resolve` flags.
     std::vector<address_override> resolve;
     /// Called after every attempt; must not throw. Empty: no logging.
     std::function<void(const log_event&)> log;
