@@ -25,6 +25,11 @@ using ::oras::detail::write_all;
 
 namespace {
 
+// The tag of a partial file's stable name: 32 lower-case hex digits (`partial_path`).
+bool is_partial_tag(std::string_view tag) {
+    return tag.size() == 32 && tag.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 // A name this library gives its own temporary files: an owner file or a name made under one
 // (`dir_claim`), or a partial file's stable name (`.NAME.oras-partial-` and 32 hex digits).
 bool internal_name(std::string_view name) {
@@ -36,8 +41,7 @@ bool internal_name(std::string_view name) {
     if (!name.starts_with('.') || at == std::string_view::npos) {
         return false;
     }
-    const auto tag = name.substr(at + marker.size());
-    return tag.size() == 32 && tag.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+    return is_partial_tag(name.substr(at + marker.size()));
 }
 
 }  // namespace
@@ -151,8 +155,7 @@ void remove_stale_partials(const fs::path& dest) {
         // `.NAME.oras-partial-` and a tag (32 hex digits): not the partial file of a title
         // that merely begins so (`NAME.oras-partial-x`).
         const auto tag = std::string_view(name).substr(std::min(name.size(), prefix.size()));
-        if (!name.starts_with(prefix) || tag.size() != 32
-            || tag.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+        if (!name.starts_with(prefix) || !is_partial_tag(tag)) {
             continue;
         }
         // Only a file no process is writing (it would hold the lock), still under that name.

@@ -1,5 +1,6 @@
 // platform: `os/arch[/variant]`, and the manifest of an index built for one.
 #include <oras/error.hpp>
+#include <oras/http/fields.hpp>
 #include <oras/image_index.hpp>
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
@@ -12,7 +13,6 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <string>
 #include <vector>
@@ -109,13 +109,8 @@ std::optional<platform> platform_of_config(std::string_view bytes) {
     if (o == nullptr) {
         return std::nullopt;
     }
-    const auto same = [](std::string_view a, std::string_view b) {
-        return a.size() == b.size()
-               && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-                      return std::tolower(static_cast<unsigned char>(x))
-                             == std::tolower(static_cast<unsigned char>(y));
-                  });
-    };
+    // Go matches JSON keys without regard to case (ASCII ones here, as HTTP field names).
+    const auto same = http::iequals;
     platform p;
     for (const auto& [key, value] : *o) {
         std::string* text = nullptr;
