@@ -8,7 +8,16 @@
 
 #include <oras/image_manifest.hpp>
 
+#include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -162,6 +171,114 @@ TEST(cli_signals, a_second_signal_exits_at_once_when_the_clean_stop_hangs) {
     // Without the second signal it would wait for the DELETE past the process's timeout.
     EXPECT_FALSE(r.timed_out) << dump(r);
     EXPECT_EQ(r.exit_code, 128 + SIGINT) << dump(r);
+}
+
+/// `oras-cpp login localhost:1 -u alice` on a terminal of its own (a pseudo-terminal), stopped
+/// at its silent password prompt.
+struct login_on_a_terminal {
+    sandbox s;
+    int master = -1;
+    int slave = -1;
+    pid_t pid = -1;
+    std::string seen;
+
+    login_on_a_terminal() {
+        if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) {
+            ADD_FAILURE() << "openpty: " << std::strerror(errno);
+            return;
+        }
+        // Everything the child needs is made before fork: after it, only exec-safe calls.
+        const std::string cfg = (s.root / "auth.json").string();
+        const std::string home = "HOME=" + s.home.string();
+        const char* argv[] = {"oras-cpp",          "login",     "localhost:1", "-u", "alice",
+                              "--registry-config", cfg.c_str(), nullptr};
+        const char* envp[] = {home.c_str(), "PATH=/usr/bin:/bin", nullptr};
+        pid = ::fork();
+        if (pid == 0) {
+            // A session of its own with the terminal as its controlling one, as a shell starts it.
+            ::setsid();
+            ::ioctl(slave, TIOCSCTTY, 0);
+            ::dup2(slave, 0);
+            ::dup2(slave, 1);
+            ::dup2(slave, 2);
+            ::close(master);
+            ::close(slave);
+            ::execve(ORAS_CPP_BINARY, const_cast<char* const*>(argv),
+                     const_cast<char* const*>(envp));
+            ::_exit(127);
+        }
+    }
+    ~login_on_a_terminal() {
+        ::close(master);
+        ::close(slave);
+    }
+    login_on_a_terminal(const login_on_a_terminal&) = delete;
+    login_on_a_terminal& operator=(const login_on_a_terminal&) = delete;
+
+    bool echo() {
+        struct termios mode {};
+        return ::tcgetattr(slave, &mode) == 0 && (mode.c_lflag & ECHO) != 0;
+    }
+    void read_some() {
+        pollfd p{master, POLLIN, 0};
+        if (::poll(&p, 1, 50) == 1) {
+            char buf[256];
+            const auto n = ::read(master, buf, sizeof buf);
+            if (n > 0) {
+                seen.append(buf, static_cast<std::size_t>(n));
+            }
+        }
+    }
+    /// Waits for the prompt, then for echo to go off (the prompt is printed first).
+    bool at_silent_prompt() {
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            read_some();
+            if (seen.find("Password: ") != std::string::npos && !echo()) {
+                return true;
+            }
+        }
+        return false;
+    }
+    int wait_exit() {
+        int status = 0;
+        while (::waitpid(pid, &status, WNOHANG) == 0) {
+            read_some();  // a full terminal buffer would block the child's output
+        }
+        return status;
+    }
+};
+
+// A signal while login reads a password without echo ends it, as before, but the terminal gets
+// its echo back first: the user's shell is not left typing blind.
+TEST(cli_signals, a_signal_at_a_silent_login_prompt_gives_the_terminal_its_echo_back) {
+    for (const int signal : {SIGINT, SIGTERM, SIGHUP}) {
+        SCOPED_TRACE(signal);
+        login_on_a_terminal t;
+        ASSERT_GT(t.pid, 0);
+        ASSERT_TRUE(t.at_silent_prompt()) << "seen: " << t.seen;
+        ::kill(t.pid, signal);
+        const int status = t.wait_exit();
+        // Ended by the signal itself, as without the prompt.
+        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == signal) << status;
+        EXPECT_TRUE(t.echo()) << "echo left off";
+        EXPECT_FALSE(fs::exists(t.s.root / "auth.json"));
+    }
+}
+
+// Answered, the prompt puts echo back and ends its line; what was typed is not shown.
+TEST(cli_signals, a_silent_login_prompt_answered_gives_the_terminal_its_echo_back) {
+    login_on_a_terminal t;
+    ASSERT_GT(t.pid, 0);
+    ASSERT_TRUE(t.at_silent_prompt()) << "seen: " << t.seen;
+    const std::string answer = "typed-blind\n";
+    ASSERT_EQ(::write(t.master, answer.data(), answer.size()), static_cast<ssize_t>(answer.size()));
+    const int status = t.wait_exit();
+    // Nothing listens on localhost:1: the login itself fails.
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << status;
+    EXPECT_TRUE(t.echo()) << "echo left off";
+    EXPECT_EQ(t.seen.find("typed-blind"), std::string::npos) << t.seen;
+    EXPECT_NE(t.seen.find("Password: \r\n"), std::string::npos) << t.seen;
 }
 
 }  // namespace

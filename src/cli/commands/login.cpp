@@ -10,7 +10,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <array>
+#include <csignal>
 #include <iostream>
+#include <optional>
 #include <string>
 
 namespace oras::cli {
@@ -23,35 +26,89 @@ struct login_flags {
     common_flags common;
 };
 
+// The terminal settings a silent prompt replaced, for a signal that ends the process meanwhile:
+// without them back, the user's shell is left typing blind. Set only while echo is off.
+struct termios echo_saved {};
+volatile std::sig_atomic_t echo_off = 0;
+
+// Only async-signal-safe calls: the settings go back, the line the prompt left open is ended,
+// and the signal is raised again under its default action, so the process ends as it would
+// have (the shell sees 128 + the signal).
+void restore_echo_and_die(int sig) {
+    if (echo_off != 0) {
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &echo_saved);
+        [[maybe_unused]] const auto n = ::write(STDOUT_FILENO, "\n", 1);
+    }
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
+// The signals whose default action ends the process and that a terminal or a supervisor sends.
+constexpr std::array<int, 4> fatal_signals{SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+/// Echo off on stdin (a terminal) for its lifetime; a fatal signal meanwhile puts it back first.
+class echo_hidden {
+  public:
+    echo_hidden() {
+        if (::isatty(STDIN_FILENO) != 1 || ::tcgetattr(STDIN_FILENO, &echo_saved) != 0) {
+            return;
+        }
+        struct sigaction act {};
+        act.sa_handler = restore_echo_and_die;
+        ::sigemptyset(&act.sa_mask);
+        for (std::size_t i = 0; i < fatal_signals.size(); ++i) {
+            ::sigaction(fatal_signals[i], &act, &previous_[i]);
+        }
+        auto quiet = echo_saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        echo_off = 1;
+        // TCSANOW, not TCSAFLUSH: a password pasted with the username is not thrown away.
+        if (::tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0) {
+            active_ = true;
+        } else {
+            echo_off = 0;
+            put_handlers_back();
+        }
+    }
+    ~echo_hidden() {
+        if (active_) {
+            ::tcsetattr(STDIN_FILENO, TCSANOW, &echo_saved);
+            echo_off = 0;
+            put_handlers_back();
+        }
+    }
+    echo_hidden(const echo_hidden&) = delete;
+    echo_hidden& operator=(const echo_hidden&) = delete;
+
+    /// Whether echo was turned off (stdin is a terminal).
+    bool active() const noexcept { return active_; }
+
+  private:
+    void put_handlers_back() {
+        for (std::size_t i = 0; i < fatal_signals.size(); ++i) {
+            ::sigaction(fatal_signals[i], &previous_[i], nullptr);
+        }
+    }
+
+    std::array<struct sigaction, fatal_signals.size()> previous_{};
+    bool active_ = false;
+};
+
 /// Prints `prompt` on stdout and reads a line of stdin, without its line ending; `silent` on a
 /// terminal, without echo (then a newline is printed after it), as oras's readLine.
 std::string prompt_line(const char* prompt, bool silent) {
     std::cout << prompt << std::flush;
-    struct termios before {};
-    const bool hide =
-        silent && ::isatty(STDIN_FILENO) == 1 && ::tcgetattr(STDIN_FILENO, &before) == 0;
-    struct echo_back {
-        const struct termios* saved;
-        ~echo_back() {
-            if (saved != nullptr) {
-                ::tcsetattr(STDIN_FILENO, TCSANOW, saved);
-            }
-        }
-    } restore{nullptr};
-    if (hide) {
-        auto quiet = before;
-        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        // TCSANOW, not TCSAFLUSH: a password pasted with the username is not thrown away.
-        if (::tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0) {
-            restore.saved = &before;
-        }
+    std::optional<echo_hidden> hidden;
+    if (silent) {
+        hidden.emplace();
     }
     std::string line;
     std::getline(std::cin, line);
     while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
         line.pop_back();
     }
-    if (hide) {
+    if (hidden && hidden->active()) {
+        hidden.reset();
         std::cout << "\n" << std::flush;
     }
     return line;
