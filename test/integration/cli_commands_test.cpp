@@ -153,6 +153,12 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
         << r.out;
     EXPECT_NE(r.out.find("org.example.signer: \"alice\""), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("application/vnd.test.sbom"), std::string::npos) << r.out;
+    // The depth asked for cuts the tree without a mark on every node it cut, as oras draws it.
+    r = oras({"discover", ref + ":v1", "--depth", "1"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("    └── " + sig_digest + "\n"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("application/vnd.test.sbom"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("depth limit"), std::string::npos) << r.out;
 
     r = oras({"discover", ref + ":v1", "--format", "table"});
     ASSERT_OK(r);

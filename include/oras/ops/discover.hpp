@@ -26,8 +26,10 @@ struct discover_options {
     std::string artifact_type{};
     /// Levels of referrers listed: 1 lists the subject's referrers only (0 is refused with
     /// `errc::invalid_argument`). Deeper graphs are cut here (`referrer_node::truncated`), not
-    /// refused.
-    std::size_t max_depth = 16;
+    /// refused. The default lists every level of any real graph (as the ORAS CLI does with no
+    /// depth); it bounds a chain a misbehaving registry invents, whose printed tree grows with
+    /// the square of its depth.
+    std::size_t max_depth = 1000;
     /// Referrers listed in all before the operation fails (`errc::size_exceeds_limit`): a
     /// registry (or a graph) that never ends.
     std::size_t max_referrers = 100'000;
@@ -41,7 +43,8 @@ struct referrer_node {
     descriptor desc{};  ///< the referrer manifest, as the target listed it
     /// Its own referrers, in the order the target listed them.
     std::vector<referrer_node> referrers{};
-    /// Referrers below this node were not listed: `max_depth` was reached.
+    /// Referrers below this node, if any, were not listed: `max_depth` was reached (the node
+    /// itself was not asked for its referrers).
     bool truncated = false;
     /// This manifest is already in the tree above (a cycle through `subject`s): not expanded.
     bool cycle = false;

@@ -43,7 +43,8 @@ int run_discover(discover_flags& f) {
     } else if (f.format.value == "table") {
         print_table(std::cout, f.ref, r, f.target.common.verbose);
     } else {
-        print_tree(std::cout, f.target.repository(f.ref), r, true);
+        // A depth the user chose needs no marking on every node it cut, as in oras.
+        print_tree(std::cout, f.target.repository(f.ref), r, true, f.depth == 0);
     }
     return 0;
 }
@@ -62,7 +63,7 @@ void add_discover(app& a) {
     cmd->add_option("reference", f->ref, "The subject: REGISTRY/REPOSITORY{:TAG|@DIGEST}")
         ->required();
     cmd->add_option("--artifact-type", f->artifact_type, "Only referrers of this artifact type");
-    cmd->add_option("--depth", f->depth, "Levels of referrers shown (default: all, up to 16)")
+    cmd->add_option("--depth", f->depth, "Levels of referrers shown (default: all, up to 1000)")
         ->check(CLI::Range(1, 1000));
     f->platform.add(*cmd);
     f->target.add(*cmd, true, true);

@@ -19,13 +19,13 @@ struct line {
     std::vector<line> below{};
 };
 
-line node_line(const ops::referrer_node& n, bool annotations) {
+line node_line(const ops::referrer_node& n, bool annotations, bool mark_depth_limit) {
     line l{n.desc.digest.str()};
     if (n.cycle) {
         l.text += " (cycle: already above)";
     }
-    if (n.truncated) {
-        l.text += " (more below: depth limit)";
+    if (n.truncated && mark_depth_limit) {
+        l.text += " (depth limit: referrers below not listed)";
     }
     if (annotations && !n.desc.annotations.empty()) {
         line a{"[annotations]"};
@@ -44,7 +44,7 @@ line node_line(const ops::referrer_node& n, bool annotations) {
         if (fresh) {
             groups.push_back({type});
         }
-        groups[it->second].below.push_back(node_line(child, annotations));
+        groups[it->second].below.push_back(node_line(child, annotations, mark_depth_limit));
     }
     for (auto& g : groups) {
         l.below.push_back(std::move(g));
@@ -73,12 +73,12 @@ json::object node_json(const std::string& repository, const ops::referrer_node& 
 }  // namespace
 
 void print_tree(std::ostream& out, const std::string& repository, const ops::discover_result& r,
-                bool annotations) {
+                bool annotations, bool mark_depth_limit) {
     ops::referrer_node root;
     root.desc = r.subject;
     root.desc.annotations.clear();
     root.referrers = r.referrers;
-    auto top = node_line(root, annotations);
+    auto top = node_line(root, annotations, mark_depth_limit);
     out << display(repository, 400) << "@" << r.subject.digest.str() << "\n";
     draw(out, top.below, "");
 }

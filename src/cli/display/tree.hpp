@@ -9,9 +9,10 @@
 namespace oras::cli {
 
 /// The subject, then its referrers grouped by artifact type, each with its annotations and
-/// its own referrers (`├── `, `│   `, `└── `).
+/// its own referrers (`├── `, `│   `, `└── `). With `mark_depth_limit`, nodes whose referrers
+/// were not listed say so (for a limit the user did not choose).
 void print_tree(std::ostream& out, const std::string& repository, const ops::discover_result& r,
-                bool annotations);
+                bool annotations, bool mark_depth_limit);
 /// `Discovered N artifacts referencing REF`, then a column per artifact type and digest; with
 /// `verbose` (oras v1.3's default) each referrer's descriptor indented under its row.
 void print_table(std::ostream& out, const std::string& reference, const ops::discover_result& r,

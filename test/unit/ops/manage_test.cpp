@@ -216,6 +216,28 @@ TEST(discover, levels_depth_filters_and_cycles) {
               errc::size_exceeds_limit);
 }
 
+// As the ORAS CLI with no depth: every level of a deep graph, none of it cut.
+TEST(discover, the_default_depth_lists_every_level_of_a_deep_chain) {
+    asio::io_context io;
+    scripted_referrers t;
+    t.root = manifest_named("root");
+    constexpr int levels = 40;
+    auto above = t.root;
+    for (int i = 0; i < levels; ++i) {
+        const auto d = manifest_named("level-" + std::to_string(i));
+        t.graph[above.digest.str()] = {d};
+        above = d;
+    }
+    const auto r = oras::test::run(io, oras::ops::discover(t, "v1", {}));
+    int depth = 0;
+    for (const auto* level = &r.referrers; !level->empty(); level = &(*level)[0].referrers) {
+        ASSERT_EQ(level->size(), 1u);
+        EXPECT_FALSE((*level)[0].truncated) << "cut at level " << depth + 1;
+        ++depth;
+    }
+    EXPECT_EQ(depth, levels);
+}
+
 TEST(discover, a_target_without_referrers_is_refused) {
     asio::io_context io;
     oras::content::memory_store store;
