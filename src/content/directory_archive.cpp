@@ -1,5 +1,6 @@
 #include "content/directory_archive.hpp"
 
+#include "content/file_paths.hpp"
 #include "content/gzip.hpp"
 #include "core/posix_file.hpp"
 #include "core/quote.hpp"
@@ -100,7 +101,9 @@ std::vector<std::string> list_directory(int dir_fd, const std::string& member) {
     errno = 0;
     while (const dirent* e = ::readdir(d)) {
         const std::string_view n = e->d_name;
-        if (n != "." && n != "..") {
+        // This library's temporary files (a pull into the tree, killed or running) are never
+        // content: pushed, they would be unpacked as stale partial files wherever it is pulled.
+        if (n != "." && n != ".." && !is_internal_name(n)) {
             names.emplace_back(n);
         }
         errno = 0;

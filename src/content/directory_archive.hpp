@@ -31,10 +31,11 @@ struct archive_options {
 /// Members, in the order Go's filepath.Walk (and so oras-go) visits them: the directory itself
 /// as `name/`, then each directory's entries sorted bytewise by name, depth first. Regular
 /// files, directories and symlinks (stored as symlinks, never followed) only; a device, fifo
-/// or socket fails the read with `invalid_argument`. Headers are ustar, with a PAX extended
-/// header only for what ustar cannot hold (long or non-ASCII names and link targets, sizes of
-/// 8 GiB and more), as Go's archive/tar chooses; uid/gid 0, no user or group names, mtime 0,
-/// mode the permission bits on disk (& 0777). Names are written as the bytes on disk,
+/// or socket fails the read with `invalid_argument`. This library's temporary files
+/// (`is_internal_name`: what a pull into the tree leaves) are left out. Headers are ustar, with a
+/// PAX extended header only for what ustar cannot hold (long or non-ASCII names and link targets,
+/// sizes of 8 GiB and more), as Go's archive/tar chooses; uid/gid 0, no user or group names, mtime
+/// 0, mode the permission bits on disk (& 0777). Names are written as the bytes on disk,
 /// independent of the process locale.
 ///
 /// Not thread-safe. Files are read in slices of 1 MiB; a file that shrinks while it is read

@@ -30,9 +30,9 @@ bool is_partial_tag(std::string_view tag) {
     return tag.size() == 32 && tag.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
-// A name this library gives its own temporary files: an owner file or a name made under one
-// (`dir_claim`), or a partial file's stable name (`.NAME.oras-partial-` and 32 hex digits).
-bool internal_name(std::string_view name) {
+}  // namespace
+
+bool is_internal_name(std::string_view name) {
     if (is_claimed_name(name)) {
         return true;
     }
@@ -43,8 +43,6 @@ bool internal_name(std::string_view name) {
     }
     return is_partial_tag(name.substr(at + marker.size()));
 }
-
-}  // namespace
 
 fs::path title_destination(const fs::path& root, const std::string& title) {
     const auto refuse = [&](const std::string& why) {
@@ -71,7 +69,7 @@ fs::path title_destination(const fs::path& root, const std::string& title) {
         }
         // A later pull or sweep in that directory would take such a file for its own, and
         // remove it or write on it.
-        if (internal_name(part.string())) {
+        if (is_internal_name(part.string())) {
             throw refuse("it is named like a temporary file of this library");
         }
         dest /= part;

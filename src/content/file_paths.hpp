@@ -116,6 +116,12 @@ class staging_dir {
     std::filesystem::path path_;
 };
 
+/// Whether `name` (one path component) is a name this library gives its own temporary files:
+/// an owner file or a name made under one (`dir_claim`), or a partial file's stable name
+/// (`.NAME.oras-partial-` and 32 hex digits). Such files are never content: a pull refuses a
+/// title named so, and a pushed directory leaves them out.
+bool is_internal_name(std::string_view name);
+
 /// Where `temp_file(dest, tag)` keeps a partial file.
 std::filesystem::path partial_path(const std::filesystem::path& dest, const std::string& tag);
 

@@ -179,6 +179,32 @@ TEST_F(archive_tree, round_trip) {
     }
 }
 
+// A pull into the tree (killed, or running) leaves files under this library's temporary names:
+// never content, so never pushed. Names that merely look alike are content.
+TEST_F(archive_tree, this_librarys_temporary_files_are_left_out) {
+    const auto clean = archive_of(src);
+    const std::string token = "0123456789abcdef";
+    const std::vector<fs::path> internal = {
+        src / (".a.txt.oras-partial-" + std::string(32, 'e')),
+        src / (".oras-owner-" + token),
+        src / "nested" / (".b.bin.oras-" + token + "-Ab12Cd"),
+    };
+    for (const auto& p : internal) {
+        write_file(p, "half of something");
+    }
+    EXPECT_EQ(archive_of(src), clean);
+
+    write_file(src / ".a.txt.oras-partial-not-a-tag", "content");
+    write_file(src / "nested" / "a.oras-partial-0123", "content");
+    const auto out = tmp.path() / "out";
+    extract(archive_of(src), out, {});
+    EXPECT_EQ(read_file(out / "tree" / ".a.txt.oras-partial-not-a-tag"), "content");
+    EXPECT_EQ(read_file(out / "tree" / "nested" / "a.oras-partial-0123"), "content");
+    for (const auto& p : internal) {
+        EXPECT_FALSE(fs::exists(out / "tree" / p.lexically_relative(src))) << p;
+    }
+}
+
 TEST_F(archive_tree, tar_digest_is_the_digest_of_the_uncompressed_tar) {
     directory_archive a(src);
     const auto tgz = archive_of(a);
