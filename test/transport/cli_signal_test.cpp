@@ -182,7 +182,8 @@ struct login_on_a_terminal {
     pid_t pid = -1;
     std::string seen;
 
-    login_on_a_terminal() {
+    /// `ignore_sighup`: started with SIGHUP ignored, as under `nohup`.
+    explicit login_on_a_terminal(bool ignore_sighup = false) {
         if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) {
             ADD_FAILURE() << "openpty: " << std::strerror(errno);
             return;
@@ -203,12 +204,19 @@ struct login_on_a_terminal {
             ::dup2(slave, 2);
             ::close(master);
             ::close(slave);
+            if (ignore_sighup) {
+                ::signal(SIGHUP, SIG_IGN);
+            }
             ::execve(ORAS_CPP_BINARY, const_cast<char* const*>(argv),
                      const_cast<char* const*>(envp));
             ::_exit(127);
         }
     }
     ~login_on_a_terminal() {
+        if (pid > 0 && ::waitpid(pid, nullptr, WNOHANG) == 0) {
+            ::kill(pid, SIGKILL);  // a failed assertion left it running
+            ::waitpid(pid, nullptr, 0);
+        }
         ::close(master);
         ::close(slave);
     }
@@ -240,11 +248,20 @@ struct login_on_a_terminal {
         }
         return false;
     }
+    /// The child's wait status; -1 if it is still running after 30 s (then it is killed).
     int wait_exit() {
         int status = 0;
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
         while (::waitpid(pid, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, nullptr, 0);
+                pid = -1;
+                return -1;
+            }
             read_some();  // a full terminal buffer would block the child's output
         }
+        pid = -1;
         return status;
     }
 };
@@ -264,6 +281,20 @@ TEST(cli_signals, a_signal_at_a_silent_login_prompt_gives_the_terminal_its_echo_
         EXPECT_TRUE(t.echo()) << "echo left off";
         EXPECT_FALSE(fs::exists(t.s.root / "auth.json"));
     }
+}
+
+// A signal the process was started ignoring stays ignored at the prompt (`nohup oras-cpp login`).
+TEST(cli_signals, a_signal_ignored_from_the_start_stays_ignored_at_a_silent_login_prompt) {
+    login_on_a_terminal t(true);
+    ASSERT_GT(t.pid, 0);
+    ASSERT_TRUE(t.at_silent_prompt()) << "seen: " << t.seen;
+    ::kill(t.pid, SIGHUP);
+    const std::string answer = "typed-blind\n";
+    ASSERT_EQ(::write(t.master, answer.data(), answer.size()), static_cast<ssize_t>(answer.size()));
+    const int status = t.wait_exit();
+    // Not ended by SIGHUP: it read the answer and failed to reach localhost:1.
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << status;
+    EXPECT_TRUE(t.echo());
 }
 
 // Answered, the prompt puts echo back and ends its line; what was typed is not shown.

@@ -57,7 +57,12 @@ class echo_hidden {
         act.sa_handler = restore_echo_and_die;
         ::sigemptyset(&act.sa_mask);
         for (std::size_t i = 0; i < fatal_signals.size(); ++i) {
-            ::sigaction(fatal_signals[i], &act, &previous_[i]);
+            // A signal the process was started ignoring (`nohup`, `trap '' INT`) stays ignored:
+            // it would not have ended the prompt.
+            if (::sigaction(fatal_signals[i], nullptr, &previous_[i]) == 0
+                && previous_[i].sa_handler != SIG_IGN) {
+                ::sigaction(fatal_signals[i], &act, nullptr);
+            }
         }
         auto quiet = echo_saved;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
