@@ -27,7 +27,9 @@ using oras::detail::quote;
 
 namespace {
 
-constexpr std::string_view format = "oras-cpp tree cache v1";
+// v2: the archive leaves this library's temporary files out, so a v1 entry for a tree that held
+// some names other bytes.
+constexpr std::string_view format = "oras-cpp tree cache v2";
 constexpr std::string_view file_format = "oras-cpp file digest v1";
 // Whether this process has trimmed `root` yet: a push remembers many files, and one trim each
 // is enough.
