@@ -25,7 +25,7 @@ fi
 
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(reference manifest http_headers documents tar mirror_config go_template)
+  targets=(reference manifest http_headers documents tar layout_tar mirror_config go_template)
 fi
 build_targets=""
 for t in "${targets[@]}"; do build_targets+="fuzz_$t "; done

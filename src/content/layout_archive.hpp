@@ -2,6 +2,8 @@
 // is read in place (oci_layout::from_tar) rather than extracted first.
 #pragma once
 
+#include <oras/error.hpp>
+
 #include "core/posix_file.hpp"
 
 #include <cstdint>
@@ -11,6 +13,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+struct archive;  // libarchive's reader and its entries, kept out of what includes this
+struct archive_entry;
 
 namespace oras::content::detail {
 
@@ -34,6 +39,24 @@ struct archive_members {
         return it == files.end() ? nullptr : &it->second;
     }
 };
+
+/// Frees a libarchive reader (`archive_read_free`).
+struct archive_read_closer {
+    void operator()(archive* a) const noexcept;
+};
+
+/// libarchive's message for `a`, never null.
+std::string archive_message(archive* a);
+
+/// `invalid_argument`: the OCI layout archive at `path` cannot be read, for `why`.
+error layout_archive_error(const std::filesystem::path& path, const std::string& why);
+
+/// The next member of the tar reader `in` (the archive at `path`), or null at its end, with its
+/// name in `name`: the archive's root entry (`.`) is passed over. Throws `layout_archive_error`
+/// for a header libarchive cannot read, a name that would land outside the layout (`..`, an
+/// absolute path, a NUL) or a member past `max_members` (0: no bound; `seen` counts them).
+archive_entry* next_member(archive* in, std::uint64_t& seen, std::uint64_t max_members,
+                           const std::filesystem::path& path, std::string& name);
 
 /// Whether the file at `path` starts as gzip data does (then it cannot be read in place).
 bool is_gzip_file(const std::filesystem::path& path);

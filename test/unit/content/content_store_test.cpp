@@ -305,6 +305,26 @@ struct scoped_tmpdir {
     std::optional<std::string> old_;
 };
 
+// The index says what extracting leaves: the last member of a name, and no file where a later
+// member makes a directory of that name.
+TEST(content_oci_layout, an_archive_index_keeps_what_extracting_would_leave) {
+    temp_dir dir;
+    tar_builder b;
+    b.entry("twice", '0', "first");
+    b.entry("./twice", '0', "second");
+    b.entry("replaced", '0', "a file, then a directory");
+    b.entry("replaced/", '5');
+    b.entry("kept/", '5');
+    b.entry("kept", '0', "a directory, then a file");
+    write_file(dir / "a.tar", b.tar());
+    const auto members = oras::content::detail::index_archive(dir / "a.tar", 0);
+    ASSERT_TRUE(members);
+    EXPECT_EQ(oras::content::detail::read_member(*members, "twice", 100), "second");
+    EXPECT_EQ(members->find("replaced"), nullptr);
+    EXPECT_EQ(oras::content::detail::read_member(*members, "kept", 100),
+              "a directory, then a file");
+}
+
 TEST(content_oci_layout, read_from_a_tar_archive) {
     temp_dir dir;
     // Extracted under a TMPDIR reached through a symlink (as /var on macOS, a /home link):
