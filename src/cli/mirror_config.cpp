@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -144,7 +145,15 @@ registry::connect_options registry_settings(const YAML::Node& n, const std::stri
         o.ca_file = text(n["ca-file"], what + ".ca-file");
     }
     if (n["registry-config"]) {
-        o.credentials.config_path = text(n["registry-config"], what + ".registry-config");
+        // One file, or several read in order as `--registry-config` given more than once: the
+        // first is the one a login would write.
+        const auto files = strings(n["registry-config"], what + ".registry-config");
+        if (files.empty() || std::find(files.begin(), files.end(), "") != files.end()) {
+            fail(n["registry-config"], what + ".registry-config: name at least one file, and "
+                                              "no empty name");
+        }
+        o.credentials.config_path = files.front();
+        o.credentials.fallback_config_paths.assign(files.begin() + 1, files.end());
     }
     if (n["max-requests"]) {
         o.http.max_connections_per_origin = count(n["max-requests"], what + ".max-requests", 1024);

@@ -134,6 +134,33 @@ sync:
     EXPECT_FALSE(r1.referrers);
 }
 
+// One credentials file, or several read in order, as --registry-config given more than once.
+TEST(mirror_config, registry_config_is_one_file_or_a_list) {
+    const auto c = parse(R"(
+registries:
+  a.example: {registry-config: one.json}
+  b.example: {registry-config: [first.json, second.json, third.json]}
+sync:
+  - {from: a.example/x, to: b.example/x}
+)");
+    ASSERT_TRUE(c) << c.error().message;
+    const auto& a = c->plan.registries.at("a.example").credentials;
+    EXPECT_EQ(a.config_path, "one.json");
+    EXPECT_TRUE(a.fallback_config_paths.empty());
+    const auto& b = c->plan.registries.at("b.example").credentials;
+    EXPECT_EQ(b.config_path, "first.json");
+    EXPECT_EQ(b.fallback_config_paths,
+              (std::vector<std::filesystem::path>{"second.json", "third.json"}));
+    for (const std::string files : {"[]", "''", "[a.json, '']"}) {
+        const auto empty = parse("registries:\n  a.example: {registry-config: " + files
+                                 + "}\nsync:\n  - {from: a.example/x, to: b.example/x}\n");
+        ASSERT_FALSE(empty) << files;
+        EXPECT_TRUE(empty.error().message.starts_with("mirror.yaml:2: ")) << empty.error().message;
+        EXPECT_NE(empty.error().message.find("name at least one file"), std::string::npos)
+            << empty.error().message;
+    }
+}
+
 TEST(mirror_config, json_is_accepted) {
     const auto c = parse(R"({"sync": [{"from": "h:5000/a", "to": "d:5000/b", "tags": ["^v"]}]})");
     ASSERT_TRUE(c) << c.error().message;
