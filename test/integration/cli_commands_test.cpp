@@ -460,6 +460,25 @@ TEST(cli_commands, bad_input_fails_with_one_line_and_leaves_nothing) {
                          "application/vnd.oci.image.manifest.v1+json", ref + ":bad", "typed.json"}),
                  ref + ":bad", "is not");
     EXPECT_EQ(listed_tags(reg, repo), before);
+    // A manifest type this tool does not know goes to the manifests endpoint all the same (as
+    // oras sends it), never up as a blob: distribution refuses the type it does not know either.
+    const std::string artifact_manifest =
+        R"({"mediaType":"application/vnd.cncf.oras.artifact.manifest.v1+json",)"
+        R"("artifactType":"a/b","blobs":[]})";
+    write_file(s.work / "artifact.json", artifact_manifest);
+    for (const auto& target : {ref, ref + ":old-artifact"}) {
+        SCOPED_TRACE(target);
+        const auto r = s.oras({"manifest", "push", "--media-type",
+                               "application/vnd.cncf.oras.artifact.manifest.v1+json", target,
+                               "artifact.json"});
+        expect_error(r, target, "");
+        EXPECT_NE(r.err.find("manifest"), std::string::npos) << dump(r);
+        EXPECT_EQ(
+            api(reg, "HEAD", "/v2/" + repo + "/blobs/" + oras::digest::of(artifact_manifest).str())
+                .status,
+            404u);
+    }
+    EXPECT_EQ(listed_tags(reg, repo), before);
 
     // bad digests and references.
     expect_error(s.oras({"blob", "fetch", "-o", "x", ref + "@sha256:nothex"}),
