@@ -493,6 +493,55 @@ TEST(cli, pushed_directories_are_remembered_in_the_user_cache_or_under_oras_cach
     EXPECT_EQ(entries(s.home / ".cache/oras-cpp/trees"), 1u);
 }
 
+// The lines oras prints: the reference as given with its kind (`[registry]`, `[oci-layout]`), a
+// push's first tag with it and a line per further tag; untitled layers reported instead.
+TEST(cli, push_and_pull_print_what_oras_prints) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    const std::string ref = reg.host() + "/cli/lines";
+    const auto pushed = s.oras({"push", ref + ":a,b,c", "a.txt", "--no-tty"});
+    ASSERT_OK(pushed);
+    const auto digest = oras::digest::of(read_file(s.work / "a.txt"));
+    EXPECT_TRUE(pushed.out.starts_with("Pushed [registry] " + ref
+                                       + ":a\nTagged b\nTagged c\nArtifactType: "))
+        << pushed.out;
+    const auto pulled = s.oras({"pull", ref + ":b", "-o", (s.scratch / "out").string()});
+    ASSERT_OK(pulled);
+    EXPECT_TRUE(pulled.out.starts_with("Pulled [registry] " + ref + ":b\nDigest: sha256:"))
+        << pulled.out;
+
+    const auto layout = (s.scratch / "lay").string();
+    const auto to_layout = s.oras({"push", "--oci-layout", layout + ":v1", "a.txt", "--no-tty"});
+    ASSERT_OK(to_layout);
+    EXPECT_TRUE(to_layout.out.starts_with("Pushed [oci-layout] " + layout + ":v1\n"))
+        << to_layout.out;
+    const auto from_layout =
+        s.oras({"pull", "--oci-layout", layout + ":v1", "-o", (s.scratch / "out2").string()});
+    ASSERT_OK(from_layout);
+    EXPECT_TRUE(from_layout.out.starts_with("Pulled [oci-layout] " + layout + ":v1\n"))
+        << from_layout.out;
+
+    // A layer without a title is not a file: oras says so, and how to copy every layer.
+    ASSERT_OK(s.oras({"blob", "push", ref + "@" + digest.str(), "a.txt"}));
+    const auto a_size = read_file(s.work / "a.txt").size();
+    write_file(
+        s.work / "untitled.json",
+        R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+        R"("artifactType":"a/b","config":{"mediaType":"application/vnd.oci.empty.v1+json",)"
+        R"("digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",)"
+        R"("size":2},"layers":[{"mediaType":"text/plain","digest":")"
+            + digest.str() + R"(","size":)" + std::to_string(a_size) + "}]}");
+    // (the empty config is there: the push above made it)
+    ASSERT_OK(s.oras({"manifest", "push", ref + ":untitled", "untitled.json"}));
+    const auto skipped = s.oras({"pull", ref + ":untitled", "-o", (s.scratch / "out3").string()});
+    ASSERT_OK(skipped);
+    EXPECT_EQ(skipped.out,
+              "Skipped pulling layers without file name in \"org.opencontainers.image.title\"\n"
+              "Use 'oras-cpp cp "
+                  + ref + ":untitled --to-oci-layout <layout-dir>' to pull all layers.\n");
+}
+
 TEST(cli, pull_filters_by_media_type) {
     registry_process reg;
     sandbox s;

@@ -73,7 +73,8 @@ int run_pull(pull_flags& f) {
     if (cache) {
         cache->trim();
     }
-    print_pull(std::cout, f.format.value, f.ref, f.target.repository(f.ref), r);
+    const auto shown = std::string(f.target.layout() ? "[oci-layout] " : "[registry] ") + f.ref;
+    print_pull(std::cout, f.format.value, shown, f.ref, f.target.repository(f.ref), r);
     return 0;
 }
 

@@ -97,7 +97,9 @@ int run_push(push_flags& f) {
     cleanup.keep();
     display.done();
     f.packing.export_manifest(r.manifest_bytes);
-    print_push(std::cout, f.format.value, f.ref, f.target.repository(f.ref), tags, r);
+    const auto shown = std::string(f.target.layout() ? "[oci-layout] " : "[registry] ")
+                       + f.ref.substr(0, f.ref.find(','));
+    print_push(std::cout, f.format.value, shown, f.target.repository(f.ref), tags, r);
     return 0;
 }
 

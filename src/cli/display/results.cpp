@@ -21,7 +21,7 @@ std::string one_line(std::string text) {
     return text;
 }
 
-void print_push(std::ostream& out, const std::string& format, const std::string& reference,
+void print_push(std::ostream& out, const std::string& format, const std::string& shown,
                 const std::string& path, const std::vector<std::string>& tags,
                 const ops::push_result& r) {
     if (format == "json") {
@@ -46,15 +46,19 @@ void print_push(std::ostream& out, const std::string& format, const std::string&
         out << pretty(o);
         return;
     }
-    out << "Pushed " << reference << "\n";
+    // As oras: the first tag with the push, then a line per further tag.
+    out << "Pushed " << shown << "\n";
+    for (std::size_t i = 1; i < tags.size(); ++i) {
+        out << "Tagged " << tags[i] << "\n";
+    }
     if (!r.manifest.artifact_type.empty()) {
         out << "ArtifactType: " << r.manifest.artifact_type << "\n";
     }
     out << "Digest: " << r.manifest.digest.str() << "\n";
 }
 
-void print_pull(std::ostream& out, const std::string& format, const std::string& reference,
-                const std::string& path, const ops::pull_result& r) {
+void print_pull(std::ostream& out, const std::string& format, const std::string& shown,
+                const std::string& reference, const std::string& path, const ops::pull_result& r) {
     if (format == "json") {
         // oras's fields (model/pull.go): `reference` by digest; per file its absolute path (a
         // directory's with a trailing separator) and its descriptor by digest reference.
@@ -71,7 +75,14 @@ void print_pull(std::ostream& out, const std::string& format, const std::string&
         out << pretty(o);
         return;
     }
-    out << "Pulled " << reference << "\n";
+    if (r.untitled > 0) {
+        // oras's words, with this tool's command.
+        out << "Skipped pulling layers without file name in \"org.opencontainers.image.title\"\n"
+            << "Use 'oras-cpp cp " << reference
+            << " --to-oci-layout <layout-dir>' to pull all layers.\n";
+        return;
+    }
+    out << "Pulled " << shown << "\n";
     out << "Digest: " << r.manifest.digest.str() << "\n";
 }
 

@@ -24,12 +24,16 @@ void print_mirror(std::ostream& out, const std::string& format, const ops::mirro
 std::string mirror_line(const ops::mirror_artifact& a);
 
 /// `path`: the repository (or layout) part of `reference`, what JSON references are made of as
-/// oras makes them (`path@digest`, `path:tag`); `tags`: those pushed.
-void print_push(std::ostream& out, const std::string& format, const std::string& reference,
+/// oras makes them (`path@digest`, `path:tag`); `tags`: those pushed. `shown`: the reference as
+/// oras displays it, `[registry] REF` or `[oci-layout] REF` (its first tag only, for a push: the
+/// others are printed as `Tagged TAG`).
+void print_push(std::ostream& out, const std::string& format, const std::string& shown,
                 const std::string& path, const std::vector<std::string>& tags,
                 const ops::push_result& r);
-void print_pull(std::ostream& out, const std::string& format, const std::string& reference,
-                const std::string& path, const ops::pull_result& r);
+/// As oras, layers left unwritten for want of a title are reported instead of the pulled
+/// reference: how to copy them all (`reference`, as given, in that hint).
+void print_pull(std::ostream& out, const std::string& format, const std::string& shown,
+                const std::string& reference, const std::string& path, const ops::pull_result& r);
 void print_copy(std::ostream& out, const std::string& format, const std::string& from,
                 const std::string& to, const ops::copy_result& r);
 /// `Uploaded  <short digest> <media type>`, or `Exists    ...` when the target had it.
