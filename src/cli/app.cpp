@@ -73,6 +73,38 @@ int run_templated(command& c) {
 
 }  // namespace
 
+namespace {
+
+/// Whether an option `--name` of `app` or of any command below it takes a value.
+bool takes_value(const CLI::App& app, const std::string& name) {
+    for (const auto* o : app.get_options()) {
+        if (o->check_lname(name) && o->get_items_expected_max() > 0) {
+            return true;
+        }
+    }
+    const auto below = app.get_subcommands([](const CLI::App*) { return true; });
+    return std::any_of(below.begin(), below.end(),
+                       [&name](const CLI::App* c) { return takes_value(*c, name); });
+}
+
+}  // namespace
+
+std::vector<std::string> split_empty_values(const CLI::App& root, std::vector<std::string> args) {
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const auto& a = args[i];
+        if (a == "--") {
+            break;
+        }
+        if (a.size() > 3 && a.starts_with("--") && a.back() == '=' && a.find('=') == a.size() - 1
+            && takes_value(root, a.substr(2, a.size() - 3))) {
+            args[i].pop_back();
+            args.insert(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::string());
+            ++i;
+        }
+    }
+    return args;
+}
+
 int run(app& a, int argc, const char* const* argv) {
     const auto known = [&a](const std::string& name) {
         const auto all = a.cli.get_subcommands([](CLI::App*) { return true; });
@@ -85,7 +117,13 @@ int run(app& a, int argc, const char* const* argv) {
         return 1;
     }
     try {
-        a.cli.parse(argc, argv);
+        const auto args = split_empty_values(a.cli, std::vector<std::string>(argv, argv + argc));
+        std::vector<const char*> split;
+        split.reserve(args.size());
+        for (const auto& arg : args) {
+            split.push_back(arg.c_str());
+        }
+        a.cli.parse(static_cast<int>(split.size()), split.data());
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) {
             return a.cli.exit(e);  // --help, --version

@@ -24,6 +24,7 @@ struct parsed {
 
     explicit parsed(std::vector<std::string> args) {
         args.insert(args.begin(), "oras-cpp");
+        args = oras::cli::split_empty_values(a->cli, std::move(args));  // as run() does
         std::vector<const char*> argv;
         for (const auto& s : args) {
             argv.push_back(s.c_str());
@@ -55,6 +56,22 @@ bool refused(const std::vector<std::string>& args) {
     } catch (const CLI::ParseError&) {
         return true;
     }
+}
+
+// pflag reads `--flag=` as an empty value; CLI11 alone would take the next argument for it.
+TEST(cli_flags, an_empty_value_after_equals_is_an_empty_value) {
+    const parsed p(
+        {"manifest", "index", "update", "--artifact-type=", "r/x:v1", "--add", "sha256:abc"});
+    EXPECT_EQ(p.values("--artifact-type"), strings{""});
+    EXPECT_EQ(p.value("reference"), "r/x:v1");
+    const parsed push({"push", "--artifact-type=", "r/x:v1", "a.txt"});
+    EXPECT_EQ(push.values("--artifact-type"), strings{""});
+    EXPECT_EQ(push.values("files"), strings{"a.txt"});
+    // A flag that takes no value, and what follows `--`, are left as they are.
+    EXPECT_TRUE(parsed({"push", "--no-tty=", "r/x:v1", "a.txt"}).flag("--no-tty"));
+    EXPECT_EQ(oras::cli::split_empty_values(oras::cli::make_app()->cli,
+                                            {"oras-cpp", "push", "r/x:v1", "--", "--annotation="}),
+              (strings{"oras-cpp", "push", "r/x:v1", "--", "--annotation="}));
 }
 
 TEST(cli_flags, every_oras_command_is_there) {
