@@ -815,13 +815,14 @@ asio::awaitable<std::vector<std::string>> oci_layout::tags() {
     const auto index_path = root_ / "index.json";
     const auto idx = parse_index(index_path, read_index(), opts_.max_index_size);
     std::vector<std::string> out;
-    std::set<std::string, std::less<>> seen;
     for (const auto& m : idx.manifests) {
-        const auto name = m.annotation(annotation::ref_name);
-        if (!name.empty() && seen.insert(std::string(name)).second) {
+        if (const auto name = m.annotation(annotation::ref_name); !name.empty()) {
             out.emplace_back(name);
         }
     }
+    // Sorted, as oras-go's store lists them: `--last` then means what it means for a registry.
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     co_return out;
 }
 

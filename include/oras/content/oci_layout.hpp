@@ -137,7 +137,7 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
                                                               std::string artifact_type) override;
 
     /// The tags of `index.json` (its entries' `org.opencontainers.image.ref.name`), each once,
-    /// in the order they are listed there.
+    /// sorted bytewise, as oras-go's OCI store lists them and a registry does.
     boost::asio::awaitable<std::vector<std::string>> tags() override;
 
     /// Drops every `index.json` entry of `desc`'s digest (its tags, or its untagged referrer

@@ -3,6 +3,7 @@
 #include <oras/error.hpp>
 #include <oras/image_index.hpp>
 #include <oras/media_type.hpp>
+#include <oras/ops/manage.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -279,6 +280,13 @@ TEST(content_oci_layout, takes_the_reference_names_of_the_image_layout_spec) {
     // What only looks like a digest is a malformed digest, not a name.
     expect_error([&] { run(io, l.resolve("sha256:abc")); }, errc::invalid_digest);
     expect_error([&] { run(io, l.tag(m_desc, "a::b")); }, errc::invalid_reference);
+    // Listed sorted, each once, as oras-go's store lists them (index.json keeps them in the
+    // order they were made); `last` then starts after a name as it does on a registry.
+    run(io, l.tag(m_desc, "a/b"));
+    EXPECT_EQ(run(io, l.tags()),
+              (std::vector<std::string>{"a/b", "example.com/app:v1", "localhost:5000/hello:v1"}));
+    EXPECT_EQ(run(io, oras::ops::list_tags(l, {.last = "a/b"})),
+              (std::vector<std::string>{"example.com/app:v1", "localhost:5000/hello:v1"}));
 }
 
 /// Entries of `dir` (where `from_tar` extracts to, through TMPDIR).
