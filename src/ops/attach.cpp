@@ -60,6 +60,7 @@ asio::awaitable<attach_result> attach(content::target& dst, std::string subject,
     }
     out.manifest_bytes = std::move(pushed.manifest_bytes);
     out.blobs_uploaded = pushed.blobs_uploaded;
+    out.unused_annotation_keys = std::move(pushed.unused_annotation_keys);
     co_return out;
 }
 

@@ -109,11 +109,11 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         }
         layers.push_back(std::move(p));
     }
+    // As oras, annotations for a name that is not pushed are passed over, not refused.
+    std::vector<std::string> unused_keys;
     for (const auto& [key, values] : o.annotations) {
         if (key != "$manifest" && key != "$config" && !titles.contains(key)) {
-            throw error(errc::invalid_argument,
-                        "annotations are given for " + quote(key)
-                            + ", which is neither $manifest, $config nor a pushed file");
+            unused_keys.push_back(key);
         }
     }
     if (o.artifact_platform && o.config) {
@@ -141,6 +141,7 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
     };
 
     push_result out;
+    out.unused_annotation_keys = std::move(unused_keys);
     // Config checks first: nothing is sent for a push that would fail on its config.
     fs::path config_path;
     std::string config_type;

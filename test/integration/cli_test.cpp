@@ -657,7 +657,15 @@ TEST(cli, push_of_bad_annotations_or_types_fails_before_sending) {
     const auto unknown = file("unknown.json", R"({"nope.txt":{"k":"v"}})");
     const auto not_string = file("not-string.json", R"({"$manifest":{"k":1}})");
     const auto broken = file("broken.json", R"({"$manifest":)");
-    expect_push_fails_cleanly(s, {"a.txt", "--annotation-file", unknown}, ref, "nope.txt");
+    // A name that is not pushed is passed over, as oras does, with a warning: likely a typo.
+    const auto passed_over = s.oras({"push", reg.host() + "/cli/annotations-passed-over:v1",
+                                     "a.txt", "--annotation-file", unknown, "--export-manifest",
+                                     (s.scratch / "m.json").string()});
+    ASSERT_OK(passed_over);
+    EXPECT_NE(passed_over.err.find("Warning: " + unknown + " gives annotations for \"nope.txt\""),
+              std::string::npos)
+        << dump(passed_over);
+    EXPECT_EQ(read_file(s.scratch / "m.json").find("\"k\""), std::string::npos);
     expect_push_fails_cleanly(s, {"a.txt", "--annotation-file", not_string}, ref,
                               "not-string.json");
     expect_push_fails_cleanly(s, {"a.txt", "--annotation-file", broken}, ref, "broken.json");

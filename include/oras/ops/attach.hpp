@@ -58,6 +58,8 @@ struct attach_result {
     descriptor manifest{};
     std::string manifest_bytes{};    ///< exactly as pushed: `manifest.digest` is their digest
     std::size_t blobs_uploaded = 0;  ///< blobs sent; the rest were already there
+    /// Annotation keys naming no attached file (`push_result::unused_annotation_keys`).
+    std::vector<std::string> unused_annotation_keys{};
 };
 
 /// Resolves `subject` (a tag or digest) in `dst`, then pushes a manifest of `artifact_type`

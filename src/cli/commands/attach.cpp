@@ -60,6 +60,7 @@ int run_attach(attach_flags& f) {
                              "Uploaded");
     o.progress = display.callback();
     const auto r = wait(io, ops::attach(*t.target, t.reference, std::move(o)));
+    f.packing.warn_unused(r.unused_annotation_keys);
     display.done();
     f.packing.export_manifest(r.manifest_bytes);
     if (f.format.json()) {

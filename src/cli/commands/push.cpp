@@ -94,6 +94,7 @@ int run_push(push_flags& f) {
                              "Uploaded");
     o.progress = display.callback();
     const auto r = wait(io, ops::push(*t.target, std::move(o)));
+    f.packing.warn_unused(r.unused_annotation_keys);
     cleanup.keep();
     display.done();
     f.packing.export_manifest(r.manifest_bytes);

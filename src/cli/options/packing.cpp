@@ -2,6 +2,7 @@
 
 #include "cli/files.hpp"
 #include "cli/options/target.hpp"
+#include "core/quote.hpp"
 
 #include <oras/error.hpp>
 
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 
 namespace oras::cli {
 
@@ -115,6 +117,14 @@ ops::push_file parse_file_arg(const std::string& arg) {
         }
     }
     return f;
+}
+
+void packing_flags::warn_unused(const std::vector<std::string>& keys) const {
+    for (const auto& k : keys) {
+        std::cerr << "Warning: " << annotation_file << " gives annotations for "
+                  << oras::detail::quote(k)
+                  << ", which is neither $manifest, $config nor a file packed: not used\n";
+    }
 }
 
 }  // namespace oras::cli

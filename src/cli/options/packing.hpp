@@ -29,6 +29,9 @@ struct packing_flags {
     void check_export(const std::vector<ops::push_file>& inputs, bool formatted_output) const;
     /// Writes `manifest` to `--export-manifest` if given (temp + rename, checked).
     void export_manifest(const std::string& manifest) const;
+    /// A warning on stderr per annotation-file key that named no file packed: not used, as
+    /// oras passes over them, but most likely a misspelt name.
+    void warn_unused(const std::vector<std::string>& keys) const;
 };
 
 /// `PATH[:TYPE]`: the media type after the last colon, if what follows looks like one.

@@ -276,8 +276,13 @@ TEST(ops, push_refuses_bad_input_before_sending) {
     o.files.push_back({"./a.txt", ""});
     refused(o, oras::errc::invalid_argument, "duplicate title");
     o = base();
-    o.annotations["nope.txt"]["k"] = "v";
-    refused(o, oras::errc::invalid_argument, "annotation for no file");
+    o.annotations["nope.txt"]["k"] = "v";  // passed over, as oras does, and reported
+    {
+        oras::content::memory_store other;
+        const auto r = run(oras::ops::push(other, o));
+        EXPECT_EQ(r.unused_annotation_keys, std::vector<std::string>{"nope.txt"});
+        EXPECT_EQ(r.manifest_bytes.find("\"k\""), std::string::npos);
+    }
     o = base();
     o.files[0].media_type = "not a media type";
     refused(o, oras::errc::invalid_media_type, "bad media type");
