@@ -1061,6 +1061,8 @@ TEST(cli_commands, backup_and_restore_as_oras_does) {
     EXPECT_TRUE(r.out.starts_with("Found 3 tag(s) in " + repo + ": ")) << r.out;
     EXPECT_NE(r.out.find("Exporting to " + tar + "\nExported to " + tar + " ("), std::string::npos)
         << r.out;
+    // The size as oras prints it (humanize.ToBytes, 2 MB here): `MB`, not `MiB`.
+    EXPECT_NE(r.out.find(" MB)\n"), std::string::npos) << r.out;
     for (const auto& e : fs::directory_iterator(s.scratch)) {
         EXPECT_FALSE(e.path().filename().string().starts_with(".")) << e.path();  // no scratch
     }
@@ -1080,6 +1082,7 @@ TEST(cli_commands, backup_and_restore_as_oras_does) {
     r = s.oras({"restore", "--input", tar, reg.host() + "/bk/copy", "--no-tty"});
     ASSERT_OK(r);
     EXPECT_TRUE(r.out.starts_with("Loaded backup archive: " + tar + " (")) << r.out;
+    EXPECT_NE(r.out.find(" MB)\n"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("Successfully restored 3 tag(s) to \"" + reg.host() + "/bk/copy\" in "),
               std::string::npos)
         << r.out;

@@ -245,7 +245,7 @@ int run_backup(backup_flags& f) {
     if (to_tar) {
         std::cout << "Exporting to " << f.output << "\n";
         const auto size = layout.write_tar(f.output);
-        std::cout << "Exported to " << f.output << " (" << human_size(size) << ")\n";
+        std::cout << "Exported to " << f.output << " (" << oras_size(size) << ")\n";
     }
     if (fresh_dir) {
         scratch->move_to(f.output);
@@ -281,7 +281,7 @@ int run_restore(restore_flags& f) {
         // under TMPDIR with no cap on its size but from_tar's ratio check.
         layout = content::oci_layout::from_tar(f.input, 64 * 1024 * 1024, 0);
         std::cout << "Loaded backup archive: " << f.input << " ("
-                  << human_size(static_cast<std::uint64_t>(st.st_size)) << ")\n";
+                  << oras_size(static_cast<std::uint64_t>(st.st_size)) << ")\n";
     } else if (S_ISDIR(st.st_mode)) {
         layout = std::make_unique<content::oci_layout>(
             f.input, content::oci_layout_options{.create = false, .read_only = true});

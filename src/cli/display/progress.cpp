@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -24,6 +25,35 @@ std::string human_size(std::uint64_t bytes) {
     char buf[32];
     std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
     return buf;
+}
+
+std::string oras_size(std::uint64_t bytes) {
+    const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+    const auto f = static_cast<double>(bytes);
+    double size = f;
+    std::size_t e = 0;
+    if (f >= 1024) {
+        // As Go computes it, floor(log(f) / log(1024)), capped at TB.
+        e = std::min<std::size_t>(
+            static_cast<std::size_t>(std::floor(std::log(f) / std::log(1024.0))),
+            std::size(units) - 1);
+        const auto p = f / std::pow(1024.0, static_cast<double>(e));
+        size = p < 10    ? std::round(p * 100) / 100
+               : p < 100 ? std::round(p * 10) / 10
+                         : std::round(p);
+    }
+    // %g of a value with at most two decimals: fixed, trailing zeros dropped.
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.2f", size);
+    std::string text = buf;
+    while (text.back() == '0') {
+        text.pop_back();
+    }
+    if (text.back() == '.') {
+        text.pop_back();
+    }
+    std::snprintf(buf, sizeof buf, " %2s", units[e]);
+    return text + buf;
 }
 
 progress_display::progress_display(bool tty, bool text, std::string active_verb,

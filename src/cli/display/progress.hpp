@@ -92,5 +92,8 @@ class mirror_display {
 };
 
 std::string human_size(std::uint64_t bytes);
+/// A size as oras's `humanize.ToBytes` prints it (`fmt.Sprintf("%g %2s")`): units of 1024
+/// named `B KB MB GB TB`, rounded to four digits at most (`7.5 KB`, `513 KB`, `512  B`).
+std::string oras_size(std::uint64_t bytes);
 
 }  // namespace oras::cli

@@ -173,3 +173,23 @@ TEST(json_display, indented_keeps_every_token_as_written) {
     EXPECT_EQ(oras::cli::indented("[[1],[]]"), "[\n  [\n    1\n  ],\n  []\n]\n");
     EXPECT_EQ(oras::cli::indented("not json {"), "not json {");
 }
+
+namespace {
+
+// oras's humanize.ToBytes cases (bytes_test.go), printed as its String() prints them.
+TEST(oras_size, as_oras_prints_an_archive_size) {
+    using oras::cli::oras_size;
+    EXPECT_EQ(oras_size(0), "0  B");
+    EXPECT_EQ(oras_size(1023), "1023  B");
+    EXPECT_EQ(oras_size(1024), "1 KB");
+    EXPECT_EQ(oras_size(1024 + 512), "1.5 KB");
+    EXPECT_EQ(oras_size(1024 * 25 / 2), "12.5 KB");
+    EXPECT_EQ(oras_size(1024 * 1025 / 2), "513 KB");
+    EXPECT_EQ(oras_size(1024 * 1024), "1 MB");
+    EXPECT_EQ(oras_size(1024ull * 1024 * 1024), "1 GB");
+    EXPECT_EQ(oras_size(1024ull * 1024 * 1024 * 1024), "1 TB");
+    EXPECT_EQ(oras_size(1024ull * 1024 * 1024 * 1024 * 2048), "2048 TB");
+    EXPECT_EQ(oras_size(1253), "1.22 KB");  // 1.2236..., to two digits
+}
+
+}  // namespace
