@@ -4,7 +4,11 @@
 
 #include <oras/diagnostics.hpp>
 
+#include <algorithm>
 #include <map>
+#include <regex>
+#include <set>
+#include <string_view>
 #include <vector>
 
 namespace oras::cli {
@@ -12,6 +16,71 @@ namespace oras::cli {
 namespace json = boost::json;
 
 namespace {
+
+/// Whether `s` (underscores dropped, as go-yaml drops them) reads as a YAML 1.1 number in
+/// go-yaml v3's resolver: an integer in Go's base prefixes, a float, or a base-60 float.
+bool reads_as_number(std::string_view in) {
+    std::string s;
+    for (const char c : in) {
+        if (c != '_') {
+            s += c;
+        }
+    }
+    static const std::regex integer("[-+]?(0[bB][01]+|0[oO]?[0-7]+|0[xX][0-9a-fA-F]+|[0-9]+)");
+    static const std::regex floating(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+    static const std::regex base60(R"([-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?)");
+    return std::regex_match(s, integer) || std::regex_match(s, floating)
+           || std::regex_match(std::string(in), base60);
+}
+
+/// Whether `s` reads as a timestamp in go-yaml v3's resolver (a date, or a date and time).
+bool reads_as_timestamp(std::string_view s) {
+    // Go's layouts 2006-1-2T15:4:5.999999999Z07:00 (or t), 2006-1-2 15:4:5.999999999, 2006-1-2.
+    static const std::regex stamp(
+        R"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})"
+        R"(([Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2}))"
+        R"(| [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?)?)");
+    return std::regex_match(std::string(s), stamp);
+}
+
+/// `s` as go-yaml v3 marshals a string (what oras's tree shows of an annotation): plain when
+/// it reads back as that string; double-quoted when plain it would read as null, a bool, a
+/// number or a timestamp, or holds what only escapes can show; single-quoted when plain style
+/// cannot hold it (an indicator first, `: ` or ` #` inside, spaces at an end).
+std::string yaml_string(std::string_view s) {
+    static const std::set<std::string_view> other_types = {
+        "",      "~",     "null",  "Null",  "NULL",  "true",  "True", "TRUE", "false", "False",
+        "FALSE", "y",     "Y",     "yes",   "Yes",   "YES",   "n",    "N",    "no",    "No",
+        "NO",    "on",    "On",    "ON",    "off",   "Off",   "OFF",  ".inf", ".Inf",  ".INF",
+        "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN",  "<<"};
+    const bool control = std::any_of(s.begin(), s.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    if (control || other_types.contains(s) || reads_as_number(s) || reads_as_timestamp(s)) {
+        return json::serialize(json::value(s));
+    }
+    // libyaml's analysis of a block scalar: these first, or `-`, `?`, `:` followed by a space
+    // (or nothing), begin YAML syntax; so do `: ` and ` #` anywhere.
+    const std::string_view always = ",[]{}#&*!|>'\"%@`";
+    const bool indicator_first =
+        always.find(s.front()) != std::string_view::npos
+        || (std::string_view("-?:").find(s.front()) != std::string_view::npos
+            && (s.size() == 1 || s[1] == ' '));
+    const bool plain = !indicator_first && s.front() != ' ' && s.back() != ' ' && s.back() != ':'
+                       && s.find(": ") == std::string_view::npos
+                       && s.find(" #") == std::string_view::npos;
+    if (plain) {
+        return std::string(s);
+    }
+    std::string out = "'";
+    for (const char c : s) {
+        out += c;
+        if (c == '\'') {
+            out += '\'';
+        }
+    }
+    return out + "'";
+}
 
 /// A line of the tree: its text and the nodes below it.
 struct line {
@@ -30,7 +99,8 @@ line node_line(const ops::referrer_node& n, bool annotations, bool mark_depth_li
     if (annotations && !n.desc.annotations.empty()) {
         line a{"[annotations]"};
         for (const auto& [k, v] : n.desc.annotations) {
-            a.below.push_back({display(k, 200) + ": " + json::serialize(json::value(v))});
+            // As oras writes each one: yaml.Marshal of {key: value}.
+            a.below.push_back({yaml_string(display(k, 200)) + ": " + yaml_string(v)});
         }
         l.below.push_back(std::move(a));
     }

@@ -41,4 +41,49 @@ TEST(discover_tree, a_cut_is_marked_only_when_asked) {
     EXPECT_EQ(drawn(r, true), expected_head + " (depth limit: referrers below not listed)\n");
 }
 
+// Annotations as oras writes them, each through go-yaml's yaml.Marshal: plain when the text
+// reads back as itself, double-quoted when plain it would read as another type, single-quoted
+// when YAML syntax would begin in it. Keys too: `n` would read as a bool.
+TEST(discover_tree, annotations_are_written_as_go_yaml_writes_strings) {
+    oras::ops::discover_result r;
+    r.subject = manifest_named("subject");
+    oras::ops::referrer_node n;
+    n.desc = manifest_named("sig");
+    n.desc.annotations = {{"a", "alice"},
+                          {"b", "2026-12-07T10:48:58Z"},
+                          {"c", "true"},
+                          {"d", "1.0"},
+                          {"e", "x: y"},
+                          {"f", "it's"},
+                          {"g", "-x"},
+                          {"h", "-"},
+                          {"i", ""},
+                          {"j", "v1.0"},
+                          {"k", "0x1F"},
+                          {"l", "yes"},
+                          {"m", "a #b"},
+                          {"n", "#b"},
+                          {"o", "1:30"},
+                          {"p", "2026-12-07"},
+                          {"q", "https://x/y"},
+                          {"r", " lead"},
+                          {"s", "don't: x"}};
+    r.referrers = {n};
+    std::ostringstream out;
+    oras::cli::print_tree(out, "reg.example/repo", r, true, false);
+    const std::vector<std::string> expected = {"a: alice",       "b: \"2026-12-07T10:48:58Z\"",
+                                               "c: \"true\"",    "d: \"1.0\"",
+                                               "e: 'x: y'",      "f: it's",
+                                               "g: -x",          "h: '-'",
+                                               "i: \"\"",        "j: v1.0",
+                                               "k: \"0x1F\"",    "l: \"yes\"",
+                                               "m: 'a #b'",      "\"n\": '#b'",
+                                               "o: \"1:30\"",    "p: \"2026-12-07\"",
+                                               "q: https://x/y", "r: ' lead'",
+                                               "s: 'don''t: x'"};
+    for (const auto& e : expected) {
+        EXPECT_NE(out.str().find("── " + e + "\n"), std::string::npos) << e << "\n" << out.str();
+    }
+}
+
 }  // namespace
