@@ -5,8 +5,11 @@
 #include <oras/diagnostics.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <map>
-#include <regex>
 #include <set>
 #include <string_view>
 #include <vector>
@@ -17,30 +20,169 @@ namespace json = boost::json;
 
 namespace {
 
-/// Whether `s` (underscores dropped, as go-yaml drops them) reads as a YAML 1.1 number in
-/// go-yaml v3's resolver: an integer in Go's base prefixes, a float, or a base-60 float.
+/// Digits of `s` from `at` in `base`; how many.
+std::size_t digits(std::string_view s, std::size_t at, int base) {
+    std::size_t n = 0;
+    while (at + n < s.size()) {
+        const auto c = static_cast<unsigned char>(s[at + n]);
+        const int v = std::isdigit(c)    ? c - '0'
+                      : std::isxdigit(c) ? std::tolower(c) - 'a' + 10
+                                         : 99;
+        if (v >= base) {
+            break;
+        }
+        ++n;
+    }
+    return n;
+}
+
+/// Whether `in` reads as a number in go-yaml v3's resolver, which tries only text beginning
+/// with a sign, a digit or a dot, underscores dropped: an integer Go's ParseInt or ParseUint
+/// takes (base prefixes, 64 bits), a float ParseFloat takes in range, or a base-60 float.
 bool reads_as_number(std::string_view in) {
+    if (in.empty()
+        || std::string_view("+-.0123456789").find(in.front()) == std::string_view::npos) {
+        return false;
+    }
     std::string s;
     for (const char c : in) {
         if (c != '_') {
             s += c;
         }
     }
-    static const std::regex integer("[-+]?(0[bB][01]+|0[oO]?[0-7]+|0[xX][0-9a-fA-F]+|[0-9]+)");
-    static const std::regex floating(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-    static const std::regex base60(R"([-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?)");
-    return std::regex_match(s, integer) || std::regex_match(s, floating)
-           || std::regex_match(std::string(in), base60);
+    // Base 60 (`1:30`), tested on the text as given: digits, then `:` and one or two digits
+    // (the first at most 5), any number of times, then an optional fraction.
+    {
+        std::size_t i = (in[0] == '+' || in[0] == '-') ? 1 : 0;
+        const auto head = digits(in, i, 10);
+        bool ok = head > 0 && in.find(':') != std::string_view::npos;
+        i += head;
+        while (ok && i < in.size() && in[i] == ':') {
+            const auto n = digits(in, i + 1, 10);
+            ok = (n == 1 || (n == 2 && in[i + 1] <= '5'));
+            i += 1 + n;
+        }
+        if (ok && i < in.size() && in[i] == '.') {
+            ++i;
+            while (i < in.size()
+                   && (std::isdigit(static_cast<unsigned char>(in[i])) || in[i] == '_')) {
+                ++i;
+            }
+        }
+        if (ok && i == in.size()) {
+            return true;
+        }
+    }
+    const std::size_t sign = (s[0] == '+' || s[0] == '-') ? 1 : 0;
+    // Integers: 0b, 0o, 0x, a leading 0 (octal) or decimal, within 64 bits.
+    const auto body = std::string_view(s).substr(sign);
+    int base = 10;
+    std::size_t at = 0;
+    if (body.size() > 2 && body[0] == '0'
+        && std::string_view("bBoOxX").find(body[1]) != std::string_view::npos) {
+        base = std::tolower(static_cast<unsigned char>(body[1])) == 'b'   ? 2
+               : std::tolower(static_cast<unsigned char>(body[1])) == 'o' ? 8
+                                                                          : 16;
+        at = 2;
+    } else if (body.size() > 1 && body[0] == '0') {
+        base = 8;
+    }
+    if (!body.empty() && digits(body, at, base) == body.size() - at) {
+        errno = 0;
+        const auto v = std::strtoull(std::string(body.substr(at)).c_str(), nullptr, base);
+        (void)v;
+        if (errno != ERANGE) {
+            return true;  // beyond 64 bits ParseInt fails, and so (no float syntax) does the rest
+        }
+    }
+    // Floats, as go-yaml's pattern [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, in range.
+    std::size_t i = sign;
+    const auto whole = digits(s, i, 10);
+    i += whole;
+    std::size_t fraction = 0;
+    if (i < s.size() && s[i] == '.') {
+        fraction = digits(s, i + 1, 10);
+        i += 1 + fraction;
+    }
+    if (whole == 0 && fraction == 0) {
+        return false;
+    }
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        std::size_t j = i + 1;
+        if (j < s.size() && (s[j] == '+' || s[j] == '-')) {
+            ++j;
+        }
+        const auto exponent = digits(s, j, 10);
+        if (exponent == 0) {
+            return false;
+        }
+        i = j + exponent;
+    }
+    if (i != s.size()) {
+        return false;
+    }
+    errno = 0;
+    const double v = std::strtod(s.c_str(), nullptr);
+    return !(errno == ERANGE && std::isinf(v));  // out of range: ParseFloat fails, a string
 }
 
-/// Whether `s` reads as a timestamp in go-yaml v3's resolver (a date, or a date and time).
+/// Whether `s` reads as a timestamp in go-yaml v3's resolver: Go's time.Parse of
+/// 2006-1-2T15:4:5.999999999Z07:00 (or `t`), 2006-1-2 15:4:5.999999999 or 2006-1-2, which
+/// also checks the ranges (no 13th month, no 30 February).
 bool reads_as_timestamp(std::string_view s) {
-    // Go's layouts 2006-1-2T15:4:5.999999999Z07:00 (or t), 2006-1-2 15:4:5.999999999, 2006-1-2.
-    static const std::regex stamp(
-        R"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})"
-        R"(([Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2}))"
-        R"(| [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?)?)");
-    return std::regex_match(std::string(s), stamp);
+    std::size_t i = 0;
+    const auto number = [&](std::size_t min, std::size_t max, int& out) {
+        const auto n = digits(s, i, 10);
+        if (n < min || n > max) {
+            return false;
+        }
+        out = std::stoi(std::string(s.substr(i, n)));
+        i += n;
+        return true;
+    };
+    const auto expect = [&](char c) { return i < s.size() && s[i++] == c; };
+    int year = 0, month = 0, day = 0;
+    if (!number(4, 4, year) || !expect('-') || !number(1, 2, month) || !expect('-')
+        || !number(1, 2, day)) {
+        return false;
+    }
+    static constexpr int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (month < 1 || month > 12 || day < 1 || day > days[month - 1]
+        || (month == 2 && day == 29 && !leap)) {
+        return false;
+    }
+    if (i == s.size()) {
+        return true;
+    }
+    const char sep = s[i++];
+    if (sep != 'T' && sep != 't' && sep != ' ') {
+        return false;
+    }
+    int hour = 0, minute = 0, second = 0;
+    if (!number(1, 2, hour) || !expect(':') || !number(1, 2, minute) || !expect(':')
+        || !number(1, 2, second) || hour > 23 || minute > 59 || second > 59) {
+        return false;
+    }
+    if (i < s.size() && s[i] == '.') {
+        ++i;
+        if (digits(s, i, 10) == 0) {
+            return false;
+        }
+        i += digits(s, i, 10);
+    }
+    if (sep == ' ') {
+        return i == s.size();
+    }
+    if (i < s.size() && s[i] == 'Z') {
+        return i + 1 == s.size();
+    }
+    int zh = 0, zm = 0;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+        ++i;
+        return number(2, 2, zh) && expect(':') && number(2, 2, zm) && i == s.size();
+    }
+    return false;
 }
 
 /// `s` as go-yaml v3 marshals a string (what oras's tree shows of an annotation): plain when
@@ -52,7 +194,7 @@ std::string yaml_string(std::string_view s) {
         "",      "~",     "null",  "Null",  "NULL",  "true",  "True", "TRUE", "false", "False",
         "FALSE", "y",     "Y",     "yes",   "Yes",   "YES",   "n",    "N",    "no",    "No",
         "NO",    "on",    "On",    "ON",    "off",   "Off",   "OFF",  ".inf", ".Inf",  ".INF",
-        "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN",  "<<"};
+        "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN"};
     const bool control = std::any_of(s.begin(), s.end(), [](char c) {
         return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
     });
@@ -66,8 +208,10 @@ std::string yaml_string(std::string_view s) {
         always.find(s.front()) != std::string_view::npos
         || (std::string_view("-?:").find(s.front()) != std::string_view::npos
             && (s.size() == 1 || s[1] == ' '));
-    const bool plain = !indicator_first && s.front() != ' ' && s.back() != ' ' && s.back() != ':'
-                       && s.find(": ") == std::string_view::npos
+    // A document marker at the start (`---`, `...`) too.
+    const bool marker = s.starts_with("---") || s.starts_with("...");
+    const bool plain = !indicator_first && !marker && s.front() != ' ' && s.back() != ' '
+                       && s.back() != ':' && s.find(": ") == std::string_view::npos
                        && s.find(" #") == std::string_view::npos;
     if (plain) {
         return std::string(s);
@@ -100,7 +244,10 @@ line node_line(const ops::referrer_node& n, bool annotations, bool mark_depth_li
         line a{"[annotations]"};
         for (const auto& [k, v] : n.desc.annotations) {
             // As oras writes each one: yaml.Marshal of {key: value}.
-            a.below.push_back({yaml_string(display(k, 200)) + ": " + yaml_string(v)});
+            // Registry data on a terminal: control characters and invalid UTF-8 shown as `?`,
+            // a long value cut (as the key), where go-yaml would escape them.
+            a.below.push_back(
+                {yaml_string(display(k, 200)) + ": " + yaml_string(display(v, 4096))});
         }
         l.below.push_back(std::move(a));
     }

@@ -67,20 +67,30 @@ TEST(discover_tree, annotations_are_written_as_go_yaml_writes_strings) {
                           {"p", "2026-12-07"},
                           {"q", "https://x/y"},
                           {"r", " lead"},
-                          {"s", "don't: x"}};
+                          {"s", "don't: x"},
+                          {"t", "4e51234"},
+                          {"u", "2024-13-01"},
+                          {"v", "_1"},
+                          {"w", "---x"},
+                          {"x", "<<"},
+                          {"y1", "0xFFFFFFFFFFFFFFFFF"},
+                          {"z", "2024-02-29"},
+                          {"z1", "2023-02-29"},
+                          {"z2", "1234e56"},
+                          {"z3", std::string(100000, '7')}};
     r.referrers = {n};
     std::ostringstream out;
     oras::cli::print_tree(out, "reg.example/repo", r, true, false);
-    const std::vector<std::string> expected = {"a: alice",       "b: \"2026-12-07T10:48:58Z\"",
-                                               "c: \"true\"",    "d: \"1.0\"",
-                                               "e: 'x: y'",      "f: it's",
-                                               "g: -x",          "h: '-'",
-                                               "i: \"\"",        "j: v1.0",
-                                               "k: \"0x1F\"",    "l: \"yes\"",
-                                               "m: 'a #b'",      "\"n\": '#b'",
-                                               "o: \"1:30\"",    "p: \"2026-12-07\"",
-                                               "q: https://x/y", "r: ' lead'",
-                                               "s: 'don''t: x'"};
+    const std::vector<std::string> expected = {
+        "a: alice", "b: \"2026-12-07T10:48:58Z\"", "c: \"true\"", "d: \"1.0\"", "e: 'x: y'",
+        "f: it's", "g: -x", "h: '-'", "i: \"\"", "j: v1.0", "k: \"0x1F\"", "l: \"yes\"",
+        "m: 'a #b'", "\"n\": '#b'", "o: \"1:30\"", "p: \"2026-12-07\"", "q: https://x/y",
+        "r: ' lead'", "s: 'don''t: x'",
+        "t: 4e51234",  // beyond a float: a string
+        "u: 2024-13-01", "v: _1", "w: '---x'", "x: <<", "y1: 0xFFFFFFFFFFFFFFFFF",
+        "z: \"2024-02-29\"", "z1: 2023-02-29", "z2: \"1234e56\"",
+        // cut for the terminal, with no deep recursion
+        "z3: " + std::string(4096, '7') + "..."};
     for (const auto& e : expected) {
         EXPECT_NE(out.str().find("── " + e + "\n"), std::string::npos) << e << "\n" << out.str();
     }
