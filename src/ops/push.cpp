@@ -14,6 +14,7 @@
 #include "ops/copy_context_state.hpp"
 #include "ops/emit.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <functional>
@@ -35,6 +36,7 @@ constexpr std::string_view unknown_config = "application/vnd.unknown.config.v1+j
 
 struct planned {
     fs::path path;
+    std::string given;  // the path as given: what annotation-file keys name, as oras looks them up
     std::string title;
     std::string media_type;
     bool directory = false;
@@ -48,7 +50,16 @@ std::string title_of(const fs::path& given, const push_options& o) {
     }
     std::error_code ec;
     const auto wd = fs::weakly_canonical(o.working_dir, ec);
-    const auto abs = fs::weakly_canonical(o.working_dir / given, ec);
+    auto joined = (fs::absolute(o.working_dir, ec) / given).lexically_normal();
+    if (joined.filename().empty()) {
+        joined = joined.parent_path();  // `tree/`
+    }
+    // The directories on the way resolved (as the working directory is), the last name kept as
+    // given: a symlink pushed is titled by its own name, as oras titles it, not its target's.
+    auto abs = fs::weakly_canonical(joined.parent_path(), ec) / joined.filename();
+    if (joined.filename() == "." || joined.filename() == "..") {
+        abs = fs::weakly_canonical(joined, ec);
+    }
     auto rel = abs.lexically_relative(wd);
     const bool outside = ec || rel.empty() || *rel.begin() == ".." || rel == ".";
     if (outside) {
@@ -91,6 +102,7 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         }
         planned p;
         p.path = full;
+        p.given = f.path.string();
         p.directory = fs::is_directory(fs::status(full, ec));
         if (!p.directory && !fs::is_regular_file(fs::status(full, ec))) {
             throw error(errc::invalid_argument,
@@ -109,10 +121,13 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         }
         layers.push_back(std::move(p));
     }
-    // As oras, annotations for a name that is not pushed are passed over, not refused.
+    // As oras, a file's annotations are those of the name it was given by (annotations[filename]
+    // in oras), and keys naming no file given are passed over, not refused.
     std::vector<std::string> unused_keys;
     for (const auto& [key, values] : o.annotations) {
-        if (key != "$manifest" && key != "$config" && !titles.contains(key)) {
+        if (key != "$manifest" && key != "$config"
+            && std::none_of(layers.begin(), layers.end(),
+                            [&key](const planned& l) { return l.given == key; })) {
             unused_keys.push_back(key);
         }
     }
@@ -194,7 +209,7 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
         }
         auto added = co_await files.add_to(p.title, p.path, p.media_type, dst, std::move(watch));
         p.desc = std::move(added.desc);
-        for (const auto& [k, v] : annotations_for(p.title)) {
+        for (const auto& [k, v] : annotations_for(p.given)) {
             p.desc.annotations[k] = v;
         }
         // The same content under several titles is checked and sent once, as the copy did.

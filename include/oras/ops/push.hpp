@@ -52,8 +52,9 @@ struct push_options {
     std::optional<oras::platform> artifact_platform{};
     /// Empty: `application/vnd.unknown.artifact.v1` (1.1) or the config type (1.0).
     std::string artifact_type{};
-    /// By `$manifest`, `$config` or a pushed file's title; another key is passed over, as oras
-    /// passes over it, and reported (`push_result::unused_annotation_keys`).
+    /// By `$manifest`, `$config` or a file's `push_file::path` as given (`./a.txt` is not
+    /// `a.txt`), as oras looks them up; another key is passed over, as oras passes over it, and
+    /// reported (`push_result::unused_annotation_keys`).
     annotation_map annotations{};
     /// The image-spec form of the manifest (see `manifest_version`).
     manifest_version version = manifest_version::v1_1;
@@ -98,7 +99,7 @@ struct push_result {
     std::size_t archive_passes = 0;    ///< times a directory was archived (tar and gzip)
     std::size_t files_hashed = 0;      ///< files read to learn their digests (see `tree_cache`)
     /// Keys of `push_options::annotations` that are neither `$manifest`, `$config` nor a pushed
-    /// file's title: not used, as oras passes over them (a caller may warn of a typo).
+    /// file's path as given: not used, as oras passes over them (a caller may warn of a typo).
     std::vector<std::string> unused_annotation_keys{};
 };
 

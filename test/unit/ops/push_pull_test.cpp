@@ -331,6 +331,28 @@ class watched_destination final : public oras::test::forwarding {
     std::vector<std::string> pushed{};
 };
 
+// As oras: a file's annotations are those of the name it was given by (`./a.txt` is not
+// `a.txt`), and a symlink pushed is titled by its own name, not its target's.
+TEST(ops, annotations_follow_the_name_given_and_a_symlink_keeps_its_name) {
+    sandbox s;
+    s.make_content();
+    fs::create_symlink("a.txt", s.work / "link.txt");
+    runner run;
+    oras::content::memory_store store;
+    oras::ops::push_options o;
+    o.working_dir = s.work;
+    o.files = {{"./a.txt", ""}, {"link.txt", ""}};
+    o.annotations["./a.txt"]["k"] = "given";
+    o.annotations["a.txt"]["k"] = "title";
+    const auto r = run(oras::ops::push(store, o));
+    ASSERT_EQ(r.layers.size(), 2u);
+    EXPECT_EQ(r.layers[0].annotation(oras::annotation::title), "a.txt");
+    EXPECT_EQ(r.layers[0].annotation("k"), "given");
+    EXPECT_EQ(r.layers[1].annotation(oras::annotation::title), "link.txt");
+    EXPECT_EQ(r.layers[1].digest, r.layers[0].digest);
+    EXPECT_EQ(r.unused_annotation_keys, std::vector<std::string>{"a.txt"});
+}
+
 TEST(ops, push_sends_each_layer_as_soon_as_it_is_hashed) {
     // One at a time: a.txt is in the destination before b.txt is read. Shown by rewriting
     // b.txt (same size) once a.txt is in: b.txt goes with its new bytes. Had every file been
