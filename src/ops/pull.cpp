@@ -93,7 +93,13 @@ struct collector {
     std::vector<descriptor> layers{};
     std::set<digest> visited{};
     std::vector<descriptor> subjects{};  // followed (`include_subject`): copied as roots too
+    /// Index entries, configs (but the empty one) and subjects without a title, met on the way.
+    std::size_t untitled_nodes = 0;
 };
+
+bool titled(const descriptor& d) {
+    return !d.annotation(annotation::title).empty();
+}
 
 /// Subjects followed one after another (`include_subject`) before a chain is refused.
 constexpr unsigned max_subject_depth = 16;
@@ -120,6 +126,7 @@ asio::awaitable<void> collect_layers(collector& c, const descriptor& desc, unsig
                         "index " + desc.digest.str() + ": " + index.error().message);
         }
         for (const auto& m : index->manifests) {
+            c.untitled_nodes += titled(m) ? 0 : 1;
             if (media_type::is_manifest(m.media_type) || media_type::is_index(m.media_type)) {
                 co_await collect_layers(c, m, depth + 1, subjects);
             }
@@ -131,6 +138,7 @@ asio::awaitable<void> collect_layers(collector& c, const descriptor& desc, unsig
             throw error(manifest.error().code,
                         "manifest " + desc.digest.str() + ": " + manifest.error().message);
         }
+        bool config_pulled = false;
         if (!c.config_title.empty() && !c.config_taken) {
             // As oras (getConfigOnce): the first config met is the one, pulled as a file under
             // the title asked for when it is of the type asked for.
@@ -139,7 +147,14 @@ asio::awaitable<void> collect_layers(collector& c, const descriptor& desc, unsig
                 auto config = manifest->config;
                 config.annotations[std::string(annotation::title)] = c.config_title;
                 c.layers.push_back(std::move(config));
+                config_pulled = true;
             }
+        }
+        const auto empty = empty_json_descriptor();
+        const auto& config = manifest->config;
+        if (!config_pulled && !titled(config)
+            && (config.size != empty.size || config.digest != empty.digest)) {
+            ++c.untitled_nodes;  // a config of its own, not a file here
         }
         c.layers.insert(c.layers.end(), manifest->layers.begin(), manifest->layers.end());
         subject = manifest->subject;
@@ -150,6 +165,7 @@ asio::awaitable<void> collect_layers(collector& c, const descriptor& desc, unsig
                         "subjects chained deeper than " + std::to_string(max_subject_depth));
         }
         const auto followed = *subject;
+        c.untitled_nodes += titled(followed) ? 0 : 1;
         if (!c.visited.contains(followed.digest)) {
             c.subjects.push_back(followed);
         }
@@ -182,6 +198,7 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
     collector c{primed, o.include_subject, o.config_title, o.config_media_type};
     co_await collect_layers(c, out.manifest, 0, 0);
     layers = std::move(c.layers);
+    out.untitled_nodes = c.untitled_nodes;
     const auto subjects = std::move(c.subjects);
 
     std::error_code ec;

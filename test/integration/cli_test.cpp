@@ -540,6 +540,19 @@ TEST(cli, push_and_pull_print_what_oras_prints) {
               "Skipped pulling layers without file name in \"org.opencontainers.image.title\"\n"
               "Use 'oras-cpp cp "
                   + ref + ":untitled --to-oci-layout <layout-dir>' to pull all layers.\n");
+    // So is a config of its own (oras counts every untitled node), unless --config writes it.
+    write_file(s.work / "cfg.json", R"({"x":1})");
+    ASSERT_OK(s.oras({"push", ref + ":configured", "a.txt", "--config", "cfg.json:a/config",
+                      "--artifact-type", "a/b", "--no-tty"}));
+    const auto config_skipped =
+        s.oras({"pull", ref + ":configured", "-o", (s.scratch / "out4").string()});
+    ASSERT_OK(config_skipped);
+    EXPECT_TRUE(config_skipped.out.starts_with("Skipped pulling layers")) << config_skipped.out;
+    const auto config_written = s.oras(
+        {"pull", ref + ":configured", "-o", (s.scratch / "out5").string(), "--config", "c.json"});
+    ASSERT_OK(config_written);
+    EXPECT_TRUE(config_written.out.starts_with("Pulled [registry] " + ref + ":configured\n"))
+        << config_written.out;
 }
 
 TEST(cli, pull_filters_by_media_type) {

@@ -62,8 +62,12 @@ struct pull_result {
     std::vector<pulled_file> files{};  ///< one per titled layer written, in layer order
     std::size_t skipped = 0;           ///< layers not written: untitled + filtered
     std::size_t untitled = 0;          ///< layers without a title (not files: left alone)
-    std::size_t filtered = 0;          ///< layers of a media type not asked for
-    std::size_t cached = 0;            ///< layers read from `pull_options::cache`
+    /// Other nodes without a title, which are not files either: an index's entries, a config of
+    /// its own (not the empty one, nor one `config_title` names), followed subjects. oras
+    /// reports them, as untitled layers, as "layers without file name" skipped.
+    std::size_t untitled_nodes = 0;
+    std::size_t filtered = 0;  ///< layers of a media type not asked for
+    std::size_t cached = 0;    ///< layers read from `pull_options::cache`
     /// Layers continued from what a killed earlier pull into the same directory left
     /// (`content::file_store::partial_size`): only their missing ends were fetched.
     std::size_t resumed = 0;

@@ -75,7 +75,7 @@ void print_pull(std::ostream& out, const std::string& format, const std::string&
         out << pretty(o);
         return;
     }
-    if (r.untitled > 0) {
+    if (r.untitled > 0 || r.untitled_nodes > 0) {
         // oras's words, with this tool's command.
         out << "Skipped pulling layers without file name in \"org.opencontainers.image.title\"\n"
             << "Use 'oras-cpp cp " << reference

@@ -30,8 +30,8 @@ std::string mirror_line(const ops::mirror_artifact& a);
 void print_push(std::ostream& out, const std::string& format, const std::string& shown,
                 const std::string& path, const std::vector<std::string>& tags,
                 const ops::push_result& r);
-/// As oras, layers left unwritten for want of a title are reported instead of the pulled
-/// reference: how to copy them all (`reference`, as given, in that hint).
+/// As oras, nodes left unwritten for want of a title (layers, and `untitled_nodes`) are
+/// reported instead of the pulled reference: how to copy them all (`reference`, as given).
 void print_pull(std::ostream& out, const std::string& format, const std::string& shown,
                 const std::string& reference, const std::string& path, const ops::pull_result& r);
 void print_copy(std::ostream& out, const std::string& format, const std::string& from,
