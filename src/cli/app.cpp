@@ -75,16 +75,18 @@ int run_templated(command& c) {
 
 namespace {
 
-/// Whether an option `--name` of `app` or of any command below it takes a value.
-bool takes_value(const CLI::App& app, const std::string& name) {
+/// Whether an option `--name` (or, `short_name`, `-n`) of `app` or of any command below it
+/// takes a value.
+bool takes_value(const CLI::App& app, const std::string& name, bool short_name = false) {
     for (const auto* o : app.get_options()) {
-        if (o->check_lname(name) && o->get_items_expected_max() > 0) {
+        if ((short_name ? o->check_sname(name) : o->check_lname(name))
+            && o->get_items_expected_max() > 0) {
             return true;
         }
     }
     const auto below = app.get_subcommands([](const CLI::App*) { return true; });
     return std::any_of(below.begin(), below.end(),
-                       [&name](const CLI::App* c) { return takes_value(*c, name); });
+                       [&](const CLI::App* c) { return takes_value(*c, name, short_name); });
 }
 
 }  // namespace
@@ -99,6 +101,13 @@ std::vector<std::string> split_empty_values(const CLI::App& root, std::vector<st
             && takes_value(root, a.substr(2, a.size() - 3))) {
             args[i].pop_back();
             args.insert(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::string());
+            ++i;
+        } else if (a.size() > 2 && a[0] == '-' && a[1] != '-' && a[2] == '='
+                   && takes_value(root, a.substr(1, 1), true)) {
+            // `-a=k=v`: pflag's value is `k=v`; CLI11 would keep the `=`.
+            auto value = a.substr(3);
+            args[i].resize(2);
+            args.insert(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(value));
             ++i;
         }
     }

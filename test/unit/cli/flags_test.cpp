@@ -67,6 +67,9 @@ TEST(cli_flags, an_empty_value_after_equals_is_an_empty_value) {
     const parsed push({"push", "--artifact-type=", "r/x:v1", "a.txt"});
     EXPECT_EQ(push.values("--artifact-type"), strings{""});
     EXPECT_EQ(push.values("files"), strings{"a.txt"});
+    // `-a=k=v` is `-a k=v` (pflag's shorthand form), `-a=` an empty value.
+    const parsed shorthand({"push", "-a=k=v", "-a=", "r/x:v1", "a.txt"});
+    EXPECT_EQ(shorthand.values("--annotation"), (strings{"k=v", ""}));
     // A flag that takes no value, and what follows `--`, are left as they are.
     EXPECT_TRUE(parsed({"push", "--no-tty=", "r/x:v1", "a.txt"}).flag("--no-tty"));
     EXPECT_EQ(oras::cli::split_empty_values(oras::cli::make_app()->cli,
