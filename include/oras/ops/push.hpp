@@ -52,9 +52,9 @@ struct push_options {
     std::optional<oras::platform> artifact_platform{};
     /// Empty: `application/vnd.unknown.artifact.v1` (1.1) or the config type (1.0).
     std::string artifact_type{};
-    /// By `$manifest`, `$config` or a file's `push_file::path` as given (`./a.txt` is not
-    /// `a.txt`), as oras looks them up; another key is passed over, as oras passes over it, and
-    /// reported (`push_result::unused_annotation_keys`).
+    /// By `$manifest`, `$config` or a file's `push_file::path` as given, not its title, as oras
+    /// looks them up; another key is passed over, as oras passes over it, and reported
+    /// (`push_result::unused_annotation_keys`).
     annotation_map annotations{};
     /// The image-spec form of the manifest (see `manifest_version`).
     manifest_version version = manifest_version::v1_1;
