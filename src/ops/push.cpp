@@ -124,7 +124,8 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
     // As oras, a file's annotations are those of the name it was given by (annotations[filename]
     // in oras), and keys naming no file given are passed over, not refused.
     std::vector<std::string> unused_keys;
-    for (const auto& [key, values] : o.annotations) {
+    for (const auto& entry : o.annotations) {
+        const auto& key = entry.first;  // a name, not a binding: clang 14 captures no bindings
         if (key != "$manifest" && key != "$config"
             && std::none_of(layers.begin(), layers.end(),
                             [&key](const planned& l) { return l.given == key; })) {
