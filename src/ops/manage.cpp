@@ -125,6 +125,23 @@ result<std::string> check_manifest(std::string_view bytes, std::string_view medi
     return type;
 }
 
+namespace {
+
+// Whether `reference` resolves in `dst` to `d`; not found is false.
+asio::awaitable<bool> names_already(content::target& dst, std::string reference, digest d) {
+    try {
+        const auto found = co_await dst.resolve(std::move(reference));
+        co_return found.digest == d;
+    } catch (const error& e) {
+        if (e.code() != make_error_code(errc::not_found)) {
+            throw;
+        }
+    }
+    co_return false;
+}
+
+}  // namespace
+
 asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string bytes,
                                                std::string media_type,
                                                std::vector<std::string> tags,
@@ -142,31 +159,38 @@ asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string
     out.desc.media_type = std::move(*type);
     out.desc.digest = digest::of(bytes);
     out.desc.size = static_cast<std::int64_t>(bytes.size());
-    if (auto* remote = dynamic_cast<registry::repository_target*>(&dst);
-        remote != nullptr && !media_type::is_manifest(out.desc.media_type)
-        && !media_type::is_index(out.desc.media_type)) {
+    // As oras's matchDigest: there already when the first tag names these bytes (no tag: when
+    // the digest is stored); a manifest stored under other names is pushed under this one.
+    const bool unknown_type =
+        !media_type::is_manifest(out.desc.media_type) && !media_type::is_index(out.desc.media_type);
+    auto* const remote = dynamic_cast<registry::repository_target*>(&dst);
+    if (!tags.empty() || (remote != nullptr && unknown_type)) {
+        // Resolved, not asked with `exists`: a type unknown here would be looked up as a blob.
+        auto name = tags.empty() ? out.desc.digest.str() : tags[0];
+        out.existed = co_await names_already(dst, std::move(name), out.desc.digest);
+    } else {
+        out.existed = co_await dst.exists(out.desc);
+    }
+    // The first tag is set already; the others are still put.
+    const std::size_t first = out.existed && !tags.empty() ? 1 : 0;
+    if (remote != nullptr && unknown_type) {
         // A type this library does not know as a manifest's (an older artifact manifest, a
         // registry's own): the target would take it for a blob. As oras's PushReference, it
         // goes to the manifests endpoint all the same, and the registry judges it.
         auto& repo = remote->repo();
-        try {
-            auto by_digest = out.desc.digest.str();
-            co_await repo.resolve(std::move(by_digest));
-            out.existed = true;
-        } catch (const error& e) {
-            if (e.code() != make_error_code(errc::not_found)) {
-                throw;
-            }
-        }
         auto type_sent = out.desc.media_type;
         if (tags.empty()) {
-            co_await repo.push_manifest(std::move(type_sent), std::move(bytes));
-        } else {
-            co_await repo.push_manifest_tags(std::move(type_sent), std::move(bytes), tags);
+            if (!out.existed) {
+                co_await repo.push_manifest(std::move(type_sent), std::move(bytes));
+            }
+        } else if (first < tags.size()) {
+            std::vector<std::string> to_set(tags.begin() + static_cast<std::ptrdiff_t>(first),
+                                            tags.end());
+            co_await repo.push_manifest_tags(std::move(type_sent), std::move(bytes),
+                                             std::move(to_set));
         }
         co_return out;
     }
-    out.existed = co_await dst.exists(out.desc);
     const auto shared = std::make_shared<const std::string>(std::move(bytes));
     if (tags.empty()) {
         if (!out.existed) {
@@ -189,7 +213,9 @@ asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string
         std::vector<std::string> tag_list{tags[i]};
         co_await dst.push_tagged(desc, byte_source::from_shared(shared), std::move(tag_list));
     };
-    co_await one(0);
+    if (first == 0) {
+        co_await one(0);
+    }
     std::function<asio::awaitable<void>(std::size_t)> rest =
         [&one](std::size_t i) -> asio::awaitable<void> { co_await one(i + 1); };
     co_await oras::detail::for_each_limited(tags.size() - 1, std::max<std::size_t>(concurrency, 1),

@@ -84,8 +84,9 @@ result<std::string> check_manifest(std::string_view bytes, std::string_view medi
 /// What `push_manifest` pushed.
 struct pushed_manifest {
     descriptor desc{};  ///< the media type pushed with, the SHA-256 digest and size of the bytes
-    /// The target already had a manifest of this digest: nothing was uploaded (tags were
-    /// still set).
+    /// The first tag already named these bytes (with no tags: the target already had a
+    /// manifest of this digest), as oras's `Exists`: nothing was sent for it; the other tags
+    /// were still set. A manifest stored under other names only is pushed under this one.
     bool existed = false;
 };
 

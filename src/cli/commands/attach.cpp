@@ -58,6 +58,9 @@ int run_attach(attach_flags& f) {
     }
     progress_display display(f.target.tty(!f.format.json()), !f.format.json(), "Uploading",
                              "Uploaded");
+    if (o.files.empty()) {
+        display.note("Uploading empty artifact");  // as oras, when no file is given
+    }
     o.progress = display.callback();
     const auto r = wait(io, ops::attach(*t.target, t.reference, std::move(o)));
     f.packing.warn_unused(r.unused_annotation_keys);

@@ -92,6 +92,9 @@ int run_push(push_flags& f) {
     const auto tags = t.tags;
     progress_display display(f.target.tty(!f.format.json()), !f.format.json(), "Uploading",
                              "Uploaded");
+    if (o.files.empty()) {
+        display.note("Uploading empty artifact");  // as oras, when no file is given
+    }
     o.progress = display.callback();
     const auto r = wait(io, ops::push(*t.target, std::move(o)));
     f.packing.warn_unused(r.unused_annotation_keys);

@@ -99,6 +99,10 @@ std::string progress_display::key_of(const ops::progress_event& e) {
 
 void progress_display::on(const ops::progress_event& e) {
     using kind = ops::progress_event::kind;
+    if (!note_.empty()) {
+        out_ << note_ << std::flush;  // one write: stderr is unbuffered
+        note_.clear();
+    }
     const std::string key = key_of(e);
     auto [it, fresh] = rows_.try_emplace(key);
     auto& r = it->second;
@@ -238,6 +242,12 @@ progress_display::~progress_display() {
             redraw(true);
         } catch (...) {
         }
+    }
+}
+
+void progress_display::note(std::string line) {
+    if (text_ && !tty_) {
+        note_ = std::move(line) + "\n";
     }
 }
 

@@ -28,6 +28,11 @@ class progress_display {
     ops::progress_fn callback();
     /// Draws the final state.
     void done();
+    /// A status line of its own (`Uploading empty artifact`), printed where finished blobs are
+    /// printed line by line (not on a terminal, not in JSON mode, as oras's text handler), just
+    /// before the first blob's: once what is pushed is known, so never before an error that
+    /// stops the command earlier (a subject not found).
+    void note(std::string line);
 
     /// Bars drawn at most; the rest in flight are counted on one line.
     static constexpr std::size_t max_bars = 16;
@@ -53,6 +58,7 @@ class progress_display {
     std::string active_;
     std::string finished_;
     std::ostream& out_;
+    std::string note_;                 // printed before the first event
     std::size_t columns_ = 0;          // the terminal's width, when known
     std::map<std::string, row> rows_;  // by key_of
     // The first digest seen under each name: a name seen again with another digest (the same

@@ -99,12 +99,29 @@ TEST(cli, push_packs_config_platform_and_image_spec_as_oras_does) {
     ASSERT_OK(bare);
     EXPECT_NE(bare.out.find("ArtifactType: application/vnd.test.config\n"), std::string::npos)
         << bare.out;
+    EXPECT_NE(bare.err.find("Uploading empty artifact\n"), std::string::npos) << bare.err;
+    // attach: annotations only, as oras once the subject is found; never before an error.
+    const auto noted = s.oras({"attach", "--oci-layout", dir + ":bare", "--artifact-type",
+                               "doc/note", "-a", "k=v", "--no-tty"});
+    ASSERT_OK(noted);
+    EXPECT_NE(noted.err.find("Uploading empty artifact\n"), std::string::npos) << noted.err;
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"attach", "--oci-layout", dir + ":bare", "--artifact-type", "doc/note", "--no-tty"},
+             {"attach", "--oci-layout", dir + ":absent", "--artifact-type", "doc/note", "-a", "k=v",
+              "--no-tty"}}) {
+        const auto refused = s.oras(args);
+        EXPECT_NE(refused.exit_code, 0) << refused.err;
+        EXPECT_EQ(refused.err.find("empty artifact"), std::string::npos) << refused.err;
+    }
     m = manifest_of("bare");
     EXPECT_TRUE(m.at("layers").as_array().empty());
     EXPECT_FALSE(m.contains("artifactType"));
     // With an artifact type, v1.1 as before.
-    ASSERT_OK(s.oras({"push", "--oci-layout", dir + ":typed", "hi.txt", "--config", "config.json",
-                      "--artifact-type", "application/vnd.test.type", "--no-tty"}));
+    const auto typed =
+        s.oras({"push", "--oci-layout", dir + ":typed", "hi.txt", "--config", "config.json",
+                "--artifact-type", "application/vnd.test.type", "--no-tty"});
+    ASSERT_OK(typed);
+    EXPECT_EQ(typed.err.find("empty artifact"), std::string::npos) << typed.err;
     EXPECT_EQ(str(manifest_of("typed").at("artifactType")), "application/vnd.test.type");
 
     // --artifact-platform: the platform as an image config, so that --platform picks it.

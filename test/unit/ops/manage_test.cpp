@@ -308,10 +308,15 @@ TEST(manage, tags_manifests_and_blobs_of_a_layout) {
     EXPECT_EQ(code_of([&] { f(oras::ops::fetch_manifest(*f.layout, "v1", only_index)); }),
               errc::invalid_media_type);
 
-    // The same bytes pushed again exist; a new tag is added.
-    const auto pushed = f(oras::ops::push_manifest(*f.layout, m.bytes, "", {"again"}));
-    EXPECT_TRUE(pushed.existed);
+    // The same bytes under a new tag are pushed there (as oras: the tag did not name them);
+    // under a tag that names them already, they exist, and the other tags are still set.
+    auto pushed = f(oras::ops::push_manifest(*f.layout, m.bytes, "", {"again"}));
+    EXPECT_FALSE(pushed.existed);
     EXPECT_EQ(f(f.layout->resolve("again")).digest, v1.digest);
+    pushed = f(oras::ops::push_manifest(*f.layout, m.bytes, "", {"again", "more"}));
+    EXPECT_TRUE(pushed.existed);
+    EXPECT_EQ(f(f.layout->resolve("more")).digest, v1.digest);
+    EXPECT_TRUE(f(oras::ops::push_manifest(*f.layout, m.bytes, "", {})).existed);
 
     // Blobs: looked up by digest, fetched verified; a damaged blob file fails before its end.
     const auto layer = oras::image_manifest::parse(m.bytes)->layers.at(0);
@@ -412,6 +417,7 @@ TEST(manage, the_blocking_facade_and_completion_tokens_on_a_layout) {
     EXPECT_EQ(oras::blocking::tags({dir, true, {}}), (std::vector<std::string>{"v1", "v2"}));
     const auto m = oras::blocking::fetch_manifest({dir + ":v2", true, {}});
     EXPECT_EQ(m.desc.digest, subject.digest);
+    EXPECT_FALSE(oras::blocking::push_manifest({dir + ":v3", true, {}}, m.bytes).existed);
     EXPECT_TRUE(oras::blocking::push_manifest({dir + ":v3", true, {}}, m.bytes).existed);
 
     const auto layer = oras::image_manifest::parse(m.bytes)->layers.at(0);
