@@ -3,6 +3,7 @@
 
 #include <oras/content/target.hpp>
 #include <oras/error.hpp>
+#include <oras/verifier.hpp>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -12,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 
 namespace oras::content::detail {
 
@@ -65,6 +67,32 @@ boost::asio::awaitable<void> drain_to(byte_source& src, std::size_t chunk_size, 
             sink.write(chunk);
         }
     }
+}
+
+/// Reads `src` to its end into `sink` as `drain_to` does, checking the bytes against `desc`
+/// (size and digest) unless `src` verifies itself, and returns them when `keep` (a manifest read
+/// to see whether it is a referrer), else nothing. Throws `size_mismatch` or `digest_mismatch`.
+/// `src` and `sink` must outlive the returned awaitable.
+template <class Sink>
+boost::asio::awaitable<std::string> drain_verified(byte_source& src, std::size_t chunk_size,
+                                                   Sink& sink, descriptor desc, bool keep) {
+    // A reader that verifies itself (`content::verified`) is not hashed a second time.
+    const bool hash_here = !src.verified();
+    std::string kept;
+    verifier v(desc.digest, desc.size);
+    const auto checked = [&](std::span<const std::byte> chunk) {
+        if (auto ok = hash_here ? v.update(chunk) : result<void>{}; !ok) {
+            throw error(ok.error());
+        }
+        if (keep) {
+            kept.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+        }
+    };
+    co_await drain_to(src, chunk_size, sink, checked);
+    if (auto ok = hash_here ? v.finish() : result<void>{}; !ok) {
+        throw error(ok.error());
+    }
+    co_return kept;
 }
 
 /// A sink for `drain_to` with no memory of its own: every chunk goes to `consume`.

@@ -10,11 +10,10 @@
 #include "content/dir_claim.hpp"
 #include "content/drain.hpp"
 #include "content/layout_archive.hpp"
+#include "content/layout_index.hpp"
 #include "core/async/run_blocking.hpp"
-#include "core/descriptor_json.hpp"
 #include "core/file_reader.hpp"
 #include "core/file_writer.hpp"
-#include "core/json_writer.hpp"
 #include "core/posix_file.hpp"
 #include "core/quote.hpp"
 #include "core/reads_as_digest.hpp"
@@ -48,36 +47,27 @@ namespace json = boost::json;
 
 namespace {
 
+using detail::blob_member;
+using detail::blobs_name;
+using detail::check_descriptor;
+using detail::empty_index;
+using detail::index_name;
+using detail::layout_json;
+using detail::layout_name;
+using detail::max_resolved_manifest;
+using detail::may_refer;
+using detail::referrer_in;
+
 // Blobs move through memory in slices of this size: large enough for few system calls, small
 // enough that memory does not grow with blob size.
 constexpr std::size_t chunk_size = 1024 * 1024;
-// A digest resolved from a blob (not from index.json) is read whole to find its mediaType.
-constexpr std::size_t max_resolved_manifest = 4 * 1024 * 1024;
 // `oci-layout` holds one short member; anything much larger is not one.
 constexpr std::size_t max_layout_file = 64 * 1024;
 
-constexpr std::string_view layout_name = "oci-layout";
-constexpr std::string_view index_name = "index.json";
-constexpr std::string_view blobs_name = "blobs";
-
-// Where the blob of `d` is, relative to the layout's root: `blobs/<algorithm>/<encoded>`.
-std::string blob_member(const digest& d) {
-    std::string out(blobs_name);
-    out += '/';
-    out += to_string(d.algorithm());
-    out += '/';
-    out += d.encoded();
-    return out;
-}
 // Never removed: unlinking a lock file lets two writers lock two different files.
 constexpr std::string_view lock_name = ".oras-index.lock";
 // Hidden, so that nothing listing blobs/<algorithm>/ mistakes one for a blob.
 constexpr std::string_view temp_prefix = ".oras-tmp";
-constexpr std::string_view layout_json = R"({"imageLayoutVersion":"1.0.0"})";
-
-// The members of an index entry that `write_descriptor` owns; any other member is unknown.
-constexpr std::array<std::string_view, 8> descriptor_members = {
-    "mediaType", "digest", "size", "urls", "annotations", "data", "platform", "artifactType"};
 
 [[noreturn]] void fail(errc e, const std::string& message) {
     throw error(make_error_code(e), message);
@@ -339,31 +329,6 @@ image_index parse_index(const fs::path& p, std::string_view text, std::size_t li
     return std::move(*idx);
 }
 
-std::string empty_index() {
-    image_index idx;
-    idx.media_type = std::string(media_type::image_index);
-    return idx.serialize();
-}
-
-std::string_view ref_name_of(const json::value& entry) {
-    const auto* obj = entry.if_object();
-    const auto* annots = obj ? obj->if_contains("annotations") : nullptr;
-    const auto* annots_obj = annots ? annots->if_object() : nullptr;
-    const auto* name = annots_obj ? annots_obj->if_contains(annotation::ref_name) : nullptr;
-    return name && name->is_string() ? std::string_view(name->get_string()) : std::string_view{};
-}
-
-std::string_view digest_of_entry(const json::value& entry) {
-    const auto* obj = entry.if_object();
-    const auto* d = obj ? obj->if_contains("digest") : nullptr;
-    return d && d->is_string() ? std::string_view(d->get_string()) : std::string_view{};
-}
-
-bool is_descriptor_member(std::string_view key) {
-    return std::find(descriptor_members.begin(), descriptor_members.end(), key)
-           != descriptor_members.end();
-}
-
 // The read-modify-write of index.json: synchronous, so that the lock is never held across a
 // suspension point (another coroutine on this thread waiting for it would deadlock). `edit`
 // changes the `manifests` array and says whether to write the document back.
@@ -388,109 +353,8 @@ void edit_index(const fs::path& root, std::size_t limit, Edit edit) {
     }
 }
 
-// Lists a manifest in index.json without a tag, unless it is listed already: how a referrer
-// stays findable in a layout (as the ORAS CLI's layouts list every manifest they hold).
 void add_untagged_entry(const fs::path& root, std::size_t limit, const descriptor& desc) {
-    edit_index(root, limit, [&](json::array& arr) {
-        for (const auto& e : arr) {
-            if (digest_of_entry(e) == desc.digest.str()) {
-                return false;
-            }
-        }
-        oras::detail::json_writer w;
-        oras::detail::write_descriptor(w, desc);
-        arr.emplace_back(json::parse(w.take()));
-        return true;
-    });
-}
-
-// Makes `tag` name the entry `entry` (of digest `d`), keeping the members of the entry it
-// replaces that this library does not know.
-void put_index_entry(const fs::path& root, std::size_t limit, json::object entry,
-                     std::string_view tag, const digest& d) {
-    edit_index(root, limit, [&](json::array& arr) {
-        std::optional<std::size_t> at;
-        for (std::size_t i = 0; i < arr.size();) {
-            // An untagged entry of the same manifest (a referrer, listed to be found) is covered by
-            // the tagged one.
-            if (!tag.empty() && ref_name_of(arr[i]).empty() && digest_of_entry(arr[i]) == d.str()) {
-                arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(i));
-                continue;
-            }
-            if (ref_name_of(arr[i]) != tag) {
-                ++i;
-                continue;
-            }
-            if (!at) {
-                at = i;
-                const auto& old = arr[i].as_object();
-                const auto* old_digest = old.if_contains("digest");
-                if (old_digest && old_digest->is_string() && old_digest->get_string() == d.str()) {
-                    for (const auto& member : old) {
-                        if (!is_descriptor_member(member.key())) {
-                            entry.insert_or_assign(member.key(), member.value());
-                        }
-                    }
-                }
-            }
-            arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(i));
-        }
-        if (at) {
-            arr.insert(arr.begin() + static_cast<std::ptrdiff_t>(*at),
-                       json::value(std::move(entry)));
-        } else {
-            arr.emplace_back(std::move(entry));
-        }
-        return true;
-    });
-}
-
-// A manifest or index small enough to be read whole: what can be a referrer.
-bool may_refer(const descriptor& desc) {
-    return (media_type::is_manifest(desc.media_type) || media_type::is_index(desc.media_type))
-           && desc.size <= static_cast<std::int64_t>(max_resolved_manifest);
-}
-
-struct referrer_entry {
-    descriptor referrer;
-    digest subject;
-};
-
-// The referrer the manifest or index `desc` with these bytes is, if it has a subject: its
-// descriptor as a referrers list shows it (artifact type, annotations).
-std::optional<referrer_entry> referrer_in(const descriptor& desc, std::string_view bytes) {
-    referrer_entry out;
-    out.referrer.media_type = desc.media_type;
-    out.referrer.digest = desc.digest;
-    out.referrer.size = desc.size;
-    if (media_type::is_index(desc.media_type)) {
-        auto idx = image_index::parse(bytes);
-        if (!idx || !idx->subject) {
-            return std::nullopt;
-        }
-        out.subject = idx->subject->digest;
-        out.referrer.artifact_type = idx->artifact_type;
-        out.referrer.annotations = idx->annotations;
-        return out;
-    }
-    auto m = image_manifest::parse(bytes);
-    if (!m || !m->subject) {
-        return std::nullopt;
-    }
-    out.subject = m->subject->digest;
-    out.referrer.artifact_type = m->artifact_type.empty() ? m->config.media_type : m->artifact_type;
-    out.referrer.annotations = m->annotations;
-    return out;
-}
-
-void check_descriptor(const descriptor& desc) {
-    if (desc.digest.empty()) {
-        fail(errc::invalid_argument, "descriptor has no digest");
-    }
-    if (desc.size < 0) {
-        fail(errc::invalid_argument, "descriptor of " + desc.digest.str() + " has negative size "
-                                         + std::to_string(desc.size));
-    }
+    edit_index(root, limit, [&](json::array& arr) { return detail::list_untagged(arr, desc); });
 }
 
 }  // namespace
@@ -640,24 +504,9 @@ asio::awaitable<void> oci_layout::push(descriptor desc, byte_source src) {
     // Shared with the thread that syncs it, which must not outlive it.
     const auto tmp_ptr = std::make_shared<temp_file>(path.parent_path());
     auto& tmp = *tmp_ptr;
-    // A reader that verifies itself (`content::verified`) is not hashed a second time.
-    const bool hash_here = !src.verified();
     // A manifest's bytes are kept as they pass, to see whether it is a referrer.
     const bool keep = may_refer(desc);
-    std::string kept;
-    verifier v(desc.digest, desc.size);
-    const auto verified = [&](std::span<const std::byte> chunk) {
-        if (auto ok = hash_here ? v.update(chunk) : result<void>{}; !ok) {
-            throw error(ok.error());
-        }
-        if (keep) {
-            kept.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
-        }
-    };
-    co_await detail::drain_to(src, chunk_size, tmp, verified);
-    if (auto ok = hash_here ? v.finish() : result<void>{}; !ok) {
-        throw error(ok.error());
-    }
+    const auto kept = co_await detail::drain_verified(src, chunk_size, tmp, desc, keep);
     // fsync waits for the disk (4 MiB: a few ms, of a journal commit for the directory too):
     // on a thread of its own, so that the event loop goes on receiving the other blobs.
     std::function<bool()> commit = [tmp_ptr, path] {
@@ -800,11 +649,10 @@ asio::awaitable<void> oci_layout::tag(descriptor desc, std::string reference) {
                                   + ": it is not in the OCI layout " + root_.string());
     }
     desc.annotations.insert_or_assign(std::string(annotation::ref_name), reference);
-    oras::detail::json_writer w;
-    oras::detail::write_descriptor(w, desc);
-    json::value entry = json::parse(w.take());
-    put_index_entry(root_, opts_.max_index_size, std::move(entry.as_object()), reference,
-                    desc.digest);
+    edit_index(root_, opts_.max_index_size, [&](json::array& arr) {
+        detail::put_tagged(arr, detail::index_entry(desc), reference, desc.digest);
+        return true;
+    });
 }
 
 result<void> oci_layout::check_tag(std::string_view tag) const {
@@ -831,12 +679,7 @@ asio::awaitable<void> oci_layout::remove(descriptor desc) {
     check_descriptor(desc);
     bool listed = false;
     edit_index(root_, opts_.max_index_size, [&](json::array& arr) {
-        const auto before = arr.size();
-        const auto end = std::remove_if(arr.begin(), arr.end(), [&](const json::value& e) {
-            return digest_of_entry(e) == desc.digest.str();
-        });
-        arr.erase(end, arr.end());
-        listed = arr.size() != before;
+        listed = detail::remove_entries(arr, desc.digest);
         return listed;
     });
     std::error_code ec;

@@ -1,0 +1,162 @@
+#include "content/layout_index.hpp"
+
+#include <oras/error.hpp>
+#include <oras/image_index.hpp>
+#include <oras/image_manifest.hpp>
+#include <oras/media_type.hpp>
+
+#include "core/descriptor_json.hpp"
+#include "core/json_writer.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <array>
+
+namespace oras::content::detail {
+
+namespace json = boost::json;
+
+namespace {
+
+// The members of an index entry that `write_descriptor` owns; any other member is unknown.
+constexpr std::array<std::string_view, 8> descriptor_members = {
+    "mediaType", "digest", "size", "urls", "annotations", "data", "platform", "artifactType"};
+
+std::string_view digest_of_entry(const json::value& entry) {
+    const auto* obj = entry.if_object();
+    const auto* d = obj ? obj->if_contains("digest") : nullptr;
+    return d && d->is_string() ? std::string_view(d->get_string()) : std::string_view{};
+}
+
+bool is_descriptor_member(std::string_view key) {
+    return std::find(descriptor_members.begin(), descriptor_members.end(), key)
+           != descriptor_members.end();
+}
+
+}  // namespace
+
+std::string_view ref_name_of(const json::value& entry) {
+    const auto* obj = entry.if_object();
+    const auto* annots = obj ? obj->if_contains("annotations") : nullptr;
+    const auto* annots_obj = annots ? annots->if_object() : nullptr;
+    const auto* name = annots_obj ? annots_obj->if_contains(annotation::ref_name) : nullptr;
+    return name && name->is_string() ? std::string_view(name->get_string()) : std::string_view{};
+}
+
+std::string blob_member(const digest& d) {
+    std::string out(blobs_name);
+    out += '/';
+    out += to_string(d.algorithm());
+    out += '/';
+    out += d.encoded();
+    return out;
+}
+
+std::string empty_index() {
+    image_index idx;
+    idx.media_type = std::string(media_type::image_index);
+    return idx.serialize();
+}
+
+void check_descriptor(const descriptor& desc) {
+    if (desc.digest.empty()) {
+        throw error(errc::invalid_argument, "descriptor has no digest");
+    }
+    if (desc.size < 0) {
+        throw error(errc::invalid_argument, "descriptor of " + desc.digest.str()
+                                                + " has negative size "
+                                                + std::to_string(desc.size));
+    }
+}
+
+json::object index_entry(const descriptor& desc) {
+    oras::detail::json_writer w;
+    oras::detail::write_descriptor(w, desc);
+    return std::move(json::parse(w.take()).as_object());
+}
+
+bool list_untagged(json::array& manifests, const descriptor& desc) {
+    for (const auto& e : manifests) {
+        if (digest_of_entry(e) == desc.digest.str()) {
+            return false;
+        }
+    }
+    manifests.emplace_back(index_entry(desc));
+    return true;
+}
+
+void put_tagged(json::array& arr, json::object entry, std::string_view tag, const digest& d) {
+    std::optional<std::size_t> at;
+    for (std::size_t i = 0; i < arr.size();) {
+        // An untagged entry of the same manifest (a referrer, listed to be found) is covered by
+        // the tagged one.
+        if (!tag.empty() && ref_name_of(arr[i]).empty() && digest_of_entry(arr[i]) == d.str()) {
+            arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(i));
+            continue;
+        }
+        if (ref_name_of(arr[i]) != tag) {
+            ++i;
+            continue;
+        }
+        if (!at) {
+            at = i;
+            const auto& old = arr[i].as_object();
+            const auto* old_digest = old.if_contains("digest");
+            if (old_digest && old_digest->is_string() && old_digest->get_string() == d.str()) {
+                for (const auto& member : old) {
+                    if (!is_descriptor_member(member.key())) {
+                        entry.insert_or_assign(member.key(), member.value());
+                    }
+                }
+            }
+        }
+        arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    if (at) {
+        arr.insert(arr.begin() + static_cast<std::ptrdiff_t>(*at), json::value(std::move(entry)));
+    } else {
+        arr.emplace_back(std::move(entry));
+    }
+}
+
+bool remove_entries(json::array& manifests, const digest& d) {
+    const auto before = manifests.size();
+    const auto end = std::remove_if(manifests.begin(), manifests.end(), [&](const json::value& e) {
+        return digest_of_entry(e) == d.str();
+    });
+    manifests.erase(end, manifests.end());
+    return manifests.size() != before;
+}
+
+bool may_refer(const descriptor& desc) {
+    return (media_type::is_manifest(desc.media_type) || media_type::is_index(desc.media_type))
+           && desc.size <= static_cast<std::int64_t>(max_resolved_manifest);
+}
+
+std::optional<referrer_entry> referrer_in(const descriptor& desc, std::string_view bytes) {
+    referrer_entry out;
+    out.referrer.media_type = desc.media_type;
+    out.referrer.digest = desc.digest;
+    out.referrer.size = desc.size;
+    if (media_type::is_index(desc.media_type)) {
+        auto idx = image_index::parse(bytes);
+        if (!idx || !idx->subject) {
+            return std::nullopt;
+        }
+        out.subject = idx->subject->digest;
+        out.referrer.artifact_type = idx->artifact_type;
+        out.referrer.annotations = idx->annotations;
+        return out;
+    }
+    auto m = image_manifest::parse(bytes);
+    if (!m || !m->subject) {
+        return std::nullopt;
+    }
+    out.subject = m->subject->digest;
+    out.referrer.artifact_type = m->artifact_type.empty() ? m->config.media_type : m->artifact_type;
+    out.referrer.annotations = m->annotations;
+    return out;
+}
+
+}  // namespace oras::content::detail
