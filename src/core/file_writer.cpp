@@ -51,8 +51,8 @@ unsigned file_writer::direct_writers() noexcept {
     return direct_places.load(std::memory_order_relaxed);
 }
 
-file_writer::file_writer(int fd, std::uint64_t at) noexcept
-    : fd_(fd), start_(at), end_(at), behind_(fd, at) {}
+file_writer::file_writer(int fd, std::uint64_t at, std::uint64_t direct_from) noexcept
+    : fd_(fd), start_(at), end_(at), direct_from_(direct_from), behind_(fd, at) {}
 
 file_writer::~file_writer() {
     stop();
@@ -82,8 +82,8 @@ int file_writer::write(std::span<const std::byte> data) noexcept {
     while (!data.empty()) {
         if (!direct_) {
             std::size_t n = data.size();
-            if (!tried_ && end_ < direct_after) {
-                n = static_cast<std::size_t>(std::min<std::uint64_t>(n, direct_after - end_));
+            if (!tried_ && end_ < direct_from_) {
+                n = static_cast<std::size_t>(std::min<std::uint64_t>(n, direct_from_ - end_));
             } else if (!tried_ && end_ % alignment != 0) {
                 // A file continued from an unaligned offset: up to the next aligned one first.
                 n = std::min(n, alignment - static_cast<std::size_t>(end_ % alignment));

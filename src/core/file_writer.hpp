@@ -56,7 +56,10 @@ class file_writer {
     file_writer() = default;
     /// For `fd`, a regular file written from offset `at` on (the bytes before it are left as
     /// they are; the descriptor's own position is not used, and is left at the end by `flush`).
-    explicit file_writer(int fd, std::uint64_t at = 0) noexcept;
+    /// Direct writes are tried from file offset `direct_from` on: a file continued past
+    /// `direct_after` goes direct at once, as its first part did.
+    explicit file_writer(int fd, std::uint64_t at = 0,
+                         std::uint64_t direct_from = direct_after) noexcept;
     /// Stops the thread without waiting for what it was given to be written (what it had not
     /// started on is dropped: the file holds a prefix of the bytes given) and turns O_DIRECT
     /// off.
@@ -114,7 +117,8 @@ class file_writer {
     int fd_ = -1;
     std::uint64_t start_ = 0;  // file offset of the first byte given
     std::uint64_t end_ = 0;    // file offset after the last byte given (the current block's end)
-    bool tried_ = false;       // direct writes were tried (once per writer)
+    std::uint64_t direct_from_ = direct_after;  // file offset from which direct writes are tried
+    bool tried_ = false;                        // direct writes were tried (once per writer)
     bool direct_ = false;
     int error_ = 0;  // sticky, of the caller's side
     write_behind behind_{-1};

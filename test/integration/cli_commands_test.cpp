@@ -258,6 +258,26 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
               std::string::npos)
         << r.out;
     EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/manifests/copy2").status, 200u);
+    // Stored under v1 already, but copy1 did not name it: sent, as oras does.
+    EXPECT_TRUE(r.out.starts_with("Uploaded  ")) << r.out;
+    // copy1 names it now: nothing sent for it (the registry's access log counts the PUTs it
+    // took), the new tag still set.
+    const auto copy1_puts = [&] {
+        const auto log = reg.log();
+        const std::string put = "PUT /v2/" + repo + "/manifests/copy1 HTTP/1.1\" 201";
+        std::size_t n = 0;
+        for (auto at = log.find(put); at != std::string::npos; at = log.find(put, at + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    const auto puts_before = copy1_puts();
+    EXPECT_EQ(puts_before, 1u);
+    r = oras({"manifest", "push", ref + ":copy1,copy6", (s.scratch / "m.json").string()});
+    ASSERT_OK(r);
+    EXPECT_TRUE(r.out.starts_with("Exists    ")) << r.out;
+    EXPECT_EQ(copy1_puts(), puts_before);
+    EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/manifests/copy6").status, 200u);
     // oras's example: tags set a few at once.
     r = oras({"manifest", "push", "--concurrency", "2", ref + ":copy3,copy4,copy5",
               (s.scratch / "m.json").string()});
@@ -990,8 +1010,9 @@ TEST(cli_commands, flags_from_oras_examples_take_effect) {
 
 // `oras backup` and `oras restore` command lines: tags (named, or every one), referrers, a
 // directory or a tar archive, a dry run; the registry's state checked over HTTP.
-// A backup killed outright leaves its hidden build directory; the next backup to the same output
-// removes it, and only it: not a live backup's (locked, or just made), not another output's.
+// A backup to a new directory killed outright leaves its hidden build directory; the next backup
+// to the same output removes it, and only it: not a live backup's (locked, or just made), not
+// another output's.
 TEST(cli_commands, backup_removes_what_a_killed_backup_to_the_same_output_left) {
     registry_process reg;
     sandbox s;
@@ -1006,21 +1027,27 @@ TEST(cli_commands, backup_removes_what_a_killed_backup_to_the_same_output_left) 
         }
         return d;
     };
-    const auto dead = plant(".out.tar.oras-backup-AAAAAA", true);
-    const auto live = plant(".out.tar.oras-backup-BBBBBB", true);
-    const auto fresh = plant(".out.tar.oras-backup-CCCCCC", false);
-    const auto other = plant(".other.tar.oras-backup-DDDDDD", true);
+    const auto dead = plant(".out.oras-backup-AAAAAA", true);
+    const auto live = plant(".out.oras-backup-BBBBBB", true);
+    const auto fresh = plant(".out.oras-backup-CCCCCC", false);
+    const auto other = plant(".other.oras-backup-DDDDDD", true);
     const int held = ::open(live.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     ASSERT_GE(held, 0);
     ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
-    const auto r = s.oras({"backup", "-o", (s.scratch / "out.tar").string(), repo, "--no-tty"});
+    const auto r = s.oras({"backup", "-o", (s.scratch / "out").string(), repo, "--no-tty"});
     ::close(held);
     ASSERT_OK(r);
-    EXPECT_TRUE(fs::is_regular_file(s.scratch / "out.tar"));
+    EXPECT_TRUE(fs::is_regular_file(s.scratch / "out" / "index.json"));
     EXPECT_FALSE(fs::exists(dead));
     EXPECT_TRUE(fs::exists(live / "blobs" / "sha256" / "half"));
     EXPECT_TRUE(fs::exists(fresh / "blobs" / "sha256" / "half"));
     EXPECT_TRUE(fs::exists(other / "blobs" / "sha256" / "half"));
+    // An archive is written in one pass now; what an older version's killed backup to it left
+    // is still removed.
+    const auto older = plant(".out.tar.oras-backup-EEEEEE", true);
+    ASSERT_OK(s.oras({"backup", "-o", (s.scratch / "out.tar").string(), repo, "--no-tty"}));
+    EXPECT_TRUE(fs::is_regular_file(s.scratch / "out.tar"));
+    EXPECT_FALSE(fs::exists(older));
 }
 
 TEST(cli_commands, backup_and_restore_as_oras_does) {

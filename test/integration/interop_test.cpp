@@ -1,8 +1,8 @@
 // Interoperability with skopeo (containers/image): what oras-cpp pushes to a registry, skopeo
 // copies into an OCI layout intact (every blob hashes to its name, the manifest byte for byte)
 // and oras-cpp pulls from that layout; what skopeo copies from an oras-cpp layout into a
-// registry, oras-cpp pulls. skopeo is required: scripts/setup.sh installs it, and a missing
-// skopeo fails these tests instead of skipping them.
+// registry, oras-cpp pulls; skopeo reads the tar archive a backup wrote. skopeo is required:
+// scripts/setup.sh installs it, and a missing skopeo fails these tests instead of skipping them.
 #include <oras/digest.hpp>
 #include <oras/test/process.hpp>
 #include <oras/test/registry_process.hpp>
@@ -192,6 +192,40 @@ TEST(interop, oras_cpp_pulls_what_skopeo_pushed_from_an_oras_cpp_layout) {
     const auto pulled = s.oras({"pull", ref, "-o", out.string(), "--format", "json"});
     ASSERT_EQ(pulled.exit_code, 0) << dump(pulled);
     EXPECT_EQ(str(json::parse(pulled.out).at("digest")), digest);  // the manifest unchanged
+    EXPECT_EQ(snapshot(out), s.content());
+}
+
+// The archive `backup` writes in one pass is an OCI layout any reader takes: skopeo's
+// oci-archive transport (containers/image, Go's archive/tar) copies the tagged artifact out of it
+// intact, and a registry gets it back byte for byte.
+TEST(interop, skopeo_reads_the_archive_a_backup_wrote) {
+    REQUIRE_SKOPEO();
+    registry_process reg;
+    sandbox s;
+    const std::string ref = reg.host() + "/interop/backed-up:v1";
+    const auto manifest_file = s.root / "manifest.json";
+    const auto pushed = s.oras({"push", ref, "a.txt:text/plain", "data.bin", "tree",
+                                "--export-manifest", manifest_file.string(), "--no-tty"});
+    ASSERT_EQ(pushed.exit_code, 0) << dump(pushed);
+    const auto manifest = read_file(manifest_file);
+    const auto archive = s.root / "backup.tar";
+    const auto backed = s.oras({"backup", "--output", archive.string(), ref, "--no-tty"});
+    ASSERT_EQ(backed.exit_code, 0) << dump(backed);
+
+    const auto layout = s.root / "layout";
+    const auto copied = s.skopeo(
+        {"copy", "oci-archive:" + archive.string() + ":v1", "oci:" + layout.string() + ":v1"});
+    ASSERT_EQ(copied.exit_code, 0) << dump(copied);
+    check_layout(layout, "v1", manifest);
+
+    const std::string back = reg.host() + "/interop/restored:v1";
+    const auto pushed_back = s.skopeo({"copy", "oci-archive:" + archive.string() + ":v1",
+                                       "docker://" + back, "--dest-tls-verify=false"});
+    ASSERT_EQ(pushed_back.exit_code, 0) << dump(pushed_back);
+    const auto out = s.root / "out";
+    const auto pulled = s.oras({"pull", back, "-o", out.string(), "--format", "json"});
+    ASSERT_EQ(pulled.exit_code, 0) << dump(pulled);
+    EXPECT_EQ(str(json::parse(pulled.out).at("digest")), oras::digest::of(manifest).str());
     EXPECT_EQ(snapshot(out), s.content());
 }
 

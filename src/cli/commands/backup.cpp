@@ -6,6 +6,7 @@
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
 
+#include <oras/content/layout_tar_writer.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
 #include <oras/ops/copy_tags.hpp>
@@ -91,8 +92,8 @@ void refuse_digest(const std::string& ref) {
     }
 }
 
-/// A hidden directory made beside `next_to` (its parents created) where a layout is built: a tar
-/// archive is written from it, or it is renamed to `next_to` whole. Removed with everything in it
+/// A hidden directory made beside `next_to` (its parents created) where a new layout directory is
+/// built, then renamed to `next_to` whole. Removed with everything in it
 /// when this goes, unless kept or handed over. It is locked (flock on the directory) while this
 /// process lives, so that a backup killed outright leaves one the next backup to the same output
 /// can tell from a live one's, and remove.
@@ -149,7 +150,6 @@ class scratch_layout {
         path_.clear();
     }
 
-  private:
     /// Removes the build directories `<parent>/<prefix>XXXXXX` of backups that died: this user's,
     /// unlocked, and unchanged for a while (a live backup locks its own just after making it).
     static void remove_dead(const fs::path& parent, const std::string& prefix) {
@@ -171,6 +171,7 @@ class scratch_layout {
         }
     }
 
+  private:
     fs::path path_;
     oras::detail::unique_fd lock_;
 };
@@ -209,17 +210,32 @@ int run_backup(backup_flags& f) {
     auto src = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
     const auto repo = f.target.repository(f.ref);
 
-    // A new directory is built aside and renamed into place whole when complete, as an archive
-    // is: a failure never removes anything at the output path (another process may have made
-    // it meanwhile). An existing directory is added to in place.
+    // An archive is written in one pass under a temporary name and renamed over the output
+    // when complete. A new directory is built aside and renamed into place whole: a failure
+    // never removes anything at the output path (another process may have made it meanwhile).
+    // An existing directory is added to in place.
     const bool fresh_dir = !to_tar && !fs::exists(fs::symlink_status(f.output, ec));
     std::optional<scratch_layout> scratch;
-    fs::path root = f.output;
-    if (to_tar || fresh_dir) {
-        scratch.emplace(f.output, 0777 & ~mask);
-        root = scratch->path();
+    std::optional<content::oci_layout> layout;
+    std::optional<content::layout_tar_writer> archive;
+    if (to_tar) {
+        const auto parent = fs::path(f.output).parent_path();
+        if (!parent.empty()) {
+            fs::create_directories(parent, ec);
+        }
+        // What a backup to this archive killed outright left when it still built a layout first.
+        scratch_layout::remove_dead(parent.empty() ? fs::path(".") : parent,
+                                    "." + fs::path(f.output).filename().string() + ".oras-backup-");
+        archive.emplace(f.output);
+    } else {
+        fs::path root = f.output;
+        if (fresh_dir) {
+            scratch.emplace(f.output, 0777 & ~mask);
+            root = scratch->path();
+        }
+        layout.emplace(root);
     }
-    content::oci_layout layout(root);
+    content::target& dst = archive ? static_cast<content::target&>(*archive) : *layout;
 
     ops::copy_tags_options o;
     o.tags = src.tags;
@@ -233,7 +249,7 @@ int run_backup(backup_flags& f) {
         std::cout << "Pulled tag " << t.tag << " with " << t.referrers << " referrer(s)\n";
     };
     const auto cache = o.cache;
-    const auto r = wait(io, ops::copy_tags(*src.target, layout, std::move(o)));
+    const auto r = wait(io, ops::copy_tags(*src.target, dst, std::move(o)));
     display.done();
     if (cache) {
         cache->trim();
@@ -244,7 +260,7 @@ int run_backup(backup_flags& f) {
     }
     if (to_tar) {
         std::cout << "Exporting to " << f.output << "\n";
-        const auto size = layout.write_tar(f.output);
+        const auto size = archive->commit();
         std::cout << "Exported to " << f.output << " (" << oras_size(size) << ")\n";
     }
     if (fresh_dir) {

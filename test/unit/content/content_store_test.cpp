@@ -1,3 +1,4 @@
+#include <oras/content/layout_tar_writer.hpp>
 #include <oras/content/memory_store.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
@@ -7,13 +8,20 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 
 #include "content/layout_archive.hpp"
 #include "content/tar_builder.hpp"
+#include "core/file_writer.hpp"
 
+#include <oras/test/direct_io.hpp>
 #include <oras/test/process.hpp>
 #include <oras/test/run.hpp>
 #include <oras/test/sources.hpp>
@@ -23,12 +31,17 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <set>
@@ -51,6 +64,7 @@ namespace json = boost::json;
 using oras::byte_source;
 using oras::descriptor;
 using oras::errc;
+using oras::content::layout_tar_writer;
 using oras::content::memory_store;
 using oras::content::oci_layout;
 using oras::content::oci_layout_options;
@@ -810,6 +824,287 @@ TEST(content_oci_layout, concurrent_tagging_keeps_every_tag) {
     EXPECT_EQ(read_file(root / "oci-layout"), R"({"imageLayoutVersion":"1.0.0"})");
     EXPECT_EQ(files_under(root / "blobs").size(), static_cast<std::size_t>(threads + 1));
     EXPECT_FALSE(has_temp_files(dir.path()));
+}
+
+// The names of the members of the tar archive at `tar`, in order, as libarchive reads them.
+std::vector<std::string> member_names(const fs::path& tar) {
+    const auto r = oras::test::run_process({"tar", "-tf", tar.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> out;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+        out.push_back(line);
+    }
+    return out;
+}
+
+// Every file left in `dir` but `keep`.
+std::vector<std::string> other_files(const fs::path& dir, const std::string& keep) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        if (e.path().filename() != keep) {
+            out.push_back(e.path().filename().string());
+        }
+    }
+    return out;
+}
+
+TEST(content_layout_tar_writer, a_layout_written_in_one_pass_reads_back_in_place_and_extracted) {
+    temp_dir dir;
+    const auto out = dir / "backup.tar";
+    write_file(out, "the archive from before");
+    asio::io_context io;
+    const auto m2 = manifest_json("b");
+    const auto m2_desc = manifest_desc(m2);
+    const std::string sig =
+        R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+        R"("artifactType":"application/x-signature","config":{"mediaType":)"
+        R"("application/vnd.oci.empty.v1+json","digest":)"
+        R"("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},)"
+        R"("layers":[],"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+        R"("digest":")"
+        + m2_desc.digest.str() + R"(","size":)" + std::to_string(m2_desc.size) + "}}";
+    const auto sig_desc = manifest_desc(sig);
+    std::uint64_t size = 0;
+    {
+        layout_tar_writer w(out);
+        round_trip(w);
+        refused_pushes(w);  // each the last place when it failed: given back
+        fetch_all_limit(w);
+        run(io, w.push(sig_desc, byte_source::from_string(sig)));
+        EXPECT_EQ(run(io, w.tags()), std::vector<std::string>{"v1"});
+        EXPECT_EQ(read_file(out), "the archive from before");  // replaced only by commit
+        size = w.commit();
+        EXPECT_EQ(size, fs::file_size(out));
+        expect_error([&] { w.commit(); }, errc::invalid_argument);
+        // Written, and never again: a tag now would be lost, so it is refused.
+        expect_error([&] { run(io, w.tag(m2_desc, "v9")); }, errc::invalid_argument);
+        expect_error([&] { run(io, w.push(m2_desc, byte_source::from_string(m2))); },
+                     errc::invalid_argument);
+    }
+    EXPECT_EQ(other_files(dir.path(), "backup.tar"), std::vector<std::string>{});
+    EXPECT_EQ(size % 512, 0u);
+
+    // Read in place, as a restore reads it.
+    const auto check = [&](oci_layout& l) {
+        EXPECT_EQ(run(io, l.resolve("v1")).digest, m2_desc.digest);
+        EXPECT_EQ(run(io, oras::content::fetch_all(l, m2_desc)), m2);
+        EXPECT_EQ(run(io, oras::content::fetch_all(
+                              l, describe("application/octet-stream", "hello, layout"))),
+                  "hello, layout");
+        EXPECT_EQ(run(io, oras::content::fetch_all(l, describe("application/x-test", "xyz"))),
+                  "xyz");
+        EXPECT_EQ(run(io, l.tags()), std::vector<std::string>{"v1"});
+        const auto refs = run(io, l.referrers(m2_desc, ""));
+        ASSERT_EQ(refs.size(), 1u);
+        EXPECT_EQ(refs[0].digest, sig_desc.digest);
+        EXPECT_EQ(refs[0].artifact_type, "application/x-signature");
+        EXPECT_FALSE(run(io, l.exists(describe("application/octet-stream", "0123456789"))));
+    };
+    {
+        auto l = oci_layout::from_tar(out);
+        EXPECT_EQ(l->root(), out);  // in place: nothing extracted
+        check(*l);
+    }
+    // GNU tar reads it through, and extracts the same layout.
+    const auto names = member_names(out);
+    ASSERT_GE(names.size(), 4u);
+    EXPECT_EQ(names.front(), "oci-layout");
+    EXPECT_EQ(names.back(), "index.json");
+    EXPECT_EQ(std::count(names.begin(), names.end(), "blobs/sha256/"), 1);
+    const auto discarded = std::count_if(names.begin(), names.end(), [](const std::string& n) {
+        return n.starts_with(".oras-discarded-");
+    });
+    EXPECT_EQ(discarded, 0);
+    fs::create_directory(dir / "x");
+    const auto r =
+        oras::test::run_process({"tar", "-xf", out.string(), "-C", (dir / "x").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    oci_layout extracted(dir / "x", oci_layout_options{.create = false});
+    check(extracted);
+}
+
+// A source that hands out `content` a slice at a time, letting the other pushes run between.
+byte_source trickle(std::string content, std::size_t slice) {
+    auto at = std::make_shared<std::size_t>(0);
+    auto text = std::make_shared<const std::string>(std::move(content));
+    const auto length = text->size();
+    return byte_source::from_generator(
+        [text, at, slice](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+            const auto ex = co_await asio::this_coro::executor;
+            co_await asio::post(ex, asio::use_awaitable);
+            const auto n = std::min({buf.size(), slice, text->size() - *at});
+            std::memcpy(buf.data(), text->data() + *at, n);
+            *at += n;
+            co_return n;
+        },
+        length);
+}
+
+TEST(content_layout_tar_writer, concurrent_pushes_each_write_their_own_place) {
+    const oras::test::direct_dir dir;  // where the large blob's writer can go direct
+    const auto out = dir / "many.tar";
+    // One blob past the size where a file goes to the disk directly, small ones, an empty one,
+    // and a sha512 one (whose name needs a pax header: longer than ustar holds).
+    std::vector<std::pair<descriptor, std::string>> blobs;
+    std::string big(oras::detail::file_writer::direct_after + 3 * 1024 * 1024 + 17, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) {
+        big[i] = static_cast<char>((i * 131) >> 7);
+    }
+    blobs.emplace_back(describe("application/octet-stream", big), big);
+    for (int i = 0; i < 8; ++i) {
+        const std::string b(1000 + i * 700, static_cast<char>('a' + i));
+        blobs.emplace_back(describe("application/octet-stream", b), b);
+    }
+    blobs.emplace_back(describe("application/octet-stream", ""), "");
+    const std::string long_named = "hashed with sha512";
+    descriptor d512 = describe("application/octet-stream", long_named);
+    d512.digest = oras::digest::of(long_named, oras::digest_algorithm::sha512);
+    blobs.emplace_back(d512, long_named);
+
+    layout_tar_writer w(out);
+    asio::io_context io;
+    std::vector<std::future<void>> pushes;
+    for (const auto& [desc, content] : blobs) {
+        auto src = trickle(content, 100 * 1024);
+        pushes.push_back(asio::co_spawn(io, w.push(desc, std::move(src)), asio::use_future));
+    }
+    io.run();
+    for (auto& p : pushes) {
+        EXPECT_NO_THROW(p.get());
+    }
+    for (const auto& [desc, content] : blobs) {
+        EXPECT_TRUE(run(io, w.exists(desc)));
+    }
+    w.commit();
+
+    const auto members = oras::content::detail::index_archive(out, 0);
+    ASSERT_TRUE(members);
+    auto l = oci_layout::from_tar(out);
+    for (const auto& [desc, content] : blobs) {
+        EXPECT_EQ(run(io, oras::content::fetch_all(*l, desc, 64 << 20)), content)
+            << desc.digest.str();
+        const auto* m = members->find("blobs/" + std::string(to_string(desc.digest.algorithm()))
+                                      + "/" + std::string(desc.digest.encoded()));
+        ASSERT_NE(m, nullptr);
+        EXPECT_EQ(m->offset % 512, 0u);
+    }
+    const auto names = member_names(out);
+    EXPECT_EQ(std::count(names.begin(), names.end(), "blobs/sha512/"), 1);
+}
+
+TEST(content_layout_tar_writer, a_failed_place_of_any_size_reads_on) {
+    // A blob of 8 GiB and more fails after another was placed behind it: its place (left a
+    // hole, never written) becomes one member whose size only a GNU base-256 field holds.
+    temp_dir dir;
+    const auto out = dir / "huge.tar";
+    descriptor huge;
+    huge.media_type = "application/octet-stream";
+    huge.digest = oras::digest::of(std::string_view("never sent"));
+    huge.size = (std::int64_t{1} << 33) + 1;
+    auto failing = byte_source::from_generator(
+        [](std::span<std::byte>) -> asio::awaitable<std::size_t> {
+            for (int i = 0; i < 10; ++i) {
+                const auto ex = co_await asio::this_coro::executor;
+                co_await asio::post(ex, asio::use_awaitable);
+            }
+            throw std::runtime_error("the registry went away");
+        },
+        static_cast<std::uint64_t>(huge.size));
+    const std::string small = "placed after it";
+    const auto small_desc = describe("application/octet-stream", small);
+    layout_tar_writer w(out);
+    asio::io_context io;
+    auto first = asio::co_spawn(io, w.push(huge, std::move(failing)), asio::use_future);
+    auto second =
+        asio::co_spawn(io, w.push(small_desc, byte_source::from_string(small)), asio::use_future);
+    io.run();
+    EXPECT_THROW(first.get(), std::runtime_error);
+    EXPECT_NO_THROW(second.get());
+    // Past the end of what an offset can say: refused before anything is placed.
+    descriptor too_big = huge;
+    too_big.size = std::numeric_limits<std::int64_t>::max();
+    expect_error(
+        [&] { run(io, w.push(too_big, oras::test::unsized(byte_source::from_string("")))); },
+        errc::size_exceeds_limit);
+    w.commit();
+    const auto late = describe("application/octet-stream", "late");
+    expect_error([&] { run(io, w.push(late, byte_source::from_string("late"))); },
+                 errc::invalid_argument);
+    const auto names = member_names(out);
+    ASSERT_FALSE(names.empty());
+    EXPECT_EQ(names.back(), "index.json");
+    EXPECT_EQ(std::count_if(names.begin(), names.end(),
+                            [](const std::string& n) { return n.starts_with(".oras-discarded-"); }),
+              1);
+    auto l = oci_layout::from_tar(out);
+    EXPECT_EQ(run(io, oras::content::fetch_all(*l, small_desc)), small);
+    EXPECT_FALSE(run(io, l->exists(huge)));
+    // Read back after the commit: from the archive where it now is.
+    EXPECT_EQ(run(io, oras::content::fetch_all(w, small_desc)), small);
+}
+
+TEST(content_layout_tar_writer, abandoned_leaves_the_destination_and_marks_its_place) {
+    temp_dir dir;
+    const auto out = dir / "abandoned.tar";
+    write_file(out, "kept");
+    const std::string blob(5000, 'q');
+    const auto desc = describe("application/octet-stream", blob);
+    {
+        layout_tar_writer w(out);
+        {
+            asio::io_context io;
+            // A push that never ends: its source waits forever after its first slice.
+            auto stalled = byte_source::from_generator(
+                [blob,
+                 sent = false](std::span<std::byte> buf) mutable -> asio::awaitable<std::size_t> {
+                    if (sent) {
+                        const auto ex = co_await asio::this_coro::executor;
+                        asio::steady_timer t(ex, std::chrono::hours(1));
+                        co_await t.async_wait(asio::use_awaitable);
+                    }
+                    sent = true;
+                    const auto n = std::min<std::size_t>(buf.size(), 100);
+                    std::memcpy(buf.data(), blob.data(), n);
+                    co_return n;
+                },
+                blob.size());
+            asio::co_spawn(io, w.push(desc, std::move(stalled)), asio::detached);
+            // Another blob placed after it, and completed: the stalled place is no longer the
+            // last one, so it cannot be given back.
+            const std::string other(3000, 'o');
+            auto other_push = asio::co_spawn(io,
+                                             w.push(describe("application/octet-stream", other),
+                                                    byte_source::from_string(other)),
+                                             asio::use_future);
+            for (int i = 0; i < 50; ++i) {
+                io.poll();
+            }
+            other_push.get();
+            const auto why = expect_error([&] { w.commit(); }, errc::invalid_argument);
+            EXPECT_NE(why.find("still being written"), std::string::npos) << why;
+            asio::io_context elsewhere;  // `io` would wait for the stalled push
+            EXPECT_FALSE(run(elsewhere, w.exists(desc)));
+        }  // the stalled push is destroyed: its place becomes a hidden member
+        asio::io_context io;
+        run(io, w.push(desc, byte_source::from_string(blob)));  // again, at a place of its own
+        w.commit();
+        auto l = oci_layout::from_tar(out);
+        EXPECT_EQ(run(io, oras::content::fetch_all(*l, desc)), blob);
+        const auto names = member_names(out);
+        EXPECT_EQ(
+            std::count_if(names.begin(), names.end(),
+                          [](const std::string& n) { return n.starts_with(".oras-discarded-"); }),
+            1);
+    }
+    {
+        write_file(out, "kept");
+        layout_tar_writer w(out);
+        asio::io_context io;
+        run(io, w.push(desc, byte_source::from_string(blob)));
+    }  // never committed
+    EXPECT_EQ(read_file(out), "kept");
+    EXPECT_EQ(other_files(dir.path(), "abandoned.tar"), std::vector<std::string>{});
 }
 
 }  // namespace

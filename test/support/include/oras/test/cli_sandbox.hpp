@@ -79,9 +79,11 @@ struct sandbox {
         }
     }
 
-    /// Runs oras-cpp in `cwd` (default: `work`) with a private HOME and no ORAS_USER/ORAS_PASS.
+    /// Runs oras-cpp in `cwd` (default: `work`) with a private HOME and no ORAS_USER/ORAS_PASS,
+    /// killed (SIGKILL) after `timeout`.
     process_result oras(const std::vector<std::string>& args, std::string_view input = {},
-                        const fs::path& cwd = {}) const {
+                        const fs::path& cwd = {},
+                        std::chrono::milliseconds timeout = std::chrono::seconds{30}) const {
         std::vector<std::string> argv = {"env",
                                          "-u",
                                          "ORAS_USER",
@@ -94,7 +96,7 @@ struct sandbox {
         argv.insert(argv.end(), env.begin(), env.end());
         argv.push_back(ORAS_CPP_BINARY);
         argv.insert(argv.end(), args.begin(), args.end());
-        auto r = oras::test::run_process(argv, input, std::chrono::seconds{30});
+        auto r = oras::test::run_process(argv, input, timeout);
         expect_no_secret(r, args);
         return r;
     }
