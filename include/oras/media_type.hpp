@@ -39,6 +39,12 @@ constexpr bool is_manifest(std::string_view t) noexcept {
 constexpr bool is_index(std::string_view t) noexcept {
     return t == image_index || t == docker_manifest_list;
 }
+/// True for every type stored at a registry's manifests endpoint and followed by a graph copy:
+/// `is_manifest`, `is_index`, and the deprecated `artifact_manifest` (read as
+/// `oras::artifact_manifest`).
+constexpr bool is_graph_manifest(std::string_view t) noexcept {
+    return is_manifest(t) || is_index(t) || t == artifact_manifest;
+}
 
 /// True if `t` is `type/subtype` per RFC 6838 section 4.2 (restricted names of at most 127
 /// characters each, no parameters), as the image spec requires of every mediaType.

@@ -1,5 +1,6 @@
 #include "content/layout_index.hpp"
 
+#include <oras/artifact_manifest.hpp>
 #include <oras/error.hpp>
 #include <oras/image_index.hpp>
 #include <oras/image_manifest.hpp>
@@ -130,7 +131,7 @@ bool remove_entries(json::array& manifests, const digest& d) {
 }
 
 bool may_refer(const descriptor& desc) {
-    return (media_type::is_manifest(desc.media_type) || media_type::is_index(desc.media_type))
+    return media_type::is_graph_manifest(desc.media_type)
            && desc.size <= static_cast<std::int64_t>(max_resolved_manifest);
 }
 
@@ -147,6 +148,16 @@ std::optional<referrer_entry> referrer_in(const descriptor& desc, std::string_vi
         out.subject = idx->subject->digest;
         out.referrer.artifact_type = idx->artifact_type;
         out.referrer.annotations = idx->annotations;
+        return out;
+    }
+    if (desc.media_type == media_type::artifact_manifest) {
+        auto a = artifact_manifest::parse(bytes);
+        if (!a || !a->subject) {
+            return std::nullopt;
+        }
+        out.subject = a->subject->digest;
+        out.referrer.artifact_type = a->artifact_type;
+        out.referrer.annotations = a->annotations;
         return out;
     }
     auto m = image_manifest::parse(bytes);

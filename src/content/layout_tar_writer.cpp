@@ -470,8 +470,7 @@ asio::awaitable<descriptor> layout_tar_writer::resolve(std::string reference) {
         }
         const auto it = state_->blobs.find(d.str());
         if (it != state_->blobs.end()
-            && (media_type::is_manifest(it->second.desc.media_type)
-                || media_type::is_index(it->second.desc.media_type))) {
+            && media_type::is_graph_manifest(it->second.desc.media_type)) {
             descriptor out;
             out.media_type = it->second.desc.media_type;
             out.digest = d;

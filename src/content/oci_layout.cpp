@@ -600,8 +600,7 @@ asio::awaitable<descriptor> oci_layout::resolve(std::string reference) {
         const auto* mt = obj ? obj->if_contains("mediaType") : nullptr;
         if (mt && mt->is_string()) {
             const std::string_view s = mt->get_string();
-            if (media_type::is_manifest(s) || media_type::is_index(s)
-                || s == media_type::artifact_manifest) {
+            if (media_type::is_graph_manifest(s)) {
                 probe.media_type = std::string(s);
                 co_return probe;
             }

@@ -44,12 +44,14 @@ struct top_level_members {
 };
 
 /// Parses the document and its shared members. `accepts(mediaType)` says whether a present
-/// mediaType belongs to this kind of document; every other member goes to
-/// `member(key, value)`, which returns `result<void>`.
+/// mediaType belongs to this kind of document; `schemaVersion`, when present, must be 2, and
+/// when `needs_schema` must be present (the artifact manifest has none); every other member goes
+/// to `member(key, value)`, which returns `result<void>`.
 template <class Member>
 result<top_level_members> read_top_level(json_document& doc, std::string_view json,
                                          const parse_options& opts, std::string_view what,
-                                         bool (*accepts)(std::string_view), Member&& member) {
+                                         bool (*accepts)(std::string_view), bool needs_schema,
+                                         Member&& member) {
     const json_reader rd(errc::invalid_manifest);
     auto root = doc.parse(json, opts.max_size, what, errc::invalid_manifest);
     if (!root) {
@@ -103,7 +105,7 @@ result<top_level_members> read_top_level(json_document& doc, std::string_view js
             return ok.error();
         }
     }
-    if (!has_schema) {
+    if (!has_schema && needs_schema) {
         return rd.missing("schemaVersion");
     }
     return out;

@@ -17,7 +17,7 @@ result<image_index> image_index::parse(std::string_view json, const parse_option
     image_index idx;
     bool has_manifests = false;
     auto top = detail::read_top_level(
-        doc, json, opts, "index", accepts_index,
+        doc, json, opts, "index", accepts_index, true,
         [&](const detail::json_reader& rd, std::string_view key,
             simdjson::dom::element value) -> result<void> {
             if (key == "manifests") {

@@ -20,7 +20,7 @@ result<image_manifest> image_manifest::parse(std::string_view json, const parse_
     bool has_config = false;
     bool has_layers = false;
     auto top = detail::read_top_level(
-        doc, json, opts, "manifest", accepts_manifest,
+        doc, json, opts, "manifest", accepts_manifest, true,
         [&](const detail::json_reader& rd, std::string_view key,
             simdjson::dom::element value) -> result<void> {
             if (key == "config") {

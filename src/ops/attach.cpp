@@ -33,8 +33,7 @@ asio::awaitable<attach_result> attach(content::target& dst, std::string subject,
     if (o.platform) {
         out.subject = co_await select_platform(dst, std::move(out.subject), *o.platform);
     }
-    if (!media_type::is_manifest(out.subject.media_type)
-        && !media_type::is_index(out.subject.media_type)) {
+    if (!media_type::is_graph_manifest(out.subject.media_type)) {
         throw error(errc::invalid_media_type,
                     subject + " names " + out.subject.media_type + ", not a manifest or index");
     }

@@ -1,5 +1,6 @@
 // copy: walk the graph top-down with one existence check per node, move bytes bottom-up
 // (blobs, then manifests by height), tag the root last.
+#include <oras/artifact_manifest.hpp>
 #include <oras/error.hpp>
 #include <oras/image_index.hpp>
 #include <oras/image_manifest.hpp>
@@ -29,8 +30,11 @@ using oras::detail::quote;
 
 namespace {
 
+// The artifact manifest too: registries and layouts that ORAS 1.0 (`--image-spec
+// v1.1-artifact`) and its release candidates wrote to still hold them (signatures,
+// SBOMs attached then), and a mirror that took one for a blob would copy it without its blobs.
 bool is_manifest_node(std::string_view t) {
-    return media_type::is_manifest(t) || media_type::is_index(t);
+    return media_type::is_graph_manifest(t);
 }
 
 /// A manifest or index the destination lacks: pushed once its children are there.
@@ -51,6 +55,14 @@ std::vector<descriptor> children_of(const descriptor& desc, std::string_view byt
                         "index " + desc.digest.str() + ": " + index.error().message);
         }
         return std::move(index->manifests);
+    }
+    if (desc.media_type == media_type::artifact_manifest) {
+        auto artifact = artifact_manifest::parse(bytes, po);
+        if (!artifact) {
+            throw error(artifact.error().code,
+                        "artifact manifest " + desc.digest.str() + ": " + artifact.error().message);
+        }
+        return std::move(artifact->blobs);
     }
     auto manifest = image_manifest::parse(bytes, po);
     if (!manifest) {

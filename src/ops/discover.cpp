@@ -34,8 +34,7 @@ struct walker {
                 n.cycle = true;
             } else if (path.size() >= o.max_depth) {
                 n.truncated = true;
-            } else if (media_type::is_manifest(n.desc.media_type)
-                       || media_type::is_index(n.desc.media_type)) {
+            } else if (media_type::is_graph_manifest(n.desc.media_type)) {
                 n.referrers = co_await children(n.desc);
             }
             out.push_back(std::move(n));

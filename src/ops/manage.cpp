@@ -1,4 +1,5 @@
 // manage: manifests, blobs and tags one at a time, on any target.
+#include <oras/artifact_manifest.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
 #include <oras/hasher.hpp>
@@ -121,6 +122,10 @@ result<std::string> check_manifest(std::string_view bytes, std::string_view medi
         if (auto i = image_index::parse(bytes); !i) {
             return failure{i.error().code, "not a valid index: " + i.error().message};
         }
+    } else if (type == media_type::artifact_manifest) {
+        if (auto a = artifact_manifest::parse(bytes); !a) {
+            return failure{a.error().code, "not a valid artifact manifest: " + a.error().message};
+        }
     }
     return type;
 }
@@ -161,8 +166,7 @@ asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string
     out.desc.size = static_cast<std::int64_t>(bytes.size());
     // As oras's matchDigest: there already when the first tag names these bytes (no tag: when
     // the digest is stored); a manifest stored under other names is pushed under this one.
-    const bool unknown_type =
-        !media_type::is_manifest(out.desc.media_type) && !media_type::is_index(out.desc.media_type);
+    const bool unknown_type = !media_type::is_graph_manifest(out.desc.media_type);
     auto* const remote = dynamic_cast<registry::repository_target*>(&dst);
     if (!tags.empty() || (remote != nullptr && unknown_type)) {
         // Resolved, not asked with `exists`: a type unknown here would be looked up as a blob.
@@ -174,9 +178,9 @@ asio::awaitable<pushed_manifest> push_manifest(content::target& dst, std::string
     // The first tag is set already; the others are still put.
     const std::size_t first = out.existed && !tags.empty() ? 1 : 0;
     if (remote != nullptr && unknown_type) {
-        // A type this library does not know as a manifest's (an older artifact manifest, a
-        // registry's own): the target would take it for a blob. As oras's PushReference, it
-        // goes to the manifests endpoint all the same, and the registry judges it.
+        // A type this library does not know as a manifest's (a registry's own): the target would
+        // take it for a blob. As oras's PushReference, it goes to the manifests endpoint all the
+        // same, and the registry judges it.
         auto& repo = remote->repo();
         auto type_sent = out.desc.media_type;
         if (tags.empty()) {

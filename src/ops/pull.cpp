@@ -1,5 +1,6 @@
 // pull: resolve, read the manifest (through an index if need be), then write titled layers
 // safely under the output directory with bounded concurrency.
+#include <oras/artifact_manifest.hpp>
 #include <oras/content/file_store.hpp>
 #include <oras/error.hpp>
 #include <oras/image_index.hpp>
@@ -44,8 +45,7 @@ class primed_source final : public content::target, public content::ranged_opene
         co_return primed_.contains(d.digest) || co_await inner_.exists(std::move(d));
     }
     asio::awaitable<byte_source> open(descriptor d) override {
-        if (!primed_.contains(d.digest)
-            && (media_type::is_manifest(d.media_type) || media_type::is_index(d.media_type))) {
+        if (!primed_.contains(d.digest) && media_type::is_graph_manifest(d.media_type)) {
             // Whoever reads a manifest first (platform selection, the plan), the copy reads it
             // again: keep it.
             auto bytes = co_await content::fetch_all(inner_, d);
@@ -127,11 +127,20 @@ asio::awaitable<void> collect_layers(collector& c, const descriptor& desc, unsig
         }
         for (const auto& m : index->manifests) {
             c.untitled_nodes += titled(m) ? 0 : 1;
-            if (media_type::is_manifest(m.media_type) || media_type::is_index(m.media_type)) {
+            if (media_type::is_graph_manifest(m.media_type)) {
                 co_await collect_layers(c, m, depth + 1, subjects);
             }
         }
         subject = index->subject;
+    } else if (desc.media_type == media_type::artifact_manifest) {
+        // As ORAS 1.0 pushed files as one: blobs with titles, no config.
+        auto artifact = artifact_manifest::parse(bytes);
+        if (!artifact) {
+            throw error(artifact.error().code,
+                        "artifact manifest " + desc.digest.str() + ": " + artifact.error().message);
+        }
+        c.layers.insert(c.layers.end(), artifact->blobs.begin(), artifact->blobs.end());
+        subject = artifact->subject;
     } else {
         auto manifest = image_manifest::parse(bytes);
         if (!manifest) {
@@ -186,8 +195,7 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
     } else {
         out.manifest = co_await src.resolve(reference);
     }
-    if (!media_type::is_manifest(out.manifest.media_type)
-        && !media_type::is_index(out.manifest.media_type)) {
+    if (!media_type::is_graph_manifest(out.manifest.media_type)) {
         throw error(errc::invalid_media_type,
                     reference + " names " + out.manifest.media_type + ", not a manifest");
     }
@@ -277,15 +285,14 @@ asio::awaitable<pull_result> pull(content::target& src, std::string reference, p
         co.concurrency = o.concurrency;
         co.cache = o.cache;
         co.include = [&planned](const descriptor& d) {
-            return media_type::is_manifest(d.media_type) || media_type::is_index(d.media_type)
+            return media_type::is_graph_manifest(d.media_type)
                    || planned.contains(
                        {d.digest.str(), std::string(d.annotation(annotation::title))});
         };
         if (o.progress) {
             // Manifests and layers left out were reported while planning.
             co.progress = [&o](const progress_event& e) {
-                const bool manifest = media_type::is_manifest(e.desc.media_type)
-                                      || media_type::is_index(e.desc.media_type);
+                const bool manifest = media_type::is_graph_manifest(e.desc.media_type);
                 if (e.what != progress_event::kind::skipped && !manifest) {
                     o.progress(e);
                 }

@@ -264,7 +264,8 @@ std::string_view manifest_accept() {
     static const std::string value = std::string(media_type::image_manifest) + ", "
                                      + std::string(media_type::image_index) + ", "
                                      + std::string(media_type::docker_manifest) + ", "
-                                     + std::string(media_type::docker_manifest_list);
+                                     + std::string(media_type::docker_manifest_list) + ", "
+                                     + std::string(media_type::artifact_manifest);
     return value;
 }
 

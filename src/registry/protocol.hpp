@@ -110,8 +110,10 @@ result<std::optional<std::uint64_t>> parse_chunk_min_length(std::string_view hea
 // --- headers -----------------------------------------------------------------------------------
 
 /// The `Accept` of manifest requests: OCI manifest, OCI index, Docker v2 manifest, Docker
-/// manifest list. Without the OCI types distribution answers 404 for OCI content; without the
-/// Docker types registries may rewrite or refuse Docker images.
+/// manifest list, and the deprecated artifact manifest, as oras-go's. Without the OCI types
+/// distribution answers 404 for OCI content; without the Docker types registries may rewrite or
+/// refuse Docker images; a registry that holds an artifact manifest may refuse it to a client
+/// that does not list its type.
 std::string_view manifest_accept();
 
 /// `Docker-Content-Digest` as a digest. A missing (empty) or malformed header fails with

@@ -1,6 +1,7 @@
 // Referrers: listed from the referrers API when the registry has one, else from the tag-schema
 // fallback index (distribution-spec 1.1, "Listing Referrers", "Referrers Tag Schema"), which this
 // file also keeps current when manifests with a subject are pushed or deleted.
+#include <oras/artifact_manifest.hpp>
 #include <oras/error.hpp>
 #include <oras/image_index.hpp>
 #include <oras/image_manifest.hpp>
@@ -9,8 +10,6 @@
 
 #include "core/async/keyed_mutex.hpp"
 #include "core/cancelled.hpp"
-#include "core/descriptor_json.hpp"
-#include "core/json_reader.hpp"
 #include "core/quote.hpp"
 #include "core/rethrow.hpp"
 #include "http/headers.hpp"
@@ -399,55 +398,6 @@ asio::awaitable<std::optional<std::vector<descriptor>>> list_by_api(
 
 // --- manifests with a subject ----------------------------------------------------------------
 
-struct artifact_members {
-    std::string artifact_type{};
-    std::optional<descriptor> subject{};
-    oras::annotations annotations{};
-};
-
-/// The members of the (deprecated) artifact manifest that matter here. It has no
-/// schemaVersion, config or layers, so neither manifest parser reads it.
-std::optional<artifact_members> parse_artifact(std::string_view bytes) {
-    oras::detail::json_document doc;
-    const oras::detail::json_reader rd(errc::invalid_manifest);
-    auto root = doc.parse(bytes, bytes.size(), "artifact manifest", errc::invalid_manifest);
-    if (!root) {
-        return std::nullopt;
-    }
-    auto obj = rd.object(*root, "artifact manifest");
-    if (!obj) {
-        return std::nullopt;
-    }
-    artifact_members out;
-    for (auto field : *obj) {
-        if (field.key == "mediaType") {
-            auto t = oras::detail::read_media_type(rd, field.value, "mediaType");
-            if (!t || *t != media_type::artifact_manifest) {
-                return std::nullopt;
-            }
-        } else if (field.key == "artifactType") {
-            auto t = oras::detail::read_media_type(rd, field.value, "artifactType");
-            if (!t) {
-                return std::nullopt;
-            }
-            out.artifact_type = std::move(*t);
-        } else if (field.key == "subject") {
-            auto d = oras::detail::read_descriptor(rd, field.value, "subject");
-            if (!d) {
-                return std::nullopt;
-            }
-            out.subject = std::move(*d);
-        } else if (field.key == "annotations") {
-            auto a = oras::detail::read_annotations(rd, field.value, "annotations");
-            if (!a) {
-                return std::nullopt;
-            }
-            out.annotations = std::move(*a);
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 std::optional<referrer_link> referrer_of(const descriptor& pushed, std::string_view bytes) {
@@ -479,7 +429,7 @@ std::optional<referrer_link> referrer_of(const descriptor& pushed, std::string_v
         link.manifest.annotations = std::move(idx->annotations);
         link.subject = idx->subject->digest;
     } else if (pushed.media_type == media_type::artifact_manifest) {
-        auto a = parse_artifact(bytes);
+        auto a = artifact_manifest::parse(bytes, opts);
         if (!a || !a->subject) {
             return std::nullopt;
         }

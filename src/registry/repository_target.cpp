@@ -9,7 +9,7 @@ namespace asio = boost::asio;
 namespace {
 
 bool is_manifest_type(std::string_view t) {
-    return media_type::is_manifest(t) || media_type::is_index(t);
+    return media_type::is_graph_manifest(t);
 }
 
 /// Reads a manifest to push whole, refusing more than `limit` bytes.
@@ -165,7 +165,7 @@ asio::awaitable<descriptor> repository_target::resolve(std::string reference) {
 }
 
 asio::awaitable<void> repository_target::remove(descriptor desc) {
-    if (media_type::is_manifest(desc.media_type) || media_type::is_index(desc.media_type)) {
+    if (is_manifest_type(desc.media_type)) {
         co_await repo_.delete_manifest(std::move(desc.digest));
     } else {
         co_await repo_.delete_blob(std::move(desc.digest));

@@ -1,10 +1,13 @@
 // Referrers against scripted registries: one with the referrers API (pages, filters, OCI-Subject,
 // broken answers) and one without it (the capability probe, the tag-schema fallback index).
+#include <oras/artifact_manifest.hpp>
+#include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
 #include <oras/image_index.hpp>
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/ops/attach.hpp>
+#include <oras/ops/copy.hpp>
 #include <oras/ops/discover.hpp>
 #include <oras/registry/repository.hpp>
 #include <oras/registry/repository_target.hpp>
@@ -12,6 +15,7 @@
 #include "scripted_server.hpp"
 
 #include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
@@ -543,15 +547,23 @@ fake_registry::referrers_handler api_from_store(fake_registry& reg) {
         std::vector<descriptor> found;
         std::lock_guard lock(reg.mu);
         for (const auto& [ref, stored] : reg.manifests) {
-            const auto m = oras::image_manifest::parse(stored.second);
-            if (ref.starts_with("sha256:") && m && m->subject
-                && m->subject->digest.str() == digest) {
-                auto d = descriptor{};
+            std::optional<descriptor> of;
+            auto d = descriptor{};
+            if (stored.first == oras::media_type::artifact_manifest) {
+                if (const auto a = oras::artifact_manifest::parse(stored.second)) {
+                    of = a->subject;
+                    d.artifact_type = a->artifact_type;
+                    d.annotations = a->annotations;
+                }
+            } else if (const auto m = oras::image_manifest::parse(stored.second)) {
+                of = m->subject;
+                d.artifact_type = m->artifact_type;
+                d.annotations = m->annotations;
+            }
+            if (ref.starts_with("sha256:") && of && of->digest.str() == digest) {
                 d.media_type = stored.first;
                 d.digest = oras::digest::of(stored.second);
                 d.size = static_cast<std::int64_t>(stored.second.size());
-                d.artifact_type = m->artifact_type;
-                d.annotations = m->annotations;
                 found.push_back(std::move(d));
             }
         }
@@ -593,6 +605,69 @@ TEST(registry_referrers, attach_and_discover_through_the_referrers_api) {
     EXPECT_EQ(r.referrers[0].referrers[0].desc.digest, sbom.manifest.digest);
     EXPECT_EQ(f.count("GET", "/v2/app/referrers/"), 3u);  // the subject, sig, sbom
     EXPECT_EQ(f.count("GET", "/v2/app/manifests/sha256-"), 0u);
+}
+
+// An artifact manifest in a registry that kept it (ORAS 1.0 could push them; some registries still
+// serve them): asked for with its type accepted, listed by the referrers API, mirrored into a
+// layout with its blob, and pushed from there to the manifests endpoint under its own type,
+// after its blob.
+TEST(registry_referrers, an_artifact_manifest_is_mirrored_with_its_blob) {
+    fixture f;
+    f.reg.oci_subject = true;
+    f.reg.referrers = api_from_store(f.reg);
+    f.reg.blobs[oras::empty_json_descriptor().digest.str()] = "{}";
+    const auto subject_desc = f(f.repo->push_manifest(manifest_type, plain_manifest(), "v1"));
+    const std::string sbom = R"({"spdxVersion":"SPDX-2.3"})";
+    const auto sbom_digest = oras::digest::of(sbom).str();
+    f.reg.blobs[sbom_digest] = sbom;
+    const std::string artifact =
+        R"({"mediaType":"application/vnd.oci.artifact.manifest.v1+json","artifactType":"doc/sbom",)"
+        R"("blobs":[{"mediaType":"application/spdx+json","digest":")"
+        + sbom_digest + R"(","size":)" + std::to_string(sbom.size())
+        + R"(}],"subject":{"mediaType":")" + manifest_type + R"(","digest":")"
+        + subject_desc.digest.str() + R"(","size":)" + std::to_string(subject_desc.size) + "}}";
+    const auto artifact_digest = oras::digest::of(artifact).str();
+    f.reg.manifests[artifact_digest] = {std::string(oras::media_type::artifact_manifest), artifact};
+
+    oras::test::temp_dir dir;
+    oras::content::oci_layout layout(dir.path() / "mirror");
+    oras::registry::repository_target source(*f.repo);
+    const auto r = f(oras::ops::copy(source, "v1", layout, {.recursive = true}));
+    EXPECT_EQ(r.referrers, 1u);
+    descriptor art;
+    art.media_type = oras::media_type::artifact_manifest;
+    art.digest = oras::digest::parse(artifact_digest).value();
+    art.size = static_cast<std::int64_t>(artifact.size());
+    EXPECT_TRUE(f(layout.exists(art)));
+    EXPECT_EQ(
+        oras::test::read_file(dir.path() / "mirror" / "blobs" / "sha256" / sbom_digest.substr(7)),
+        sbom);
+    std::size_t asked = 0;
+    for (const auto& req : f.server.requests()) {
+        if (req.method == "GET" && split(req).first == "/v2/app/manifests/" + artifact_digest) {
+            ++asked;
+            EXPECT_NE(req.header("Accept").find(oras::media_type::artifact_manifest),
+                      std::string::npos)
+                << req.header("Accept");
+        }
+    }
+    EXPECT_EQ(asked, 1u);
+
+    fixture back;
+    back.reg.oci_subject = true;
+    back.reg.referrers = api_from_store(back.reg);
+    oras::registry::repository_target dst(*back.repo);
+    back(oras::ops::copy(layout, "v1", dst, {.recursive = true}));
+    const auto stored = back.reg.stored(artifact_digest);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->first, oras::media_type::artifact_manifest);
+    EXPECT_EQ(stored->second, artifact);
+    EXPECT_EQ(back.reg.blobs.at(sbom_digest), sbom);
+    EXPECT_FALSE(back.reg.blobs.contains(artifact_digest));       // never sent as a blob
+    EXPECT_EQ(back.count("POST", "/v2/app/blobs/uploads/"), 2u);  // the empty config, the SBOM
+    const auto listed = back(dst.referrers(subject_desc, {}));
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].artifact_type, "doc/sbom");
 }
 
 TEST(registry_referrers, the_tag_schema_when_asked_for_even_with_the_api) {

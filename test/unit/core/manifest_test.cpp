@@ -1,3 +1,4 @@
+#include <oras/artifact_manifest.hpp>
 #include <oras/image_index.hpp>
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
@@ -297,6 +298,68 @@ TEST(index, rejects_manifests_and_bad_platforms) {
     auto docker_list = oras::image_index::parse(
         R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[]})");
     EXPECT_TRUE(docker_list);
+}
+
+// An artifact manifest as ORAS 1.0 could push it: no schemaVersion, no config, blobs.
+const std::string oras1_artifact =
+    R"({"mediaType":"application/vnd.oci.artifact.manifest.v1+json","artifactType":"doc/sbom",)"
+    R"("blobs":[{"mediaType":"application/spdx+json","digest":")"
+    + d1
+    + R"(","size":12,"annotations":{"org.opencontainers.image.title":"sbom.json"}}],)"
+      R"("subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")"
+    + d2 + R"(","size":500},"annotations":{"org.opencontainers.image.created":"2023-01-02"}})";
+
+TEST(artifact_manifest, parses_blobs_subject_and_annotations) {
+    const auto a = oras::artifact_manifest::parse(oras1_artifact);
+    ASSERT_TRUE(a) << a.error().message;
+    EXPECT_EQ(a->media_type, oras::media_type::artifact_manifest);
+    EXPECT_EQ(a->artifact_type, "doc/sbom");
+    ASSERT_EQ(a->blobs.size(), 1u);
+    EXPECT_EQ(a->blobs[0].digest.str(), d1);
+    EXPECT_EQ(a->blobs[0].annotation("org.opencontainers.image.title"), "sbom.json");
+    ASSERT_TRUE(a->subject);
+    EXPECT_EQ(a->subject->digest.str(), d2);
+    EXPECT_EQ(a->annotations.at("org.opencontainers.image.created"), "2023-01-02");
+    const auto next = a->successors();
+    ASSERT_EQ(next.size(), 2u);
+    EXPECT_EQ(next[0].digest.str(), d2);  // the subject first, as an image manifest's
+    EXPECT_EQ(next[1].digest.str(), d1);
+    EXPECT_TRUE(oras::media_type::is_graph_manifest(a->media_type));
+    EXPECT_FALSE(oras::media_type::is_manifest(a->media_type));
+
+    // Blobs may be left out (annotations only); the rest is optional too.
+    const auto bare = oras::artifact_manifest::parse(
+        R"({"mediaType":"application/vnd.oci.artifact.manifest.v1+json"})");
+    ASSERT_TRUE(bare) << bare.error().message;
+    EXPECT_TRUE(bare->blobs.empty());
+    EXPECT_FALSE(bare->subject);
+}
+
+TEST(artifact_manifest, refuses_other_documents_naming_what_is_wrong) {
+    const std::string type = R"("mediaType":"application/vnd.oci.artifact.manifest.v1+json")";
+    const struct {
+        std::string json;
+        oras::errc code;
+        std::string names;
+    } cases[] = {
+        {R"({"blobs":[]})", oras::errc::invalid_manifest, "mediaType"},
+        {go_artifact, oras::errc::invalid_media_type, "image.manifest"},
+        {"{" + type + R"(,"blobs":{}})", oras::errc::invalid_manifest, "blobs"},
+        {"{" + type + R"(,"blobs":[{"mediaType":"a/b","digest":"sha256:12","size":1}]})",
+         oras::errc::invalid_manifest, "blobs[0].digest"},
+        {"{" + type + R"(,"subject":{"mediaType":"a/b","digest":")" + d1 + R"("}})",
+         oras::errc::invalid_manifest, "subject.size"},
+        {"{" + type + "," + type + "}", oras::errc::invalid_manifest, "mediaType"},
+        {"{" + type + R"(,"schemaVersion":3})", oras::errc::invalid_manifest, "schemaVersion"},
+        {"[]", oras::errc::invalid_manifest, "object"},
+    };
+    for (const auto& c : cases) {
+        const auto a = oras::artifact_manifest::parse(c.json);
+        ASSERT_FALSE(a) << c.json;
+        EXPECT_EQ(a.error(), c.code) << c.json << ": " << a.error().message;
+        EXPECT_NE(a.error().message.find(c.names), std::string::npos)
+            << c.json << ": " << a.error().message;
+    }
 }
 
 }  // namespace

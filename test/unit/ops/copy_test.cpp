@@ -763,3 +763,51 @@ TEST(copy, a_recursive_copy_of_an_index_already_there_brings_its_manifests_refer
     EXPECT_EQ(r.referrers, 1u);
     EXPECT_TRUE(g(dst.exists(sig_desc)));
 }
+
+// An artifact manifest as ORAS 1.0 could push it (the signatures and SBOMs of that time, still in
+// registries and layouts): a node of the graph with its blobs, its subject's referrer, and
+// files when pulled. Taken for a blob, it would travel without its blobs and never be listed.
+TEST(copy, an_artifact_manifest_travels_with_its_blobs_and_is_found_as_a_referrer) {
+    graph g;
+    const auto subject = g.manifest("subject", 1);
+    const auto blob = g.put(R"({"spdxVersion":"SPDX-2.3"})", "application/spdx+json");
+    const auto json_of = [](const descriptor& d, const std::string& extra) {
+        return R"({"mediaType":")" + d.media_type + R"(","digest":")" + d.digest.str()
+               + R"(","size":)" + std::to_string(d.size) + extra + "}";
+    };
+    const auto artifact = g.put(
+        R"({"mediaType":"application/vnd.oci.artifact.manifest.v1+json",)"
+        R"("artifactType":"doc/sbom","blobs":[)"
+            + json_of(blob, R"(,"annotations":{"org.opencontainers.image.title":"sbom.json"})")
+            + R"(],"subject":)" + json_of(subject, "") + "}",
+        std::string(oras::media_type::artifact_manifest));
+
+    // By itself: its blob first, then it, then the tag.
+    recording_store dst;
+    const auto r = g(oras::ops::copy(g.src, artifact.digest.str(), dst, {.tags = {"sbom"}}));
+    EXPECT_EQ(r.nodes, 2u);
+    EXPECT_LT(dst.at("push " + blob.digest.str()), dst.at("push " + artifact.digest.str()));
+    EXPECT_EQ(g(dst.resolve("sbom")).digest, artifact.digest);
+
+    // Listed as its subject's referrer in a layout, and mirrored with it.
+    oras::test::temp_dir dir;
+    oras::content::oci_layout src(dir.path() / "src");
+    g(oras::ops::copy(g.src, subject.digest.str(), src, {.tags = {"v1"}}));
+    g(oras::ops::copy(g.src, artifact.digest.str(), src, {}));
+    oras::content::oci_layout mirror(dir.path() / "mirror");
+    const auto rr = g(oras::ops::copy(src, "v1", mirror, {.recursive = true}));
+    EXPECT_EQ(rr.referrers, 1u);
+    EXPECT_TRUE(g(mirror.exists(artifact)));
+    EXPECT_TRUE(g(mirror.exists(blob)));
+    const auto listed = g(mirror.referrers(subject, {}));
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].artifact_type, "doc/sbom");
+
+    // Pulled: its titled blobs are the files.
+    oras::ops::pull_options po;
+    po.output = dir.path() / "out";
+    const auto pulled = g(oras::ops::pull(mirror, artifact.digest.str(), po));
+    ASSERT_EQ(pulled.files.size(), 1u);
+    EXPECT_EQ(oras::test::read_file(dir.path() / "out" / "sbom.json"),
+              R"({"spdxVersion":"SPDX-2.3"})");
+}

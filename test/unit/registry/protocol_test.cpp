@@ -285,16 +285,17 @@ TEST(registry_protocol, chunk_min_length) {
 
 TEST(registry_protocol, manifest_accept_lists_all_manifest_types) {
     const auto accept = manifest_accept();
-    for (const auto t :
-         {oras::media_type::image_manifest, oras::media_type::image_index,
-          oras::media_type::docker_manifest, oras::media_type::docker_manifest_list}) {
+    for (const auto t : {oras::media_type::image_manifest, oras::media_type::image_index,
+                         oras::media_type::docker_manifest, oras::media_type::docker_manifest_list,
+                         oras::media_type::artifact_manifest}) {
         EXPECT_NE(accept.find(t), std::string_view::npos) << t;
     }
     EXPECT_EQ(accept,
               "application/vnd.oci.image.manifest.v1+json, "
               "application/vnd.oci.image.index.v1+json, "
               "application/vnd.docker.distribution.manifest.v2+json, "
-              "application/vnd.docker.distribution.manifest.list.v2+json");
+              "application/vnd.docker.distribution.manifest.list.v2+json, "
+              "application/vnd.oci.artifact.manifest.v1+json");
 }
 
 TEST(registry_protocol, content_digest) {
