@@ -259,7 +259,11 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
         << r.out;
     EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/manifests/copy2").status, 200u);
     // Stored under v1 already, but copy1 did not name it: sent, as oras does.
-    EXPECT_TRUE(r.out.starts_with("Uploaded  ")) << r.out;
+    const auto short_digest = subject.substr(7, 12);
+    const std::string manifest_type = "application/vnd.oci.image.manifest.v1+json";
+    EXPECT_TRUE(r.out.starts_with("Uploading " + short_digest + " " + manifest_type + "\nUploaded  "
+                                  + short_digest + " " + manifest_type + "\nPushed: "))
+        << r.out;
     // copy1 names it now: nothing sent for it (the registry's access log counts the PUTs it
     // took), the new tag still set.
     const auto copy1_puts = [&] {
@@ -298,6 +302,14 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
     r = oras({"blob", "push", ref, "blob.bin"});
     ASSERT_OK(r);
     EXPECT_NE(r.out.find("Digest: " + blob_digest), std::string::npos) << r.out;
+    EXPECT_TRUE(r.out.starts_with("Uploading " + blob_digest.substr(7, 12)
+                                  + " application/vnd.oci.image.layer.v1.tar\nUploaded  "))
+        << r.out;
+    r = oras({"blob", "push", ref, "blob.bin"});
+    ASSERT_OK(r);
+    EXPECT_TRUE(r.out.starts_with("Exists    " + blob_digest.substr(7, 12)
+                                  + " application/vnd.oci.image.layer.v1.tar\nPushed: "))
+        << r.out;
     EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/blobs/" + blob_digest).status, 200u);
     r = oras({"blob", "push", "--size", std::to_string(blob.size()),
               reg.host() + "/cmd/stdin@" + blob_digest, "-", "--descriptor"},

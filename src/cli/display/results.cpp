@@ -188,8 +188,12 @@ void print_mirror(std::ostream& out, const std::string& format, const ops::mirro
 
 void print_pushed_item(std::ostream& out, const descriptor& d, bool existed) {
     const auto text = d.digest.str();
-    out << (existed ? "Exists    " : "Uploaded  ") << text.substr(text.find(':') + 1, 12) << " "
-        << d.media_type << "\n";
+    const auto item = text.substr(text.find(':') + 1, 12) + " " + d.media_type + "\n";
+    if (existed) {
+        out << "Exists    " << item;
+    } else {
+        out << "Uploading " << item << "Uploaded  " << item;
+    }
 }
 
 void print_error(std::ostream& out, const std::string& subject, const std::exception& e,

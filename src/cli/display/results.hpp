@@ -36,7 +36,9 @@ void print_pull(std::ostream& out, const std::string& format, const std::string&
                 const std::string& reference, const std::string& path, const ops::pull_result& r);
 void print_copy(std::ostream& out, const std::string& format, const std::string& from,
                 const std::string& to, const ops::copy_result& r);
-/// `Uploaded  <short digest> <media type>`, or `Exists    ...` when the target had it.
+/// `Uploading <short digest> <media type>` and `Uploaded  ...`, or `Exists    ...` when the
+/// target had it: oras's lines for `blob push` and `manifest push` (written once the push is
+/// over, so that a failed one prints its error alone).
 void print_pushed_item(std::ostream& out, const descriptor& d, bool existed);
 /// `Error: <subject>: <cause>` on one line; a transient failure (`oras::is_transient`) says so
 /// at the end.
