@@ -7,9 +7,10 @@ namespace oras {
 namespace {
 
 // A manifest parser also accepts an artifact of the right shape whose mediaType is absent, as
-// image-spec 1.0 allowed; an index's mediaType is refused rather than misread.
+// image-spec 1.0 allowed; an index's or an artifact manifest's mediaType is refused rather than
+// misread (the same bytes would otherwise be config and layers here, blobs there).
 bool accepts_manifest(std::string_view t) {
-    return !media_type::is_index(t);
+    return !media_type::is_index(t) && t != media_type::artifact_manifest;
 }
 
 }  // namespace

@@ -62,7 +62,8 @@ asio::awaitable<descriptor> select_platform(content::target& src, descriptor roo
     }
     if (!media_type::is_manifest(root.media_type)) {
         throw error(errc::invalid_media_type,
-                    root.digest.str() + " is " + root.media_type + ", not an index or manifest");
+                    root.digest.str() + " is " + root.media_type
+                        + ", which has no platform (neither an index nor an image manifest)");
     }
     const auto have = co_await manifest_platform(src, root, limit);
     if (!have || !platform_matches(*have, want)) {

@@ -360,6 +360,12 @@ TEST(artifact_manifest, refuses_other_documents_naming_what_is_wrong) {
         EXPECT_NE(a.error().message.find(c.names), std::string::npos)
             << c.json << ": " << a.error().message;
     }
+    // Nor is an artifact manifest read as an image manifest, whatever members it has.
+    auto as_image = go_artifact;
+    as_image.replace(as_image.find("image.manifest"), 14, "artifact.manifest");
+    const auto m = oras::image_manifest::parse(as_image);
+    ASSERT_FALSE(m);
+    EXPECT_EQ(m.error(), oras::errc::invalid_media_type) << m.error().message;
 }
 
 }  // namespace
