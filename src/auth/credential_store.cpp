@@ -428,11 +428,18 @@ result<void> docker_credentials::erase(std::string_view registry) {
     if (!file) {
         return file.error();
     }
+    // `get` falls back to the file when the helper holds nothing, so the file's entry goes too,
+    // as the Docker CLI's logout removes it: else a logout would leave a password in use.
+    bool erased = false;
     if (const auto helper = file->config.helper_for(registry); !helper.empty()) {
-        return helper_credentials(helper, options_).erase(registry);
+        auto by_helper = helper_credentials(helper, options_).erase(registry);
+        if (!by_helper && by_helper.error() != errc::not_found) {
+            return by_helper;
+        }
+        erased = by_helper.has_value();
     }
     if (!file->exists) {
-        return not_logged_in(registry);
+        return erased ? result<void>{} : result<void>(not_logged_in(registry));
     }
     auto root = parse_for_rewrite(*file);
     if (!root) {
@@ -440,7 +447,7 @@ result<void> docker_credentials::erase(std::string_view registry) {
     }
     if (!root->as_object().contains("auths")
         || !rewrite_auths(root->as_object(), registry, nullptr)) {
-        return not_logged_in(registry);
+        return erased ? result<void>{} : result<void>(not_logged_in(registry));
     }
     std::string text;
     append_indented(text, *root, 0);

@@ -98,8 +98,9 @@ class helper_credentials final : public credential_store {
 /// replaced under its own spelling (e.g. "https://host:5000"). Entries are written as Docker
 /// writes them: `auth` = base64("user:password") (omitted when both are empty), `identitytoken`
 /// and `registrytoken`; a new entry's key is "https://index.docker.io/v1/" for Docker Hub,
-/// `host[:port]` otherwise. `erase` removes every entry naming the registry. A malformed file is
-/// an error and is never rewritten.
+/// `host[:port]` otherwise. `erase` asks the registry's helper, if any, to forget it, and removes
+/// every entry of the file naming the registry (which `get` would fall back to), as the Docker
+/// CLI's logout does. A malformed file is an error and is never rewritten.
 class docker_credentials final : public credential_store {
   public:
     /// `path` empty: `docker_config::default_path()` ($DOCKER_CONFIG/config.json, else

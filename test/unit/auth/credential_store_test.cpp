@@ -772,6 +772,22 @@ esac
     EXPECT_EQ(store.get("plain.example")->username, "file");
     EXPECT_TRUE(store.get("unknown.example")->empty());
 
+    // Logging out takes the file's entry too: the helper forgetting the registry is not
+    // enough while `get` falls back to the file.
+    ASSERT_TRUE(helper_credentials("per-registry").store("plain.example", cred("h", "hp")));
+    ASSERT_TRUE(store.erase("plain.example"));
+    EXPECT_TRUE(store.get("plain.example")->empty());
+    EXPECT_FALSE(parse_json(config).at("auths").as_object().contains("plain.example"));
+    write_file(config, R"({
+        "credsStore": "per-registry",
+        "auths": {"plain.example": {"auth": ")"
+                           + b64("file:pw") + R"("}}})");
+    ASSERT_TRUE(store.erase("plain.example"));  // the helper had nothing: the file had it
+    EXPECT_TRUE(store.get("plain.example")->empty());
+    const auto none = store.erase("plain.example");
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error(), errc::not_found);
+
     write_file(config, R"({"credsStore": "absent-helper-for-oras-tests"})");
     auto missing = store.get("r.example");
     ASSERT_FALSE(missing);
