@@ -78,15 +78,53 @@ std::string read_input(const std::string& path, std::string_view what, std::size
 
 output_file::output_file(fs::path path, std::string_view what)
     : path_(std::move(path)), what_(what) {
+    const auto shown = path_.string();
+    struct stat st {};
+    const bool exists = ::stat(path_.c_str(), &st) == 0;  // through symbolic links
+    if (!exists && errno != ENOENT) {
+        fail(what_, shown, errno);
+    }
+    if (exists && S_ISDIR(st.st_mode)) {
+        fail(what_, shown, EISDIR);
+    }
+    if (exists && !S_ISREG(st.st_mode)) {
+        // A device, a pipe, a socket (`-o /dev/stdout`, `-o >(gzip)`): written to, as oras
+        // writes, never replaced by a regular file (as root, renaming over /dev/null would).
+        fd_.reset(::open(path_.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY));
+        if (!fd_) {
+            fail(what_, shown, errno);
+        }
+        stream_ = true;
+        return;
+    }
+    // Through symbolic links to the file they name (dangling: the file a write would create):
+    // the links stay, that file is replaced, as a write through them would change it.
+    std::error_code ec;
+    for (int hops = 0; fs::is_symlink(path_, ec); ++hops) {
+        auto next = hops < 40 ? fs::read_symlink(path_, ec) : fs::path();
+        if (hops == 40 || ec) {
+            fail(what_, shown, hops == 40 ? ELOOP : ec.value());
+        }
+        path_ = next.is_absolute() ? std::move(next) : path_.parent_path() / next;
+    }
     const auto dir = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
     std::string tmpl = (dir / ("." + path_.filename().string() + ".oras-XXXXXX")).string();
     fd_.reset(::mkstemp(tmpl.data()));
     if (!fd_) {
-        fail(what_, path_.string(), errno);
+        fail(what_, shown, errno);
     }
-    ::fchmod(fd_.get(), oras::detail::new_file_mode());  // as a new file's, not mkstemp's
-    behind_ = oras::detail::write_behind(fd_.get());
     temp_ = std::move(tmpl);
+    if (exists) {
+        // The file replaced keeps its mode (a 0600 file stays private) and, where this process
+        // may set them, its owner and group.
+        ::fchmod(fd_.get(), st.st_mode & 07777);
+        // Best effort: a process that may not give it away leaves the new file its own.
+        const int owned = ::fchown(fd_.get(), st.st_uid, st.st_gid);
+        (void)owned;
+    } else {
+        ::fchmod(fd_.get(), oras::detail::new_file_mode());  // as a new file's, not mkstemp's
+    }
+    behind_ = oras::detail::write_behind(fd_.get());
 }
 
 output_file::~output_file() {
@@ -101,10 +139,19 @@ void output_file::write(std::string_view bytes) {
     if (const int err = oras::detail::write_all(fd_.get(), data); err != 0) {
         fail(what_, path_.string(), err);
     }
-    behind_.wrote(data.size());
+    if (!stream_) {
+        behind_.wrote(data.size());
+    }
 }
 
 void output_file::commit() {
+    if (stream_) {
+        // A pipe or a device: nothing to rename, and fsync means nothing to most of them.
+        if (fd_.close() != 0) {
+            fail(what_, path_.string(), errno);
+        }
+        return;
+    }
     if (::fsync(fd_.get()) != 0) {
         fail(what_, path_.string(), errno);
     }

@@ -27,8 +27,11 @@ std::string read_input(const std::string& path, std::string_view what,
 void write_output(const std::string& path, std::string_view bytes, std::string_view what);
 
 /// Writes a file by chunks through a temporary beside `path`; `commit` renames it into place,
-/// destruction without commit removes it. (The library's `content::detail::temp_file` does the
-/// same for stores, but is not exported from a shared liboras; both use core/posix_file.hpp.)
+/// destruction without commit removes it. A `path` that is a symbolic link stands for the file it
+/// names (the link stays); an existing file's mode (and owner, when allowed) is kept; a `path`
+/// that exists and is neither a file nor a directory (a device, a pipe) is written to directly.
+/// (The library's `content::detail::temp_file` does the same for stores, but is not exported from a
+/// shared liboras; both use core/posix_file.hpp.)
 class output_file {
   public:
     output_file(std::filesystem::path path, std::string_view what);
@@ -43,6 +46,7 @@ class output_file {
     std::string temp_;
     std::string what_;
     oras::detail::unique_fd fd_;
+    bool stream_ = false;                    // written to in place: a device or a pipe
     oras::detail::write_behind behind_{-1};  // set once fd_ is open
 };
 

@@ -46,13 +46,18 @@ void expect_map(const YAML::Node& n, const std::string& what) {
     }
 }
 
-/// Every key of `n` must be one of `known`.
+/// Every key of `n` must be one of `known`, and appear once: YAML leaves a repeated key's
+/// meaning to the reader (yaml-cpp's lookups take the first, a loop over the map sees both).
 void only_keys(const YAML::Node& n, const std::string& what, std::set<std::string> known) {
+    std::set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
         if (!it->first.IsScalar()) {
             fail(it->first, what + ": keys must be plain names");
         }
         const auto key = it->first.Scalar();
+        if (!seen.insert(key).second) {
+            fail(it->first, "duplicate key \"" + key + "\" in " + what);
+        }
         if (!known.contains(key)) {
             std::string list;
             for (const auto& k : known) {
@@ -255,6 +260,9 @@ result<mirror_config> parse_mirror_config(std::string_view text_in, std::string_
                 const auto host = text(it->first, "a registry name");
                 if (auto v = validate_registry(host); !v) {
                     fail(it->first, "registries: " + v.error().message);
+                }
+                if (out.plan.registries.contains(host)) {
+                    fail(it->first, "registries: " + host + " is given twice");
                 }
                 out.plan.registries[host] = registry_settings(it->second, host, getenv);
             }

@@ -331,17 +331,20 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
     // cancels; no line at all is refused (a script that forgot -f); -f deletes without asking; a
     // second -f says Missing.
     r = oras({"blob", "delete", ref + "@" + blob_digest});
-    expect_error(r, ref + "@" + blob_digest, "pass -f");
+    expect_error(r, ref + "@" + blob_digest, "pass -f",
+                 "Are you sure you want to delete the blob \"" + blob_digest + "\"? [y/N] \n");
     for (const std::string answer : {"\n", "n\n", "maybe"}) {
         r = oras({"blob", "delete", ref + "@" + blob_digest}, answer);
         ASSERT_OK(r);
-        EXPECT_NE(r.err.find("Operation cancelled."), std::string::npos) << r.err;
+        // On stdout, as oras prints them.
+        EXPECT_TRUE(r.out.ends_with("? [y/N] Operation cancelled.\n")) << r.out;
         EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/blobs/" + blob_digest).status, 200u);
     }
     r = oras({"blob", "delete", ref + "@" + blob_digest}, "Y\n");  // `echo y | oras ...`
     ASSERT_OK(r);
-    EXPECT_NE(r.err.find("[y/N]"), std::string::npos) << r.err;
-    EXPECT_EQ(r.out, "Deleted [registry] " + ref + "@" + blob_digest + "\n");
+    EXPECT_TRUE(r.out.starts_with("Are you sure you want to delete")) << r.out;
+    EXPECT_TRUE(r.out.ends_with("? [y/N] Deleted [registry] " + ref + "@" + blob_digest + "\n"))
+        << r.out;
     EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/blobs/" + blob_digest).status, 404u);
     r = oras({"blob", "delete", "-f", ref + "@" + blob_digest});
     ASSERT_OK(r);
@@ -351,10 +354,12 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
 
     // A manifest delete by tag removes the manifest and every tag on it.
     r = oras({"manifest", "delete", ref + ":copy2"});
-    expect_error(r, ref + ":copy2", "pass -f");
+    expect_error(r, ref + ":copy2", "pass -f",
+                 "Are you sure you want to delete the manifest \"" + subject
+                     + "\" and all tags associated with it? [y/N] \n");
     r = oras({"manifest", "delete", ref + ":copy2"}, "no\n");
     ASSERT_OK(r);
-    EXPECT_NE(r.err.find("Operation cancelled."), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.ends_with("Operation cancelled.\n")) << r.out;
     EXPECT_EQ(api(reg, "HEAD", "/v2/" + repo + "/manifests/" + subject).status, 200u);
     r = oras({"manifest", "delete", "-f", "--descriptor", ref + ":copy2"});
     ASSERT_OK(r);

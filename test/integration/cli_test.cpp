@@ -287,6 +287,13 @@ TEST(cli, login_then_registry_config_then_logout) {
         s.oras({"login", reg.host(), "-u", "alice", "-p", "wrong", "--registry-config", cfg});
     expect_error(bad, reg.host(), "");
     EXPECT_FALSE(fs::exists(cfg) && read_file(cfg).find(reg.host()) != std::string::npos);
+    // As oras, the whole of stdin is the secret, less one line ending: a multi-line secret (a
+    // service account's JSON key) is not cut at its first line.
+    expect_error(
+        s.oras({"login", reg.host(), "-u", "alice", "--password-stdin", "--registry-config", cfg},
+               "alice-secret\nmore\n"),
+        reg.host(), "");
+    EXPECT_FALSE(fs::exists(cfg));
     // A user with no secret is no login (as oras): nothing saved.
     for (const auto& empty :
          {s.oras({"login", reg.host(), "-u", "alice", "--password-stdin", "--registry-config", cfg},

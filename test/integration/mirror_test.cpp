@@ -394,6 +394,35 @@ TEST(mirror, a_config_file_drives_the_cli_and_its_errors_name_the_line) {
         EXPECT_NE(index.find(a.manifest.digest.str()), std::string::npos) << a.tag;
     }
 
+    // -d logs the requests to the file's registries; a flag the file says instead is refused,
+    // never left unread.
+    ::setenv("MIRROR_TEST_PASSWORD", "alice-secret", 1);
+    const auto debug = oras::test::run_process(
+        {ORAS_CPP_BINARY, "mirror", "--no-tty", "--dry-run", "-d", "--config", config.string()});
+    const auto refused = oras::test::run_process({ORAS_CPP_BINARY, "mirror", "--no-tty", "--config",
+                                                  config.string(), "--from-username", "bob"});
+    ::unsetenv("MIRROR_TEST_PASSWORD");
+    EXPECT_EQ(debug.exit_code, 0) << debug.err;
+    EXPECT_NE(debug.err.find("[debug] GET http://" + src.host() + "/v2/"), std::string::npos)
+        << debug.err;
+    EXPECT_EQ(debug.err.find("alice-secret"), std::string::npos);
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.err.find("--from-username is not taken with --config"), std::string::npos)
+        << refused.err;
+
+    // A CA file that is not there is one error naming the key, before any request.
+    oras::test::write_file(config, "registries:\n  " + src.host()
+                                       + ": {ca-file: /nonexistent/ca.pem}\nsync:\n  - from: "
+                                       + src.host() + "/team/\n    to: " + dst.host() + "/m/\n");
+    const auto no_ca = oras::test::run_process(
+        {ORAS_CPP_BINARY, "mirror", "--no-tty", "--config", config.string()});
+    EXPECT_EQ(no_ca.exit_code, 1);
+    EXPECT_NE(no_ca.err.find("registries." + src.host()
+                             + ".ca-file \"/nonexistent/ca.pem\" does not exist"),
+              std::string::npos)
+        << no_ca.err;
+    EXPECT_EQ(no_ca.out, "");
+
     oras::test::write_file(config, "sync:\n  - from: " + src.host() + "/team/\n    to: "
                                        + dst.host() + "/m/\n    tags: {allow: ['v(']}\n");
     const auto bad = oras::test::run_process(

@@ -53,6 +53,7 @@ int run_attach(attach_flags& f) {
     f.packing.check_export(inputs, f.format.json());
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::update);
+    require_one_tag(t);
     if (t.reference.empty()) {
         throw error(errc::invalid_reference, "name the subject by tag or digest");
     }
@@ -98,8 +99,7 @@ void add_attach(app& a) {
         ->required();
     cmd->add_option("--config", f->config, "Config file of the referrer, PATH[:TYPE]");
     f->packing.add(*cmd);
-    cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
-        ->check(CLI::Range(1, 64));
+    add_concurrency(*cmd, f->concurrency, "Blobs transferred at once");
     f->platform.add(*cmd, "Attach to the subject's manifest for os[/arch][/variant][:os_version]");
     f->target.add(*cmd, true, true);
     f->format.add(*cmd, {"text", "json"}, true);

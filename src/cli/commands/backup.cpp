@@ -363,9 +363,7 @@ void add_backup(app& a) {
         ->required();
     cmd->add_flag("--include-referrers", f->include_referrers,
                   "Back up each artifact's referrers too (signatures, SBOMs...)");
-    cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
-        ->default_val(3)
-        ->check(CLI::Range(1, 64));
+    add_concurrency(*cmd, f->concurrency, "Blobs transferred at once");
     f->target.add(*cmd, false, true);
     a.commands.push_back({cmd, [f] { return run_backup(*f); }, [f] { return f->ref; }});
 }
@@ -390,9 +388,7 @@ void add_restore(app& a) {
     cmd->add_flag("--exclude-referrers", f->exclude_referrers,
                   "Restore the artifacts without their referrers");
     cmd->add_flag("--dry-run", f->dry_run, "Only say what would be restored: nothing is pushed");
-    cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
-        ->default_val(5)
-        ->check(CLI::Range(1, 64));
+    add_concurrency(*cmd, f->concurrency, "Blobs transferred at once");
     f->target.add(*cmd, false, true);
     a.commands.push_back({cmd, [f] { return run_restore(*f); }, [f] { return f->ref; }});
 }

@@ -73,6 +73,7 @@ int run_blob_fetch(blob_fetch_flags& f) {
     }
     asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
+    require_one_tag(t);
     const auto d = wait(io, fetch_to(*t.target, digest_of(t), f.output, !f.output.empty()));
     if (f.desc.descriptor) {
         print_descriptor(std::cout, d, f.desc.pretty);
@@ -108,6 +109,7 @@ byte_source stdin_reader() {
 int run_blob_push(blob_push_flags& f) {
     asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::write);
+    require_one_tag(t);
     created_layout cleanup(t);
     std::optional<oras::digest> expected;
     if (!t.reference.empty()) {

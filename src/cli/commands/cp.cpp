@@ -109,9 +109,7 @@ void add_cp(app& a) {
                   "copy what it lacks before tagging the root (a partly populated destination, "
                   "such as a registry cache)");
     f->platform.add(*cmd, "From an index, copy only os[/arch][/variant][:os_version]");
-    cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
-        ->default_val(3)
-        ->check(CLI::Range(1, 64));
+    add_concurrency(*cmd, f->concurrency, "Blobs transferred at once");
     add_layout_flags(*cmd, "from-", f->from_layout, f->from_layout_path, "source");
     add_layout_flags(*cmd, "to-", f->to_layout, f->to_layout_path, "destination");
     add_distribution_spec(*cmd, "--from-distribution-spec", f->from_spec, " (source)");

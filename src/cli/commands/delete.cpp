@@ -24,6 +24,7 @@ int run_delete(delete_flags& f, const find_fn& find, const remove_fn& remove,
     }
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::update);
+    require_one_tag(t);
     if (t.reference.empty()) {
         throw error(errc::invalid_reference, "name what to delete by tag or digest");
     }

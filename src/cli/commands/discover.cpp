@@ -34,6 +34,7 @@ int run_discover(discover_flags& f) {
     o.platform = f.platform.get();
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
+    require_one_tag(t);
     if (t.reference.empty()) {
         throw error(errc::invalid_reference, "name the subject by tag or digest");
     }
@@ -43,8 +44,9 @@ int run_discover(discover_flags& f) {
     } else if (f.format.value == "table") {
         print_table(std::cout, f.ref, r, f.target.common.verbose);
     } else {
-        // A depth the user chose needs no marking on every node it cut, as in oras.
-        print_tree(std::cout, f.target.repository(f.ref), r, true, f.depth == 0);
+        // A depth the user chose needs no marking on every node it cut, as in oras; annotations
+        // only while verbose (the deprecated flag's default), as oras's tree handler.
+        print_tree(std::cout, f.target.repository(f.ref), r, f.target.common.verbose, f.depth == 0);
     }
     return 0;
 }

@@ -62,6 +62,7 @@ int run_manifest_fetch(manifest_fetch_flags& f) {
     }
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
+    require_one_tag(t);
     if (t.reference.empty()) {
         throw error(errc::invalid_reference, "name a tag or digest to fetch");
     }
@@ -207,9 +208,7 @@ void add_manifest(app& a) {
     cmd->add_option("file", p->file, "The manifest file, or - for stdin")->required();
     cmd->add_option("--media-type", p->media_type,
                     "The manifest's media type (default: its mediaType)");
-    cmd->add_option("--concurrency", p->concurrency, "Tags set at once")
-        ->default_val(5)
-        ->check(CLI::Range(1, 64));
+    add_concurrency(*cmd, p->concurrency, "Tags set at once");
     p->desc.add(*cmd);
     p->target.add(*cmd, true, true, false);
     a.commands.push_back({cmd, [p] { return run_manifest_push(*p); }, [p] { return p->ref; }});

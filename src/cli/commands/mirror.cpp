@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -63,9 +64,38 @@ int run_mirror(mirror_flags& f) {
         if (!parsed) {
             throw error(parsed.error());
         }
+        // What the file says is not also said on the command line, where it would be left
+        // unread: only how this run goes (its part, its output) joins the file.
+        for (const auto* opt : f.cmd->get_options()) {
+            const auto& names = opt->get_lnames();
+            const bool per_run = std::any_of(names.begin(), names.end(), [](const std::string& n) {
+                return n == "config" || n == "concurrency" || n == "dry-run" || n == "shard"
+                       || n == "format" || n == "debug" || n == "no-tty" || n == "verbose"
+                       || n == "help";
+            });
+            if (opt->count() > 0 && !per_run && !names.empty()) {
+                throw error(errc::invalid_argument,
+                            "--" + names.front()
+                                + " is not taken with --config: say it in the configuration "
+                                  "file (see docs/mirror.md)");
+            }
+        }
         plan = std::move(parsed->plan);
+        // Read when the first connection is made, after the plan: checked first, as the
+        // command line's --ca-file is, so that a typo is one error naming the key.
+        for (const auto& [host, remote] : plan.registries) {
+            if (!remote.ca_file.empty()) {
+                check_input_file(remote.ca_file, f.config + ": registries." + host + ".ca-file");
+            }
+        }
         if (parsed->concurrency && f.cmd->count("--concurrency") == 0) {
             f.concurrency = *parsed->concurrency;
+        }
+        if (f.common.debug) {
+            log_requests(plan.defaults);
+            for (auto& [host, remote] : plan.registries) {
+                log_requests(remote);
+            }
         }
     } else {
         if (f.from.empty() || f.to.empty()) {

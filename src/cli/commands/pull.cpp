@@ -101,8 +101,7 @@ void add_pull(app& a) {
     cmd->add_flag("-T,--allow-path-traversal", f->allow_path_traversal,
                   "Refused: nothing is written outside the output directory");
     add_repeatable(*cmd, "--media-type", f->media_types, "Only layers of this media type");
-    cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
-        ->check(CLI::Range(1, 64));
+    add_concurrency(*cmd, f->concurrency, "Blobs transferred at once");
     f->platform.add(*cmd);
     f->target.add(*cmd);
     f->format.add(*cmd, {"text", "json"}, true);

@@ -138,8 +138,7 @@ void add_push(app& a) {
     cmd->add_flag("--force", f->force,
                   "When the destination has the manifest already, still check what it references "
                   "and push it again (a partly populated destination)");
-    cmd->add_option("--concurrency", f->concurrency, "Blobs transferred at once")
-        ->check(CLI::Range(1, 64));
+    add_concurrency(*cmd, f->concurrency, "Blobs transferred at once");
     f->target.add(*cmd);
     f->format.add(*cmd, {"text", "json"}, true);
     a.commands.push_back({cmd, [f] { return run_push(*f); }, [f] { return f->ref; }, &f->format});

@@ -31,6 +31,7 @@ boost::asio::awaitable<descriptor> resolve_on(content::target& t, std::string re
 int run_resolve(resolve_flags& f) {
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
+    require_one_tag(t);
     if (t.reference.empty()) {
         throw error(errc::invalid_reference, "name a tag or digest to resolve");
     }

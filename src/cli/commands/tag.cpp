@@ -57,7 +57,7 @@ void add_tag(app& a) {
         "  oras-cpp tag --oci-layout layout-dir:v1.0.1 v1.0.2");
     cmd->add_option("reference", f->ref, "REGISTRY/REPOSITORY{:TAG|@DIGEST}")->required();
     cmd->add_option("tags", f->tags, "NEW_TAG...");
-    cmd->add_option("--concurrency", f->concurrency, "Tags set at once")->check(CLI::Range(1, 64));
+    add_concurrency(*cmd, f->concurrency, "Tags set at once");
     f->target.add(*cmd, true, false, false);
     a.commands.push_back({cmd, [f] { return run_tag(*f); }, [f] { return f->ref; }});
 }

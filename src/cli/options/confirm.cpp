@@ -17,12 +17,13 @@ bool confirm(const std::string& question, bool force, std::istream& in, bool ter
     if (force) {
         return true;
     }
-    std::cerr << question << " [y/N] " << std::flush;
+    // On stdout, as oras prints the prompt and its answer (`fmt.Print`).
+    std::cout << question << " [y/N] " << std::flush;
     std::string answer;
     if (!std::getline(in, answer) && answer.empty() && !terminal) {
         // A script that forgot -f: the ORAS CLI would cancel and exit 0, and the script would
         // believe it had deleted.
-        std::cerr << "\n";
+        std::cout << "\n" << std::flush;
         throw error(errc::invalid_argument,
                     "not deleting without confirmation: no answer on stdin (pass -f to delete "
                     "without asking)");
@@ -32,7 +33,7 @@ bool confirm(const std::string& question, bool force, std::istream& in, bool ter
     if (answer == "y" || answer == "yes") {
         return true;
     }
-    std::cerr << "Operation cancelled.\n";
+    std::cout << "Operation cancelled.\n";
     return false;
 }
 

@@ -150,14 +150,17 @@ void log_request(const http::log_event& e) {
     std::cerr << line << std::flush;
 }
 
-/// One line of stdin, without its line ending.
-std::string stdin_line() {
-    std::string line;
-    std::getline(std::cin, line);
-    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
-        line.pop_back();
+/// All of stdin less one line ending, as oras reads a secret: a multi-line one (a service
+/// account's JSON key) is sent whole.
+std::string stdin_secret() {
+    std::string secret{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+    if (secret.ends_with('\n')) {
+        secret.pop_back();
     }
-    return line;
+    if (secret.ends_with('\r')) {
+        secret.pop_back();
+    }
+    return secret;
 }
 
 }  // namespace
@@ -212,10 +215,10 @@ registry::connect_options remote_flags::remote() {
         }
     }
     if (password_stdin) {
-        password = stdin_line();
+        password = stdin_secret();
     }
     if (identity_token_stdin) {
-        identity_token = stdin_line();
+        identity_token = stdin_secret();
     }
     if (!identity_token.empty()) {
         r.credentials.explicit_credential.identity_token = identity_token;
@@ -236,9 +239,13 @@ registry::connect_options remote_flags::remote() {
         r.http.resolve.push_back(parse_resolve(entry));
     }
     if (debug) {
-        r.http.log = log_request;
+        log_requests(r);
     }
     return r;
+}
+
+void log_requests(registry::connect_options& remote) {
+    remote.http.log = log_request;
 }
 
 void common_flags::add(CLI::App& cmd, bool with_tty) {

@@ -53,6 +53,10 @@ struct remote_flags {
     bool warned_secret = false;
 };
 
+/// Turns on `-d/--debug`'s log of every request and response (secrets redacted, on stderr) for
+/// the registry these options reach.
+void log_requests(registry::connect_options& remote);
+
 /// A `--header` value: "Name: value" (both trimmed; the name must not be empty).
 std::pair<std::string, std::string> parse_header(std::string_view text);
 

@@ -1,6 +1,7 @@
 #include "cli/options/target.hpp"
 
 #include "cli/display/go_template.hpp"
+#include "core/quote.hpp"
 
 #include <oras/error.hpp>
 #include <oras/ops/platform.hpp>
@@ -158,6 +159,32 @@ created_layout::~created_layout() {
     if (!keep_ && t_.created) {
         std::error_code ec;
         std::filesystem::remove_all(t_.layout_dir, ec);
+    }
+}
+
+CLI::Option* add_concurrency(CLI::App& cmd, std::size_t& into, const std::string& help) {
+    const auto fallback = into;
+    auto* o = cmd.add_option_function<long long>(
+        "--concurrency",
+        [&into, fallback](const long long& n) {
+            into = n <= 0 ? fallback
+                          : static_cast<std::size_t>(
+                              std::min<long long>(n, static_cast<long long>(max_concurrency)));
+        },
+        help + " (0 or less: the default; at most " + std::to_string(max_concurrency) + ")");
+    o->default_str(std::to_string(fallback));
+    return o;
+}
+
+void require_one_tag(const ops::opened_target& t) {
+    if (t.tags.size() > 1) {
+        std::string list;
+        for (const auto& tag : t.tags) {
+            list += (list.empty() ? "" : ",") + tag;
+        }
+        throw error(errc::invalid_reference, "name one tag, not a list of "
+                                                 + std::to_string(t.tags.size()) + " ("
+                                                 + oras::detail::quote(list, 200) + ")");
     }
 }
 

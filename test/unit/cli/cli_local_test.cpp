@@ -8,7 +8,9 @@
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -216,6 +218,57 @@ TEST(cli, version_names_the_release_and_its_parts) {
     EXPECT_NE(r.out.find("Boost:          1."), std::string::npos) << r.out;
 }
 
+// `-o PATH` writes what PATH names: through a symbolic link (the link stays), into a pipe or a
+// device (never replaced by a regular file: as root, `-o /dev/null` would replace the device),
+// over a file whose mode stays.
+TEST(cli_commands, an_output_path_is_written_through_links_pipes_and_modes) {
+    sandbox s;
+    write_file(s.work / "hi.txt", "hello\n");
+    const auto dir = (s.scratch / "layout").string();
+    ASSERT_OK(s.oras({"push", "--oci-layout", dir + ":v1", "hi.txt", "--no-tty"}));
+    const auto manifest = s.oras({"manifest", "fetch", "--oci-layout", dir + ":v1"});
+    ASSERT_OK(manifest);
+    const auto fetch_to = [&](const std::filesystem::path& out) {
+        return s.oras({"manifest", "fetch", "--oci-layout", dir + ":v1", "-o", out.string()});
+    };
+
+    const auto real = s.scratch / "real.json";
+    write_file(real, "old");
+    ::chmod(real.c_str(), 0600);
+    const auto link = s.scratch / "link.json";
+    std::filesystem::create_symlink("real.json", link);
+    ASSERT_OK(fetch_to(link));
+    EXPECT_TRUE(std::filesystem::is_symlink(link));
+    EXPECT_EQ(read_file(real), manifest.out);
+    struct stat st {};
+    ASSERT_EQ(::stat(real.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);  // a private file stays private
+    const auto dangling = s.scratch / "dangling.json";
+    std::filesystem::create_symlink("made.json", dangling);
+    ASSERT_OK(fetch_to(dangling));
+    EXPECT_TRUE(std::filesystem::is_symlink(dangling));
+    EXPECT_EQ(read_file(s.scratch / "made.json"), manifest.out);
+
+    const auto fifo = s.scratch / "fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    // Opened for reading first (without waiting for a writer), so that the writer's open and
+    // its few hundred bytes complete into the pipe's buffer.
+    const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    ASSERT_GE(reader, 0);
+    ASSERT_OK(fetch_to(fifo));
+    std::string got(64 * 1024, '\0');
+    const auto n = ::read(reader, got.data(), got.size());
+    ::close(reader);
+    got.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    EXPECT_EQ(got, manifest.out);
+    ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode));
+    // A directory is refused, naming it.
+    const auto refused = fetch_to(s.scratch);
+    EXPECT_NE(refused.exit_code, 0);
+    EXPECT_NE(refused.err.find("Is a directory"), std::string::npos) << refused.err;
+}
+
 TEST(cli_commands, the_same_commands_on_an_oci_layout) {
     sandbox s;
     write_file(s.work / "hi.txt", "hello, layout\n");
@@ -231,6 +284,27 @@ TEST(cli_commands, the_same_commands_on_an_oci_layout) {
     ASSERT_OK(r);
     EXPECT_NE(r.out.find("Attached to [oci-layout] " + dir + "@" + subject), std::string::npos)
         << r.out;
+    // The tree shows each referrer's annotations, unless --verbose=false, as oras's.
+    r = s.oras({"discover", "--oci-layout", dir + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("[annotations]"), std::string::npos) << r.out;
+    r = s.oras({"discover", "--oci-layout", dir + ":v1", "--verbose=false"});
+    ASSERT_OK(r);
+    EXPECT_EQ(r.out.find("[annotations]"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("application/vnd.test.sig"), std::string::npos) << r.out;
+    // A list of tags where one manifest is meant is refused, never cut to its first tag.
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"resolve"},
+                                                 {"discover"},
+                                                 {"manifest", "fetch"},
+                                                 {"manifest", "fetch-config"},
+                                                 {"manifest", "delete", "--force"}}) {
+        auto line = args;
+        line.insert(line.end(), {"--oci-layout", dir + ":v1,v2"});
+        r = s.oras(line);
+        EXPECT_NE(r.exit_code, 0) << args[0];
+        EXPECT_NE(r.err.find("name one tag, not a list of 2 (\"v1,v2\")"), std::string::npos)
+            << r.err;
+    }
     r = s.oras({"discover", "--oci-layout", dir + ":v1", "--format", "json"});
     ASSERT_OK(r);
     const auto tree = parse_object(r.out);

@@ -4,6 +4,7 @@
 #include "cli/app.hpp"
 #include "cli/display/man.hpp"
 #include "cli/options/remote.hpp"
+#include "cli/options/target.hpp"
 
 #include <oras/error.hpp>
 
@@ -223,9 +224,24 @@ TEST(cli_flags, values_are_checked_while_parsing) {
     EXPECT_TRUE(
         refused({"attach", "--artifact-type", "a/b", "--distribution-spec", "v1.0", "r/x:v", "f"}));
     EXPECT_TRUE(refused({"push", "--image-spec", "v2", "r/x:v", "f"}));
-    EXPECT_TRUE(refused({"push", "--concurrency", "0", "r/x:v", "f"}));
+    EXPECT_TRUE(refused({"push", "--concurrency", "many", "r/x:v", "f"}));
+    for (const auto* n : {"0", "-1", "1000"}) {  // as oras: any integer
+        EXPECT_FALSE(refused({"push", "--concurrency", n, "r/x:v", "f"})) << n;
+        EXPECT_FALSE(refused({"cp", "--concurrency", n, "r/x:v", "r/y:v"})) << n;
+    }
     EXPECT_TRUE(refused({"repo", "tags", "--format", "xml", "r/x"}));
     EXPECT_TRUE(refused({"pull", "--no-such-flag", "r/x:v"}));
+}
+
+TEST(cli_flags, a_concurrency_of_zero_or_less_is_the_default_and_a_large_one_is_capped) {
+    for (const auto& [given, want] : std::vector<std::pair<std::string, std::size_t>>{
+             {"7", 7}, {"0", 5}, {"-3", 5}, {"64", 64}, {"1000", oras::cli::max_concurrency}}) {
+        CLI::App app;
+        std::size_t concurrency = 5;
+        oras::cli::add_concurrency(app, concurrency, "Blobs transferred at once");
+        app.parse("--concurrency " + given, false);
+        EXPECT_EQ(concurrency, want) << given;
+    }
 }
 
 TEST(cli_flags, the_oras_aliases_and_short_flags) {

@@ -201,6 +201,19 @@ TEST(mirror_config, refusals_name_the_line) {
     EXPECT_TRUE(refusal("sync: [\n").starts_with("mirror.yaml:"));  // YAML syntax
     EXPECT_NE(refusal("registries: {}\n").find("no sync"), std::string::npos);
     EXPECT_TRUE(refusal("extra: 1\n" + head).starts_with("mirror.yaml:1: unknown key \"extra\""));
+    // A key said twice has no one meaning (yaml-cpp's lookups take the first, a loop both).
+    EXPECT_TRUE(refusal(head + "    from: h:5000/other/\n")
+                    .starts_with("mirror.yaml:4: duplicate key \"from\" in sync[0]"))
+        << refusal(head + "    from: h:5000/other/\n");
+    EXPECT_TRUE(refusal("registries:\n  h:5000: {plain-http: false, plain-http: true}\n" + head)
+                    .starts_with("mirror.yaml:2: duplicate key \"plain-http\""))
+        << refusal("registries:\n  h:5000: {plain-http: false, plain-http: true}\n" + head);
+    EXPECT_TRUE(refusal("registries:\n  h:5000: {}\n  h:5000: {plain-http: true}\n" + head)
+                    .starts_with("mirror.yaml:3: registries: h:5000 is given twice"))
+        << refusal("registries:\n  h:5000: {}\n  h:5000: {plain-http: true}\n" + head);
+    EXPECT_TRUE(refusal(head + "concurrency: 2\nconcurrency: 3\n")
+                    .starts_with("mirror.yaml:5: duplicate key \"concurrency\""))
+        << refusal(head + "concurrency: 2\nconcurrency: 3\n");
 }
 
 }  // namespace
