@@ -8,6 +8,7 @@
 #include "core/sigpipe_guard.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -59,9 +60,9 @@ std::string program_name(std::string_view name) {
     return "docker-credential-" + std::string(name);
 }
 
-// ": <first line of stderr, else stdout>", or nothing. A line that looks like JSON may be a
-// credential, and a line holding one of `secrets` is the helper echoing its input: neither is
-// shown.
+// ": <first line of stderr, else stdout>", or nothing. A line holding JSON (a `{` anywhere) or
+// naming a secret may be a credential, and a line holding one of `secrets` is the helper
+// echoing its input: none is shown.
 std::string helper_says(const helper_output& output,
                         std::initializer_list<std::string_view> secrets) {
     auto line = first_line(output.err);
@@ -71,7 +72,11 @@ std::string helper_says(const helper_output& output,
     if (line.empty()) {
         return {};
     }
-    if (line.front() == '{' || line.front() == '[') {
+    std::string lower(line);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (line.front() == '[' || lower.find('{') != std::string::npos
+        || lower.find("secret") != std::string::npos) {
         return " (its output is not shown: it may hold a secret)";
     }
     for (auto secret : secrets) {

@@ -165,6 +165,9 @@ void commands_round_trip(const registry_process& reg, const std::vector<std::str
 
     r = oras({"discover", ref + ":v1", "--format", "table"});
     ASSERT_OK(r);
+    EXPECT_TRUE(r.err.starts_with(
+        "Format \"table\" is deprecated and will be removed in a future release.\n"))
+        << r.err;
     EXPECT_NE(r.out.find("Discovered 1 artifact referencing " + ref + ":v1"), std::string::npos)
         << r.out;
     // oras v1.3: each referrer's descriptor under its row, unless --verbose=false.

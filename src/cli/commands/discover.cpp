@@ -20,9 +20,18 @@ struct discover_flags {
     target_flags target;
     platform_flags platform;
     format_flags format;
+    CLI::App* cmd = nullptr;
 };
 
 int run_discover(discover_flags& f) {
+    if (f.cmd->count("--format") > 0 && f.cmd->count("--output") > 0) {
+        // As oras: the deprecated spelling and the new one are not mixed.
+        throw error(errc::invalid_argument,
+                    "--format and --output cannot be used at the same time");
+    }
+    if (f.format.value == "table") {
+        std::cerr << "Format \"table\" is deprecated and will be removed in a future release.\n";
+    }
     ops::discover_options o;
     o.artifact_type = f.artifact_type;
     if (f.depth != 0) {
@@ -56,6 +65,7 @@ int run_discover(discover_flags& f) {
 void add_discover(app& a) {
     auto f = std::make_shared<discover_flags>();
     auto* cmd = a.cli.add_subcommand("discover", "Discover the referrers of an artifact");
+    f->cmd = cmd;
     cmd->footer(
         "Examples:\n"
         "  oras-cpp discover localhost:5000/hello:v1\n"

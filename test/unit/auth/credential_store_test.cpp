@@ -848,6 +848,15 @@ exit 3
     EXPECT_EQ(stored.error(), errc::unavailable);
     EXPECT_TRUE(contains(stored.error().message, "docker-credential-echo store"));
     EXPECT_FALSE(contains(stored.error().message, "pw-42")) << stored.error().message;
+    // A credential in the middle of a line (a helper quoting what it read) is not shown either.
+    write_script(dir / "docker-credential-quoting", R"(cat >/dev/null
+echo 'oops: {"Username":"u","Secret":"s3cr3t"} is stale' >&2
+exit 1
+)");
+    auto quoted = helper_credentials("quoting").get("r.example");
+    ASSERT_FALSE(quoted);
+    EXPECT_FALSE(contains(quoted.error().message, "s3cr3t")) << quoted.error().message;
+    EXPECT_TRUE(contains(quoted.error().message, "not shown")) << quoted.error().message;
 
     for (int i = 0; i < 20; ++i) {
         auto early =

@@ -549,6 +549,13 @@ TEST(cli_commands, oras_command_lines_are_taken_as_oras_takes_them) {
     r = s.oras({"discover", "--oci-layout", "-o", "json", dir + ":v1"});
     ASSERT_OK(r);
     EXPECT_NE(r.err.find("--output is deprecated"), std::string::npos) << r.err;
+    // The deprecated spelling and the new one are not mixed, as in oras.
+    const auto both =
+        s.oras({"discover", "--oci-layout", "-o", "json", "--format", "tree", dir + ":v1"});
+    EXPECT_NE(both.exit_code, 0);
+    EXPECT_NE(both.err.find("--format and --output cannot be used at the same time"),
+              std::string::npos)
+        << both.err;
     const auto referrer = str(parse_object(r.out).at("referrers").as_array().at(0).at("digest"));
 
     // pull -k, --include-subject, --config PATH[:TYPE]; -T is refused, saying why.
