@@ -134,7 +134,8 @@ std::string indented(std::string_view bytes) {
 
 void print_descriptor(std::ostream& out, const descriptor& d, bool pretty_json) {
     const auto o = descriptor_json(d);
-    out << (pretty_json ? pretty(o) : json::serialize(o) + "\n");
+    // As oras's PrintJSON: compact JSON ends with its `}`, indented JSON with a newline.
+    out << (pretty_json ? pretty(o) : json::serialize(o));
 }
 
 }  // namespace oras::cli

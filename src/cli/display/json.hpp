@@ -18,7 +18,8 @@ boost::json::object descriptor_json(const descriptor& d);
 /// `{"reference": ..., <descriptor>}`: how the ORAS CLI reports an artifact.
 boost::json::object reference_json(const std::string& reference, const descriptor& d);
 
-/// A descriptor on stdout: one line, or indented with `pretty_json`.
+/// A descriptor on stdout: compact with no newline after it, or indented with `pretty_json` and
+/// a final newline, as oras prints it.
 void print_descriptor(std::ostream& out, const descriptor& d, bool pretty_json);
 
 /// Two-space indentation and a final newline (the ORAS CLI's `--pretty`).

@@ -284,6 +284,13 @@ TEST(cli_commands, the_same_commands_on_an_oci_layout) {
     ASSERT_OK(r);
     EXPECT_NE(r.out.find("Attached to [oci-layout] " + dir + "@" + subject), std::string::npos)
         << r.out;
+    // A descriptor as oras prints it: compact without a newline, indented with one.
+    r = s.oras({"manifest", "fetch", "--descriptor", "--oci-layout", dir + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_TRUE(r.out.starts_with("{\"mediaType\":") && r.out.ends_with("}")) << r.out;
+    r = s.oras({"manifest", "fetch", "--descriptor", "--pretty", "--oci-layout", dir + ":v1"});
+    ASSERT_OK(r);
+    EXPECT_TRUE(r.out.starts_with("{\n  \"mediaType\": ") && r.out.ends_with("}\n")) << r.out;
     // The tree shows each referrer's annotations, unless --verbose=false, as oras's.
     r = s.oras({"discover", "--oci-layout", dir + ":v1"});
     ASSERT_OK(r);
