@@ -398,7 +398,8 @@ result<detail::helper_output> run_helper(const run_request& req) {
             ::posix_spawnp(&pid, program.c_str(), setup.actions(), setup.attr(), argv, environ);
         rc != 0) {
         if (rc == ENOENT) {
-            return make_failure(errc::unavailable,
+            // The configuration names a program that is not installed: no retry will find it.
+            return make_failure(errc::invalid_argument,
                                 "credential helper " + program + " not found on PATH");
         }
         return fail("cannot run it: " + errno_text(rc));

@@ -1,5 +1,6 @@
 #include <oras/auth/credential_store.hpp>
 #include <oras/detail/base64.hpp>
+#include <oras/error.hpp>
 
 #include "auth/helper_protocol.hpp"
 
@@ -791,7 +792,9 @@ esac
     write_file(config, R"({"credsStore": "absent-helper-for-oras-tests"})");
     auto missing = store.get("r.example");
     ASSERT_FALSE(missing);
-    EXPECT_EQ(missing.error(), errc::unavailable);
+    // Not transient: running the command again will not install it.
+    EXPECT_EQ(missing.error(), errc::invalid_argument);
+    EXPECT_FALSE(oras::is_transient(std::error_code(missing.error().code)));
     EXPECT_TRUE(contains(missing.error().message,
                          "docker-credential-absent-helper-for-oras-tests not found on PATH"))
         << missing.error().message;
