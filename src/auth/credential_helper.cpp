@@ -14,6 +14,7 @@
 #include <climits>
 #include <csignal>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -60,6 +61,11 @@ std::string program_name(std::string_view name) {
     return "docker-credential-" + std::string(name);
 }
 
+// What a line quoting a credential has in it: a JSON key or a `name=value`/`name: value` pair
+// (not the bare word: "org.freedesktop.secrets" is the Secret Service's own diagnostic).
+constexpr std::string_view credential_markers[] = {
+    "\"secret\"", "secret=", "secret:", "password=", "password:", "token=", "token:"};
+
 // ": <first line of stderr, else stdout>", or nothing. A line holding JSON (a `{` anywhere) or
 // naming a secret may be a credential, and a line holding one of `secrets` is the helper
 // echoing its input: none is shown.
@@ -75,8 +81,10 @@ std::string helper_says(const helper_output& output,
     std::string lower(line);
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (line.front() == '[' || lower.find('{') != std::string::npos
-        || lower.find("secret") != std::string::npos) {
+    const bool credential_like =
+        std::any_of(std::begin(credential_markers), std::end(credential_markers),
+                    [&](std::string_view m) { return lower.find(m) != std::string::npos; });
+    if (line.front() == '[' || lower.find('{') != std::string::npos || credential_like) {
         return " (its output is not shown: it may hold a secret)";
     }
     for (auto secret : secrets) {

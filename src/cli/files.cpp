@@ -90,11 +90,7 @@ output_file::output_file(fs::path path, std::string_view what)
     if (exists && !S_ISREG(st.st_mode)) {
         // A device, a pipe, a socket (`-o /dev/stdout`, `-o >(gzip)`): written to, as oras
         // writes, never replaced by a regular file (as root, renaming over /dev/null would).
-        fd_.reset(::open(path_.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY));
-        if (!fd_) {
-            fail(what_, shown, errno);
-        }
-        stream_ = true;
+        open_in_place(shown);
         return;
     }
     // Through symbolic links to the file they name (dangling: the file a write would create):
@@ -104,6 +100,12 @@ output_file::output_file(fs::path path, std::string_view what)
         auto next = hops < 40 ? fs::read_symlink(path_, ec) : fs::path();
         if (hops == 40 || ec) {
             fail(what_, shown, hops == 40 ? ELOOP : ec.value());
+        }
+        if (path_.string().starts_with("/proc/") || path_.string().starts_with("/dev/fd/")) {
+            // A descriptor's link (`-o /dev/stdout` with stdout on a file): the open file the
+            // shell holds is written, not replaced by another under its name.
+            open_in_place(shown);
+            return;
         }
         path_ = next.is_absolute() ? std::move(next) : path_.parent_path() / next;
     }
@@ -117,14 +119,24 @@ output_file::output_file(fs::path path, std::string_view what)
     if (exists) {
         // The file replaced keeps its mode (a 0600 file stays private) and, where this process
         // may set them, its owner and group.
-        ::fchmod(fd_.get(), st.st_mode & 07777);
-        // Best effort: a process that may not give it away leaves the new file its own.
+        // Best effort: a process that may not give it away leaves the new file its own. Owner
+        // first (chown clears set-id bits), and no set-id bits copied onto downloaded bytes.
         const int owned = ::fchown(fd_.get(), st.st_uid, st.st_gid);
         (void)owned;
+        ::fchmod(fd_.get(), st.st_mode & 0777);
     } else {
         ::fchmod(fd_.get(), oras::detail::new_file_mode());  // as a new file's, not mkstemp's
     }
     behind_ = oras::detail::write_behind(fd_.get());
+}
+
+void output_file::open_in_place(const std::string& shown) {
+    // O_TRUNC for a file reached through a descriptor's link; devices and pipes ignore it.
+    fd_.reset(::open(path_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY));
+    if (!fd_) {
+        fail(what_, shown, errno);
+    }
+    stream_ = true;
 }
 
 output_file::~output_file() {

@@ -29,7 +29,8 @@ void write_output(const std::string& path, std::string_view bytes, std::string_v
 /// Writes a file by chunks through a temporary beside `path`; `commit` renames it into place,
 /// destruction without commit removes it. A `path` that is a symbolic link stands for the file it
 /// names (the link stays); an existing file's mode (and owner, when allowed) is kept; a `path`
-/// that exists and is neither a file nor a directory (a device, a pipe) is written to directly.
+/// that exists and is neither a file nor a directory (a device, a pipe), or a link through
+/// /proc or /dev/fd (`/dev/stdout`), is written to in place.
 /// (The library's `content::detail::temp_file` does the same for stores, but is not exported from a
 /// shared liboras; both use core/posix_file.hpp.)
 class output_file {
@@ -42,6 +43,8 @@ class output_file {
     void commit();
 
   private:
+    void open_in_place(const std::string& shown);
+
     std::filesystem::path path_;
     std::string temp_;
     std::string what_;

@@ -137,6 +137,14 @@ TEST(cli_signals, sigint_stops_a_pull_and_leaves_no_file) {
     const auto r = interrupt(s, {"pull", "--no-tty", "-o", out.string(), server.host() + "/r:v1"},
                              "[ -n \"$(ls -A '" + out.string() + "' 2>/dev/null)\" ]", {SIGINT});
     expect_interrupted(r, SIGINT);
+    // Nothing left, not even the output directory the pull made.
+    EXPECT_FALSE(fs::exists(out)) << "left behind in " << out;
+    // Into a directory that was there, the directory stays, empty.
+    fs::create_directories(out);
+    const auto again =
+        interrupt(s, {"pull", "--no-tty", "-o", out.string(), server.host() + "/r:v1"},
+                  "[ -n \"$(ls -A '" + out.string() + "' 2>/dev/null)\" ]", {SIGINT});
+    expect_interrupted(again, SIGINT);
     EXPECT_TRUE(fs::is_empty(out)) << "left behind in " << out;
 }
 

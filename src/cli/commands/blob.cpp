@@ -109,8 +109,8 @@ byte_source stdin_reader() {
 int run_blob_push(blob_push_flags& f) {
     asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::write);
+    created_layout cleanup(t);  // first: a refusal below leaves no new layout
     require_one_tag(t);
-    created_layout cleanup(t);
     std::optional<oras::digest> expected;
     if (!t.reference.empty()) {
         expected = digest_of(t);

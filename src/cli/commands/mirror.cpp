@@ -85,7 +85,8 @@ int run_mirror(mirror_flags& f) {
         // command line's --ca-file is, so that a typo is one error naming the key.
         for (const auto& [host, remote] : plan.registries) {
             if (!remote.ca_file.empty()) {
-                check_input_file(remote.ca_file, f.config + ": registries." + host + ".ca-file");
+                check_input_file(remote.ca_file, f.config + ": registries." + host + ".ca-file",
+                                 false);
             }
         }
         if (parsed->concurrency && f.cmd->count("--concurrency") == 0) {
@@ -166,10 +167,7 @@ void add_mirror(app& a) {
                    "Leave out tags matching this regular expression");
     cmd->add_flag("-r,--recursive", f->recursive, "Also copy referrers, recursively");
     f->platform.add(*cmd, "From an index, copy only os[/arch][/variant][:os_version]");
-    cmd->add_option("--concurrency", f->concurrency,
-                    "Blobs transferred at once, across all artifacts")
-        ->default_val(8)
-        ->check(CLI::Range(1, 256));
+    add_concurrency(*cmd, f->concurrency, "Blobs transferred at once, across all artifacts", 256);
     cmd->add_flag("--dry-run", f->dry_run, "Print the plan; write nothing");
     cmd->add_option("--shard", f->shard,
                     "Mirror only part I of N (I/N, from 0) of the artifacts, e.g. one per "

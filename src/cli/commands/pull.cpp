@@ -10,6 +10,7 @@
 #include <oras/error.hpp>
 #include <oras/ops/pull.hpp>
 
+#include <filesystem>
 #include <iostream>
 
 namespace oras::cli {
@@ -68,7 +69,29 @@ int run_pull(pull_flags& f) {
                              "Downloaded");
     o.progress = display.callback();
     const auto cache = o.cache;
-    const auto r = wait(io, ops::pull(*t.target, t.reference, std::move(o)));
+    // The output directories this pull makes: a pull that fails takes back those it left
+    // empty, as oras (which makes them only when it writes) leaves none.
+    std::vector<std::filesystem::path> made;
+    for (auto p = std::filesystem::absolute(o.output).lexically_normal();
+         !p.empty() && !std::filesystem::exists(std::filesystem::symlink_status(p));
+         p = p.parent_path()) {
+        made.push_back(p);
+        if (p == p.parent_path()) {
+            break;
+        }
+    }
+    ops::pull_result r;
+    try {
+        r = wait(io, ops::pull(*t.target, t.reference, std::move(o)));
+    } catch (...) {
+        for (const auto& dir : made) {  // deepest first; only empty ones go
+            std::error_code ec;
+            if (std::filesystem::is_empty(dir, ec) && !ec) {
+                std::filesystem::remove(dir, ec);
+            }
+        }
+        throw;
+    }
     display.done();
     if (cache) {
         cache->trim();

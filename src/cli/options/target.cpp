@@ -162,16 +162,18 @@ created_layout::~created_layout() {
     }
 }
 
-CLI::Option* add_concurrency(CLI::App& cmd, std::size_t& into, const std::string& help) {
+CLI::Option* add_concurrency(CLI::App& cmd, std::size_t& into, const std::string& help,
+                             std::size_t max) {
     const auto fallback = into;
     auto* o = cmd.add_option_function<long long>(
         "--concurrency",
-        [&into, fallback](const long long& n) {
-            into = n <= 0 ? fallback
-                          : static_cast<std::size_t>(
-                              std::min<long long>(n, static_cast<long long>(max_concurrency)));
+        [&into, fallback, max](const long long& n) {
+            into =
+                n <= 0
+                    ? fallback
+                    : static_cast<std::size_t>(std::min<long long>(n, static_cast<long long>(max)));
         },
-        help + " (0 or less: the default; at most " + std::to_string(max_concurrency) + ")");
+        help + " (0 or less: the default; at most " + std::to_string(max) + ")");
     o->default_str(std::to_string(fallback));
     return o;
 }

@@ -101,8 +101,9 @@ class created_layout {
 /// `--concurrency N` as oras takes it: any integer, 0 or less standing for the command's default
 /// (`into` as it is now, as oras-go reads a concurrency it is not given), more than
 /// `max_concurrency` capped there (every transfer in flight holds buffers and a connection).
-CLI::Option* add_concurrency(CLI::App& cmd, std::size_t& into, const std::string& help);
 inline constexpr std::size_t max_concurrency = 64;
+CLI::Option* add_concurrency(CLI::App& cmd, std::size_t& into, const std::string& help,
+                             std::size_t max = max_concurrency);
 
 /// Refuses a list of tags (`REF:a,b`) in a command that acts on one manifest: oras reads such a
 /// reference as a malformed tag, and taking the first alone would act on it silently.

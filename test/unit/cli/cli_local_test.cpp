@@ -234,7 +234,7 @@ TEST(cli_commands, an_output_path_is_written_through_links_pipes_and_modes) {
 
     const auto real = s.scratch / "real.json";
     write_file(real, "old");
-    ::chmod(real.c_str(), 0600);
+    ::chmod(real.c_str(), 0751);  // not what a new file gets under any usual umask
     const auto link = s.scratch / "link.json";
     std::filesystem::create_symlink("real.json", link);
     ASSERT_OK(fetch_to(link));
@@ -242,7 +242,7 @@ TEST(cli_commands, an_output_path_is_written_through_links_pipes_and_modes) {
     EXPECT_EQ(read_file(real), manifest.out);
     struct stat st {};
     ASSERT_EQ(::stat(real.c_str(), &st), 0);
-    EXPECT_EQ(st.st_mode & 0777, 0600u);  // a private file stays private
+    EXPECT_EQ(st.st_mode & 0777, 0751u);  // the replaced file's mode is kept
     const auto dangling = s.scratch / "dangling.json";
     std::filesystem::create_symlink("made.json", dangling);
     ASSERT_OK(fetch_to(dangling));
@@ -263,6 +263,31 @@ TEST(cli_commands, an_output_path_is_written_through_links_pipes_and_modes) {
     EXPECT_EQ(got, manifest.out);
     ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
     EXPECT_TRUE(S_ISFIFO(st.st_mode));
+    // `-o /dev/stdout` with stdout on a file: that file (the shell's) is written, not replaced
+    // by another under its name.
+    const auto redirected = s.scratch / "redirected.json";
+    write_file(redirected, "");
+    struct stat before {};
+    ASSERT_EQ(::stat(redirected.c_str(), &before), 0);
+    const auto via_stdout = oras::test::run_process(
+        {"/bin/sh", "-c",
+         std::string(ORAS_CPP_BINARY) + " manifest fetch --oci-layout '" + dir
+             + ":v1' -o /dev/stdout > '" + redirected.string() + "'"});
+    ASSERT_EQ(via_stdout.exit_code, 0) << via_stdout.err;
+    ASSERT_EQ(::stat(redirected.c_str(), &st), 0);
+    EXPECT_EQ(st.st_ino, before.st_ino);
+    EXPECT_EQ(read_file(redirected), manifest.out);
+
+    // A pull that fails takes back the output directories it made (left empty).
+    for (const auto& e : std::filesystem::directory_iterator(dir + "/blobs/sha256")) {
+        if (std::filesystem::file_size(e.path()) == 6) {  // hi.txt, "hello\n"
+            write_file(e.path(), "HELLO\n");
+        }
+    }
+    const auto failed = s.oras({"pull", "--oci-layout", dir + ":v1", "-o",
+                                (s.scratch / "new" / "deep").string(), "--no-tty"});
+    EXPECT_NE(failed.exit_code, 0);
+    EXPECT_FALSE(std::filesystem::exists(s.scratch / "new")) << failed.err;
     // A directory is refused, naming it.
     const auto refused = fetch_to(s.scratch);
     EXPECT_NE(refused.exit_code, 0);
@@ -299,7 +324,13 @@ TEST(cli_commands, the_same_commands_on_an_oci_layout) {
     ASSERT_OK(r);
     EXPECT_EQ(r.out.find("[annotations]"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("application/vnd.test.sig"), std::string::npos) << r.out;
-    // A list of tags where one manifest is meant is refused, never cut to its first tag.
+    // A list of tags where one manifest is meant is refused, never cut to its first tag; a new
+    // layout the refused command would have made is not left behind.
+    r = s.oras(
+        {"blob", "push", "--oci-layout", (s.scratch / "new-layout").string() + ":a,b", "hi.txt"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("name one tag"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(s.scratch / "new-layout"));
     for (const std::vector<std::string>& args : {std::vector<std::string>{"resolve"},
                                                  {"discover"},
                                                  {"manifest", "fetch"},
