@@ -1,9 +1,7 @@
 #include "content/layout_index.hpp"
 
-#include <oras/artifact_manifest.hpp>
 #include <oras/error.hpp>
 #include <oras/image_index.hpp>
-#include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 
 #include "core/descriptor_json.hpp"
@@ -13,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 namespace oras::content::detail {
 
@@ -133,41 +132,6 @@ bool remove_entries(json::array& manifests, const digest& d) {
 bool may_refer(const descriptor& desc) {
     return media_type::is_graph_manifest(desc.media_type)
            && desc.size <= static_cast<std::int64_t>(max_resolved_manifest);
-}
-
-std::optional<referrer_entry> referrer_in(const descriptor& desc, std::string_view bytes) {
-    referrer_entry out;
-    out.referrer.media_type = desc.media_type;
-    out.referrer.digest = desc.digest;
-    out.referrer.size = desc.size;
-    if (media_type::is_index(desc.media_type)) {
-        auto idx = image_index::parse(bytes);
-        if (!idx || !idx->subject) {
-            return std::nullopt;
-        }
-        out.subject = idx->subject->digest;
-        out.referrer.artifact_type = idx->artifact_type;
-        out.referrer.annotations = idx->annotations;
-        return out;
-    }
-    if (desc.media_type == media_type::artifact_manifest) {
-        auto a = artifact_manifest::parse(bytes);
-        if (!a || !a->subject) {
-            return std::nullopt;
-        }
-        out.subject = a->subject->digest;
-        out.referrer.artifact_type = a->artifact_type;
-        out.referrer.annotations = a->annotations;
-        return out;
-    }
-    auto m = image_manifest::parse(bytes);
-    if (!m || !m->subject) {
-        return std::nullopt;
-    }
-    out.subject = m->subject->digest;
-    out.referrer.artifact_type = m->artifact_type.empty() ? m->config.media_type : m->artifact_type;
-    out.referrer.annotations = m->annotations;
-    return out;
 }
 
 }  // namespace oras::content::detail

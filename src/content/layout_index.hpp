@@ -10,7 +10,6 @@
 #include <boost/json/object.hpp>
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -57,14 +56,5 @@ bool remove_entries(boost::json::array& manifests, const digest& d);
 
 /// A manifest or index small enough to be read whole: what can be a referrer.
 bool may_refer(const descriptor& desc);
-
-struct referrer_entry {
-    descriptor referrer;
-    digest subject;
-};
-
-/// The referrer the manifest or index `desc` with these bytes is, if it has a subject: its
-/// descriptor as a referrers list shows it (artifact type, annotations).
-std::optional<referrer_entry> referrer_in(const descriptor& desc, std::string_view bytes);
 
 }  // namespace oras::content::detail

@@ -15,6 +15,7 @@
 #include "core/posix_file.hpp"
 #include "core/quote.hpp"
 #include "core/reads_as_digest.hpp"
+#include "core/subject_link.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -414,7 +415,7 @@ asio::awaitable<void> layout_tar_writer::push(descriptor desc, byte_source src) 
     const auto kept = co_await detail::drain_verified(src, chunk_size, sink, desc, keep);
     sink.finish();
     place.complete(desc);
-    if (auto entry = keep ? detail::referrer_in(desc, kept) : std::nullopt) {
+    if (auto entry = keep ? oras::detail::subject_link_of(desc, kept) : std::nullopt) {
         const std::lock_guard lock(state_->mutex);
         detail::list_untagged(state_->manifests(), entry->referrer);
     }

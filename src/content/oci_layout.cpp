@@ -17,6 +17,7 @@
 #include "core/posix_file.hpp"
 #include "core/quote.hpp"
 #include "core/reads_as_digest.hpp"
+#include "core/subject_link.hpp"
 
 #include <boost/json.hpp>
 
@@ -56,7 +57,7 @@ using detail::layout_json;
 using detail::layout_name;
 using detail::max_resolved_manifest;
 using detail::may_refer;
-using detail::referrer_in;
+using oras::detail::subject_link_of;
 
 // Blobs move through memory in slices of this size: large enough for few system calls, small
 // enough that memory does not grow with blob size.
@@ -514,7 +515,7 @@ asio::awaitable<void> oci_layout::push(descriptor desc, byte_source src) {
         return true;
     };
     co_await oras::detail::run_blocking<bool>(std::move(commit));
-    if (auto entry = keep ? referrer_in(desc, kept) : std::nullopt) {
+    if (auto entry = keep ? subject_link_of(desc, kept) : std::nullopt) {
         add_untagged_entry(root_, opts_.max_index_size, entry->referrer);
     }
 }
@@ -534,7 +535,7 @@ asio::awaitable<std::vector<descriptor>> oci_layout::referrers(descriptor subjec
             continue;
         }
         const auto bytes = co_await fetch_all(*this, m, max_resolved_manifest);
-        auto entry = referrer_in(m, bytes);
+        auto entry = subject_link_of(m, bytes);
         if (entry && entry->subject == subject.digest
             && (artifact_type.empty() || entry->referrer.artifact_type == artifact_type)) {
             out.push_back(std::move(entry->referrer));

@@ -1,10 +1,8 @@
 // Referrers: listed from the referrers API when the registry has one, else from the tag-schema
 // fallback index (distribution-spec 1.1, "Listing Referrers", "Referrers Tag Schema"), which this
 // file also keeps current when manifests with a subject are pushed or deleted.
-#include <oras/artifact_manifest.hpp>
 #include <oras/error.hpp>
 #include <oras/image_index.hpp>
-#include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/registry/repository.hpp>
 
@@ -12,6 +10,7 @@
 #include "core/cancelled.hpp"
 #include "core/quote.hpp"
 #include "core/rethrow.hpp"
+#include "core/subject_link.hpp"
 #include "http/headers.hpp"
 #include "registry/protocol.hpp"
 #include "registry/repository_state.hpp"
@@ -401,45 +400,18 @@ asio::awaitable<std::optional<std::vector<descriptor>>> list_by_api(
 }  // namespace
 
 std::optional<referrer_link> referrer_of(const descriptor& pushed, std::string_view bytes) {
-    // The registry accepted the bytes already: no size limit beyond theirs.
-    const parse_options opts{.max_size = bytes.size()};
-    referrer_link link;
-    link.manifest.media_type = pushed.media_type;
-    link.manifest.digest = pushed.digest;
-    link.manifest.size = pushed.size;
-    if (pushed.media_type == media_type::image_manifest) {
-        auto m = image_manifest::parse(bytes, opts);
-        if (!m || !m->subject) {
-            return std::nullopt;
-        }
-        // "If the `artifactType` is empty or missing in the image manifest, the value of
-        // `artifactType` MUST be set to the config descriptor `mediaType` value."
-        link.manifest.artifact_type = m->artifact_type.empty() ? std::move(m->config.media_type)
-                                                               : std::move(m->artifact_type);
-        link.manifest.annotations = std::move(m->annotations);
-        link.subject = m->subject->digest;
-    } else if (pushed.media_type == media_type::image_index) {
-        auto idx = image_index::parse(bytes, opts);
-        if (!idx || !idx->subject) {
-            return std::nullopt;
-        }
-        // "If the `artifactType` is empty or missing in an index, the `artifactType` MUST be
-        // omitted."
-        link.manifest.artifact_type = std::move(idx->artifact_type);
-        link.manifest.annotations = std::move(idx->annotations);
-        link.subject = idx->subject->digest;
-    } else if (pushed.media_type == media_type::artifact_manifest) {
-        auto a = artifact_manifest::parse(bytes, opts);
-        if (!a || !a->subject) {
-            return std::nullopt;
-        }
-        link.manifest.artifact_type = std::move(a->artifact_type);
-        link.manifest.annotations = std::move(a->annotations);
-        link.subject = a->subject->digest;
-    } else {
+    // The types oras-go indexes on push; a Docker manifest has no subject.
+    if (pushed.media_type != media_type::image_manifest
+        && pushed.media_type != media_type::image_index
+        && pushed.media_type != media_type::artifact_manifest) {
         return std::nullopt;
     }
-    return link;
+    // The registry accepted the bytes already: no size limit beyond theirs.
+    auto link = oras::detail::subject_link_of(pushed, bytes, {.max_size = bytes.size()});
+    if (!link) {
+        return std::nullopt;
+    }
+    return referrer_link{std::move(link->referrer), link->subject};
 }
 
 asio::awaitable<void> index_referrer(std::shared_ptr<repository_state> st, referrer_link link,
