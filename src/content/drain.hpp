@@ -3,6 +3,7 @@
 
 #include <oras/content/target.hpp>
 #include <oras/error.hpp>
+#include <oras/hasher.hpp>
 #include <oras/verifier.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -93,6 +94,26 @@ boost::asio::awaitable<std::string> drain_verified(byte_source& src, std::size_t
         throw error(ok.error());
     }
     co_return kept;
+}
+
+/// Reads `src` to its end into `sink` as `drain_to` does, and describes what passed: `media_type`,
+/// the SHA-256 digest and the size of the bytes (a push of content whose digest is not known
+/// ahead). `src` and `sink` must outlive the returned awaitable.
+template <class Sink>
+boost::asio::awaitable<descriptor> drain_described(byte_source& src, std::size_t chunk_size,
+                                                   Sink& sink, std::string media_type) {
+    hasher h(digest_algorithm::sha256);
+    std::int64_t size = 0;
+    const auto hashed = [&](std::span<const std::byte> chunk) {
+        h.update(chunk);
+        size += static_cast<std::int64_t>(chunk.size());
+    };
+    co_await drain_to(src, chunk_size, sink, hashed);
+    descriptor out;
+    out.media_type = std::move(media_type);
+    out.digest = h.finish();
+    out.size = size;
+    co_return out;
 }
 
 /// A sink for `drain_to` with no memory of its own: every chunk goes to `consume`.

@@ -1,7 +1,6 @@
 // layout_tar_writer: members placed as their pushes start, headers written once their bytes are.
 #include <oras/content/layout_tar_writer.hpp>
 #include <oras/error.hpp>
-#include <oras/hasher.hpp>
 #include <oras/image_index.hpp>
 #include <oras/media_type.hpp>
 #include <oras/reference.hpp>
@@ -431,19 +430,9 @@ asio::awaitable<descriptor> layout_tar_writer::push_unknown(std::string media_ty
         state_->check_open();
     }
     detail::temp_file spool(state_->tar);
-    hasher h(digest_algorithm::sha256);
-    std::int64_t size = 0;
-    const auto hashed = [&](std::span<const std::byte> chunk) {
-        h.update(chunk);
-        size += static_cast<std::int64_t>(chunk.size());
-    };
-    co_await detail::drain_to(src, chunk_size, spool, hashed);
+    auto desc = co_await detail::drain_described(src, chunk_size, spool, std::move(media_type));
     spool.flush();
-    descriptor desc;
-    desc.media_type = std::move(media_type);
-    desc.digest = h.finish();
-    desc.size = size;
-    auto bytes = byte_source::from_file(spool.path(), 0, static_cast<std::uint64_t>(size));
+    auto bytes = byte_source::from_file(spool.path(), 0, static_cast<std::uint64_t>(desc.size));
     co_await push(desc, std::move(bytes));
     co_return desc;
 }

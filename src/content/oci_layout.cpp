@@ -1,6 +1,5 @@
 #include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
-#include <oras/hasher.hpp>
 #include <oras/image_index.hpp>
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
@@ -553,17 +552,7 @@ asio::awaitable<descriptor> oci_layout::push_unknown(std::string media_type, byt
     const auto dir = root_ / blobs_name / std::string(to_string(digest_algorithm::sha256));
     ensure_directory(dir);
     temp_file tmp(dir);
-    hasher h(digest_algorithm::sha256);
-    std::int64_t size = 0;
-    const auto hashed = [&](std::span<const std::byte> chunk) {
-        h.update(chunk);
-        size += static_cast<std::int64_t>(chunk.size());
-    };
-    co_await detail::drain_to(src, chunk_size, tmp, hashed);
-    descriptor desc;
-    desc.media_type = std::move(media_type);
-    desc.digest = h.finish();
-    desc.size = size;
+    auto desc = co_await detail::drain_described(src, chunk_size, tmp, std::move(media_type));
     // Same digest and size is the same content: the temporary file is then just dropped.
     if (!co_await exists(desc)) {
         tmp.commit(blob_path(desc.digest));
