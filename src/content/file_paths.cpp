@@ -383,6 +383,20 @@ void hash_file(int fd, std::uint64_t n, verifier& v, const fs::path& named) {
     });
 }
 
+void sync_directory(const fs::path& dir) {
+    const oras::detail::unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) {
+        const int err = errno;
+        throw error(std::error_code(err, std::system_category()),
+                    "cannot open directory " + dir.string());
+    }
+    if (::fsync(fd.get()) != 0 && errno != EINVAL) {
+        const int err = errno;
+        throw error(std::error_code(err, std::system_category()),
+                    "cannot sync directory " + dir.string());
+    }
+}
+
 void sync_file_system(const fs::path& dir) {
     const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {

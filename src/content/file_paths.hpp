@@ -144,6 +144,10 @@ void read_back(int fd, std::uint64_t n, const std::filesystem::path& named,
 /// `named` when the file cannot be read or is shorter, and `v`'s error when it refuses a chunk.
 void hash_file(int fd, std::uint64_t n, verifier& v, const std::filesystem::path& named);
 
+/// Makes a rename in `dir` survive a crash (fsync of the directory; a file system that cannot
+/// sync one, EINVAL, has nothing to make durable). Throws the errno, naming `dir`.
+void sync_directory(const std::filesystem::path& dir);
+
 /// Makes everything written to the file system holding `dir` durable (syncfs(2)): one call for
 /// any number of files. Throws `invalid_argument` naming `dir` when it fails.
 void sync_file_system(const std::filesystem::path& dir);

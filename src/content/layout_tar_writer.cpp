@@ -558,13 +558,14 @@ std::uint64_t layout_tar_writer::commit() {
     s.committed = true;
     // The rename survives a crash once the directory is synced too.
     const auto dir = s.tar.has_parent_path() ? s.tar.parent_path() : fs::path(".");
-    const oras::detail::unique_fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!d || (::fsync(d.get()) != 0 && errno != EINVAL)) {
+    try {
+        detail::sync_directory(dir);
+    } catch (const error& e) {
         throw error(errc::invalid_argument,
                     "the archive " + quote(s.tar.string())
                         + " is complete and in place, but its directory cannot be synced (a "
                           "crash may still lose the new name): "
-                        + std::strerror(errno));
+                        + e.what());
     }
     return size;
 }

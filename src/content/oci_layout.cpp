@@ -8,6 +8,7 @@
 
 #include "content/dir_claim.hpp"
 #include "content/drain.hpp"
+#include "content/file_paths.hpp"
 #include "content/layout_archive.hpp"
 #include "content/layout_index.hpp"
 #include "core/async/run_blocking.hpp"
@@ -96,18 +97,6 @@ std::size_t read_some(int fd, std::span<std::byte> buf, const fs::path& p) {
         fail_errno("cannot read", p);
     }
     return static_cast<std::size_t>(n);
-}
-
-// Makes a rename in `dir` survive a crash.
-void sync_directory(const fs::path& dir) {
-    const unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd) {
-        fail_errno("cannot open directory", dir);
-    }
-    // Some file systems cannot sync a directory (EINVAL); they have nothing to make durable.
-    if (::fsync(fd.get()) != 0 && errno != EINVAL) {
-        fail_errno("cannot sync directory", dir);
-    }
 }
 
 // The status of `p`, or nothing when it does not exist.
@@ -258,7 +247,7 @@ class temp_file {
             fail_system(err, "cannot rename " + path_.string() + " to " + target.string());
         }
         path_.clear();
-        sync_directory(target.parent_path());
+        detail::sync_directory(target.parent_path());
     }
 
   private:
