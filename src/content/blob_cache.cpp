@@ -177,6 +177,14 @@ byte_source blob_cache::tee(const descriptor& desc, byte_source src) {
     if (desc.digest.empty() || desc.size < 0) {
         return src;
     }
+    // Already kept (by an earlier fetch, or another process meanwhile): not written again, as
+    // the ORAS CLI's cache skips content it has; the entry is verified whenever it is read.
+    const auto p = entry_path(desc);
+    struct stat held {};
+    if (::stat(p.c_str(), &held) == 0 && S_ISREG(held.st_mode) && held.st_size == desc.size) {
+        ::utimensat(AT_FDCWD, p.c_str(), nullptr, 0);
+        return src;
+    }
     auto st =
         std::make_shared<tee_state>(tee_state{std::move(src), desc, entry_path(desc), stored_});
     st->start();

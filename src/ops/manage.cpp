@@ -1,5 +1,6 @@
 // manage: manifests, blobs and tags one at a time, on any target.
 #include <oras/artifact_manifest.hpp>
+#include <oras/content/blob_cache.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
 #include <oras/hasher.hpp>
@@ -42,6 +43,60 @@ std::string media_types_text(const std::vector<std::string>& types) {
     return out;
 }
 
+/// Streams `reader` into `sink`.
+asio::awaitable<void> drain_into(byte_source reader, byte_sink sink) {
+    std::vector<std::byte> buf(256 * 1024);
+    for (;;) {
+        const std::span<std::byte> span(buf);
+        const auto n = co_await reader.read(span);
+        if (n == 0) {
+            break;
+        }
+        co_await sink(std::span<const std::byte>(buf.data(), n));
+    }
+}
+
+/// The whole content of `desc` (at most `limit` bytes), verified: from `cache` when it holds a
+/// sound copy and `read_cache`, else from `src` and then kept in `cache`.
+asio::awaitable<std::string> fetch_all_cached(content::target& src, descriptor desc,
+                                              std::size_t limit,
+                                              std::shared_ptr<content::blob_cache> cache,
+                                              bool read_cache) {
+    if (!cache || desc.size < 0 || static_cast<std::uint64_t>(desc.size) > limit) {
+        // Without a cache, or for a size `fetch_all` refuses with its own words.
+        co_return co_await content::fetch_all(src, std::move(desc), limit);
+    }
+    auto out = std::make_shared<std::string>();
+    out->reserve(static_cast<std::size_t>(desc.size));
+    byte_sink sink = [out](std::span<const std::byte> b) -> asio::awaitable<void> {
+        out->append(reinterpret_cast<const char*>(b.data()), b.size());
+        co_return;
+    };
+    auto damaged = std::make_shared<bool>(false);
+    auto hit = read_cache ? cache->open(desc, [damaged] { *damaged = true; })
+                          : std::optional<byte_source>();
+    if (hit) {
+        std::exception_ptr failed;
+        try {
+            co_await drain_into(std::move(*hit), sink);
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        if (!failed) {
+            co_return std::move(*out);
+        }
+        if (!*damaged) {
+            std::rethrow_exception(failed);
+        }
+        // The cache has dropped the entry: fetched below as if it had never been there.
+        out->clear();
+    }
+    auto opened = co_await src.open(desc);
+    auto reader = cache->tee(desc, content::verified(std::move(opened), desc));
+    co_await drain_into(std::move(reader), sink);
+    co_return std::move(*out);
+}
+
 }  // namespace
 
 // --- manifests -------------------------------------------------------------------------------
@@ -59,7 +114,8 @@ asio::awaitable<fetched_manifest> fetch_manifest(content::target& src, std::stri
         throw error(errc::invalid_media_type, reference + " is " + out.desc.media_type + ", not "
                                                   + media_types_text(o.media_types));
     }
-    out.bytes = co_await content::fetch_all(src, out.desc, o.max_size);
+    // From the target, whatever the cache holds (see `fetch_manifest_options::cache`).
+    out.bytes = co_await fetch_all_cached(src, out.desc, o.max_size, o.cache, false);
     co_return out;
 }
 
@@ -78,7 +134,7 @@ asio::awaitable<fetched_manifest> fetch_config(content::target& src, std::string
     }
     fetched_manifest out;
     out.desc = parsed->config;
-    out.bytes = co_await content::fetch_all(src, out.desc, o.max_size);
+    out.bytes = co_await fetch_all_cached(src, out.desc, o.max_size, o.cache, true);
     co_return out;
 }
 
@@ -313,17 +369,21 @@ asio::awaitable<descriptor> stat_blob(content::target& src, oras::digest d) {
     throw error(errc::unsupported, "this target cannot look up a blob by digest alone");
 }
 
-asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, byte_sink sink) {
-    auto reader = content::verified(co_await src.open(desc), desc);
-    std::vector<std::byte> buf(256 * 1024);
-    for (;;) {
-        const std::span<std::byte> span(buf);
-        const auto n = co_await reader.read(span);
-        if (n == 0) {
-            break;
+asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, byte_sink sink,
+                                 fetch_blob_options o) {
+    if (o.cache) {
+        // Verified as it is read: a damaged entry fails before its last bytes reach the sink.
+        if (auto hit = o.cache->open(desc)) {
+            co_await drain_into(std::move(*hit), std::move(sink));
+            co_return;
         }
-        co_await sink(std::span<const std::byte>(buf.data(), n));
     }
+    auto opened = co_await src.open(desc);
+    auto reader = content::verified(std::move(opened), desc);
+    if (o.cache) {
+        reader = o.cache->tee(desc, std::move(reader));
+    }
+    co_await drain_into(std::move(reader), std::move(sink));
 }
 
 asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,

@@ -998,6 +998,83 @@ TEST(cli, pull_refuses_an_archive_whose_digest_does_not_match) {
 
 }  // namespace
 
+TEST(cli, blob_and_manifest_fetch_use_the_blob_cache) {
+    registry_process reg;
+    sandbox s;
+    s.make_content();
+    write_file(s.work / "config.json", R"({"fetched":"from the cache"})");
+    const std::string repo = reg.host() + "/cli/cached-fetch";
+    const std::string ref = repo + ":v1";
+    ASSERT_OK(s.oras({"push", ref, "data.bin", "--config",
+                      "config.json:application/vnd.test.config", "--no-tty"}));
+    const auto fetched = s.oras({"manifest", "fetch", ref});
+    ASSERT_OK(fetched);
+    const auto manifest = boost::json::parse(fetched.out).as_object();
+    const std::string layer(manifest.at("layers").as_array().at(0).at("digest").as_string());
+    const std::string config(manifest.at("config").at("digest").as_string());
+    const auto cache = s.root / "cache";
+    const auto entry = [&](const std::string& d) {
+        return cache / "blobs/sha256" / d.substr(std::string("sha256:").size());
+    };
+    s.env = {"ORAS_CACHE=" + cache.string()};
+
+    // The first fetch fills the cache; the second asks the registry whether the blob is there
+    // (HEAD) and reads it from the cache.
+    ASSERT_OK(s.oras({"blob", "fetch", "-o", (s.scratch / "one").string(), repo + "@" + layer}));
+    EXPECT_EQ(read_file(entry(layer)), read_file(s.work / "data.bin"));
+    const auto second =
+        s.oras({"blob", "fetch", "-o", (s.scratch / "two").string(), repo + "@" + layer, "-d"});
+    ASSERT_OK(second);
+    EXPECT_EQ(read_file(s.scratch / "two"), read_file(s.work / "data.bin"));
+    EXPECT_NE(second.err.find("HEAD http://" + repo.substr(0, repo.find('/'))
+                              + "/v2/cli/"
+                                "cached-fetch/blobs/"),
+              std::string::npos)
+        << dump(second);
+    EXPECT_EQ(second.err.find("GET "), std::string::npos) << dump(second);
+
+    // A damaged entry (its size kept) is found as it is read: the file comes from the registry
+    // instead, and the entry is sound again.
+    auto bad = read_file(entry(layer));
+    bad[bad.size() / 2] ^= 1;
+    write_file(entry(layer), bad);
+    const auto third =
+        s.oras({"blob", "fetch", "-o", (s.scratch / "three").string(), repo + "@" + layer});
+    ASSERT_OK(third);
+    EXPECT_EQ(read_file(s.scratch / "three"), read_file(s.work / "data.bin"));
+    EXPECT_EQ(read_file(entry(layer)), read_file(s.work / "data.bin"));
+    // To stdout, what went out cannot be taken back: the fetch fails naming the entry, which
+    // is removed, and the next fetch goes to the registry.
+    write_file(entry(layer), bad);
+    const auto to_stdout = s.oras({"blob", "fetch", "-o", "-", repo + "@" + layer});
+    EXPECT_EQ(to_stdout.exit_code, 1) << dump(to_stdout);
+    EXPECT_NE(to_stdout.err.find("cache entry"), std::string::npos) << dump(to_stdout);
+    EXPECT_FALSE(fs::exists(entry(layer)));
+    const auto fourth = s.oras({"blob", "fetch", "-o", "-", repo + "@" + layer});
+    ASSERT_OK(fourth);
+    EXPECT_EQ(fourth.out, read_file(s.work / "data.bin"));
+
+    // manifest fetch always asks the registry and keeps what it fetched; fetch-config reads the
+    // config from the cache once it is there.
+    ASSERT_OK(s.oras({"manifest", "fetch", "-o", (s.scratch / "m.json").string(), ref}));
+    EXPECT_EQ(read_file(entry(oras::digest::of(fetched.out).str())), fetched.out);
+    ASSERT_OK(s.oras({"manifest", "fetch-config", ref}));
+    EXPECT_EQ(read_file(entry(config)), read_file(s.work / "config.json"));
+    const auto cached_config = s.oras({"manifest", "fetch-config", ref, "-d"});
+    ASSERT_OK(cached_config);
+    EXPECT_EQ(cached_config.out, read_file(s.work / "config.json"));
+    EXPECT_NE(cached_config.err.find("/manifests/"), std::string::npos) << dump(cached_config);
+    EXPECT_EQ(cached_config.err.find("/blobs/"), std::string::npos) << dump(cached_config);
+    // A damaged config entry is refetched, whole.
+    auto bad_config = read_file(entry(config));
+    bad_config[0] ^= 1;
+    write_file(entry(config), bad_config);
+    const auto refetched = s.oras({"manifest", "fetch-config", ref});
+    ASSERT_OK(refetched);
+    EXPECT_EQ(refetched.out, read_file(s.work / "config.json"));
+    EXPECT_EQ(read_file(entry(config)), read_file(s.work / "config.json"));
+}
+
 TEST(cli, pulls_share_the_blob_cache_oras_cache_names) {
     registry_process reg;
     sandbox s;

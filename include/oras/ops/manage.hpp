@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,10 @@
 #include <vector>
 
 #pragma GCC visibility push(default)
+
+namespace oras::content {
+class blob_cache;
+}  // namespace oras::content
 
 // Each operation is an awaitable function and an `async_` form taking an executor (the target's)
 // and a completion token: with the default `deferred` (or `use_awaitable`) the awaitable itself,
@@ -57,6 +62,11 @@ struct fetch_manifest_options {
     std::vector<std::string> media_types{};
     /// Manifests larger than this are refused.
     std::size_t max_size = 4 * 1024 * 1024;
+    /// A blob cache (`ORAS_CACHE`), used as the ORAS CLI's `manifest fetch` uses it: the
+    /// manifest itself is always fetched from the target (a tag may have moved, and the target
+    /// confirms that the digest is still there), then kept in the cache; `fetch_config` reads
+    /// the config from the cache when it holds a sound copy, and keeps it there otherwise.
+    std::shared_ptr<content::blob_cache> cache{};
 };
 
 /// The manifest or index `reference` (a tag or digest) names, exactly as stored.
@@ -135,9 +145,24 @@ boost::asio::awaitable<descriptor> index_entry(content::target& src, std::string
 /// `src`; `not_found` when it is not there.
 boost::asio::awaitable<descriptor> stat_blob(content::target& src, oras::digest d);
 
+/// How `fetch_blob` reads.
+struct fetch_blob_options {
+    /// A blob cache (`ORAS_CACHE`): a blob it holds is read from it instead of the target (no
+    /// request at all), one it lacks is kept in it once fetched whole and verified. A cached
+    /// copy found damaged as it is read fails the fetch like a wrong download (the sink has seen
+    /// some bytes) and is removed from the cache; its `stats().corrupt` counts it, so that a
+    /// caller that can discard what it wrote fetches again. None: the target only.
+    std::shared_ptr<content::blob_cache> cache{};
+};
+
 /// Streams the blob `desc` into `sink`, verified: a wrong size or digest throws before the
 /// last bytes reach the sink, so a caller writing a temporary file never commits bad content.
-boost::asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, byte_sink sink);
+boost::asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, byte_sink sink,
+                                        fetch_blob_options options);
+inline boost::asio::awaitable<void> fetch_blob(content::target& src, descriptor desc,
+                                               byte_sink sink) {
+    return fetch_blob(src, std::move(desc), std::move(sink), fetch_blob_options{});
+}
 
 /// What `push_blob` pushed.
 struct pushed_blob {

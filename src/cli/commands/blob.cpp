@@ -4,6 +4,7 @@
 #include "cli/display/json.hpp"
 #include "cli/display/results.hpp"
 #include "cli/files.hpp"
+#include "cli/options/cache.hpp"
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
 
@@ -38,29 +39,52 @@ struct blob_fetch_flags {
     target_flags target;
 };
 
+/// Fetches `desc` into the file `output`, replaced only once the blob is whole and verified.
+asio::awaitable<void> fetch_into_file(content::target& src, descriptor desc, std::string output,
+                                      ops::fetch_blob_options o) {
+    auto file = std::make_shared<output_file>(output, "blob");
+    byte_sink sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
+        file->write(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+        co_return;
+    };
+    co_await ops::fetch_blob(src, std::move(desc), std::move(sink), std::move(o));
+    file->commit();
+}
+
 asio::awaitable<descriptor> fetch_to(content::target& src, oras::digest d, std::string output,
-                                     bool fetch) {
+                                     bool fetch, std::shared_ptr<content::blob_cache> cache) {
     auto desc = co_await ops::stat_blob(src, std::move(d));
     if (!fetch) {
         co_return desc;
     }
+    ops::fetch_blob_options o;
+    o.cache = cache;
     if (output == "-") {
         byte_sink sink = [](std::span<const std::byte> b) -> asio::awaitable<void> {
             std::cout.write(reinterpret_cast<const char*>(b.data()),
                             static_cast<std::streamsize>(b.size()));
             co_return;
         };
-        co_await ops::fetch_blob(src, desc, std::move(sink));
+        co_await ops::fetch_blob(src, desc, std::move(sink), std::move(o));
         std::cout.flush();
         co_return desc;
     }
-    auto file = std::make_shared<output_file>(output, "blob");
-    byte_sink sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
-        file->write(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-        co_return;
-    };
-    co_await ops::fetch_blob(src, desc, std::move(sink));
-    file->commit();
+    const auto damaged_before = cache ? cache->stats().corrupt : 0;
+    std::exception_ptr failed;
+    try {
+        co_await fetch_into_file(src, desc, output, std::move(o));
+        co_return desc;
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    if (!cache || cache->stats().corrupt == damaged_before) {
+        std::rethrow_exception(failed);
+    }
+    // The cached copy was damaged and is gone: what was written of it went with its temporary
+    // file, and the blob comes from the target instead (and is cached anew).
+    ops::fetch_blob_options again;
+    again.cache = cache;
+    co_await fetch_into_file(src, desc, output, std::move(again));
     co_return desc;
 }
 
@@ -74,7 +98,11 @@ int run_blob_fetch(blob_fetch_flags& f) {
     asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
     require_one_tag(t);
-    const auto d = wait(io, fetch_to(*t.target, digest_of(t), f.output, !f.output.empty()));
+    const auto cache = f.output.empty() ? nullptr : cache_from_environment();
+    const auto d = wait(io, fetch_to(*t.target, digest_of(t), f.output, !f.output.empty(), cache));
+    if (cache) {
+        cache->trim();
+    }
     if (f.desc.descriptor) {
         print_descriptor(std::cout, d, f.desc.pretty);
     }

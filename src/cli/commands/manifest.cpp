@@ -4,6 +4,7 @@
 #include "cli/display/json.hpp"
 #include "cli/display/results.hpp"
 #include "cli/files.hpp"
+#include "cli/options/cache.hpp"
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
 
@@ -60,6 +61,8 @@ int run_manifest_fetch(manifest_fetch_flags& f) {
             start = comma + 1;
         }
     }
+    o.cache = cache_from_environment();
+    const auto cache = o.cache;
     boost::asio::io_context io;
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
     require_one_tag(t);
@@ -68,6 +71,9 @@ int run_manifest_fetch(manifest_fetch_flags& f) {
     }
     const auto m = f.config ? wait(io, ops::fetch_config(*t.target, t.reference, std::move(o)))
                             : wait(io, ops::fetch_manifest(*t.target, t.reference, std::move(o)));
+    if (cache) {
+        cache->trim();
+    }
     if (!f.output.empty() && f.output != "-") {
         write_output(f.output, m.bytes, f.config ? "config" : "manifest");
     }

@@ -83,6 +83,12 @@ TEST(blob_cache, a_blob_read_through_tee_is_served_next_time) {
     EXPECT_EQ(s.hits, 1u);
     EXPECT_EQ(s.misses, 1u);
     EXPECT_EQ(s.stored, 1u);
+    // Read through again: the entry is there, so nothing is written (it is verified whenever
+    // it is read).
+    EXPECT_EQ(oras::test::run(io, drain(cache.tee(d, byte_source::from_string(content)))), content);
+    EXPECT_EQ(cache.stats().stored, 1u);
+    EXPECT_EQ(files_under(dir / "cache"),
+              std::vector<std::string>{"blobs/sha256/" + std::string(d.digest.encoded())});
 
     // The empty blob is a blob like any other.
     const auto empty = describe("");

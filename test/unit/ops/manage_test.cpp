@@ -1,5 +1,6 @@
 // attach, discover and the single-item operations (manifests, blobs, tags) on OCI layouts and
 // scripted in-memory targets: no registry, no sockets.
+#include <oras/content/blob_cache.hpp>
 #include <oras/content/memory_store.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
@@ -286,6 +287,48 @@ TEST(manage, digest_tags) {
         "sha256-44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a.sig"));
     EXPECT_FALSE(oras::ops::is_digest_tag("v1"));
     EXPECT_FALSE(oras::ops::is_digest_tag("sha256-short"));
+}
+
+TEST(manage, fetches_read_through_a_blob_cache) {
+    fixture f;
+    f.push_v1();
+    auto cache = std::make_shared<oras::content::blob_cache>(f.tmp.path() / "cache");
+    const auto m = f(oras::ops::fetch_manifest(*f.layout, "v1", {}));
+    const auto layer = oras::image_manifest::parse(m.bytes)->layers.at(0);
+    const auto config = oras::image_manifest::parse(m.bytes)->config;
+    std::string got;
+    oras::byte_sink sink = [&got](std::span<const std::byte> b) -> asio::awaitable<void> {
+        got.append(reinterpret_cast<const char*>(b.data()), b.size());
+        co_return;
+    };
+    oras::ops::fetch_blob_options cached;
+    cached.cache = cache;
+    f(oras::ops::fetch_blob(*f.layout, layer, sink, cached));
+    EXPECT_EQ(got, "hello\n");
+    EXPECT_EQ(cache->stats().stored, 1u);
+    // Served by the cache: the layout's copy is not read (it is damaged now).
+    oras::test::write_file(f.layout->blob_path(layer.digest), "jello\n");
+    got.clear();
+    f(oras::ops::fetch_blob(*f.layout, layer, sink, cached));
+    EXPECT_EQ(got, "hello\n");
+    EXPECT_EQ(cache->stats().hits, 1u);
+
+    // The manifest is read from the target and kept; the config comes from the cache once kept.
+    oras::ops::fetch_manifest_options o;
+    o.cache = cache;
+    EXPECT_EQ(f(oras::ops::fetch_manifest(*f.layout, "v1", o)).bytes, m.bytes);
+    EXPECT_EQ(cache->stats().stored, 2u);
+    EXPECT_EQ(f(oras::ops::fetch_config(*f.layout, "v1", o)).bytes, "{}");
+    EXPECT_EQ(cache->stats().stored, 3u);
+    oras::test::write_file(f.layout->blob_path(config.digest), "[]");
+    EXPECT_EQ(f(oras::ops::fetch_config(*f.layout, "v1", o)).bytes, "{}");
+    // A damaged entry is dropped and the target read instead (now its damaged copy: refused).
+    const auto entry = f.tmp.path() / "cache/blobs/sha256" / config.digest.encoded();
+    oras::test::write_file(entry, "[]");
+    EXPECT_EQ(code_of([&] { f(oras::ops::fetch_config(*f.layout, "v1", o)); }),
+              errc::digest_mismatch);
+    EXPECT_EQ(cache->stats().corrupt, 1u);
+    EXPECT_FALSE(fs::exists(entry));
 }
 
 TEST(manage, tags_manifests_and_blobs_of_a_layout) {
