@@ -89,6 +89,30 @@ bool takes_value(const CLI::App& app, const std::string& name, bool short_name =
                        [&](const CLI::App* c) { return takes_value(*c, name, short_name); });
 }
 
+/// The long name of the flag (an option taking no value) `-short_name` of `app` or of any
+/// command below it; empty when there is none, or when commands give the letter different
+/// long names.
+std::string flag_long_name(const CLI::App& app, const std::string& short_name) {
+    std::string found;
+    bool clash = false;
+    const auto visit = [&](const auto& self, const CLI::App& cmd) -> void {
+        for (const auto* o : cmd.get_options()) {
+            if (!o->check_sname(short_name) || o->get_items_expected_max() > 0
+                || o->get_lnames().empty()) {
+                continue;
+            }
+            const auto& name = o->get_lnames().front();
+            clash = clash || (!found.empty() && found != name);
+            found = name;
+        }
+        for (const auto* c : cmd.get_subcommands([](const CLI::App*) { return true; })) {
+            self(self, *c);
+        }
+    };
+    visit(visit, app);
+    return clash ? std::string() : found;
+}
+
 }  // namespace
 
 std::vector<std::string> split_empty_values(const CLI::App& root, std::vector<std::string> args) {
@@ -109,6 +133,12 @@ std::vector<std::string> split_empty_values(const CLI::App& root, std::vector<st
             args[i].resize(2);
             args.insert(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(value));
             ++i;
+        } else if (a.size() > 3 && a[0] == '-' && a[1] != '-' && a[2] == '=') {
+            // `-r=false`: pflag sets a boolean shorthand from the value after `=`, which
+            // CLI11 takes only in the long form.
+            if (const auto name = flag_long_name(root, a.substr(1, 1)); !name.empty()) {
+                args[i] = "--" + name + a.substr(2);
+            }
         }
     }
     return args;

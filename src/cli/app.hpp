@@ -36,9 +36,10 @@ std::unique_ptr<app> make_app();
 int run(app& a, int argc, const char* const* argv);
 
 /// `args` (the program's name first) with each `--name=` of an option that takes a value split
-/// into `--name` and an empty value, and each `-n=VALUE` into `-n` and `VALUE`, as oras's flag
-/// parser reads them: CLI11 would take the next argument as the value instead, or keep the `=`.
-/// Nothing after `--` is touched.
+/// into `--name` and an empty value, each `-n=VALUE` into `-n` and `VALUE`, and each `-f=VALUE`
+/// of a flag into `--flag=VALUE` (`-r=false`), as oras's flag parser reads them: CLI11 would
+/// take the next argument as the value instead, keep the `=`, or refuse. Nothing after `--` is
+/// touched.
 std::vector<std::string> split_empty_values(const CLI::App& root, std::vector<std::string> args);
 
 }  // namespace oras::cli

@@ -78,6 +78,21 @@ TEST(cli_flags, an_empty_value_after_equals_is_an_empty_value) {
               (strings{"oras-cpp", "push", "r/x:v1", "--", "--annotation="}));
 }
 
+// pflag sets a boolean shorthand from `-r=false`; CLI11 takes the value in the long form only.
+TEST(cli_flags, a_shorthand_flag_takes_a_value_after_equals) {
+    const parsed off({"cp", "-r=false", "r/x:v1", "r/y:v1"});
+    EXPECT_FALSE(off.leaf->get_option("--recursive")->as<bool>());
+    const parsed on({"cp", "-r=true", "r/x:v1", "r/y:v1"});
+    EXPECT_TRUE(on.leaf->get_option("--recursive")->as<bool>());
+    EXPECT_FALSE(
+        parsed({"discover", "-v=false", "r/x:v1"}).leaf->get_option("--verbose")->as<bool>());
+    EXPECT_TRUE(
+        parsed({"pull", "-k=1", "r/x:v1"}).leaf->get_option("--keep-old-files")->as<bool>());
+    EXPECT_TRUE(refused({"cp", "-r=maybe", "r/x:v1", "r/y:v1"}));
+    // A letter no flag has is still unknown.
+    EXPECT_TRUE(refused({"cp", "-Q=false", "r/x:v1", "r/y:v1"}));
+}
+
 TEST(cli_flags, every_oras_command_is_there) {
     auto a = oras::cli::make_app();
     strings names;
