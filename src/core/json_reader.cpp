@@ -1,9 +1,38 @@
 #include "core/json_reader.hpp"
 
+#include <boost/json/stream_parser.hpp>
+
 #include <algorithm>
 #include <vector>
 
 namespace oras::detail {
+
+namespace {
+
+/// Where in `text` the JSON goes wrong, as `line L, column C` (counting from 1, columns in
+/// bytes); empty when that cannot be told. simdjson says what is wrong but not where, and a
+/// person fixing a hand-written file (config.json, an annotation file) needs the place.
+std::string error_position(std::string_view text) {
+    boost::json::parse_options o;
+    o.max_depth = 100000;  // an error, not a depth the position finder sets itself
+    boost::json::stream_parser p({}, o);
+    boost::system::error_code ec;
+    auto at = p.write_some(text.data(), text.size(), ec);
+    if (!ec) {
+        p.finish(ec);
+        at = text.size();
+    }
+    if (!ec) {
+        return {};
+    }
+    const auto before = text.substr(0, std::min(at, text.size()));
+    const auto line = 1 + std::count(before.begin(), before.end(), '\n');
+    const auto line_start = before.rfind('\n');
+    const auto column = at - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
+    return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+}  // namespace
 
 result<simdjson::dom::element> json_document::parse(std::string_view text, std::size_t max_size,
                                                     std::string_view what, errc code) {
@@ -15,8 +44,10 @@ result<simdjson::dom::element> json_document::parse(std::string_view text, std::
     text_ = simdjson::padded_string(text);
     simdjson::dom::element root;
     if (auto err = parser_.parse(text_).get(root); err) {
-        return make_failure(
-            code, std::string(what) + " is not valid JSON: " + simdjson::error_message(err));
+        const auto where = error_position(text);
+        return make_failure(code, std::string(what) + " is not valid JSON"
+                                      + (where.empty() ? "" : " (" + where + ")") + ": "
+                                      + simdjson::error_message(err));
     }
     return root;
 }

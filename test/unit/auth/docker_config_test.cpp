@@ -53,7 +53,10 @@ TEST(docker_config, auths_with_the_docker_cli_key_forms) {
 
 TEST(docker_config, malformed_files_are_refused_naming_the_entry) {
     const std::pair<std::string, std::string> cases[] = {
-        {"{", "not valid JSON"},
+        {"{", "not valid JSON (line 1, column 2)"},
+        // Where it goes wrong, for whoever edits the file by hand: the brace after a comma.
+        {"{\n  \"auths\": {\n    \"r\": {},\n  }\n}\n", "not valid JSON (line 4, column 3)"},
+        {"{\"auths\": {}} x", "not valid JSON (line 1, column 16)"},
         {"[]", "is not a JSON object"},
         {R"({"auths": []})", "\"auths\" must be an object"},
         {R"({"auths": {"r": "x"}})", "\"auths.r\" must be an object"},
