@@ -75,69 +75,117 @@ int run_templated(command& c) {
 
 namespace {
 
-/// Whether an option `--name` (or, `short_name`, `-n`) of `app` or of any command below it
-/// takes a value.
-bool takes_value(const CLI::App& app, const std::string& name, bool short_name = false) {
-    for (const auto* o : app.get_options()) {
-        if ((short_name ? o->check_sname(name) : o->check_lname(name))
-            && o->get_items_expected_max() > 0) {
-            return true;
-        }
-    }
-    const auto below = app.get_subcommands([](const CLI::App*) { return true; });
-    return std::any_of(below.begin(), below.end(),
-                       [&](const CLI::App* c) { return takes_value(*c, name, short_name); });
-}
-
-/// The long name of the flag (an option taking no value) `-short_name` of `app` or of any
-/// command below it; empty when there is none, or when commands give the letter different
-/// long names.
-std::string flag_long_name(const CLI::App& app, const std::string& short_name) {
-    std::string found;
-    bool clash = false;
-    const auto visit = [&](const auto& self, const CLI::App& cmd) -> void {
+/// The options `--name` (or, `short_name`, `-n`) of the command `scope` named so far and of
+/// the commands above it; before any command is named (`scope` is the root), of every command.
+std::vector<const CLI::Option*> options_named(const CLI::App& scope, const std::string& name,
+                                              bool short_name) {
+    std::vector<const CLI::Option*> out;
+    const auto add = [&](const CLI::App& cmd) {
         for (const auto* o : cmd.get_options()) {
-            if (!o->check_sname(short_name) || o->get_items_expected_max() > 0
-                || o->get_lnames().empty()) {
-                continue;
+            if (short_name ? o->check_sname(name) : o->check_lname(name)) {
+                out.push_back(o);
             }
-            const auto& name = o->get_lnames().front();
-            clash = clash || (!found.empty() && found != name);
-            found = name;
         }
+    };
+    if (scope.get_parent() != nullptr) {
+        for (const auto* c = &scope; c != nullptr; c = c->get_parent()) {
+            add(*c);
+        }
+        return out;
+    }
+    const auto visit = [&](const auto& self, const CLI::App& cmd) -> void {
+        add(cmd);
         for (const auto* c : cmd.get_subcommands([](const CLI::App*) { return true; })) {
             self(self, *c);
         }
     };
-    visit(visit, app);
-    return clash ? std::string() : found;
+    visit(visit, scope);
+    return out;
+}
+
+/// Whether the option `--name` (or `-n`) in `scope` takes a value.
+bool takes_value(const CLI::App& scope, const std::string& name, bool short_name = false) {
+    const auto found = options_named(scope, name, short_name);
+    return std::any_of(found.begin(), found.end(),
+                       [](const CLI::Option* o) { return o->get_items_expected_max() > 0; });
+}
+
+/// The long name of the flag (an option taking no value) `-short_name` in `scope`; empty when
+/// there is none, or when commands give the letter different long names.
+std::string flag_long_name(const CLI::App& scope, const std::string& short_name) {
+    std::string found;
+    for (const auto* o : options_named(scope, short_name, true)) {
+        if (o->get_items_expected_max() > 0 || o->get_lnames().empty()) {
+            return {};
+        }
+        const auto& name = o->get_lnames().front();
+        if (!found.empty() && found != name) {
+            return {};
+        }
+        found = name;
+    }
+    return found;
+}
+
+/// The subcommand of `scope` called `name`, if any.
+const CLI::App* subcommand_named(const CLI::App& scope, const std::string& name) {
+    const auto found =
+        scope.get_subcommands([&name](const CLI::App* c) { return c->check_name(name); });
+    return found.empty() ? nullptr : found.front();
 }
 
 }  // namespace
 
 std::vector<std::string> split_empty_values(const CLI::App& root, std::vector<std::string> args) {
+    const CLI::App* scope = &root;  // the command named so far
     for (std::size_t i = 1; i < args.size(); ++i) {
         const auto& a = args[i];
         if (a == "--") {
             break;
         }
-        if (a.size() > 3 && a.starts_with("--") && a.back() == '=' && a.find('=') == a.size() - 1
-            && takes_value(root, a.substr(2, a.size() - 3))) {
-            args[i].pop_back();
-            args.insert(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::string());
-            ++i;
-        } else if (a.size() > 2 && a[0] == '-' && a[1] != '-' && a[2] == '='
-                   && takes_value(root, a.substr(1, 1), true)) {
-            // `-a=k=v`: pflag's value is `k=v`; CLI11 would keep the `=`.
-            auto value = a.substr(3);
-            args[i].resize(2);
-            args.insert(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(value));
-            ++i;
-        } else if (a.size() > 3 && a[0] == '-' && a[1] != '-' && a[2] == '=') {
-            // `-r=false`: pflag sets a boolean shorthand from the value after `=`, which
-            // CLI11 takes only in the long form.
-            if (const auto name = flag_long_name(root, a.substr(1, 1)); !name.empty()) {
+        if (a.size() < 2 || a[0] != '-') {
+            if (const auto* sub = subcommand_named(*scope, a)) {
+                scope = sub;
+            }
+            continue;
+        }
+        if (a.starts_with("--")) {
+            const auto eq = a.find('=');
+            if (eq == std::string::npos) {
+                if (takes_value(*scope, a.substr(2))) {
+                    ++i;  // its value, whatever it looks like (`-p -d=x`: a password)
+                }
+            } else if (a.size() > 3 && eq == a.size() - 1
+                       && takes_value(*scope, a.substr(2, a.size() - 3))) {
+                args[i].pop_back();
+                args.insert(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::string());
+                ++i;
+            }
+            continue;
+        }
+        if (a.size() > 2 && a[2] == '=') {
+            if (takes_value(*scope, a.substr(1, 1), true)) {
+                // `-a=k=v`: pflag's value is `k=v`; CLI11 would keep the `=`.
+                auto value = a.substr(3);
+                args[i].resize(2);
+                args.insert(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(value));
+                ++i;
+            } else if (const auto name = flag_long_name(*scope, a.substr(1, 1));
+                       a.size() > 3 && !name.empty()) {
+                // `-r=false`: pflag sets a boolean shorthand from the value after `=`, which
+                // CLI11 takes only in the long form.
                 args[i] = "--" + name + a.substr(2);
+            }
+            continue;
+        }
+        // `-abc`: flags until one that takes a value, whose value is the rest or, with no
+        // rest, the next argument.
+        for (std::size_t j = 1; j < a.size(); ++j) {
+            if (takes_value(*scope, a.substr(j, 1), true)) {
+                if (j + 1 == a.size()) {
+                    ++i;
+                }
+                break;
             }
         }
     }

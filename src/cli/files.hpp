@@ -41,6 +41,10 @@ class output_file {
     output_file& operator=(const output_file&) = delete;
     void write(std::string_view bytes);
     void commit();
+    /// Whether the bytes go straight to the destination (a device, a pipe, a descriptor's
+    /// link) rather than to a temporary file that `commit` puts in place: what was written
+    /// then cannot be taken back.
+    bool in_place() const noexcept { return stream_; }
 
   private:
     void open_in_place(const std::string& shown);

@@ -178,11 +178,12 @@ byte_source blob_cache::tee(const descriptor& desc, byte_source src) {
         return src;
     }
     // Already kept (by an earlier fetch, or another process meanwhile): not written again, as
-    // the ORAS CLI's cache skips content it has; the entry is verified whenever it is read.
+    // the ORAS CLI's cache skips content it has; the entry is verified whenever it is read. Not
+    // marked as used either: an entry that is only ever passed over (a manifest, which is
+    // always fetched from the registry) ages out.
     const auto p = entry_path(desc);
     struct stat held {};
     if (::stat(p.c_str(), &held) == 0 && S_ISREG(held.st_mode) && held.st_size == desc.size) {
-        ::utimensat(AT_FDCWD, p.c_str(), nullptr, 0);
         return src;
     }
     auto st =

@@ -12,13 +12,19 @@ namespace {
 /// Where in `text` the JSON goes wrong, as `line L, column C` (counting from 1, columns in
 /// bytes); empty when that cannot be told. simdjson says what is wrong but not where, and a
 /// person fixing a hand-written file (config.json, an annotation file) needs the place.
-std::string error_position(std::string_view text) {
+std::string error_position(std::string_view text, std::size_t max_depth) {
     boost::json::parse_options o;
-    o.max_depth = 100000;  // an error, not a depth the position finder sets itself
+    // Boost.JSON recurses per level: at simdjson's own limit it stops where simdjson did,
+    // never deeper (a hostile document of nested brackets must not exhaust the stack).
+    o.max_depth = max_depth;
     boost::json::stream_parser p({}, o);
     boost::system::error_code ec;
     auto at = p.write_some(text.data(), text.size(), ec);
-    if (!ec) {
+    if (!ec && at < text.size()) {
+        // A whole document, then more: the error is where the more begins.
+        at = std::min(text.find_first_not_of(" \t\r\n", at), text.size());
+        ec = boost::json::error::extra_data;
+    } else if (!ec) {
         p.finish(ec);
         at = text.size();
     }
@@ -44,7 +50,7 @@ result<simdjson::dom::element> json_document::parse(std::string_view text, std::
     text_ = simdjson::padded_string(text);
     simdjson::dom::element root;
     if (auto err = parser_.parse(text_).get(root); err) {
-        const auto where = error_position(text);
+        const auto where = error_position(text, parser_.max_depth());
         return make_failure(code, std::string(what) + " is not valid JSON"
                                       + (where.empty() ? "" : " (" + where + ")") + ": "
                                       + simdjson::error_message(err));

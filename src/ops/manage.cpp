@@ -373,7 +373,7 @@ asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, byte_sin
                                  fetch_blob_options o) {
     if (o.cache) {
         // Verified as it is read: a damaged entry fails before its last bytes reach the sink.
-        if (auto hit = o.cache->open(desc)) {
+        if (auto hit = o.cache->open(desc, o.on_cache_damaged)) {
             co_await drain_into(std::move(*hit), std::move(sink));
             co_return;
         }

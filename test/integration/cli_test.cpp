@@ -1050,6 +1050,13 @@ TEST(cli, blob_and_manifest_fetch_use_the_blob_cache) {
     EXPECT_EQ(to_stdout.exit_code, 1) << dump(to_stdout);
     EXPECT_NE(to_stdout.err.find("cache entry"), std::string::npos) << dump(to_stdout);
     EXPECT_FALSE(fs::exists(entry(layer)));
+    // So into a pipe named as a file: it is written in place, so the fetch is not run again.
+    ASSERT_OK(s.oras({"blob", "fetch", "-o", (s.scratch / "five").string(), repo + "@" + layer}));
+    write_file(entry(layer), bad);
+    const auto to_pipe = s.oras({"blob", "fetch", "-o", "/dev/stdout", repo + "@" + layer});
+    EXPECT_EQ(to_pipe.exit_code, 1) << dump(to_pipe);
+    EXPECT_LT(to_pipe.out.size(), bad.size()) << "the blob was written again after the bad bytes";
+    EXPECT_NE(to_pipe.err.find("cache entry"), std::string::npos) << dump(to_pipe);
     const auto fourth = s.oras({"blob", "fetch", "-o", "-", repo + "@" + layer});
     ASSERT_OK(fourth);
     EXPECT_EQ(fourth.out, read_file(s.work / "data.bin"));

@@ -66,9 +66,9 @@ class blob_cache {
     /// hands out into the cache: once `src` has been read to its end and the bytes match `desc`,
     /// they become an entry. A reader abandoned before its end, or failing, leaves nothing.
     /// `src` is hashed here unless it verifies itself (`verified`); the reader rewinds when
-    /// `src` does. When an entry of that size is already there, `src` itself (nothing written;
-    /// the entry marked as used). The reader shares state with nothing in this object: it may
-    /// outlive it.
+    /// `src` does. When an entry of that size is already there, `src` itself (nothing written,
+    /// and the entry not marked as used). The reader shares state with nothing in this object: it
+    /// may outlive it.
     byte_source tee(const descriptor& desc, byte_source src);
 
     /// Removes the least recently used entries until at most `max_bytes` remain (nothing when

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,10 +63,11 @@ struct fetch_manifest_options {
     std::vector<std::string> media_types{};
     /// Manifests larger than this are refused.
     std::size_t max_size = 4 * 1024 * 1024;
-    /// A blob cache (`ORAS_CACHE`), used as the ORAS CLI's `manifest fetch` uses it: the
-    /// manifest itself is always fetched from the target (a tag may have moved, and the target
-    /// confirms that the digest is still there), then kept in the cache; `fetch_config` reads
-    /// the config from the cache when it holds a sound copy, and keeps it there otherwise.
+    /// A blob cache (`ORAS_CACHE`): the manifest is always fetched from the target (a tag may
+    /// have moved, and the target confirms that the digest is still there) and kept in the
+    /// cache; `fetch_config` reads the config from the cache when it holds a sound copy, and
+    /// keeps it there otherwise. (The ORAS CLI also asks the registry, then serves the bytes
+    /// from its cache when it has them.)
     std::shared_ptr<content::blob_cache> cache{};
 };
 
@@ -150,9 +152,12 @@ struct fetch_blob_options {
     /// A blob cache (`ORAS_CACHE`): a blob it holds is read from it instead of the target (no
     /// request at all), one it lacks is kept in it once fetched whole and verified. A cached
     /// copy found damaged as it is read fails the fetch like a wrong download (the sink has seen
-    /// some bytes) and is removed from the cache; its `stats().corrupt` counts it, so that a
-    /// caller that can discard what it wrote fetches again. None: the target only.
+    /// some bytes, not the last) and is removed from the cache. None: the target only.
     std::shared_ptr<content::blob_cache> cache{};
+    /// Called, before the fetch fails, when the failure is a damaged cached copy (not the
+    /// sink's, nor the target's): a caller that can discard what the sink took fetches again,
+    /// and the blob then comes from the target.
+    std::function<void()> on_cache_damaged{};
 };
 
 /// Streams the blob `desc` into `sink`, verified: a wrong size or digest throws before the
@@ -278,8 +283,13 @@ ORAS_MANAGE_ASYNC(index_entry, descriptor, ORAS_P(content::target& src, std::str
                   (src, std::move(reference)))
 ORAS_MANAGE_ASYNC(stat_blob, descriptor, ORAS_P(content::target& src, oras::digest d),
                   (src, std::move(d)))
-ORAS_MANAGE_ASYNC(fetch_blob, void, ORAS_P(content::target& src, descriptor desc, byte_sink sink),
-                  (src, std::move(desc), std::move(sink)))
+ORAS_MANAGE_ASYNC(fetch_blob, void,
+                  ORAS_P(content::target& src, descriptor desc, byte_sink sink,
+                         fetch_blob_options options),
+                  (src, std::move(desc), std::move(sink), std::move(options)))
+ORAS_MANAGE_ASYNC_SHORT(fetch_blob, void, fetch_blob_options,
+                        ORAS_P(content::target& src, descriptor desc, byte_sink sink),
+                        (src, std::move(desc), std::move(sink)))
 ORAS_MANAGE_ASYNC(push_blob, pushed_blob,
                   ORAS_P(content::target& dst, byte_source src, std::string media_type,
                          std::optional<oras::digest> expected,

@@ -39,10 +39,11 @@ struct blob_fetch_flags {
     target_flags target;
 };
 
-/// Fetches `desc` into the file `output`, replaced only once the blob is whole and verified.
-asio::awaitable<void> fetch_into_file(content::target& src, descriptor desc, std::string output,
+/// Fetches `desc` into `file`, then commits it (a replaced file is replaced only once the blob
+/// is whole and verified).
+asio::awaitable<void> fetch_into_file(content::target& src, descriptor desc,
+                                      std::shared_ptr<output_file> file,
                                       ops::fetch_blob_options o) {
-    auto file = std::make_shared<output_file>(output, "blob");
     byte_sink sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
         file->write(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
         co_return;
@@ -69,22 +70,27 @@ asio::awaitable<descriptor> fetch_to(content::target& src, oras::digest d, std::
         std::cout.flush();
         co_return desc;
     }
-    const auto damaged_before = cache ? cache->stats().corrupt : 0;
+    auto damaged = std::make_shared<bool>(false);
+    o.on_cache_damaged = [damaged] { *damaged = true; };
+    auto file = std::make_shared<output_file>(output, "blob");
+    const bool in_place = file->in_place();
     std::exception_ptr failed;
     try {
-        co_await fetch_into_file(src, desc, output, std::move(o));
+        co_await fetch_into_file(src, desc, std::move(file), std::move(o));
         co_return desc;
     } catch (...) {
         failed = std::current_exception();
     }
-    if (!cache || cache->stats().corrupt == damaged_before) {
+    if (!*damaged || in_place) {
+        // Into a pipe or a device, what went out cannot be taken back: failed, as `-o -`.
         std::rethrow_exception(failed);
     }
     // The cached copy was damaged and is gone: what was written of it went with its temporary
     // file, and the blob comes from the target instead (and is cached anew).
     ops::fetch_blob_options again;
     again.cache = cache;
-    co_await fetch_into_file(src, desc, output, std::move(again));
+    auto fresh = std::make_shared<output_file>(output, "blob");
+    co_await fetch_into_file(src, desc, std::move(fresh), std::move(again));
     co_return desc;
 }
 
@@ -100,7 +106,7 @@ int run_blob_fetch(blob_fetch_flags& f) {
     require_one_tag(t);
     const auto cache = f.output.empty() ? nullptr : cache_from_environment();
     const auto d = wait(io, fetch_to(*t.target, digest_of(t), f.output, !f.output.empty(), cache));
-    if (cache) {
+    if (cache && cache->stats().stored > 0) {  // only a cache that grew can exceed its bound
         cache->trim();
     }
     if (f.desc.descriptor) {

@@ -71,7 +71,7 @@ int run_manifest_fetch(manifest_fetch_flags& f) {
     }
     const auto m = f.config ? wait(io, ops::fetch_config(*t.target, t.reference, std::move(o)))
                             : wait(io, ops::fetch_manifest(*t.target, t.reference, std::move(o)));
-    if (cache) {
+    if (cache && cache->stats().stored > 0) {  // only a cache that grew can exceed its bound
         cache->trim();
     }
     if (!f.output.empty() && f.output != "-") {

@@ -1,4 +1,5 @@
-// ORAS_CACHE: the blob cache pull and cp read from and fill, as the ORAS CLI's variable names it.
+// ORAS_CACHE: the blob cache pull, cp, backup, blob fetch and manifest fetch read from and fill,
+// as the ORAS CLI's variable names it.
 #pragma once
 
 #include <oras/content/blob_cache.hpp>

@@ -56,7 +56,9 @@ TEST(docker_config, malformed_files_are_refused_naming_the_entry) {
         {"{", "not valid JSON (line 1, column 2)"},
         // Where it goes wrong, for whoever edits the file by hand: the brace after a comma.
         {"{\n  \"auths\": {\n    \"r\": {},\n  }\n}\n", "not valid JSON (line 4, column 3)"},
-        {"{\"auths\": {}} x", "not valid JSON (line 1, column 16)"},
+        {"{\"auths\": {}} x", "not valid JSON (line 1, column 15)"},
+        {"{\"auths\": {}}\n}\n", "not valid JSON (line 2, column 1)"},
+        {std::string(200'000, '['), "not valid JSON (line 1, column 1025)"},
         {"[]", "is not a JSON object"},
         {R"({"auths": []})", "\"auths\" must be an object"},
         {R"({"auths": {"r": "x"}})", "\"auths.r\" must be an object"},

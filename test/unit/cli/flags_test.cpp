@@ -89,6 +89,14 @@ TEST(cli_flags, a_shorthand_flag_takes_a_value_after_equals) {
     EXPECT_TRUE(
         parsed({"pull", "-k=1", "r/x:v1"}).leaf->get_option("--keep-old-files")->as<bool>());
     EXPECT_TRUE(refused({"cp", "-r=maybe", "r/x:v1", "r/y:v1"}));
+    // An option's value is its value, whatever it looks like.
+    const parsed login({"login", "-u", "me", "-p", "-d=Xy", "r.example"});
+    EXPECT_EQ(login.value("--password"), "-d=Xy");
+    EXPECT_FALSE(login.flag("--debug"));
+    EXPECT_EQ(parsed({"login", "-u", "me", "--password", "-r=", "r.example"}).value("--password"),
+              "-r=");
+    EXPECT_EQ(parsed({"push", "-a", "-v=k", "r/x:v1", "a.txt"}).values("--annotation"),
+              strings{"-v=k"});
     // A letter no flag has is still unknown.
     EXPECT_TRUE(refused({"cp", "-Q=false", "r/x:v1", "r/y:v1"}));
 }

@@ -318,6 +318,9 @@ TEST(manage, fetches_read_through_a_blob_cache) {
     o.cache = cache;
     EXPECT_EQ(f(oras::ops::fetch_manifest(*f.layout, "v1", o)).bytes, m.bytes);
     EXPECT_EQ(cache->stats().stored, 2u);
+    EXPECT_EQ(f(oras::ops::fetch_manifest(*f.layout, "v1", o)).bytes, m.bytes);
+    EXPECT_EQ(cache->stats().hits, 1u);  // from the target again, not the cache
+    EXPECT_EQ(cache->stats().stored, 2u);
     EXPECT_EQ(f(oras::ops::fetch_config(*f.layout, "v1", o)).bytes, "{}");
     EXPECT_EQ(cache->stats().stored, 3u);
     oras::test::write_file(f.layout->blob_path(config.digest), "[]");
