@@ -43,6 +43,12 @@ std::string media_types_text(const std::vector<std::string>& types) {
     return out;
 }
 
+/// `src`, the content of `desc`, verified as it is read: as it comes when its target verifies
+/// it already (a registry's blobs), so that no byte is hashed twice.
+byte_source verified_once(byte_source src, const descriptor& desc) {
+    return src.verified() ? src : content::verified(std::move(src), desc);
+}
+
 /// Streams `reader` into `sink`.
 asio::awaitable<void> drain_into(byte_source reader, byte_sink sink) {
     std::vector<std::byte> buf(256 * 1024);
@@ -92,7 +98,7 @@ asio::awaitable<std::string> fetch_all_cached(content::target& src, descriptor d
         out->clear();
     }
     auto opened = co_await src.open(desc);
-    auto reader = cache->tee(desc, content::verified(std::move(opened), desc));
+    auto reader = cache->tee(desc, verified_once(std::move(opened), desc));
     co_await drain_into(std::move(reader), sink);
     co_return std::move(*out);
 }
@@ -379,7 +385,7 @@ asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, byte_sin
         }
     }
     auto opened = co_await src.open(desc);
-    auto reader = content::verified(std::move(opened), desc);
+    auto reader = verified_once(std::move(opened), desc);
     if (o.cache) {
         reader = o.cache->tee(desc, std::move(reader));
     }
