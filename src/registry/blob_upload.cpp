@@ -554,7 +554,9 @@ asio::awaitable<bool> repository::mount_blob(descriptor desc, std::string from_r
                              + " into " + st->where();
     std::optional<byte_source> checked;
     if (fallback) {
-        checked = detail::verifying_body(std::move(*fallback), desc);
+        // As push_blob: bytes already checked against their digest are not hashed again.
+        checked = fallback->digest_checked() ? std::move(*fallback)
+                                             : detail::verifying_body(std::move(*fallback), desc);
     }
     auto scopes = st->push_;
     scopes.add(auth::repository_scope(from_repository, {"pull"}));

@@ -201,7 +201,8 @@ class repository {
     /// Mounts `desc` from another repository of the same registry: true when mounted. When the
     /// registry cannot mount (202, an ordinary upload session) the blob is uploaded from
     /// `fallback` in that same session and the result is false; without a fallback the session
-    /// is cancelled and the blob must be pushed.
+    /// is cancelled and the blob must be pushed. The fallback's bytes are verified unless the
+    /// source says it checked them.
     boost::asio::awaitable<bool> mount_blob(descriptor desc, std::string from_repository,
                                             std::optional<byte_source> fallback);
     /// Defaults are overloads, not default arguments (GCC 12: see docs/api.md).
