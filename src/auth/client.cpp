@@ -170,7 +170,10 @@ asio::awaitable<void> client_state::discover(std::shared_ptr<registry_state> reg
         ping.method = "GET";
         ping.url = detail::api_root_url(boost::urls::url(reg->origin));
         auto resp = co_await http_.send(std::move(ping));
-        if (resp.status() == 401) {
+        // As in `send`: a challenge from where a redirect led is not the registry's, and its
+        // realm must not receive the registry's credentials.
+        const auto answered = http::detail::origin_of(resp.url());
+        if (resp.status() == 401 && answered && answered->str() == reg->origin) {
             auto challenges = parse_www_authenticate(resp.headers().get_all("WWW-Authenticate"));
             if (challenges) {
                 learn(*reg, *challenges);
@@ -308,6 +311,7 @@ asio::awaitable<token_response> client_state::request_token(const registry_state
         req.method = "POST";
         req.headers.set("Content-Type", "application/x-www-form-urlencoded");
         req.body = byte_source::from_string(std::move(form));
+        req.body_has_credentials = true;
     } else {
         req.method = "GET";
         auto params = realm.params();

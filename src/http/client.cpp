@@ -94,6 +94,13 @@ asio::awaitable<response> client_state::send(request req) {
             if (!plan) {
                 throw error(plan.error());
             }
+            if (*plan && (*plan)->keep_body && (*plan)->drop_credentials
+                && req.body_has_credentials) {
+                throw error(errc::invalid_response,
+                            "refusing a redirect from " + target->str() + " to " + to->str()
+                                + ": the request's body carries credentials",
+                            about(req));
+            }
             answer.redirect = std::move(*plan);
             next = std::move(*resolved);
         }

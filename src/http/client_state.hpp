@@ -67,7 +67,9 @@ struct connection {
     std::string pool_key;
     std::optional<beast::tcp_stream> plain;
     std::unique_ptr<tls_stream> tls;
-    beast::flat_buffer buffer;  // bytes read past the last response head
+    // Bytes read past the last response head. Bounded: framing that never ends (a chunk-size
+    // line, trailers) is no body, so no body limit stops it; Beast then fails the read.
+    beast::flat_buffer buffer{header_limit + body_chunk};
     std::chrono::steady_clock::time_point idle_since{};
     bool proxied_http = false;        // requests go in absolute-form to a plain-HTTP proxy
     std::string proxy_authorization;  // sent with each request through a plain-HTTP proxy

@@ -502,6 +502,18 @@ asio::awaitable<descriptor> repository::push_blob_stream(byte_source body, std::
             throw error(errc::invalid_response,
                         what + ": the registry completed an upload of unknown content on POST");
         }
+        // The registry's minimum is what it says, not what this process can hold: each chunk
+        // is one buffer, so a minimum past the bound fails here rather than allocating it.
+        constexpr std::uint64_t max_chunk = 256u << 20;
+        if (session->chunk_min.value_or(0)
+            > std::max<std::uint64_t>(max_chunk, st->options_.chunk_size)) {
+            co_await cancel_upload(*st, session->location);
+            throw error(errc::invalid_response,
+                        what + ": the registry asks for chunks of at least "
+                            + std::to_string(*session->chunk_min)
+                            + " bytes (OCI-Chunk-Min-Length), more than the "
+                            + std::to_string(max_chunk) + " this client buffers");
+        }
         const auto chunk = static_cast<std::size_t>(
             std::max<std::uint64_t>(st->options_.chunk_size, session->chunk_min.value_or(0)));
         auto location = session->location;

@@ -454,6 +454,61 @@ TEST(auth_client, a_body_is_sent_once_to_a_registry_not_yet_known) {
     EXPECT_EQ(client.stats().discoveries, 1u);
 }
 
+TEST(auth_client, a_challenge_from_where_discovery_was_redirected_is_not_learned) {
+    // GET /v2/ of the registry leads elsewhere, whose 401 names a realm of its choosing: the
+    // registry's password must never reach it.
+    scripted_server thief(
+        [](const scripted_request&) { return action{.body = R"({"token":"stolen"})"}; });
+    const auto realm = thief.url() + "/token";
+    scripted_server elsewhere([realm](const scripted_request&) {
+        return action{.status = 401,
+                      .headers = {{"WWW-Authenticate", "Bearer realm=\"" + realm + "\""}}};
+    });
+    const auto target = elsewhere.url() + "/v2/";
+    scripted_server reg([target](const scripted_request& r) {
+        if (r.target == "/v2/") {
+            return action{.status = 307, .headers = {{"Location", target}}};
+        }
+        return action{.status = 201};
+    });
+    asio::io_context io;
+    oras::auth::client client(oras::http::client(io.get_executor(), http_options()),
+                              {.credentials = creds_for(reg, {"alice", "secret", "", ""})});
+    auto req = make("PUT", reg.url() + "/v2/app/blobs/uploads/x?digest=sha256:00");
+    req.body = oras::byte_source::from_string("body");
+    EXPECT_EQ(run(io, client.fetch(std::move(req), push("app"))).status, 201u);
+    EXPECT_TRUE(thief.requests().empty());
+    for (const auto& r : reg.requests()) {
+        EXPECT_FALSE(r.has_header("Authorization")) << r.target;
+    }
+}
+
+TEST(auth_client, a_token_form_is_not_redirected_to_another_origin) {
+    scripted_server collector(
+        [](const scripted_request&) { return action{.body = R"({"access_token":"tok"})"}; });
+    const auto away = collector.url() + "/collect";
+    scripted_server tokens([away](const scripted_request&) {
+        return action{.status = 307, .headers = {{"Location", away}}};
+    });
+    scripted_server reg(bearer_registry(tokens.url() + "/token"));
+    asio::io_context io;
+    oras::auth::client client(oras::http::client(io.get_executor(), http_options()),
+                              {.credentials = creds_for(reg, {"", "", "idtok/secret", ""})});
+    const auto code = [&] {
+        try {
+            run(io, client.fetch(make("GET", reg.url() + "/v2/app/x"), pull("app")));
+        } catch (const oras::error& e) {
+            EXPECT_NE(std::string(e.what()).find("carries credentials"), std::string::npos)
+                << e.what();
+            return e.code();
+        }
+        return std::error_code();
+    }();
+    EXPECT_EQ(code, oras::errc::invalid_response);
+    EXPECT_TRUE(collector.requests().empty());
+    EXPECT_EQ(tokens.requests().size(), 1u);
+}
+
 TEST(auth_client, a_streamed_body_is_never_sent_twice) {
     // The scheme is known, but the registry refuses the credentials: the 401 comes back.
     scripted_server reg([](const scripted_request&) {

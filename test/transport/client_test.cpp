@@ -21,6 +21,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/url/parse.hpp>
 
@@ -797,6 +798,48 @@ TEST(http_client, a_file_body_sent_with_sendfile) {
                 EXPECT_EQ(e.code(), std::errc::timed_out) << e.what();
             }
             EXPECT_TRUE(oras::is_transient(std::current_exception())) << e.what();
+        }
+        done.set_value();
+        peer.join();
+    }
+}
+
+TEST(http_client, endless_chunk_framing_is_refused_not_buffered) {
+    // A chunk-size line that never ends (and endless trailers) is framing, not body: no body
+    // limit applies to it, so the connection's buffer bounds it.
+    for (const std::string start : {"1;", "0\r\nX-Trailer: "}) {
+        SCOPED_TRACE(start);
+        asio::io_context server_io;
+        asio::ip::tcp::acceptor acceptor(
+            server_io, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+        const auto port = acceptor.local_endpoint().port();
+        std::promise<void> done;
+        std::thread peer([&] {
+            asio::ip::tcp::socket sock(server_io);
+            acceptor.accept(sock);
+            char head[512];
+            boost::system::error_code ec;
+            sock.read_some(asio::buffer(head), ec);
+            const std::string response =
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + start;
+            asio::write(sock, asio::buffer(response), ec);
+            const std::string filler(64 * 1024, 'a');
+            for (int i = 0; i < 256 && !ec; ++i) {  // up to 16 MiB, as long as it is read
+                asio::write(sock, asio::buffer(filler), ec);
+            }
+            done.get_future().wait();
+        });
+        asio::io_context io;
+        auto opts = fast_options();
+        opts.timeouts.io = 5s;
+        opts.retry.max_retries = 0;
+        oras::http::client client(io.get_executor(), opts);
+        try {
+            run(io, client.fetch(get("http://127.0.0.1:" + std::to_string(port) + "/x")));
+            ADD_FAILURE() << "read";
+        } catch (const std::system_error& e) {
+            EXPECT_NE(e.code(), std::errc::timed_out)
+                << "buffered until the peer stopped: " << e.what();
         }
         done.set_value();
         peer.join();

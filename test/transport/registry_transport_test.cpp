@@ -585,6 +585,23 @@ TEST(registry_transport, stream_push_sends_chunks_of_at_least_the_registry_minim
     }
 }
 
+TEST(registry_transport, a_chunk_minimum_past_the_client_bound_is_refused_not_allocated) {
+    fixture f;
+    f.fake.with([](fake_registry& reg) { reg.chunk_min = "100000000000"; });  // 100 GB
+    try {
+        f(f.repo->push_blob_stream(stream_of(pattern(2500, 1), 333), "application/x-test"));
+        ADD_FAILURE() << "pushed";
+    } catch (const oras::error& e) {
+        EXPECT_EQ(e.code(), oras::errc::invalid_response);
+        EXPECT_NE(std::string(e.what()).find("OCI-Chunk-Min-Length"), std::string::npos)
+            << e.what();
+    }
+    const auto reqs = f.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_EQ(reqs[0].method, "POST");
+    EXPECT_EQ(reqs[1].method, "DELETE");  // the session is not left open
+}
+
 // --- 3. 416 and dropped PATCHes -----------------------------------------------------------------
 
 TEST(registry_transport, stream_push_recovers_from_a_416) {

@@ -25,6 +25,10 @@ struct request {
     /// None by default. Whether it is replayable decides whether the request may be sent again
     /// (see `byte_source`).
     byte_source body;
+    /// The body carries credentials (a token request's password or refresh token): a redirect
+    /// (307/308) that would re-send it to another origin is refused (`invalid_response`), as
+    /// `Authorization` is never sent there.
+    bool body_has_credentials = false;
 
     /// GET, HEAD, PUT, DELETE, OPTIONS: repeating them has the effect of sending them once.
     bool idempotent() const noexcept;

@@ -60,7 +60,8 @@ struct repository_options {
     unsigned max_resumes = 3;
     /// Uploads of unknown size (`push_blob_stream`) go in PATCH requests of this many bytes,
     /// each resumable; 0 streams them in one PATCH (fastest; a drop restarts the upload). A
-    /// registry's `OCI-Chunk-Min-Length` raises it.
+    /// registry's `OCI-Chunk-Min-Length` raises it, up to 256 MiB (or this value, if larger):
+    /// a registry asking for more is refused (`invalid_response`) rather than buffered.
     std::size_t chunk_size = 0;
     /// Blobs up to this size are pushed with a single `POST ?digest=` carrying the body when
     /// the registry completes such uploads with 201; others (distribution answers 202 and opens
