@@ -142,7 +142,8 @@ struct credential_options {
     /// The registries (host[:port]) the user named; explicit and environment credentials are
     /// offered to these and never to any other registry.
     std::vector<std::string> registries{};
-    /// Read ORAS_USER and ORAS_PASS (used when no explicit credential is given).
+    /// Read ORAS_USER and ORAS_PASS (used when no explicit credential is given). They name no
+    /// registry: a program reaching several should set this for one of them at most.
     bool use_environment = true;
     /// The Docker config file; empty for `docker_config::default_path()`.
     std::filesystem::path config_path{};

@@ -62,6 +62,10 @@ int run_cp(cp_flags& f) {
         to.remote = f.to_remote.remote_for(registry_part(f.to));
         apply_distribution_spec(f.to_spec, to.remote);
     }
+    if (!from.is_layout() && !to.is_layout()) {
+        environment_credentials_for_one_registry({registry_part(f.from), registry_part(f.to)},
+                                                 {&from.remote, &to.remote});
+    }
     const bool from_layout = from.is_layout();
     const bool to_layout = to.is_layout();
     const bool text = !f.format.json();

@@ -123,6 +123,21 @@ int run_mirror(mirror_flags& f) {
         }
         plan.rules.push_back(std::move(rule));
     }
+    {
+        std::vector<std::string> hosts;
+        for (const auto& rule : plan.rules) {
+            for (const auto* side : {&rule.from, &rule.to}) {
+                if (auto host = registry_of(*side); !host.empty()) {
+                    hosts.push_back(std::move(host));
+                }
+            }
+        }
+        std::vector<registry::connect_options*> remotes{&plan.defaults};
+        for (auto& [host, remote] : plan.registries) {
+            remotes.push_back(&remote);
+        }
+        environment_credentials_for_one_registry(hosts, remotes);
+    }
     if (!f.shard.empty()) {
         auto shard = ops::parse_shard(f.shard);
         if (!shard) {

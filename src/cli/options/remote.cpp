@@ -11,7 +11,9 @@
 #include <boost/url/rfc/ipv6_address_rule.hpp>
 
 #include <charconv>
+#include <cstdlib>
 #include <iostream>
+#include <set>
 
 namespace oras::cli {
 
@@ -169,6 +171,27 @@ void remote_flags::apply_registry_config(auth::credential_options& into) const {
     into.config_path = registry_config.empty() ? std::string() : registry_config.front();
     into.fallback_config_paths.assign(registry_config.begin() + (registry_config.empty() ? 0 : 1),
                                       registry_config.end());
+}
+
+void environment_credentials_for_one_registry(
+    const std::vector<std::string>& hosts, const std::vector<registry::connect_options*>& remotes) {
+    std::set<std::string, std::less<>> distinct(hosts.begin(), hosts.end());
+    if (distinct.size() < 2) {
+        return;
+    }
+    for (auto* r : remotes) {
+        r->credentials.use_environment = false;
+    }
+    if (std::getenv("ORAS_USER") != nullptr || std::getenv("ORAS_PASS") != nullptr) {
+        std::string names;
+        for (const auto& h : distinct) {
+            names += (names.empty() ? "" : ", ") + h;
+        }
+        std::cerr << "Warning: ORAS_USER/ORAS_PASS are not used: they name no registry, and this "
+                     "command reaches several ("
+                  << names
+                  << "). Give each side its own (--from-username, --to-username) or log in.\n";
+    }
 }
 
 registry::connect_options remote_flags::remote_for(std::string_view registry) {

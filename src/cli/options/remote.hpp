@@ -53,6 +53,13 @@ struct remote_flags {
     bool warned_secret = false;
 };
 
+/// `ORAS_USER`/`ORAS_PASS` name no registry: a command that reaches several (`cp` or `mirror`
+/// between registries; `hosts` the registries of `remotes`, in order) offers them to none,
+/// rather than send one registry's password to another's token service, and says so once on
+/// stderr when they are set.
+void environment_credentials_for_one_registry(
+    const std::vector<std::string>& hosts, const std::vector<registry::connect_options*>& remotes);
+
 /// Turns on `-d/--debug`'s log of every request and response (secrets redacted, on stderr) for
 /// the registry these options reach.
 void log_requests(registry::connect_options& remote);

@@ -101,6 +101,19 @@ TEST(cli_flags, a_shorthand_flag_takes_a_value_after_equals) {
     EXPECT_TRUE(refused({"cp", "-Q=false", "r/x:v1", "r/y:v1"}));
 }
 
+// ORAS_USER/ORAS_PASS name no registry: offered when a command reaches one, to none when it
+// reaches two (a password for one must not go to the other's token service).
+TEST(cli_flags, environment_credentials_go_to_one_registry_only) {
+    oras::registry::connect_options a, b;
+    oras::cli::environment_credentials_for_one_registry({"r.example", "r.example"}, {&a, &b});
+    EXPECT_TRUE(a.credentials.use_environment);
+    EXPECT_TRUE(b.credentials.use_environment);
+    oras::cli::environment_credentials_for_one_registry({"r.example", "other.example:5000"},
+                                                        {&a, &b});
+    EXPECT_FALSE(a.credentials.use_environment);
+    EXPECT_FALSE(b.credentials.use_environment);
+}
+
 TEST(cli_flags, every_oras_command_is_there) {
     auto a = oras::cli::make_app();
     strings names;
