@@ -3,6 +3,8 @@
 #include "core/quote.hpp"
 #include "core/text.hpp"
 
+#include <oras/diagnostics.hpp>
+
 #include <boost/url/ipv4_address.hpp>
 #include <boost/url/ipv6_address.hpp>
 #include <boost/url/parse.hpp>
@@ -171,8 +173,9 @@ std::string request_target(boost::urls::url_view u) {
 
 result<boost::urls::url> resolve_location(boost::urls::url_view base, std::string_view location) {
     const auto fail = [&](const std::string& why) {
+        // Redacted: a presigned storage URL carries its signature in the query.
         return make_failure(errc::invalid_response,
-                            "Location " + oras::detail::quote(location) + " " + why);
+                            "Location " + oras::detail::quote(redact_url(location)) + " " + why);
     };
     location = trim(location);
     if (location.empty()) {

@@ -4,6 +4,7 @@
 #include "core/quote.hpp"
 #include "core/text.hpp"
 
+#include <oras/diagnostics.hpp>
 #include <oras/error.hpp>
 
 #include <boost/url/grammar/parse.hpp>
@@ -143,11 +144,12 @@ void log_request(const http::log_event& e) {
     line += " (" + std::to_string(e.elapsed.count() / 1000) + " ms";
     line += e.attempt != 0 ? ", retry " + std::to_string(e.attempt) + ")" : ")";
     line += "\n";
+    // Header values are the server's: control bytes (C1 included) must not reach a terminal.
     for (const auto& [k, v] : e.request_headers) {
-        line += "[debug]   > " + k + ": " + v + "\n";
+        line += "[debug]   > " + k + ": " + display(v, 4096) + "\n";
     }
     for (const auto& [k, v] : e.response_headers) {
-        line += "[debug]   < " + k + ": " + v + "\n";
+        line += "[debug]   < " + k + ": " + display(v, 4096) + "\n";
     }
     std::cerr << line << std::flush;
 }

@@ -66,6 +66,12 @@ TEST(http_location, resolution) {
             EXPECT_EQ(r.error(), oras::errc::invalid_response);
         }
     }
+    // A presigned URL that cannot be followed is named without its signature.
+    const auto presigned =
+        resolve_location(base, "ftp://bucket.example/blob?X-Amz-Signature=s3cr3t&x=1");
+    ASSERT_FALSE(presigned);
+    EXPECT_EQ(presigned.error().message.find("s3cr3t"), std::string::npos)
+        << presigned.error().message;
 }
 
 TEST(http_retry_after, seconds_and_dates) {
