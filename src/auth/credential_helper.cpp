@@ -13,6 +13,7 @@
 #include <chrono>
 #include <climits>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <optional>
@@ -23,6 +24,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -350,6 +352,32 @@ class spawn_setup {
     bool ok_ = false;
 };
 
+/// Where `program` is on PATH: the first absolute entry holding an executable regular file of
+/// that name; empty when none does. Empty and relative entries (a trailing `:`, `.`) are not
+/// searched, as Go's exec.LookPath refuses them: a checkout that ships its own
+/// `docker-credential-*` must not be run by a command started inside it.
+std::string find_on_path(const std::string& program) {
+    const char* env = std::getenv("PATH");
+    const std::string_view path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+    for (std::size_t start = 0; start <= path.size();) {
+        const auto end = std::min(path.find(':', start), path.size());
+        const auto dir = path.substr(start, end - start);
+        start = end + 1;
+        if (dir.empty() || dir.front() != '/') {
+            continue;
+        }
+        std::string candidate(dir);
+        candidate += '/';
+        candidate += program;
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)
+            && ::access(candidate.c_str(), X_OK) == 0) {
+            return candidate;
+        }
+    }
+    return {};
+}
+
 struct run_request {
     std::string_view name{};    // the helper, for messages
     std::string_view action{};  // get, store or erase
@@ -402,8 +430,14 @@ result<detail::helper_output> run_helper(const run_request& req) {
     std::string program_arg = program;
     char* argv[] = {program_arg.data(), action.data(), nullptr};
     pid_t pid = -1;
+    const auto found = find_on_path(program);
+    if (found.empty()) {
+        return make_failure(errc::invalid_argument,
+                            "credential helper " + program
+                                + " not found on PATH (whose relative entries are not searched)");
+    }
     if (const int rc =
-            ::posix_spawnp(&pid, program.c_str(), setup.actions(), setup.attr(), argv, environ);
+            ::posix_spawn(&pid, found.c_str(), setup.actions(), setup.attr(), argv, environ);
         rc != 0) {
         if (rc == ENOENT) {
             // The configuration names a program that is not installed: no retry will find it.

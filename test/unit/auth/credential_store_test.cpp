@@ -872,6 +872,30 @@ exit 1
     EXPECT_TRUE(child_processes().empty());
 }
 
+TEST(credential_store, helpers_are_not_run_from_relative_path_entries) {
+    // A command run inside a checkout that ships its own helper must not run it, whatever a
+    // stray `.` or empty entry in PATH says (as Go's exec.LookPath refuses them).
+    temp_dir dir;
+    write_script(dir / "docker-credential-planted",
+                 "echo '{\"ServerURL\":\"r.example\",\"Username\":\"u\",\"Secret\":\"s\"}'\n");
+    const auto cwd = fs::current_path();
+    fs::current_path(dir.path());
+    const char* old = std::getenv("PATH");
+    const std::string rest = old != nullptr ? old : "/usr/bin:/bin";
+    for (const auto& path : {".:" + rest, ":" + rest, rest + ":", "./:" + rest}) {
+        SCOPED_TRACE(path);
+        env_guard guard("PATH", path);
+        auto r = helper_credentials("planted").get("r.example");
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error(), errc::invalid_argument);
+        EXPECT_TRUE(contains(r.error().message, "not found on PATH")) << r.error().message;
+    }
+    fs::current_path(cwd);
+    // From an absolute entry it runs.
+    auto path = prepend_path(dir.path());
+    EXPECT_EQ(helper_credentials("planted").get("r.example")->username, "u");
+}
+
 TEST(credential_store, helper_timeout_kills_and_reaps) {
     temp_dir dir;
     write_script(dir / "docker-credential-slow", "exec sleep 30\n");
