@@ -29,7 +29,7 @@ struct attach_options {
     /// Layers, as for `push`; may be empty when annotations say it all.
     std::vector<push_file> files{};
     /// Keyed by `$manifest`, `$config` (the config's descriptor, the empty one included) or a
-    /// file's title, as for `push`.
+    /// file's `push_file::path` as given, not its title, as for `push`.
     annotation_map annotations{};
     /// A config blob from a file (oras v1.3's `--config PATH[:TYPE]`); none: the empty config.
     std::optional<push_file> config{};

@@ -50,7 +50,8 @@ struct push_options {
     /// `oras push --artifact-platform` packs it, so that `--platform` selects the artifact.
     /// Not with `config`, nor (1.0) with an `artifact_type` (`errc::invalid_argument`).
     std::optional<oras::platform> artifact_platform{};
-    /// Empty: `application/vnd.unknown.artifact.v1` (1.1) or the config type (1.0).
+    /// Empty: `application/vnd.unknown.artifact.v1` (1.1; none when `config` is set) or the
+    /// config type (1.0).
     std::string artifact_type{};
     /// By `$manifest`, `$config` or a file's `push_file::path` as given, not its title, as oras
     /// looks them up; another key is passed over, as oras passes over it, and reported

@@ -126,7 +126,8 @@ std::string man_page(const CLI::App& root) {
     write_commands(s, root, root);
     s << ".SH EXIT STATUS\n"
          "0 on success; 1 when a command fails, after one line \\fBError: \\fISUBJECT\\fB: "
-         "\\fICAUSE\\fR on standard error; another non-zero status for a usage error.\n"
+         "\\fICAUSE\\fR on standard error, a usage error included; 130 or 143 after SIGINT or "
+         "SIGTERM.\n"
       << ".SH ENVIRONMENT\n"
          ".TP\n\\fBORAS_USER\\fR, \\fBORAS_PASS\\fR\n"
          "Credentials for the registry of the reference, when no flag gives any; not used "
