@@ -154,6 +154,17 @@ std::string referrers_tag(std::string_view digest_text);
 /// all at once, so a page can be far larger than a manifest. Read bodies with this limit.
 inline constexpr std::size_t max_list_body = 16 * 1024 * 1024;
 
+/// Largest sum of the pages of one listing (tags, catalog, referrers) kept in memory: a registry
+/// that links page after page of names (within `max_pages`) would otherwise hold memory without
+/// bound. 256 MiB is millions of names.
+inline constexpr std::size_t max_list_total = 256 * 1024 * 1024;
+
+/// Adds a page of `bytes` to `total`; false when the listing then exceeds `max_list_total`.
+inline bool add_list_page(std::size_t& total, std::size_t bytes) noexcept {
+    total += bytes;
+    return total <= max_list_total;
+}
+
 /// The tags of `{"name": ..., "tags": [...]}`; `tags` null or absent (what Go registries send
 /// for a repository without tags) is an empty list. `name`, when present, must equal
 /// `expected_repository` (unless that is empty): another name means a proxy or a registry

@@ -326,6 +326,7 @@ asio::awaitable<std::optional<std::vector<descriptor>>> list_by_api(
     std::shared_ptr<repository_state> st, digest subject, std::string artifact_type) {
     std::vector<descriptor> out;
     auto u = referrers_url(boost::urls::url(st->base_url_), st->name_, subject, artifact_type);
+    std::size_t total = 0;
     for (unsigned page = 0;; ++page) {
         if (page == st->options_.max_pages) {
             throw oras::error(errc::invalid_response, "the referrers list has more than "
@@ -365,6 +366,12 @@ asio::awaitable<std::optional<std::vector<descriptor>>> list_by_api(
                               diag);
         }
         const auto body = co_await resp.read_all(st->options_.max_manifest_size);
+        if (!add_list_page(total, body.size())) {
+            throw oras::error(errc::invalid_response,
+                              "the referrers list is larger than " + std::to_string(max_list_total)
+                                  + " bytes across its pages",
+                              diag);
+        }
         auto idx = image_index::parse(body, {.max_size = st->options_.max_manifest_size});
         if (!idx) {
             throw oras::error(

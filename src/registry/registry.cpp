@@ -83,6 +83,7 @@ asio::awaitable<std::vector<std::string>> catalog_with(std::shared_ptr<detail::r
     const auth::scope_set scopes{auth::catalog_scope()};
     std::vector<std::string> out;
     auto u = detail::catalog_url(boost::urls::url(st->base_url_), st->options_.page_size);
+    std::size_t total = 0;
     for (unsigned page = 0;; ++page) {
         if (page == st->options_.max_pages) {
             throw error(errc::invalid_response, "the catalog of " + st->host_ + " has more than "
@@ -96,6 +97,11 @@ asio::awaitable<std::vector<std::string>> catalog_with(std::shared_ptr<detail::r
                           st->options_.max_error_body);
         }
         const auto body = co_await resp.read_all(detail::max_list_body);
+        if (!detail::add_list_page(total, body.size())) {
+            throw error(errc::invalid_response, "the catalog of " + st->host_ + " is larger than "
+                                                    + std::to_string(detail::max_list_total)
+                                                    + " bytes across its pages");
+        }
         auto names = detail::parse_catalog(body);
         if (!names) {
             throw error(names.error().code,

@@ -57,6 +57,7 @@ asio::awaitable<std::vector<std::string>> repository::tags() {
     auto st = state_;
     std::vector<std::string> out;
     auto u = st->tags_url(st->options_.page_size);
+    std::size_t total = 0;
     for (unsigned page = 0;; ++page) {
         if (page == st->options_.max_pages) {
             throw error(errc::invalid_response, "the tag list of " + st->where() + " has more than "
@@ -67,6 +68,11 @@ asio::awaitable<std::vector<std::string>> repository::tags() {
             co_await st->fail(resp, "GET", "cannot list the tags of " + st->where());
         }
         const auto body = co_await resp.read_all(detail::max_list_body);
+        if (!detail::add_list_page(total, body.size())) {
+            throw error(errc::invalid_response,
+                        "the tag list of " + st->where() + " is larger than "
+                            + std::to_string(detail::max_list_total) + " bytes across its pages");
+        }
         auto page_tags = detail::parse_tag_list(body, st->name_);
         if (!page_tags) {
             throw error(page_tags.error().code, page_tags.error().message,

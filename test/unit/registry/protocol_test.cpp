@@ -267,6 +267,15 @@ TEST(registry_protocol, chunk_content_range) {
     EXPECT_EQ(chunk_content_range(1048576, 10), "1048576-1048585");
 }
 
+TEST(registry_protocol, a_listing_is_bounded_across_its_pages) {
+    using oras::registry::detail::add_list_page;
+    using oras::registry::detail::max_list_total;
+    std::size_t total = 0;
+    EXPECT_TRUE(add_list_page(total, max_list_total - 10));
+    EXPECT_TRUE(add_list_page(total, 10));
+    EXPECT_FALSE(add_list_page(total, 1));
+}
+
 TEST(registry_protocol, chunk_min_length) {
     EXPECT_EQ(parse_chunk_min_length("").value(), std::nullopt);
     EXPECT_EQ(parse_chunk_min_length("  ").value(), std::nullopt);
