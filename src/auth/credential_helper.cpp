@@ -440,9 +440,9 @@ result<detail::helper_output> run_helper(const run_request& req) {
             ::posix_spawn(&pid, found.c_str(), setup.actions(), setup.attr(), argv, environ);
         rc != 0) {
         if (rc == ENOENT) {
-            // The configuration names a program that is not installed: no retry will find it.
+            // Found, yet not there to run: its interpreter (`#!`) is missing, or it went away.
             return make_failure(errc::invalid_argument,
-                                "credential helper " + program + " not found on PATH");
+                                "credential helper " + found + " cannot be run: " + errno_text(rc));
         }
         return fail("cannot run it: " + errno_text(rc));
     }

@@ -23,19 +23,27 @@ bool is_secret_parameter(std::string_view key) {
                        [&](std::string_view s) { return k.find(s) != std::string::npos; });
 }
 
-// For text Boost.URL will not parse: drop anything between "//" and an '@' of the authority.
+// For text Boost.URL will not parse: drop anything between "//" and an '@' of the authority,
+// and the whole query (its parameters cannot be told apart, and one may be a signature).
 std::string redact_unparsed(std::string_view url) {
+    std::string tail;
+    if (const auto q = url.find('?'); q != std::string_view::npos) {
+        const auto fragment = url.find('#', q);
+        tail = "?REDACTED"
+               + std::string(fragment == std::string_view::npos ? "" : url.substr(fragment));
+        url = url.substr(0, q);
+    }
     const auto scheme_end = url.find("//");
     if (scheme_end == std::string_view::npos) {
-        return std::string(url);
+        return std::string(url) + tail;
     }
     const auto authority = scheme_end + 2;
     const auto authority_end = std::min(url.find_first_of("/?#", authority), url.size());
     const auto at = url.substr(0, authority_end).rfind('@');
     if (at == std::string_view::npos || at < authority) {
-        return std::string(url);
+        return std::string(url) + tail;
     }
-    return std::string(url.substr(0, authority)) + std::string(url.substr(at + 1));
+    return std::string(url.substr(0, authority)) + std::string(url.substr(at + 1)) + tail;
 }
 
 }  // namespace

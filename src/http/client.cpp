@@ -94,7 +94,9 @@ asio::awaitable<response> client_state::send(request req) {
             if (!plan) {
                 throw error(plan.error());
             }
-            if (*plan && (*plan)->keep_body && (*plan)->drop_credentials
+            // http -> https on the same host is the same server, made safer: followed.
+            const bool upgrade = to->tls() && to->host == target->host;
+            if (*plan && (*plan)->keep_body && (*plan)->drop_credentials && !upgrade
                 && req.body_has_credentials) {
                 throw error(errc::invalid_response,
                             "refusing a redirect from " + target->str() + " to " + to->str()

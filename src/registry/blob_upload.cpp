@@ -504,9 +504,8 @@ asio::awaitable<descriptor> repository::push_blob_stream(byte_source body, std::
         }
         // The registry's minimum is what it says, not what this process can hold: each chunk
         // is one buffer, so a minimum past the bound fails here rather than allocating it.
-        constexpr std::uint64_t max_chunk = 256u << 20;
-        if (session->chunk_min.value_or(0)
-            > std::max<std::uint64_t>(max_chunk, st->options_.chunk_size)) {
+        const auto max_chunk = std::max<std::uint64_t>(256u << 20, st->options_.chunk_size);
+        if (session->chunk_min.value_or(0) > max_chunk) {
             co_await cancel_upload(*st, session->location);
             throw error(errc::invalid_response,
                         what + ": the registry asks for chunks of at least "

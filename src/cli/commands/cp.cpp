@@ -64,7 +64,9 @@ int run_cp(cp_flags& f) {
     }
     if (!from.is_layout() && !to.is_layout()) {
         environment_credentials_for_one_registry({registry_part(f.from), registry_part(f.to)},
-                                                 {&from.remote, &to.remote});
+                                                 {&from.remote, &to.remote},
+                                                 "Give each side its own (--from-username, "
+                                                 "--to-username) or log in.");
     }
     const bool from_layout = from.is_layout();
     const bool to_layout = to.is_layout();

@@ -136,7 +136,11 @@ int run_mirror(mirror_flags& f) {
         for (auto& [host, remote] : plan.registries) {
             remotes.push_back(&remote);
         }
-        environment_credentials_for_one_registry(hosts, remotes);
+        environment_credentials_for_one_registry(
+            hosts, remotes,
+            f.config.empty() ? "Give each side its own (--from-username, --to-username) or log in."
+                             : "Name them per registry in the config (registries.HOST.username, "
+                               "password-env) or log in.");
     }
     if (!f.shard.empty()) {
         auto shard = ops::parse_shard(f.shard);

@@ -11,6 +11,8 @@
 #include <boost/url/rfc/ipv4_address_rule.hpp>
 #include <boost/url/rfc/ipv6_address_rule.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <iostream>
@@ -176,23 +178,31 @@ void remote_flags::apply_registry_config(auth::credential_options& into) const {
 }
 
 void environment_credentials_for_one_registry(
-    const std::vector<std::string>& hosts, const std::vector<registry::connect_options*>& remotes) {
-    std::set<std::string, std::less<>> distinct(hosts.begin(), hosts.end());
+    const std::vector<std::string>& hosts, const std::vector<registry::connect_options*>& remotes,
+    std::string_view advice) {
+    std::set<std::string, std::less<>> distinct;
+    for (const auto& h : hosts) {
+        std::string host = h;  // host names are case-insensitive
+        std::transform(host.begin(), host.end(), host.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        distinct.insert(std::move(host));
+    }
     if (distinct.size() < 2) {
         return;
     }
+    bool would_use = false;  // by a side that has no credentials of its own
     for (auto* r : remotes) {
+        would_use = would_use || r->credentials.explicit_credential.empty();
         r->credentials.use_environment = false;
     }
-    if (std::getenv("ORAS_USER") != nullptr || std::getenv("ORAS_PASS") != nullptr) {
+    if (would_use && (std::getenv("ORAS_USER") != nullptr || std::getenv("ORAS_PASS") != nullptr)) {
         std::string names;
         for (const auto& h : distinct) {
             names += (names.empty() ? "" : ", ") + h;
         }
         std::cerr << "Warning: ORAS_USER/ORAS_PASS are not used: they name no registry, and this "
                      "command reaches several ("
-                  << names
-                  << "). Give each side its own (--from-username, --to-username) or log in.\n";
+                  << names << "). " << advice << "\n";
     }
 }
 

@@ -54,11 +54,12 @@ struct remote_flags {
 };
 
 /// `ORAS_USER`/`ORAS_PASS` name no registry: a command that reaches several (`cp` or `mirror`
-/// between registries; `hosts` the registries of `remotes`, in order) offers them to none,
-/// rather than send one registry's password to another's token service, and says so once on
-/// stderr when they are set.
+/// between registries; `hosts` the registries of `remotes`) offers them to none, rather than
+/// send one registry's password to another's token service, and says so once on stderr, with
+/// `advice`, when they are set and a side without credentials of its own would have used them.
 void environment_credentials_for_one_registry(
-    const std::vector<std::string>& hosts, const std::vector<registry::connect_options*>& remotes);
+    const std::vector<std::string>& hosts, const std::vector<registry::connect_options*>& remotes,
+    std::string_view advice);
 
 /// Turns on `-d/--debug`'s log of every request and response (secrets redacted, on stderr) for
 /// the registry these options reach.

@@ -105,11 +105,11 @@ TEST(cli_flags, a_shorthand_flag_takes_a_value_after_equals) {
 // reaches two (a password for one must not go to the other's token service).
 TEST(cli_flags, environment_credentials_go_to_one_registry_only) {
     oras::registry::connect_options a, b;
-    oras::cli::environment_credentials_for_one_registry({"r.example", "r.example"}, {&a, &b});
+    oras::cli::environment_credentials_for_one_registry({"r.example", "R.Example"}, {&a, &b}, "");
     EXPECT_TRUE(a.credentials.use_environment);
     EXPECT_TRUE(b.credentials.use_environment);
     oras::cli::environment_credentials_for_one_registry({"r.example", "other.example:5000"},
-                                                        {&a, &b});
+                                                        {&a, &b}, "");
     EXPECT_FALSE(a.credentials.use_environment);
     EXPECT_FALSE(b.credentials.use_environment);
 }

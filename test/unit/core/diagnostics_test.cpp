@@ -25,6 +25,10 @@ TEST(redact_url, drops_userinfo_and_secret_parameters) {
 TEST(redact_url, unparsable_text_still_loses_userinfo) {
     EXPECT_EQ(oras::redact_url("https://user:p a s s@host/x y"), "https://host/x y");
     EXPECT_EQ(oras::redact_url("not a url"), "not a url");
+    // Its query cannot be read parameter by parameter: all of it goes.
+    EXPECT_EQ(oras::redact_url("https://cdn.example/b lob?X-Amz-Signature=s3|cret&x=1#f"),
+              "https://cdn.example/b lob?REDACTED#f");
+    EXPECT_EQ(oras::redact_url("b lob?sig=s3|cret"), "b lob?REDACTED");
 }
 
 TEST(display, neutralises_terminal_control) {
