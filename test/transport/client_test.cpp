@@ -29,6 +29,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -731,6 +732,35 @@ TEST(http_client, file_range_and_generator_bodies) {
 // A file body over plain HTTP goes with sendfile(2): counters on it still see every byte, a
 // file that shrinks fails with a size mismatch, a peer that stops reading hits the io timeout,
 // and a peer that closes fails the request without a SIGPIPE ending the process.
+/// A peer on a loopback port, for answers no HTTP server gives: `serve` runs on a thread of its
+/// own with the accepted socket, which stays open until the peer is destroyed.
+class raw_peer {
+  public:
+    explicit raw_peer(std::function<void(asio::ip::tcp::socket&)> serve)
+        : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
+          thread_([this, serve = std::move(serve)] {
+              asio::ip::tcp::socket sock(io_);
+              acceptor_.accept(sock);
+              serve(sock);
+              done_.get_future().wait();
+          }) {}
+    ~raw_peer() {
+        done_.set_value();
+        thread_.join();
+    }
+    raw_peer(const raw_peer&) = delete;
+    raw_peer& operator=(const raw_peer&) = delete;
+    std::string url(const std::string& path) const {
+        return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + path;
+    }
+
+  private:
+    asio::io_context io_;
+    asio::ip::tcp::acceptor acceptor_;
+    std::promise<void> done_;
+    std::thread thread_;
+};
+
 TEST(http_client, a_file_body_sent_with_sendfile) {
     oras::test::temp_dir dir;
     const auto content = oras::test::pattern(3'000'000, 9);
@@ -766,28 +796,20 @@ TEST(http_client, a_file_body_sent_with_sendfile) {
     }
     for (const bool closes : {false, true}) {
         SCOPED_TRACE(closes ? "the peer closes" : "the peer stops reading");
-        asio::io_context server_io;
-        asio::ip::tcp::acceptor acceptor(
-            server_io, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-        const auto port = acceptor.local_endpoint().port();
-        std::promise<void> done;
-        std::thread peer([&] {
-            asio::ip::tcp::socket sock(server_io);
-            acceptor.accept(sock);
+        raw_peer peer([closes](asio::ip::tcp::socket& sock) {
             if (closes) {
                 char head[512];
                 boost::system::error_code ec;
                 sock.read_some(asio::buffer(head), ec);
                 sock.close();
             }
-            done.get_future().wait();
         });
         asio::io_context io;
         auto opts = fast_options();
         opts.timeouts.io = 300ms;
         opts.retry.max_retries = 0;
         oras::http::client client(io.get_executor(), opts);
-        auto put = get("http://127.0.0.1:" + std::to_string(port) + "/big");
+        auto put = get(peer.url("/big"));
         put.method = "PUT";
         put.body = oras::byte_source::from_file(big);
         try {
@@ -799,8 +821,6 @@ TEST(http_client, a_file_body_sent_with_sendfile) {
             }
             EXPECT_TRUE(oras::is_transient(std::current_exception())) << e.what();
         }
-        done.set_value();
-        peer.join();
     }
 }
 
@@ -809,14 +829,7 @@ TEST(http_client, endless_chunk_framing_is_refused_not_buffered) {
     // limit applies to it, so the connection's buffer bounds it.
     for (const std::string start : {"1;", "0\r\nX-Trailer: "}) {
         SCOPED_TRACE(start);
-        asio::io_context server_io;
-        asio::ip::tcp::acceptor acceptor(
-            server_io, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-        const auto port = acceptor.local_endpoint().port();
-        std::promise<void> done;
-        std::thread peer([&] {
-            asio::ip::tcp::socket sock(server_io);
-            acceptor.accept(sock);
+        raw_peer peer([start](asio::ip::tcp::socket& sock) {
             char head[512];
             boost::system::error_code ec;
             sock.read_some(asio::buffer(head), ec);
@@ -827,7 +840,6 @@ TEST(http_client, endless_chunk_framing_is_refused_not_buffered) {
             for (int i = 0; i < 256 && !ec; ++i) {  // up to 16 MiB, as long as it is read
                 asio::write(sock, asio::buffer(filler), ec);
             }
-            done.get_future().wait();
         });
         asio::io_context io;
         auto opts = fast_options();
@@ -835,14 +847,12 @@ TEST(http_client, endless_chunk_framing_is_refused_not_buffered) {
         opts.retry.max_retries = 0;
         oras::http::client client(io.get_executor(), opts);
         try {
-            run(io, client.fetch(get("http://127.0.0.1:" + std::to_string(port) + "/x")));
+            run(io, client.fetch(get(peer.url("/x"))));
             ADD_FAILURE() << "read";
         } catch (const std::system_error& e) {
             EXPECT_NE(e.code(), std::errc::timed_out)
                 << "buffered until the peer stopped: " << e.what();
         }
-        done.set_value();
-        peer.join();
     }
 }
 
