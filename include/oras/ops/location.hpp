@@ -4,12 +4,14 @@
 
 #include <oras/auth/client.hpp>
 #include <oras/content/target.hpp>
+#include <oras/detail/async.hpp>
 #include <oras/ops/copy.hpp>
 #include <oras/registry/connect.hpp>
 #include <oras/registry/repository.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/deferred.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -94,6 +96,16 @@ opened_target open_target(auth::client client, const location& where, open_mode 
 boost::asio::awaitable<copy_result> copy_locations(boost::asio::any_io_executor executor,
                                                    location from, location to,
                                                    copy_options options);
+
+/// Completion-token form of `copy_locations`: with the default `deferred` (or `use_awaitable`)
+/// the awaitable itself; with any other token it runs on `executor` and completes with
+/// `void(std::exception_ptr, copy_result)`. Lifetime: as `copy_locations`.
+template <class Token = boost::asio::deferred_t>
+auto async_copy_locations(boost::asio::any_io_executor executor, location from, location to,
+                          copy_options options, Token&& token = {}) {
+    auto op = copy_locations(executor, std::move(from), std::move(to), std::move(options));
+    return oras::detail::start(std::move(executor), std::move(op), std::forward<Token>(token));
+}
 
 }  // namespace oras::ops
 

@@ -4,9 +4,12 @@
 
 #include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
+#include <oras/detail/async.hpp>
 #include <oras/result.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/deferred.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -49,6 +52,18 @@ bool platform_matches(const oras::platform& have, const oras::platform& want) no
 boost::asio::awaitable<descriptor> select_platform(content::target& src, descriptor root,
                                                    oras::platform want,
                                                    std::size_t limit = 4 * 1024 * 1024);
+
+/// Completion-token form of `select_platform` (the limit given): with the default `deferred`
+/// (or `use_awaitable`) the awaitable itself; with any other token it runs on `executor` (the
+/// target's) and completes with `void(std::exception_ptr, descriptor)`. Lifetime: `src` must
+/// outlive the operation, which starts only when the token starts it.
+template <class Token = boost::asio::deferred_t>
+auto async_select_platform(boost::asio::any_io_executor executor, content::target& src,
+                           descriptor root, oras::platform want, std::size_t limit,
+                           Token&& token = {}) {
+    auto op = select_platform(src, std::move(root), std::move(want), limit);
+    return oras::detail::start(std::move(executor), std::move(op), std::forward<Token>(token));
+}
 
 }  // namespace oras::ops
 

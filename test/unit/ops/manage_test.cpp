@@ -9,7 +9,9 @@
 #include <oras/ops/attach.hpp>
 #include <oras/ops/blocking.hpp>
 #include <oras/ops/discover.hpp>
+#include <oras/ops/location.hpp>
 #include <oras/ops/manage.hpp>
+#include <oras/ops/platform.hpp>
 #include <oras/ops/push.hpp>
 #include <oras/test/files.hpp>
 #include <oras/test/run.hpp>
@@ -525,8 +527,16 @@ TEST(manage, defaults_are_safe_inside_co_await) {
     // The token forms take a token where the defaults were.
     auto tags = oras::ops::async_list_tags(ex, layout, asio::use_future);
     auto manifest = oras::ops::async_fetch_manifest(ex, layout, "v1", asio::use_future);
+    // Every operation has one: a manifest whose config names no platform matches none.
+    auto platform = oras::ops::async_select_platform(
+        ex, layout, v1, *oras::ops::parse_platform("linux/amd64"), 4096, asio::use_future);
+    oras::ops::location from{(f.tmp.path() / "layout").string() + ":v1", true, {}};
+    oras::ops::location to{(f.tmp.path() / "copied").string() + ":v1", true, {}};
+    auto copied = oras::ops::async_copy_locations(ex, from, to, {}, asio::use_future);
     f.io.restart();
     f.io.run();
     EXPECT_EQ(tags.get(), (std::vector<std::string>{"v1", "v2"}));
     EXPECT_EQ(manifest.get().desc.digest, v1.digest);
+    EXPECT_EQ(code_of([&] { platform.get(); }), errc::not_found);
+    EXPECT_EQ(copied.get().root.digest, v1.digest);
 }
