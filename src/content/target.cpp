@@ -24,14 +24,17 @@ byte_source verified(byte_source src, const descriptor& desc, std::string origin
             throw error(f.code, origin.empty() ? f.message : origin + ": " + f.message);
         }
     };
-    auto st = std::make_shared<state>(
-        state{verifier(desc.digest, desc.size), desc.digest, desc.size, false, std::move(origin)});
     const auto length = static_cast<std::uint64_t>(std::max<std::int64_t>(desc.size, 0));
     if (src.length() && *src.length() != length) {
         throw error(errc::size_mismatch,
                     desc.digest.str() + ": the source has " + std::to_string(*src.length())
                         + " bytes, the descriptor says " + std::to_string(desc.size));
     }
+    if (src.verified()) {
+        return src;  // it checks its own bytes: hashing them again would double the cost
+    }
+    auto st = std::make_shared<state>(
+        state{verifier(desc.digest, desc.size), desc.digest, desc.size, false, std::move(origin)});
     auto next = [st, src](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
         if (st->finished) {
             co_return 0;
@@ -71,7 +74,7 @@ asio::awaitable<void> target::fetch(descriptor desc, byte_sink sink) {
         storage, static_cast<std::uint64_t>(std::max<std::int64_t>(desc.size, 0)), 1 << 20);
     auto opened = co_await open(desc);
     // Content a store hashed itself earlier (a file store's files) is checked here as it goes.
-    auto src = opened.verified() ? std::move(opened) : verified(std::move(opened), desc);
+    auto src = verified(std::move(opened), desc);
     for (;;) {
         const std::size_t n = co_await src.read(buf);
         if (n == 0) {

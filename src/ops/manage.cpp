@@ -43,12 +43,6 @@ std::string media_types_text(const std::vector<std::string>& types) {
     return out;
 }
 
-/// `src`, the content of `desc`, verified as it is read: as it comes when its target verifies
-/// it already (a registry's blobs), so that no byte is hashed twice.
-byte_source verified_once(byte_source src, const descriptor& desc) {
-    return src.verified() ? src : content::verified(std::move(src), desc);
-}
-
 /// Streams `reader` into `sink`.
 asio::awaitable<void> drain_into(byte_source reader, byte_sink sink) {
     std::vector<std::byte> buf(256 * 1024);
@@ -98,7 +92,7 @@ asio::awaitable<std::string> fetch_all_cached(content::target& src, descriptor d
         out->clear();
     }
     auto opened = co_await src.open(desc);
-    auto reader = cache->tee(desc, verified_once(std::move(opened), desc));
+    auto reader = cache->tee(desc, content::verified(std::move(opened), desc));
     co_await drain_into(std::move(reader), sink);
     co_return std::move(*out);
 }
@@ -377,18 +371,17 @@ asio::awaitable<descriptor> stat_blob(content::target& src, oras::digest d) {
 
 asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, byte_sink sink,
                                  fetch_blob_options o) {
-    if (o.cache) {
-        // Verified as it is read: a damaged entry fails before its last bytes reach the sink.
-        if (auto hit = o.cache->open(desc, o.on_cache_damaged)) {
-            co_await drain_into(std::move(*hit), std::move(sink));
-            co_return;
-        }
+    if (!o.cache) {
+        co_await src.fetch(std::move(desc), std::move(sink));  // verified as it streams
+        co_return;
+    }
+    // Verified as it is read: a damaged entry fails before its last bytes reach the sink.
+    if (auto hit = o.cache->open(desc, o.on_cache_damaged)) {
+        co_await drain_into(std::move(*hit), std::move(sink));
+        co_return;
     }
     auto opened = co_await src.open(desc);
-    auto reader = verified_once(std::move(opened), desc);
-    if (o.cache) {
-        reader = o.cache->tee(desc, std::move(reader));
-    }
+    auto reader = o.cache->tee(desc, content::verified(std::move(opened), desc));
     co_await drain_into(std::move(reader), std::move(sink));
 }
 

@@ -31,7 +31,9 @@ namespace oras::content {
 /// does an end before `desc.size` bytes. A consumer that stops at a failure therefore never
 /// holds the complete wrong content (a registry upload is cut before its last byte). The
 /// result has `check::verified` and no `file()` (the bytes must pass through
-/// the check); it rewinds when `src` does.
+/// the check); it rewinds when `src` does. A source verified already (`check::verified`: a
+/// target's reader of `desc` that checks its own bytes) is returned as it is, so that no byte
+/// is hashed twice.
 /// `origin` (a file, a registry) is named in the errors when not empty.
 byte_source verified(byte_source src, const descriptor& desc, std::string origin = {});
 
