@@ -181,6 +181,14 @@ std::vector<std::string> split_empty_values(const CLI::App& root, std::vector<st
         // `-abc`: flags until one that takes a value, whose value is the rest or, with no
         // rest, the next argument.
         for (std::size_t j = 1; j < a.size(); ++j) {
+            if (j > 1 && j + 1 < a.size() && a[j + 1] == '=') {
+                // `-kr=false`, `-va=k=v`: pflag gives the letter before `=` what follows it.
+                // Split off as `-r=false`, read as such next.
+                auto last = "-" + a.substr(j);
+                args[i].resize(j);
+                args.insert(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(last));
+                break;  // `a` is gone with the insertion
+            }
             if (takes_value(*scope, a.substr(j, 1), true)) {
                 if (j + 1 == a.size()) {
                     ++i;

@@ -97,8 +97,18 @@ TEST(cli_flags, a_shorthand_flag_takes_a_value_after_equals) {
               "-r=");
     EXPECT_EQ(parsed({"push", "-a", "-v=k", "r/x:v1", "a.txt"}).values("--annotation"),
               strings{"-v=k"});
-    // A letter no flag has is still unknown.
+    // In a group, the last letter takes the value after `=`, as pflag reads it.
+    const parsed group({"pull", "-kd=false", "r/x:v1"});
+    EXPECT_TRUE(group.flag("--keep-old-files"));
+    EXPECT_FALSE(group.leaf->get_option("--debug")->as<bool>());
+    const parsed group_on({"pull", "-dk=true", "r/x:v1"});
+    EXPECT_TRUE(group_on.flag("--debug"));
+    EXPECT_TRUE(group_on.leaf->get_option("--keep-old-files")->as<bool>());
+    EXPECT_EQ(parsed({"push", "-va=k=v", "r/x:v1", "a.txt"}).values("--annotation"),
+              strings{"k=v"});
+    // A letter no flag has is still unknown, alone or in a group.
     EXPECT_TRUE(refused({"cp", "-Q=false", "r/x:v1", "r/y:v1"}));
+    EXPECT_TRUE(refused({"pull", "-kQ=false", "r/x:v1"}));
 }
 
 // ORAS_USER/ORAS_PASS name no registry: offered when a command reaches one, to none when it
