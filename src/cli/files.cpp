@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <system_error>
 #include <vector>
 
@@ -28,7 +29,50 @@ namespace {
                                             + "\": " + std::strerror(err));
 }
 
+/// Where `-o path` writes: the file it names through symbolic links (a dangling one: the file a
+/// write would create), or nothing when `path` is written to in place (`out_stream`): a device,
+/// a pipe, a socket, or a descriptor's link. `st` gets what stat(2) says of an existing `path`.
+std::optional<fs::path> output_behind(const fs::path& path, std::string_view what, struct stat& st,
+                                      bool& exists) {
+    const auto shown = path.string();
+    exists = ::stat(path.c_str(), &st) == 0;  // through symbolic links
+    if (!exists && errno != ENOENT) {
+        fail(what, shown, errno);
+    }
+    if (exists && S_ISDIR(st.st_mode)) {
+        fail(what, shown, EISDIR);
+    }
+    if (exists && !S_ISREG(st.st_mode)) {
+        // A device, a pipe, a socket (`-o /dev/stdout`, `-o >(gzip)`): written to, as oras
+        // writes, never replaced by a regular file (as root, renaming over /dev/null would).
+        return std::nullopt;
+    }
+    // Through symbolic links to the file they name: the links stay, that file is replaced, as
+    // a write through them would change it.
+    fs::path p = path;
+    std::error_code ec;
+    for (int hops = 0; fs::is_symlink(p, ec); ++hops) {
+        auto next = hops < 40 ? fs::read_symlink(p, ec) : fs::path();
+        if (hops == 40 || ec) {
+            fail(what, shown, hops == 40 ? ELOOP : ec.value());
+        }
+        if (p.string().starts_with("/proc/") || p.string().starts_with("/dev/fd/")) {
+            // A descriptor's link (`-o /dev/stdout` with stdout on a file): the open file the
+            // shell holds is written, not replaced by another under its name.
+            return std::nullopt;
+        }
+        p = next.is_absolute() ? std::move(next) : p.parent_path() / next;
+    }
+    return p;
+}
+
 }  // namespace
+
+bool written_in_place(const std::filesystem::path& path, std::string_view what) {
+    struct stat st {};
+    bool exists = false;
+    return !output_behind(path, what, st, exists);
+}
 
 void check_input_file(const std::string& path, std::string_view what, bool regular_only) {
     struct stat st {};
@@ -80,35 +124,13 @@ output_file::output_file(fs::path path, std::string_view what)
     : path_(std::move(path)), what_(what) {
     const auto shown = path_.string();
     struct stat st {};
-    const bool exists = ::stat(path_.c_str(), &st) == 0;  // through symbolic links
-    if (!exists && errno != ENOENT) {
-        fail(what_, shown, errno);
-    }
-    if (exists && S_ISDIR(st.st_mode)) {
-        fail(what_, shown, EISDIR);
-    }
-    if (exists && !S_ISREG(st.st_mode)) {
-        // A device, a pipe, a socket (`-o /dev/stdout`, `-o >(gzip)`): written to, as oras
-        // writes, never replaced by a regular file (as root, renaming over /dev/null would).
+    bool exists = false;
+    auto behind = output_behind(path_, what_, st, exists);
+    if (!behind) {
         open_in_place(shown);
         return;
     }
-    // Through symbolic links to the file they name (dangling: the file a write would create):
-    // the links stay, that file is replaced, as a write through them would change it.
-    std::error_code ec;
-    for (int hops = 0; fs::is_symlink(path_, ec); ++hops) {
-        auto next = hops < 40 ? fs::read_symlink(path_, ec) : fs::path();
-        if (hops == 40 || ec) {
-            fail(what_, shown, hops == 40 ? ELOOP : ec.value());
-        }
-        if (path_.string().starts_with("/proc/") || path_.string().starts_with("/dev/fd/")) {
-            // A descriptor's link (`-o /dev/stdout` with stdout on a file): the open file the
-            // shell holds is written, not replaced by another under its name.
-            open_in_place(shown);
-            return;
-        }
-        path_ = next.is_absolute() ? std::move(next) : path_.parent_path() / next;
-    }
+    path_ = std::move(*behind);
     const auto dir = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
     std::string tmpl = (dir / ("." + path_.filename().string() + ".oras-XXXXXX")).string();
     fd_.reset(::mkstemp(tmpl.data()));

@@ -26,6 +26,11 @@ std::string read_input(const std::string& path, std::string_view what,
 /// renamed over `path` once written and synced. Throws `oras::error` naming the file.
 void write_output(const std::string& path, std::string_view bytes, std::string_view what);
 
+/// Whether `-o path` is written to in place rather than replaced: a device, a pipe, a socket,
+/// or a descriptor's link (`/dev/stdout`), as `output_file` decides. Throws as `output_file`
+/// does for a directory or a path that cannot be inspected; `what` names it ("blob").
+bool written_in_place(const std::filesystem::path& path, std::string_view what);
+
 /// Writes a file by chunks through a temporary beside `path`; `commit` renames it into place,
 /// destruction without commit removes it. A `path` that is a symbolic link stands for the file it
 /// names (the link stays); an existing file's mode (and owner, when allowed) is kept; a `path`

@@ -315,6 +315,26 @@ void temp_file::close(bool sync) {
 }
 
 void temp_file::publish(bool keep_old) {
+    if (kept_) {
+        // Only now, just before the rename: a file left under a name a later process takes up
+        // (killed before this) keeps the mode that process can open it with.
+        const int fd = ::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            throw error(errc::invalid_argument,
+                        "cannot write " + quote(dest_.string()) + ": " + std::strerror(errno));
+        }
+        // Owner first: chown clears set-id bits. Refused (not root, another owner): the file
+        // stays this process's, as a copy made by a user would.
+        const int owned = ::fchown(fd, kept_->uid, kept_->gid);
+        (void)owned;
+        const int moded = ::fchmod(fd, static_cast<mode_t>(kept_->mode));
+        const int err = errno;
+        ::close(fd);
+        if (moded != 0) {
+            throw error(errc::invalid_argument,
+                        "cannot write " + quote(dest_.string()) + ": " + std::strerror(err));
+        }
+    }
     if (keep_old) {
         // link() refuses to replace: an existing file is kept and the commit fails.
         if (::link(path_.c_str(), dest_.c_str()) != 0) {

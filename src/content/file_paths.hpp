@@ -70,6 +70,13 @@ class temp_file {
     void close(bool sync);
     void publish(bool keep_old);
 
+    /// Gives the file, as it is published, the owner and group `uid`/`gid` (where this process may:
+    /// best effort) and the permission bits of `mode` instead of a new file's mode: for a file
+    /// that replaces one whose attributes stay. No set-id bits are copied.
+    void keep_attributes(std::uint32_t mode, std::uint32_t uid, std::uint32_t gid) noexcept {
+        kept_ = attributes{mode & 0777U, uid, gid};
+    }
+
     /// The temporary name (readable once closed, until published).
     const std::string& path() const noexcept { return path_; }
     /// Bytes the file held when opened (a partial file left by an earlier process).
@@ -85,12 +92,17 @@ class temp_file {
     void check_write(int err) const;  // throws for a non-zero errno
     std::string own_template() const;
 
+    struct attributes {
+        std::uint32_t mode, uid, gid;
+    };
+
     dir_claim claim_;  // first: outlives the temporary name
     std::filesystem::path dest_;
     std::string path_;
     int fd_ = -1;
     std::uint64_t size_at_open_ = 0;
     bool partial_ = false;
+    std::optional<attributes> kept_;  // a replaced file's, else a new file's mode
     // Set once fd_ is open, and at each truncate; reset before fd_ is closed (its thread
     // writes to fd_).
     std::unique_ptr<oras::detail::file_writer> writer_;

@@ -9,8 +9,6 @@
 #include <oras/registry/login.hpp>
 #include <oras/registry/repository_target.hpp>
 
-#include "content/file_paths.hpp"
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -180,13 +178,7 @@ namespace {
 asio::awaitable<descriptor> fetch_blob_to(content::target& src, oras::digest d,
                                           std::filesystem::path output) {
     auto desc = co_await ops::stat_blob(src, std::move(d));
-    auto file = std::make_shared<content::detail::temp_file>(output);
-    byte_sink sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
-        file->write(b);
-        co_return;
-    };
-    co_await ops::fetch_blob(src, desc, std::move(sink));
-    file->commit(false);
+    co_await ops::fetch_blob_to_file(src, desc, std::move(output));
     co_return desc;
 }
 

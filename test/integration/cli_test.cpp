@@ -998,6 +998,39 @@ TEST(cli, pull_refuses_an_archive_whose_digest_does_not_match) {
 
 }  // namespace
 
+// A `blob fetch -o FILE` killed mid-way leaves its bytes under the stable partial name, as a
+// pull does: the next fetch asks the registry for the rest only.
+TEST(cli, blob_fetch_continues_the_partial_file_a_killed_fetch_left) {
+    registry_process reg;
+    sandbox s;
+    const auto data = pattern(3 * 1024 * 1024 + 5, 11);
+    write_file(s.work / "big.bin", data);
+    const std::string repo = reg.host() + "/cli/resumed-fetch";
+    const auto digest = oras::digest::of(data);
+    ASSERT_OK(s.oras({"blob", "push", repo, "big.bin"}));
+    const auto out = s.scratch / "big.out";
+    const auto partial =
+        s.scratch / (".big.out.oras-partial-" + std::string(digest.encoded().substr(0, 32)));
+    const std::size_t kept = 2 * 1024 * 1024 + 1;
+    write_file(partial, data.substr(0, kept));
+    const auto fetched =
+        s.oras({"blob", "fetch", "-o", out.string(), repo + "@" + digest.str(), "-d"});
+    ASSERT_OK(fetched);
+    EXPECT_TRUE(read_file(out) == data);
+    EXPECT_FALSE(fs::exists(partial));
+    EXPECT_NE(fetched.err.find("Range: bytes=" + std::to_string(kept) + "-"), std::string::npos)
+        << dump(fetched);
+
+    // A kept beginning that is not the blob's: the whole blob is fetched and replaces it.
+    auto damaged = data.substr(0, kept);
+    damaged[7] ^= 1;
+    write_file(partial, damaged);
+    fs::remove(out);
+    ASSERT_OK(s.oras({"blob", "fetch", "-o", out.string(), repo + "@" + digest.str()}));
+    EXPECT_TRUE(read_file(out) == data);
+    EXPECT_FALSE(fs::exists(partial));
+}
+
 TEST(cli, blob_and_manifest_fetch_use_the_blob_cache) {
     registry_process reg;
     sandbox s;

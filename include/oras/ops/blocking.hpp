@@ -83,8 +83,10 @@ ops::pushed_manifest push_manifest(const ops::location& reference, std::string b
                                    std::string media_type = {});
 /// `ops::delete_manifest`: the manifest `reference` names, with every tag on it.
 descriptor delete_manifest(const ops::location& reference);
-/// Writes the blob `reference` (`repo@digest`) names to `output`, verified, through a
-/// temporary file renamed into place (nothing is left under `output` on failure).
+/// Writes the blob `reference` (`repo@digest`) names to the regular file `output`, verified
+/// (`ops::fetch_blob_to_file`: through a temporary file renamed into place, nothing left under
+/// `output` on failure, a large blob continued where a killed fetch stopped; a symbolic link's
+/// file replaced and a replaced file's mode kept).
 descriptor fetch_blob(const ops::location& reference, const std::filesystem::path& output);
 /// Pushes the file `input` as a blob of `media_type` (skipped when the repository has it).
 ops::pushed_blob push_blob(const ops::location& repository, const std::filesystem::path& input,

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -169,6 +170,52 @@ inline boost::asio::awaitable<void> fetch_blob(content::target& src, descriptor 
     return fetch_blob(src, std::move(desc), std::move(sink), fetch_blob_options{});
 }
 
+/// How `fetch_blob_to_file` writes.
+struct fetch_blob_file_options {
+    /// A blob cache (`ORAS_CACHE`), as `fetch_blob_options::cache`. A cached copy found damaged
+    /// is removed from the cache, what was written of it discarded, and the blob fetched from
+    /// the target instead. A blob completed from a partial file is not added to the cache.
+    std::shared_ptr<content::blob_cache> cache{};
+    /// A blob of at least this many bytes is written under a stable name beside the file
+    /// (`.NAME.oras-partial-` and 32 hex digits of its digest), which a process killed mid-way
+    /// leaves behind: the next fetch of the same blob to the same file hashes those bytes again
+    /// and asks a target that serves ranges (`content::ranged_opener`) for the rest only. A
+    /// smaller blob is written under a random name. 0: every blob can be continued.
+    std::uint64_t resume_min_size = std::uint64_t{1} << 20;
+};
+
+/// What `fetch_blob_to_file` did.
+struct fetched_blob_file {
+    /// Bytes kept from a partial file an earlier fetch left (verified with the rest); 0 when
+    /// the whole blob was read.
+    std::uint64_t resumed_from = 0;
+    /// Read from the cache: the target was not asked for it.
+    bool from_cache = false;
+};
+
+/// Writes the blob `desc` of `src` to the regular file `path`, verified: into a temporary file
+/// beside it, synced and renamed over `path` only once size and digest match, so that `path`
+/// never holds part of a blob or a wrong one. The bytes are read into the file's own pages
+/// where the target allows (no copy through a buffer). When `path` is a symbolic link the file
+/// it names is replaced (a dangling one: created) and the link stays. A replaced file keeps
+/// its permission bits (and its owner and group, where this process may set them); a new one
+/// gets `0666 & ~umask`. Refuses (`invalid_argument`, before any request) a directory, a path
+/// that exists and is not a regular file (a device, a pipe: use `fetch_blob` with a sink
+/// instead), a link through `/proc` or `/dev/fd`, a link the kernel would not follow in a
+/// sticky shared directory (another user's, in `/tmp`), and a name like this library's
+/// temporary files; a directory that cannot be written fails as the file is created. A
+/// failure or a cancellation removes what was written, except a partial file whose rest could
+/// not be asked for: it stays for the next fetch. File I/O blocks the calling thread.
+///
+/// Lifetimes: `src` must outlive the returned awaitable's completion; the rest is taken by
+/// value.
+boost::asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, descriptor desc,
+                                                             std::filesystem::path path,
+                                                             fetch_blob_file_options options);
+/// `fetch_blob_to_file` with the default options.
+boost::asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, descriptor desc,
+                                                             std::filesystem::path path);
+
 /// What `push_blob` pushed.
 struct pushed_blob {
     descriptor desc{};     ///< the media type given; the digest and size given or computed
@@ -290,6 +337,13 @@ ORAS_MANAGE_ASYNC(fetch_blob, void,
 ORAS_MANAGE_ASYNC_SHORT(fetch_blob, void, fetch_blob_options,
                         ORAS_P(content::target& src, descriptor desc, byte_sink sink),
                         (src, std::move(desc), std::move(sink)))
+ORAS_MANAGE_ASYNC(fetch_blob_to_file, fetched_blob_file,
+                  ORAS_P(content::target& src, descriptor desc, std::filesystem::path path,
+                         fetch_blob_file_options options),
+                  (src, std::move(desc), std::move(path), std::move(options)))
+ORAS_MANAGE_ASYNC_SHORT(fetch_blob_to_file, fetched_blob_file, fetch_blob_file_options,
+                        ORAS_P(content::target& src, descriptor desc, std::filesystem::path path),
+                        (src, std::move(desc), std::move(path)))
 ORAS_MANAGE_ASYNC(push_blob, pushed_blob,
                   ORAS_P(content::target& dst, byte_source src, std::string media_type,
                          std::optional<oras::digest> expected,

@@ -39,25 +39,22 @@ struct blob_fetch_flags {
     target_flags target;
 };
 
-/// Fetches `desc` into `file`, then commits it (a replaced file is replaced only once the blob
-/// is whole and verified).
-asio::awaitable<void> fetch_into_file(content::target& src, descriptor desc,
-                                      std::shared_ptr<output_file> file,
-                                      ops::fetch_blob_options o) {
-    byte_sink sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
-        file->write(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-        co_return;
-    };
-    co_await ops::fetch_blob(src, std::move(desc), std::move(sink), std::move(o));
-    file->commit();
-}
-
 asio::awaitable<descriptor> fetch_to(content::target& src, oras::digest d, std::string output,
                                      bool fetch, std::shared_ptr<content::blob_cache> cache) {
     auto desc = co_await ops::stat_blob(src, std::move(d));
     if (!fetch) {
         co_return desc;
     }
+    if (output != "-" && !written_in_place(output, "blob")) {
+        // A file: written in place of the old one once whole and verified, continued where a
+        // killed fetch stopped, and fetched from the registry when a cached copy is damaged.
+        ops::fetch_blob_file_options o;
+        o.cache = cache;
+        co_await ops::fetch_blob_to_file(src, desc, output, std::move(o));
+        co_return desc;
+    }
+    // Stdout, a pipe or a device: what went out cannot be taken back, so a damaged cached copy
+    // fails the fetch (the entry is gone: the next run fetches the blob).
     ops::fetch_blob_options o;
     o.cache = cache;
     if (output == "-") {
@@ -70,27 +67,13 @@ asio::awaitable<descriptor> fetch_to(content::target& src, oras::digest d, std::
         std::cout.flush();
         co_return desc;
     }
-    auto damaged = std::make_shared<bool>(false);
-    o.on_cache_damaged = [damaged] { *damaged = true; };
     auto file = std::make_shared<output_file>(output, "blob");
-    const bool in_place = file->in_place();
-    std::exception_ptr failed;
-    try {
-        co_await fetch_into_file(src, desc, std::move(file), std::move(o));
-        co_return desc;
-    } catch (...) {
-        failed = std::current_exception();
-    }
-    if (!*damaged || in_place) {
-        // Into a pipe or a device, what went out cannot be taken back: failed, as `-o -`.
-        std::rethrow_exception(failed);
-    }
-    // The cached copy was damaged and is gone: what was written of it went with its temporary
-    // file, and the blob comes from the target instead (and is cached anew).
-    ops::fetch_blob_options again;
-    again.cache = cache;
-    auto fresh = std::make_shared<output_file>(output, "blob");
-    co_await fetch_into_file(src, desc, std::move(fresh), std::move(again));
+    byte_sink sink = [file](std::span<const std::byte> b) -> asio::awaitable<void> {
+        file->write(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+        co_return;
+    };
+    co_await ops::fetch_blob(src, desc, std::move(sink), std::move(o));
+    file->commit();
     co_return desc;
 }
 
