@@ -158,6 +158,10 @@ class client_state : public std::enable_shared_from_this<client_state> {
     /// Closes every idle connection (pool.cpp).
     void close_idle();
 
+    /// Closes the idle connections of every origin idle for `idle_connection` or longer
+    /// (pool.cpp); does nothing when it last looked less than a quarter of that ago.
+    void close_expired_idle(std::chrono::steady_clock::time_point now);
+
     /// Returns a slot, and the connection if it may be reused (pool.cpp).
     void release(const std::string& key, std::unique_ptr<connection> conn, bool reusable);
 
@@ -196,6 +200,7 @@ class client_state : public std::enable_shared_from_this<client_state> {
     ssl::context ssl_;
     bool system_trust_loaded_ = false;
     std::map<std::string, origin_pool> pools_;
+    std::chrono::steady_clock::time_point last_sweep_{};  // of close_expired_idle
 
     origin_pool& pool_of(const std::string& key) {
         return pools_.try_emplace(key, options_.max_connections_per_origin).first->second;

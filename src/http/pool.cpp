@@ -14,9 +14,29 @@ void client_state::close_idle() {
     }
 }
 
+void client_state::close_expired_idle(std::chrono::steady_clock::time_point now) {
+    // At most a few times per idle period: a release is frequent, the origins few.
+    if (now - last_sweep_ < options_.timeouts.idle_connection / 4) {
+        return;
+    }
+    last_sweep_ = now;
+    for (auto& [key, pool] : pools_) {
+        // Oldest first: each is pushed at the back when it goes idle.
+        while (!pool.idle.empty()
+               && now - pool.idle.front()->idle_since >= options_.timeouts.idle_connection) {
+            pool.idle.front()->close();
+            pool.idle.pop_front();
+            ++stats_.idle_connections_closed;
+        }
+    }
+}
+
 /// Returns a slot, and the connection if it may be reused.
 void client_state::release(const std::string& key, std::unique_ptr<connection> conn,
                            bool reusable) {
+    // Idle connections to origins not asked again (a redirect's blob host, a registry used
+    // once) are closed here, as any request ends, rather than held until the client goes.
+    close_expired_idle(std::chrono::steady_clock::now());
     auto& pool = pool_of(key);
     if (conn) {
         if (reusable && options_.keep_alive && conn->buffer.size() == 0
@@ -45,6 +65,9 @@ asio::awaitable<std::unique_ptr<connection>> client_state::acquire(const std::st
             reused = true;
             ++stats_.connections_reused;
             co_return c;
+        }
+        if (now - c->idle_since >= options_.timeouts.idle_connection) {
+            ++stats_.idle_connections_closed;
         }
         c->close();
     }

@@ -122,6 +122,29 @@ TEST(http_client, connection_closed_by_server_while_idle_is_not_reused) {
     EXPECT_EQ(client.stats().retries, 0u);
 }
 
+// An origin asked once (a redirect's blob host) must not hold its idle connection for as long
+// as the client lives: the next request to any origin that ends closes it once expired.
+TEST(http_client, an_expired_idle_connection_to_another_origin_is_closed) {
+    scripted_server once([](const scripted_request&) { return action{.body = "a"}; });
+    scripted_server busy([](const scripted_request&) { return action{.body = "b"}; });
+    asio::io_context io;
+    auto opts = fast_options();
+    opts.timeouts.idle_connection = 500ms;  // far above a loaded machine's pauses
+    oras::http::client client(io.get_executor(), opts);
+    EXPECT_EQ(run(io, client.fetch(get(once.url() + "/a"))).status, 200u);
+    EXPECT_EQ(run(io, client.fetch(get(busy.url() + "/b"))).status, 200u);
+    EXPECT_EQ(client.stats().idle_connections_closed, 0u);  // not expired yet
+    std::this_thread::sleep_for(600ms);
+    EXPECT_EQ(run(io, client.fetch(get(busy.url() + "/b"))).status, 200u);
+    EXPECT_EQ(client.stats().idle_connections_closed, 2u);  // `once`'s, and `busy`'s own
+    for (int i = 0; i < 400 && (once.open_connections() != 0 || busy.open_connections() != 1);
+         ++i) {
+        std::this_thread::sleep_for(5ms);  // the servers see the closes
+    }
+    EXPECT_EQ(once.open_connections(), 0u);
+    EXPECT_EQ(busy.open_connections(), 1u);  // the connection just used stays pooled
+}
+
 TEST(http_client, stale_pooled_connection_is_retried_once_on_a_fresh_one) {
     // The second request on any connection is dropped unanswered, as a server that closed a
     // keep-alive connection just as the client reused it.

@@ -31,6 +31,9 @@ struct client_stats {
     std::size_t redirects = 0;           ///< redirects followed
     /// Requests held back because their origin had answered 429 or 503 with Retry-After.
     std::size_t paused = 0;
+    /// Pooled connections closed for having been idle `timeouts.idle_connection` or longer:
+    /// found so when their origin was asked again, or when any request of the client ended.
+    std::size_t idle_connections_closed = 0;
 };
 
 /// Sends requests over pooled keep-alive connections: at most `max_connections_per_origin` per

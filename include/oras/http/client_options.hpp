@@ -38,7 +38,9 @@ struct timeout_options {
     std::chrono::milliseconds tls_handshake{30'000};  ///< TLS handshake
     /// Longest wait for progress of one read or write; a stalled peer fails after this.
     std::chrono::milliseconds io{60'000};
-    /// Pooled keep-alive connections idle longer than this are closed, not reused.
+    /// Pooled keep-alive connections idle longer than this are closed, not reused: when their
+    /// origin is asked again, or when any other request of the client ends (no timer: a
+    /// client nobody uses keeps its idle connections until it goes or `close_idle`).
     std::chrono::milliseconds idle_connection{90'000};
 };
 
