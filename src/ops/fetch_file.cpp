@@ -7,6 +7,7 @@
 #include "content/drain.hpp"
 #include "content/file_paths.hpp"
 #include "core/quote.hpp"
+#include "ops/emit.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,6 +92,10 @@ fs::path file_behind(const fs::path& given, std::optional<struct stat>& existing
     return whole;
 }
 
+std::uint64_t size_of(const descriptor& d) {
+    return static_cast<std::uint64_t>(d.size);
+}
+
 void check(const result<void>& r) {
     if (!r) {
         throw error(r.error());
@@ -123,12 +128,14 @@ void put_in_place(content::detail::temp_file& file, const std::optional<struct s
 /// The whole blob from the target (through the cache when there is one) into `file`.
 asio::awaitable<void> write_whole(content::target& src, descriptor desc,
                                   content::detail::temp_file& file,
-                                  std::shared_ptr<content::blob_cache> cache) {
+                                  std::shared_ptr<content::blob_cache> cache, progress_fn progress,
+                                  std::string name) {
     auto opened = co_await src.open(desc);
     auto reader = content::verified(std::move(opened), desc);
     if (cache) {
         reader = cache->tee(desc, std::move(reader));
     }
+    reader = detail::counted(std::move(reader), progress, desc, name);
     verifier v(desc.digest, desc.size);
     co_await write_verified(reader, file, v, false);
 }
@@ -187,15 +194,18 @@ asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, desc
                                                       fs::path path, fetch_blob_file_options o) {
     std::optional<struct stat> existing;
     const auto dest = file_behind(path, existing);
+    const auto name = path.filename().string();
+    detail::emit(o.progress, progress_event::kind::started, desc, name);
     fetched_blob_file out;
     if (o.cache) {
         auto broke = std::make_shared<bool>(false);
         if (auto hit = o.cache->open(desc, [broke] { *broke = true; })) {
             content::detail::temp_file file(dest);
             verifier v(desc.digest, desc.size);
+            auto watched = detail::counted(std::move(*hit), o.progress, desc, name);
             std::exception_ptr failed;
             try {
-                co_await write_verified(*hit, file, v, false);
+                co_await write_verified(watched, file, v, false);
             } catch (...) {
                 failed = std::current_exception();
             }
@@ -206,6 +216,7 @@ asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, desc
                     content::detail::remove_stale_partials(dest);
                 }
                 out.from_cache = true;
+                detail::emit(o.progress, progress_event::kind::finished, desc, name, size_of(desc));
                 co_return out;
             }
             if (!*broke) {
@@ -217,8 +228,9 @@ asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, desc
     const auto size = static_cast<std::uint64_t>(desc.size);
     if (size < o.resume_min_size) {
         content::detail::temp_file file(dest);
-        co_await write_whole(src, desc, file, o.cache);
+        co_await write_whole(src, desc, file, o.cache, o.progress, name);
         put_in_place(file, existing);
+        detail::emit(o.progress, progress_event::kind::finished, desc, name, size);
         co_return out;
     }
     // Under the stable name a killed fetch left (or leaves): locked while open. The rest is
@@ -233,7 +245,8 @@ asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, desc
     content::detail::temp_file file(dest, tag);
     bool done = false;
     if (rest && file.size_at_open() >= have) {
-        done = co_await write_rest(desc, file, have, std::move(*rest));
+        auto watched = detail::counted(std::move(*rest), o.progress, desc, name);
+        done = co_await write_rest(desc, file, have, std::move(watched));
     } else if (file.size_at_open() != 0) {
         file.truncate(0);  // nothing to continue it with, or taken and changed since measured
     }
@@ -241,10 +254,11 @@ asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, desc
     if (done) {
         out.resumed_from = have;
     } else {
-        co_await write_whole(src, desc, file, o.cache);
+        co_await write_whole(src, desc, file, o.cache, o.progress, name);
     }
     put_in_place(file, existing);
     content::detail::remove_stale_partials(dest);
+    detail::emit(o.progress, progress_event::kind::finished, desc, name, size);
     co_return out;
 }
 

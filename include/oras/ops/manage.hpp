@@ -7,6 +7,7 @@
 #include <oras/detail/async.hpp>
 #include <oras/digest.hpp>
 #include <oras/ops/platform.hpp>
+#include <oras/ops/progress.hpp>
 #include <oras/registry/registry.hpp>
 #include <oras/result.hpp>
 
@@ -182,6 +183,9 @@ struct fetch_blob_file_options {
     /// and asks a target that serves ranges (`content::ranged_opener`) for the rest only. A
     /// smaller blob is written under a random name. 0: every blob can be continued.
     std::uint64_t resume_min_size = std::uint64_t{1} << 20;
+    /// Told `started`, `bytes` (of what crosses: a fetch that continues a partial file counts
+    /// only the rest) and `finished`, named by the file's name. None: nothing is reported.
+    progress_fn progress{};
 };
 
 /// What `fetch_blob_to_file` did.

@@ -2,6 +2,7 @@
 #include "cli/commands/commands.hpp"
 #include "cli/commands/delete.hpp"
 #include "cli/display/json.hpp"
+#include "cli/display/progress.hpp"
 #include "cli/display/results.hpp"
 #include "cli/files.hpp"
 #include "cli/options/cache.hpp"
@@ -40,7 +41,8 @@ struct blob_fetch_flags {
 };
 
 asio::awaitable<descriptor> fetch_to(content::target& src, oras::digest d, std::string output,
-                                     bool fetch, std::shared_ptr<content::blob_cache> cache) {
+                                     bool fetch, std::shared_ptr<content::blob_cache> cache,
+                                     ops::progress_fn progress) {
     auto desc = co_await ops::stat_blob(src, std::move(d));
     if (!fetch) {
         co_return desc;
@@ -50,6 +52,7 @@ asio::awaitable<descriptor> fetch_to(content::target& src, oras::digest d, std::
         // killed fetch stopped, and fetched from the registry when a cached copy is damaged.
         ops::fetch_blob_file_options o;
         o.cache = cache;
+        o.progress = std::move(progress);
         co_await ops::fetch_blob_to_file(src, desc, output, std::move(o));
         co_return desc;
     }
@@ -88,7 +91,16 @@ int run_blob_fetch(blob_fetch_flags& f) {
     auto t = ops::open_target(io.get_executor(), f.target.location(f.ref), ops::open_mode::read);
     require_one_tag(t);
     const auto cache = f.output.empty() ? nullptr : cache_from_environment();
-    const auto d = wait(io, fetch_to(*t.target, digest_of(t), f.output, !f.output.empty(), cache));
+    // A bar on a terminal while a file is written, as oras (never with `-o -`); nothing else.
+    const bool bar = !f.output.empty() && f.output != "-" && f.target.tty();
+    progress_display display(bar, bar, "Downloading", "Downloaded");
+    ops::progress_fn progress;
+    if (bar) {
+        progress = display.callback();
+    }
+    const auto d = wait(io, fetch_to(*t.target, digest_of(t), f.output, !f.output.empty(), cache,
+                                     std::move(progress)));
+    display.done();
     if (cache && cache->stats().stored > 0) {  // only a cache that grew can exceed its bound
         cache->trim();
     }

@@ -142,6 +142,37 @@ TEST(fetch_blob_to_file, continues_the_partial_file_a_killed_fetch_left) {
     EXPECT_TRUE(read_file(f.out) == f.data);
 }
 
+TEST(fetch_blob_to_file, reports_progress_of_what_crosses) {
+    fixture f;
+    using kind = oras::ops::progress_event::kind;
+    std::vector<kind> kinds;
+    std::uint64_t last_done = 0;
+    std::string name;
+    oras::ops::fetch_blob_file_options o;
+    o.progress = [&](const oras::ops::progress_event& e) {
+        if (kinds.empty() || kinds.back() != e.what) {
+            kinds.push_back(e.what);
+        }
+        if (e.what == kind::bytes) {
+            last_done = e.done;
+        }
+        name = e.name;
+    };
+    counting_source src(f.store);
+    f.fetch(src, o);
+    EXPECT_EQ(kinds, (std::vector<kind>{kind::started, kind::bytes, kind::finished}));
+    EXPECT_EQ(last_done, f.data.size());
+    EXPECT_EQ(name, "blob.bin");
+
+    // Continued: only the rest crossed.
+    const std::size_t kept = 2 * 1024 * 1024;
+    write_file(f.partial(), f.data.substr(0, kept));
+    kinds.clear();
+    EXPECT_EQ(f.fetch(src, o).resumed_from, kept);
+    EXPECT_EQ(kinds, (std::vector<kind>{kind::started, kind::bytes, kind::finished}));
+    EXPECT_EQ(last_done, f.data.size() - kept);
+}
+
 TEST(fetch_blob_to_file, a_partial_file_that_is_not_the_blobs_is_fetched_whole) {
     fixture f;
     std::string damaged = f.data.substr(0, 2 * 1024 * 1024);
