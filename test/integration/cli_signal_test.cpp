@@ -66,5 +66,37 @@ TEST(cli_signals, a_pull_killed_anywhere_leaves_no_partial_file_under_a_title) {
     }
 }
 
+// The same for `blob fetch -o FILE` over an older FILE: after every kill FILE is the old file or
+// the whole blob, and the next fetch completes, continuing what the killed ones wrote.
+TEST(cli_signals, a_blob_fetch_killed_anywhere_leaves_the_old_file_or_the_new) {
+    oras::test::registry_process reg;
+    sandbox s;
+    const auto blob = pattern(40 * 1024 * 1024 + 3, 41);
+    write_file(s.work / "blob.bin", blob);
+    const std::string repo = reg.host() + "/cli/killed-fetch";
+    const auto ref = repo + "@" + oras::digest::of(blob).str();
+    ASSERT_OK(s.oras({"blob", "push", repo, "blob.bin"}));
+    const auto dir = s.scratch / "fetched";
+    fs::create_directories(dir);
+    const auto out = dir / "blob.out";
+    write_file(out, "old");
+    const auto fetch_cmd = [&](const std::string& delay) {
+        return "HOME='" + s.home.string() + "' DOCKER_CONFIG='" + (s.home / ".docker").string()
+               + "' '" ORAS_CPP_BINARY "' blob fetch -o '" + out.string() + "' '" + ref
+               + "' & pid=$!; sleep " + delay + "; kill -9 $pid 2>/dev/null; wait $pid; exit 0";
+    };
+    for (const std::string delay : {"0.005", "0.02", "0.05", "0.1", "0.2"}) {
+        const auto r = oras::test::run_process({"sh", "-c", fetch_cmd(delay)}, {}, 40s);
+        ASSERT_EQ(r.exit_code, 0) << dump(r);
+        const auto now = read_file(out);
+        EXPECT_TRUE(now == "old" || now == blob) << "after a kill at " << delay << " s";
+    }
+    ASSERT_OK(s.oras({"blob", "fetch", "-o", out.string(), ref}));
+    EXPECT_TRUE(read_file(out) == blob);
+    for (const auto& e : fs::directory_iterator(dir)) {
+        EXPECT_EQ(e.path(), out);  // partial and owner files used up or removed
+    }
+}
+
 }  // namespace
 }  // namespace oras::cli_test
