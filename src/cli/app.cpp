@@ -39,6 +39,19 @@ std::unique_ptr<app> make_app() {
     add_logout(*a);
     add_version(*a);
     add_completion(*a);
+    // A value flag given twice takes the last value, as pflag's (a wrapper adding defaults
+    // before the user's flags); lists keep every value.
+    const auto last_wins = [](const auto& self, CLI::App& cmd) -> void {
+        for (auto* o : cmd.get_options()) {
+            if (o->get_items_expected_max() == 1 && o->get_items_expected_min() == 1) {
+                o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+            }
+        }
+        for (auto* c : cmd.get_subcommands([](CLI::App*) { return true; })) {
+            self(self, *c);
+        }
+    };
+    last_wins(last_wins, a->cli);
     return a;
 }
 
@@ -206,13 +219,19 @@ int run(app& a, int argc, const char* const* argv) {
         return std::any_of(all.begin(), all.end(),
                            [&name](const CLI::App* c) { return c->check_name(name); });
     };
-    if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
-        std::cerr << "Error: unknown command \"" << argv[1]
+    std::vector<std::string> given(argv, argv + argc);
+    if (given.size() > 1 && given[1] == "help") {
+        // `oras help push`: cobra's help command, as `push --help`.
+        given.erase(given.begin() + 1);
+        given.emplace_back("--help");
+    }
+    if (given.size() > 1 && given[1][0] != '-' && !known(given[1])) {
+        std::cerr << "Error: unknown command \"" << given[1]
                   << "\" for \"oras-cpp\"\nRun 'oras-cpp --help' for usage.\n";
         return 1;
     }
     try {
-        const auto args = split_empty_values(a.cli, std::vector<std::string>(argv, argv + argc));
+        const auto args = split_empty_values(a.cli, given);
         std::vector<const char*> split;
         split.reserve(args.size());
         for (const auto& arg : args) {

@@ -63,6 +63,14 @@ std::string title_of(const fs::path& given, const push_options& o) {
     auto rel = abs.lexically_relative(wd);
     const bool outside = ec || rel.empty() || *rel.begin() == ".." || rel == ".";
     if (outside) {
+        if (!o.disable_path_validation && !ec && rel == ".") {
+            // oras titles it `.`, a title no pull (oras's without -T, this one's ever) writes.
+            throw error(errc::invalid_argument,
+                        quote(given.string()) + " is the working directory itself: name what is in "
+                            "it, or use --disable-path-validation to push it as one directory "
+                            "titled "
+                            + quote(abs.filename().string()));
+        }
         if (!o.disable_path_validation) {
             throw error(errc::invalid_argument,
                         quote(given.string()) + " is outside the working directory "

@@ -969,6 +969,9 @@ TEST(cli_commands, bad_packing_input_is_refused_before_a_push) {
     expect_error(s.oras({"attach", "--artifact-type", "t/x", ref, "a.txt", "--export-manifest",
                          "nodir/m.json"}),
                  ref, "no directory nodir");
+    // The working directory itself: not a title a pull writes; the error says what to do.
+    expect_error(s.oras({"push", ref, ".", "--no-tty"}), ref, "is the working directory itself");
+    EXPECT_NE(s.oras({"resolve", ref}).exit_code, 0) << "pushed";
     // FILE:TYPE with a type that is not one: the type is named, not a missing "FILE:TYPE".
     expect_error(s.oras({"push", ref, "a.txt:not a type", "--no-tty"}), ref,
                  "\"not a type\" after a.txt is not a media type");
@@ -1004,6 +1007,12 @@ TEST(cli_commands, flags_from_oras_examples_take_effect) {
     auto r = s.oras({"repo", "tags", "-u", "someone", "-p", "not-a-secret", ref});
     ASSERT_OK(r);
     EXPECT_EQ(r.err, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+
+    // cobra's help command: `oras help CMD` is `CMD --help`.
+    r = s.oras({"help", "manifest", "fetch"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Usage: oras-cpp manifest fetch"), std::string::npos) << r.out;
+    EXPECT_EQ(s.oras({"help"}).exit_code, 0);
 
     // repo tags names one manifest, not a list.
     expect_error(s.oras({"repo", "tags", ref + ":v1,v2"}), ref + ":v1,v2", "not 2 tags");

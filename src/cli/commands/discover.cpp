@@ -76,7 +76,7 @@ void add_discover(app& a) {
         ->required();
     cmd->add_option("--artifact-type", f->artifact_type, "Only referrers of this artifact type");
     cmd->add_option("--depth", f->depth, "Levels of referrers shown (default: all, up to 1000)")
-        ->check(CLI::Range(1, 1000));
+        ->check(CLI::PositiveNumber);
     f->platform.add(*cmd);
     f->target.add(*cmd, true, true);
     f->format.add(*cmd, {"tree", "table", "json"}, true);

@@ -41,9 +41,10 @@ struct parsed {
     std::vector<std::string> values(const std::string& name) const {
         return leaf->get_option(name)->results();
     }
+    /// The value the command sees (the last, when given twice).
     std::string value(const std::string& name) const {
-        const auto v = values(name);
-        return v.empty() ? std::string() : v.front();
+        const auto* o = leaf->get_option(name);
+        return o->count() == 0 ? std::string() : o->as<std::string>();
     }
     bool flag(const std::string& name) const { return leaf->get_option(name)->count() > 0; }
 };
@@ -76,6 +77,19 @@ TEST(cli_flags, an_empty_value_after_equals_is_an_empty_value) {
     EXPECT_EQ(oras::cli::split_empty_values(oras::cli::make_app()->cli,
                                             {"oras-cpp", "push", "r/x:v1", "--", "--annotation="}),
               (strings{"oras-cpp", "push", "r/x:v1", "--", "--annotation="}));
+}
+
+// pflag keeps the last value of a flag given twice (a wrapper's default, then the user's);
+// a list keeps them all.
+TEST(cli_flags, a_value_flag_given_twice_takes_the_last) {
+    const parsed push({"push", "--artifact-type", "a/b", "--artifact-type", "c/d", "--concurrency",
+                       "2", "--concurrency=7", "-a", "k=1", "-a", "l=2", "r/x:v1", "a.txt"});
+    EXPECT_EQ(push.value("--artifact-type"), "c/d");
+    EXPECT_EQ(push.value("--concurrency"), "7");
+    EXPECT_EQ(push.values("--annotation"), (strings{"k=1", "l=2"}));
+    EXPECT_EQ(parsed({"pull", "-o", "a", "-o", "b", "r/x:v1"}).value("--output"), "b");
+    EXPECT_EQ(parsed({"discover", "--depth", "2000", "r/x:v1"}).value("--depth"), "2000");
+    EXPECT_TRUE(refused({"discover", "--depth", "0", "r/x:v1"}));
 }
 
 // pflag sets a boolean shorthand from `-r=false`; CLI11 takes the value in the long form only.
