@@ -43,7 +43,8 @@ std::unique_ptr<app> make_app() {
     // before the user's flags); lists keep every value.
     const auto last_wins = [](const auto& self, CLI::App& cmd) -> void {
         for (auto* o : cmd.get_options()) {
-            if (o->get_items_expected_max() == 1 && o->get_items_expected_min() == 1) {
+            if (o->nonpositional() && o->get_items_expected_max() == 1
+                && o->get_items_expected_min() == 1) {
                 o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
             }
         }

@@ -90,6 +90,8 @@ TEST(cli_flags, a_value_flag_given_twice_takes_the_last) {
     EXPECT_EQ(parsed({"pull", "-o", "a", "-o", "b", "r/x:v1"}).value("--output"), "b");
     EXPECT_EQ(parsed({"discover", "--depth", "2000", "r/x:v1"}).value("--depth"), "2000");
     EXPECT_TRUE(refused({"discover", "--depth", "0", "r/x:v1"}));
+    // A positional argument too many is still refused, not taken as the last.
+    EXPECT_TRUE(refused({"resolve", "r/x:v1", "r/y:v1"}));
 }
 
 // pflag sets a boolean shorthand from `-r=false`; CLI11 takes the value in the long form only.
