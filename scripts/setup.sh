@@ -15,7 +15,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libsimdjson-dev libssl-dev zlib1g-dev libarchive-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  docker-registry apache2-utils openssl skopeo doxygen
+  docker-registry apache2-utils openssl skopeo doxygen fish
 )
 
 missing=()

@@ -665,10 +665,38 @@ TEST(cli_commands, bash_completion_completes_commands_subcommands_and_flags) {
     r = s.oras({"completion", "zsh"});
     ASSERT_OK(r);
     EXPECT_TRUE(r.out.starts_with("#compdef oras-cpp\n")) << r.out;
-    const auto bad = s.oras({"completion", "fish"});  // a usage error
+    const auto bad = s.oras({"completion", "powershell"});  // a usage error
     EXPECT_NE(bad.exit_code, 0);
     EXPECT_EQ(bad.out, "");
-    EXPECT_NE(bad.err.find("fish"), std::string::npos) << bad.err;
+    EXPECT_NE(bad.err.find("powershell"), std::string::npos) << bad.err;
+}
+
+// The fish script, run by fish (installed by scripts/setup.sh): `complete -C` lists what a
+// <Tab> would offer, with descriptions after a tab.
+TEST(cli_commands, fish_completion_completes_commands_subcommands_and_flags) {
+    sandbox s;
+    auto r = s.oras({"completion", "fish"});
+    ASSERT_OK(r);
+    write_file(s.root / "oras.fish", r.out);
+    const auto complete = [&](const std::string& line) {
+        const auto script = "source " + (s.root / "oras.fish").string() + "; complete -C '" + line
+                            + "' | string replace -r '\\t.*' ''; true";  // 1: none replaced
+        const auto p =
+            oras::test::run_process({"fish", "-c", script}, {}, std::chrono::seconds{10});
+        EXPECT_EQ(p.exit_code, 0) << p.err;
+        EXPECT_EQ(p.err, "");
+        return trimmed(p.out);
+    };
+    EXPECT_EQ(complete("oras-cpp at"), "attach");
+    EXPECT_EQ(complete("oras-cpp manifest fetch"), "fetch\nfetch-config");
+    EXPECT_EQ(complete("oras-cpp repo "), "list\nls\nshow-tags\ntags");
+    EXPECT_EQ(complete("oras-cpp attach --artifact-t"), "--artifact-type");
+    EXPECT_EQ(complete("oras-cpp -d manifest fetch --desc"), "--descriptor");
+    EXPECT_EQ(complete("oras-cpp blob delete -"), complete("oras-cpp blob rm -"));
+    // Past the command and its flags: files.
+    write_file(s.work / "hello.txt", "hi");
+    EXPECT_EQ(complete("oras-cpp push -a k=v r/x:v1 " + (s.work / "hel").string()),
+              (s.work / "hello.txt").string());
 }
 
 // The check that runs with every CLI test: any password or token the harness handed out, in
