@@ -222,7 +222,13 @@ int run(app& a, int argc, const char* const* argv) {
     };
     std::vector<std::string> given(argv, argv + argc);
     if (given.size() > 1 && given[1] == "help") {
-        // `oras help push`: cobra's help command, as `push --help`.
+        // `oras help manifest fetch`: cobra's help command, as `manifest fetch --help`; what
+        // follows the command names is ignored, as cobra ignores it.
+        std::size_t end = 2;
+        while (end < given.size() && !given[end].empty() && given[end][0] != '-') {
+            ++end;
+        }
+        given.erase(given.begin() + static_cast<std::ptrdiff_t>(end), given.end());
         given.erase(given.begin() + 1);
         given.emplace_back("--help");
     }

@@ -1013,6 +1013,9 @@ TEST(cli_commands, flags_from_oras_examples_take_effect) {
     ASSERT_OK(r);
     EXPECT_NE(r.out.find("Usage: oras-cpp manifest fetch"), std::string::npos) << r.out;
     EXPECT_EQ(s.oras({"help"}).exit_code, 0);
+    r = s.oras({"help", "push", "--config"});  // what follows the names is ignored
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Usage: oras-cpp push"), std::string::npos) << r.out;
 
     // repo tags names one manifest, not a list.
     expect_error(s.oras({"repo", "tags", ref + ":v1,v2"}), ref + ":v1,v2", "not 2 tags");

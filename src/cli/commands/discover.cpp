@@ -34,7 +34,10 @@ int run_discover(discover_flags& f) {
     }
     ops::discover_options o;
     o.artifact_type = f.artifact_type;
-    if (f.depth != 0) {
+    // Deeper than the library's bound (a chain a misbehaving registry invents, whose tree grows
+    // with the square of its depth) is cut there, and marked as the default depth is.
+    const bool capped = f.depth == 0 || f.depth > o.max_depth;
+    if (!capped) {
         o.max_depth = f.depth;
     }
     if (f.format.value == "table") {
@@ -55,7 +58,7 @@ int run_discover(discover_flags& f) {
     } else {
         // A depth the user chose needs no marking on every node it cut, as in oras; annotations
         // only while verbose (the deprecated flag's default), as oras's tree handler.
-        print_tree(std::cout, f.target.repository(f.ref), r, f.target.common.verbose, f.depth == 0);
+        print_tree(std::cout, f.target.repository(f.ref), r, f.target.common.verbose, capped);
     }
     return 0;
 }
