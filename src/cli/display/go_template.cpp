@@ -1142,8 +1142,22 @@ class executor {
         out_ += s;
     }
 
+    // What a template may do: a hostile one (`range 155555555` with an action in it) must not
+    // run for minutes printing nothing. Ten million steps (actions, commands, iterations, and
+    // a step per 64 bytes a function builds) is far above a listing of 100,000 tags.
+    static constexpr std::uint64_t max_steps = 10'000'000;
+
+    void tick(std::uint64_t n = 1) {
+        steps_ += n;
+        if (steps_ > max_steps) {
+            throw error(errc::invalid_argument,
+                        "template: execution stopped after 10000000 steps (a range too long?)");
+        }
+    }
+
     void walk(const std::vector<node>& list, const tval& dot) {
         for (const auto& n : list) {
+            tick();
             switch (n.what) {
                 case node::kind::text:
                     emit(n.text);
@@ -1217,6 +1231,7 @@ class executor {
             return;
         }
         for (const auto& [key, elem] : items) {
+            tick();
             const auto inner = vars_.size();
             if (vars.size() == 1) {
                 vars_.emplace_back(vars[0], elem);
@@ -1247,6 +1262,7 @@ class executor {
             fail_at(n.pos, "can't use two iteration variables over an integer");
         }
         for (std::int64_t i = 0; i < count; ++i) {
+            tick();
             const auto inner = vars_.size();
             if (vars.size() == 1) {
                 vars_.emplace_back(vars[0], of(i));
@@ -1289,6 +1305,7 @@ class executor {
     }
 
     tval eval_command(const command& c, const tval& dot, const tval* final_value) {
+        tick();
         const auto& head = c.args.front();
         if (head.kind == operand::base::function && head.fields.empty()) {
             args_t args;
@@ -2055,6 +2072,7 @@ class executor {
             }
             std::string out;
             const auto s = go_string(a[1]);
+            tick(static_cast<std::uint64_t>(n) * s.size() / 64);  // before the bytes are made
             for (std::int64_t i = 0; i < n; ++i) {
                 out += s;
             }
@@ -2102,6 +2120,7 @@ class executor {
     tval root_;
     std::vector<std::pair<std::string, tval>> vars_;
     std::string out_;
+    std::uint64_t steps_ = 0;  // see tick()
 };
 
 }  // namespace

@@ -192,6 +192,13 @@ TEST(go_template, errors_name_where_and_what) {
               std::string::npos);
     EXPECT_NE(error_of("{{range 100000000}}{{repeat 10000 \"x\"}}{{end}}").find("exceeds 64 MiB"),
               std::string::npos);
+    // A loop that prints nothing still ends: ten million steps at most (found by the fuzzer).
+    EXPECT_NE(error_of("{{$x := 0}}{{range 155555555}}{{$x = .}}{{end}}")
+                  .find("execution stopped after 10000000 steps"),
+              std::string::npos);
+    EXPECT_NE(error_of("{{range 4000}}{{range 4000}}{{end}}{{end}}").find("stopped after"),
+              std::string::npos);
+    EXPECT_EQ(render("{{$x := 0}}{{range 1000000}}{{$x = .}}{{end}}{{$x}}"), "999999");
     EXPECT_NE(error_of("{{add 9000000000000000000 9000000000000000000}}").find("overflows"),
               std::string::npos);
     EXPECT_NE(error_of("{{slice .missing 0 1}}").find("index out of range"), std::string::npos);
