@@ -1,3 +1,4 @@
+#include <oras/descriptor.hpp>
 #include <oras/error.hpp>
 #include <oras/verifier.hpp>
 
@@ -167,6 +168,10 @@ void remove_stale_partials(const fs::path& dest) {
         }
         ::close(fd);
     }
+}
+
+std::string partial_tag(const descriptor& desc) {
+    return std::string(desc.digest.encoded().substr(0, 32));
 }
 
 std::uint64_t partial_size(const fs::path& dest, const std::string& tag) {

@@ -17,7 +17,8 @@
 
 namespace oras {
 class verifier;
-}
+struct descriptor;
+}  // namespace oras
 
 namespace oras::content::detail {
 
@@ -133,6 +134,10 @@ class staging_dir {
 /// (`.NAME.oras-partial-` and 32 hex digits). Such files are never content: a pull refuses a
 /// title named so, and a pushed directory leaves them out.
 bool is_internal_name(std::string_view name);
+
+/// The stable part of a partial file's name for `desc`: which content it is the beginning of
+/// (32 hex digits of its digest), as every writer of `desc` into a file names it.
+std::string partial_tag(const descriptor& desc);
 
 /// Where `temp_file(dest, tag)` keeps a partial file.
 std::filesystem::path partial_path(const std::filesystem::path& dest, const std::string& tag);

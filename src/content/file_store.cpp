@@ -95,15 +95,6 @@ file_store::file_store(fs::path working_dir, file_store_options opts)
     }
 }
 
-namespace {
-
-// The stable part of a partial file's name: which content it is the beginning of.
-std::string partial_tag(const descriptor& desc) {
-    return std::string(desc.digest.encoded().substr(0, 32));
-}
-
-}  // namespace
-
 struct file_store::pending {
     std::string title;
     fs::path dest;
@@ -464,7 +455,7 @@ std::uint64_t file_store::partial_size(const descriptor& desc) {
     }
     try {
         const auto dest = detail::title_destination(root(false), title);
-        const auto kept = detail::partial_size(dest, partial_tag(desc));
+        const auto kept = detail::partial_size(dest, detail::partial_tag(desc));
         return kept <= static_cast<std::uint64_t>(desc.size) ? kept : 0;
     } catch (const std::exception&) {
         return 0;  // a title push would refuse: nothing to continue
@@ -604,7 +595,7 @@ asio::awaitable<void> file_store::push_from(descriptor desc, byte_source src,
         // A large file is written under a stable name that a process killed mid-way leaves
         // for the next one to continue (`partial_size`, `push_rest`).
         auto tmp = desc.size >= resume_min_size
-                       ? std::make_unique<detail::temp_file>(dest, partial_tag(desc))
+                       ? std::make_unique<detail::temp_file>(dest, detail::partial_tag(desc))
                        : std::make_unique<detail::temp_file>(dest);
         if (offset != 0) {
             if (tmp->size_at_open() < offset) {

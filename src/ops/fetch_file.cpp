@@ -92,10 +92,6 @@ fs::path file_behind(const fs::path& given, std::optional<struct stat>& existing
     return whole;
 }
 
-std::uint64_t size_of(const descriptor& d) {
-    return static_cast<std::uint64_t>(d.size);
-}
-
 void check(const result<void>& r) {
     if (!r) {
         throw error(r.error());
@@ -195,6 +191,7 @@ asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, desc
     std::optional<struct stat> existing;
     const auto dest = file_behind(path, existing);
     const auto name = path.filename().string();
+    const auto size = static_cast<std::uint64_t>(desc.size);
     detail::emit(o.progress, progress_event::kind::started, desc, name);
     fetched_blob_file out;
     if (o.cache) {
@@ -211,12 +208,12 @@ asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, desc
             }
             if (!failed) {
                 put_in_place(file, existing);
-                if (static_cast<std::uint64_t>(desc.size) >= o.resume_min_size) {
+                if (size >= o.resume_min_size) {
                     // A partial file a killed fetch of it left is of no use now.
                     content::detail::remove_stale_partials(dest);
                 }
                 out.from_cache = true;
-                detail::emit(o.progress, progress_event::kind::finished, desc, name, size_of(desc));
+                detail::emit(o.progress, progress_event::kind::finished, desc, name, size);
                 co_return out;
             }
             if (!*broke) {
@@ -225,7 +222,6 @@ asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, desc
             // The entry was damaged and is gone; its bytes go with `file`.
         }
     }
-    const auto size = static_cast<std::uint64_t>(desc.size);
     if (size < o.resume_min_size) {
         content::detail::temp_file file(dest);
         co_await write_whole(src, desc, file, o.cache, o.progress, name);
@@ -236,7 +232,7 @@ asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, desc
     // Under the stable name a killed fetch left (or leaves): locked while open. The rest is
     // asked for before the file is opened, so that a failed request leaves the file as it was
     // for the next run.
-    const std::string tag(desc.digest.encoded().substr(0, 32));
+    const auto tag = content::detail::partial_tag(desc);
     const auto have = content::detail::partial_size(dest, tag);
     std::optional<byte_source> rest;
     if (have != 0 && have <= size) {

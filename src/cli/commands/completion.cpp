@@ -28,12 +28,20 @@ std::string flags_of(const CLI::App& cmd) {
     return out;
 }
 
+/// The names `cmd` answers to: its name and its aliases.
+std::vector<std::string> all_names(const CLI::App& cmd) {
+    std::vector<std::string> names{cmd.get_name()};
+    for (const auto& alias : cmd.get_aliases()) {
+        names.push_back(alias);
+    }
+    return names;
+}
+
 std::string names_of(const std::vector<const CLI::App*>& cmds) {
     std::string out;
     for (const auto* c : cmds) {
-        out += (out.empty() ? "" : " ") + c->get_name();
-        for (const auto& alias : c->get_aliases()) {
-            out += " " + alias;
+        for (const auto& name : all_names(*c)) {
+            out += (out.empty() ? "" : " ") + name;
         }
     }
     return out;
@@ -65,11 +73,7 @@ std::string bash_script(const CLI::App& root) {
       << " --help --version\" ;;\n";
     for (const auto* cmd : root.get_subcommands({})) {
         auto subs = cmd->get_subcommands({});
-        std::vector<std::string> names{cmd->get_name()};
-        for (const auto& alias : cmd->get_aliases()) {
-            names.push_back(alias);
-        }
-        for (const auto& name : names) {
+        for (const auto& name : all_names(*cmd)) {
             if (subs.empty()) {
                 s << "        \"" << name << "\") kind=flags words=\"" << flags_of(*cmd)
                   << "\" ;;\n";
@@ -78,11 +82,7 @@ std::string bash_script(const CLI::App& root) {
             s << "        \"" << name << "\") kind=names words=\"" << names_of(subs)
               << " --help\" ;;\n";
             for (const auto* sub : subs) {
-                std::vector<std::string> sub_names{sub->get_name()};
-                for (const auto& alias : sub->get_aliases()) {
-                    sub_names.push_back(alias);
-                }
-                for (const auto& sub_name : sub_names) {
+                for (const auto& sub_name : all_names(*sub)) {
                     s << "        \"" << name << " " << sub_name << "\") kind=flags words=\""
                       << flags_of(*sub) << "\" ;;\n";
                 }
@@ -110,15 +110,6 @@ std::string fish_quoted(const std::string& text) {
         out += c == '\n' ? ' ' : c;
     }
     return out + "'";
-}
-
-/// The names `cmd` answers to: its name and its aliases.
-std::vector<std::string> all_names(const CLI::App& cmd) {
-    std::vector<std::string> names{cmd.get_name()};
-    for (const auto& alias : cmd.get_aliases()) {
-        names.push_back(alias);
-    }
-    return names;
 }
 
 /// `complete` lines for the flags of `cmd`, reached by the command words `path`.
