@@ -456,7 +456,8 @@ class copier {
         if (!rest) {
             co_return false;
         }
-        auto watched = counted(std::move(*rest), o_.progress, desc, name);
+        emit(o_.progress, progress_event::kind::resumed, desc, name, have);
+        auto watched = counted(std::move(*rest), o_.progress, desc, name, have);
         std::exception_ptr failed;
         try {
             co_await dst->push_rest(desc, have, std::move(watched));

@@ -20,13 +20,14 @@ inline void emit(const progress_fn& p, progress_event::kind k, const descriptor&
     }
 }
 
-/// Counts the bytes a reader hands out, for progress.
+/// Counts the bytes a reader hands out, for progress, from `from` (the bytes of `desc` already at
+/// the destination when `r` continues a partial transfer).
 inline byte_source counted(byte_source r, const progress_fn& progress, const descriptor& desc,
-                           const std::string& name) {
+                           const std::string& name, std::uint64_t from = 0) {
     if (!progress) {
         return r;
     }
-    auto done = std::make_shared<std::uint64_t>(0);
+    auto done = std::make_shared<std::uint64_t>(from);
     // Counting needs no bytes: the source keeps its file or memory, and with them the
     // transport's fast path (sendfile), which reports what it sent.
     return byte_source::counting(
@@ -35,7 +36,7 @@ inline byte_source counted(byte_source r, const progress_fn& progress, const des
             *done += n;
             progress({progress_event::kind::bytes, desc, name, *done});
         },
-        [done] { *done = 0; });
+        [done, from] { *done = from; });
 }
 
 }  // namespace oras::ops::detail

@@ -241,7 +241,8 @@ asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, desc
     content::detail::temp_file file(dest, tag);
     bool done = false;
     if (rest && file.size_at_open() >= have) {
-        auto watched = detail::counted(std::move(*rest), o.progress, desc, name);
+        detail::emit(o.progress, progress_event::kind::resumed, desc, name, have);
+        auto watched = detail::counted(std::move(*rest), o.progress, desc, name, have);
         done = co_await write_rest(desc, file, have, std::move(watched));
     } else if (file.size_at_open() != 0) {
         file.truncate(0);  // nothing to continue it with, or taken and changed since measured

@@ -563,11 +563,19 @@ TEST(ops, a_pull_continues_the_partial_file_a_killed_pull_left) {
 
     // What a pull killed mid-way leaves: the first bytes, under the stable partial name.
     write_file(partial, data.substr(0, kept));
+    std::uint64_t resumed_at = 0;
+    std::uint64_t first_done = 0;
     std::uint64_t last_done = 0;
     oras::ops::pull_options po;
     po.output = s.out;
-    po.progress = [&last_done](const oras::ops::progress_event& e) {
-        if (e.what == kind::bytes && e.name == "data.bin") {
+    po.progress = [&](const oras::ops::progress_event& e) {
+        if (e.name != "data.bin") {
+            return;
+        }
+        if (e.what == kind::resumed) {
+            resumed_at = e.done;
+        } else if (e.what == kind::bytes) {
+            first_done = first_done == 0 ? e.done : first_done;
             last_done = e.done;
         }
     };
@@ -575,8 +583,10 @@ TEST(ops, a_pull_continues_the_partial_file_a_killed_pull_left) {
     EXPECT_EQ(pulled.resumed, 1u);
     EXPECT_EQ(snapshot(s.out), s.content());
     EXPECT_FALSE(fs::exists(partial));
-    // Only the rest crossed.
-    EXPECT_EQ(last_done, data.size() - kept);
+    // Said to continue from what was kept, and counted from there.
+    EXPECT_EQ(resumed_at, kept);
+    EXPECT_GT(first_done, kept);
+    EXPECT_EQ(last_done, data.size());
 
     // A kept beginning that is not the blob's: the whole fails the digest check, the partial
     // file goes, and the same pull copies the whole blob instead.
@@ -619,7 +629,7 @@ TEST(ops, a_large_partial_file_continues_where_direct_writes_carry_it_on) {
     };
     const auto pulled = r(oras::ops::pull(*r.target, "v1", po));
     EXPECT_EQ(pulled.resumed, 1u);
-    EXPECT_EQ(last_done, data.size() - kept);
+    EXPECT_EQ(last_done, data.size());  // counted from what was kept
     EXPECT_FALSE(fs::exists(partial));
     EXPECT_TRUE(read_file(s.out / "large.bin") == data) << "the pulled file differs";
     // And a whole pull of it, for a fresh name: written directly past 32 MiB, exact.

@@ -16,16 +16,21 @@ struct progress_event {
     /// What happened to `desc`.
     enum class kind {
         started,   ///< a transfer begins
-        bytes,     ///< `done` bytes of `desc.size` (0 when unknown) have moved
+        bytes,     ///< `done` bytes of `desc.size` (0 when unknown) are at the destination
         finished,  ///< the transfer completed
         exists,    ///< already at the destination: nothing moved
         skipped,   ///< left out (a filter, or a layer without a title)
         mounted,   ///< made to exist at the destination by a cross-repository mount: no bytes
+        /// continues after `done` bytes an interrupted transfer left at the destination (a
+        /// partial file); the `bytes` events that follow count from there, the kept bytes
+        /// included, though they did not move again
+        resumed,
     };
     kind what = kind::started;  ///< the step reported
     descriptor desc{};          ///< the blob or manifest concerned
     std::string name{};         ///< the title or path, when there is one
-    /// Bytes moved so far for `bytes`; the size for `finished`; 0 for the other kinds.
+    /// Bytes at the destination so far for `bytes`; the bytes kept for `resumed`; the size for
+    /// `finished`; 0 for the other kinds.
     std::uint64_t done = 0;
 };
 

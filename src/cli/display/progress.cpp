@@ -110,7 +110,8 @@ void progress_display::on(const ops::progress_event& e) {
         r.name = e.name.empty() ? e.desc.digest.str().substr(0, 19) : e.name;
         r.started = std::chrono::steady_clock::now();
     }
-    const bool final_state = e.what != kind::started && e.what != kind::bytes;
+    const bool final_state =
+        e.what != kind::started && e.what != kind::bytes && e.what != kind::resumed;
     if (final_state && r.ended) {
         return;  // said already (a blob found to exist after it was sent, a title twice)
     }
@@ -125,6 +126,11 @@ void progress_display::on(const ops::progress_event& e) {
         case kind::bytes:
             total_done_ += e.done > r.done ? e.done - r.done : 0;
             r.done = e.done;
+            r.state = active_;
+            break;
+        case kind::resumed:
+            r.done = e.done;
+            r.kept = e.done;
             r.state = active_;
             break;
         case kind::finished:
@@ -194,9 +200,10 @@ void progress_display::redraw(bool force) {
         std::string bar = "[" + std::string(static_cast<std::size_t>(filled), '#')
                           + std::string(static_cast<std::size_t>(width - filled), ' ') + "]";
         const double secs = std::chrono::duration<double>(now - r.started).count();
+        const auto moved = r.done > r.kept ? r.done - r.kept : 0;
         const std::string speed =
             secs > 0.05
-                ? human_size(static_cast<std::uint64_t>(static_cast<double>(r.done) / secs)) + "/s"
+                ? human_size(static_cast<std::uint64_t>(static_cast<double>(moved) / secs)) + "/s"
                 : "";
         char line[512];
         std::snprintf(line, sizeof line, "\x1b[2K%-11s %-32.32s %s %10s / %-10s %s\n",
@@ -295,6 +302,8 @@ ops::mirror_options& mirror_display::attach(ops::mirror_options& o) {
                 bytes_ += e.done > done ? e.done - done : 0;
                 done = e.done;
                 redraw(false);
+            } else if (e.what == kind::resumed) {
+                in_flight_[key] = e.done;  // kept from an earlier run: not moved now
             } else if (e.what == kind::finished) {
                 in_flight_.erase(key);
             }

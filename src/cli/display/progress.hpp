@@ -42,6 +42,7 @@ class progress_display {
         std::string name;
         std::uint64_t size = 0;
         std::uint64_t done = 0;
+        std::uint64_t kept = 0;  // of `done`, what an earlier run left: not moved, not speed
         std::string state;
         bool live = false;   // among the bars
         bool ended = false;  // its final line was given

@@ -69,6 +69,27 @@ TEST(progress_display, on_a_terminal_an_ended_blob_is_printed_once_and_leaves_th
     EXPECT_NE(text.find("Total 1.2 MiB in"), std::string::npos);
 }
 
+TEST(progress_display, a_resumed_blob_starts_at_what_was_kept_and_counts_only_what_moved) {
+    std::ostringstream out;
+    progress_display d(true, true, "Downloading", "Downloaded", out);
+    const auto on = d.callback();
+    constexpr std::int64_t size = 4 << 20;
+    on(event(kind::started, "big.bin", size));
+    auto kept = event(kind::resumed, "big.bin", size);
+    kept.done = 3 << 20;
+    on(kept);
+    d.done();
+    auto last = last_draw(out.str());
+    EXPECT_NE(last.find("3.0 MiB / 4.0 MiB"), std::string::npos) << last;
+    EXPECT_NE(last.find("Total 0 B in"), std::string::npos) << last;
+
+    on(event(kind::bytes, "big.bin", size));
+    d.done();
+    last = last_draw(out.str());
+    EXPECT_NE(last.find("4.0 MiB / 4.0 MiB"), std::string::npos) << last;
+    EXPECT_NE(last.find("Total 1.0 MiB in"), std::string::npos) << last;
+}
+
 TEST(progress_display, on_a_terminal_the_bars_are_bounded) {
     std::ostringstream out;
     progress_display d(true, true, "Downloading", "Downloaded", out);

@@ -164,13 +164,26 @@ TEST(fetch_blob_to_file, reports_progress_of_what_crosses) {
     EXPECT_EQ(last_done, f.data.size());
     EXPECT_EQ(name, "blob.bin");
 
-    // Continued: only the rest crossed.
+    // Continued: said so with what was kept, and counted from there.
     const std::size_t kept = 2 * 1024 * 1024;
     write_file(f.partial(), f.data.substr(0, kept));
     kinds.clear();
+    std::uint64_t resumed_at = 0;
+    std::uint64_t first_done = 0;
+    o.progress = [&, inner = o.progress](const oras::ops::progress_event& e) {
+        if (e.what == kind::resumed) {
+            resumed_at = e.done;
+        } else if (e.what == kind::bytes && first_done == 0) {
+            first_done = e.done;
+        }
+        inner(e);
+    };
     EXPECT_EQ(f.fetch(src, o).resumed_from, kept);
-    EXPECT_EQ(kinds, (std::vector<kind>{kind::started, kind::bytes, kind::finished}));
-    EXPECT_EQ(last_done, f.data.size() - kept);
+    EXPECT_EQ(kinds,
+              (std::vector<kind>{kind::started, kind::resumed, kind::bytes, kind::finished}));
+    EXPECT_EQ(resumed_at, kept);
+    EXPECT_GT(first_done, kept);
+    EXPECT_EQ(last_done, f.data.size());
 }
 
 TEST(fetch_blob_to_file, a_partial_file_that_is_not_the_blobs_is_fetched_whole) {
