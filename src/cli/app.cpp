@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <iostream>
 #include <sstream>
+#include <string_view>
 
 namespace oras::cli {
 
@@ -40,12 +41,25 @@ std::unique_ptr<app> make_app() {
     add_version(*a);
     add_completion(*a);
     // A value flag given twice takes the last value, as pflag's (a wrapper adding defaults
-    // before the user's flags); lists keep every value.
+    // before the user's flags); lists keep every value. Only the value taken is checked, as
+    // oras checks a flag's value once parsing is done: CLI11 gives the values it drops negative
+    // indexes, and a check bound to index 0 passes them by.
     const auto last_wins = [](const auto& self, CLI::App& cmd) -> void {
         for (auto* o : cmd.get_options()) {
             if (o->nonpositional() && o->get_items_expected_max() == 1
                 && o->get_items_expected_min() == 1) {
                 o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+                for (int i = 0;; ++i) {
+                    CLI::Validator* check = nullptr;
+                    try {
+                        check = o->get_validator(i);
+                    } catch (const CLI::OptionNotFound&) {
+                        break;
+                    }
+                    if (check->get_application_index() == -1) {
+                        check->application_index(0);
+                    }
+                }
             }
         }
         for (auto* c : cmd.get_subcommands([](CLI::App*) { return true; })) {
@@ -252,7 +266,15 @@ int run(app& a, int argc, const char* const* argv) {
         // Every usage error is one `Error:` line and exits 1, as oras (CLI11's own codes, 105
         // to 109, would tell a script nothing more).
         std::string message = e.what();
-        if (const auto* extras = dynamic_cast<const CLI::ExtrasError*>(&e)) {
+        if (dynamic_cast<const CLI::ConversionError*>(&e) != nullptr) {
+            // CLI11's "Could not convert: --concurrency = abc", in pflag's words.
+            const std::string_view head = "Could not convert: ";
+            const auto eq = message.find(" = ");
+            if (message.starts_with(head) && eq != std::string::npos) {
+                message = "invalid argument \"" + message.substr(eq + 3) + "\" for \""
+                          + message.substr(head.size(), eq - head.size()) + "\" flag";
+            }
+        } else if (const auto* extras = dynamic_cast<const CLI::ExtrasError*>(&e)) {
             (void)extras;
             const auto colon = message.find(": ");
             if (colon != std::string::npos && message.compare(colon + 2, 1, "-") == 0) {

@@ -7,6 +7,7 @@
 #include <oras/error.hpp>
 #include <oras/ops/discover.hpp>
 
+#include <cstdlib>
 #include <iostream>
 
 namespace oras::cli {
@@ -79,7 +80,15 @@ void add_discover(app& a) {
         ->required();
     cmd->add_option("--artifact-type", f->artifact_type, "Only referrers of this artifact type");
     cmd->add_option("--depth", f->depth, "Levels of referrers shown (default: all, up to 1000)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Validator(
+            [](std::string& v) -> std::string {
+                // As oras words it; a value that is no integer is left to the conversion.
+                const auto n = std::strtoll(v.c_str(), nullptr, 10);
+                return n < 1 && v.find_first_not_of("+-0123456789") == std::string::npos
+                           ? "depth value should be at least 1"
+                           : "";
+            },
+            "INT >= 1"));
     f->platform.add(*cmd);
     f->target.add(*cmd, true, true);
     f->format.add(*cmd, {"tree", "table", "json"}, true);

@@ -723,7 +723,11 @@ TEST(cli, usage_errors_are_one_error_line_and_exit_1) {
     for (const auto& [args, said] : std::vector<std::pair<std::vector<std::string>, std::string>>{
              {{"cp", "--bogus", "a", "b"}, "Error: unknown flag: --bogus\n"},
              {{"attach", "reg.example/repo:v1", "a.txt"}, "Error: --artifact-type is required\n"},
-             {{"push"}, "Error: reference is required\n"}}) {
+             {{"push"}, "Error: reference is required\n"},
+             {{"pull", "--concurrency", "abc", "reg.example/repo:v1"},
+              "Error: invalid argument \"abc\" for \"--concurrency\" flag\n"},
+             {{"discover", "--depth", "0", "reg.example/repo:v1"},
+              "Error: --depth: depth value should be at least 1\n"}}) {
         const auto r = s.oras(args);
         EXPECT_EQ(r.exit_code, 1) << dump(r);
         EXPECT_EQ(r.out, "") << dump(r);

@@ -90,6 +90,14 @@ TEST(cli_flags, a_value_flag_given_twice_takes_the_last) {
     EXPECT_EQ(parsed({"pull", "-o", "a", "-o", "b", "r/x:v1"}).value("--output"), "b");
     EXPECT_EQ(parsed({"discover", "--depth", "2000", "r/x:v1"}).value("--depth"), "2000");
     EXPECT_TRUE(refused({"discover", "--depth", "0", "r/x:v1"}));
+    EXPECT_TRUE(refused({"discover", "--depth", "-3", "r/x:v1"}));
+    // Only the value taken is checked, as oras checks a flag once parsing is done.
+    EXPECT_EQ(parsed({"discover", "--depth", "0", "--depth", "3", "r/x:v1"}).value("--depth"), "3");
+    EXPECT_EQ(
+        parsed({"discover", "--format", "bogus", "--format", "json", "r/x:v1"}).value("--format"),
+        "json");
+    EXPECT_TRUE(refused({"discover", "--format", "json", "--format", "bogus", "r/x:v1"}));
+    EXPECT_TRUE(refused({"discover", "--depth", "3", "--depth", "0", "r/x:v1"}));
     // A positional argument too many is still refused, not taken as the last.
     EXPECT_TRUE(refused({"resolve", "r/x:v1", "r/y:v1"}));
 }
