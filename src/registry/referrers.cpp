@@ -332,8 +332,10 @@ asio::awaitable<std::optional<std::vector<descriptor>>> list_by_api(
             throw oras::error(errc::invalid_response, "the referrers list has more than "
                                                           + std::to_string(page) + " pages");
         }
-        auto resp = co_await st->send("GET", u, st->pull_, {}, index_accept());
+        // Read before the request: a listing running beside this one may learn the mode while
+        // this one waits, and this 404 still means what it meant when it was asked.
         const bool first_unknown = page == 0 && st->referrers_ == mode::unknown;
+        auto resp = co_await st->send("GET", u, st->pull_, {}, index_accept());
         if (resp.status() == 404 && page == 0) {
             const auto body = co_await st->error_body(resp);
             if (names_unknown_repository(body)) {

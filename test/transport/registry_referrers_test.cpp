@@ -18,6 +18,7 @@
 #include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <functional>
@@ -490,6 +491,44 @@ TEST(registry_referrers, a_404_from_the_referrers_endpoint_switches_to_the_fallb
     idx = oras::image_index::parse(stored->second);
     ASSERT_TRUE(idx);
     EXPECT_TRUE(idx->manifests.empty());
+}
+
+// Two listings side by side on a registry without the API: the one whose 404 comes second
+// asked while the mode was unknown, and falls back too (it used to read the mode only after its
+// answer, which the other listing had just set, and took its own 404 for an error: `mirror -r`
+// lost artifacts to this at random).
+TEST(registry_referrers, listings_side_by_side_both_fall_back) {
+    fixture f;
+    const auto other = oras::digest::of(std::string_view("another subject"));
+    f.reg.referrers = [&](const scripted_request& r, const std::string&) {
+        const bool slow = split(r).first.ends_with(subject.str());
+        return action{.status = 404,
+                      .headers = {{"Content-Type", "text/plain; charset=utf-8"}},
+                      .body = "404 page not found\n",
+                      .delay_before_head = slow ? 300ms : 0ms};
+    };
+    std::vector<std::exception_ptr> failed(2);
+    std::vector<std::size_t> found(2, 99);
+    for (std::size_t i = 0; i < 2; ++i) {
+        auto listing = f.repo->referrers(i == 0 ? subject : other);
+        asio::co_spawn(f.io, std::move(listing),
+                       [&, i](std::exception_ptr e, std::vector<descriptor> list) {
+                           failed[i] = e;
+                           found[i] = list.size();
+                       });
+    }
+    f.io.run();
+    for (std::size_t i = 0; i < 2; ++i) {
+        EXPECT_FALSE(failed[i]) << i << ": " << [&] {
+            try {
+                std::rethrow_exception(failed[i]);
+            } catch (const std::exception& e) {
+                return std::string(e.what());
+            }
+        }();
+        EXPECT_EQ(found[i], 0u) << i;
+    }
+    EXPECT_EQ(f.count("GET", "/v2/app/referrers/"), 2u);
 }
 
 TEST(registry_referrers, the_last_referrer_deleted_takes_the_fallback_index_with_it) {
