@@ -94,8 +94,12 @@ asio::awaitable<response> client_state::send(request req) {
             if (!plan) {
                 throw error(plan.error());
             }
-            // http -> https on the same host is the same server, made safer: followed.
-            const bool upgrade = to->tls() && to->host == target->host;
+            // http -> https on the same host and port, or from 80 to 443, is the same server
+            // made safer: followed. Another port of the host (https to https included) may be
+            // another server, which the body's credentials are not for.
+            const bool upgrade =
+                !target->tls() && to->tls() && to->host == target->host
+                && (to->port == target->port || (target->port == 80 && to->port == 443));
             if (*plan && (*plan)->keep_body && (*plan)->drop_credentials && !upgrade
                 && req.body_has_credentials) {
                 throw error(errc::invalid_response,

@@ -7,6 +7,7 @@
 #include "scripted_server.hpp"
 
 #include <oras/test/run.hpp>
+#include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
@@ -15,6 +16,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/url/parse.hpp>
 
+#include <fstream>
 #include <future>
 #include <string>
 
@@ -494,6 +496,47 @@ TEST(auth_client, a_token_form_is_not_redirected_to_another_origin) {
     asio::io_context io;
     oras::auth::client client(oras::http::client(io.get_executor(), http_options()),
                               {.credentials = creds_for(reg, {"", "", "idtok/secret", ""})});
+    const auto code = [&] {
+        try {
+            run(io, client.fetch(make("GET", reg.url() + "/v2/app/x"), pull("app")));
+        } catch (const oras::error& e) {
+            EXPECT_NE(std::string(e.what()).find("carries credentials"), std::string::npos)
+                << e.what();
+            return e.code();
+        }
+        return std::error_code();
+    }();
+    EXPECT_EQ(code, oras::errc::invalid_response);
+    EXPECT_TRUE(collector.requests().empty());
+    EXPECT_EQ(tokens.requests().size(), 1u);
+}
+
+// Another port of the realm's own host may be another server: the form is not sent there either
+// (https to https on one host was once taken for an upgrade).
+TEST(auth_client, a_token_form_is_not_redirected_to_another_port_of_its_host) {
+    const oras::test::server_options tls{.tls = true};
+    scripted_server collector(
+        [](const scripted_request&) { return action{.body = R"({"access_token":"tok"})"}; }, tls);
+    const auto away = collector.url() + "/collect";
+    scripted_server tokens(
+        [away](const scripted_request&) {
+            return action{.status = 307, .headers = {{"Location", away}}};
+        },
+        tls);
+    ASSERT_TRUE(away.starts_with("https://127.0.0.1:")) << away;
+    ASSERT_TRUE(tokens.url().starts_with("https://127.0.0.1:")) << tokens.url();
+    scripted_server reg(bearer_registry(tokens.url() + "/token"));
+    oras::test::temp_dir dir;
+    const auto both_cas = dir.path() / "cas.pem";
+    {
+        std::ofstream out(both_cas);
+        out << std::ifstream(collector.ca_file()).rdbuf()
+            << std::ifstream(tokens.ca_file()).rdbuf();
+    }
+    asio::io_context io;
+    oras::auth::client client(
+        oras::http::client(io.get_executor(), http_options(both_cas.string())),
+        {.credentials = creds_for(reg, {"", "", "idtok/secret", ""})});
     const auto code = [&] {
         try {
             run(io, client.fetch(make("GET", reg.url() + "/v2/app/x"), pull("app")));
