@@ -6,7 +6,10 @@ http::client_options http_options_for(const connect_options& options) {
     auto o = options.http;
     o.tls.insecure_skip_verify = options.insecure;
     if (!options.ca_file.empty()) {
+        // Instead of the system's, as the ORAS CLI's --ca-file: a file given to pin a private
+        // CA must not leave every public CA trusted as well.
         o.tls.ca_file = options.ca_file;
+        o.tls.use_system_ca = false;
     }
     return o;
 }

@@ -25,7 +25,8 @@ struct connect_options {
     bool force_https = false;
     /// Do not verify the registry's TLS certificate (never the default).
     bool insecure = false;
-    /// Extra CA certificates (PEM) to trust.
+    /// CA certificates (PEM) to trust instead of the system's (as the ORAS CLI's `--ca-file`);
+    /// `http.tls` can trust both.
     std::string ca_file{};
     /// Explicit credentials, ORAS_USER/ORAS_PASS, Docker's config and helpers; the reference's
     /// registry is added to `registries`, so explicit credentials go to it and nowhere else.

@@ -2,6 +2,7 @@
 
 #include <oras/media_type.hpp>
 #include <oras/reference.hpp>
+#include <oras/registry/connect.hpp>
 
 #include <gtest/gtest.h>
 #include <boost/url/parse.hpp>
@@ -538,6 +539,16 @@ TEST(registry_protocol, status_error_bounds_untrusted_text) {
     const auto e = status_error("GET", u, 404, {}, padded, "pinging");
     EXPECT_EQ(e.code(), errc::not_found);
     EXPECT_TRUE(e.diag().errors.empty());
+}
+
+// --ca-file replaces the system's trust, as oras's (its RootCAs is a pool of the file alone).
+TEST(connect, a_ca_file_is_trusted_instead_of_the_systems) {
+    oras::registry::connect_options o;
+    EXPECT_TRUE(oras::registry::http_options_for(o).tls.use_system_ca);
+    o.ca_file = "private-ca.pem";
+    const auto h = oras::registry::http_options_for(o);
+    EXPECT_FALSE(h.tls.use_system_ca);
+    EXPECT_EQ(h.tls.ca_file, "private-ca.pem");
 }
 
 }  // namespace
