@@ -86,6 +86,33 @@ std::string basic_authorization(const credential& c) {
     return "Basic " + oras::detail::base64_encode(c.username + ":" + c.password);
 }
 
+/// The challenges of a 401's `WWW-Authenticate` fields, each field parsed on its own: a
+/// malformed one (a vendor's own scheme, say) does not hide the good ones beside it. When none
+/// is usable and one was malformed, that is the registry's error, named: left unsaid, it reads
+/// as refused credentials.
+std::vector<challenge> challenges_of(const http::fields& headers, unsigned status,
+                                     const std::string& authority) {
+    std::vector<challenge> out;
+    std::optional<std::string> malformed;
+    for (const auto field : headers.get_all("WWW-Authenticate")) {
+        auto parsed = parse_www_authenticate(field);
+        if (parsed) {
+            out.insert(out.end(), std::make_move_iterator(parsed->begin()),
+                       std::make_move_iterator(parsed->end()));
+        } else if (!malformed) {
+            malformed = parsed.error().message;
+        }
+    }
+    if (out.empty() && malformed) {
+        throw error(errc::invalid_response,
+                    authority + " answered " + std::to_string(status)
+                        + " with a malformed WWW-Authenticate challenge, so no credentials can be "
+                          "offered: "
+                        + *malformed);
+    }
+    return out;
+}
+
 }  // namespace
 
 class client_state : public std::enable_shared_from_this<client_state> {
@@ -174,10 +201,7 @@ asio::awaitable<void> client_state::discover(std::shared_ptr<registry_state> reg
         // realm must not receive the registry's credentials.
         const auto answered = http::detail::origin_of(resp.url());
         if (resp.status() == 401 && answered && answered->str() == reg->origin) {
-            auto challenges = parse_www_authenticate(resp.headers().get_all("WWW-Authenticate"));
-            if (challenges) {
-                learn(*reg, *challenges);
-            }
+            learn(*reg, challenges_of(resp.headers(), resp.status(), reg->authority));
         }
         if (reg->scheme == scheme_kind::unknown) {
             // No usable challenge: asking again before every body would not teach more. A 401
@@ -435,12 +459,12 @@ asio::awaitable<http::response> client_state::send(http::request req, scope_set 
     if (!answered || answered->str() != reg->origin) {
         co_return resp;
     }
-    auto challenges = parse_www_authenticate(resp.headers().get_all("WWW-Authenticate"));
-    if (!challenges || challenges->empty()) {
+    const auto challenges = challenges_of(resp.headers(), resp.status(), reg->authority);
+    if (challenges.empty()) {
         co_return resp;
     }
     ++stats_.challenges;
-    learn(*reg, *challenges);
+    learn(*reg, challenges);
     probing.release();  // the scheme is known: the waiting requests can authorise themselves
     if (!again) {
         co_return resp;  // a streamed body cannot be sent twice: the caller decides
@@ -471,7 +495,7 @@ asio::awaitable<http::response> client_state::send(http::request req, scope_set 
             }
             // The challenge may name more than the operation asked for (a push of a blob
             // mounted from another repository); a token for the union answers both.
-            for (const auto& c : *challenges) {
+            for (const auto& c : challenges) {
                 if (c.scheme == "bearer") {
                     if (auto b = to_bearer(c)) {
                         for (const auto& s : b->scopes) {

@@ -552,6 +552,45 @@ TEST(auth_client, a_token_form_is_not_redirected_to_another_port_of_its_host) {
     EXPECT_EQ(tokens.requests().size(), 1u);
 }
 
+// A challenge that cannot be parsed is named: left unsaid, the 401 read as refused credentials.
+// One malformed field beside a good one does not hide the good one.
+TEST(auth_client, a_malformed_challenge_is_named_and_does_not_hide_a_good_one) {
+    scripted_server broken([](const scripted_request&) {
+        return action{.status = 401,
+                      .headers = {{"WWW-Authenticate", "Bearer realm=\"https://auth.example/tok"}}};
+    });
+    asio::io_context io;
+    oras::auth::client client(oras::http::client(io.get_executor(), http_options()),
+                              {.credentials = creds_for(broken, {"alice", "secret", "", ""})});
+    const auto code = [&] {
+        try {
+            run(io, client.fetch(make("GET", broken.url() + "/v2/app/x"), pull("app")));
+        } catch (const oras::error& e) {
+            EXPECT_NE(std::string(e.what()).find("malformed WWW-Authenticate challenge"),
+                      std::string::npos)
+                << e.what();
+            EXPECT_NE(std::string(e.what()).find(broken.host()), std::string::npos) << e.what();
+            return e.code();
+        }
+        return std::error_code();
+    }();
+    EXPECT_EQ(code, oras::errc::invalid_response);
+
+    scripted_server tokens(token_service());
+    const auto good = bearer_registry(tokens.url() + "/token");
+    scripted_server reg([good](const scripted_request& r) {
+        auto a = good(r);
+        if (a.status == 401) {
+            a.headers.insert(a.headers.begin(), {"WWW-Authenticate", "Vendor a=\"unterminated"});
+        }
+        return a;
+    });
+    oras::auth::client second(oras::http::client(io.get_executor(), http_options()),
+                              {.credentials = creds_for(reg, {"alice", "secret", "", ""})});
+    const auto r = run(io, second.fetch(make("GET", reg.url() + "/v2/app/x"), pull("app")));
+    EXPECT_EQ(r.status, 200u);
+}
+
 TEST(auth_client, a_streamed_body_is_never_sent_twice) {
     // The scheme is known, but the registry refuses the credentials: the 401 comes back.
     scripted_server reg([](const scripted_request&) {
