@@ -43,6 +43,9 @@ enum class scheme_kind { unknown, none, basic, bearer };
 struct registry_state {
     std::string origin;     // "https://host:port": where its tokens may go
     std::string authority;  // "host[:port]": its credential key
+    /// "host:port" when the URL spelled out the scheme's default port ("myreg:443"): users log
+    /// in under the name they type, so credentials are looked for under it first.
+    std::string spelled;
     bool tls = false;
     scheme_kind scheme = scheme_kind::unknown;
     std::string realm;  // Bearer
@@ -161,6 +164,9 @@ std::shared_ptr<registry_state> client_state::registry_for(const boost::urls::ur
         slot->origin = key;
         slot->authority = o->authority();
         slot->tls = o->tls();
+        if (u.has_port() && u.port_number() == (o->tls() ? 443 : 80)) {
+            slot->spelled = slot->authority + ":" + std::string(u.port());
+        }
     }
     return slot;
 }
@@ -223,8 +229,15 @@ asio::awaitable<credential> client_state::credential_for(std::shared_ptr<registr
             ++stats_.credential_lookups;
             auto store = options_.credentials;
             std::string authority = reg->authority;
+            std::string spelled = reg->spelled;
             // Named, not a temporary inside the co_await: GCC 12 mishandles the latter.
-            std::function<result<credential>()> lookup = [store, authority] {
+            std::function<result<credential>()> lookup = [store, authority, spelled] {
+                if (!spelled.empty()) {
+                    auto found = store->get(spelled);
+                    if (!found || !found->empty()) {
+                        return found;
+                    }
+                }
                 return store->get(authority);
             };
             auto found = co_await oras::detail::run_blocking<result<credential>>(std::move(lookup));

@@ -591,6 +591,33 @@ TEST(auth_client, a_malformed_challenge_is_named_and_does_not_hide_a_good_one) {
     EXPECT_EQ(r.status, 200u);
 }
 
+// `login myreg:443` stores the credentials under the name typed; a request spelled the same way
+// (whose origin drops the default port) finds them there, or under the short name. A request
+// without the port looks under the short name only, as Docker and oras do.
+TEST(auth_client, credentials_stored_under_the_default_port_spelled_out_are_found) {
+    // The registry is reached through a proxy: its name and port are then only words.
+    scripted_server reg([](const scripted_request& r) {
+        if (r.header("Authorization") == basic("alice", "secret")) {
+            return action{.body = "{}"};
+        }
+        return action{.status = 401, .headers = {{"WWW-Authenticate", "Basic realm=\"reg\""}}};
+    });
+    for (const std::string stored : {"reg.example:80", "reg.example"}) {
+        for (const std::string url : {"http://reg.example:80", "http://reg.example"}) {
+            asio::io_context io;
+            auto o = http_options();
+            o.proxy.http_proxy = reg.url();
+            oras::auth::client client(
+                oras::http::client(io.get_executor(), o),
+                {.credentials = std::make_shared<oras::auth::static_credentials>(
+                     stored, credential{"alice", "secret", "", ""})});
+            const auto r = run(io, client.fetch(make("GET", url + "/v2/app/x"), pull("app")));
+            const bool found = stored == "reg.example" || url.ends_with(":80");
+            EXPECT_EQ(r.status, found ? 200u : 401u) << stored << " " << url;
+        }
+    }
+}
+
 TEST(auth_client, a_streamed_body_is_never_sent_twice) {
     // The scheme is known, but the registry refuses the credentials: the 401 comes back.
     scripted_server reg([](const scripted_request&) {
