@@ -206,6 +206,15 @@ result<void> write_atomically(const fs::path& path, std::string_view text) {
     if (::fchmod(fd, 0600) != 0) {
         return abandon("cannot set the mode of", errno);
     }
+    // The file stays its owner's, as Docker keeps it: `sudo oras-cpp login` with the user's
+    // HOME must not leave the user a config only root can read. Only root can give a file
+    // away; anyone else's rewrite is theirs, as before.
+    if (struct stat old{}; ::stat(target->c_str(), &old) == 0 && ::geteuid() == 0
+                           && (old.st_uid != ::geteuid() || old.st_gid != ::getegid())) {
+        if (::fchown(fd, old.st_uid, old.st_gid) != 0) {
+            return abandon("cannot keep the owner of", errno);
+        }
+    }
     if (const int err =
             oras::detail::write_all(fd, std::as_bytes(std::span(text.data(), text.size())));
         err != 0) {

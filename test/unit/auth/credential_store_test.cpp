@@ -635,6 +635,24 @@ TEST(credential_store, docker_store_replaces_a_legacy_key_in_place) {
     EXPECT_EQ(*store.get("myreg:5000"), cred("new", "pw"));
 }
 
+// Rewritten by root (`sudo oras-cpp login` with the user's HOME), the file stays the user's.
+TEST(credential_store, docker_store_keeps_the_owner_of_the_file) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root to give a file to another user";
+    }
+    temp_dir dir;
+    const auto config = dir / "config.json";
+    write_file(config, R"({"auths": {}})");
+    ASSERT_EQ(::chown(config.c_str(), 4242, 4343), 0);
+    ASSERT_TRUE(docker_credentials(config).store("r.example", cred("u", "p")));
+    struct stat after {};
+    ASSERT_EQ(::stat(config.c_str(), &after), 0);
+    EXPECT_EQ(after.st_uid, 4242u);
+    EXPECT_EQ(after.st_gid, 4343u);
+    EXPECT_EQ(mode_of(config), 0600u);
+    EXPECT_EQ(*docker_credentials(config).get("r.example"), cred("u", "p"));
+}
+
 TEST(credential_store, docker_store_writes_atomically) {
     temp_dir dir;
     const auto config = dir / "config.json";
