@@ -366,7 +366,18 @@ asio::awaitable<token_response> client_state::request_token(const registry_state
     req.headers.set("Accept", "application/json");
     ++stats_.token_requests;
     const std::string method = req.method;
-    auto resp = co_await http_.fetch(std::move(req), options_.max_token_response);
+    std::optional<http::client::buffered_response> fetched;
+    try {
+        fetched.emplace(co_await http_.fetch(std::move(req), options_.max_token_response));
+    } catch (const error& e) {
+        if (e.code() != errc::size_exceeds_limit) {
+            throw;
+        }
+        // Said alone ("response body of N bytes exceeds..."), it does not say whose.
+        throw error(e.code(), "the token service " + oras::detail::quote(reg.realm)
+                                  + " answered with more than a token: " + e.what());
+    }
+    auto& resp = *fetched;
 
     if (resp.status == 200) {
         auto tr = parse_token_response(resp.body, reg.realm);

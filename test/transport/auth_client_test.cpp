@@ -618,6 +618,29 @@ TEST(auth_client, credentials_stored_under_the_default_port_spelled_out_are_foun
     }
 }
 
+TEST(auth_client, a_token_answer_too_large_names_the_token_service) {
+    scripted_server tokens([](const scripted_request&) {
+        return action{.headers = {{"Content-Type", "application/json"}},
+                      .body = R"({"token":")" + std::string(300 * 1024, 'x') + R"("})"};
+    });
+    scripted_server reg(bearer_registry(tokens.url() + "/token"));
+    asio::io_context io;
+    oras::auth::client client(oras::http::client(io.get_executor(), http_options()),
+                              {.credentials = creds_for(reg, {"alice", "secret", "", ""})});
+    const auto code = [&] {
+        try {
+            run(io, client.fetch(make("GET", reg.url() + "/v2/app/x"), pull("app")));
+        } catch (const oras::error& e) {
+            EXPECT_NE(std::string(e.what()).find("the token service \"" + tokens.url() + "/token"),
+                      std::string::npos)
+                << e.what();
+            return e.code();
+        }
+        return std::error_code();
+    }();
+    EXPECT_EQ(code, oras::errc::size_exceeds_limit);
+}
+
 TEST(auth_client, a_streamed_body_is_never_sent_twice) {
     // The scheme is known, but the registry refuses the credentials: the 401 comes back.
     scripted_server reg([](const scripted_request&) {
