@@ -51,6 +51,8 @@ int run_cp(cp_flags& f) {
         throw error(errc::invalid_argument,
                     "--from-password-stdin and --to-password-stdin exclude each other");
     }
+    f.from_remote.refuse_headers_on_layout(f.from_layout);
+    f.to_remote.refuse_headers_on_layout(f.to_layout);
     f.from_remote.debug = f.to_remote.debug = f.common.debug;
     f.from_remote.resolve.insert(f.from_remote.resolve.begin(), f.resolve.begin(), f.resolve.end());
     f.to_remote.resolve.insert(f.to_remote.resolve.begin(), f.resolve.begin(), f.resolve.end());

@@ -71,6 +71,13 @@ std::optional<std::uint16_t> parse_port(std::string_view s) {
 
 }  // namespace
 
+void remote_flags::refuse_headers_on_layout(bool layout) const {
+    if (layout && !headers.empty()) {
+        throw error(errc::invalid_argument,
+                    "custom header flags cannot be used on an OCI image layout target");
+    }
+}
+
 std::pair<std::string, std::string> parse_header(std::string_view text) {
     const auto colon = text.find(':');
     const auto name = oras::detail::trim(text.substr(0, colon));

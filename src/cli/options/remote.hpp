@@ -40,6 +40,11 @@ struct remote_flags {
     /// `prefix` is "" or "from-" / "to-"; `whose` says which registry in the help texts.
     void add(CLI::App& cmd, const std::string& prefix = "", const std::string& whose = "");
 
+    /// Refuses `-H` beside `--oci-layout` (`layout`), in oras's words: a layout has nothing
+    /// to send a header to, and a header given there is a mistake. (oras says nothing for
+    /// `--oci-layout-path`; neither does this.)
+    void refuse_headers_on_layout(bool layout) const;
+
     /// The options these flags give; reads the password from stdin for `--password-stdin`.
     registry::connect_options remote();
     /// `remote()` for `registry` (`host[:port]`) with the ORAS CLI's scheme rule: a

@@ -64,6 +64,7 @@ ops::location target_flags::location(const std::string& text) {
     l.text = text;
     l.oci_layout = oci_layout;
     l.layout_path = oci_layout_path;
+    remote.refuse_headers_on_layout(oci_layout);
     if (!layout()) {
         remote.debug = common.debug;
         l.remote = remote.remote_for(registry_part(text));

@@ -54,6 +54,22 @@ TEST(cli, oci_layout_round_trip) {
     EXPECT_FALSE(fs::exists(s.root / "nowhere"));
 }
 
+// As oras: a header for a layout is a mistake, said before anything is read or written.
+TEST(cli, a_header_on_an_oci_layout_is_refused) {
+    sandbox s;
+    const auto layout = (s.root / "layout").string();
+    const auto before = snapshot(s.root);
+    expect_error(s.oras({"manifest", "fetch", "--oci-layout", "-H", "X: y", layout + ":v1"}),
+                 layout + ":v1", "custom header flags cannot be used on an OCI image layout");
+    expect_error(s.oras({"cp", "--to-oci-layout", "--to-header", "X: y", "localhost:1/a:v1",
+                         layout + ":v1"}),
+                 "localhost:1/a:v1", "custom header flags cannot be used on an OCI image layout");
+    expect_error(s.oras({"cp", "--from-oci-layout", "--from-header", "X: y", layout + ":v1",
+                         "localhost:1/a:v1"}),
+                 layout + ":v1", "custom header flags cannot be used on an OCI image layout");
+    EXPECT_EQ(snapshot(s.root), before);
+}
+
 TEST(cli, oci_layout_pull_by_digest) {
     sandbox s;
     s.make_content();
