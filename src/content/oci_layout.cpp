@@ -559,7 +559,14 @@ asio::awaitable<descriptor> oci_layout::resolve(std::string reference) {
         const auto idx = parse_index(index_path, read_index(), opts_.max_index_size);
         for (const auto& m : idx.manifests) {
             if (m.digest == d) {
-                co_return m;
+                // Plain, as oras-go's layout store answers a digest: what index.json adds to
+                // an entry (its tag's annotations, a platform) belongs to the entry, not to
+                // the manifest, which the registry's answer to a digest would not carry either.
+                descriptor plain;
+                plain.media_type = m.media_type;
+                plain.digest = m.digest;
+                plain.size = m.size;
+                co_return plain;
             }
         }
         const auto size = stored_size(d);

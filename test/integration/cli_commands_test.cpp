@@ -453,6 +453,17 @@ TEST(cli_commands, platform_picks_one_manifest_of_an_index) {
     r = s.oras({"manifest", "fetch", "--descriptor", "--platform", "linux/amd64", ref + ":multi"});
     ASSERT_OK(r);
     EXPECT_EQ(str(parse_object(r.out).at("digest")), digests["amd64"]);
+    // The index's entry, platform and all, as oras prints it.
+    EXPECT_EQ(parse_object(r.out).at("platform"),
+              (json::object{{"architecture", "amd64"}, {"os", "linux"}}));
+    // Copied from the index's digest: shown by the digest copied, as oras corrects it.
+    const auto index_digest = oras::digest::of(json::serialize(index)).str();
+    r = s.oras({"cp", "--platform", "linux/arm64", ref + "@" + index_digest, ref + ":arm-only"});
+    ASSERT_OK(r);
+    EXPECT_NE(r.out.find("Copied [registry] " + ref + "@" + digests["arm64"] + " => [registry] "
+                         + ref + ":arm-only"),
+              std::string::npos)
+        << r.out;
     r = s.oras({"manifest", "fetch-config", "--platform", "linux/arm64", ref + ":multi"});
     ASSERT_OK(r);
     EXPECT_EQ(r.out, R"({"os":"linux","architecture":"arm64"})");

@@ -84,7 +84,15 @@ int run_cp(cp_flags& f) {
     if (cache) {
         cache->trim();
     }
-    const std::string from_text = (from_layout ? "[oci-layout] " : "[registry] ") + f.from;
+    // A source named by the digest of an index that --platform chose a manifest from is shown
+    // by the digest copied, as oras corrects it.
+    std::string from_shown = f.from;
+    if (const auto at = from_shown.rfind('@');
+        at != std::string::npos
+        && from_shown.compare(at + 1, std::string::npos, r.root.digest.str()) != 0) {
+        from_shown = from_shown.substr(0, at + 1) + r.root.digest.str();
+    }
+    const std::string from_text = (from_layout ? "[oci-layout] " : "[registry] ") + from_shown;
     // A layout path's names may hold `/`: its first name cut here, not by the printer.
     const std::string to_text =
         (to_layout ? "[oci-layout] " : "[registry] ")

@@ -6,12 +6,17 @@ namespace oras::cli {
 namespace json = boost::json;
 
 json::object descriptor_json(const descriptor& d) {
+    // Every field, in the order of Go's ocispec.Descriptor, which oras marshals.
     json::object o;
     o["mediaType"] = d.media_type;
     o["digest"] = d.digest.str();
     o["size"] = d.size;
-    if (!d.artifact_type.empty()) {
-        o["artifactType"] = d.artifact_type;
+    if (!d.urls.empty()) {
+        json::array urls;
+        for (const auto& u : d.urls) {
+            urls.emplace_back(u);
+        }
+        o["urls"] = std::move(urls);
     }
     if (!d.annotations.empty()) {
         json::object a;
@@ -19,6 +24,32 @@ json::object descriptor_json(const descriptor& d) {
             a[k] = v;
         }
         o["annotations"] = std::move(a);
+    }
+    if (d.data) {
+        o["data"] = *d.data;
+    }
+    if (d.platform) {
+        const auto& p = *d.platform;
+        json::object po;
+        po["architecture"] = p.architecture;
+        po["os"] = p.os;
+        if (!p.os_version.empty()) {
+            po["os.version"] = p.os_version;
+        }
+        if (!p.os_features.empty()) {
+            json::array features;
+            for (const auto& f : p.os_features) {
+                features.emplace_back(f);
+            }
+            po["os.features"] = std::move(features);
+        }
+        if (!p.variant.empty()) {
+            po["variant"] = p.variant;
+        }
+        o["platform"] = std::move(po);
+    }
+    if (!d.artifact_type.empty()) {
+        o["artifactType"] = d.artifact_type;
     }
     return o;
 }

@@ -84,6 +84,14 @@ TEST(cli, oci_layout_pull_by_digest) {
         s.oras({"pull", "--oci-layout", layout.string() + "@" + digest, "-o", by_digest.string()});
     EXPECT_OK(pulled);
     EXPECT_EQ(snapshot(by_digest), subset(s.content(), {"a.txt"}));
+    // By digest, the manifest's own descriptor, as oras-go's layout answers a digest: what the
+    // tag's index.json entry adds (its artifactType, annotations) is the entry's.
+    const auto plain = s.oras(
+        {"manifest", "fetch", "--descriptor", "--oci-layout", layout.string() + "@" + digest});
+    ASSERT_OK(plain);
+    const auto d = parse_object(plain.out);
+    EXPECT_EQ(d.size(), 3u) << plain.out;
+    EXPECT_EQ(str(d.at("digest")), digest);
 }
 
 // The manifest forms of oras push (push.go's PreRunE), on a layout.

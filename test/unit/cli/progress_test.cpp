@@ -195,6 +195,27 @@ TEST(json_display, indented_keeps_every_token_as_written) {
     EXPECT_EQ(oras::cli::indented("not json {"), "not json {");
 }
 
+// A descriptor as oras marshals Go's ocispec.Descriptor: every field, in its order.
+TEST(json_display, a_descriptor_has_every_field_in_gos_order) {
+    oras::descriptor d;
+    d.media_type = "application/vnd.oci.image.manifest.v1+json";
+    d.digest = oras::digest::of("m");
+    d.size = 7;
+    d.artifact_type = "application/vnd.example";
+    d.annotations = {{"k", "v"}};
+    d.urls = {"https://example.com/m"};
+    d.data = "bQ==";
+    d.platform = oras::platform{"arm64", "linux", "", {}, "v8"};
+    std::ostringstream out;
+    oras::cli::print_descriptor(out, d, false);
+    EXPECT_EQ(out.str(),
+              R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")"
+                  + d.digest.str()
+                  + R"(","size":7,"urls":["https://example.com/m"],"annotations":{"k":"v"},)"
+                    R"("data":"bQ==","platform":{"architecture":"arm64","os":"linux",)"
+                    R"("variant":"v8"},"artifactType":"application/vnd.example"})");
+}
+
 namespace {
 
 // oras's humanize.ToBytes cases (bytes_test.go), printed as its String() prints them.
