@@ -12,6 +12,7 @@
 #include "content/layout_archive.hpp"
 #include "content/layout_index.hpp"
 #include "core/async/run_blocking.hpp"
+#include "core/children.hpp"
 #include "core/file_reader.hpp"
 #include "core/file_writer.hpp"
 #include "core/posix_file.hpp"
@@ -30,7 +31,9 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -659,19 +662,118 @@ asio::awaitable<std::vector<std::string>> oci_layout::tags() {
     co_return out;
 }
 
+asio::awaitable<std::vector<digest>> oci_layout::collectable(descriptor desc) {
+    // The graph index.json holds: every manifest reachable from its entries (and `desc`), with
+    // the nodes each points to and the subject it refers to.
+    struct node {
+        std::vector<descriptor> children;
+        std::optional<digest> subject;
+    };
+    const auto idx = parse_index(root_ / index_name, read_index(), opts_.max_index_size);
+    std::map<std::string, node, std::less<>> graph;
+    std::set<std::string, std::less<>> tagged;
+    std::deque<descriptor> todo{desc};
+    for (const auto& m : idx.manifests) {
+        if (!m.annotation(annotation::ref_name).empty()) {
+            tagged.insert(m.digest.str());
+        }
+        todo.push_back(m);
+    }
+    while (!todo.empty()) {
+        auto d = std::move(todo.front());
+        todo.pop_front();
+        if (!media_type::is_graph_manifest(d.media_type) || graph.contains(d.digest.str())
+            || !co_await exists(d)) {
+            continue;
+        }
+        std::optional<std::string> bytes;
+        std::vector<descriptor> children;
+        try {
+            bytes = co_await fetch_all(*this, d, max_resolved_manifest);
+            children = oras::detail::children_of(d, *bytes);
+        } catch (const error&) {
+            // A manifest that cannot be read or parsed may hold anything: nothing but `desc`
+            // goes rather than a blob it might still need.
+            co_return std::vector<digest>{desc.digest};
+        }
+        node n;
+        if (auto link = subject_link_of(d, *bytes)) {
+            n.subject = link->subject;
+        }
+        for (const auto& c : children) {
+            todo.push_back(c);
+        }
+        n.children = std::move(children);
+        graph.emplace(d.digest.str(), std::move(n));
+    }
+    std::map<std::string, std::size_t, std::less<>> parents;
+    std::map<std::string, std::vector<digest>, std::less<>> referrers;
+    for (const auto& [d, n] : graph) {
+        std::set<std::string, std::less<>> distinct;
+        for (const auto& c : n.children) {
+            if (distinct.insert(c.digest.str()).second) {
+                ++parents[c.digest.str()];
+            }
+        }
+        if (n.subject) {
+            referrers[n.subject->str()].push_back(digest::parse(d).value());
+        }
+    }
+    // What goes with `desc`: its referrers, whatever their tags (as oras-go's), and what only
+    // the nodes going held, unless a tag names it.
+    std::vector<digest> out;
+    std::set<std::string, std::less<>> going;
+    std::deque<digest> queue{desc.digest};
+    while (!queue.empty()) {
+        auto d = std::move(queue.front());
+        queue.pop_front();
+        if (!going.insert(d.str()).second) {
+            continue;
+        }
+        if (const auto r = referrers.find(d.str()); r != referrers.end()) {
+            queue.insert(queue.end(), r->second.begin(), r->second.end());
+        }
+        if (const auto n = graph.find(d.str()); n != graph.end()) {
+            std::set<std::string, std::less<>> distinct;
+            for (const auto& c : n->second.children) {
+                const auto key = c.digest.str();
+                if (distinct.insert(key).second && --parents[key] == 0 && !tagged.contains(key)) {
+                    queue.push_back(c.digest);
+                }
+            }
+        }
+        out.push_back(std::move(d));
+    }
+    co_return out;
+}
+
 asio::awaitable<void> oci_layout::remove(descriptor desc) {
     check_writable("delete");
     check_descriptor(desc);
+    std::vector<digest> going{desc.digest};
+    if (opts_.auto_gc && media_type::is_graph_manifest(desc.media_type)) {
+        going = co_await collectable(desc);
+    }
+    // index.json first, in one rewrite: a crash after it leaves only unlisted files behind.
     bool listed = false;
     edit_index(root_, opts_.max_index_size, [&](json::array& arr) {
-        listed = detail::remove_entries(arr, desc.digest);
-        return listed;
+        bool changed = false;
+        for (const auto& d : going) {
+            const bool had = detail::remove_entries(arr, d);
+            changed = changed || had;
+            listed = listed || (had && d == desc.digest);
+        }
+        return changed;
     });
-    std::error_code ec;
-    const bool stored = fs::remove(blob_path(desc.digest), ec);
-    if (ec) {
-        fail(errc::invalid_argument, "cannot delete " + desc.digest.str() + " from the OCI layout "
-                                         + root_.string() + ": " + ec.message());
+    bool stored = false;
+    for (const auto& d : going) {
+        std::error_code ec;
+        const bool removed = fs::remove(blob_path(d), ec);
+        if (ec) {
+            fail(errc::invalid_argument, "cannot delete " + d.str() + " from the OCI layout "
+                                             + root_.string() + ": " + ec.message());
+        }
+        stored = stored || (removed && d == desc.digest);
     }
     if (!listed && !stored) {
         fail(errc::not_found, desc.digest.str() + " is not in the OCI layout " + root_.string());

@@ -10,6 +10,7 @@
 
 #include "core/async/for_each_limited.hpp"
 #include "core/async/shared_flight.hpp"
+#include "core/children.hpp"
 #include "core/quote.hpp"
 #include "ops/copy_context_state.hpp"
 #include "ops/emit.hpp"
@@ -26,6 +27,7 @@ namespace oras::ops {
 namespace asio = boost::asio;
 using detail::counted;
 using detail::emit;
+using oras::detail::children_of;
 using oras::detail::quote;
 
 namespace {
@@ -43,40 +45,6 @@ struct pending_manifest {
     std::string bytes;
     unsigned height = 1;  // 1 + the tallest child; blobs are 0
 };
-
-/// The nodes a manifest or index points to, in copy order. The subject is not followed: a
-/// referrer is copied with its subject's graph only when asked (`recursive`).
-std::vector<descriptor> children_of(const descriptor& desc, std::string_view bytes,
-                                    const parse_options& po) {
-    if (media_type::is_index(desc.media_type)) {
-        auto index = image_index::parse(bytes, po);
-        if (!index) {
-            throw error(index.error().code,
-                        "index " + desc.digest.str() + ": " + index.error().message);
-        }
-        return std::move(index->manifests);
-    }
-    if (desc.media_type == media_type::artifact_manifest) {
-        auto artifact = artifact_manifest::parse(bytes, po);
-        if (!artifact) {
-            throw error(artifact.error().code,
-                        "artifact manifest " + desc.digest.str() + ": " + artifact.error().message);
-        }
-        return std::move(artifact->blobs);
-    }
-    auto manifest = image_manifest::parse(bytes, po);
-    if (!manifest) {
-        throw error(manifest.error().code,
-                    "manifest " + desc.digest.str() + ": " + manifest.error().message);
-    }
-    std::vector<descriptor> out;
-    out.reserve(manifest->layers.size() + 1);
-    out.push_back(std::move(manifest->config));
-    for (auto& l : manifest->layers) {
-        out.push_back(std::move(l));
-    }
-    return out;
-}
 
 class copier {
   public:

@@ -41,6 +41,13 @@ struct oci_layout_options {
     /// `index.json` is read whole; a larger one is refused with `size_exceeds_limit`. An entry
     /// takes about 300 bytes, so the default leaves room for some 200 000 tags.
     std::size_t max_index_size = 64 * 1024 * 1024;
+
+    /// `remove` of a manifest also deletes what goes with it, as oras-go's layout store does by
+    /// default (its AutoGC): the manifest's referrers, recursively and whatever their tags, and
+    /// the manifests and blobs that nothing else reachable from `index.json` points to, unless
+    /// a tag names them. When some manifest of the layout cannot be read or parsed, only the
+    /// manifest asked for goes. False: only the manifest asked for (its entries and its file).
+    bool auto_gc = true;
 };
 
 /// A directory in the OCI image layout: `oci-layout` (`{"imageLayoutVersion":"1.0.0"}`),
@@ -141,7 +148,10 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     boost::asio::awaitable<std::vector<std::string>> tags() override;
 
     /// Drops every `index.json` entry of `desc`'s digest (its tags, or its untagged referrer
-    /// entry) and the blob file. `not_found` when neither is there.
+    /// entry) and the blob file; for a manifest, under `oci_layout_options::auto_gc` (the
+    /// default), also what goes with it (its referrers, what only it held). `index.json` is
+    /// rewritten once, before any file goes. `not_found` when `desc` is neither listed nor
+    /// stored.
     boost::asio::awaitable<void> remove(descriptor desc) override;
 
   private:
@@ -154,6 +164,8 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     std::optional<std::string> read_layout_file(std::string_view name, std::size_t limit) const;
     // The size of the regular file `name` (relative to the root), or nothing.
     std::optional<std::int64_t> layout_file_size(const std::string& name) const;
+    // What `remove(desc)` deletes under `auto_gc`: `desc` first.
+    boost::asio::awaitable<std::vector<digest>> collectable(descriptor desc);
 
     std::filesystem::path root_;
     oci_layout_options opts_;

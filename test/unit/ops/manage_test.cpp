@@ -4,6 +4,7 @@
 #include <oras/content/memory_store.hpp>
 #include <oras/content/oci_layout.hpp>
 #include <oras/error.hpp>
+#include <oras/image_index.hpp>
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/ops/attach.hpp>
@@ -336,6 +337,68 @@ TEST(manage, fetches_read_through_a_blob_cache) {
     EXPECT_FALSE(fs::exists(entry));
 }
 
+// A manifest deleted from a layout takes with it what oras-go's layout store (AutoGC) takes:
+// its referrers, recursively, and what nothing else reachable from index.json holds, unless
+// tagged. What another manifest shares stays.
+TEST(manage, a_manifest_deleted_from_a_layout_takes_what_only_it_held) {
+    fixture f;
+    oras::test::write_file(f.work / "other.txt", "other\n");
+    oras::test::write_file(f.work / "sig2.txt", "a signature of the signature\n");
+    const auto v1 = f.push_v1();
+    oras::ops::push_options o;
+    o.files = {{"hi.txt", {}}, {"other.txt", {}}};
+    o.working_dir = f.work;
+    o.tags = {"v2"};
+    const auto v2 = f(oras::ops::push(*f.layout, std::move(o))).manifest;
+    const auto sig = f(oras::ops::attach(*f.layout, "v1", f.attach_options("application/vnd.sig")));
+    const auto sigsig = f(oras::ops::attach(*f.layout, sig.manifest.digest.str(),
+                                            f.attach_options("application/vnd.sig", {"sig2.txt"})));
+    oras::image_index idx;
+    idx.media_type = std::string(oras::media_type::image_index);
+    idx.manifests = {v1, v2};
+    const auto multi =
+        f(oras::ops::push_manifest(*f.layout, idx.serialize(),
+                                   std::string(oras::media_type::image_index), {"multi"}))
+            .desc;
+    const auto layers = [&](const descriptor& d) {
+        const auto bytes = f(oras::content::fetch_all(*f.layout, d));
+        return oras::image_manifest::parse(bytes)->layers;
+    };
+    const auto hi = layers(v1).at(0).digest;
+    const auto other = layers(v2).at(1).digest;
+    const auto sig_blob = layers(sig.manifest).at(0).digest;
+    const auto sig2_blob = layers(sigsig.manifest).at(0).digest;
+    const auto stored = [&](const oras::digest& d) { return fs::exists(f.layout->blob_path(d)); };
+
+    // The index: v1 and v2 are tagged, so they stay.
+    f(oras::ops::delete_manifest(*f.layout, "multi"));
+    EXPECT_FALSE(stored(multi.digest));
+    EXPECT_TRUE(stored(v1.digest));
+    EXPECT_TRUE(stored(v2.digest));
+
+    // v1: its referrers (and theirs) and its blobs go, but not hi.txt, which v2 holds too.
+    f(oras::ops::delete_manifest(*f.layout, "v1"));
+    for (const auto& gone :
+         {v1.digest, sig.manifest.digest, sigsig.manifest.digest, sig_blob, sig2_blob}) {
+        EXPECT_FALSE(stored(gone)) << gone.str();
+    }
+    EXPECT_TRUE(stored(hi));
+    EXPECT_TRUE(stored(other));
+    EXPECT_TRUE(stored(v2.digest));
+    EXPECT_EQ(f(oras::ops::list_tags(*f.layout, {})), std::vector<std::string>{"v2"});
+    const auto index = oras::image_index::parse(oras::test::read_file(f.layout_dir / "index.json"));
+    ASSERT_TRUE(index);
+    ASSERT_EQ(index->manifests.size(), 1u);  // the referrers' untagged entries went too
+    EXPECT_EQ(index->manifests[0].digest, v2.digest);
+
+    // Without auto_gc, only the manifest asked for.
+    oras::content::oci_layout plain(f.layout_dir, {.auto_gc = false});
+    f(oras::ops::delete_manifest(plain, "v2"));
+    EXPECT_FALSE(stored(v2.digest));
+    EXPECT_TRUE(stored(hi));
+    EXPECT_TRUE(stored(other));
+}
+
 TEST(manage, tags_manifests_and_blobs_of_a_layout) {
     fixture f;
     const auto v1 = f.push_v1();
@@ -385,14 +448,17 @@ TEST(manage, tags_manifests_and_blobs_of_a_layout) {
     EXPECT_EQ(code_of([&] { f(oras::ops::stat_blob(*f.layout, oras::digest::of("absent"))); }),
               errc::not_found);
 
-    // Deletes: the manifest and every tag on it; then the blob; then nothing is there.
-    EXPECT_EQ(f(oras::ops::delete_manifest(*f.layout, "v2")).digest, v1.digest);
-    EXPECT_EQ(f(oras::ops::list_tags(*f.layout, {})), std::vector<std::string>{});
-    EXPECT_FALSE(fs::exists(f.layout->blob_path(v1.digest)));
-    EXPECT_EQ(code_of([&] { f(oras::ops::delete_manifest(*f.layout, "v1")); }), errc::not_found);
+    // Deletes: a blob; then the manifest, every tag on it and what only it held (its config);
+    // then nothing is there.
     EXPECT_EQ(f(oras::ops::delete_blob(*f.layout, layer.digest)).digest, layer.digest);
     EXPECT_EQ(code_of([&] { f(oras::ops::delete_blob(*f.layout, layer.digest)); }),
               errc::not_found);
+    const auto config_digest = oras::image_manifest::parse(m.bytes)->config.digest;
+    EXPECT_EQ(f(oras::ops::delete_manifest(*f.layout, "v2")).digest, v1.digest);
+    EXPECT_EQ(f(oras::ops::list_tags(*f.layout, {})), std::vector<std::string>{});
+    EXPECT_FALSE(fs::exists(f.layout->blob_path(v1.digest)));
+    EXPECT_FALSE(fs::exists(f.layout->blob_path(config_digest)));
+    EXPECT_EQ(code_of([&] { f(oras::ops::delete_manifest(*f.layout, "v1")); }), errc::not_found);
     oras::content::memory_store store;
     EXPECT_EQ(code_of([&] { f(oras::ops::delete_blob(store, layer.digest)); }), errc::unsupported);
 }
