@@ -14,6 +14,7 @@
 
 #include "core/async/for_each_limited.hpp"
 #include "core/quote.hpp"
+#include "ops/emit.hpp"
 
 #include <boost/json.hpp>
 
@@ -387,7 +388,8 @@ asio::awaitable<void> fetch_blob(content::target& src, descriptor desc, byte_sin
 
 asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,
                                        std::string media_type, std::optional<oras::digest> expected,
-                                       std::optional<std::uint64_t> expected_size) {
+                                       std::optional<std::uint64_t> expected_size,
+                                       push_blob_options o) {
     if (!media_type::is_valid(media_type)) {
         throw error(errc::invalid_media_type, quote(media_type) + " is not a media type");
     }
@@ -430,10 +432,16 @@ asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,
         out.desc.size = static_cast<std::int64_t>(*expected_size);
         src = content::verified(std::move(src), out.desc);
     }
+    // Counted once hashed: what the bar shows is the upload.
+    detail::emit(o.progress, progress_event::kind::started, out.desc, o.name);
+    src = detail::counted(std::move(src), o.progress, out.desc, o.name);
     // Asked and, when missing, sent: one request fewer where the target can (a small blob to
     // a registry).
     content::opener open = [&src]() -> asio::awaitable<byte_source> { co_return std::move(src); };
     out.existed = co_await dst.push_unless_present(out.desc, std::move(open));
+    detail::emit(o.progress,
+                 out.existed ? progress_event::kind::exists : progress_event::kind::finished,
+                 out.desc, o.name, out.existed ? 0 : static_cast<std::uint64_t>(out.desc.size));
     co_return out;
 }
 

@@ -183,8 +183,8 @@ struct fetch_blob_file_options {
     /// and asks a target that serves ranges (`content::ranged_opener`) for the rest only. A
     /// smaller blob is written under a random name. 0: every blob can be continued.
     std::uint64_t resume_min_size = std::uint64_t{1} << 20;
-    /// Told `started`, `bytes` (of what crosses: a fetch that continues a partial file counts
-    /// only the rest) and `finished`, named by the file's name. None: nothing is reported.
+    /// Told `started`, `resumed` (a fetch that continues a partial file: the bytes kept),
+    /// `bytes` and `finished`, named by the file's name. None: nothing is reported.
     progress_fn progress{};
 };
 
@@ -226,13 +226,35 @@ struct pushed_blob {
     bool existed = false;  ///< the target had it: nothing was sent
 };
 
+/// How `push_blob` reports.
+struct push_blob_options {
+    /// Told `started` (once the digest and size are known: a file is hashed first), `bytes` as
+    /// the upload moves, then `finished`, or `exists` when the target had the blob. Events carry
+    /// `name`. None: nothing is reported.
+    progress_fn progress{};
+    /// The name the events carry (a file's), for display; may be empty.
+    std::string name{};
+};
+
 /// Pushes `src` as a blob of `media_type`. With `expected` digest and size (both required for a
 /// reader that cannot be rewound, such as stdin), they are checked as the bytes go; a reader
 /// of a file is hashed first. Skips the upload when the target has the blob.
+///
+/// Lifetimes: `dst` must outlive the returned awaitable's completion; the rest is taken by
+/// value.
 boost::asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,
                                               std::string media_type,
                                               std::optional<oras::digest> expected,
-                                              std::optional<std::uint64_t> expected_size);
+                                              std::optional<std::uint64_t> expected_size,
+                                              push_blob_options options);
+/// `push_blob` with the default options.
+inline boost::asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,
+                                                     std::string media_type,
+                                                     std::optional<oras::digest> expected,
+                                                     std::optional<std::uint64_t> expected_size) {
+    return push_blob(dst, std::move(src), std::move(media_type), std::move(expected), expected_size,
+                     push_blob_options{});
+}
 inline boost::asio::awaitable<pushed_blob> push_blob(content::target& dst, byte_source src,
                                                      std::string media_type,
                                                      std::optional<oras::digest> expected) {
@@ -351,8 +373,15 @@ ORAS_MANAGE_ASYNC_SHORT(fetch_blob_to_file, fetched_blob_file, fetch_blob_file_o
 ORAS_MANAGE_ASYNC(push_blob, pushed_blob,
                   ORAS_P(content::target& dst, byte_source src, std::string media_type,
                          std::optional<oras::digest> expected,
-                         std::optional<std::uint64_t> expected_size),
-                  (dst, std::move(src), std::move(media_type), std::move(expected), expected_size))
+                         std::optional<std::uint64_t> expected_size, push_blob_options options),
+                  (dst, std::move(src), std::move(media_type), std::move(expected), expected_size,
+                   std::move(options)))
+ORAS_MANAGE_ASYNC_SHORT(push_blob, pushed_blob, push_blob_options,
+                        ORAS_P(content::target& dst, byte_source src, std::string media_type,
+                               std::optional<oras::digest> expected,
+                               std::optional<std::uint64_t> expected_size),
+                        (dst, std::move(src), std::move(media_type), std::move(expected),
+                         expected_size))
 ORAS_MANAGE_ASYNC_SHORT(push_blob, pushed_blob, std::optional<std::uint64_t>,
                         ORAS_P(content::target& dst, byte_source src, std::string media_type,
                                std::optional<oras::digest> expected),

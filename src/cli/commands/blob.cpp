@@ -175,15 +175,26 @@ int run_blob_push(blob_push_flags& f) {
         reader = byte_source::from_file(f.file, 0, length);
         size.reset();  // hashed (and sized) from the file
     }
+    // A bar on a terminal, named by the media type, as oras draws one; plain lines elsewhere.
+    const bool bar = !f.desc.descriptor && f.target.tty();
+    progress_display display(bar, bar, "Uploading", "Uploaded");
+    ops::push_blob_options o;
+    if (bar) {
+        o.progress = display.callback();
+        o.name = f.media_type;
+    }
     // A file is hashed (and its digest checked against `@DIGEST`) before anything is sent.
-    const auto r =
-        wait(io, ops::push_blob(*t.target, std::move(reader), f.media_type, expected, size));
+    const auto r = wait(io, ops::push_blob(*t.target, std::move(reader), f.media_type, expected,
+                                           size, std::move(o)));
+    display.done();
     cleanup.keep();
     if (f.desc.descriptor) {
         print_descriptor(std::cout, r.desc, f.desc.pretty);
         return 0;
     }
-    print_pushed_item(std::cout, r.desc, r.existed);
+    if (!bar) {
+        print_pushed_item(std::cout, r.desc, r.existed);
+    }
     std::cout << "Pushed: " << t.display << "\n"
               << "Digest: " << r.desc.digest.str() << "\n";
     return 0;

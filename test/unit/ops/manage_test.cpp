@@ -463,6 +463,47 @@ TEST(manage, tags_manifests_and_blobs_of_a_layout) {
     EXPECT_EQ(code_of([&] { f(oras::ops::delete_blob(store, layer.digest)); }), errc::unsupported);
 }
 
+// What a bar needs: the blob once hashed, the upload's bytes (not the hashing's), then how it
+// ended.
+TEST(manage, push_blob_reports_the_upload) {
+    fixture f;
+    using kind = oras::ops::progress_event::kind;
+    std::vector<kind> kinds;
+    std::uint64_t last = 0;
+    std::int64_t size_at_start = -1;
+    oras::ops::push_blob_options o;
+    o.name = "application/vnd.test";
+    o.progress = [&](const oras::ops::progress_event& e) {
+        EXPECT_EQ(e.name, "application/vnd.test");
+        if (kinds.empty() || kinds.back() != e.what) {
+            kinds.push_back(e.what);
+        }
+        if (e.what == kind::started) {
+            size_at_start = e.desc.size;
+        }
+        if (e.what == kind::bytes) {
+            EXPECT_GE(e.done, last);
+            last = e.done;
+        }
+    };
+    const std::string data(3 << 20, 'b');
+    oras::test::write_file(f.work / "big.bin", data);
+    const auto pushed = f(oras::ops::push_blob(
+        *f.layout, oras::byte_source::from_file(f.work / "big.bin", 0, data.size()),
+        "application/vnd.test", std::nullopt, std::nullopt, o));
+    EXPECT_FALSE(pushed.existed);
+    EXPECT_EQ(kinds, (std::vector<kind>{kind::started, kind::bytes, kind::finished}));
+    EXPECT_EQ(size_at_start, static_cast<std::int64_t>(data.size()));
+    EXPECT_EQ(last, data.size());  // counted once: the hashing pass is not the upload
+
+    kinds.clear();
+    EXPECT_TRUE(f(oras::ops::push_blob(
+                      *f.layout, oras::byte_source::from_file(f.work / "big.bin", 0, data.size()),
+                      "application/vnd.test", std::nullopt, std::nullopt, o))
+                    .existed);
+    EXPECT_EQ(kinds, (std::vector<kind>{kind::started, kind::exists}));
+}
+
 TEST(manage, push_blob_hashes_a_file_and_checks_what_it_was_told) {
     fixture f;
     const auto path = f.work / "hi.txt";
