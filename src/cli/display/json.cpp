@@ -101,11 +101,38 @@ void indent(std::ostream& out, const json::value& v, int depth) {
 
 }  // namespace
 
+std::string go_escaped(std::string text) {
+    // Outside strings JSON has none of these characters: each one found is inside a string.
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '<') {
+            out += "\\u003c";
+        } else if (c == '>') {
+            out += "\\u003e";
+        } else if (c == '&') {
+            out += "\\u0026";
+        } else if (c == '\xe2' && i + 2 < text.size() && text[i + 1] == '\x80'
+                   && (text[i + 2] == '\xa8' || text[i + 2] == '\xa9')) {
+            out += text[i + 2] == '\xa8' ? "\\u2028" : "\\u2029";
+            i += 2;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string compact(const json::value& v) {
+    return go_escaped(json::serialize(v));
+}
+
 std::string pretty(const json::value& v) {
     std::ostringstream out;
     indent(out, v, 0);
     out << "\n";
-    return out.str();
+    return go_escaped(out.str());
 }
 
 std::string indented(std::string_view bytes) {
@@ -166,7 +193,7 @@ std::string indented(std::string_view bytes) {
 void print_descriptor(std::ostream& out, const descriptor& d, bool pretty_json) {
     const auto o = descriptor_json(d);
     // As oras's PrintJSON: compact JSON ends with its `}`, indented JSON with a newline.
-    out << (pretty_json ? pretty(o) : json::serialize(o));
+    out << (pretty_json ? pretty(o) : compact(o));
 }
 
 }  // namespace oras::cli

@@ -22,8 +22,15 @@ boost::json::object reference_json(const std::string& reference, const descripto
 /// a final newline, as oras prints it.
 void print_descriptor(std::ostream& out, const descriptor& d, bool pretty_json);
 
-/// Two-space indentation and a final newline (the ORAS CLI's `--pretty`).
+/// Two-space indentation and a final newline (the ORAS CLI's `--pretty`); escaped as `compact`.
 std::string pretty(const boost::json::value& v);
+
+/// On one line, as Go's json.Encoder writes it: `<`, `>`, `&`, U+2028 and U+2029 in strings
+/// escaped (`\u003c`...), as oras's JSON output has them.
+std::string compact(const boost::json::value& v);
+
+/// `text`, JSON, with those characters escaped.
+std::string go_escaped(std::string text);
 
 /// `bytes` indented as Go's `json.Indent` with two spaces, plus a newline: every token kept as
 /// written (escapes such as `\u003c`, number forms), only whitespace changed; bytes that are not

@@ -32,8 +32,11 @@ void print_push(std::ostream& out, const std::string& format, const std::string&
             manifest.annotations = std::move(m->annotations);
         }
         auto o = reference_json(path + "@" + manifest.digest.str(), manifest);
+        // Sorted, as oras's model sorts them.
+        auto sorted = tags;
+        std::sort(sorted.begin(), sorted.end());
         json::array as_tags;
-        for (const auto& t : tags) {
+        for (const auto& t : sorted) {
             as_tags.emplace_back(path + ":" + t);
         }
         o["referenceAsTags"] = std::move(as_tags);
@@ -65,12 +68,16 @@ void print_pull(std::ostream& out, const std::string& format, const std::string&
         auto o = reference_json(path + "@" + r.manifest.digest.str(), r.manifest);
         json::array files;
         for (const auto& f : r.files) {
-            auto fo = reference_json(path + "@" + f.desc.digest.str(), f.desc);
-            fo["path"] = f.path.string() + (f.unpacked ? "/" : "");
+            json::object fo;
+            fo["path"] = f.path.string() + (f.unpacked ? "/" : "");  // first, as oras's File
+            for (auto& [k, v] : reference_json(path + "@" + f.desc.digest.str(), f.desc)) {
+                fo[k] = std::move(v);
+            }
             fo["unpacked"] = f.unpacked;
             files.push_back(std::move(fo));
         }
-        o["files"] = std::move(files);
+        // None is Go's nil slice: null, as oras prints it.
+        o["files"] = files.empty() ? json::value(nullptr) : json::value(std::move(files));
         o["skipped"] = r.skipped;
         out << pretty(o);
         return;
@@ -104,7 +111,7 @@ void print_copy(std::ostream& out, const std::string& format, const std::string&
         o["bytesCopied"] = r.bytes_copied;
         o["bytesSkipped"] = r.bytes_skipped;
         o["referrers"] = r.referrers;
-        out << json::serialize(o) << "\n";
+        out << compact(o) << "\n";
         return;
     }
     // As oras: the destination with its first tag, then a line per further tag.
@@ -172,7 +179,7 @@ void print_mirror(std::ostream& out, const std::string& format, const ops::mirro
         o["planned"] = r.planned;
         o["bytes"] = r.bytes;
         o["seconds"] = secs;
-        out << json::serialize(o) << "\n";
+        out << compact(o) << "\n";
         return;
     }
     char buf[64];

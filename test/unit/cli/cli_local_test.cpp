@@ -70,6 +70,34 @@ TEST(cli, a_header_on_an_oci_layout_is_refused) {
     EXPECT_EQ(snapshot(s.root), before);
 }
 
+// JSON as oras's encoder writes it: tags sorted, `<>&` escaped, a file's path first, and no
+// files at all as null (Go's nil slice).
+TEST(cli, json_output_is_written_as_oras_writes_it) {
+    sandbox s;
+    s.make_content();
+    const auto layout = (s.root / "layout").string();
+    const auto pushed = s.oras({"push", "--oci-layout", layout + ":g1,g0,g2", "a.txt", "-a",
+                                "k=a<b&c>", "--format", "json", "--no-tty"});
+    ASSERT_OK(pushed);
+    EXPECT_NE(pushed.out.find(R"("k": "a\u003cb\u0026c\u003e")"), std::string::npos) << pushed.out;
+    const auto o = parse_object(pushed.out);
+    EXPECT_EQ(o.at("referenceAsTags"),
+              (boost::json::array{layout + ":g0", layout + ":g1", layout + ":g2"}));
+
+    const auto pulled = s.oras({"pull", "--oci-layout", layout + ":g0", "-o",
+                                (s.scratch / "out").string(), "--format", "json", "--no-tty"});
+    ASSERT_OK(pulled);
+    const auto files = parse_object(pulled.out).at("files").as_array();
+    ASSERT_EQ(files.size(), 1u);
+    EXPECT_EQ(files[0].as_object().begin()->key(), "path");
+
+    ASSERT_OK(s.oras({"push", "--oci-layout", layout + ":bare", "--no-tty"}));
+    const auto none = s.oras({"pull", "--oci-layout", layout + ":bare", "-o",
+                              (s.scratch / "none").string(), "--format", "json", "--no-tty"});
+    ASSERT_OK(none);
+    EXPECT_TRUE(parse_object(none.out).at("files").is_null()) << none.out;
+}
+
 TEST(cli, oci_layout_pull_by_digest) {
     sandbox s;
     s.make_content();
