@@ -12,6 +12,7 @@
 #include <oras/image_manifest.hpp>
 #include <oras/media_type.hpp>
 #include <oras/ops/copy.hpp>
+#include <oras/ops/copy_context.hpp>
 #include <oras/ops/copy_tags.hpp>
 #include <oras/ops/pull.hpp>
 #include <oras/test/files.hpp>
@@ -21,8 +22,10 @@
 #include <oras/test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -258,6 +261,84 @@ TEST(copy, one_budget_for_blob_transfers) {
     o.concurrency = 3;
     g(oras::ops::copy(g.src, "v1", dst, o));
     EXPECT_EQ(dst.max_in_flight, 3);
+}
+
+/// A source that takes its time before answering `resolve`, and fails the blob `broken` after a
+/// while (a blob its registry lost, say).
+class slow_source final : public oras::test::forwarding {
+  public:
+    slow_source(oras::content::memory_store& to, std::chrono::milliseconds resolve_delay,
+                std::optional<oras::digest> broken)
+        : forwarding(to), resolve_delay_(resolve_delay), broken_(std::move(broken)) {}
+    asio::awaitable<descriptor> resolve(std::string ref) override {
+        asio::steady_timer t(co_await asio::this_coro::executor, resolve_delay_);
+        co_await t.async_wait(asio::use_awaitable);
+        co_return co_await to_.resolve(std::move(ref));
+    }
+    asio::awaitable<byte_source> open(descriptor d) override {
+        if (broken_ && d.digest == *broken_) {
+            asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+            co_await t.async_wait(asio::use_awaitable);
+            throw oras::error(oras::errc::not_found, "this source lost the blob");
+        }
+        co_return co_await to_.open(std::move(d));
+    }
+
+  private:
+    std::chrono::milliseconds resolve_delay_;
+    std::optional<oras::digest> broken_;
+};
+
+// Two copies in one context need the same blob in the same destination; the one that moves it
+// fails for its own source's sake. The one that waited moves it from its own source instead of
+// failing with the other's error (a mirror lost artifacts to this).
+TEST(copy, a_blob_another_copy_failed_to_move_is_moved_from_this_copys_source) {
+    asio::io_context io;
+    const std::string shared = "a blob both artifacts hold";
+    const auto blob = describe(shared, std::string(oras::media_type::image_layer));
+    oras::content::memory_store a_store, b_store, dst;
+    const auto put = [&](oras::content::memory_store& store, const std::string& name) {
+        oras::test::run(io, store.push(blob, byte_source::from_string(shared)));
+        const auto config = describe("{}", "application/vnd.test.config+json");
+        oras::test::run(io, store.push(config, byte_source::from_string("{}")));
+        oras::image_manifest m;
+        m.config = config;
+        m.layers = {blob};
+        m.annotations = {{"org.example.name", name}};
+        const auto bytes = m.serialize();
+        const auto d = describe(bytes, std::string(oras::media_type::image_manifest));
+        oras::test::run(io, store.push(d, byte_source::from_string(bytes)));
+        oras::test::run(io, store.tag(d, "v1"));
+    };
+    put(a_store, "a");
+    put(b_store, "b");
+    slow_source a(a_store, std::chrono::milliseconds(0), blob.digest);
+    slow_source b(b_store, std::chrono::milliseconds(10), std::nullopt);  // arrives second
+    const auto context = std::make_shared<oras::ops::copy_context>(8);
+    std::vector<std::exception_ptr> failed(2);
+    std::vector<bool> done(2, false);
+    for (std::size_t i = 0; i < 2; ++i) {
+        oras::ops::copy_options o;
+        o.context = context;
+        auto run = oras::ops::copy(i == 0 ? static_cast<oras::content::target&>(a) : b, "v1", dst,
+                                   std::move(o));
+        asio::co_spawn(io, std::move(run), [&, i](std::exception_ptr e, oras::ops::copy_result) {
+            failed[i] = e;
+            done[i] = true;
+        });
+    }
+    io.restart();  // run to its end by the pushes above
+    io.run();
+    ASSERT_TRUE(done[0] && done[1]);
+    EXPECT_TRUE(failed[0]);  // its own source's failure
+    EXPECT_FALSE(failed[1]) << [&] {
+        try {
+            std::rethrow_exception(failed[1]);
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+    }();
+    EXPECT_TRUE(oras::test::run(io, dst.exists(blob)));
 }
 
 TEST(copy, a_failed_copy_run_again_moves_only_what_is_missing) {
