@@ -197,7 +197,8 @@ void client_state::learn(registry_state& reg, const std::vector<challenge>& chal
 
 asio::awaitable<void> client_state::discover(std::shared_ptr<registry_state> reg) {
     auto self = shared_from_this();
-    co_await share_flight<bool>(discovery_flights_, reg->origin, [&]() -> asio::awaitable<bool> {
+    // Named, not a temporary inside the co_await: GCC 12 mishandles the latter.
+    auto ping_registry = [&]() -> asio::awaitable<bool> {
         ++stats_.discoveries;
         http::request ping;
         ping.method = "GET";
@@ -216,7 +217,8 @@ asio::awaitable<void> client_state::discover(std::shared_ptr<registry_state> reg
         }
         co_await resp.discard();
         co_return true;
-    });
+    };
+    co_await share_flight<bool>(discovery_flights_, reg->origin, ping_registry);
 }
 
 asio::awaitable<credential> client_state::credential_for(std::shared_ptr<registry_state> reg) {
@@ -224,31 +226,32 @@ asio::awaitable<credential> client_state::credential_for(std::shared_ptr<registr
         co_return reg->cred;
     }
     auto self = shared_from_this();
-    co_return co_await share_flight<credential>(
-        credential_flights_, reg->origin, [&]() -> asio::awaitable<credential> {
-            ++stats_.credential_lookups;
-            auto store = options_.credentials;
-            std::string authority = reg->authority;
-            std::string spelled = reg->spelled;
-            // Named, not a temporary inside the co_await: GCC 12 mishandles the latter.
-            std::function<result<credential>()> lookup = [store, authority, spelled] {
-                if (!spelled.empty()) {
-                    auto found = store->get(spelled);
-                    if (!found || !found->empty()) {
-                        return found;
-                    }
+    // Named, not a temporary inside the co_await: GCC 12 mishandles the latter.
+    auto look_up = [&]() -> asio::awaitable<credential> {
+        ++stats_.credential_lookups;
+        auto store = options_.credentials;
+        std::string authority = reg->authority;
+        std::string spelled = reg->spelled;
+        // Named, not a temporary inside the co_await: GCC 12 mishandles the latter.
+        std::function<result<credential>()> lookup = [store, authority, spelled] {
+            if (!spelled.empty()) {
+                auto found = store->get(spelled);
+                if (!found || !found->empty()) {
+                    return found;
                 }
-                return store->get(authority);
-            };
-            auto found = co_await oras::detail::run_blocking<result<credential>>(std::move(lookup));
-            if (!found) {
-                throw error(found.error().code,
-                            "credentials for " + reg->authority + ": " + found.error().message);
             }
-            reg->cred = std::move(*found);
-            reg->credential_loaded = true;
-            co_return reg->cred;
-        });
+            return store->get(authority);
+        };
+        auto found = co_await oras::detail::run_blocking<result<credential>>(std::move(lookup));
+        if (!found) {
+            throw error(found.error().code,
+                        "credentials for " + reg->authority + ": " + found.error().message);
+        }
+        reg->cred = std::move(*found);
+        reg->credential_loaded = true;
+        co_return reg->cred;
+    };
+    co_return co_await share_flight<credential>(credential_flights_, reg->origin, look_up);
 }
 
 asio::awaitable<std::optional<std::string>> client_state::authorization(
@@ -270,22 +273,24 @@ asio::awaitable<std::optional<std::string>> client_state::authorization(
 asio::awaitable<std::string> client_state::token(std::shared_ptr<registry_state> reg,
                                                  scope_set scopes) {
     auto self = shared_from_this();
-    co_return co_await share_flight<std::string>(
-        token_flights_, reg->origin + " " + scopes.str(), [&]() -> asio::awaitable<std::string> {
-            if (auto t = cache_.find(reg->origin, scopes)) {
-                co_return *t;  // fetched while this caller waited for credentials
-            }
-            const auto cred = co_await credential_for(reg);
-            if (!cred.registry_token.empty()) {
-                co_return cred.registry_token;
-            }
-            auto tr = co_await request_token(*reg, cred, scopes);
-            cache_.store(reg->origin, scopes, tr.token, tr.expires_in);
-            if (!tr.refresh_token.empty() && !cred.empty()) {
-                reg->refresh_token = tr.refresh_token;
-            }
-            co_return tr.token;
-        });
+    // Named, not a temporary inside the co_await: GCC 12 mishandles the latter.
+    auto fetch_token = [&]() -> asio::awaitable<std::string> {
+        if (auto t = cache_.find(reg->origin, scopes)) {
+            co_return *t;  // fetched while this caller waited for credentials
+        }
+        const auto cred = co_await credential_for(reg);
+        if (!cred.registry_token.empty()) {
+            co_return cred.registry_token;
+        }
+        auto tr = co_await request_token(*reg, cred, scopes);
+        cache_.store(reg->origin, scopes, tr.token, tr.expires_in);
+        if (!tr.refresh_token.empty() && !cred.empty()) {
+            reg->refresh_token = tr.refresh_token;
+        }
+        co_return tr.token;
+    };
+    std::string key = reg->origin + " " + scopes.str();
+    co_return co_await share_flight<std::string>(token_flights_, std::move(key), fetch_token);
 }
 
 asio::awaitable<token_response> client_state::request_token(const registry_state& reg,

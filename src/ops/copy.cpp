@@ -94,7 +94,8 @@ class copier {
             auto& level = entry.second;
             std::function<asio::awaitable<void>(std::size_t)> task =
                 [this, &level](std::size_t i) -> asio::awaitable<void> {
-                co_await push_manifest(*level[i], {});
+                std::vector<std::string> no_tags;  // named: no braced temporary in a co_await
+                co_await push_manifest(*level[i], std::move(no_tags));
             };
             co_await oras::detail::for_each_limited(level.size(), o_.concurrency, task);
         }

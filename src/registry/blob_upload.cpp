@@ -363,9 +363,11 @@ asio::awaitable<void> upload_blob(std::shared_ptr<repository_state> st, descript
         }
         std::exception_ptr failed;
         try {
-            co_await within_session(*st, session->location, [&]() -> asio::awaitable<void> {
+            // Named, not a temporary inside the co_await: GCC 12 mishandles the latter.
+            auto complete = [&]() -> asio::awaitable<void> {
                 co_await complete_upload(*st, session->location, desc.digest, checked, what);
-            });
+            };
+            co_await within_session(*st, session->location, complete);
             co_return;
         } catch (...) {
             failed = std::current_exception();
@@ -518,7 +520,8 @@ asio::awaitable<descriptor> repository::push_blob_stream(byte_source body, std::
         auto location = session->location;
         std::exception_ptr failed;
         try {
-            co_await within_session(*st, location, [&]() -> asio::awaitable<void> {
+            // Named, not a temporary inside the co_await: GCC 12 mishandles the latter.
+            auto send_body = [&]() -> asio::awaitable<void> {
                 if (chunk == 0) {
                     auto streamed = detail::hashing_body(body, hash);
                     auto patched = co_await st->send("PATCH", location, st->push_,
@@ -539,7 +542,8 @@ asio::awaitable<descriptor> repository::push_blob_stream(byte_source body, std::
                 out.size = static_cast<std::int64_t>(hash->bytes());
                 out.digest = hash->finish();
                 co_await complete_upload(*st, location, out.digest, {}, what);
-            });
+            };
+            co_await within_session(*st, location, send_body);
             co_return out;
         } catch (...) {
             failed = std::current_exception();
@@ -583,9 +587,11 @@ asio::awaitable<bool> repository::mount_blob(descriptor desc, std::string from_r
         co_return false;
     }
     // 202: the registry could not mount but opened an ordinary session: upload into it.
-    co_await within_session(*st, session->location, [&]() -> asio::awaitable<void> {
+    // Named, not a temporary inside the co_await: GCC 12 mishandles the latter.
+    auto complete = [&]() -> asio::awaitable<void> {
         co_await complete_upload(*st, session->location, desc.digest, std::move(*checked), what);
-    });
+    };
+    co_await within_session(*st, session->location, complete);
     co_return false;
 }
 

@@ -313,6 +313,8 @@ asio::awaitable<void> repository::delete_blob(digest d) {
     auto st = state_;
     st->forget_blob(d.str());
     auto resp = co_await st->send("DELETE", st->blob_url(d), st->delete_);
+    // Again: a push that found the blob present while the DELETE was on its way remembered it.
+    st->forget_blob(d.str());
     if (resp.status() != 202 && resp.status() != 200) {
         co_await st->fail(resp, "DELETE", "cannot delete blob " + d.str() + " in " + st->where());
     }

@@ -91,7 +91,9 @@ class fifo_semaphore {
 
     /// `acquire` with the permit held by a guard.
     boost::asio::awaitable<permit> acquire_permit() {
-        co_await acquire();
+        // Named, not a default argument inside the co_await: GCC 12 mishandles the latter.
+        std::string what = "cancelled while waiting";
+        co_await acquire(std::move(what));
         co_return permit(this);
     }
 
