@@ -479,6 +479,20 @@ asio::awaitable<byte_source> oci_layout::open(descriptor desc) {
 }
 
 asio::awaitable<void> oci_layout::push(descriptor desc, byte_source src) {
+    co_await store(std::move(desc), std::move(src), true);
+}
+
+asio::awaitable<void> oci_layout::push_tagged(descriptor desc, byte_source src,
+                                              std::vector<std::string> references) {
+    // Tagged at once: no untagged entry first, which the tag would replace (a rewrite of
+    // index.json saved per manifest).
+    co_await store(desc, std::move(src), references.empty());
+    for (auto& r : references) {
+        co_await tag(desc, std::move(r));
+    }
+}
+
+asio::awaitable<void> oci_layout::store(descriptor desc, byte_source src, bool list) {
     check_writable("push");
     check_descriptor(desc);
     if (src.length() && *src.length() != static_cast<std::uint64_t>(desc.size)) {
@@ -486,9 +500,17 @@ asio::awaitable<void> oci_layout::push(descriptor desc, byte_source src) {
                                       + std::to_string(*src.length())
                                       + " bytes, the descriptor says " + std::to_string(desc.size));
     }
+    // Every manifest stored is listed in index.json (untagged until a tag names it), as
+    // oras-go's layout lists every manifest pushed: one that is not listed is unreachable, and
+    // deleting another manifest could take blobs it shares.
+    const bool listed_manifest = list && media_type::is_graph_manifest(desc.media_type);
     // Already there: blob files are only ever renamed into place complete and verified. A file
     // of another size is damaged (or the descriptor wrong): the push below settles which.
     if (co_await exists(desc)) {
+        if (listed_manifest) {
+            desc.annotations.erase(std::string(annotation::ref_name));
+            add_untagged_entry(root_, opts_.max_index_size, desc);
+        }
         co_return;
     }
     const auto path = blob_path(desc.digest);
@@ -506,8 +528,11 @@ asio::awaitable<void> oci_layout::push(descriptor desc, byte_source src) {
         return true;
     };
     co_await oras::detail::run_blocking<bool>(std::move(commit));
-    if (auto entry = keep ? subject_link_of(desc, kept) : std::nullopt) {
+    if (auto entry = keep && list ? subject_link_of(desc, kept) : std::nullopt) {
         add_untagged_entry(root_, opts_.max_index_size, entry->referrer);
+    } else if (listed_manifest) {
+        desc.annotations.erase(std::string(annotation::ref_name));
+        add_untagged_entry(root_, opts_.max_index_size, desc);
     }
 }
 

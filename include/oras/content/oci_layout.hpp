@@ -66,8 +66,10 @@ struct oci_layout_options {
 /// layout at once without losing each other's tags; readers never see a partial file. Members of
 /// `index.json` and of its entries that this library does not know are kept. A malformed
 /// `index.json` or `oci-layout` fails with `invalid_manifest` naming the file, and is never
-/// overwritten. A manifest pushed with a `subject` (a referrer) is also listed in `index.json`,
-/// untagged, so that `referrers` finds it; tagging it replaces that entry.
+/// overwritten. Every manifest pushed (a referrer, an index's child, one pushed with no tag) is
+/// listed in `index.json`, untagged, as oras-go's layout lists every manifest it holds: so that
+/// `referrers` finds a referrer, and nothing stored is unreachable; tagging it replaces that
+/// entry.
 ///
 /// The object holds no mutable state: one object may be used from several threads at once.
 /// File I/O blocks the calling thread (local disk); no lock is held across a suspension point.
@@ -121,7 +123,12 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     /// Whether a blob file of `desc`'s digest and size is stored (not verified: see `fetch`).
     boost::asio::awaitable<bool> exists(descriptor desc) override;
     boost::asio::awaitable<byte_source> open(descriptor desc) override;
+    /// A manifest (or index) pushed is listed in `index.json`, untagged until a tag names it,
+    /// as oras-go's layout lists every manifest it holds.
     boost::asio::awaitable<void> push(descriptor desc, byte_source src) override;
+    /// `push`, then each of `references` as `tag` does, with no untagged entry in between.
+    boost::asio::awaitable<void> push_tagged(descriptor desc, byte_source src,
+                                             std::vector<std::string> references) override;
     /// Hashes with SHA-256 into a temporary file in `blobs/sha256/`, then renames it.
     boost::asio::awaitable<descriptor> push_unknown(std::string media_type,
                                                     byte_source src) override;
@@ -164,6 +171,8 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     std::optional<std::string> read_layout_file(std::string_view name, std::size_t limit) const;
     // The size of the regular file `name` (relative to the root), or nothing.
     std::optional<std::int64_t> layout_file_size(const std::string& name) const;
+    // `push`, listing a manifest untagged only when `list`.
+    boost::asio::awaitable<void> store(descriptor desc, byte_source src, bool list);
     // What `remove(desc)` deletes under `auto_gc`: `desc` first.
     boost::asio::awaitable<std::vector<digest>> collectable(descriptor desc);
 

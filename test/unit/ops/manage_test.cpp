@@ -399,6 +399,33 @@ TEST(manage, a_manifest_deleted_from_a_layout_takes_what_only_it_held) {
     EXPECT_TRUE(stored(other));
 }
 
+// As oras-go's layout: every manifest stored is listed in index.json, untagged until a tag names
+// it; a tag replaces the untagged entry rather than adding one.
+TEST(manage, every_manifest_pushed_to_a_layout_is_listed) {
+    fixture f;
+    oras::ops::push_options o;
+    o.files = {{"hi.txt", {}}};
+    o.working_dir = f.work;
+    const auto untagged = f(oras::ops::push(*f.layout, std::move(o))).manifest;
+    const auto entries = [&] {
+        return oras::image_index::parse(oras::test::read_file(f.layout_dir / "index.json"))
+            .value()
+            .manifests;
+    };
+    auto listed = entries();
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].digest, untagged.digest);
+    EXPECT_TRUE(listed[0].annotation("org.opencontainers.image.ref.name").empty());
+
+    f(f.layout->tag(untagged, "v1"));
+    listed = entries();
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].annotation("org.opencontainers.image.ref.name"), "v1");
+    const auto tagged = f.push_v1();  // the same manifest, pushed with its tag
+    EXPECT_EQ(tagged.digest, untagged.digest);
+    EXPECT_EQ(entries().size(), 1u);
+}
+
 TEST(manage, tags_manifests_and_blobs_of_a_layout) {
     fixture f;
     const auto v1 = f.push_v1();
