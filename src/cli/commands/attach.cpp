@@ -45,6 +45,7 @@ int run_attach(attach_flags& f) {
     }
     o.concurrency = f.concurrency;
     o.disable_path_validation = f.packing.disable_path_validation;
+    f.packing.check_paths(o.files);
     o.tree_cache = tree_cache_from_environment();
     auto inputs = o.files;
     if (o.config) {

@@ -75,6 +75,7 @@ int run_push(push_flags& f) {
     o.concurrency = f.concurrency;
     o.traverse_existing = f.force;
     o.disable_path_validation = f.packing.disable_path_validation;
+    f.packing.check_paths(o.files);
     o.tree_cache = tree_cache_from_environment();
 
     auto inputs = o.files;

@@ -96,6 +96,20 @@ ops::push_file parse_config_arg(const std::string& arg) {
     return f;
 }
 
+void packing_flags::check_paths(const std::vector<ops::push_file>& files) const {
+    if (disable_path_validation) {
+        return;
+    }
+    for (const auto& f : files) {
+        if (f.path.is_absolute()) {
+            throw error(errc::invalid_argument,
+                        "absolute file path detected: \"" + f.path.string()
+                            + "\". If it's intentional, use --disable-path-validation to skip "
+                              "this check");
+        }
+    }
+}
+
 ops::push_file parse_file_arg(const std::string& arg) {
     ops::push_file f;
     const auto colon = arg.rfind(':');

@@ -29,6 +29,10 @@ struct packing_flags {
     void check_export(const std::vector<ops::push_file>& inputs, bool formatted_output) const;
     /// Writes `manifest` to `--export-manifest` if given (temp + rename, checked).
     void export_manifest(const std::string& manifest) const;
+    /// Refuses a file named by an absolute path unless `--disable-path-validation`, as oras
+    /// does (even one inside the working directory: a title must not depend on where the
+    /// command ran).
+    void check_paths(const std::vector<ops::push_file>& files) const;
     /// A warning on stderr per annotation-file key that named no file packed: not used, as
     /// oras passes over them, but most likely a misspelt name.
     void warn_unused(const std::vector<std::string>& keys) const;

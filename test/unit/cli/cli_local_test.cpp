@@ -54,6 +54,24 @@ TEST(cli, oci_layout_round_trip) {
     EXPECT_FALSE(fs::exists(s.root / "nowhere"));
 }
 
+// As oras: a file named by an absolute path is refused, inside the working directory too, unless
+// --disable-path-validation.
+TEST(cli, an_absolute_file_path_needs_disable_path_validation) {
+    sandbox s;
+    s.make_content();
+    const auto layout = (s.root / "layout").string();
+    const auto file = (s.work / "a.txt").string();
+    const auto before = snapshot(s.root);
+    const auto refused = s.oras({"push", "--oci-layout", layout + ":v1", file, "--no-tty"});
+    expect_error(refused, layout + ":v1", "absolute file path detected");
+    EXPECT_EQ(snapshot(s.root), before);
+    expect_error(s.oras({"attach", "--oci-layout", layout + ":v1", "--artifact-type", "t/x", file,
+                         "--no-tty"}),
+                 layout + ":v1", "absolute file path detected");
+    ASSERT_OK(s.oras(
+        {"push", "--oci-layout", layout + ":v1", file, "--disable-path-validation", "--no-tty"}));
+}
+
 // As oras: a header for a layout is a mistake, said before anything is read or written.
 TEST(cli, a_header_on_an_oci_layout_is_refused) {
     sandbox s;
