@@ -295,6 +295,23 @@ TEST(ops, push_refuses_bad_input_before_sending) {
     o = base();
     o.files.push_back({"", ""});
     refused(o, oras::errc::invalid_argument, "empty path");
+    // A `created` annotation must be an RFC 3339 date and time, as oras-go's pack asks.
+    for (const std::string bad :
+         {"bad", "2024-02-30T10:00:00Z", "2024-01-01 10:00:00Z", "2024-01-01T10:00:00",
+          "2024-01-01T24:00:00Z", "2024-01-01T10:00:00.Z", "2024-01-01T10:00:00+1:00",
+          "2024-01-01t10:00:00Z", "2024-01-01T10:00:00Zjunk"}) {
+        o = base();
+        o.annotations["$manifest"]["org.opencontainers.image.created"] = bad;
+        refused(o, oras::errc::invalid_argument, bad.c_str());
+    }
+    for (const std::string good : {"2024-02-29T10:00:00Z", "2023-12-31T23:59:59.123456789+05:30",
+                                   "2024-01-01T00:00:00,5-08:00"}) {
+        o = base();
+        o.annotations["$manifest"]["org.opencontainers.image.created"] = good;
+        oras::content::memory_store other;
+        EXPECT_NE(run(oras::ops::push(other, o)).manifest_bytes.find(good), std::string::npos)
+            << good;
+    }
 
     // Allowed when asked for: titled by the file name.
     o = base();
