@@ -15,6 +15,10 @@ result<annotation_map> parse_annotation_file(std::string_view json, std::string_
     if (!root) {
         return root.error();
     }
+    // `null`, at the top or for a key, is no annotations, as Go decodes it into a nil map.
+    if (root->is_null()) {
+        return annotation_map{};
+    }
     auto top = rd.object(*root, "");
     if (!top) {
         return make_failure(errc::invalid_argument, where + ": " + top.error().message);
@@ -25,6 +29,9 @@ result<annotation_map> parse_annotation_file(std::string_view json, std::string_
     annotation_map out;
     for (auto entry : *top) {
         const std::string key(entry.key);
+        if (entry.value.is_null()) {
+            continue;
+        }
         auto inner = rd.object(entry.value, key);
         if (!inner) {
             return make_failure(errc::invalid_argument, where + ": " + inner.error().message);

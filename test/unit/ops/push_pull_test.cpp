@@ -326,6 +326,10 @@ TEST(ops, push_refuses_bad_input_before_sending) {
         oras::ops::parse_annotation_file(R"({"$manifest":{"k":1}})", "a.json").has_value());
     EXPECT_FALSE(oras::ops::parse_annotation_file(R"({"$manifest":{"k":"a","k":"b"}})", "a.json")
                      .has_value());
+    // `null` is no annotations, as Go decodes it (a nil map).
+    EXPECT_TRUE(oras::ops::parse_annotation_file("null", "a.json").value().empty());
+    EXPECT_TRUE(
+        oras::ops::parse_annotation_file(R"({"$manifest":null})", "a.json").value().empty());
     const auto parsed = oras::ops::parse_annotation_file(
         R"({"$manifest":{"k":"v"},"$config":{},"a.txt":{"x":"y"}})", "a.json");
     ASSERT_TRUE(parsed.has_value());
