@@ -389,11 +389,26 @@ asio::awaitable<void> repository::push_blob(descriptor desc, byte_source body, b
     // once, the others waiting for it: distribution mishandles simultaneous commits of one
     // digest (a HEAD answers 500, a manifest PUT then finds the blob unknown).
     auto key = desc.digest.str();
+    bool mine = false;
     const auto upload = [&]() -> asio::awaitable<bool> {
+        mine = true;
         co_await upload_blob(st, std::move(desc), std::move(body), verify);
         co_return true;
     };
-    co_await oras::detail::share_flight<bool>(st->uploads_, key, upload);
+    std::exception_ptr failed;
+    try {
+        co_await oras::detail::share_flight<bool>(st->uploads_, key, upload);
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    if (failed) {
+        if (mine || oras::is_cancelled(failed)) {
+            std::rethrow_exception(failed);
+        }
+        // Another call's upload failed, perhaps for its own body's sake (bytes that were not
+        // the blob's): this one sends its own (`desc` and `body` are untouched).
+        co_await upload_blob(st, std::move(desc), std::move(body), verify);
+    }
     st->remember_blob(key);
 }
 

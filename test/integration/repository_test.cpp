@@ -17,6 +17,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <future>
 
@@ -294,6 +297,44 @@ TEST(repository, a_body_that_does_not_match_its_descriptor_is_not_stored) {
         EXPECT_EQ(e.diag().errors[0].code, "DIGEST_INVALID");
     }
     EXPECT_FALSE(f(f.repo->blob_exists(claimed.digest)).has_value());
+}
+
+// Two pushes of one digest at once share one upload; when the one that uploads fails for its
+// own body's sake, the other sends its own rather than failing with the other's error.
+TEST(repository, a_push_waiting_on_a_failed_upload_of_the_same_blob_sends_its_own) {
+    registry_process reg;
+    fixture f(reg, "app");
+    const auto right = pattern(4 << 20, 5);
+    auto wrong = right;
+    wrong[100] ^= 1;
+    const auto d = describe(right);
+    std::vector<std::exception_ptr> failed(2);
+    std::vector<bool> done(2, false);
+    // The wrong bytes come slowly, so that the second push finds the upload under way.
+    auto pos = std::make_shared<std::size_t>(0);
+    auto slow = [&wrong, pos](std::span<std::byte> buf) -> asio::awaitable<std::size_t> {
+        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
+        co_await t.async_wait(asio::use_awaitable);
+        const auto n = std::min<std::size_t>({buf.size(), wrong.size() - *pos, 1 << 20});
+        std::memcpy(buf.data(), wrong.data() + *pos, n);
+        *pos += n;
+        co_return n;
+    };
+    for (std::size_t i = 0; i < 2; ++i) {
+        auto body = i == 0 ? oras::byte_source::from_generator(slow, wrong.size())
+                           : oras::byte_source::from_string(right);
+        auto push = f.repo->push_blob(d, std::move(body));
+        asio::co_spawn(f.io, std::move(push), [&, i](std::exception_ptr e) {
+            failed[i] = e;
+            done[i] = true;
+        });
+    }
+    f.io.restart();
+    f.io.run();
+    ASSERT_TRUE(done[0] && done[1]);
+    EXPECT_TRUE(failed[0]);
+    EXPECT_FALSE(failed[1]);
+    EXPECT_EQ(f.fetch(d), right);
 }
 
 TEST(repository, a_blob_served_with_other_bytes_fails_its_digest_check) {
