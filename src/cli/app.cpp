@@ -274,6 +274,10 @@ int run(app& a, int argc, const char* const* argv) {
                 message = "invalid argument \"" + message.substr(eq + 3) + "\" for \""
                           + message.substr(head.size(), eq - head.size()) + "\" flag";
             }
+        } else if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr
+                   && message.starts_with("--") && message.ends_with(" is required")) {
+            // cobra's words for a required flag: required flag(s) "artifact-type" not set.
+            message = "required flag(s) \"" + message.substr(2, message.size() - 14) + "\" not set";
         } else if (const auto* extras = dynamic_cast<const CLI::ExtrasError*>(&e)) {
             (void)extras;
             const auto colon = message.find(": ");

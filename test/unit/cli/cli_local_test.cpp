@@ -792,7 +792,8 @@ TEST(cli, usage_errors_are_one_error_line_and_exit_1) {
     sandbox s;
     for (const auto& [args, said] : std::vector<std::pair<std::vector<std::string>, std::string>>{
              {{"cp", "--bogus", "a", "b"}, "Error: unknown flag: --bogus\n"},
-             {{"attach", "reg.example/repo:v1", "a.txt"}, "Error: --artifact-type is required\n"},
+             {{"attach", "reg.example/repo:v1", "a.txt"},
+              "Error: required flag(s) \"artifact-type\" not set\n"},
              {{"push"}, "Error: reference is required\n"},
              {{"pull", "--concurrency", "abc", "reg.example/repo:v1"},
               "Error: invalid argument \"abc\" for \"--concurrency\" flag\n"},
