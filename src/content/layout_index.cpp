@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace oras::content::detail {
 
@@ -88,6 +90,7 @@ bool list_untagged(json::array& manifests, const descriptor& desc) {
 
 void put_tagged(json::array& arr, json::object entry, std::string_view tag, const digest& d) {
     std::optional<std::size_t> at;
+    std::vector<json::object> moved_off;  // entries of other manifests the tag named
     for (std::size_t i = 0; i < arr.size();) {
         // An untagged entry of the same manifest (a referrer, listed to be found) is covered by
         // the tagged one.
@@ -99,11 +102,11 @@ void put_tagged(json::array& arr, json::object entry, std::string_view tag, cons
             ++i;
             continue;
         }
+        const auto& old = arr[i].as_object();
+        const bool same = digest_of_entry(arr[i]) == d.str();
         if (!at) {
             at = i;
-            const auto& old = arr[i].as_object();
-            const auto* old_digest = old.if_contains("digest");
-            if (old_digest && old_digest->is_string() && old_digest->get_string() == d.str()) {
+            if (same) {
                 for (const auto& member : old) {
                     if (!is_descriptor_member(member.key())) {
                         entry.insert_or_assign(member.key(), member.value());
@@ -111,12 +114,32 @@ void put_tagged(json::array& arr, json::object entry, std::string_view tag, cons
                 }
             }
         }
+        if (!same) {
+            moved_off.push_back(old);
+        }
         arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(i));
     }
     if (at) {
         arr.insert(arr.begin() + static_cast<std::ptrdiff_t>(*at), json::value(std::move(entry)));
     } else {
         arr.emplace_back(std::move(entry));
+    }
+    // A manifest the tag no longer names stays listed, untagged, as oras-go's layout keeps every
+    // manifest it holds: unlisted, it would be unreachable, and a delete could take its blobs.
+    for (auto& old : moved_off) {
+        const json::value as_value(old);
+        const std::string was(digest_of_entry(as_value));
+        if (std::any_of(arr.begin(), arr.end(),
+                        [&](const json::value& e) { return digest_of_entry(e) == was; })) {
+            continue;
+        }
+        if (auto* a = old.if_contains("annotations"); a != nullptr && a->is_object()) {
+            a->as_object().erase(annotation::ref_name);
+            if (a->as_object().empty()) {
+                old.erase("annotations");
+            }
+        }
+        arr.emplace_back(std::move(old));
     }
 }
 

@@ -40,6 +40,7 @@
 #include <set>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -323,9 +324,12 @@ image_index parse_index(const fs::path& p, std::string_view text, std::size_t li
 
 // The read-modify-write of index.json: synchronous, so that the lock is never held across a
 // suspension point (another coroutine on this thread waiting for it would deadlock). `edit`
-// changes the `manifests` array and says whether to write the document back.
+// changes the `manifests` array (given the index as parsed, when it takes a second argument)
+// and says whether to write the document back; `after` runs once it is written, still under
+// the lock.
 template <class Edit>
-void edit_index(const fs::path& root, std::size_t limit, Edit edit) {
+void edit_index(const fs::path& root, std::size_t limit, Edit edit,
+                const std::function<void()>& after = {}) {
     const index_lock lock(root);
     const auto path = root / index_name;
     const auto text = read_small_file(path, limit);
@@ -333,15 +337,24 @@ void edit_index(const fs::path& root, std::size_t limit, Edit edit) {
         fail(errc::not_found, path.string() + " does not exist");
     }
     // Refuses a malformed document before anything is written: it stays as it is.
-    parse_index(path, *text, limit);
+    const auto parsed = parse_index(path, *text, limit);
     boost::system::error_code ec;
     json::value doc = json::parse(*text, ec);
     auto* manifests = (!ec && doc.is_object()) ? doc.as_object().if_contains("manifests") : nullptr;
     if (!manifests || !manifests->is_array()) {
         fail(errc::invalid_manifest, path.string() + " is not an image index");  // parsed above
     }
-    if (edit(manifests->as_array())) {
+    bool changed = false;
+    if constexpr (std::is_invocable_v<Edit, json::array&, const image_index&>) {
+        changed = edit(manifests->as_array(), parsed);
+    } else {
+        changed = edit(manifests->as_array());
+    }
+    if (changed) {
         write_atomically(path, json::serialize(doc));
+    }
+    if (after) {
+        after();
     }
 }
 
@@ -484,6 +497,15 @@ asio::awaitable<void> oci_layout::push(descriptor desc, byte_source src) {
 
 asio::awaitable<void> oci_layout::push_tagged(descriptor desc, byte_source src,
                                               std::vector<std::string> references) {
+    // Every name checked before the bytes are stored: a refused one leaves nothing unlisted.
+    for (const auto& r : references) {
+        if (r == desc.digest.str()) {
+            continue;
+        }
+        if (auto ok = validate_ref_name(r); !ok) {
+            throw error(ok.error());
+        }
+    }
     // Tagged at once: no untagged entry first, which the tag would replace (a rewrite of
     // index.json saved per manifest).
     co_await store(desc, std::move(src), references.empty());
@@ -687,14 +709,15 @@ asio::awaitable<std::vector<std::string>> oci_layout::tags() {
     co_return out;
 }
 
-asio::awaitable<std::vector<digest>> oci_layout::collectable(descriptor desc) {
+std::vector<digest> oci_layout::collectable(const descriptor& desc, const image_index& idx) const {
     // The graph index.json holds: every manifest reachable from its entries (and `desc`), with
-    // the nodes each points to and the subject it refers to.
+    // the nodes each points to and the subject it refers to. As in oras-go's graph, a referrer
+    // holds its subject as a manifest holds its layers.
     struct node {
         std::vector<descriptor> children;
         std::optional<digest> subject;
     };
-    const auto idx = parse_index(root_ / index_name, read_index(), opts_.max_index_size);
+    const std::vector<digest> only_desc{desc.digest};
     std::map<std::string, node, std::less<>> graph;
     std::set<std::string, std::less<>> tagged;
     std::deque<descriptor> todo{desc};
@@ -707,38 +730,53 @@ asio::awaitable<std::vector<digest>> oci_layout::collectable(descriptor desc) {
     while (!todo.empty()) {
         auto d = std::move(todo.front());
         todo.pop_front();
-        if (!media_type::is_graph_manifest(d.media_type) || graph.contains(d.digest.str())
-            || !co_await exists(d)) {
-            continue;
+        if (!media_type::is_graph_manifest(d.media_type) || graph.contains(d.digest.str())) {
+            continue;  // a blob, or a type that holds nothing this client knows of
         }
         std::optional<std::string> bytes;
-        std::vector<descriptor> children;
         try {
-            bytes = co_await fetch_all(*this, d, max_resolved_manifest);
-            children = oras::detail::children_of(d, *bytes);
+            bytes = read_small_file(blob_path(d.digest), max_resolved_manifest);
         } catch (const error&) {
-            // A manifest that cannot be read or parsed may hold anything: nothing but `desc`
-            // goes rather than a blob it might still need.
-            co_return std::vector<digest>{desc.digest};
+            return only_desc;  // unreadable, or too large to be read: it may hold anything
+        }
+        if (!bytes) {
+            continue;  // listed but not stored: it holds nothing here
+        }
+        // A manifest that is not what its entry says may hold anything: nothing but `desc`
+        // goes rather than a blob it might still need.
+        if (bytes->size() != static_cast<std::uint64_t>(d.size) || digest::of(*bytes) != d.digest) {
+            return only_desc;
         }
         node n;
+        try {
+            n.children = oras::detail::children_of(d, *bytes);
+        } catch (const error&) {
+            return only_desc;
+        }
         if (auto link = subject_link_of(d, *bytes)) {
             n.subject = link->subject;
         }
-        for (const auto& c : children) {
+        for (const auto& c : n.children) {
             todo.push_back(c);
         }
-        n.children = std::move(children);
         graph.emplace(d.digest.str(), std::move(n));
     }
-    std::map<std::string, std::size_t, std::less<>> parents;
+    // How many nodes hold each one, and each subject's referrers.
+    std::map<std::string, std::size_t, std::less<>> holders;
     std::map<std::string, std::vector<digest>, std::less<>> referrers;
-    for (const auto& [d, n] : graph) {
-        std::set<std::string, std::less<>> distinct;
+    const auto held = [](const node& n) {
+        std::set<std::string, std::less<>> out;
         for (const auto& c : n.children) {
-            if (distinct.insert(c.digest.str()).second) {
-                ++parents[c.digest.str()];
-            }
+            out.insert(c.digest.str());
+        }
+        if (n.subject) {
+            out.insert(n.subject->str());
+        }
+        return out;
+    };
+    for (const auto& [d, n] : graph) {
+        for (const auto& h : held(n)) {
+            ++holders[h];
         }
         if (n.subject) {
             referrers[n.subject->str()].push_back(digest::parse(d).value());
@@ -759,50 +797,53 @@ asio::awaitable<std::vector<digest>> oci_layout::collectable(descriptor desc) {
             queue.insert(queue.end(), r->second.begin(), r->second.end());
         }
         if (const auto n = graph.find(d.str()); n != graph.end()) {
-            std::set<std::string, std::less<>> distinct;
-            for (const auto& c : n->second.children) {
-                const auto key = c.digest.str();
-                if (distinct.insert(key).second && --parents[key] == 0 && !tagged.contains(key)) {
-                    queue.push_back(c.digest);
+            for (const auto& h : held(n->second)) {
+                if (--holders[h] == 0 && !tagged.contains(h)) {
+                    queue.push_back(digest::parse(h).value());
                 }
             }
         }
         out.push_back(std::move(d));
     }
-    co_return out;
+    return out;
 }
 
 asio::awaitable<void> oci_layout::remove(descriptor desc) {
     check_writable("delete");
     check_descriptor(desc);
-    std::vector<digest> going{desc.digest};
-    if (opts_.auto_gc && media_type::is_graph_manifest(desc.media_type)) {
-        going = co_await collectable(desc);
-    }
-    // index.json first, in one rewrite: a crash after it leaves only unlisted files behind.
-    bool listed = false;
-    edit_index(root_, opts_.max_index_size, [&](json::array& arr) {
+    const bool collect = opts_.auto_gc && media_type::is_graph_manifest(desc.media_type);
+    std::vector<digest> going;
+    // The graph read, index.json rewritten once and the files removed under the index's lock:
+    // a tag or a referrer another writer adds is seen, or waits for the delete to end.
+    // (A blob pushed beside a delete by another process takes no lock: a manifest pushed then
+    // that shares a blob going may lose it, as with oras-go's layout.)
+    const auto edit = [&](json::array& arr, const image_index& idx) {
+        const bool listed =
+            std::any_of(idx.manifests.begin(), idx.manifests.end(),
+                        [&](const descriptor& m) { return m.digest == desc.digest; });
+        if (!listed && !stored_size(desc.digest)) {
+            fail(errc::not_found,
+                 desc.digest.str() + " is not in the OCI layout " + root_.string());
+        }
+        going = collect ? collectable(desc, idx) : std::vector<digest>{desc.digest};
         bool changed = false;
         for (const auto& d : going) {
             const bool had = detail::remove_entries(arr, d);
             changed = changed || had;
-            listed = listed || (had && d == desc.digest);
         }
-        return changed;
-    });
-    bool stored = false;
-    for (const auto& d : going) {
-        std::error_code ec;
-        const bool removed = fs::remove(blob_path(d), ec);
-        if (ec) {
-            fail(errc::invalid_argument, "cannot delete " + d.str() + " from the OCI layout "
-                                             + root_.string() + ": " + ec.message());
+        return changed;  // index.json first: a crash after it leaves only unlisted files
+    };
+    const std::function<void()> remove_files = [&] {
+        for (const auto& d : going) {
+            std::error_code ec;
+            fs::remove(blob_path(d), ec);
+            if (ec) {
+                fail(errc::invalid_argument, "cannot delete " + d.str() + " from the OCI layout "
+                                                 + root_.string() + ": " + ec.message());
+            }
         }
-        stored = stored || (removed && d == desc.digest);
-    }
-    if (!listed && !stored) {
-        fail(errc::not_found, desc.digest.str() + " is not in the OCI layout " + root_.string());
-    }
+    };
+    edit_index(root_, opts_.max_index_size, edit, remove_files);
     co_return;
 }
 

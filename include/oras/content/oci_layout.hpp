@@ -4,6 +4,7 @@
 #include <oras/content/target.hpp>
 #include <oras/descriptor.hpp>
 #include <oras/digest.hpp>
+#include <oras/image_index.hpp>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -173,8 +174,9 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     std::optional<std::int64_t> layout_file_size(const std::string& name) const;
     // `push`, listing a manifest untagged only when `list`.
     boost::asio::awaitable<void> store(descriptor desc, byte_source src, bool list);
-    // What `remove(desc)` deletes under `auto_gc`: `desc` first.
-    boost::asio::awaitable<std::vector<digest>> collectable(descriptor desc);
+    // What `remove(desc)` deletes under `auto_gc`, `desc` first, from `idx` (index.json as
+    // read under its lock).
+    std::vector<digest> collectable(const descriptor& desc, const image_index& idx) const;
 
     std::filesystem::path root_;
     oci_layout_options opts_;

@@ -130,7 +130,9 @@ inline boost::asio::awaitable<descriptor> tag(content::target& dst, std::string 
 
 /// Deletes the manifest `reference` names (a tag is resolved first: the manifest and every tag
 /// on it go), from a target that deletes (`content::deleter`: registries, OCI layouts;
-/// `unsupported` otherwise). Returns what was deleted.
+/// `unsupported` otherwise). From an OCI layout (`oci_layout_options::auto_gc`, the default)
+/// its referrers and what only it held go too, as from oras-go's. Returns the manifest asked
+/// for.
 boost::asio::awaitable<descriptor> delete_manifest(content::target& dst, std::string reference);
 
 // --- indexes ---------------------------------------------------------------------------------

@@ -401,6 +401,67 @@ TEST(manage, a_manifest_deleted_from_a_layout_takes_what_only_it_held) {
 
 // As oras-go's layout: every manifest stored is listed in index.json, untagged until a tag names
 // it; a tag replaces the untagged entry rather than adding one.
+// A referrer holds its subject, as in oras-go's graph: an index's child that a tagged signature
+// refers to stays when the index goes, and so does the signature.
+TEST(manage, a_layout_delete_keeps_what_a_tagged_referrer_holds) {
+    fixture f;
+    oras::ops::push_options o;
+    o.files = {{"hi.txt", {}}};
+    o.working_dir = f.work;
+    const auto child = f(oras::ops::push(*f.layout, std::move(o))).manifest;  // untagged
+    oras::image_index idx;
+    idx.media_type = std::string(oras::media_type::image_index);
+    idx.manifests = {child};
+    f(oras::ops::push_manifest(*f.layout, idx.serialize(),
+                               std::string(oras::media_type::image_index), {"v1"}));
+    auto ao = f.attach_options("application/vnd.sig");
+    const auto sig = f(oras::ops::attach(*f.layout, child.digest.str(), std::move(ao)));
+    f(f.layout->tag(sig.manifest, "sig"));
+    const auto stored = [&](const oras::digest& d) { return fs::exists(f.layout->blob_path(d)); };
+
+    f(oras::ops::delete_manifest(*f.layout, "v1"));
+    EXPECT_TRUE(stored(child.digest));
+    EXPECT_TRUE(stored(sig.manifest.digest));
+    EXPECT_EQ(f(f.layout->resolve("sig")).digest, sig.manifest.digest);
+    // Deleting the tagged signature then leaves its subject with nothing holding it: it goes
+    // too, as oras-go's collects it.
+    f(oras::ops::delete_manifest(*f.layout, "sig"));
+    EXPECT_FALSE(stored(sig.manifest.digest));
+    EXPECT_FALSE(stored(child.digest));
+}
+
+// A tag moved to another manifest leaves the one it named listed: still reachable, its blobs
+// are not taken by a delete of a manifest that shares them.
+TEST(manage, a_manifest_a_tag_moved_off_stays_listed_and_keeps_its_blobs) {
+    fixture f;
+    const auto first = f.push_v1();  // v1: hi.txt
+    oras::ops::push_options o;
+    o.files = {{"sig.txt", {}}};
+    o.working_dir = f.work;
+    o.tags = {"v1"};
+    f(oras::ops::push(*f.layout, std::move(o)));  // v1 moves to another manifest
+    o = {};
+    o.files = {{"hi.txt", {}}};
+    o.working_dir = f.work;
+    o.tags = {"v2"};
+    o.annotations["$manifest"]["org.example"] = "second";
+    const auto second = f(oras::ops::push(*f.layout, std::move(o))).manifest;  // shares hi.txt
+    f(oras::ops::delete_manifest(*f.layout, "v2"));
+    EXPECT_FALSE(fs::exists(f.layout->blob_path(second.digest)));
+    // The first manifest is whole: listed, and its layer still there.
+    const auto bytes = f(oras::content::fetch_all(*f.layout, first));
+    const auto layer = oras::image_manifest::parse(bytes)->layers.at(0);
+    EXPECT_TRUE(fs::exists(f.layout->blob_path(layer.digest)));
+    EXPECT_EQ(f(f.layout->resolve(first.digest.str())).digest, first.digest);
+
+    // A manifest neither listed nor stored: not_found, and nothing else goes.
+    oras::descriptor absent = first;
+    absent.digest = oras::digest::of("absent");
+    const auto before = oras::test::read_file(f.layout_dir / "index.json");
+    EXPECT_EQ(code_of([&] { f(f.layout->remove(absent)); }), errc::not_found);
+    EXPECT_EQ(oras::test::read_file(f.layout_dir / "index.json"), before);
+}
+
 TEST(manage, every_manifest_pushed_to_a_layout_is_listed) {
     fixture f;
     oras::ops::push_options o;
