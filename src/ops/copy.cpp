@@ -457,6 +457,9 @@ class copier {
             failed = std::current_exception();
         }
         if (failed) {
+            // Started again from nothing: said so, so that a bar counting from what was kept
+            // starts over too.
+            emit(o_.progress, progress_event::kind::resumed, desc, name, 0);
             co_return false;
         }
         ++r_.resumed;

@@ -240,7 +240,9 @@ asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, desc
     }
     content::detail::temp_file file(dest, tag);
     bool done = false;
+    bool rest_tried = false;
     if (rest && file.size_at_open() >= have) {
+        rest_tried = true;
         detail::emit(o.progress, progress_event::kind::resumed, desc, name, have);
         auto watched = detail::counted(std::move(*rest), o.progress, desc, name, have);
         done = co_await write_rest(desc, file, have, std::move(watched));
@@ -251,6 +253,10 @@ asio::awaitable<fetched_blob_file> fetch_blob_to_file(content::target& src, desc
     if (done) {
         out.resumed_from = have;
     } else {
+        if (rest_tried) {
+            // Started again from nothing: said so, as a bar counts from what was kept.
+            detail::emit(o.progress, progress_event::kind::resumed, desc, name, 0);
+        }
         co_await write_whole(src, desc, file, o.cache, o.progress, name);
     }
     put_in_place(file, existing);

@@ -23,7 +23,8 @@ struct progress_event {
         mounted,   ///< made to exist at the destination by a cross-repository mount: no bytes
         /// continues after `done` bytes an interrupted transfer left at the destination (a
         /// partial file); the `bytes` events that follow count from there, the kept bytes
-        /// included, though they did not move again
+        /// included, though they did not move again. `done` 0: those bytes turned out unusable
+        /// and the transfer starts over
         resumed,
     };
     kind what = kind::started;  ///< the step reported

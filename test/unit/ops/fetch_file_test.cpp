@@ -192,8 +192,17 @@ TEST(fetch_blob_to_file, a_partial_file_that_is_not_the_blobs_is_fetched_whole) 
     damaged[100] ^= 0x5a;
     write_file(f.partial(), damaged);
     counting_source src(f.store);
-    const auto r = f.fetch(src);
+    std::vector<std::uint64_t> resumed_at;
+    oras::ops::fetch_blob_file_options o;
+    o.progress = [&](const oras::ops::progress_event& e) {
+        if (e.what == oras::ops::progress_event::kind::resumed) {
+            resumed_at.push_back(e.done);
+        }
+    };
+    const auto r = f.fetch(src, o);
     EXPECT_EQ(r.resumed_from, 0u);
+    // Said to continue, then to start over: a bar counting from the kept bytes starts over.
+    EXPECT_EQ(resumed_at, (std::vector<std::uint64_t>{damaged.size(), 0}));
     EXPECT_EQ(src.ranged_opens, 1);
     EXPECT_EQ(src.opens, 1);
     EXPECT_TRUE(read_file(f.out) == f.data);
