@@ -5,6 +5,7 @@
 #include <oras/ops/attach.hpp>
 
 #include "core/quote.hpp"
+#include "ops/created.hpp"
 
 namespace oras::ops {
 
@@ -28,6 +29,7 @@ asio::awaitable<attach_result> attach(content::target& dst, std::string subject,
     if (subject.empty()) {
         throw error(errc::invalid_reference, "name the subject by tag or digest");
     }
+    detail::check_created(o.annotations);  // before the subject is asked for
     attach_result out;
     out.subject = co_await dst.resolve(subject);
     if (o.platform) {

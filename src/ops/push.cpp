@@ -12,6 +12,7 @@
 #include "core/descriptor_json.hpp"
 #include "core/quote.hpp"
 #include "ops/copy_context_state.hpp"
+#include "ops/created.hpp"
 #include "ops/emit.hpp"
 
 #include <algorithm>
@@ -84,57 +85,6 @@ std::string title_of(const fs::path& given, const push_options& o) {
         title.pop_back();
     }
     return title;
-}
-
-/// Whether `s` is a date and time as Go's time.Parse(time.RFC3339, s) takes one, which oras-go
-/// asks of a manifest's `created` annotation: `2006-01-02T15:04:05Z`, with optional fractional
-/// seconds (`.` or `,`) and `Z` or a `+hh:mm`/`-hh:mm` offset, every field in its range.
-bool is_rfc3339(std::string_view s) {
-    const auto number = [&s](std::size_t at, std::size_t n, int& out) {
-        if (at + n > s.size()) {
-            return false;
-        }
-        out = 0;
-        for (std::size_t i = at; i < at + n; ++i) {
-            if (s[i] < '0' || s[i] > '9') {
-                return false;
-            }
-            out = out * 10 + (s[i] - '0');
-        }
-        return true;
-    };
-    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-    if (!number(0, 4, year) || s.size() < 20 || s[4] != '-' || !number(5, 2, month) || s[7] != '-'
-        || !number(8, 2, day) || s[10] != 'T' || !number(11, 2, hour) || s[13] != ':'
-        || !number(14, 2, minute) || s[16] != ':' || !number(17, 2, second)) {
-        return false;
-    }
-    std::size_t at = 19;
-    if (s[at] == '.' || s[at] == ',') {
-        const auto start = ++at;
-        while (at < s.size() && s[at] >= '0' && s[at] <= '9') {
-            ++at;
-        }
-        if (at == start) {
-            return false;
-        }
-    }
-    if (at < s.size() && s[at] == 'Z') {
-        ++at;
-    } else if (at < s.size() && (s[at] == '+' || s[at] == '-')) {
-        int oh = 0, om = 0;
-        if (!number(at + 1, 2, oh) || at + 3 >= s.size() || s[at + 3] != ':'
-            || !number(at + 4, 2, om) || oh > 23 || om > 59) {
-            return false;
-        }
-        at += 6;
-    } else {
-        return false;
-    }
-    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    const int days[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return at == s.size() && month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1]
-           && hour < 24 && minute < 60 && second < 60;
 }
 
 std::string now_rfc3339() {
@@ -210,15 +160,7 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
             throw error(v.error());
         }
     }
-    if (const auto m = o.annotations.find("$manifest"); m != o.annotations.end()) {
-        if (const auto c = m->second.find(std::string(annotation::created));
-            c != m->second.end() && !is_rfc3339(c->second)) {
-            throw error(errc::invalid_argument,
-                        "invalid date and time format: the annotation "
-                            + std::string(annotation::created) + " is " + quote(c->second)
-                            + ", not an RFC 3339 date and time such as 2006-01-02T15:04:05Z");
-        }
-    }
+    detail::check_created(o.annotations);
     const auto annotations_for = [&](std::string_view key) {
         const auto it = o.annotations.find(key);
         return it == o.annotations.end() ? annotations{} : it->second;
@@ -443,5 +385,75 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
     out.files_hashed = files.files_hashed();
     co_return out;
 }
+
+namespace detail {
+
+/// Whether `s` is a date and time as Go's time.Parse(time.RFC3339, s) takes one, which oras-go
+/// asks of a manifest's `created` annotation: `2006-01-02T15:04:05Z`, with optional fractional
+/// seconds (`.` or `,`) and `Z` or a `+hh:mm`/`-hh:mm` offset, every field in its range.
+bool is_rfc3339(std::string_view s) {
+    const auto number = [&s](std::size_t at, std::size_t n, int& out) {
+        if (at + n > s.size()) {
+            return false;
+        }
+        out = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (s[i] < '0' || s[i] > '9') {
+                return false;
+            }
+            out = out * 10 + (s[i] - '0');
+        }
+        return true;
+    };
+    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+    if (!number(0, 4, year) || s.size() < 20 || s[4] != '-' || !number(5, 2, month) || s[7] != '-'
+        || !number(8, 2, day) || s[10] != 'T' || !number(11, 2, hour) || s[13] != ':'
+        || !number(14, 2, minute) || s[16] != ':' || !number(17, 2, second)) {
+        return false;
+    }
+    std::size_t at = 19;
+    if (s[at] == '.' || s[at] == ',') {
+        const auto start = ++at;
+        while (at < s.size() && s[at] >= '0' && s[at] <= '9') {
+            ++at;
+        }
+        if (at == start) {
+            return false;
+        }
+    }
+    if (at < s.size() && s[at] == 'Z') {
+        ++at;
+    } else if (at < s.size() && (s[at] == '+' || s[at] == '-')) {
+        int oh = 0, om = 0;
+        // Go takes an offset up to 24:60 (its parser checks no more).
+        if (!number(at + 1, 2, oh) || at + 3 >= s.size() || s[at + 3] != ':'
+            || !number(at + 4, 2, om) || oh > 24 || om > 60) {
+            return false;
+        }
+        at += 6;
+    } else {
+        return false;
+    }
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    const int days[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return at == s.size() && month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1]
+           && hour < 24 && minute < 60 && second < 60;
+}
+
+void check_created(const annotation_map& annotations) {
+    const auto m = annotations.find("$manifest");
+    if (m == annotations.end()) {
+        return;
+    }
+    if (const auto c = m->second.find(std::string(annotation::created));
+        c != m->second.end() && !is_rfc3339(c->second)) {
+        throw error(errc::invalid_argument,
+                    "invalid date and time format: the annotation "
+                        + std::string(annotation::created) + " is " + quote(c->second)
+                        + ", not an RFC 3339 date and time such as 2006-01-02T15:04:05Z");
+    }
+}
+
+}  // namespace detail
 
 }  // namespace oras::ops
