@@ -6,6 +6,7 @@
 #include "cli/options/target.hpp"
 #include "cli/wait.hpp"
 
+#include <oras/digest.hpp>
 #include <oras/error.hpp>
 #include <oras/ops/location.hpp>
 
@@ -44,6 +45,7 @@ int run_cp(cp_flags& f) {
     o.traverse_existing = f.force;
     o.concurrency = f.concurrency;
     o.platform = f.platform.get();
+    const bool platform_given = o.platform.has_value();
     o.cache = cache_from_environment();
     ops::location from{f.from, f.from_layout, {}, f.from_layout_path};
     ops::location to{f.to, f.to_layout, {}, f.to_layout_path};
@@ -88,7 +90,8 @@ int run_cp(cp_flags& f) {
     // by the digest copied, as oras corrects it.
     std::string from_shown = f.from;
     if (const auto at = from_shown.rfind('@');
-        at != std::string::npos
+        platform_given && at != std::string::npos
+        && digest::parse(std::string_view(from_shown).substr(at + 1)).has_value()
         && from_shown.compare(at + 1, std::string::npos, r.root.digest.str()) != 0) {
         from_shown = from_shown.substr(0, at + 1) + r.root.digest.str();
     }

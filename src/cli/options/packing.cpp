@@ -100,13 +100,18 @@ void packing_flags::check_paths(const std::vector<ops::push_file>& files) const 
     if (disable_path_validation) {
         return;
     }
+    // oras's words: every such path, after its sentence.
+    std::string failed;
     for (const auto& f : files) {
         if (f.path.is_absolute()) {
-            throw error(errc::invalid_argument,
-                        "absolute file path detected: \"" + f.path.string()
-                            + "\". If it's intentional, use --disable-path-validation to skip "
-                              "this check");
+            failed += (failed.empty() ? "" : ", ") + f.path.string();
         }
+    }
+    if (!failed.empty()) {
+        throw error(errc::invalid_argument,
+                    "absolute file path detected. If it's intentional, use "
+                    "--disable-path-validation flag to skip this check: "
+                        + failed);
     }
 }
 
