@@ -415,6 +415,7 @@ asio::awaitable<void> layout_tar_writer::push(descriptor desc, byte_source src) 
     sink.finish();
     place.complete(desc);
     if (auto entry = keep ? oras::detail::subject_link_of(desc, kept) : std::nullopt) {
+        entry->referrer.annotations.erase(std::string(annotation::ref_name));  // no tag
         const std::lock_guard lock(state_->mutex);
         detail::list_untagged(state_->manifests(), entry->referrer);
     }

@@ -509,8 +509,23 @@ asio::awaitable<void> oci_layout::push_tagged(descriptor desc, byte_source src,
     // Tagged at once: no untagged entry first, which the tag would replace (a rewrite of
     // index.json saved per manifest).
     co_await store(desc, std::move(src), references.empty());
-    for (auto& r : references) {
-        co_await tag(desc, std::move(r));
+    bool tagged = false;
+    try {
+        for (auto& r : references) {
+            co_await tag(desc, std::move(r));
+            tagged = true;
+        }
+    } catch (...) {
+        if (!tagged) {
+            // Stored but named by nothing: listed untagged, or a delete could take its blobs.
+            try {
+                auto plain = desc;
+                plain.annotations.erase(std::string(annotation::ref_name));
+                add_untagged_entry(root_, opts_.max_index_size, plain);
+            } catch (const error&) {  // the tag's failure is the one to report
+            }
+        }
+        throw;
     }
 }
 
@@ -526,12 +541,24 @@ asio::awaitable<void> oci_layout::store(descriptor desc, byte_source src, bool l
     // oras-go's layout lists every manifest pushed: one that is not listed is unreachable, and
     // deleting another manifest could take blobs it shares.
     const bool listed_manifest = list && media_type::is_graph_manifest(desc.media_type);
+    // Listed once it is checked, under the index's lock, to be stored: a delete running beside
+    // this push may just have taken it, and an entry must not name what is gone. A manifest's
+    // own `ref.name` annotation is no tag.
+    const auto list_if_stored = [this](descriptor d) {
+        d.annotations.erase(std::string(annotation::ref_name));
+        edit_index(root_, opts_.max_index_size, [&](json::array& arr) {
+            if (stored_size(d.digest) != std::optional<std::int64_t>(d.size)) {
+                fail(errc::not_found, d.digest.str() + " was removed from the OCI layout "
+                                          + root_.string() + " while it was pushed");
+            }
+            return detail::list_untagged(arr, d);
+        });
+    };
     // Already there: blob files are only ever renamed into place complete and verified. A file
     // of another size is damaged (or the descriptor wrong): the push below settles which.
     if (co_await exists(desc)) {
         if (listed_manifest) {
-            desc.annotations.erase(std::string(annotation::ref_name));
-            add_untagged_entry(root_, opts_.max_index_size, desc);
+            list_if_stored(desc);
         }
         co_return;
     }
@@ -551,10 +578,9 @@ asio::awaitable<void> oci_layout::store(descriptor desc, byte_source src, bool l
     };
     co_await oras::detail::run_blocking<bool>(std::move(commit));
     if (auto entry = keep && list ? subject_link_of(desc, kept) : std::nullopt) {
-        add_untagged_entry(root_, opts_.max_index_size, entry->referrer);
+        list_if_stored(entry->referrer);
     } else if (listed_manifest) {
-        desc.annotations.erase(std::string(annotation::ref_name));
-        add_untagged_entry(root_, opts_.max_index_size, desc);
+        list_if_stored(desc);
     }
 }
 
@@ -685,6 +711,11 @@ asio::awaitable<void> oci_layout::tag(descriptor desc, std::string reference) {
     }
     desc.annotations.insert_or_assign(std::string(annotation::ref_name), reference);
     edit_index(root_, opts_.max_index_size, [&](json::array& arr) {
+        // Again under the lock: a delete running beside this may just have taken it.
+        if (stored_size(desc.digest) != std::optional<std::int64_t>(desc.size)) {
+            fail(errc::not_found, "cannot tag " + desc.digest.str() + " as " + reference
+                                      + ": it was removed from the OCI layout " + root_.string());
+        }
         detail::put_tagged(arr, detail::index_entry(desc), reference, desc.digest);
         return true;
     });
@@ -744,7 +775,8 @@ std::vector<digest> oci_layout::collectable(const descriptor& desc, const image_
         }
         // A manifest that is not what its entry says may hold anything: nothing but `desc`
         // goes rather than a blob it might still need.
-        if (bytes->size() != static_cast<std::uint64_t>(d.size) || digest::of(*bytes) != d.digest) {
+        if (bytes->size() != static_cast<std::uint64_t>(d.size)
+            || digest::of(*bytes, d.digest.algorithm()) != d.digest) {
             return only_desc;
         }
         node n;

@@ -399,8 +399,6 @@ TEST(manage, a_manifest_deleted_from_a_layout_takes_what_only_it_held) {
     EXPECT_TRUE(stored(other));
 }
 
-// As oras-go's layout: every manifest stored is listed in index.json, untagged until a tag names
-// it; a tag replaces the untagged entry rather than adding one.
 // A referrer holds its subject, as in oras-go's graph: an index's child that a tagged signature
 // refers to stays when the index goes, and so does the signature.
 TEST(manage, a_layout_delete_keeps_what_a_tagged_referrer_holds) {
@@ -462,6 +460,9 @@ TEST(manage, a_manifest_a_tag_moved_off_stays_listed_and_keeps_its_blobs) {
     EXPECT_EQ(oras::test::read_file(f.layout_dir / "index.json"), before);
 }
 
+// As oras-go's layout: every manifest stored is listed in index.json, untagged until a tag names
+// it; a tag replaces the untagged entry rather than adding one. A manifest's own ref.name
+// annotation is no tag.
 TEST(manage, every_manifest_pushed_to_a_layout_is_listed) {
     fixture f;
     oras::ops::push_options o;
@@ -485,6 +486,16 @@ TEST(manage, every_manifest_pushed_to_a_layout_is_listed) {
     const auto tagged = f.push_v1();  // the same manifest, pushed with its tag
     EXPECT_EQ(tagged.digest, untagged.digest);
     EXPECT_EQ(entries().size(), 1u);
+
+    auto ao = f.attach_options("application/vnd.sig");
+    ao.annotations["$manifest"]["org.opencontainers.image.ref.name"] = "v1";
+    const auto sig = f(oras::ops::attach(*f.layout, "v1", std::move(ao)));
+    EXPECT_EQ(f(f.layout->resolve("v1")).digest, untagged.digest);
+    EXPECT_EQ(f(oras::ops::list_tags(*f.layout, {})), std::vector<std::string>{"v1"});
+    listed = entries();
+    ASSERT_EQ(listed.size(), 2u);
+    EXPECT_EQ(listed[1].digest, sig.manifest.digest);
+    EXPECT_TRUE(listed[1].annotation("org.opencontainers.image.ref.name").empty());
 }
 
 TEST(manage, tags_manifests_and_blobs_of_a_layout) {
