@@ -220,22 +220,9 @@ class copier {
             ctx.record(&dst_, desc.digest);
             co_return true;
         };
-        bool theirs_failed = false;
-        try {
-            co_await oras::detail::share_flight<bool>(ctx.flights, key, move);
-        } catch (...) {
-            if (mine || is_cancelled(std::current_exception())) {
-                throw;
-            }
-            theirs_failed = true;
-        }
-        if (theirs_failed) {
-            // The copy that led failed, perhaps for its own source's sake (a blob it lacks, a
-            // refusal): its failure is not this copy's, which moves the blob from its own
-            // source. Outside the flight, so that each copy waiting tries at once, not in turn.
-            co_await move();
-            co_return;
-        }
+        // When the copy that led failed, perhaps for its own source's sake (a blob it lacks, a
+        // refusal), this copy moves the blob from its own source.
+        co_await oras::detail::share_flight_or_own<bool>(ctx.flights, key, move);
         if (!mine) {
             ++ctx.stats.shared;
             note_present(desc, progress_event::kind::exists);

@@ -389,26 +389,13 @@ asio::awaitable<void> repository::push_blob(descriptor desc, byte_source body, b
     // once, the others waiting for it: distribution mishandles simultaneous commits of one
     // digest (a HEAD answers 500, a manifest PUT then finds the blob unknown).
     auto key = desc.digest.str();
-    bool mine = false;
+    // Another call's upload that failed may have failed for its own body's sake (bytes that
+    // were not the blob's): this one then sends its own (`desc` and `body` are untouched).
     const auto upload = [&]() -> asio::awaitable<bool> {
-        mine = true;
         co_await upload_blob(st, std::move(desc), std::move(body), verify);
         co_return true;
     };
-    std::exception_ptr failed;
-    try {
-        co_await oras::detail::share_flight<bool>(st->uploads_, key, upload);
-    } catch (...) {
-        failed = std::current_exception();
-    }
-    if (failed) {
-        if (mine || oras::is_cancelled(failed)) {
-            std::rethrow_exception(failed);
-        }
-        // Another call's upload failed, perhaps for its own body's sake (bytes that were not
-        // the blob's): this one sends its own (`desc` and `body` are untouched).
-        co_await upload_blob(st, std::move(desc), std::move(body), verify);
-    }
+    co_await oras::detail::share_flight_or_own<bool>(st->uploads_, key, upload);
     st->remember_blob(key);
 }
 
@@ -485,23 +472,9 @@ asio::awaitable<bool> repository::push_blob_unless_present(descriptor desc, cont
         mine = true;
         co_return co_await push_unless_present(st, std::move(desc), std::move(open));
     };
-    bool present = false;
-    std::exception_ptr failed;
-    try {
-        present = co_await oras::detail::share_flight<bool>(st->uploads_, key, probe);
-    } catch (...) {
-        failed = std::current_exception();
-    }
-    if (failed) {
-        if (mine || oras::is_cancelled(failed)) {
-            std::rethrow_exception(failed);
-        }
-        // Another call's attempt failed, perhaps for its own source: this one tries on its own
-        // (`desc` and `open` are untouched, its probe never ran).
-        const bool was_there = co_await push_unless_present(st, std::move(desc), std::move(open));
-        st->remember_blob(key);
-        co_return was_there;
-    }
+    // Another call's attempt that failed may have failed for its own source: this one then
+    // tries on its own (`desc` and `open` are untouched, its probe never ran).
+    const bool present = co_await oras::detail::share_flight_or_own<bool>(st->uploads_, key, probe);
     st->remember_blob(key);
     // Another call's upload of the same digest: here, it was there.
     co_return !mine || present;

@@ -80,4 +80,26 @@ asio::awaitable<T> share_flight(flight_map<T>& flights, std::string key, Make ma
     }
 }
 
+/// `share_flight`, except that a caller whose wait ends in the other caller's failure (not a
+/// cancellation) runs `make` itself, outside the flight: that failure may be the leader's own
+/// (its source, its body), not this caller's. Waiters that retry do so at once, not in turn.
+template <class T, class Make>
+asio::awaitable<T> share_flight_or_own(flight_map<T>& flights, std::string key, Make make) {
+    bool led = false;
+    auto tracked = [&led, &make]() -> asio::awaitable<T> {
+        led = true;
+        co_return co_await make();
+    };
+    std::exception_ptr failed;
+    try {
+        co_return co_await share_flight<T>(flights, std::move(key), tracked);
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    if (led || oras::is_cancelled(failed)) {
+        std::rethrow_exception(failed);
+    }
+    co_return co_await make();
+}
+
 }  // namespace oras::detail
