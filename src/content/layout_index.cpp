@@ -90,7 +90,8 @@ bool list_untagged(json::array& manifests, const descriptor& desc) {
 
 void put_tagged(json::array& arr, json::object entry, std::string_view tag, const digest& d) {
     std::optional<std::size_t> at;
-    std::vector<json::object> moved_off;  // entries of other manifests the tag named
+    // Entries of other manifests the tag named, with their digests.
+    std::vector<std::pair<std::string, json::object>> moved_off;
     for (std::size_t i = 0; i < arr.size();) {
         // An untagged entry of the same manifest (a referrer, listed to be found) is covered by
         // the tagged one.
@@ -103,7 +104,8 @@ void put_tagged(json::array& arr, json::object entry, std::string_view tag, cons
             continue;
         }
         const auto& old = arr[i].as_object();
-        const bool same = digest_of_entry(arr[i]) == d.str();
+        const std::string was(digest_of_entry(arr[i]));
+        const bool same = was == d.str();
         if (!at) {
             at = i;
             if (same) {
@@ -115,7 +117,7 @@ void put_tagged(json::array& arr, json::object entry, std::string_view tag, cons
             }
         }
         if (!same) {
-            moved_off.push_back(old);
+            moved_off.emplace_back(was, old);
         }
         arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(i));
     }
@@ -126,9 +128,9 @@ void put_tagged(json::array& arr, json::object entry, std::string_view tag, cons
     }
     // A manifest the tag no longer names stays listed, untagged, as oras-go's layout keeps every
     // manifest it holds: unlisted, it would be unreachable, and a delete could take its blobs.
-    for (auto& old : moved_off) {
-        const json::value as_value(old);
-        const std::string was(digest_of_entry(as_value));
+    for (auto& off : moved_off) {
+        const auto& was = off.first;  // a name, not a binding: clang 14 captures no bindings
+        auto& old = off.second;
         if (std::any_of(arr.begin(), arr.end(),
                         [&](const json::value& e) { return digest_of_entry(e) == was; })) {
             continue;

@@ -358,10 +358,6 @@ void edit_index(const fs::path& root, std::size_t limit, Edit edit,
     }
 }
 
-void add_untagged_entry(const fs::path& root, std::size_t limit, const descriptor& desc) {
-    edit_index(root, limit, [&](json::array& arr) { return detail::list_untagged(arr, desc); });
-}
-
 }  // namespace
 
 oci_layout::oci_layout(fs::path root, oci_layout_options opts)
@@ -519,14 +515,25 @@ asio::awaitable<void> oci_layout::push_tagged(descriptor desc, byte_source src,
         if (!tagged) {
             // Stored but named by nothing: listed untagged, or a delete could take its blobs.
             try {
-                auto plain = desc;
-                plain.annotations.erase(std::string(annotation::ref_name));
-                add_untagged_entry(root_, opts_.max_index_size, plain);
+                list_stored(desc);
             } catch (const error&) {  // the tag's failure is the one to report
             }
         }
         throw;
     }
+}
+
+void oci_layout::list_stored(descriptor desc) const {
+    desc.annotations.erase(std::string(annotation::ref_name));  // a manifest's own: no tag
+    edit_index(root_, opts_.max_index_size, [&](json::array& arr) {
+        // Checked under the index's lock: a delete running beside this may just have taken it,
+        // and an entry must not name what is gone.
+        if (stored_size(desc.digest) != std::optional<std::int64_t>(desc.size)) {
+            fail(errc::not_found,
+                 desc.digest.str() + " is not stored in the OCI layout " + root_.string());
+        }
+        return detail::list_untagged(arr, desc);
+    });
 }
 
 asio::awaitable<void> oci_layout::store(descriptor desc, byte_source src, bool list) {
@@ -541,24 +548,11 @@ asio::awaitable<void> oci_layout::store(descriptor desc, byte_source src, bool l
     // oras-go's layout lists every manifest pushed: one that is not listed is unreachable, and
     // deleting another manifest could take blobs it shares.
     const bool listed_manifest = list && media_type::is_graph_manifest(desc.media_type);
-    // Listed once it is checked, under the index's lock, to be stored: a delete running beside
-    // this push may just have taken it, and an entry must not name what is gone. A manifest's
-    // own `ref.name` annotation is no tag.
-    const auto list_if_stored = [this](descriptor d) {
-        d.annotations.erase(std::string(annotation::ref_name));
-        edit_index(root_, opts_.max_index_size, [&](json::array& arr) {
-            if (stored_size(d.digest) != std::optional<std::int64_t>(d.size)) {
-                fail(errc::not_found, d.digest.str() + " was removed from the OCI layout "
-                                          + root_.string() + " while it was pushed");
-            }
-            return detail::list_untagged(arr, d);
-        });
-    };
     // Already there: blob files are only ever renamed into place complete and verified. A file
     // of another size is damaged (or the descriptor wrong): the push below settles which.
     if (co_await exists(desc)) {
         if (listed_manifest) {
-            list_if_stored(desc);
+            list_stored(desc);
         }
         co_return;
     }
@@ -578,9 +572,9 @@ asio::awaitable<void> oci_layout::store(descriptor desc, byte_source src, bool l
     };
     co_await oras::detail::run_blocking<bool>(std::move(commit));
     if (auto entry = keep && list ? subject_link_of(desc, kept) : std::nullopt) {
-        list_if_stored(entry->referrer);
+        list_stored(entry->referrer);
     } else if (listed_manifest) {
-        list_if_stored(desc);
+        list_stored(desc);
     }
 }
 
@@ -688,12 +682,7 @@ asio::awaitable<void> oci_layout::tag(descriptor desc, std::string reference) {
     if (reference == desc.digest.str()) {
         // "Tagged" by its digest: listed untagged, as oras-go's layout lists every manifest.
         check_descriptor(desc);
-        if (!co_await exists(desc)) {
-            fail(errc::not_found, "cannot list " + desc.digest.str()
-                                      + ": it is not in the OCI layout " + root_.string());
-        }
-        desc.annotations.erase(std::string(annotation::ref_name));
-        add_untagged_entry(root_, opts_.max_index_size, desc);
+        list_stored(std::move(desc));
         co_return;
     }
     if (auto ok = validate_ref_name(reference); !ok) {
@@ -745,7 +734,7 @@ std::vector<digest> oci_layout::collectable(const descriptor& desc, const image_
     // the nodes each points to and the subject it refers to. As in oras-go's graph, a referrer
     // holds its subject as a manifest holds its layers.
     struct node {
-        std::vector<descriptor> children;
+        std::set<std::string, std::less<>> held;  // children and subject, each once
         std::optional<digest> subject;
     };
     const std::vector<digest> only_desc{desc.digest};
@@ -779,35 +768,28 @@ std::vector<digest> oci_layout::collectable(const descriptor& desc, const image_
             || digest::of(*bytes, d.digest.algorithm()) != d.digest) {
             return only_desc;
         }
-        node n;
+        std::vector<descriptor> children;
         try {
-            n.children = oras::detail::children_of(d, *bytes);
+            children = oras::detail::children_of(d, *bytes);
         } catch (const error&) {
             return only_desc;
         }
+        node n;
         if (auto link = subject_link_of(d, *bytes)) {
             n.subject = link->subject;
+            n.held.insert(link->subject.str());
         }
-        for (const auto& c : n.children) {
-            todo.push_back(c);
+        for (auto& c : children) {
+            n.held.insert(c.digest.str());
+            todo.push_back(std::move(c));
         }
         graph.emplace(d.digest.str(), std::move(n));
     }
     // How many nodes hold each one, and each subject's referrers.
     std::map<std::string, std::size_t, std::less<>> holders;
     std::map<std::string, std::vector<digest>, std::less<>> referrers;
-    const auto held = [](const node& n) {
-        std::set<std::string, std::less<>> out;
-        for (const auto& c : n.children) {
-            out.insert(c.digest.str());
-        }
-        if (n.subject) {
-            out.insert(n.subject->str());
-        }
-        return out;
-    };
     for (const auto& [d, n] : graph) {
-        for (const auto& h : held(n)) {
+        for (const auto& h : n.held) {
             ++holders[h];
         }
         if (n.subject) {
@@ -829,7 +811,7 @@ std::vector<digest> oci_layout::collectable(const descriptor& desc, const image_
             queue.insert(queue.end(), r->second.begin(), r->second.end());
         }
         if (const auto n = graph.find(d.str()); n != graph.end()) {
-            for (const auto& h : held(n->second)) {
+            for (const auto& h : n->second.held) {
                 if (--holders[h] == 0 && !tagged.contains(h)) {
                     queue.push_back(digest::parse(h).value());
                 }

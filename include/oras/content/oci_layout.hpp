@@ -172,6 +172,9 @@ class oci_layout final : public target, public referrer_lister, public tag_liste
     std::optional<std::string> read_layout_file(std::string_view name, std::size_t limit) const;
     // The size of the regular file `name` (relative to the root), or nothing.
     std::optional<std::int64_t> layout_file_size(const std::string& name) const;
+    // Lists `desc` untagged in index.json (its own ref.name annotation dropped) once it is
+    // checked, under the index's lock, to be stored: `not_found` otherwise.
+    void list_stored(descriptor desc) const;
     // `push`, listing a manifest untagged only when `list`.
     boost::asio::awaitable<void> store(descriptor desc, byte_source src, bool list);
     // What `remove(desc)` deletes under `auto_gc`, `desc` first, from `idx` (index.json as
