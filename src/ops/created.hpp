@@ -4,12 +4,7 @@
 
 #include <oras/ops/push.hpp>
 
-#include <string_view>
-
 namespace oras::ops::detail {
-
-/// Whether `s` is a date and time as Go's time.Parse(time.RFC3339, s) takes one.
-bool is_rfc3339(std::string_view s);
 
 /// Throws `invalid_argument` when `annotations` give the manifest (`$manifest`) a `created`
 /// annotation that is not an RFC 3339 date and time, in oras-go's words.

@@ -388,6 +388,8 @@ asio::awaitable<push_result> push(content::target& dst, push_options o) {
 
 namespace detail {
 
+namespace {
+
 /// Whether `s` is a date and time as Go's time.Parse(time.RFC3339, s) takes one, which oras-go
 /// asks of a manifest's `created` annotation: `2006-01-02T15:04:05Z`, with optional fractional
 /// seconds (`.` or `,`) and `Z` or a `+hh:mm`/`-hh:mm` offset, every field in its range.
@@ -439,6 +441,8 @@ bool is_rfc3339(std::string_view s) {
     return at == s.size() && month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1]
            && hour < 24 && minute < 60 && second < 60;
 }
+
+}  // namespace
 
 void check_created(const annotation_map& annotations) {
     const auto m = annotations.find("$manifest");

@@ -5,6 +5,18 @@ namespace oras::cli {
 
 namespace json = boost::json;
 
+namespace {
+
+json::array strings_json(const std::vector<std::string>& list) {
+    json::array out;
+    for (const auto& s : list) {
+        out.emplace_back(s);
+    }
+    return out;
+}
+
+}  // namespace
+
 json::object descriptor_json(const descriptor& d) {
     // Every field, in the order of Go's ocispec.Descriptor, which oras marshals.
     json::object o;
@@ -12,11 +24,7 @@ json::object descriptor_json(const descriptor& d) {
     o["digest"] = d.digest.str();
     o["size"] = d.size;
     if (!d.urls.empty()) {
-        json::array urls;
-        for (const auto& u : d.urls) {
-            urls.emplace_back(u);
-        }
-        o["urls"] = std::move(urls);
+        o["urls"] = strings_json(d.urls);
     }
     if (!d.annotations.empty()) {
         json::object a;
@@ -37,11 +45,7 @@ json::object descriptor_json(const descriptor& d) {
             po["os.version"] = p.os_version;
         }
         if (!p.os_features.empty()) {
-            json::array features;
-            for (const auto& f : p.os_features) {
-                features.emplace_back(f);
-            }
-            po["os.features"] = std::move(features);
+            po["os.features"] = strings_json(p.os_features);
         }
         if (!p.variant.empty()) {
             po["variant"] = p.variant;
@@ -99,8 +103,7 @@ void indent(std::ostream& out, const json::value& v, int depth) {
     }
 }
 
-}  // namespace
-
+/// `text`, JSON, with `<`, `>`, `&`, U+2028 and U+2029 escaped as Go's encoder escapes them.
 std::string go_escaped(std::string text) {
     // Outside strings JSON has none of these characters: each one found is inside a string.
     std::string out;
@@ -123,6 +126,8 @@ std::string go_escaped(std::string text) {
     }
     return out;
 }
+
+}  // namespace
 
 std::string compact(const json::value& v) {
     return go_escaped(json::serialize(v));

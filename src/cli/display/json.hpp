@@ -29,9 +29,6 @@ std::string pretty(const boost::json::value& v);
 /// escaped (`\u003c`...), as oras's JSON output has them.
 std::string compact(const boost::json::value& v);
 
-/// `text`, JSON, with those characters escaped.
-std::string go_escaped(std::string text);
-
 /// `bytes` indented as Go's `json.Indent` with two spaces, plus a newline: every token kept as
 /// written (escapes such as `\u003c`, number forms), only whitespace changed; bytes that are not
 /// JSON come back as they are. How oras prints a document it holds with `--pretty`.
